@@ -1,0 +1,380 @@
+"""Binary decoder: bytes -> syntax.Module, with the spec's wording for every malformed input."""
+from __future__ import annotations
+
+from fayasm import isa
+from fayasm.errors import DecodeError
+from fayasm.runtime.types import (ExternKind, FuncType, GlobalType, Limits, MemoryType,
+                                  TableType, ValType)
+from fayasm.syntax import (ACTIVE, DECLARATIVE, PASSIVE, Custom, Data, Elem, Export, Function,
+                           Global, Import, Instr, MemArg, Module)
+
+from .names import decode_names
+from .reader import Reader
+
+MAGIC = b"\0asm"
+VERSION = b"\x01\0\0\0"
+
+CUSTOM, TYPE, IMPORT, FUNCTION, TABLE, MEMORY, GLOBAL, EXPORT, START, ELEMENT, CODE, DATA, \
+    DATACOUNT = range(13)
+# Section order: ids may appear at most once, in this order (data count sits before code).
+ORDER = [TYPE, IMPORT, FUNCTION, TABLE, MEMORY, GLOBAL, EXPORT, START, ELEMENT, DATACOUNT,
+         CODE, DATA]
+
+MAX_LOCALS = 50_000
+
+_NUM_TYPES = {0x7F: ValType.I32, 0x7E: ValType.I64, 0x7D: ValType.F32, 0x7C: ValType.F64}
+_REF_TYPES = {0x70: ValType.FUNCREF, 0x6F: ValType.EXTERNREF}
+_ELSE = isa.OPS["else"]
+_END = isa.OPS["end"]
+_IF = isa.OPS["if"]
+_DATA_OPS = (isa.OPS["memory.init"], isa.OPS["data.drop"])
+
+
+def value_type(r: Reader) -> ValType:
+    b = r.peek()
+    if b is None:
+        r.byte()  # raises "unexpected end"
+    if b >= 0x80:
+        r.byte()
+        raise DecodeError("integer representation too long", r.pos)
+    if b >= 0x7C:
+        r.pos += 1
+        return _NUM_TYPES[b]
+    if b >= 0x71:
+        r.pos += 1
+        if b == 0x7B:
+            return ValType.V128
+        raise DecodeError("malformed vector type", r.pos - 1)
+    return ref_type(r)
+
+
+def ref_type(r: Reader) -> ValType:
+    b = r.byte()
+    t = _REF_TYPES.get(b)
+    if t is None:
+        raise DecodeError("malformed reference type", r.pos - 1)
+    return t
+
+
+def limits(r: Reader) -> Limits:
+    flags = r.uN(1)  # a one-bit LEB128: 0x02 is "integer too large"
+    lo = r.u32()
+    return Limits(lo, r.u32() if flags & 1 else None)
+
+
+def table_type(r: Reader) -> TableType:
+    t = ref_type(r)
+    return TableType(t, limits(r))
+
+
+def global_type(r: Reader) -> GlobalType:
+    t = value_type(r)
+    m = r.byte()
+    if m > 1:
+        raise DecodeError("malformed mutability", r.pos - 1)
+    return GlobalType(t, bool(m))
+
+
+def block_type(r: Reader):
+    b = r.peek()
+    if b == 0x40:
+        r.pos += 1
+        return None
+    if b is not None and b & 0xC0 == 0x40:
+        return value_type(r)
+    return r.sN(33)
+
+
+def _imm_reader(kind: str):
+    """The function that decodes one immediate of ``kind``."""
+    if kind in ("label", "func", "type", "table", "local", "global", "elem", "data"):
+        return Reader.u32
+    if kind == "mem":
+        def zero(r: Reader) -> int:
+            r.expect(0, "zero byte expected")
+            return 0
+        return zero
+    if kind == "memarg":
+        def memarg(r: Reader) -> MemArg:
+            pos = r.pos
+            align = r.u32()
+            if align >= 32:
+                raise DecodeError("malformed memop flags", pos)
+            return MemArg(align, r.u32())
+        return memarg
+    if kind == "labels":
+        def labels(r: Reader) -> tuple:
+            return tuple(r.u32() for _ in range(r.length()))
+        return labels
+    return {
+        "blocktype": block_type,
+        "i32": Reader.s32,
+        "i64": Reader.s64,
+        "f32": Reader.f32_bits,
+        "f64": Reader.f64_bits,
+        "v128": lambda r: int.from_bytes(r.bytes(16), "little"),
+        "lane": Reader.byte,
+        "shuffle": lambda r: tuple(r.bytes(16)),
+        "reftype": ref_type,
+        "valtypes": lambda r: tuple(value_type(r) for _ in range(r.length())),
+    }[kind]
+
+
+# Per opcode: (op, tuple of immediate readers), for the top level and each prefix.
+_PLAIN = [None] * 256
+for _op in isa.ALL:
+    if _op.prefix is None:
+        _PLAIN[_op.code] = (_op, tuple(_imm_reader(k) for k in _op.imms))
+_PREFIXED = {p: {code: (op, tuple(_imm_reader(k) for k in op.imms)) for code, op in table.items()}
+             for p, table in isa.BY_PREFIXED.items()}
+
+
+def instructions(r: Reader) -> list[Instr]:
+    """Decode instructions up to the ``end`` that closes the sequence; that end is consumed."""
+    out = []
+    append = out.append
+    # Openers of the enclosing blocks: an ``else`` is only allowed once, directly in an ``if``.
+    openers: list = []
+    data = r.data
+    plain = _PLAIN
+    while True:
+        pos = r.pos
+        if pos >= r.end:
+            r.byte()  # raises "unexpected end"
+        b = data[pos]
+        r.pos = pos + 1
+        entry = plain[b]
+        if entry is None:
+            if b in _PREFIXED:
+                sub = r.u32()
+                entry = _PREFIXED[b].get(sub)
+                if entry is None:
+                    raise DecodeError(f"illegal opcode {b:02x} {sub:02x}", pos)
+            else:
+                raise DecodeError(f"illegal opcode {b:02x}", pos)
+        op, readers = entry
+        if op is _END:
+            if not openers:
+                return out
+            openers.pop()
+            append(Instr(op))
+            continue
+        if readers:
+            append(Instr(op, tuple([read(r) for read in readers])))
+            if op.imms[0] == "blocktype":
+                openers.append(op)
+        elif op is _ELSE:
+            if not openers or openers[-1] is not _IF:
+                raise DecodeError("END opcode expected", pos)
+            openers[-1] = _ELSE
+            append(Instr(op))
+        else:
+            append(Instr(op))
+
+
+def const_expr(r: Reader) -> list[Instr]:
+    return instructions(r)
+
+
+def _vec(r: Reader, item) -> list:
+    return [item(r) for _ in range(r.length())]
+
+
+class _Decoder:
+    def __init__(self, data: bytes):
+        self.r = Reader(data)
+        self.m = Module()
+        self.func_types: list[int] = []
+        self.code_count: int | None = None
+
+    def run(self) -> Module:
+        r = self.r
+        if len(r.data) < 4:
+            raise DecodeError("unexpected end", len(r.data))
+        if r.data[:4] != MAGIC:
+            raise DecodeError("magic header not detected", 0)
+        if len(r.data) < 8:
+            raise DecodeError("unexpected end", len(r.data))
+        if r.data[4:8] != VERSION:
+            raise DecodeError("unknown binary version", 4)
+        r.pos = 8
+        last = 0  # position of the last non-custom section in ORDER, plus one
+        last_id = 0
+        while not r.eof():
+            start = r.pos
+            sid = r.byte()
+            if sid > DATACOUNT:
+                raise DecodeError("malformed section id", start)
+            size = r.length()
+            body = r.pos
+            if sid == CUSTOM:
+                self.custom(size, last_id)
+            else:
+                rank = ORDER.index(sid) + 1
+                if rank <= last:
+                    # A repeated or misplaced section: the reference decoder has already
+                    # moved on and sees content after the last section it can take.
+                    raise DecodeError("unexpected content after last section", start)
+                last = rank
+                self.section(sid, size)
+                # Customs are placed after the last section the encoder would write again;
+                # it leaves out empty sections, so they do not count.
+                if self.nonempty(sid):
+                    last_id = sid
+            if r.pos != body + size:
+                raise DecodeError("section size mismatch", body)
+        m = self.m
+        if self.code_count is None:
+            self.code_count = 0
+        if len(self.func_types) != self.code_count:
+            raise DecodeError("function and code section have inconsistent lengths", r.pos)
+        if m.data_count is not None and m.data_count != len(m.datas):
+            raise DecodeError("data count and data section have inconsistent lengths", r.pos)
+        if m.data_count is None and any(
+                i.op in _DATA_OPS for f in m.funcs for i in f.body):
+            raise DecodeError("data count section required", r.pos)
+        for c in m.customs:
+            if c.name == "name":
+                names = decode_names(c.data, len(m.imported(ExternKind.FUNC)) + len(m.funcs))
+                if names is not None:
+                    m.names = names
+        return m
+
+    def nonempty(self, sid: int) -> bool:
+        m = self.m
+        return bool({TYPE: m.types, IMPORT: m.imports, FUNCTION: self.func_types,
+                     TABLE: m.tables, MEMORY: m.mems, GLOBAL: m.globals, EXPORT: m.exports,
+                     ELEMENT: m.elems, CODE: m.funcs, DATA: m.datas}.get(sid, True))
+
+    def custom(self, size: int, after: int) -> None:
+        r = self.r
+        start = r.pos
+        name = r.name()
+        rest = size - (r.pos - start)
+        data = r.bytes(rest) if rest >= 0 else r.bytes(-1)
+        self.m.customs.append(Custom(name, data, after))
+
+    def section(self, sid: int, size: int) -> None:
+        r, m = self.r, self.m
+        if sid == TYPE:
+            m.types = _vec(r, self.func_type)
+        elif sid == IMPORT:
+            m.imports = _vec(r, self.import_)
+        elif sid == FUNCTION:
+            self.func_types = _vec(r, Reader.u32)
+        elif sid == TABLE:
+            m.tables = _vec(r, table_type)
+        elif sid == MEMORY:
+            m.mems = _vec(r, lambda r: MemoryType(limits(r)))
+        elif sid == GLOBAL:
+            m.globals = _vec(r, lambda r: Global(global_type(r), const_expr(r)))
+        elif sid == EXPORT:
+            m.exports = _vec(r, self.export)
+        elif sid == START:
+            m.start = r.u32()
+        elif sid == ELEMENT:
+            m.elems = _vec(r, self.elem)
+        elif sid == DATACOUNT:
+            m.data_count = r.u32()
+        elif sid == CODE:
+            n = r.length()
+            self.code_count = n
+            for i in range(n):
+                m.funcs.append(self.code(self.func_types[i] if i < len(self.func_types) else 0))
+        elif sid == DATA:
+            m.datas = _vec(r, self.data)
+
+    def func_type(self, r: Reader) -> FuncType:
+        b = r.byte()
+        if b != 0x60:
+            raise DecodeError("integer representation too long" if b & 0x80 else
+                              "malformed function type", r.pos - 1)
+        params = tuple(_vec(r, value_type))
+        results = tuple(_vec(r, value_type))
+        return FuncType(params, results)
+
+    def import_(self, r: Reader) -> Import:
+        module = r.name()
+        name = r.name()
+        kind = r.byte()
+        if kind == 0:
+            return Import(module, name, ExternKind.FUNC, r.u32())
+        if kind == 1:
+            return Import(module, name, ExternKind.TABLE, table_type(r))
+        if kind == 2:
+            return Import(module, name, ExternKind.MEMORY, MemoryType(limits(r)))
+        if kind == 3:
+            return Import(module, name, ExternKind.GLOBAL, global_type(r))
+        raise DecodeError("malformed import kind", r.pos - 1)
+
+    def export(self, r: Reader) -> Export:
+        name = r.name()
+        kind = r.byte()
+        if kind > 3:
+            raise DecodeError("malformed export kind", r.pos - 1)
+        return Export(name, ExternKind(kind), r.u32())
+
+    def elem(self, r: Reader) -> Elem:
+        pos = r.pos
+        flags = r.u32()
+        if flags > 7:
+            raise DecodeError("malformed elements segment kind", pos)
+        mode = PASSIVE if flags & 1 and not flags & 2 else DECLARATIVE if flags & 3 == 3 else ACTIVE
+        table, offset = 0, None
+        if mode == ACTIVE:
+            if flags & 2:
+                table = r.u32()
+            offset = const_expr(r)
+        if flags & 4:  # expressions
+            etype = ref_type(r) if flags & 3 else ValType.FUNCREF
+            init = _vec(r, const_expr)
+        else:
+            etype = ValType.FUNCREF
+            if flags & 3:
+                if r.byte() != 0:
+                    raise DecodeError("malformed element kind", r.pos - 1)
+            ref_func = isa.OPS["ref.func"]
+            init = [[Instr(ref_func, (idx,))] for idx in _vec(r, Reader.u32)]
+        return Elem(etype, init, mode, table, offset)
+
+    def data(self, r: Reader) -> Data:
+        pos = r.pos
+        flags = r.u32()
+        if flags > 2:
+            raise DecodeError("malformed data segment kind", pos)
+        if flags == 1:
+            return Data(r.bytes(r.length()), PASSIVE)
+        memory = r.u32() if flags == 2 else 0
+        offset = const_expr(r)
+        return Data(r.bytes(r.length()), ACTIVE, memory, offset)
+
+    def code(self, type_idx: int) -> Function:
+        r = self.r
+        size = r.length()
+        start = r.pos
+        pos = r.pos
+        locals_: list = []
+        total = 0
+        for _ in range(r.length()):
+            n = r.u32()
+            t = value_type(r)
+            total += n
+            if total >= 1 << 32:
+                raise DecodeError("too many locals", pos)
+            locals_.append((n, t))
+        if total > MAX_LOCALS:
+            # An implementation limit (the same as wasmtime's): refuse before
+            # materialising billions of locals.
+            raise DecodeError("too many locals", pos)
+        flat = tuple(t for n, t in locals_ for _ in range(n))
+        body = instructions(r)
+        if r.pos != start + size:
+            raise DecodeError("section size mismatch", start)
+        return Function(type_idx, flat, body)
+
+
+def decode(data: bytes) -> Module:
+    """Decode a binary module; raises DecodeError (with the spec's message) if malformed."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError("decode() takes bytes")
+    return _Decoder(bytes(data)).run()

@@ -1,0 +1,197 @@
+"""Binary encoder: syntax.Module -> bytes, so that ``decode(encode(m)) == m``."""
+from __future__ import annotations
+
+import struct
+
+from fayasm.runtime.types import ExternKind, GlobalType, Limits, MemoryType, TableType, ValType
+from fayasm.syntax import ACTIVE, DECLARATIVE, PASSIVE, Custom, Elem, Instr, Module
+
+from .leb128 import encode_s, encode_u
+from .names import encode_names
+
+_REF_FUNC = "ref.func"
+
+
+def _vec(items, enc) -> bytes:
+    return encode_u(len(items)) + b"".join(enc(x) for x in items)
+
+
+def _name(s: str) -> bytes:
+    raw = s.encode("utf-8")
+    return encode_u(len(raw)) + raw
+
+
+def _limits(lim: Limits) -> bytes:
+    if lim.max is None:
+        return b"\x00" + encode_u(lim.min)
+    return b"\x01" + encode_u(lim.min) + encode_u(lim.max)
+
+
+def _table_type(t: TableType) -> bytes:
+    return bytes([t.elem.code]) + _limits(t.limits)
+
+
+def _global_type(t: GlobalType) -> bytes:
+    return bytes([t.valtype.code, int(t.mutable)])
+
+
+def _block_type(bt) -> bytes:
+    if bt is None:
+        return b"\x40"
+    if isinstance(bt, ValType):
+        return bytes([bt.code])
+    return encode_s(bt)
+
+
+def _imm(kind: str, value) -> bytes:
+    if kind in ("label", "func", "type", "table", "local", "global", "elem", "data"):
+        return encode_u(value)
+    if kind == "mem":
+        return encode_u(value)
+    if kind == "memarg":
+        return encode_u(value.align) + encode_u(value.offset)
+    if kind == "labels":
+        return _vec(value, encode_u)
+    if kind == "blocktype":
+        return _block_type(value)
+    if kind in ("i32", "i64"):
+        return encode_s(value)
+    if kind == "f32":
+        return struct.pack("<I", value)
+    if kind == "f64":
+        return struct.pack("<Q", value)
+    if kind == "v128":
+        return value.to_bytes(16, "little")
+    if kind == "lane":
+        return bytes([value])
+    if kind == "shuffle":
+        return bytes(value)
+    if kind == "reftype":
+        return bytes([value.code])
+    if kind == "valtypes":
+        return _vec(value, lambda t: bytes([t.code]))
+    raise AssertionError(kind)
+
+
+def instr(i: Instr) -> bytes:
+    op = i.op
+    out = op.opcode_bytes
+    if op.imms:
+        out += b"".join(_imm(k, v) for k, v in zip(op.imms, i.imm))
+    return out
+
+
+def expr(body: list[Instr]) -> bytes:
+    return b"".join(instr(i) for i in body) + b"\x0b"
+
+
+def _import(imp) -> bytes:
+    head = _name(imp.module) + _name(imp.name) + bytes([imp.kind.value])
+    if imp.kind is ExternKind.FUNC:
+        return head + encode_u(imp.desc)
+    if imp.kind is ExternKind.TABLE:
+        return head + _table_type(imp.desc)
+    if imp.kind is ExternKind.MEMORY:
+        return head + _limits(imp.desc.limits)
+    return head + _global_type(imp.desc)
+
+
+def _func_indices(e: Elem) -> list[int] | None:
+    """The function indices of an element list that is all ``ref.func``, else None."""
+    if e.type is not ValType.FUNCREF:
+        return None
+    out = []
+    for item in e.init:
+        if len(item) != 1 or item[0].op.name != _REF_FUNC:
+            return None
+        out.append(item[0].imm[0])
+    return out
+
+
+def _elem(e: Elem) -> bytes:
+    funcs = _func_indices(e)
+    if e.mode == ACTIVE:
+        flags = 0 if e.table == 0 and e.type is ValType.FUNCREF else 2
+    else:
+        flags = 1 if e.mode == PASSIVE else 3
+    if funcs is None:
+        flags |= 4
+    out = encode_u(flags)
+    if e.mode == ACTIVE:
+        if flags & 2:
+            out += encode_u(e.table)
+        out += expr(e.offset)
+    if flags & 3:
+        out += bytes([e.type.code]) if funcs is None else b"\x00"
+    if funcs is None:
+        return out + _vec(e.init, expr)
+    return out + _vec(funcs, encode_u)
+
+
+def _data(d) -> bytes:
+    if d.mode == PASSIVE:
+        return b"\x01" + encode_u(len(d.init)) + d.init
+    head = b"\x00" if d.memory == 0 else b"\x02" + encode_u(d.memory)
+    return head + expr(d.offset) + encode_u(len(d.init)) + d.init
+
+
+def _locals(types) -> bytes:
+    runs: list[list] = []
+    for t in types:
+        if runs and runs[-1][1] is t:
+            runs[-1][0] += 1
+        else:
+            runs.append([1, t])
+    return _vec(runs, lambda run: encode_u(run[0]) + bytes([run[1].code]))
+
+
+def _code(f) -> bytes:
+    body = _locals(f.locals) + expr(f.body)
+    return encode_u(len(body)) + body
+
+
+def _section(sid: int, payload: bytes) -> bytes:
+    return bytes([sid]) + encode_u(len(payload)) + payload
+
+
+def _custom(c: Custom) -> bytes:
+    return _section(0, _name(c.name) + c.data)
+
+
+def encode(m: Module, names: bool = False) -> bytes:
+    """Encode ``m``; custom sections go back where they were. With ``names`` and no name
+    section of its own, a name section is written from ``m.names``."""
+    out = bytearray(b"\0asm\x01\0\0\0")
+    customs = list(m.customs)
+    if names and not any(c.name == "name" for c in customs):
+        payload = encode_names(m.names)
+        if payload:
+            customs.append(Custom("name", payload, 11))
+
+    def emit_customs(after: int) -> None:
+        for c in customs:
+            if c.after == after:
+                out.extend(_custom(c))
+
+    emit_customs(0)
+    sections = [
+        (1, m.types, lambda: _vec(m.types, lambda t: b"\x60" + _vec(t.params, lambda v: bytes([v.code]))
+                                  + _vec(t.results, lambda v: bytes([v.code])))),
+        (2, m.imports, lambda: _vec(m.imports, _import)),
+        (3, m.funcs, lambda: _vec(m.funcs, lambda f: encode_u(f.type_idx))),
+        (4, m.tables, lambda: _vec(m.tables, _table_type)),
+        (5, m.mems, lambda: _vec(m.mems, lambda t: _limits(t.limits))),
+        (6, m.globals, lambda: _vec(m.globals, lambda g: _global_type(g.type) + expr(g.init))),
+        (7, m.exports, lambda: _vec(m.exports, lambda e: _name(e.name) + bytes([e.kind.value])
+                                    + encode_u(e.index))),
+        (8, m.start is not None, lambda: encode_u(m.start)),
+        (9, m.elems, lambda: _vec(m.elems, _elem)),
+        (12, m.data_count is not None, lambda: encode_u(m.data_count)),
+        (10, m.funcs, lambda: _vec(m.funcs, _code)),
+        (11, m.datas, lambda: _vec(m.datas, _data)),
+    ]
+    for sid, present, payload in sections:
+        if present:
+            out.extend(_section(sid, payload()))
+        emit_customs(sid)
+    return bytes(out)

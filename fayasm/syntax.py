@@ -1,0 +1,149 @@
+"""The abstract syntax of a module, as the spec's structure chapter defines it.
+
+Function bodies are flat instruction lists in binary order: ``block``/``loop``/``if`` are
+closed by explicit ``else``/``end`` instructions, and the body's own final ``end`` is not
+stored. Constant expressions (global initialisers, offsets, element items) are flat lists
+too, without their final ``end``. Constants keep exact bits: f32/f64 immediates are ints.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple, Union
+
+from fayasm.isa import Op
+from fayasm.runtime.types import (ExternKind, FuncType, GlobalType, MemoryType, TableType,
+                                  ValType)
+
+
+class MemArg(NamedTuple):
+    align: int  # log2 of the alignment hint
+    offset: int
+
+
+class Instr(NamedTuple):
+    """One instruction: its table row and its immediates, in the order of ``op.imms``."""
+
+    op: Op
+    imm: tuple = ()
+
+    def __repr__(self) -> str:
+        if not self.imm:
+            return self.op.name
+        return f"{self.op.name} {' '.join(map(repr, self.imm))}"
+
+
+Expr = list  # list[Instr]
+BlockType = Union[None, ValType, int]  # empty, one result, or a type index
+
+
+@dataclass
+class Import:
+    module: str
+    name: str
+    kind: ExternKind
+    desc: Union[int, TableType, MemoryType, GlobalType]  # a type index for functions
+
+
+@dataclass
+class Export:
+    name: str
+    kind: ExternKind
+    index: int
+
+
+@dataclass
+class Function:
+    type_idx: int
+    locals: tuple[ValType, ...] = ()
+    body: list[Instr] = field(default_factory=list)
+
+
+@dataclass
+class Global:
+    type: GlobalType
+    init: list[Instr] = field(default_factory=list)
+
+
+ACTIVE, PASSIVE, DECLARATIVE = "active", "passive", "declarative"
+
+
+@dataclass
+class Elem:
+    type: ValType
+    init: list[list[Instr]]  # one constant expression per element
+    mode: str = PASSIVE
+    table: int = 0
+    offset: list[Instr] | None = None
+
+
+@dataclass
+class Data:
+    init: bytes
+    mode: str = PASSIVE
+    memory: int = 0
+    offset: list[Instr] | None = None
+
+
+@dataclass
+class Custom:
+    """A custom section kept as bytes; ``after`` is the id of the section it follows (0: first)."""
+
+    name: str
+    data: bytes
+    after: int = 0
+
+
+@dataclass
+class Names:
+    """Debug names from the name section, or from $identifiers in text."""
+
+    module: str | None = None
+    funcs: dict[int, str] = field(default_factory=dict)
+    locals: dict[int, dict[int, str]] = field(default_factory=dict)
+
+
+@dataclass
+class Module:
+    types: list[FuncType] = field(default_factory=list)
+    imports: list[Import] = field(default_factory=list)
+    funcs: list[Function] = field(default_factory=list)
+    tables: list[TableType] = field(default_factory=list)
+    mems: list[MemoryType] = field(default_factory=list)
+    globals: list[Global] = field(default_factory=list)
+    exports: list[Export] = field(default_factory=list)
+    start: int | None = None
+    elems: list[Elem] = field(default_factory=list)
+    datas: list[Data] = field(default_factory=list)
+    data_count: int | None = None  # present iff the binary had a data count section
+    customs: list[Custom] = field(default_factory=list)
+    names: Names = field(default_factory=Names, compare=False)
+
+    # Index spaces: imports come first in each.
+    def imported(self, kind: ExternKind) -> list[Import]:
+        return [i for i in self.imports if i.kind is kind]
+
+    def func_types(self) -> list[FuncType]:
+        """The type of every function in the function index space."""
+        types = [self.types[i.desc] for i in self.imports if i.kind is ExternKind.FUNC]
+        types.extend(self.types[f.type_idx] for f in self.funcs)
+        return types
+
+    def table_types(self) -> list[TableType]:
+        return [i.desc for i in self.imports if i.kind is ExternKind.TABLE] + list(self.tables)
+
+    def memory_types(self) -> list[MemoryType]:
+        return [i.desc for i in self.imports if i.kind is ExternKind.MEMORY] + list(self.mems)
+
+    def global_types(self) -> list[GlobalType]:
+        return ([i.desc for i in self.imports if i.kind is ExternKind.GLOBAL]
+                + [g.type for g in self.globals])
+
+    def func_name(self, index: int) -> str:
+        """A readable name for function ``index``: the name section's, else the export's, else ``func[i]``."""
+        name = self.names.funcs.get(index)
+        if name is None:
+            for e in self.exports:
+                if e.kind is ExternKind.FUNC and e.index == index:
+                    return e.name
+            return f"func[{index}]"
+        return name

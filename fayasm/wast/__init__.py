@@ -1,0 +1,1 @@
+"""WAST scripts: the spec test-suite format (commands, parser, runner)."""

@@ -1,0 +1,1 @@
+"""Lowerings of the IR: python/ (Python source) and llvm/ (native code through llvmlite)."""
