@@ -1,0 +1,206 @@
+"""Printer: syntax.Module -> WAT text that parses back to the same module.
+
+Indices are printed as numbers (names from the name section may hold characters the text
+format cannot spell); debug names appear in comments when they are safe there. Constants
+are exact: floats as hex floats or ``nan:0x...``, v128 as four i32 lanes.
+"""
+from __future__ import annotations
+
+import math
+
+from fayasm.runtime.types import ExternKind, GlobalType, Limits, TableType, ValType
+from fayasm.runtime.values import f32_from_bits, f64_from_bits
+from fayasm.syntax import ACTIVE, DECLARATIVE, PASSIVE, Instr, Module
+
+_OPENERS = ("block", "loop", "if")
+
+
+def string(data: bytes) -> str:
+    """A WAT string literal for ``data``: printable ASCII as is, everything else as \\hh."""
+    out = ['"']
+    for b in data:
+        if 0x20 <= b < 0x7F and b not in (0x22, 0x5C):
+            out.append(chr(b))
+        else:
+            out.append(f"\\{b:02x}")
+    out.append('"')
+    return "".join(out)
+
+
+def _name(s: str) -> str:
+    return string(s.encode("utf-8"))
+
+
+def _comment(text: str | None) -> str:
+    """A block comment holding ``text``, or nothing if the text could end the comment."""
+    if not text or "(;" in text or ";)" in text or not text.isprintable():
+        return ""
+    return f" (; {text} ;)"
+
+
+def _float(bits: int, width: int) -> str:
+    if width == 32:
+        sign, exp_mask, mant_bits = bits >> 31, 0xFF, 23
+        exp = (bits >> 23) & 0xFF
+        value = f32_from_bits(bits)
+    else:
+        sign, exp_mask, mant_bits = bits >> 63, 0x7FF, 52
+        exp = (bits >> 52) & 0x7FF
+        value = f64_from_bits(bits)
+    s = "-" if sign else ""
+    if exp == exp_mask:
+        mant = bits & ((1 << mant_bits) - 1)
+        if mant == 0:
+            return f"{s}inf"
+        return f"{s}nan:0x{mant:x}"
+    if value == 0:
+        return f"{s}0x0p+0"
+    return s + math.fabs(value).hex()
+
+
+def _limits(lim: Limits) -> str:
+    return str(lim.min) if lim.max is None else f"{lim.min} {lim.max}"
+
+
+def _global_type(t: GlobalType) -> str:
+    return f"(mut {t.valtype})" if t.mutable else str(t.valtype)
+
+
+def _table_type(t: TableType) -> str:
+    return f"{_limits(t.limits)} {t.elem}"
+
+
+def _block_type(bt) -> str:
+    if bt is None:
+        return ""
+    if isinstance(bt, ValType):
+        return f" (result {bt})"
+    return f" (type {bt})"
+
+
+def _memarg(op, ma) -> str:
+    parts = []
+    if ma.offset:
+        parts.append(f"offset={ma.offset}")
+    if ma.align != op.align:
+        parts.append(f"align={1 << ma.align}")
+    return " ".join(parts)
+
+
+def instr_text(i: Instr) -> str:
+    """One instruction in the flat text syntax."""
+    op, imm = i.op, i.imm
+    name = op.text
+    if not op.imms:
+        return name
+    kinds = op.imms
+    if name == "call_indirect":
+        return f"call_indirect {imm[1]} (type {imm[0]})"
+    if name == "table.init":
+        return f"table.init {imm[1]} {imm[0]}"
+    if name == "memory.init":
+        return f"memory.init {imm[0]}"
+    parts = [name]
+    for kind, v in zip(kinds, imm):
+        if kind == "blocktype":
+            parts[-1] += _block_type(v)
+        elif kind == "mem":
+            continue
+        elif kind == "memarg":
+            m = _memarg(op, v)
+            if m:
+                parts.append(m)
+        elif kind == "labels":
+            parts.extend(map(str, v))
+        elif kind in ("f32", "f64"):
+            parts.append(_float(v, 32 if kind == "f32" else 64))
+        elif kind == "v128":
+            lanes = [(v >> (32 * k)) & 0xFFFFFFFF for k in range(4)]
+            parts.append("i32x4 " + " ".join(f"0x{x:08x}" for x in lanes))
+        elif kind == "shuffle":
+            parts.extend(map(str, v))
+        elif kind == "reftype":
+            parts.append("func" if v is ValType.FUNCREF else "extern")
+        elif kind == "valtypes":
+            parts.append(f"(result {' '.join(map(str, v))})" if v else "")
+        else:
+            parts.append(str(v))
+    return " ".join(p for p in parts if p)
+
+
+def _expr(body: list[Instr]) -> str:
+    return " ".join(instr_text(i) for i in body)
+
+
+def _body(body: list[Instr], indent: str) -> list[str]:
+    lines = []
+    depth = 1
+    for i in body:
+        name = i.op.name
+        if name in ("end", "else"):
+            depth -= 1
+        lines.append(f"{indent}{'  ' * depth}{instr_text(i)}")
+        if name in _OPENERS or name == "else":
+            depth += 1
+    return lines
+
+
+def print_module(m: Module) -> str:
+    """The module as WAT text."""
+    out = ["(module"]
+    ind = "  "
+    for k, t in enumerate(m.types):
+        params = f" (param {' '.join(map(str, t.params))})" if t.params else ""
+        results = f" (result {' '.join(map(str, t.results))})" if t.results else ""
+        out.append(f"{ind}(type (;{k};) (func{params}{results}))")
+    counters = {k: 0 for k in ExternKind}
+    for imp in m.imports:
+        idx = counters[imp.kind]
+        counters[imp.kind] += 1
+        head = f"{ind}(import {_name(imp.module)} {_name(imp.name)} "
+        if imp.kind is ExternKind.FUNC:
+            desc = f"(func (;{idx};){_comment(m.names.funcs.get(idx))} (type {imp.desc}))"
+        elif imp.kind is ExternKind.TABLE:
+            desc = f"(table (;{idx};) {_table_type(imp.desc)})"
+        elif imp.kind is ExternKind.MEMORY:
+            desc = f"(memory (;{idx};) {_limits(imp.desc.limits)})"
+        else:
+            desc = f"(global (;{idx};) {_global_type(imp.desc)})"
+        out.append(head + desc + ")")
+    fbase = counters[ExternKind.FUNC]
+    for k, f in enumerate(m.funcs):
+        idx = fbase + k
+        out.append(f"{ind}(func (;{idx};){_comment(m.names.funcs.get(idx))} (type {f.type_idx})")
+        if f.locals:
+            out.append(f"{ind}  (local {' '.join(map(str, f.locals))})")
+        out.extend(_body(f.body, ind))
+        out[-1] += ")"
+    for k, t in enumerate(m.tables):
+        out.append(f"{ind}(table (;{counters[ExternKind.TABLE] + k};) {_table_type(t)})")
+    for k, t in enumerate(m.mems):
+        out.append(f"{ind}(memory (;{counters[ExternKind.MEMORY] + k};) {_limits(t.limits)})")
+    for k, g in enumerate(m.globals):
+        out.append(f"{ind}(global (;{counters[ExternKind.GLOBAL] + k};) {_global_type(g.type)} "
+                   f"{_expr(g.init)})")
+    for e in m.exports:
+        out.append(f"{ind}(export {_name(e.name)} ({e.kind} {e.index}))")
+    if m.start is not None:
+        out.append(f"{ind}(start {m.start})")
+    for k, e in enumerate(m.elems):
+        head = f"{ind}(elem (;{k};)"
+        if e.mode == ACTIVE:
+            head += f" (table {e.table}) (offset {_expr(e.offset)})"
+        elif e.mode == DECLARATIVE:
+            head += " declare"
+        items = " ".join(f"(item {_expr(x)})" for x in e.init)
+        out.append(f"{head} {e.type}{' ' + items if items else ''})")
+    for k, d in enumerate(m.datas):
+        head = f"{ind}(data (;{k};)"
+        if d.mode == ACTIVE:
+            head += f" (memory {d.memory}) (offset {_expr(d.offset)})"
+        out.append(f"{head} {string(d.init)})")
+    out[-1] += ")"
+    return "\n".join(out) + "\n"
+
+
+__all__ = ["print_module", "instr_text", "string", "PASSIVE"]

@@ -1,0 +1,168 @@
+"""Functions: the engine-neutral callable every engine exports and imports.
+
+A Func wraps a *raw* callable that takes raw arguments positionally and returns None
+(no results), one raw value, or a tuple (several results); see values.py for the raw
+representation. Engines call ``_raw`` directly; Python code calls the Func itself (Python
+values) or ``invoke`` (exact ``Val``s).
+"""
+from __future__ import annotations
+
+from .errors import Error, Trap
+from .types import FuncType, ValType
+from .values import Val, f32_round
+
+_I32, _I64, _F32, _F64, _V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, ValType.V128
+
+
+class HostError(Exception):
+    """Internal carrier for an exception raised by a host function, so engines can unwind
+    the wasm stack and hand the original exception back to whoever called into wasm."""
+
+    def __init__(self, original: BaseException):
+        super().__init__(original)
+        self.original = original
+
+
+def _to_raw(t: ValType, v):
+    """A Python value as a raw value of type t (host results, arguments from Python)."""
+    if isinstance(v, Val):
+        if v.type is not t:
+            raise Error(f"expected {t}, got {v.type}")
+        return v.raw
+    if t is _I32 or t is _I64:
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise Error(f"expected an int for {t}, got {type(v).__name__}")
+        bits = 32 if t is _I32 else 64
+        if not -(1 << (bits - 1)) <= v < (1 << bits):
+            raise Error(f"{v} does not fit in {t}")
+        return v & ((1 << bits) - 1)
+    if t is _F32 or t is _F64:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise Error(f"expected a float for {t}, got {type(v).__name__}")
+        return f32_round(float(v)) if t is _F32 else float(v)
+    if t is _V128:
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < (1 << 128):
+            raise Error("expected an unsigned 128-bit int for v128")
+        return v
+    if t is ValType.FUNCREF and v is not None and not isinstance(v, Func):
+        raise Error(f"expected a Func or None for funcref, got {type(v).__name__}")
+    return v
+
+
+def _from_raw(t: ValType, raw):
+    """A raw value as the Python value users see (signed ints, floats, references)."""
+    if t is _I32:
+        return raw - 0x100000000 if raw & 0x80000000 else raw
+    if t is _I64:
+        return raw - 0x10000000000000000 if raw & 0x8000000000000000 else raw
+    return raw
+
+
+class Func:
+    """A WebAssembly function. ``Func(fn, FuncType(params, results))`` makes a host function
+    from a Python callable; ``f(*args)`` calls with Python values; ``f.invoke(vals)`` with
+    exact Vals. ``f.type`` is its FuncType."""
+
+    __slots__ = ("type", "_raw", "name", "host", "_owner", "__weakref__", "_native")
+
+    def __init__(self, fn, type: FuncType, name: str | None = None):
+        if not isinstance(type, FuncType):
+            raise Error("Func(fn, type) needs a FuncType")
+        if not callable(fn):
+            raise Error("Func(fn, type) needs a callable")
+        self.type = type
+        self.name = name or getattr(fn, "__name__", "host")
+        self.host = fn
+        self._owner = None
+        self._native = None
+        self._raw = _host_wrapper(fn, type)
+
+    @classmethod
+    def _wrap_raw(cls, raw, type: FuncType, name: str, owner=None) -> "Func":
+        """A Func around an engine's raw callable (no conversions)."""
+        f = cls.__new__(cls)
+        f.type = type
+        f._raw = raw
+        f.name = name
+        f.host = None
+        f._owner = owner
+        f._native = None
+        return f
+
+    def __call__(self, *args):
+        t = self.type
+        if len(args) != len(t.params):
+            raise Error(f"{self.name} takes {len(t.params)} arguments ({t}), got {len(args)}")
+        raw = [_to_raw(p, a) for p, a in zip(t.params, args)]
+        out = _call(self, raw)
+        rs = t.results
+        if not rs:
+            return None
+        if len(rs) == 1:
+            return _from_raw(rs[0], out)
+        return tuple(_from_raw(r, v) for r, v in zip(rs, out))
+
+    def invoke(self, vals: list[Val]) -> list[Val]:
+        """Call with exact values; returns the results as a list of Vals."""
+        t = self.type
+        if len(vals) != len(t.params):
+            raise Error(f"{self.name} takes {len(t.params)} arguments ({t}), got {len(vals)}")
+        raw = []
+        for p, v in zip(t.params, vals):
+            if not isinstance(v, Val) or v.type is not p:
+                raise Error(f"{self.name} expects {t}, got {vals}")
+            raw.append(v.raw)
+        out = _call(self, raw)
+        rs = t.results
+        if not rs:
+            return []
+        if len(rs) == 1:
+            return [Val.from_raw(rs[0], out)]
+        return [Val.from_raw(r, v) for r, v in zip(rs, out)]
+
+    def __repr__(self) -> str:
+        return f"<Func {self.name} {self.type}>"
+
+
+def _call(f: Func, raw: list):
+    """Enter wasm from Python: host exceptions come back as themselves; a Python stack
+    overflow becomes Exhaustion."""
+    from .errors import Exhaustion
+
+    try:
+        return f._raw(*raw)
+    except HostError as e:
+        raise e.original.with_traceback(e.original.__traceback__) from None
+    except RecursionError:
+        raise Exhaustion() from None
+
+
+def _host_wrapper(fn, type: FuncType):
+    params, results = type.params, type.results
+    n = len(results)
+    conv_in = [(_from_raw, p) for p in params]
+
+    def raw(*args):
+        try:
+            out = fn(*[_from_raw(p, a) for p, a in zip(params, args)])
+        except (Error, HostError):
+            raise
+        except RecursionError:
+            raise
+        except BaseException as e:  # noqa: BLE001 - handed back to the caller intact
+            raise HostError(e) from None
+        if n == 0:
+            return None
+        if n == 1:
+            if isinstance(out, (tuple, list)) and len(out) == 1:
+                out = out[0]
+            return _to_raw(results[0], out)
+        if not isinstance(out, (tuple, list)) or len(out) != n:
+            raise Error(f"host function {getattr(fn, '__name__', fn)!r} must return {n} values")
+        return tuple(_to_raw(r, v) for r, v in zip(results, out))
+
+    del conv_in
+    return raw
+
+
+__all__ = ["Func", "HostError", "Trap"]

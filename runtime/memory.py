@@ -1,0 +1,105 @@
+"""Linear memory: one mmap reservation whose base address never moves.
+
+The whole maximum size is reserved up front; pages past the current size are PROT_NONE
+and become readable and writable (mprotect) as the memory grows. The base address is
+therefore stable for native code, and ``buffer`` views stay zero-copy. Python's mmap owns
+the mapping, so a view a user keeps also keeps the mapping alive.
+"""
+from __future__ import annotations
+
+import ctypes
+import mmap
+
+from .errors import Error, Trap
+from .types import MAX_PAGES, PAGE_SIZE, Limits, MemoryType
+
+_MAP_NORESERVE = getattr(mmap, "MAP_NORESERVE", 0x4000)  # Linux value; Python 3.11 lacks it
+_PROT_NONE, _PROT_RW = 0, mmap.PROT_READ | mmap.PROT_WRITE
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_mprotect = _libc.mprotect
+_mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+_mprotect.restype = ctypes.c_int
+
+OOB = "out of bounds memory access"
+_max = max  # Memory.__init__ takes parameters named min and max, as the spec does
+
+
+class Memory:
+    """A linear memory of ``size`` 64 KiB pages. ``view`` is the engines' current memoryview."""
+
+    __slots__ = ("type", "_map", "address", "view", "pages", "max", "_reserved", "__weakref__")
+
+    def __init__(self, min: int = 0, max: int | None = None):  # noqa: A002 (spec names)
+        if isinstance(min, MemoryType):
+            lim = min.limits
+            min, max = lim.min, lim.max
+        if min < 0 or min > MAX_PAGES or (max is not None and not min <= max <= MAX_PAGES):
+            raise Error(f"invalid memory limits {min} {max}")
+        self.type = MemoryType(Limits(min, max))
+        self.max = MAX_PAGES if max is None else max
+        # Reserve at least one page so that mmap never sees a zero length.
+        self._reserved = _max(self.max, 1) * PAGE_SIZE
+        try:
+            self._map = mmap.mmap(-1, self._reserved,
+                                  flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | _MAP_NORESERVE,
+                                  prot=_PROT_RW)
+        except OSError as e:
+            raise Error(f"cannot reserve {self._reserved} bytes for a memory: {e}") from None
+        probe = ctypes.c_char.from_buffer(self._map)
+        self.address = ctypes.addressof(probe)
+        del probe
+        self.pages = min
+        size = min * PAGE_SIZE
+        if size < self._reserved:
+            self._protect(size, self._reserved - size, _PROT_NONE)
+        self.view = memoryview(self._map)[:size]
+
+    def _protect(self, start: int, length: int, prot: int) -> None:
+        if length and _mprotect(self.address + start, length, prot) != 0:
+            raise Error(f"mprotect failed: errno {ctypes.get_errno()}")
+
+    @property
+    def size(self) -> int:
+        """Current size in pages."""
+        return self.pages
+
+    @property
+    def data_size(self) -> int:
+        """Current size in bytes."""
+        return self.pages * PAGE_SIZE
+
+    @property
+    def buffer(self) -> memoryview:
+        """A zero-copy view of the whole current memory (``numpy.frombuffer`` works on it)."""
+        return self.view
+
+    def grow(self, delta: int) -> int:
+        """Grow by ``delta`` pages; return the old size in pages, or -1 if it cannot grow."""
+        old = self.pages
+        new = old + delta
+        if delta < 0 or new > self.max:
+            return -1
+        if delta:
+            try:
+                self._protect(old * PAGE_SIZE, delta * PAGE_SIZE, _PROT_RW)
+            except Error:
+                return -1
+            self.pages = new
+            self.view = memoryview(self._map)[:new * PAGE_SIZE]
+        return old
+
+    def read(self, addr: int, n: int) -> bytes:
+        if addr < 0 or n < 0 or addr + n > len(self.view):
+            raise Trap(OOB)
+        return bytes(self.view[addr:addr + n])
+
+    def write(self, addr: int, data) -> None:
+        data = bytes(data)
+        if addr < 0 or addr + len(data) > len(self.view):
+            raise Trap(OOB)
+        self.view[addr:addr + len(data)] = data
+
+    def __repr__(self) -> str:
+        return f"<Memory {self.pages} pages, max {self.max}>"
+

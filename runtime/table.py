@@ -1,0 +1,68 @@
+"""Tables: growable vectors of references (raw: a Func or None for funcref, any object or
+None for externref)."""
+from __future__ import annotations
+
+from .errors import Error, Trap
+from .types import Limits, TableType, ValType
+
+# An implementation limit on table size; growing past it fails as the spec permits.
+MAX_TABLE_SIZE = 10_000_000
+OOB = "out of bounds table access"
+_min = min  # Table.__init__ takes parameters named min and max, as the spec does
+
+
+class Table:
+    __slots__ = ("type", "elements", "max", "__weakref__", "_native")
+
+    def __init__(self, elem: ValType | str | TableType = "funcref", min: int = 0,
+                 max: int | None = None, init=None):  # noqa: A002 (spec names)
+        if isinstance(elem, TableType):
+            t = elem
+        else:
+            et = ValType.parse(elem)
+            if not et.is_ref:
+                raise Error(f"a table holds references, not {et}")
+            if min < 0 or (max is not None and max < min):
+                raise Error(f"invalid table limits {min} {max}")
+            t = TableType(et, Limits(min, max))
+        self.type = t
+        self.max = MAX_TABLE_SIZE if t.limits.max is None else _min(t.limits.max, MAX_TABLE_SIZE)
+        if t.limits.min > MAX_TABLE_SIZE:
+            raise Error(f"table of {t.limits.min} elements exceeds the limit of {MAX_TABLE_SIZE}")
+        self.elements = [init] * t.limits.min
+        self._native = None  # engine-specific mirror (the JIT's), kept in sync by grow/set
+
+    @property
+    def size(self) -> int:
+        return len(self.elements)
+
+    def grow(self, delta: int, init=None) -> int:
+        """Grow by ``delta`` entries set to ``init``; the old size, or -1 if it cannot grow."""
+        old = len(self.elements)
+        if delta < 0 or old + delta > self.max:
+            return -1
+        self.elements.extend([init] * delta)
+        if self._native is not None:
+            self._native.grown(self, old)
+        return old
+
+    def get(self, index: int):
+        if not 0 <= index < len(self.elements):
+            raise Trap(OOB)
+        return self.elements[index]
+
+    def set(self, index: int, value) -> None:
+        if not 0 <= index < len(self.elements):
+            raise Trap(OOB)
+        self.elements[index] = value
+        if self._native is not None:
+            self._native.changed(self, index, 1)
+
+    def __len__(self) -> int:
+        return len(self.elements)
+
+    def __repr__(self) -> str:
+        return f"<Table {self.type.elem} size {len(self.elements)}>"
+
+
+
