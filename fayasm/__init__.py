@@ -1,2 +1,47 @@
-"""fayasm: a WebAssembly runtime for Python."""
+"""fayasm: a WebAssembly runtime for Python.
+
+    import fayasm
+    m = fayasm.Module(open("m.wasm", "rb").read())   # or WAT text, or Module.from_file
+    inst = fayasm.instantiate(m, imports={"env": {"log": print}})
+    inst.exports.add(2, 3)
+"""
+from fayasm.errors import CompileError, DecodeError, ParseError, ValidationError
+from fayasm.module import ExportType, ImportType, Module
+from fayasm.runtime.errors import Error, Exhaustion, LinkError, Trap, WasiExit
+from fayasm.runtime.func import Func
+from fayasm.runtime.func import HostError as _HostError
+from fayasm.runtime.globals import Global
+from fayasm.runtime.instance import Exports, Instance
+from fayasm.runtime.memory import Memory
+from fayasm.runtime.table import Table
+from fayasm.runtime.types import (ExternKind, FuncType, GlobalType, Limits, MemoryType,
+                                  TableType, ValType)
+from fayasm.runtime.values import Val
+
 __version__ = "0.1.0"
+
+
+def instantiate(module, imports=None, engine: str | None = None, fuel: int | None = None,
+                deadline: float | None = None) -> Instance:
+    """Instantiate ``module`` (a Module, or bytes/WAT text) on ``engine``, linking
+    ``imports`` ({module: {name: callable | Func | Memory | Table | Global}}, or another
+    instance's exports as a module). ``fuel`` bounds the calls and loop iterations the
+    instance may run; ``deadline`` bounds each call into it, in seconds."""
+    from fayasm import engines
+
+    if not isinstance(module, Module):
+        module = Module(module)
+    try:
+        return engines.instantiate(module, imports, engine=engine, fuel=fuel, deadline=deadline)
+    except _HostError as e:  # raised by a host function the start function called
+        raise e.original.with_traceback(e.original.__traceback__) from None
+    except RecursionError:
+        raise Exhaustion() from None
+
+
+__all__ = [
+    "CompileError", "DecodeError", "Error", "Exhaustion", "ExportType", "Exports", "ExternKind",
+    "Func", "FuncType", "Global", "GlobalType", "ImportType", "Instance", "LinkError", "Limits",
+    "Memory", "MemoryType", "Module", "ParseError", "Table", "TableType", "Trap", "Val",
+    "ValType", "ValidationError", "WasiExit", "instantiate",
+]

@@ -21,7 +21,7 @@ class Trap(Error):
     def __init__(self, message: str, code: str | None = None):
         super().__init__(message)
         self.message = message
-        self.code = code or TRAP_CODES.get(message, "trap")
+        self.code = code or _code_of(message)
         self.frames: list[str] = []
 
     def __str__(self) -> str:
@@ -64,3 +64,11 @@ TRAP_CODES = {
     "out of fuel": "out_of_fuel",
     "deadline exceeded": "deadline_exceeded",
 }
+
+
+def _code_of(message: str) -> str:
+    """The code of a spec message, which may carry a detail ("uninitialized element 2")."""
+    for text, code in TRAP_CODES.items():
+        if message.startswith(text):
+            return code
+    return "trap"

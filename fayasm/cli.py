@@ -1,0 +1,253 @@
+"""The ``fayasm`` command line: run, inspect, wast."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import fayasm
+from fayasm import engines
+from fayasm.runtime.types import ExternKind, ValType
+from fayasm.runtime.values import Val, f32_round
+
+
+class UsageError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------
+# arguments and results
+
+def parse_arg(text: str, t: ValType | None) -> Val:
+    """A command-line argument as a Val: typed (``i32:7``, ``f64:-1.5``, ``f32:nan``) or
+    converted by the parameter's type ``t``."""
+    if ":" in text and text.split(":", 1)[0] in ("i32", "i64", "f32", "f64", "v128"):
+        name, text = text.split(":", 1)
+        given = ValType(name)
+        if t is not None and given is not t:
+            raise UsageError(f"argument {name}:{text} given for a {t} parameter")
+        t = given
+    if t is None:
+        raise UsageError(f"cannot tell the type of argument {text!r}")
+    try:
+        if t in (ValType.I32, ValType.I64, ValType.V128):
+            v = int(text.replace("_", ""), 0)
+            bits = {ValType.I32: 32, ValType.I64: 64, ValType.V128: 128}[t]
+            if not -(1 << (bits - 1)) <= v < (1 << bits):
+                raise UsageError(f"{text} does not fit in {t}")
+            return Val(t, v)
+        if t in (ValType.F32, ValType.F64):
+            x = float.fromhex(text) if "0x" in text.lower() else float(text)
+            return Val.f32(x) if t is ValType.F32 else Val.f64(x)
+    except ValueError:
+        raise UsageError(f"{text!r} is not a valid {t}") from None
+    if t.is_ref:
+        if text != "null":
+            raise UsageError(f"only null can be passed for {t}")
+        return Val(t)
+    raise UsageError(f"cannot pass {t} arguments")
+
+
+def format_result(v: Val) -> str:
+    if v.type in (ValType.I32, ValType.I64):
+        return str(v.value)
+    if v.type in (ValType.F32, ValType.F64):
+        x = v.value
+        if x != x:
+            return f"nan:0x{v.bits:x}"
+        return repr(x)
+    if v.type is ValType.V128:
+        return f"0x{v.bits:032x}"
+    return "null" if v.ref is None else repr(v.ref)
+
+
+def _load(path: str) -> fayasm.Module:
+    return fayasm.Module.from_file(path)
+
+
+# ---------------------------------------------------------------------------
+# commands
+
+def cmd_run(args) -> int:
+    module = _load(args.file)
+    inst = fayasm.instantiate(module, engine=args.engine, fuel=args.fuel, deadline=args.deadline)
+    name = args.invoke
+    if name is None:
+        if "_start" in inst.exports:
+            name = "_start"
+        else:
+            funcs = [e.name for e in module.exports if e.kind is ExternKind.FUNC]
+            raise UsageError("the module has no _start; choose a function with --invoke "
+                             f"(exported functions: {', '.join(funcs) or 'none'})")
+    if name not in inst.exports:
+        raise UsageError(f"no export named {name!r}")
+    func = inst.exports[name]
+    if not isinstance(func, fayasm.Func):
+        raise UsageError(f"export {name!r} is not a function")
+    params = func.type.params
+    if len(args.args) != len(params):
+        raise UsageError(f"{name} takes {len(params)} argument(s) {func.type}, "
+                         f"got {len(args.args)}")
+    vals = [parse_arg(a, t) for a, t in zip(args.args, params)]
+    for v in func.invoke(vals):
+        print(format_result(v))
+    return 0
+
+
+def cmd_inspect(args) -> int:
+    module = _load(args.file)
+    m = module.syntax
+    if args.wat:
+        from fayasm.text.printer import print_module
+
+        sys.stdout.write(print_module(m))
+        return 0
+    print(f"module {module.name}  sha256 {module.hash}")
+    print(f"  {len(module.binary)} bytes")
+    counts = [("types", len(m.types)), ("imports", len(m.imports)),
+              ("functions", len(m.funcs)), ("tables", len(m.tables)), ("memories", len(m.mems)),
+              ("globals", len(m.globals)), ("exports", len(m.exports)),
+              ("element segments", len(m.elems)), ("data segments", len(m.datas)),
+              ("custom sections", len(m.customs))]
+    for label, n in counts:
+        if n:
+            print(f"  {label}: {n}")
+    instrs = sum(len(f.body) for f in m.funcs)
+    print(f"  instructions: {instrs}")
+    if m.start is not None:
+        print(f"  start: {module.func_name(m.start)}")
+    for c in m.customs:
+        print(f"  custom section {c.name!r}: {len(c.data)} bytes")
+    if module.imports:
+        print("imports:")
+        for i in module.imports:
+            print(f"  {i}")
+    if module.exports:
+        print("exports:")
+        for e in module.exports:
+            print(f"  {e}")
+    return 0
+
+
+def cmd_wast(args) -> int:
+    from fayasm.wast.parse import parse_script
+    from fayasm.wast.runner import FAILED, NOT_RUN, PASSED, Runner
+
+    engine = None if args.engine == "none" else args.engine
+    if engine is not None:
+        engines.get(engine)
+    files = []
+    for path in args.files:
+        if os.path.isdir(path):
+            files.extend(sorted(os.path.join(path, f) for f in os.listdir(path)
+                                if f.endswith(".wast")))
+        else:
+            files.append(path)
+    totals = {PASSED: 0, FAILED: 0, NOT_RUN: 0}
+    start = time.perf_counter()
+    width = max((len(os.path.basename(f)) for f in files), default=10)
+    for n, path in enumerate(files, 1):
+        t0 = time.perf_counter()
+        try:
+            with open(path, encoding="utf-8") as f:
+                commands = parse_script(f.read(), source=path)
+        except (OSError, UnicodeDecodeError, fayasm.CompileError) as e:
+            print(f"{path}: cannot read script: {e}", file=sys.stderr)
+            totals[FAILED] += 1
+            continue
+        report = Runner(engine, source=path).run(commands)
+        counts = {s: report.count(s) for s in totals}
+        for s in totals:
+            totals[s] += counts[s]
+        line = (f"[{n}/{len(files)}] {os.path.basename(path):<{width}}  "
+                f"{counts[PASSED]:6} passed {counts[FAILED]:5} failed")
+        if counts[NOT_RUN]:
+            line += f" {counts[NOT_RUN]:6} not run"
+        print(f"{line}  ({time.perf_counter() - t0:.1f}s)", flush=True)
+        for o in report.failures[:args.max_failures]:
+            detail = o.detail if args.verbose else o.detail.splitlines()[0][:200]
+            print(f"    line {o.line}: {o.kind}: {detail}")
+    print(f"total: {totals[PASSED]} passed, {totals[FAILED]} failed, {totals[NOT_RUN]} not run "
+          f"({time.perf_counter() - start:.1f}s, engine {engine or 'none: modules only'})")
+    return 1 if totals[FAILED] else 0
+
+
+# ---------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="fayasm", description="A WebAssembly runtime for Python.",
+        epilog="Run 'fayasm COMMAND --help' for the options of a command.")
+    p.add_argument("--version", action="version", version=f"fayasm {fayasm.__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a module's _start, or call one of its exports",
+                         description="Instantiate FILE (.wasm or .wat) and run its _start "
+                         "function, or call the export named by --invoke with ARGS. "
+                         "Arguments are converted by the function's parameter types; the "
+                         "typed forms i32:7, i64:-1, f32:1.5, f64:nan are accepted too. "
+                         "Results are printed one per line.")
+    run.add_argument("file", metavar="FILE")
+    run.add_argument("--engine", default=None, help=f"engine to run on ({', '.join(engines.names())}; "
+                     f"default {engines.default()})")
+    run.add_argument("--invoke", metavar="NAME", help="the exported function to call")
+    run.add_argument("--fuel", type=int, default=None,
+                     help="stop after this many calls and loop iterations")
+    run.add_argument("--deadline", type=float, default=None, metavar="SECONDS",
+                     help="stop a call that runs longer than this")
+    run.add_argument("args", nargs="*", metavar="ARGS")
+    run.set_defaults(func=cmd_run)
+
+    ins = sub.add_parser("inspect", help="show a module's sections, imports and exports",
+                         description="Print what FILE contains; with --wat, the whole module "
+                         "as WebAssembly text.")
+    ins.add_argument("file", metavar="FILE")
+    ins.add_argument("--wat", action="store_true", help="print the module as WAT")
+    ins.set_defaults(func=cmd_inspect)
+
+    wast = sub.add_parser("wast", help="run WAST scripts (the spec test-suite format)",
+                          description="Run every command of the given .wast files (or of "
+                          "every .wast in a directory) and report per file. With --engine "
+                          "none, only decoding, parsing and validation are judged.")
+    wast.add_argument("files", nargs="+", metavar="FILE")
+    wast.add_argument("--engine", default=engines.default(),
+                      help="engine to run on, or 'none' (default %(default)s)")
+    wast.add_argument("--max-failures", type=int, default=10, metavar="N",
+                      help="failures to show per file (default %(default)s)")
+    wast.add_argument("-v", "--verbose", action="store_true", help="show full failure details")
+    wast.set_defaults(func=cmd_wast)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    # Positional ARGS of `run` may come after its options (fayasm run m.wasm --invoke f 1 2),
+    # which plain parse_args does not allow once FILE has been taken.
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if args.command != "run" or any(x.startswith("--") and x != "--" for x in extra):
+            parser.parse_args(argv)  # reports the unrecognized arguments and exits
+        args.args = list(args.args) + [x for x in extra if x != "--"]
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except UsageError as e:
+        print(f"fayasm {args.command}: {e}", file=sys.stderr)
+        return 2
+    except fayasm.Trap as e:
+        print(f"fayasm: trap: {e}", file=sys.stderr)
+        return 1
+    except fayasm.Error as e:
+        print(f"fayasm: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("fayasm: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+__all__ = ["main", "parse_arg", "format_result", "f32_round"]

@@ -1,0 +1,197 @@
+"""Preparing a validated function body for execution.
+
+The interpreter runs the validated instruction sequence itself; this pass only resolves
+what the spec finds by walking the label stack at run time. Each instruction becomes a
+4-tuple ``(kind, a, b, c)`` whose kind says how to execute it; branches carry their target
+as ``(pc, height, arity)``: where to continue, the operand-stack height of the target
+label, and how many values it keeps. ``block``, ``loop`` and ``end`` need no action once
+labels are resolved, and dead code is never reached, so neither is kept. ``return`` is a
+branch to the function's own label, which sits on a final RETURN.
+"""
+from __future__ import annotations
+
+import struct
+
+from fayasm.runtime.numerics import OPS as NUMERIC
+from fayasm.runtime.types import ValType
+from fayasm.runtime.values import f32_from_bits, f64_from_bits
+
+from . import memops, misc
+
+# Execution kinds, numbered roughly by how often they run (the dispatch tests in order).
+(LGET, CONST, BIN, LSET, LTEE, BR_IF, LOADU, STORE, BR, UN, IF, JUMP, GGET, GSET, CALL,
+ RETURN, SELECT, DROP, LOADS, BR_TABLE, CALL_IND, LOAD, STOREX, MISC, UN_IMM, BIN_IMM,
+ TERN, UNREACHABLE, BR_IF_BACK, BR_BACK) = range(30)
+
+_MASK32, _MASK64 = 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF
+ZERO = {ValType.I32: 0, ValType.I64: 0, ValType.F32: 0.0, ValType.F64: 0.0, ValType.V128: 0,
+        ValType.FUNCREF: None, ValType.EXTERNREF: None}
+
+# Integer loads: struct format and the mask that turns a signed read into raw bits.
+_INT_LOADS = {
+    "i32.load": ("<I", None), "i64.load": ("<Q", None),
+    "i32.load8_s": ("<b", _MASK32), "i32.load8_u": ("<B", None),
+    "i32.load16_s": ("<h", _MASK32), "i32.load16_u": ("<H", None),
+    "i64.load8_s": ("<b", _MASK64), "i64.load8_u": ("<B", None),
+    "i64.load16_s": ("<h", _MASK64), "i64.load16_u": ("<H", None),
+    "i64.load32_s": ("<i", _MASK64), "i64.load32_u": ("<I", None),
+}
+_INT_STORES = {
+    "i32.store": ("<I", _MASK32), "i64.store": ("<Q", _MASK64),
+    "i32.store8": ("<B", 0xFF), "i32.store16": ("<H", 0xFFFF),
+    "i64.store8": ("<B", 0xFF), "i64.store16": ("<H", 0xFFFF), "i64.store32": ("<I", _MASK32),
+}
+
+
+def const_value(op_name: str, imm):
+    """The raw value of a constant instruction's immediate."""
+    if op_name == "i32.const":
+        return imm & _MASK32
+    if op_name == "i64.const":
+        return imm & _MASK64
+    if op_name == "f32.const":
+        return f32_from_bits(imm)
+    if op_name == "f64.const":
+        return f64_from_bits(imm)
+    return imm  # v128
+
+
+class _Label:
+    """A branch target while a body is prepared; ``pc`` is known once its block ends."""
+
+    __slots__ = ("pc", "height", "arity", "back")
+
+    def __init__(self, pc, height, arity, back):
+        self.pc, self.height, self.arity, self.back = pc, height, arity, back
+
+    def resolve(self) -> tuple:
+        return (self.pc, self.height, self.arity)
+
+
+class Template:
+    """One defined function prepared for execution (shared by all instances of a module)."""
+
+    __slots__ = ("code", "zeros", "nparams", "nresults", "type", "index", "name")
+
+    def __init__(self, code, zeros, nparams, nresults, type, index, name):
+        self.code, self.zeros = code, zeros
+        self.nparams, self.nresults = nparams, nresults
+        self.type, self.index, self.name = type, index, name
+
+
+def prepare(func, info, types) -> list:
+    """Translate one function body (syntax) with its FuncInfo into execution tuples."""
+    blocks, dead = info.blocks, info.dead
+    code: list = []
+    # The function's own label: branching to it returns (it resolves to the final RETURN).
+    fn_label = _Label(None, 0, len(info.type.results), False)
+    ctl: list = [[fn_label, None]]  # [label, index of an if's conditional jump or None]
+
+    for i, ins in enumerate(func.body):
+        name = ins.op.name
+        imm = ins.imm
+        if name in ("block", "loop", "if"):
+            b = blocks[i]
+            if name == "loop":
+                lab = _Label(len(code), b.height, len(b.params), True)
+            else:
+                lab = _Label(None, b.height, len(b.results), False)
+            pending = None
+            if name == "if" and not dead[i]:
+                pending = len(code)
+                code.append([IF, None, 0, 0])  # jumps to the else branch (or the end) on 0
+            ctl.append([lab, pending])
+            continue
+        if name == "else":
+            lab, pending = ctl[-1]
+            if not dead[i]:
+                code.append([JUMP, lab, 0, 0])  # the then-branch falls through to the end
+            if pending is not None:
+                code[pending][1] = len(code)
+            ctl[-1][1] = None
+            continue
+        if name == "end":
+            lab, pending = ctl.pop()
+            if lab.pc is None:
+                lab.pc = len(code)
+            if pending is not None:
+                code[pending][1] = len(code)
+            continue
+        if dead[i] or name == "nop":
+            continue
+        if name == "local.get":
+            code.append((LGET, imm[0], 0, 0))
+        elif name == "local.set":
+            code.append((LSET, imm[0], 0, 0))
+        elif name == "local.tee":
+            code.append((LTEE, imm[0], 0, 0))
+        elif name in ("i32.const", "i64.const", "f32.const", "f64.const", "v128.const"):
+            code.append((CONST, const_value(name, imm[0]), 0, 0))
+        elif name == "global.get":
+            code.append((GGET, imm[0], 0, 0))
+        elif name == "global.set":
+            code.append((GSET, imm[0], 0, 0))
+        elif name == "br":
+            lab = ctl[-1 - imm[0]][0]
+            code.append([BR_BACK if lab.back else BR, lab, 0, 0])
+        elif name == "br_if":
+            lab = ctl[-1 - imm[0]][0]
+            code.append([BR_IF_BACK if lab.back else BR_IF, lab, 0, 0])
+        elif name == "br_table":
+            labs = [ctl[-1 - d][0] for d in imm[0]] + [ctl[-1 - imm[1]][0]]
+            code.append([BR_TABLE, labs, 0, 0])
+        elif name == "return":
+            code.append([BR, fn_label, 0, 0])
+        elif name == "call":
+            code.append((CALL, imm[0], 0, 0))
+        elif name == "call_indirect":
+            code.append((CALL_IND, types[imm[0]], imm[1], 0))
+        elif name == "drop":
+            code.append((DROP, 0, 0, 0))
+        elif name in ("select", "select_t"):
+            code.append((SELECT, 0, 0, 0))
+        elif name == "unreachable":
+            code.append((UNREACHABLE, 0, 0, 0))
+        elif name in _INT_LOADS:
+            fmt, mask = _INT_LOADS[name]
+            uf = struct.Struct(fmt).unpack_from
+            off = imm[0].offset
+            code.append((LOADU, uf, off, 0) if mask is None else (LOADS, uf, off, mask))
+        elif name in _INT_STORES:
+            fmt, mask = _INT_STORES[name]
+            code.append((STORE, struct.Struct(fmt).pack_into, imm[0].offset, mask))
+        elif name in memops.LOADS:
+            code.append((LOAD, memops.LOADS[name], imm[0].offset, imm[1] if len(imm) > 1 else 0))
+        elif name in memops.STORES:
+            code.append((STOREX, memops.STORES[name], imm[0].offset,
+                         imm[1] if len(imm) > 1 else 0))
+        elif name in NUMERIC:
+            fn = NUMERIC[name]
+            n = len(ins.op.params)
+            if ins.op.imms:  # a lane index or a shuffle pattern
+                code.append((UN_IMM if n == 1 else BIN_IMM, fn, imm[0], 0))
+            else:
+                code.append(((None, UN, BIN, TERN)[n], fn, 0, 0))
+        else:
+            code.append((MISC, misc.HANDLERS[name], imm[0] if imm else 0,
+                         imm[1] if len(imm) > 1 else 0))
+
+    fn_label.pc = len(code)
+    code.append((RETURN, 0, 0, 0))
+    # Labels are all placed now: replace them by (pc, height, arity).
+    for k, entry in enumerate(code):
+        if isinstance(entry, list):
+            a = entry[1]
+            if isinstance(a, _Label):
+                entry[1] = a.resolve()
+            elif isinstance(a, list):
+                entry[1] = tuple(lab.resolve() for lab in a)
+            code[k] = tuple(entry)
+    return code
+
+
+def make_template(func, info, types, index: int, name: str) -> Template:
+    code = prepare(func, info, types)
+    zeros = [ZERO[t] for t in func.locals]
+    ft = info.type
+    return Template(code, zeros, len(ft.params), len(ft.results), ft, index, name)

@@ -1,0 +1,300 @@
+"""The execution loop of the reference interpreter.
+
+Calls between interpreted functions do not recurse in Python: the loop keeps its own
+frame stack, so deep wasm recursion ends in Exhaustion at MAX_CALL_DEPTH, never in a
+RecursionError. Each frame has its own operand stack (a list) and locals (a list).
+"""
+from __future__ import annotations
+
+import struct
+import time
+
+from fayasm.runtime.errors import Exhaustion, Trap
+from fayasm.runtime.func import Func, HostError
+from fayasm.runtime.limits import DEADLINE_INTERVAL, MAX_CALL_DEPTH
+
+from .code import (BIN, BIN_IMM, BR, BR_BACK, BR_IF, BR_IF_BACK, BR_TABLE, CALL, CALL_IND,
+                   CONST, DROP, GGET, GSET, IF, JUMP, LGET, LOAD, LOADS, LOADU, LSET, LTEE,
+                   MISC, RETURN, SELECT, STORE, STOREX, TERN, UN, UN_IMM, UNREACHABLE)
+
+_UNLIMITED = 1 << 62
+
+
+class Budget:
+    """Fuel and deadline of one instance: one unit per call and per branch back to a loop."""
+
+    __slots__ = ("fuel", "timeout", "deadline")
+
+    def __init__(self, fuel: int | None = None, timeout: float | None = None):
+        self.fuel = fuel
+        self.timeout = timeout
+        self.deadline = None
+
+    @property
+    def metered(self) -> bool:
+        return self.fuel is not None or self.timeout is not None
+
+    def take(self) -> int:
+        """Hand out the next chunk of units; raise the trap that says why if none is left."""
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise Trap("deadline exceeded")
+        chunk = DEADLINE_INTERVAL if self.deadline is not None else _UNLIMITED
+        if self.fuel is not None:
+            if self.fuel <= 0:
+                raise Trap("out of fuel")
+            chunk = min(chunk, self.fuel)
+            self.fuel -= chunk
+        return chunk
+
+    def give_back(self, units: int) -> None:
+        if self.fuel is not None and units > 0:
+            self.fuel += units
+
+
+class Context:
+    """The run-time state of one instance: its index spaces and segment instances."""
+
+    __slots__ = ("funcs", "callees", "tables", "mems", "globals", "elems", "datas", "budget",
+                 "name")
+
+    def __init__(self, name: str):
+        self.name = name
+        self.funcs: list[Func] = []
+        self.callees: list = []  # per function index: a Code (interpreted here) or a Func
+        self.tables: list = []
+        self.mems: list = []
+        self.globals: list = []
+        self.elems: list = []
+        self.datas: list = []
+        self.budget = Budget()
+
+
+class Code:
+    """A function of an instance: its prepared template bound to the instance's context."""
+
+    __slots__ = ("code", "zeros", "nparams", "nresults", "type", "name", "ctx")
+
+    def __init__(self, template, ctx: Context):
+        self.code = template.code
+        self.zeros = template.zeros
+        self.nparams = template.nparams
+        self.nresults = template.nresults
+        self.type = template.type
+        self.name = template.name
+        self.ctx = ctx
+
+
+def _oob_trap():
+    return Trap("out of bounds memory access")
+
+
+def execute(entry: Code, args: list) -> list:
+    """Run ``entry`` on raw ``args``; return its raw results."""
+    frames: list = []
+    cur = entry
+    code = cur.code
+    ctx = cur.ctx
+    L = list(args) + cur.zeros
+    s: list = []
+    pc = 0
+    budget = ctx.budget
+    metered = budget.metered
+    if metered:
+        if budget.timeout is not None and budget.deadline is None:
+            budget.deadline = time.monotonic() + budget.timeout
+            owns_deadline = True
+        else:
+            owns_deadline = False
+        tick = budget.take()
+    else:
+        tick = _UNLIMITED
+    try:
+        while True:
+            k, a, b, c = code[pc]
+            pc += 1
+            if k == LGET:
+                s.append(L[a])
+            elif k == CONST:
+                s.append(a)
+            elif k == BIN:
+                y = s.pop()
+                s[-1] = a(s[-1], y)
+            elif k == LSET:
+                L[a] = s.pop()
+            elif k == LTEE:
+                L[a] = s[-1]
+            elif k == BR_IF:
+                if s.pop():
+                    pc, h, n = a
+                    if n:
+                        if len(s) != h + n:
+                            s[h:] = s[-n:]
+                    else:
+                        del s[h:]
+            elif k == LOADU:
+                s[-1] = a(ctx.mems[0].view, s[-1] + b)[0]
+            elif k == STORE:
+                v = s.pop()
+                a(ctx.mems[0].view, s.pop() + b, v & c)
+            elif k == BR:
+                pc, h, n = a
+                if n:
+                    if len(s) != h + n:
+                        s[h:] = s[-n:]
+                else:
+                    del s[h:]
+            elif k == UN:
+                s[-1] = a(s[-1])
+            elif k == IF:
+                if not s.pop():
+                    pc = a
+            elif k == JUMP:
+                pc = a[0]
+            elif k == BR_IF_BACK:
+                if s.pop():
+                    pc, h, n = a
+                    if n:
+                        if len(s) != h + n:
+                            s[h:] = s[-n:]
+                    else:
+                        del s[h:]
+                    tick -= 1
+                    if tick <= 0:
+                        tick = budget.take()
+            elif k == BR_BACK:
+                pc, h, n = a
+                if n:
+                    if len(s) != h + n:
+                        s[h:] = s[-n:]
+                else:
+                    del s[h:]
+                tick -= 1
+                if tick <= 0:
+                    tick = budget.take()
+            elif k == GGET:
+                s.append(ctx.globals[a].raw)
+            elif k == GSET:
+                ctx.globals[a].raw = s.pop()
+            elif k == CALL or k == CALL_IND:
+                if k == CALL:
+                    callee = ctx.callees[a]
+                else:
+                    i = s.pop()
+                    elems = ctx.tables[b].elements
+                    if i >= len(elems):
+                        raise Trap(f"undefined element {i}", "undefined_element")
+                    f = elems[i]
+                    if f is None:
+                        raise Trap(f"uninitialized element {i}", "uninitialized_element")
+                    if f.type is not a and f.type != a:
+                        raise Trap("indirect call type mismatch")
+                    callee = f._owner if type(f._owner) is Code else f
+                tick -= 1
+                if tick <= 0:
+                    tick = budget.take()
+                if type(callee) is Code:
+                    if len(frames) >= MAX_CALL_DEPTH:
+                        raise Exhaustion()
+                    n = callee.nparams
+                    if n:
+                        args = s[-n:]
+                        del s[-n:]
+                        args += callee.zeros
+                    else:
+                        args = callee.zeros[:]
+                    frames.append((code, pc, s, L, cur))
+                    cur = callee
+                    code = cur.code
+                    if cur.ctx is not ctx:
+                        ctx = cur.ctx
+                    L = args
+                    s = []
+                    pc = 0
+                else:
+                    n = len(callee.type.params)
+                    if n:
+                        args = s[-n:]
+                        del s[-n:]
+                    else:
+                        args = ()
+                    out = callee._raw(*args)
+                    nr = len(callee.type.results)
+                    if nr == 1:
+                        s.append(out)
+                    elif nr:
+                        s.extend(out)
+            elif k == RETURN:
+                n = cur.nresults
+                if not frames:
+                    return s[len(s) - n:] if n else []
+                res = s[len(s) - n:] if n else None
+                code, pc, s, L, cur = frames.pop()
+                ctx = cur.ctx
+                if res:
+                    s += res
+            elif k == SELECT:
+                cond = s.pop()
+                y = s.pop()
+                if not cond:
+                    s[-1] = y
+            elif k == DROP:
+                s.pop()
+            elif k == LOADS:
+                s[-1] = a(ctx.mems[0].view, s[-1] + b)[0] & c
+            elif k == BR_TABLE:
+                i = s.pop()
+                here = pc
+                pc, h, n = a[i] if i < len(a) - 1 else a[-1]
+                if n:
+                    if len(s) != h + n:
+                        s[h:] = s[-n:]
+                else:
+                    del s[h:]
+                if pc < here:  # back to a loop
+                    tick -= 1
+                    if tick <= 0:
+                        tick = budget.take()
+            elif k == LOAD:
+                s[-1] = a(ctx.mems[0].view, s[-1] + b)
+            elif k == STOREX:
+                v = s.pop()
+                a(ctx.mems[0].view, s.pop() + b, v)
+            elif k == MISC:
+                a(ctx, s, b, c)
+            elif k == UN_IMM:
+                s[-1] = a(s[-1], b)
+            elif k == BIN_IMM:
+                y = s.pop()
+                s[-1] = a(s[-1], y, b)
+            elif k == TERN:
+                z = s.pop()
+                y = s.pop()
+                s[-1] = a(s[-1], y, z)
+            elif k == UNREACHABLE:
+                raise Trap("unreachable")
+            else:  # pragma: no cover - prepare() emits no other kind
+                raise AssertionError(f"unknown instruction kind {k}")
+    except Trap as e:
+        _backtrace(e, cur, frames)
+        raise
+    except (struct.error, IndexError):
+        # Loads and stores rely on the buffer's own bounds check: an address past the end
+        # of memory (or 2^32 and beyond) fails inside struct or memoryview indexing.
+        e = _oob_trap()
+        _backtrace(e, cur, frames)
+        raise e from None
+    except RecursionError:
+        e = Exhaustion()
+        _backtrace(e, cur, frames)
+        raise e from None
+    finally:
+        if metered:
+            budget.give_back(tick)
+            if owns_deadline:
+                budget.deadline = None
+
+
+def _backtrace(e: Trap, cur: Code, frames: list) -> None:
+    e.add_frame(cur.name)
+    for frame in reversed(frames):
+        e.add_frame(frame[4].name)

@@ -1,0 +1,174 @@
+"""The less frequent instructions: memory and table management, bulk operations,
+references and SIMD lane loads/stores. Each handler is ``fn(ctx, stack, a, b)`` with the
+instruction's immediates in ``a`` and ``b``."""
+from __future__ import annotations
+
+from fayasm.runtime.errors import Trap
+
+from .memops import LANES
+
+_M32 = 0xFFFFFFFF
+MEM_OOB = "out of bounds memory access"
+TABLE_OOB = "out of bounds table access"
+
+
+def _sync(table, start, n):
+    if table._native is not None:
+        table._native.changed(table, start, n)
+
+
+def memory_size(ctx, s, a, b):
+    s.append(ctx.mems[a].pages)
+
+
+def memory_grow(ctx, s, a, b):
+    s[-1] = ctx.mems[a].grow(s[-1]) & _M32
+
+
+def memory_fill(ctx, s, a, b):
+    n = s.pop()
+    val = s.pop()
+    d = s.pop()
+    view = ctx.mems[a].view
+    if d + n > len(view):
+        raise Trap(MEM_OOB)
+    view[d:d + n] = bytes([val & 0xFF]) * n
+
+
+def memory_copy(ctx, s, a, b):
+    n = s.pop()
+    src = s.pop()
+    d = s.pop()
+    dview, sview = ctx.mems[a].view, ctx.mems[b].view
+    if src + n > len(sview) or d + n > len(dview):
+        raise Trap(MEM_OOB)
+    dview[d:d + n] = bytes(sview[src:src + n])
+
+
+def memory_init(ctx, s, a, b):
+    n = s.pop()
+    src = s.pop()
+    d = s.pop()
+    data = ctx.datas[a]
+    view = ctx.mems[b].view
+    if src + n > len(data) or d + n > len(view):
+        raise Trap(MEM_OOB)
+    view[d:d + n] = data[src:src + n]
+
+
+def data_drop(ctx, s, a, b):
+    ctx.datas[a] = b""
+
+
+def table_get(ctx, s, a, b):
+    elems = ctx.tables[a].elements
+    i = s[-1]
+    if i >= len(elems):
+        raise Trap(TABLE_OOB)
+    s[-1] = elems[i]
+
+
+def table_set(ctx, s, a, b):
+    v = s.pop()
+    i = s.pop()
+    t = ctx.tables[a]
+    if i >= len(t.elements):
+        raise Trap(TABLE_OOB)
+    t.elements[i] = v
+    _sync(t, i, 1)
+
+
+def table_size(ctx, s, a, b):
+    s.append(len(ctx.tables[a].elements))
+
+
+def table_grow(ctx, s, a, b):
+    n = s.pop()
+    s[-1] = ctx.tables[a].grow(n, s[-1]) & _M32
+
+
+def table_fill(ctx, s, a, b):
+    n = s.pop()
+    v = s.pop()
+    i = s.pop()
+    t = ctx.tables[a]
+    if i + n > len(t.elements):
+        raise Trap(TABLE_OOB)
+    t.elements[i:i + n] = [v] * n
+    _sync(t, i, n)
+
+
+def table_copy(ctx, s, a, b):
+    n = s.pop()
+    src = s.pop()
+    d = s.pop()
+    dt, st = ctx.tables[a], ctx.tables[b]
+    if src + n > len(st.elements) or d + n > len(dt.elements):
+        raise Trap(TABLE_OOB)
+    dt.elements[d:d + n] = st.elements[src:src + n]
+    _sync(dt, d, n)
+
+
+def table_init(ctx, s, a, b):
+    n = s.pop()
+    src = s.pop()
+    d = s.pop()
+    elem = ctx.elems[a]
+    t = ctx.tables[b]
+    if src + n > len(elem) or d + n > len(t.elements):
+        raise Trap(TABLE_OOB)
+    t.elements[d:d + n] = elem[src:src + n]
+    _sync(t, d, n)
+
+
+def elem_drop(ctx, s, a, b):
+    ctx.elems[a] = []
+
+
+def ref_null(ctx, s, a, b):
+    s.append(None)
+
+
+def ref_is_null(ctx, s, a, b):
+    s[-1] = 1 if s[-1] is None else 0
+
+
+def ref_func(ctx, s, a, b):
+    s.append(ctx.funcs[a])
+
+
+def _load_lane(bits):
+    st = LANES[bits]
+    mask = (1 << bits) - 1
+
+    def handler(ctx, s, memarg, lane):
+        v = s.pop()
+        ea = s.pop() + memarg.offset
+        x = st.unpack_from(ctx.mems[0].view, ea)[0]
+        shift = lane * bits
+        s.append((v & ~(mask << shift)) | (x << shift))
+    return handler
+
+
+def _store_lane(bits):
+    st = LANES[bits]
+    mask = (1 << bits) - 1
+
+    def handler(ctx, s, memarg, lane):
+        v = s.pop()
+        ea = s.pop() + memarg.offset
+        st.pack_into(ctx.mems[0].view, ea, (v >> (lane * bits)) & mask)
+    return handler
+
+
+HANDLERS = {
+    "memory.size": memory_size, "memory.grow": memory_grow, "memory.fill": memory_fill,
+    "memory.copy": memory_copy, "memory.init": memory_init, "data.drop": data_drop,
+    "table.get": table_get, "table.set": table_set, "table.size": table_size,
+    "table.grow": table_grow, "table.fill": table_fill, "table.copy": table_copy,
+    "table.init": table_init, "elem.drop": elem_drop,
+    "ref.null": ref_null, "ref.is_null": ref_is_null, "ref.func": ref_func,
+}
+for _bits in (8, 16, 32, 64):
+    HANDLERS[f"v128.load{_bits}_lane"] = _load_lane(_bits)
+    HANDLERS[f"v128.store{_bits}_lane"] = _store_lane(_bits)

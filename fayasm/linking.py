@@ -1,0 +1,47 @@
+"""What every engine needs to instantiate a module, derived once from its syntax: import
+declarations, constant expressions and segments as the plain data fayasm.runtime takes."""
+from __future__ import annotations
+
+from fayasm.runtime.types import ExternKind
+from fayasm.runtime.values import f32_from_bits, f64_from_bits
+from fayasm.syntax import Module
+
+_M32, _M64 = 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF
+
+
+def import_decls(m: Module) -> list[tuple]:
+    """(module, name, kind, type) for each import, function types resolved."""
+    return [(i.module, i.name, i.kind, m.types[i.desc] if i.kind is ExternKind.FUNC else i.desc)
+            for i in m.imports]
+
+
+def const_expr(expr: list) -> tuple:
+    """A validated constant expression as runtime data (see runtime.instance.eval_const)."""
+    ins = expr[0]
+    name = ins.op.name
+    if name == "global.get":
+        return ("global", ins.imm[0])
+    if name == "ref.func":
+        return ("func", ins.imm[0])
+    if name == "ref.null":
+        return ("null", None)
+    v = ins.imm[0]
+    if name == "i32.const":
+        return ("const", v & _M32)
+    if name == "i64.const":
+        return ("const", v & _M64)
+    if name == "f32.const":
+        return ("const", f32_from_bits(v))
+    if name == "f64.const":
+        return ("const", f64_from_bits(v))
+    return ("const", v)  # v128.const
+
+
+def elem_segments(m: Module) -> list[tuple]:
+    return [(e.mode, e.table, const_expr(e.offset) if e.offset else None,
+             [const_expr(x) for x in e.init]) for e in m.elems]
+
+
+def data_segments(m: Module) -> list[tuple]:
+    return [(d.mode, d.memory, const_expr(d.offset) if d.offset else None, d.init)
+            for d in m.datas]

@@ -1,0 +1,135 @@
+"""The public Module: a decoded (or parsed) and validated WebAssembly module."""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+
+from fayasm.errors import CompileError, DecodeError
+from fayasm.runtime.types import ExternKind, FuncType, GlobalType, MemoryType, TableType
+from fayasm.syntax import Module as Syntax
+
+
+def _describe(kind: ExternKind, t) -> str:
+    # Table and memory types print with their kind already ("memory 1 2").
+    return f"{kind} {t}" if kind in (ExternKind.FUNC, ExternKind.GLOBAL) else str(t)
+
+
+@dataclass(frozen=True)
+class ImportType:
+    module: str
+    name: str
+    kind: ExternKind
+    type: FuncType | TableType | MemoryType | GlobalType
+
+    def __str__(self) -> str:
+        return f'"{self.module}"."{self.name}": {_describe(self.kind, self.type)}'
+
+
+@dataclass(frozen=True)
+class ExportType:
+    name: str
+    kind: ExternKind
+    type: FuncType | TableType | MemoryType | GlobalType
+
+    def __str__(self) -> str:
+        return f'"{self.name}": {_describe(self.kind, self.type)}'
+
+
+class Module:
+    """``Module(source)``: bytes are the binary format, str is WAT text. Decodes (or parses)
+    and validates; raises DecodeError, ParseError or ValidationError (all CompileError)."""
+
+    def __init__(self, source: bytes | bytearray | memoryview | str, name: str | None = None):
+        if isinstance(source, str):
+            from fayasm.text import parse_module
+
+            self._setup(parse_module(source, source=name), None, name)
+        elif isinstance(source, (bytes, bytearray, memoryview)):
+            from fayasm.binary import decode
+
+            binary = bytes(source)
+            self._setup(decode(binary), binary, name)
+        else:
+            raise TypeError("Module() takes bytes (binary) or str (WAT text), "
+                            f"not {type(source).__name__}")
+
+    def _setup(self, syntax: Syntax, binary: bytes | None, name: str | None) -> None:
+        from fayasm.validate import validate
+
+        self.syntax = syntax
+        self._binary = binary
+        self.info = validate(syntax)
+        self.name = name or syntax.names.module or "module"
+        self._compiled: dict = {}  # engine name -> that engine's compiled form
+
+    @classmethod
+    def from_syntax(cls, syntax: Syntax, name: str | None = None) -> "Module":
+        """Validate an already decoded or parsed module."""
+        self = cls.__new__(cls)
+        self._setup(syntax, None, name)
+        return self
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike) -> "Module":
+        """Read a .wasm (binary) or .wat/.wast (text) file; a file that starts with the
+        wasm magic is binary whatever its name."""
+        path = os.fspath(path)
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            raise CompileError(f"cannot read {path}: {e.strerror}") from None
+        name = os.path.splitext(os.path.basename(path))[0]
+        if data[:4] == b"\0asm" or not path.endswith((".wat", ".wast")):
+            if data[:4] != b"\0asm" and _looks_like_text(data):
+                return cls(_text(data, path), name=name)
+            return cls(data, name=name)
+        return cls(_text(data, path), name=name)
+
+    @property
+    def binary(self) -> bytes:
+        """The module in the binary format (encoded from the text if it came as text)."""
+        if self._binary is None:
+            from fayasm.binary import encode
+
+            self._binary = encode(self.syntax)
+        return self._binary
+
+    @property
+    def hash(self) -> str:
+        """SHA-256 of the binary form: the key of every cache."""
+        return hashlib.sha256(self.binary).hexdigest()
+
+    @property
+    def imports(self) -> list[ImportType]:
+        m = self.syntax
+        return [ImportType(i.module, i.name, i.kind,
+                           m.types[i.desc] if i.kind is ExternKind.FUNC else i.desc)
+                for i in m.imports]
+
+    @property
+    def exports(self) -> list[ExportType]:
+        m = self.syntax
+        spaces = {ExternKind.FUNC: m.func_types(), ExternKind.TABLE: m.table_types(),
+                  ExternKind.MEMORY: m.memory_types(), ExternKind.GLOBAL: m.global_types()}
+        return [ExportType(e.name, e.kind, spaces[e.kind][e.index]) for e in m.exports]
+
+    def func_name(self, index: int) -> str:
+        return self.syntax.func_name(index)
+
+    def __repr__(self) -> str:
+        return (f"<Module {self.name}: {len(self.syntax.funcs)} functions, "
+                f"{len(self.syntax.imports)} imports, {len(self.syntax.exports)} exports>")
+
+
+def _looks_like_text(data: bytes) -> bool:
+    head = data.lstrip()[:1]
+    return head in (b"(", b";")
+
+
+def _text(data: bytes, path: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise DecodeError(f"{path}: malformed UTF-8 encoding", e.start) from None
