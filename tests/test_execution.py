@@ -1,0 +1,220 @@
+"""The hard cases of execution, on every engine: traps with the spec's text and a
+backtrace, host exceptions, exhaustion, fuel, deadlines, memory growth seen from Python."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import fayasm
+from fayasm import Exhaustion, Func, FuncType, Trap, Val
+
+TRAPS = """
+(module
+  (type $ii (func (param i32) (result i32)))
+  (memory 1)
+  (table funcref (elem $id $f64))
+  (func $id (param i32) (result i32) (local.get 0))
+  (func $f64 (param f64) (result f64) (local.get 0))
+  (func $load (export "load") (param i32) (result i32) (i32.load (local.get 0)))
+  (func $div (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+  (func $unreachable (export "unreachable") (unreachable))
+  (func $indirect (export "indirect") (param i32) (result i32)
+    (call_indirect (type $ii) (i32.const 7) (local.get 0)))
+  (func $outer (export "outer") (param i32) (result i32) (call $load (local.get 0)))
+)
+"""
+
+
+@pytest.fixture
+def traps(engine):
+    return fayasm.instantiate(fayasm.Module(TRAPS), engine=engine).exports
+
+
+@pytest.mark.parametrize("call, message, code", [
+    (lambda e: e.load(65535), "out of bounds memory access", "memory_out_of_bounds"),
+    (lambda e: e.load(-1), "out of bounds memory access", "memory_out_of_bounds"),
+    (lambda e: e.div(1, 0), "integer divide by zero", "integer_divide_by_zero"),
+    (lambda e: e.div(-2**31, -1), "integer overflow", "integer_overflow"),
+    (lambda e: e.unreachable(), "unreachable", "unreachable"),
+    (lambda e: e.indirect(1), "indirect call type mismatch", "indirect_call_type_mismatch"),
+    (lambda e: e.indirect(5), "undefined element", "undefined_element"),
+])
+def test_trap_has_spec_message_and_code(traps, call, message, code):
+    with pytest.raises(Trap) as info:
+        call(traps)
+    assert info.value.message.startswith(message)
+    assert info.value.code == code
+    assert info.value.frames, "a trap carries a wasm backtrace"
+
+
+def test_trap_backtrace_names_functions_innermost_first(traps):
+    with pytest.raises(Trap) as info:
+        traps.outer(70000)
+    assert info.value.frames[:2] == ["load", "outer"]
+    assert "wasm backtrace" in str(info.value) and "load" in str(info.value)
+
+
+def test_trap_backtrace_falls_back_to_index_without_names(engine):
+    wasm = fayasm.Module("(module (func (export \"f\") (unreachable)) (func))").binary
+    # The binary carries no name section, so the export name is the best name there is.
+    inst = fayasm.instantiate(fayasm.Module(wasm), engine=engine)
+    with pytest.raises(Trap) as info:
+        inst.exports.f()
+    assert info.value.frames == ["f"]
+    wasm2 = fayasm.Module("(module (func (export \"g\") (call 1)) (func unreachable))").binary
+    inst2 = fayasm.instantiate(fayasm.Module(wasm2), engine=engine)
+    with pytest.raises(Trap) as info:
+        inst2.exports.g()
+    assert info.value.frames == ["func[1]", "g"]
+
+
+HOST = """
+(module
+  (import "env" "boom" (func $boom (param i32)))
+  (func (export "run") (param i32) (result i32)
+    (call $boom (local.get 0))
+    (i32.add (local.get 0) (i32.const 1)))
+  (func (export "deep") (param i32)
+    (if (i32.eqz (local.get 0)) (then (call $boom (i32.const 13)) (return)))
+    (call 2 (i32.sub (local.get 0) (i32.const 1))))
+)
+"""
+
+
+class HostProblem(Exception):
+    pass
+
+
+def test_host_exception_unwinds_and_reaches_caller(engine):
+    problem = HostProblem("from the host")
+    seen = []
+
+    def boom(x):
+        seen.append(x)
+        if x == 13:
+            raise problem
+
+    inst = fayasm.instantiate(fayasm.Module(HOST), imports={"env": {"boom": boom}},
+                              engine=engine)
+    assert inst.exports.run(1) == 2
+    with pytest.raises(HostProblem) as info:
+        inst.exports.run(13)
+    assert info.value is problem
+    with pytest.raises(HostProblem):
+        inst.exports.deep(50)  # unwinds 50 wasm frames
+    assert inst.exports.run(5) == 6  # the instance still works
+    assert seen == [1, 13, 13, 5]
+
+
+RECURSE = """
+(module
+  (func $down (export "down") (param i64) (result i64)
+    (if (result i64) (i64.eqz (local.get 0))
+      (then (i64.const 0))
+      (else (i64.add (i64.const 1) (call $down (i64.sub (local.get 0) (i64.const 1))))))))
+"""
+
+
+def test_deep_recursion_gives_exhaustion_and_the_process_goes_on(engine):
+    inst = fayasm.instantiate(fayasm.Module(RECURSE), engine=engine)
+    with pytest.raises(Exhaustion) as info:
+        inst.exports.down(1_000_000)
+    assert info.value.message == "call stack exhausted"
+    assert isinstance(info.value, Trap)
+    assert inst.exports.down(1000) == 1000  # and the instance is still usable
+
+
+LOOP = """
+(module
+  (func (export "spin") (loop $l (br $l)))
+  (func (export "count") (param i32) (result i32) (local i32)
+    (loop $l
+      (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get 1) (local.get 0))))
+    (local.get 1)))
+"""
+
+
+def test_fuel_stops_an_infinite_loop(engine):
+    inst = fayasm.instantiate(fayasm.Module(LOOP), engine=engine, fuel=100_000)
+    with pytest.raises(Trap) as info:
+        inst.exports.spin()
+    assert info.value.message == "out of fuel"
+    assert info.value.code == "out_of_fuel"
+
+
+def test_fuel_counts_loop_iterations_and_calls(engine):
+    inst = fayasm.instantiate(fayasm.Module(LOOP), engine=engine, fuel=1000)
+    # One unit for the call, one per branch back: 10 iterations = 9 back edges.
+    assert inst.exports.count(10) == 10
+    inst2 = fayasm.instantiate(fayasm.Module(LOOP), engine=engine, fuel=10)
+    assert inst2.exports.count(10) == 10  # 1 + 9 = 10 units: exactly enough
+    with pytest.raises(Trap, match="out of fuel"):
+        inst2.exports.count(1)
+
+
+def test_deadline_stops_an_infinite_loop(engine):
+    inst = fayasm.instantiate(fayasm.Module(LOOP), engine=engine, deadline=0.2)
+    start = time.monotonic()
+    with pytest.raises(Trap) as info:
+        inst.exports.spin()
+    elapsed = time.monotonic() - start
+    assert info.value.message == "deadline exceeded"
+    assert 0.2 <= elapsed < 5
+    # The deadline applies per call: a short call afterwards succeeds.
+    assert inst.exports.count(5) == 5
+
+
+GROW = """
+(module
+  (memory (export "mem") 1)
+  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+  (func (export "store") (param i32 i32) (i32.store (local.get 0) (local.get 1)))
+  (func (export "load") (param i32) (result i32) (i32.load (local.get 0))))
+"""
+
+
+def test_memory_grown_by_guest_is_seen_through_buffer_without_copying(engine):
+    inst = fayasm.instantiate(fayasm.Module(GROW), engine=engine)
+    mem = inst.exports.mem
+    address = mem.address
+    assert len(mem.buffer) == 65536
+    assert inst.exports.grow(3) == 1
+    assert mem.size == 4 and len(mem.buffer) == 4 * 65536
+    assert mem.address == address  # grown in place
+    inst.exports.store(3 * 65536 + 8, 0x01020304)
+    buf = mem.buffer
+    assert bytes(buf[3 * 65536 + 8:3 * 65536 + 12]) == b"\x04\x03\x02\x01"
+    buf[100] = 0x7F  # writes through the view are seen by the guest
+    assert inst.exports.load(100) == 0x7F
+    numpy = pytest.importorskip("numpy")
+    arr = numpy.frombuffer(mem.buffer, dtype=numpy.uint32)
+    inst.exports.store(16, 12345)
+    assert arr[4] == 12345  # the array shares the memory
+
+
+def test_memory_grow_past_maximum_fails_with_minus_one(engine):
+    inst = fayasm.instantiate(fayasm.Module(
+        '(module (memory 1 2) (func (export "grow") (param i32) (result i32) '
+        '(memory.grow (local.get 0))))'), engine=engine)
+    assert inst.exports.grow(1) == 1
+    assert inst.exports.grow(1) == -1
+    assert inst.exports.grow(0) == 2
+
+
+def test_exact_values_through_invoke(engine):
+    inst = fayasm.instantiate(fayasm.Module(
+        '(module (func (export "neg") (param f32) (result f32) (f32.neg (local.get 0))))'),
+        engine=engine)
+    (out,) = inst.exports.neg.invoke([Val.from_bits("f32", 0x7FA00000)])
+    assert out.bits == 0xFFA00000  # a signalling NaN's payload survives
+
+
+def test_host_function_with_explicit_type(engine):
+    f = Func(lambda a, b: (b, a), FuncType(["i64", "f64"], ["f64", "i64"]))
+    inst = fayasm.instantiate(fayasm.Module(
+        '(module (import "m" "swap" (func $s (param i64 f64) (result f64 i64)))'
+        ' (func (export "f") (result f64 i64) (call $s (i64.const -5) (f64.const 2.5))))'),
+        imports={"m": {"swap": f}}, engine=engine)
+    assert inst.exports.f() == (2.5, -5)
