@@ -21,7 +21,9 @@ _UNLIMITED = 1 << 62
 
 
 class Budget:
-    """Fuel and deadline of one instance: one unit per call and per branch back to a loop."""
+    """Fuel and deadline of one instance. A unit of fuel is spent on every function call
+    (wasm or host, and the entry from Python) and on every branch back to a loop; ``tick``
+    in the loop counts down the units of the current chunk."""
 
     __slots__ = ("fuel", "timeout", "deadline")
 
@@ -105,7 +107,7 @@ def execute(entry: Code, args: list) -> list:
             owns_deadline = True
         else:
             owns_deadline = False
-        tick = budget.take()
+        tick = budget.take() - 1  # the entry itself is a call
     else:
         tick = _UNLIMITED
     try:
@@ -159,8 +161,8 @@ def execute(entry: Code, args: list) -> list:
                     else:
                         del s[h:]
                     tick -= 1
-                    if tick <= 0:
-                        tick = budget.take()
+                    if tick < 0:
+                        tick = budget.take() - 1
             elif k == BR_BACK:
                 pc, h, n = a
                 if n:
@@ -169,8 +171,8 @@ def execute(entry: Code, args: list) -> list:
                 else:
                     del s[h:]
                 tick -= 1
-                if tick <= 0:
-                    tick = budget.take()
+                if tick < 0:
+                    tick = budget.take() - 1
             elif k == GGET:
                 s.append(ctx.globals[a].raw)
             elif k == GSET:
@@ -190,8 +192,8 @@ def execute(entry: Code, args: list) -> list:
                         raise Trap("indirect call type mismatch")
                     callee = f._owner if type(f._owner) is Code else f
                 tick -= 1
-                if tick <= 0:
-                    tick = budget.take()
+                if tick < 0:
+                    tick = budget.take() - 1
                 if type(callee) is Code:
                     if len(frames) >= MAX_CALL_DEPTH:
                         raise Exhaustion()
@@ -252,8 +254,8 @@ def execute(entry: Code, args: list) -> list:
                     del s[h:]
                 if pc < here:  # back to a loop
                     tick -= 1
-                    if tick <= 0:
-                        tick = budget.take()
+                    if tick < 0:
+                        tick = budget.take() - 1
             elif k == LOAD:
                 s[-1] = a(ctx.mems[0].view, s[-1] + b)
             elif k == STOREX:
