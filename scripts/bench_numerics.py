@@ -2,13 +2,15 @@
 
     python scripts/bench_numerics.py [NAME ...]
 
-Each op is called through a local binding (as an interpreter holding the function would),
-on fixed typical operands; the figure is the best of 5 repeats, minus nothing (the loop
-overhead, about 10-15 ns, is included and printed separately).
+Each op is called as f(*args) on fixed typical operands; the figure is the best of 7
+repeats of 200,000 calls, timed in process CPU time (so that other load on the machine
+does not count), and includes the call itself (the cost of calling an empty function is
+printed for reference).
 """
 from __future__ import annotations
 
 import sys
+import time
 import timeit
 
 from fayasm.runtime.numerics import OPS
@@ -40,12 +42,13 @@ CASES = {
 
 def main(names):
     names = names or list(CASES)
-    loop = min(timeit.repeat("f()", setup="f = lambda: None", number=200_000, repeat=5)) / 200_000
+    loop = min(timeit.repeat("f(*a)", setup="f = lambda *a: None; a = (1, 2)", number=200_000,
+                             repeat=7, timer=time.process_time)) / 200_000
     print(f"{'op':28} ns/call   (empty call: {loop * 1e9:.0f} ns)")
     for name in names:
         args = CASES[name]
         t = min(timeit.repeat("f(*a)", globals={"f": OPS[name], "a": args},
-                              number=200_000, repeat=5)) / 200_000
+                              number=200_000, repeat=7, timer=time.process_time)) / 200_000
         print(f"{name:28} {t * 1e9:7.0f}")
 
 

@@ -17,6 +17,7 @@ REPEAT32 = 0x00000001000000010000000100000001
 REPEAT64 = 0x00000000000000010000000000000001
 
 _ZEROS240 = bytes(240)
+_ZEROS224 = bytes(224)
 
 
 def i8x16_splat(x):
@@ -107,8 +108,9 @@ def f64x2_replace_lane(v, x, lane):
 
 def i8x16_shuffle(a, b, lanes):
     """Byte i of the result is byte lanes[i] of the 32-byte concatenation a ++ b."""
-    ab = a.to_bytes(16, "little") + b.to_bytes(16, "little")
-    return _from_bytes(bytes(map(ab.__getitem__, lanes)), "little")
+    # As in swizzle, bytes.translate does the 16 lookups (validation keeps lanes < 32).
+    return _from_bytes(bytes(lanes).translate(
+        a.to_bytes(16, "little") + b.to_bytes(16, "little") + _ZEROS224), "little")
 
 
 def i8x16_swizzle(a, s):

@@ -195,8 +195,11 @@ _M64 = 0xFFFFFFFFFFFFFFFF
 
 
 def i16x8_mul(a, b):
-    return _from_bytes(_P8H(*[(x * y) & 0xFFFF for x, y in zip(
-        _U8H(a.to_bytes(16, "little")), _U8H(b.to_bytes(16, "little")))]), "little")
+    x0, x1, x2, x3, x4, x5, x6, x7 = _U8H(a.to_bytes(16, "little"))
+    y0, y1, y2, y3, y4, y5, y6, y7 = _U8H(b.to_bytes(16, "little"))
+    return _from_bytes(_P8H((x0 * y0) & 0xFFFF, (x1 * y1) & 0xFFFF, (x2 * y2) & 0xFFFF,
+                            (x3 * y3) & 0xFFFF, (x4 * y4) & 0xFFFF, (x5 * y5) & 0xFFFF,
+                            (x6 * y6) & 0xFFFF, (x7 * y7) & 0xFFFF), "little")
 
 
 def i32x4_mul(a, b):
