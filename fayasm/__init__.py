@@ -17,6 +17,7 @@ from fayasm.runtime.table import Table
 from fayasm.runtime.types import (ExternKind, FuncType, GlobalType, Limits, MemoryType,
                                   TableType, ValType)
 from fayasm.runtime.values import Val
+from fayasm.wasi import WasiConfig, run
 
 __version__ = "0.1.0"
 
@@ -43,5 +44,5 @@ __all__ = [
     "CompileError", "DecodeError", "Error", "Exhaustion", "ExportType", "Exports", "ExternKind",
     "Func", "FuncType", "Global", "GlobalType", "ImportType", "Instance", "LinkError", "Limits",
     "Memory", "MemoryType", "Module", "ParseError", "Table", "TableType", "Trap", "Val",
-    "ValType", "ValidationError", "WasiExit", "instantiate",
+    "ValType", "ValidationError", "WasiConfig", "WasiExit", "instantiate", "run",
 ]

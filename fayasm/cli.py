@@ -70,29 +70,74 @@ def _load(path: str) -> fayasm.Module:
 # commands
 
 def cmd_run(args) -> int:
+    from fayasm.runtime.wasi import Wasi
+    from fayasm.wasi import cli_config, split_run_args, uses_wasi
+
+    # FILE and what follows it arrive unparsed (see the run sub-parser): fayasm's options
+    # among them are parsed here, appending to --dir/--env; the rest is the program's.
+    try:
+        args.file, options, program = split_run_args(args.args, args.run_value_options)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    args.args = []
+    args.run_parser.parse_args(options, namespace=args)
+    try:
+        config = cli_config(args.dir, args.ro_dir, args.env, [args.file] + program)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
     module = _load(args.file)
-    inst = fayasm.instantiate(module, engine=args.engine, fuel=args.fuel, deadline=args.deadline)
+
+    def status(code: int) -> int:
+        # A process exit status holds 0..255; a larger WASI code must not wrap to 0.
+        return code if 0 <= code <= 255 else 1
+
+    limits = dict(engine=args.engine, fuel=args.fuel, deadline=args.deadline)
     name = args.invoke
-    if name is None:
-        if "_start" in inst.exports:
-            name = "_start"
-        else:
-            funcs = [e.name for e in module.exports if e.kind is ExternKind.FUNC]
-            raise UsageError("the module has no _start; choose a function with --invoke "
-                             f"(exported functions: {', '.join(funcs) or 'none'})")
-    if name not in inst.exports:
-        raise UsageError(f"no export named {name!r}")
-    func = inst.exports[name]
-    if not isinstance(func, fayasm.Func):
-        raise UsageError(f"export {name!r} is not a function")
-    params = func.type.params
-    if len(args.args) != len(params):
-        raise UsageError(f"{name} takes {len(params)} argument(s) {func.type}, "
-                         f"got {len(args.args)}")
-    vals = [parse_arg(a, t) for a, t in zip(args.args, params)]
-    for v in func.invoke(vals):
-        print(format_result(v))
-    return 0
+    start = next((e for e in module.exports if e.name == "_start"), None)
+    command = name is None and start is not None and (
+        uses_wasi(module) or (not start.type.params and not start.type.results))
+    if command:  # a WASI command: ARGS are its argv[1:]
+        with Wasi(config, program=args.file) as wasi:
+            try:
+                inst = fayasm.instantiate(module, wasi.imports(), **limits)
+            except fayasm.WasiExit as e:  # proc_exit from a start function
+                return status(e.code)
+            return status(wasi.start(inst))
+    config.argv = config.argv[:1]  # with --invoke, ARGS are the function's arguments
+    wasi = Wasi(config, program=args.file) if uses_wasi(module) else None
+    try:
+        inst = fayasm.instantiate(module, wasi.imports() if wasi else None, **limits)
+        if wasi is not None:
+            if "memory" in inst.exports:
+                wasi.bind(inst)
+            init = inst.exports.get("_initialize")
+            if isinstance(init, fayasm.Func) and name != "_initialize":
+                init()  # a WASI reactor initializes itself before any export is called
+        if name is None:
+            if start is not None:
+                name = "_start"
+            else:
+                funcs = [e.name for e in module.exports if e.kind is ExternKind.FUNC]
+                raise UsageError("the module has no _start; choose a function with --invoke "
+                                 f"(exported functions: {', '.join(funcs) or 'none'})")
+        if name not in inst.exports:
+            raise UsageError(f"no export named {name!r}")
+        func = inst.exports[name]
+        if not isinstance(func, fayasm.Func):
+            raise UsageError(f"export {name!r} is not a function")
+        params = func.type.params
+        if len(program) != len(params):
+            raise UsageError(f"{name} takes {len(params)} argument(s) {func.type}, "
+                             f"got {len(program)}")
+        vals = [parse_arg(a, t) for a, t in zip(program, params)]
+        for v in func.invoke(vals):
+            print(format_result(v))
+        return 0
+    except fayasm.WasiExit as e:
+        return status(e.code)
+    finally:
+        if wasi is not None:
+            wasi.close()
 
 
 def cmd_inspect(args) -> int:
@@ -182,13 +227,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"fayasm {fayasm.__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run a module's _start, or call one of its exports",
-                         description="Instantiate FILE (.wasm or .wat) and run its _start "
-                         "function, or call the export named by --invoke with ARGS. "
-                         "Arguments are converted by the function's parameter types; the "
-                         "typed forms i32:7, i64:-1, f32:1.5, f64:nan are accepted too. "
-                         "Results are printed one per line.")
-    run.add_argument("file", metavar="FILE")
+    run = sub.add_parser(
+        "run", help="run a WASI program, or call one of a module's exports",
+        usage="fayasm run [OPTIONS] FILE [OPTIONS] [--] [ARGS ...]",
+        description="Instantiate FILE (.wasm or .wat). A module that imports "
+        "wasi_snapshot_preview1 or exports _start runs as a WASI command: ARGS are its "
+        "arguments (argv[0] is FILE), it sees only the directories given with --dir, and "
+        "fayasm exits with its exit code. With --invoke NAME, the export NAME is called "
+        "with ARGS converted by its parameter types (the typed forms i32:7, i64:-1, "
+        "f32:1.5, f64:nan are accepted too) and the results are printed one per line. "
+        "Options may come before or after FILE; everything after -- goes to the program.",
+        epilog="example: fayasm run prog.wasm --dir data::/data --env LANG=C -- -v input.txt")
     run.add_argument("--engine", default=None, help=f"engine to run on ({', '.join(engines.names())}; "
                      f"default {engines.default()})")
     run.add_argument("--invoke", metavar="NAME", help="the exported function to call")
@@ -196,8 +245,21 @@ def build_parser() -> argparse.ArgumentParser:
                      help="stop after this many calls and loop iterations")
     run.add_argument("--deadline", type=float, default=None, metavar="SECONDS",
                      help="stop a call that runs longer than this")
-    run.add_argument("args", nargs="*", metavar="ARGS")
-    run.set_defaults(func=cmd_run)
+    run.add_argument("--dir", action="append", metavar="HOST[::GUEST]",
+                     help="let the program use directory HOST, seen as GUEST (default: "
+                     "HOST as written); repeatable")
+    run.add_argument("--ro-dir", action="append", metavar="HOST[::GUEST]",
+                     help="like --dir, but the program cannot change anything in it")
+    run.add_argument("--env", action="append", metavar="NAME[=VALUE]",
+                     help="set an environment variable for the program (NAME alone passes "
+                     "on this process's value); repeatable")
+    # FILE and everything after it, unparsed: cmd_run splits fayasm's options from the
+    # program's arguments, so that "--" and arguments that look like options reach it.
+    run.add_argument("args", nargs=argparse.REMAINDER, metavar="FILE [ARGS]",
+                     help="the module, then the program's arguments")
+    run.set_defaults(func=cmd_run, run_parser=run,
+                     run_value_options=("--engine", "--invoke", "--fuel", "--deadline",
+                                        "--dir", "--ro-dir", "--env"))
 
     ins = sub.add_parser("inspect", help="show a module's sections, imports and exports",
                          description="Print what FILE contains; with --wat, the whole module "

@@ -7,3 +7,6 @@ cd "$(dirname "$0")/../examples"
 # which a module without libc could not link.
 clang --target=wasm32 -O2 -mbulk-memory -nostdlib -Wl,--no-entry -o fib.wasm fib.c
 echo "built examples/fib.wasm"
+# A WASI command (needs wasi-libc too; Debian: apt-get install wasi-libc libclang-rt-dev-wasm32).
+clang --target=wasm32-wasi -O2 -Wl,--strip-debug -o hello.wasm hello.c
+echo "built examples/hello.wasm"

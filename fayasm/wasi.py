@@ -1,0 +1,106 @@
+"""Running WASI commands: ``fayasm.run(module, wasi=WasiConfig(...))``.
+
+The WASI host functions themselves live in fayasm.runtime.wasi (engine-neutral, usable
+from generated Python code); this module adds the engine choice."""
+from __future__ import annotations
+
+import os
+
+from fayasm.runtime.errors import WasiExit
+from fayasm.runtime.wasi import MODULE, Preopen, Wasi, WasiConfig
+
+
+def _merge(wasi_imports: dict, imports) -> dict:
+    """The WASI imports plus the caller's; the caller's win where both name a field."""
+    out = {name: dict(fields) for name, fields in wasi_imports.items()}
+    for name, fields in (imports or {}).items():
+        if name in out:
+            out[name].update(fields)
+        else:
+            out[name] = fields
+    return out
+
+
+def run(module, wasi: WasiConfig | None = None, engine: str | None = None, imports=None,
+        fuel: int | None = None, deadline: float | None = None) -> int:
+    """Instantiate ``module`` (a Module, bytes, WAT text or a path) with WASI, run its
+    ``_start`` and return the exit code: 0 if _start returns, the code given to proc_exit
+    otherwise. ``imports`` adds other imports; ``fuel`` and ``deadline`` are as in
+    ``instantiate``. Traps and other errors are raised."""
+    import fayasm
+
+    program = "main.wasm"
+    if isinstance(module, os.PathLike) or (isinstance(module, str) and module.endswith(
+            (".wasm", ".wat")) and os.path.exists(module)):
+        program = os.fspath(module)
+        module = fayasm.Module.from_file(module)
+    elif not isinstance(module, fayasm.Module):
+        module = fayasm.Module(module)
+    with Wasi(wasi, program=program) as state:
+        try:
+            inst = fayasm.instantiate(module, _merge(state.imports(), imports),
+                                      engine=engine, fuel=fuel, deadline=deadline)
+        except WasiExit as e:  # proc_exit from a start function
+            return e.code
+        return state.start(inst)
+
+
+def split_run_args(tokens: list[str], value_options) -> tuple[str, list[str], list[str]]:
+    """``fayasm run``'s FILE and what follows it, split into (FILE, fayasm's options,
+    the program's arguments). Options named in ``value_options`` (with their values) are
+    fayasm's wherever they appear before ``--``; everything after ``--``, and anything
+    else, belongs to the program. ValueError for a missing FILE or option value."""
+    tail = list(tokens)
+    if tail and tail[0] == "--":
+        tail.pop(0)
+    if not tail:
+        raise ValueError("missing FILE (a .wasm or .wat module)")
+    file = tail.pop(0)
+    options, program = [], []
+    while tail:
+        tok = tail.pop(0)
+        if tok == "--":
+            program += tail
+            break
+        if tok.split("=", 1)[0] in value_options:
+            options.append(tok)
+            if "=" not in tok:
+                if not tail:
+                    raise ValueError(f"{tok} needs a value")
+                options.append(tail.pop(0))
+        elif tok in ("-h", "--help"):
+            options.append(tok)
+        else:
+            program.append(tok)
+    return file, options, program
+
+
+def cli_config(dirs, ro_dirs, env, argv) -> WasiConfig:
+    """The WasiConfig of ``fayasm run``: ``dirs``/``ro_dirs`` as HOST[::GUEST] (GUEST
+    defaults to HOST as written, as in wasmtime), ``env`` as NAME=VALUE or a bare NAME
+    that passes this process's value on. ValueError for a malformed item."""
+    pairs = []
+    for item in env or ():
+        name, eq, value = item.partition("=")
+        if not name:
+            raise ValueError(f"--env {item!r}: expected NAME=VALUE")
+        if not eq:
+            if name not in os.environ:
+                continue
+            value = os.environ[name]
+        pairs.append((name, value))
+    config = WasiConfig(argv=argv, env=pairs)
+    for spec, readonly in [(d, False) for d in dirs or ()] + [(d, True) for d in ro_dirs or ()]:
+        host, sep, guest = spec.partition("::")
+        if not host or (sep and not guest):
+            raise ValueError(f"--dir {spec!r}: expected HOST or HOST::GUEST")
+        config.preopen(guest if sep else host, host, readonly)
+    return config
+
+
+def uses_wasi(module) -> bool:
+    """Whether ``module`` imports anything from wasi_snapshot_preview1."""
+    return any(i.module == MODULE for i in module.imports)
+
+
+__all__ = ["Preopen", "Wasi", "WasiConfig", "cli_config", "run", "split_run_args", "uses_wasi"]

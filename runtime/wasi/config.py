@@ -1,0 +1,96 @@
+"""WasiConfig: what a WASI program is given (arguments, environment, preopened
+directories, standard streams). A config is plain data and can be reused; each run makes
+its own Wasi state from it."""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from ..errors import Error
+
+
+def _bytes(value, what: str) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        # surrogateescape keeps host arguments that are not UTF-8 byte-exact (os.fsencode).
+        return value.encode("utf-8", "surrogateescape")
+    if isinstance(value, os.PathLike):
+        return os.fsencode(value)
+    raise Error(f"{what} must be str or bytes, got {type(value).__name__}")
+
+
+class Preopen:
+    """A host directory the guest sees at ``guest`` (a path such as "/data" or ".");
+    ``readonly`` refuses every change with EPERM, as wasmtime does."""
+
+    __slots__ = ("guest", "host", "readonly")
+
+    def __init__(self, guest: str, host, readonly: bool = False):
+        if not isinstance(guest, str) or not guest:
+            raise Error(f"a preopen's guest path must be a non-empty str, got {guest!r}")
+        self.guest = guest
+        self.host = os.fspath(host)
+        self.readonly = bool(readonly)
+
+    def __repr__(self) -> str:
+        ro = ", readonly" if self.readonly else ""
+        return f"Preopen({self.guest!r} -> {self.host!r}{ro})"
+
+
+def _preopen(guest, value) -> Preopen:
+    if isinstance(value, Preopen):
+        return Preopen(guest, value.host, value.readonly)
+    if isinstance(value, tuple) and len(value) == 2:
+        host, mode = value
+        if mode not in ("ro", "rw"):
+            raise Error(f"preopen mode must be 'ro' or 'rw', got {mode!r}")
+        return Preopen(guest, host, mode == "ro")
+    if isinstance(value, (str, bytes, os.PathLike)):
+        return Preopen(guest, value)
+    raise Error(f"preopen {guest!r}: expected a host path or (host path, 'ro'|'rw'), "
+                f"got {value!r}")
+
+
+class WasiConfig:
+    """Arguments, environment, preopened directories and standard streams for a WASI run.
+
+    ``argv``: list of str/bytes (argv[0] included; default: just the program's name).
+    ``env``: mapping or (name, value) pairs; nothing is inherited unless given.
+    ``preopens``: {guest path: host path | (host path, "ro"|"rw")}.
+    ``stdin``/``stdout``/``stderr``: None inherits the process's stream; a path names a
+    file (stdout/stderr are created or truncated); a file-like object (io.BytesIO,
+    io.StringIO, an open file) is read or written directly; stdin may also be bytes.
+    """
+
+    def __init__(self, argv=None, env=None, preopens=None, stdin=None, stdout=None,
+                 stderr=None):
+        if isinstance(argv, (str, bytes)):
+            raise Error("argv must be a list of arguments, not one string")
+        self.argv = None if argv is None else [_bytes(a, "an argument") for a in argv]
+        self.env: list[tuple[bytes, bytes]] = []
+        items = env.items() if isinstance(env, Mapping) else (env or ())
+        for pair in items:
+            try:
+                name, value = pair
+            except (TypeError, ValueError):
+                raise Error(f"env items must be (name, value) pairs, got {pair!r}") from None
+            name, value = _bytes(name, "an environment name"), _bytes(value, "a value")
+            if not name or b"=" in name or b"\0" in name or b"\0" in value:
+                raise Error(f"invalid environment variable name {name!r}")
+            self.env.append((name, value))
+        self.preopens: list[Preopen] = []
+        if isinstance(preopens, Mapping):
+            preopens = preopens.items()
+        for guest, value in preopens or ():
+            self.preopens.append(_preopen(guest, value))
+        self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
+
+    def preopen(self, guest: str, host, readonly: bool = False) -> "WasiConfig":
+        """Add a preopened directory; returns the config, so calls chain."""
+        self.preopens.append(Preopen(guest, host, readonly))
+        return self
+
+    def __repr__(self) -> str:
+        return (f"WasiConfig(argv={self.argv!r}, env={len(self.env)} vars, "
+                f"preopens={self.preopens!r})")

@@ -1,0 +1,193 @@
+"""The path_* calls of WASI preview 1, all confined to the directory handle they start
+from (see sandbox.py). A read-only preopen refuses every change with EPERM."""
+from __future__ import annotations
+
+import os
+
+from .constants import (EINVAL, EISDIR, ENOTCAPABLE, EPERM, FDFLAG_APPEND, FDFLAG_DSYNC,
+                        FDFLAG_NONBLOCK, FDFLAG_RSYNC, FDFLAG_SYNC, FDFLAGS_ALL, FILESTAT,
+                        LOOKUP_SYMLINK_FOLLOW, OFLAG_CREAT, OFLAG_DIRECTORY, OFLAG_EXCL,
+                        OFLAG_TRUNC, OFLAGS_ALL, R_PATH_CREATE_DIRECTORY, R_PATH_CREATE_FILE,
+                        R_PATH_FILESTAT_GET, R_PATH_FILESTAT_SET_SIZE,
+                        R_PATH_FILESTAT_SET_TIMES, R_PATH_LINK_SOURCE, R_PATH_LINK_TARGET,
+                        R_PATH_OPEN, R_PATH_READLINK, R_PATH_REMOVE_DIRECTORY,
+                        R_PATH_RENAME_SOURCE, R_PATH_RENAME_TARGET, R_PATH_SYMLINK,
+                        R_PATH_UNLINK_FILE, READ_RIGHTS, SUCCESS, R_FD_WRITE, R_FD_ALLOCATE,
+                        R_FD_FILESTAT_SET_SIZE)
+from .fd_calls import new_times, pack_filestat
+from .guest import check, read_string, write_bytes, write_u32
+from .handles import O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, check_writable_dir, handle_for
+from .sandbox import check_symlink_target, resolve
+
+# Rights that make path_open open the host file for writing. wasi-libc asks for exactly
+# these on O_WRONLY/O_RDWR; O_RDONLY asks for FD_READ | FD_READDIR plus rights such as
+# FD_FILESTAT_SET_TIMES that do not need a writable descriptor.
+OPEN_WRITE_RIGHTS = R_FD_WRITE | R_FD_ALLOCATE | R_FD_FILESTAT_SET_SIZE
+_FDFLAG_HOST = ((FDFLAG_APPEND, "O_APPEND"), (FDFLAG_DSYNC, "O_DSYNC"),
+                (FDFLAG_NONBLOCK, "O_NONBLOCK"), (FDFLAG_RSYNC, "O_RSYNC"),
+                (FDFLAG_SYNC, "O_SYNC"))
+
+
+def _path(w, ptr, length) -> str:
+    return read_string(w.view(), ptr, length)
+
+
+def path_open(w, fd, dirflags, path, path_len, oflags, base, inheriting, fdflags, fd_ptr):
+    d = w.fds.dir(fd, R_PATH_OPEN)
+    view = w.view()
+    check(view, fd_ptr, 4)
+    if oflags & ~OFLAGS_ALL or fdflags & ~FDFLAGS_ALL:
+        return EINVAL
+    # A descriptor opened below d can only get rights d passes on.
+    if base & ~d.rights_inheriting or inheriting & ~d.rights_inheriting:
+        return ENOTCAPABLE
+    if oflags & OFLAG_CREAT and not d.rights_base & R_PATH_CREATE_FILE:
+        return ENOTCAPABLE
+    if oflags & OFLAG_TRUNC and not d.rights_base & R_PATH_FILESTAT_SET_SIZE:
+        return ENOTCAPABLE
+    name = _path(w, path, path_len)
+    write = bool(base & OPEN_WRITE_RIGHTS)
+    read = bool(base & READ_RIGHTS) or not write
+    if d.readonly and (write or oflags & (OFLAG_CREAT | OFLAG_TRUNC) or fdflags & FDFLAG_APPEND):
+        return EPERM
+    if oflags & OFLAG_DIRECTORY and write:
+        return EISDIR
+    flags = O_NOFOLLOW | O_CLOEXEC
+    flags |= os.O_RDWR if read and write else os.O_WRONLY if write else os.O_RDONLY
+    if oflags & OFLAG_CREAT:
+        flags |= os.O_CREAT
+    if oflags & OFLAG_EXCL:
+        flags |= os.O_EXCL
+    if oflags & OFLAG_TRUNC:
+        flags |= os.O_TRUNC
+    if oflags & OFLAG_DIRECTORY:
+        flags |= O_DIRECTORY
+    for bit, host in _FDFLAG_HOST:
+        if fdflags & bit:
+            flags |= getattr(os, host, 0)
+    with resolve(d.fd, name, bool(dirflags & LOOKUP_SYMLINK_FOLLOW)) as r:
+        # O_NOFOLLOW: the final name was checked not to be a symlink when following was
+        # asked for; if it is one now (or following was not asked for) the open fails
+        # with ELOOP rather than leaving the sandbox.
+        host_fd = os.open(r.name, flags, 0o666, dir_fd=r.dir_fd)
+    handle = handle_for(host_fd, read, write, d.readonly, base, inheriting, fdflags)
+    new_fd = w.fds.add(handle)
+    write_u32(view, fd_ptr, new_fd)
+    return SUCCESS
+
+
+def path_create_directory(w, fd, path, path_len):
+    d = w.fds.dir(fd, R_PATH_CREATE_DIRECTORY)
+    name = _path(w, path, path_len)
+    check_writable_dir(d)
+    with resolve(d.fd, name, False) as r:
+        os.mkdir(r.name, 0o777, dir_fd=r.dir_fd)
+    return SUCCESS
+
+
+def path_filestat_get(w, fd, flags, path, path_len, buf):
+    d = w.fds.dir(fd, R_PATH_FILESTAT_GET)
+    view = w.view()
+    check(view, buf, FILESTAT.size)
+    name = _path(w, path, path_len)
+    with resolve(d.fd, name, bool(flags & LOOKUP_SYMLINK_FOLLOW)) as r:
+        st = os.stat(r.name, dir_fd=r.dir_fd, follow_symlinks=False)
+    pack_filestat(view, buf, st)
+    return SUCCESS
+
+
+def path_filestat_set_times(w, fd, flags, path, path_len, atim, mtim, fstflags):
+    d = w.fds.dir(fd, R_PATH_FILESTAT_SET_TIMES)
+    name = _path(w, path, path_len)
+    check_writable_dir(d)
+    with resolve(d.fd, name, bool(flags & LOOKUP_SYMLINK_FOLLOW)) as r:
+        st = os.stat(r.name, dir_fd=r.dir_fd, follow_symlinks=False)
+        times = new_times(st, atim, mtim, fstflags)
+        os.utime(r.name, ns=times, dir_fd=r.dir_fd, follow_symlinks=False)
+    return SUCCESS
+
+
+def path_link(w, old_fd, old_flags, old_path, old_len, new_fd, new_path, new_len):
+    od = w.fds.dir(old_fd, R_PATH_LINK_SOURCE)
+    nd = w.fds.dir(new_fd, R_PATH_LINK_TARGET)
+    old = _path(w, old_path, old_len)
+    new = _path(w, new_path, new_len)
+    # A link from a read-only preopen into a writable one would make the file writable.
+    check_writable_dir(od)
+    check_writable_dir(nd)
+    with resolve(od.fd, old, bool(old_flags & LOOKUP_SYMLINK_FOLLOW)) as o, \
+            resolve(nd.fd, new, False) as n:
+        os.link(o.name, n.name, src_dir_fd=o.dir_fd, dst_dir_fd=n.dir_fd,
+                follow_symlinks=False)
+    return SUCCESS
+
+
+def path_readlink(w, fd, path, path_len, buf, buf_len, bufused_ptr):
+    d = w.fds.dir(fd, R_PATH_READLINK)
+    view = w.view()
+    check(view, buf, buf_len)
+    check(view, bufused_ptr, 4)
+    name = _path(w, path, path_len)
+    with resolve(d.fd, name, False) as r:
+        target = os.fsencode(os.readlink(r.name, dir_fd=r.dir_fd))
+    if target.startswith(b"/"):
+        return EPERM  # an absolute target names the host's file system: not shown (wasmtime)
+    data = target[:buf_len]  # cut to the buffer, as POSIX readlink does
+    write_bytes(view, buf, data)
+    write_u32(view, bufused_ptr, len(data))
+    return SUCCESS
+
+
+def path_remove_directory(w, fd, path, path_len):
+    d = w.fds.dir(fd, R_PATH_REMOVE_DIRECTORY)
+    name = _path(w, path, path_len)
+    check_writable_dir(d)
+    with resolve(d.fd, name, False) as r:
+        os.rmdir(r.name, dir_fd=r.dir_fd)
+    return SUCCESS
+
+
+def path_rename(w, fd, old_path, old_len, new_fd, new_path, new_len):
+    od = w.fds.dir(fd, R_PATH_RENAME_SOURCE)
+    nd = w.fds.dir(new_fd, R_PATH_RENAME_TARGET)
+    old = _path(w, old_path, old_len)
+    new = _path(w, new_path, new_len)
+    check_writable_dir(od)
+    check_writable_dir(nd)
+    with resolve(od.fd, old, False) as o, resolve(nd.fd, new, False) as n:
+        os.rename(o.name, n.name, src_dir_fd=o.dir_fd, dst_dir_fd=n.dir_fd)
+    return SUCCESS
+
+
+def path_symlink(w, old_path, old_len, fd, new_path, new_len):
+    d = w.fds.dir(fd, R_PATH_SYMLINK)
+    target = _path(w, old_path, old_len)
+    name = _path(w, new_path, new_len)
+    check_writable_dir(d)
+    check_symlink_target(target)
+    with resolve(d.fd, name, False) as r:
+        os.symlink(target, r.name, dir_fd=r.dir_fd)
+    return SUCCESS
+
+
+def path_unlink_file(w, fd, path, path_len):
+    d = w.fds.dir(fd, R_PATH_UNLINK_FILE)
+    name = _path(w, path, path_len)
+    check_writable_dir(d)
+    with resolve(d.fd, name, False) as r:
+        os.unlink(r.name, dir_fd=r.dir_fd)
+    return SUCCESS
+
+
+CALLS = {
+    "path_create_directory": ("iii", path_create_directory),
+    "path_filestat_get": ("iiiii", path_filestat_get),
+    "path_filestat_set_times": ("iiiiIIi", path_filestat_set_times),
+    "path_link": ("iiiiiii", path_link),
+    "path_open": ("iiiiiIIii", path_open),
+    "path_readlink": ("iiiiii", path_readlink),
+    "path_remove_directory": ("iii", path_remove_directory),
+    "path_rename": ("iiiiii", path_rename),
+    "path_symlink": ("iiiii", path_symlink),
+    "path_unlink_file": ("iii", path_unlink_file),
+}
