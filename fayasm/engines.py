@@ -13,6 +13,7 @@ from fayasm.runtime.errors import Error
 # name -> "module:attribute" of a zero-argument factory
 REGISTRY: dict[str, str] = {
     "interpreter": "fayasm.interpreter:Engine",
+    "python": "fayasm.translator.python.engine:Engine",
 }
 _LOADED: dict[str, object] = {}
 

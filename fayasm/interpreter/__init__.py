@@ -3,6 +3,7 @@ chapter describes. It is the oracle the other engines are diffed against."""
 from __future__ import annotations
 
 from fayasm.linking import const_expr, data_segments, elem_segments, import_decls
+from fayasm.runtime.budget import Budget
 from fayasm.runtime.func import Func
 from fayasm.runtime.globals import Global
 from fayasm.runtime.instance import Instance, eval_const, initialize, resolve_imports
@@ -11,7 +12,7 @@ from fayasm.runtime.table import Table
 from fayasm.runtime.types import ExternKind
 
 from .code import make_template
-from .machine import Budget, Code, Context, execute
+from .machine import Code, Context, execute
 
 
 class Compiled:

@@ -16,7 +16,9 @@ from fayasm.runtime.numerics import OPS as NUMERIC
 from fayasm.runtime.types import ValType
 from fayasm.runtime.values import f32_from_bits, f64_from_bits
 
-from . import memops, misc
+from fayasm.runtime import memops
+
+from . import misc
 
 # Execution kinds, numbered roughly by how often they run (the dispatch tests in order).
 (LGET, CONST, BIN, LSET, LTEE, BR_IF, LOADU, STORE, BR, UN, IF, JUMP, GGET, GSET, CALL,

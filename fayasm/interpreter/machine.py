@@ -7,51 +7,15 @@ RecursionError. Each frame has its own operand stack (a list) and locals (a list
 from __future__ import annotations
 
 import struct
-import time
 
 from fayasm.runtime.errors import Exhaustion, Trap
 from fayasm.runtime.func import Func, HostError
-from fayasm.runtime.limits import DEADLINE_INTERVAL, MAX_CALL_DEPTH
+from fayasm.runtime.budget import UNLIMITED, Budget  # noqa: F401 (Budget: Context default)
+from fayasm.runtime.limits import MAX_CALL_DEPTH
 
 from .code import (BIN, BIN_IMM, BR, BR_BACK, BR_IF, BR_IF_BACK, BR_TABLE, CALL, CALL_IND,
                    CONST, DROP, GGET, GSET, IF, JUMP, LGET, LOAD, LOADS, LOADU, LSET, LTEE,
                    MISC, RETURN, SELECT, STORE, STOREX, TERN, UN, UN_IMM, UNREACHABLE)
-
-_UNLIMITED = 1 << 62
-
-
-class Budget:
-    """Fuel and deadline of one instance. A unit of fuel is spent on every function call
-    (wasm or host, and the entry from Python) and on every branch back to a loop; ``tick``
-    in the loop counts down the units of the current chunk."""
-
-    __slots__ = ("fuel", "timeout", "deadline")
-
-    def __init__(self, fuel: int | None = None, timeout: float | None = None):
-        self.fuel = fuel
-        self.timeout = timeout
-        self.deadline = None
-
-    @property
-    def metered(self) -> bool:
-        return self.fuel is not None or self.timeout is not None
-
-    def take(self) -> int:
-        """Hand out the next chunk of units; raise the trap that says why if none is left."""
-        if self.deadline is not None and time.monotonic() > self.deadline:
-            raise Trap("deadline exceeded")
-        chunk = DEADLINE_INTERVAL if self.deadline is not None else _UNLIMITED
-        if self.fuel is not None:
-            if self.fuel <= 0:
-                raise Trap("out of fuel")
-            chunk = min(chunk, self.fuel)
-            self.fuel -= chunk
-        return chunk
-
-    def give_back(self, units: int) -> None:
-        if self.fuel is not None and units > 0:
-            self.fuel += units
-
 
 class Context:
     """The run-time state of one instance: its index spaces and segment instances."""
@@ -102,14 +66,10 @@ def execute(entry: Code, args: list) -> list:
     budget = ctx.budget
     metered = budget.metered
     if metered:
-        if budget.timeout is not None and budget.deadline is None:
-            budget.deadline = time.monotonic() + budget.timeout
-            owns_deadline = True
-        else:
-            owns_deadline = False
+        owns_deadline = budget.enter()
         tick = budget.take() - 1  # the entry itself is a call
     else:
-        tick = _UNLIMITED
+        tick = UNLIMITED
     try:
         while True:
             k, a, b, c = code[pc]
@@ -291,9 +251,7 @@ def execute(entry: Code, args: list) -> list:
         raise e from None
     finally:
         if metered:
-            budget.give_back(tick)
-            if owns_deadline:
-                budget.deadline = None
+            budget.leave(owns_deadline, tick)
 
 
 def _backtrace(e: Trap, cur: Code, frames: list) -> None:

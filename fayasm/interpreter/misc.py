@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fayasm.runtime.errors import Trap
 
-from .memops import LANES
+from fayasm.runtime.memops import LANE_LOADS, LANE_STORES
 
 _M32 = 0xFFFFFFFF
 MEM_OOB = "out of bounds memory access"
@@ -137,27 +137,14 @@ def ref_func(ctx, s, a, b):
     s.append(ctx.funcs[a])
 
 
-def _load_lane(bits):
-    st = LANES[bits]
-    mask = (1 << bits) - 1
-
+def _lane_handler(fn, is_load: bool):
     def handler(ctx, s, memarg, lane):
         v = s.pop()
         ea = s.pop() + memarg.offset
-        x = st.unpack_from(ctx.mems[0].view, ea)[0]
-        shift = lane * bits
-        s.append((v & ~(mask << shift)) | (x << shift))
-    return handler
-
-
-def _store_lane(bits):
-    st = LANES[bits]
-    mask = (1 << bits) - 1
-
-    def handler(ctx, s, memarg, lane):
-        v = s.pop()
-        ea = s.pop() + memarg.offset
-        st.pack_into(ctx.mems[0].view, ea, (v >> (lane * bits)) & mask)
+        if is_load:
+            s.append(fn(ctx.mems[0].view, ea, v, lane))
+        else:
+            fn(ctx.mems[0].view, ea, v, lane)
     return handler
 
 
@@ -169,6 +156,7 @@ HANDLERS = {
     "table.init": table_init, "elem.drop": elem_drop,
     "ref.null": ref_null, "ref.is_null": ref_is_null, "ref.func": ref_func,
 }
-for _bits in (8, 16, 32, 64):
-    HANDLERS[f"v128.load{_bits}_lane"] = _load_lane(_bits)
-    HANDLERS[f"v128.store{_bits}_lane"] = _store_lane(_bits)
+for _name, _fn in LANE_LOADS.items():
+    HANDLERS[_name] = _lane_handler(_fn, True)
+for _name, _fn in LANE_STORES.items():
+    HANDLERS[_name] = _lane_handler(_fn, False)

@@ -1,12 +1,13 @@
-"""Loads and stores other than plain integer ones: floats, v128 and SIMD's extending,
-splatting and zero-filling loads. Each load is ``fn(view, address) -> raw`` and each
-store ``fn(view, address, raw)``; an address out of bounds raises struct.error, which the
-interpreter reports as the spec's "out of bounds memory access"."""
+"""Loads and stores other than plain integer ones, shared by the engines: floats, v128 and
+SIMD's extending, splatting, zero-filling and lane accesses. Each load is
+``fn(view, address) -> raw`` and each store ``fn(view, address, raw)`` (lane accesses take
+the vector and the lane too); an address out of bounds raises struct.error, which the
+engines report as the spec's "out of bounds memory access"."""
 from __future__ import annotations
 
 import struct
 
-from fayasm.runtime.values import f32_from_bits, f32_to_bits
+from .values import f32_from_bits, f32_to_bits
 
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
@@ -74,6 +75,30 @@ STORES = {
     "v128.store": _v128_store,
 }
 
-# Lane loads and stores: (struct format, lane width in bits).
-LANES = {8: struct.Struct("<B"), 16: struct.Struct("<H"), 32: struct.Struct("<I"),
-         64: struct.Struct("<Q")}
+_LANE_STRUCTS = {8: struct.Struct("<B"), 16: struct.Struct("<H"), 32: struct.Struct("<I"),
+                 64: struct.Struct("<Q")}
+
+
+def _load_lane(bits: int):
+    """v128.loadN_lane: replace one lane of ``v`` with N bits read from memory."""
+    read = _LANE_STRUCTS[bits].unpack_from
+    mask = (1 << bits) - 1
+
+    def load(view, ea, v, lane):
+        shift = lane * bits
+        return (v & ~(mask << shift)) | (read(view, ea)[0] << shift)
+    return load
+
+
+def _store_lane(bits: int):
+    """v128.storeN_lane: write one lane of ``v`` to memory."""
+    write = _LANE_STRUCTS[bits].pack_into
+    mask = (1 << bits) - 1
+
+    def store(view, ea, v, lane):
+        write(view, ea, (v >> (lane * bits)) & mask)
+    return store
+
+
+LANE_LOADS = {f"v128.load{b}_lane": _load_lane(b) for b in (8, 16, 32, 64)}
+LANE_STORES = {f"v128.store{b}_lane": _store_lane(b) for b in (8, 16, 32, 64)}

@@ -1,0 +1,323 @@
+"""Building the IR of one function from its validated body.
+
+The operand stack is simulated symbolically: an instruction's result is pushed as an
+expression, and expressions are folded into the instructions that consume them. A
+pending expression is *materialized* (assigned to its Slot) when folding it further would
+change what it computes or the order of effects:
+- before a variable is written, every pending expression reading it is materialized
+  (``_clobber``);
+- before an impure statement (one that may trap or has an effect), every pending impure
+  expression is materialized, bottom of the stack first (``_flush_impure``), so traps and
+  effects happen in wasm order;
+- at every control-flow boundary the whole stack is materialized (``_flush``), so values
+  crossing a label are always in their slots;
+- an expression deeper than MAX_DEPTH is materialized, which bounds the nesting a
+  lowering has to emit.
+"""
+from __future__ import annotations
+
+from fayasm import isa
+from fayasm.runtime.types import ValType
+from fayasm.runtime.values import f32_from_bits, f64_from_bits
+
+from .nodes import (Block, Br, BrIf, BrTable, Call, CallIndirect, Const, Drop, Effect,
+                    Function, GlobalSet, If, Label, Local, Loop, Op, Return, Set, Slot,
+                    Unreachable, op_effects)
+
+MAX_DEPTH = 24
+
+_CONSTS = {"i32.const": lambda v: v & 0xFFFFFFFF, "i64.const": lambda v: v & 0xFFFFFFFFFFFFFFFF,
+           "f32.const": f32_from_bits, "f64.const": f64_from_bits, "v128.const": lambda v: v}
+_VALUE_EFFECTS = ("memory.grow", "table.grow")
+_OPS = isa.OPS
+
+
+def _key(var) -> tuple:
+    return ("l", var.index) if type(var) is Local else ("s", var.height)
+
+
+def _reads_key(e, key) -> bool:
+    """Whether expression ``e`` reads the variable with ``key`` (slots compare by height:
+    a lowering may give every type at one height the same variable)."""
+    t = type(e)
+    if t is Local:
+        return key == ("l", e.index)
+    if t is Slot:
+        return key == ("s", e.height)
+    if t is Op:
+        return any(_reads_key(a, key) for a in e.args)
+    return False
+
+
+class _Frame:
+    __slots__ = ("label", "node", "outer", "kind", "height", "params", "results", "end")
+
+    def __init__(self, label, node, outer, kind, height, params, results, end):
+        self.label, self.node, self.outer, self.kind = label, node, outer, kind
+        self.height, self.params, self.results, self.end = height, params, results, end
+
+
+class _Builder:
+    def __init__(self, module, info, index: int):
+        nimp = info.num_imported_funcs
+        self.module = module
+        self.info = info
+        self.fi = info.code[index - nimp]
+        self.func = module.funcs[index - nimp]
+        self.index = index
+        self.locals = self.fi.locals
+        self.stack: list = []
+        self.out: list = []
+        self.ctl: list[_Frame] = []
+        self.next_label = 1
+
+    # -- the symbolic stack -------------------------------------------------------
+    def _materialize(self, k: int) -> None:
+        e = self.stack[k]
+        if type(e) is Slot and e.height == k:
+            return
+        slot = Slot(k, e.type)
+        self._clobber(slot, k)
+        self.out.append(Set(slot, e))
+        self.stack[k] = slot
+
+    def _clobber(self, var, below: int | None = None) -> None:
+        """Materialize pending expressions (below height ``below``) that read ``var``."""
+        key = _key(var)
+        n = len(self.stack) if below is None else below
+        for j in range(n):
+            if _reads_key(self.stack[j], key):
+                self._materialize(j)
+
+    def _flush(self, keep: int = 0) -> None:
+        for k in range(len(self.stack) - keep):
+            self._materialize(k)
+
+    def _flush_impure(self) -> None:
+        for k in range(len(self.stack)):
+            if not self.stack[k].pure:
+                self._materialize(k)
+
+    def _push(self, e) -> None:
+        self.stack.append(e)
+        if e.depth > MAX_DEPTH:
+            self._materialize(len(self.stack) - 1)
+
+    def _pop(self, n: int) -> tuple:
+        if n == 0:
+            return ()
+        args = tuple(self.stack[-n:])
+        del self.stack[-n:]
+        return args
+
+    def _emit(self, stmt, impure: bool) -> None:
+        if impure:
+            self._flush_impure()
+        self.out.append(stmt)
+
+    def _label(self, kind: str, height: int, types) -> Label:
+        lab = Label(self.next_label, kind, height, types)
+        self.next_label += 1
+        return lab
+
+    def _results_to_slots(self, height: int, types) -> None:
+        self.stack[height:] = [Slot(height + k, t) for k, t in enumerate(types)]
+
+    # -- the walk ------------------------------------------------------------------
+    def build(self) -> Function:
+        fi = self.fi
+        ftype = fi.type
+        fn_label = Label(0, "function", 0, ftype.results)
+        body = self.func.body
+        blocks = fi.blocks
+        dead = fi.dead
+        i = 0
+        n = len(body)
+        while i < n:
+            ins = body[i]
+            name = ins.op.name
+            if dead[i] and name not in ("else", "end"):
+                # Unreachable code: skip it, whole constructs at a time.
+                i = blocks[i].end_index + 1 if i in blocks else i + 1
+                continue
+            self.instr(i, ins, fn_label)
+            i += 1
+        if not dead[n]:
+            self.out.append(Return(self._pop(len(ftype.results))))
+        return Function(self.index, "", ftype, tuple(self.locals), fn_label, self.out,
+                        self.next_label)
+
+    def target(self, depth: int, fn_label: Label) -> Label:
+        return fn_label if depth == len(self.ctl) else self.ctl[-1 - depth].label
+
+    def instr(self, i: int, ins, fn_label: Label) -> None:
+        op = ins.op
+        name = op.name
+        imm = ins.imm
+        stack = self.stack
+        if name == "local.get":
+            self._push(Local(imm[0], self.locals[imm[0]]))
+        elif name in ("local.set", "local.tee"):
+            (e,) = self._pop(1)
+            var = Local(imm[0], self.locals[imm[0]])
+            self._clobber(var)
+            self._emit(Set(var, e), not e.pure)
+            if name == "local.tee":
+                self._push(var)
+        elif name in _CONSTS:
+            self._push(Const(op.results[0], _CONSTS[name](imm[0])))
+        elif name == "global.get":
+            gt = self.info.globals[imm[0]]
+            self._push(Op(op, (), imm, gt.valtype, pure=not gt.mutable))
+        elif name == "global.set":
+            (e,) = self._pop(1)
+            self._emit(GlobalSet(imm[0], e), True)
+        elif name in ("block", "loop", "if"):
+            self.open(i, name, imm)
+        elif name == "else":
+            self.else_(i)
+        elif name == "end":
+            self.end(i)
+        elif name == "br":
+            lab = self.target(imm[0], fn_label)
+            values = self._pop(len(lab.types))
+            self._flush_impure()
+            self.out.append(Return(values) if lab is fn_label else Br(lab, values))
+        elif name == "br_if":
+            lab = self.target(imm[0], fn_label)
+            (cond,) = self._pop(1)
+            self._flush()
+            values = tuple(stack[len(stack) - len(lab.types):]) if lab.types else ()
+            self.out.append(BrIf(lab, cond, values))
+        elif name == "br_table":
+            labels = tuple(self.target(d, fn_label) for d in imm[0])
+            default = self.target(imm[1], fn_label)
+            (index,) = self._pop(1)
+            self._flush()
+            arity = len(default.types)
+            values = tuple(stack[len(stack) - arity:]) if arity else ()
+            self.out.append(BrTable(index, labels, default, values))
+        elif name == "return":
+            values = self._pop(len(fn_label.types))
+            self._flush_impure()
+            self.out.append(Return(values))
+        elif name == "unreachable":
+            self._emit(Unreachable(), True)
+        elif name == "nop":
+            pass
+        elif name == "drop":
+            (e,) = self._pop(1)
+            if not e.pure:
+                self._emit(Drop(e), True)
+        elif name in ("select", "select_t"):
+            # The lowering may evaluate only the chosen operand (a conditional
+            # expression), so both value operands are made pure first.
+            top = len(stack)
+            if not (stack[top - 3].pure and stack[top - 2].pure):
+                for k in range(top - 1):
+                    if not stack[k].pure:
+                        self._materialize(k)
+            a, b, c = self._pop(3)
+            self._push(Op(op, (a, b, c), imm, a.type))
+        elif name in ("call", "call_indirect"):
+            self.call(name, imm)
+        elif name in _VALUE_EFFECTS:
+            args = self._pop(len(op.params) if not op.special else 2)
+            self._flush_impure()
+            t = ValType.I32
+            slot = Slot(len(stack), t)
+            self._clobber(slot)
+            self.out.append(Set(slot, Op(op, args, imm, t, pure=False)))
+            stack.append(slot)
+        else:
+            self.plain(op, imm)
+
+    def plain(self, op, imm) -> None:
+        """An instruction typed by its table row (or one of the special table/ref ones)."""
+        name = op.name
+        if op.special:
+            arity, result = _SPECIAL_SHAPES[name]
+            if name == "ref.null":
+                result = imm[0]
+            elif name in ("table.get",):
+                result = self.info.tables[imm[0]].elem
+        else:
+            arity = len(op.params)
+            result = op.results[0] if op.results else None
+        args = self._pop(arity)
+        if result is None:
+            self._emit(Effect(op, args, imm), True)
+        else:
+            self._push(Op(op, args, imm, result))
+
+    def call(self, name: str, imm) -> None:
+        if name == "call":
+            ftype = self.info.funcs[imm[0]]
+            args = self._pop(len(ftype.params))
+            index = None
+        else:
+            ftype = self.info.types[imm[0]]
+            (index,) = self._pop(1)
+            args = self._pop(len(ftype.params))
+        self._flush_impure()
+        h = len(self.stack)
+        results = tuple(Slot(h + k, t) for k, t in enumerate(ftype.results))
+        for slot in results:
+            self._clobber(slot, h)
+        if name == "call":
+            self.out.append(Call(imm[0], args, results))
+        else:
+            self.out.append(CallIndirect(imm[0], imm[1], args, index, results))
+        self.stack.extend(results)
+
+    # -- structured control --------------------------------------------------------
+    def open(self, i: int, name: str, imm) -> None:
+        b = self.fi.blocks[i]
+        cond = None
+        if name == "if":
+            (cond,) = self._pop(1)
+        self._flush()
+        if name == "loop":
+            label = self._label("loop", b.height, b.params)
+            node = Loop(label, [])
+            body = node.body
+        else:
+            label = self._label(name, b.height, b.results)
+            node = Block(label, []) if name == "block" else If(label, cond, [], [])
+            body = node.body if name == "block" else node.then
+        self.out.append(node)
+        self.ctl.append(_Frame(label, node, self.out, name, b.height, b.params, b.results,
+                               b.end_index))
+        self.out = body
+
+    def else_(self, i: int) -> None:
+        frame = self.ctl[-1]
+        if not self.fi.dead[i]:
+            self._flush()
+        self._results_to_slots(frame.height, frame.params)
+        self.out = frame.node.else_
+        frame.kind = "else"
+
+    def end(self, i: int) -> None:
+        frame = self.ctl.pop()
+        if not self.fi.dead[i]:
+            self._flush()
+        self._results_to_slots(frame.height, frame.results)
+        self.out = frame.outer
+
+
+# Arity and result type of the `special` instructions that plain() handles
+# (a None result means the instruction is an Effect).
+_SPECIAL_SHAPES = {
+    "table.get": (1, None), "table.set": (2, None), "table.fill": (3, None),
+    "table.copy": (3, None), "table.init": (3, None),
+    "ref.null": (0, None), "ref.is_null": (1, ValType.I32), "ref.func": (0, ValType.FUNCREF),
+}
+
+
+def build_function(module, info, index: int, name: str | None = None) -> Function:
+    """The IR of defined function ``index`` (in the function index space) of a validated
+    module (``module`` is the syntax, ``info`` its ModuleInfo)."""
+    f = _Builder(module, info, index).build()
+    f.name = name or module.func_name(index)
+    return f

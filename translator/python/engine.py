@@ -1,0 +1,102 @@
+"""engine="python": translate in memory, cache the source on disk, run it."""
+from __future__ import annotations
+
+import hashlib
+import linecache
+import os
+
+from fayasm import __version__
+from fayasm.runtime.errors import Error
+
+from .module import translate
+
+_CACHE_FORMAT = "1"  # bump when the generated code's shape changes
+
+
+def cache_dir() -> str | None:
+    """Where translations are cached: FAYASM_CACHE_DIR, else the user cache directory;
+    None when FAYASM_CACHE=0 turns caching off."""
+    if os.environ.get("FAYASM_CACHE", "1") == "0":
+        return None
+    d = os.environ.get("FAYASM_CACHE_DIR")
+    if not d:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        d = os.path.join(base, "fayasm")
+    return os.path.join(d, "python")
+
+
+class Compiled:
+    """A module's translations (unmetered, and metered on demand) as executed namespaces."""
+
+    def __init__(self, module):
+        self.module = module
+        self.namespaces: dict[bool, dict] = {}
+
+    def namespace(self, metered: bool) -> dict:
+        ns = self.namespaces.get(metered)
+        if ns is None:
+            ns = self.namespaces[metered] = load(self.module, metered)
+        return ns
+
+
+def _key(module, metered: bool) -> str:
+    h = hashlib.sha256(f"{module.hash}:{__version__}:{_CACHE_FORMAT}:{metered}".encode())
+    return h.hexdigest()[:40]
+
+
+def source_for(module, metered: bool = False) -> str:
+    """The translation of ``module``, from the disk cache when it is there."""
+    d = cache_dir()
+    path = os.path.join(d, _key(module, metered) + ".py") if d else None
+    if path and os.path.exists(path):
+        try:
+            with open(path, encoding="utf-8") as f:
+                src = f.read()
+            if src.startswith("# Translated from WebAssembly") and src.endswith("\n"):
+                return src
+        except (OSError, UnicodeDecodeError):
+            pass  # an unreadable entry is rebuilt
+    src = translate(module, metered=metered)
+    if path:
+        try:
+            os.makedirs(d, exist_ok=True)
+            tmp = f"{path}.{os.getpid()}.tmp"
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(src)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # caching is best effort
+    return src
+
+
+def load(module, metered: bool) -> dict:
+    src = source_for(module, metered)
+    filename = f"<fayasm python: {module.name} {_key(module, metered)[:12]}>"
+    try:
+        code = compile(src, filename, "exec")
+    except (SyntaxError, RecursionError, MemoryError) as e:
+        raise Error(f"the Python translation of {module.name} does not compile: {e}") from None
+    # Keep the source where tracebacks can find it.
+    linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
+    ns: dict = {"__name__": f"fayasm_generated_{module.name}"}
+    exec(code, ns)
+    return ns
+
+
+class Engine:
+    name = "python"
+
+    def compile(self, module) -> Compiled:
+        c = Compiled(module)
+        c.namespace(False)  # translate and compile eagerly: errors show at compile time
+        return c
+
+    def instantiate(self, module, compiled: Compiled, imports=None, fuel=None, deadline=None):
+        metered = fuel is not None or deadline is not None
+        ns = compiled.namespace(metered)
+        inst = ns["instantiate"](imports, fuel=fuel, deadline=deadline)
+        inst.module = module
+        return inst
+
+    def translate(self, module) -> str:
+        return translate(module)

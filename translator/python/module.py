@@ -1,0 +1,248 @@
+"""Lowering a whole module to the source of a standalone Python module.
+
+The generated module imports only fayasm.runtime. Its ``instantiate(imports=None,
+wasi=None)`` returns an Instance with the same ``exports`` interface as every engine;
+``_make`` builds one instance's functions as closures over that instance's memories,
+tables and globals (globals no one else can see become plain closure variables).
+"""
+from __future__ import annotations
+
+from fayasm import __version__
+from fayasm.ir.build import build_function
+from fayasm.linking import data_segments, elem_segments, import_decls
+from fayasm.runtime.types import ExternKind, GlobalType, MemoryType, TableType
+
+from .exprs import helper_name, mem_helper_name
+from .function import FunctionEmitter
+from .names import ident
+
+
+def _type_literal(t) -> str:
+    return f"_rt.functype({' '.join(map(str, t.params))!r}, {' '.join(map(str, t.results))!r})"
+
+
+def _limits(lim) -> str:
+    return f"_rt.Limits({lim.min}, {lim.max})"
+
+
+def _extern_type(kind: ExternKind, t) -> str:
+    if kind is ExternKind.FUNC:
+        return _type_literal(t)
+    if kind is ExternKind.TABLE:
+        return f"_rt.TableType(_rt.ValType({str(t.elem)!r}), {_limits(t.limits)})"
+    if kind is ExternKind.MEMORY:
+        return f"_rt.MemoryType({_limits(t.limits)})"
+    return f"_rt.GlobalType(_rt.ValType({str(t.valtype)!r}), {t.mutable})"
+
+
+def _const(expr: tuple) -> str:
+    kind, arg = expr
+    if kind == "const" and isinstance(arg, float):
+        from fayasm.runtime.values import f64_to_bits
+
+        return f"('const', _f64b({f64_to_bits(arg):#x}))"
+    return repr((kind, arg))
+
+
+class ModuleEmitter:
+    """Names and module-level data shared by the functions of one module."""
+
+    def __init__(self, module, metered: bool = False, flat: bool = False):
+        self.module = module
+        self.syntax = module.syntax
+        self.info = module.info
+        self.metered = metered
+        self.flat = flat
+        m = self.syntax
+        self.nimp_funcs = self.info.num_imported_funcs
+        exported_globals = {e.index for e in m.exports if e.kind is ExternKind.GLOBAL}
+        nimp_g = self.info.num_imported_globals
+        # A global only this module's code can see becomes a closure variable.
+        self.cells = {i for i in range(nimp_g, len(self.info.globals))
+                      if i not in exported_globals}
+        self.used_types: set[int] = set()
+
+    # -- names -------------------------------------------------------------------------
+    def func_name(self, index: int) -> str:
+        return ident("f", index, self.module.func_name(index))
+
+    def callee(self, index: int) -> str:
+        if index < self.nimp_funcs:
+            return f"_imp{index}"
+        return self.func_name(index)
+
+    def local_name(self, func: int, index: int) -> str:
+        names = self.syntax.names.locals.get(func)
+        return ident("l", index, names.get(index) if names else None, limit=20)
+
+    def memory_name(self, index: int) -> str:
+        return f"_mem{index}"
+
+    def table_name(self, index: int) -> str:
+        return f"_tab{index}"
+
+    def type_name(self, index: int) -> str:
+        self.used_types.add(index)
+        return f"_T{index}"
+
+    def is_cell_global(self, index: int) -> bool:
+        return index in self.cells
+
+    def cell_name(self, index: int) -> str:
+        return f"g{index}"
+
+    def global_object(self, index: int) -> str:
+        return f"_G{index}"
+
+    def global_ref(self, index: int) -> str:
+        if index in self.cells:
+            return self.cell_name(index)
+        return f"{self.global_object(index)}.raw"
+
+    # -- the source ------------------------------------------------------------------------
+    def source(self) -> str:
+        m, info = self.syntax, self.info
+        funcs = []
+        helpers, mem_helpers = set(), set()
+        flat_funcs = 0
+        for k in range(len(m.funcs)):
+            index = self.nimp_funcs + k
+            ir = build_function(m, info, index)
+            fe = FunctionEmitter(self, ir, metered=self.metered, flat=self.flat)
+            funcs.append((index, fe.emit()))
+            helpers |= fe.x.helpers
+            mem_helpers |= fe.x.mem_helpers
+            flat_funcs += bool(fe.flat_count)
+        out = []
+        name = self.module.name
+        out.append(f"# Translated from WebAssembly module {name!r} by fayasm {__version__}.")
+        out.append(f"# Source sha256: {self.module.hash}")
+        out.append("# Do not edit: run `fayasm translate` on the module again instead.")
+        out.append(f'"""WebAssembly module {name!r} as Python (fayasm {__version__})."""')
+        out.append("from fayasm.runtime import memops as _MO")
+        out.append("from fayasm.runtime import support as _rt")
+        out.append("from fayasm.runtime.errors import Trap as _Trap")
+        out.append("from fayasm.runtime.numerics import OPS as _N")
+        out.append("from fayasm.runtime.values import f32_from_bits as _f32b")
+        out.append("from fayasm.runtime.values import f32_round as _f32r")
+        out.append("from fayasm.runtime.values import f32_to_bits as _f32bits")
+        out.append("from fayasm.runtime.values import f64_from_bits as _f64b")
+        out.append("")
+        out.append("_OOB = (_rt.StructError, IndexError)")
+        out.append("_INF = float('inf')")
+        for fmt in "bBhHiIqQd":
+            out.append(f"_ld{fmt} = _rt.LD[{fmt!r}]")
+        for fmt in "HIQd":
+            out.append(f"_st{fmt} = _rt.ST[{fmt!r}]")
+        for op in sorted(helpers):
+            out.append(f"{helper_name(op)} = _N[{op!r}]")
+        for op in sorted(mem_helpers):
+            table = "LANE_LOADS" if op.startswith("v128.load") and op.endswith("_lane") else \
+                "LANE_STORES" if op.endswith("_lane") else "LOADS"
+            out.append(f"{mem_helper_name(op)} = _MO.{table}[{op!r}]")
+        for k in sorted(self.used_types):
+            out.append(f"_T{k} = {_type_literal(m.types[k])}")
+        wasm_names = {self.func_name(self.nimp_funcs + k): self.module.func_name(self.nimp_funcs + k)
+                      for k in range(len(m.funcs))}
+        out.append(f"_WASM_NAMES = {wasm_names!r}")
+        out.append("")
+        out.extend(self.description())
+        out.append("")
+        out.extend(self.make(funcs))
+        out.append("")
+        out.extend(_INSTANTIATE)
+        self.flat_funcs = flat_funcs
+        return "\n".join(out) + "\n"
+
+    def description(self) -> list[str]:
+        m = self.syntax
+        lines = ["DESCRIPTION = _rt.Description("]
+        lines.append(f"    name={self.module.name!r},")
+        lines.append("    imports=[")
+        for mod, name, kind, t in import_decls(m):
+            lines.append(f"        ({mod!r}, {name!r}, _rt.KINDS[{str(kind)!r}], "
+                         f"{_extern_type(kind, t)}),")
+        lines.append("    ],")
+        lines.append("    tables=[" + ", ".join(_extern_type(ExternKind.TABLE, t)
+                                               for t in m.tables) + "],")
+        lines.append("    mems=[" + ", ".join(_extern_type(ExternKind.MEMORY, t)
+                                             for t in m.mems) + "],")
+        lines.append("    globals_=[")
+        from fayasm.linking import const_expr
+
+        for g in m.globals:
+            lines.append(f"        ({_extern_type(ExternKind.GLOBAL, g.type)}, "
+                         f"{_const(const_expr(g.init))}),")
+        lines.append("    ],")
+        lines.append("    elems=[")
+        for mode, table, offset, items in elem_segments(m):
+            off = _const(offset) if offset else "None"
+            lines.append(f"        ({mode!r}, {table}, {off}, "
+                         f"[{', '.join(_const(i) for i in items)}]),")
+        lines.append("    ],")
+        lines.append("    datas=[")
+        for mode, memory, offset, data in data_segments(m):
+            off = _const(offset) if offset else "None"
+            lines.append(f"        ({mode!r}, {memory}, {off}, {bytes(data)!r}),")
+        lines.append("    ],")
+        exports = [(e.name, str(e.kind), e.index) for e in m.exports]
+        lines.append(f"    exports={exports!r},")
+        lines.append(f"    start={m.start!r},")
+        lines.append("    func_types=[" + ", ".join(_type_literal(m.types[f.type_idx])
+                                                   for f in m.funcs) + "],")
+        names = [self.module.func_name(self.nimp_funcs + k) for k in range(len(m.funcs))]
+        lines.append(f"    names={names!r},")
+        lines.append(")")
+        return lines
+
+    def make(self, funcs) -> list[str]:
+        info = self.info
+        lines = ["def _make(_funcs, _tables, _mems, _globals, _elems, _datas, _budget):"]
+        ind = "    "
+        for i in range(self.nimp_funcs):
+            lines.append(f"{ind}_imp{i} = _funcs[{i}]._raw")
+        for i in range(len(info.mems)):
+            lines.append(f"{ind}_mem{i} = _mems[{i}]")
+        for i in range(len(info.tables)):
+            lines.append(f"{ind}_tab{i} = _tables[{i}]")
+        for i in range(len(info.globals)):
+            if i in self.cells:
+                lines.append(f"{ind}g{i} = _globals[{i}].raw")
+            else:
+                lines.append(f"{ind}_G{i} = _globals[{i}]")
+        if self.metered:
+            lines.append(f"{ind}_F = [0]")
+        for _, body in funcs:
+            lines.append("")
+            lines.extend(ind + line for line in body)
+        lines.append("")
+        names = [self.func_name(index) for index, _ in funcs]
+        if self.metered:
+            lines.append(f"{ind}return [_rt.metered(f, _budget, _F) for f in "
+                         f"[{', '.join(names)}]]")
+        else:
+            lines.append(f"{ind}return [{', '.join(names)}]")
+        return lines
+
+
+_INSTANTIATE = '''
+def instantiate(imports=None, wasi=None, fuel=None, deadline=None):
+    """Instantiate this module: ``imports`` maps module names to {name: value};
+    ``wasi`` a fayasm WasiConfig for modules that import WASI."""
+    return _rt.instantiate(DESCRIPTION, _make, imports, wasi=wasi, fuel=fuel,
+                           deadline=deadline)
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(_rt.run_wasi(DESCRIPTION, _make, sys.argv))
+'''.strip("\n").split("\n")
+
+
+def translate(module, metered: bool = False, flat: bool = False) -> str:
+    """The Python source of ``module`` (a fayasm.Module)."""
+    return ModuleEmitter(module, metered=metered, flat=flat).source()
+
+
+__all__ = ["translate", "ModuleEmitter", "GlobalType", "MemoryType", "TableType"]
