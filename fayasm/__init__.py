@@ -40,6 +40,17 @@ def instantiate(module, imports=None, engine: str | None = None, fuel: int | Non
         raise Exhaustion() from None
 
 
+def translate(module, metered: bool = False) -> str:
+    """The Python source of ``module`` (a Module, or bytes/WAT text): a standalone file that
+    imports only fayasm.runtime and has ``instantiate(imports=None, wasi=None)``; run as a
+    script, it runs the module's ``_start`` under WASI. ``metered`` adds fuel counting."""
+    from fayasm import engines
+
+    if not isinstance(module, Module):
+        module = Module(module)
+    return engines.get("python").translate(module, metered=metered)
+
+
 __all__ = [
     "CompileError", "DecodeError", "Error", "Exhaustion", "ExportType", "Exports", "ExternKind",
     "Func", "FuncType", "Global", "GlobalType", "ImportType", "Instance", "LinkError", "Limits",

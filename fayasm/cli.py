@@ -175,6 +175,21 @@ def cmd_inspect(args) -> int:
     return 0
 
 
+def cmd_translate(args) -> int:
+    module = _load(args.file)
+    t0 = time.perf_counter()
+    source = fayasm.translate(module, metered=args.metered)
+    out = args.output or os.path.splitext(args.file)[0] + ".py"
+    try:
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(source)
+    except OSError as e:
+        raise UsageError(f"cannot write {out}: {e.strerror}") from None
+    print(f"{args.file} -> {out}: {len(module.syntax.funcs)} functions, "
+          f"{source.count(chr(10))} lines ({time.perf_counter() - t0:.2f}s)", file=sys.stderr)
+    return 0
+
+
 def cmd_wast(args) -> int:
     from fayasm.wast.parse import parse_script
     from fayasm.wast.runner import FAILED, NOT_RUN, PASSED, Runner
@@ -267,6 +282,19 @@ def build_parser() -> argparse.ArgumentParser:
     ins.add_argument("file", metavar="FILE")
     ins.add_argument("--wat", action="store_true", help="print the module as WAT")
     ins.set_defaults(func=cmd_inspect)
+
+    tr = sub.add_parser("translate", help="translate a module to a standalone Python file",
+                        description="Write FILE as Python source that imports only "
+                        "fayasm.runtime. The generated module has instantiate(imports=None, "
+                        "wasi=None) with the same exports interface as every engine; running "
+                        "it as a script (python OUT.py [--dir HOST[::GUEST]] [--env K=V] -- "
+                        "ARGS) runs the module's _start under WASI.")
+    tr.add_argument("file", metavar="FILE")
+    tr.add_argument("-o", "--output", metavar="OUT.py",
+                    help="where to write (default: FILE with a .py suffix)")
+    tr.add_argument("--metered", action="store_true",
+                    help="count fuel, so instantiate(fuel=..., deadline=...) can stop it")
+    tr.set_defaults(func=cmd_translate)
 
     wast = sub.add_parser("wast", help="run WAST scripts (the spec test-suite format)",
                           description="Run every command of the given .wast files (or of "

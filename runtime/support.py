@@ -267,14 +267,63 @@ def refuel(budget: Budget) -> int:
     return budget.take() - 1
 
 
-def run_wasi(desc, make, argv) -> int:
-    """Run a translated WASI command as a script."""
-    try:
-        from .wasi import WasiConfig, run_instance  # noqa: F401
-    except ImportError:
-        print(f"{desc.name}: WASI is not available in this fayasm", file=sys.stderr)
+def run_wasi(desc: Description, make, argv: list[str]) -> int:
+    """``python translated.py [--dir HOST[::GUEST]]... [--env NAME=VALUE]... -- ARGS``:
+    run the module's ``_start`` as a WASI command and return its exit code. Options are
+    read only before a ``--``; without one, every argument is the program's."""
+    import os
+
+    from .wasi import Wasi, WasiConfig
+
+    args = list(argv[1:])
+    options: list[str] = []
+    if "--" in args:
+        cut = args.index("--")
+        options, args = args[:cut], args[cut + 1:]
+    env, dirs = [], []
+    it = iter(options)
+    for opt in it:
+        value = next(it, None)
+        if opt not in ("--dir", "--env") or value is None:
+            print(f"usage: {argv[0]} [--dir HOST[::GUEST]]... [--env NAME=VALUE]... -- ARGS",
+                  file=sys.stderr)
+            return 2
+        if opt == "--dir":
+            host, sep, guest = value.partition("::")
+            dirs.append((guest if sep else host, host))
+        else:
+            name, _, val = value.partition("=")
+            env.append((name, val))
+    config = WasiConfig(argv=[os.path.basename(argv[0])] + args, env=env)
+    for guest, host in dirs:
+        config.preopen(guest, host)
+    if not any(name == "_start" and kind == "func" for name, kind, _ in desc.exports):
+        print(f"{desc.name}: the module has no _start function to run; import it and call "
+              "instantiate() instead", file=sys.stderr)
         return 2
-    raise NotImplementedError
+    with Wasi(config, program=argv[0]) as state:
+        try:
+            inst = instantiate(desc, make, wasi=state)
+        except Exception as e:  # noqa: BLE001 - reported like the fayasm CLI does
+            return _report(desc, e)
+        try:
+            code = state.start(inst)
+        except Exception as e:  # noqa: BLE001
+            return _report(desc, e)
+    return code if 0 <= code <= 255 else 1
+
+
+def _report(desc: Description, e: Exception) -> int:
+    from .errors import WasiExit
+
+    if isinstance(e, WasiExit):
+        return e.code if 0 <= e.code <= 255 else 1
+    if isinstance(e, HostError):
+        e = e.original
+    if isinstance(e, Error):
+        print(f"{desc.name}: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    raise e
 
 
 __all__ += ["Description", "Exhaustion", "Error", "GlobalType", "HostError", "Limits",

@@ -98,5 +98,5 @@ class Engine:
         inst.module = module
         return inst
 
-    def translate(self, module) -> str:
-        return translate(module)
+    def translate(self, module, metered: bool = False) -> str:
+        return translate(module, metered=metered)
