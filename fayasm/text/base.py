@@ -1,0 +1,180 @@
+"""The token cursor shared by the module and script parsers: lookahead, expectations,
+and the spec's error messages."""
+from __future__ import annotations
+
+from fayasm import isa
+from fayasm.errors import ParseError
+from fayasm.runtime.types import ValType
+
+from .lexer import EOF, ERR, ID, KEYWORD, LPAR, NUM, RPAR, STRING, Tokens
+from .numbers import NumberError, is_nat, parse_uint
+
+VALTYPES = {t.value: t for t in ValType}
+REFTYPES = {"funcref": ValType.FUNCREF, "externref": ValType.EXTERNREF}
+HEAPTYPES = {"func": ValType.FUNCREF, "extern": ValType.EXTERNREF}
+
+# Every keyword the text format knows; any other keyword is an "unknown operator".
+KNOWN_KEYWORDS = frozenset(isa.BY_TEXT) | frozenset(VALTYPES) | frozenset((
+    "module", "type", "func", "param", "result", "local", "global", "table", "memory",
+    "elem", "data", "offset", "item", "declare", "import", "export", "start", "mut",
+    "extern", "then", "binary", "quote", "register", "invoke", "get", "assert_return",
+    "assert_trap", "assert_exhaustion", "assert_malformed", "assert_invalid",
+    "assert_unlinkable", "nan:canonical", "nan:arithmetic", "ref.extern", "script",
+    "input", "output", "i8x16", "i16x8", "i32x4", "i64x2", "f32x4", "f64x2"))
+
+
+class BaseParser:
+    """A cursor over a token stream (``self.i`` is the current token index)."""
+
+    def __init__(self, toks: Tokens, pos: int = 0):
+        self.toks = toks
+        self.kinds = toks.kinds
+        self.values = toks.values
+        self.i = pos
+
+    # -- errors ------------------------------------------------------------------------
+    def error(self, message: str, index: int | None = None) -> ParseError:
+        return self.toks.error(self.i if index is None else index, message)
+
+    def unexpected(self, index: int | None = None) -> ParseError:
+        """The error for the token at ``index``: its own lexical error, "unknown operator"
+        for a keyword the format does not have, otherwise "unexpected token"."""
+        if index is None:
+            index = self.i
+        kind = self.kinds[index]
+        if kind == ERR:
+            return self.error(self.values[index], index)
+        if kind == KEYWORD and self.values[index] not in KNOWN_KEYWORDS:
+            return self.error(f"unknown operator {self.values[index]}", index)
+        if kind == EOF:
+            return self.error("unexpected token (end of input)", index)
+        return self.error("unexpected token", index)
+
+    # -- lookahead ---------------------------------------------------------------------
+    def at_paren(self, word: str) -> bool:
+        """Whether the next tokens are ``(`` ``word``."""
+        i = self.i
+        return self.kinds[i] == LPAR and self.kinds[i + 1] == KEYWORD and self.values[i + 1] == word
+
+    def at_keyword(self, word: str) -> bool:
+        return self.kinds[self.i] == KEYWORD and self.values[self.i] == word
+
+    # -- expectations ------------------------------------------------------------------
+    def lpar(self) -> None:
+        if self.kinds[self.i] != LPAR:
+            raise self.unexpected()
+        self.i += 1
+
+    def rpar(self) -> None:
+        if self.kinds[self.i] != RPAR:
+            raise self.unexpected()
+        self.i += 1
+
+    def keyword(self, word: str) -> None:
+        if self.kinds[self.i] != KEYWORD or self.values[self.i] != word:
+            raise self.unexpected()
+        self.i += 1
+
+    def open(self, word: str) -> None:
+        """Consume ``(`` ``word``."""
+        self.lpar()
+        self.keyword(word)
+
+    def string(self) -> bytes:
+        if self.kinds[self.i] != STRING:
+            raise self.unexpected()
+        self.i += 1
+        return self.values[self.i - 1]
+
+    def name(self) -> str:
+        """A string that must be valid UTF-8 (import, export and module names)."""
+        index = self.i
+        data = self.string()
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise self.error("malformed UTF-8 encoding", index) from None
+
+    def opt_id(self) -> str | None:
+        if self.kinds[self.i] == ID:
+            self.i += 1
+            return self.values[self.i - 1]
+        return None
+
+    def nat(self, bits: int = 32, message: str = "i32 constant out of range") -> int:
+        """An unsigned integer token below 2**bits."""
+        if self.kinds[self.i] != NUM or not is_nat(self.values[self.i]):
+            raise self.unexpected()
+        try:
+            n = parse_uint(self.values[self.i], bits, message)
+        except NumberError as e:
+            raise self.error(str(e)) from None
+        self.i += 1
+        return n
+
+    def at_var(self) -> bool:
+        kind = self.kinds[self.i]
+        return kind == ID or (kind == NUM and is_nat(self.values[self.i]))
+
+    def var(self, space: dict, what: str) -> int:
+        """An index: a number, or an identifier bound in ``space``."""
+        kind = self.kinds[self.i]
+        if kind == ID:
+            index = space.get(self.values[self.i])
+            if index is None:
+                raise self.error(f"unknown {what} ${self.values[self.i]}")
+            self.i += 1
+            return index
+        return self.nat()
+
+    def valtype(self) -> ValType:
+        if self.kinds[self.i] == KEYWORD:
+            t = VALTYPES.get(self.values[self.i])
+            if t is not None:
+                self.i += 1
+                return t
+        raise self.unexpected()
+
+    def valtypes(self) -> list[ValType]:
+        """Value types up to the next token that is not one."""
+        out = []
+        kinds, values = self.kinds, self.values
+        while kinds[self.i] == KEYWORD:
+            t = VALTYPES.get(values[self.i])
+            if t is None:
+                break
+            out.append(t)
+            self.i += 1
+        return out
+
+    def reftype(self) -> ValType:
+        if self.kinds[self.i] == KEYWORD:
+            t = REFTYPES.get(self.values[self.i])
+            if t is not None:
+                self.i += 1
+                return t
+        raise self.unexpected()
+
+    def heaptype(self) -> ValType:
+        if self.kinds[self.i] == KEYWORD:
+            t = HEAPTYPES.get(self.values[self.i])
+            if t is not None:
+                self.i += 1
+                return t
+        raise self.unexpected()
+
+    def skip_balanced(self, i: int) -> int:
+        """The index of the ``)`` matching the ``(`` at ``i`` (or of EOF if unbalanced)."""
+        kinds = self.kinds
+        depth = 0
+        while True:
+            k = kinds[i]
+            if k == LPAR:
+                depth += 1
+            elif k == RPAR:
+                depth -= 1
+                if depth == 0:
+                    return i
+            elif k == EOF:
+                return i
+            i += 1

@@ -1,0 +1,307 @@
+"""Tokens of the text format, with their offsets (line and column are computed on demand).
+
+A token is a parenthesis, a keyword, a number, a string, an identifier, or a lexical error.
+Malformed tokens (reserved words, bad strings) become ERR tokens that carry the spec's
+message, so the error is reported when the parser reaches them, in source order.
+"""
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+
+from fayasm.errors import ParseError
+
+from .numbers import NUMBER_RE
+
+# Token kinds.
+LPAR, RPAR, KEYWORD, NUM, STRING, ID, ERR, EOF = range(8)
+
+_IDCHARS = r"0-9A-Za-z!#$%&'*+\-./:<=>?@\\^_`|~"
+_STRING_CHARS = r'(?:[^"\\\x00-\x1f\x7f]|\\[^\x00-\x1f\x7f])*'
+_END = r"(?=[ \t\n\r()]|;;|\Z)"  # where a token must end
+
+# Skip white space and line comments, then take one token, its kind told by the group:
+# 1 "(", 2 ")", 3 keyword, 4 number, 5 identifier, 6 string body, 7 reserved word,
+# 8 block comment start, 9 a character that starts no token (a broken string).
+# Keywords, numbers, identifiers and strings must end at white space, a parenthesis or a
+# comment: otherwise the whole run of characters is a reserved word, so ``$l"a"`` is one
+# reserved token (an error), not two tokens, as the spec requires.
+_TOKEN = re.compile(
+    r"[ \t\n\r]*(?:;;[^\n]*[ \t\n\r]*)*(?:"
+    r"(\()(?!;)|(\))"
+    rf"|([a-z][{_IDCHARS}]*){_END}"
+    rf"|({NUMBER_RE.pattern}){_END}"
+    rf"|\$([{_IDCHARS}]+){_END}"
+    rf'|"({_STRING_CHARS})"{_END}'
+    rf'|((?:[^ \t\n\r()";]|;(?!;)|"{_STRING_CHARS}")+)'
+    r"|(\(;)|(.))?", re.S)
+# The fast path: (skipped text, good token, anything else). A good token is a parenthesis,
+# a keyword, an identifier, a number or a string, properly ended; anything else sends the
+# text to the general tokenizer.
+_FAST = re.compile(
+    r"([ \t\n\r]*(?:;;[^\n]*[ \t\n\r]*)*)(?:("
+    r"[()]"
+    rf"|[a-z][{_IDCHARS}]*{_END}"
+    rf"|\$[{_IDCHARS}]+{_END}"
+    rf"|{NUMBER_RE.pattern}{_END}"
+    rf'|"{_STRING_CHARS}"{_END}'
+    r")|(.))?", re.S)
+_FIRST_KIND = {"(": 0, ")": 1, "$": 5, '"': 4}
+_FIRST_KIND.update({c: 2 for c in "abcdefghijklmnopqrstuvwxyz"})
+_FIRST_KIND.update({c: 3 for c in "0123456789+-"})
+_COMMENT_DELIM = re.compile(r"\(;|;\)")
+_NEWLINE = re.compile("\n")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPE = re.compile(r"\\(?:u\{([0-9a-fA-F](?:_?[0-9a-fA-F])*)\}|([0-9a-fA-F]{2})|([tnr\"'\\])|(.?))",
+                     re.S)
+_SIMPLE_ESCAPES = {"t": b"\t", "n": b"\n", "r": b"\r", '"': b'"', "'": b"'", "\\": b"\\"}
+
+UNKNOWN_OPERATOR = "unknown operator"
+MALFORMED_UTF8 = "malformed UTF-8 encoding"
+
+
+class Tokens:
+    """The token stream of one text: parallel lists of kinds, values and offsets.
+
+    Values: keyword and number text, string bytes, identifier name (without ``$``), error
+    message; EOF closes the lists."""
+
+    __slots__ = ("text", "source", "kinds", "values", "offsets", "_lines")
+
+    def __init__(self, text: str, source: str | None, kinds: list, values: list, offsets: list):
+        self.text = text
+        self.source = source
+        self.kinds = kinds
+        self.values = values
+        self.offsets = offsets
+        self._lines = None
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of a character offset."""
+        lines = self._lines
+        if lines is None:
+            lines = self._lines = [m.start() for m in _NEWLINE.finditer(self.text)]
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect_left(lines, offset)  # newlines before the offset
+        start = lines[line - 1] + 1 if line else 0
+        return line + 1, offset - start + 1
+
+    def error(self, index: int, message: str) -> ParseError:
+        """A ParseError located at token ``index``."""
+        index = min(index, len(self.offsets) - 1)
+        line, column = self.position(self.offsets[index])
+        return ParseError(message, line, column, self.source)
+
+
+def decode_string(body: str) -> bytes:
+    """The bytes of a string literal's body (between the quotes); raises ValueError(message)."""
+    if "\\" not in body:
+        try:
+            return body.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(MALFORMED_UTF8) from None
+    out = bytearray()
+    pos = 0
+    for m in _ESCAPE.finditer(body):
+        if m.start() > pos:
+            try:
+                out += body[pos:m.start()].encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError(MALFORMED_UTF8) from None
+        pos = m.end()
+        uni, hexbyte, simple, bad = m.groups()
+        if hexbyte is not None:
+            out.append(int(hexbyte, 16))
+        elif simple is not None:
+            out += _SIMPLE_ESCAPES[simple]
+        elif uni is not None:
+            digits = uni.replace("_", "").lstrip("0")
+            code = int(digits or "0", 16) if len(digits) <= 8 else 1 << 32
+            if code >= 0x110000 or 0xD800 <= code < 0xE000:
+                raise ValueError(MALFORMED_UTF8)
+            out += chr(code).encode("utf-8")
+        else:
+            raise ValueError("illegal escape")
+    if pos < len(body):
+        try:
+            out += body[pos:].encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(MALFORMED_UTF8) from None
+    return bytes(out)
+
+
+def _reserved(word: str) -> str:
+    """The message for a reserved word (a run of characters that is no token)."""
+    if _SURROGATE.search(word):
+        return MALFORMED_UTF8
+    return UNKNOWN_OPERATOR
+
+
+def _bad_string(text: str, pos: int) -> str:
+    """The message for a string literal starting at ``pos`` that does not lex."""
+    i = pos + 1
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\n":
+            return "unclosed string literal"
+        if ch < " " or ch == "\x7f":
+            return "illegal control character in string literal"
+        if ch == "\\":
+            i += 1
+            if i < n and (text[i] < " " or text[i] == "\x7f"):
+                return "illegal escape"
+        i += 1
+    return "unclosed string literal"
+
+
+def tokenize(text: str, source: str | None = None) -> Tokens:
+    """Split ``text`` into tokens; never raises (lexical errors become ERR tokens)."""
+    if "(;" not in text:
+        toks = _tokenize_fast(text, source)
+        if toks is not None:
+            return toks
+    return _tokenize_general(text, source)
+
+
+def _tokenize_fast(text: str, source: str | None) -> Tokens | None:
+    """Tokens of a text made of good tokens only, or None (then the general path decides).
+
+    One C-level ``findall`` does the matching; the loop only sorts tokens by first char."""
+    kinds: list = []
+    values: list = []
+    offsets: list = []
+    kappend, vappend, oappend = kinds.append, values.append, offsets.append
+    first_kind = _FIRST_KIND
+    off = 0
+    for skipped, tok, bad in _FAST.findall(text):
+        if bad:
+            return None
+        off += len(skipped)
+        if not tok:
+            break
+        kind = first_kind[tok[0]]
+        oappend(off)
+        off += len(tok)
+        if kind == 0 or kind == 1 or kind == 3:
+            kappend(kind)
+            vappend(tok)
+        elif kind == 2:
+            if tok == "inf" or tok == "nan" or (tok.startswith("nan:0x") and NUMBER_RE.fullmatch(tok)):
+                kind = 3
+            kappend(kind)
+            vappend(tok)
+        elif kind == 5:
+            kappend(5)
+            vappend(tok[1:])
+        else:
+            try:
+                vappend(decode_string(tok[1:-1]))
+                kappend(STRING)
+            except ValueError as e:
+                vappend(str(e))
+                kappend(ERR)
+    n = len(text)
+    kinds += (EOF, EOF)
+    values += (None, None)
+    offsets += (n, n)
+    if _SURROGATE.search(text) is not None:
+        _flag_surrogates(text, kinds, values, offsets)
+    return Tokens(text, source, kinds, values, offsets)
+
+
+def _tokenize_general(text: str, source: str | None) -> Tokens:
+    """The tokenizer for every text: nested block comments and lexical errors included."""
+    kinds: list = []
+    values: list = []
+    offsets: list = []
+    kappend, vappend, oappend = kinds.append, values.append, offsets.append
+    pos = 0
+    while pos is not None:
+        restart = None
+        for m in _TOKEN.finditer(text, pos):
+            g = m.lastindex
+            if g == 1:
+                kappend(LPAR)
+                vappend("(")
+                oappend(m.end() - 1)
+            elif g == 2:
+                kappend(RPAR)
+                vappend(")")
+                oappend(m.end() - 1)
+            elif g == 3:
+                word = m.group(3)
+                if word == "inf" or word == "nan" or (word.startswith("nan:0x")
+                                                      and NUMBER_RE.fullmatch(word)):
+                    kappend(NUM)  # float literals that look like keywords
+                else:
+                    kappend(KEYWORD)
+                vappend(word)
+                oappend(m.start(3))
+            elif g == 4:
+                kappend(NUM)
+                vappend(m.group(4))
+                oappend(m.start(4))
+            elif g == 6:
+                body = m.group(6)
+                try:
+                    vappend(decode_string(body))
+                    kappend(STRING)
+                except ValueError as e:
+                    vappend(str(e))
+                    kappend(ERR)
+                oappend(m.start(6) - 1)
+            elif g == 5:
+                kappend(ID)
+                vappend(m.group(5))
+                oappend(m.start(5) - 1)
+            elif g == 7:
+                kappend(ERR)
+                vappend(_reserved(m.group(7)))
+                oappend(m.start(7))
+            elif g == 8:
+                # A block comment: they nest, so find the end by hand and start again.
+                start = m.start(8)
+                depth = 1
+                for d in _COMMENT_DELIM.finditer(text, start + 2):
+                    if d.group() == "(;":
+                        depth += 1
+                    else:
+                        depth -= 1
+                        if depth == 0:
+                            restart = d.end()
+                            break
+                if depth:
+                    kappend(ERR)
+                    vappend("unclosed comment")
+                    oappend(start)
+                break
+            elif g == 9:
+                start = m.start(9)
+                kappend(ERR)
+                vappend(_bad_string(text, start) if text[start] == '"' else UNKNOWN_OPERATOR)
+                oappend(start)
+                break
+        pos = restart
+    n = len(text)
+    # Two EOFs, so that one token of lookahead past the current one is always possible.
+    kinds += (EOF, EOF)
+    values += (None, None)
+    offsets += (n, n)
+    if _SURROGATE.search(text) is not None:
+        _flag_surrogates(text, kinds, values, offsets)
+    return Tokens(text, source, kinds, values, offsets)
+
+
+def _flag_surrogates(text, kinds, values, offsets) -> None:
+    """Text that came from bytes that are not UTF-8 (kept as surrogate escapes): report the
+    first bad character, also inside comments, at the first token after it."""
+    bad = _SURROGATE.search(text).start()
+    for i, off in enumerate(offsets):
+        if off > bad or kinds[i] == EOF:
+            if kinds[i - 1] == ERR if i else False:
+                return
+            kinds.insert(i, ERR)
+            values.insert(i, MALFORMED_UTF8)
+            offsets.insert(i, bad)
+            return
