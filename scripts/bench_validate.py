@@ -2,7 +2,7 @@
 
 Usage: python scripts/bench_validate.py [FILE.wasm ...] [--copies N] [--simd]
 
-With no files, builds a large module from scripts/bench/validate_sample.c: its kernels
+With no files, builds a large module from scripts/bench_validate.c: its kernels
 instantiated N times for four element types, compiled by clang --target=wasm32-wasi -O2.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ def build(copies: int, simd: bool, out: Path) -> Path:
     clang = shutil.which("clang")
     if clang is None:
         sys.exit("clang is needed to build the sample module")
-    lines = ['#define SAMPLE_NO_MAIN', f'#include "{HERE / "bench" / "validate_sample.c"}"']
+    lines = ['#define SAMPLE_NO_MAIN', f'#include "{HERE / "bench_validate.c"}"']
     names = []
     for k in range(copies):
         for ctype, tag in TYPES:

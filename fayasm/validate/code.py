@@ -1,0 +1,575 @@
+"""Validation of function bodies: the operand- and control-stack algorithm of the spec's
+appendix, recording what later stages need (stack heights, dead code, block types).
+
+Ordinary instructions are typed straight from their rows in ``fayasm.isa``; only the rows
+marked ``special`` (typing needs context: locals, labels, tables, ...) have code here.
+The bottom type of unreachable code is ``None`` on the operand stack.
+"""
+from __future__ import annotations
+
+from array import array
+
+from fayasm import isa
+from fayasm.errors import ValidationError
+from fayasm.runtime.types import FuncType, ValType
+
+from .info import BLOCK, IF, LOOP, BlockInfo, FuncInfo
+
+I32, I64, F32, F64, V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, ValType.V128
+FUNCREF, EXTERNREF = ValType.FUNCREF, ValType.EXTERNREF
+
+_I32S = (I32,)
+_I32X3 = (I32, I32, I32)
+_EMPTY = ()
+
+
+class Invalid(Exception):
+    """A validation failure; whoever knows the function and instruction adds them."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _types_text(ts) -> str:
+    return "[" + " ".join("_" if t is None else str(t) for t in ts) + "]"
+
+
+def _mismatch(expected, got) -> Invalid:
+    return Invalid(f"type mismatch: instruction requires {_types_text(expected)}"
+                   f" but stack has {_types_text(got)}")
+
+
+def pop_types(stack: list, base: int, unreach: bool, expected) -> None:
+    """Pop ``expected`` (listed bottom first) off ``stack``, like the appendix's pop_vals:
+    below the frame's ``base`` an unreachable frame supplies the bottom type."""
+    n = len(expected)
+    top = len(stack)
+    k = top - base
+    if k >= n:
+        k = n
+    elif not unreach:
+        raise _mismatch(expected, stack[base:])
+    start = top - k
+    for j in range(k):
+        actual = stack[start + j]
+        if actual is not expected[n - k + j] and actual is not None:
+            raise _mismatch(expected, stack[start:])
+    del stack[start:]
+
+
+def check_types(stack: list, base: int, unreach: bool, expected) -> None:
+    """Check that the top of ``stack`` matches ``expected`` without popping (br_table)."""
+    pop_types(stack[:], base, unreach, expected)
+
+
+def _end_types(stack: list, base: int, unreach: bool, results) -> None:
+    """Check that exactly ``results`` are left above ``base`` at the end of a block, and
+    pop them (the slow path, taken with bottom types or on error)."""
+    pop_types(stack, base, unreach, results)
+    if len(stack) != base:
+        raise Invalid(f"type mismatch: block requires {_types_text(results)}"
+                      f" but stack has {_types_text(stack[base:] + list(results))}")
+
+
+# -- the dispatch table, built once from the instruction table ---------------------------
+#
+# Every row gets a kind. Ordinary rows are grouped by shape so the hot loop can type the
+# common ones inline: _PUSH (t.const), _UNARY and _BINARY (no immediates to check),
+# _MEMOP (a lone memarg: loads and stores) and _PLAIN (the rest: index, lane, several
+# immediates, three operands). The special rows each have their own kind.
+
+# Kinds are numbered by how often they occur in compiled code, the order the loop tests
+# them in; _BLOCK, _LOOP and _IF are consecutive so that one comparison catches all three.
+(_LOCAL_GET, _PUSH, _BINARY, _LOCAL_SET, _END, _LOCAL_TEE, _UNARY, _BLOCK, _LOOP, _IF,
+ _BR_IF, _BR, _MEMOP, _CALL, _GLOBAL_GET, _PLAIN, _DROP, _SELECT, _ELSE, _RETURN,
+ _UNREACHABLE, _GLOBAL_SET, _BR_TABLE, _CALL_INDIRECT, _SELECT_T, _REF_NULL, _REF_IS_NULL,
+ _REF_FUNC, _TABLE_GET, _TABLE_SET, _TABLE_GROW, _TABLE_FILL, _TABLE_INIT, _TABLE_COPY,
+ _FUNC) = range(35)
+
+_SPECIAL_KINDS = {
+    "unreachable": _UNREACHABLE, "block": _BLOCK, "loop": _LOOP, "if": _IF, "else": _ELSE,
+    "end": _END, "br": _BR, "br_if": _BR_IF, "br_table": _BR_TABLE, "return": _RETURN,
+    "call": _CALL, "call_indirect": _CALL_INDIRECT, "drop": _DROP, "select": _SELECT,
+    "select_t": _SELECT_T, "local.get": _LOCAL_GET, "local.set": _LOCAL_SET,
+    "local.tee": _LOCAL_TEE, "global.get": _GLOBAL_GET, "global.set": _GLOBAL_SET,
+    "table.get": _TABLE_GET, "table.set": _TABLE_SET, "table.grow": _TABLE_GROW,
+    "table.fill": _TABLE_FILL, "table.init": _TABLE_INIT, "table.copy": _TABLE_COPY,
+    "ref.null": _REF_NULL, "ref.is_null": _REF_IS_NULL, "ref.func": _REF_FUNC,
+}
+_KIND_NAMES = {_BLOCK: BLOCK, _LOOP: LOOP, _IF: IF, _ELSE: IF}
+_new_tuple = tuple.__new__  # builds a BlockInfo without its Python-level __new__
+
+# Immediates that need no check; the order in which the others are checked puts the
+# memory first, because the reference checks it before a data segment (memory.init).
+_CONST_KINDS = frozenset(("i32", "i64", "f32", "f64", "v128"))
+_IMM_ORDER = {"mem": 0, "memarg": 0}
+
+
+def _kind_of(op: isa.Op):
+    """(kind, signature) of a row; signature is (param0, param1, result, params, checks)."""
+    if op.special:
+        return _SPECIAL_KINDS[op.name], None  # a new special row needs a rule here
+    params, results = op.params, op.results
+    assert len(results) <= 1, op
+    checks = tuple(sorted(((k, j) for j, k in enumerate(op.imms) if k not in _CONST_KINDS),
+                          key=lambda kj: _IMM_ORDER.get(kj[0], 1)))
+    sig = (params[0] if params else None, params[1] if len(params) > 1 else None,
+           results[0] if results else None, params, checks)
+    shape = (len(params), len(results))
+    if not checks and shape == (0, 1):
+        return _PUSH, sig
+    if not checks and shape == (1, 1):
+        return _UNARY, sig
+    if not checks and shape == (2, 1):
+        return _BINARY, sig
+    if [k for k, _ in checks] == ["memarg"] and shape in ((1, 1), (2, 0)):
+        return _MEMOP, sig
+    return _PLAIN, sig
+
+
+_KINDS = [0] * len(isa.ALL)
+_SIGS: list = [None] * len(isa.ALL)
+for _op in isa.ALL:
+    _KINDS[_op.id], _SIGS[_op.id] = _kind_of(_op)
+
+
+class CodeContext:
+    """The parts of the module context (the spec's C) that instructions look at."""
+
+    __slots__ = ("types", "type_sigs", "funcs", "func_sigs", "table_elems", "nmems",
+                 "global_types", "global_mut", "elems", "ndatas", "refs", "func_name")
+
+    def __init__(self, types, funcs, func_type_indices, tables, nmems, globals_, elems,
+                 ndatas, refs, func_name=None):
+        self.types = types
+        self.type_sigs = [(list(ft.params), ft.results) for ft in types]
+        self.funcs = funcs
+        self.func_sigs = [self.type_sigs[x] for x in func_type_indices]
+        self.table_elems = [t.elem for t in tables]
+        self.nmems = nmems
+        self.global_types = [g.valtype for g in globals_]
+        self.global_mut = [g.mutable for g in globals_]
+        self.elems = elems
+        self.ndatas = ndatas
+        self.refs = refs
+        self.func_name = func_name or (lambda index: None)
+
+
+def _check_imms(ctx: CodeContext, op: isa.Op, imm: tuple, order) -> None:
+    """Check the index, alignment and lane immediates of an ordinary instruction."""
+    for kind, j in order:
+        value = imm[j]
+        if kind == "memarg":
+            if not ctx.nmems:
+                raise Invalid("unknown memory 0")
+            if value[0] > op.align:
+                raise Invalid("alignment must not be larger than natural")
+        elif kind == "mem":
+            if not 0 <= value < ctx.nmems:
+                raise Invalid(f"unknown memory {value}")
+        elif kind == "lane":
+            if not 0 <= value < op.lanes:
+                raise Invalid("invalid lane index")
+        elif kind == "shuffle":
+            if any(not 0 <= lane < 32 for lane in value):
+                raise Invalid("invalid lane index")
+        elif kind == "data":
+            if not 0 <= value < ctx.ndatas:
+                raise Invalid(f"unknown data segment {value}")
+        elif kind == "elem":
+            if not 0 <= value < len(ctx.elems):
+                raise Invalid(f"unknown elem segment {value}")
+        elif kind == "table":
+            if not 0 <= value < len(ctx.table_elems):
+                raise Invalid(f"unknown table {value}")
+        else:  # pragma: no cover - a new immediate kind in the table
+            raise AssertionError(f"no validation rule for immediate kind {kind}")
+
+
+def _table(ctx: CodeContext, x: int) -> ValType:
+    if not 0 <= x < len(ctx.table_elems):
+        raise Invalid(f"unknown table {x}")
+    return ctx.table_elems[x]
+
+
+def _block_type(ctx: CodeContext, bt):
+    """(params, results) of a block type: empty, one value type, or a type index."""
+    if bt is None:
+        return _EMPTY, _EMPTY
+    if bt.__class__ is ValType:
+        return _EMPTY, (bt,)
+    if not 0 <= bt < len(ctx.types):
+        raise Invalid(f"unknown type {bt}")
+    ft = ctx.types[bt]
+    return ft.params, ft.results
+
+
+# Frame layout: a small list per open block (the function itself is the outermost).
+_K, _START, _PARAMS, _RESULTS, _LABELS, _BASE, _UNREACH, _DEAD, _ELSEI = range(9)
+
+
+def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
+                      declared_locals, body: list) -> FuncInfo:
+    """Validate one function body (without its final ``end``) and record its FuncInfo."""
+    n = len(body)
+    locals_ = tuple(ftype.params) + tuple(declared_locals)
+    nloc = len(locals_)
+    results = ftype.results
+    stack: list = []
+    append = stack.append
+    pop = stack.pop
+    heights = [0] * (n + 1)
+    dead = bytearray(n + 1)
+    blocks: dict = {}
+    types: dict = {}
+    frames = [[_FUNC, -1, _EMPTY, results, results, 0, False, False, None]]
+    base = 0
+    unreach = False  # the spec's "unreachable" flag of the innermost frame
+    dead_start = -1  # first index of the current dead stretch, or -1 while live
+    kinds, sigs = _KINDS, _SIGS
+    global_types, global_mut = ctx.global_types, ctx.global_mut
+    nglob = len(global_types)
+    func_sigs = ctx.func_sigs
+    nfuncs = len(func_sigs)
+    has_mem = ctx.nmems > 0
+    i = 0
+    try:
+        for i, (op, imm) in enumerate(body):
+            h = len(stack)
+            heights[i] = h
+            c = kinds[op.id]
+            if c == _LOCAL_GET:
+                x = imm[0]
+                if not 0 <= x < nloc:
+                    raise Invalid(f"unknown local {x}")
+                append(locals_[x])
+            elif c == _PUSH:
+                append(sigs[op.id][2])
+            elif c == _BINARY:
+                a, b, res, params, _ = sigs[op.id]
+                if h - base >= 2 and stack[-1] is b and stack[-2] is a:
+                    pop()
+                    stack[-1] = res
+                else:
+                    pop_types(stack, base, unreach, params)
+                    append(res)
+            elif c == _LOCAL_SET or c == _LOCAL_TEE:
+                x = imm[0]
+                if not 0 <= x < nloc:
+                    raise Invalid(f"unknown local {x}")
+                t = locals_[x]
+                if h > base and stack[-1] is t:
+                    if c == _LOCAL_SET:
+                        pop()
+                else:
+                    pop_types(stack, base, unreach, (t,))
+                    if c == _LOCAL_TEE:
+                        append(t)
+            elif c == _END:
+                fr = frames[-1]
+                k = fr[_K]
+                if k == _FUNC:
+                    raise Invalid("unexpected end: no block is open")
+                res = fr[_RESULTS]
+                nr = len(res)
+                if not (h - base == nr and (nr == 0 or (nr == 1 and stack[-1] is res[0])
+                                            or tuple(stack[base:]) == res)):
+                    _end_types(stack, base, unreach, res)
+                    stack.extend(res)
+                if k == _IF and fr[_PARAMS] != res:
+                    # An if without else has an empty else branch: params must be results.
+                    raise Invalid(f"type mismatch: if without else requires"
+                                  f" {_types_text(res)} but has {_types_text(fr[_PARAMS])}")
+                frames.pop()
+                blocks[fr[_START]] = _new_tuple(BlockInfo, (_KIND_NAMES[k], fr[_PARAMS], res,
+                                                             base, fr[_ELSEI], i))
+                outer = frames[-1]
+                base = outer[_BASE]
+                unreach = outer[_UNREACH]
+                if dead_start >= 0 and not (unreach or outer[_DEAD]):
+                    dead[dead_start:i + 1] = b"\x01" * (i + 1 - dead_start)
+                    dead_start = -1
+            elif c == _UNARY:
+                a, _, res, params, _ = sigs[op.id]
+                if h > base and stack[-1] is a:
+                    stack[-1] = res
+                else:
+                    pop_types(stack, base, unreach, params)
+                    append(res)
+            elif c <= _IF:  # block, loop or if
+                bparams, bres = _block_type(ctx, imm[0])
+                if c == _IF:
+                    if h > base and stack[-1] is I32:
+                        pop()
+                    else:
+                        pop_types(stack, base, unreach, _I32S)
+                np = len(bparams)
+                if np:
+                    top = len(stack)
+                    if not (top - base >= np and tuple(stack[top - np:]) == bparams):
+                        pop_types(stack, base, unreach, bparams)
+                        stack.extend(bparams)
+                frames[-1][_UNREACH] = unreach
+                base = len(stack) - np
+                unreach = False
+                frames.append([c, i, bparams, bres, bparams if c == _LOOP else bres, base,
+                               False, dead_start >= 0, None])
+            elif c == _BR_IF:
+                x = imm[0]
+                if not 0 <= x < len(frames):
+                    raise Invalid(f"unknown label {x}")
+                if h > base and stack[-1] is I32:
+                    pop()
+                else:
+                    pop_types(stack, base, unreach, _I32S)
+                lt = frames[-1 - x][_LABELS]
+                if lt:
+                    nl = len(lt)
+                    top = len(stack)
+                    if not (top - base >= nl and (stack[-1] is lt[0] if nl == 1 else
+                                                  tuple(stack[top - nl:]) == lt)):
+                        pop_types(stack, base, unreach, lt)
+                        stack.extend(lt)
+            elif c == _BR:
+                x = imm[0]
+                if not 0 <= x < len(frames):
+                    raise Invalid(f"unknown label {x}")
+                lt = frames[-1 - x][_LABELS]
+                if lt:
+                    pop_types(stack, base, unreach, lt)
+                del stack[base:]
+                unreach = True
+                if dead_start < 0:
+                    dead_start = i + 1
+            elif c == _MEMOP:
+                if not has_mem:
+                    raise Invalid("unknown memory 0")
+                if imm[0][0] > op.align:
+                    raise Invalid("alignment must not be larger than natural")
+                a, b, res, params, _ = sigs[op.id]
+                if res is None:  # a store
+                    if h - base >= 2 and stack[-1] is b and stack[-2] is a:
+                        del stack[-2:]
+                    else:
+                        pop_types(stack, base, unreach, params)
+                elif h > base and stack[-1] is a:  # a load
+                    stack[-1] = res
+                else:
+                    pop_types(stack, base, unreach, params)
+                    append(res)
+            elif c == _CALL:
+                x = imm[0]
+                if not 0 <= x < nfuncs:
+                    raise Invalid(f"unknown function {x}")
+                plist, fres = func_sigs[x]
+                np = len(plist)
+                if np:
+                    if h - base >= np and stack[h - np:] == plist:
+                        del stack[h - np:]
+                    else:
+                        pop_types(stack, base, unreach, plist)
+                if fres:
+                    stack.extend(fres)
+            elif c == _GLOBAL_GET:
+                x = imm[0]
+                if not 0 <= x < nglob:
+                    raise Invalid(f"unknown global {x}")
+                append(global_types[x])
+            elif c == _PLAIN:
+                a, b, res, params, checks = sigs[op.id]
+                if checks:
+                    _check_imms(ctx, op, imm, checks)
+                if params:
+                    pop_types(stack, base, unreach, params)
+                if res is not None:
+                    append(res)
+            elif c == _GLOBAL_SET:
+                x = imm[0]
+                if not 0 <= x < nglob:
+                    raise Invalid(f"unknown global {x}")
+                if not global_mut[x]:
+                    raise Invalid("global is immutable")
+                t = global_types[x]
+                if h > base and stack[-1] is t:
+                    pop()
+                else:
+                    pop_types(stack, base, unreach, (t,))
+            elif c == _DROP:
+                if h > base:
+                    types[i] = pop()
+                elif unreach:
+                    types[i] = None
+                else:
+                    raise Invalid("type mismatch: instruction requires [any] but stack has []")
+            elif c == _SELECT:
+                if h > base and stack[-1] is I32:
+                    pop()
+                else:
+                    pop_types(stack, base, unreach, _I32S)
+                operands = []
+                for _ in range(2):
+                    if len(stack) > base:
+                        operands.append(pop())
+                    elif unreach:
+                        operands.append(None)
+                    else:
+                        raise Invalid("type mismatch: select requires two operands")
+                t1, t2 = operands
+                # Untyped select takes numbers or vectors only (bottom counts as both).
+                if t1 is FUNCREF or t1 is EXTERNREF or t2 is FUNCREF or t2 is EXTERNREF:
+                    raise Invalid("type mismatch: select requires numeric or vector operands")
+                if t1 is not t2 and t1 is not None and t2 is not None:
+                    raise Invalid(f"type mismatch: select operands {t2} and {t1} differ")
+                t = t2 if t1 is None else t1
+                append(t)
+                types[i] = t
+            elif c == _ELSE:
+                fr = frames[-1]
+                if fr[_K] != _IF:
+                    raise Invalid("else without a matching if")
+                res = fr[_RESULTS]
+                if not (h - base == len(res) and tuple(stack[base:]) == res):
+                    _end_types(stack, base, unreach, res)
+                del stack[base:]
+                stack.extend(fr[_PARAMS])
+                fr[_K] = _ELSE
+                fr[_ELSEI] = i
+                unreach = False
+                if dead_start >= 0 and not fr[_DEAD]:
+                    dead[dead_start:i + 1] = b"\x01" * (i + 1 - dead_start)
+                    dead_start = -1
+            elif c == _RETURN:
+                if results:
+                    pop_types(stack, base, unreach, results)
+                del stack[base:]
+                unreach = True
+                if dead_start < 0:
+                    dead_start = i + 1
+            elif c == _UNREACHABLE:
+                del stack[base:]
+                unreach = True
+                if dead_start < 0:
+                    dead_start = i + 1
+            elif c == _BR_TABLE:
+                targets, default = imm
+                if h > base and stack[-1] is I32:
+                    pop()
+                else:
+                    pop_types(stack, base, unreach, _I32S)
+                nframes = len(frames)
+                if not 0 <= default < nframes:
+                    raise Invalid(f"unknown label {default}")
+                lt = frames[-1 - default][_LABELS]
+                arity = len(lt)
+                seen = {default}
+                for x in targets:
+                    if x in seen:
+                        continue
+                    if not 0 <= x < nframes:
+                        raise Invalid(f"unknown label {x}")
+                    seen.add(x)
+                    other = frames[-1 - x][_LABELS]
+                    if len(other) != arity:
+                        raise Invalid(f"type mismatch: br_table targets carry {_types_text(lt)}"
+                                      f" and {_types_text(other)}")
+                    if other != lt:
+                        check_types(stack, base, unreach, other)
+                if lt:
+                    pop_types(stack, base, unreach, lt)
+                del stack[base:]
+                unreach = True
+                if dead_start < 0:
+                    dead_start = i + 1
+            elif c == _CALL_INDIRECT:
+                y, x = imm
+                et = _table(ctx, x)
+                if not 0 <= y < len(ctx.types):
+                    raise Invalid(f"unknown type {y}")
+                if et is not FUNCREF:
+                    raise Invalid(f"type mismatch: call_indirect requires a funcref table,"
+                                  f" table {x} holds {et}")
+                if h > base and stack[-1] is I32:
+                    pop()
+                else:
+                    pop_types(stack, base, unreach, _I32S)
+                plist, fres = ctx.type_sigs[y]
+                if plist:
+                    pop_types(stack, base, unreach, plist)
+                stack.extend(fres)
+            elif c == _SELECT_T:
+                ts = imm[0]
+                if len(ts) != 1:
+                    raise Invalid("invalid result arity")
+                t = ts[0]
+                pop_types(stack, base, unreach, (t, t, I32))
+                append(t)
+            elif c == _REF_NULL:
+                append(imm[0])
+            elif c == _REF_IS_NULL:
+                if h > base:
+                    t = pop()
+                elif unreach:
+                    t = None
+                else:
+                    raise Invalid("type mismatch: instruction requires [ref] but stack has []")
+                if not (t is FUNCREF or t is EXTERNREF or t is None):
+                    raise Invalid(f"type mismatch: instruction requires a reference,"
+                                  f" stack has {t}")
+                append(I32)
+                types[i] = t
+            elif c == _REF_FUNC:
+                x = imm[0]
+                if not 0 <= x < nfuncs:
+                    raise Invalid(f"unknown function {x}")
+                if x not in ctx.refs:
+                    raise Invalid(f"undeclared function reference {x}")
+                append(FUNCREF)
+            elif c == _TABLE_GET:
+                et = _table(ctx, imm[0])
+                pop_types(stack, base, unreach, _I32S)
+                append(et)
+            elif c == _TABLE_SET:
+                et = _table(ctx, imm[0])
+                pop_types(stack, base, unreach, (I32, et))
+            elif c == _TABLE_GROW:
+                et = _table(ctx, imm[0])
+                pop_types(stack, base, unreach, (et, I32))
+                append(I32)
+            elif c == _TABLE_FILL:
+                et = _table(ctx, imm[0])
+                pop_types(stack, base, unreach, (I32, et, I32))
+            elif c == _TABLE_INIT:
+                y, x = imm  # elem segment, then table (binary order)
+                et = _table(ctx, x)
+                if not 0 <= y < len(ctx.elems):
+                    raise Invalid(f"unknown elem segment {y}")
+                if ctx.elems[y] is not et:
+                    raise Invalid(f"type mismatch: elem segment {y} holds {ctx.elems[y]},"
+                                  f" table {x} holds {et}")
+                pop_types(stack, base, unreach, _I32X3)
+            elif c == _TABLE_COPY:
+                x, y = imm  # destination, then source
+                et1 = _table(ctx, x)
+                et2 = _table(ctx, y)
+                if et1 is not et2:
+                    raise Invalid(f"type mismatch: table {y} holds {et2}, table {x} holds {et1}")
+                pop_types(stack, base, unreach, _I32X3)
+            else:  # pragma: no cover - every special row has a branch above
+                raise AssertionError(f"no validation rule for {op.name}")
+
+        # The implicit end of the function body.
+        i = n
+        heights[n] = len(stack)
+        if len(frames) != 1:
+            raise Invalid("unclosed block: missing end")
+        if not (len(stack) == len(results) and tuple(stack) == results):
+            _end_types(stack, 0, unreach, results)
+        if dead_start >= 0:
+            dead[dead_start:n + 1] = b"\x01" * (n + 1 - dead_start)
+    except Invalid as e:
+        op_name = body[i].op.text if i < n else "end"
+        raise ValidationError(e.message, func=index, instr=i, func_name=ctx.func_name(index),
+                              op=op_name) from None
+    return FuncInfo(index, ftype, locals_, array("i", heights), dead, blocks, types,
+                    max(heights))

@@ -1,0 +1,218 @@
+"""Validation of a module's parts other than function bodies (the spec's "Modules" section):
+types, imports, tables, memories, globals, constant expressions, segments, start, exports.
+
+Checks run in the reference interpreter's order, so a module with several faults reports
+the one the spec suite expects.
+"""
+from __future__ import annotations
+
+from fayasm import isa
+from fayasm.errors import ValidationError
+from fayasm.runtime.types import MAX_PAGES, ExternKind, FuncType, ValType
+from fayasm.syntax import ACTIVE, Module
+
+from .code import CodeContext, Invalid, validate_function
+from .info import ModuleInfo
+
+FUNCREF, I32 = ValType.FUNCREF, ValType.I32
+_MAX_TABLE = 0xFFFF_FFFF
+
+_GLOBAL_GET = isa.OPS["global.get"]
+_REF_NULL = isa.OPS["ref.null"]
+_REF_FUNC = isa.OPS["ref.func"]
+# The constant instructions with no context: ordinary rows that push one value decoded from
+# a literal immediate (t.const).
+_LITERALS = {op: op.results[0] for op in isa.ALL
+             if not op.special and not op.params and len(op.results) == 1
+             and op.imms and op.imms[0] in ("i32", "i64", "f32", "f64", "v128")}
+
+
+def _fail(message: str):
+    raise ValidationError(message)
+
+
+def _check_limits(limits, bound: int, message: str) -> None:
+    if not 0 <= limits.min <= bound or (limits.max is not None and not 0 <= limits.max <= bound):
+        _fail(message)
+    if limits.max is not None and limits.min > limits.max:
+        _fail("size minimum must not be greater than maximum")
+
+
+def _check_table_type(tt) -> None:
+    _check_limits(tt.limits, _MAX_TABLE, "table size must be at most 2^32-1")
+    if not tt.elem.is_ref:
+        _fail("type mismatch: table elements must be references")
+
+
+def _check_memory_type(mt) -> None:
+    _check_limits(mt.limits, MAX_PAGES, "memory size must be at most 65536 pages (4GiB)")
+
+
+def _free_funcs(expr, out: set) -> None:
+    for ins in expr or ():
+        if ins.op is _REF_FUNC:
+            out.add(ins.imm[0])
+
+
+def declared_refs(module: Module) -> frozenset[int]:
+    """C.refs: functions named outside function bodies and the start section (by ref.func
+    in globals and segments, or by exports); only these may appear in a body's ref.func."""
+    refs: set[int] = set()
+    for g in module.globals:
+        _free_funcs(g.init, refs)
+    for e in module.elems:
+        _free_funcs(e.offset, refs)
+        for item in e.init:
+            _free_funcs(item, refs)
+    for d in module.datas:
+        _free_funcs(d.offset, refs)
+    refs.update(e.index for e in module.exports if e.kind is ExternKind.FUNC)
+    return frozenset(refs)
+
+
+def check_const(expr, expected: ValType, globals_, nfuncs: int) -> None:
+    """A constant expression producing one ``expected`` value; ``globals_`` are the globals it
+    may read (in 2.0 only imported ones, which must be immutable)."""
+    for ins in expr:
+        op = ins.op
+        if op in _LITERALS or op is _REF_NULL or op is _REF_FUNC:
+            continue
+        if op is _GLOBAL_GET:
+            x = ins.imm[0]
+            if not 0 <= x < len(globals_):
+                _fail(f"unknown global {x}")
+            if globals_[x].mutable:
+                _fail("constant expression required")
+            continue
+        _fail("constant expression required")
+    stack = []
+    for ins in expr:
+        op = ins.op
+        if op is _GLOBAL_GET:
+            stack.append(globals_[ins.imm[0]].valtype)
+        elif op is _REF_NULL:
+            stack.append(ins.imm[0])
+        elif op is _REF_FUNC:
+            x = ins.imm[0]
+            if not 0 <= x < nfuncs:
+                _fail(f"unknown function {x}")
+            stack.append(FUNCREF)
+        else:
+            stack.append(_LITERALS[op])
+    if len(stack) != 1 or stack[0] is not expected:
+        _fail(f"type mismatch: constant expression must produce [{expected}], produces"
+              f" [{' '.join(map(str, stack))}]")
+
+
+def validate(module: Module) -> ModuleInfo:
+    """Validate ``module``; returns what later stages need, or raises ValidationError."""
+    types = list(module.types)
+    ntypes = len(types)
+    funcs: list[FuncType] = []
+    func_type_indices: list[int] = []
+    tables, mems, globals_ = [], [], []
+    counts = {kind: 0 for kind in ExternKind}
+    for imp in module.imports:
+        kind = imp.kind
+        counts[kind] += 1
+        if kind is ExternKind.FUNC:
+            if not 0 <= imp.desc < ntypes:
+                _fail(f"unknown type {imp.desc}")
+            funcs.append(types[imp.desc])
+            func_type_indices.append(imp.desc)
+        elif kind is ExternKind.TABLE:
+            _check_table_type(imp.desc)
+            tables.append(imp.desc)
+        elif kind is ExternKind.MEMORY:
+            _check_memory_type(imp.desc)
+            mems.append(imp.desc)
+        else:
+            globals_.append(imp.desc)
+    imported_globals = list(globals_)
+    for f in module.funcs:
+        if not 0 <= f.type_idx < ntypes:
+            _fail(f"unknown type {f.type_idx}")
+        funcs.append(types[f.type_idx])
+        func_type_indices.append(f.type_idx)
+    tables.extend(module.tables)
+    mems.extend(module.mems)
+    globals_.extend(g.type for g in module.globals)
+    elems = [e.type for e in module.elems]
+    ndatas = len(module.datas)
+    refs = declared_refs(module)
+    nfuncs = len(funcs)
+
+    # Globals and segment offsets see only the imported globals (the spec's C').
+    for g in module.globals:
+        check_const(g.init, g.type.valtype, imported_globals, nfuncs)
+    for tt in module.tables:
+        _check_table_type(tt)
+    for mt in module.mems:
+        _check_memory_type(mt)
+    for e in module.elems:
+        if not e.type.is_ref:
+            _fail("type mismatch: element segments hold references")
+        for item in e.init:
+            check_const(item, e.type, imported_globals, nfuncs)
+        if e.mode == ACTIVE:
+            if not 0 <= e.table < len(tables):
+                _fail(f"unknown table {e.table}")
+            if tables[e.table].elem is not e.type:
+                _fail(f"type mismatch: elem segment of {e.type} for a table of"
+                      f" {tables[e.table].elem}")
+            check_const(e.offset or [], I32, imported_globals, nfuncs)
+    for d in module.datas:
+        if d.mode == ACTIVE:
+            if not 0 <= d.memory < len(mems):
+                _fail(f"unknown memory {d.memory}")
+            check_const(d.offset or [], I32, imported_globals, nfuncs)
+
+    info = ModuleInfo(types, funcs, func_type_indices, tables, mems, globals_, elems, ndatas,
+                      module.data_count, refs, counts[ExternKind.FUNC],
+                      counts[ExternKind.TABLE], counts[ExternKind.MEMORY],
+                      counts[ExternKind.GLOBAL])
+    ctx = CodeContext(types, funcs, func_type_indices, tables, len(mems), globals_, elems, ndatas, refs,
+                      _namer(module))
+    first = counts[ExternKind.FUNC]
+    info.code = [validate_function(ctx, first + j, funcs[first + j], f.locals, f.body)
+                 for j, f in enumerate(module.funcs)]
+
+    if module.start is not None:
+        x = module.start
+        if not 0 <= x < nfuncs:
+            _fail(f"unknown function {x}")
+        if funcs[x].params or funcs[x].results:
+            _fail(f"start function must have type [] -> [], function {x} has {funcs[x]}")
+    spaces = {ExternKind.FUNC: (nfuncs, "function"), ExternKind.TABLE: (len(tables), "table"),
+              ExternKind.MEMORY: (len(mems), "memory"),
+              ExternKind.GLOBAL: (len(globals_), "global")}
+    names = set()
+    for e in module.exports:
+        size, what = spaces[e.kind]
+        if not 0 <= e.index < size:
+            _fail(f"unknown {what} {e.index}")
+        if e.name in names:
+            _fail(f"duplicate export name {e.name!r}")
+        names.add(e.name)
+    if len(mems) > 1:
+        _fail("multiple memories are not allowed in WebAssembly 2.0")
+    return info
+
+
+def _namer(module: Module):
+    """index -> the function's name from the name section or an export, else None."""
+    exported = None
+
+    def name(index: int):
+        nonlocal exported
+        found = module.names.funcs.get(index) if module.names else None
+        if found is None:
+            if exported is None:
+                exported = {}
+                for e in module.exports:
+                    if e.kind is ExternKind.FUNC:
+                        exported.setdefault(e.index, e.name)
+            found = exported.get(index)
+        return found
+
+    return name
