@@ -151,7 +151,7 @@ class ExprLowering:
             if op == "popcnt":
                 return f"{x(args[0])}.bit_count()"
             if op in ("extend8_s", "extend16_s", "extend32_s"):
-                bits = int(op[6:8])
+                bits = int(op[6:-2])  # extend8_s / extend16_s / extend32_s
                 s = 1 << (bits - 1)
                 return f"(((({x(args[0])} & {hex((1 << bits) - 1)}) ^ {s}) - {s}) & {m})"
             if name == "i32.wrap_i64":

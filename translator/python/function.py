@@ -95,9 +95,11 @@ class FunctionEmitter:
                 self.analyse(s.else_, inner, loop)
             elif isinstance(s, Loop):
                 self.ctx[s.label.id] = s.label
-                # Falling off a loop's body leaves the loop: it reaches what the loop's
-                # own end reaches.
-                self.analyse(s.body, self.falls[id(s)], s.label)
+                # Falling off a loop's body leaves the loop (through the `break` emitted
+                # after the body), so it reaches what the loop's own end reaches; but a
+                # body ending in an unconditional branch gets no such `break`.
+                ends = s.body and isinstance(s.body[-1], (Br, BrTable, Return, Unreachable))
+                self.analyse(s.body, set() if ends else self.falls[id(s)], s.label)
 
     # -- emission ----------------------------------------------------------------------------
     def emit(self) -> list[str]:
