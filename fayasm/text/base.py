@@ -23,6 +23,14 @@ KNOWN_KEYWORDS = frozenset(isa.BY_TEXT) | frozenset(VALTYPES) | frozenset((
     "input", "output", "i8x16", "i16x8", "i32x4", "i64x2", "f32x4", "f64x2"))
 
 
+def known_keyword(word: str) -> bool:
+    """Whether the format has this keyword (``offset=N`` and ``align=N`` included)."""
+    if word in KNOWN_KEYWORDS:
+        return True
+    name, eq, value = word.partition("=")
+    return bool(eq) and (name == "offset" or name == "align") and is_nat(value)
+
+
 class BaseParser:
     """A cursor over a token stream (``self.i`` is the current token index)."""
 
@@ -44,7 +52,7 @@ class BaseParser:
         kind = self.kinds[index]
         if kind == ERR:
             return self.error(self.values[index], index)
-        if kind == KEYWORD and self.values[index] not in KNOWN_KEYWORDS:
+        if kind == KEYWORD and not known_keyword(self.values[index]):
             return self.error(f"unknown operator {self.values[index]}", index)
         if kind == EOF:
             return self.error("unexpected token (end of input)", index)

@@ -19,7 +19,7 @@ from fayasm import isa
 from fayasm.runtime.types import FuncType
 from fayasm.syntax import Instr, MemArg
 
-from .base import KNOWN_KEYWORDS, BaseParser
+from .base import BaseParser, known_keyword
 from .lexer import ERR, ID, KEYWORD, LPAR, NUM, RPAR
 from .numbers import (SHAPES, NumberError, is_nat, parse_float, parse_int, parse_lane,
                       parse_uint, v128_from_lanes)
@@ -423,7 +423,7 @@ class InstrParser(BaseParser):
         """Lanes ended early at a token that is an error of its own (a reserved word, an
         unknown keyword): report that rather than the lane count."""
         kind = self.kinds[self.i]
-        if short and (kind == ERR or (kind == KEYWORD and self.values[self.i] not in KNOWN_KEYWORDS)):
+        if short and (kind == ERR or (kind == KEYWORD and not known_keyword(self.values[self.i]))):
             raise self.unexpected()
 
     def imm_shuffle(self, op, folded) -> Instr:

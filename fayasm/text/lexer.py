@@ -35,20 +35,6 @@ _TOKEN = re.compile(
     rf'|"({_STRING_CHARS})"{_END}'
     rf'|((?:[^ \t\n\r()";]|;(?!;)|"{_STRING_CHARS}")+)'
     r"|(\(;)|(.))?", re.S)
-# The fast path: (skipped text, good token, anything else). A good token is a parenthesis,
-# a keyword, an identifier, a number or a string, properly ended; anything else sends the
-# text to the general tokenizer.
-_FAST = re.compile(
-    r"([ \t\n\r]*(?:;;[^\n]*[ \t\n\r]*)*)(?:("
-    r"[()]"
-    rf"|[a-z][{_IDCHARS}]*{_END}"
-    rf"|\$[{_IDCHARS}]+{_END}"
-    rf"|{NUMBER_RE.pattern}{_END}"
-    rf'|"{_STRING_CHARS}"{_END}'
-    r")|(.))?", re.S)
-_FIRST_KIND = {"(": 0, ")": 1, "$": 5, '"': 4}
-_FIRST_KIND.update({c: 2 for c in "abcdefghijklmnopqrstuvwxyz"})
-_FIRST_KIND.update({c: 3 for c in "0123456789+-"})
 _COMMENT_DELIM = re.compile(r"\(;|;\)")
 _NEWLINE = re.compile("\n")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -157,61 +143,6 @@ def _bad_string(text: str, pos: int) -> str:
 
 def tokenize(text: str, source: str | None = None) -> Tokens:
     """Split ``text`` into tokens; never raises (lexical errors become ERR tokens)."""
-    if "(;" not in text:
-        toks = _tokenize_fast(text, source)
-        if toks is not None:
-            return toks
-    return _tokenize_general(text, source)
-
-
-def _tokenize_fast(text: str, source: str | None) -> Tokens | None:
-    """Tokens of a text made of good tokens only, or None (then the general path decides).
-
-    One C-level ``findall`` does the matching; the loop only sorts tokens by first char."""
-    kinds: list = []
-    values: list = []
-    offsets: list = []
-    kappend, vappend, oappend = kinds.append, values.append, offsets.append
-    first_kind = _FIRST_KIND
-    off = 0
-    for skipped, tok, bad in _FAST.findall(text):
-        if bad:
-            return None
-        off += len(skipped)
-        if not tok:
-            break
-        kind = first_kind[tok[0]]
-        oappend(off)
-        off += len(tok)
-        if kind == 0 or kind == 1 or kind == 3:
-            kappend(kind)
-            vappend(tok)
-        elif kind == 2:
-            if tok == "inf" or tok == "nan" or (tok.startswith("nan:0x") and NUMBER_RE.fullmatch(tok)):
-                kind = 3
-            kappend(kind)
-            vappend(tok)
-        elif kind == 5:
-            kappend(5)
-            vappend(tok[1:])
-        else:
-            try:
-                vappend(decode_string(tok[1:-1]))
-                kappend(STRING)
-            except ValueError as e:
-                vappend(str(e))
-                kappend(ERR)
-    n = len(text)
-    kinds += (EOF, EOF)
-    values += (None, None)
-    offsets += (n, n)
-    if _SURROGATE.search(text) is not None:
-        _flag_surrogates(text, kinds, values, offsets)
-    return Tokens(text, source, kinds, values, offsets)
-
-
-def _tokenize_general(text: str, source: str | None) -> Tokens:
-    """The tokenizer for every text: nested block comments and lexical errors included."""
     kinds: list = []
     values: list = []
     offsets: list = []

@@ -26,6 +26,11 @@ class NumberError(ValueError):
 
 OUT_OF_RANGE = "constant out of range"
 
+# Literals repeat a lot (test suites use the same constants again and again): their values
+# by (text, width), negative widths for integers.
+_CACHE: dict = {}
+_CACHE_LIMIT = 100_000
+
 # Per float width: (mantissa bits, exponent bits).
 _FORMATS = {32: (23, 8), 64: (52, 11)}
 
@@ -63,6 +68,17 @@ def parse_int(text: str, bits: int) -> int:
 
     The spec's rule: ``uN`` (no sign) is 0..2**N-1, ``sN`` (with a sign) is
     -2**(N-1)..2**(N-1)-1; both are stored by their two's-complement bits."""
+    key = (text, -bits)  # negative: integer entries of the literal cache
+    value = _CACHE.get(key)
+    if value is None:
+        value = _int_value(text, bits)
+        if len(_CACHE) >= _CACHE_LIMIT:
+            _CACHE.clear()
+        _CACHE[key] = value
+    return value
+
+
+def _int_value(text: str, bits: int) -> int:
     sign = text[:1]
     signed = sign == "+" or sign == "-"
     if NAT_RE.fullmatch(text, 1 if signed else 0) is None:
@@ -183,11 +199,6 @@ def _hex_parts(body: str) -> tuple[int, int]:
         digits = digits[:300] + ("1" if sticky else "0")
         exp -= 4
     return int(digits or "0", 16), exp
-
-
-# Literals repeat a lot (test suites use the same constants again and again).
-_CACHE: dict = {}
-_CACHE_LIMIT = 100_000
 
 
 def parse_float(text: str, bits: int) -> int:
