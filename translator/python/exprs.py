@@ -16,10 +16,7 @@ M32, M64 = "0xFFFFFFFF", "0xFFFFFFFFFFFFFFFF"
 S32, S64 = "0x80000000", "0x8000000000000000"
 
 # Operators that are exact on raw values: name -> template over {a} and {b}.
-_INT_BIN = {
-    "add": "(({a} + {b}) & {m})", "sub": "(({a} - {b}) & {m})", "mul": "(({a} * {b}) & {m})",
-    "and": "({a} & {b})", "or": "({a} | {b})", "xor": "({a} ^ {b})",
-}
+_INT_BIN = {"and": "({a} & {b})", "or": "({a} | {b})", "xor": "({a} ^ {b})"}
 _INT_CMP = {"eq": "==", "ne": "!=", "lt_u": "<", "gt_u": ">", "le_u": "<=", "ge_u": ">="}
 _INT_SCMP = {"lt_s": "<", "gt_s": ">", "le_s": "<=", "ge_s": ">="}
 _F_CMP = {"eq": "==", "ne": "!=", "lt": "<", "gt": ">", "le": "<=", "ge": ">="}
@@ -134,8 +131,15 @@ class ExprLowering:
         if ty in ("i32", "i64") and not e.op.imms:
             m = M32 if ty == "i32" else M64
             width = 32 if ty == "i32" else 64
+            if op in ("add", "sub", "mul"):
+                # Arithmetic modulo 2^n commutes with these, so operands that are
+                # themselves ring operations need no mask of their own: one at the top.
+                return f"({self.ring(e)} & {m})"
             if op in _INT_BIN:
                 return _INT_BIN[op].format(a=x(args[0]), b=x(args[1]), m=m)
+            if op in ("div_u", "rem_u") and type(args[1]) is Const and args[1].value:
+                sym = "//" if op == "div_u" else "%"
+                return f"({x(args[0])} {sym} {args[1].value})"
             if op in _INT_CMP or op in _INT_SCMP or op == "eqz":
                 return f"(1 if {self.cond(e)} else 0)"
             if op == "shl":
@@ -202,6 +206,20 @@ class ExprLowering:
         # Everything else through its exact helper: operands, then lane immediates.
         parts = [x(a) for a in args] + [repr(v) for v in e.imm]
         return f"{self.helper(name)}({', '.join(parts)})"
+
+    def ring(self, e) -> str:
+        """``e`` without its final mask, when it is an add, sub, mul or constant shl (the
+        caller masks); any other expression as usual."""
+        if type(e) is Op and not e.op.imms:
+            ty, _, op = e.op.name.partition(".")
+            if ty in ("i32", "i64") and len(e.args) == 2:
+                a, b = e.args
+                if op in ("add", "sub", "mul"):
+                    sym = {"add": "+", "sub": "-", "mul": "*"}[op]
+                    return f"({self.ring(a)} {sym} {self.ring(b)})"
+                if op == "shl" and type(b) is Const:
+                    return f"({self.ring(a)} << {b.value & (31 if ty == 'i32' else 63)})"
+        return self.expr(e)
 
     def _shift(self, e, width: int) -> str:
         if type(e) is Const:
