@@ -87,8 +87,8 @@ class InstrParser(BaseParser):
             k = kinds[i]
             top = frames[-1] if frames else None
             if k == KEYWORD:
-                if top is not None and (top[0] == _FOLDED or (top[0] == _IF_FRAME and top[1] != _THEN
-                                                             and top[1] != _ELSE_ST)):
+                if top is not None and (top[0] == _FOLDED or (
+                        top[0] == _IF_FRAME and top[1] != _THEN and top[1] != _ELSE_ST)):
                     # Operands of a folded instruction must themselves be folded.
                     raise self.unexpected()
                 op = BY_TEXT.get(values[i])
@@ -155,7 +155,9 @@ class InstrParser(BaseParser):
                     raise self.unexpected(i + 1)
                 else:
                     instr = _NO_IMM.get(op)
-                    frames.append([_FOLDED, instr if instr is not None else self.immediates(op, True)])
+                    if instr is None:
+                        instr = self.immediates(op, True)
+                    frames.append([_FOLDED, instr])
             elif k == RPAR:
                 if top is None:
                     return
@@ -236,16 +238,16 @@ class InstrParser(BaseParser):
         results: list = []
         if names:
             self.param_names = []
-        while kinds[self.i] == LPAR and kinds[self.i + 1] == KEYWORD and values[self.i + 1] == "param":
+        while self.at_paren("param"):
             self.i += 2
             if kinds[self.i] == ID and names:
-                self.param_names.append((len(params), self.values[self.i], self.i))
+                self.param_names.append((len(params), values[self.i], self.i))
                 self.i += 1
                 params.append(self.valtype())
             else:
                 params.extend(self.valtypes())
             self.rpar()
-        while kinds[self.i] == LPAR and kinds[self.i + 1] == KEYWORD and values[self.i + 1] == "result":
+        while self.at_paren("result"):
             self.i += 2
             results.extend(self.valtypes())
             self.rpar()

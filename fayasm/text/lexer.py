@@ -38,8 +38,8 @@ _TOKEN = re.compile(
 _COMMENT_DELIM = re.compile(r"\(;|;\)")
 _NEWLINE = re.compile("\n")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_ESCAPE = re.compile(r"\\(?:u\{([0-9a-fA-F](?:_?[0-9a-fA-F])*)\}|([0-9a-fA-F]{2})|([tnr\"'\\])|(.?))",
-                     re.S)
+_ESCAPE = re.compile(
+    r"\\(?:u\{([0-9a-fA-F](?:_?[0-9a-fA-F])*)\}|([0-9a-fA-F]{2})|([tnr\"'\\])|(.?))", re.S)
 _SIMPLE_ESCAPES = {"t": b"\t", "n": b"\n", "r": b"\r", '"': b'"', "'": b"'", "\\": b"\\"}
 
 UNKNOWN_OPERATOR = "unknown operator"

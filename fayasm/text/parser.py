@@ -90,7 +90,9 @@ class ModuleParser(InstrParser):
         m = self.m
         m.types = self.types
         if any(instr.op in _DATA_OPS for f in m.funcs for instr in f.body):
-            # wat2wasm writes a data count section exactly when code needs one.
+            # Like wat2wasm, a data count section only when code needs one; but also when
+            # there are no data segments (wat2wasm then writes none, which makes the
+            # binary malformed where the spec expects an invalid module).
             m.data_count = len(m.datas)
         return m
 

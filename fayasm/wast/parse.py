@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from fayasm.runtime.types import ValType
 from fayasm.runtime.values import Val
-from fayasm.text.base import BaseParser
-from fayasm.text.lexer import EOF, KEYWORD, LPAR, NUM, RPAR, STRING, Tokens, tokenize
-from fayasm.text.numbers import SHAPES, NumberError, parse_float, parse_int, parse_lane, v128_from_lanes
+from fayasm.text.base import BaseParser, known_keyword
+from fayasm.text.lexer import EOF, KEYWORD, LPAR, NUM, RPAR, STRING, tokenize
+from fayasm.text.numbers import (SHAPES, NumberError, parse_float, parse_int, parse_lane,
+                                 v128_from_lanes)
 from fayasm.text.parser import ModuleParser
 
 from .script import (AssertExhaustion, AssertInvalid, AssertMalformed, AssertReturn, AssertTrap,
@@ -211,14 +212,16 @@ class ScriptParser(BaseParser):
         lanes: list = []
         nan_lanes = False
         for _ in range(count):
-            if patterns and kind == "f" and kinds[self.i] == KEYWORD and values[self.i] in _NAN_PATTERNS:
+            if (patterns and kind == "f" and kinds[self.i] == KEYWORD
+                    and values[self.i] in _NAN_PATTERNS):
                 lanes.append(NanPattern(ValType.F32 if bits == 32 else ValType.F64,
                                         _NAN_PATTERNS[values[self.i]]))
                 nan_lanes = True
                 self.i += 1
                 continue
             if kinds[self.i] != NUM:
-                if kinds[self.i] == KEYWORD or kinds[self.i] == LPAR or kinds[self.i] == RPAR:
+                at = kinds[self.i]
+                if at == LPAR or at == RPAR or (at == KEYWORD and known_keyword(values[self.i])):
                     raise self.error("wrong number of lane literals")
                 raise self.unexpected()
             try:
@@ -239,6 +242,3 @@ def parse_script(text: str, source: str | None = None) -> list[Command]:
         raise TypeError("parse_script() takes a str")
     return ScriptParser(tokenize(text, source)).script()
 
-
-def parse_script_tokens(toks: Tokens) -> list[Command]:
-    return ScriptParser(toks).script()
