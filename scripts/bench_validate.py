@@ -2,6 +2,9 @@
 
 Usage: python scripts/bench_validate.py [FILE.wasm ...] [--copies N] [--simd]
 
+Times are CPU seconds of this process (best of --repeat runs), which other load on the
+machine disturbs less than wall time.
+
 With no files, builds a large module from scripts/bench_validate.c: its kernels
 instantiated N times for four element types, compiled by clang --target=wasm32-wasi -O2.
 """
@@ -54,11 +57,11 @@ def measure(path: Path, repeat: int = 3) -> None:
     mb = len(data) / 1e6
     best_dec = best_val = float("inf")
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         module = decode(data)
-        t1 = time.perf_counter()
+        t1 = time.process_time()
         info = validate(module)
-        t2 = time.perf_counter()
+        t2 = time.process_time()
         best_dec, best_val = min(best_dec, t1 - t0), min(best_val, t2 - t1)
     ninstr = sum(len(f.body) for f in module.funcs)
     print(f"{path.name}: {mb:.2f} MB, {len(info.code)} functions, {ninstr:,} instructions")

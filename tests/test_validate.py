@@ -221,6 +221,37 @@ def test_spec_counts(wabt_out):
     assert checked_invalid >= 2100
 
 
+@need_suite
+def test_spec_via_text_parser():
+    """The same commands parsed by fayasm's own text parser, which reads every file."""
+    parse = pytest.importorskip("fayasm.wast.parse")
+    from fayasm.wast.script import AssertInvalid, ModuleDef
+
+    failures, checked = [], {"module": 0, "assert_invalid": 0}
+    for wast in WAST_FILES:
+        for cmd in parse.parse_script(wast.read_text(), str(wast)):
+            md = cmd.module if isinstance(cmd, AssertInvalid) else cmd
+            if not isinstance(md, ModuleDef) or md.kind == "quote":
+                continue
+            kind = "assert_invalid" if isinstance(cmd, AssertInvalid) else "module"
+            if md.kind == "text":
+                try:
+                    validate(md.module)
+                    problem = None if kind == "module" else "invalid module accepted"
+                except ValidationError as e:
+                    problem = (f"valid module rejected: {e}" if kind == "module" else
+                               None if e.message.startswith(cmd.message) else
+                               f"expected {cmd.message!r}, got {e.message!r}")
+            else:
+                problem = _check_case(kind, md.data, getattr(cmd, "message", None))
+            checked[kind] += 1
+            if problem:
+                failures.append(f"{wast.name}:{cmd.line}: {kind}: {problem}")
+    print(f"\nspec 2.0 via the text parser: {checked}")
+    assert not failures, "\n".join(failures)
+    assert checked["assert_invalid"] >= 2146
+
+
 # -- what validation records ---------------------------------------------------------------
 
 def I(name, *imm):
