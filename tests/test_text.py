@@ -661,3 +661,5 @@ def test_parse_module_binary_and_quote_forms():
     assert parse_module('(module quote "(func" ")")') == parse_module("(func)")
     with pytest.raises(ParseError):
         parse_module('(module quote "(func")')
+    with pytest.raises(ParseError, match="magic header not detected"):
+        parse_module('(module binary "\\00abc\\01\\00\\00\\00")')

@@ -11,8 +11,8 @@ def parse_module(text: str, source: str | None = None) -> Module:
     """Parse a module written as ``(module ...)`` or as a bare list of module fields.
 
     Malformed text raises fayasm.errors.ParseError (with line and column) and nothing else.
-    ``(module binary ...)`` is decoded (DecodeError if malformed); ``(module quote ...)``
-    is parsed from its quoted text."""
+    ``(module binary ...)`` is decoded (a malformed binary is a ParseError with the
+    decoder's message); ``(module quote ...)`` is parsed from its quoted text."""
     if not isinstance(text, str):
         raise TypeError("parse_module() takes a str")
     return parse_module_tokens(tokenize(text, source))

@@ -538,6 +538,10 @@ def _encoded_module(p: ModuleParser, j: int) -> Module:
         raise p.unexpected()
     if binary:
         from fayasm.binary import decode
+        from fayasm.errors import DecodeError
 
-        return decode(data)
+        try:
+            return decode(data)
+        except DecodeError as e:  # reported as a ParseError at the module, same message
+            raise p.error(e.message, 0) from None
     return parse_module_tokens(tokenize(data.decode("utf-8", "surrogateescape"), p.toks.source))
