@@ -122,7 +122,8 @@ def instr_text(i: Instr) -> str:
         elif kind == "reftype":
             parts.append("func" if v is ValType.FUNCREF else "extern")
         elif kind == "valtypes":
-            parts.append(f"(result {' '.join(map(str, v))})" if v else "")
+            # Typed select keeps its (possibly empty) result list: plain select differs.
+            parts.append(f"(result {' '.join(map(str, v))})".replace("(result )", "(result)"))
         else:
             parts.append(str(v))
     return " ".join(p for p in parts if p)
