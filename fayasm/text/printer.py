@@ -7,6 +7,7 @@ are exact: floats as hex floats or ``nan:0x...``, v128 as four i32 lanes.
 from __future__ import annotations
 
 import math
+import re
 
 from fayasm.runtime.types import ExternKind, GlobalType, Limits, TableType, ValType
 from fayasm.runtime.values import f32_from_bits, f64_from_bits
@@ -29,6 +30,19 @@ def string(data: bytes) -> str:
 
 def _name(s: str) -> str:
     return string(s.encode("utf-8"))
+
+
+_ID = re.compile(r"^[0-9A-Za-z!#$%&'*+\-./:<=>?@\\^_`|~]+$")
+
+
+def _func_ids(m: Module) -> dict[int, str]:
+    """Function names that can be written as text identifiers ($name): valid id characters
+    and unique, since a repeated id is malformed text."""
+    seen: dict[str, int] = {}
+    for idx, name in m.names.funcs.items():
+        if _ID.match(name):
+            seen[name] = -1 if name in seen else idx
+    return {idx: name for name, idx in seen.items() if idx >= 0}
 
 
 def _comment(text: str | None) -> str:
@@ -154,13 +168,20 @@ def print_module(m: Module) -> str:
         params = f" (param {' '.join(map(str, t.params))})" if t.params else ""
         results = f" (result {' '.join(map(str, t.results))})" if t.results else ""
         out.append(f"{ind}(type (;{k};) (func{params}{results}))")
+    ids = _func_ids(m)
+
+    def func_head(idx: int) -> str:
+        if idx in ids:
+            return f"${ids[idx]} (;{idx};)"
+        return f"(;{idx};){_comment(m.names.funcs.get(idx))}"
+
     counters = {k: 0 for k in ExternKind}
     for imp in m.imports:
         idx = counters[imp.kind]
         counters[imp.kind] += 1
         head = f"{ind}(import {_name(imp.module)} {_name(imp.name)} "
         if imp.kind is ExternKind.FUNC:
-            desc = f"(func (;{idx};){_comment(m.names.funcs.get(idx))} (type {imp.desc}))"
+            desc = f"(func {func_head(idx)} (type {imp.desc}))"
         elif imp.kind is ExternKind.TABLE:
             desc = f"(table (;{idx};) {_table_type(imp.desc)})"
         elif imp.kind is ExternKind.MEMORY:
@@ -171,7 +192,7 @@ def print_module(m: Module) -> str:
     fbase = counters[ExternKind.FUNC]
     for k, f in enumerate(m.funcs):
         idx = fbase + k
-        out.append(f"{ind}(func (;{idx};){_comment(m.names.funcs.get(idx))} (type {f.type_idx})")
+        out.append(f"{ind}(func {func_head(idx)} (type {f.type_idx})")
         if f.locals:
             out.append(f"{ind}  (local {' '.join(map(str, f.locals))})")
         out.extend(_body(f.body, ind))
