@@ -44,4 +44,3 @@ def test_round_trips(path):
             again.customs, again.data_count = m.customs, m.data_count
         assert again == m, f"line {line}: print -> parse changed the module:\n{text[:2000]}"
         assert print_module(again) == text, f"line {line}: printing is not stable"
-        count += 1
