@@ -14,6 +14,7 @@ from fayasm.runtime.errors import Error
 REGISTRY: dict[str, str] = {
     "interpreter": "fayasm.interpreter:Engine",
     "python": "fayasm.translator.python.engine:Engine",
+    "jit": "fayasm.translator.llvm.engine:Engine",
 }
 _LOADED: dict[str, object] = {}
 

@@ -4,6 +4,10 @@ The whole maximum size is reserved up front; pages past the current size are PRO
 and become readable and writable (mprotect) as the memory grows. The base address is
 therefore stable for native code, and ``buffer`` views stay zero-copy. Python's mmap owns
 the mapping, so a view a user keeps also keeps the mapping alive.
+
+``size_address`` is the address of a native 64-bit cell holding the current size in
+bytes, kept in sync by ``grow``: native code (the JIT) reads it, so growth by any engine
+or by Python is seen by all of them.
 """
 from __future__ import annotations
 
@@ -28,7 +32,8 @@ _max = max  # Memory.__init__ takes parameters named min and max, as the spec do
 class Memory:
     """A linear memory of ``size`` 64 KiB pages. ``view`` is the engines' current memoryview."""
 
-    __slots__ = ("type", "_map", "address", "view", "pages", "max", "_reserved", "__weakref__")
+    __slots__ = ("type", "_map", "address", "view", "pages", "max", "_reserved", "_cell",
+                 "__weakref__")
 
     def __init__(self, min: int = 0, max: int | None = None):  # noqa: A002 (spec names)
         if isinstance(min, MemoryType):
@@ -51,6 +56,7 @@ class Memory:
         del probe
         self.pages = min
         size = min * PAGE_SIZE
+        self._cell = ctypes.c_uint64(size)
         if size < self._reserved:
             self._protect(size, self._reserved - size, _PROT_NONE)
         self.view = memoryview(self._map)[:size]
@@ -63,6 +69,11 @@ class Memory:
     def size(self) -> int:
         """Current size in pages."""
         return self.pages
+
+    @property
+    def size_address(self) -> int:
+        """Address of the native cell holding the current size in bytes (see above)."""
+        return ctypes.addressof(self._cell)
 
     @property
     def data_size(self) -> int:
@@ -87,6 +98,7 @@ class Memory:
                 return -1
             self.pages = new
             self.view = memoryview(self._map)[:new * PAGE_SIZE]
+            self._cell.value = new * PAGE_SIZE
         return old
 
     def read(self, addr: int, n: int) -> bytes:

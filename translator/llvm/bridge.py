@@ -1,0 +1,429 @@
+"""The Python side of the JIT's native protocol: the process state, the callbacks native
+code makes (host calls, the runtime operations), trap decoding with backtraces, and the
+registries that give funcref and externref values their native form.
+
+One process state (types.S) serves every instance and thread. Native code holds the GIL
+(entries are called through ctypes PYFUNCTYPE prototypes), so only one thread runs native
+code at a time; a thread can only lose the GIL inside a callback, and every callback
+restores the words it found on its way back (``S.SAVED``), so the state always belongs to
+the thread running native code. An entry on a thread that is not the state's owner first
+asks ``runtime_call(RT_THREAD)`` for that thread's stack limit.
+
+Reference values: a funcref is the address of a function record (types.REC_*): for a
+function of a JIT instance the record lives in its instance context; any other Func gets
+a host record on first use, whose code is its signature's trampoline. An externref is the
+object's id(); registries map both back. The registries hold their objects for the life
+of the process (a native value carries no reference count).
+"""
+from __future__ import annotations
+
+import bisect
+import ctypes
+import struct
+import threading
+
+from fayasm.runtime.errors import Error, Exhaustion, Trap
+from fayasm.runtime.func import Func
+from fayasm.runtime.types import FuncType, ValType
+
+from . import types as T
+from .types import F32, F64, I32, I64, V128, S
+
+# Stack kept free below the limit native code checks: for host callbacks (Python frames)
+# and the frames a function uses before its check.
+STACK_MARGIN = 512 * 1024
+
+TRAP_MESSAGES = {
+    T.UNREACHABLE: "unreachable", T.DIV_ZERO: "integer divide by zero",
+    T.OVERFLOW: "integer overflow", T.CONVERSION: "invalid conversion to integer",
+    T.MEM_OOB: "out of bounds memory access", T.TABLE_OOB: "out of bounds table access",
+    T.UNDEFINED: "undefined element", T.UNINITIALIZED: "uninitialized element",
+    T.MISMATCH: "indirect call type mismatch",
+}
+
+
+class Signal(Exception):
+    """What an entry wrapper raises (through PyErr_SetNone) when a trap or a Python
+    exception unwound native code to it; ``take_error()`` gives the real exception."""
+
+
+# -- the process state ------------------------------------------------------------------------
+state = (ctypes.c_int64 * S.WORDS)()
+STATE = ctypes.addressof(state)
+_pending: list[BaseException] = []
+_current_budget = [None]  # the Budget of the innermost metered entry
+
+
+def set_pending(e: BaseException) -> None:
+    if isinstance(e, RecursionError):
+        e = Exhaustion()
+    _pending.append(e)
+
+
+def take_error() -> BaseException:
+    """The exception that unwound native code to the entry that just raised Signal."""
+    code = state[S.TRAP_CODE]
+    if code == T.PENDING:
+        exc = _pending.pop() if _pending else Error("jit: lost exception")
+    elif code == T.EXHAUSTED:
+        exc = Exhaustion()
+    else:
+        msg = TRAP_MESSAGES.get(code, "unknown trap")
+        if code in (T.UNDEFINED, T.UNINITIALIZED):
+            msg = f"{msg} {state[S.TRAP_ARG]}"
+        exc = Trap(msg)
+    _pending.clear()
+    if isinstance(exc, Trap):
+        n = min(state[S.TRACE_LEN], S.TRACE_MAX)
+        trace = state[S.TRACE:S.TRACE + n]
+        exc.frames.extend(codemap.backtrace(state[S.TRAP_FUNC], trace))
+    return exc
+
+
+# -- code addresses -> function names (backtraces) ------------------------------------------------
+class CodeMap:
+    """Start addresses of all loaded native code, each with (names, index) for a wasm
+    function or None for glue. A return address belongs to the last start before it."""
+
+    def __init__(self):
+        self.starts: list[int] = []
+        self.owners: list = []
+        self.lock = threading.Lock()
+
+    def add(self, entries) -> None:
+        with self.lock:
+            for addr, owner in entries:
+                i = bisect.bisect_left(self.starts, addr)
+                self.starts.insert(i, addr)
+                self.owners.insert(i, owner)
+
+    def lookup(self, addr: int):
+        i = bisect.bisect_right(self.starts, addr - 1) - 1
+        return self.owners[i] if i >= 0 else None
+
+    def backtrace(self, func: int, trace) -> list[str]:
+        out = []
+        first = True
+        for ra in trace:
+            owner = self.lookup(ra & 0xFFFFFFFFFFFFFFFF)
+            if first:
+                first = False
+                if owner is not None and func >= 0:
+                    names, index = owner
+                    # The trap was raised in function ``func``; the code calling fy_trap
+                    # is that function, or one it was inlined into.
+                    out.append(names(func))
+                    if index == func:
+                        continue
+            if owner is not None:
+                out.append(owner[0](owner[1]))
+        return out
+
+
+codemap = CodeMap()
+
+
+# -- type ids -------------------------------------------------------------------------------------
+_TYPE_IDS: dict[FuncType, int] = {}
+
+
+def typeid(ft: FuncType) -> int:
+    tid = _TYPE_IDS.get(ft)
+    if tid is None:
+        tid = _TYPE_IDS[ft] = len(_TYPE_IDS) + 1
+    return tid
+
+
+# -- references ---------------------------------------------------------------------------------
+_RECORDS: dict[int, Func] = {}  # record address -> Func
+_EXTERNS: dict[int, object] = {}  # id -> object
+_HOSTS: list = []  # handle -> (func, unpack, pack)
+_TRAMPOLINES: dict[FuncType, int] = {}  # signature -> address of its host trampoline
+_KEEP: list = []  # native memory and code that must live as long as the process
+
+
+class NativeRef:
+    """What a Func's ``_native`` holds: its record's address (and what keeps it alive)."""
+
+    __slots__ = ("addr", "keep")
+
+    def __init__(self, addr: int, keep):
+        self.addr, self.keep = addr, keep
+
+
+def register_trampolines(items) -> None:
+    for ft, addr in items:
+        _TRAMPOLINES.setdefault(ft, addr)
+
+
+def func_record(f) -> int:
+    """The record address of Func ``f`` (0 for None), made on first use."""
+    if f is None:
+        return 0
+    nat = f._native
+    if nat is not None:
+        return nat.addr
+    if not isinstance(f, Func):
+        raise Error(f"expected a Func, got {type(f).__name__}")
+    code = _TRAMPOLINES.get(f.type)
+    if code is None:
+        from .jit import compile_glue
+
+        compile_glue(f.type)
+        code = _TRAMPOLINES[f.type]
+    handle = len(_HOSTS)
+    _HOSTS.append((f, *_host_codec(f.type)))
+    block = (ctypes.c_uint64 * 6)()
+    addr = ctypes.addressof(block)
+    block[T.REC_CODE] = code
+    block[T.REC_CTX] = addr + 32
+    block[T.REC_TYPE] = typeid(f.type)
+    block[4] = STATE
+    block[5] = handle
+    f._native = NativeRef(addr, block)
+    _RECORDS[addr] = f
+    return addr
+
+
+def record_func(addr):
+    if not addr:
+        return None
+    f = _RECORDS.get(addr)
+    if f is None:
+        raise Error(f"jit: unknown function reference {addr:#x}")
+    return f
+
+
+def extern_handle(obj) -> int:
+    if obj is None:
+        return 0
+    h = id(obj)
+    _EXTERNS[h] = obj
+    return h
+
+
+def extern_object(h):
+    if not h:
+        return None
+    return _EXTERNS[h]
+
+
+def to_word(t: ValType, raw) -> int:
+    """A raw reference as its native word."""
+    if t is ValType.FUNCREF:
+        return func_record(raw)
+    return extern_handle(raw)
+
+
+def from_word(t: ValType, w: int):
+    w &= 0xFFFFFFFFFFFFFFFF
+    if t is ValType.FUNCREF:
+        return record_func(w)
+    return extern_object(w)
+
+
+# -- argument buffers -----------------------------------------------------------------------------
+_FMT = {I32: "I4x", I64: "Q", F32: "d", F64: "d", V128: "QQ", ValType.FUNCREF: "Q",
+        ValType.EXTERNREF: "Q"}
+_M64 = 0xFFFFFFFFFFFFFFFF
+
+
+def _decoder(types_):
+    """A function turning a tuple of struct-unpacked words into raw values."""
+    steps = []
+    k = 0
+    for t in types_:
+        if t is V128:
+            steps.append((k, 2, None))
+            k += 2
+        elif t.is_ref:
+            steps.append((k, 1, t))
+            k += 1
+        else:
+            steps.append((k, 1, False))
+            k += 1
+    plain = all(kind is False for _, _, kind in steps)
+
+    def decode(words):
+        if plain:
+            return words
+        out = []
+        for i, n, kind in steps:
+            if n == 2:
+                out.append(words[i] | (words[i + 1] << 64))
+            elif kind:
+                out.append(from_word(kind, words[i]))
+            else:
+                out.append(words[i])
+        return out
+    return decode
+
+
+def _encoder(types_):
+    """A function turning raw values into the word values struct.pack takes."""
+    def encode(values):
+        out = []
+        for t, v in zip(types_, values):
+            if t is V128:
+                out += (v & _M64, v >> 64)
+            elif t.is_ref:
+                out.append(to_word(t, v))
+            else:
+                out.append(v)
+        return out
+    return encode
+
+
+def _host_codec(ft: FuncType):
+    pfmt = struct.Struct("<" + "".join(_FMT[t] for t in ft.params))
+    rfmt = struct.Struct("<" + "".join(_FMT[t] for t in ft.results))
+    dec = _decoder(ft.params)
+    enc = _encoder(ft.results)
+    n = len(ft.results)
+    psize, rsize = pfmt.size, rfmt.size
+
+    def unpack(buf):
+        return dec(pfmt.unpack(ctypes.string_at(buf, psize))) if psize else ()
+
+    def pack(buf, out):
+        if n == 0:
+            return
+        if n == 1:
+            out = (out,)
+        ctypes.memmove(buf, rfmt.pack(*enc(out)), rsize)
+    return unpack, pack
+
+
+# -- callbacks ----------------------------------------------------------------------------------------
+HOST_CALL = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int64, ctypes.c_void_p)
+RT_CALL = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
+
+
+def _host_call(handle, buf):
+    saved = state[0:S.SAVED]
+    try:
+        func, unpack, pack = _HOSTS[handle]
+        out = func._raw(*unpack(buf))
+        pack(buf, out)
+        rc = 0
+    except BaseException as e:  # noqa: BLE001 - handed to the entry that unwinds
+        set_pending(e)
+        rc = 1
+    state[0:S.SAVED] = saved
+    return rc
+
+
+_INSTANCES: dict[int, object] = {}  # ctx address -> engine.InstanceState
+
+
+def register_instance(ctx: int, inst) -> None:
+    _INSTANCES[ctx] = inst
+
+
+def _runtime_call(op, ctx, args):
+    saved = state[0:S.SAVED]
+    try:
+        if op == T.RT_THREAD:
+            _thread_setup()
+            return 0
+        if op == T.RT_REFUEL:
+            budget = _current_budget[0]
+            saved[S.FUEL] = budget.take() - 1 if budget is not None else 1 << 62
+            rc = 0
+        else:
+            words = (ctypes.c_int64 * 6).from_address(args)
+            _INSTANCES[ctx].runtime_op(op, words)
+            rc = 0
+    except BaseException as e:  # noqa: BLE001
+        set_pending(e)
+        rc = 1
+    state[0:S.SAVED] = saved
+    return rc
+
+
+_host_call_cb = HOST_CALL(_host_call)
+_runtime_call_cb = RT_CALL(_runtime_call)
+
+
+# -- threads -------------------------------------------------------------------------------------------
+class _Attr(ctypes.Structure):
+    _fields_ = [("opaque", ctypes.c_char * 128)]
+
+
+_libc = ctypes.CDLL(None)
+_stack_lows: dict[int, int] = {}
+
+
+def _stack_low() -> int:
+    """The lowest address of the calling thread's stack (0 if unknown)."""
+    tid = threading.get_ident()
+    low = _stack_lows.get(tid)
+    if low is None:
+        low = 0
+        try:
+            attr = _Attr()
+            addr, size = ctypes.c_void_p(), ctypes.c_size_t()
+            self_ = _libc.pthread_self
+            self_.restype = ctypes.c_ulong
+            if _libc.pthread_getattr_np(ctypes.c_ulong(self_()), ctypes.byref(attr)) == 0:
+                if _libc.pthread_attr_getstack(ctypes.byref(attr), ctypes.byref(addr),
+                                               ctypes.byref(size)) == 0:
+                    low = addr.value or 0
+                _libc.pthread_attr_destroy(ctypes.byref(attr))
+        except (AttributeError, OSError):
+            low = 0
+        _stack_lows[tid] = low
+    return low
+
+
+def _thread_setup() -> None:
+    """Make the calling thread (which runs no native code yet) the state's owner."""
+    low = _stack_low()
+    state[S.OWNER] = threading.get_ident()
+    state[S.STACK_LIMIT] = low + STACK_MARGIN if low else 0
+    state[S.DEPTH] = 0
+    state[S.JMPBUF] = 0
+    state[S.ENTRY_FP] = 0
+
+
+def _init_state() -> None:
+    state[S.SIGNAL] = id(Signal)
+    state[S.SET_ERR] = ctypes.cast(ctypes.pythonapi.PyErr_SetNone, ctypes.c_void_p).value
+    state[S.HOST_CALL] = ctypes.cast(_host_call_cb, ctypes.c_void_p).value
+    state[S.RT_CALL] = ctypes.cast(_runtime_call_cb, ctypes.c_void_p).value
+    state[S.OWNER] = 0  # the first entry on any thread sets itself up
+
+
+_init_state()
+
+
+# -- metering -----------------------------------------------------------------------------------------
+def metered(call, budget):
+    """Wrap a raw callable of a metered instance: hand native code a chunk of fuel (the
+    entry is a call) and give back what it did not use, as the other engines do."""
+    cur = _current_budget
+
+    def raw(*args):
+        owned = budget.enter()
+        try:
+            chunk = budget.take() - 1
+        except BaseException:
+            budget.leave(owned, 0)
+            raise
+        saved = state[S.FUEL]
+        prev = cur[0]
+        state[S.FUEL] = chunk
+        cur[0] = budget
+        try:
+            return call(*args)
+        finally:
+            unused = state[S.FUEL]
+            state[S.FUEL] = saved
+            cur[0] = prev
+            budget.leave(owned, unused)
+    return raw
+
+
+__all__ = ["Signal", "state", "STATE", "take_error", "codemap", "typeid", "func_record",
+           "record_func", "extern_handle", "extern_object", "to_word", "from_word",
+           "register_trampolines", "register_instance", "metered", "NativeRef", "F64"]

@@ -1,0 +1,73 @@
+"""The disk cache of compiled objects.
+
+An entry is keyed by the module's hash, the llvmlite and LLVM versions, the host CPU (name
+and features, since code is compiled for them), the cache format and the compile options.
+Each file starts with a magic line and the SHA-256 of its payload; an entry that fails
+that check (truncated, corrupted) is ignored, removed and rebuilt, so a broken cache can
+never reach LLVM. Location: FAYASM_CACHE_DIR, else the user cache directory (the python
+engine's convention), in a "jit" subfolder; FAYASM_CACHE=0 turns caching off.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+
+FORMAT = "3"  # bump when the generated code or the glue protocol changes
+_MAGIC = b"FAYASM-JIT\n"
+
+
+def cache_dir() -> str | None:
+    if os.environ.get("FAYASM_CACHE", "1") == "0":
+        return None
+    d = os.environ.get("FAYASM_CACHE_DIR")
+    if not d:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        d = os.path.join(base, "fayasm")
+    return os.path.join(d, "jit")
+
+
+def key(parts: list[str]) -> str:
+    h = hashlib.sha256("\x00".join([FORMAT] + parts).encode())
+    return h.hexdigest()[:40]
+
+
+def path_for(k: str) -> str | None:
+    d = cache_dir()
+    return os.path.join(d, k + ".o") if d else None
+
+
+def load(k: str) -> bytes | None:
+    """The payload cached under ``k``, or None (missing, unreadable or corrupted)."""
+    path = path_for(k)
+    if not path:
+        return None
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    head = len(_MAGIC) + 32
+    if data[:len(_MAGIC)] == _MAGIC and len(data) > head:
+        payload = data[head:]
+        if hashlib.sha256(payload).digest() == data[len(_MAGIC):head]:
+            return payload
+    try:
+        os.remove(path)  # corrupted: rebuilt by the caller
+    except OSError:
+        pass
+    return None
+
+
+def store(k: str, payload: bytes) -> None:
+    """Cache ``payload`` under ``k`` (best effort, atomic)."""
+    path = path_for(k)
+    if not path:
+        return
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as f:
+            f.write(_MAGIC + hashlib.sha256(payload).digest() + payload)
+        os.replace(tmp, path)
+    except OSError:
+        pass

@@ -1,0 +1,264 @@
+"""Lowering IR statements: assignments, effects, calls, and structured control flow.
+
+A wasm block or if continues at an LLVM block after it; a loop's label is its header.
+A branch first evaluates the values it carries, then stores them in the target label's
+slots, then (metered code, branching back to a loop) spends a unit of fuel, then jumps.
+Conditional branches and br_table go through a small edge block when the edge has
+copies or fuel to do. A branch to the function's label returns.
+"""
+from __future__ import annotations
+
+from fayasm.ir import (Block, Br, BrIf, BrTable, Call, CallIndirect, Drop, Effect, GlobalSet,
+                       If, Loop, Return, Set, Slot, Unreachable)
+
+from . import types as T
+from .types import LL, Layout
+
+
+def lower_stmt(fe, s) -> None:
+    _STMTS[type(s)](fe, s)
+
+
+# -- simple statements --------------------------------------------------------------------------
+def _set(fe, s: Set) -> None:
+    value = fe.expr(s.expr)
+    fe.store_var(s.var, value)
+
+
+def _drop(fe, s: Drop) -> None:
+    fe.expr(s.expr)  # evaluated for its trap or effect
+
+
+def _effect(fe, s: Effect) -> None:
+    args = [fe.expr(a) for a in s.args]
+    fe.mod.lower_effect(fe, s, args)
+
+
+def _global_set(fe, s: GlobalSet) -> None:
+    value = fe.expr(s.expr)
+    gt = fe.mod.info.globals[s.index]
+    if gt.valtype.is_ref:
+        # Reference globals are written through the runtime so the Python side holds the
+        # object (a native cell alone would not keep it alive).
+        v = fe.op(f"ptrtoint ptr {value} to i64")
+        fe.runtime_call(T.RT_GLOBAL_SET_REF, [("i64", str(s.index)), ("i64", v)])
+        return
+    cell = fe.ctx_word(fe.layout.globals + s.index)
+    fe.emit(f"store {LL[gt.valtype]} {value}, ptr {cell}, align 8, !tbaa !2")
+
+
+def _unreachable(fe, s) -> None:
+    fe.trap(T.UNREACHABLE)
+
+
+def _return(fe, s: Return) -> None:
+    values = [fe.expr(v) for v in s.values]
+    _ret(fe, values)
+
+
+def _ret(fe, values: list) -> None:
+    results = fe.func.type.results
+    if not results:
+        fe.terminate("ret void")
+    elif len(results) == 1:
+        fe.terminate(f"ret {LL[results[0]]} {values[0]}")
+    else:
+        rt = T.ret_type(results)
+        agg = "undef"
+        for k, (t, v) in enumerate(zip(results, values)):
+            agg = fe.op(f"insertvalue {rt} {agg}, {LL[t]} {v}, {k}")
+        fe.terminate(f"ret {rt} {agg}")
+
+
+# -- calls --------------------------------------------------------------------------------------
+def _call_args(fe, types, values) -> str:
+    return "".join(f", {LL[t]} {v}" for t, v in zip(types, values))
+
+
+def _store_results(fe, results, value: str, rtypes) -> None:
+    if not results:
+        return
+    if len(results) == 1:
+        fe.store_var(results[0], value)
+        return
+    rt = T.ret_type(rtypes)
+    for k, slot in enumerate(results):
+        fe.store_var(slot, fe.op(f"extractvalue {rt} {value}, {k}"))
+
+
+def _call(fe, s: Call) -> None:
+    mod = fe.mod
+    ftype = mod.info.funcs[s.func]
+    args = [fe.expr(a) for a in s.args]
+    fe.fuel()
+    rt = T.ret_type(ftype.results)
+    arglist = _call_args(fe, ftype.params, args)
+    if s.func >= mod.nimp:
+        target = "@" + mod.func_symbol(s.func)
+        callee_ctx = "%ctx"
+    else:
+        rec = fe.ctx_word(fe.layout.funcs + s.func)
+        target = fe.op(f"load ptr, ptr {rec}, align 8, !tbaa !2")
+        cp = fe.op(f"getelementptr inbounds i64, ptr {rec}, i64 {T.REC_CTX}")
+        callee_ctx = fe.op(f"load ptr, ptr {cp}, align 8, !tbaa !2")
+    text = f"call {rt} {target}(ptr {callee_ctx}, i32 %d1{arglist})"
+    if rt == "void":
+        fe.emit(text)
+    else:
+        _store_results(fe, s.results, fe.op(text), ftype.results)
+    fe.reload_memsize()
+
+
+def _call_indirect(fe, s: CallIndirect) -> None:
+    mod = fe.mod
+    ftype = mod.syntax.types[s.type_index]
+    args = [fe.expr(a) for a in s.args]
+    index = fe.expr(s.index)
+    cell = fe.ctx_word(fe.layout.tables + s.table)
+    sp = fe.op(f"getelementptr inbounds i64, ptr {cell}, i64 1")
+    size = fe.op(f"load i64, ptr {sp}, align 8, !tbaa !2")
+    idx = fe.op(f"zext i32 {index} to i64")
+    out = fe.op(f"icmp uge i64 {idx}, {size}")
+    fe.trap_with_arg(out, T.UNDEFINED, idx)
+    elems = fe.op(f"load ptr, ptr {cell}, align 8, !tbaa !2")
+    ep = fe.op(f"getelementptr inbounds ptr, ptr {elems}, i64 {idx}")
+    rec = fe.op(f"load ptr, ptr {ep}, align 8, !tbaa !2")
+    null = fe.op(f"icmp eq ptr {rec}, null")
+    fe.trap_with_arg(null, T.UNINITIALIZED, idx)
+    tp = fe.op(f"getelementptr inbounds i64, ptr {rec}, i64 {T.REC_TYPE}")
+    tid = fe.op(f"load i64, ptr {tp}, align 8, !tbaa !2")
+    want = fe.ctx_word(fe.layout.types + s.type_index, "i64")
+    bad = fe.op(f"icmp ne i64 {tid}, {want}")
+    fe.trap_if(bad, T.MISMATCH)
+    fe.fuel()
+    code = fe.op(f"load ptr, ptr {rec}, align 8, !tbaa !2")
+    cp = fe.op(f"getelementptr inbounds i64, ptr {rec}, i64 {T.REC_CTX}")
+    callee_ctx = fe.op(f"load ptr, ptr {cp}, align 8, !tbaa !2")
+    rt = T.ret_type(ftype.results)
+    text = f"call {rt} {code}(ptr {callee_ctx}, i32 %d1{_call_args(fe, ftype.params, args)})"
+    if rt == "void":
+        fe.emit(text)
+    else:
+        _store_results(fe, s.results, fe.op(text), ftype.results)
+    fe.reload_memsize()
+
+
+# -- structured control -------------------------------------------------------------------------
+def _target(fe, label) -> str:
+    return fe.labels[label.id]
+
+
+def _copy(fe, label, values: list) -> None:
+    """Store already evaluated branch values into the label's slots."""
+    for slot, v in zip(label.slots, values):
+        fe.store_var(slot, v)
+
+
+def _jump(fe, label, values: list) -> None:
+    """Branch to ``label`` carrying evaluated ``values`` (emits a terminator)."""
+    if label.kind == "function":
+        _ret(fe, values)
+        return
+    _copy(fe, label, values)
+    if label.kind == "loop":
+        fe.fuel()
+    fe.br(_target(fe, label))
+
+
+def _needs_edge(fe, label, values) -> bool:
+    if label.kind == "function":
+        return True
+    if label.kind == "loop" and fe.metered:
+        return True
+    return any(not (type(v) is Slot and v.height == slot.height and v.type is slot.type)
+               for slot, v in zip(label.slots, values))
+
+
+def _edge(fe, label, values) -> str:
+    """An LLVM block that completes a conditional branch to ``label`` with ``values``
+    (Slots, read there), or the target itself when there is nothing to do."""
+    if not _needs_edge(fe, label, values):
+        return _target(fe, label)
+    name = fe.newlabel("edge")
+    saved_lines, saved_term = fe.lines, fe.terminated
+    fe.lines = []
+    fe.start(name)
+    evaluated = [fe.expr(v) for v in values]
+    _jump(fe, label, evaluated)
+    fe.extra_blocks.append(fe.lines)
+    fe.lines, fe.terminated = saved_lines, saved_term
+    return name
+
+
+def _block(fe, s: Block) -> None:
+    end = fe.newlabel(f"end{s.label.id}_")
+    fe.labels[s.label.id] = end
+    fe.body_list(s.body)
+    if not fe.terminated:
+        fe.br(end)
+    fe.start(end)
+
+
+def _loop(fe, s: Loop) -> None:
+    head = fe.newlabel(f"loop{s.label.id}_")
+    fe.labels[s.label.id] = head
+    if not fe.terminated:
+        fe.br(head)
+    fe.start(head)
+    fe.body_list(s.body)
+    # Falling off the body leaves the loop: just continue after it.
+
+
+def _if(fe, s: If) -> None:
+    end = fe.newlabel(f"end{s.label.id}_")
+    fe.labels[s.label.id] = end
+    c = fe.cond(s.cond)
+    then = fe.newlabel("then")
+    other = fe.newlabel("else") if s.else_ else end
+    fe.cbr(c, then, other)
+    fe.start(then)
+    fe.body_list(s.then)
+    if not fe.terminated:
+        fe.br(end)
+    if s.else_:
+        fe.start(other)
+        fe.body_list(s.else_)
+        if not fe.terminated:
+            fe.br(end)
+    fe.start(end)
+
+
+def _br(fe, s: Br) -> None:
+    values = [fe.expr(v) for v in s.values]
+    _jump(fe, s.label, values)
+
+
+def _br_if(fe, s: BrIf) -> None:
+    c = fe.cond(s.cond)
+    taken = _edge(fe, s.label, s.values)
+    cont = fe.newlabel("fall")
+    fe.cbr(c, taken, cont)
+    fe.start(cont)
+
+
+def _br_table(fe, s: BrTable) -> None:
+    index = fe.expr(s.index)
+    edges: dict[int, str] = {}
+
+    def edge(label) -> str:
+        key = id(label)
+        if key not in edges:
+            edges[key] = _edge(fe, label, s.values)
+        return edges[key]
+
+    default = edge(s.default)
+    cases = " ".join(f"i32 {k}, label %{edge(lab)}" for k, lab in enumerate(s.labels)
+                     if lab is not s.default)
+    fe.terminate(f"switch i32 {index}, label %{default} [{cases}]")
+
+
+_STMTS = {Set: _set, Drop: _drop, Effect: _effect, GlobalSet: _global_set, Call: _call,
+          CallIndirect: _call_indirect, Block: _block, Loop: _loop, If: _if, Br: _br,
+          BrIf: _br_if, BrTable: _br_table, Return: _return, Unreachable: _unreachable}
+
+__all__ = ["lower_stmt", "Layout"]

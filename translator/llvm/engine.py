@@ -1,0 +1,197 @@
+"""engine="jit": compile a module to native code with LLVM and instantiate it.
+
+Compiling gives a CompiledModule, which loads (or builds and caches) the native code of
+the module once per option set (plain or metered) and shares it between instances.
+Instantiating follows the other engines (runtime.instance resolves imports and applies
+segments) and fills the instance context the code reads (types.Layout): memory base and
+size cell, records of every function, table mirrors, global cells, canonical type ids,
+data segments.
+
+Each function of an instance is a Func whose raw callable calls its signature's entry
+wrapper through a ctypes prototype; Python values are converted by Func.__call__ as on
+every engine, and calls.py adds a faster path for plain numeric signatures.
+"""
+from __future__ import annotations
+
+import ctypes
+
+from fayasm.linking import const_expr, data_segments, elem_segments, import_decls
+from fayasm.runtime.budget import Budget
+from fayasm.runtime.errors import Error, Trap
+from fayasm.runtime.func import Func
+from fayasm.runtime.globals import Global
+from fayasm.runtime.instance import Instance, eval_const, initialize, resolve_imports
+from fayasm.runtime.memory import Memory
+from fayasm.runtime.table import Table
+from fayasm.runtime.types import ExternKind
+
+from . import bridge, calls, natives, tiering
+from . import types as T
+from .types import Layout
+
+_M32 = 0xFFFFFFFF
+TABLE_OOB = "out of bounds table access"
+
+
+class CompiledModule:
+    """A module ready to instantiate: its native code per option set, made on demand."""
+
+    def __init__(self, module):
+        m = module.syntax
+        self.module = module
+        self.layout = Layout.of(module)
+        self.decls = import_decls(m)
+        self.globals = [(g.type, const_expr(g.init)) for g in m.globals]
+        self.elems = elem_segments(m)
+        self.datas = data_segments(m)
+        self.tables = list(m.tables)
+        self.mems = list(m.mems)
+        self.exports = [(e.name, e.kind, e.index) for e in m.exports]
+        self.start = m.start
+        self.types = list(m.types)
+        self.nimp = module.info.num_imported_funcs
+        self.func_types = [module.info.funcs[self.nimp + k] for k in range(len(m.funcs))]
+        self.names = [module.func_name(self.nimp + k) for k in range(len(m.funcs))]
+        self._code: dict[bool, object] = {}
+
+    def code(self, metered: bool):
+        c = self._code.get(metered)
+        if c is None:
+            c = self._code[metered] = tiering.load_code(self.module, metered)
+        return c
+
+
+class InstanceState:
+    """What the runtime callbacks of one instance need (see bridge.runtime_call)."""
+
+    def __init__(self, compiled: CompiledModule, code, ctx):
+        self.compiled, self.code, self.ctx = compiled, code, ctx
+        self.funcs: list = []
+        self.tables: list = []
+        self.mems: list = []
+        self.globals: list = []
+        self.elems: list = []
+        self.datas: list = []
+
+    def runtime_op(self, op: int, w) -> None:
+        if op == T.RT_MEMORY_GROW:
+            w[0] = self.mems[w[0]].grow(w[1] & _M32) & _M32
+        elif op == T.RT_TABLE_GROW:
+            t = self.tables[w[0]]
+            w[0] = t.grow(w[2] & _M32, bridge.from_word(t.type.elem, w[1])) & _M32
+        elif op == T.RT_TABLE_SET:
+            t = self.tables[w[0]]
+            t.set(w[1] & _M32, bridge.from_word(t.type.elem, w[2]))
+        elif op == T.RT_TABLE_FILL:
+            t = self.tables[w[0]]
+            i, n = w[1] & _M32, w[3] & _M32
+            if i + n > len(t.elements):
+                raise Trap(TABLE_OOB)
+            t.elements[i:i + n] = [bridge.from_word(t.type.elem, w[2])] * n
+            _sync(t, i, n)
+        elif op == T.RT_TABLE_COPY:
+            dt, st = self.tables[w[0]], self.tables[w[1]]
+            d, s, n = w[2] & _M32, w[3] & _M32, w[4] & _M32
+            if s + n > len(st.elements) or d + n > len(dt.elements):
+                raise Trap(TABLE_OOB)
+            dt.elements[d:d + n] = st.elements[s:s + n]
+            _sync(dt, d, n)
+        elif op == T.RT_TABLE_INIT:
+            seg, t = self.elems[w[0]], self.tables[w[1]]
+            d, s, n = w[2] & _M32, w[3] & _M32, w[4] & _M32
+            if s + n > len(seg) or d + n > len(t.elements):
+                raise Trap(TABLE_OOB)
+            t.elements[d:d + n] = seg[s:s + n]
+            _sync(t, d, n)
+        elif op == T.RT_ELEM_DROP:
+            self.elems[w[0]] = []
+        elif op == T.RT_GLOBAL_SET_REF:
+            g = self.globals[w[0]]
+            g.raw = bridge.from_word(g.type.valtype, w[1])
+        else:  # pragma: no cover
+            raise Error(f"jit: unknown runtime operation {op}")
+
+
+def _sync(t: Table, start: int, n: int) -> None:
+    if t._native is not None and n:
+        t._native.changed(t, start, n)
+
+
+class Engine:
+    name = "jit"
+
+    def compile(self, module) -> CompiledModule:
+        c = CompiledModule(module)
+        c.code(False)  # compile eagerly: errors show at compile time
+        return c
+
+    def instantiate(self, module, compiled: CompiledModule, imports=None, fuel=None,
+                    deadline=None):
+        metered = fuel is not None or deadline is not None
+        code = compiled.code(metered)
+        budget = Budget(fuel, deadline) if metered else None
+        externs = resolve_imports(compiled.decls, imports)
+        lay = compiled.layout
+        ctx = (ctypes.c_uint64 * lay.words)()
+        base = ctypes.addressof(ctx)
+        ist = InstanceState(compiled, code, ctx)
+        spaces = {ExternKind.FUNC: ist.funcs, ExternKind.TABLE: ist.tables,
+                  ExternKind.MEMORY: ist.mems, ExternKind.GLOBAL: ist.globals}
+        for (_, _, kind, _), ext in zip(compiled.decls, externs):
+            spaces[kind].append(ext)
+        ctx[Layout.STATE] = bridge.STATE
+        # Functions: records of the defined ones live in the context.
+        nimp = compiled.nimp
+        for k, ft in enumerate(compiled.func_types):
+            off = lay.record(k)
+            ctx[off + T.REC_CODE] = code.funcs[k]
+            ctx[off + T.REC_CTX] = base
+            ctx[off + T.REC_TYPE] = bridge.typeid(ft)
+            addr = base + 8 * off
+            raw = calls.raw_callable(code, ft, code.funcs[k], base)
+            if budget is not None:
+                raw = bridge.metered(raw, budget)
+            f = calls.make_func(raw, ft, compiled.names[k], ist, code.funcs[k], base, budget)
+            f._native = bridge.NativeRef(addr, ctx)
+            bridge._RECORDS[addr] = f
+            ist.funcs.append(f)
+        for i, f in enumerate(ist.funcs):
+            ctx[lay.funcs + i] = bridge.func_record(f) if i < nimp else \
+                base + 8 * lay.record(i - nimp)
+        for k, tt in enumerate(compiled.types):
+            ctx[lay.types + k] = bridge.typeid(tt)
+        # Tables, memories, globals.
+        ist.tables.extend(Table(t) for t in compiled.tables)
+        for i, t in enumerate(ist.tables):
+            ctx[lay.tables + i] = natives.mirror(t)
+        ist.mems.extend(Memory(t) for t in compiled.mems)
+        if ist.mems:
+            ctx[Layout.MEM_BASE] = ist.mems[0].address
+            ctx[Layout.MEM_SIZE] = ist.mems[0].size_address
+        nimp_g = len(ist.globals)
+        for k, (gtype, init) in enumerate(compiled.globals):
+            g = Global(gtype, raw=eval_const(init, ist.globals, ist.funcs))
+            off = lay.gcell(k)
+            natives.adopt(g, base + 8 * off, ctx)
+            ist.globals.append(g)
+        for i in range(nimp_g):
+            ctx[lay.globals + i] = natives.adopt(ist.globals[i])
+        for k in range(len(compiled.globals)):
+            ctx[lay.globals + nimp_g + k] = base + 8 * lay.gcell(k)
+        bridge.register_instance(base, ist)
+        ist.elems, ist.datas = initialize(ist.tables, ist.mems, ist.globals, ist.funcs,
+                                          compiled.elems, compiled.datas)
+        for k, data in enumerate(ist.datas):
+            ctx[lay.datas + 2 * k] = ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value or 0
+            ctx[lay.datas + 2 * k + 1] = len(data)
+        exports = {name: spaces[kind][index] for name, kind, index in compiled.exports}
+        inst = Instance(exports, self.name, module)
+        inst._jit = ist
+        inst.funcs, inst.tables, inst.mems, inst.globals = (ist.funcs, ist.tables, ist.mems,
+                                                            ist.globals)
+        if compiled.start is not None:
+            ist.funcs[compiled.start]._raw()
+        return inst
+
+
+__all__ = ["Engine", "CompiledModule", "InstanceState", "Func"]

@@ -1,0 +1,320 @@
+"""Lowering one IR function to the text of an LLVM function.
+
+Every wasm local and every operand-stack slot (keyed by height and type, as the IR
+allows) is an ``alloca``; SROA/mem2reg turn them into SSA values, so control flow needs
+no phis here: values crossing a label travel through their slots.
+
+Calling convention of every wasm function (defined, imported, reached through a table):
+``RET f(ptr ctx, i32 depth, params...)``, where ``ctx`` is the callee's instance context
+(a host block for host functions), ``depth`` the call depth (the entry function has 0),
+and RET is void, the single result type, or a literal struct of the results.
+
+Traps are explicit checks branching to one cold block per trap code, which calls the
+module's ``fy_trap`` (stubs.py): it records the code, walks the frame-pointer chain for
+a backtrace and longjmps to the innermost entry wrapper. Every function keeps frame
+pointers so that walk is possible.
+"""
+from __future__ import annotations
+
+from fayasm.ir import Const, Local, Op, Slot
+from fayasm.runtime.limits import MAX_CALL_DEPTH
+
+from . import types as T
+from .types import F32, F64, I32, I64, LL, V128, Layout
+
+# Frames bigger than this (by estimate) check the stack limit on every call; smaller
+# ones only every 16 levels of depth (the stack limit keeps a margin for those).
+BIG_FRAME = 2048
+
+# Floats with which LLVM folds an operation to its operand or to fneg (x*1, x+(-0), ...),
+# which would let a signalling NaN through unquieted: such constants are laundered
+# through an empty inline asm that LLVM cannot see through.
+_F32_IDENTITIES = {0x00000000, 0x80000000, 0x3F800000, 0xBF800000}
+_F64_IDENTITIES = {0x0, 0x8000000000000000, 0x3FF0000000000000, 0xBFF0000000000000}
+
+
+_LAUNDER_TYPES = frozenset(["float", "double", "<2 x i64>", "<4 x i32>", "<4 x float>",
+                            "<2 x double>", "<8 x i16>", "<16 x i8>"])
+
+
+class FunctionEmitter:
+    """Emits one function. ``mod`` (module.ModuleEmitter) knows the module: signatures,
+    the context layout, declarations and options."""
+
+    def __init__(self, mod, func, metered: bool = False):
+        self.mod = mod
+        self.func = func
+        self.layout: Layout = mod.layout
+        self.metered = metered
+        self.lines: list[str] = []
+        self.allocas: list[str] = []
+        self.slots: dict[tuple, str] = {}
+        self.n = 0
+        self.trap_blocks: dict[int, str] = {}
+        self.extra_blocks: list[list[str]] = []
+        self.terminated = False
+        self.uses_memory = mod.has_memory
+        self.labels: dict[int, str] = {}  # IR label id -> LLVM block branches go to
+
+    # -- names and text ---------------------------------------------------------------------
+    def tmp(self) -> str:
+        self.n += 1
+        return f"%t{self.n}"
+
+    def newlabel(self, hint: str = "b") -> str:
+        self.n += 1
+        return f"{hint}{self.n}"
+
+    def emit(self, text: str) -> None:
+        if self.terminated:
+            # Code after a branch or a return: give it an (unreachable) block of its own.
+            self.start(self.newlabel("dead"))
+        self.lines.append("  " + text)
+
+    def op(self, text: str) -> str:
+        """Emit ``%tN = text`` and return %tN."""
+        t = self.tmp()
+        self.emit(f"{t} = {text}")
+        return t
+
+    def start(self, label: str) -> None:
+        self.lines.append(f"{label}:")
+        self.terminated = False
+
+    def terminate(self, text: str) -> None:
+        self.emit(text)
+        self.terminated = True
+
+    def br(self, label: str) -> None:
+        self.terminate(f"br label %{label}")
+
+    def cbr(self, cond: str, yes: str, no: str) -> None:
+        self.terminate(f"br i1 {cond}, label %{yes}, label %{no}")
+
+    # -- variables --------------------------------------------------------------------------
+    def var_ptr(self, var) -> str:
+        if type(var) is Local:
+            return f"%L{var.index}"
+        key = (var.height, var.type)
+        name = self.slots.get(key)
+        if name is None:
+            name = self.slots[key] = f"%S{var.height}_{var.type}"
+            self.allocas.append(f"  {name} = alloca {LL[var.type]}, align 16")
+        return name
+
+    def load_var(self, var) -> str:
+        return self.op(f"load {LL[var.type]}, ptr {self.var_ptr(var)}")
+
+    def store_var(self, var, value: str) -> None:
+        self.emit(f"store {LL[var.type]} {value}, ptr {self.var_ptr(var)}")
+
+    # -- the context ------------------------------------------------------------------------
+    def ctx_word(self, index: int, type_: str = "ptr") -> str:
+        """Load word ``index`` of the instance context."""
+        p = self.op(f"getelementptr inbounds i64, ptr %ctx, i64 {index}")
+        return self.op(f"load {type_}, ptr {p}, align 8, !tbaa !2")
+
+    def state_word_ptr(self, index: int) -> str:
+        return self.op(f"getelementptr inbounds i64, ptr %st, i64 {index}")
+
+    def memsize(self) -> str:
+        return self.op("load i64, ptr %MS")
+
+    def reload_memsize(self) -> None:
+        """After anything that may grow memory 0 (calls, memory.grow)."""
+        if self.uses_memory:
+            v = self.op("load i64, ptr %mscell, align 8, !tbaa !2")
+            self.emit(f"store i64 {v}, ptr %MS")
+
+    # -- traps ------------------------------------------------------------------------------
+    def trap_if(self, cond: str, code: int) -> None:
+        """Trap with ``code`` when the i1 ``cond`` holds; continue in a fresh block."""
+        block = self.trap_blocks.get(code)
+        if block is None:
+            block = self.trap_blocks[code] = f"trap{code}"
+        cont = self.newlabel("ok")
+        self.terminate(f"br i1 {cond}, label %{block}, label %{cont}, !prof !5")
+        self.start(cont)
+
+    def trap_with_arg(self, cond: str, code: int, arg: str) -> None:
+        """Like trap_if, for traps whose message carries a value (an element index)."""
+        block = self.newlabel("trapa")
+        cont = self.newlabel("ok")
+        self.terminate(f"br i1 {cond}, label %{block}, label %{cont}, !prof !5")
+        self.extra_blocks.append([
+            f"{block}:",
+            f"  call void @fy_trap(ptr %st, i64 {code}, i64 {arg}, i64 {self.func.index})",
+            "  unreachable"])
+        self.start(cont)
+
+    def trap(self, code: int) -> None:
+        """An unconditional trap (unreachable)."""
+        self.emit(f"call void @fy_trap(ptr %st, i64 {code}, i64 0, i64 {self.func.index})")
+        self.terminate("unreachable")
+
+    def unwind_if_failed(self, status: str) -> None:
+        """After a runtime callback: a non-zero status means a Python exception is pending."""
+        c = self.op(f"icmp ne i32 {status}, 0")
+        self.trap_if(c, T.PENDING)
+
+    def runtime_call(self, op: int, args: list[tuple[str, str]]) -> str:
+        """Call the runtime callback (bridge.runtime_call) with ``args`` (type, value) in an
+        i64 buffer; return a pointer to the buffer (results come back in it)."""
+        buf = self.tmp()
+        self.allocas.append(f"  {buf} = alloca [6 x i64], align 16")
+        for k, (ty, v) in enumerate(args):
+            p = self.op(f"getelementptr inbounds i64, ptr {buf}, i64 {k}")
+            if ty == "i32":
+                v = self.op(f"zext i32 {v} to i64")
+                ty = "i64"
+            self.emit(f"store {ty} {v}, ptr {p}")
+        fp = self.op("load ptr, ptr %rtp, align 8, !tbaa !2")
+        status = self.op(f"call i32 {fp}(i32 {op}, ptr %ctx, ptr {buf})")
+        self.unwind_if_failed(status)
+        return buf
+
+    def fuel(self) -> None:
+        """Spend one unit of fuel (metered code): at calls and branches back to loops."""
+        if not self.metered:
+            return
+        p = self.state_word_ptr(T.S.FUEL)
+        f = self.op(f"load i64, ptr {p}, align 8, !tbaa !2")
+        f1 = self.op(f"sub i64 {f}, 1")
+        self.emit(f"store i64 {f1}, ptr {p}, align 8, !tbaa !2")
+        neg = self.op(f"icmp slt i64 {f1}, 0")
+        refuel, cont = self.newlabel("refuel"), self.newlabel("fueled")
+        self.terminate(f"br i1 {neg}, label %{refuel}, label %{cont}, !prof !5")
+        self.start(refuel)
+        self.runtime_call(T.RT_REFUEL, [])
+        self.br(cont)
+        self.start(cont)
+
+    # -- constants and expressions ------------------------------------------------------------
+    def const(self, t, raw) -> str:
+        if t is I32 or t is I64:
+            return T.const(t, raw)
+        if t is F32 or t is F64:
+            bits = T.float_bits(t, raw)
+            ity, fty = ("i32", "float") if t is F32 else ("i64", "double")
+            v = self.op(f"bitcast {ity} {T.const(T.I32 if t is F32 else T.I64, bits)} to {fty}")
+            if bits in (_F32_IDENTITIES if t is F32 else _F64_IDENTITIES):
+                v = self.launder(fty, v)
+            return v
+        if t is V128:
+            if _v128_identity_lanes(raw):
+                return self.launder("<2 x i64>", T.const(V128, raw))
+            return T.const(V128, raw)
+        return "null"  # ref.null as a constant
+
+    def launder(self, ty: str, v: str) -> str:
+        """``v`` through an empty inline asm: the same bits, but opaque to LLVM's folds.
+        Only scalars and 128-bit vectors: the "x" constraint (an SSE register) takes no
+        other type, and LLVM reports a bad constraint as a fatal error."""
+        assert ty in _LAUNDER_TYPES, ty
+        return self.op(f'call {ty} asm "", "=x,0"({ty} {v})')
+
+    def expr(self, e) -> str:
+        t = type(e)
+        if t is Local or t is Slot:
+            return self.load_var(e)
+        if t is Const:
+            return self.const(e.type, e.value)
+        return self.mod.lower_op(self, e)
+
+    def cond(self, e) -> str:
+        """An i32 expression as an i1 (comparisons stay i1, without a zext and an icmp)."""
+        if type(e) is Op:
+            i1 = self.mod.lower_cond(self, e)
+            if i1 is not None:
+                return i1
+        v = self.expr(e)
+        return self.op(f"icmp ne i32 {v}, 0")
+
+    # -- the function -------------------------------------------------------------------------
+    def emit_function(self) -> str:
+        f = self.func
+        params = f.type.params
+        frame = 16 * (len(f.locals) + 8)
+        self.lines = []
+        self.start("body")
+        self.body_list(f.body)
+        if not self.terminated:
+            self.terminate("unreachable")  # the IR ends every body with a Return
+        name = self.mod.func_symbol(f.index)
+        ret = T.ret_type(f.type.results)
+        head = [f"define internal {ret} @{name}(ptr %ctx, i32 %depth"
+                + "".join(f", {LL[t]} %p{k}" for k, t in enumerate(params))
+                + f") #0 {{", "entry:"]
+        head.append("  %st = load ptr, ptr %ctx, align 8, !tbaa !2")
+        head.append("  %d1 = add i32 %depth, 1")
+        head.append(f"  %rtp = getelementptr inbounds i64, ptr %st, i64 {T.S.RT_CALL}")
+        for k, t in enumerate(f.locals):
+            head.append(f"  %L{k} = alloca {LL[t]}, align 16")
+        # Slots are discovered while the body is emitted; their allocas go here too.
+        frame += 16 * len(self.slots)
+        head.extend(self.allocas)
+        for k, t in enumerate(params):
+            head.append(f"  store {LL[t]} %p{k}, ptr %L{k}")
+        for k in range(len(params), len(f.locals)):
+            t = f.locals[k]
+            head.append(f"  store {LL[t]} {T.ZERO[t]}, ptr %L{k}")
+        if self.uses_memory:
+            head.append(f"  %mbp = getelementptr inbounds i64, ptr %ctx, i64 {Layout.MEM_BASE}")
+            head.append("  %membase = load ptr, ptr %mbp, align 8, !tbaa !2, !invariant.load !6")
+            head.append(f"  %mcp = getelementptr inbounds i64, ptr %ctx, i64 {Layout.MEM_SIZE}")
+            head.append("  %mscell = load ptr, ptr %mcp, align 8, !tbaa !2, !invariant.load !6")
+            head.append("  %MS = alloca i64, align 8")
+            head.append("  %ms0 = load i64, ptr %mscell, align 8, !tbaa !2")
+            head.append("  store i64 %ms0, ptr %MS")
+        head.extend(self.depth_check(frame))
+        head.append("  br label %body")
+        tail = []
+        for code, block in sorted(self.trap_blocks.items()):
+            tail.append(f"{block}:")
+            tail.append(f"  call void @fy_trap(ptr %st, i64 {code}, i64 0, i64 {f.index})")
+            tail.append("  unreachable")
+        for blk in self.extra_blocks:
+            tail.extend(blk)
+        return "\n".join(head + self.lines + tail + ["}"])
+
+    def depth_check(self, frame: int) -> list[str]:
+        """Call depth and stack space, checked on entry. The depth is exact (an entry
+        has depth 0; depth MAX_CALL_DEPTH + 1 is exhaustion, as on the interpreter) and
+        is only looked at when depth & 15 == 1, which includes that value; the stack
+        limit is checked there too, or on every call for big frames."""
+        assert (MAX_CALL_DEPTH + 1) & 15 == 1
+        out = [f"  %fa = call ptr @llvm.frameaddress.p0(i32 0)",
+               "  %fai = ptrtoint ptr %fa to i64",
+               f"  %fan = sub i64 %fai, {frame}",
+               f"  %slp = getelementptr inbounds i64, ptr %st, i64 {T.S.STACK_LIMIT}"]
+        if frame <= BIG_FRAME:
+            out += ["  %dm = and i32 %depth, 15",
+                    "  %dchk = icmp eq i32 %dm, 1",
+                    "  br i1 %dchk, label %dcheck, label %dok, !prof !5",
+                    "dcheck:"]
+        out += [f"  %dover = icmp ugt i32 %depth, {MAX_CALL_DEPTH}",
+                "  %slim = load i64, ptr %slp, align 8, !tbaa !2",
+                "  %sover = icmp ult i64 %fan, %slim",
+                "  %xover = or i1 %dover, %sover",
+                "  br i1 %xover, label %exhausted, label %dok, !prof !5",
+                "exhausted:",
+                f"  call void @fy_trap(ptr %st, i64 {T.EXHAUSTED}, i64 0, i64 {self.func.index})",
+                "  unreachable",
+                "dok:"]
+        return out
+
+    # Statements are lowered by control.py (bound in module.py).
+    def body_list(self, body) -> None:
+        stmt = self.mod.lower_stmt
+        for s in body:
+            stmt(self, s)
+
+
+def _v128_identity_lanes(raw: int) -> bool:
+    for k in range(4):
+        if (raw >> (32 * k)) & 0xFFFFFFFF in _F32_IDENTITIES:
+            return True
+    for k in range(2):
+        if (raw >> (64 * k)) & 0xFFFFFFFFFFFFFFFF in _F64_IDENTITIES:
+            return True
+    return False

@@ -1,0 +1,144 @@
+"""The LLVM driver: target machine, optimisation, object emission, loading objects.
+
+Every LLVM module is verified before anything else runs on it (a fatal LLVM error would
+end the process); parse and verification errors become fayasm Errors. An object is loaded
+into an MCJIT execution engine of its own (the engine owns its target machine and its
+code, and frees both when it is collected). Loading an object resolves a handful of libc
+symbols (_setjmp, _longjmp, pthread_self, memcpy and friends) from the process; everything
+else native code needs comes through the process state and the instance context.
+
+Code is compiled for the host CPU (name and features are part of the cache key) with the
+small code model and position-independent code: calls between functions of one object
+are direct, and external symbols go through the GOT the loader builds.
+
+Threads: work on the global LLVM context happens under ``LOCK``; a background compile
+(tiering.py) uses an LLVM context of its own.
+"""
+from __future__ import annotations
+
+import ctypes
+import threading
+
+import llvmlite
+import llvmlite.binding as llvm
+
+from fayasm.runtime.errors import Error
+
+from . import cache, stubs
+from . import types as T
+
+LOCK = threading.RLock()
+_init_done = False
+_host: tuple[str, str] | None = None
+
+
+def init() -> None:
+    global _init_done, _host
+    if _init_done:
+        return
+    with LOCK:
+        if _init_done:
+            return
+        llvm.initialize_native_target()
+        llvm.initialize_native_asmprinter()
+        _host = (llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten())
+        _init_done = True
+
+
+def host() -> tuple[str, str]:
+    init()
+    return _host
+
+
+def version() -> str:
+    return f"llvmlite {llvmlite.__version__} llvm {'.'.join(map(str, llvm.llvm_version_info))}"
+
+
+def target_machine(opt: int = 2):
+    init()
+    cpu, features = _host
+    target = llvm.Target.from_default_triple()
+    return target.create_target_machine(cpu=cpu, features=features, opt=opt, reloc="pic",
+                                        codemodel="small", jit=True)
+
+
+def _triple_and_layout() -> tuple[str, str]:
+    tm = target_machine()
+    return tm.triple, str(tm.target_data)
+
+
+def build_object(text: str, opt: int, context=None) -> bytes:
+    """Parse, verify, optimise (``opt`` 0-3) and compile LLVM IR text to an object."""
+    init()
+    tm = target_machine(opt)
+    try:
+        mod = llvm.parse_assembly(text, context=context)
+        mod.verify()
+    except RuntimeError as e:
+        raise Error(f"jit: the generated LLVM IR is invalid: {e}") from None
+    mod.triple = tm.triple
+    mod.data_layout = str(tm.target_data)
+    if opt > 0:
+        pto = llvm.create_pipeline_tuning_options(speed_level=opt)
+        pb = llvm.create_pass_builder(tm, pto)
+        pb.getModulePassManager().run(mod, pb)
+    return tm.emit_object(mod)
+
+
+class LoadedObject:
+    """An object loaded into its own execution engine; ``meta`` lists the addresses in
+    its ``fy_meta`` table."""
+
+    def __init__(self, obj: bytes, nmeta: int):
+        init()
+        with LOCK:
+            tm = target_machine()
+            empty = llvm.parse_assembly("")
+            # llvmlite's memory manager keeps an object's sections together, so the
+            # 32-bit PC-relative references of the small code model always reach
+            # (LLVM's default one may map the constant pool gigabytes from the code).
+            self.ee = llvm.create_mcjit_compiler(empty, tm, use_lmm=True)
+            self.ee.add_object_file(llvm.ObjectFileRef.from_data(obj))
+            self.ee.finalize_object()
+            addr = self.ee.get_global_value_address("fy_meta")
+        if not addr:
+            raise Error("jit: compiled object has no fy_meta table")
+        self.meta = list((ctypes.c_uint64 * nmeta).from_address(addr))
+
+
+def glue_text(sigs) -> str:
+    """An LLVM module with only the trap helper and the glue of ``sigs``."""
+    keys = [T.sig_key(ft) for ft in sigs]
+    parts = [stubs.DECLARATIONS, stubs.trap_helper()]
+    for ft, key in zip(sigs, keys):
+        parts.append(stubs.entry(ft, key))
+        parts.append(stubs.host_trampoline(ft, key))
+    meta = [f"ptr @fy_entry_{k}" for k in keys] + [f"ptr @fy_host_{k}" for k in keys]
+    parts.append(f"@fy_meta = constant [{len(meta)} x ptr] [{', '.join(meta)}]")
+    from .module import METADATA
+
+    parts += [stubs.ATTRIBUTES, METADATA]
+    return "\n\n".join(parts) + "\n"
+
+
+_GLUE: list = []
+
+
+def compile_glue(ft) -> None:
+    """Make a host trampoline for signature ``ft`` when no loaded module has one (a host
+    function of a type its importers do not declare, reached through a shared table)."""
+    from . import bridge
+
+    k = cache.key(["glue", T.sig_key(ft), version(), *host()])
+    obj = cache.load(k)
+    if obj is None:
+        with LOCK:
+            obj = build_object(glue_text([ft]), 1)
+        cache.store(k, obj)
+    loaded = LoadedObject(obj, 2)
+    _GLUE.append(loaded)
+    bridge.codemap.add([(loaded.meta[0], None), (loaded.meta[1], None)])
+    bridge.register_trampolines([(ft, loaded.meta[1])])
+
+
+__all__ = ["init", "host", "version", "build_object", "LoadedObject", "compile_glue", "LOCK"]

@@ -1,0 +1,260 @@
+"""Lowering memory and table instructions.
+
+Memory 0 is addressed from ``%membase`` (its base never moves: the runtime reserves the
+maximum with mmap and grows with mprotect) and bounded by ``%MS``, the current size in
+bytes, which the function reloads from the memory's native size cell after anything that
+may grow it. Every access checks ``zext(addr) + offset + size <= size in bytes`` in 64-bit
+arithmetic, so no address can wrap. Bulk operations check their whole range first, then
+use memset/memmove/memcpy. Linear-memory accesses carry TBAA tag !1 and VM structures !2,
+telling LLVM a store to memory never changes a global, a table or the memory's size.
+
+Tables are read natively (table.get, table.size, call_indirect) from the mirror the
+runtime keeps (bridge.TableMirror); changing a table goes through the runtime callback,
+so the Python list of elements stays the one truth every engine shares.
+"""
+from __future__ import annotations
+
+from . import types as T
+from .exprs import intrinsic
+
+# Loads: name -> (memory type, width in bytes, extension to the result type or None).
+_LOADS = {
+    "i32.load": ("i32", 4, None), "i64.load": ("i64", 8, None),
+    "f32.load": ("float", 4, None), "f64.load": ("double", 8, None),
+    "i32.load8_s": ("i8", 1, ("sext", "i32")), "i32.load8_u": ("i8", 1, ("zext", "i32")),
+    "i32.load16_s": ("i16", 2, ("sext", "i32")), "i32.load16_u": ("i16", 2, ("zext", "i32")),
+    "i64.load8_s": ("i8", 1, ("sext", "i64")), "i64.load8_u": ("i8", 1, ("zext", "i64")),
+    "i64.load16_s": ("i16", 2, ("sext", "i64")), "i64.load16_u": ("i16", 2, ("zext", "i64")),
+    "i64.load32_s": ("i32", 4, ("sext", "i64")), "i64.load32_u": ("i32", 4, ("zext", "i64")),
+    "v128.load": ("<2 x i64>", 16, None),
+}
+_STORES = {
+    "i32.store": ("i32", 4, None), "i64.store": ("i64", 8, None),
+    "f32.store": ("float", 4, None), "f64.store": ("double", 8, None),
+    "i32.store8": ("i8", 1, "i32"), "i32.store16": ("i16", 2, "i32"),
+    "i64.store8": ("i8", 1, "i64"), "i64.store16": ("i16", 2, "i64"),
+    "i64.store32": ("i32", 4, "i64"), "v128.store": ("<2 x i64>", 16, None),
+}
+# v128.loadNxM_s/u: (source lanes, lane bits, widened lane bits, extension)
+_EXTEND_LOADS = {
+    "v128.load8x8_s": (8, 8, 16, "sext"), "v128.load8x8_u": (8, 8, 16, "zext"),
+    "v128.load16x4_s": (4, 16, 32, "sext"), "v128.load16x4_u": (4, 16, 32, "zext"),
+    "v128.load32x2_s": (2, 32, 64, "sext"), "v128.load32x2_u": (2, 32, 64, "zext"),
+}
+_SPLAT_LOADS = {"v128.load8_splat": 8, "v128.load16_splat": 16, "v128.load32_splat": 32,
+                "v128.load64_splat": 64}
+_ZERO_LOADS = {"v128.load32_zero": 32, "v128.load64_zero": 64}
+_LANE_BITS = {"8": 8, "16": 16, "32": 32, "64": 64}
+
+
+def address(fe, addr: str, offset: int, size: int) -> str:
+    """Bounds-check an access of ``size`` bytes at ``addr + offset``; its pointer."""
+    a = fe.op(f"zext i32 {addr} to i64")
+    end = fe.op(f"add nuw i64 {a}, {offset + size}")
+    ms = fe.memsize()
+    oob = fe.op(f"icmp ugt i64 {end}, {ms}")
+    fe.trap_if(oob, T.MEM_OOB)
+    ea = fe.op(f"add nuw i64 {a}, {offset}") if offset else a
+    return fe.op(f"getelementptr inbounds i8, ptr %membase, i64 {ea}")
+
+
+def _ld(fe, ty: str, p: str) -> str:
+    return fe.op(f"load {ty}, ptr {p}, align 1, !tbaa !1")
+
+
+def _st(fe, ty: str, v: str, p: str) -> None:
+    fe.emit(f"store {ty} {v}, ptr {p}, align 1, !tbaa !1")
+
+
+def _vec(n: int, bits: int) -> str:
+    return f"<{n} x i{bits}>"
+
+
+def load(fe, e, a: list[str]) -> str:
+    name = e.op.name
+    off = e.imm[0].offset
+    if name in _LOADS:
+        ty, size, ext = _LOADS[name]
+        v = _ld(fe, ty, address(fe, a[0], off, size))
+        return fe.op(f"{ext[0]} {ty} {v} to {ext[1]}") if ext else v
+    if name in _EXTEND_LOADS:
+        n, bits, wide, ext = _EXTEND_LOADS[name]
+        v = _ld(fe, _vec(n, bits), address(fe, a[0], off, 8))
+        w = fe.op(f"{ext} {_vec(n, bits)} {v} to {_vec(n, wide)}")
+        return fe.op(f"bitcast {_vec(n, wide)} {w} to <2 x i64>")
+    if name in _SPLAT_LOADS:
+        bits = _SPLAT_LOADS[name]
+        n = 128 // bits
+        v = _ld(fe, f"i{bits}", address(fe, a[0], off, bits // 8))
+        return splat(fe, f"i{bits}", n, v)
+    if name in _ZERO_LOADS:
+        bits = _ZERO_LOADS[name]
+        n = 128 // bits
+        v = _ld(fe, f"i{bits}", address(fe, a[0], off, bits // 8))
+        vec = fe.op(f"insertelement {_vec(n, bits)} zeroinitializer, i{bits} {v}, i32 0")
+        return fe.op(f"bitcast {_vec(n, bits)} {vec} to <2 x i64>")
+    # v128.loadN_lane (address, vector), immediates (memarg, lane)
+    bits = _LANE_BITS[name[len("v128.load"):-len("_lane")]]
+    n = 128 // bits
+    lane = e.imm[1]
+    v = _ld(fe, f"i{bits}", address(fe, a[0], off, bits // 8))
+    vec = fe.op(f"bitcast <2 x i64> {a[1]} to {_vec(n, bits)}")
+    vec = fe.op(f"insertelement {_vec(n, bits)} {vec}, i{bits} {v}, i32 {lane}")
+    return fe.op(f"bitcast {_vec(n, bits)} {vec} to <2 x i64>")
+
+
+def splat(fe, lane_ty: str, n: int, v: str) -> str:
+    """A vector of ``n`` copies of scalar ``v``, as <2 x i64>."""
+    vt = f"<{n} x {lane_ty}>"
+    one = fe.op(f"insertelement {vt} undef, {lane_ty} {v}, i32 0")
+    s = fe.op(f"shufflevector {vt} {one}, {vt} undef, <{n} x i32> zeroinitializer")
+    return fe.op(f"bitcast {vt} {s} to <2 x i64>")
+
+
+def store(fe, s, a: list[str]) -> None:
+    name = s.op.name
+    off = s.imm[0].offset
+    if name in _STORES:
+        ty, size, wide = _STORES[name]
+        v = fe.op(f"trunc {wide} {a[1]} to {ty}") if wide else a[1]
+        _st(fe, ty, v, address(fe, a[0], off, size))
+        return
+    # v128.storeN_lane
+    bits = _LANE_BITS[name[len("v128.store"):-len("_lane")]]
+    n = 128 // bits
+    vec = fe.op(f"bitcast <2 x i64> {a[1]} to {_vec(n, bits)}")
+    v = fe.op(f"extractelement {_vec(n, bits)} {vec}, i32 {s.imm[1]}")
+    _st(fe, f"i{bits}", v, address(fe, a[0], off, bits // 8))
+
+
+# -- memory management and bulk memory -----------------------------------------------------------
+def memory_size(fe, e) -> str:
+    ms = fe.memsize()
+    pages = fe.op(f"lshr i64 {ms}, 16")
+    return fe.op(f"trunc i64 {pages} to i32")
+
+
+def memory_grow(fe, e, a: list[str]) -> str:
+    buf = fe.runtime_call(T.RT_MEMORY_GROW, [("i64", str(e.imm[0])), ("i32", a[0])])
+    r = fe.op(f"load i64, ptr {buf}")
+    fe.reload_memsize()
+    return fe.op(f"trunc i64 {r} to i32")
+
+
+def _range_check(fe, start: str, n: str, limit: str, code: int) -> None:
+    s = fe.op(f"zext i32 {start} to i64")
+    k = fe.op(f"zext i32 {n} to i64")
+    end = fe.op(f"add nuw i64 {s}, {k}")
+    bad = fe.op(f"icmp ugt i64 {end}, {limit}")
+    fe.trap_if(bad, code)
+
+
+def _ptr(fe, base: str, i32: str) -> str:
+    x = fe.op(f"zext i32 {i32} to i64")
+    return fe.op(f"getelementptr inbounds i8, ptr {base}, i64 {x}")
+
+
+def memory_fill(fe, s, a: list[str]) -> None:
+    d, val, n = a
+    _range_check(fe, d, n, fe.memsize(), T.MEM_OOB)
+    byte = fe.op(f"trunc i32 {val} to i8")
+    k = fe.op(f"zext i32 {n} to i64")
+    fe.mod.declare("llvm.memset.p0.i64", "void", ["ptr", "i8", "i64", "i1"])
+    fe.emit(f"call void @llvm.memset.p0.i64(ptr {_ptr(fe, '%membase', d)}, i8 {byte}, "
+            f"i64 {k}, i1 false)")
+
+
+def memory_copy(fe, s, a: list[str]) -> None:
+    d, src, n = a
+    ms = fe.memsize()
+    _range_check(fe, src, n, ms, T.MEM_OOB)
+    _range_check(fe, d, n, ms, T.MEM_OOB)
+    k = fe.op(f"zext i32 {n} to i64")
+    fe.mod.declare("llvm.memmove.p0.p0.i64", "void", ["ptr", "ptr", "i64", "i1"])
+    fe.emit(f"call void @llvm.memmove.p0.p0.i64(ptr {_ptr(fe, '%membase', d)}, "
+            f"ptr {_ptr(fe, '%membase', src)}, i64 {k}, i1 false)")
+
+
+def _data_slot(fe, index: int) -> str:
+    return fe.op(f"getelementptr inbounds i64, ptr %ctx, i64 {fe.layout.datas + 2 * index}")
+
+
+def memory_init(fe, s, a: list[str]) -> None:
+    d, src, n = a
+    slot = _data_slot(fe, s.imm[0])
+    base = fe.op(f"load ptr, ptr {slot}, align 8, !tbaa !2")
+    lp = fe.op(f"getelementptr inbounds i64, ptr {slot}, i64 1")
+    length = fe.op(f"load i64, ptr {lp}, align 8, !tbaa !2")
+    _range_check(fe, src, n, length, T.MEM_OOB)
+    _range_check(fe, d, n, fe.memsize(), T.MEM_OOB)
+    k = fe.op(f"zext i32 {n} to i64")
+    fe.mod.declare("llvm.memcpy.p0.p0.i64", "void", ["ptr", "ptr", "i64", "i1"])
+    fe.emit(f"call void @llvm.memcpy.p0.p0.i64(ptr {_ptr(fe, '%membase', d)}, "
+            f"ptr {_ptr(fe, base, src)}, i64 {k}, i1 false)")
+
+
+def data_drop(fe, s, a: list[str]) -> None:
+    slot = _data_slot(fe, s.imm[0])
+    lp = fe.op(f"getelementptr inbounds i64, ptr {slot}, i64 1")
+    fe.emit(f"store i64 0, ptr {lp}, align 8, !tbaa !2")
+
+
+# -- tables ----------------------------------------------------------------------------------------
+def _table_cell(fe, index: int) -> str:
+    return fe.ctx_word(fe.layout.tables + index)
+
+
+def table_get(fe, e, a: list[str]) -> str:
+    cell = _table_cell(fe, e.imm[0])
+    sp = fe.op(f"getelementptr inbounds i64, ptr {cell}, i64 1")
+    size = fe.op(f"load i64, ptr {sp}, align 8, !tbaa !2")
+    idx = fe.op(f"zext i32 {a[0]} to i64")
+    bad = fe.op(f"icmp uge i64 {idx}, {size}")
+    fe.trap_if(bad, T.TABLE_OOB)
+    elems = fe.op(f"load ptr, ptr {cell}, align 8, !tbaa !2")
+    p = fe.op(f"getelementptr inbounds ptr, ptr {elems}, i64 {idx}")
+    return fe.op(f"load ptr, ptr {p}, align 8, !tbaa !2")
+
+
+def table_size(fe, e, a: list[str]) -> str:
+    cell = _table_cell(fe, e.imm[0])
+    sp = fe.op(f"getelementptr inbounds i64, ptr {cell}, i64 1")
+    size = fe.op(f"load i64, ptr {sp}, align 8, !tbaa !2")
+    return fe.op(f"trunc i64 {size} to i32")
+
+
+def _ref(fe, v: str) -> tuple[str, str]:
+    return ("i64", fe.op(f"ptrtoint ptr {v} to i64"))
+
+
+def table_grow(fe, e, a: list[str]) -> str:
+    init, delta = a
+    buf = fe.runtime_call(T.RT_TABLE_GROW, [("i64", str(e.imm[0])), _ref(fe, init),
+                                            ("i32", delta)])
+    r = fe.op(f"load i64, ptr {buf}")
+    return fe.op(f"trunc i64 {r} to i32")
+
+
+def table_effect(fe, s, a: list[str]) -> None:
+    name = s.op.name
+    imm = s.imm
+    if name == "table.set":
+        fe.runtime_call(T.RT_TABLE_SET, [("i64", str(imm[0])), ("i32", a[0]), _ref(fe, a[1])])
+    elif name == "table.fill":
+        fe.runtime_call(T.RT_TABLE_FILL, [("i64", str(imm[0])), ("i32", a[0]), _ref(fe, a[1]),
+                                          ("i32", a[2])])
+    elif name == "table.copy":
+        fe.runtime_call(T.RT_TABLE_COPY, [("i64", str(imm[0])), ("i64", str(imm[1])),
+                                          ("i32", a[0]), ("i32", a[1]), ("i32", a[2])])
+    elif name == "table.init":
+        fe.runtime_call(T.RT_TABLE_INIT, [("i64", str(imm[0])), ("i64", str(imm[1])),
+                                          ("i32", a[0]), ("i32", a[1]), ("i32", a[2])])
+    elif name == "elem.drop":
+        fe.runtime_call(T.RT_ELEM_DROP, [("i64", str(imm[0]))])
+    else:  # pragma: no cover
+        raise AssertionError(name)
+
+
+__all__ = ["load", "store", "address", "splat", "memory_size", "memory_grow", "memory_fill",
+           "memory_copy", "memory_init", "data_drop", "table_get", "table_size", "table_grow",
+           "table_effect", "intrinsic"]

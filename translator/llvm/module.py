@@ -1,0 +1,164 @@
+"""Lowering a whole module to the text of one LLVM module.
+
+The LLVM module holds every defined function (internal, ``f<index>``), the trap helper,
+an entry wrapper and a host trampoline per distinct signature of the type section, and
+one exported constant, ``fy_meta``: the addresses of the defined functions, then of the
+entries, then of the trampolines (order: ``signatures(module)``). Loading the object
+needs that one symbol. Nothing in the code depends on an instance or on the process: the
+object can be cached on disk and shared by every instance.
+"""
+from __future__ import annotations
+
+import platform
+
+from fayasm.ir.build import build_function
+from fayasm.ir import Op
+
+from . import control, exprs, memops, simd, stubs
+from . import types as T
+from .function import FunctionEmitter
+from .types import Layout
+
+_SIMD_SHAPES = ("i8x16.", "i16x8.", "i32x4.", "i64x2.", "f32x4.", "f64x2.", "v128.")
+_MEM_EFFECTS = {"memory.fill": memops.memory_fill, "memory.copy": memops.memory_copy,
+                "memory.init": memops.memory_init, "data.drop": memops.data_drop}
+_TABLE_EFFECTS = frozenset(["table.set", "table.fill", "table.copy", "table.init", "elem.drop"])
+
+METADATA = """!0 = !{!"fayasm tbaa"}
+!1 = !{!3, !3, i64 0}
+!2 = !{!4, !4, i64 0}
+!3 = !{!"wasm memory", !0, i64 0}
+!4 = !{!"fayasm vm", !0, i64 0}
+!5 = !{!"branch_weights", i32 1, i32 100000}
+!6 = !{}"""
+
+
+def signatures(module) -> list:
+    """The distinct function types of the type section, in first-seen order."""
+    seen, out = set(), []
+    for ft in module.syntax.types:
+        if ft not in seen:
+            seen.add(ft)
+            out.append(ft)
+    return out
+
+
+class ModuleEmitter:
+    def __init__(self, module, metered: bool = False):
+        self.module = module
+        self.syntax = module.syntax
+        self.info = module.info
+        self.metered = metered
+        self.layout = Layout.of(module)
+        self.nimp = self.info.num_imported_funcs
+        self.has_memory = bool(self.info.mems)
+        self.x86 = platform.machine().lower() in ("x86_64", "amd64")
+        self.decls: dict[str, str] = {}
+
+    # -- names and declarations ------------------------------------------------------------------
+    def func_symbol(self, index: int) -> str:
+        return f"f{index}"
+
+    def declare(self, name: str, ret: str, args: list[str]) -> None:
+        if name not in self.decls:
+            self.decls[name] = f"declare {ret} @{name}({', '.join(args)})"
+
+    # -- dispatch (called by FunctionEmitter and control) ---------------------------------------
+    def lower_stmt(self, fe, s) -> None:
+        control.lower_stmt(fe, s)
+
+    def lower_cond(self, fe, e):
+        return exprs.lower_cond(fe, e)
+
+    def lower_op(self, fe, e: Op) -> str:
+        op = e.op
+        name = op.name
+        handler = _SPECIAL.get(name)
+        if handler is not None:
+            return handler(fe, e)
+        a = [fe.expr(x) for x in e.args]
+        if op.align is not None:
+            return memops.load(fe, e, a)
+        if name in _WITH_ARGS:
+            return _WITH_ARGS[name](fe, e, a)
+        if name.startswith(_SIMD_SHAPES):
+            return simd.lower(fe, e, a)
+        return exprs.scalar(fe, e, a)
+
+    def lower_effect(self, fe, s, args: list[str]) -> None:
+        name = s.op.name
+        if s.op.align is not None:
+            memops.store(fe, s, args)
+        elif name in _MEM_EFFECTS:
+            _MEM_EFFECTS[name](fe, s, args)
+        elif name in _TABLE_EFFECTS:
+            memops.table_effect(fe, s, args)
+        else:  # pragma: no cover
+            raise AssertionError(f"unknown effect {name}")
+
+    # -- the module ---------------------------------------------------------------------------------
+    def functions(self) -> list[str]:
+        out = []
+        m, info = self.syntax, self.info
+        for k in range(len(m.funcs)):
+            index = self.nimp + k
+            ir = build_function(m, info, index)
+            out.append(FunctionEmitter(self, ir, metered=self.metered).emit_function())
+        return out
+
+    def text(self, triple: str = "", data_layout: str = "") -> str:
+        funcs = self.functions()
+        sigs = signatures(self.module)
+        keys = [T.sig_key(ft) for ft in sigs]
+        glue = [stubs.trap_helper()]
+        for ft, key in zip(sigs, keys):
+            glue.append(stubs.entry(ft, key))
+            glue.append(stubs.host_trampoline(ft, key))
+        ndef = len(self.syntax.funcs)
+        meta = ([f"ptr @{self.func_symbol(self.nimp + k)}" for k in range(ndef)]
+                + [f"ptr @fy_entry_{key}" for key in keys]
+                + [f"ptr @fy_host_{key}" for key in keys])
+        head = [f'; fayasm module {self.module.name!r}']
+        if triple:
+            head.append(f'target triple = "{triple}"')
+        if data_layout:
+            head.append(f'target datalayout = "{data_layout}"')
+        head.append(stubs.DECLARATIONS)
+        head.extend(sorted(self.decls.values()))
+        head.append(f"@fy_meta = constant [{len(meta)} x ptr] [{', '.join(meta)}]")
+        return "\n\n".join(head + glue + funcs + [stubs.ATTRIBUTES, METADATA]) + "\n"
+
+
+# Ops lowered from their unevaluated form, and ops taking evaluated args.
+def _memory_grow(fe, e):
+    a = [fe.expr(x) for x in e.args]
+    return memops.memory_grow(fe, e, a)
+
+
+def _table_grow(fe, e):
+    a = [fe.expr(x) for x in e.args]
+    return memops.table_grow(fe, e, a)
+
+
+_SPECIAL = {
+    "global.get": exprs.global_get,
+    "memory.size": memops.memory_size,
+    "memory.grow": _memory_grow,
+    "table.size": lambda fe, e: memops.table_size(fe, e, []),
+    "table.grow": _table_grow,
+    "ref.null": lambda fe, e: "null",
+    "ref.func": exprs.ref_func,
+}
+_WITH_ARGS = {
+    "select": exprs.select, "select_t": exprs.select,
+    "ref.is_null": exprs.ref_is_null,
+    "table.get": memops.table_get,
+}
+
+
+def module_text(module, metered: bool = False, triple: str = "", data_layout: str = "") -> str:
+    """The LLVM IR text of ``module`` (a validated fayasm.Module)."""
+    return ModuleEmitter(module, metered).text(triple, data_layout)
+
+
+__all__ = ["module_text", "ModuleEmitter", "signatures", "Layout"]

@@ -1,0 +1,155 @@
+"""LLVM types of wasm values, constants as LLVM text, and the native layouts the generated
+code and the Python side of the JIT share (instance context, process state, records).
+
+Everything native is made of 8-byte words so the Python side can fill it with ctypes
+arrays of c_uint64 and the generated code can address it with constant offsets.
+"""
+from __future__ import annotations
+
+from fayasm.runtime.types import FuncType, ValType
+from fayasm.runtime.values import f32_to_bits, f64_to_bits
+
+I32, I64, F32, F64, V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, ValType.V128
+FUNCREF, EXTERNREF = ValType.FUNCREF, ValType.EXTERNREF
+
+# v128 lives as <2 x i64> between instructions; SIMD ops bitcast to their lane shape.
+LL = {I32: "i32", I64: "i64", F32: "float", F64: "double", V128: "<2 x i64>",
+      FUNCREF: "ptr", EXTERNREF: "ptr"}
+
+ZERO = {I32: "0", I64: "0", F32: "0.0", F64: "0.0", V128: "zeroinitializer",
+        FUNCREF: "null", EXTERNREF: "null"}
+
+# Size in 8-byte words of a value in argument/result buffers (host calls, entries).
+WORDS = {I32: 1, I64: 1, F32: 1, F64: 1, V128: 2, FUNCREF: 1, EXTERNREF: 1}
+
+MAX_CALL_DEPTH_CHECK_MASK = 15  # the depth is checked when depth & 15 == 1 (see function.py)
+
+# Trap codes passed from native code to the Python side (bridge.TRAP_MESSAGES).
+PENDING, UNREACHABLE, DIV_ZERO, OVERFLOW, CONVERSION, MEM_OOB, TABLE_OOB, UNDEFINED, \
+    UNINITIALIZED, MISMATCH, EXHAUSTED = range(11)
+
+# Operations of the runtime callback (bridge.runtime_call): op, instance ctx, args buffer.
+RT_THREAD, RT_REFUEL, RT_MEMORY_GROW, RT_TABLE_GROW, RT_TABLE_SET, RT_TABLE_FILL, \
+    RT_TABLE_COPY, RT_TABLE_INIT, RT_ELEM_DROP, RT_GLOBAL_SET_REF = range(10)
+
+
+def ll(t: ValType) -> str:
+    return LL[t]
+
+
+def sig_key(ft: FuncType) -> str:
+    """A short stable name of a signature, usable in LLVM symbol names."""
+    code = {I32: "i", I64: "l", F32: "f", F64: "d", V128: "v", FUNCREF: "r", EXTERNREF: "x"}
+    return "".join(code[t] for t in ft.params) + "_" + "".join(code[t] for t in ft.results)
+
+
+def ret_type(results) -> str:
+    """The LLVM return type of a wasm function with these results."""
+    if not results:
+        return "void"
+    if len(results) == 1:
+        return LL[results[0]]
+    return "{" + ", ".join(LL[t] for t in results) + "}"
+
+
+def const(t: ValType, raw) -> str:
+    """An LLVM constant operand for a raw value of a numeric type. Floats are given by
+    their bits (see FunctionEmitter.const for how they are materialized exactly)."""
+    if t is I32:
+        v = raw & 0xFFFFFFFF
+        return str(v - (1 << 32) if v >> 31 else v)
+    if t is I64:
+        v = raw & 0xFFFFFFFFFFFFFFFF
+        return str(v - (1 << 64) if v >> 63 else v)
+    if t is V128:
+        lo, hi = raw & 0xFFFFFFFFFFFFFFFF, raw >> 64
+        return f"<i64 {const(I64, lo)}, i64 {const(I64, hi)}>"
+    raise ValueError(f"no integer constant form for {t}")
+
+
+def float_bits(t: ValType, raw) -> int:
+    return f32_to_bits(raw) if t is F32 else f64_to_bits(raw)
+
+
+def double_literal(x: float) -> str:
+    """A double as LLVM's exact hexadecimal form."""
+    return f"0x{f64_to_bits(x):016X}"
+
+
+# -- the process state (one per process; see bridge.State) -----------------------------------
+class S:
+    """Word offsets in the process state."""
+
+    JMPBUF = 0  # jmp_buf of the innermost entry wrapper
+    ENTRY_FP = 1  # frame address of that wrapper (backtrace walks stop there)
+    STACK_LIMIT = 2  # lowest frame address native code may use
+    FUEL = 3  # countdown of metered code (signed)
+    DEPTH = 4  # call depth at the innermost host call (entries continue from it)
+    OWNER = 5  # pthread_self() of the thread whose values these are
+    TRAP_CODE = 6
+    TRAP_ARG = 7
+    TRAP_FUNC = 8  # function index whose code raised the trap (-1: none)
+    TRACE_LEN = 9
+    SIGNAL = 10  # PyObject* of the exception class an entry raises to report a trap
+    SET_ERR = 11  # PyErr_SetNone
+    HOST_CALL = 12  # int host_call(i64 handle, u64 *buf)
+    RT_CALL = 13  # int runtime_call(i32 op, ctx *, u64 *args)
+    SAVED = 6  # words 0..5 are saved and restored around host calls (threads, nesting)
+    TRACE = 16  # return addresses of the backtrace walk
+    TRACE_MAX = 256
+    WORDS = TRACE + TRACE_MAX
+
+
+# -- function records ---------------------------------------------------------------------------
+# A funcref is a pointer to a record {code, ctx, type id, 0}: calling it is
+# code(ctx, depth, args...). Host functions get a record whose ctx is a host block
+# {state, handle} so the signature's trampoline can find the Python callable.
+REC_CODE, REC_CTX, REC_TYPE = 0, 1, 2
+REC_WORDS = 4
+
+
+# -- the instance context -----------------------------------------------------------------------
+class Layout:
+    """Word offsets of one module's instance context. Header: state, memory 0's base and
+    its size-cell address; then, per index space, one word each: function records (imports
+    and definitions), table cells, global cells, canonical type ids; two words per data
+    segment (address, length); then storage: records of the defined functions and
+    16-byte cells of the defined globals."""
+
+    STATE, MEM_BASE, MEM_SIZE = 0, 1, 2
+    HEADER = 4
+
+    def __init__(self, nfuncs: int, nimported_funcs: int, ntables: int, nglobals: int,
+                 nimported_globals: int, ntypes: int, ndatas: int):
+        self.nfuncs, self.nimp = nfuncs, nimported_funcs
+        self.ntables, self.nglobals, self.nimp_globals = ntables, nglobals, nimported_globals
+        self.ntypes, self.ndatas = ntypes, ndatas
+        off = self.HEADER
+        self.funcs = off
+        off += nfuncs
+        self.tables = off
+        off += ntables
+        self.globals = off
+        off += nglobals
+        self.types = off
+        off += ntypes
+        self.datas = off
+        off += 2 * ndatas
+        self.records = off
+        off += REC_WORDS * (nfuncs - nimported_funcs)
+        self.gcells = off
+        off += 2 * (nglobals - nimported_globals)
+        self.words = off
+
+    @classmethod
+    def of(cls, module) -> "Layout":
+        m, info = module.syntax, module.info
+        return cls(len(info.funcs), info.num_imported_funcs, len(info.tables),
+                   len(info.globals), info.num_imported_globals, len(m.types), len(m.datas))
+
+    def record(self, defined: int) -> int:
+        """Word offset of the record of defined function ``defined`` (0-based)."""
+        return self.records + REC_WORDS * defined
+
+    def gcell(self, defined: int) -> int:
+        return self.gcells + 2 * defined
