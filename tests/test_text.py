@@ -663,3 +663,11 @@ def test_parse_module_binary_and_quote_forms():
         parse_module('(module quote "(func")')
     with pytest.raises(ParseError, match="magic header not detected"):
         parse_module('(module binary "\\00abc\\01\\00\\00\\00")')
+
+
+def test_line_comment_ends_at_carriage_return():
+    """Regression (spec comments.wast:105): a ;; comment ends at a lone CR too."""
+    from fayasm.text import parse_module
+
+    m = parse_module('(func (result i32) (i32.const 1) ;; comment\r (return (i32.const 2)))')
+    assert [i.op.name for i in m.funcs[0].body] == ["i32.const", "i32.const", "return"]

@@ -26,8 +26,9 @@ _END = r"(?=[ \t\n\r()]|;;|\Z)"  # where a token must end
 # Keywords, numbers, identifiers and strings must end at white space, a parenthesis or a
 # comment: otherwise the whole run of characters is a reserved word, so ``$l"a"`` is one
 # reserved token (an error), not two tokens, as the spec requires.
+# A line comment ends at a newline, which the text format spells LF, CR or CR LF.
 _TOKEN = re.compile(
-    r"[ \t\n\r]*(?:;;[^\n]*[ \t\n\r]*)*(?:"
+    r"[ \t\n\r]*(?:;;[^\n\r]*[ \t\n\r]*)*(?:"
     r"(\()(?!;)|(\))"
     rf"|([a-z][{_IDCHARS}]*){_END}"
     rf"|({NUMBER_RE.pattern}){_END}"
