@@ -25,6 +25,9 @@ class ImportType:
     def __str__(self) -> str:
         return f'"{self.module}"."{self.name}": {_describe(self.kind, self.type)}'
 
+    def __repr__(self) -> str:
+        return f"<import {self}>"
+
 
 @dataclass(frozen=True)
 class ExportType:
@@ -34,6 +37,9 @@ class ExportType:
 
     def __str__(self) -> str:
         return f'"{self.name}": {_describe(self.kind, self.type)}'
+
+    def __repr__(self) -> str:
+        return f"<export {self}>"
 
 
 class Module:
