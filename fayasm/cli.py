@@ -234,6 +234,142 @@ def cmd_wast(args) -> int:
 
 
 # ---------------------------------------------------------------------------
+# diff and fuzz: differential testing (the logic is in fayasm.testing)
+
+def _engine_list(values) -> list[str]:
+    names = [n for v in values or [] for n in v.split(",") if n]
+    known = engines.names()
+    for n in names:
+        if n not in known:
+            raise UsageError(f"unknown engine {n!r} (engines: {', '.join(known)})")
+    available = engines.available()
+    missing = [n for n in names if n not in available]
+    if missing:
+        raise UsageError(f"engine(s) not available here: {', '.join(missing)}")
+    return names or available
+
+
+def cmd_diff(args) -> int:
+    from fayasm.testing.diff import diff
+    from fayasm.testing.values import format_call
+
+    module = _load(args.file)
+    names = _engine_list(args.engines)
+    plan = None
+    if args.invoke:
+        name, raw = args.invoke[0], args.invoke[1:]
+        export = next((e for e in module.exports if e.name == name), None)
+        if export is None or export.kind is not ExternKind.FUNC:
+            raise UsageError(f"no exported function named {name!r}")
+        if len(raw) != len(export.type.params):
+            raise UsageError(f"{name} takes {len(export.type.params)} argument(s) "
+                             f"{export.type}, got {len(raw)}")
+        plan = [(name, [parse_arg(a, t) for a, t in zip(raw, export.type.params)])]
+    elif args.random_args is not None:
+        from fayasm.testing.values import default_plan
+
+        plan = default_plan(module, args.random_args, args.seed)
+    result = diff(module, plan, engines=names, wasmtime=not args.no_wasmtime, nan=args.nan,
+                  seed=args.seed)
+    calls = [None] + result.plan
+    for call, outcome in zip(calls, result.outcomes):
+        print(f"{'instantiate' if call is None else format_call(*call)}: {outcome.describe()}")
+    for note in result.notes:
+        print(f"note: {note}")
+    engines_text = ", ".join(result.engines)
+    if result.difference is None:
+        print(f"no difference: {result.steps} step(s) on {engines_text} "
+              f"({result.seconds:.2f}s)")
+        return 0
+    print(result.difference.report())
+    return 1
+
+
+def _duration(text: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600}
+    try:
+        if text and text[-1] in units:
+            return float(text[:-1]) * units[text[-1]]
+        return float(text)
+    except ValueError:
+        raise UsageError(f"not a duration: {text!r} (examples: 90, 30s, 10m, 1h)") from None
+
+
+def cmd_fuzz(args) -> int:
+    try:
+        from fayasm.testing.campaign import Campaign, CampaignConfig, replay, run_parallel
+    except ImportError as e:
+        raise fayasm.Error(f"fayasm fuzz needs hypothesis: {e}") from None
+    names = _engine_list(args.engines)
+    if args.replay:
+        if not os.path.isdir(args.replay):
+            raise UsageError(f"no directory {args.replay!r}")
+        results = replay(args.replay, names, wasmtime=not args.no_wasmtime)
+        bad = sum(1 for _, r in results if not r.ok)
+        print(f"{len(results)} modules replayed, {bad} with differences")
+        return 1 if bad else 0
+    config = CampaignConfig(engines=names, wasmtime=not args.no_wasmtime,
+                            seconds=_duration(args.time), seed=args.seed, corpus=args.corpus,
+                            shrink_seconds=_duration(args.shrink_time))
+    try:
+        if args.jobs > 1:
+            summary = run_parallel(config, args.jobs)
+        else:
+            summary = Campaign(config).run()
+    except OSError as e:
+        raise UsageError(f"cannot use the corpus directory: {e}") from None
+    print(f"{summary.modules} modules, {summary.executions} executions, "
+          f"{summary.differences} differences, {len(summary.found)} saved")
+    for f in summary.found:
+        print(f"  {' '.join(map(str, f.signature[:2]))}: {f.files.get('repro', f.report.splitlines()[0])}")
+    return 1 if summary.found else 0
+
+
+def _add_testing_commands(sub) -> None:
+    d = sub.add_parser(
+        "diff", help="run a module on every engine (and wasmtime) and compare",
+        description="Instantiate FILE on each engine and on wasmtime (when the wasmtime package "
+        "is installed), make the same calls on each, and compare results bit for bit, trap "
+        "kinds, memories, globals, tables and host calls after every call. The calls are "
+        "--invoke NAME ARGS, else the module's own plan (modules from 'fayasm fuzz' carry "
+        "one), else every exported function (those with parameters called --random-args "
+        "times with seeded arguments). Prints the first difference; exit status 1 if any.")
+    d.add_argument("file", metavar="FILE")
+    d.add_argument("--invoke", nargs="+", metavar=("NAME", "ARGS"),
+                   help="call NAME with ARGS (converted by its parameter types; i32:7 works too)")
+    d.add_argument("--random-args", type=int, metavar="N",
+                   help="call every export, those with parameters N times with random arguments")
+    d.add_argument("--seed", type=int, default=0, help="seed of the random arguments")
+    d.add_argument("--engines", nargs="+", metavar="ENGINE",
+                   help=f"engines to compare, the first being the reference (default: all "
+                   f"available: {', '.join(engines.available())})")
+    d.add_argument("--no-wasmtime", action="store_true", help="leave wasmtime out")
+    d.add_argument("--nan", choices=("exact", "lenient"),
+                   help="exact: NaN bits must match; lenient: any two quiet NaNs agree "
+                   "(default: exact for fuzz-generated modules, lenient otherwise)")
+    d.set_defaults(func=cmd_diff)
+
+    f = sub.add_parser(
+        "fuzz", help="generate valid modules and diff them across engines",
+        description="A differential fuzzing campaign: generate valid modules (loops, calls, "
+        "memory, tables, SIMD, traps, host calls), run each on every engine and on wasmtime, "
+        "and shrink every new kind of difference to a small module, saved in --corpus as "
+        ".wasm, .wat and .txt (with a one-line repro command). --replay runs a saved corpus "
+        "again. Exit status 1 if differences were saved.")
+    f.add_argument("--time", default="10m", help="how long to run (90, 30s, 10m, 1h; default 10m)")
+    f.add_argument("--seed", type=int, default=0, help="campaign seed (default 0)")
+    f.add_argument("--engines", nargs="+", metavar="ENGINE",
+                   help="engines to compare (default: all available)")
+    f.add_argument("--corpus", metavar="DIR", help="where to save differences")
+    f.add_argument("--replay", metavar="DIR", help="diff every module saved in DIR again")
+    f.add_argument("--no-wasmtime", action="store_true", help="leave wasmtime out")
+    f.add_argument("--jobs", type=int, default=1, help="parallel processes (default 1)")
+    f.add_argument("--shrink-time", default="2m",
+                   help="time limit for shrinking one difference (default 2m)")
+    f.set_defaults(func=cmd_fuzz)
+
+
+# ---------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -307,6 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="failures to show per file (default %(default)s)")
     wast.add_argument("-v", "--verbose", action="store_true", help="show full failure details")
     wast.set_defaults(func=cmd_wast)
+    _add_testing_commands(sub)
     return p
 
 

@@ -1,0 +1,430 @@
+"""Fuzzing campaigns: generate modules, diff them across engines, shrink and save what
+differs; and replays of a saved corpus.
+
+A campaign runs *rounds* of a hypothesis test (``@given(modules())``, a fresh seed per
+round). The test diffs each module; the first difference of a round whose signature is
+new is raised, so hypothesis shrinks it (only candidates with the same signature count
+as failing, and shrinking stops after ``shrink_seconds``); the minimal module is saved
+and the next round begins. Differences whose signature is already saved are counted,
+not shrunk again.
+
+Saved for each difference, in the corpus directory: NAME.wasm (with the plan and
+function names), NAME.wat, NAME.txt (the report and a one-line repro command), and a
+line in index.jsonl (the signatures, so later campaigns skip known differences).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sys
+import time
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .diff import diff
+from .generate import GenConfig, modules
+
+BORING = {"i32.const", "i64.const", "f32.const", "f64.const", "v128.const", "local.get",
+          "local.set", "local.tee", "global.get", "global.set", "end", "block", "loop", "if",
+          "else", "drop", "nop", "call", "unreachable", "i32.eqz", "i32.sub", "br_if"}
+
+
+@dataclass
+class CampaignConfig:
+    engines: list
+    wasmtime: bool = True
+    seconds: float = 600.0
+    seed: int = 0
+    corpus: str | None = None
+    gen: GenConfig = field(default_factory=GenConfig)
+    shrink_seconds: float = 120.0
+    per_signature: int = 2  # saved examples per coarse signature
+    round_examples: int = 200
+    progress: bool = True
+    max_modules: int | None = None  # stop after this many (for experiments)
+    stop_on_first: bool = False
+
+
+@dataclass
+class Found:
+    """One saved difference."""
+
+    signature: tuple
+    ops: tuple
+    report: str
+    files: dict
+    modules_before: int  # modules generated when it was first seen
+    seconds: float  # campaign time when it was first seen
+
+
+@dataclass
+class Summary:
+    modules: int = 0
+    executions: int = 0
+    differences: int = 0  # modules that showed a difference (before deduplication)
+    shrink_runs: int = 0
+    seconds: float = 0.0
+    found: list = field(default_factory=list)
+    signatures: Counter = field(default_factory=Counter)
+    outcomes: Counter = field(default_factory=Counter)
+
+    def line(self) -> str:
+        rate = self.modules / self.seconds if self.seconds else 0.0
+        return (f"[{_clock(self.seconds)}] {self.modules} modules ({rate:.1f}/s), "
+                f"{self.executions} executions, {self.differences} differences "
+                f"({len(self.found)} saved)")
+
+
+def _clock(s: float) -> str:
+    s = int(s)
+    return f"{s // 3600:d}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
+class _Raised(Exception):
+    """Raised inside the hypothesis test to make it shrink a difference."""
+
+    def __init__(self, generated, result):
+        super().__init__(result.difference.headline())
+        self.generated, self.result = generated, result
+
+
+def _fail(generated, result):
+    """Raise from one place: hypothesis tells failures apart by where they were raised."""
+    raise _Raised(generated, result)
+
+
+class _Stop(BaseException):
+    """Ends a round at once (hypothesis lets BaseExceptions through without shrinking)."""
+
+
+def fine_ops(generated) -> tuple:
+    counts = generated.op_counts()
+    return tuple(sorted(n for n in counts if n not in BORING))[:8]
+
+
+class Campaign:
+    """One campaign in this process. ``events`` (used by ``run_parallel``) receives
+    ("progress", Summary), ("found", Found) and ("print", text) instead of ``out``;
+    ``known`` may be a dict shared between processes (signature -> examples saved)."""
+
+    def __init__(self, config: CampaignConfig, out=None, events=None, known=None):
+        self.cfg = config
+        self.out = out or sys.stderr
+        self.events = events
+        self.summary = Summary()
+        self.known = known if known is not None else Counter()  # signature -> saved
+        self.known_fine: set = set()
+        self.t0 = 0.0
+        self.last_progress = 0.0
+        if config.corpus:
+            os.makedirs(config.corpus, exist_ok=True)
+            self._load_index()
+
+    def _load_index(self) -> None:
+        path = os.path.join(self.cfg.corpus, "index.jsonl")
+        if not os.path.exists(path):
+            return
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                try:
+                    item = json.loads(line)
+                except ValueError:
+                    continue
+                sig = _tuplify(item.get("signature", []))
+                self.known[sig] = self.known.get(sig, 0) + 1
+                self.known_fine.add((sig, _tuplify(item.get("ops", []))))
+
+    # -- the loop ----------------------------------------------------------------------
+    def elapsed(self) -> float:
+        return time.monotonic() - self.t0
+
+    def time_up(self) -> bool:
+        s = self.summary
+        if self.cfg.max_modules is not None and s.modules >= self.cfg.max_modules:
+            return True
+        if self.cfg.stop_on_first and s.found:
+            return True
+        return self.elapsed() >= self.cfg.seconds
+
+    def run(self) -> Summary:
+        os.environ.setdefault("FAYASM_CACHE", "0")  # do not fill the translation cache
+        warnings.simplefilter("ignore")  # hypothesis warns about the recursion limit engines raise
+        self.t0 = time.monotonic()
+        round_ = 0
+        try:
+            while not self.time_up():
+                self._round(self.cfg.seed * 1_000_003 + round_)
+                round_ += 1
+        except KeyboardInterrupt:
+            self._print("interrupted", end=True)
+        self.summary.seconds = self.elapsed()
+        self._progress(force=True, end=True)
+        return self.summary
+
+    def _round(self, seed: int) -> None:
+        from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+        from hypothesis import seed as hyp_seed
+
+        state = {"target": None, "failing": {}, "deadline": 0.0, "best": None}
+        cfg = self.cfg
+
+        @settings(database=None, max_examples=cfg.round_examples, deadline=None,
+                  suppress_health_check=list(HealthCheck), phases=[Phase.generate, Phase.shrink],
+                  report_multiple_bugs=False, verbosity=Verbosity.quiet, print_blob=False)
+        @hyp_seed(seed)
+        @given(modules(cfg.gen))
+        def prop(generated):
+            key = hashlib.sha256(generated.binary()).digest()
+            shrinking = state["target"] is not None
+            if shrinking:
+                if key in state["failing"]:
+                    _fail(generated, state["failing"][key])
+                if time.monotonic() > state["deadline"]:
+                    raise _Stop()  # keep the smallest example found so far
+                self.summary.shrink_runs += 1
+            elif self.time_up():
+                raise _Stop()
+            module = generated.module()
+            result = diff(module, generated.plan, engines=cfg.engines, wasmtime=cfg.wasmtime)
+            if not shrinking:
+                self._count(result)
+            if result.difference is None:
+                return
+            sig = result.difference.signature
+            if shrinking:
+                if sig == state["target"]:
+                    state["failing"][key] = result
+                    best = state["best"]
+                    if best is None or len(generated.binary()) < len(best[0].binary()):
+                        state["best"] = (generated, result)
+                    _fail(generated, result)
+                return
+            self.summary.differences += 1
+            self.summary.signatures[sig] += 1
+            if self.known.get(sig, 0) >= cfg.per_signature:
+                return
+            state["target"] = sig
+            state["failing"] = {key: result}
+            state["best"] = (generated, result)
+            state["deadline"] = time.monotonic() + cfg.shrink_seconds
+            self._print(f"difference: {result.difference.headline()} - shrinking")
+            _fail(generated, result)
+
+        try:
+            prop()
+        except _Stop:
+            if state["best"] is not None:
+                self._save(*state["best"])
+        except _Raised as e:
+            self._save(e.generated, e.result)
+        except Exception as e:  # noqa: BLE001 - a broken round must not end the campaign
+            self._print(f"round {seed} failed: {type(e).__name__}: {e}")
+
+    def _count(self, result) -> None:
+        s = self.summary
+        s.modules += 1
+        s.executions += result.executions
+        for o in result.outcomes:
+            s.outcomes[o.kind if o.kind != "trap" else o.code] += 1
+        self._progress()
+
+    # -- output ------------------------------------------------------------------------
+    def _progress(self, force: bool = False, end: bool = False) -> None:
+        now = time.monotonic()
+        if self.events is not None:
+            if force or now - self.last_progress >= 1.0:
+                self.last_progress = now
+                self.summary.seconds = self.elapsed()
+                self.events(("progress", self.summary))
+            return
+        if not self.cfg.progress:
+            return
+        tty = getattr(self.out, "isatty", lambda: False)()
+        interval = 1.0 if tty else 30.0
+        if not force and now - self.last_progress < interval:
+            return
+        self.last_progress = now
+        self.summary.seconds = self.elapsed()
+        line = self.summary.line()
+        if tty:
+            self.out.write("\r" + line + ("\n" if end else ""))
+        else:
+            self.out.write(line + "\n")
+        self.out.flush()
+
+    def _print(self, text: str, end: bool = False) -> None:
+        if self.events is not None:
+            self.events(("print", text))
+            return
+        if not self.cfg.progress:
+            return
+        tty = getattr(self.out, "isatty", lambda: False)()
+        self.out.write(("\r\033[K" if tty else "") + text + "\n")
+        self.out.flush()
+
+    def _save(self, generated, result) -> None:
+        d = result.difference
+        ops = fine_ops(generated)
+        fine = (d.signature, ops)
+        s = self.summary
+        self.known[d.signature] = self.known.get(d.signature, 0) + 1
+        if fine in self.known_fine:
+            return
+        self.known_fine.add(fine)
+        files = {}
+        engines = ",".join(n for n in result.engines if n != "wasmtime")
+        if self.cfg.corpus:
+            files = save_difference(self.cfg.corpus, generated, result, ops, engines,
+                                    self.cfg.wasmtime)
+        repro = files.get("repro", "")
+        found = Found(d.signature, ops, d.report(), files, s.modules, self.elapsed())
+        s.found.append(found)
+        if self.events is not None:
+            self.events(("found", found))
+        self._print(f"saved {files.get('wasm', '(no corpus directory)')}\n{d.report()}"
+                    + (f"\n  repro: {repro}" if repro else ""))
+
+
+def _worker(config: CampaignConfig, queue, known, index: int) -> None:
+    """One process of ``run_parallel``."""
+    def events(event):
+        kind, payload = event
+        if kind == "progress":
+            payload = (payload.modules, payload.executions, payload.differences,
+                       payload.shrink_runs, dict(payload.outcomes), dict(payload.signatures))
+        queue.put((kind, index, payload))
+    try:
+        summary = Campaign(config, events=events, known=known).run()
+        events(("progress", summary))
+    finally:
+        queue.put(("done", index, None))
+
+
+def run_parallel(config: CampaignConfig, jobs: int, out=None) -> Summary:
+    """``jobs`` campaigns in as many processes (seeds derived from ``config.seed``),
+    sharing the corpus and the set of known signatures; one progress line for all."""
+    import multiprocessing as mp
+    from dataclasses import replace
+
+    out = out or sys.stderr
+    ctx = mp.get_context("fork")
+    manager = ctx.Manager()
+    known = manager.dict()
+    queue = ctx.Queue()
+    procs = []
+    for k in range(jobs):
+        cfg = replace(config, seed=config.seed * 1000 + k, progress=False)
+        p = ctx.Process(target=_worker, args=(cfg, queue, known, k), daemon=True)
+        p.start()
+        procs.append(p)
+    total = Summary()
+    parts: dict = {}
+    running = set(range(jobs))
+    t0 = time.monotonic()
+    last = 0.0
+    tty = getattr(out, "isatty", lambda: False)()
+    try:
+        while running:
+            try:
+                kind, index, payload = queue.get(timeout=1.0)
+            except Exception:  # noqa: BLE001 - queue.Empty: just refresh the line
+                kind = None
+            if kind == "done":
+                running.discard(index)
+            elif kind == "progress":
+                parts[index] = payload
+            elif kind == "found":
+                total.found.append(payload)
+            elif kind == "print":
+                out.write(("\r\033[K" if tty else "") + payload + "\n")
+            if not any(p.is_alive() for p in procs) and queue.empty():
+                break
+            now = time.monotonic()
+            if now - last >= (1.0 if tty else 30.0):
+                last = now
+                _merge(total, parts, now - t0)
+                out.write(("\r" if tty else "") + total.line() + ("" if tty else "\n"))
+                out.flush()
+    except KeyboardInterrupt:
+        out.write("\ninterrupted\n")
+    for p in procs:
+        p.join(timeout=5)
+    _merge(total, parts, time.monotonic() - t0)
+    out.write(("\r" if tty else "") + total.line() + "\n")
+    manager.shutdown()
+    return total
+
+
+def _merge(total: Summary, parts: dict, seconds: float) -> None:
+    total.modules = sum(p[0] for p in parts.values())
+    total.executions = sum(p[1] for p in parts.values())
+    total.differences = sum(p[2] for p in parts.values())
+    total.shrink_runs = sum(p[3] for p in parts.values())
+    total.outcomes = Counter()
+    total.signatures = Counter()
+    for p in parts.values():
+        total.outcomes.update(p[4])
+        total.signatures.update(p[5])
+    total.seconds = seconds
+
+
+def _tuplify(x):
+    return tuple(_tuplify(i) for i in x) if isinstance(x, list) else x
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.]+", "-", text).strip("-")[:60]
+
+
+def save_difference(corpus: str, generated, result, ops, engines: str, wasmtime: bool) -> dict:
+    """Write NAME.wasm, NAME.wat, NAME.txt and an index line; returns their paths and the
+    repro command."""
+    d = result.difference
+    binary = generated.binary()
+    name = _slug(f"{d.what}-{'-'.join(d.signature[1])}-{'-'.join(ops[:2])}") + "-" + \
+        hashlib.sha256(binary).hexdigest()[:8]
+    base = os.path.join(corpus, name)
+    repro = f"fayasm diff {base}.wasm --engines {engines}" + ("" if wasmtime else " --no-wasmtime")
+    with open(base + ".wasm", "wb") as f:
+        f.write(binary)
+    with open(base + ".wat", "w", encoding="utf-8") as f:
+        f.write(";; " + d.report().replace("\n", "\n;; ") + "\n")
+        f.write(generated.wat())
+    with open(base + ".txt", "w", encoding="utf-8") as f:
+        f.write(d.report() + "\n\nrepro: " + repro + "\n")
+    with open(os.path.join(corpus, "index.jsonl"), "a", encoding="utf-8") as f:
+        f.write(json.dumps({"file": name + ".wasm", "signature": d.signature, "ops": ops,
+                            "headline": d.headline()}) + "\n")
+    return {"wasm": base + ".wasm", "wat": base + ".wat", "txt": base + ".txt", "repro": repro}
+
+
+def replay(directory: str, engines, wasmtime: bool = True, out=None):
+    """Diff every .wasm file in ``directory`` again; returns [(file, DiffResult)]."""
+    from fayasm.module import Module
+
+    out = out or sys.stdout
+    os.environ.setdefault("FAYASM_CACHE", "0")
+    results = []
+    files = sorted(f for f in os.listdir(directory) if f.endswith((".wasm", ".wat")))
+    wasm_stems = {f[:-5] for f in files if f.endswith(".wasm")}
+    for f in files:
+        if f.endswith(".wat") and f[:-4] in wasm_stems:
+            continue  # the .wasm beside it carries the plan
+        path = os.path.join(directory, f)
+        try:
+            module = Module.from_file(path)
+        except Exception as e:  # noqa: BLE001 - a broken corpus file is reported, not fatal
+            out.write(f"{f}: cannot load: {e}\n")
+            continue
+        r = diff(module, engines=engines, wasmtime=wasmtime)
+        results.append((f, r))
+        status = "ok" if r.ok else "DIFFERENT: " + r.difference.headline()
+        out.write(f"{f}: {status}\n")
+    return results
+
+
+__all__ = ["Campaign", "CampaignConfig", "Summary", "replay", "run_parallel", "save_difference",
+           "fine_ops"]

@@ -1,0 +1,83 @@
+"""Decisions drawn through hypothesis, so that every choice a generator makes can shrink.
+
+Hypothesis shrinks each integer draw toward its lower bound, so generators put the
+simplest option first: ``chance`` is False when shrunk, ``weighted`` picks its first
+option, ``bits`` gives 0. The strategies are built once and cached.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from hypothesis import strategies as st
+
+from fayasm.runtime.types import ValType
+
+from .values import EDGES, WIDTH
+
+
+@lru_cache(maxsize=None)
+def _integers(lo: int, hi: int):
+    return st.integers(lo, hi)
+
+
+class Chooser:
+    """Wraps hypothesis's ``draw``: small helpers for the decisions generators make."""
+
+    def __init__(self, draw):
+        self._draw = draw
+
+    def int(self, lo: int, hi: int) -> int:
+        if lo >= hi:
+            return lo
+        return self._draw(_integers(lo, hi))
+
+    def chance(self, percent: int) -> bool:
+        """True with about ``percent``% probability; False when shrunk."""
+        return self.int(0, 99) >= 100 - percent
+
+    def pick(self, items):
+        return items[self.int(0, len(items) - 1)]
+
+    def weighted(self, options):
+        """One value of ``[(weight, value), ...]`` (zero weights are skipped); the first
+        option is the one hypothesis shrinks toward."""
+        options = [(w, v) for w, v in options if w > 0]
+        total = sum(w for w, _ in options)
+        x = self.int(0, total - 1)
+        for w, v in options:
+            if x < w:
+                return v
+            x -= w
+        raise AssertionError("unreachable")
+
+    def bits(self, t: ValType) -> int:
+        """A constant of numeric type ``t`` as unsigned bits: mostly boundary values."""
+        if t is ValType.V128:
+            shape = self.int(0, 5)
+            if shape == 0:
+                return 0
+            if shape == 1:
+                return self.int(0, (1 << 128) - 1)
+            width, source = [(32, ValType.I32), (64, ValType.I64), (32, ValType.F32),
+                             (64, ValType.F64), (8, None)][shape - 1]
+            lanes = []
+            for _ in range(128 // width):
+                if source is None:
+                    lanes.append(self.int(0, 255))
+                else:
+                    edges = EDGES[source]
+                    lanes.append(edges[self.int(0, len(edges) - 1)])
+            out = 0
+            for k, lane in enumerate(lanes):
+                out |= (lane & ((1 << width) - 1)) << (k * width)
+            return out
+        edges = EDGES[t]
+        k = self.int(0, len(edges) + 5)
+        if k < len(edges):
+            return edges[k]
+        if k == len(edges):  # a small number
+            return self.int(0, 64)
+        return self.int(0, (1 << WIDTH[t]) - 1)
+
+
+__all__ = ["Chooser"]

@@ -1,0 +1,348 @@
+"""Differential execution: run one module on several engines in lockstep and report the
+first place where they disagree.
+
+    from fayasm.testing.diff import diff
+    result = diff(module, engines=["interpreter", "python"], wasmtime=True)
+    if result.difference:
+        print(result.difference.report())
+
+Every engine instantiates the module, then makes the calls of the plan (the module's own
+``fayasm-plan`` section, or every export with seeded random arguments). After each step
+the outcome (results bit for bit, or the trap's kind) and the state (memories, globals,
+tables, host-call log) of each engine are compared with the first engine's (the
+reference, normally the interpreter). The first difference is reported with the call
+and its arguments, what differs, and which engines agree with which.
+
+NaN rule: generated modules canonicalize every nondeterministic NaN, so they are compared
+exactly (``nan="exact"``). For other modules the default is ``nan="lenient"``: two
+quiet NaNs agree wherever they appear, as the spec allows for arithmetic results.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from fayasm.runtime.types import ValType
+
+from .nan import is_arithmetic_nan, nan_compatible, quieted
+from .run import FayasmRunner, Outcome, State, WasmtimeRunner, wasmtime_available
+from .values import default_plan, format_call, format_val, plan_of
+
+
+@dataclass
+class Difference:
+    """The first disagreement: at ``step`` (0 is instantiation), in ``what``."""
+
+    step: int
+    call: tuple | None  # (export name, [Val]) or None for instantiation
+    what: str  # "outcome", "crash", "result", "memory", "global", "table", "hostlog"
+    where: str
+    views: dict  # engine -> what it did or holds there
+    groups: list  # engines grouped by agreement; the reference's group first
+    detail: str = ""
+    signature: tuple = ()
+
+    def headline(self) -> str:
+        call = "instantiation" if self.call is None else format_call(*self.call)
+        odd = ", ".join(self.signature[1]) if len(self.signature) > 1 else "?"
+        return f"{odd} differ{'s' if ',' not in odd else ''} at step {self.step} ({call}): {self.where}"
+
+    def report(self) -> str:
+        call = "instantiation" if self.call is None else f"call {format_call(*self.call)}"
+        lines = [f"difference at step {self.step}, {call}", f"  {self.where}:"]
+        width = max(len(", ".join(g)) for g in self.groups)
+        for g in self.groups:
+            lines.append(f"    {', '.join(g):<{width}}  {self.views[g[0]]}")
+        if self.detail:
+            lines.extend("  " + line for line in self.detail.splitlines())
+        return "\n".join(lines)
+
+
+@dataclass
+class DiffResult:
+    engines: list
+    steps: int = 0  # steps every engine took (instantiation and calls)
+    executions: int = 0  # calls made, summed over engines
+    difference: Difference | None = None
+    notes: list = field(default_factory=list)
+    seconds: float = 0.0
+    outcomes: list = field(default_factory=list)  # the reference's outcome per step
+    plan: list = field(default_factory=list)  # the calls made (after instantiation)
+
+    @property
+    def ok(self) -> bool:
+        return self.difference is None
+
+
+# -- comparing values --------------------------------------------------------------------
+
+def same_val(a, b, nan: str, lossy: bool) -> bool:
+    if a.type is not b.type:
+        return False
+    t = a.type
+    if t.is_ref:
+        return ref_agrees(t, a.ref, b.ref)
+    x, y = a.bits, b.bits
+    if lossy and t is ValType.F32:
+        x, y = quieted(x, 32), quieted(y, 32)
+    if x == y:
+        return True
+    return nan == "lenient" and nan_compatible(str(t), x, y)
+
+
+def ref_agrees(t, x, y) -> bool:
+    if x is None or y is None:
+        return x is None and y is None
+    if t is ValType.FUNCREF:
+        nx, ny = getattr(x, "name", None), getattr(y, "name", None)
+        if nx is not None and ny is not None and nx != ny:
+            return False
+        tx, ty = getattr(x, "type", None), getattr(y, "type", None)
+        return tx is None or ty is None or str(tx) == str(ty)
+    return x == y
+
+
+def key_agrees(x, y) -> bool:
+    """Table element keys (see run.ref_key)."""
+    if x is None or y is None or x[0] != "func" or y[0] != "func":
+        return x == y
+    if x[1] is not None and y[1] is not None and x[1] != y[1]:
+        return False
+    return x[2] is None or y[2] is None or x[2] == y[2]
+
+
+def _outcome_agrees(a: Outcome, b: Outcome, nan: str, lossy: bool) -> bool:
+    if a.kind != b.kind:
+        return False
+    if a.kind == "trap":
+        return bool(a.codes & b.codes)
+    if a.kind == "ok":
+        return len(a.values) == len(b.values) and all(
+            same_val(x, y, nan, lossy) for x, y in zip(a.values, b.values))
+    return True  # "error": both failed to compile or link
+
+
+def _memory_agrees(x: bytes, y: bytes, nan: str) -> int | None:
+    """None if equal (or, leniently, equal up to quiet NaNs); else the first differing offset."""
+    if x == y:
+        return None
+    n = min(len(x), len(y))
+    first = next((i for i in range(n) if x[i] != y[i]), n)
+    if nan != "lenient" or len(x) != len(y):
+        return first
+    checked = 0
+    for i in range(first, n):
+        if x[i] == y[i]:
+            continue
+        checked += 1
+        if checked > 4096 or not _nan_word(x, y, i):
+            return i
+    return None
+
+
+def _nan_word(x: bytes, y: bytes, i: int) -> bool:
+    for size, width in ((4, 32), (8, 64)):
+        at = i - i % size
+        if at + size <= len(x):
+            a = int.from_bytes(x[at:at + size], "little")
+            b = int.from_bytes(y[at:at + size], "little")
+            if is_arithmetic_nan(a, width) and is_arithmetic_nan(b, width):
+                return True
+    return False
+
+
+def hexdump(data: bytes, at: int, around: int = 8) -> str:
+    start = max(0, at - around)
+    chunk = data[start:at + around]
+    return f"{start:#07x}: " + " ".join(f"{b:02x}" for b in chunk)
+
+
+# -- comparing states --------------------------------------------------------------------
+
+def compare_state(a: State, b: State, nan: str, lossy: bool):
+    """The first difference between two states: (what, where, view_a, view_b, detail), or None."""
+    for name in a.memories:
+        if name not in b.memories:
+            continue
+        (pa, da), (pb, db) = a.memories[name], b.memories[name]
+        if pa != pb:
+            return ("memory", f"size of memory {name!r}", f"{pa} pages", f"{pb} pages", "")
+        at = _memory_agrees(da, db, nan)
+        if at is not None:
+            ndiff = sum(1 for i in range(len(da)) if da[i] != db[i]) if len(da) < 1 << 20 else 0
+            return ("memory", f"memory {name!r} at {at:#x}" + (f" ({ndiff} bytes differ)" if ndiff else ""),
+                    hexdump(da, at), hexdump(db, at), "")
+    for name, va in a.globals.items():
+        vb = b.globals.get(name)
+        if vb is not None and not same_val(va, vb, nan, lossy):
+            return ("global", f"global {name!r}", format_val(va), format_val(vb), "")
+    for name, ta in a.tables.items():
+        tb = b.tables.get(name)
+        if tb is None:
+            continue
+        if len(ta) != len(tb):
+            return ("table", f"size of table {name!r}", str(len(ta)), str(len(tb)), "")
+        for k, (x, y) in enumerate(zip(ta, tb)):
+            if not key_agrees(x, y):
+                return ("table", f"table {name!r} element {k}", _key_text(x), _key_text(y), "")
+    if a.hostlog != b.hostlog:
+        k = next((i for i, (x, y) in enumerate(zip(a.hostlog, b.hostlog)) if x != y),
+                 min(len(a.hostlog), len(b.hostlog)))
+        show = lambda log: (f"call {k}: {log[k][0]}{log[k][1]}" if k < len(log)  # noqa: E731
+                            else f"{len(log)} calls")
+        return ("hostlog", "host function calls", show(a.hostlog), show(b.hostlog), "")
+    return None
+
+
+def _key_text(key) -> str:
+    if key is None:
+        return "null"
+    if key[0] == "func":
+        return f"func {key[1] or '?'} {key[2]}"
+    return f"extern {key[1]!r}"
+
+
+# -- the lockstep run --------------------------------------------------------------------
+
+def make_runners(module, engines, wasmtime: bool):
+    runners = [FayasmRunner(e, module) for e in engines]
+    if wasmtime and wasmtime_available():
+        runners.append(WasmtimeRunner(module))
+    return runners
+
+
+def diff(module, plan=None, engines=None, wasmtime: bool = False, nan: str | None = None,
+         random_args: int = 3, seed: int = 0) -> DiffResult:
+    """Run ``module`` (a fayasm.Module) on ``engines`` (default: every available one; the
+    first is the reference) and, if asked and installed, on wasmtime; compare after every
+    step. ``plan`` defaults to the module's own, else every export with seeded arguments."""
+    from fayasm import engines as registry
+
+    t0 = time.perf_counter()
+    engines = list(engines or registry.available())
+    if plan is None:
+        plan = plan_of(module.syntax)
+    generated = plan is not None and nan is None
+    if plan is None:
+        plan = default_plan(module, random_args, seed)
+    nan = nan or ("exact" if generated else "lenient")
+    runners = make_runners(module, engines, wasmtime)
+    result = DiffResult([r.name for r in runners], plan=list(plan))
+    live = list(runners)
+    steps = [None] + list(plan)
+    for step, call in enumerate(steps):
+        outcomes = {}
+        for r in live:
+            outcomes[r.name] = r.instantiate() if call is None else r.call(*call)
+            if call is not None:
+                result.executions += 1
+        ref = live[0]
+        result.outcomes.append(outcomes[ref.name])
+        live = _drop_inexact(live, outcomes, step, call, result)
+        diff_ = _compare_step(live, outcomes, step, call, nan)
+        if diff_ is not None:
+            result.difference = diff_
+            break
+        result.steps += 1
+        if call is None and outcomes[ref.name].kind != "ok":
+            break  # nothing was instantiated: there is nothing to call
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _drop_inexact(live, outcomes, step, call, result):
+    """Stop comparing a runner that could not take this step exactly (wasmtime with an
+    f32 sNaN argument) or whose limits differ by design (fuel counted differently)."""
+    keep = [live[0]]
+    for r in live[1:]:
+        o, ref = outcomes[r.name], outcomes[live[0].name]
+        fuel = "out_of_fuel" in (o.code, ref.code) and (r.lossy_f32 or live[0].lossy_f32)
+        if o.kind == "inexact" or fuel:
+            why = o.message if o.kind == "inexact" else "fuel is counted differently"
+            result.notes.append(f"{r.name}: not compared from step {step} on ({why})")
+            continue
+        keep.append(r)
+    return keep
+
+
+def _compare_step(live, outcomes, step, call, nan):
+    ref = live[0]
+    crashed = [r for r in live if outcomes[r.name].kind == "crash"]
+    if crashed:
+        r = crashed[0]
+        views = {x.name: outcomes[x.name].describe() for x in live}
+        groups = _groups(live, lambda x, y: outcomes[x.name].kind != "crash"
+                         and outcomes[y.name].kind != "crash")
+        msg = outcomes[r.name].message
+        return Difference(step, call, "crash", "a Python exception escaped", views, groups,
+                          signature=("crash", r.name, msg.split(":")[0], msg.rsplit(" at ", 1)[-1]))
+    for r in live[1:]:
+        a, b = outcomes[ref.name], outcomes[r.name]
+        lossy = ref.lossy_f32 or r.lossy_f32
+        if not _outcome_agrees(a, b, nan, lossy):
+            views = {x.name: outcomes[x.name].describe() for x in live}
+            groups = _groups(live, lambda x, y: _outcome_agrees(
+                outcomes[x.name], outcomes[y.name], nan, x.lossy_f32 or y.lossy_f32))
+            what = "result" if a.kind == b.kind == "ok" else "outcome"
+            if what == "result":
+                detail = ("result types " + " ".join(str(v.type) for v in a.values))
+            else:
+                detail = f"{a.kind}:{a.code}->{b.kind}:{b.code}"
+            return Difference(step, call, what, "result" if what == "result" else "outcome",
+                              views, groups, signature=(what, _odd(groups), detail))
+    if outcomes[ref.name].kind == "error" and step == 0:
+        return None
+    states = {r.name: r.state() for r in live}
+    for r in live[1:]:
+        found = compare_state(states[ref.name], states[r.name], nan, ref.lossy_f32 or r.lossy_f32)
+        if found is None:
+            continue
+        what, where, _, _, detail = found
+        views, groups = _state_views(live, states, nan, what, where)
+        kind = what
+        if what == "global":
+            name = where.split("'")[1]
+            v = states[ref.name].globals.get(name)
+            kind = f"global {v.type}" if v is not None else what
+        return Difference(step, call, what, where, views, groups, detail,
+                          signature=(what, _odd(groups), kind))
+    return None
+
+
+def _state_views(live, states, nan, what, where):
+    """Every runner's view of the piece of state that differs, and who agrees with whom."""
+    ref = live[0]
+    views = {ref.name: None}
+    for r in live[1:]:
+        found = compare_state(states[ref.name], states[r.name], nan, ref.lossy_f32 or r.lossy_f32)
+        if found is not None and found[0] == what and found[1].split(" (")[0] == where.split(" (")[0]:
+            views[ref.name] = found[2]
+            views[r.name] = found[3]
+        else:
+            views[r.name] = None
+    for name in views:
+        if views[name] is None:
+            views[name] = views[ref.name] if views[ref.name] is not None else "(agrees)"
+    groups = _groups(live, lambda x, y: views[x.name] == views[y.name])
+    return views, groups
+
+
+def _groups(live, agree) -> list:
+    groups: list = []
+    for r in live:
+        for g in groups:
+            if agree(g[0], r):
+                g.append(r)
+                break
+        else:
+            groups.append([r])
+    return [[r.name for r in g] for g in groups]
+
+
+def _odd(groups) -> tuple:
+    """The engines outside the majority (ties go to the reference's group)."""
+    major = max(groups, key=len)  # max keeps the first of equal lengths
+    return tuple(sorted(e for g in groups if g is not major for e in g))
+
+
+__all__ = ["Difference", "DiffResult", "diff", "compare_state", "same_val", "make_runners"]

@@ -1,0 +1,170 @@
+"""Values for testing: the boundary constants generators favour, typed argument text,
+seeded random arguments, and the call plan a generated module carries.
+
+A *plan* is the list of calls a diff makes: ``[(export name, [Val, ...]), ...]``. Generated
+modules store theirs in a custom section named ``fayasm-plan`` (JSON), so a saved .wasm
+file alone reproduces a run: ``fayasm diff FILE`` reads the plan back.
+"""
+from __future__ import annotations
+
+import json
+import random
+
+from fayasm.runtime.types import ExternKind, ValType
+from fayasm.runtime.values import Val
+
+PLAN_SECTION = "fayasm-plan"
+
+I32, I64, F32, F64, V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, ValType.V128
+FUNCREF, EXTERNREF = ValType.FUNCREF, ValType.EXTERNREF
+
+_I32_EDGES = [0, 1, -1, 2, 3, 4, 7, 8, 15, 16, 31, 32, 33, 63, 64, 0x7F, 0x80, 0xFF, 0x100,
+              0x7FFF, 0x8000, 0xFFFF, 0x10000, 0xFFFF_FFF0, 0x7FFF_FFFF, -0x8000_0000,
+              -0x7FFF_FFFF, -2, -8, -0x80, -0x8000, 0x5555_5555, -0x5555_5556, 1000, -1000,
+              0x1234_5678, 0x0102_0304]
+_I64_EDGES = [0, 1, -1, 2, 7, 8, 31, 32, 63, 64, 65, 0xFF, 0xFFFF, 0xFFFF_FFFF, 0x1_0000_0000,
+              0x7FFF_FFFF, -0x8000_0000, -0x8000_0001, 0x8000_0000, 0x7FFF_FFFF_FFFF_FFFF,
+              -0x8000_0000_0000_0000, -0x7FFF_FFFF_FFFF_FFFF, -2, 0x0123_4567_89AB_CDEF,
+              0x5555_5555_5555_5555, 1 << 53, (1 << 53) + 1, -(1 << 63) + 1, 1000]
+_F32_EDGES = [
+    0x00000000, 0x80000000, 0x3F800000, 0xBF800000, 0x3F000000, 0x3FC00000, 0x40200000,
+    0xC0200000, 0x40600000, 0xBF000000, 0x7F800000, 0xFF800000, 0x7FC00000, 0xFFC00000,
+    0x7FC00001, 0x7FA00000, 0x7F800001, 0xFFA00005, 0x00000001, 0x80000001, 0x007FFFFF,
+    0x00800000, 0x7F7FFFFF, 0xFF7FFFFF, 0x4F000000, 0x4EFFFFFF, 0xCF000000, 0xCF000001,
+    0x4F800000, 0x4F7FFFFF, 0x5F000000, 0x5EFFFFFF, 0xDF000000, 0xDF000001, 0x5F800000,
+    0x3EFFFFFF, 0x40490FDB, 0x4B000000, 0x4B000001, 0xCB7FFFFF, 0x3F7FFFFF, 0x34000000]
+_F64_EDGES = [
+    0x0000000000000000, 0x8000000000000000, 0x3FF0000000000000, 0xBFF0000000000000,
+    0x3FE0000000000000, 0x3FF8000000000000, 0x4004000000000000, 0xC004000000000000,
+    0x400C000000000000, 0x7FF0000000000000, 0xFFF0000000000000, 0x7FF8000000000000,
+    0xFFF8000000000000, 0x7FF8000000000001, 0x7FF4000000000000, 0x7FF0000000000001,
+    0xFFF4000000000005, 0x0000000000000001, 0x8000000000000001, 0x000FFFFFFFFFFFFF,
+    0x0010000000000000, 0x7FEFFFFFFFFFFFFF, 0xFFEFFFFFFFFFFFFF, 0x41E0000000000000,
+    0x41DFFFFFFFC00000, 0xC1E0000000000000, 0xC1E0000000200000, 0xC1E00000001FFFFF,
+    0x41F0000000000000, 0x41EFFFFFFFE00000, 0x43E0000000000000, 0x43DFFFFFFFFFFFFF,
+    0xC3E0000000000000, 0xC3E0000000000001, 0x43F0000000000000, 0x3FDFFFFFFFFFFFFF,
+    0x400921FB54442D18, 0x4330000000000000, 0x4330000000000001, 0x47EFFFFFE0000000,
+    0x36A0000000000000, 0x3FEFFFFFFFFFFFFF, 0x3CB0000000000000, 0x47EFFFFFF0000000]
+
+#: Boundary values as bits (i32/i64 as unsigned), by type.
+EDGES: dict[ValType, list[int]] = {
+    I32: [v & 0xFFFF_FFFF for v in _I32_EDGES],
+    I64: [v & 0xFFFF_FFFF_FFFF_FFFF for v in _I64_EDGES],
+    F32: _F32_EDGES,
+    F64: _F64_EDGES,
+}
+WIDTH = {I32: 32, I64: 64, F32: 32, F64: 64, V128: 128}
+
+
+def v128_from_lanes(lanes: list[int], width: int) -> int:
+    out = 0
+    for k, lane in enumerate(lanes):
+        out |= (lane & ((1 << width) - 1)) << (k * width)
+    return out
+
+
+def random_bits(rng: random.Random, t: ValType) -> int:
+    """A value of numeric type ``t`` as bits: a boundary value, lanes of them, or noise."""
+    if t is V128:
+        shape = rng.randrange(4)
+        if shape == 0:
+            return rng.getrandbits(128)
+        width, source = [(32, I32), (64, I64), (32, F32), (64, F64)][rng.randrange(4)]
+        return v128_from_lanes([rng.choice(EDGES[source]) for _ in range(128 // width)], width)
+    if rng.random() < 0.7:
+        return rng.choice(EDGES[t])
+    return rng.getrandbits(WIDTH[t])
+
+
+def random_val(rng: random.Random, t: ValType) -> Val:
+    if t is EXTERNREF:
+        return Val.externref(None if rng.random() < 0.3 else rng.randrange(16))
+    if t is FUNCREF:
+        return Val.funcref(None)
+    return Val.from_bits(t, random_bits(rng, t))
+
+
+def random_args(rng: random.Random, params) -> list[Val]:
+    return [random_val(rng, t) for t in params]
+
+
+# -- the plan: JSON text -------------------------------------------------------------------
+
+def val_to_json(v: Val):
+    t = v.type
+    if t is EXTERNREF:
+        return ["externref", v.ref if v.ref is None or isinstance(v.ref, int) else None]
+    if t is FUNCREF:
+        return ["funcref", None]
+    return [str(t), v.bits]
+
+
+def val_from_json(item) -> Val:
+    name, x = item
+    if name == "externref":
+        return Val.externref(x)
+    if name == "funcref":
+        return Val.funcref(None)
+    return Val.from_bits(name, int(x))
+
+
+def plan_to_bytes(plan) -> bytes:
+    return json.dumps([[name, [val_to_json(a) for a in args]] for name, args in plan],
+                      separators=(",", ":")).encode()
+
+
+def plan_from_bytes(data: bytes):
+    return [(str(name), [val_from_json(a) for a in args]) for name, args in json.loads(data)]
+
+
+def plan_of(syntax):
+    """The plan stored in a module's ``fayasm-plan`` custom section, or None."""
+    for c in syntax.customs:
+        if c.name == PLAN_SECTION:
+            try:
+                return plan_from_bytes(c.data)
+            except (ValueError, TypeError, KeyError):
+                return None
+    return None
+
+
+def default_plan(module, random_count: int = 3, seed: int = 0):
+    """Every exported function in export order: once if it takes no parameters, else with
+    ``random_count`` sets of seeded random arguments."""
+    rng = random.Random(seed)
+    plan = []
+    for e in module.exports:
+        if e.kind is not ExternKind.FUNC:
+            continue
+        if not e.type.params:
+            plan.append((e.name, []))
+        else:
+            plan.extend((e.name, random_args(rng, e.type.params)) for _ in range(random_count))
+    return plan
+
+
+def format_val(v: Val) -> str:
+    """A value as ``fayasm run`` accepts it where possible (``i32:-5``, ``f32:nan:0x...``)."""
+    t = v.type
+    if t in (I32, I64):
+        return f"{t}:{v.value}"
+    if t in (F32, F64):
+        x = v.value
+        if x != x:
+            return f"{t}:nan(bits 0x{v.bits:x})"
+        if x == 0 and v.bits >> (WIDTH[t] - 1):
+            return f"{t}:-0.0"
+        return f"{t}:{x!r}" if x == x and abs(x) != float("inf") else f"{t}:{x}"
+    if t is V128:
+        return f"v128:0x{v.bits:032x}"
+    if t is FUNCREF:
+        return "funcref:null" if v.ref is None else f"funcref:{getattr(v.ref, 'name', v.ref)}"
+    return "externref:null" if v.ref is None else f"externref:{v.ref!r}"
+
+
+def format_call(name: str, args) -> str:
+    return f"{name}({', '.join(format_val(a) for a in args)})"
+
+
+__all__ = ["EDGES", "PLAN_SECTION", "default_plan", "format_call", "format_val", "plan_of",
+           "plan_from_bytes", "plan_to_bytes", "random_args", "random_bits", "random_val"]
