@@ -26,8 +26,26 @@ def cache_dir() -> str | None:
     return os.path.join(d, "jit")
 
 
+def _code_digest() -> str:
+    """A digest of the lowering's own source, so any change to the code generator gives
+    new keys (FORMAT alone would rely on remembering to bump it)."""
+    h = hashlib.sha256()
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        for name in sorted(os.listdir(here)):
+            if name.endswith(".py"):
+                with open(os.path.join(here, name), "rb") as f:
+                    h.update(name.encode() + b"\0" + f.read())
+    except OSError:
+        pass
+    return h.hexdigest()[:16]
+
+
+_DIGEST = _code_digest()
+
+
 def key(parts: list[str]) -> str:
-    h = hashlib.sha256("\x00".join([FORMAT] + parts).encode())
+    h = hashlib.sha256("\x00".join([FORMAT, _DIGEST] + parts).encode())
     return h.hexdigest()[:40]
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ctypes
 import struct
 
-from fayasm.runtime.func import Func
+from fayasm.runtime.func import Func, HostError
 from fayasm.runtime.types import FuncType, ValType
 
 from . import bridge, stubs
@@ -108,8 +108,79 @@ def raw_callable(code, ft: FuncType, fn: int, ctx: int):
     return _factory(ft)(cf, fn, ctx, out, ctypes.addressof(out))
 
 
-def make_func(raw, ft: FuncType, name: str, owner, fn: int, ctx: int, budget) -> Func:
-    return Func._wrap_raw(raw, ft, name, owner=owner)
+# -- calls from Python with Python values ----------------------------------------------------------
+class JitFunc(Func):
+    """A Func of a JIT instance. Subclasses generated per plain numeric signature (at most
+    one result, no v128 or references; not metered) add a ``__call__`` that checks the
+    arguments' types and ranges inline and calls the entry directly, with a prototype
+    whose i32/i64 result types are signed; anything else takes Func.__call__, which also
+    reports every argument error."""
+
+    __slots__ = ("_cf", "_fn", "_ctx")
 
 
-__all__ = ["prototype", "raw_callable", "make_func"]
+_CALL_CHECKS = {
+    I32: "type({a}) is int and -2147483648 <= {a} <= 4294967295",
+    I64: "type({a}) is int and -9223372036854775808 <= {a} <= 18446744073709551615",
+    F32: "type({a}) is float and {a} == {a}",  # a NaN takes the exact path (f32_round)
+    F64: "type({a}) is float",
+}
+_SIGNED = {I32: ctypes.c_int32, I64: ctypes.c_int64, F32: ctypes.c_double, F64: ctypes.c_double}
+_CLASSES: dict[FuncType, type] = {}
+
+
+def fast_callable(ft: FuncType) -> bool:
+    return len(ft.results) <= 1 and all(t in _CALL_CHECKS for t in ft.params + ft.results)
+
+
+def signed_prototype(ft: FuncType):
+    """The entry's prototype for calls with Python values: signed integer results."""
+    args = [ctypes.c_void_p, ctypes.c_void_p] + [_CT[t] for t in ft.params] + [ctypes.c_void_p]
+    return ctypes.PYFUNCTYPE(_SIGNED[ft.results[0]] if ft.results else None, *args)
+
+
+def _user_error():
+    """The exception a call from Python raises after a Signal: a host function's own
+    exception comes back as itself (see runtime.func._call)."""
+    e = bridge.take_error()
+    if isinstance(e, HostError):
+        return e.original.with_traceback(e.original.__traceback__)
+    return e
+
+
+def _call_class(ft: FuncType) -> type:
+    cls = _CLASSES.get(ft)
+    if cls is not None:
+        return cls
+    n = len(ft.params)
+    names = [f"a{k}" for k in range(n)]
+    checks = " and ".join(_CALL_CHECKS[t].format(a=a) for t, a in zip(ft.params, names))
+    unpack = f"        {', '.join(names)}, = args" if n else ""
+    src = "\n".join(filter(None, [
+        "def __call__(self, *args):",
+        f"    if len(args) == {n}:",
+        unpack,
+        f"        if {checks or 'True'}:",
+        "            try:",
+        f"                return self._cf(self._fn, self._ctx, {''.join(a + ', ' for a in names)}None)",
+        "            except Signal:",
+        "                raise user_error() from None",
+        "    return generic(self, *args)"]))
+    ns = {"Signal": bridge.Signal, "user_error": _user_error, "generic": Func.__call__}
+    exec(compile(src, f"<fayasm jit call {ft}>", "exec"), ns)
+    cls = _CLASSES[ft] = type(f"JitFunc_{len(_CLASSES)}", (JitFunc,),
+                              {"__slots__": (), "__call__": ns["__call__"]})
+    return cls
+
+
+def make_func(raw, ft: FuncType, name: str, owner, code, fn: int, ctx: int, metered: bool):
+    """The Func of native function ``fn`` on context ``ctx``."""
+    cls = _call_class(ft) if not metered and fast_callable(ft) else JitFunc
+    f = cls._wrap_raw(raw, ft, name, owner=owner)
+    if cls is not JitFunc:
+        f._cf = code.signed_entry(ft)
+        f._fn, f._ctx = fn, ctx
+    return f
+
+
+__all__ = ["prototype", "signed_prototype", "raw_callable", "make_func", "JitFunc"]

@@ -151,7 +151,8 @@ class Engine:
             raw = calls.raw_callable(code, ft, code.funcs[k], base)
             if budget is not None:
                 raw = bridge.metered(raw, budget)
-            f = calls.make_func(raw, ft, compiled.names[k], ist, code.funcs[k], base, budget)
+            f = calls.make_func(raw, ft, compiled.names[k], ist, code, code.funcs[k], base,
+                                budget is not None)
             f._native = bridge.NativeRef(addr, ctx)
             bridge._RECORDS[addr] = f
             ist.funcs.append(f)

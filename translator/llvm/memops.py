@@ -48,11 +48,14 @@ _LANE_BITS = {"8": 8, "16": 16, "32": 32, "64": 64}
 
 
 def address(fe, addr: str, offset: int, size: int) -> str:
-    """Bounds-check an access of ``size`` bytes at ``addr + offset``; its pointer."""
+    """Bounds-check an access of ``size`` bytes at ``addr + offset``; its pointer.
+    The check is ``zext(addr) > size_in_bytes - (offset + size)`` in signed 64-bit
+    arithmetic (both sides are far from overflow): the subtraction depends only on the
+    memory size, so LLVM hoists it out of loops and each access costs a compare."""
     a = fe.op(f"zext i32 {addr} to i64")
-    end = fe.op(f"add nuw i64 {a}, {offset + size}")
     ms = fe.memsize()
-    oob = fe.op(f"icmp ugt i64 {end}, {ms}")
+    limit = fe.op(f"sub i64 {ms}, {offset + size}")
+    oob = fe.op(f"icmp sgt i64 {a}, {limit}")
     fe.trap_if(oob, T.MEM_OOB)
     ea = fe.op(f"add nuw i64 {a}, {offset}") if offset else a
     return fe.op(f"getelementptr inbounds i8, ptr %membase, i64 {ea}")

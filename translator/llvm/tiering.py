@@ -52,6 +52,14 @@ class ModuleCode:
         bridge.register_trampolines(tramps)
         self.instances: list = []  # weak references to instance states (for tier-up)
 
+    def signed_entry(self, ft):
+        """The entry of ``ft`` with signed integer results (calls with Python values)."""
+        key = ("signed", ft)
+        cf = self._entries.get(key)
+        if cf is None:
+            cf = self._entries[key] = calls.signed_prototype(ft)(self.entry_addrs[ft])
+        return cf
+
     def entry(self, ft):
         """The ctypes function object of the entry wrapper of ``ft``."""
         cf = self._entries.get(ft)
