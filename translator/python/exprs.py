@@ -151,9 +151,9 @@ class ExprLowering:
                 return (f"(((({x(args[0])} ^ {s}) - {s}) >> {self._shift(args[1], width)})"
                         f" & {m})")
             if op == "clz":
-                return f"({width} - {x(args[0])}.bit_length())"
+                return f"({width} - ({x(args[0])}).bit_length())"
             if op == "popcnt":
-                return f"{x(args[0])}.bit_count()"
+                return f"({x(args[0])}).bit_count()"
             if op in ("extend8_s", "extend16_s", "extend32_s"):
                 bits = int(op[6:-2])  # extend8_s / extend16_s / extend32_s
                 s = 1 << (bits - 1)
