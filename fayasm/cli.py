@@ -297,7 +297,8 @@ def _duration(text: str) -> float:
 
 def cmd_fuzz(args) -> int:
     try:
-        from fayasm.testing.campaign import Campaign, CampaignConfig, replay, run_parallel
+        from fayasm.testing.campaign import CampaignConfig, replay
+        from fayasm.testing.parallel import run_parallel
     except ImportError as e:
         raise fayasm.Error(f"fayasm fuzz needs hypothesis: {e}") from None
     names = _engine_list(args.engines)
@@ -312,10 +313,7 @@ def cmd_fuzz(args) -> int:
                             seconds=_duration(args.time), seed=args.seed, corpus=args.corpus,
                             shrink_seconds=_duration(args.shrink_time))
     try:
-        if args.jobs > 1:
-            summary = run_parallel(config, args.jobs)
-        else:
-            summary = Campaign(config).run()
+        summary = run_parallel(config, max(1, args.jobs))
     except OSError as e:
         raise UsageError(f"cannot use the corpus directory: {e}") from None
     print(f"{summary.modules} modules, {summary.executions} executions, "

@@ -110,10 +110,12 @@ class Campaign:
     ("progress", Summary), ("found", Found) and ("print", text) instead of ``out``;
     ``known`` may be a dict shared between processes (signature -> examples saved)."""
 
-    def __init__(self, config: CampaignConfig, out=None, events=None, known=None):
+    def __init__(self, config: CampaignConfig, out=None, events=None, known=None,
+                 heartbeat=None):
         self.cfg = config
         self.out = out or sys.stderr
         self.events = events
+        self.heartbeat = heartbeat  # called with each module's binary before it runs
         self.summary = Summary()
         self.known = known if known is not None else Counter()  # signature -> saved
         self.known_fine: set = set()
@@ -188,7 +190,10 @@ class Campaign:
             elif self.time_up():
                 raise _Stop()
             module = generated.module()
-            result = diff(module, generated.plan, engines=cfg.engines, wasmtime=cfg.wasmtime)
+            if self.heartbeat is not None:
+                self.heartbeat(generated.binary())
+            result = diff(module, generated.plan, engines=cfg.engines, wasmtime=cfg.wasmtime,
+                          metered=generated.metered)
             if not shrinking:
                 self._count(result)
             if result.difference is None:
@@ -288,89 +293,6 @@ class Campaign:
                     + (f"\n  repro: {repro}" if repro else ""))
 
 
-def _worker(config: CampaignConfig, queue, known, index: int) -> None:
-    """One process of ``run_parallel``."""
-    def events(event):
-        kind, payload = event
-        if kind == "progress":
-            payload = (payload.modules, payload.executions, payload.differences,
-                       payload.shrink_runs, dict(payload.outcomes), dict(payload.signatures))
-        queue.put((kind, index, payload))
-    try:
-        summary = Campaign(config, events=events, known=known).run()
-        events(("progress", summary))
-    finally:
-        queue.put(("done", index, None))
-
-
-def run_parallel(config: CampaignConfig, jobs: int, out=None) -> Summary:
-    """``jobs`` campaigns in as many processes (seeds derived from ``config.seed``),
-    sharing the corpus and the set of known signatures; one progress line for all."""
-    import multiprocessing as mp
-    from dataclasses import replace
-
-    out = out or sys.stderr
-    ctx = mp.get_context("fork")
-    manager = ctx.Manager()
-    known = manager.dict()
-    queue = ctx.Queue()
-    procs = []
-    for k in range(jobs):
-        cfg = replace(config, seed=config.seed * 1000 + k, progress=False)
-        p = ctx.Process(target=_worker, args=(cfg, queue, known, k), daemon=True)
-        p.start()
-        procs.append(p)
-    total = Summary()
-    parts: dict = {}
-    running = set(range(jobs))
-    t0 = time.monotonic()
-    last = 0.0
-    tty = getattr(out, "isatty", lambda: False)()
-    try:
-        while running:
-            try:
-                kind, index, payload = queue.get(timeout=1.0)
-            except Exception:  # noqa: BLE001 - queue.Empty: just refresh the line
-                kind = None
-            if kind == "done":
-                running.discard(index)
-            elif kind == "progress":
-                parts[index] = payload
-            elif kind == "found":
-                total.found.append(payload)
-            elif kind == "print":
-                out.write(("\r\033[K" if tty else "") + payload + "\n")
-            if not any(p.is_alive() for p in procs) and queue.empty():
-                break
-            now = time.monotonic()
-            if now - last >= (1.0 if tty else 30.0):
-                last = now
-                _merge(total, parts, now - t0)
-                out.write(("\r" if tty else "") + total.line() + ("" if tty else "\n"))
-                out.flush()
-    except KeyboardInterrupt:
-        out.write("\ninterrupted\n")
-    for p in procs:
-        p.join(timeout=5)
-    _merge(total, parts, time.monotonic() - t0)
-    out.write(("\r" if tty else "") + total.line() + "\n")
-    manager.shutdown()
-    return total
-
-
-def _merge(total: Summary, parts: dict, seconds: float) -> None:
-    total.modules = sum(p[0] for p in parts.values())
-    total.executions = sum(p[1] for p in parts.values())
-    total.differences = sum(p[2] for p in parts.values())
-    total.shrink_runs = sum(p[3] for p in parts.values())
-    total.outcomes = Counter()
-    total.signatures = Counter()
-    for p in parts.values():
-        total.outcomes.update(p[4])
-        total.signatures.update(p[5])
-    total.seconds = seconds
-
-
 def _tuplify(x):
     return tuple(_tuplify(i) for i in x) if isinstance(x, list) else x
 
@@ -426,5 +348,4 @@ def replay(directory: str, engines, wasmtime: bool = True, out=None):
     return results
 
 
-__all__ = ["Campaign", "CampaignConfig", "Summary", "replay", "run_parallel", "save_difference",
-           "fine_ops"]
+__all__ = ["Campaign", "CampaignConfig", "Summary", "replay", "save_difference", "fine_ops"]

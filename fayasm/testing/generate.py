@@ -60,6 +60,7 @@ class Generated:
     syntax: Module
     plan: list
     inner: range = field(default_factory=lambda: range(0))
+    metered: bool = False  # run engines with fuel (their metered compilation)
 
     def module(self):
         """The validated fayasm.Module."""
@@ -242,8 +243,9 @@ class ModuleGen:
             m.start = c.pick(void)
         self.exports(exports)
         m.names = Names("fuzz", {k: v for k, v in names.items()})
-        m.customs.append(Custom(PLAN_SECTION, plan_to_bytes(plan), 11))
-        return Generated(m, plan, range(0, len(inner)))
+        metered = c.chance(25)
+        m.customs.append(Custom(PLAN_SECTION, plan_to_bytes(plan, metered), 11))
+        return Generated(m, plan, range(0, len(inner)), metered)
 
     def helpers(self, names: dict) -> dict:
         """Define the helpers the bodies call; returns their symbol -> index."""

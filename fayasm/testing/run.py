@@ -23,8 +23,8 @@ from fayasm.runtime.errors import Error, Trap
 from fayasm.runtime.func import Func
 from fayasm.runtime.globals import Global
 from fayasm.runtime.memory import Memory
-from fayasm.runtime.table import Table
-from fayasm.runtime.types import ExternKind, ValType
+from fayasm.runtime.table import MAX_TABLE_SIZE, Table
+from fayasm.runtime.types import MAX_PAGES, PAGE_SIZE, ExternKind, ValType
 from fayasm.runtime.values import Val
 
 from .hosts import HOST_FUNCS, HOST_GLOBALS, HostLog, HostTrap, fayasm_imports, is_host_import
@@ -57,6 +57,25 @@ class Outcome:
         return f"{self.kind}: {self.message}"
 
 
+BIG_MEMORY = 64 << 20  # larger memories are compared by digest, not kept as bytes
+
+
+class Digest(bytes):
+    """The SHA-256 of a memory too large to keep (see BIG_MEMORY)."""
+
+
+def memory_image(read, size: int):
+    """The bytes of a memory, or its Digest when it is large; ``read(start, n)``."""
+    if size <= BIG_MEMORY:
+        return bytes(read(0, size))
+    import hashlib
+
+    h = hashlib.sha256()
+    for start in range(0, size, 16 << 20):
+        h.update(read(start, min(16 << 20, size - start)))
+    return Digest(h.digest())
+
+
 @dataclass
 class State:
     memories: dict = field(default_factory=dict)  # name -> (pages, bytes)
@@ -83,9 +102,10 @@ class FayasmRunner:
 
     lossy_f32 = False
 
-    def __init__(self, engine: str, module):
+    def __init__(self, engine: str, module, metered: bool = True):
         self.name = engine
         self.module = module
+        self.metered = metered
         self.log = HostLog()
         self.inst = None
 
@@ -110,8 +130,8 @@ class FayasmRunner:
 
         def go():
             imports = fayasm_imports(self.module, self.log)
-            self.inst = fayasm.instantiate(self.module, imports, engine=self.name, fuel=FUEL,
-                                           deadline=DEADLINE)
+            limits = dict(fuel=FUEL, deadline=DEADLINE) if self.metered else {}
+            self.inst = fayasm.instantiate(self.module, imports, engine=self.name, **limits)
             return Outcome("ok")
         return self._guard(go)
 
@@ -129,7 +149,8 @@ class FayasmRunner:
             return s
         for name, ext in self.inst.exports.items():
             if isinstance(ext, Memory):
-                s.memories[name] = (ext.pages, bytes(ext.view))
+                view = ext.view
+                s.memories[name] = (ext.pages, memory_image(lambda a, n: view[a:a + n], len(view)))
             elif isinstance(ext, Global):
                 s.globals[name] = ext.val
             elif isinstance(ext, Table):
@@ -203,6 +224,9 @@ class WasmtimeRunner:
         self.engine = wasmtime.Engine(config)
         self.store = wasmtime.Store(self.engine)
         self.store.set_fuel(WASMTIME_FUEL)
+        # fayasm's implementation limits, so that growth fails in both at the same sizes
+        # (without them wasmtime grows a table by 2**31 entries and takes gigabytes)
+        self.store.set_limits(memory_size=MAX_PAGES * PAGE_SIZE, table_elements=MAX_TABLE_SIZE)
 
     # -- values ------------------------------------------------------------------------
     def _valtype(self, t: ValType):
@@ -333,7 +357,8 @@ class WasmtimeRunner:
         for name, ext in exports.items():
             if isinstance(ext, wt.Memory):
                 n = ext.data_len(self.store)
-                s.memories[name] = (ext.size(self.store), bytes(ext.read(self.store, 0, n)))
+                s.memories[name] = (ext.size(self.store), memory_image(
+                    lambda a, k: ext.read(self.store, a, a + k), n))
             elif isinstance(ext, wt.Global):
                 t = types[name].type.valtype
                 if t is not ValType.V128:

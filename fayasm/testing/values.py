@@ -108,24 +108,34 @@ def val_from_json(item) -> Val:
     return Val.from_bits(name, int(x))
 
 
-def plan_to_bytes(plan) -> bytes:
-    return json.dumps([[name, [val_to_json(a) for a in args]] for name, args in plan],
-                      separators=(",", ":")).encode()
+def plan_to_bytes(plan, metered: bool = False) -> bytes:
+    """The ``fayasm-plan`` section: the calls, and whether engines run metered (with fuel
+    and a deadline, which is a different compilation in some engines)."""
+    calls = [[name, [val_to_json(a) for a in args]] for name, args in plan]
+    return json.dumps({"calls": calls, "metered": bool(metered)}, separators=(",", ":")).encode()
 
 
 def plan_from_bytes(data: bytes):
-    return [(str(name), [val_from_json(a) for a in args]) for name, args in json.loads(data)]
+    """(calls, options) from a ``fayasm-plan`` section."""
+    obj = json.loads(data)
+    calls = [(str(name), [val_from_json(a) for a in args]) for name, args in obj["calls"]]
+    return calls, {"metered": bool(obj.get("metered", False))}
 
 
-def plan_of(syntax):
-    """The plan stored in a module's ``fayasm-plan`` custom section, or None."""
+def read_plan(syntax):
+    """(calls, options) stored in a module's ``fayasm-plan`` custom section, or (None, {})."""
     for c in syntax.customs:
         if c.name == PLAN_SECTION:
             try:
                 return plan_from_bytes(c.data)
-            except (ValueError, TypeError, KeyError):
-                return None
-    return None
+            except (ValueError, TypeError, KeyError, AttributeError):
+                return None, {}
+    return None, {}
+
+
+def plan_of(syntax):
+    """The calls of a module's stored plan, or None."""
+    return read_plan(syntax)[0]
 
 
 def default_plan(module, random_count: int = 3, seed: int = 0):
@@ -167,4 +177,5 @@ def format_call(name: str, args) -> str:
 
 
 __all__ = ["EDGES", "PLAN_SECTION", "default_plan", "format_call", "format_val", "plan_of",
-           "plan_from_bytes", "plan_to_bytes", "random_args", "random_bits", "random_val"]
+           "plan_from_bytes", "plan_to_bytes", "random_args", "random_bits", "random_val",
+           "read_plan"]
