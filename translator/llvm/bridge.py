@@ -151,9 +151,23 @@ class NativeRef:
         self.addr, self.keep = addr, keep
 
 
-def register_trampolines(items) -> None:
-    for ft, addr in items:
-        _TRAMPOLINES.setdefault(ft, addr)
+_ENTRIES: dict[FuncType, tuple] = {}  # signature -> (raw entry, signed entry) ctypes functions
+
+
+def register_glue(sigs, entries, trampolines) -> None:
+    """Record the entry wrappers and host trampolines of a loaded object (the first one
+    loaded for a signature serves every function of it; its object is kept alive)."""
+    from .calls import signature
+
+    for ft, e, t in zip(sigs, entries, trampolines):
+        _TRAMPOLINES.setdefault(ft, t)
+        if ft not in _ENTRIES:
+            sig = signature(ft)
+            _ENTRIES[ft] = (sig.proto(e), sig.signed(e) if sig.signed else None)
+
+
+def entries(ft: FuncType) -> tuple:
+    return _ENTRIES[ft]
 
 
 def func_record(f) -> int:
@@ -314,6 +328,11 @@ def _host_call(handle, buf):
 
 
 _INSTANCES: dict[int, object] = {}  # ctx address -> engine.InstanceState
+_LAZY: dict[int, tuple] = {}  # lazy block address -> (tiering.LazyCode, defined index)
+
+
+def register_lazy(block: int, code, k: int) -> None:
+    _LAZY[block] = (code, k)
 
 
 def register_instance(ctx: int, inst) -> None:
@@ -326,7 +345,11 @@ def _runtime_call(op, ctx, args):
         if op == T.RT_THREAD:
             _thread_setup()
             return 0
-        if op == T.RT_REFUEL:
+        if op == T.RT_COMPILE:
+            code, k = _LAZY[ctx]
+            code.compile(k)
+            rc = 0
+        elif op == T.RT_REFUEL:
             budget = _current_budget[0]
             saved[S.FUEL] = budget.take() - 1 if budget is not None else 1 << 62
             rc = 0
@@ -426,4 +449,4 @@ def metered(call, budget):
 
 __all__ = ["Signal", "state", "STATE", "take_error", "codemap", "typeid", "func_record",
            "record_func", "extern_handle", "extern_object", "to_word", "from_word",
-           "register_trampolines", "register_instance", "metered", "NativeRef", "F64"]
+           "register_glue", "entries", "register_lazy", "register_instance", "metered", "NativeRef", "F64"]

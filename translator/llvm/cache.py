@@ -89,3 +89,13 @@ def store(k: str, payload: bytes) -> None:
         os.replace(tmp, path)
     except OSError:
         pass
+
+
+def remove(k: str) -> None:
+    """Drop the entry ``k`` (it loaded but could not be used)."""
+    path = path_for(k)
+    if path:
+        try:
+            os.remove(path)
+        except OSError:
+            pass

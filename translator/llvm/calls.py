@@ -8,6 +8,9 @@ nothing. Its source is generated once per signature: numeric values pass as they
 (i32/i64 unsigned, f32 as its raw double, which the wrapper converts exactly); v128 goes
 as two words; references as their native words; several results, or a v128, come back
 through a small per-function buffer.
+
+Entry wrappers take the function's code address and context as arguments, so one entry
+per signature serves every function of that signature, in any loaded object.
 """
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ _FMT = {I32: "I4x", I64: "Q", F32: "d", F64: "d", V128: "QQ", ValType.FUNCREF: "
 
 
 def prototype(ft: FuncType):
-    """The ctypes prototype of the entry wrapper of ``ft``."""
+    """The ctypes prototype of the entry wrapper of ``ft`` (raw values)."""
     args = [ctypes.c_void_p, ctypes.c_void_p]
     for t in ft.params:
         if t is V128:
@@ -40,14 +43,8 @@ def prototype(ft: FuncType):
     return ctypes.PYFUNCTYPE(_RESTYPE[stubs.entry_ret_type(ft)], *args)
 
 
-_FACTORIES: dict[FuncType, object] = {}
-
-
-def _factory(ft: FuncType):
+def _raw_factory(ft: FuncType):
     """``make(cf, fn, ctx, out, outaddr)`` -> raw callable, generated for ``ft``."""
-    fac = _FACTORIES.get(ft)
-    if fac is not None:
-        return fac
     params = [f"a{k}" for k in range(len(ft.params))]
     args = ["fn", "ctx"]
     for k, t in enumerate(ft.params):
@@ -96,16 +93,7 @@ def _factory(ft: FuncType):
           "FUNCREF": ValType.FUNCREF, "EXTERNREF": ValType.EXTERNREF,
           "unpack": struct.Struct("<" + "".join(_FMT[t] for t in rs)).unpack_from}
     exec(compile("\n".join(lines), f"<fayasm jit entry {ft}>", "exec"), ns)
-    fac = _FACTORIES[ft] = ns["make"]
-    return fac
-
-
-def raw_callable(code, ft: FuncType, fn: int, ctx: int):
-    """The raw callable of native function ``fn`` (of ``code``) on context ``ctx``."""
-    cf = code.entry(ft)
-    words = sum(2 if t is V128 else 1 for t in ft.results)
-    out = (ctypes.c_uint64 * max(words, 1))()
-    return _factory(ft)(cf, fn, ctx, out, ctypes.addressof(out))
+    return ns["make"]
 
 
 # -- calls from Python with Python values ----------------------------------------------------------
@@ -126,14 +114,13 @@ _CALL_CHECKS = {
     F64: "type({a}) is float",
 }
 _SIGNED = {I32: ctypes.c_int32, I64: ctypes.c_int64, F32: ctypes.c_double, F64: ctypes.c_double}
-_CLASSES: dict[FuncType, type] = {}
 
 
-def fast_callable(ft: FuncType) -> bool:
+def _fast_callable(ft: FuncType) -> bool:
     return len(ft.results) <= 1 and all(t in _CALL_CHECKS for t in ft.params + ft.results)
 
 
-def signed_prototype(ft: FuncType):
+def _signed_prototype(ft: FuncType):
     """The entry's prototype for calls with Python values: signed integer results."""
     args = [ctypes.c_void_p, ctypes.c_void_p] + [_CT[t] for t in ft.params] + [ctypes.c_void_p]
     return ctypes.PYFUNCTYPE(_SIGNED[ft.results[0]] if ft.results else None, *args)
@@ -148,10 +135,7 @@ def _user_error():
     return e
 
 
-def _call_class(ft: FuncType) -> type:
-    cls = _CLASSES.get(ft)
-    if cls is not None:
-        return cls
+def _call_class(ft: FuncType, index: int) -> type:
     n = len(ft.params)
     names = [f"a{k}" for k in range(n)]
     checks = " and ".join(_CALL_CHECKS[t].format(a=a) for t, a in zip(ft.params, names))
@@ -168,19 +152,44 @@ def _call_class(ft: FuncType) -> type:
         "    return generic(self, *args)"]))
     ns = {"Signal": bridge.Signal, "user_error": _user_error, "generic": Func.__call__}
     exec(compile(src, f"<fayasm jit call {ft}>", "exec"), ns)
-    cls = _CLASSES[ft] = type(f"JitFunc_{len(_CLASSES)}", (JitFunc,),
-                              {"__slots__": (), "__call__": ns["__call__"]})
-    return cls
+    return type(f"JitFunc_{index}", (JitFunc,), {"__slots__": (), "__call__": ns["__call__"]})
 
 
-def make_func(raw, ft: FuncType, name: str, owner, code, fn: int, ctx: int, metered: bool):
-    """The Func of native function ``fn`` on context ``ctx``."""
-    cls = _call_class(ft) if not metered and fast_callable(ft) else JitFunc
-    f = cls._wrap_raw(raw, ft, name, owner=owner)
-    if cls is not JitFunc:
-        f._cf = code.signed_entry(ft)
-        f._fn, f._ctx = fn, ctx
-    return f
+class Signature:
+    """Everything per function type the functions of that type share: the canonical type
+    id, the entry prototypes, the raw-callable factory, the fast Func class."""
+
+    __slots__ = ("ft", "typeid", "factory", "cls", "out_words", "proto", "signed")
+
+    def __init__(self, ft: FuncType, index: int):
+        self.ft = ft
+        self.typeid = bridge.typeid(ft)
+        self.factory = _raw_factory(ft)
+        fast = _fast_callable(ft)
+        self.cls = _call_class(ft, index) if fast else JitFunc
+        self.out_words = 0 if stubs.entry_returns_directly(ft) else \
+            max(1, sum(2 if t is V128 else 1 for t in ft.results))
+        self.proto = prototype(ft)
+        self.signed = _signed_prototype(ft) if fast else None
 
 
-__all__ = ["prototype", "signed_prototype", "raw_callable", "make_func", "JitFunc"]
+_SIGNATURES: dict[FuncType, Signature] = {}
+
+
+def signature(ft: FuncType) -> Signature:
+    s = _SIGNATURES.get(ft)
+    if s is None:
+        s = _SIGNATURES[ft] = Signature(ft, len(_SIGNATURES))
+    return s
+
+
+def raw_callable(sig: Signature, entry, fn: int, ctx: int):
+    """The raw callable of native function ``fn`` on context ``ctx`` through ``entry``
+    (the ctypes function of its signature's entry wrapper)."""
+    if sig.out_words:
+        out = (ctypes.c_uint64 * sig.out_words)()
+        return sig.factory(entry, fn, ctx, out, ctypes.addressof(out))
+    return sig.factory(entry, fn, ctx, None, None)
+
+
+__all__ = ["prototype", "raw_callable", "JitFunc", "Signature", "signature"]

@@ -93,7 +93,7 @@ def _call(fe, s: Call) -> None:
     fe.fuel()
     rt = T.ret_type(ftype.results)
     arglist = _call_args(fe, ftype.params, args)
-    if s.func >= mod.nimp:
+    if s.func >= mod.nimp and not mod.indirect_calls:
         target = "@" + mod.func_symbol(s.func)
         callee_ctx = "%ctx"
     else:

@@ -48,9 +48,11 @@ class CompiledModule:
         self.mems = list(m.mems)
         self.exports = [(e.name, e.kind, e.index) for e in m.exports]
         self.start = m.start
-        self.types = list(m.types)
         self.nimp = module.info.num_imported_funcs
-        self.func_types = [module.info.funcs[self.nimp + k] for k in range(len(m.funcs))]
+        # Per type index, then per defined function: what its functions share.
+        self.sigs = [calls.signature(ft) for ft in m.types]
+        self.type_ids = [s.typeid for s in self.sigs]
+        self.func_sigs = [self.sigs[f.type_idx] for f in m.funcs]
         self.names = [module.func_name(self.nimp + k) for k in range(len(m.funcs))]
         self._code: dict[bool, object] = {}
 
@@ -62,16 +64,55 @@ class CompiledModule:
 
 
 class InstanceState:
-    """What the runtime callbacks of one instance need (see bridge.runtime_call)."""
+    """One instance's native side: its context, its functions' targets, and what the
+    runtime callbacks need (see bridge.runtime_call)."""
 
-    def __init__(self, compiled: CompiledModule, code, ctx):
+    def __init__(self, compiled: CompiledModule, code, ctx, budget):
         self.compiled, self.code, self.ctx = compiled, code, ctx
+        self.base = ctypes.addressof(ctx)
+        self.budget = budget
+        self.lazy_blocks = None
         self.funcs: list = []
         self.tables: list = []
         self.mems: list = []
         self.globals: list = []
         self.elems: list = []
         self.datas: list = []
+
+    # -- function targets (tiering) ----------------------------------------------------------------
+    def lazy_block(self, k: int) -> int:
+        """The lazy-tier block {state, record} of defined function ``k``."""
+        if self.lazy_blocks is None:
+            n = len(self.compiled.func_sigs)
+            self.lazy_blocks = (ctypes.c_uint64 * (2 * n))()
+        addr = ctypes.addressof(self.lazy_blocks) + 16 * k
+        self.lazy_blocks[2 * k] = bridge.STATE
+        self.lazy_blocks[2 * k + 1] = self.base + 8 * self.compiled.layout.record(k)
+        bridge.register_lazy(addr, self.code, k)
+        return addr
+
+    def set_target(self, k: int, fn: int, fctx: int) -> None:
+        """Point defined function ``k`` (its record, and its Func) at code ``fn`` run
+        with context ``fctx``."""
+        off = self.compiled.layout.record(k)
+        self.ctx[off + T.REC_CODE] = fn
+        self.ctx[off + T.REC_CTX] = fctx
+        sig = self.compiled.func_sigs[k]
+        f = self.funcs[self.compiled.nimp + k]
+        raw_e, signed_e = bridge.entries(sig.ft)
+        raw = calls.raw_callable(sig, raw_e, fn, fctx)
+        if self.budget is not None:
+            raw = bridge.metered(raw, self.budget)
+        f._raw = raw
+        if signed_e is not None and self.budget is None:
+            f._cf, f._fn, f._ctx = signed_e, fn, fctx
+
+    def retarget(self, code) -> None:
+        """Move every function to ``code`` (a finished tier-up)."""
+        self.code = code
+        for k in range(len(self.compiled.func_sigs)):
+            fn, fctx = code.target(k, self)
+            self.set_target(k, fn, fctx)
 
     def runtime_op(self, op: int, w) -> None:
         if op == T.RT_MEMORY_GROW:
@@ -133,34 +174,36 @@ class Engine:
         externs = resolve_imports(compiled.decls, imports)
         lay = compiled.layout
         ctx = (ctypes.c_uint64 * lay.words)()
-        base = ctypes.addressof(ctx)
-        ist = InstanceState(compiled, code, ctx)
+        ist = InstanceState(compiled, code, ctx, budget)
+        base = ist.base
         spaces = {ExternKind.FUNC: ist.funcs, ExternKind.TABLE: ist.tables,
                   ExternKind.MEMORY: ist.mems, ExternKind.GLOBAL: ist.globals}
         for (_, _, kind, _), ext in zip(compiled.decls, externs):
             spaces[kind].append(ext)
         ctx[Layout.STATE] = bridge.STATE
-        # Functions: records of the defined ones live in the context.
+        # Functions: the records of the defined ones live in the context.
         nimp = compiled.nimp
-        for k, ft in enumerate(compiled.func_types):
+        records, names = bridge._RECORDS, compiled.names
+        for k, sig in enumerate(compiled.func_sigs):
             off = lay.record(k)
-            ctx[off + T.REC_CODE] = code.funcs[k]
-            ctx[off + T.REC_CTX] = base
-            ctx[off + T.REC_TYPE] = bridge.typeid(ft)
+            ctx[off + T.REC_TYPE] = sig.typeid
             addr = base + 8 * off
-            raw = calls.raw_callable(code, ft, code.funcs[k], base)
-            if budget is not None:
-                raw = bridge.metered(raw, budget)
-            f = calls.make_func(raw, ft, compiled.names[k], ist, code, code.funcs[k], base,
-                                budget is not None)
+            # Metered functions take Func.__call__ -> the metered raw callable.
+            cls = sig.cls if budget is None else calls.JitFunc
+            f = cls._wrap_raw(None, sig.ft, names[k], owner=ist)
             f._native = bridge.NativeRef(addr, ctx)
-            bridge._RECORDS[addr] = f
+            records[addr] = f
             ist.funcs.append(f)
-        for i, f in enumerate(ist.funcs):
-            ctx[lay.funcs + i] = bridge.func_record(f) if i < nimp else \
-                base + 8 * lay.record(i - nimp)
-        for k, tt in enumerate(compiled.types):
-            ctx[lay.types + k] = bridge.typeid(tt)
+        for k in range(len(compiled.func_sigs)):
+            fn, fctx = code.target(k, ist)
+            ist.set_target(k, fn, fctx)
+        code.track(ist)
+        for i in range(nimp):
+            ctx[lay.funcs + i] = bridge.func_record(ist.funcs[i])
+        for k in range(len(compiled.func_sigs)):
+            ctx[lay.funcs + nimp + k] = base + 8 * lay.record(k)
+        for k, tid in enumerate(compiled.type_ids):
+            ctx[lay.types + k] = tid
         # Tables, memories, globals.
         ist.tables.extend(Table(t) for t in compiled.tables)
         for i, t in enumerate(ist.tables):

@@ -67,8 +67,10 @@ def _triple_and_layout() -> tuple[str, str]:
     return tm.triple, str(tm.target_data)
 
 
-def build_object(text: str, opt: int, context=None) -> bytes:
-    """Parse, verify, optimise (``opt`` 0-3) and compile LLVM IR text to an object."""
+def build_object(text: str, opt: int, context=None, light: bool = False) -> bytes:
+    """Parse, verify, optimise (``opt`` 0-3: LLVM's pipeline at that level; ``light``:
+    only SROA, which turns locals into registers, for quick code) and compile LLVM IR
+    text to an object, with instruction selection at ``opt``."""
     init()
     tm = target_machine(opt)
     try:
@@ -78,9 +80,13 @@ def build_object(text: str, opt: int, context=None) -> bytes:
         raise Error(f"jit: the generated LLVM IR is invalid: {e}") from None
     mod.triple = tm.triple
     mod.data_layout = str(tm.target_data)
-    if opt > 0:
-        pto = llvm.create_pipeline_tuning_options(speed_level=opt)
-        pb = llvm.create_pass_builder(tm, pto)
+    pto = llvm.create_pipeline_tuning_options(speed_level=max(opt, 1))
+    pb = llvm.create_pass_builder(tm, pto)
+    if light:
+        mpm = llvm.create_new_module_pass_manager()
+        mpm.add_sroa_pass()
+        mpm.run(mod, pb)
+    elif opt > 0:
         pb.getModulePassManager().run(mod, pb)
     return tm.emit_object(mod)
 
@@ -105,15 +111,31 @@ class LoadedObject:
             raise Error("jit: compiled object has no fy_meta table")
         self.meta = list((ctypes.c_uint64 * nmeta).from_address(addr))
 
+    def add(self, obj: bytes, meta_name: str) -> int:
+        """Load another object into this engine; the first address of its table
+        ``meta_name`` (objects added this way name their tables apart)."""
+        with LOCK:
+            self.ee.add_object_file(llvm.ObjectFileRef.from_data(obj))
+            self.ee.finalize_object()
+            addr = self.ee.get_global_value_address(meta_name)
+        if not addr:
+            raise Error(f"jit: compiled object has no {meta_name} table")
+        return ctypes.c_uint64.from_address(addr).value
 
-def glue_text(sigs) -> str:
-    """An LLVM module with only the trap helper and the glue of ``sigs``."""
+
+def glue_text(sigs, lazy: bool = False) -> str:
+    """An LLVM module with only the trap helper and the glue of ``sigs``: entries, then
+    host trampolines, then (``lazy``) the lazy tier's stubs, in ``fy_meta``."""
     keys = [T.sig_key(ft) for ft in sigs]
     parts = [stubs.DECLARATIONS, stubs.trap_helper()]
     for ft, key in zip(sigs, keys):
         parts.append(stubs.entry(ft, key))
         parts.append(stubs.host_trampoline(ft, key))
+        if lazy:
+            parts.append(stubs.lazy_stub(ft, key))
     meta = [f"ptr @fy_entry_{k}" for k in keys] + [f"ptr @fy_host_{k}" for k in keys]
+    if lazy:
+        meta += [f"ptr @fy_lazy_{k}" for k in keys]
     parts.append(f"@fy_meta = constant [{len(meta)} x ptr] [{', '.join(meta)}]")
     from .module import METADATA
 
@@ -138,7 +160,7 @@ def compile_glue(ft) -> None:
     loaded = LoadedObject(obj, 2)
     _GLUE.append(loaded)
     bridge.codemap.add([(loaded.meta[0], None), (loaded.meta[1], None)])
-    bridge.register_trampolines([(ft, loaded.meta[1])])
+    bridge.register_glue([ft], [loaded.meta[0]], [loaded.meta[1]])
 
 
 __all__ = ["init", "host", "version", "build_object", "LoadedObject", "compile_glue", "LOCK"]

@@ -44,8 +44,9 @@ def signatures(module) -> list:
 
 
 class ModuleEmitter:
-    def __init__(self, module, metered: bool = False):
+    def __init__(self, module, metered: bool = False, indirect_calls: bool = False):
         self.module = module
+        self.indirect_calls = indirect_calls  # lazy tier: every call through its record
         self.syntax = module.syntax
         self.info = module.info
         self.metered = metered
@@ -105,6 +106,17 @@ class ModuleEmitter:
             ir = build_function(m, info, index)
             out.append(FunctionEmitter(self, ir, metered=self.metered).emit_function())
         return out
+
+    def function_text(self, index: int, meta_name: str) -> str:
+        """An LLVM module with only function ``index`` (and the trap helper), whose
+        address is in table ``meta_name`` (the lazy tier)."""
+        self.decls = {}
+        ir = build_function(self.syntax, self.info, index)
+        fn = FunctionEmitter(self, ir, metered=self.metered).emit_function()
+        parts = [stubs.DECLARATIONS, *sorted(self.decls.values()),
+                 f"@{meta_name} = constant [1 x ptr] [ptr @{self.func_symbol(index)}]",
+                 stubs.trap_helper(), fn, stubs.ATTRIBUTES, METADATA]
+        return "\n\n".join(parts) + "\n"
 
     def text(self, triple: str = "", data_layout: str = "") -> str:
         funcs = self.functions()

@@ -285,6 +285,39 @@ def host_trampoline(ft, key: str) -> str:
     return "\n".join(out)
 
 
+# -- lazy stubs --------------------------------------------------------------------------------------
+def lazy_stub(ft, key: str) -> str:
+    """``fy_lazy_<sig>(lb, depth, params...)``: the code of a record whose function is not
+    compiled yet. ``lb`` is the function's lazy block {state, record}: the stub has the
+    runtime compile it (which points the record at the new code), then calls it."""
+    inner = T.ret_type(ft.results)
+    params = "".join(f", {LL[t]} %p{k}" for k, t in enumerate(ft.params))
+    args = "".join(f", {LL[t]} %p{k}" for k, t in enumerate(ft.params))
+    call = f"call {inner} %code(ptr %cctx, i32 %depth{args})"
+    out = [f"define internal {inner} @fy_lazy_{key}(ptr %lb, i32 %depth{params}) #0 {{",
+           "entry:",
+           "  %st = load ptr, ptr %lb",
+           "  %rp = getelementptr inbounds i64, ptr %lb, i64 1",
+           "  %rec = load ptr, ptr %rp",
+           f"  %rtp = getelementptr inbounds i64, ptr %st, i64 {S.RT_CALL}",
+           "  %rt = load ptr, ptr %rtp",
+           f"  %rc = call i32 %rt(i32 {T.RT_COMPILE}, ptr %lb, ptr null)",
+           "  %bad = icmp ne i32 %rc, 0",
+           "  br i1 %bad, label %fail, label %ok",
+           "fail:",
+           f"  call void @fy_trap(ptr %st, i64 {T.PENDING}, i64 0, i64 -1)",
+           "  unreachable",
+           "ok:",
+           "  %code = load ptr, ptr %rec",
+           f"  %cp = getelementptr inbounds i64, ptr %rec, i64 {T.REC_CTX}",
+           "  %cctx = load ptr, ptr %cp"]
+    if inner == "void":
+        out += [f"  {call}", "  ret void", "}"]
+    else:
+        out += [f"  %r = {call}", f"  ret {inner} %r", "}"]
+    return "\n".join(out)
+
+
 ATTRIBUTES = f"""attributes #0 = {{ nounwind {_FP_ATTRS} }}
 attributes #1 = {{ noinline noreturn cold nounwind {_FP_ATTRS} }}
 attributes #2 = {{ noinline nounwind {_FP_ATTRS} }}
@@ -295,5 +328,5 @@ declare void @_longjmp(ptr, i32) noreturn nounwind
 declare i64 @pthread_self() nounwind
 declare ptr @llvm.frameaddress.p0(i32)"""
 
-__all__ = ["trap_helper", "entry", "host_trampoline", "entry_ret_type",
+__all__ = ["trap_helper", "entry", "host_trampoline", "lazy_stub", "entry_ret_type",
            "entry_returns_directly", "ATTRIBUTES", "DECLARATIONS"]

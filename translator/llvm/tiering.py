@@ -1,37 +1,58 @@
 """Getting a module's native code: from the disk cache, or compiled at the right tier.
 
-Small modules are compiled at full optimisation (O2) straight away. A big module (more
-wasm instructions than TIER_UP_SIZE) first gets quick code (O0-level passes and
-instruction selection), which reaches its first call soon; an O2 build then runs in a
-background thread with an LLVM context of its own. When it is done, it is cached and
-swapped in: every function record of every instance of the module is pointed at the
-optimised code, and new calls from Python use it (both tiers share the instance layout
-and calling convention, so a swap is a word store). The next process finds the O2 code in
-the cache.
+Small modules (at most TIER_UP_SIZE wasm instructions) are compiled whole at O2 straight
+away (ModuleCode). A bigger module, unless its O2 object is already cached, starts on the
+lazy tier (LazyCode): instantiating it compiles only the glue (entries, trampolines, lazy
+stubs); each function is compiled on its first call, alone and quickly (instruction
+selection at O0 after a light mem2reg/SROA pipeline), and reaches other functions
+through their records, so compiling one never needs another. Meanwhile a worker process
+(worker.py) builds the whole module at O2 and caches it; when it is done, every instance
+is retargeted to it: records and Funcs point at the optimised code (both tiers share the
+instance layout and calling convention, so that is a few word stores). A worker process,
+not a thread: it finishes and fills the cache even if this process exits first, and an
+LLVM crash there cannot take this process down.
 """
 from __future__ import annotations
 
+import atexit
+import os
+import subprocess
+import sys
+import tempfile
 import threading
 import weakref
 
-import llvmlite.binding as llvm
-
 from fayasm.runtime.errors import Error
 
-from . import bridge, cache, calls, jit
-from .module import module_text, signatures
+from . import bridge, cache, jit
+from . import types as T
+from .module import ModuleEmitter, signatures
 
-# Wasm instructions (all function bodies) above which a module starts at the quick tier.
-TIER_UP_SIZE = 20_000
+# Wasm instructions (all function bodies) above which a module starts on the lazy tier
+# (FAYASM_JIT_LAZY_ABOVE overrides it; tests use it to run small modules lazily).
+TIER_UP_SIZE = int(os.environ.get("FAYASM_JIT_LAZY_ABOVE", "10000"))
+# FAYASM_JIT_WORKER=0: no O2 worker (lazy code stays lazy; for tests).
+_WORKER = os.environ.get("FAYASM_JIT_WORKER", "1") != "0"
 OPT_LEVEL = 2
+LAZY_OPT = 0
 
 
 def module_size(module) -> int:
     return sum(len(f.body) for f in module.syntax.funcs)
 
 
+def _register_glue(meta: list, sigs: list, stride: int) -> None:
+    """Record the glue of a loaded object: ``stride`` addresses per signature (entry,
+    trampoline, ...), in blocks of len(sigs)."""
+    n = len(sigs)
+    bridge.codemap.add([(a, None) for a in meta])
+    bridge.register_glue(sigs, meta[:n], meta[n:2 * n])
+
+
 class ModuleCode:
-    """One loaded object of a module: addresses of its functions, entries, trampolines."""
+    """A whole module in one loaded object: addresses of its functions (at ``opt``)."""
+
+    lazy = False
 
     def __init__(self, module, metered: bool, obj: bytes, opt: int):
         self.module = module
@@ -42,111 +63,214 @@ class ModuleCode:
         self.loaded = jit.LoadedObject(obj, nd + 2 * len(sigs))
         meta = self.loaded.meta
         self.funcs = meta[:nd]
-        self.entry_addrs = dict(zip(sigs, meta[nd:nd + len(sigs)]))
-        tramps = list(zip(sigs, meta[nd + len(sigs):]))
-        self._entries: dict = {}
         nimp = module.info.num_imported_funcs
         names = module.func_name
-        bridge.codemap.add([(a, (names, nimp + k)) for k, a in enumerate(self.funcs)]
-                           + [(a, None) for a in meta[nd:]])
-        bridge.register_trampolines(tramps)
-        self.instances: list = []  # weak references to instance states (for tier-up)
+        bridge.codemap.add([(a, (names, nimp + k)) for k, a in enumerate(self.funcs)])
+        _register_glue(meta[nd:], sigs, 2)
 
-    def signed_entry(self, ft):
-        """The entry of ``ft`` with signed integer results (calls with Python values)."""
-        key = ("signed", ft)
-        cf = self._entries.get(key)
-        if cf is None:
-            cf = self._entries[key] = calls.signed_prototype(ft)(self.entry_addrs[ft])
-        return cf
+    def target(self, k: int, ist) -> tuple[int, int]:
+        """(code, context) of defined function ``k`` for instance ``ist``."""
+        return self.funcs[k], ist.base
 
-    def entry(self, ft):
-        """The ctypes function object of the entry wrapper of ``ft``."""
-        cf = self._entries.get(ft)
-        if cf is None:
-            cf = self._entries[ft] = calls.prototype(ft)(self.entry_addrs[ft])
-        return cf
+    def track(self, ist) -> None:
+        pass
 
 
-def _key(module, metered: bool, opt: int) -> str:
+class LazyCode:
+    """The lazy tier of a big module (see the module docstring)."""
+
+    lazy = True
+    opt = LAZY_OPT
+
+    def __init__(self, module, metered: bool, hash_: str):
+        self.module = module
+        self.metered = metered
+        self.hash = hash_
+        sigs = signatures(module)
+        self.emitter = ModuleEmitter(module, metered, indirect_calls=True)
+        k = cache.key(["lazy-glue", jit.version(), *jit.host(), f"metered={metered}",
+                       *(T.sig_key(ft) for ft in sigs)])
+        obj = cache.load(k)
+        if obj is None:
+            with jit.LOCK:
+                obj = jit.build_object(jit.glue_text(sigs, lazy=True), 1)
+            cache.store(k, obj)
+        self.loaded = jit.LoadedObject(obj, 3 * len(sigs))
+        meta = self.loaded.meta
+        n = len(sigs)
+        _register_glue(meta, sigs, 3)
+        self.stubs = dict(zip(sigs, meta[2 * n:]))
+        self.types = [module.info.funcs[module.info.num_imported_funcs + j]
+                      for j in range(len(module.syntax.funcs))]
+        self.funcs: dict[int, int] = {}  # defined function -> compiled address
+        self.instances: list = []
+        self.upgrade: ModuleCode | None = None
+        self.lock = threading.RLock()
+
+    def target(self, k: int, ist) -> tuple[int, int]:
+        if self.upgrade is not None:
+            return self.upgrade.target(k, ist)
+        addr = self.funcs.get(k)
+        if addr is not None:
+            return addr, ist.base
+        return self.stubs[self.types[k]], ist.lazy_block(k)
+
+    def track(self, ist) -> None:
+        with self.lock:
+            self.instances.append(weakref.ref(ist))
+
+    def compile(self, k: int) -> None:
+        """Compile defined function ``k`` (on its first call) and point every instance
+        at it."""
+        with self.lock:
+            if k in self.funcs or self.upgrade is not None:
+                return
+            index = self.module.info.num_imported_funcs + k
+            text = self.emitter.function_text(index, f"fy_meta_{k}")
+            with jit.LOCK:
+                obj = jit.build_object(text, LAZY_OPT, light=True)
+                addr = self.loaded.add(obj, f"fy_meta_{k}")
+            bridge.codemap.add([(addr, (self.module.func_name, index))])
+            self.funcs[k] = addr
+            self._retarget(lambda ist: ist.set_target(k, addr, ist.base))
+
+    def _retarget(self, action) -> None:
+        for ref in list(self.instances):
+            ist = ref()
+            if ist is not None:
+                action(ist)
+
+    def upgraded(self, code: ModuleCode) -> None:
+        with self.lock:
+            self.upgrade = code
+            self._retarget(lambda ist: ist.retarget(code))
+
+
+# -- choosing -------------------------------------------------------------------------------------
+def _key(hash_: str, metered: bool, opt: int) -> str:
     cpu, features = jit.host()
-    return cache.key([module.hash, jit.version(), cpu, features, f"metered={metered}",
-                      f"opt={opt}"])
+    return cache.key([hash_, jit.version(), cpu, features, f"metered={metered}", f"opt={opt}"])
 
 
-def _build(module, metered: bool, opt: int, context=None) -> bytes:
-    text = module_text(module, metered)
-    return jit.build_object(text, opt, context=context)
-
-
-def _obtain(module, metered: bool, opt: int) -> ModuleCode | None:
-    """The code at ``opt`` from the cache, or None."""
-    k = _key(module, metered, opt)
+def _from_cache(module, metered: bool, opt: int, hash_: str) -> ModuleCode | None:
+    k = _key(hash_, metered, opt)
     obj = cache.load(k)
     if obj is None:
         return None
     try:
         return ModuleCode(module, metered, obj, opt)
     except (RuntimeError, Error):
-        path = cache.path_for(k)
-        cache.store(k, b"")  # unusable: make sure it is rebuilt
-        del path
+        cache.remove(k)  # unusable: rebuilt below
         return None
 
 
-def load_code(module, metered: bool) -> ModuleCode:
+def load_code(module, metered: bool):
     """The best native code of ``module`` available now (see the module docstring)."""
     jit.init()
-    code = _obtain(module, metered, OPT_LEVEL)
+    hash_ = module.hash
+    code = _from_cache(module, metered, OPT_LEVEL, hash_)
     if code is not None:
         return code
-    big = module_size(module) > TIER_UP_SIZE
-    opt = 0 if big else OPT_LEVEL
-    code = _obtain(module, metered, opt) if big else None
-    if code is None:
+    if module_size(module) <= TIER_UP_SIZE:
         with jit.LOCK:
-            obj = _build(module, metered, opt)
-        cache.store(_key(module, metered, opt), obj)
-        code = ModuleCode(module, metered, obj, opt)
-    if big:
-        _start_tier_up(module, metered, code)
-    return code
+            obj = jit.build_object(ModuleEmitter(module, metered).text(), OPT_LEVEL)
+        cache.store(_key(hash_, metered, OPT_LEVEL), obj)
+        return ModuleCode(module, metered, obj, OPT_LEVEL)
+    lazy = LazyCode(module, metered, hash_)
+    _start_worker(module, metered, hash_, lazy)
+    return lazy
 
 
-# -- background optimisation --------------------------------------------------------------------
-_pending: dict = {}
+# -- the O2 worker --------------------------------------------------------------------------------
+_workers: list = []
+_exiting = [False]
+_queue: list = []
+_queue_lock = threading.Lock()
+_queue_thread: list = []
 
 
-def _start_tier_up(module, metered: bool, quick: ModuleCode) -> None:
-    key = (module.hash, metered)
-    if key in _pending:
+def _start_worker(module, metered: bool, hash_: str, lazy: LazyCode) -> None:
+    """Queue the O2 build of ``module``; one worker process runs at a time."""
+    if not _WORKER:
         return
-    t = threading.Thread(target=_tier_up, args=(module, metered, quick, key),
-                         name="fayasm-jit-O2", daemon=True)
-    _pending[key] = t
-    t.start()
+    with _queue_lock:
+        _queue.append((module, metered, hash_, lazy))
+        if not _queue_thread or not _queue_thread[0].is_alive():
+            t = threading.Thread(target=_run_queue, name="fayasm-jit-O2", daemon=True)
+            _queue_thread[:] = [t]
+            t.start()
 
 
-def _tier_up(module, metered: bool, quick: ModuleCode, key) -> None:
+def _run_queue() -> None:
+    while not _exiting[0]:
+        with _queue_lock:
+            if not _queue:
+                _queue_thread.clear()
+                return
+            job = _queue.pop(0)
+        try:
+            _run_worker(*job)
+        except Exception:  # noqa: BLE001 - the lazy code keeps working
+            pass
+
+
+def _run_worker(module, metered: bool, hash_: str, lazy: LazyCode) -> None:
+    key = _key(hash_, metered, OPT_LEVEL)
+    if lazy.upgrade is not None:
+        return
+    fd, wasm_path = tempfile.mkstemp(prefix="fayasm-jit-", suffix=".wasm")
+    with os.fdopen(fd, "wb") as f:
+        f.write(module.binary)
+    out_path = wasm_path[:-5] + ".o"
+    cmd = [sys.executable, "-m", "fayasm.translator.llvm.worker", wasm_path, out_path, key,
+           "1" if metered else "0", str(OPT_LEVEL)]
     try:
-        context = llvm.create_context()
-        obj = _build(module, metered, OPT_LEVEL, context=context)
-        cache.store(_key(module, metered, OPT_LEVEL), obj)
-        with jit.LOCK:
-            fast = ModuleCode(module, metered, obj, OPT_LEVEL)
-        quick.upgrade = fast
-        for ref in list(quick.instances):
-            ist = ref()
-            if ist is not None:
-                ist.retarget(fast)
-    except BaseException:  # noqa: BLE001 - the quick code keeps working
-        pass
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+    except OSError:
+        os.remove(wasm_path)
+        return
+    _workers.append(proc)
+    _await_worker(proc, out_path, module, metered, lazy)
+    _workers.remove(proc)
 
 
-def track(code: ModuleCode, ist) -> None:
-    """Remember an instance of quick code so a finished tier-up can retarget it."""
-    if code.opt != OPT_LEVEL:
-        code.instances.append(weakref.ref(ist))
+def _await_worker(proc, out_path: str, module, metered: bool, lazy: LazyCode) -> None:
+    proc.wait()
+    try:
+        with open(out_path, "rb") as f:
+            obj = f.read()
+        os.remove(out_path)
+    except OSError:
+        return
+    if proc.returncode != 0 or _exiting[0]:
+        return
+    try:
+        code = ModuleCode(module, metered, obj, OPT_LEVEL)
+    except (RuntimeError, Error):
+        return
+    lazy.upgraded(code)
 
 
-__all__ = ["load_code", "ModuleCode", "track", "module_size", "TIER_UP_SIZE"]
+def wait_for_workers(timeout: float = 600.0) -> bool:
+    """Wait until queued O2 builds are done and swapped in (tests, benchmarks); whether
+    they all finished within ``timeout`` seconds."""
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        with _queue_lock:
+            idle = not _queue and not _queue_thread
+        if idle:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@atexit.register
+def _at_exit() -> None:
+    _exiting[0] = True
+
+
+__all__ = ["load_code", "ModuleCode", "LazyCode", "module_size", "TIER_UP_SIZE",
+           "wait_for_workers"]
