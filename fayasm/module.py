@@ -1,6 +1,8 @@
 """The public Module: a decoded (or parsed) and validated WebAssembly module."""
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import os
 from dataclasses import dataclass
@@ -47,6 +49,10 @@ class Module:
     and validates; raises DecodeError, ParseError or ValidationError (all CompileError)."""
 
     def __init__(self, source: bytes | bytearray | memoryview | str, name: str | None = None):
+        with _gc_paused():
+            self._load(source, name)
+
+    def _load(self, source, name) -> None:
         if isinstance(source, str):
             from fayasm.text import parse_module
 
@@ -73,7 +79,8 @@ class Module:
     def from_syntax(cls, syntax: Syntax, name: str | None = None) -> "Module":
         """Validate an already decoded or parsed module."""
         self = cls.__new__(cls)
-        self._setup(syntax, None, name)
+        with _gc_paused():
+            self._setup(syntax, None, name)
         return self
 
     @classmethod
@@ -127,6 +134,19 @@ class Module:
     def __repr__(self) -> str:
         return (f"<Module {self.name}: {len(self.syntax.funcs)} functions, "
                 f"{len(self.syntax.imports)} imports, {len(self.syntax.exports)} exports>")
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """Parsing, decoding and validating allocate many objects and no cycles: the cyclic
+    collector only slows them down."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _looks_like_text(data: bytes) -> bool:

@@ -1,6 +1,8 @@
 """Binary decoder: bytes -> syntax.Module, with the spec's wording for every malformed input."""
 from __future__ import annotations
 
+import gc
+
 from fayasm import isa
 from fayasm.errors import DecodeError
 from fayasm.runtime.types import (ExternKind, FuncType, GlobalType, Limits, MemoryType,
@@ -120,13 +122,21 @@ def _imm_reader(kind: str):
     }[kind]
 
 
-# Per opcode: (op, tuple of immediate readers), for the top level and each prefix.
+def _entry(op):
+    """(op, immediate readers, shared Instr): an instruction without immediates is
+    immutable, so one Instr per opcode serves every occurrence."""
+    readers = tuple(_imm_reader(k) for k in op.imms)
+    return (op, readers, None if readers else Instr(op))
+
+
+# Per opcode: its entry, for the top level and each prefix.
 _PLAIN = [None] * 256
 for _op in isa.ALL:
     if _op.prefix is None:
-        _PLAIN[_op.code] = (_op, tuple(_imm_reader(k) for k in _op.imms))
-_PREFIXED = {p: {code: (op, tuple(_imm_reader(k) for k in op.imms)) for code, op in table.items()}
+        _PLAIN[_op.code] = _entry(_op)
+_PREFIXED = {p: {code: _entry(op) for code, op in table.items()}
              for p, table in isa.BY_PREFIXED.items()}
+_new = tuple.__new__  # NamedTuple's own __new__ is a slower Python function
 
 
 def instructions(r: Reader) -> list[Instr]:
@@ -152,24 +162,24 @@ def instructions(r: Reader) -> list[Instr]:
                     raise DecodeError(f"illegal opcode {b:02x} {sub:02x}", pos)
             else:
                 raise DecodeError(f"illegal opcode {b:02x}", pos)
-        op, readers = entry
-        if op is _END:
-            if not openers:
-                return out
-            openers.pop()
-            append(Instr(op))
+        op, readers, shared = entry
+        if shared is not None:
+            if op is _END:
+                if not openers:
+                    return out
+                openers.pop()
+            elif op is _ELSE:
+                if not openers or openers[-1] is not _IF:
+                    raise DecodeError("END opcode expected", pos)
+                openers[-1] = _ELSE
+            append(shared)
             continue
-        if readers:
-            append(Instr(op, tuple([read(r) for read in readers])))
+        if len(readers) == 1:
+            append(_new(Instr, (op, (readers[0](r),))))
             if op.imms[0] == "blocktype":
                 openers.append(op)
-        elif op is _ELSE:
-            if not openers or openers[-1] is not _IF:
-                raise DecodeError("END opcode expected", pos)
-            openers[-1] = _ELSE
-            append(Instr(op))
         else:
-            append(Instr(op))
+            append(_new(Instr, (op, tuple([read(r) for read in readers]))))
 
 
 def const_expr(r: Reader) -> list[Instr]:
@@ -377,4 +387,12 @@ def decode(data: bytes) -> Module:
     """Decode a binary module; raises DecodeError (with the spec's message) if malformed."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError("decode() takes bytes")
-    return _Decoder(bytes(data)).run()
+    # Decoding allocates a great many small objects and no reference cycles; left on, the
+    # cyclic collector rescans them over and over (about half the time on large modules).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _Decoder(bytes(data)).run()
+    finally:
+        if enabled:
+            gc.enable()
