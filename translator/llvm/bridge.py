@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import ctypes
 import struct
+import sys
 import threading
 
 from fayasm.runtime.errors import Error, Exhaustion, Trap
@@ -54,8 +55,22 @@ _pending: list[BaseException] = []
 _current_budget = [None]  # the Budget of the innermost metered entry
 
 
+def is_recursion(e: BaseException) -> bool:
+    """Whether ``e`` comes from Python's recursion limit (ctypes wraps a RecursionError
+    raised while converting arguments in an ArgumentError)."""
+    seen = 0
+    while e is not None and seen < 10:
+        if isinstance(e, RecursionError):
+            return True
+        if isinstance(e, ctypes.ArgumentError) and "RecursionError" in str(e):
+            return True
+        e = e.__cause__ or e.__context__
+        seen += 1
+    return False
+
+
 def set_pending(e: BaseException) -> None:
-    if isinstance(e, RecursionError):
+    if is_recursion(e):
         e = Exhaustion()
     _pending.append(e)
 
@@ -64,7 +79,11 @@ def take_error() -> BaseException:
     """The exception that unwound native code to the entry that just raised Signal."""
     code = state[S.TRAP_CODE]
     if code == T.PENDING:
-        exc = _pending.pop() if _pending else Error("jit: lost exception")
+        # Nothing pending: a callback failed before it could run, which in practice is
+        # Python's recursion limit (ctypes reports it and returns 0).
+        exc = _pending.pop() if _pending else Exhaustion()
+        if not isinstance(exc, Error) and is_recursion(exc):
+            exc = Exhaustion()
     elif code == T.EXHAUSTED:
         exc = Exhaustion()
     else:
@@ -313,16 +332,37 @@ HOST_CALL = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int64, ctypes.c_void_p)
 RT_CALL = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
 
 
+_nest = [0]  # host calls in progress (wasm -> host -> wasm -> host ...)
+_HEADROOM = 150  # Python frames kept free below the recursion limit
+
+
+def _python_depth() -> int:
+    n, f = 0, sys._getframe()
+    while f is not None:
+        n += 1
+        f = f.f_back
+    return n
+
+
 def _host_call(handle, buf):
     saved = state[0:S.SAVED]
+    n = _nest[0] = _nest[0] + 1
     try:
+        # Recursion through the host: stop at a clean point, well before Python's
+        # recursion limit would hit a callback as it starts (ctypes could only print
+        # it). C-level calls count towards the limit too, hence twice the frames.
+        if n & 3 == 0 and 2 * _python_depth() > sys.getrecursionlimit() - _HEADROOM:
+            raise Exhaustion()
         func, unpack, pack = _HOSTS[handle]
         out = func._raw(*unpack(buf))
         pack(buf, out)
-        rc = 0
+        rc = T.OK
     except BaseException as e:  # noqa: BLE001 - handed to the entry that unwinds
-        set_pending(e)
-        rc = 1
+        # No function call here: at the recursion limit it would fail in turn
+        # (take_error turns a RecursionError into Exhaustion).
+        _pending.append(e)
+        rc = 0
+    _nest[0] -= 1
     state[0:S.SAVED] = saved
     return rc
 
@@ -344,22 +384,22 @@ def _runtime_call(op, ctx, args):
     try:
         if op == T.RT_THREAD:
             _thread_setup()
-            return 0
+            return T.OK
         if op == T.RT_COMPILE:
             code, k = _LAZY[ctx]
             code.compile(k)
-            rc = 0
+            rc = T.OK
         elif op == T.RT_REFUEL:
             budget = _current_budget[0]
             saved[S.FUEL] = budget.take() - 1 if budget is not None else 1 << 62
-            rc = 0
+            rc = T.OK
         else:
             words = (ctypes.c_int64 * 6).from_address(args)
             _INSTANCES[ctx].runtime_op(op, words)
-            rc = 0
+            rc = T.OK
     except BaseException as e:  # noqa: BLE001
         set_pending(e)
-        rc = 1
+        rc = 0
     state[0:S.SAVED] = saved
     return rc
 

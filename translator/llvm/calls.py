@@ -17,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import struct
 
+from fayasm.runtime.errors import Error, Exhaustion
 from fayasm.runtime.func import Func, HostError
 from fayasm.runtime.types import FuncType, ValType
 
@@ -62,7 +63,9 @@ def _raw_factory(ft: FuncType):
              "        try:",
              f"            r = cf({', '.join(args)})",
              "        except Signal:",
-             "            raise take_error() from None"]
+             "            raise take_error() from None",
+             "        except ArgumentError as e:",
+             "            raise argument_error(e) from None"]
     rs = ft.results
     if stubs.entry_returns_directly(ft):
         t = rs[0]
@@ -89,6 +92,7 @@ def _raw_factory(ft: FuncType):
                      f"        return ({', '.join(vals)},)")
     lines.append("    return raw")
     ns = {"Signal": bridge.Signal, "take_error": bridge.take_error, "M64": (1 << 64) - 1,
+          "ArgumentError": ctypes.ArgumentError, "argument_error": _argument_error,
           "to_word": bridge.to_word, "from_word": bridge.from_word,
           "FUNCREF": ValType.FUNCREF, "EXTERNREF": ValType.EXTERNREF,
           "unpack": struct.Struct("<" + "".join(_FMT[t] for t in rs)).unpack_from}
@@ -126,6 +130,14 @@ def _signed_prototype(ft: FuncType):
     return ctypes.PYFUNCTYPE(_SIGNED[ft.results[0]] if ft.results else None, *args)
 
 
+def _argument_error(e: ctypes.ArgumentError) -> Exception:
+    """ctypes refused an argument: Python's recursion limit while converting it (then
+    the call stack is exhausted), or a value of the wrong kind."""
+    if bridge.is_recursion(e):
+        return Exhaustion()
+    return Error(f"bad argument: {e}")
+
+
 def _user_error():
     """The exception a call from Python raises after a Signal: a host function's own
     exception comes back as itself (see runtime.func._call)."""
@@ -149,8 +161,11 @@ def _call_class(ft: FuncType, index: int) -> type:
         f"                return self._cf(self._fn, self._ctx, {''.join(a + ', ' for a in names)}None)",
         "            except Signal:",
         "                raise user_error() from None",
+        "            except ArgumentError as e:",
+        "                raise argument_error(e) from None",
         "    return generic(self, *args)"]))
-    ns = {"Signal": bridge.Signal, "user_error": _user_error, "generic": Func.__call__}
+    ns = {"Signal": bridge.Signal, "user_error": _user_error, "generic": Func.__call__,
+          "ArgumentError": ctypes.ArgumentError, "argument_error": _argument_error}
     exec(compile(src, f"<fayasm jit call {ft}>", "exec"), ns)
     return type(f"JitFunc_{index}", (JitFunc,), {"__slots__": (), "__call__": ns["__call__"]})
 

@@ -60,6 +60,8 @@ class CompiledModule:
         c = self._code.get(metered)
         if c is None:
             c = self._code[metered] = tiering.load_code(self.module, metered)
+        elif c.lazy and c.upgrade is not None:
+            c = self._code[metered] = c.upgrade  # the O2 build has arrived
         return c
 
 

@@ -153,8 +153,9 @@ class FunctionEmitter:
         self.terminate("unreachable")
 
     def unwind_if_failed(self, status: str) -> None:
-        """After a runtime callback: a non-zero status means a Python exception is pending."""
-        c = self.op(f"icmp ne i32 {status}, 0")
+        """After a runtime callback: a status other than OK means a Python exception is
+        pending (see bridge: a callback that could not even start returns 0)."""
+        c = self.op(f"icmp ne i32 {status}, {T.OK}")
         self.trap_if(c, T.PENDING)
 
     def runtime_call(self, op: int, args: list[tuple[str, str]]) -> str:

@@ -166,7 +166,7 @@ def entry(ft, key: str) -> str:
            f"  %rtp = getelementptr inbounds i64, ptr %st, i64 {S.RT_CALL}",
            "  %rt = load ptr, ptr %rtp",
            f"  %rc = call i32 %rt(i32 {T.RT_THREAD}, ptr %ctx, ptr null)",
-           "  %rcok = icmp eq i32 %rc, 0",
+           f"  %rcok = icmp eq i32 %rc, {T.OK}",
            "  br i1 %rcok, label %go, label %raise",
            "go:",
            f"  %jbp = getelementptr inbounds i64, ptr %st, i64 {S.JMPBUF}",
@@ -254,7 +254,7 @@ def host_trampoline(ft, key: str) -> str:
             "  %cb = load ptr, ptr %cbp",
             "  %rc = call i32 %cb(i64 %h, ptr %buf)",
             "  store i64 %prev, ptr %dp",
-            "  %bad = icmp ne i32 %rc, 0",
+            f"  %bad = icmp ne i32 %rc, {T.OK}",
             "  br i1 %bad, label %fail, label %ok",
             "fail:",
             f"  call void @fy_trap(ptr %st, i64 {T.PENDING}, i64 0, i64 -1)",
@@ -302,7 +302,7 @@ def lazy_stub(ft, key: str) -> str:
            f"  %rtp = getelementptr inbounds i64, ptr %st, i64 {S.RT_CALL}",
            "  %rt = load ptr, ptr %rtp",
            f"  %rc = call i32 %rt(i32 {T.RT_COMPILE}, ptr %lb, ptr null)",
-           "  %bad = icmp ne i32 %rc, 0",
+           f"  %bad = icmp ne i32 %rc, {T.OK}",
            "  br i1 %bad, label %fail, label %ok",
            "fail:",
            f"  call void @fy_trap(ptr %st, i64 {T.PENDING}, i64 0, i64 -1)",
@@ -318,7 +318,8 @@ def lazy_stub(ft, key: str) -> str:
     return "\n".join(out)
 
 
-ATTRIBUTES = f"""attributes #0 = {{ nounwind {_FP_ATTRS} }}
+# Tail calls are off: a sibling call would drop its caller's frame from backtraces.
+ATTRIBUTES = f"""attributes #0 = {{ nounwind {_FP_ATTRS} "disable-tail-calls"="true" }}
 attributes #1 = {{ noinline noreturn cold nounwind {_FP_ATTRS} }}
 attributes #2 = {{ noinline nounwind {_FP_ATTRS} }}
 attributes #3 = {{ returns_twice }}"""

@@ -28,6 +28,10 @@ MAX_CALL_DEPTH_CHECK_MASK = 15  # the depth is checked when depth & 15 == 1 (see
 PENDING, UNREACHABLE, DIV_ZERO, OVERFLOW, CONVERSION, MEM_OOB, TABLE_OOB, UNDEFINED, \
     UNINITIALIZED, MISMATCH, EXHAUSTED = range(11)
 
+# What a callback returns when it succeeded. Anything else (ctypes returns 0 when the
+# callback could not even run, e.g. at Python's recursion limit) means it failed.
+OK = 1
+
 # Operations of the runtime callback (bridge.runtime_call): op, instance ctx, args buffer.
 RT_THREAD, RT_REFUEL, RT_MEMORY_GROW, RT_TABLE_GROW, RT_TABLE_SET, RT_TABLE_FILL, \
     RT_TABLE_COPY, RT_TABLE_INIT, RT_ELEM_DROP, RT_GLOBAL_SET_REF, RT_COMPILE = range(11)
