@@ -140,7 +140,6 @@ def _call(f: Func, raw: list):
 def _host_wrapper(fn, type: FuncType):
     params, results = type.params, type.results
     n = len(results)
-    conv_in = [(_from_raw, p) for p in params]
 
     def raw(*args):
         try:
@@ -161,7 +160,6 @@ def _host_wrapper(fn, type: FuncType):
             raise Error(f"host function {getattr(fn, '__name__', fn)!r} must return {n} values")
         return tuple(_to_raw(r, v) for r, v in zip(results, out))
 
-    del conv_in
     return raw
 
 

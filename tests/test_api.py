@@ -52,7 +52,7 @@ def test_exports_attribute_item_and_iteration():
     assert list(inst.exports) == ["add"]
     assert "add" in inst.exports and len(inst.exports) == 1
     with pytest.raises(AttributeError):
-        inst.exports.sub
+        _ = inst.exports.sub
     with pytest.raises(KeyError):
         inst.exports["sub"]
 

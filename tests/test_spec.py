@@ -5,9 +5,9 @@ import collections
 
 import pytest
 
-from conftest import SPEC_2_0, require_spec, spec_files, test_engines
+from conftest import require_spec, spec_files, test_engines
 from fayasm.wast.parse import parse_script
-from fayasm.wast.runner import FAILED, NOT_RUN, PASSED, Runner, command_kind
+from fayasm.wast.runner import NOT_RUN, PASSED, Runner, command_kind
 
 # Command counts of spec/2.0, from the suite's README (counted from the .wast text).
 EXPECTED_COUNTS = {

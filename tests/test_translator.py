@@ -72,7 +72,7 @@ HOSTILE = [
 def _hostile_module():
     """Exports, imports and name-section names built from HOSTILE strings."""
     fields = []
-    for k, name in enumerate(HOSTILE):
+    for k in range(len(HOSTILE)):
         fields.append(f'(func $f{k} (export "e{k}") (result i32) (i32.const {k}))')
     imports = "".join(f'(import "m{k}" "i{k}" (func (param i32)))' for k in range(3))
     module = fayasm.Module(f"(module {imports} {' '.join(fields)})")

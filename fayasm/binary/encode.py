@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import struct
 
-from fayasm.runtime.types import ExternKind, GlobalType, Limits, MemoryType, TableType, ValType
-from fayasm.syntax import ACTIVE, DECLARATIVE, PASSIVE, Custom, Elem, Instr, Module
+from fayasm.runtime.types import ExternKind, GlobalType, Limits, TableType, ValType
+from fayasm.syntax import ACTIVE, PASSIVE, Custom, Elem, Instr, Module
 
 from .leb128 import encode_s, encode_u
 from .names import encode_names

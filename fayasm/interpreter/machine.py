@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 
 from fayasm.runtime.errors import Exhaustion, Trap
-from fayasm.runtime.func import Func, HostError
+from fayasm.runtime.func import Func
 from fayasm.runtime.budget import UNLIMITED, Budget  # noqa: F401 (Budget: Context default)
 from fayasm.runtime.limits import MAX_CALL_DEPTH
 

@@ -22,7 +22,7 @@ from fayasm.runtime.values import f32_from_bits, f64_from_bits
 
 from .nodes import (Block, Br, BrIf, BrTable, Call, CallIndirect, Const, Drop, Effect,
                     Function, GlobalSet, If, Label, Local, Loop, Op, Return, Set, Slot,
-                    Unreachable, op_effects)
+                    Unreachable)
 
 MAX_DEPTH = 24
 

@@ -72,7 +72,7 @@ class ModuleParser(InstrParser):
             if kinds[end] == EOF:
                 break
             i = end + 1
-        for n, (word, i, end) in enumerate(fields):
+        for n, (word, i, _end) in enumerate(fields):
             handler = _FIELDS.get(word)
             if handler is None:
                 raise self.unexpected(i + 1)
@@ -460,7 +460,7 @@ class ModuleParser(InstrParser):
     def p2_elem(self, n: int, at: int) -> None:
         self._next_index("elem")
         self.opt_id()
-        kinds, values = self.kinds, self.values
+        kinds = self.kinds
         if self.at_keyword("declare"):
             self.i += 1
             etype, init = self.elem_list(False)

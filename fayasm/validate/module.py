@@ -11,7 +11,7 @@ from fayasm.errors import ValidationError
 from fayasm.runtime.types import MAX_PAGES, ExternKind, FuncType, ValType
 from fayasm.syntax import ACTIVE, Module
 
-from .code import CodeContext, Invalid, validate_function
+from .code import CodeContext, validate_function
 from .info import ModuleInfo
 
 FUNCREF, I32 = ValType.FUNCREF, ValType.I32
