@@ -47,7 +47,7 @@ class GenConfig:
     """Size and feature knobs of the generator."""
 
     max_funcs: int = 4
-    max_budget: int = 120  # instructions per inner function, roughly
+    max_budget: int = 160  # instructions per inner function, roughly
     max_calls: int = 6  # calls in the plan
     simd: bool = True
     hosts: bool = True

@@ -36,6 +36,7 @@ def _worker(config: CampaignConfig, queue, known, index: int, scratch: str) -> N
             f.write(binary)
         queue.put(("beat", index, None))
 
+    queue.put(("started", index, None))  # imports done: the watchdog starts counting
     try:
         summary = Campaign(config, events=events, known=known, heartbeat=heartbeat).run()
         events(("progress", summary))
@@ -51,7 +52,9 @@ def run_parallel(config: CampaignConfig, jobs: int = 1, out=None,
 
     out = out or sys.stderr
     tty = getattr(out, "isatty", lambda: False)()
-    ctx = mp.get_context("fork")
+    # spawn, not fork: a forked child of a process with threads (the JIT compiles in
+    # background threads) can deadlock on a lock some thread held at the fork
+    ctx = mp.get_context("spawn")
     manager = ctx.Manager()
     known = manager.dict()
     q = ctx.Queue()
@@ -87,7 +90,7 @@ def run_parallel(config: CampaignConfig, jobs: int = 1, out=None,
             now = time.monotonic()
             if kind == "done":
                 procs.pop(k, None)
-            elif kind == "beat":
+            elif kind in ("beat", "started"):
                 beats[k] = now
             elif kind == "progress":
                 parts[k] = _add(offsets.get(k), payload)
@@ -95,6 +98,11 @@ def run_parallel(config: CampaignConfig, jobs: int = 1, out=None,
                 total.found.append(payload)
             elif kind == "print":
                 write(payload)
+            if now - t0 > config.seconds + config.shrink_seconds + hang_seconds:
+                write("workers did not stop in time; killing them")
+                for p in procs.values():
+                    p.kill()
+                break
             for k, p in list(procs.items()):
                 if now - beats[k] > hang_seconds and p.is_alive():
                     p.kill()
