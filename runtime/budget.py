@@ -1,9 +1,14 @@
 """Fuel and deadlines, counted the same way by every engine.
 
-A unit of fuel is spent on every function call (wasm or host, and the entry from Python)
-and on every branch back to a loop. Engines count down a chunk of units and ask the
-Budget for the next chunk when it runs out; a deadline is checked at each chunk, and
+A unit of fuel is spent on every call instruction executed (to any function), on every
+entry into the instance from outside it (from Python, a host function or another
+engine), and on every branch back to a loop. Engines count down a chunk of units and ask
+the Budget for the next chunk when it runs out; a deadline is checked at each chunk, and
 chunks are small (DEADLINE_INTERVAL) when one is set.
+
+The countdown of the current chunk lives in the Budget (``tick``), shared by every
+activation of the instance: a call that re-enters it (through a host function, or an
+engine's entry wrapper) continues the same chunk instead of taking a new one.
 """
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ UNLIMITED = 1 << 62
 
 
 class Budget:
-    __slots__ = ("fuel", "timeout", "deadline")
+    __slots__ = ("fuel", "timeout", "deadline", "tick", "depth")
 
     def __init__(self, fuel: int | None = None, timeout: float | None = None):
         if fuel is not None and fuel < 0:
@@ -26,6 +31,33 @@ class Budget:
         self.fuel = fuel
         self.timeout = timeout
         self.deadline = None  # absolute time while a call with a timeout runs
+        self.tick = 0  # units left in the current chunk, while the instance runs
+        self.depth = 0  # activations of the instance in progress
+
+    def begin(self) -> None:
+        """An entry into the instance, which costs a unit. The outermost one starts the
+        deadline and the first chunk; nested ones continue the current chunk."""
+        if self.depth == 0:
+            if self.timeout is not None:
+                self.deadline = time.monotonic() + self.timeout
+            self.tick = 0
+        self.depth += 1
+        self.tick -= 1
+        if self.tick < 0:
+            try:
+                self.tick = self.take() - 1
+            except Trap:
+                self.end()
+                raise
+
+    def end(self) -> None:
+        """The matching exit: the outermost gives back the unused part of the chunk."""
+        self.depth -= 1
+        if self.depth == 0:
+            if self.fuel is not None and self.tick > 0:
+                self.fuel += self.tick
+            self.tick = 0
+            self.deadline = None
 
     @property
     def metered(self) -> bool:

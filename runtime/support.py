@@ -246,19 +246,15 @@ def instantiate(desc: Description, make, imports=None, wasi=None, fuel=None, dea
     return inst
 
 
-def metered(raw, budget: Budget, state: list):
-    """Wrap a metered module's raw function for calls from outside: hand it fuel chunks
-    (``state[0]`` is the module's countdown) and give back what it did not use."""
+def metered(raw, budget: Budget):
+    """Wrap a metered module's raw function for entries from outside the instance: each
+    costs a unit, and nested ones continue the running chunk (see Budget.begin)."""
     def call(*args):
-        saved = state[0]
-        owned = budget.enter()
-        state[0] = budget.take() - 1  # the entry is a call
+        budget.begin()
         try:
             return raw(*args)
         finally:
-            unused = state[0]
-            state[0] = saved
-            budget.leave(owned, unused)
+            budget.end()
     return call
 
 

@@ -33,8 +33,6 @@ def test_python_clz_popcnt_of_a_constant_compiles():
     assert [o.values[0].value for o in r.outcomes[1:]] == [32, 61, 3]
 
 
-@pytest.mark.xfail(strict=True, reason="python engine: metered call_indirect into the same "
-                   "module goes through the entry wrapper, which takes the whole budget")
 def test_python_metered_call_indirect_keeps_fuel():
     """python engine, metered: a call_indirect to a function of the same module went
     through the wrapper for calls from outside, which takes all remaining fuel as a new
@@ -51,3 +49,30 @@ def test_python_metered_call_indirect_keeps_fuel():
     for engine in test_engines():
         inst = fayasm.instantiate(module, engine=engine, fuel=1000)
         assert inst.exports.f(2) == 42, engine
+
+
+def test_metered_reentry_through_a_host_function_keeps_fuel():
+    """Every engine, metered: wasm calling a host function that calls back into the same
+    instance took a fresh fuel chunk for the nested entry; the outer entry had taken the
+    whole budget, so the nested call trapped "out of fuel" at once. Nested entries now
+    continue the running chunk (Budget.begin)."""
+    wat = """(module
+      (import "host" "back" (func $back (param i32) (result i32)))
+      (func $f (export "f") (param i32) (result i32)
+        (if (result i32) (local.get 0)
+          (then (call $back (i32.sub (local.get 0) (i32.const 1))))
+          (else (i32.const 7)))))"""
+    module = fayasm.Module(wat)
+    for engine in test_engines():
+        holder = {}
+        inst = fayasm.instantiate(module, {"host": {"back": lambda n: holder["f"](n)}},
+                                  engine=engine, fuel=1000)
+        holder["f"] = inst.exports.f
+        assert inst.exports.f(3) == 7, engine
+        # 1 entry + 3 x (call $back + re-entry) = 7 units, so 993 remain for more calls.
+        inst2 = fayasm.instantiate(module, {"host": {"back": lambda n: holder["g"](n)}},
+                                   engine=engine, fuel=7)
+        holder["g"] = inst2.exports.f
+        assert inst2.exports.f(3) == 7, engine
+        with pytest.raises(fayasm.Trap, match="out of fuel"):
+            inst2.exports.f(0)

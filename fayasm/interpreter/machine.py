@@ -66,8 +66,8 @@ def execute(entry: Code, args: list) -> list:
     budget = ctx.budget
     metered = budget.metered
     if metered:
-        owns_deadline = budget.enter()
-        tick = budget.take() - 1  # the entry itself is a call
+        budget.begin()  # the entry costs a unit; nested entries share the chunk
+        tick = budget.tick
     else:
         tick = UNLIMITED
     try:
@@ -179,7 +179,12 @@ def execute(entry: Code, args: list) -> list:
                         del s[-n:]
                     else:
                         args = ()
-                    out = callee._raw(*args)
+                    if metered:
+                        budget.tick = tick  # the callee may re-enter this instance
+                        out = callee._raw(*args)
+                        tick = budget.tick
+                    else:
+                        out = callee._raw(*args)
                     nr = len(callee.type.results)
                     if nr == 1:
                         s.append(out)
@@ -251,7 +256,8 @@ def execute(entry: Code, args: list) -> list:
         raise e from None
     finally:
         if metered:
-            budget.leave(owns_deadline, tick)
+            budget.tick = tick
+            budget.end()
 
 
 def _backtrace(e: Trap, cur: Code, frames: list) -> None:

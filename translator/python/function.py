@@ -137,9 +137,9 @@ class FunctionEmitter:
         return head.lines + (body_out.lines or ["        pass"]) + tail.lines
 
     def fuel(self, out: Lines) -> None:
-        out.add("_F[0] -= 1")
-        out.add("if _F[0] < 0:")
-        out.add("    _F[0] = _rt.refuel(_budget)")
+        out.add("_budget.tick -= 1")
+        out.add("if _budget.tick < 0:")
+        out.add("    _budget.tick = _rt.refuel(_budget)")
 
     def stmt(self, s) -> set:
         """Emit one statement; return the labels ``_br`` may hold when it completes."""
@@ -273,6 +273,10 @@ class FunctionEmitter:
             args = [f"_a{k}" for k in range(len(args))]
         ftype = self.module.type_name(s.type_index)
         callee = f"_rt.indirect({self.table(s.table)}, {x.expr(s.index)}, {ftype})"
+        if self.metered:
+            # A function of this instance is called directly, not through the wrapper
+            # for entries from outside: the call instruction has paid its unit.
+            callee = f"_direct({callee})"
         self._call_result(s.results, f"{callee}({', '.join(args)})")
 
     def _call_result(self, results, call: str) -> None:

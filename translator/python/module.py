@@ -210,16 +210,17 @@ class ModuleEmitter:
                 lines.append(f"{ind}g{i} = _globals[{i}].raw")
             else:
                 lines.append(f"{ind}_G{i} = _globals[{i}]")
-        if self.metered:
-            lines.append(f"{ind}_F = [0]")
         for _, body in funcs:
             lines.append("")
             lines.extend(ind + line for line in body)
         lines.append("")
         names = [self.func_name(index) for index, _ in funcs]
         if self.metered:
-            lines.append(f"{ind}return [_rt.metered(f, _budget, _F) for f in "
-                         f"[{', '.join(names)}]]")
+            lines.append(f"{ind}_bare = [{', '.join(names)}]")
+            lines.append(f"{ind}_wrapped = [_rt.metered(f, _budget) for f in _bare]")
+            lines.append(f"{ind}_own = dict(zip(_wrapped, _bare))")
+            lines.append(f"{ind}_direct = lambda f: _own.get(f, f)")
+            lines.append(f"{ind}return _wrapped")
         else:
             lines.append(f"{ind}return [{', '.join(names)}]")
         return lines
