@@ -41,8 +41,23 @@ def available() -> list[str]:
     return out
 
 
+_default: list[str] = []
+
+
 def default() -> str:
-    return "interpreter"
+    """The engine used when none is named: "jit" when llvmlite imports, else "python"
+    (with a one-time warning, since that is much slower)."""
+    if not _default:
+        try:
+            import llvmlite.binding  # noqa: F401
+            _default.append("jit")
+        except ImportError as e:
+            import warnings
+
+            warnings.warn(f"fayasm: llvmlite is not available ({e}); using the slower "
+                          'engine="python"', RuntimeWarning, stacklevel=2)
+            _default.append("python")
+    return _default[0]
 
 
 def get(name: str | None = None):

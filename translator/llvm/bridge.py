@@ -116,6 +116,15 @@ class CodeMap:
                 self.starts.insert(i, addr)
                 self.owners.insert(i, owner)
 
+    def remove(self, addrs, more=()) -> None:
+        """Forget code that was freed (its addresses may be reused)."""
+        with self.lock:
+            for addr in list(addrs) + list(more):
+                i = bisect.bisect_left(self.starts, addr)
+                if i < len(self.starts) and self.starts[i] == addr:
+                    del self.starts[i]
+                    del self.owners[i]
+
     def lookup(self, addr: int):
         i = bisect.bisect_right(self.starts, addr - 1) - 1
         return self.owners[i] if i >= 0 else None
@@ -173,16 +182,23 @@ class NativeRef:
 _ENTRIES: dict[FuncType, tuple] = {}  # signature -> (raw entry, signed entry) ctypes functions
 
 
-def register_glue(sigs, entries, trampolines) -> None:
-    """Record the entry wrappers and host trampolines of a loaded object (the first one
-    loaded for a signature serves every function of it; its object is kept alive)."""
+def register_glue(owner, sigs, entries, trampolines) -> None:
+    """Record the entry wrappers and host trampolines of a loaded object ``owner`` (the
+    first one loaded for a signature serves every function of it, from any module, so
+    that object is kept for the life of the process)."""
     from .calls import signature
 
+    used = False
     for ft, e, t in zip(sigs, entries, trampolines):
-        _TRAMPOLINES.setdefault(ft, t)
+        if ft not in _TRAMPOLINES:
+            _TRAMPOLINES[ft] = t
+            used = True
         if ft not in _ENTRIES:
             sig = signature(ft)
             _ENTRIES[ft] = (sig.proto(e), sig.signed(e) if sig.signed else None)
+            used = True
+    if used:
+        _KEEP.append(owner)
 
 
 def entries(ft: FuncType) -> tuple:

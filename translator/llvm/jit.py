@@ -160,7 +160,7 @@ def compile_glue(ft) -> None:
     loaded = LoadedObject(obj, 2)
     _GLUE.append(loaded)
     bridge.codemap.add([(loaded.meta[0], None), (loaded.meta[1], None)])
-    bridge.register_glue([ft], [loaded.meta[0]], [loaded.meta[1]])
+    bridge.register_glue(loaded, [ft], [loaded.meta[0]], [loaded.meta[1]])
 
 
 __all__ = ["init", "host", "version", "build_object", "LoadedObject", "compile_glue", "LOCK"]

@@ -41,12 +41,12 @@ def module_size(module) -> int:
     return sum(len(f.body) for f in module.syntax.funcs)
 
 
-def _register_glue(meta: list, sigs: list, stride: int) -> None:
-    """Record the glue of a loaded object: ``stride`` addresses per signature (entry,
-    trampoline, ...), in blocks of len(sigs)."""
+def _register_glue(loaded, meta: list, sigs: list) -> None:
+    """Record the glue of a loaded object: entries, then trampolines (then lazy stubs),
+    one block of len(sigs) addresses each."""
     n = len(sigs)
     bridge.codemap.add([(a, None) for a in meta])
-    bridge.register_glue(sigs, meta[:n], meta[n:2 * n])
+    bridge.register_glue(loaded, sigs, meta[:n], meta[n:2 * n])
 
 
 class ModuleCode:
@@ -66,7 +66,8 @@ class ModuleCode:
         nimp = module.info.num_imported_funcs
         names = module.func_name
         bridge.codemap.add([(a, (names, nimp + k)) for k, a in enumerate(self.funcs)])
-        _register_glue(meta[nd:], sigs, 2)
+        _register_glue(self.loaded, meta[nd:], sigs)
+        weakref.finalize(self.loaded, bridge.codemap.remove, list(meta))
 
     def target(self, k: int, ist) -> tuple[int, int]:
         """(code, context) of defined function ``k`` for instance ``ist``."""
@@ -98,7 +99,9 @@ class LazyCode:
         self.loaded = jit.LoadedObject(obj, 3 * len(sigs))
         meta = self.loaded.meta
         n = len(sigs)
-        _register_glue(meta, sigs, 3)
+        _register_glue(self.loaded, meta, sigs)
+        self.compiled_addrs: list[int] = []
+        weakref.finalize(self.loaded, bridge.codemap.remove, list(meta), self.compiled_addrs)
         self.stubs = dict(zip(sigs, meta[2 * n:]))
         self.types = [module.info.funcs[module.info.num_imported_funcs + j]
                       for j in range(len(module.syntax.funcs))]
@@ -131,6 +134,7 @@ class LazyCode:
                 obj = jit.build_object(text, LAZY_OPT, light=True)
                 addr = self.loaded.add(obj, f"fy_meta_{k}")
             bridge.codemap.add([(addr, (self.module.func_name, index))])
+            self.compiled_addrs.append(addr)
             self.funcs[k] = addr
             self._retarget(lambda ist: ist.set_target(k, addr, ist.base))
 
