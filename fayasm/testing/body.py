@@ -61,6 +61,10 @@ class FunctionGen(Operands):
         self.nest = 0
         self.by_result, self.void_ops = ops_for(shape)
         self.usable = [op for ops in self.by_result.values() for op in ops] + self.void_ops
+        usable = set(self.usable)
+        self.theme = [op for op in shape.theme if op in usable]
+        self.theme_by_result = {t: [op for op in self.theme if op.results == (t,)]
+                                for t in self.by_result}
         self.mutable_globals = [k for k, g in enumerate(shape.globals)
                                 if g.mutable and k != shape.fuel]
 
@@ -233,7 +237,8 @@ class FunctionGen(Operands):
         if kind == "leaf":
             self.leaf(t)
         elif kind == "op":
-            self.table_op(self.c.pick(ops), depth)
+            themed = self.theme_by_result[t]
+            self.table_op(self.c.pick(themed if themed and self.c.chance(60) else ops), depth)
         elif kind == "tee":
             self.expr(t, depth + 1)
             self.emit("local.tee", self.c.pick(self.writable(t)))
@@ -523,7 +528,7 @@ class FunctionGen(Operands):
         elif kind == "void_op":
             self.table_op(c.pick(stores), depth)
         elif kind == "compute":  # any row of the table, its result kept somewhere
-            op = c.pick(self.usable)
+            op = c.pick(self.theme if self.theme and c.chance(50) else self.usable)
             self.table_op(op, depth)
             for t in op.results:
                 self.consume(t)

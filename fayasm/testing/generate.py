@@ -33,7 +33,7 @@ from fayasm.syntax import (ACTIVE, DECLARATIVE, PASSIVE, Custom, Data, Elem, Exp
 from .body import FunctionGen
 from .choose import Chooser
 from .hosts import HOST_FUNCS, HOST_GLOBALS, HOST_MODULE
-from .shape import FUNCREF, VALTYPES, Callee, Shape, Sym
+from .shape import FUNCREF, ORDINARY, VALTYPES, Callee, Shape, Sym
 from .values import PLAN_SECTION, plan_to_bytes
 
 I32, I64, F32, F64, V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, ValType.V128
@@ -48,9 +48,10 @@ class GenConfig:
 
     max_funcs: int = 4
     max_budget: int = 160  # instructions per inner function, roughly
-    max_calls: int = 6  # calls in the plan
+    max_calls: int = 8  # calls in the plan
     simd: bool = True
     hosts: bool = True
+    swarm: bool = True  # favour a few instructions per module (see ModuleGen.theme)
 
 
 @dataclass
@@ -208,6 +209,14 @@ class ModuleGen:
         m.data_count = len(m.datas)
         shape.ndatas = len(m.datas)
 
+    def theme(self) -> None:
+        """Swarm testing: most modules favour a few instructions of the table, so those
+        run many times with many operands (a bug that needs a particular operand shows)
+        while, over many modules, every instruction gets its turn."""
+        c = self.c
+        if self.cfg.swarm and c.chance(80):
+            self.shape.theme = tuple(c.pick(ORDINARY) for _ in range(c.int(1, 12)))
+
     def blob(self) -> bytes:
         n = self.c.int(1, 24)
         if self.c.chance(50):
@@ -227,6 +236,7 @@ class ModuleGen:
             shape.callees.append(Callee(nimp + k, ft))
         self.globals(nimp + len(sigs))
         self.segments([(c_.index, c_.type) for c_ in shape.callees])
+        self.theme()
         if c.chance(3):
             shape.deep = Sym("deep")
             shape.callees.append(Callee(shape.deep, FuncType((I32,), (I32,))))
@@ -275,7 +285,7 @@ class ModuleGen:
         nfuncs = len(m.imported(ExternKind.FUNC)) + len(m.funcs)
         exports, calls = [], []
         n_run = c.int(min(len(inner), 4), 4)
-        n_call = 1 if c.chance(30) else 0
+        n_call = c.weighted([(2, 0), (5, 1), (2, 2)])  # wrappers taking arguments
         for k in range(n_run + n_call):
             # every inner function has a wrapper calling it, while there are few enough
             target, ft = inner[k] if k < min(n_run, len(inner)) else c.pick(inner)
@@ -319,8 +329,8 @@ class ModuleGen:
             exports.append(Export(name, ExternKind.FUNC, index))
             calls.append((name, wft))
         plan = []
-        for name, wft in calls:
-            for _ in range(1 + (c.chance(20) if wft.params else 0)):
+        for name, wft in calls:  # a wrapper with parameters runs with several arguments
+            for _ in range(c.int(2, 4) if wft.params else 1):
                 plan.append((name, [self.arg(t) for t in wft.params]))
         while len(plan) < self.cfg.max_calls and c.chance(30):
             name, wft = c.pick(calls)

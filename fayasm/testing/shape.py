@@ -54,6 +54,7 @@ class Shape:
     refs: list[int] = field(default_factory=list)  # functions ref.func may name
     simd: bool = True
     deep: Sym | None = None  # an unguarded self-recursive (i32) -> i32, for exhaustion
+    theme: tuple = ()  # swarm testing: a few instructions this module favours
 
     def type_index(self, ft: FuncType) -> int:
         try:
