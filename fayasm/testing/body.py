@@ -136,7 +136,8 @@ class FunctionGen(Operands):
         """Produce a prefix of ``types`` (two or more) with one call or block; its length,
         or 0 if nothing fits."""
         fits = [(c, len(c.type.results)) for c in self.shape.callees
-                if len(c.type.results) >= 2 and tuple(types[:len(c.type.results)]) == c.type.results]
+                if len(c.type.results) >= 2
+                and tuple(types[:len(c.type.results)]) == c.type.results]
         if fits and self.c.chance(60):
             callee, n = self.c.pick(fits)
             self.call(callee, depth)
@@ -203,7 +204,7 @@ class FunctionGen(Operands):
             self.produce(self.ftype.results, depth + 1)
             self.emit("return")
             return True
-        forward = [k for k, l in enumerate(self.labels) if l.kind != "loop"]
+        forward = [k for k, lab in enumerate(self.labels) if lab.kind != "loop"]
         target = self.c.pick(forward)
         rel = len(self.labels) - 1 - target
         types = self.labels[target].types
@@ -211,8 +212,8 @@ class FunctionGen(Operands):
             self.produce(types, depth + 1)
             self.emit("br", rel)
             return True
-        same = [len(self.labels) - 1 - k for k, l in enumerate(self.labels)
-                if l.types == types and (l.kind != "loop" or self.c.chance(10))]
+        same = [len(self.labels) - 1 - k for k, lab in enumerate(self.labels)
+                if lab.types == types and (lab.kind != "loop" or self.c.chance(10))]
         targets = tuple(self.c.pick(same) for _ in range(self.c.int(0, 4)))
         self.produce(types, depth + 1)
         self.index_expr(len(targets) + 1, depth)
@@ -226,7 +227,8 @@ class FunctionGen(Operands):
             return self.leaf(t)
         ops = self.by_result[t]
         callees = [c for c in self.shape.callees if c.type.results == (t,)]
-        labels = [k for k, l in enumerate(self.labels) if l.types == (t,) and l.kind != "loop"]
+        labels = [k for k, lab in enumerate(self.labels)
+                  if lab.types == (t,) and lab.kind != "loop"]
         nested = self.nest < MAX_NEST
         kind = self.c.weighted([
             (20, "leaf"), (55 if ops else 0, "op"), (5 if self.writable(t) else 0, "tee"),
@@ -267,7 +269,8 @@ class FunctionGen(Operands):
     def leaf(self, t: ValType) -> None:
         locs = [k for k, lt in enumerate(self.locals) if lt is t]
         globs = [k for k, g in enumerate(self.shape.globals) if g.valtype is t]
-        kind = self.c.weighted([(6, "const"), (5 if locs else 0, "local"), (2 if globs else 0, "global")])
+        kind = self.c.weighted([(6, "const"), (5 if locs else 0, "local"),
+                                (2 if globs else 0, "global")])
         if kind == "local":
             self.emit("local.get", self.c.pick(locs))
         elif kind == "global":
@@ -484,7 +487,8 @@ class FunctionGen(Operands):
 
     def continue_edge(self, depth: int) -> bool:
         """A ``br_if`` back to an enclosing counted loop, decrementing its counter."""
-        loops = [k for k, l in enumerate(self.labels) if l.kind == "loop" and l.counter is not None]
+        loops = [k for k, lab in enumerate(self.labels)
+                 if lab.kind == "loop" and lab.counter is not None]
         if not loops:
             return False
         k = self.c.pick(loops)
@@ -504,7 +508,8 @@ class FunctionGen(Operands):
         nested = self.nest < MAX_NEST and depth < MAX_DEPTH
         stores = [op for op in self.void_ops if op.name != "nop"]
         kind = c.weighted([
-            (2, "nop"), (40, "compute"), (10, "local.set"), (6 if self.mutable_globals else 0, "global.set"),
+            (2, "nop"), (40, "compute"), (10, "local.set"),
+            (6 if self.mutable_globals else 0, "global.set"),
             (16 if stores else 0, "void_op"), (4, "drop"), (8 if shape.callees else 0, "call"),
             (3 if self._indirect_ok() else 0, "call_indirect"), (10 if nested else 0, "loop"),
             (8 if nested else 0, "block"), (5, "br_if"), (3 if self.loops else 0, "continue"),
@@ -573,7 +578,7 @@ class FunctionGen(Operands):
             self.consume(t)
 
     def br_if_stmt(self, depth: int) -> None:
-        k = self.c.pick([k for k, l in enumerate(self.labels) if l.kind != "loop"])
+        k = self.c.pick([k for k, lab in enumerate(self.labels) if lab.kind != "loop"])
         types = self.labels[k].types
         self.produce(types, depth + 1)
         self.cond(depth + 1)

@@ -45,7 +45,8 @@ class Difference:
     def headline(self) -> str:
         call = "instantiation" if self.call is None else format_call(*self.call)
         odd = ", ".join(self.signature[1]) if len(self.signature) > 1 else "?"
-        return f"{odd} differ{'s' if ',' not in odd else ''} at step {self.step} ({call}): {self.where}"
+        verb = "differs" if "," not in odd else "differ"
+        return f"{odd} {verb} at step {self.step} ({call}): {self.where}"
 
     def report(self) -> str:
         call = "instantiation" if self.call is None else f"call {format_call(*self.call)}"
@@ -175,8 +176,8 @@ def compare_state(a: State, b: State, nan: str, lossy: bool):
         at = _memory_agrees(da, db, nan)
         if at is not None:
             ndiff = sum(1 for i in range(len(da)) if da[i] != db[i]) if len(da) < 1 << 20 else 0
-            return ("memory", f"memory {name!r} at {at:#x}" + (f" ({ndiff} bytes differ)" if ndiff else ""),
-                    hexdump(da, at), hexdump(db, at), "")
+            where = f"memory {name!r} at {at:#x}" + (f" ({ndiff} bytes differ)" if ndiff else "")
+            return ("memory", where, hexdump(da, at), hexdump(db, at), "")
     for name, va in a.globals.items():
         vb = b.globals.get(name)
         if vb is not None and not same_val(va, vb, nan, lossy):
@@ -327,7 +328,8 @@ def _state_views(live, states, nan, what, where):
     views = {ref.name: None}
     for r in live[1:]:
         found = compare_state(states[ref.name], states[r.name], nan, ref.lossy_f32 or r.lossy_f32)
-        if found is not None and found[0] == what and found[1].split(" (")[0] == where.split(" (")[0]:
+        same_place = found is not None and found[1].split(" (")[0] == where.split(" (")[0]
+        if same_place and found[0] == what:
             views[ref.name] = found[2]
             views[r.name] = found[3]
         else:

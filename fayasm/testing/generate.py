@@ -130,7 +130,8 @@ class ModuleGen:
             shape.memory = m.mems[0]
         if c.chance(80):
             lo = c.int(1, 8)
-            m.tables.append(TableType(FUNCREF, Limits(lo, None if c.chance(60) else lo + c.int(0, 4))))
+            hi = None if c.chance(60) else lo + c.int(0, 4)
+            m.tables.append(TableType(FUNCREF, Limits(lo, hi)))
         if c.chance(25):
             lo = c.int(0, 4)
             m.tables.append(TableType(c.pick((FUNCREF, EXTERNREF)),
@@ -139,8 +140,10 @@ class ModuleGen:
 
     def signature(self) -> FuncType:
         c = self.c
-        params = tuple(c.pick(VALTYPES) for _ in range(c.weighted([(3, 0), (4, 1), (3, 2), (1, 3)])))
-        results = tuple(c.pick(VALTYPES) for _ in range(c.weighted([(5, 1), (2, 0), (2, 2), (1, 3)])))
+        nparams = c.weighted([(3, 0), (4, 1), (3, 2), (1, 3)])
+        params = tuple(c.pick(VALTYPES) for _ in range(nparams))
+        nresults = c.weighted([(5, 1), (2, 0), (2, 2), (1, 3)])
+        results = tuple(c.pick(VALTYPES) for _ in range(nresults))
         return FuncType(params, results)
 
     def globals(self, nfuncs_total: int) -> None:
@@ -373,7 +376,8 @@ _CANON = {"canon_f32": (F32, "i32", 0x7FC0_0000, "i32.reinterpret_f32", "i32.eq"
 def helper_body(name: str) -> tuple[FuncType, list]:
     """A helper's type and body. canon_*: a quiet NaN (either sign, any payload) becomes
     the positive canonical NaN; everything else, signalling NaNs included, passes as is."""
-    I = lambda n, *imm: Instr(OPS[n], imm)  # noqa: E731
+    def I(n, *imm):  # noqa: E743 - an instruction, tersely
+        return Instr(OPS[n], imm)
     if name == "deep":
         return FuncType((I32,), (I32,)), [I("local.get", 0), I("i32.const", 1), I("i32.add"),
                                           I("call", Sym("deep"))]

@@ -150,7 +150,8 @@ class FayasmRunner:
         for name, ext in self.inst.exports.items():
             if isinstance(ext, Memory):
                 view = ext.view
-                s.memories[name] = (ext.pages, memory_image(lambda a, n: view[a:a + n], len(view)))
+                s.memories[name] = (ext.pages, memory_image(
+                    lambda a, n, view=view: view[a:a + n], len(view)))
             elif isinstance(ext, Global):
                 s.globals[name] = ext.val
             elif isinstance(ext, Table):
@@ -311,8 +312,8 @@ class WasmtimeRunner:
                                                                                 raise_as=HostTrap)))
                 else:
                     gt, val = HOST_GLOBALS[imp.name]
-                    externs.append(wt.Global(self.store, wt.GlobalType(self._valtype(gt.valtype),
-                                                                        gt.mutable), self._to_wt(val)))
+                    wgt = wt.GlobalType(self._valtype(gt.valtype), gt.mutable)
+                    externs.append(wt.Global(self.store, wgt, self._to_wt(val)))
             self.inst = wt.Instance(self.store, wmod, externs)
             return Outcome("ok")
         return self._guard(go)
@@ -358,7 +359,7 @@ class WasmtimeRunner:
             if isinstance(ext, wt.Memory):
                 n = ext.data_len(self.store)
                 s.memories[name] = (ext.size(self.store), memory_image(
-                    lambda a, k: ext.read(self.store, a, a + k), n))
+                    lambda a, k, ext=ext: ext.read(self.store, a, a + k), n))
             elif isinstance(ext, wt.Global):
                 t = types[name].type.valtype
                 if t is not ValType.V128:

@@ -1,0 +1,31 @@
+"""Differential testing of fayasm's engines: a generator of valid modules, a diff that runs
+one module on several engines (and on wasmtime) in lockstep, and fuzzing campaigns.
+
+    from hypothesis import given
+    from fayasm.testing.generate import modules
+    from fayasm.testing.diff import diff
+
+    @given(modules())
+    def test_engines_agree(g):
+        result = diff(g.module(), g.plan, wasmtime=True, metered=g.metered)
+        assert result.ok, result.difference.report()
+
+The same from the command line: ``fayasm diff FILE`` and ``fayasm fuzz``.
+
+Modules (one job each):
+
+- ``generate``  the hypothesis strategy ``modules()``: module layout, wrappers, plan
+- ``body``      type-directed generation of function bodies (valid by construction)
+- ``operands``  operands chosen with intent: addresses, divisors, lengths, indices
+- ``shape``     what a body may use of its module; the instruction table grouped by type
+- ``choose``    decisions drawn through hypothesis, ordered so shrinking simplifies
+- ``values``    boundary constants, random arguments, the plan a module carries
+- ``hosts``     deterministic host functions and globals, with a call log
+- ``nan``       the spec's NaN rules
+- ``run``       one engine (or wasmtime) running a module step by step
+- ``diff``      lockstep comparison and the report of the first difference
+- ``campaign``  fuzzing rounds with shrinking, the corpus, replay
+- ``parallel``  campaigns in several processes with a watchdog for hangs
+
+Requires hypothesis (``pip install fayasm[test]``); wasmtime is used when installed.
+"""
