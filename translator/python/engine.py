@@ -10,7 +10,7 @@ from fayasm.runtime.errors import Error
 
 from .module import translate
 
-_CACHE_FORMAT = "1"  # bump when the generated code's shape changes
+_CACHE_FORMAT = "2"  # bump when the generated code's shape changes
 
 
 def cache_dir() -> str | None:
