@@ -168,6 +168,22 @@ def test_host_calls_are_logged_and_compared():
     assert r.outcomes[2].kind == "ok"
 
 
+def test_host_reentry_is_compared():
+    """h_reenter calls the instance's "reenter" export back, up to three deep; a trap in
+    the innermost wasm frame unwinds through the host frames on every engine."""
+    wat = """(module (import "env" "h_reenter" (func $h (param i32) (result i32)))
+      (import "env" "h_trap" (func $t (param i32) (result i32)))
+      (global $g (export "g") (mut i32) (i32.const 0))
+      (func (export "reenter") (param i32) (result i32)
+        (global.set $g (i32.add (global.get $g) (i32.const 1)))
+        (call $t (call $h (i32.add (local.get 0) (i32.const 1)))))
+      (func (export "go") (param i32) (result i32) (call $h (local.get 0))))"""
+    r = diff(fayasm.Module(wat), [_call("go", 1), _call("go", 0)], engines=test_engines(),
+             wasmtime=True, metered=False)
+    assert r.ok, r.difference.report()
+    assert r.outcomes[1].code == "trap" and r.outcomes[2].values[0].value == 95
+
+
 def test_nan_rule_lenient_for_foreign_modules():
     """Without a plan of its own, a module's quiet NaNs agree whatever their payload; an
     exact comparison tells them apart."""

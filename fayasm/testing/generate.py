@@ -32,7 +32,7 @@ from fayasm.syntax import (ACTIVE, DECLARATIVE, PASSIVE, Custom, Data, Elem, Exp
 
 from .body import FunctionGen
 from .choose import Chooser
-from .hosts import HOST_FUNCS, HOST_GLOBALS, HOST_MODULE
+from .hosts import HOST_FUNCS, HOST_GLOBALS, HOST_MODULE, REENTER_EXPORT
 from .shape import FUNCREF, ORDINARY, VALTYPES, Callee, Shape, Sym
 from .values import PLAN_SECTION, plan_to_bytes
 
@@ -234,6 +234,10 @@ class ModuleGen:
         self.memory_and_tables()
         nimp = len(shape.callees)
         sigs = [self.signature() for _ in range(c.int(1, cfg.max_funcs))]
+        reenter = None
+        if any(ce.name == "h_reenter" for ce in shape.callees):  # the host calls it back
+            reenter = c.int(0, len(sigs) - 1)
+            sigs[reenter] = FuncType((I32,), (I32,))
         inner = [(nimp + k, ft) for k, ft in enumerate(sigs)]
         for k, ft in enumerate(sigs):
             shape.callees.append(Callee(nimp + k, ft))
@@ -254,6 +258,8 @@ class ModuleGen:
         void = [index for index, ft in inner if not ft.params and not ft.results]
         if void and c.chance(5):
             m.start = c.pick(void)
+        if reenter is not None:
+            exports.append(Export(REENTER_EXPORT, ExternKind.FUNC, nimp + reenter))
         self.exports(exports)
         m.names = Names("fuzz", {k: v for k, v in names.items()})
         metered = c.chance(25)

@@ -5,6 +5,8 @@ Generated modules import a subset of ``HOST_FUNCS`` and ``HOST_GLOBALS`` from mo
 a guest makes to a host function is recorded in a ``HostLog`` (name and arguments), and
 the logs are compared between engines: they show the order and the arguments of calls.
 ``h_trap`` raises a trap for some arguments, so unwinding through host frames is tested.
+``h_reenter`` calls back into the instance that called it (its export ``reenter``), up to
+REENTER_DEPTH deep: wasm, host, wasm again, and traps unwinding through all of them.
 Float arguments are logged as bits, except that an f32 NaN is logged only as "nan" (a
 host on wasmtime receives f32 values through a C float, which may quiet them).
 """
@@ -76,6 +78,14 @@ def _h_trap(a):
     return _s32(a + 1)
 
 
+REENTER_EXPORT = "reenter"
+REENTER_DEPTH = 3
+
+
+def _h_reenter(a):  # without an instance to call back (see HostLog.reenter)
+    return _s32(a ^ 0x5A)
+
+
 class HostTrap(Exception):
     """Raised by ``h_trap``; each runner turns it into its engine's kind of trap."""
 
@@ -90,6 +100,7 @@ HOST_FUNCS: dict[str, tuple[FuncType, object]] = {
     "h_ext": (FuncType((I32,), (EXTERNREF,)), _h_ext),
     "h_extid": (FuncType((EXTERNREF,), (I32,)), _h_extid),
     "h_trap": (FuncType((I32,), (I32,)), _h_trap),
+    "h_reenter": (FuncType((I32,), (I32,)), _h_reenter),
 }
 
 #: name -> (GlobalType, initial Val)
@@ -114,7 +125,23 @@ def log_arg(t: ValType, v):
 
 
 class HostLog(list):
-    """The calls guests made to host functions: ``(name, (args...))``, in order."""
+    """The calls guests made to host functions: ``(name, (args...))``, in order. A runner
+    sets ``call_back`` (a function calling the instance's ``reenter`` export with an int)
+    once its instance exists."""
+
+    call_back = None
+    depth = 0
+
+    def reenter(self, a):
+        """``h_reenter``: call back into the instance while not too deep; returns one
+        more than what the nested call returned."""
+        if self.call_back is None or self.depth >= REENTER_DEPTH:
+            return _h_reenter(a)
+        self.depth += 1
+        try:
+            return _s32(self.call_back(a) + 1)
+        finally:
+            self.depth -= 1
 
     def recorder(self, name: str, ftype: FuncType, fn, raise_as=None):
         """``fn`` wrapped to log its calls; a HostTrap becomes ``raise_as(message)``."""
@@ -150,6 +177,8 @@ def fayasm_imports(module, log: HostLog) -> dict:
             continue
         if imp.kind is ExternKind.FUNC:
             ftype, fn = HOST_FUNCS[imp.name]
+            if imp.name == "h_reenter":
+                fn = log.reenter
             env[imp.name] = Func(log.recorder(imp.name, ftype, fn), ftype, name=imp.name)
         else:
             gtype, val = HOST_GLOBALS[imp.name]
@@ -159,5 +188,5 @@ def fayasm_imports(module, log: HostLog) -> dict:
     return out
 
 
-__all__ = ["HOST_FUNCS", "HOST_GLOBALS", "HOST_MODULE", "HostLog", "HostTrap",
+__all__ = ["HOST_FUNCS", "HOST_GLOBALS", "HOST_MODULE", "HostLog", "HostTrap", "REENTER_EXPORT",
            "fayasm_imports", "is_host_import", "log_arg"]

@@ -27,7 +27,8 @@ from fayasm.runtime.table import MAX_TABLE_SIZE, Table
 from fayasm.runtime.types import MAX_PAGES, PAGE_SIZE, ExternKind, ValType
 from fayasm.runtime.values import Val
 
-from .hosts import HOST_FUNCS, HOST_GLOBALS, HostLog, HostTrap, fayasm_imports, is_host_import
+from .hosts import (HOST_FUNCS, HOST_GLOBALS, REENTER_EXPORT, HostLog, HostTrap, fayasm_imports,
+                    is_host_import)
 from .nan import is_nan
 
 FUEL = 1_000_000  # fayasm engines: calls and loop iterations per instance (a backstop;
@@ -132,6 +133,9 @@ class FayasmRunner:
             imports = fayasm_imports(self.module, self.log)
             limits = dict(fuel=FUEL) if self.metered else {}
             self.inst = fayasm.instantiate(self.module, imports, engine=self.name, **limits)
+            target = self.inst.exports.get(REENTER_EXPORT)
+            if isinstance(target, Func):
+                self.log.call_back = lambda a: target(a)
             return Outcome("ok")
         return self._guard(go)
 
@@ -308,6 +312,9 @@ class WasmtimeRunner:
                     ft, fn = HOST_FUNCS[imp.name]
                     wft = wt.FuncType([self._valtype(t) for t in ft.params],
                                       [self._valtype(t) for t in ft.results])
+                    if imp.name == "h_reenter":
+                        externs.append(self._reenter(wft, ft))
+                        continue
                     externs.append(wt.Func(self.store, wft, self.log.recorder(imp.name, ft, fn,
                                                                                 raise_as=HostTrap)))
                 else:
@@ -317,6 +324,22 @@ class WasmtimeRunner:
             self.inst = wt.Instance(self.store, wmod, externs)
             return Outcome("ok")
         return self._guard(go)
+
+    def _reenter(self, wft, ft):
+        """h_reenter on wasmtime: logged like every host call; the call back goes through
+        the Caller (the store is busy while wasm runs)."""
+        wt, log = self.wt, self.log
+
+        def host(caller, a):
+            log.append(("h_reenter", (a & 0xFFFF_FFFF,)))
+            f = caller.get(REENTER_EXPORT)
+            saved = log.call_back
+            log.call_back = (lambda x: f(caller, x)) if isinstance(f, wt.Func) else None
+            try:
+                return log.reenter(a)
+            finally:
+                log.call_back = saved
+        return wt.Func(self.store, wft, host, access_caller=True)
 
     def call(self, name: str, args: list) -> Outcome:
         for a in args:
