@@ -99,8 +99,41 @@ class FunctionGen(Operands):
             if self.budget <= 0 or not self.c.chance(95):
                 break
             self.statement(1)
+        if self.shape.checksum is not None and self.c.chance(85):
+            self.epilogue()
         self.body((), self.ftype.results, 0)
         return self.out
+
+    def epilogue(self) -> None:
+        """Fold every local into the checksum global (exported), so a wrong value that
+        only reached a local still shows in the final state."""
+        g = self.shape.checksum
+        budget = self.budget
+        for k, t in enumerate(list(self.locals)):
+            if t is V128 and not self.shape.simd:
+                continue
+            self.emit("global.get", g)
+            self.emit("i64.const", 7)
+            self.emit("i64.rotl")
+            self.emit("local.get", k)
+            if t is I32:
+                self.emit("i64.extend_i32_u")
+            elif t is F32:
+                self.emit("i32.reinterpret_f32")
+                self.emit("i64.extend_i32_u")
+            elif t is F64:
+                self.emit("i64.reinterpret_f64")
+            elif t is V128:
+                self.emit("i64x2.extract_lane", 0)
+                self.emit("local.get", k)
+                self.emit("i64x2.extract_lane", 1)
+                self.emit("i64.xor")
+            elif t.is_ref:
+                self.emit("ref.is_null")
+                self.emit("i64.extend_i32_u")
+            self.emit("i64.xor")
+            self.emit("global.set", g)
+        self.budget = budget  # bookkeeping, not the program's size
 
     def guard(self) -> None:
         """Trap when the fuel global is zero, else decrement it."""
@@ -171,7 +204,7 @@ class FunctionGen(Operands):
         locs = self.writable(t)
         globs = [k for k in self.mutable_globals if self.shape.globals[k].valtype is t]
         store = t in NUMERIC and self.shape.memory is not None
-        how = self.c.weighted([(3, "drop"), (4 if locs else 0, "local"),
+        how = self.c.weighted([(1, "drop"), (4 if locs else 0, "local"),
                                (2 if globs else 0, "global"), (3 if store else 0, "store")])
         if how == "local":
             self.emit("local.set", self.c.pick(locs))

@@ -167,6 +167,9 @@ class ModuleGen:
         m.globals.append(Global(GlobalType(I32, True), [Instr(OPS["i32.const"], (FUEL_PER_CALL,))]))
         shape.globals.append(GlobalType(I32, True))
         shape.fuel = len(shape.globals) - 1
+        m.globals.append(Global(GlobalType(I64, True), [Instr(OPS["i64.const"], (0,))]))
+        shape.globals.append(GlobalType(I64, True))
+        shape.checksum = len(shape.globals) - 1
 
     def segments(self, funcs: list[tuple[int, FuncType]]) -> None:
         """Element segments (functions placed in tables, passive, declarative) and data."""
@@ -361,7 +364,7 @@ class ModuleGen:
         for k in range(len(m.tables)):
             m.exports.append(Export(f"t{k}", ExternKind.TABLE, k))
         for k in range(len(self.shape.globals)):  # wasmtime's runner skips v128 ones
-            name = "fuel" if k == self.shape.fuel else f"g{k}"
+            name = {self.shape.fuel: "fuel", self.shape.checksum: "checksum"}.get(k, f"g{k}")
             m.exports.append(Export(name, ExternKind.GLOBAL, k))
 
 

@@ -46,6 +46,7 @@ class Shape:
     callees: list[Callee] = field(default_factory=list)
     globals: list[GlobalType] = field(default_factory=list)  # the whole index space
     fuel: int = 0  # the global the termination guards count down
+    checksum: int | None = None  # an i64 global function epilogues fold their locals into
     memory: MemoryType | None = None
     tables: list[TableType] = field(default_factory=list)
     slots: dict = field(default_factory=dict)  # table -> [(slot, FuncType)] placed at start
