@@ -156,9 +156,14 @@ _TYPE_IDS: dict[FuncType, int] = {}
 
 
 def typeid(ft: FuncType) -> int:
+    """The canonical type id call_indirect compares (types.encoded_typeid, else an
+    interned number)."""
     tid = _TYPE_IDS.get(ft)
     if tid is None:
-        tid = _TYPE_IDS[ft] = len(_TYPE_IDS) + 1
+        tid = T.encoded_typeid(ft)
+        if tid is None:
+            tid = T.INTERNED | len(_TYPE_IDS)
+        _TYPE_IDS[ft] = tid
     return tid
 
 
@@ -257,10 +262,23 @@ def extern_object(h):
     return _EXTERNS[h]
 
 
+# Empty funcref table slots point here rather than hold 0: call_indirect then needs one
+# type check (id 0 matches no signature), and tells "uninitialized" apart only on failure.
+_null_rec = (ctypes.c_uint64 * 4)()
+NULL_REC = ctypes.addressof(_null_rec)
+
+
 def to_word(t: ValType, raw) -> int:
     """A raw reference as its native word."""
     if t is ValType.FUNCREF:
         return func_record(raw)
+    return extern_handle(raw)
+
+
+def table_word(t: ValType, raw) -> int:
+    """A table element as its word in the native mirror."""
+    if t is ValType.FUNCREF:
+        return func_record(raw) if raw is not None else NULL_REC
     return extern_handle(raw)
 
 
@@ -471,6 +489,7 @@ def _init_state() -> None:
     state[S.HOST_CALL] = ctypes.cast(_host_call_cb, ctypes.c_void_p).value
     state[S.RT_CALL] = ctypes.cast(_runtime_call_cb, ctypes.c_void_p).value
     state[S.OWNER] = 0  # the first entry on any thread sets itself up
+    state[S.NULL_REC] = NULL_REC
 
 
 _init_state()
@@ -504,5 +523,5 @@ def metered(call, budget):
 
 
 __all__ = ["Signal", "state", "STATE", "take_error", "codemap", "typeid", "func_record",
-           "record_func", "extern_handle", "extern_object", "to_word", "from_word",
+           "record_func", "extern_handle", "extern_object", "to_word", "from_word", "table_word",
            "register_glue", "entries", "register_lazy", "register_instance", "metered", "NativeRef", "F64"]

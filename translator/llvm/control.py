@@ -11,6 +11,7 @@ from __future__ import annotations
 from fayasm.ir import (Block, Br, BrIf, BrTable, Call, CallIndirect, Drop, Effect, GlobalSet,
                        If, Loop, Return, Set, Slot, Unreachable)
 
+from . import memops
 from . import types as T
 from .types import LL, Layout
 
@@ -114,22 +115,21 @@ def _call_indirect(fe, s: CallIndirect) -> None:
     ftype = mod.syntax.types[s.type_index]
     args = [fe.expr(a) for a in s.args]
     index = fe.expr(s.index)
-    cell = fe.ctx_word(fe.layout.tables + s.table)
-    sp = fe.op(f"getelementptr inbounds i64, ptr {cell}, i64 1")
-    size = fe.op(f"load i64, ptr {sp}, align 8, !tbaa !2")
+    elems, size = memops.table_words(fe, s.table)
     idx = fe.op(f"zext i32 {index} to i64")
     out = fe.op(f"icmp uge i64 {idx}, {size}")
     fe.trap_with_arg(out, T.UNDEFINED, idx)
-    elems = fe.op(f"load ptr, ptr {cell}, align 8, !tbaa !2")
     ep = fe.op(f"getelementptr inbounds ptr, ptr {elems}, i64 {idx}")
     rec = fe.op(f"load ptr, ptr {ep}, align 8, !tbaa !2")
-    null = fe.op(f"icmp eq ptr {rec}, null")
-    fe.trap_with_arg(null, T.UNINITIALIZED, idx)
+    # One check: an empty slot holds the null record, whose type id (0) matches nothing;
+    # the cold path tells "uninitialized" from "mismatch".
     tp = fe.op(f"getelementptr inbounds i64, ptr {rec}, i64 {T.REC_TYPE}")
     tid = fe.op(f"load i64, ptr {tp}, align 8, !tbaa !2")
-    want = fe.ctx_word(fe.layout.types + s.type_index, "i64")
+    want = T.encoded_typeid(ftype)
+    if want is None:
+        want = fe.ctx_word(fe.layout.types + s.type_index, "i64")
     bad = fe.op(f"icmp ne i64 {tid}, {want}")
-    fe.trap_if(bad, T.MISMATCH)
+    fe.trap_indirect(bad, rec, idx)
     fe.fuel()
     code = fe.op(f"load ptr, ptr {rec}, align 8, !tbaa !2")
     cp = fe.op(f"getelementptr inbounds i64, ptr {rec}, i64 {T.REC_CTX}")

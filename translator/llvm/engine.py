@@ -59,7 +59,12 @@ class CompiledModule:
     def code(self, metered: bool):
         c = self._code.get(metered)
         if c is None:
-            c = self._code[metered] = tiering.load_code(self.module, metered)
+            try:
+                c = tiering.load_code(self.module, metered)
+            except (RuntimeError, OSError, ValueError, MemoryError) as e:
+                # llvmlite reports LLVM's refusals as RuntimeError: keep them fayasm's.
+                raise Error(f"jit: cannot compile {self.module.name}: {e}") from None
+            self._code[metered] = c
         elif c.lazy and c.upgrade is not None:
             c = self._code[metered] = c.upgrade  # the O2 build has arrived
         return c
@@ -209,7 +214,7 @@ class Engine:
         # Tables, memories, globals.
         ist.tables.extend(Table(t) for t in compiled.tables)
         for i, t in enumerate(ist.tables):
-            ctx[lay.tables + i] = natives.mirror(t)
+            natives.mirror(t).attach(ctx, lay.tables + 2 * i)
         ist.mems.extend(Memory(t) for t in compiled.mems)
         if ist.mems:
             ctx[Layout.MEM_BASE] = ist.mems[0].address

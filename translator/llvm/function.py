@@ -114,8 +114,13 @@ class FunctionEmitter:
         p = self.op(f"getelementptr inbounds i64, ptr %ctx, i64 {index}")
         return self.op(f"load {type_}, ptr {p}, align 8, !tbaa !2")
 
+    def state(self) -> str:
+        """The process state, loaded where it is needed (most functions touch it only on
+        cold paths, so it is not loaded on entry)."""
+        return self.op("load ptr, ptr %ctx, align 8, !tbaa !2, !invariant.load !6")
+
     def state_word_ptr(self, index: int) -> str:
-        return self.op(f"getelementptr inbounds i64, ptr %st, i64 {index}")
+        return self.op(f"getelementptr inbounds i64, ptr {self.state()}, i64 {index}")
 
     def memsize(self) -> str:
         return self.op("load i64, ptr %MS")
@@ -143,13 +148,34 @@ class FunctionEmitter:
         self.terminate(f"br i1 {cond}, label %{block}, label %{cont}, !prof !5")
         self.extra_blocks.append([
             f"{block}:",
-            f"  call void @fy_trap(ptr %st, i64 {code}, i64 {arg}, i64 {self.func.index})",
+            f"  %{block}st = load ptr, ptr %ctx, align 8",
+            f"  call void @fy_trap(ptr %{block}st, i64 {code}, i64 {arg}, i64 {self.func.index})",
+            "  unreachable"])
+        self.start(cont)
+
+    def trap_indirect(self, cond: str, rec: str, idx: str) -> None:
+        """call_indirect's type check failed (``cond``): trap "uninitialized element" if
+        ``rec`` is the null record, else "indirect call type mismatch"."""
+        block = self.newlabel("trapi")
+        cont = self.newlabel("ok")
+        self.terminate(f"br i1 {cond}, label %{block}, label %{cont}, !prof !5")
+        b = block
+        self.extra_blocks.append([
+            f"{b}:",
+            f"  %{b}st = load ptr, ptr %ctx, align 8",
+            f"  %{b}np = getelementptr inbounds i64, ptr %{b}st, i64 {T.S.NULL_REC}",
+            f"  %{b}nr = load ptr, ptr %{b}np, align 8",
+            f"  %{b}is = icmp eq ptr {rec}, %{b}nr",
+            f"  %{b}code = select i1 %{b}is, i64 {T.UNINITIALIZED}, i64 {T.MISMATCH}",
+            f"  %{b}arg = select i1 %{b}is, i64 {idx}, i64 0",
+            f"  call void @fy_trap(ptr %{b}st, i64 %{b}code, i64 %{b}arg, i64 {self.func.index})",
             "  unreachable"])
         self.start(cont)
 
     def trap(self, code: int) -> None:
         """An unconditional trap (unreachable)."""
-        self.emit(f"call void @fy_trap(ptr %st, i64 {code}, i64 0, i64 {self.func.index})")
+        self.emit(f"call void @fy_trap(ptr {self.state()}, i64 {code}, i64 0, "
+                  f"i64 {self.func.index})")
         self.terminate("unreachable")
 
     def unwind_if_failed(self, status: str) -> None:
@@ -169,7 +195,7 @@ class FunctionEmitter:
                 v = self.op(f"zext i32 {v} to i64")
                 ty = "i64"
             self.emit(f"store {ty} {v}, ptr {p}")
-        fp = self.op("load ptr, ptr %rtp, align 8, !tbaa !2")
+        fp = self.op(f"load ptr, ptr {self.state_word_ptr(T.S.RT_CALL)}, align 8, !tbaa !2")
         status = self.op(f"call i32 {fp}(i32 {op}, ptr %ctx, ptr {buf})")
         self.unwind_if_failed(status)
         return buf
@@ -246,9 +272,7 @@ class FunctionEmitter:
         head = [f"define internal {ret} @{name}(ptr %ctx, i32 %depth"
                 + "".join(f", {LL[t]} %p{k}" for k, t in enumerate(params))
                 + f") #0 {{", "entry:"]
-        head.append("  %st = load ptr, ptr %ctx, align 8, !tbaa !2")
         head.append("  %d1 = add i32 %depth, 1")
-        head.append(f"  %rtp = getelementptr inbounds i64, ptr %st, i64 {T.S.RT_CALL}")
         for k, t in enumerate(f.locals):
             head.append(f"  %L{k} = alloca {LL[t]}, align 16")
         # Slots are discovered while the body is emitted; their allocas go here too.
@@ -273,7 +297,8 @@ class FunctionEmitter:
         tail = []
         for code, block in sorted(self.trap_blocks.items()):
             tail.append(f"{block}:")
-            tail.append(f"  call void @fy_trap(ptr %st, i64 {code}, i64 0, i64 {f.index})")
+            tail.append(f"  %{block}st = load ptr, ptr %ctx, align 8")
+            tail.append(f"  call void @fy_trap(ptr %{block}st, i64 {code}, i64 0, i64 {f.index})")
             tail.append("  unreachable")
         for blk in self.extra_blocks:
             tail.extend(blk)
@@ -290,14 +315,15 @@ class FunctionEmitter:
         assert (MAX_CALL_DEPTH + 1) & 15 == 1
         out = [f"  %fa = call ptr @llvm.frameaddress.p0(i32 0)",
                "  %fai = ptrtoint ptr %fa to i64",
-               f"  %fan = sub i64 %fai, {frame}",
-               f"  %slp = getelementptr inbounds i64, ptr %st, i64 {T.S.STACK_LIMIT}"]
+               f"  %fan = sub i64 %fai, {frame}"]
         if frame <= BIG_FRAME:
             out += ["  %dm = and i32 %depth, 15",
                     "  %dchk = icmp eq i32 %dm, 1",
                     "  br i1 %dchk, label %dcheck, label %dok, !prof !5",
                     "dcheck:"]
-        out += [f"  %dover = icmp ugt i32 %depth, {MAX_CALL_DEPTH}",
+        out += ["  %st = load ptr, ptr %ctx, align 8",
+                f"  %slp = getelementptr inbounds i64, ptr %st, i64 {T.S.STACK_LIMIT}",
+                f"  %dover = icmp ugt i32 %depth, {MAX_CALL_DEPTH}",
                 "  %slim = load i64, ptr %slp, align 8, !tbaa !2",
                 "  %sover = icmp ult i64 %fan, %slim",
                 "  %xover = or i1 %dover, %sover",

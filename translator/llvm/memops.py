@@ -203,26 +203,35 @@ def data_drop(fe, s, a: list[str]) -> None:
 
 
 # -- tables ----------------------------------------------------------------------------------------
-def _table_cell(fe, index: int) -> str:
-    return fe.ctx_word(fe.layout.tables + index)
+def table_words(fe, index: int) -> tuple[str, str]:
+    """(elements pointer, size as i64) of table ``index``, from the two context words
+    its mirror keeps up to date."""
+    cell = fe.op(f"getelementptr inbounds i64, ptr %ctx, i64 {fe.layout.tables + 2 * index}")
+    sp = fe.op(f"getelementptr inbounds i64, ptr {cell}, i64 1")
+    size = fe.op(f"load i64, ptr {sp}, align 8, !tbaa !2")
+    elems = fe.op(f"load ptr, ptr {cell}, align 8, !tbaa !2")
+    return elems, size
 
 
 def table_get(fe, e, a: list[str]) -> str:
-    cell = _table_cell(fe, e.imm[0])
-    sp = fe.op(f"getelementptr inbounds i64, ptr {cell}, i64 1")
-    size = fe.op(f"load i64, ptr {sp}, align 8, !tbaa !2")
+    index = e.imm[0]
+    elems, size = table_words(fe, index)
     idx = fe.op(f"zext i32 {a[0]} to i64")
     bad = fe.op(f"icmp uge i64 {idx}, {size}")
     fe.trap_if(bad, T.TABLE_OOB)
-    elems = fe.op(f"load ptr, ptr {cell}, align 8, !tbaa !2")
     p = fe.op(f"getelementptr inbounds ptr, ptr {elems}, i64 {idx}")
-    return fe.op(f"load ptr, ptr {p}, align 8, !tbaa !2")
+    v = fe.op(f"load ptr, ptr {p}, align 8, !tbaa !2")
+    if fe.mod.info.tables[index].elem is T.FUNCREF:
+        # An empty slot holds the null record (bridge.NULL_REC): as a value it is null.
+        nr = fe.op(f"load ptr, ptr {fe.state_word_ptr(T.S.NULL_REC)}, align 8, !tbaa !2, "
+                   "!invariant.load !6")
+        isnull = fe.op(f"icmp eq ptr {v}, {nr}")
+        v = fe.op(f"select i1 {isnull}, ptr null, ptr {v}")
+    return v
 
 
 def table_size(fe, e, a: list[str]) -> str:
-    cell = _table_cell(fe, e.imm[0])
-    sp = fe.op(f"getelementptr inbounds i64, ptr {cell}, i64 1")
-    size = fe.op(f"load i64, ptr {sp}, align 8, !tbaa !2")
+    _, size = table_words(fe, e.imm[0])
     return fe.op(f"trunc i64 {size} to i32")
 
 

@@ -25,47 +25,54 @@ _M64 = 0xFFFFFFFFFFFFFFFF
 
 
 class TableMirror:
-    """The native side of one Table: a cell {elements*, size} and the elements array."""
+    """The native side of one Table: the elements array, and every instance context that
+    holds a copy of {elements*, size} (the "sinks", updated when the table grows)."""
 
-    __slots__ = ("cell", "array", "capacity", "kind", "__weakref__")
+    __slots__ = ("array", "capacity", "kind", "size", "sinks", "__weakref__")
 
     def __init__(self, table):
-        self.cell = (ctypes.c_uint64 * 2)()
         self.array = None
         self.capacity = 0
+        self.size = 0
         self.kind = table.type.elem
+        self.sinks: list = []
         self.grown(table, 0)
 
-    @property
-    def address(self) -> int:
-        return ctypes.addressof(self.cell)
+    def attach(self, ctx, off: int) -> None:
+        """Keep words ``off`` and ``off + 1`` of context ``ctx`` up to date."""
+        self.sinks.append((ctx, off))
+        ctx[off] = ctypes.addressof(self.array)
+        ctx[off + 1] = self.size
 
     def grown(self, table, old: int) -> None:
         n = len(table.elements)
-        if n > self.capacity:
+        if n > self.capacity or self.array is None:
             cap = max(n, 2 * self.capacity, 4)
             arr = (ctypes.c_uint64 * cap)()
             if self.array is not None and old:
                 ctypes.memmove(arr, self.array, 8 * min(old, self.capacity))
             self.array = arr
             self.capacity = cap
-            self.cell[0] = ctypes.addressof(arr)
         self.changed(table, old, n - old)
-        self.cell[1] = n
+        self.size = n
+        addr = ctypes.addressof(self.array)
+        for ctx, off in self.sinks:
+            ctx[off] = addr
+            ctx[off + 1] = n
 
     def changed(self, table, start: int, n: int) -> None:
         arr, elems, kind = self.array, table.elements, self.kind
-        to_word = bridge.to_word
+        word = bridge.table_word
         for i in range(start, start + n):
-            arr[i] = to_word(kind, elems[i])
+            arr[i] = word(kind, elems[i])
 
 
-def mirror(table) -> int:
-    """The native cell address of ``table``, attaching a mirror on first use."""
+def mirror(table) -> TableMirror:
+    """The native mirror of ``table``, attached on first use."""
     m = table._native
     if m is None:
         m = table._native = TableMirror(table)
-    return m.address
+    return m
 
 
 # -- globals -----------------------------------------------------------------------------------

@@ -130,9 +130,12 @@ class LazyCode:
                 return
             index = self.module.info.num_imported_funcs + k
             text = self.emitter.function_text(index, f"fy_meta_{k}")
-            with jit.LOCK:
-                obj = jit.build_object(text, LAZY_OPT, light=True)
-                addr = self.loaded.add(obj, f"fy_meta_{k}")
+            try:
+                with jit.LOCK:
+                    obj = jit.build_object(text, LAZY_OPT, light=True)
+                    addr = self.loaded.add(obj, f"fy_meta_{k}")
+            except (RuntimeError, OSError, MemoryError) as e:
+                raise Error(f"jit: cannot compile function {index}: {e}") from None
             bridge.codemap.add([(addr, (self.module.func_name, index))])
             self.compiled_addrs.append(addr)
             self.funcs[k] = addr

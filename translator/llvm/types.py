@@ -37,6 +37,24 @@ RT_THREAD, RT_REFUEL, RT_MEMORY_GROW, RT_TABLE_GROW, RT_TABLE_SET, RT_TABLE_FILL
     RT_TABLE_COPY, RT_TABLE_INIT, RT_ELEM_DROP, RT_GLOBAL_SET_REF, RT_COMPILE = range(11)
 
 
+_TYPE_CODES = {I32: 1, I64: 2, F32: 3, F64: 4, V128: 5, FUNCREF: 6, EXTERNREF: 7}
+INTERNED = 1 << 62
+
+
+def encoded_typeid(ft: FuncType) -> int | None:
+    """A signature's type id as an exact code, the same in every process, so generated
+    code can compare with a constant: a 1 bit (no id is 0, the null record's), 4 bits of
+    parameter count, then 3 bits per type. None for signatures too long to encode (those
+    get interned ids, with INTERNED set)."""
+    n = len(ft.params)
+    if n > 15 or n + len(ft.results) > 19:
+        return None
+    code = 16 | n
+    for t in ft.params + ft.results:
+        code = (code << 3) | _TYPE_CODES[t]
+    return code
+
+
 def ll(t: ValType) -> str:
     return LL[t]
 
@@ -98,6 +116,7 @@ class S:
     SET_ERR = 11  # PyErr_SetNone
     HOST_CALL = 12  # int host_call(i64 handle, u64 *buf)
     RT_CALL = 13  # int runtime_call(i32 op, ctx *, u64 *args)
+    NULL_REC = 14  # the record empty funcref table slots point to (type id 0)
     SAVED = 6  # words 0..5 are saved and restored around host calls (threads, nesting)
     TRACE = 16  # return addresses of the backtrace walk
     TRACE_MAX = 256
@@ -115,8 +134,9 @@ REC_WORDS = 4
 # -- the instance context -----------------------------------------------------------------------
 class Layout:
     """Word offsets of one module's instance context. Header: state, memory 0's base and
-    its size-cell address; then, per index space, one word each: function records (imports
-    and definitions), table cells, global cells, canonical type ids; two words per data
+    its size-cell address; then function records (one word per function, imports and
+    definitions); two words per table {elements, size}, kept up to date by the table's
+    mirror; one word per global (its cell); canonical type ids; two words per data
     segment (address, length); then storage: records of the defined functions and
     16-byte cells of the defined globals."""
 
@@ -132,7 +152,7 @@ class Layout:
         self.funcs = off
         off += nfuncs
         self.tables = off
-        off += ntables
+        off += 2 * ntables
         self.globals = off
         off += nglobals
         self.types = off
