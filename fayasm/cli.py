@@ -358,7 +358,8 @@ def _add_testing_commands(sub) -> None:
     f.add_argument("--seed", type=int, default=0, help="campaign seed (default 0)")
     f.add_argument("--engines", nargs="+", metavar="ENGINE",
                    help="engines to compare (default: all available)")
-    f.add_argument("--corpus", metavar="DIR", help="where to save differences")
+    f.add_argument("--corpus", metavar="DIR", default="fuzz-corpus",
+                   help="where to save differences (default: ./fuzz-corpus)")
     f.add_argument("--replay", metavar="DIR", help="diff every module saved in DIR again")
     f.add_argument("--no-wasmtime", action="store_true", help="leave wasmtime out")
     f.add_argument("--jobs", type=int, default=1, help="parallel processes (default 1)")

@@ -100,6 +100,26 @@ class _Stop(BaseException):
     """Ends a round at once (hypothesis lets BaseExceptions through without shrinking)."""
 
 
+SLOW = ("jit", "python")  # engines worth leaving out while shrinking, slowest first
+
+
+def shrink_engines(engines: list, difference) -> list:
+    """The engines to shrink a difference with: without the slow ones that take no side
+    in it, as long as the same engines still come out as the odd ones."""
+    from .diff import _odd
+
+    odd = set(difference.signature[1])
+    keep = list(engines)
+    for name in SLOW:
+        if name not in keep or name in odd or name == keep[0]:
+            continue
+        trial = [n for n in keep if n != name]
+        groups = [[e for e in g if e in trial or e == "wasmtime"] for g in difference.groups]
+        if set(_odd([g for g in groups if g])) == odd:
+            keep = trial
+    return keep
+
+
 def fine_ops(generated) -> tuple:
     counts = generated.op_counts()
     return tuple(sorted(n for n in counts if n not in BORING))[:8]
@@ -170,7 +190,7 @@ class Campaign:
         from hypothesis import HealthCheck, Phase, Verbosity, given, settings
         from hypothesis import seed as hyp_seed
 
-        state = {"target": None, "failing": {}, "deadline": 0.0, "best": None}
+        state = {"target": None, "failing": {}, "deadline": 0.0, "best": None, "engines": None}
         cfg = self.cfg
 
         @settings(database=None, max_examples=cfg.round_examples, deadline=None,
@@ -192,7 +212,8 @@ class Campaign:
             module = generated.module()
             if self.heartbeat is not None:
                 self.heartbeat(generated.binary())
-            result = diff(module, generated.plan, engines=cfg.engines, wasmtime=cfg.wasmtime,
+            engines = state["engines"] if shrinking else cfg.engines
+            result = diff(module, generated.plan, engines=engines, wasmtime=cfg.wasmtime,
                           metered=generated.metered)
             if not shrinking:
                 self._count(result)
@@ -212,6 +233,7 @@ class Campaign:
             if self.known.get(sig, 0) >= cfg.per_signature:
                 return
             state["target"] = sig
+            state["engines"] = shrink_engines(cfg.engines, result.difference)
             state["failing"] = {key: result}
             state["best"] = (generated, result)
             state["deadline"] = time.monotonic() + cfg.shrink_seconds
