@@ -202,9 +202,12 @@ _REINTERPRET = {"i32.reinterpret_f32": ("float", "i32"), "i64.reinterpret_f64": 
 
 # -- the rest -----------------------------------------------------------------------------------------
 def select(fe, e, a: list[str]) -> str:
+    """wasm select. Marked !unpredictable: a producer that emitted a select (not a
+    branch) meant it, and this keeps LLVM's x86 pass from turning the cmov back into a
+    branch in loops (a sort's comparisons mispredict half the time)."""
     c = fe.op(f"icmp ne i32 {a[2]}, 0")
     lt = LL[e.type]
-    return fe.op(f"select i1 {c}, {lt} {a[0]}, {lt} {a[1]}")
+    return fe.op(f"select i1 {c}, {lt} {a[0]}, {lt} {a[1]}, !unpredictable !6")
 
 
 def global_get(fe, e) -> str:
