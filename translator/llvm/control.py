@@ -92,6 +92,7 @@ def _call(fe, s: Call) -> None:
     ftype = mod.info.funcs[s.func]
     args = [fe.expr(a) for a in s.args]
     fe.fuel()
+    fe.call_check()
     rt = T.ret_type(ftype.results)
     arglist = _call_args(fe, ftype.params, args)
     if s.func >= mod.nimp and not mod.indirect_calls:
@@ -131,6 +132,7 @@ def _call_indirect(fe, s: CallIndirect) -> None:
     bad = fe.op(f"icmp ne i64 {tid}, {want}")
     fe.trap_indirect(bad, rec, idx)
     fe.fuel()
+    fe.call_check()
     code = fe.op(f"load ptr, ptr {rec}, align 8, !tbaa !2")
     cp = fe.op(f"getelementptr inbounds i64, ptr {rec}, i64 {T.REC_CTX}")
     callee_ctx = fe.op(f"load ptr, ptr {cp}, align 8, !tbaa !2")

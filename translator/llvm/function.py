@@ -55,6 +55,10 @@ class FunctionEmitter:
         self.terminated = False
         self.uses_memory = mod.has_memory
         self.labels: dict[int, str] = {}  # IR label id -> LLVM block branches go to
+        info = mod.info
+        fi = info.code[func.index - info.num_imported_funcs]
+        self.frame = 16 * (len(func.locals) + fi.max_height + 8)  # estimated frame size
+        self.exhausted = False  # whether the shared exhaustion block is needed
 
     # -- names and text ---------------------------------------------------------------------
     def tmp(self) -> str:
@@ -200,6 +204,36 @@ class FunctionEmitter:
         self.unwind_if_failed(status)
         return buf
 
+    def call_check(self) -> None:
+        """Before a call: the callee's depth (%d1) and the stack space left, looked at
+        when %d1 & 15 == 1 and %d1 > 1 (see depth_check). At the call site rather than on entry, so
+        functions that return without calling need no frame at all (shrink-wrapping)."""
+        if self.frame > BIG_FRAME:
+            return  # checked on entry, on every call
+        # Not at %d1 == 1 (calls made by an entry function): 16 small frames fit in
+        # the stack margin, and depth 1 is nowhere near the limit.
+        m = self.op("and i32 %d1, 15")
+        c1 = self.op(f"icmp eq i32 {m}, 1")
+        c2 = self.op("icmp ugt i32 %d1, 1")
+        c = self.op(f"and i1 {c1}, {c2}")
+        chk, cont = self.newlabel("dchk"), self.newlabel("dok")
+        self.terminate(f"br i1 {c}, label %{chk}, label %{cont}, !prof !5")
+        b = chk
+        self.exhausted = True
+        self.extra_blocks.append([
+            f"{b}:",
+            f"  %{b}fa = call ptr @llvm.frameaddress.p0(i32 0)",
+            f"  %{b}fi = ptrtoint ptr %{b}fa to i64",
+            f"  %{b}fn = sub i64 %{b}fi, {self.frame}",
+            f"  %{b}st = load ptr, ptr %ctx, align 8",
+            f"  %{b}lp = getelementptr inbounds i64, ptr %{b}st, i64 {T.S.STACK_LIMIT}",
+            f"  %{b}lim = load i64, ptr %{b}lp, align 8",
+            f"  %{b}so = icmp ult i64 %{b}fn, %{b}lim",
+            f"  %{b}do = icmp ugt i32 %d1, {MAX_CALL_DEPTH}",
+            f"  %{b}x = or i1 %{b}so, %{b}do",
+            f"  br i1 %{b}x, label %exhausted, label %{cont}"])
+        self.start(cont)
+
     def fuel(self) -> None:
         """Spend one unit of fuel (metered code): at calls and branches back to loops."""
         if not self.metered:
@@ -261,7 +295,7 @@ class FunctionEmitter:
     def emit_function(self) -> str:
         f = self.func
         params = f.type.params
-        frame = 16 * (len(f.locals) + 8)
+        frame = self.frame
         self.lines = []
         self.start("body")
         self.body_list(f.body)
@@ -276,7 +310,6 @@ class FunctionEmitter:
         for k, t in enumerate(f.locals):
             head.append(f"  %L{k} = alloca {LL[t]}, align 16")
         # Slots are discovered while the body is emitted; their allocas go here too.
-        frame += 16 * len(self.slots)
         head.extend(self.allocas)
         for k, t in enumerate(params):
             head.append(f"  store {LL[t]} %p{k}, ptr %L{k}")
@@ -291,10 +324,15 @@ class FunctionEmitter:
             head.append("  %MS = alloca i64, align 8")
             head.append("  %ms0 = load i64, ptr %mscell, align 8, !tbaa !2")
             head.append("  store i64 %ms0, ptr %MS")
-        if _makes_calls(f.body) or frame > BIG_FRAME:
+        if frame > BIG_FRAME:
             head.extend(self.depth_check(frame))
         head.append("  br label %body")
         tail = []
+        if self.exhausted:
+            tail += ["exhausted:",
+                     "  %exst = load ptr, ptr %ctx, align 8",
+                     f"  call void @fy_trap(ptr %exst, i64 {T.EXHAUSTED}, i64 0, i64 {f.index})",
+                     "  unreachable"]
         for code, block in sorted(self.trap_blocks.items()):
             tail.append(f"{block}:")
             tail.append(f"  %{block}st = load ptr, ptr %ctx, align 8")
@@ -305,22 +343,16 @@ class FunctionEmitter:
         return "\n".join(head + self.lines + tail + ["}"])
 
     def depth_check(self, frame: int) -> list[str]:
-        """Call depth and stack space, checked on entry. The depth is exact (an entry
-        has depth 0; depth MAX_CALL_DEPTH + 1 is exhaustion, as on the interpreter) and
-        is only looked at when depth & 15 == 1, which includes that value; the stack
-        limit is checked there too, or on every call for big frames. A function that
-        calls nothing and has a small frame skips the check (it costs a fifth of the time
-        of tiny functions): it cannot deepen the recursion, so the depth stays bounded
-        by one more than the limit, and the stack margin covers its frame."""
+        """Call depth and stack space, checked on entry by functions with big frames (the
+        others check at their call sites, see call_check). The depth is exact: an entry
+        has depth 0, and depth MAX_CALL_DEPTH + 1 is exhaustion, as on the interpreter.
+        Small frames look at it only when depth & 15 == 1, which includes that value, and
+        the stack margin (bridge.STACK_MARGIN) covers what 16 of them use between checks;
+        a function that calls nothing cannot deepen the recursion, so it needs no check."""
         assert (MAX_CALL_DEPTH + 1) & 15 == 1
         out = [f"  %fa = call ptr @llvm.frameaddress.p0(i32 0)",
                "  %fai = ptrtoint ptr %fa to i64",
                f"  %fan = sub i64 %fai, {frame}"]
-        if frame <= BIG_FRAME:
-            out += ["  %dm = and i32 %depth, 15",
-                    "  %dchk = icmp eq i32 %dm, 1",
-                    "  br i1 %dchk, label %dcheck, label %dok, !prof !5",
-                    "dcheck:"]
         out += ["  %st = load ptr, ptr %ctx, align 8",
                 f"  %slp = getelementptr inbounds i64, ptr %st, i64 {T.S.STACK_LIMIT}",
                 f"  %dover = icmp ugt i32 %depth, {MAX_CALL_DEPTH}",
