@@ -58,7 +58,7 @@ def _raw_factory(ft: FuncType):
         else:
             args.append(f"a{k}")
     args.append("outaddr")
-    lines = [f"def make(cf, fn, ctx, out, outaddr):",
+    lines = ["def make(cf, fn, ctx, out, outaddr):",
              f"    def raw({', '.join(params)}):",
              "        try:",
              f"            r = cf({', '.join(args)})",

@@ -16,7 +16,7 @@ pointers so that walk is possible.
 """
 from __future__ import annotations
 
-from fayasm.ir import Block, Call, CallIndirect, Const, If, Local, Loop, Op, Slot
+from fayasm.ir import Const, Local, Op, Slot
 from fayasm.runtime.limits import MAX_CALL_DEPTH
 
 from . import types as T
@@ -305,7 +305,7 @@ class FunctionEmitter:
         ret = T.ret_type(f.type.results)
         head = [f"define internal {ret} @{name}(ptr %ctx, i32 %depth"
                 + "".join(f", {LL[t]} %p{k}" for k, t in enumerate(params))
-                + f") #0 {{", "entry:"]
+                + ") #0 {", "entry:"]
         head.append("  %d1 = add i32 %depth, 1")
         for k, t in enumerate(f.locals):
             head.append(f"  %L{k} = alloca {LL[t]}, align 16")
@@ -350,7 +350,7 @@ class FunctionEmitter:
         the stack margin (bridge.STACK_MARGIN) covers what 16 of them use between checks;
         a function that calls nothing cannot deepen the recursion, so it needs no check."""
         assert (MAX_CALL_DEPTH + 1) & 15 == 1
-        out = [f"  %fa = call ptr @llvm.frameaddress.p0(i32 0)",
+        out = ["  %fa = call ptr @llvm.frameaddress.p0(i32 0)",
                "  %fai = ptrtoint ptr %fa to i64",
                f"  %fan = sub i64 %fai, {frame}"]
         out += ["  %st = load ptr, ptr %ctx, align 8",
@@ -371,20 +371,6 @@ class FunctionEmitter:
         stmt = self.mod.lower_stmt
         for s in body:
             stmt(self, s)
-
-
-def _makes_calls(body) -> bool:
-    for s in body:
-        t = type(s)
-        if t is Call or t is CallIndirect:
-            return True
-        if t is Block or t is Loop:
-            if _makes_calls(s.body):
-                return True
-        elif t is If:
-            if _makes_calls(s.then) or _makes_calls(s.else_):
-                return True
-    return False
 
 
 def _v128_identity_lanes(raw: int) -> bool:

@@ -22,8 +22,6 @@ ZERO = {I32: "0", I64: "0", F32: "0.0", F64: "0.0", V128: "zeroinitializer",
 # Size in 8-byte words of a value in argument/result buffers (host calls, entries).
 WORDS = {I32: 1, I64: 1, F32: 1, F64: 1, V128: 2, FUNCREF: 1, EXTERNREF: 1}
 
-MAX_CALL_DEPTH_CHECK_MASK = 15  # the depth is checked when depth & 15 == 1 (see function.py)
-
 # Trap codes passed from native code to the Python side (bridge.TRAP_MESSAGES).
 PENDING, UNREACHABLE, DIV_ZERO, OVERFLOW, CONVERSION, MEM_OOB, TABLE_OOB, UNDEFINED, \
     UNINITIALIZED, MISMATCH, EXHAUSTED = range(11)
