@@ -32,6 +32,7 @@ EXTERNREF = ValType.EXTERNREF
 
 MAX_DEPTH = 5  # expression nesting
 MAX_NEST = 4  # block nesting
+DEEP_DEPTH, DEEP_NEST = 32, 28  # in modules that nest deeply (Shape.deep_nesting)
 
 
 class Label:
@@ -66,7 +67,9 @@ class FunctionGen(Operands):
         self.theme_by_result = {t: [op for op in self.theme if op.results == (t,)]
                                 for t in self.by_result}
         self.mutable_globals = [k for k, g in enumerate(shape.globals)
-                                if g.mutable and k != shape.fuel]
+                                if g.mutable and k not in (shape.fuel, shape.checksum)]
+        deep = shape.deep_nesting
+        self.max_depth, self.max_nest = (DEEP_DEPTH, DEEP_NEST) if deep else (MAX_DEPTH, MAX_NEST)
 
     # -- output --------------------------------------------------------------------------
     def emit(self, name: str, *imm) -> None:
@@ -247,7 +250,7 @@ class FunctionGen(Operands):
             return True
         same = [len(self.labels) - 1 - k for k, lab in enumerate(self.labels)
                 if lab.types == types and (lab.kind != "loop" or self.c.chance(10))]
-        targets = tuple(self.c.pick(same) for _ in range(self.c.int(0, 4)))
+        targets = tuple(self.c.pick(same) for _ in range(self.c.int(0, 8)))
         self.produce(types, depth + 1)
         self.index_expr(len(targets) + 1, depth)
         self.emit("br_table", targets, rel)
@@ -256,13 +259,13 @@ class FunctionGen(Operands):
     # -- expressions ---------------------------------------------------------------------
     def expr(self, t: ValType, depth: int) -> None:
         """Emit code that pushes one value of type ``t``."""
-        if self.budget <= 0 or depth >= MAX_DEPTH:
+        if self.budget <= 0 or depth >= self.max_depth:
             return self.leaf(t)
         ops = self.by_result[t]
         callees = [c for c in self.shape.callees if c.type.results == (t,)]
         labels = [k for k, lab in enumerate(self.labels)
                   if lab.types == (t,) and lab.kind != "loop"]
-        nested = self.nest < MAX_NEST
+        nested = self.nest < self.max_nest
         kind = self.c.weighted([
             (20, "leaf"), (55 if ops else 0, "op"), (5 if self.writable(t) else 0, "tee"),
             (4, "select"), (6 if nested else 0, "block"), (6 if callees else 0, "call"),
@@ -538,7 +541,7 @@ class FunctionGen(Operands):
         """Emit code that leaves the stack as it was."""
         c = self.c
         shape = self.shape
-        nested = self.nest < MAX_NEST and depth < MAX_DEPTH
+        nested = self.nest < self.max_nest and depth < self.max_depth
         stores = [op for op in self.void_ops if op.name != "nop"]
         kind = c.weighted([
             (2, "nop"), (40, "compute"), (10, "local.set"),

@@ -80,4 +80,15 @@ class Chooser:
         return self.int(0, (1 << WIDTH[t]) - 1)
 
 
-__all__ = ["Chooser"]
+class RandomChooser(Chooser):
+    """The same decisions from a ``random.Random``: no shrinking, but several times
+    faster than drawing through hypothesis (for sampling, e.g. coverage measurements)."""
+
+    def __init__(self, rng):
+        self._rng = rng
+
+    def int(self, lo: int, hi: int) -> int:
+        return lo if lo >= hi else self._rng.randint(lo, hi)
+
+
+__all__ = ["Chooser", "RandomChooser"]

@@ -31,8 +31,9 @@ from fayasm.syntax import (ACTIVE, DECLARATIVE, PASSIVE, Custom, Data, Elem, Exp
                            Function, Global, Import, Instr, Module, Names)
 
 from .body import FunctionGen
-from .choose import Chooser
-from .hosts import HOST_FUNCS, HOST_GLOBALS, HOST_MODULE, REENTER_EXPORT
+from .choose import Chooser, RandomChooser
+from .hosts import (HOST_FUNCS, HOST_GLOBALS, HOST_MEMORY, HOST_MODULE, HOST_TABLE,
+                    REENTER_EXPORT)
 from .shape import FUNCREF, ORDINARY, VALTYPES, Callee, Shape, Sym
 from .values import PLAN_SECTION, plan_to_bytes
 
@@ -52,6 +53,7 @@ class GenConfig:
     simd: bool = True
     hosts: bool = True
     swarm: bool = True  # favour a few instructions per module (see ModuleGen.theme)
+    theme: tuple = ()  # names of instructions every module favours (tests, experiments)
 
 
 @dataclass
@@ -98,8 +100,10 @@ def _signed(t: ValType, bits: int) -> int:
 
 
 class ModuleGen:
-    def __init__(self, draw, config: GenConfig):
-        self.c = Chooser(draw)
+    """Builds one module from ``c`` (a Chooser: hypothesis draws or a seeded Random)."""
+
+    def __init__(self, c: Chooser, config: GenConfig):
+        self.c = c
         self.cfg = config
         self.m = Module()
         self.shape = Shape(types=self.m.types, simd=config.simd)
@@ -122,27 +126,41 @@ class ModuleGen:
                     shape.globals.append(gt)
 
     def memory_and_tables(self) -> None:
+        """A memory (usually; sometimes the host's), up to two tables (the first
+        sometimes the host's)."""
         c, m, shape = self.c, self.m, self.shape
         if c.int(0, 9) < 9:
-            lo = c.weighted([(7, 1), (2, 2), (1, 0)])
-            hi = None if c.chance(50) else lo + c.int(0, 3)
-            m.mems.append(MemoryType(Limits(lo, hi)))
-            shape.memory = m.mems[0]
+            if self.cfg.hosts and c.chance(15):
+                m.imports.append(Import(HOST_MODULE, "memory", ExternKind.MEMORY, HOST_MEMORY))
+            else:
+                lo = c.weighted([(7, 1), (2, 2), (1, 0)])
+                hi = None if c.chance(50) else lo + c.int(0, 3)
+                m.mems.append(MemoryType(Limits(lo, hi)))
+            shape.memory = m.memory_types()[0]
         if c.chance(80):
-            lo = c.int(1, 8)
-            hi = None if c.chance(60) else lo + c.int(0, 4)
-            m.tables.append(TableType(FUNCREF, Limits(lo, hi)))
+            if self.cfg.hosts and c.chance(15):
+                m.imports.append(Import(HOST_MODULE, "table", ExternKind.TABLE, HOST_TABLE))
+            else:
+                lo = c.int(1, 8)
+                hi = None if c.chance(60) else lo + c.int(0, 4)
+                m.tables.append(TableType(FUNCREF, Limits(lo, hi)))
         if c.chance(25):
             lo = c.int(0, 4)
             m.tables.append(TableType(c.pick((FUNCREF, EXTERNREF)),
                                       Limits(lo, None if c.chance(50) else lo + c.int(0, 3))))
-        shape.tables = list(m.tables)
+        shape.tables = m.table_types()
 
     def signature(self) -> FuncType:
+        """Mostly short; now and then long ones (argument passing, results returned
+        through memory in native code)."""
         c = self.c
-        nparams = c.weighted([(3, 0), (4, 1), (3, 2), (1, 3)])
+        nparams = c.weighted([(3, 0), (4, 1), (3, 2), (1, 3), (1, 10)])
+        if nparams == 10:
+            nparams = c.int(4, 12)
         params = tuple(c.pick(VALTYPES) for _ in range(nparams))
-        nresults = c.weighted([(5, 1), (2, 0), (2, 2), (1, 3)])
+        nresults = c.weighted([(5, 1), (2, 0), (2, 2), (1, 3), (1, 6)])
+        if nresults == 6:
+            nresults = c.int(4, 8)
         results = tuple(c.pick(VALTYPES) for _ in range(nresults))
         return FuncType(params, results)
 
@@ -174,8 +192,9 @@ class ModuleGen:
     def segments(self, funcs: list[tuple[int, FuncType]]) -> None:
         """Element segments (functions placed in tables, passive, declarative) and data."""
         c, m, shape = self.c, self.m, self.shape
-        if m.tables and m.tables[0].elem is FUNCREF and funcs:
-            size = m.tables[0].limits.min
+        tables = m.table_types()
+        if tables and tables[0].elem is FUNCREF and funcs:
+            size = tables[0].limits.min
             offset = c.int(0, max(0, size - 1))
             if c.chance(3):
                 offset = size + 1  # out of bounds: instantiation traps
@@ -202,14 +221,18 @@ class ModuleGen:
                                 DECLARATIVE))
             shape.refs = [f for f, _ in funcs]
         shape.elem_types = [e.type for e in m.elems]
-        if m.mems:
-            size = m.mems[0].limits.min * 65536
+        if m.memory_types():
+            size = m.memory_types()[0].limits.min * 65536
             if c.chance(70):
                 data = self.blob()
-                offset = c.int(0, 64)
-                if c.chance(3):
-                    offset = size - len(data) + 1  # out of bounds: instantiation traps
-                m.datas.append(Data(data, ACTIVE, 0, [Instr(OPS["i32.const"], (offset,))]))
+                offset = [Instr(OPS["i32.const"], (c.int(0, 64),))]
+                consts = [k for k, g in enumerate(shape.globals)
+                          if g == GlobalType(I32, False) and k < len(m.imported(ExternKind.GLOBAL))]
+                if consts and c.chance(30):  # an offset from an imported global (42)
+                    offset = [Instr(OPS["global.get"], (c.pick(consts),))]
+                elif c.chance(3):  # out of bounds: instantiation traps
+                    offset = [Instr(OPS["i32.const"], (size - len(data) + 1,))]
+                m.datas.append(Data(data, ACTIVE, 0, offset))
             for _ in range(c.weighted([(2, 0), (2, 1), (1, 2)])):
                 m.datas.append(Data(self.blob(), PASSIVE))
         m.data_count = len(m.datas)
@@ -220,7 +243,9 @@ class ModuleGen:
         run many times with many operands (a bug that needs a particular operand shows)
         while, over many modules, every instruction gets its turn."""
         c = self.c
-        if self.cfg.swarm and c.chance(80):
+        if self.cfg.theme:
+            self.shape.theme = tuple(OPS[name] for name in self.cfg.theme)
+        elif self.cfg.swarm and c.chance(80):
             self.shape.theme = tuple(c.pick(ORDINARY) for _ in range(c.int(1, 12)))
 
     def blob(self) -> bytes:
@@ -247,12 +272,13 @@ class ModuleGen:
         self.globals(nimp + len(sigs))
         self.segments([(c_.index, c_.type) for c_ in shape.callees])
         self.theme()
+        shape.deep_nesting = c.chance(8)
         if c.chance(3):
             shape.deep = Sym("deep")
             shape.callees.append(Callee(shape.deep, FuncType((I32,), (I32,))))
         for index, ft in inner:
             gen = FunctionGen(c, shape, ft, c.int(10, cfg.max_budget), self_index=index)
-            body = gen.generate(c.int(0, 3))
+            body = gen.generate(c.int(0, 3) if not c.chance(10) else c.int(8, 40))
             m.funcs.append(Function(shape.type_index(ft), gen.declared_locals, body))
         names = {index: f"f{index - nimp}" for index, _ in inner}
         helpers = self.helpers(names)
@@ -359,9 +385,9 @@ class ModuleGen:
     def exports(self, wrappers: list) -> None:
         m = self.m
         m.exports.extend(wrappers)
-        if m.mems:
+        if m.memory_types():
             m.exports.append(Export("mem", ExternKind.MEMORY, 0))
-        for k in range(len(m.tables)):
+        for k in range(len(m.table_types())):
             m.exports.append(Export(f"t{k}", ExternKind.TABLE, k))
         for k in range(len(self.shape.globals)):  # wasmtime's runner skips v128 ones
             name = {self.shape.fuel: "fuel", self.shape.checksum: "checksum"}.get(k, f"g{k}")
@@ -406,8 +432,15 @@ def helper_body(name: str) -> tuple[FuncType, list]:
 @st.composite
 def modules(draw, config: GenConfig | None = None) -> Generated:
     """A strategy for ``Generated`` modules (valid by construction)."""
-    return ModuleGen(draw, config or GenConfig()).build()
+    return ModuleGen(Chooser(draw), config or GenConfig()).build()
+
+
+def random_module(seed: int, config: GenConfig | None = None) -> Generated:
+    """One module from a seeded random source instead of hypothesis (fast, no shrinking)."""
+    import random
+
+    return ModuleGen(RandomChooser(random.Random(seed)), config or GenConfig()).build()
 
 
 __all__ = ["FUEL_PER_CALL", "GenConfig", "Generated", "ModuleGen", "helper_body", "modules",
-           "op_counts"]
+           "op_counts", "random_module"]

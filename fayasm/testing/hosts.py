@@ -18,7 +18,10 @@ import struct
 from fayasm.runtime.errors import Trap
 from fayasm.runtime.func import Func
 from fayasm.runtime.globals import Global
-from fayasm.runtime.types import ExternKind, FuncType, GlobalType, ValType
+from fayasm.runtime.memory import Memory
+from fayasm.runtime.table import Table
+from fayasm.runtime.types import (ExternKind, FuncType, GlobalType, Limits, MemoryType,
+                                  TableType, ValType)
 from fayasm.runtime.values import Val
 
 I32, I64, F32, F64 = ValType.I32, ValType.I64, ValType.F32, ValType.F64
@@ -113,6 +116,11 @@ HOST_GLOBALS: dict[str, tuple[GlobalType, Val]] = {
 }
 
 
+#: The host's memory and table ("env" "memory", "env" "table"), fresh for each instance.
+HOST_MEMORY = MemoryType(Limits(1, 4))
+HOST_TABLE = TableType(ValType.FUNCREF, Limits(4, 16))
+
+
 def log_arg(t: ValType, v):
     """An argument as the log records it (see the module docstring)."""
     if t in (I32, I64):
@@ -160,6 +168,10 @@ class HostLog(list):
 def is_host_import(module: str, name: str, kind: ExternKind) -> bool:
     if module != HOST_MODULE:
         return False
+    if kind is ExternKind.MEMORY:
+        return name == "memory"
+    if kind is ExternKind.TABLE:
+        return name == "table"
     return name in (HOST_FUNCS if kind is ExternKind.FUNC else HOST_GLOBALS)
 
 
@@ -180,6 +192,10 @@ def fayasm_imports(module, log: HostLog) -> dict:
             if imp.name == "h_reenter":
                 fn = log.reenter
             env[imp.name] = Func(log.recorder(imp.name, ftype, fn), ftype, name=imp.name)
+        elif imp.kind is ExternKind.MEMORY:
+            env[imp.name] = Memory(HOST_MEMORY)
+        elif imp.kind is ExternKind.TABLE:
+            env[imp.name] = Table(HOST_TABLE)
         else:
             gtype, val = HOST_GLOBALS[imp.name]
             env[imp.name] = Global(val, mutable=gtype.mutable)
@@ -188,5 +204,5 @@ def fayasm_imports(module, log: HostLog) -> dict:
     return out
 
 
-__all__ = ["HOST_FUNCS", "HOST_GLOBALS", "HOST_MODULE", "HostLog", "HostTrap", "REENTER_EXPORT",
-           "fayasm_imports", "is_host_import", "log_arg"]
+__all__ = ["HOST_FUNCS", "HOST_GLOBALS", "HOST_MEMORY", "HOST_MODULE", "HOST_TABLE", "HostLog",
+           "HostTrap", "REENTER_EXPORT", "fayasm_imports", "is_host_import", "log_arg"]

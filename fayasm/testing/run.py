@@ -27,8 +27,8 @@ from fayasm.runtime.table import MAX_TABLE_SIZE, Table
 from fayasm.runtime.types import MAX_PAGES, PAGE_SIZE, ExternKind, ValType
 from fayasm.runtime.values import Val
 
-from .hosts import (HOST_FUNCS, HOST_GLOBALS, REENTER_EXPORT, HostLog, HostTrap, fayasm_imports,
-                    is_host_import)
+from .hosts import (HOST_FUNCS, HOST_GLOBALS, HOST_MEMORY, HOST_TABLE, REENTER_EXPORT,
+                    HostLog, HostTrap, fayasm_imports, is_host_import)
 from .nan import is_nan
 
 FUEL = 1_000_000  # fayasm engines: calls and loop iterations per instance (a backstop;
@@ -308,6 +308,16 @@ class WasmtimeRunner:
             for imp in self.module.imports:
                 if not is_host_import(imp.module, imp.name, imp.kind):
                     return Outcome("error", message=f"wasmtime runner cannot supply {imp}")
+                if imp.kind is ExternKind.MEMORY:
+                    lim = HOST_MEMORY.limits
+                    externs.append(wt.Memory(self.store, wt.MemoryType(wt.Limits(lim.min,
+                                                                                 lim.max))))
+                    continue
+                if imp.kind is ExternKind.TABLE:
+                    lim = HOST_TABLE.limits
+                    wtt = wt.TableType(wt.ValType.funcref(), wt.Limits(lim.min, lim.max))
+                    externs.append(wt.Table(self.store, wtt, None))
+                    continue
                 if imp.kind is ExternKind.FUNC:
                     ft, fn = HOST_FUNCS[imp.name]
                     wft = wt.FuncType([self._valtype(t) for t in ft.params],

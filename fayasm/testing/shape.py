@@ -56,6 +56,7 @@ class Shape:
     simd: bool = True
     deep: Sym | None = None  # an unguarded self-recursive (i32) -> i32, for exhaustion
     theme: tuple = ()  # swarm testing: a few instructions this module favours
+    deep_nesting: bool = False  # blocks and expressions nest far deeper than usual
 
     def type_index(self, ft: FuncType) -> int:
         try:
