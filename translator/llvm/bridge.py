@@ -388,7 +388,17 @@ def _host_call(handle, buf):
         if n & 3 == 0 and 2 * _python_depth() > sys.getrecursionlimit() - _HEADROOM:
             raise Exhaustion()
         func, unpack, pack = _HOSTS[handle]
-        out = func._raw(*unpack(buf))
+        budget = _current_budget[0]
+        if budget is None:
+            out = func._raw(*unpack(buf))
+        else:
+            # The running chunk goes to the Budget while Python runs: a re-entry into
+            # the instance continues it, and what it leaves comes back here.
+            budget.tick = saved[S.FUEL]
+            try:
+                out = func._raw(*unpack(buf))
+            finally:
+                saved[S.FUEL] = budget.tick
         pack(buf, out)
         rc = T.OK
     except BaseException as e:  # noqa: BLE001 - handed to the entry that unwinds
@@ -497,28 +507,25 @@ _init_state()
 
 # -- metering -----------------------------------------------------------------------------------------
 def metered(call, budget):
-    """Wrap a raw callable of a metered instance: hand native code a chunk of fuel (the
-    entry is a call) and give back what it did not use, as the other engines do."""
+    """Wrap a raw callable of a metered instance as the other engines do (Budget.begin:
+    the entry costs a unit, nested entries continue the running chunk): native code
+    counts the chunk down in the state's FUEL word while it runs, and the Budget holds
+    it while Python code (a host function, another instance) runs."""
     cur = _current_budget
 
     def raw(*args):
-        owned = budget.enter()
-        try:
-            chunk = budget.take() - 1
-        except BaseException:
-            budget.leave(owned, 0)
-            raise
+        budget.begin()
         saved = state[S.FUEL]
         prev = cur[0]
-        state[S.FUEL] = chunk
+        state[S.FUEL] = budget.tick
         cur[0] = budget
         try:
             return call(*args)
         finally:
-            unused = state[S.FUEL]
+            budget.tick = state[S.FUEL]
             state[S.FUEL] = saved
             cur[0] = prev
-            budget.leave(owned, unused)
+            budget.end()
     return raw
 
 
