@@ -51,7 +51,7 @@ def test_python_metered_call_indirect_keeps_fuel():
         assert inst.exports.f(2) == 42, engine
 
 
-def test_metered_reentry_through_a_host_function_keeps_fuel(engine, request):
+def test_metered_reentry_through_a_host_function_keeps_fuel(engine):
     """Every engine, metered: wasm calling a host function that calls back into the same
     instance took a fresh fuel chunk for the nested entry; the outer entry had taken the
     whole budget, so the nested call trapped "out of fuel" at once. Nested entries now
@@ -62,10 +62,6 @@ def test_metered_reentry_through_a_host_function_keeps_fuel(engine, request):
         (if (result i32) (local.get 0)
           (then (call $back (i32.sub (local.get 0) (i32.const 1))))
           (else (i32.const 7)))))"""
-    if engine == "jit":
-        request.node.add_marker(pytest.mark.xfail(
-            strict=True, reason="jit: its entry wrapper still takes a fresh chunk per entry "
-            "(runtime.budget's begin/end protocol not adopted yet)"))
     module = fayasm.Module(wat)
     holder = {}
     inst = fayasm.instantiate(module, {"host": {"back": lambda n: holder["f"](n)}},
