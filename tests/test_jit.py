@@ -468,3 +468,22 @@ def test_table_grown_from_python_is_seen_by_jit_code():
     assert inst.exports.is_null(100) == 0
     with pytest.raises(Trap, match="out of bounds table access"):
         inst.exports.is_null(101)
+
+
+def test_dropped_instances_are_freed():
+    import gc
+    import weakref
+
+    m = fayasm.Module("""(module (import "e" "h" (func $h (param i32) (result i32)))
+      (table 1 funcref) (elem (i32.const 0) $f) (global (export "g") (mut funcref) (ref.null func))
+      (func $f (export "f") (param i32) (result i32) (call $h (local.get 0))))""")
+    refs = []
+    for i in range(50):
+        inst = fayasm.instantiate(m, imports={"e": {"h": lambda x: x + 1}}, engine="jit")
+        assert inst.exports.f(i) == i + 1
+        refs.append(weakref.ref(inst._jit))
+    kept = inst.exports.f  # a Func keeps its instance alive
+    del inst
+    gc.collect()
+    assert sum(r() is not None for r in refs) == 1
+    assert kept(1) == 2

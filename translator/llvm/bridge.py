@@ -12,8 +12,12 @@ asks ``runtime_call(RT_THREAD)`` for that thread's stack limit.
 Reference values: a funcref is the address of a function record (types.REC_*): for a
 function of a JIT instance the record lives in its instance context; any other Func gets
 a host record on first use, whose code is its signature's trampoline. An externref is the
-object's id(); registries map both back. The registries hold their objects for the life
-of the process (a native value carries no reference count).
+object's id(); registries map both back. Funcs and instances are held weakly: whatever
+native code can reach is held by a Python object too (tables by their element lists,
+globals by their cells' shadows, imports by the importing instance, the function being
+called by its caller), and an instance that dies while native code runs has its native
+memory kept until no native call is in progress (``retire``). Externref objects are
+held for the life of the process (an id says nothing about lifetime).
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ import ctypes
 import struct
 import sys
 import threading
+import weakref
 
 from fayasm.runtime.errors import Error, Exhaustion, Trap
 from fayasm.runtime.func import Func
@@ -168,9 +173,11 @@ def typeid(ft: FuncType) -> int:
 
 
 # -- references ---------------------------------------------------------------------------------
-_RECORDS: dict[int, Func] = {}  # record address -> Func
+_RECORDS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # record -> Func
 _EXTERNS: dict[int, object] = {}  # id -> object
-_HOSTS: list = []  # handle -> (func, unpack, pack)
+_HOSTS: dict[int, tuple] = {}  # handle -> (weakref to func, unpack, pack)
+_next_handle = [1]
+_CODECS: dict[FuncType, tuple] = {}
 _TRAMPOLINES: dict[FuncType, int] = {}  # signature -> address of its host trampoline
 _KEEP: list = []  # native memory and code that must live as long as the process
 
@@ -225,8 +232,12 @@ def func_record(f) -> int:
 
         compile_glue(f.type)
         code = _TRAMPOLINES[f.type]
-    handle = len(_HOSTS)
-    _HOSTS.append((f, *_host_codec(f.type)))
+    handle = _next_handle[0]
+    _next_handle[0] += 1
+    codec = _CODECS.get(f.type)
+    if codec is None:
+        codec = _CODECS[f.type] = _host_codec(f.type)
+    _HOSTS[handle] = (weakref.ref(f, lambda _, h=handle: _HOSTS.pop(h, None)), *codec)
     block = (ctypes.c_uint64 * 6)()
     addr = ctypes.addressof(block)
     block[T.REC_CODE] = code
@@ -244,7 +255,7 @@ def record_func(addr):
         return None
     f = _RECORDS.get(addr)
     if f is None:
-        raise Error(f"jit: unknown function reference {addr:#x}")
+        raise Error(f"jit: function reference {addr:#x} to a function that no longer exists")
     return f
 
 
@@ -387,7 +398,8 @@ def _host_call(handle, buf):
         # it). C-level calls count towards the limit too, hence twice the frames.
         if n & 3 == 0 and 2 * _python_depth() > sys.getrecursionlimit() - _HEADROOM:
             raise Exhaustion()
-        func, unpack, pack = _HOSTS[handle]
+        ref, unpack, pack = _HOSTS[handle]
+        func = ref()
         budget = _current_budget[0]
         if budget is None:
             out = func._raw(*unpack(buf))
@@ -411,16 +423,31 @@ def _host_call(handle, buf):
     return rc
 
 
-_INSTANCES: dict[int, object] = {}  # ctx address -> engine.InstanceState
-_LAZY: dict[int, tuple] = {}  # lazy block address -> (tiering.LazyCode, defined index)
+_INSTANCES = weakref.WeakValueDictionary()  # ctx address -> engine.InstanceState
+_LAZY = weakref.WeakValueDictionary()  # lazy block address -> engine.InstanceState
 
 
-def register_lazy(block: int, code, k: int) -> None:
-    _LAZY[block] = (code, k)
+def register_lazy(block: int, ist) -> None:
+    _LAZY[block] = ist
 
 
-def register_instance(ctx: int, inst) -> None:
-    _INSTANCES[ctx] = inst
+def register_instance(ctx: int, ist, resources) -> None:
+    """Track instance state ``ist`` (its context at ``ctx``); ``resources`` (its native
+    memory and code) go to ``retire`` when it dies."""
+    _INSTANCES[ctx] = ist
+    weakref.finalize(ist, retire, resources)
+
+
+_graveyard: list = []
+
+
+def retire(resources) -> None:
+    """An instance died: free its native memory and code, unless native code may still
+    be running on some stack (then keep it until a later retirement finds none)."""
+    if state[S.JMPBUF] or _nest[0]:
+        _graveyard.append(resources)
+    else:
+        _graveyard.clear()
 
 
 def _runtime_call(op, ctx, args):
@@ -430,8 +457,8 @@ def _runtime_call(op, ctx, args):
             _thread_setup()
             return T.OK
         if op == T.RT_COMPILE:
-            code, k = _LAZY[ctx]
-            code.compile(k)
+            ist = _LAZY[ctx]
+            ist.code.compile(ist.lazy_index(ctx))
             rc = T.OK
         elif op == T.RT_REFUEL:
             budget = _current_budget[0]

@@ -79,6 +79,8 @@ class InstanceState:
         self.base = ctypes.addressof(ctx)
         self.budget = budget
         self.lazy_blocks = None
+        # Native memory and code this instance's native code uses (bridge.retire).
+        self.resources = [ctx, code]
         self.funcs: list = []
         self.tables: list = []
         self.mems: list = []
@@ -92,11 +94,16 @@ class InstanceState:
         if self.lazy_blocks is None:
             n = len(self.compiled.func_sigs)
             self.lazy_blocks = (ctypes.c_uint64 * (2 * n))()
+            self.resources.append(self.lazy_blocks)
         addr = ctypes.addressof(self.lazy_blocks) + 16 * k
         self.lazy_blocks[2 * k] = bridge.STATE
         self.lazy_blocks[2 * k + 1] = self.base + 8 * self.compiled.layout.record(k)
-        bridge.register_lazy(addr, self.code, k)
+        bridge.register_lazy(addr, self)
         return addr
+
+    def lazy_index(self, block: int) -> int:
+        """The defined function whose lazy block is at ``block``."""
+        return (block - ctypes.addressof(self.lazy_blocks)) // 16
 
     def set_target(self, k: int, fn: int, fctx: int) -> None:
         """Point defined function ``k`` (its record, and its Func) at code ``fn`` run
@@ -117,6 +124,7 @@ class InstanceState:
     def retarget(self, code) -> None:
         """Move every function to ``code`` (a finished tier-up)."""
         self.code = code
+        self.resources.append(code)
         for k in range(len(self.compiled.func_sigs)):
             fn, fctx = code.target(k, self)
             self.set_target(k, fn, fctx)
@@ -229,7 +237,7 @@ class Engine:
             ctx[lay.globals + i] = natives.adopt(ist.globals[i])
         for k in range(len(compiled.globals)):
             ctx[lay.globals + nimp_g + k] = base + 8 * lay.gcell(k)
-        bridge.register_instance(base, ist)
+        bridge.register_instance(base, ist, ist.resources)
         ist.elems, ist.datas = initialize(ist.tables, ist.mems, ist.globals, ist.funcs,
                                           compiled.elems, compiled.datas)
         for k, data in enumerate(ist.datas):

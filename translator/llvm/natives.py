@@ -14,6 +14,7 @@ ever for the Python engines; an adopted one costs them a property call.
 from __future__ import annotations
 
 import ctypes
+import weakref
 
 from fayasm.runtime.globals import Global
 from fayasm.runtime.types import ValType
@@ -39,8 +40,9 @@ class TableMirror:
         self.grown(table, 0)
 
     def attach(self, ctx, off: int) -> None:
-        """Keep words ``off`` and ``off + 1`` of context ``ctx`` up to date."""
-        self.sinks.append((ctx, off))
+        """Keep words ``off`` and ``off + 1`` of context ``ctx`` up to date (held weakly:
+        a context that died needs no updates)."""
+        self.sinks.append((weakref.ref(ctx), off))
         ctx[off] = ctypes.addressof(self.array)
         ctx[off + 1] = self.size
 
@@ -56,9 +58,14 @@ class TableMirror:
         self.changed(table, old, n - old)
         self.size = n
         addr = ctypes.addressof(self.array)
-        for ctx, off in self.sinks:
-            ctx[off] = addr
-            ctx[off + 1] = n
+        live = []
+        for ref, off in self.sinks:
+            ctx = ref()
+            if ctx is not None:
+                ctx[off] = addr
+                ctx[off + 1] = n
+                live.append((ref, off))
+        self.sinks = live
 
     def changed(self, table, start: int, n: int) -> None:
         arr, elems, kind = self.array, table.elements, self.kind
@@ -110,9 +117,17 @@ class GlobalCell:
             self.get = lambda: c[0] | (c[1] << 64)
             self.set = set_v128
         else:
+            # A reference: the cell holds its native word, the shadow the object itself
+            # (what keeps it alive; wasm code writes reference globals through the
+            # runtime, which comes here).
             c = ctypes.c_uint64.from_address(addr)
-            self.get = lambda: bridge.from_word(t, c.value)
-            self.set = lambda v: setattr(c, "value", bridge.to_word(t, v))
+            shadow = [None]
+
+            def set_ref(v):
+                c.value = bridge.to_word(t, v)
+                shadow[0] = v
+            self.get = lambda: shadow[0] if c.value else None
+            self.set = set_ref
 
 
 class NativeGlobal(Global):
