@@ -59,16 +59,19 @@ def test_every_instruction_is_reachable():
           f"{sorted((counts[op.name], op.name) for op in isa.ALL)[:5]}")
 
 
-def test_a_default_sample_covers_the_table():
-    """Over a fixed sample of the default generator, the inner functions use (nearly)
-    every row, the special ones included."""
+def test_a_hypothesis_sample_covers_the_table():
+    """Driven by hypothesis (which starts from the simplest examples), a fixed sample of
+    200 modules still uses nearly every row, the special ones included. Swarm themes are
+    off here: they trade breadth per module for depth, and their breadth over many
+    modules is what test_every_instruction_is_reachable shows; with them on, the share
+    reached by 200 hypothesis examples moves with each change to the choice stream."""
     counts = collections.Counter()
-    for g in sample(200):
+    for g in sample(200, GenConfig(swarm=False)):
         counts.update(g.op_counts())
     special = [op.name for op in isa.ALL if op.special]
     assert all(counts[n] for n in special), [n for n in special if not counts[n]]
     reached = sum(1 for op in isa.ALL if counts[op.name])
-    assert reached >= 0.9 * len(isa.ALL), [op.name for op in isa.ALL if not counts[op.name]]
+    assert reached >= 0.85 * len(isa.ALL), [op.name for op in isa.ALL if not counts[op.name]]
     print(f"\n{reached} of {len(isa.ALL)} instructions in 200 modules; rarest: "
           f"{sorted((counts[op.name], op.name) for op in isa.ALL)[:5]}")
 

@@ -61,12 +61,10 @@ class Operands:
             self.emit("i32.mul")
             self.i32(c.int(0, 64))
             self.emit("i32.add")
-        elif how == "edge":  # the last bytes of memory, straddling its end sometimes
-            self.emit("memory.size", 0)
-            self.i32(16)
-            self.emit("i32.shl")
-            self.i32(c.int(0, 2 * size + 1))
-            self.emit("i32.sub")
+        elif how == "edge":  # the last bytes of memory: ending exactly at its end, one
+            # byte past it, one byte before it, or somewhere near
+            self.end_minus(c.weighted([(3, size), (2, size - 1), (2, size + 1),
+                                       (2, c.int(0, 2 * size + 1))]))
         elif how == "far":
             self.i32(c.pick(_FAR))
         else:
@@ -93,15 +91,37 @@ class Operands:
             self.i32(0x7F)
             self.emit("i32.and")
 
+    def end_minus(self, k: int) -> None:
+        """The address ``k`` bytes before the end of memory 0."""
+        self.emit("memory.size", 0)
+        self.i32(16)
+        self.emit("i32.shl")
+        self.i32(k)
+        self.emit("i32.sub")
+
     def bulk_operands(self, name: str, depth: int) -> None:
-        self.address(1, depth)
+        """Destination, source (or fill value, or segment offset), length; sometimes a
+        range that ends exactly at the end of memory (or one byte past it, or before)."""
+        c = self.c
+        at_end = c.chance(20)
+        n = c.int(0, 16)
+        if at_end:
+            self.end_minus(n + c.weighted([(3, 0), (1, -1), (1, 1)]))
+        else:
+            self.address(1, depth)
         if name == "memory.fill":
             self.expr(I32, depth + 1)
         elif name == "memory.copy":
-            self.address(1, depth)
+            if at_end and c.chance(50):
+                self.end_minus(n + c.weighted([(3, 0), (1, -1), (1, 1)]))
+            else:
+                self.address(1, depth)
         else:  # memory.init: an offset into the data segment
-            self.i32(self.c.weighted([(5, 0), (3, 1), (2, 4), (1, 100)]))
-        self.length(depth)
+            self.i32(c.weighted([(5, 0), (3, 1), (2, 4), (1, 100)]))
+        if at_end:
+            self.i32(n)
+        else:
+            self.length(depth)
 
     def grow_delta(self, limits: Limits, depth: int, table: bool = False) -> None:
         """Pages (or entries) to grow by: small; just past the maximum; or far too many.

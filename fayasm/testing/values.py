@@ -21,11 +21,16 @@ FUNCREF, EXTERNREF = ValType.FUNCREF, ValType.EXTERNREF
 _I32_EDGES = [0, 1, -1, 2, 3, 4, 7, 8, 15, 16, 31, 32, 33, 63, 64, 0x7F, 0x80, 0xFF, 0x100,
               0x7FFF, 0x8000, 0xFFFF, 0x10000, 0xFFFF_FFF0, 0x7FFF_FFFF, -0x8000_0000,
               -0x7FFF_FFFF, -2, -8, -0x80, -0x8000, 0x5555_5555, -0x5555_5556, 1000, -1000,
-              0x1234_5678, 0x0102_0304]
+              0x1234_5678, 0x0102_0304,
+              # float bit patterns, for reinterpretation: NaNs (quiet, signalling,
+              # negative), infinity, one
+              0x7FC0_0000, 0x7FA0_0000, 0x7F80_0001, -0x7F_FFFF, 0x7F80_0000, 0x3F80_0000]
 _I64_EDGES = [0, 1, -1, 2, 7, 8, 31, 32, 63, 64, 65, 0xFF, 0xFFFF, 0xFFFF_FFFF, 0x1_0000_0000,
               0x7FFF_FFFF, -0x8000_0000, -0x8000_0001, 0x8000_0000, 0x7FFF_FFFF_FFFF_FFFF,
               -0x8000_0000_0000_0000, -0x7FFF_FFFF_FFFF_FFFF, -2, 0x0123_4567_89AB_CDEF,
-              0x5555_5555_5555_5555, 1 << 53, (1 << 53) + 1, -(1 << 63) + 1, 1000]
+              0x5555_5555_5555_5555, 1 << 53, (1 << 53) + 1, -(1 << 63) + 1, 1000,
+              0x7FF8_0000_0000_0000, 0x7FF4_0000_0000_0000, 0x7FF0_0000_0000_0001,
+              -0xF_FFFF_FFFF_FFFF, 0x7FF0_0000_0000_0000, 0x3FF0_0000_0000_0000]
 _F32_EDGES = [
     0x00000000, 0x80000000, 0x3F800000, 0xBF800000, 0x3F000000, 0x3FC00000, 0x40200000,
     0xC0200000, 0x40600000, 0xBF000000, 0x7F800000, 0xFF800000, 0x7FC00000, 0xFFC00000,
