@@ -58,22 +58,48 @@ class Module:
 
             self._setup(parse_module(source, source=name), None, name)
         elif isinstance(source, (bytes, bytearray, memoryview)):
+            from fayasm import validcache
             from fayasm.binary import decode
 
             binary = bytes(source)
-            self._setup(decode(binary), binary, name)
+            if len(binary) < validcache.MIN_SIZE:
+                self._setup(decode(binary), binary, name)
+                return
+            self._hash = hashlib.sha256(binary).hexdigest()
+            if validcache.known_valid(self._hash):
+                # Validated before: bodies decode, and info is computed, on first use.
+                self._setup(decode(binary, trusted=True), binary, name, validated=False)
+            else:
+                self._setup(decode(binary), binary, name)
+                validcache.remember(self._hash)
         else:
             raise TypeError("Module() takes bytes (binary) or str (WAT text), "
                             f"not {type(source).__name__}")
 
-    def _setup(self, syntax: Syntax, binary: bytes | None, name: str | None) -> None:
-        from fayasm.validate import validate
+    _hash: str | None = None
+    _info = None
 
+    def _setup(self, syntax: Syntax, binary: bytes | None, name: str | None,
+               validated: bool = True) -> None:
         self.syntax = syntax
         self._binary = binary
-        self.info = validate(syntax)
+        if validated:
+            from fayasm.validate import validate
+
+            self._info = validate(syntax)
         self.name = name or syntax.names.module or "module"
         self._compiled: dict = {}  # engine name -> that engine's compiled form
+
+    @property
+    def info(self):
+        """What validation recorded (validate.ModuleInfo); for a binary known valid
+        (fayasm.validcache), computed on first use."""
+        if self._info is None:
+            from fayasm.validate import validate
+
+            with _gc_paused():
+                self._info = validate(self.syntax)
+        return self._info
 
     @classmethod
     def from_syntax(cls, syntax: Syntax, name: str | None = None) -> "Module":
@@ -112,7 +138,9 @@ class Module:
     @property
     def hash(self) -> str:
         """SHA-256 of the binary form: the key of every cache."""
-        return hashlib.sha256(self.binary).hexdigest()
+        if self._hash is None:
+            self._hash = hashlib.sha256(self.binary).hexdigest()
+        return self._hash
 
     @property
     def imports(self) -> list[ImportType]:

@@ -7,6 +7,9 @@ memory, arithmetic, branches, direct and indirect calls).
 Cold runs use an empty cache directory, warm runs the cache the cold run filled (after the
 cold run's background O2 build is done); each run is a fresh subprocess with the engine
 already loaded (import_s). Reports decode+validate and compile+instantiate separately.
+The cache directory also holds fayasm.validcache's memo, so a warm run's decode_validate_s
+is the decoding of a binary known valid: its function bodies and validation are left for
+whoever needs them (the jit's cached code needs neither).
 """
 from __future__ import annotations
 

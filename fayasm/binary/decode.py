@@ -191,8 +191,9 @@ def _vec(r: Reader, item) -> list:
 
 
 class _Decoder:
-    def __init__(self, data: bytes):
+    def __init__(self, data: bytes, trusted: bool = False):
         self.r = Reader(data)
+        self.trusted = trusted
         self.m = Module()
         self.func_types: list[int] = []
         self.code_count: int | None = None
@@ -240,7 +241,7 @@ class _Decoder:
             raise DecodeError("function and code section have inconsistent lengths", r.pos)
         if m.data_count is not None and m.data_count != len(m.datas):
             raise DecodeError("data count and data section have inconsistent lengths", r.pos)
-        if m.data_count is None and any(
+        if m.data_count is None and not self.trusted and any(
                 i.op in _DATA_OPS for f in m.funcs for i in f.body):
             raise DecodeError("data count section required", r.pos)
         for c in m.customs:
@@ -362,29 +363,87 @@ class _Decoder:
         r = self.r
         size = r.length()
         start = r.pos
-        pos = r.pos
-        locals_: list = []
-        total = 0
-        for _ in range(r.length()):
-            n = r.u32()
-            t = value_type(r)
-            total += n
-            if total >= 1 << 32:
-                raise DecodeError("too many locals", pos)
-            locals_.append((n, t))
-        if total > MAX_LOCALS:
-            # An implementation limit (the same as wasmtime's): refuse before
-            # materialising billions of locals.
-            raise DecodeError("too many locals", pos)
-        flat = tuple(t for n, t in locals_ for _ in range(n))
-        body = instructions(r)
+        if self.trusted:
+            r.pos = start + size
+            return LazyFunction(type_idx, r.data, start)
+        locals_, body = code_entry(r)
         if r.pos != start + size:
             raise DecodeError("section size mismatch", start)
-        return Function(type_idx, flat, body)
+        return Function(type_idx, locals_, body)
 
 
-def decode(data: bytes) -> Module:
-    """Decode a binary module; raises DecodeError (with the spec's message) if malformed."""
+def code_entry(r: Reader) -> tuple[tuple, list[Instr]]:
+    """The locals and body of one code entry (after its size)."""
+    pos = r.pos
+    locals_: list = []
+    total = 0
+    for _ in range(r.length()):
+        n = r.u32()
+        t = value_type(r)
+        total += n
+        if total >= 1 << 32:
+            raise DecodeError("too many locals", pos)
+        locals_.append((n, t))
+    if total > MAX_LOCALS:
+        # An implementation limit (the same as wasmtime's): refuse before
+        # materialising billions of locals.
+        raise DecodeError("too many locals", pos)
+    flat = tuple(t for n, t in locals_ for _ in range(n))
+    return flat, instructions(r)
+
+
+class LazyFunction(Function):
+    """A function of a binary already known valid (fayasm.validcache), whose locals and
+    body are decoded on first use; otherwise a Function like any other."""
+
+    def __init__(self, type_idx: int, data: bytes, start: int):
+        self.type_idx = type_idx
+        self._at = (data, start)
+        self._decoded: tuple | None = None
+
+    def _load(self) -> tuple:
+        if self._decoded is None:
+            data, start = self._at
+            enabled = gc.isenabled()
+            gc.disable()
+            try:
+                self._decoded = code_entry(Reader(data, start))
+            finally:
+                if enabled:
+                    gc.enable()
+        return self._decoded
+
+    def __eq__(self, other):
+        # The dataclass __eq__ compares only objects of one class; a lazy function
+        # equals the eager one decoded from the same bytes.
+        if isinstance(other, Function):
+            return ((self.type_idx, self.locals, self.body)
+                    == (other.type_idx, other.locals, other.body))
+        return NotImplemented
+
+    __hash__ = None
+
+    @property
+    def locals(self) -> tuple:
+        return self._load()[0]
+
+    @locals.setter
+    def locals(self, value) -> None:
+        self._decoded = (tuple(value), self._load()[1])
+
+    @property
+    def body(self) -> list[Instr]:
+        return self._load()[1]
+
+    @body.setter
+    def body(self, value) -> None:
+        self._decoded = (self._load()[0], value)
+
+
+def decode(data: bytes, trusted: bool = False) -> Module:
+    """Decode a binary module; raises DecodeError (with the spec's message) if malformed.
+    ``trusted``: the binary is known valid (fayasm.validcache), so function bodies are
+    decoded on first use (LazyFunction) and the checks that need them are skipped."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError("decode() takes bytes")
     # Decoding allocates a great many small objects and no reference cycles; left on, the
@@ -392,7 +451,7 @@ def decode(data: bytes) -> Module:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _Decoder(bytes(data)).run()
+        return _Decoder(bytes(data), trusted).run()
     finally:
         if enabled:
             gc.enable()

@@ -12,18 +12,15 @@ from __future__ import annotations
 import hashlib
 import os
 
+from fayasm import cachedir
+
 FORMAT = "3"  # bump when the generated code or the glue protocol changes
 _MAGIC = b"FAYASM-JIT\n"
 
 
 def cache_dir() -> str | None:
-    if os.environ.get("FAYASM_CACHE", "1") == "0":
-        return None
-    d = os.environ.get("FAYASM_CACHE_DIR")
-    if not d:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        d = os.path.join(base, "fayasm")
-    return os.path.join(d, "jit")
+    """Where compiled objects are cached (fayasm.cachedir); None when caching is off."""
+    return cachedir.cache_dir("jit")
 
 
 def _code_digest() -> str:

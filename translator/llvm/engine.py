@@ -48,7 +48,7 @@ class CompiledModule:
         self.mems = list(m.mems)
         self.exports = [(e.name, e.kind, e.index) for e in m.exports]
         self.start = m.start
-        self.nimp = module.info.num_imported_funcs
+        self.nimp = tiering.num_imported_funcs(module)
         # Per type index, then per defined function: what its functions share.
         self.sigs = [calls.signature(ft) for ft in m.types]
         self.type_ids = [s.typeid for s in self.sigs]

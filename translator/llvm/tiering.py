@@ -23,6 +23,7 @@ import threading
 import weakref
 
 from fayasm.runtime.errors import Error
+from fayasm.runtime.types import ExternKind
 
 from . import bridge, cache, jit
 from . import types as T
@@ -35,6 +36,12 @@ TIER_UP_SIZE = int(os.environ.get("FAYASM_JIT_LAZY_ABOVE", "10000"))
 _WORKER = os.environ.get("FAYASM_JIT_WORKER", "1") != "0"
 OPT_LEVEL = 2
 LAZY_OPT = 0
+
+
+def num_imported_funcs(module) -> int:
+    # From the syntax, not module.info: a module known valid reaches its cached code
+    # without being validated again (fayasm.validcache).
+    return len(module.syntax.imported(ExternKind.FUNC))
 
 
 def module_size(module) -> int:
@@ -63,7 +70,7 @@ class ModuleCode:
         self.loaded = jit.LoadedObject(obj, nd + 2 * len(sigs))
         meta = self.loaded.meta
         self.funcs = meta[:nd]
-        nimp = module.info.num_imported_funcs
+        nimp = num_imported_funcs(module)
         names = module.func_name
         bridge.codemap.add([(a, (names, nimp + k)) for k, a in enumerate(self.funcs)])
         _register_glue(self.loaded, meta[nd:], sigs)
@@ -103,8 +110,7 @@ class LazyCode:
         self.compiled_addrs: list[int] = []
         weakref.finalize(self.loaded, bridge.codemap.remove, list(meta), self.compiled_addrs)
         self.stubs = dict(zip(sigs, meta[2 * n:]))
-        self.types = [module.info.funcs[module.info.num_imported_funcs + j]
-                      for j in range(len(module.syntax.funcs))]
+        self.types = [module.syntax.types[f.type_idx] for f in module.syntax.funcs]
         self.funcs: dict[int, int] = {}  # defined function -> compiled address
         self.instances: list = []
         self.upgrade: ModuleCode | None = None
@@ -128,7 +134,7 @@ class LazyCode:
         with self.lock:
             if k in self.funcs or self.upgrade is not None:
                 return
-            index = self.module.info.num_imported_funcs + k
+            index = num_imported_funcs(self.module) + k
             text = self.emitter.function_text(index, f"fy_meta_{k}")
             try:
                 with jit.LOCK:

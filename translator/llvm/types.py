@@ -6,7 +6,7 @@ arrays of c_uint64 and the generated code can address it with constant offsets.
 """
 from __future__ import annotations
 
-from fayasm.runtime.types import FuncType, ValType
+from fayasm.runtime.types import ExternKind, FuncType, ValType
 from fayasm.runtime.values import f32_to_bits, f64_to_bits
 
 I32, I64, F32, F64, V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, ValType.V128
@@ -165,9 +165,13 @@ class Layout:
 
     @classmethod
     def of(cls, module) -> "Layout":
-        m, info = module.syntax, module.info
-        return cls(len(info.funcs), info.num_imported_funcs, len(info.tables),
-                   len(info.globals), info.num_imported_globals, len(m.types), len(m.datas))
+        # From the syntax alone, not module.info: a module known valid loads from the
+        # caches without being validated again (fayasm.validcache).
+        m = module.syntax
+        nimp_f, nimp_g = len(m.imported(ExternKind.FUNC)), len(m.imported(ExternKind.GLOBAL))
+        ntables = len(m.imported(ExternKind.TABLE)) + len(m.tables)
+        return cls(nimp_f + len(m.funcs), nimp_f, ntables, nimp_g + len(m.globals), nimp_g,
+                   len(m.types), len(m.datas))
 
     def record(self, defined: int) -> int:
         """Word offset of the record of defined function ``defined`` (0-based)."""

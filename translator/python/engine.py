@@ -5,7 +5,7 @@ import hashlib
 import linecache
 import os
 
-from fayasm import __version__
+from fayasm import __version__, cachedir
 from fayasm.runtime.errors import Error
 
 from .module import translate
@@ -14,15 +14,8 @@ _CACHE_FORMAT = "2"  # bump when the generated code's shape changes
 
 
 def cache_dir() -> str | None:
-    """Where translations are cached: FAYASM_CACHE_DIR, else the user cache directory;
-    None when FAYASM_CACHE=0 turns caching off."""
-    if os.environ.get("FAYASM_CACHE", "1") == "0":
-        return None
-    d = os.environ.get("FAYASM_CACHE_DIR")
-    if not d:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        d = os.path.join(base, "fayasm")
-    return os.path.join(d, "python")
+    """Where translations are cached (fayasm.cachedir); None when caching is off."""
+    return cachedir.cache_dir("python")
 
 
 class Compiled:
