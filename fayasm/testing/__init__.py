@@ -29,3 +29,9 @@ Modules (one job each):
 
 Requires hypothesis (``pip install fayasm[test]``); wasmtime is used when installed.
 """
+
+from fayasm.runtime.support import ensure_recursion_limit as _ensure_recursion_limit
+
+# The engines raise the recursion limit on their first instantiation; raising it here,
+# before any hypothesis test runs, keeps hypothesis from warning that a test changed it.
+_ensure_recursion_limit()
