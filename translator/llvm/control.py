@@ -67,7 +67,8 @@ def _ret(fe, values: list) -> None:
         rt = T.ret_type(results)
         agg = "undef"
         for k, (t, v) in enumerate(zip(results, values)):
-            agg = fe.op(f"insertvalue {rt} {agg}, {LL[t]} {v}, {k}")
+            v = T.to_slot(fe.op, t, v)
+            agg = fe.op(f"insertvalue {rt} {agg}, {T.multi_slot(t)} {v}, {k}")
         fe.terminate(f"ret {rt} {agg}")
 
 
@@ -83,8 +84,8 @@ def _store_results(fe, results, value: str, rtypes) -> None:
         fe.store_var(results[0], value)
         return
     rt = T.ret_type(rtypes)
-    for k, slot in enumerate(results):
-        fe.store_var(slot, fe.op(f"extractvalue {rt} {value}, {k}"))
+    for k, (slot, t) in enumerate(zip(results, rtypes)):
+        fe.store_var(slot, T.from_slot(fe.op, t, fe.op(f"extractvalue {rt} {value}, {k}")))
 
 
 def _call(fe, s: Call) -> None:

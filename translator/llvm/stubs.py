@@ -117,6 +117,15 @@ def _f32_to_raw(lines: list, v: str, tag: str) -> str:
     return f"%{tag}r"
 
 
+def _named(out: list, name: str):
+    """An ``op`` for types.to_slot/from_slot that appends its one instruction to ``out``
+    under ``name``."""
+    def op(text: str) -> str:
+        out.append(f"  {name} = {text}")
+        return name
+    return op
+
+
 # -- entry wrappers ------------------------------------------------------------------------------
 def entry_returns_directly(ft) -> bool:
     return len(ft.results) == 1 and ft.results[0] is not V128
@@ -213,9 +222,10 @@ def entry(ft, key: str) -> str:
     else:
         word = 0
         for k, t in enumerate(ft.results):
-            v = "%res" if len(ft.results) == 1 else f"%res{k}"
+            v = "%res"
             if len(ft.results) > 1:
-                out.append(f"  {v} = extractvalue {inner} %res, {k}")
+                out.append(f"  %res{k}s = extractvalue {inner} %res, {k}")
+                v = T.from_slot(_named(out, f"%res{k}"), t, f"%res{k}s")
             out.append(f"  %o{k} = getelementptr inbounds i64, ptr %out, i64 {word}")
             if t is F32:
                 out.append(f"  store double {_f32_to_raw(out, v, f'o{k}c')}, ptr %o{k}")
@@ -278,7 +288,8 @@ def host_trampoline(ft, key: str) -> str:
     else:
         agg = "undef"
         for k, (t, v) in enumerate(zip(ft.results, vals)):
-            out.append(f"  %agg{k} = insertvalue {inner} {agg}, {LL[t]} {v}, {k}")
+            v = T.to_slot(_named(out, f"%agg{k}b"), t, v)
+            out.append(f"  %agg{k} = insertvalue {inner} {agg}, {T.multi_slot(t)} {v}, {k}")
             agg = f"%agg{k}"
         out.append(f"  ret {inner} {agg}")
     out.append("}")

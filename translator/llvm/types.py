@@ -20,6 +20,7 @@ ZERO = {I32: "0", I64: "0", F32: "0.0", F64: "0.0", V128: "zeroinitializer",
         FUNCREF: "null", EXTERNREF: "null"}
 
 # Size in 8-byte words of a value in argument/result buffers (host calls, entries).
+_BITS = {F32: "i32", F64: "i64"}  # see multi_slot
 WORDS = {I32: 1, I64: 1, F32: 1, F64: 1, V128: 2, FUNCREF: 1, EXTERNREF: 1}
 
 # Trap codes passed from native code to the Python side (bridge.TRAP_MESSAGES).
@@ -69,7 +70,25 @@ def ret_type(results) -> str:
         return "void"
     if len(results) == 1:
         return LL[results[0]]
-    return "{" + ", ".join(LL[t] for t in results) + "}"
+    return "{" + ", ".join(multi_slot(t) for t in results) + "}"
+
+
+def multi_slot(t: ValType) -> str:
+    """The type a result of type ``t`` has in a multi-value return struct: floats travel
+    as their integer bits. LLVM's x86-64 return convention puts the third and fourth
+    floats of a struct in x87 registers, and loading a signalling NaN there quiets it."""
+    return _BITS.get(t, LL[t])
+
+
+def to_slot(op, t: ValType, v: str) -> str:
+    """``v`` (of type ``t``) as it goes into a multi-value struct; ``op`` emits an
+    instruction and returns its value."""
+    return op(f"bitcast {LL[t]} {v} to {_BITS[t]}") if t in _BITS else v
+
+
+def from_slot(op, t: ValType, v: str) -> str:
+    """The value of type ``t`` carried as ``v`` in a multi-value struct."""
+    return op(f"bitcast {_BITS[t]} {v} to {LL[t]}") if t in _BITS else v
 
 
 def const(t: ValType, raw) -> str:
