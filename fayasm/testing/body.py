@@ -251,6 +251,9 @@ class FunctionGen(Operands):
         same = [len(self.labels) - 1 - k for k, lab in enumerate(self.labels)
                 if lab.types == types and (lab.kind != "loop" or self.c.chance(10))]
         targets = tuple(self.c.pick(same) for _ in range(self.c.int(0, 8)))
+        if targets and rel == targets[0] and len(set(same)) > 1 and self.c.chance(80):
+            # A default unlike the first target, so that taking one for the other shows.
+            rel = self.c.pick([r for r in same if r != targets[0]])
         self.produce(types, depth + 1)
         self.index_expr(len(targets) + 1, depth)
         self.emit("br_table", targets, rel)

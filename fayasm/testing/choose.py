@@ -77,7 +77,18 @@ class Chooser:
             return edges[k]
         if k == len(edges):  # a small number
             return self.int(0, 64)
+        if k == len(edges) + 1 and t in (ValType.F32, ValType.F64):
+            return self.nan(WIDTH[t])
         return self.int(0, (1 << WIDTH[t]) - 1)
+
+    def nan(self, width: int) -> int:
+        """A NaN of any sign and payload, signalling half the time: the exact float
+        operations (neg, abs, copysign, loads, stores, reinterprets) must keep its bits."""
+        frac = 23 if width == 32 else 52
+        exp = ((1 << (width - frac - 1)) - 1) << frac
+        quiet = 1 << (frac - 1)
+        payload = self.int(1, quiet - 1) | (quiet if self.chance(50) else 0)
+        return (1 << (width - 1) if self.chance(50) else 0) | exp | payload
 
 
 class RandomChooser(Chooser):
