@@ -34,6 +34,10 @@ MAX_DEPTH = 5  # expression nesting
 MAX_NEST = 4  # block nesting
 DEEP_DEPTH, DEEP_NEST = 32, 28  # in modules that nest deeply (Shape.deep_nesting)
 
+# Float operations the spec makes bit-exact, NaNs included (see nan.py).
+EXACT_FLOAT_OPS = frozenset({"f32.neg", "f64.neg", "f32.abs", "f64.abs", "f32.copysign",
+                             "f64.copysign", "f32.reinterpret_i32", "f64.reinterpret_i64"})
+
 
 class Label:
     __slots__ = ("kind", "types", "counter")
@@ -383,9 +387,17 @@ class FunctionGen(Operands):
             self.divisor(ps[1], depth)
         elif ".trunc_f" in name:
             self.float_operand(ps[0], depth)
+        elif name in EXACT_FLOAT_OPS:
+            for p in ps:
+                self.nan_operand(p, depth)
         else:
             for p in ps:
-                self.expr(p, depth + 1)
+                if p in NUMERIC and self.c.chance(25):
+                    # A boundary constant straight in: most edge cases of an operation
+                    # are edge values of its operands (clz of 0, shifts by 32, ...).
+                    self.const(p)
+                else:
+                    self.expr(p, depth + 1)
         self.emit_op(op, [self.immediate(kind, op) for kind in op.imms])
         canon = canon_helper(op)
         if canon:

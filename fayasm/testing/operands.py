@@ -155,6 +155,18 @@ class Operands:
         else:
             self.expr(t, depth + 1)
 
+    def nan_operand(self, t: ValType, depth: int) -> None:
+        """An operand of an exact float operation (neg, abs, copysign, reinterpret): a
+        NaN's bits a third of the time, signalling half of those, since these must keep
+        every bit of it while the arithmetic may not."""
+        if not self.c.chance(33):
+            return self.expr(t, depth + 1)
+        width = 32 if t in (I32, F32) else 64
+        bits = self.c.nan(width)
+        if t in (I32, I64) and bits >> (width - 1):
+            bits -= 1 << width
+        self.emit(f"{t}.const", bits)
+
     def float_operand(self, t: ValType, depth: int) -> None:
         """A float to convert to an integer: boundary constants half the time."""
         if self.c.chance(50):
