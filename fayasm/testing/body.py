@@ -39,6 +39,15 @@ EXACT_FLOAT_OPS = frozenset({"f32.neg", "f64.neg", "f32.abs", "f64.abs", "f32.co
                              "f64.copysign", "f32.reinterpret_i32", "f64.reinterpret_i64"})
 
 
+_TESTS = ("eqz", "eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u",
+          "lt", "gt", "le", "ge", "any_true", "all_true")
+
+
+def is_test(name: str) -> bool:
+    """Whether an i32-result row is a test (its result is 0 or 1)."""
+    return name.rsplit(".", 1)[-1] in _TESTS or name == "ref.is_null"
+
+
 class Label:
     __slots__ = ("kind", "types", "counter")
 
@@ -65,6 +74,9 @@ class FunctionGen(Operands):
         self.out: list[Instr] = []
         self.nest = 0
         self.by_result, self.void_ops = ops_for(shape)
+        # Half the i32 rows are tests (comparisons, eqz, any_true...) whose results are
+        # 0 or 1: drawn uniformly they would make most i32 operands booleans.
+        self.i32_values = [op for op in self.by_result[I32] if not is_test(op.name)]
         self.usable = [op for ops in self.by_result.values() for op in ops] + self.void_ops
         usable = set(self.usable)
         self.theme = [op for op in shape.theme if op in usable]
@@ -201,7 +213,8 @@ class FunctionGen(Operands):
                 break
             self.statement(depth + 1)
         ending = self.c.weighted([(85, "fall"), (5, "br"), (4, "br_table"), (3, "return"),
-                                  (1, "unreachable")]) if self.budget > 0 else "fall"
+                                  (1 if self.shape.risky else 0, "unreachable")]) \
+            if self.budget > 0 else "fall"
         if ending == "fall" or not self.diverge(ending, depth):
             self.produce(results[keep:], depth)
 
@@ -283,7 +296,11 @@ class FunctionGen(Operands):
             self.leaf(t)
         elif kind == "op":
             themed = self.theme_by_result[t]
-            self.table_op(self.c.pick(themed if themed and self.c.chance(60) else ops), depth)
+            if themed and self.c.chance(60):
+                ops = themed
+            elif t is I32 and self.i32_values and self.c.chance(70):
+                ops = self.i32_values
+            self.table_op(self.c.pick(ops), depth)
         elif kind == "tee":
             self.expr(t, depth + 1)
             self.emit("local.tee", self.c.pick(self.writable(t)))
@@ -402,6 +419,10 @@ class FunctionGen(Operands):
         canon = canon_helper(op)
         if canon:
             self.emit("call", Sym(canon))
+        if (len(op.results) == 1 and op.results[0] in NUMERIC
+                and self.shape.checksum is not None
+                and self.c.chance(35 if op in self.theme else 10)):
+            self.emit("call", Sym(f"observe_{op.results[0]}"))
 
     def immediate(self, kind: str, op):
         c = self.c
@@ -441,14 +462,15 @@ class FunctionGen(Operands):
         tables = [k for k, tt in enumerate(self.shape.tables) if tt.elem is FUNCREF]
         x = self.c.pick(tables)
         slots = [(s, ft) for s, ft in self.shape.slots.get(x, []) if ft.results == tuple(results)]
-        if slots and self.c.chance(75):
+        sure = 75 if self.shape.risky else 95
+        if slots and self.c.chance(sure):
             slot, ft = self.c.pick(slots)
         else:
             slot = None
             params = tuple(self.c.pick(NUMERIC) for _ in range(self.c.int(0, 2)))
             ft = FuncType(params, tuple(results))
         self.produce(ft.params, depth + 1)
-        if slot is not None and self.c.chance(70):
+        if slot is not None and self.c.chance(sure - 5):
             self.emit("i32.const", slot)
         else:
             self.table_index(x, depth)

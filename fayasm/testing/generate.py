@@ -135,7 +135,7 @@ class ModuleGen:
             if self.cfg.hosts and c.chance(15):
                 m.imports.append(Import(HOST_MODULE, "memory", ExternKind.MEMORY, HOST_MEMORY))
             else:
-                lo = c.weighted([(7, 1), (2, 2), (1, 0)])
+                lo = c.weighted([(7, 1), (2, 2), (1 if shape.risky else 0, 0)])
                 hi = None if c.chance(50) else lo + c.int(0, 3)
                 m.mems.append(MemoryType(Limits(lo, hi)))
             shape.memory = m.memory_types()[0]
@@ -265,6 +265,7 @@ class ModuleGen:
     # -- assembly ------------------------------------------------------------------------
     def build(self) -> Generated:
         c, m, shape, cfg = self.c, self.m, self.shape, self.cfg
+        shape.risky = c.chance(30)
         self.imports()
         self.memory_and_tables()
         nimp = len(shape.callees)
@@ -313,7 +314,7 @@ class ModuleGen:
         index = {}
         for name in sorted(used):
             index[name] = len(m.imported(ExternKind.FUNC)) + len(m.funcs)
-            ft, body = helper_body(name)
+            ft, body = helper_body(name, self.shape.checksum)
             m.funcs.append(Function(self.shape.type_index(ft), (), body))
             names[index[name]] = name
         return index
@@ -415,14 +416,33 @@ _CANON = {"canon_f32": (F32, "i32", 0x7FC0_0000, "i32.reinterpret_f32", "i32.eq"
           "canon_f64x2": (V128, None, 0x7FF8_0000_0000_0000, None, "i64x2.eq")}
 
 
-def helper_body(name: str) -> tuple[FuncType, list]:
+_TO_I64 = {"i32": ["i64.extend_i32_u"], "i64": [], "f32": ["i32.reinterpret_f32",
+                                                           "i64.extend_i32_u"],
+           "f64": ["i64.reinterpret_f64"]}
+
+
+def helper_body(name: str, checksum: int | None = None) -> tuple[FuncType, list]:
     """A helper's type and body. canon_*: a quiet NaN (either sign, any payload) becomes
-    the positive canonical NaN; everything else, signalling NaNs included, passes as is."""
+    the positive canonical NaN; everything else, signalling NaNs included, passes as is.
+    observe_*: returns its argument after folding its bits into the checksum global, so
+    a value that differs is seen even where its consumer would lose the difference (a
+    comparison, a shift count, a branch condition)."""
     def I(n, *imm):  # noqa: E743 - an instruction, tersely
         return Instr(OPS[n], imm)
     if name == "deep":
         return FuncType((I32,), (I32,)), [I("local.get", 0), I("i32.const", 1), I("i32.add"),
                                           I("call", Sym("deep"))]
+    if name.startswith("observe_"):
+        t = ValType(name[len("observe_"):])
+        if t is V128:
+            words = [[I("local.get", 0), I("i64x2.extract_lane", k)] for k in (0, 1)]
+        else:
+            words = [[I("local.get", 0)] + [I(n) for n in _TO_I64[str(t)]]]
+        body = []
+        for word in words:
+            body += [I("global.get", checksum), I("i64.const", 5), I("i64.rotl"), *word,
+                     I("i64.xor"), I("global.set", checksum)]
+        return FuncType((t,), (t,)), body + [I("local.get", 0)]
     t, it, q, reinterp, eq = _CANON[name]
     if t is V128:
         width = 32 if name.endswith("f32x4") else 64

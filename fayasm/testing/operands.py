@@ -47,8 +47,10 @@ class Operands:
     def address(self, size: int, depth: int) -> None:
         """An i32 address for an access of ``size`` bytes."""
         c = self.c
+        risky = self.shape.risky
         how = c.weighted([(8, "hot"), (3, "masked"), (3 if self.counters else 0, "counter"),
-                          (2, "edge"), (2, "expr"), (1, "far")])
+                          (2 if risky else 1, "edge"), (2 if risky else 0, "expr"),
+                          (1 if risky else 0, "far")])
         if how == "hot":
             self.i32(c.int(0, HOT - size))
         elif how == "masked":
@@ -81,7 +83,8 @@ class Operands:
 
     def length(self, depth: int, limit: int = 64) -> None:
         """A byte count for memory.fill/copy/init."""
-        how = self.c.weighted([(6, "small"), (1, "edge"), (1, "expr")])
+        how = self.c.weighted([(6, "small"), (1 if self.shape.risky else 0, "edge"),
+                               (1, "expr")])
         if how == "small":
             self.i32(self.c.int(0, limit))
         elif how == "edge":
@@ -145,7 +148,8 @@ class Operands:
 
     def divisor(self, t: ValType, depth: int) -> None:
         """The right operand of div/rem: zero and -1 now and then, mostly nonzero."""
-        how = self.c.weighted([(4, "expr"), (3, "nonzero"), (1, "edge")])
+        how = self.c.weighted([(4 if self.shape.risky else 1, "expr"), (3, "nonzero"),
+                               (1, "edge")])
         if how == "nonzero":
             self.expr(t, depth + 1)
             self.emit(f"{t}.const", self.c.pick((1, 3, 7, 0x100, -1 << 8)))
@@ -168,17 +172,21 @@ class Operands:
         self.emit(f"{t}.const", bits)
 
     def float_operand(self, t: ValType, depth: int) -> None:
-        """A float to convert to an integer: boundary constants half the time."""
-        if self.c.chance(50):
+        """A float to convert to an integer: boundary constants half the time (a fifth
+        in careful modules: many are out of range)."""
+        if self.c.chance(50 if self.shape.risky else 20):
             self.const(t)
         else:
             self.expr(t, depth + 1)
 
     def index_expr(self, n: int, depth: int) -> None:
         """An i32 index into something of ``n`` entries: mostly in range, sometimes past it."""
-        how = self.c.weighted([(5, "small"), (2, "expr"), (1, "far")])
+        risky = self.shape.risky
+        how = self.c.weighted([(5, "small"), (2 if risky else 0, "expr"),
+                               (1 if risky else 0, "far")])
         if how == "small":
-            self.i32(self.c.int(0, n + 1))
+            past = risky or self.c.chance(10)
+            self.i32(self.c.int(0, n + 1 if past else max(n - 1, 0)))
         elif how == "far":
             self.i32(self.c.pick((0xFFFF_FFFF, 0x8000_0000, 0x7FFF_FFFF)))
         else:
@@ -188,7 +196,8 @@ class Operands:
         self.index_expr(self.shape.tables[x].limits.min, depth)
 
     def table_length(self, depth: int) -> None:
-        how = self.c.weighted([(6, "small"), (1, "edge"), (1, "expr")])
+        how = self.c.weighted([(6, "small"), (1 if self.shape.risky else 0, "edge"),
+                               (1, "expr")])
         if how == "small":
             self.i32(self.c.int(0, 4))
         elif how == "edge":

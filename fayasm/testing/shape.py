@@ -57,6 +57,9 @@ class Shape:
     deep: Sym | None = None  # an unguarded self-recursive (i32) -> i32, for exhaustion
     theme: tuple = ()  # swarm testing: a few instructions this module favours
     deep_nesting: bool = False  # blocks and expressions nest far deeper than usual
+    # Whether operands court traps freely. Every call stops at its first trap, and code
+    # after it never runs: most modules are careful, so most of their code executes.
+    risky: bool = True
 
     def type_index(self, ft: FuncType) -> int:
         try:
