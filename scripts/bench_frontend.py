@@ -5,7 +5,8 @@
 
 1. Builds the largest module the project's own C makes (scripts/bench_validate.c, its
    kernels instantiated N times per element type, clang --target=wasm32-wasi -O2) and
-   times fayasm.Module(bytes) on it: decoding plus validation, in MB/s.
+   times fayasm.Module(bytes) on it: decoding plus validation, in MB/s (caches off),
+   and Module() again once fayasm.validcache knows the binary is valid.
 2. Times parsing every .wast script of the 2.0 spec suite and building (validating)
    every module in it that must be valid or invalid.
 Times are process CPU seconds, best of R runs (other load on a small machine disturbs
@@ -74,11 +75,21 @@ def main() -> int:
     print(f"module: {len(data) / 1e6:.2f} MB, {len(m.funcs)} functions, {instrs:,} instructions")
     d = best(lambda: decode(data), args.repeat)
     v = best(lambda: validate(m), args.repeat)
+    # Module() of a binary it validated before only decodes its sections
+    # (fayasm.validcache): measure the full work with the caches off, then that path.
+    os.environ["FAYASM_CACHE"] = "0"
     both = best(lambda: fayasm.Module(data), args.repeat)
+    with tempfile.TemporaryDirectory() as cache:
+        os.environ.update(FAYASM_CACHE="1", FAYASM_CACHE_DIR=cache)
+        fayasm.Module(data)  # recorded as valid
+        known = best(lambda: fayasm.Module(data), args.repeat)
+    os.environ["FAYASM_CACHE"] = "0"  # the spec suite below: full work too
     mb = len(data) / 1e6
     print(f"  decode              {d:6.2f} s  {mb / d:5.2f} MB/s")
     print(f"  validate            {v:6.2f} s  {mb / v:5.2f} MB/s")
     print(f"  decode + validate   {both:6.2f} s  {mb / both:5.2f} MB/s  (fayasm.Module)")
+    print(f"  known valid         {known:6.3f} s  (fayasm.Module of a binary validated "
+          "before: bodies decode on first use)")
     spec = Path(os.environ.get("FAYASM_SPEC_DIR", HERE.parent.parent / "shared" / "spec")) / "2.0"
     if spec.is_dir():
         counts = []
