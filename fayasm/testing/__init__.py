@@ -16,15 +16,17 @@ Modules (one job each):
 
 - ``generate``  the hypothesis strategy ``modules()``: module layout, wrappers, plan
 - ``body``      type-directed generation of function bodies (valid by construction)
+- ``probes``    one-instruction exported functions, called with many telling arguments
 - ``operands``  operands chosen with intent: addresses, divisors, lengths, indices
 - ``shape``     what a body may use of its module; the instruction table grouped by type
-- ``choose``    decisions drawn through hypothesis, ordered so shrinking simplifies
+- ``choose``    decisions (from hypothesis, a seeded random, or a replay), simplest first
 - ``values``    boundary constants, random arguments, the plan a module carries
 - ``hosts``     deterministic host functions and globals, with a call log
 - ``nan``       the spec's NaN rules
 - ``run``       one engine (or wasmtime) running a module step by step
 - ``diff``      lockstep comparison and the report of the first difference
-- ``campaign``  fuzzing rounds with shrinking, the corpus, replay
+- ``campaign``  fuzzing: seeded modules, shrinking, the corpus, replay
+- ``shrink``    simplifying the choices behind a module that shows a difference
 - ``parallel``  campaigns in several processes with a watchdog for hangs
 
 Requires hypothesis (``pip install fayasm[test]``); wasmtime is used when installed.

@@ -1,12 +1,13 @@
 """Fuzzing campaigns: generate modules, diff them across engines, shrink and save what
 differs; and replays of a saved corpus.
 
-A campaign runs *rounds* of a hypothesis test (``@given(modules())``, a fresh seed per
-round). The test diffs each module; the first difference of a round whose signature is
-new is raised, so hypothesis shrinks it (only candidates with the same signature count
-as failing, and shrinking stops after ``shrink_seconds``); the minimal module is saved
-and the next round begins. Differences whose signature is already saved are counted,
-not shrunk again.
+A campaign diffs one seeded random module after another (``generate.recorded_module``:
+the generator behind the hypothesis strategy, fed by ``random`` instead, which is faster
+and explores more widely than hypothesis's draws). A difference whose signature is new is
+shrunk by simplifying the choices that made the module (``shrink``; only candidates with
+the same signature count, and shrinking stops after ``shrink_seconds``) and the smallest
+module is saved. Differences whose signature is already saved are counted, not shrunk
+again.
 
 Saved for each difference, in the corpus directory: NAME.wasm (with the plan and
 function names), NAME.wat, NAME.txt (the report and a one-line repro command), and a
@@ -20,12 +21,11 @@ import os
 import re
 import sys
 import time
-import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 
 from .diff import diff
-from .generate import GenConfig, modules
+from .generate import GenConfig
 
 BORING = {"i32.const", "i64.const", "f32.const", "f64.const", "v128.const", "local.get",
           "local.set", "local.tee", "global.get", "global.set", "end", "block", "loop", "if",
@@ -42,7 +42,6 @@ class CampaignConfig:
     gen: GenConfig = field(default_factory=GenConfig)
     shrink_seconds: float = 120.0
     per_signature: int = 2  # saved examples per coarse signature
-    round_examples: int = 200
     progress: bool = True
     max_modules: int | None = None  # stop after this many (for experiments)
     stop_on_first: bool = False
@@ -81,23 +80,6 @@ class Summary:
 def _clock(s: float) -> str:
     s = int(s)
     return f"{s // 3600:d}:{s // 60 % 60:02d}:{s % 60:02d}"
-
-
-class _Raised(Exception):
-    """Raised inside the hypothesis test to make it shrink a difference."""
-
-    def __init__(self, generated, result):
-        super().__init__(result.difference.headline())
-        self.generated, self.result = generated, result
-
-
-def _fail(generated, result):
-    """Raise from one place: hypothesis tells failures apart by where they were raised."""
-    raise _Raised(generated, result)
-
-
-class _Stop(BaseException):
-    """Ends a round at once (hypothesis lets BaseExceptions through without shrinking)."""
 
 
 SLOW = ("jit", "python")  # engines worth leaving out while shrinking, slowest first
@@ -173,7 +155,6 @@ class Campaign:
 
     def run(self) -> Summary:
         os.environ.setdefault("FAYASM_CACHE", "0")  # do not fill the translation cache
-        warnings.simplefilter("ignore")  # hypothesis warns about the recursion limit engines raise
         self.t0 = time.monotonic()
         round_ = 0
         try:
@@ -187,68 +168,56 @@ class Campaign:
         return self.summary
 
     def _round(self, seed: int) -> None:
-        from hypothesis import HealthCheck, Phase, Verbosity, given, settings
-        from hypothesis import seed as hyp_seed
+        """One generated module: diff it; a difference with a new signature is shrunk
+        (see ``shrink``) and saved."""
+        from .generate import recorded_module
 
-        state = {"target": None, "failing": {}, "deadline": 0.0, "best": None, "engines": None}
         cfg = self.cfg
-
-        @settings(database=None, max_examples=cfg.round_examples, deadline=None,
-                  suppress_health_check=list(HealthCheck), phases=[Phase.generate, Phase.shrink],
-                  report_multiple_bugs=False, verbosity=Verbosity.quiet, print_blob=False)
-        @hyp_seed(seed)
-        @given(modules(cfg.gen))
-        def prop(generated):
-            key = hashlib.sha256(generated.binary()).digest()
-            shrinking = state["target"] is not None
-            if shrinking:
-                if key in state["failing"]:
-                    _fail(generated, state["failing"][key])
-                if time.monotonic() > state["deadline"]:
-                    raise _Stop()  # keep the smallest example found so far
-                self.summary.shrink_runs += 1
-            elif self.time_up():
-                raise _Stop()
-            module = generated.module()
+        try:
+            generated, choices = recorded_module(seed, cfg.gen)
             if self.heartbeat is not None:
                 self.heartbeat(generated.binary())
-            engines = state["engines"] if shrinking else cfg.engines
-            result = diff(module, generated.plan, engines=engines, wasmtime=cfg.wasmtime,
-                          metered=generated.metered)
-            if not shrinking:
-                self._count(result)
+            result = diff(generated.module(), generated.plan, engines=cfg.engines,
+                          wasmtime=cfg.wasmtime, metered=generated.metered)
+            self._count(result)
             if result.difference is None:
                 return
             sig = result.difference.signature
-            if shrinking:
-                if sig == state["target"]:
-                    state["failing"][key] = result
-                    best = state["best"]
-                    if best is None or len(generated.binary()) < len(best[0].binary()):
-                        state["best"] = (generated, result)
-                    _fail(generated, result)
-                return
             self.summary.differences += 1
             self.summary.signatures[sig] += 1
             if self.known.get(sig, 0) >= cfg.per_signature:
                 return
-            state["target"] = sig
-            state["engines"] = shrink_engines(cfg.engines, result.difference)
-            state["failing"] = {key: result}
-            state["best"] = (generated, result)
-            state["deadline"] = time.monotonic() + cfg.shrink_seconds
             self._print(f"difference: {result.difference.headline()} - shrinking")
-            _fail(generated, result)
+            self._save(*self._shrink(choices, generated, result))
+        except Exception as e:  # noqa: BLE001 - a broken module must not end the campaign
+            self._print(f"module {seed} failed: {type(e).__name__}: {e}")
 
-        try:
-            prop()
-        except _Stop:
-            if state["best"] is not None:
-                self._save(*state["best"])
-        except _Raised as e:
-            self._save(e.generated, e.result)
-        except Exception as e:  # noqa: BLE001 - a broken round must not end the campaign
-            self._print(f"round {seed} failed: {type(e).__name__}: {e}")
+    def _shrink(self, choices, generated, result):
+        """The simplest module showing the same difference within ``shrink_seconds``,
+        diffed on the engines that take a side in it."""
+        from .generate import replayed_module
+        from .shrink import shrink_choices
+
+        cfg = self.cfg
+        target = result.difference.signature
+        engines = shrink_engines(cfg.engines, result.difference)
+        best = {"generated": generated, "result": result}
+
+        def test(trial):
+            g, used = replayed_module(trial, cfg.gen)
+            self.summary.shrink_runs += 1
+            if self.heartbeat is not None:
+                self.heartbeat(g.binary())
+            r = diff(g.module(), g.plan, engines=engines, wasmtime=cfg.wasmtime,
+                     metered=g.metered)
+            if r.difference is None or r.difference.signature != target:
+                return None
+            best["generated"], best["result"] = g, r
+            return used
+
+        if cfg.shrink_seconds > 0:
+            shrink_choices(choices, test, time.monotonic() + cfg.shrink_seconds)
+        return best["generated"], best["result"]
 
     def _count(self, result) -> None:
         s = self.summary

@@ -102,4 +102,40 @@ class RandomChooser(Chooser):
         return lo if lo >= hi else self._rng.randint(lo, hi)
 
 
-__all__ = ["Chooser", "RandomChooser"]
+class RecordingChooser(RandomChooser):
+    """A RandomChooser that keeps its choices (as offsets from each range's lower bound),
+    so that a module it made can be made again, and shrunk (see ``shrink``)."""
+
+    def __init__(self, rng):
+        super().__init__(rng)
+        self.choices: list[int] = []
+
+    def int(self, lo: int, hi: int) -> int:
+        if lo >= hi:
+            return lo
+        v = self._rng.randint(lo, hi)
+        self.choices.append(v - lo)
+        return v
+
+
+class ReplayChooser(Chooser):
+    """Makes the choices it is given again: each offset is clamped into the range asked
+    for, and once they run out every choice is the simplest (the lower bound). ``used``
+    is the sequence as actually taken."""
+
+    def __init__(self, choices):
+        self._choices = choices
+        self._k = 0
+        self.used: list[int] = []
+
+    def int(self, lo: int, hi: int) -> int:
+        if lo >= hi:
+            return lo
+        k = self._k
+        offset = min(self._choices[k], hi - lo) if k < len(self._choices) else 0
+        self._k = k + 1
+        self.used.append(offset)
+        return lo + offset
+
+
+__all__ = ["Chooser", "RandomChooser", "RecordingChooser", "ReplayChooser"]

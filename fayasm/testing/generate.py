@@ -32,6 +32,7 @@ from fayasm.syntax import (ACTIVE, DECLARATIVE, PASSIVE, Custom, Data, Elem, Exp
 
 from .body import FunctionGen
 from .choose import Chooser, RandomChooser
+from .probes import ProbeGen
 from .hosts import (HOST_FUNCS, HOST_GLOBALS, HOST_MEMORY, HOST_MODULE, HOST_TABLE,
                     REENTER_EXPORT)
 from .shape import FUNCREF, ORDINARY, VALTYPES, Callee, Shape, Sym
@@ -56,6 +57,7 @@ class GenConfig:
     hosts: bool = True
     swarm: bool = True  # favour a few instructions per module (see ModuleGen.theme)
     theme: tuple = ()  # names of instructions every module favours (tests, experiments)
+    probes: bool = True  # exported one-instruction functions the plan calls often (probes.py)
 
 
 @dataclass
@@ -289,8 +291,15 @@ class ModuleGen:
             body = gen.generate(c.int(0, 3) if not c.chance(10) else c.int(8, 40))
             m.funcs.append(Function(shape.type_index(ft), gen.declared_locals, body))
         names = {index: f"f{index - nimp}" for index, _ in inner}
+        probe_exports, probe_calls = [], []
+        if cfg.probes:
+            probe_exports, probe_calls = ProbeGen(c, shape, m, FUEL_PER_CALL).build(
+                nimp + len(m.funcs), names)
         helpers = self.helpers(names)
         exports, plan = self.wrappers(inner, names)
+        exports += probe_exports
+        for call in probe_calls:  # interleaved: probes see state the programs left
+            plan.insert(c.int(0, len(plan)), call)
         self.resolve(helpers)
         void = [index for index, ft in inner if not ft.params and not ft.results]
         if void and c.chance(5):
@@ -469,5 +478,24 @@ def random_module(seed: int, config: GenConfig | None = None) -> Generated:
     return ModuleGen(RandomChooser(random.Random(seed)), config or GenConfig()).build()
 
 
+def recorded_module(seed: int, config: GenConfig | None = None):
+    """(Generated, choices): a seeded random module and the choices that make it again
+    through ``replayed_module`` (what campaigns explore with, and shrink)."""
+    import random
+
+    from .choose import RecordingChooser
+
+    c = RecordingChooser(random.Random(seed))
+    return ModuleGen(c, config or GenConfig()).build(), c.choices
+
+
+def replayed_module(choices, config: GenConfig | None = None):
+    """(Generated, the choices as taken) for a choice sequence (see ``ReplayChooser``)."""
+    from .choose import ReplayChooser
+
+    c = ReplayChooser(choices)
+    return ModuleGen(c, config or GenConfig()).build(), c.used
+
+
 __all__ = ["FUEL_PER_CALL", "GenConfig", "Generated", "ModuleGen", "helper_body", "modules",
-           "op_counts", "random_module"]
+           "op_counts", "random_module", "recorded_module", "replayed_module"]

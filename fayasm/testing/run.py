@@ -109,6 +109,7 @@ class FayasmRunner:
         self.metered = metered
         self.log = HostLog()
         self.inst = None
+        self._watched = None
 
     def _guard(self, fn) -> Outcome:
         try:
@@ -151,7 +152,10 @@ class FayasmRunner:
         s = State(hostlog=list(self.log))
         if self.inst is None:
             return s
-        for name, ext in self.inst.exports.items():
+        if self._watched is None:  # exports never change; probes make them many
+            self._watched = [(name, ext) for name, ext in self.inst.exports.items()
+                             if isinstance(ext, (Memory, Global, Table))]
+        for name, ext in self._watched:
             if isinstance(ext, Memory):
                 view = ext.view
                 s.memories[name] = (ext.pages, memory_image(
@@ -224,6 +228,7 @@ class WasmtimeRunner:
         self.module = module
         self.log = HostLog()
         self.inst = None
+        self._watched = None
         config = wasmtime.Config()
         config.consume_fuel = True
         self.engine = wasmtime.Engine(config)
@@ -386,9 +391,13 @@ class WasmtimeRunner:
         s = State(hostlog=list(self.log))
         if self.inst is None:
             return s
-        exports = self.inst.exports(self.store)
-        types = {e.name: e for e in self.module.exports}
-        for name, ext in exports.items():
+        if self._watched is None:  # exports never change; probes make them many
+            exports = self.inst.exports(self.store)
+            self._watched = [(name, ext) for name, ext in exports.items()
+                             if isinstance(ext, (wt.Memory, wt.Global, wt.Table))]
+            self._types = {e.name: e for e in self.module.exports}
+        types = self._types
+        for name, ext in self._watched:
             if isinstance(ext, wt.Memory):
                 n = ext.data_len(self.store)
                 s.memories[name] = (ext.size(self.store), memory_image(

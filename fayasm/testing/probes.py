@@ -1,0 +1,614 @@
+"""Probes: tiny exported functions that apply one instruction to their parameters, and the
+plan calls that run each of them many times with telling arguments.
+
+A generated program computes with whatever values its code happens to produce, and a
+call stops at its first trap, so most instructions of a module run a few times with
+unremarkable operands, if at all. Yet a call costs about a millisecond where compiling
+a module costs a tenth of a second (the jit's LLVM build dominates a campaign). So each
+module also carries probes: ``i32.rem_s`` of two parameters, a load at a parameter
+address, a ``br_table`` on a parameter, a ``call_indirect`` through a parameter index,
+``memory.copy`` of three parameters, a global set and read back... The plan calls every
+probe with boundary values, NaNs of every kind, halves, random values of random widths,
+and second operands related to the first (equal, negated, one apart), so an instruction
+wrong for one operand in a thousand is seen within a few modules.
+
+Probes take and return v128 values as two i64 halves (wasmtime's Python API cannot carry
+v128), and pass every nondeterministic NaN through the canonicalizing helpers like the
+rest of the generated code.
+"""
+from __future__ import annotations
+
+from fayasm.isa import OPS
+from fayasm.runtime.types import FuncType, ValType
+from fayasm.runtime.values import Val
+from fayasm.syntax import ACTIVE, Data, Export, Function, Instr, MemArg
+from fayasm.runtime.types import ExternKind
+
+from .body import canon_helper
+from .choose import Chooser
+from .nan import NAN_OPS
+from .shape import FUNCREF, NUMERIC, ORDINARY, Shape, Sym, ops_for
+from .values import EDGES, WIDTH
+
+I32, I64, F32, F64, V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, ValType.V128
+EXTERNREF = ValType.EXTERNREF
+
+DATA_AT, DATA_LEN = 96, 96  # a segment of varied bytes that load probes read
+_FAR = (0xFFFF_FFFF, 0xFFFF_FFFC, 0x8000_0000, 0x7FFF_FFFF, 0x1_0000, 0xFFFF)
+_LANE = {"i8x16": (8, "i"), "i16x8": (16, "i"), "i32x4": (32, "i"), "i64x2": (64, "i"),
+         "f32x4": (32, "f"), "f64x2": (64, "f")}
+_LANE_TYPE = {(32, "i"): I32, (64, "i"): I64, (32, "f"): F32, (64, "f"): F64}
+MAX_SWEEP = 64  # calls
+
+#: The values where most operations have their edge cases, for sweeps and often for
+#: arguments: zeros of both signs, ones, extremes, halves, NaNs quiet and signalling.
+CORE = {
+    I32: [0, 1, 0xFFFF_FFFF, 2, 0x7FFF_FFFF, 0x8000_0000, 0x8000_0001, 31, 32, 0xFFFF,
+          0x8000, 0x80, 0xFFFF_FFFE],
+    I64: [0, 1, 2**64 - 1, 2, 2**63 - 1, 2**63, 2**63 + 1, 63, 64, 0xFFFF_FFFF,
+          0x8000_0000, 0x1_0000_0000, 2**64 - 2],
+    F32: [0x0000_0000, 0x8000_0000, 0x3F80_0000, 0xBF80_0000, 0x3F00_0000, 0xBF00_0000,
+          0x3FC0_0000, 0x4020_0000, 0xC020_0000, 0x7F80_0000, 0xFF80_0000, 0x7FC0_0000,
+          0xFFC0_0000, 0x7FA0_0001, 0xFF80_0001, 0x0000_0001, 0x8000_0001, 0x7F7F_FFFF,
+          0x0080_0000, 0x4F00_0000],
+    F64: [0, 1 << 63, 0x3FF0 << 48, 0xBFF0 << 48, 0x3FE0 << 48, 0xBFE0 << 48,
+          0x3FF8 << 48, 0x4004 << 48, 0xC004 << 48, 0x7FF0 << 48, 0xFFF0 << 48,
+          0x7FF8 << 48, 0xFFF8 << 48, (0x7FF4 << 48) | 1, (0xFFF0 << 48) | 1, 1,
+          (1 << 63) | 1, 0x7FEF_FFFF_FFFF_FFFF, 0x0010 << 48, 0x41E0 << 48],
+    8: [0, 1, 0x7F, 0x80, 0x81, 0xFF, 0xFE, 2, 0x40],
+    16: [0, 1, 0x7FFF, 0x8000, 0x8001, 0xFFFF, 0xFFFE, 0xFF, 0x100],
+}
+
+
+def I(name: str, *imm) -> Instr:  # noqa: E743 - an instruction, tersely
+    return Instr(OPS[name], imm)
+
+
+# -- arguments --------------------------------------------------------------------------
+
+class Args:
+    """Argument values for probes, as bits, drawn through the Chooser (so they shrink)."""
+
+    def __init__(self, c: Chooser):
+        self.c = c
+
+    def scalar(self, t: ValType, near: int | None = None) -> int:
+        c = self.c
+        width = WIDTH[t]
+        mask = (1 << width) - 1
+        how = c.weighted([(5, "core"), (3, "edge"), (5 if near is not None else 0, "near"),
+                          (2, "small"), (2, "random"), (2, "sized"),
+                          (2 if t in (F32, F64) else 0, "nice"),
+                          (2 if t in (F32, F64) else 0, "nan")])
+        if how == "core":
+            return c.pick(CORE[t])
+        if how == "edge":
+            return c.pick(EDGES[t])
+        if how == "near":
+            return self.related(t, near)
+        if how == "small":
+            return c.int(-20, 80) & mask if t in (I32, I64) else self.nice(t, c.int(-8, 8))
+        if how == "sized":  # a random magnitude of a random width, either sign
+            if t in (I32, I64):
+                v = c.int(0, (1 << c.int(1, width - 1)) - 1)
+                return (-v if c.chance(40) else v) & mask
+            frac = 23 if width == 32 else 52
+            bias = (1 << (width - frac - 2)) - 1
+            exp = bias + c.int(-40, 40)
+            return ((1 << (width - 1)) if c.chance(40) else 0) | exp << frac | c.int(0, (1 << frac) - 1)
+        if how == "nice":
+            return self.nice(t, c.int(-40, 40), c.pick((1, 2, 4)))
+        if how == "nan":
+            return c.nan(width)
+        return c.int(0, mask)
+
+    def nice(self, t: ValType, k: int, div: int = 2) -> int:
+        """k/div as a float's bits: halves and quarters, where rounding modes disagree."""
+        import struct
+
+        x = k / div
+        if t is F32:
+            return struct.unpack("<I", struct.pack("<f", x))[0]
+        if t is F64:
+            return struct.unpack("<Q", struct.pack("<d", x))[0]
+        return int(x) & ((1 << WIDTH[t]) - 1)
+
+    def related(self, t: ValType, x: int) -> int:
+        """A second operand close to the first: equal, negated, one apart, sign flipped."""
+        width = WIDTH[t]
+        mask = (1 << width) - 1
+        how = self.c.weighted([(3, "same"), (3, "sign"), (2, "plus"), (2, "minus"),
+                               (1, "neg"), (2, "core")])
+        if how == "core":
+            return self.c.pick(CORE[t])
+        if how == "same":
+            return x
+        if how == "sign":  # the sign bit flipped: -x for floats (0 and -0, NaN and -NaN)
+            return x ^ (1 << (width - 1))
+        if how == "plus":
+            return (x + 1) & mask
+        if how == "minus":
+            return (x - 1) & mask
+        return (-x) & mask
+
+    def v128(self, hint: str | None, near: int | None = None) -> int:
+        c = self.c
+        if near is not None and c.chance(30):
+            return near if c.chance(50) else near ^ (1 << c.int(0, 127))
+        how = c.weighted([(6, "lanes"), (1, "random"), (1, "zero")])
+        if how == "random":
+            return c.int(0, (1 << 128) - 1)
+        if how == "zero":
+            return 0
+        if hint in _LANE and c.chance(70):
+            width, kind = _LANE[hint]
+        else:
+            width, kind = c.pick(list(_LANE.values()))
+        lanes = [self.lane(width, kind) for _ in range(128 // width)]
+        return sum((v & ((1 << width) - 1)) << (k * width) for k, v in enumerate(lanes))
+
+    def lane(self, width: int, kind: str) -> int:
+        if width in (8, 16):
+            c = self.c
+            return c.pick(CORE[width]) if c.chance(60) else c.int(0, (1 << width) - 1)
+        return self.scalar(_LANE_TYPE[width, kind])
+
+
+# -- probes -------------------------------------------------------------------------------
+
+class Probe:
+    """One probe: its core signature (v128 allowed), body (on the core parameters), and
+    how to draw one call's arguments (a list of bits or Vals, by core parameter)."""
+
+    def __init__(self, name: str, params, results, body, args, calls: int):
+        self.name, self.params, self.results = name, tuple(params), tuple(results)
+        self.body, self.args, self.calls = body, args, calls
+
+
+class ProbeGen:
+    """Chooses a module's probes and builds them (see the module docstring)."""
+
+    def __init__(self, c: Chooser, shape: Shape, module, fuel_per_call: int):
+        self.c, self.shape, self.m = c, shape, module
+        self.a = Args(c)
+        self.fuel_per_call = fuel_per_call
+        self.by_result, self.void_ops = ops_for(shape)
+        self.data_index = None
+
+    # -- what to probe ---------------------------------------------------------------------
+    def choose(self) -> list[Probe]:
+        c, shape = self.c, self.shape
+        usable = [op for ops in self.by_result.values() for op in ops] + self.void_ops
+        usable = [op for op in usable if op.name != "nop"]
+        scalar = [op for op in usable if op.feature != "simd"]
+        themed = [op for op in shape.theme if op in usable]
+        picks = list(dict.fromkeys(themed))
+        # Scalar rows are picked a little more often than their share of the table (172
+        # of 408 rows): every program uses them, while SIMD is one feature of many.
+        for _ in range(c.int(20, 44)):
+            op = c.pick(scalar if scalar and c.chance(40) else usable)
+            if op not in picks:
+                picks.append(op)
+        # segment instructions come in pairs: a drop matters to the init after it
+        names = {op.name for op in picks}
+        for a, b in (("memory.init", "data.drop"), ("data.drop", "memory.init")):
+            if a in names and b not in names:
+                picks.append(OPS[b])
+        self.twins = []
+        probes = [self.op_probe(op) for op in picks]
+        probes += self.twins
+        for op in picks[:len(themed)] + [c.pick(picks) for _ in range(c.int(2, 6))]:
+            p = self.sweep(op)
+            if p:
+                probes.append(p)
+        if c.chance(35):
+            probes.append(self.br_table_probe())
+        if c.chance(25):
+            probes.append(self.select_probe())
+        if any(tt.elem is FUNCREF for tt in shape.tables) and c.chance(35):
+            probes.append(self.call_indirect_probe())
+        if c.chance(30):
+            p = self.global_probe()
+            if p:
+                probes.append(p)
+        if shape.tables and c.chance(30):
+            probes.extend(self.table_probes())
+        return probes
+
+    def op_probe(self, op, fixed: dict | None = None, twin: bool = True) -> Probe:
+        """A row of the instruction table applied to the parameters; operands in ``fixed``
+        (index -> bits) are constants instead, since engines lower an operation on a
+        constant by other paths (shifts by a constant, division by one, LLVM's folds)."""
+        c, a = self.c, self.a
+        fixed = fixed or {}
+        name = op.name
+        params = op.params
+        imm = [self.immediate(kind, op) for kind in op.imms]
+        free = [k for k in range(len(params)) if k not in fixed]
+        body = [const(params[k], fixed[k]) if k in fixed else I("local.get", free.index(k))
+                for k in range(len(params))]
+        body.append(Instr(op, tuple(imm)))
+        canon = canon_helper(op) if name in NAN_OPS else None
+        if canon:
+            body.append(I("call", Sym(canon)))
+        hint = name.split(".")[0]
+        memarg = imm[0] if "memarg" in op.imms else None
+        width = (1 << op.align) if memarg is not None else 0
+
+        def values():
+            out = []
+            for k, t in enumerate(params):
+                if k == 0 and memarg is not None:
+                    out.append(self.address(width, memarg.offset))
+                elif name in ("memory.fill", "memory.copy", "memory.init"):
+                    out.append(self.bulk_arg(name, k, out))
+                elif name == "memory.grow":
+                    out.append(self.delta(self.shape.memory.limits))
+                elif t is V128:
+                    prev = out[-1] if out and params[k - 1] is V128 else None
+                    out.append(a.v128(hint, prev))
+                else:
+                    prev = out[-1] if out and params[k - 1] is t else None
+                    out.append(a.scalar(t, prev))
+                if k in fixed:
+                    out[-1] = fixed[k]
+            return out
+
+        if params and twin and not fixed and c.chance(40):
+            # and a twin with some operands constant (drawn like arguments)
+            first = values()
+            twin = {k: first[k] for k in range(len(params)) if c.chance(60)}
+            self.twins.append(self.op_probe(op, twin or {0: first[0]}))
+
+        def args():
+            return [v for k, v in enumerate(values()) if k not in fixed]
+        return Probe(name, [params[k] for k in free], op.results, body, args,
+                     c.int(6, 16) if free else 1)
+
+    def sweep(self, op) -> Probe | None:
+        """The operation on every combination of some core values: the first four of the
+        type's list (zeros and ones of both signs) and a few drawn from the rest, as many
+        as keep the grid within MAX_SWEEP calls. v128 operands are vectors whose lanes run
+        through the core values of the operation's lane shape at some relative shift."""
+        import itertools
+
+        c = self.c
+        params = op.params
+        if not params or len(params) > 3 or any(k not in ("lane", "shuffle") for k in op.imms):
+            return None
+        per = {1: MAX_SWEEP, 2: 8, 3: 4}[len(params)]
+        hint = op.name.split(".")[0]
+        lists = []
+        for t in params:
+            if t is V128:
+                width, kind = _LANE.get(hint, (32, "i"))
+                core = CORE[width] if width in (8, 16) else CORE[_LANE_TYPE[width, kind]]
+                lanes = 128 // width
+                shifts = list(range(len(core)))
+                picked = [shifts[c.int(0, len(shifts) - 1)] for _ in range(per)]
+                lists.append(list(dict.fromkeys(
+                    sum((core[(k + s) % len(core)] & ((1 << width) - 1)) << (k * width)
+                        for k in range(lanes)) for s in picked)))
+            else:
+                core = CORE[t]
+                rest = core[4:]
+                extra = [rest[c.int(0, len(rest) - 1)] for _ in range(max(per - 4, 0))]
+                lists.append(list(dict.fromkeys(core[:min(per, 4)] + extra)))
+        grid = list(itertools.product(*lists))[:MAX_SWEEP]
+        base = self.op_probe(op, twin=False)
+        it = iter(grid)
+        return Probe(op.name, base.params, base.results, base.body, lambda: list(next(it)),
+                     len(grid))
+
+    def immediate(self, kind: str, op):
+        c = self.c
+        if kind == "memarg":
+            offset = c.weighted([(6, 0), (3, c.int(1, 40)), (1, c.pick((0xFFFF, 0x10000,
+                                                                          0xFFFF_FFFF)))])
+            return MemArg(c.int(0, op.align), offset)
+        if kind == "lane":
+            return c.int(0, op.lanes - 1)
+        if kind == "shuffle":
+            return tuple(c.int(0, 31) for _ in range(16))
+        if kind in ("i32", "i64"):
+            bits = self.a.scalar(ValType(kind))
+            w = WIDTH[ValType(kind)]
+            return bits - (1 << w) if bits >> (w - 1) else bits
+        if kind in ("f32", "f64"):
+            return self.a.scalar(ValType(kind))
+        if kind == "v128":
+            return self.a.v128(None)
+        if kind == "mem":
+            return 0
+        if kind == "data":  # one segment for all: memory.init after data.drop must trap
+            if self.data_index is None:
+                self.data_index = c.int(0, self.shape.ndatas - 1)
+            return self.data_index
+        if kind == "elem":
+            return c.int(0, len(self.shape.elem_types) - 1)
+        if kind == "table":
+            return c.int(0, len(self.shape.tables) - 1)
+        raise AssertionError(f"no immediate for {kind}")
+
+    # -- operands with a role --------------------------------------------------------------
+    def mem_size(self) -> int:
+        return self.shape.memory.limits.min * 65536
+
+    def address(self, width: int, offset: int = 0) -> int:
+        """Where the data is, or ending at (or one byte past, or before) the end of memory,
+        or far away."""
+        c = self.c
+        size = self.mem_size()
+        how = c.weighted([(6, "data"), (3, "end"), (1, "far"), (1, "any")])
+        if how == "data":
+            return c.int(0, DATA_AT + DATA_LEN)
+        if how == "end":
+            return (size - offset - width + c.weighted([(3, 0), (2, 1), (2, -1), (1, c.int(-9, 9))])) & 0xFFFF_FFFF
+        if how == "far":
+            return c.pick(_FAR)
+        return c.int(0, max(size - 1, 0))
+
+    def length(self, size: int) -> int:
+        c = self.c
+        how = c.weighted([(6, "small"), (2, "end"), (1, "far")])
+        if how == "small":
+            return c.int(0, 40)
+        if how == "end":
+            return max(size + c.int(-3, 1), 0)
+        return c.pick(_FAR)
+
+    def bulk_arg(self, name: str, k: int, prev: list) -> int:
+        """memory.fill (dest, value, n), memory.copy (dest, src, n), memory.init (dest,
+        offset in the segment, n): ranges that overlap, touch the end, or run past it."""
+        c = self.c
+        size = self.mem_size()
+        if k == 0:
+            return self.address(1)
+        if k == 1:
+            if name == "memory.fill":
+                return self.a.scalar(I32)
+            if name == "memory.init":
+                return c.weighted([(4, c.int(0, 4)), (1, c.int(5, 30)), (1, c.pick(_FAR))])
+            if c.chance(50):  # overlapping the destination, either way round
+                return (prev[0] + c.int(-8, 8)) & 0xFFFF_FFFF
+            return self.address(1)
+        if c.chance(30):  # up to the end of memory from the farther of the two
+            start = max(prev[0], prev[1] if name == "memory.copy" else 0)
+            return max(size - start + c.int(-1, 1), 0) & 0xFFFF_FFFF
+        return self.length(size)
+
+    def delta(self, limits, table: bool = False) -> int:
+        """Pages or entries to grow by, never so many that success would be costly (a
+        table may grow to millions of entries, and the diff compares it after each step)."""
+        c = self.c
+        huge = (0xFFFF_FFFF, 0x8000_0000) if table else (0xFFFF_FFFF, 0x8000_0000, 0x1_0001)
+        options = [(5, c.int(0, 2)), (2, c.pick(huge))]
+        if limits.max is not None:
+            options.append((3, limits.max - limits.min + c.int(0, 1)))
+        return c.weighted(options)
+
+    def index(self, n: int) -> int:
+        c = self.c
+        how = c.weighted([(8, "in"), (2, "past"), (1, "far")])
+        if how == "in":
+            return c.int(0, max(n - 1, 0))
+        if how == "past":
+            return n + c.int(0, 2)
+        return c.pick(_FAR)
+
+    # -- control, select, calls, globals, tables -----------------------------------------
+    def br_table_probe(self) -> Probe:
+        """Nested blocks, each returning its own number; a br_table on the parameter."""
+        c = self.c
+        n = c.int(2, 6)
+        targets = tuple(c.int(0, n - 1) for _ in range(c.int(0, 8)))
+        default = c.int(0, n - 1)
+        if targets and default == targets[0]:
+            default = (default + 1) % n
+        body = [I("block", None) for _ in range(n)]
+        body += [I("local.get", 0), I("br_table", targets, default)]
+        for k in range(n):
+            body += [I("end"), I("i32.const", 100 + k), I("return")]
+        body = body[:-1]  # the outermost block's number is the function's result
+
+        def args():
+            return [c.weighted([(6, c.int(0, len(targets) + 2)),
+                                (1, c.pick((0xFFFF_FFFF, 0x8000_0000, 0x7FFF_FFFF, 256)))])]
+        return Probe("br_table", (I32,), (I32,), body, args, c.int(6, 14))
+
+    def select_probe(self) -> Probe:
+        c = self.c
+        t = c.pick(NUMERIC if self.shape.simd else NUMERIC[:4])
+        typed = c.chance(40)
+        body = [I("local.get", 0), I("local.get", 1), I("local.get", 2),
+                I("select_t", (t,)) if typed else I("select")]
+
+        def args():
+            x = self.a.v128(None) if t is V128 else self.a.scalar(t)
+            y = self.a.v128(None, x) if t is V128 else self.a.scalar(t, x)
+            return [x, y, c.pick((0, 1, 2, 0xFFFF_FFFF, 0x8000_0000, 0x100))]
+        return Probe("select", (t, t, I32), (t,), body, args, c.int(4, 8))
+
+    def call_indirect_probe(self) -> Probe:
+        """call_indirect through a parameter index, with a type some slots hold: the
+        others must trap with the right reason."""
+        c, shape = self.c, self.shape
+        x = c.pick([k for k, tt in enumerate(shape.tables) if tt.elem is FUNCREF])
+        slots = shape.slots.get(x, [])
+        types = [ft for _, ft in slots] or [ce.type for ce in shape.callees if not ce.host]
+        ft = c.pick(types)
+        body = [I("i32.const", self.fuel_per_call), I("global.set", shape.fuel)]
+        for t in ft.params:
+            if t.is_ref:
+                body.append(I("ref.null", t))
+            else:
+                body.append(const(t, self.a.v128(None) if t is V128 else self.a.scalar(t)))
+        body += [I("local.get", 0), I("call_indirect", shape.type_index(ft), x)]
+        size = shape.tables[x].limits.min
+
+        def args():
+            return [self.index(size)]
+        return Probe("call_indirect", (I32,), ft.results, body, args, c.int(4, 10))
+
+    def global_probe(self) -> Probe | None:
+        """A global set from the parameter and read back (or only read, if immutable)."""
+        c, shape = self.c, self.shape
+        ks = [k for k, g in enumerate(shape.globals)
+              if g.valtype in NUMERIC and k not in (shape.fuel, shape.checksum)
+              and (shape.simd or g.valtype is not V128)]
+        if not ks:
+            return None
+        k = c.pick(ks)
+        t = shape.globals[k].valtype
+        if shape.globals[k].mutable:
+            body = [I("local.get", 0), I("global.set", k), I("global.get", k)]
+
+            def args():
+                return [self.a.v128(None) if t is V128 else self.a.scalar(t)]
+            return Probe("global", (t,), (t,), body, args, c.int(3, 6))
+        return Probe("global", (), (t,), [I("global.get", k)], lambda: [], 1)
+
+    def table_probes(self) -> list[Probe]:
+        c, shape = self.c, self.shape
+        x = c.int(0, len(shape.tables) - 1)
+        tt = shape.tables[x]
+        et = tt.elem
+        n = tt.limits.min
+        if et is FUNCREF and shape.refs and c.chance(70):
+            ref = I("ref.func", c.pick(shape.refs))
+        else:
+            ref = I("ref.null", et)
+        out = []
+        kinds = ["get", "set", "size", "grow", "fill", "copy"]
+        inits = [e for e, t in enumerate(shape.elem_types) if t is et]
+        if inits:
+            kinds += ["init", "elem.drop"]
+        chosen = list(dict.fromkeys(c.pick(kinds) for _ in range(c.int(1, 3))))
+        if "init" in chosen or "elem.drop" in chosen:
+            chosen = list(dict.fromkeys(chosen + ["init", "elem.drop"]))
+            segment = c.pick(inits)
+        for kind in chosen:
+            if kind == "get":
+                out.append(Probe("table.get", (I32,), (et,),
+                                 [I("local.get", 0), I("table.get", x)],
+                                 lambda: [self.index(n)], c.int(3, 8)))
+            elif kind == "set":
+                out.append(Probe("table.set", (I32,), (),
+                                 [I("local.get", 0), ref, I("table.set", x)],
+                                 lambda: [self.index(n)], c.int(3, 8)))
+            elif kind == "size":
+                out.append(Probe("table.size", (), (I32,), [I("table.size", x)],
+                                 lambda: [], 1))
+            elif kind == "grow":
+                out.append(Probe("table.grow", (I32,), (I32,),
+                                 [ref, I("local.get", 0), I("table.grow", x)],
+                                 lambda: [self.delta(tt.limits, table=True)], c.int(2, 5)))
+            elif kind == "fill":
+                out.append(Probe("table.fill", (I32, I32), (),
+                                 [I("local.get", 0), ref, I("local.get", 1), I("table.fill", x)],
+                                 lambda: [self.index(n), self.c.int(0, n + 1)], c.int(3, 6)))
+            elif kind == "copy":
+                y = c.pick([y for y, u in enumerate(shape.tables) if u.elem is et])
+                out.append(Probe("table.copy", (I32, I32, I32), (),
+                                 [I("local.get", 0), I("local.get", 1), I("local.get", 2),
+                                  I("table.copy", x, y)],
+                                 lambda: [self.index(n), self.index(n), self.c.int(0, n + 1)],
+                                 c.int(3, 6)))
+            elif kind == "init":
+                e = segment
+                out.append(Probe("table.init", (I32, I32, I32), (),
+                                 [I("local.get", 0), I("local.get", 1), I("local.get", 2),
+                                  I("table.init", e, x)],
+                                 lambda: [self.index(n), self.c.int(0, 5), self.c.int(0, 5)],
+                                 c.int(3, 6)))
+            else:
+                out.append(Probe("elem.drop", (), (), [I("elem.drop", segment)],
+                                 lambda: [], 1))
+        return out
+
+    # -- assembly ------------------------------------------------------------------------
+    def data_segment(self) -> None:
+        """Varied bytes where load probes look (every byte value, sign bits set and not)."""
+        if self.shape.memory is None or self.shape.memory.limits.min == 0:
+            return
+        c = self.c
+        blob = bytes(c.int(0, 255) if c.chance(70) else c.pick((0, 0x80, 0xFF, 0x7F))
+                     for _ in range(DATA_LEN))
+        self.m.datas.append(Data(blob, ACTIVE, 0, [I("i32.const", DATA_AT)]))
+        self.m.data_count = len(self.m.datas)
+
+    def build(self, first_index: int, names: dict) -> tuple[list, list]:
+        """Append the probes' functions to the module; returns (exports, plan calls)."""
+        m = self.m
+        probes = self.choose()
+        if any(p.name.split(".")[-1].startswith(("load", "store")) for p in probes):
+            self.data_segment()
+        exports, calls = [], []
+        for k, p in enumerate(probes):
+            ft, locals_, body = frame(p)
+            m.funcs.append(Function(self.shape.type_index(ft), locals_, body))
+            name = f"probe{k}"
+            names[first_index + k] = f"probe{k}_{p.name}"
+            exports.append(Export(name, ExternKind.FUNC, first_index + k))
+            for _ in range(p.calls):
+                calls.append((name, outer_args(p.params, p.args())))
+        return exports, calls
+
+
+def const(t: ValType, bits: int) -> Instr:
+    w = WIDTH[t]
+    if t in (I32, I64) and bits >> (w - 1):
+        bits -= 1 << w
+    return I(f"{t}.const", bits)
+
+
+def frame(p: Probe):
+    """(type, locals, body) of the exported function around a probe's core: v128
+    parameters arrive and results leave as two i64 halves."""
+    params = tuple(q for t in p.params for q in ((I64, I64) if t is V128 else (t,)))
+    results = tuple(r for t in p.results for r in ((I64, I64) if t is V128 else (t,)))
+    nparams = len(p.params)
+    locals_ = list(p.params) + list(p.results)  # the core's view, then result temps
+    body = []
+    pos = 0
+    for k, t in enumerate(p.params):  # copy the outer parameters to the core's locals
+        if t is V128:
+            body += [I("local.get", pos), I("i64x2.splat"), I("local.get", pos + 1),
+                     I("i64x2.replace_lane", 1)]
+            pos += 2
+        else:
+            body.append(I("local.get", pos))
+            pos += 1
+    base = len(params)  # core parameter k lives in local base + k
+    for k in reversed(range(nparams)):
+        body.append(I("local.set", base + k))
+    for ins in p.body:
+        if ins.op.name in ("local.get", "local.set", "local.tee"):
+            ins = Instr(ins.op, (base + ins.imm[0],))
+        body.append(ins)
+    if V128 in p.results:
+        temps = base + nparams
+        for j in reversed(range(len(p.results))):
+            body.append(I("local.set", temps + j))
+        for j, t in enumerate(p.results):
+            if t is V128:
+                for lane in (0, 1):
+                    body += [I("local.get", temps + j), I("i64x2.extract_lane", lane)]
+            else:
+                body.append(I("local.get", temps + j))
+    return FuncType(params, results), tuple(locals_), body
+
+
+def outer_args(params, values) -> list[Val]:
+    out = []
+    for t, v in zip(params, values):
+        if isinstance(v, Val):
+            out.append(v)
+        elif t is V128:
+            out += [Val.from_bits(I64, v & (2**64 - 1)), Val.from_bits(I64, v >> 64)]
+        else:
+            out.append(Val.from_bits(t, v))
+    return out
+
+
+__all__ = ["Args", "Probe", "ProbeGen", "frame", "outer_args"]
