@@ -160,9 +160,17 @@ class Probe:
     """One probe: its core signature (v128 allowed), body (on the core parameters), and
     how to draw one call's arguments (a list of bits or Vals, by core parameter)."""
 
-    def __init__(self, name: str, params, results, body, args, calls: int):
+    def __init__(self, name: str, params, results, body, args, calls: int, extra=()):
         self.name, self.params, self.results = name, tuple(params), tuple(results)
         self.body, self.args, self.calls = body, args, calls
+        self.extra = tuple(extra)  # locals after the parameters
+
+
+class _Callee:
+    """A function a probe calls, whose index is known once the probes are laid out."""
+
+    def __init__(self, k: int):
+        self.k = k
 
 
 class ProbeGen:
@@ -174,6 +182,7 @@ class ProbeGen:
         self.fuel_per_call = fuel_per_call
         self.by_result, self.void_ops = ops_for(shape)
         self.data_index = None
+        self.callees: list = []  # (FuncType, body) of functions the probes call
 
     # -- what to probe ---------------------------------------------------------------------
     def choose(self) -> list[Probe]:
@@ -213,6 +222,8 @@ class ProbeGen:
                 probes.append(p)
         if shape.tables and c.chance(30):
             probes.extend(self.table_probes())
+        if c.chance(60):
+            probes.extend(self.control_probes())
         return probes
 
     def op_probe(self, op, fixed: dict | None = None, twin: bool = True) -> Probe:
@@ -468,6 +479,60 @@ class ProbeGen:
             return Probe("global", (t,), (t,), body, args, c.int(3, 6))
         return Probe("global", (), (t,), [I("global.get", k)], lambda: [], 1)
 
+    def value(self, t: ValType, near=None):
+        return self.a.v128(None, near) if t is V128 else self.a.scalar(t, near)
+
+    def control_probes(self) -> list[Probe]:
+        """if/else and br_if carrying values, a counted loop, a block with parameters and
+        several results, and a call whose callee returns some of its parameters (argument
+        passing and multi-value results in every order)."""
+        c = self.c
+        types = NUMERIC if self.shape.simd else NUMERIC[:4]
+        out = []
+        for kind in dict.fromkeys(c.pick(("if", "br_if", "loop", "block", "call", "call"))
+                                  for _ in range(c.int(1, 3))):
+            t, u = c.pick(types), c.pick(types)
+            if kind == "if":
+                body = [I("local.get", 0), I("if", t), I("local.get", 1), I("else"),
+                        I("local.get", 2), I("end")]
+                out.append(Probe("if", (I32, t, t), (t,), body, lambda t=t: [
+                    c.pick((0, 1, 2, 0xFFFF_FFFF, 0x8000_0000)), self.value(t), self.value(t)],
+                    c.int(3, 6)))
+            elif kind == "br_if":
+                fixed = self.value(t)
+                body = [I("block", t), I("local.get", 0), I("local.get", 1), I("br_if", 0),
+                        I("drop"), const(t, fixed), I("end")]
+                out.append(Probe("br_if", (t, I32), (t,), body, lambda t=t: [
+                    self.value(t), c.pick((0, 1, 2, 0xFFFF_FFFF, 0x8000_0000))], c.int(3, 6)))
+            elif kind == "loop":
+                body = [I("local.get", 0), I("i32.const", 63), I("i32.and"), I("local.set", 1),
+                        I("i64.const", 0), I("local.set", 2), I("block", None), I("loop", None),
+                        I("local.get", 1), I("i32.eqz"), I("br_if", 1),
+                        I("local.get", 2), I("i64.const", 31), I("i64.mul"), I("local.get", 1),
+                        I("i64.extend_i32_u"), I("i64.add"), I("local.set", 2),
+                        I("local.get", 1), I("i32.const", 1), I("i32.sub"), I("local.set", 1),
+                        I("br", 0), I("end"), I("end"), I("local.get", 2)]
+                out.append(Probe("loop", (I32,), (I64,), body,
+                                 lambda: [self.a.scalar(I32)], c.int(2, 4), extra=(I32, I64)))
+            elif kind == "block":
+                bt = self.shape.type_index(FuncType((t, u), (u, t)))
+                body = [I("local.get", 0), I("local.get", 1), I("block", bt),
+                        I("local.set", 3), I("local.set", 2), I("local.get", 3),
+                        I("local.get", 2), I("end")]
+                out.append(Probe("block", (t, u), (u, t), body, lambda t=t, u=u: [
+                    self.value(t), self.value(u)], c.int(2, 4), extra=(t, u)))
+            else:
+                params = tuple(c.pick(types) for _ in range(c.int(1, 10)))
+                picks = [c.int(0, len(params) - 1) for _ in range(c.int(1, 4))]
+                results = tuple(params[k] for k in picks)
+                self.callees.append((FuncType(params, results),
+                                     [I("local.get", k) for k in picks]))
+                body = [I("local.get", k) for k in range(len(params))]
+                body.append(Instr(OPS["call"], (_Callee(len(self.callees) - 1),)))
+                out.append(Probe("call", params, results, body, lambda ps=params: [
+                    self.value(p) for p in ps], c.int(2, 4)))
+        return out
+
     def table_probes(self) -> list[Probe]:
         c, shape = self.c, self.shape
         x = c.int(0, len(shape.tables) - 1)
@@ -544,14 +609,20 @@ class ProbeGen:
         if any(p.name.split(".")[-1].startswith(("load", "store")) for p in probes):
             self.data_segment()
         exports, calls = [], []
+        after = first_index + len(probes)  # the callees' indices
         for k, p in enumerate(probes):
             ft, locals_, body = frame(p)
+            body = [Instr(ins.op, (after + ins.imm[0].k,))
+                    if ins.imm and isinstance(ins.imm[0], _Callee) else ins for ins in body]
             m.funcs.append(Function(self.shape.type_index(ft), locals_, body))
             name = f"probe{k}"
             names[first_index + k] = f"probe{k}_{p.name}"
             exports.append(Export(name, ExternKind.FUNC, first_index + k))
             for _ in range(p.calls):
                 calls.append((name, outer_args(p.params, p.args())))
+        for j, (ft, body) in enumerate(self.callees):
+            m.funcs.append(Function(self.shape.type_index(ft), (), body))
+            names[after + j] = f"callee{j}"
         return exports, calls
 
 
@@ -567,8 +638,8 @@ def frame(p: Probe):
     parameters arrive and results leave as two i64 halves."""
     params = tuple(q for t in p.params for q in ((I64, I64) if t is V128 else (t,)))
     results = tuple(r for t in p.results for r in ((I64, I64) if t is V128 else (t,)))
-    nparams = len(p.params)
-    locals_ = list(p.params) + list(p.results)  # the core's view, then result temps
+    nparams = len(p.params) + len(p.extra)
+    locals_ = list(p.params) + list(p.extra) + list(p.results)  # the core's, result temps
     body = []
     pos = 0
     for k, t in enumerate(p.params):  # copy the outer parameters to the core's locals
@@ -580,7 +651,7 @@ def frame(p: Probe):
             body.append(I("local.get", pos))
             pos += 1
     base = len(params)  # core parameter k lives in local base + k
-    for k in reversed(range(nparams)):
+    for k in reversed(range(len(p.params))):
         body.append(I("local.set", base + k))
     for ins in p.body:
         if ins.op.name in ("local.get", "local.set", "local.tee"):
