@@ -291,15 +291,16 @@ class ModuleGen:
             body = gen.generate(c.int(0, 3) if not c.chance(10) else c.int(8, 40))
             m.funcs.append(Function(shape.type_index(ft), gen.declared_locals, body))
         names = {index: f"f{index - nimp}" for index, _ in inner}
-        probe_exports, probe_calls = [], []
+        probe_exports, probe_calls, ac = [], [], c
         if cfg.probes:
-            probe_exports, probe_calls = ProbeGen(c, shape, m, FUEL_PER_CALL).build(
-                nimp + len(m.funcs), names)
+            pg = ProbeGen(c, shape, m, FUEL_PER_CALL)
+            probe_exports, probe_calls = pg.build(nimp + len(m.funcs), names)
+            ac = pg.ac
         helpers = self.helpers(names)
         exports, plan = self.wrappers(inner, names)
         exports += probe_exports
         for call in probe_calls:  # interleaved: probes see state the programs left
-            plan.insert(c.int(0, len(plan)), call)
+            plan.insert(ac.int(0, len(plan)), call)
         self.resolve(helpers)
         void = [index for index, ft in inner if not ft.params and not ft.results]
         if void and c.chance(5):

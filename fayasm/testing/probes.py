@@ -18,6 +18,8 @@ rest of the generated code.
 """
 from __future__ import annotations
 
+import random
+
 from fayasm.isa import OPS
 from fayasm.runtime.types import FuncType, ValType
 from fayasm.runtime.values import Val
@@ -25,7 +27,7 @@ from fayasm.syntax import ACTIVE, Data, Export, Function, Instr, MemArg
 from fayasm.runtime.types import ExternKind
 
 from .body import canon_helper
-from .choose import Chooser
+from .choose import Chooser, RandomChooser, ReplayChooser
 from .nan import NAN_OPS
 from .shape import FUNCREF, NUMERIC, ORDINARY, Shape, Sym, ops_for
 from .values import EDGES, WIDTH
@@ -178,7 +180,12 @@ class ProbeGen:
 
     def __init__(self, c: Chooser, shape: Shape, module, fuel_per_call: int):
         self.c, self.shape, self.m = c, shape, module
-        self.a = Args(c)
+        # Argument values are most of what probes draw. Through hypothesis, whose budget
+        # of choices per example they would exhaust, they come from a seeded random
+        # source instead (the probes themselves still shrink); other choosers record them.
+        self.cheap = isinstance(c, (RandomChooser, ReplayChooser))
+        self.ac = c if self.cheap else RandomChooser(random.Random(c.int(0, 2**32 - 1)))
+        self.a = Args(self.ac)
         self.fuel_per_call = fuel_per_call
         self.by_result, self.void_ops = ops_for(shape)
         self.data_index = None
@@ -194,7 +201,7 @@ class ProbeGen:
         picks = list(dict.fromkeys(themed))
         # Scalar rows are picked a little more often than their share of the table (172
         # of 408 rows): every program uses them, while SIMD is one feature of many.
-        for _ in range(c.int(20, 44)):
+        for _ in range(c.int(20, 44) if self.cheap else c.int(0, 8)):
             op = c.pick(scalar if scalar and c.chance(40) else usable)
             if op not in picks:
                 picks.append(op)
@@ -206,7 +213,9 @@ class ProbeGen:
         self.twins = []
         probes = [self.op_probe(op) for op in picks]
         probes += self.twins
-        for op in picks[:len(themed)] + [c.pick(picks) for _ in range(c.int(2, 6))]:
+        for op in picks[:len(themed)] + [c.pick(picks)
+                                        for _ in range(c.int(2, 6) if self.cheap else c.int(0, 2))
+                                        if picks]:
             p = self.sweep(op)
             if p:
                 probes.append(p)
@@ -296,14 +305,14 @@ class ProbeGen:
                 core = CORE[width] if width in (8, 16) else CORE[_LANE_TYPE[width, kind]]
                 lanes = 128 // width
                 shifts = list(range(len(core)))
-                picked = [shifts[c.int(0, len(shifts) - 1)] for _ in range(per)]
+                picked = [shifts[self.ac.int(0, len(shifts) - 1)] for _ in range(per)]
                 lists.append(list(dict.fromkeys(
                     sum((core[(k + s) % len(core)] & ((1 << width) - 1)) << (k * width)
                         for k in range(lanes)) for s in picked)))
             else:
                 core = CORE[t]
                 rest = core[4:]
-                extra = [rest[c.int(0, len(rest) - 1)] for _ in range(max(per - 4, 0))]
+                extra = [rest[self.ac.int(0, len(rest) - 1)] for _ in range(max(per - 4, 0))]
                 lists.append(list(dict.fromkeys(core[:min(per, 4)] + extra)))
         grid = list(itertools.product(*lists))[:MAX_SWEEP]
         base = self.op_probe(op, twin=False)
@@ -348,7 +357,7 @@ class ProbeGen:
     def address(self, width: int, offset: int = 0) -> int:
         """Where the data is, or ending at (or one byte past, or before) the end of memory,
         or far away."""
-        c = self.c
+        c = self.ac
         size = self.mem_size()
         how = c.weighted([(6, "data"), (3, "end"), (1, "far"), (1, "any")])
         if how == "data":
@@ -360,7 +369,7 @@ class ProbeGen:
         return c.int(0, max(size - 1, 0))
 
     def length(self, size: int) -> int:
-        c = self.c
+        c = self.ac
         how = c.weighted([(6, "small"), (2, "end"), (1, "far")])
         if how == "small":
             return c.int(0, 40)
@@ -371,7 +380,7 @@ class ProbeGen:
     def bulk_arg(self, name: str, k: int, prev: list) -> int:
         """memory.fill (dest, value, n), memory.copy (dest, src, n), memory.init (dest,
         offset in the segment, n): ranges that overlap, touch the end, or run past it."""
-        c = self.c
+        c = self.ac
         size = self.mem_size()
         if k == 0:
             return self.address(1)
@@ -391,7 +400,7 @@ class ProbeGen:
     def delta(self, limits, table: bool = False) -> int:
         """Pages or entries to grow by, never so many that success would be costly (a
         table may grow to millions of entries, and the diff compares it after each step)."""
-        c = self.c
+        c = self.ac
         huge = (0xFFFF_FFFF, 0x8000_0000) if table else (0xFFFF_FFFF, 0x8000_0000, 0x1_0001)
         options = [(5, c.int(0, 2)), (2, c.pick(huge))]
         if limits.max is not None:
@@ -399,7 +408,7 @@ class ProbeGen:
         return c.weighted(options)
 
     def index(self, n: int) -> int:
-        c = self.c
+        c = self.ac
         how = c.weighted([(8, "in"), (2, "past"), (1, "far")])
         if how == "in":
             return c.int(0, max(n - 1, 0))
@@ -423,8 +432,9 @@ class ProbeGen:
         body = body[:-1]  # the outermost block's number is the function's result
 
         def args():
-            return [c.weighted([(6, c.int(0, len(targets) + 2)),
-                                (1, c.pick((0xFFFF_FFFF, 0x8000_0000, 0x7FFF_FFFF, 256)))])]
+            ac = self.ac
+            return [ac.weighted([(6, ac.int(0, len(targets) + 2)),
+                                 (1, ac.pick((0xFFFF_FFFF, 0x8000_0000, 0x7FFF_FFFF, 256)))])]
         return Probe("br_table", (I32,), (I32,), body, args, c.int(6, 14))
 
     def select_probe(self) -> Probe:
@@ -437,7 +447,7 @@ class ProbeGen:
         def args():
             x = self.a.v128(None) if t is V128 else self.a.scalar(t)
             y = self.a.v128(None, x) if t is V128 else self.a.scalar(t, x)
-            return [x, y, c.pick((0, 1, 2, 0xFFFF_FFFF, 0x8000_0000, 0x100))]
+            return [x, y, self.ac.pick((0, 1, 2, 0xFFFF_FFFF, 0x8000_0000, 0x100))]
         return Probe("select", (t, t, I32), (t,), body, args, c.int(4, 8))
 
     def call_indirect_probe(self) -> Probe:
@@ -496,14 +506,14 @@ class ProbeGen:
                 body = [I("local.get", 0), I("if", t), I("local.get", 1), I("else"),
                         I("local.get", 2), I("end")]
                 out.append(Probe("if", (I32, t, t), (t,), body, lambda t=t: [
-                    c.pick((0, 1, 2, 0xFFFF_FFFF, 0x8000_0000)), self.value(t), self.value(t)],
+                    self.ac.pick((0, 1, 2, 0xFFFF_FFFF, 0x8000_0000)), self.value(t), self.value(t)],
                     c.int(3, 6)))
             elif kind == "br_if":
                 fixed = self.value(t)
                 body = [I("block", t), I("local.get", 0), I("local.get", 1), I("br_if", 0),
                         I("drop"), const(t, fixed), I("end")]
                 out.append(Probe("br_if", (t, I32), (t,), body, lambda t=t: [
-                    self.value(t), c.pick((0, 1, 2, 0xFFFF_FFFF, 0x8000_0000))], c.int(3, 6)))
+                    self.value(t), self.ac.pick((0, 1, 2, 0xFFFF_FFFF, 0x8000_0000))], c.int(3, 6)))
             elif kind == "loop":
                 body = [I("local.get", 0), I("i32.const", 63), I("i32.and"), I("local.set", 1),
                         I("i64.const", 0), I("local.set", 2), I("block", None), I("loop", None),
@@ -571,20 +581,20 @@ class ProbeGen:
             elif kind == "fill":
                 out.append(Probe("table.fill", (I32, I32), (),
                                  [I("local.get", 0), ref, I("local.get", 1), I("table.fill", x)],
-                                 lambda: [self.index(n), self.c.int(0, n + 1)], c.int(3, 6)))
+                                 lambda: [self.index(n), self.ac.int(0, n + 1)], c.int(3, 6)))
             elif kind == "copy":
                 y = c.pick([y for y, u in enumerate(shape.tables) if u.elem is et])
                 out.append(Probe("table.copy", (I32, I32, I32), (),
                                  [I("local.get", 0), I("local.get", 1), I("local.get", 2),
                                   I("table.copy", x, y)],
-                                 lambda: [self.index(n), self.index(n), self.c.int(0, n + 1)],
+                                 lambda: [self.index(n), self.index(n), self.ac.int(0, n + 1)],
                                  c.int(3, 6)))
             elif kind == "init":
                 e = segment
                 out.append(Probe("table.init", (I32, I32, I32), (),
                                  [I("local.get", 0), I("local.get", 1), I("local.get", 2),
                                   I("table.init", e, x)],
-                                 lambda: [self.index(n), self.c.int(0, 5), self.c.int(0, 5)],
+                                 lambda: [self.index(n), self.ac.int(0, 5), self.ac.int(0, 5)],
                                  c.int(3, 6)))
             else:
                 out.append(Probe("elem.drop", (), (), [I("elem.drop", segment)],
@@ -596,7 +606,7 @@ class ProbeGen:
         """Varied bytes where load probes look (every byte value, sign bits set and not)."""
         if self.shape.memory is None or self.shape.memory.limits.min == 0:
             return
-        c = self.c
+        c = self.ac
         blob = bytes(c.int(0, 255) if c.chance(70) else c.pick((0, 0x80, 0xFF, 0x7F))
                      for _ in range(DATA_LEN))
         self.m.datas.append(Data(blob, ACTIVE, 0, [I("i32.const", DATA_AT)]))
