@@ -143,3 +143,17 @@ def test_nan_ops_are_the_nondeterministic_ones():
                           "f32x4.pmin", "f32.load", "f32.const"}
     # a NaN-producing operation really differs in payload between hardware and spec
     assert math.isnan(struct.unpack("<f", struct.pack("<I", 0x7FC00000))[0])
+
+
+def test_strategy_stays_within_hypothesis_budget_with_probes():
+    """Regression: probes drew every argument through hypothesis, most examples overran
+    its choice budget and the README's example failed the data_too_large health check.
+    Default health checks on here."""
+    seen = []
+
+    @settings(max_examples=15, deadline=None, database=None, derandomize=True)
+    @given(modules())
+    def check(g):
+        seen.append(len(g.plan))
+    check()
+    assert len(seen) >= 15
