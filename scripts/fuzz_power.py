@@ -4,6 +4,8 @@ how many ``fayasm fuzz`` finds, and how fast.
     python scripts/fuzz_power.py                      # every mutant, 150 s each, 2 at a time
     python scripts/fuzz_power.py --seconds 60 --only rem_s_sign select_swap
     python scripts/fuzz_power.py --list
+    python scripts/fuzz_power.py --held-out           # only the mutants the generator was
+                                                      # not tuned against
 
 Each mutant runs in a process of its own: the bug is patched in by monkeypatching (an
 instruction's semantics in one engine's numerics table or handler, its IR before an
@@ -38,14 +40,16 @@ class Mutant:
     apply: object  # () -> None, patches this process
     witness: str  # WAT
     call: tuple  # (export, [(type, value), ...])
+    held_out: bool = False  # written after the generator was last tuned (see HELD_OUT)
 
 
 MUTANTS: dict[str, Mutant] = {}
 
 
-def mutant(name: str, engine: str, description: str, witness: str, call: tuple):
+def mutant(name: str, engine: str, description: str, witness: str, call: tuple,
+           held_out: bool = False):
     def register(fn):
-        MUTANTS[name] = Mutant(name, engine, description, fn, witness, call)
+        MUTANTS[name] = Mutant(name, engine, description, fn, witness, call, held_out)
         return fn
     return register
 
@@ -480,6 +484,129 @@ def _demote():
 
 # -- running -------------------------------------------------------------------------------
 
+# -- held out ------------------------------------------------------------------------------
+# Written after the generator's last tuning against the mutants above, and not used to
+# tune it since: how the harness does on bugs it was not shaped around.
+
+@mutant("rotl_as_rotr", "jit", "i32.rotl rotates right",
+        '(module (func (export "f") (param i32 i32) (result i32) '
+        '(i32.rotl (local.get 0) (local.get 1))))', ("f", [("i32", 1), ("i32", 1)]),
+        held_out=True)
+def _rotl():
+    def expr(e):
+        if op_named(e, "i32.rotl"):
+            return I("i32.rotr", *e.args)
+        return e
+    ir_rewrite("jit", expr)
+
+
+@mutant("call_args_swapped", "python", "a call passes its 2nd and 3rd arguments swapped when "
+        "they have the same type",
+        '(module (func $g (param i32 i32 i32) (result i32) (local.get 1)) '
+        '(func (export "f") (result i32) (call $g (i32.const 1) (i32.const 2) (i32.const 3))))',
+        ("f", []), held_out=True)
+def _call_args():
+    from fayasm import ir
+
+    def stmt(s):
+        if isinstance(s, ir.Call) and len(s.args) >= 3 and s.args[1].type is s.args[2].type:
+            a = list(s.args)
+            a[1], a[2] = a[2], a[1]
+            s.args = tuple(a)
+        return s
+    ir_rewrite("python", stmt=stmt)
+
+
+@mutant("load32_s_unsigned", "python", "i64.load32_s zero-extends",
+        '(module (memory 1) (data (i32.const 0) "\\ff\\ff\\ff\\ff") (func (export "f") '
+        '(result i64) (i64.load32_s (i32.const 0))))', ("f", []), held_out=True)
+def _load32():
+    def expr(e):
+        if op_named(e, "i64.load32_s"):
+            return I("i64.load32_u", *e.args, imm=e.imm)
+        return e
+    ir_rewrite("python", expr)
+
+
+@mutant("trunc_u_range", "interpreter", "i32.trunc_f64_u traps from 4294967295.0 on (one "
+        "below the true limit)",
+        '(module (func (export "f") (result i32) (i32.trunc_f64_u (f64.const 4294967295.5))))',
+        ("f", []), held_out=True)
+def _trunc_range():
+    def make(orig):
+        def trunc(x):
+            if x >= 4294967295.0:
+                return orig(float("inf"))  # raises the spec's trap
+            return orig(x)
+        return trunc
+    interp_numeric("i32.trunc_f64_u", make)
+
+
+@mutant("nearest_neg_half", "python", "f64.nearest of -0.5 is +0 (the sign of a zero result "
+        "lost)",
+        '(module (func (export "f") (result i64) (i64.reinterpret_f64 (f64.nearest '
+        '(f64.const -0.5)))))', ("f", []), held_out=True)
+def _nearest_neg():
+    def expr(e):
+        if op_named(e, "f64.nearest"):
+            x = e.args[0]
+            return I("select", C("f64", 0.0), e, I("f64.eq", x, C("f64", -0.5)))
+        return e
+    ir_rewrite("python", expr)
+
+
+@mutant("shr_s_lane_count", "jit", "i16x8.shr_s masks its count with 31, not 15 (a count of "
+        "16-31 fills with the sign)",
+        '(module (func (export "f") (result i32) (i16x8.extract_lane_s 0 (i16x8.shr_s '
+        '(v128.const i16x8 256 0 0 0 0 0 0 0) (i32.const 17)))))', ("f", []), held_out=True)
+def _shr_lane():
+    def expr(e):
+        if op_named(e, "i16x8.shr_s"):
+            v, n = e.args
+            return I("select", I("i16x8.shr_s", v, C("i32", 15)), e,
+                     I("i32.ge_u", I("i32.and", n, C("i32", 31)), C("i32", 16)))
+        return e
+    ir_rewrite("jit", expr)
+
+
+@mutant("popcnt64_low", "interpreter", "i64.popcnt counts only the low 32 bits",
+        '(module (func (export "f") (result i64) (i64.popcnt (i64.const -1))))', ("f", []),
+        held_out=True)
+def _popcnt():
+    interp_numeric("i64.popcnt", lambda orig: lambda x: orig(x & M32))
+
+
+@mutant("copysign_nan_sign", "jit", "f32.copysign ignores the sign of a NaN sign operand",
+        '(module (func (export "f") (result i32) (i32.reinterpret_f32 (f32.copysign '
+        '(f32.const 1) (f32.const -nan)))))', ("f", []), held_out=True)
+def _copysign():
+    def expr(e):
+        if op_named(e, "f32.copysign"):
+            a, b = e.args
+            return I("select", I("f32.abs", a), e, I("f32.ne", b, b))
+        return e
+    ir_rewrite("jit", expr)
+
+
+@mutant("eqz64_low", "jit", "i64.eqz tests only the low 32 bits",
+        '(module (func (export "f") (result i32) (i64.eqz (i64.const 0x100000000))))',
+        ("f", []), held_out=True)
+def _eqz():
+    def expr(e):
+        if op_named(e, "i64.eqz"):
+            return I("i32.eqz", I("i32.wrap_i64", e.args[0]))
+        return e
+    ir_rewrite("jit", expr)
+
+
+@mutant("extend8_s_from_bit_15", "interpreter", "i32.extend8_s sign-extends from bit 15",
+        '(module (func (export "f") (result i32) (i32.extend8_s (i32.const 0x80))))', ("f", []),
+        held_out=True)
+def _extend8():
+    interp_numeric("i32.extend8_s", lambda orig: lambda x: (
+        (x & 0xFFFF) - ((x & 0x8000) << 1)) & M32)
+
+
 def witness(m: Mutant, engines) -> str:
     """Run the mutant's witness module: the diff's headline, or why it shows nothing."""
     import fayasm
@@ -559,6 +686,8 @@ def main(argv=None) -> int:
     p.add_argument("--engines", nargs="+", help="engines (default: every available one)")
     p.add_argument("--only", nargs="+", metavar="MUTANT")
     p.add_argument("--control", action="store_true", help="also run with no mutant")
+    p.add_argument("--held-out", action="store_true",
+                   help="only the mutants written after the generator's last tuning")
     p.add_argument("--list", action="store_true")
     p.add_argument("--json", metavar="FILE", help="write the results here too")
     p.add_argument("--run", metavar="MUTANT", help=argparse.SUPPRESS)  # one, in this process
@@ -573,7 +702,7 @@ def main(argv=None) -> int:
     if args.run:
         print(json.dumps(run_one(args.run, args.seconds, args.seed, engines)))
         return 0
-    names = args.only or list(MUTANTS)
+    names = args.only or [n for n, m in MUTANTS.items() if m.held_out or not args.held_out]
     if args.control:
         names = names + ["control"]
     print(f"{len(names)} runs on {', '.join(engines)} + wasmtime, {args.seconds:.0f}s each, "
@@ -629,6 +758,10 @@ def _summary(results: list) -> None:
     muts = [r for r in results if r["mutant"] != "control"]
     found = [r for r in muts if r.get("found")]
     print(f"\nfound {len(found)} of {len(muts)} injected bugs")
+    held = [r for r in muts if r["mutant"] in MUTANTS and MUTANTS[r["mutant"]].held_out]
+    if held:
+        print(f"  of them held out (written after the generator's last tuning): found "
+              f"{sum(1 for r in held if r.get('found'))} of {len(held)}")
     if found:
         ts = sorted(r["at_seconds"] for r in found)
         ms = sorted(r["at_modules"] for r in found)
