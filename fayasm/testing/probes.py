@@ -29,131 +29,19 @@ from fayasm.runtime.types import ExternKind
 from .body import canon_helper
 from .choose import Chooser, RandomChooser, ReplayChooser
 from .nan import NAN_OPS
-from .shape import FUNCREF, NUMERIC, ORDINARY, Shape, Sym, ops_for
-from .values import EDGES, WIDTH
+from .shape import FUNCREF, NUMERIC, Shape, Sym, ops_for
+from .values import CORE, LANE_SHAPES, LANE_TYPE, WIDTH, Args
 
 I32, I64, F32, F64, V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, ValType.V128
 EXTERNREF = ValType.EXTERNREF
 
 DATA_AT, DATA_LEN = 96, 96  # a segment of varied bytes that load probes read
 _FAR = (0xFFFF_FFFF, 0xFFFF_FFFC, 0x8000_0000, 0x7FFF_FFFF, 0x1_0000, 0xFFFF)
-_LANE = {"i8x16": (8, "i"), "i16x8": (16, "i"), "i32x4": (32, "i"), "i64x2": (64, "i"),
-         "f32x4": (32, "f"), "f64x2": (64, "f")}
-_LANE_TYPE = {(32, "i"): I32, (64, "i"): I64, (32, "f"): F32, (64, "f"): F64}
 MAX_SWEEP = 64  # calls
-
-#: The values where most operations have their edge cases, for sweeps and often for
-#: arguments: zeros of both signs, ones, extremes, halves, NaNs quiet and signalling.
-CORE = {
-    I32: [0, 1, 0xFFFF_FFFF, 2, 0x7FFF_FFFF, 0x8000_0000, 0x8000_0001, 31, 32, 0xFFFF,
-          0x8000, 0x80, 0xFFFF_FFFE],
-    I64: [0, 1, 2**64 - 1, 2, 2**63 - 1, 2**63, 2**63 + 1, 63, 64, 0xFFFF_FFFF,
-          0x8000_0000, 0x1_0000_0000, 2**64 - 2],
-    F32: [0x0000_0000, 0x8000_0000, 0x3F80_0000, 0xBF80_0000, 0x3F00_0000, 0xBF00_0000,
-          0x3FC0_0000, 0x4020_0000, 0xC020_0000, 0x7F80_0000, 0xFF80_0000, 0x7FC0_0000,
-          0xFFC0_0000, 0x7FA0_0001, 0xFF80_0001, 0x0000_0001, 0x8000_0001, 0x7F7F_FFFF,
-          0x0080_0000, 0x4F00_0000],
-    F64: [0, 1 << 63, 0x3FF0 << 48, 0xBFF0 << 48, 0x3FE0 << 48, 0xBFE0 << 48,
-          0x3FF8 << 48, 0x4004 << 48, 0xC004 << 48, 0x7FF0 << 48, 0xFFF0 << 48,
-          0x7FF8 << 48, 0xFFF8 << 48, (0x7FF4 << 48) | 1, (0xFFF0 << 48) | 1, 1,
-          (1 << 63) | 1, 0x7FEF_FFFF_FFFF_FFFF, 0x0010 << 48, 0x41E0 << 48],
-    8: [0, 1, 0x7F, 0x80, 0x81, 0xFF, 0xFE, 2, 0x40],
-    16: [0, 1, 0x7FFF, 0x8000, 0x8001, 0xFFFF, 0xFFFE, 0xFF, 0x100],
-}
 
 
 def I(name: str, *imm) -> Instr:  # noqa: E743 - an instruction, tersely
     return Instr(OPS[name], imm)
-
-
-# -- arguments --------------------------------------------------------------------------
-
-class Args:
-    """Argument values for probes, as bits, drawn through the Chooser (so they shrink)."""
-
-    def __init__(self, c: Chooser):
-        self.c = c
-
-    def scalar(self, t: ValType, near: int | None = None) -> int:
-        c = self.c
-        width = WIDTH[t]
-        mask = (1 << width) - 1
-        how = c.weighted([(5, "core"), (3, "edge"), (5 if near is not None else 0, "near"),
-                          (2, "small"), (2, "random"), (2, "sized"),
-                          (2 if t in (F32, F64) else 0, "nice"),
-                          (2 if t in (F32, F64) else 0, "nan")])
-        if how == "core":
-            return c.pick(CORE[t])
-        if how == "edge":
-            return c.pick(EDGES[t])
-        if how == "near":
-            return self.related(t, near)
-        if how == "small":
-            return c.int(-20, 80) & mask if t in (I32, I64) else self.nice(t, c.int(-8, 8))
-        if how == "sized":  # a random magnitude of a random width, either sign
-            if t in (I32, I64):
-                v = c.int(0, (1 << c.int(1, width - 1)) - 1)
-                return (-v if c.chance(40) else v) & mask
-            frac = 23 if width == 32 else 52
-            bias = (1 << (width - frac - 2)) - 1
-            exp = bias + c.int(-40, 40)
-            return ((1 << (width - 1)) if c.chance(40) else 0) | exp << frac | c.int(0, (1 << frac) - 1)
-        if how == "nice":
-            return self.nice(t, c.int(-40, 40), c.pick((1, 2, 4)))
-        if how == "nan":
-            return c.nan(width)
-        return c.int(0, mask)
-
-    def nice(self, t: ValType, k: int, div: int = 2) -> int:
-        """k/div as a float's bits: halves and quarters, where rounding modes disagree."""
-        import struct
-
-        x = k / div
-        if t is F32:
-            return struct.unpack("<I", struct.pack("<f", x))[0]
-        if t is F64:
-            return struct.unpack("<Q", struct.pack("<d", x))[0]
-        return int(x) & ((1 << WIDTH[t]) - 1)
-
-    def related(self, t: ValType, x: int) -> int:
-        """A second operand close to the first: equal, negated, one apart, sign flipped."""
-        width = WIDTH[t]
-        mask = (1 << width) - 1
-        how = self.c.weighted([(3, "same"), (3, "sign"), (2, "plus"), (2, "minus"),
-                               (1, "neg"), (2, "core")])
-        if how == "core":
-            return self.c.pick(CORE[t])
-        if how == "same":
-            return x
-        if how == "sign":  # the sign bit flipped: -x for floats (0 and -0, NaN and -NaN)
-            return x ^ (1 << (width - 1))
-        if how == "plus":
-            return (x + 1) & mask
-        if how == "minus":
-            return (x - 1) & mask
-        return (-x) & mask
-
-    def v128(self, hint: str | None, near: int | None = None) -> int:
-        c = self.c
-        if near is not None and c.chance(30):
-            return near if c.chance(50) else near ^ (1 << c.int(0, 127))
-        how = c.weighted([(6, "lanes"), (1, "random"), (1, "zero")])
-        if how == "random":
-            return c.int(0, (1 << 128) - 1)
-        if how == "zero":
-            return 0
-        if hint in _LANE and c.chance(70):
-            width, kind = _LANE[hint]
-        else:
-            width, kind = c.pick(list(_LANE.values()))
-        lanes = [self.lane(width, kind) for _ in range(128 // width)]
-        return sum((v & ((1 << width) - 1)) << (k * width) for k, v in enumerate(lanes))
-
-    def lane(self, width: int, kind: str) -> int:
-        if width in (8, 16):
-            c = self.c
-            return c.pick(CORE[width]) if c.chance(60) else c.int(0, (1 << width) - 1)
-        return self.scalar(_LANE_TYPE[width, kind])
 
 
 # -- probes -------------------------------------------------------------------------------
@@ -292,7 +180,6 @@ class ProbeGen:
         through the core values of the operation's lane shape at some relative shift."""
         import itertools
 
-        c = self.c
         params = op.params
         if not params or len(params) > 3 or any(k not in ("lane", "shuffle") for k in op.imms):
             return None
@@ -301,8 +188,8 @@ class ProbeGen:
         lists = []
         for t in params:
             if t is V128:
-                width, kind = _LANE.get(hint, (32, "i"))
-                core = CORE[width] if width in (8, 16) else CORE[_LANE_TYPE[width, kind]]
+                width, kind = LANE_SHAPES.get(hint, (32, "i"))
+                core = CORE[width] if width in (8, 16) else CORE[LANE_TYPE[width, kind]]
                 lanes = 128 // width
                 shifts = list(range(len(core)))
                 picked = [shifts[self.ac.int(0, len(shifts) - 1)] for _ in range(per)]
@@ -625,8 +512,8 @@ class ProbeGen:
             body = [Instr(ins.op, (after + ins.imm[0].k,))
                     if ins.imm and isinstance(ins.imm[0], _Callee) else ins for ins in body]
             m.funcs.append(Function(self.shape.type_index(ft), locals_, body))
-            name = f"probe{k}"
-            names[first_index + k] = f"probe{k}_{p.name}"
+            name = f"probe{k}_{p.name}"  # the report then says what the call runs
+            names[first_index + k] = name
             exports.append(Export(name, ExternKind.FUNC, first_index + k))
             for _ in range(p.calls):
                 calls.append((name, outer_args(p.params, p.args())))

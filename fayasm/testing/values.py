@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import json
 import random
+from typing import TYPE_CHECKING
 
 from fayasm.runtime.types import ExternKind, ValType
 from fayasm.runtime.values import Val
+
+if TYPE_CHECKING:
+    from .choose import Chooser
 
 PLAN_SECTION = "fayasm-plan"
 
@@ -91,6 +95,123 @@ def random_val(rng: random.Random, t: ValType) -> Val:
 
 def random_args(rng: random.Random, params) -> list[Val]:
     return [random_val(rng, t) for t in params]
+
+
+#: v128 shapes: (lane width, "i" or "f") by the prefix of an instruction's name.
+LANE_SHAPES = {"i8x16": (8, "i"), "i16x8": (16, "i"), "i32x4": (32, "i"),
+               "i64x2": (64, "i"), "f32x4": (32, "f"), "f64x2": (64, "f")}
+LANE_TYPE = {(32, "i"): I32, (64, "i"): I64, (32, "f"): F32, (64, "f"): F64}
+
+#: The values where most operations have their edge cases, for sweeps and often for
+#: arguments: zeros of both signs, ones, extremes, halves, NaNs quiet and signalling.
+CORE = {
+    I32: [0, 1, 0xFFFF_FFFF, 2, 0x7FFF_FFFF, 0x8000_0000, 0x8000_0001, 31, 32, 0xFFFF,
+          0x8000, 0x80, 0xFFFF_FFFE],
+    I64: [0, 1, 2**64 - 1, 2, 2**63 - 1, 2**63, 2**63 + 1, 63, 64, 0xFFFF_FFFF,
+          0x8000_0000, 0x1_0000_0000, 2**64 - 2],
+    F32: [0x0000_0000, 0x8000_0000, 0x3F80_0000, 0xBF80_0000, 0x3F00_0000, 0xBF00_0000,
+          0x3FC0_0000, 0x4020_0000, 0xC020_0000, 0x7F80_0000, 0xFF80_0000, 0x7FC0_0000,
+          0xFFC0_0000, 0x7FA0_0001, 0xFF80_0001, 0x0000_0001, 0x8000_0001, 0x7F7F_FFFF,
+          0x0080_0000, 0x4F00_0000],
+    F64: [0, 1 << 63, 0x3FF0 << 48, 0xBFF0 << 48, 0x3FE0 << 48, 0xBFE0 << 48,
+          0x3FF8 << 48, 0x4004 << 48, 0xC004 << 48, 0x7FF0 << 48, 0xFFF0 << 48,
+          0x7FF8 << 48, 0xFFF8 << 48, (0x7FF4 << 48) | 1, (0xFFF0 << 48) | 1, 1,
+          (1 << 63) | 1, 0x7FEF_FFFF_FFFF_FFFF, 0x0010 << 48, 0x41E0 << 48],
+    8: [0, 1, 0x7F, 0x80, 0x81, 0xFF, 0xFE, 2, 0x40],
+    16: [0, 1, 0x7FFF, 0x8000, 0x8001, 0xFFFF, 0xFFFE, 0xFF, 0x100],
+}
+
+
+# -- probe arguments ----------------------------------------------------------------------
+
+class Args:
+    """Argument values for probes, as bits, drawn through the Chooser (so they shrink)."""
+
+    def __init__(self, c: Chooser):
+        self.c = c
+
+    def scalar(self, t: ValType, near: int | None = None) -> int:
+        c = self.c
+        width = WIDTH[t]
+        mask = (1 << width) - 1
+        how = c.weighted([(5, "core"), (3, "edge"), (5 if near is not None else 0, "near"),
+                          (2, "small"), (2, "random"), (2, "sized"),
+                          (2 if t in (F32, F64) else 0, "nice"),
+                          (2 if t in (F32, F64) else 0, "nan")])
+        if how == "core":
+            return c.pick(CORE[t])
+        if how == "edge":
+            return c.pick(EDGES[t])
+        if how == "near":
+            return self.related(t, near)
+        if how == "small":
+            return c.int(-20, 80) & mask if t in (I32, I64) else self.nice(t, c.int(-8, 8))
+        if how == "sized":  # a random magnitude of a random width, either sign
+            if t in (I32, I64):
+                v = c.int(0, (1 << c.int(1, width - 1)) - 1)
+                return (-v if c.chance(40) else v) & mask
+            frac = 23 if width == 32 else 52
+            bias = (1 << (width - frac - 2)) - 1
+            exp = bias + c.int(-40, 40)
+            return ((1 << (width - 1)) if c.chance(40) else 0) | exp << frac | c.int(0, (1 << frac) - 1)
+        if how == "nice":
+            return self.nice(t, c.int(-40, 40), c.pick((1, 2, 4)))
+        if how == "nan":
+            return c.nan(width)
+        return c.int(0, mask)
+
+    def nice(self, t: ValType, k: int, div: int = 2) -> int:
+        """k/div as a float's bits: halves and quarters, where rounding modes disagree."""
+        import struct
+
+        x = k / div
+        if t is F32:
+            return struct.unpack("<I", struct.pack("<f", x))[0]
+        if t is F64:
+            return struct.unpack("<Q", struct.pack("<d", x))[0]
+        return int(x) & ((1 << WIDTH[t]) - 1)
+
+    def related(self, t: ValType, x: int) -> int:
+        """A second operand close to the first: equal, negated, one apart, sign flipped."""
+        width = WIDTH[t]
+        mask = (1 << width) - 1
+        how = self.c.weighted([(3, "same"), (3, "sign"), (2, "plus"), (2, "minus"),
+                               (1, "neg"), (2, "core")])
+        if how == "core":
+            return self.c.pick(CORE[t])
+        if how == "same":
+            return x
+        if how == "sign":  # the sign bit flipped: -x for floats (0 and -0, NaN and -NaN)
+            return x ^ (1 << (width - 1))
+        if how == "plus":
+            return (x + 1) & mask
+        if how == "minus":
+            return (x - 1) & mask
+        return (-x) & mask
+
+    def v128(self, hint: str | None, near: int | None = None) -> int:
+        c = self.c
+        if near is not None and c.chance(30):
+            return near if c.chance(50) else near ^ (1 << c.int(0, 127))
+        how = c.weighted([(6, "lanes"), (1, "random"), (1, "zero")])
+        if how == "random":
+            return c.int(0, (1 << 128) - 1)
+        if how == "zero":
+            return 0
+        if hint in LANE_SHAPES and c.chance(70):
+            width, kind = LANE_SHAPES[hint]
+        else:
+            width, kind = c.pick(list(LANE_SHAPES.values()))
+        lanes = [self.lane(width, kind) for _ in range(128 // width)]
+        return sum((v & ((1 << width) - 1)) << (k * width) for k, v in enumerate(lanes))
+
+    def lane(self, width: int, kind: str) -> int:
+        if width in (8, 16):
+            c = self.c
+            return c.pick(CORE[width]) if c.chance(60) else c.int(0, (1 << width) - 1)
+        return self.scalar(LANE_TYPE[width, kind])
+
+
 
 
 # -- the plan: JSON text -------------------------------------------------------------------
@@ -181,6 +302,7 @@ def format_call(name: str, args) -> str:
     return f"{name}({', '.join(format_val(a) for a in args)})"
 
 
-__all__ = ["EDGES", "PLAN_SECTION", "default_plan", "format_call", "format_val", "plan_of",
+__all__ = ["Args", "CORE", "EDGES", "LANE_SHAPES", "LANE_TYPE", "PLAN_SECTION", "default_plan",
+           "format_call", "format_val", "plan_of",
            "plan_from_bytes", "plan_to_bytes", "random_args", "random_bits", "random_val",
            "read_plan"]
