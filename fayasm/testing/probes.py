@@ -381,13 +381,15 @@ class ProbeGen:
 
     def control_probes(self) -> list[Probe]:
         """if/else and br_if carrying values, a counted loop, a block with parameters and
-        several results, and a call whose callee returns some of its parameters (argument
-        passing and multi-value results in every order)."""
+        several results, a call whose callee returns some of its parameters (argument
+        passing and multi-value results in every order), a call of a host function."""
         c = self.c
         types = NUMERIC if self.shape.simd else NUMERIC[:4]
         out = []
-        for kind in dict.fromkeys(c.pick(("if", "br_if", "loop", "block", "call", "call"))
-                                  for _ in range(c.int(1, 3))):
+        hosts = [ce for ce in self.shape.callees
+                 if ce.host and all(t in NUMERIC for t in ce.type.params)]
+        kinds = ("if", "br_if", "loop", "block", "call", "call") + (("host",) if hosts else ())
+        for kind in dict.fromkeys(c.pick(kinds) for _ in range(c.int(1, 3))):
             t, u = c.pick(types), c.pick(types)
             if kind == "if":
                 body = [I("local.get", 0), I("if", t), I("local.get", 1), I("else"),
@@ -418,6 +420,12 @@ class ProbeGen:
                         I("local.get", 2), I("end")]
                 out.append(Probe("block", (t, u), (u, t), body, lambda t=t, u=u: [
                     self.value(t), self.value(u)], c.int(2, 4), extra=(t, u)))
+            elif kind == "host":  # arguments into, results out of the host (and its log)
+                ce = c.pick(hosts)
+                ps = ce.type.params
+                body = [I("local.get", k) for k in range(len(ps))] + [I("call", ce.index)]
+                out.append(Probe(ce.name, ps, ce.type.results, body, lambda ps=ps: [
+                    self.value(p) for p in ps], c.int(2, 5)))
             else:
                 params = tuple(c.pick(types) for _ in range(c.int(1, 10)))
                 picks = [c.int(0, len(params) - 1) for _ in range(c.int(1, 4))]
