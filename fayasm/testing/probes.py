@@ -87,8 +87,8 @@ class ProbeGen:
         scalar = [op for op in usable if op.feature != "simd"]
         themed = [op for op in shape.theme if op in usable]
         picks = list(dict.fromkeys(themed))
-        # Scalar rows are picked a little more often than their share of the table (172
-        # of 408 rows): every program uses them, while SIMD is one feature of many.
+        # Scalar rows are about two thirds of the picks, though 172 of the 408 rows: every
+        # program uses them, while SIMD is one feature of many.
         for _ in range(c.int(20, 44) if self.cheap else c.int(0, 8)):
             op = c.pick(scalar if scalar and c.chance(40) else usable)
             if op not in picks:
