@@ -98,3 +98,16 @@ def test_probes_find_a_bug_only_signed_zeros_show(min_keeps_first_zero):
     assert result.difference is not None
     assert "probe" in result.difference.headline()
     assert "-0.0" in result.difference.headline()
+
+
+def test_conversions_are_probed_at_the_ends_of_their_range():
+    """Regression (a held-out mutant went unfound for 150 s): i32.trunc_f64_u trapping one
+    below its true limit needs operands in [2**32 - 1, 2**32). Conversion probes draw
+    half their operands, and their sweeps all, from the edges of the range."""
+    import struct
+
+    def f64(x):
+        return struct.unpack("<Q", struct.pack("<d", x))[0]
+    g = random_module(4, GenConfig(theme=("i32.trunc_f64_u",)))
+    operands = {args[0].bits for _, args in probe_calls(g, "i32.trunc_f64_u")}
+    assert {f64(4294967295.0), f64(4294967296.0), f64(-1.0), f64(-0.9999999999999999)} <= operands

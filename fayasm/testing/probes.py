@@ -30,7 +30,7 @@ from .body import canon_helper
 from .choose import Chooser, RandomChooser, ReplayChooser
 from .nan import NAN_OPS
 from .shape import FUNCREF, NUMERIC, Shape, Sym, ops_for
-from .values import CORE, LANE_SHAPES, LANE_TYPE, WIDTH, Args
+from .values import CORE, LANE_SHAPES, LANE_TYPE, WIDTH, Args, conversion_edges
 
 I32, I64, F32, F64, V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, ValType.V128
 EXTERNREF = ValType.EXTERNREF
@@ -143,6 +143,8 @@ class ProbeGen:
         memarg = imm[0] if "memarg" in op.imms else None
         width = (1 << op.align) if memarg is not None else 0
 
+        conversion = conversion_edges(name)
+
         def values():
             out = []
             for k, t in enumerate(params):
@@ -155,6 +157,8 @@ class ProbeGen:
                 elif t is V128:
                     prev = out[-1] if out and params[k - 1] is V128 else None
                     out.append(a.v128(hint, prev))
+                elif conversion and self.ac.chance(50):
+                    out.append(self.ac.pick(conversion))
                 else:
                     prev = out[-1] if out and params[k - 1] is t else None
                     out.append(a.scalar(t, prev))
@@ -196,6 +200,8 @@ class ProbeGen:
                 lists.append(list(dict.fromkeys(
                     sum((core[(k + s) % len(core)] & ((1 << width) - 1)) << (k * width)
                         for k in range(lanes)) for s in picked)))
+            elif len(params) == 1 and conversion_edges(op.name):
+                lists.append(list(dict.fromkeys(CORE[t] + conversion_edges(op.name))))
             else:
                 core = CORE[t]
                 rest = core[4:]

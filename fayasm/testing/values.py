@@ -122,6 +122,62 @@ CORE = {
 }
 
 
+
+def _float_bits(t: ValType, x: float) -> int:
+    import struct
+
+    if t is F32:
+        try:
+            return struct.unpack("<I", struct.pack("<f", x))[0]
+        except OverflowError:
+            return 0x7F80_0000 if x > 0 else 0xFF80_0000
+    return struct.unpack("<Q", struct.pack("<d", x))[0]
+
+
+def conversion_edges(name: str) -> list[int]:
+    """Operands (as bits) at the edges of a scalar conversion: for a float-to-integer
+    truncation, the floats at and one ulp either side of the integer range's ends (and of
+    -1 and 0); for an integer-to-float conversion, integers just past the float's
+    precision, at rounding ties and near the type's ends; for demotion, f64s at f32
+    rounding ties. Empty for any other instruction."""
+    parts = name.split(".")
+    if len(parts) != 2 or parts[0] not in ("i32", "i64", "f32", "f64"):
+        return []
+    out: list[int] = []
+    if parts[1].startswith(("trunc_f", "trunc_sat_f")):  # i32.trunc_f64_u ...
+        n = 32 if parts[0] == "i32" else 64
+        src = F32 if "f32" in parts[1] else F64
+        signed = parts[1].endswith("_s")
+        lo, hi = (-(1 << (n - 1)), (1 << (n - 1)) - 1) if signed else (0, (1 << n) - 1)
+        for x in (lo - 1, lo, hi, hi + 1, -1, 0, 1):
+            b = _float_bits(src, float(x))
+            out += [b, b + 1, b - 1] if b & ((1 << (WIDTH[src] - 1)) - 1) else [b, b + 1]
+        return [b & ((1 << WIDTH[src]) - 1) for b in dict.fromkeys(out)]
+    if parts[1].startswith("convert_i"):  # f32.convert_i64_u ...
+        n = 64 if "i64" in parts[1] else 32
+        p = 24 if parts[0] == "f32" else 53
+        for k in sorted({p, p + 1, n - 2, n - 1}):
+            if k >= n or k < p:
+                continue
+            half = 1 << (k - p) >> 1  # half an ulp at 2**k: a tie
+            for j in (1, half - 1, half, half + 1, 3 * half, (1 << (k - p)) - 1):
+                if 0 < j < 1 << k:
+                    v = (1 << k) + j
+                    out += [v, -v]
+        out += [(1 << n) - 1, (1 << (n - 1)) - 1, 1 << (n - 1), (1 << (n - 1)) + 1]
+        return [v & ((1 << n) - 1) for v in dict.fromkeys(out)]
+    if parts[1] == "demote_f64":
+        for f in (0x3F80_0000, 0x3FC0_0001, 0x7F7F_FFFF, 0x0080_0000, 0x0000_0001):
+            exp = (f >> 23) & 0xFF
+            if exp == 0:  # a subnormal f32 as f64
+                continue
+            bits = ((exp - 127 + 1023) << 52) | ((f & 0x7F_FFFF) << 29)
+            for tie in (1 << 28, (1 << 28) + 1, (1 << 28) - 1, 3 << 28):
+                out += [bits | tie, (bits | tie) | (1 << 63)]
+        return list(dict.fromkeys(out))
+    return []
+
+
 # -- probe arguments ----------------------------------------------------------------------
 
 class Args:
@@ -302,7 +358,7 @@ def format_call(name: str, args) -> str:
     return f"{name}({', '.join(format_val(a) for a in args)})"
 
 
-__all__ = ["Args", "CORE", "EDGES", "LANE_SHAPES", "LANE_TYPE", "PLAN_SECTION", "default_plan",
+__all__ = ["Args", "CORE", "EDGES", "conversion_edges", "LANE_SHAPES", "LANE_TYPE", "PLAN_SECTION", "default_plan",
            "format_call", "format_val", "plan_of",
            "plan_from_bytes", "plan_to_bytes", "random_args", "random_bits", "random_val",
            "read_plan"]
