@@ -71,7 +71,10 @@ def test_a_hypothesis_sample_covers_the_table():
     special = [op.name for op in isa.ALL if op.special]
     assert all(counts[n] for n in special), [n for n in special if not counts[n]]
     reached = sum(1 for op in isa.ALL if counts[op.name])
-    assert reached >= 0.85 * len(isa.ALL), [op.name for op in isa.ALL if not counts[op.name]]
+    # What hypothesis draws depends on more than the seed (it also mixes in constants it
+    # collects from the modules loaded, so the test order matters): 371 to 402 of 437
+    # rows have been seen here with the same code.
+    assert reached >= 0.75 * len(isa.ALL), [op.name for op in isa.ALL if not counts[op.name]]
     print(f"\n{reached} of {len(isa.ALL)} instructions in 200 modules; rarest: "
           f"{sorted((counts[op.name], op.name) for op in isa.ALL)[:5]}")
 
