@@ -13,6 +13,7 @@ differential run makes. A module has:
 - exported *wrappers*: ``runN`` calls an inner function with constant arguments, ``callN``
   takes the arguments from the plan; both reset the fuel global first and pass v128 values
   as two i64 halves (wasmtime's Python API cannot carry v128);
+- probes (see ``probes``): one-instruction exports the plan calls many times;
 - exports of the memory, tables and globals, so their final state is compared;
 - the plan, in the custom section ``fayasm-plan``, so the .wasm file reproduces a run.
 """
