@@ -117,3 +117,51 @@ def test_jit_host_function_with_several_float_results_keeps_nan_bits(engine):
                                             fayasm.ValType.F64, fayasm.ValType.F64]))
     inst = fayasm.instantiate(fayasm.Module(wat), {"env": {"h": host}}, engine=engine)
     assert [v.bits for v in inst.exports.f.invoke([])] == bits
+
+
+# -- jit: LLVM folds that let a signalling NaN through (found by the fuzz campaign) ------
+
+SNAN_FOLDS = """(module
+  (func (export "uninit_local") (param f32) (result i32) (local f32)
+    (f32.sub (local.get 0) (local.get 1)) i32.reinterpret_f32)
+  (func (export "snan_const") (result i32)
+    (f32.add (f32.const 1.5) (f32.const nan:0x200005)) i32.reinterpret_f32)
+  (func (export "snan_lanes") (result i32)
+    (f32x4.extract_lane 2 (f32x4.min (v128.const f32x4 0 1 2 3)
+                                     (v128.const i32x4 0x7fc00001 0xcf000000 0x7fa00000 1)))
+    i32.reinterpret_f32)
+  (func (export "folded_zero") (param f32) (result i32)
+    (f32.sub (local.get 0) (f32.sub (f32.const 2.5) (f32.const 2.5))) i32.reinterpret_f32)
+  (func (export "folded_one") (param f64) (result i64) (local f64)
+    (local.set 1 (f64.const 0.5)) (local.set 1 (f64.mul (local.get 1) (f64.const 2)))
+    (f64.mul (local.get 0) (local.get 1)) i64.reinterpret_f64)
+  (func (export "int_zero") (param f32) (result i32)
+    (f32.add (local.get 0) (f32.reinterpret_i32 (i32.sub (i32.const 5) (i32.const 5))))
+    i32.reinterpret_f32)
+  (func (export "converted_zero") (param f32) (result i32)
+    (f32.sub (local.get 0) (f32.convert_i32_s (i32.const 0))) i32.reinterpret_f32)
+  (func (export "splat_zero") (param i64 i64) (result i32)
+    (f32x4.extract_lane 0 (f32x4.sub
+      (i64x2.replace_lane 1 (i64x2.splat (local.get 0)) (local.get 1))
+      (i32x4.splat (i32.const 0))))
+    i32.reinterpret_f32))"""
+
+
+def test_jit_quiets_signalling_nans_llvm_could_fold_through():
+    """x - 0.0, x * 1.0 and x + sNaN must return a quiet NaN for a signalling NaN x; LLVM
+    folds them to x (or to the sNaN) whenever it can evaluate the other operand: a float
+    local never set, a signalling NaN constant (also as a v128 lane), arithmetic on
+    constants, an integer reinterpreted or converted, an integer splat. Every engine must
+    return a quiet NaN (the interpreter's hardware arithmetic does)."""
+    snan32 = fayasm.Val.from_bits("f32", 0x7FA0_0000)
+    snan64 = fayasm.Val.from_bits("f64", 0x7FF4_0000_0000_0000)
+    calls = [("uninit_local", [snan32]), ("snan_const", []), ("snan_lanes", []),
+             ("folded_zero", [snan32]), ("folded_one", [snan64]), ("int_zero", [snan32]),
+             ("converted_zero", [snan32]),
+             ("splat_zero", [fayasm.Val.i64(0x7FA0_0000), fayasm.Val.i64(0)])]
+    for engine in test_engines():
+        inst = fayasm.instantiate(fayasm.Module(SNAN_FOLDS), engine=engine)
+        for name, args in calls:
+            bits = inst.exports[name].invoke(args)[0].bits
+            quiet = 1 << 22 if name != "folded_one" else 1 << 51
+            assert bits & quiet, (engine, name, hex(bits))

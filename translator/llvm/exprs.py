@@ -124,15 +124,19 @@ def float_op(fe, e, ty: str, op: str, a: list[str]) -> str:
     lt = "float" if ty == "f32" else "double"
     sfx = _SUFFIX[ty]
     if op in _FBIN:
-        return fe.op(f"{_FBIN[op]} {lt} {a[0]}, {a[1]}")
+        # Operands laundered: LLVM folds what it can evaluate (2.5 - 2.5, a local set to
+        # 1.0) and then x - 0.0 or x * 1.0 to x, letting a signalling NaN through
+        # unquieted. The empty asm costs no instruction.
+        x, y = fe.launder(lt, a[0]), fe.launder(lt, a[1])
+        return fe.op(f"{_FBIN[op]} {lt} {x}, {y}")
     if op in _FUN:
         return intrinsic(fe, f"llvm.{_FUN[op]}.{sfx}", lt, [(lt, a[0])])
     if op == "neg":
         return fe.op(f"fneg {lt} {a[0]}")
     if op == "copysign":
         return intrinsic(fe, f"llvm.copysign.{sfx}", lt, [(lt, a[0]), (lt, a[1])])
-    if op in ("min", "max"):
-        return min_max(fe, lt, sfx, op, a[0], a[1])
+    if op in ("min", "max"):  # laundered as above, for the x + y that quiets a NaN
+        return min_max(fe, lt, sfx, op, fe.launder(lt, a[0]), fe.launder(lt, a[1]))
     return _bool(fe, compare(fe, e.op.name, a))
 
 
@@ -165,7 +169,10 @@ def convert(fe, e, name: str, a: list[str]) -> str:
         return fe.op(f"zext i32 {x} to i64")
     if name in _REINTERPRET:
         src, dst = _REINTERPRET[name]
-        return fe.op(f"bitcast {src} {x} to {dst}")
+        v = fe.op(f"bitcast {src} {x} to {dst}")
+        # An integer LLVM can compute becomes a known float here (0.0, 1.0...) that would
+        # fold x*1.0 or x-0.0 to x and let a signalling NaN through: launder it.
+        return fe.launder(dst, v) if dst in ("float", "double") else v
     if name == "f32.demote_f64":
         return fe.launder("float", fe.op(f"fptrunc double {x} to float"))
     if name == "f64.promote_f32":
@@ -175,7 +182,8 @@ def convert(fe, e, name: str, a: list[str]) -> str:
     if kind == "convert":
         src, sign = src_sign.split("_")  # i32_s
         inst = "sitofp" if sign == "s" else "uitofp"
-        return fe.op(f"{inst} {src} {x} to {LL[F32 if dst == 'f32' else F64]}")
+        ft = LL[F32 if dst == "f32" else F64]
+        return fe.launder(ft, fe.op(f"{inst} {src} {x} to {ft}"))  # as for reinterpret
     # trunc_f32_s, trunc_sat_f64_u
     parts = rest.split("_")
     sat = parts[1] == "sat"

@@ -27,8 +27,9 @@ from .types import F32, F64, I32, I64, LL, V128, Layout
 BIG_FRAME = 2048
 
 # Floats with which LLVM folds an operation to its operand or to fneg (x*1, x+(-0), ...),
-# which would let a signalling NaN through unquieted: such constants are laundered
-# through an empty inline asm that LLVM cannot see through.
+# which would let a signalling NaN through unquieted: such constants (and signalling NaN
+# constants, see _foldable) are laundered through an empty inline asm that LLVM cannot
+# see through.
 _F32_IDENTITIES = {0x00000000, 0x80000000, 0x3F800000, 0xBF800000}
 _F64_IDENTITIES = {0x0, 0x8000000000000000, 0x3FF0000000000000, 0xBFF0000000000000}
 
@@ -258,7 +259,7 @@ class FunctionEmitter:
             bits = T.float_bits(t, raw)
             ity, fty = ("i32", "float") if t is F32 else ("i64", "double")
             v = self.op(f"bitcast {ity} {T.const(T.I32 if t is F32 else T.I64, bits)} to {fty}")
-            if bits in (_F32_IDENTITIES if t is F32 else _F64_IDENTITIES):
+            if _foldable(bits, 32 if t is F32 else 64):
                 v = self.launder(fty, v)
             return v
         if t is V128:
@@ -315,7 +316,14 @@ class FunctionEmitter:
             head.append(f"  store {LL[t]} %p{k}, ptr %L{k}")
         for k in range(len(params), len(f.locals)):
             t = f.locals[k]
-            head.append(f"  store {LL[t]} {T.ZERO[t]}, ptr %L{k}")
+            zero = T.ZERO[t]
+            if t in (F32, F64, V128):
+                # Laundered like an identity constant: a float local never set is a
+                # known 0.0 to LLVM after mem2reg, and x - 0.0 would fold to x, letting
+                # a signalling NaN through unquieted.
+                zero = f"%z{k}"
+                head.append(f'  %z{k} = call {LL[t]} asm "", "=x,0"({LL[t]} {T.ZERO[t]})')
+            head.append(f"  store {LL[t]} {zero}, ptr %L{k}")
         if self.uses_memory:
             head.append(f"  %mbp = getelementptr inbounds i64, ptr %ctx, i64 {Layout.MEM_BASE}")
             head.append("  %membase = load ptr, ptr %mbp, align 8, !tbaa !2, !invariant.load !6")
@@ -373,11 +381,23 @@ class FunctionEmitter:
             stmt(self, s)
 
 
+def _foldable(bits: int, width: int) -> bool:
+    """Float bits LLVM's folds mistreat: an identity (x*1 -> x, x-0 -> x) or a signalling
+    NaN (LLVM folds x+sNaN to that sNaN, unquieted, where wasm must quiet it)."""
+    if bits in (_F32_IDENTITIES if width == 32 else _F64_IDENTITIES):
+        return True
+    frac = 23 if width == 32 else 52
+    exp_all = (1 << (width - frac - 1)) - 1
+    return ((bits >> frac) & exp_all == exp_all and bits & ((1 << frac) - 1) != 0
+            and not bits >> (frac - 1) & 1)
+
+
 def _v128_identity_lanes(raw: int) -> bool:
+    """Whether any lane, read as f32 or as f64, is _foldable."""
     for k in range(4):
-        if (raw >> (32 * k)) & 0xFFFFFFFF in _F32_IDENTITIES:
+        if _foldable((raw >> (32 * k)) & 0xFFFFFFFF, 32):
             return True
     for k in range(2):
-        if (raw >> (64 * k)) & 0xFFFFFFFFFFFFFFFF in _F64_IDENTITIES:
+        if _foldable((raw >> (64 * k)) & 0xFFFFFFFFFFFFFFFF, 64):
             return True
     return False

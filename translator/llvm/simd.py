@@ -291,6 +291,14 @@ def _trunc_sat(fe, n, lane, op, a):
 
 
 # -- float lanes ----------------------------------------------------------------------------------
+def _opaque(fe, v: str, n: int, lane: str) -> str:
+    """An operand of float lane arithmetic, cast and laundered: integer lane operations
+    LLVM can evaluate (i32x4.splat of 0, of a NaN's bits...) would otherwise become
+    constant float lanes, and LLVM folds x - 0 to x and x + sNaN to that sNaN, unquieted,
+    where wasm must quiet a signalling NaN. The empty asm costs no instruction."""
+    return fe.launder(vt(n, lane), cast(fe, v, n, lane))
+
+
 def _float(fe, e, n, lane, op, a):
     t = vt(n, lane)
     if op in _FCMP:
@@ -299,16 +307,16 @@ def _float(fe, e, n, lane, op, a):
         it = "i32" if lane == "float" else "i64"
         return back(fe, fe.op(f"sext {vt(n, 'i1')} {c} to {vt(n, it)}"), n, it)
     if op in _FBIN:
-        x, y = cast(fe, a[0], n, lane), cast(fe, a[1], n, lane)
+        x, y = _opaque(fe, a[0], n, lane), _opaque(fe, a[1], n, lane)
         return back(fe, fe.op(f"{_FBIN[op]} {t} {x}, {y}"), n, lane)
     if op in _FUN:
-        x = cast(fe, a[0], n, lane)
+        x = _opaque(fe, a[0], n, lane)
         return back(fe, intrinsic(fe, f"llvm.{_FUN[op]}.{vsfx(n, lane)}", t, [(t, x)]), n, lane)
     if op == "neg":
         x = cast(fe, a[0], n, lane)
         return back(fe, fe.op(f"fneg {t} {x}"), n, lane)
     if op in ("min", "max"):
-        x, y = cast(fe, a[0], n, lane), cast(fe, a[1], n, lane)
+        x, y = _opaque(fe, a[0], n, lane), _opaque(fe, a[1], n, lane)
         return back(fe, min_max(fe, t, vsfx(n, lane), op, x, y), n, lane)
     if op in ("pmin", "pmax"):
         x, y = cast(fe, a[0], n, lane), cast(fe, a[1], n, lane)
@@ -318,11 +326,14 @@ def _float(fe, e, n, lane, op, a):
     if op in ("convert_i32x4_s", "convert_i32x4_u"):
         x = cast(fe, a[0], 4, "i32")
         inst = "sitofp" if op.endswith("_s") else "uitofp"
-        return back(fe, fe.op(f"{inst} <4 x i32> {x} to <4 x float>"), 4, "float")
+        # laundered like a scalar conversion (exprs.convert): a known 0.0 or 1.0 folds
+        r = fe.launder("<4 x float>", fe.op(f"{inst} <4 x i32> {x} to <4 x float>"))
+        return back(fe, r, 4, "float")
     if op in ("convert_low_i32x4_s", "convert_low_i32x4_u"):
         x = _half(fe, cast(fe, a[0], 4, "i32"), 4, "i32", False)
         inst = "sitofp" if op.endswith("_s") else "uitofp"
-        return back(fe, fe.op(f"{inst} <2 x i32> {x} to <2 x double>"), 2, "double")
+        r = fe.launder("<2 x double>", fe.op(f"{inst} <2 x i32> {x} to <2 x double>"))
+        return back(fe, r, 2, "double")
     if op == "demote_f64x2_zero":
         x = cast(fe, a[0], 2, "double")
         d = fe.op(f"fptrunc <2 x double> {x} to <2 x float>")
