@@ -95,11 +95,23 @@ class Custom:
 
 @dataclass
 class Names:
-    """Debug names from the name section, or from $identifiers in text."""
+    """Debug names from the name section, or from $identifiers in text.
+
+    Subsections 0-2 are the core spec's; types, tables, memories, globals, elem and data
+    segments and tags are the extended-name-section subsections (4-9, 11). Every name is
+    untrusted module text: see translator/python/names.py for how it may reach code.
+    """
 
     module: str | None = None
     funcs: dict[int, str] = field(default_factory=dict)
     locals: dict[int, dict[int, str]] = field(default_factory=dict)
+    types: dict[int, str] = field(default_factory=dict)
+    tables: dict[int, str] = field(default_factory=dict)
+    mems: dict[int, str] = field(default_factory=dict)
+    globals: dict[int, str] = field(default_factory=dict)
+    elems: dict[int, str] = field(default_factory=dict)
+    datas: dict[int, str] = field(default_factory=dict)
+    tags: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -21,42 +21,59 @@ EXTERN_CLASSES = {ExternKind.FUNC: Func, ExternKind.TABLE: Table, ExternKind.MEM
 
 
 class Exports(Mapping):
-    """An instance's exports: ``exports.name``, ``exports["name"]``, and iteration over names."""
+    """An instance's exports: ``exports["name"]`` for every name, ``exports.name`` and
+    ``getattr(exports, name)`` for the others, and iteration over names.
 
-    __slots__ = ("_items",)
+    The rule for clashes: the mapping's four methods (``keys``, ``items``, ``values``,
+    ``get``) and dunders (``__len__``, ``__class__``...) stay the mapping's, so ``dict()``,
+    ``len()`` and copying keep working; an export with such a name is reached by indexing.
+    Every other attribute name is an export name: nothing internal is reachable.
+    """
+
+    __slots__ = ("_Exports__items",)
+    _PUBLIC = frozenset(("keys", "items", "values", "get"))
 
     def __init__(self, items: dict):
-        object.__setattr__(self, "_items", dict(items))
+        object.__setattr__(self, "_Exports__items", dict(items))
 
-    def __getitem__(self, name: str):
-        try:
-            return self._items[name]
-        except KeyError:
-            raise KeyError(f"no export named {name!r}") from None
-
-    def __getattr__(self, name: str):
-        items = object.__getattribute__(self, "_items")
+    def __getattribute__(self, name: str):
+        if name in Exports._PUBLIC or (name.startswith("__") and name.endswith("__")):
+            return object.__getattribute__(self, name)
+        items = object.__getattribute__(self, "_Exports__items")
         if name in items:
             return items[name]
         raise AttributeError(f"no export named {name!r} (exports: {', '.join(items) or 'none'})")
 
+    def __getitem__(self, name: str):
+        try:
+            return object.__getattribute__(self, "_Exports__items")[name]
+        except KeyError:
+            raise KeyError(f"no export named {name!r}") from None
+
     def __setattr__(self, name, value):
         raise AttributeError("exports are read-only")
 
+    def __delattr__(self, name):
+        raise AttributeError("exports are read-only")
+
     def __iter__(self):
-        return iter(self._items)
+        return iter(object.__getattribute__(self, "_Exports__items"))
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(object.__getattribute__(self, "_Exports__items"))
 
     def __contains__(self, name) -> bool:
-        return name in self._items
+        return name in object.__getattribute__(self, "_Exports__items")
 
     def __dir__(self):
-        return [n for n in self._items if n.isidentifier()]
+        return [n for n in object.__getattribute__(self, "_Exports__items") if n.isidentifier()]
+
+    def __reduce__(self):
+        return (Exports, (dict(object.__getattribute__(self, "_Exports__items")),))
 
     def __repr__(self) -> str:
-        return "<Exports " + ", ".join(f"{n}: {v!r}" for n, v in self._items.items()) + ">"
+        items = object.__getattribute__(self, "_Exports__items")
+        return "<Exports " + ", ".join(f"{n}: {v!r}" for n, v in items.items()) + ">"
 
 
 def describe(kind: ExternKind, t) -> str:

@@ -24,6 +24,10 @@ from .values import f32_from_bits, f32_round, f32_to_bits
 
 __all__ = ["Trap", "f32_from_bits", "f32_to_bits", "f32_round"]
 
+# The helpers generated code may call. Bump when a translation made by this fayasm would
+# fail (or misbehave) on an older runtime; a translated file checks it when imported.
+INTERFACE = 1
+
 MEM_OOB = "out of bounds memory access"
 TABLE_OOB = "out of bounds table access"
 

@@ -1,7 +1,9 @@
-"""The name custom section (module, function and local names), read leniently.
+"""The name custom section, read leniently.
 
-A malformed name section must not make the module malformed (custom sections never do),
-so decoding returns None instead of raising.
+Subsections 0 (module), 1 (functions) and 2 (locals) are the core spec's; 4-9 and 11
+(types, tables, memories, globals, elem and data segments, tags) come from the extended
+name section. A malformed name section must not make the module malformed (custom
+sections never do), so decoding returns None instead of raising.
 """
 from __future__ import annotations
 
@@ -10,6 +12,10 @@ from fayasm.syntax import Names
 
 from .leb128 import encode_u
 from .reader import Reader
+
+# Subsection id -> the Names field holding a plain index -> name map.
+_MAPS = {1: "funcs", 4: "types", 5: "tables", 6: "mems", 7: "globals", 8: "elems",
+         9: "datas", 11: "tags"}
 
 
 def _name_map(r: Reader) -> dict[int, str]:
@@ -27,8 +33,8 @@ def decode_names(data: bytes, num_funcs: int) -> Names | None:
             sub = Reader(data, r.pos, end)
             if sid == 0:
                 names.module = sub.name()
-            elif sid == 1:
-                names.funcs = _name_map(sub)
+            elif sid in _MAPS:
+                setattr(names, _MAPS[sid], _name_map(sub))
             elif sid == 2:
                 for _ in range(sub.length()):
                     func = sub.u32()
@@ -52,6 +58,7 @@ def _map(m: dict[int, str]) -> bytes:
 
 
 def encode_names(names: Names) -> bytes:
+    """The name section's payload; subsections in increasing id order, as the spec asks."""
     out = bytearray()
 
     def sub(sid: int, payload: bytes) -> None:
@@ -61,11 +68,13 @@ def encode_names(names: Names) -> bytes:
 
     if names.module is not None:
         sub(0, _name(names.module))
-    if names.funcs:
-        sub(1, _map(names.funcs))
-    if names.locals:
-        payload = bytearray(encode_u(len(names.locals)))
-        for func in sorted(names.locals):
-            payload += encode_u(func) + _map(names.locals[func])
-        sub(2, bytes(payload))
+    for sid in sorted([*_MAPS, 2]):
+        if sid == 2:
+            if names.locals:
+                payload = bytearray(encode_u(len(names.locals)))
+                for func in sorted(names.locals):
+                    payload += encode_u(func) + _map(names.locals[func])
+                sub(2, bytes(payload))
+        elif getattr(names, _MAPS[sid]):
+            sub(sid, _map(getattr(names, _MAPS[sid])))
     return bytes(out)

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import sys
 import time
 from collections import Counter
@@ -289,7 +290,23 @@ def _tuplify(x):
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.]+", "-", text).strip("-")[:60]
+    """A file-name part from report text (which holds module names): [A-Za-z0-9_.-] only,
+    no ``..``."""
+    slug = re.sub(r"[^A-Za-z0-9_.]+", "-", text)
+    return re.sub(r"\.{2,}", ".", slug).strip("-.")[:60]
+
+
+def _wat_comment(text: str) -> list[str]:
+    """Report lines safe in WAT line comments (printable ASCII; a report holds module text)."""
+    return ["".join(c if " " <= c <= "~" else "?" for c in line) for line in text.splitlines()]
+
+
+def repro_command(wasm_path: str, engines: str, wasmtime: bool = True) -> str:
+    """The shell command that diffs a saved case again, every argument shell-quoted."""
+    argv = ["fayasm", "diff", wasm_path, "--engines", engines]
+    if not wasmtime:
+        argv.append("--no-wasmtime")
+    return shlex.join(argv)
 
 
 def save_difference(corpus: str, generated, result, ops, engines: str, wasmtime: bool) -> dict:
@@ -300,11 +317,11 @@ def save_difference(corpus: str, generated, result, ops, engines: str, wasmtime:
     name = _slug(f"{d.what}-{'-'.join(d.signature[1])}-{'-'.join(ops[:2])}") + "-" + \
         hashlib.sha256(binary).hexdigest()[:8]
     base = os.path.join(corpus, name)
-    repro = f"fayasm diff {base}.wasm --engines {engines}" + ("" if wasmtime else " --no-wasmtime")
+    repro = repro_command(base + ".wasm", engines, wasmtime)
     with open(base + ".wasm", "wb") as f:
         f.write(binary)
     with open(base + ".wat", "w", encoding="utf-8") as f:
-        f.write(";; " + d.report().replace("\n", "\n;; ") + "\n")
+        f.write("".join(f";; {line}\n" for line in _wat_comment(d.report())))
         f.write(generated.wat())
     with open(base + ".txt", "w", encoding="utf-8") as f:
         f.write(d.report() + "\n\nrepro: " + repro + "\n")

@@ -172,7 +172,9 @@ def _save_hang(config: CampaignConfig, scratch: str, seconds: float, total: Summ
     name = "hang-" + hashlib.sha256(binary).hexdigest()[:8]
     base = os.path.join(config.corpus, name)
     engines = ",".join(config.engines)
-    repro = f"fayasm diff {base}.wasm --engines {engines}"
+    from .campaign import repro_command
+
+    repro = repro_command(base + ".wasm", engines)
     with open(base + ".wasm", "wb") as f:
         f.write(binary)
     report = (f"an engine did not finish this module within {seconds:.0f}s "

@@ -89,6 +89,10 @@ class ModuleParser(InstrParser):
             raise self.error(message, index)
         m = self.m
         m.types = self.types
+        for space, ids in (("types", self.type_ids), ("tables", self.table_ids),
+                           ("mems", self.mem_ids), ("globals", self.global_ids),
+                           ("elems", self.elem_ids), ("datas", self.data_ids)):
+            getattr(m.names, space).update((index, name) for name, index in ids.items())
         if any(instr.op in _DATA_OPS for f in m.funcs for instr in f.body):
             # Like wat2wasm, a data count section only when code needs one; but also when
             # there are no data segments (wat2wasm then writes none, which makes the

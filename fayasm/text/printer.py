@@ -35,11 +35,11 @@ def _name(s: str) -> str:
 _ID = re.compile(r"^[0-9A-Za-z!#$%&'*+\-./:<=>?@\\^_`|~]+$")
 
 
-def _func_ids(m: Module) -> dict[int, str]:
-    """Function names that can be written as text identifiers ($name): valid id characters
-    and unique, since a repeated id is malformed text."""
+def _ids(names: dict[int, str]) -> dict[int, str]:
+    """Names that can be written as text identifiers ($name): valid id characters and
+    unique within their space, since a repeated id is malformed text."""
     seen: dict[str, int] = {}
-    for idx, name in m.names.funcs.items():
+    for idx, name in names.items():
         if _ID.match(name):
             seen[name] = -1 if name in seen else idx
     return {idx: name for name, idx in seen.items() if idx >= 0}
@@ -164,31 +164,44 @@ def print_module(m: Module) -> str:
     """The module as WAT text."""
     out = ["(module"]
     ind = "  "
+    n = m.names
+    spaces = {kind: _ids(names) for kind, names in (
+        ("type", n.types), (ExternKind.FUNC, n.funcs), (ExternKind.TABLE, n.tables),
+        (ExternKind.MEMORY, n.mems), (ExternKind.GLOBAL, n.globals), ("elem", n.elems),
+        ("data", n.datas))}
+    raw = {"type": n.types, ExternKind.FUNC: n.funcs, ExternKind.TABLE: n.tables,
+           ExternKind.MEMORY: n.mems, ExternKind.GLOBAL: n.globals, "elem": n.elems,
+           "data": n.datas}
+
+    def head(kind, idx: int) -> str:
+        """``$id (;idx;)`` where the name can be an id, else the index and a safe comment."""
+        ids = spaces[kind]
+        if idx in ids:
+            return f"${ids[idx]} (;{idx};)"
+        return f"(;{idx};){_comment(raw[kind].get(idx))}"
+
+    def func_head(idx: int) -> str:
+        return head(ExternKind.FUNC, idx)
+
     for k, t in enumerate(m.types):
         params = f" (param {' '.join(map(str, t.params))})" if t.params else ""
         results = f" (result {' '.join(map(str, t.results))})" if t.results else ""
-        out.append(f"{ind}(type (;{k};) (func{params}{results}))")
-    ids = _func_ids(m)
-
-    def func_head(idx: int) -> str:
-        if idx in ids:
-            return f"${ids[idx]} (;{idx};)"
-        return f"(;{idx};){_comment(m.names.funcs.get(idx))}"
+        out.append(f"{ind}(type {head('type', k)} (func{params}{results}))")
 
     counters = {k: 0 for k in ExternKind}
     for imp in m.imports:
         idx = counters[imp.kind]
         counters[imp.kind] += 1
-        head = f"{ind}(import {_name(imp.module)} {_name(imp.name)} "
+        line = f"{ind}(import {_name(imp.module)} {_name(imp.name)} "
         if imp.kind is ExternKind.FUNC:
             desc = f"(func {func_head(idx)} (type {imp.desc}))"
         elif imp.kind is ExternKind.TABLE:
-            desc = f"(table (;{idx};) {_table_type(imp.desc)})"
+            desc = f"(table {head(ExternKind.TABLE, idx)} {_table_type(imp.desc)})"
         elif imp.kind is ExternKind.MEMORY:
-            desc = f"(memory (;{idx};) {_limits(imp.desc.limits)})"
+            desc = f"(memory {head(ExternKind.MEMORY, idx)} {_limits(imp.desc.limits)})"
         else:
-            desc = f"(global (;{idx};) {_global_type(imp.desc)})"
-        out.append(head + desc + ")")
+            desc = f"(global {head(ExternKind.GLOBAL, idx)} {_global_type(imp.desc)})"
+        out.append(line + desc + ")")
     fbase = counters[ExternKind.FUNC]
     for k, f in enumerate(m.funcs):
         idx = fbase + k
@@ -198,29 +211,32 @@ def print_module(m: Module) -> str:
         out.extend(_body(f.body, ind))
         out[-1] += ")"
     for k, t in enumerate(m.tables):
-        out.append(f"{ind}(table (;{counters[ExternKind.TABLE] + k};) {_table_type(t)})")
+        out.append(f"{ind}(table {head(ExternKind.TABLE, counters[ExternKind.TABLE] + k)} "
+                   f"{_table_type(t)})")
     for k, t in enumerate(m.mems):
-        out.append(f"{ind}(memory (;{counters[ExternKind.MEMORY] + k};) {_limits(t.limits)})")
+        out.append(f"{ind}(memory {head(ExternKind.MEMORY, counters[ExternKind.MEMORY] + k)} "
+                   f"{_limits(t.limits)})")
     for k, g in enumerate(m.globals):
-        out.append(f"{ind}(global (;{counters[ExternKind.GLOBAL] + k};) {_global_type(g.type)} "
+        out.append(f"{ind}(global {head(ExternKind.GLOBAL, counters[ExternKind.GLOBAL] + k)} "
+                   f"{_global_type(g.type)} "
                    f"{_expr(g.init)})")
     for e in m.exports:
         out.append(f"{ind}(export {_name(e.name)} ({e.kind} {e.index}))")
     if m.start is not None:
         out.append(f"{ind}(start {m.start})")
     for k, e in enumerate(m.elems):
-        head = f"{ind}(elem (;{k};)"
+        line = f"{ind}(elem {head('elem', k)}"
         if e.mode == ACTIVE:
-            head += f" (table {e.table}) (offset {_expr(e.offset)})"
+            line += f" (table {e.table}) (offset {_expr(e.offset)})"
         elif e.mode == DECLARATIVE:
-            head += " declare"
+            line += " declare"
         items = " ".join(f"(item {_expr(x)})" for x in e.init)
-        out.append(f"{head} {e.type}{' ' + items if items else ''})")
+        out.append(f"{line} {e.type}{' ' + items if items else ''})")
     for k, d in enumerate(m.datas):
-        head = f"{ind}(data (;{k};)"
+        line = f"{ind}(data {head('data', k)}"
         if d.mode == ACTIVE:
-            head += f" (memory {d.memory}) (offset {_expr(d.offset)})"
-        out.append(f"{head} {string(d.init)})")
+            line += f" (memory {d.memory}) (offset {_expr(d.offset)})"
+        out.append(f"{line} {string(d.init)})")
     out[-1] += ")"
     return "\n".join(out) + "\n"
 

@@ -43,6 +43,11 @@ def signatures(module) -> list:
     return out
 
 
+
+def _ir_comment(text: str, limit: int = 60) -> str:
+    """Module text made safe in an LLVM IR ``;`` comment: printable ASCII on one line."""
+    return "".join(c if " " <= c <= "~" else "?" for c in text)[:limit]
+
 class ModuleEmitter:
     def __init__(self, module, metered: bool = False, indirect_calls: bool = False):
         self.module = module
@@ -130,7 +135,7 @@ class ModuleEmitter:
         meta = ([f"ptr @{self.func_symbol(self.nimp + k)}" for k in range(ndef)]
                 + [f"ptr @fy_entry_{key}" for key in keys]
                 + [f"ptr @fy_host_{key}" for key in keys])
-        head = [f'; fayasm module {self.module.name!r}']
+        head = [f"; fayasm module {_ir_comment(self.module.name)}"]
         if triple:
             head.append(f'target triple = "{triple}"')
         if data_layout:

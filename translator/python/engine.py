@@ -9,8 +9,9 @@ from fayasm import __version__, cachedir
 from fayasm.runtime.errors import Error
 
 from .module import translate
+from .names import comment
 
-_CACHE_FORMAT = "2"  # bump when the generated code's shape changes
+_CACHE_FORMAT = "3"  # bump when the generated code's shape changes
 
 
 def cache_dir() -> str | None:
@@ -64,14 +65,15 @@ def source_for(module, metered: bool = False) -> str:
 
 def load(module, metered: bool) -> dict:
     src = source_for(module, metered)
-    filename = f"<fayasm python: {module.name} {_key(module, metered)[:12]}>"
+    # compile() refuses a NUL in the file name: the module's name goes in sanitised.
+    filename = f"<fayasm python: {comment(module.name, 40)} {_key(module, metered)[:12]}>"
     try:
         code = compile(src, filename, "exec")
     except (SyntaxError, RecursionError, MemoryError) as e:
         raise Error(f"the Python translation of {module.name} does not compile: {e}") from None
     # Keep the source where tracebacks can find it.
     linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
-    ns: dict = {"__name__": f"fayasm_generated_{module.name}"}
+    ns: dict = {"__name__": "fayasm_generated"}
     exec(code, ns)
     return ns
 

@@ -10,15 +10,16 @@ from __future__ import annotations
 from fayasm import __version__
 from fayasm.ir.build import build_function
 from fayasm.linking import data_segments, elem_segments, import_decls
+from fayasm.runtime.support import INTERFACE
 from fayasm.runtime.types import ExternKind, GlobalType, MemoryType, TableType
 
 from .exprs import helper_name, mem_helper_name
 from .function import FunctionEmitter
-from .names import ident
+from .names import comment, ident, literal
 
 
 def _type_literal(t) -> str:
-    return f"_rt.functype({' '.join(map(str, t.params))!r}, {' '.join(map(str, t.results))!r})"
+    return f"_rt.functype({literal(' '.join(map(str, t.params)))}, {literal(' '.join(map(str, t.results)))})"
 
 
 def _limits(lim) -> str:
@@ -29,10 +30,10 @@ def _extern_type(kind: ExternKind, t) -> str:
     if kind is ExternKind.FUNC:
         return _type_literal(t)
     if kind is ExternKind.TABLE:
-        return f"_rt.TableType(_rt.ValType({str(t.elem)!r}), {_limits(t.limits)})"
+        return f"_rt.TableType(_rt.ValType({literal(str(t.elem))}), {_limits(t.limits)})"
     if kind is ExternKind.MEMORY:
         return f"_rt.MemoryType({_limits(t.limits)})"
-    return f"_rt.GlobalType(_rt.ValType({str(t.valtype)!r}), {t.mutable})"
+    return f"_rt.GlobalType(_rt.ValType({literal(str(t.valtype))}), {t.mutable})"
 
 
 def _const(expr: tuple) -> str:
@@ -41,7 +42,7 @@ def _const(expr: tuple) -> str:
         from fayasm.runtime.values import f64_to_bits
 
         return f"('const', _f64b({f64_to_bits(arg):#x}))"
-    return repr((kind, arg))
+    return literal((kind, arg))
 
 
 class ModuleEmitter:
@@ -89,7 +90,7 @@ class ModuleEmitter:
         return index in self.cells
 
     def cell_name(self, index: int) -> str:
-        return f"g{index}"
+        return ident("g", index, self.syntax.names.globals.get(index), limit=20)
 
     def global_object(self, index: int) -> str:
         return f"_G{index}"
@@ -114,11 +115,13 @@ class ModuleEmitter:
             mem_helpers |= fe.x.mem_helpers
             flat_funcs += bool(fe.flat_count)
         out = []
-        name = self.module.name
-        out.append(f"# Translated from WebAssembly module {name!r} by fayasm {__version__}.")
+        # Lines 1 and 2 hold no module text: PEP 263 reads an encoding declaration there.
+        out.append(f"# Translated from WebAssembly by fayasm {__version__}.")
         out.append(f"# Source sha256: {self.module.hash}")
+        out.append(f"# Module: {comment(self.module.name)}")
         out.append("# Do not edit: run `fayasm translate` on the module again instead.")
-        out.append(f'"""WebAssembly module {name!r} as Python (fayasm {__version__})."""')
+        out.append('"""A WebAssembly module as Python; MODULE_NAME holds its name."""')
+        out.append(f"MODULE_NAME = {literal(self.module.name)}")
         out.append("from fayasm.runtime import memops as _MO")
         out.append("from fayasm.runtime import support as _rt")
         out.append("from fayasm.runtime.errors import Trap as _Trap")
@@ -128,23 +131,26 @@ class ModuleEmitter:
         out.append("from fayasm.runtime.values import f32_to_bits as _f32bits")
         out.append("from fayasm.runtime.values import f64_from_bits as _f64b")
         out.append("")
+        out.append(f"if getattr(_rt, 'INTERFACE', 0) != {INTERFACE}:")
+        out.append(f"    raise ImportError('this file was translated by fayasm {__version__} "
+                   f"(runtime interface {INTERFACE}); install a fayasm whose runtime has it')")
         out.append("_OOB = (_rt.StructError, IndexError)")
         out.append("_INF = float('inf')")
         for fmt in "bBhHiIqQd":
-            out.append(f"_ld{fmt} = _rt.LD[{fmt!r}]")
+            out.append(f"_ld{fmt} = _rt.LD[{literal(fmt)}]")
         for fmt in "HIQd":
-            out.append(f"_st{fmt} = _rt.ST[{fmt!r}]")
+            out.append(f"_st{fmt} = _rt.ST[{literal(fmt)}]")
         for op in sorted(helpers):
-            out.append(f"{helper_name(op)} = _N[{op!r}]")
+            out.append(f"{helper_name(op)} = _N[{literal(op)}]")
         for op in sorted(mem_helpers):
             table = "LANE_LOADS" if op.startswith("v128.load") and op.endswith("_lane") else \
                 "LANE_STORES" if op.endswith("_lane") else "LOADS"
-            out.append(f"{mem_helper_name(op)} = _MO.{table}[{op!r}]")
+            out.append(f"{mem_helper_name(op)} = _MO.{table}[{literal(op)}]")
         for k in sorted(self.used_types):
             out.append(f"_T{k} = {_type_literal(m.types[k])}")
         wasm_names = {self.func_name(self.nimp_funcs + k): self.module.func_name(self.nimp_funcs + k)
                       for k in range(len(m.funcs))}
-        out.append(f"_WASM_NAMES = {wasm_names!r}")
+        out.append(f"_WASM_NAMES = {literal(wasm_names)}")
         out.append("")
         out.extend(self.description())
         out.append("")
@@ -157,10 +163,10 @@ class ModuleEmitter:
     def description(self) -> list[str]:
         m = self.syntax
         lines = ["DESCRIPTION = _rt.Description("]
-        lines.append(f"    name={self.module.name!r},")
+        lines.append("    name=MODULE_NAME,")
         lines.append("    imports=[")
         for mod, name, kind, t in import_decls(m):
-            lines.append(f"        ({mod!r}, {name!r}, _rt.KINDS[{str(kind)!r}], "
+            lines.append(f"        ({literal(mod)}, {literal(name)}, _rt.KINDS[{literal(str(kind))}], "
                          f"{_extern_type(kind, t)}),")
         lines.append("    ],")
         lines.append("    tables=[" + ", ".join(_extern_type(ExternKind.TABLE, t)
@@ -177,21 +183,21 @@ class ModuleEmitter:
         lines.append("    elems=[")
         for mode, table, offset, items in elem_segments(m):
             off = _const(offset) if offset else "None"
-            lines.append(f"        ({mode!r}, {table}, {off}, "
+            lines.append(f"        ({literal(mode)}, {table}, {off}, "
                          f"[{', '.join(_const(i) for i in items)}]),")
         lines.append("    ],")
         lines.append("    datas=[")
         for mode, memory, offset, data in data_segments(m):
             off = _const(offset) if offset else "None"
-            lines.append(f"        ({mode!r}, {memory}, {off}, {bytes(data)!r}),")
+            lines.append(f"        ({literal(mode)}, {memory}, {off}, {literal(bytes(data))}),")
         lines.append("    ],")
         exports = [(e.name, str(e.kind), e.index) for e in m.exports]
-        lines.append(f"    exports={exports!r},")
-        lines.append(f"    start={m.start!r},")
+        lines.append(f"    exports={literal(exports)},")
+        lines.append(f"    start={literal(m.start)},")
         lines.append("    func_types=[" + ", ".join(_type_literal(m.types[f.type_idx])
                                                    for f in m.funcs) + "],")
         names = [self.module.func_name(self.nimp_funcs + k) for k in range(len(m.funcs))]
-        lines.append(f"    names={names!r},")
+        lines.append(f"    names={literal(names)},")
         lines.append(")")
         return lines
 
@@ -207,11 +213,12 @@ class ModuleEmitter:
             lines.append(f"{ind}_tab{i} = _tables[{i}]")
         for i in range(len(info.globals)):
             if i in self.cells:
-                lines.append(f"{ind}g{i} = _globals[{i}].raw")
+                lines.append(f"{ind}{self.cell_name(i)} = _globals[{i}].raw")
             else:
-                lines.append(f"{ind}_G{i} = _globals[{i}]")
-        for _, body in funcs:
+                lines.append(f"{ind}{self.global_object(i)} = _globals[{i}]")
+        for index, body in funcs:
             lines.append("")
+            lines.append(f"{ind}# func {index}: {comment(self.module.func_name(index))}")
             lines.extend(ind + line for line in body)
         lines.append("")
         names = [self.func_name(index) for index, _ in funcs]
