@@ -13,6 +13,7 @@ from fayasm.runtime.func import HostError as _HostError
 from fayasm.runtime.globals import Global
 from fayasm.runtime.instance import Exports, Instance
 from fayasm.runtime.memory import Memory
+from fayasm.runtime.resources import ResourceLimitError, ResourceLimits, Usage
 from fayasm.runtime.table import Table
 from fayasm.runtime.types import (ExternKind, FuncType, GlobalType, Limits, MemoryType,
                                   TableType, ValType)
@@ -23,17 +24,19 @@ __version__ = "0.1.0"
 
 
 def instantiate(module, imports=None, engine: str | None = None, fuel: int | None = None,
-                deadline: float | None = None) -> Instance:
+                deadline: float | None = None, limits: ResourceLimits | None = None) -> Instance:
     """Instantiate ``module`` (a Module, or bytes/WAT text) on ``engine``, linking
     ``imports`` ({module: {name: callable | Func | Memory | Table | Global}}, or another
     instance's exports as a module). ``fuel`` bounds the calls and loop iterations the
-    instance may run; ``deadline`` bounds each call into it, in seconds."""
+    instance may run; ``deadline`` bounds each call into it, in seconds; ``limits`` (a
+    ResourceLimits) caps the memory and tables it may hold."""
     from fayasm import engines
 
     if not isinstance(module, Module):
         module = Module(module)
     try:
-        return engines.instantiate(module, imports, engine=engine, fuel=fuel, deadline=deadline)
+        return engines.instantiate(module, imports, engine=engine, fuel=fuel, deadline=deadline,
+                                   limits=limits)
     except _HostError as e:  # raised by a host function the start function called
         raise e.original.with_traceback(e.original.__traceback__) from None
     except RecursionError:
@@ -54,6 +57,7 @@ def translate(module, metered: bool = False) -> str:
 __all__ = [
     "CompileError", "DecodeError", "Error", "Exhaustion", "ExportType", "Exports", "ExternKind",
     "Func", "FuncType", "Global", "GlobalType", "ImportType", "Instance", "LinkError", "Limits",
-    "Memory", "MemoryType", "Module", "ParseError", "Table", "TableType", "Trap", "Val",
+    "Memory", "MemoryType", "Module", "ParseError", "ResourceLimitError", "ResourceLimits",
+    "Table", "TableType", "Trap", "Usage", "Val",
     "ValType", "ValidationError", "WasiConfig", "WasiExit", "instantiate", "run",
 ]

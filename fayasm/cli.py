@@ -62,6 +62,27 @@ def format_result(v: Val) -> str:
     return "null" if v.ref is None else repr(v.ref)
 
 
+def _size(text: str) -> int:
+    """argparse type: a byte count such as 65536, 64MiB or 1GB."""
+    from fayasm.runtime.resources import parse_size
+
+    try:
+        return parse_size(text)
+    except fayasm.Error as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _count(text: str) -> int:
+    """argparse type: a non-negative whole number."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative whole number, got {text!r}")
+    return value
+
+
 def _load(path: str) -> fayasm.Module:
     return fayasm.Module.from_file(path)
 
@@ -71,12 +92,13 @@ def _load(path: str) -> fayasm.Module:
 
 def cmd_run(args) -> int:
     from fayasm.runtime.wasi import Wasi
-    from fayasm.wasi import cli_config, split_run_args, uses_wasi
+    from fayasm.wasi import cli_config, split_run_args, uses_wasi, with_limits
 
     # FILE and what follows it arrive unparsed (see the run sub-parser): fayasm's options
     # among them are parsed here, appending to --dir/--env; the rest is the program's.
     try:
-        args.file, options, program = split_run_args(args.args, args.run_value_options)
+        args.file, options, program = split_run_args(args.args, args.run_value_options,
+                                                     ("--trap-on-grow-failure",))
     except ValueError as e:
         raise UsageError(str(e)) from None
     args.args = []
@@ -85,13 +107,19 @@ def cmd_run(args) -> int:
         config = cli_config(args.dir, args.ro_dir, args.env, [args.file] + program)
     except ValueError as e:
         raise UsageError(str(e)) from None
+    resource_limits = fayasm.ResourceLimits(
+        memory=args.max_memory, table_elements=args.max_table_elements,
+        instances=args.max_instances, wasi_output=args.max_output,
+        trap_on_grow_failure=args.trap_on_grow_failure)
+    config = with_limits(config, resource_limits)
     module = _load(args.file)
 
     def status(code: int) -> int:
         # A process exit status holds 0..255; a larger WASI code must not wrap to 0.
         return code if 0 <= code <= 255 else 1
 
-    limits = dict(engine=args.engine, fuel=args.fuel, deadline=args.deadline)
+    limits = dict(engine=args.engine, fuel=args.fuel, deadline=args.deadline,
+                  limits=resource_limits)
     name = args.invoke
     start = next((e for e in module.exports if e.name == "_start"), None)
     command = name is None and start is not None and (
@@ -395,6 +423,17 @@ def build_parser() -> argparse.ArgumentParser:
                      help="stop after this many calls and loop iterations")
     run.add_argument("--deadline", type=float, default=None, metavar="SECONDS",
                      help="stop a call that runs longer than this")
+    run.add_argument("--max-memory", type=_size, metavar="SIZE",
+                     help="cap the memory the module may hold (e.g. 64MiB); a memory.grow "
+                     "past it fails, and a module that needs more at the start does not run")
+    run.add_argument("--max-table-elements", type=_count, metavar="N",
+                     help="cap the table elements the module may hold")
+    run.add_argument("--max-instances", type=_count, metavar="N",
+                     help="cap the number of instances")
+    run.add_argument("--max-output", type=_size, metavar="SIZE",
+                     help="cap what a WASI program may write to stdout and to stderr, each")
+    run.add_argument("--trap-on-grow-failure", action="store_true",
+                     help="a grow past a cap traps instead of returning -1")
     run.add_argument("--dir", action="append", metavar="HOST[::GUEST]",
                      help="let the program use directory HOST, seen as GUEST (default: "
                      "HOST as written); repeatable")
@@ -409,7 +448,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the module, then the program's arguments")
     run.set_defaults(func=cmd_run, run_parser=run,
                      run_value_options=("--engine", "--invoke", "--fuel", "--deadline",
-                                        "--dir", "--ro-dir", "--env"))
+                                        "--dir", "--ro-dir", "--env", "--max-memory",
+                                        "--max-table-elements", "--max-instances",
+                                        "--max-output"))
 
     ins = sub.add_parser("inspect", help="show a module's sections, imports and exports",
                          description="Print what FILE contains; with --wat, the whole module "

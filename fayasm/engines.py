@@ -1,7 +1,7 @@
 """The engine registry: engines are found by name, so the front end never imports one.
 
 An engine has ``name``, ``compile(module) -> compiled`` and
-``instantiate(module, compiled, imports, fuel=None, deadline=None) -> Instance``; the spec
+``instantiate(module, compiled, imports, fuel=None, deadline=None, limits=None) -> Instance``; the spec
 runner, the diff harness, the CLI and the benchmarks use nothing else.
 """
 from __future__ import annotations
@@ -85,7 +85,8 @@ def compiled(engine, module):
 
 
 def instantiate(module, imports=None, engine: str | None = None, fuel: int | None = None,
-                deadline: float | None = None):
+                deadline: float | None = None, limits=None):
     """Instantiate ``module`` (a fayasm.Module) on an engine, linking ``imports``."""
     eng = get(engine)
-    return eng.instantiate(module, compiled(eng, module), imports, fuel=fuel, deadline=deadline)
+    return eng.instantiate(module, compiled(eng, module), imports, fuel=fuel, deadline=deadline,
+                           limits=limits)

@@ -4,6 +4,7 @@ The WASI host functions themselves live in fayasm.runtime.wasi (engine-neutral, 
 from generated Python code); this module adds the engine choice."""
 from __future__ import annotations
 
+import copy
 import os
 
 from fayasm.runtime.errors import WasiExit
@@ -21,12 +22,24 @@ def _merge(wasi_imports: dict, imports) -> dict:
     return out
 
 
+def with_limits(config: WasiConfig | None, limits) -> WasiConfig:
+    """``config`` (or a default one) with ``limits.wasi_output`` as its output cap, where it
+    sets none of its own; the caller's config is not changed."""
+    config = config if config is not None else WasiConfig()
+    cap = getattr(limits, "wasi_output", None)
+    if cap is not None and config.max_output is None:
+        config = copy.copy(config)
+        config.max_output = cap
+    return config
+
+
 def run(module, wasi: WasiConfig | None = None, engine: str | None = None, imports=None,
-        fuel: int | None = None, deadline: float | None = None) -> int:
+        fuel: int | None = None, deadline: float | None = None, limits=None) -> int:
     """Instantiate ``module`` (a Module, bytes, WAT text or a path) with WASI, run its
     ``_start`` and return the exit code: 0 if _start returns, the code given to proc_exit
     otherwise. ``imports`` adds other imports; ``fuel`` and ``deadline`` are as in
-    ``instantiate``. Traps and other errors are raised."""
+    ``instantiate``, and so are ``limits`` (a ResourceLimits, whose ``wasi_output`` caps
+    stdout and stderr). Traps and other errors are raised."""
     import fayasm
 
     program = "main.wasm"
@@ -36,19 +49,21 @@ def run(module, wasi: WasiConfig | None = None, engine: str | None = None, impor
         module = fayasm.Module.from_file(module)
     elif not isinstance(module, fayasm.Module):
         module = fayasm.Module(module)
-    with Wasi(wasi, program=program) as state:
+    with Wasi(with_limits(wasi, limits), program=program) as state:
         try:
             inst = fayasm.instantiate(module, _merge(state.imports(), imports),
-                                      engine=engine, fuel=fuel, deadline=deadline)
+                                      engine=engine, fuel=fuel, deadline=deadline,
+                                      limits=limits)
         except WasiExit as e:  # proc_exit from a start function
             return e.code
         return state.start(inst)
 
 
-def split_run_args(tokens: list[str], value_options) -> tuple[str, list[str], list[str]]:
+def split_run_args(tokens: list[str], value_options,
+                   flag_options=()) -> tuple[str, list[str], list[str]]:
     """``fayasm run``'s FILE and what follows it, split into (FILE, fayasm's options,
-    the program's arguments). Options named in ``value_options`` (with their values) are
-    fayasm's wherever they appear before ``--``; everything after ``--``, and anything
+    the program's arguments). Options named in ``value_options`` (with their values) and
+    ``flag_options`` are fayasm's wherever they appear before ``--``; everything after ``--``, and anything
     else, belongs to the program. ValueError for a missing FILE or option value."""
     tail = list(tokens)
     if tail and tail[0] == "--":
@@ -68,7 +83,7 @@ def split_run_args(tokens: list[str], value_options) -> tuple[str, list[str], li
                 if not tail:
                     raise ValueError(f"{tok} needs a value")
                 options.append(tail.pop(0))
-        elif tok in ("-h", "--help"):
+        elif tok in ("-h", "--help") or tok in flag_options:
             options.append(tok)
         else:
             program.append(tok)

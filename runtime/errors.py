@@ -63,6 +63,7 @@ TRAP_CODES = {
     "call stack exhausted": "call_stack_exhausted",
     "out of fuel": "out_of_fuel",
     "deadline exceeded": "deadline_exceeded",
+    "resource limit exceeded": "resource_limit_exceeded",
 }
 
 

@@ -206,6 +206,14 @@ class Instance:
         self.exports = Exports(exports)
         self.engine = engine
         self.module = module
+        self._account = None  # resources.Account: what the instance holds
+
+    def usage(self):
+        """What this instance holds now (a ``fayasm.Usage``): bytes of the memories and
+        elements of the tables it defines, and how many of each."""
+        from .resources import Usage
+
+        return self._account.usage() if self._account is not None else Usage(instances=1)
 
     def __repr__(self) -> str:
         return f"<Instance ({self.engine}) exports: {', '.join(self.exports)}>"

@@ -25,6 +25,8 @@ _mprotect = _libc.mprotect
 _mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
 _mprotect.restype = ctypes.c_int
 
+_memset, _memmove = ctypes.memset, ctypes.memmove
+
 OOB = "out of bounds memory access"
 _max = max  # Memory.__init__ takes parameters named min and max, as the spec does
 
@@ -33,7 +35,7 @@ class Memory:
     """A linear memory of ``size`` 64 KiB pages. ``view`` is the engines' current memoryview."""
 
     __slots__ = ("type", "_map", "address", "view", "pages", "max", "_reserved", "_cell",
-                 "__weakref__")
+                 "_account", "__weakref__")
 
     def __init__(self, min: int = 0, max: int | None = None):  # noqa: A002 (spec names)
         if isinstance(min, MemoryType):
@@ -42,6 +44,7 @@ class Memory:
         if min < 0 or min > MAX_PAGES or (max is not None and not min <= max <= MAX_PAGES):
             raise Error(f"invalid memory limits {min} {max}")
         self.type = MemoryType(Limits(min, max))
+        self._account = None  # the instance's resources.Account that charges its growth
         self.max = MAX_PAGES if max is None else max
         # Reserve at least one page so that mmap never sees a zero length.
         self._reserved = _max(self.max, 1) * PAGE_SIZE
@@ -92,14 +95,31 @@ class Memory:
         if delta < 0 or new > self.max:
             return -1
         if delta:
+            account = self._account
+            if account is not None and not account.grow_memory(delta * PAGE_SIZE):
+                return -1
             try:
                 self._protect(old * PAGE_SIZE, delta * PAGE_SIZE, _PROT_RW)
             except Error:
+                if account is not None:
+                    account.shrink_memory(delta * PAGE_SIZE)
                 return -1
             self.pages = new
             self.view = memoryview(self._map)[:new * PAGE_SIZE]
             self._cell.value = new * PAGE_SIZE
         return old
+
+    def fill(self, d: int, val: int, n: int) -> None:
+        """memory.fill: ``n`` bytes of ``val`` at ``d``, in place (no n-byte temporary)."""
+        if d < 0 or n < 0 or d + n > len(self.view):
+            raise Trap(OOB)
+        _memset(self.address + d, val & 0xFF, n)
+
+    def copy_from(self, src: "Memory", d: int, s: int, n: int) -> None:
+        """memory.copy: ``n`` bytes from ``src`` at ``s`` to ``d`` here; overlap is fine."""
+        if d < 0 or s < 0 or n < 0 or s + n > len(src.view) or d + n > len(self.view):
+            raise Trap(OOB)
+        _memmove(self.address + d, src.address + s, n)
 
     def read(self, addr: int, n: int) -> bytes:
         if addr < 0 or n < 0 or addr + n > len(self.view):

@@ -18,6 +18,7 @@ from .globals import Global
 from .instance import Instance, eval_const, initialize, resolve_imports
 from .limits import MAX_CALL_DEPTH
 from .memory import Memory
+from .resources import Account
 from .table import Table
 from .types import ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType, ValType
 from .values import f32_from_bits, f32_round, f32_to_bits
@@ -87,17 +88,15 @@ def indirect(table: Table, i: int, ftype: FuncType):
 
 # -- bulk memory and tables -------------------------------------------------------------
 def memory_fill(mem: Memory, d: int, val: int, n: int) -> None:
-    view = mem.view
-    if d + n > len(view):
+    if d + n > len(mem.view):
         raise trap(MEM_OOB)
-    view[d:d + n] = bytes([val & 0xFF]) * n
+    mem.fill(d, val, n)
 
 
 def memory_copy(dst: Memory, src: Memory, d: int, s: int, n: int) -> None:
-    dv, sv = dst.view, src.view
-    if s + n > len(sv) or d + n > len(dv):
+    if s + n > len(src.view) or d + n > len(dst.view):
         raise trap(MEM_OOB)
-    dv[d:d + n] = bytes(sv[s:s + n])
+    dst.copy_from(src, d, s, n)
 
 
 def memory_init(mem: Memory, datas: list, k: int, d: int, s: int, n: int) -> None:
@@ -205,7 +204,7 @@ StructError = struct.error
 
 
 def instantiate(desc: Description, make, imports=None, wasi=None, fuel=None, deadline=None,
-                engine: str = "python") -> Instance:
+                engine: str = "python", limits=None) -> Instance:
     """Instantiate a generated module: ``make(funcs, tables, mems, globals, elems, datas,
     budget)`` returns the raw callables of the defined functions."""
     ensure_recursion_limit()
@@ -218,8 +217,9 @@ def instantiate(desc: Description, make, imports=None, wasi=None, fuel=None, dea
               ExternKind.GLOBAL: globals_}
     for (_, _, kind, _), ext in zip(desc.imports, externs):
         spaces[kind].append(ext)
-    tables.extend(Table(t) for t in desc.tables)
-    mems.extend(Memory(t) for t in desc.mems)
+    account = Account(limits)
+    tables.extend(account.new_table(t) for t in desc.tables)
+    mems.extend(account.new_memory(t) for t in desc.mems)
     budget = Budget(fuel, deadline)
     nimp = len(funcs)
     # Defined functions exist before globals are initialised (ref.func may name them), but
@@ -242,6 +242,7 @@ def instantiate(desc: Description, make, imports=None, wasi=None, fuel=None, dea
     exports = {name: spaces[KINDS[kind]][index] for name, kind, index in desc.exports}
     inst = Instance(exports, engine)
     inst.funcs, inst.tables, inst.mems, inst.globals = funcs, tables, mems, globals_
+    inst._account = account
     if wasi is not None:
         wasi.bind(inst)
     if desc.start is not None:

@@ -12,7 +12,7 @@ _min = min  # Table.__init__ takes parameters named min and max, as the spec doe
 
 
 class Table:
-    __slots__ = ("type", "elements", "max", "__weakref__", "_native")
+    __slots__ = ("type", "elements", "max", "__weakref__", "_native", "_account")
 
     def __init__(self, elem: ValType | str | TableType = "funcref", min: int = 0,
                  max: int | None = None, init=None):  # noqa: A002 (spec names)
@@ -31,6 +31,7 @@ class Table:
             raise Error(f"table of {t.limits.min} elements exceeds the limit of {MAX_TABLE_SIZE}")
         self.elements = [init] * t.limits.min
         self._native = None  # engine-specific mirror (the JIT's), kept in sync by grow/set
+        self._account = None  # the instance's resources.Account that charges its growth
 
     @property
     def size(self) -> int:
@@ -40,6 +41,8 @@ class Table:
         """Grow by ``delta`` entries set to ``init``; the old size, or -1 if it cannot grow."""
         old = len(self.elements)
         if delta < 0 or old + delta > self.max:
+            return -1
+        if delta and self._account is not None and not self._account.grow_table(delta):
             return -1
         self.elements.extend([init] * delta)
         if self._native is not None:

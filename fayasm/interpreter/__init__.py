@@ -7,8 +7,7 @@ from fayasm.runtime.budget import Budget
 from fayasm.runtime.func import Func
 from fayasm.runtime.globals import Global
 from fayasm.runtime.instance import Instance, eval_const, initialize, resolve_imports
-from fayasm.runtime.memory import Memory
-from fayasm.runtime.table import Table
+from fayasm.runtime.resources import Account
 from fayasm.runtime.types import ExternKind
 
 from .code import make_template
@@ -55,8 +54,10 @@ class Engine:
     def compile(self, module) -> Compiled:
         return Compiled(module)
 
-    def instantiate(self, module, compiled: Compiled, imports=None, fuel=None, deadline=None):
+    def instantiate(self, module, compiled: Compiled, imports=None, fuel=None, deadline=None,
+                    limits=None):
         externs = resolve_imports(compiled.decls, imports)
+        account = Account(limits)
         ctx = Context(module.name)
         ctx.budget = Budget(fuel, deadline)
         spaces = {ExternKind.FUNC: ctx.funcs, ExternKind.TABLE: ctx.tables,
@@ -67,8 +68,8 @@ class Engine:
             code = Code(tpl, ctx)
             ctx.funcs.append(Func._wrap_raw(_entry(code), tpl.type, tpl.name, owner=code))
         ctx.callees = [f._owner if type(f._owner) is Code else f for f in ctx.funcs]
-        ctx.tables.extend(Table(t) for t in compiled.tables)
-        ctx.mems.extend(Memory(t) for t in compiled.mems)
+        ctx.tables.extend(account.new_table(t) for t in compiled.tables)
+        ctx.mems.extend(account.new_memory(t) for t in compiled.mems)
         for gtype, init in compiled.globals:
             ctx.globals.append(Global(gtype, raw=eval_const(init, ctx.globals, ctx.funcs)))
         ctx.elems, ctx.datas = initialize(ctx.tables, ctx.mems, ctx.globals, ctx.funcs,
@@ -76,6 +77,7 @@ class Engine:
         exports = {name: spaces[kind][index] for name, kind, index in compiled.exports}
         inst = Instance(exports, self.name, module)
         inst._ctx = ctx
+        inst._account = account
         if compiled.start is not None:
             ctx.funcs[compiled.start]._raw()
         return inst

@@ -29,20 +29,20 @@ def memory_fill(ctx, s, a, b):
     n = s.pop()
     val = s.pop()
     d = s.pop()
-    view = ctx.mems[a].view
-    if d + n > len(view):
+    mem = ctx.mems[a]
+    if d + n > len(mem.view):
         raise Trap(MEM_OOB)
-    view[d:d + n] = bytes([val & 0xFF]) * n
+    mem.fill(d, val, n)
 
 
 def memory_copy(ctx, s, a, b):
     n = s.pop()
     src = s.pop()
     d = s.pop()
-    dview, sview = ctx.mems[a].view, ctx.mems[b].view
-    if src + n > len(sview) or d + n > len(dview):
+    dmem, smem = ctx.mems[a], ctx.mems[b]
+    if src + n > len(smem.view) or d + n > len(dmem.view):
         raise Trap(MEM_OOB)
-    dview[d:d + n] = bytes(sview[src:src + n])
+    dmem.copy_from(smem, d, src, n)
 
 
 def memory_init(ctx, s, a, b):

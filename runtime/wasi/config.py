@@ -61,10 +61,12 @@ class WasiConfig:
     ``stdin``/``stdout``/``stderr``: None inherits the process's stream; a path names a
     file (stdout/stderr are created or truncated); a file-like object (io.BytesIO,
     io.StringIO, an open file) is read or written directly; stdin may also be bytes.
+    ``max_output``: bytes the guest may write to stdout and to stderr, each (None: no cap);
+    ``fayasm.run(..., limits=ResourceLimits(wasi_output=N))`` sets it too.
     """
 
     def __init__(self, argv=None, env=None, preopens=None, stdin=None, stdout=None,
-                 stderr=None):
+                 stderr=None, max_output: int | None = None):
         if isinstance(argv, (str, bytes)):
             raise Error("argv must be a list of arguments, not one string")
         self.argv = None if argv is None else [_bytes(a, "an argument") for a in argv]
@@ -85,6 +87,10 @@ class WasiConfig:
         for guest, value in preopens or ():
             self.preopens.append(_preopen(guest, value))
         self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
+        if max_output is not None and (isinstance(max_output, bool) or
+                                       not isinstance(max_output, int) or max_output < 0):
+            raise Error(f"max_output must be a non-negative int or None, got {max_output!r}")
+        self.max_output = max_output
 
     def preopen(self, guest: str, host, readonly: bool = False) -> "WasiConfig":
         """Add a preopened directory; returns the config, so calls chain."""

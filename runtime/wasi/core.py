@@ -24,7 +24,7 @@ from .config import WasiConfig
 from .constants import ALL_RIGHTS, DIR_RIGHTS, EILSEQ, EINVAL, MODULE, from_host
 from .guest import WasiErrno
 from .handles import DirHandle, FdTable, StreamHandle, open_dir
-from .streams import open_stream
+from .streams import CappedStream, open_stream
 
 CALLS = {**proc_calls.CALLS, **fd_calls.CALLS, **path_calls.CALLS}
 _TYPES = {"i": ValType.I32, "I": ValType.I64}
@@ -53,6 +53,8 @@ class Wasi:
         try:
             for which in (0, 1, 2):
                 stream = open_stream((config.stdin, config.stdout, config.stderr)[which], which)
+                if which and config.max_output is not None:
+                    stream = CappedStream(stream, config.max_output)
                 self.fds.handles[which] = StreamHandle(stream, readable=which == 0)
             for p in config.preopens:
                 try:

@@ -80,6 +80,38 @@ class Stream:
         return bool(r)
 
 
+class CappedStream(Stream):
+    """``inner`` with at most ``limit`` bytes written through it (ResourceLimits'
+    wasi_output): a write past the cap writes what fits, then fails with ENOSPC."""
+
+    def __init__(self, inner: Stream, limit: int):
+        self.inner, self.limit, self.written = inner, limit, 0
+        self.fd, self.owned = inner.fd, inner.owned
+
+    def read(self, n: int) -> bytes:
+        return self.inner.read(n)
+
+    def write(self, data: bytes) -> int:
+        room = self.limit - self.written
+        if room <= 0 and data:
+            raise OSError(28, "output limit reached")  # ENOSPC
+        n = self.inner.write(data[:room])
+        self.written += n
+        return n
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def filetype(self) -> int:
+        return self.inner.filetype()
+
+    def readable_now(self, timeout: float | None) -> bool:
+        return self.inner.readable_now(timeout)
+
+
 class FdStream(Stream):
     """A host file descriptor, read and written with os.read / os.write."""
 

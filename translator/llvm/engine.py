@@ -21,7 +21,7 @@ from fayasm.runtime.errors import Error, Trap
 from fayasm.runtime.func import Func
 from fayasm.runtime.globals import Global
 from fayasm.runtime.instance import Instance, eval_const, initialize, resolve_imports
-from fayasm.runtime.memory import Memory
+from fayasm.runtime.resources import Account
 from fayasm.runtime.table import Table
 from fayasm.runtime.types import ExternKind
 
@@ -182,11 +182,12 @@ class Engine:
         return c
 
     def instantiate(self, module, compiled: CompiledModule, imports=None, fuel=None,
-                    deadline=None):
+                    deadline=None, limits=None):
         metered = fuel is not None or deadline is not None
         code = compiled.code(metered)
         budget = Budget(fuel, deadline) if metered else None
         externs = resolve_imports(compiled.decls, imports)
+        account = Account(limits)
         lay = compiled.layout
         ctx = (ctypes.c_uint64 * lay.words)()
         ist = InstanceState(compiled, code, ctx, budget)
@@ -220,10 +221,10 @@ class Engine:
         for k, tid in enumerate(compiled.type_ids):
             ctx[lay.types + k] = tid
         # Tables, memories, globals.
-        ist.tables.extend(Table(t) for t in compiled.tables)
+        ist.tables.extend(account.new_table(t) for t in compiled.tables)
         for i, t in enumerate(ist.tables):
             natives.mirror(t).attach(ctx, lay.tables + 2 * i)
-        ist.mems.extend(Memory(t) for t in compiled.mems)
+        ist.mems.extend(account.new_memory(t) for t in compiled.mems)
         if ist.mems:
             ctx[Layout.MEM_BASE] = ist.mems[0].address
             ctx[Layout.MEM_SIZE] = ist.mems[0].size_address
@@ -246,6 +247,7 @@ class Engine:
         exports = {name: spaces[kind][index] for name, kind, index in compiled.exports}
         inst = Instance(exports, self.name, module)
         inst._jit = ist
+        inst._account = account
         inst.funcs, inst.tables, inst.mems, inst.globals = (ist.funcs, ist.tables, ist.mems,
                                                             ist.globals)
         if compiled.start is not None:

@@ -11,7 +11,25 @@ from fayasm.runtime.errors import Error
 from .module import translate
 from .names import comment
 
-_CACHE_FORMAT = "3"  # bump when the generated code's shape changes
+_DIGEST: str | None = None
+
+
+def _translator_digest() -> str:
+    """A hash of the translator's own sources and the IR builder: a cached translation
+    made by other code (a fayasm being developed, or upgraded) is never reused."""
+    global _DIGEST
+    if _DIGEST is None:
+        import fayasm.ir
+
+        h = hashlib.sha256()
+        for folder in (os.path.dirname(os.path.abspath(__file__)),
+                       os.path.dirname(os.path.abspath(fayasm.ir.__file__))):
+            for name in sorted(os.listdir(folder)):
+                if name.endswith(".py"):
+                    with open(os.path.join(folder, name), "rb") as f:
+                        h.update(name.encode() + b"\0" + f.read())
+        _DIGEST = h.hexdigest()[:16]
+    return _DIGEST
 
 
 def cache_dir() -> str | None:
@@ -34,7 +52,7 @@ class Compiled:
 
 
 def _key(module, metered: bool) -> str:
-    h = hashlib.sha256(f"{module.hash}:{__version__}:{_CACHE_FORMAT}:{metered}".encode())
+    h = hashlib.sha256(f"{module.hash}:{__version__}:{_translator_digest()}:{metered}".encode())
     return h.hexdigest()[:40]
 
 
@@ -86,10 +104,11 @@ class Engine:
         c.namespace(False)  # translate and compile eagerly: errors show at compile time
         return c
 
-    def instantiate(self, module, compiled: Compiled, imports=None, fuel=None, deadline=None):
+    def instantiate(self, module, compiled: Compiled, imports=None, fuel=None, deadline=None,
+                    limits=None):
         metered = fuel is not None or deadline is not None
         ns = compiled.namespace(metered)
-        inst = ns["instantiate"](imports, fuel=fuel, deadline=deadline)
+        inst = ns["instantiate"](imports, fuel=fuel, deadline=deadline, limits=limits)
         inst.module = module
         return inst
 

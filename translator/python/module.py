@@ -234,10 +234,11 @@ class ModuleEmitter:
 
 
 _INSTANTIATE = '''
-def instantiate(imports=None, wasi=None, fuel=None, deadline=None):
+def instantiate(imports=None, wasi=None, fuel=None, deadline=None, limits=None):
     """Instantiate this module: ``imports`` maps module names to {name: value};
-    ``wasi`` a fayasm WasiConfig for modules that import WASI."""
-    return _rt.instantiate(DESCRIPTION, _make, imports, wasi=wasi, fuel=fuel,
+    ``wasi`` a fayasm WasiConfig for modules that import WASI; ``fuel``, ``deadline``
+    and ``limits`` (a fayasm.ResourceLimits) as for fayasm.instantiate."""
+    return _rt.instantiate(DESCRIPTION, _make, imports, wasi=wasi, fuel=fuel, limits=limits,
                            deadline=deadline)
 
 
