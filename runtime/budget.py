@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 
 from .errors import Trap
-from .limits import DEADLINE_INTERVAL
+from .limits import BULK_SHIFT, DEADLINE_INTERVAL
 
 UNLIMITED = 1 << 62
 
@@ -75,6 +75,14 @@ class Budget:
             self.deadline = None
         if self.fuel is not None and unused > 0:
             self.fuel += unused
+
+    def charge(self, tick: int, n: int) -> int:
+        """The countdown ``tick`` after a bulk operation on ``n`` bytes or elements (a unit
+        per 2**BULK_SHIFT); takes chunks, so checks the deadline, as needed."""
+        tick -= n >> BULK_SHIFT
+        while tick < 0:
+            tick += self.take()
+        return tick
 
     def take(self) -> int:
         """The next chunk of units; raises the trap that says why if none is left."""

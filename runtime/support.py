@@ -16,7 +16,7 @@ from .errors import Error, Exhaustion, Trap
 from .func import Func, HostError
 from .globals import Global
 from .instance import Instance, eval_const, initialize, resolve_imports
-from .limits import MAX_CALL_DEPTH
+from .limits import BULK_SHIFT, MAX_CALL_DEPTH
 from .memory import Memory
 from .resources import Account
 from .table import Table
@@ -87,19 +87,25 @@ def indirect(table: Table, i: int, ftype: FuncType):
 
 
 # -- bulk memory and tables -------------------------------------------------------------
-def memory_fill(mem: Memory, d: int, val: int, n: int) -> None:
+def memory_fill(mem: Memory, d: int, val: int, n: int, budget=None) -> None:
+    if budget is not None and n >> BULK_SHIFT:
+        budget.tick = budget.charge(budget.tick, n)
     if d + n > len(mem.view):
         raise trap(MEM_OOB)
     mem.fill(d, val, n)
 
 
-def memory_copy(dst: Memory, src: Memory, d: int, s: int, n: int) -> None:
+def memory_copy(dst: Memory, src: Memory, d: int, s: int, n: int, budget=None) -> None:
+    if budget is not None and n >> BULK_SHIFT:
+        budget.tick = budget.charge(budget.tick, n)
     if s + n > len(src.view) or d + n > len(dst.view):
         raise trap(MEM_OOB)
     dst.copy_from(src, d, s, n)
 
 
-def memory_init(mem: Memory, datas: list, k: int, d: int, s: int, n: int) -> None:
+def memory_init(mem: Memory, datas: list, k: int, d: int, s: int, n: int, budget=None) -> None:
+    if budget is not None and n >> BULK_SHIFT:
+        budget.tick = budget.charge(budget.tick, n)
     data = datas[k]
     view = mem.view
     if s + n > len(data) or d + n > len(view):
@@ -126,21 +132,27 @@ def table_set(t: Table, i: int, v) -> None:
     _sync(t, i, 1)
 
 
-def table_fill(t: Table, i: int, v, n: int) -> None:
+def table_fill(t: Table, i: int, v, n: int, budget=None) -> None:
+    if budget is not None and n >> BULK_SHIFT:
+        budget.tick = budget.charge(budget.tick, n)
     if i + n > len(t.elements):
         raise trap(TABLE_OOB)
     t.elements[i:i + n] = [v] * n
     _sync(t, i, n)
 
 
-def table_copy(dt: Table, st: Table, d: int, s: int, n: int) -> None:
+def table_copy(dt: Table, st: Table, d: int, s: int, n: int, budget=None) -> None:
+    if budget is not None and n >> BULK_SHIFT:
+        budget.tick = budget.charge(budget.tick, n)
     if s + n > len(st.elements) or d + n > len(dt.elements):
         raise trap(TABLE_OOB)
     dt.elements[d:d + n] = st.elements[s:s + n]
     _sync(dt, d, n)
 
 
-def table_init(t: Table, elems: list, k: int, d: int, s: int, n: int) -> None:
+def table_init(t: Table, elems: list, k: int, d: int, s: int, n: int, budget=None) -> None:
+    if budget is not None and n >> BULK_SHIFT:
+        budget.tick = budget.charge(budget.tick, n)
     seg = elems[k]
     if s + n > len(seg) or d + n > len(t.elements):
         raise trap(TABLE_OOB)

@@ -168,3 +168,38 @@ def test_a_guest_asking_for_1gib_under_a_64mib_cap_stays_small(engine, tmp_path)
     got = json.loads(r.stdout)
     assert got["pages"] == 1008
     assert got["rss_mb"] < 200, got
+
+
+BULK = """(module (memory 1024) (table 70000 funcref)
+ (func (export "fills") (param i32) (local i32)
+   (loop $l (memory.fill (i32.const 0) (i32.const 7) (i32.const 0x4000000))
+     (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+     (br_if $l (i32.lt_u (local.get 1) (local.get 0)))))
+ (func (export "fill") (param i32) (result i32)
+   (memory.fill (i32.const 0) (i32.const 7) (local.get 0)) (i32.const 1))
+ (func (export "tfill") (param i32) (result i32)
+   (table.fill (i32.const 0) (ref.null func) (local.get 0)) (i32.const 1)))"""
+
+
+def test_bulk_operations_cost_fuel_by_size(engine):
+    """Issue 23: 20 fills of 1 GiB ran 45 s under deadline=0.5, fuel=10 (a bulk operation
+    cost nothing). A unit per 64 Ki bytes or elements, charged before the operation."""
+    m = fayasm.Module(BULK)
+    for export, n in (("fill", 5 * 65536), ("tfill", 65536)):
+        units = n >> 16
+        ok = fayasm.instantiate(m, engine=engine, fuel=1 + units)
+        assert ok.exports[export](n) == 1
+        short = fayasm.instantiate(m, engine=engine, fuel=units)
+        with pytest.raises(fayasm.Trap) as e:
+            short.exports[export](n)
+        assert e.value.code == "out_of_fuel"
+    with pytest.raises(fayasm.Trap) as e:
+        fayasm.instantiate(m, engine=engine, fuel=10).exports.fills(20)
+    assert e.value.code == "out_of_fuel"
+    import time
+
+    t = time.perf_counter()
+    with pytest.raises(fayasm.Trap) as e:
+        fayasm.instantiate(m, engine=engine, deadline=0.2).exports.fills(100_000)
+    assert e.value.code == "deadline_exceeded"
+    assert time.perf_counter() - t < 2.0

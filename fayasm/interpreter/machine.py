@@ -227,7 +227,12 @@ def execute(entry: Code, args: list) -> list:
                 v = s.pop()
                 a(ctx.mems[0].view, s.pop() + b, v)
             elif k == MISC:
-                a(ctx, s, b, c)
+                if metered:  # bulk operations charge fuel through the Budget
+                    budget.tick = tick
+                    a(ctx, s, b, c)
+                    tick = budget.tick
+                else:
+                    a(ctx, s, b, c)
             elif k == UN_IMM:
                 s[-1] = a(s[-1], b)
             elif k == BIN_IMM:

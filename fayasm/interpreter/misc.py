@@ -4,6 +4,7 @@ instruction's immediates in ``a`` and ``b``."""
 from __future__ import annotations
 
 from fayasm.runtime.errors import Trap
+from fayasm.runtime.limits import BULK_SHIFT
 
 from fayasm.runtime.memops import LANE_LOADS, LANE_STORES
 
@@ -27,6 +28,8 @@ def memory_grow(ctx, s, a, b):
 
 def memory_fill(ctx, s, a, b):
     n = s.pop()
+    if n >> BULK_SHIFT and ctx.budget.metered:
+        ctx.budget.tick = ctx.budget.charge(ctx.budget.tick, n)
     val = s.pop()
     d = s.pop()
     mem = ctx.mems[a]
@@ -37,6 +40,8 @@ def memory_fill(ctx, s, a, b):
 
 def memory_copy(ctx, s, a, b):
     n = s.pop()
+    if n >> BULK_SHIFT and ctx.budget.metered:
+        ctx.budget.tick = ctx.budget.charge(ctx.budget.tick, n)
     src = s.pop()
     d = s.pop()
     dmem, smem = ctx.mems[a], ctx.mems[b]
@@ -47,6 +52,8 @@ def memory_copy(ctx, s, a, b):
 
 def memory_init(ctx, s, a, b):
     n = s.pop()
+    if n >> BULK_SHIFT and ctx.budget.metered:
+        ctx.budget.tick = ctx.budget.charge(ctx.budget.tick, n)
     src = s.pop()
     d = s.pop()
     data = ctx.datas[a]
@@ -89,6 +96,8 @@ def table_grow(ctx, s, a, b):
 
 def table_fill(ctx, s, a, b):
     n = s.pop()
+    if n >> BULK_SHIFT and ctx.budget.metered:
+        ctx.budget.tick = ctx.budget.charge(ctx.budget.tick, n)
     v = s.pop()
     i = s.pop()
     t = ctx.tables[a]
@@ -100,6 +109,8 @@ def table_fill(ctx, s, a, b):
 
 def table_copy(ctx, s, a, b):
     n = s.pop()
+    if n >> BULK_SHIFT and ctx.budget.metered:
+        ctx.budget.tick = ctx.budget.charge(ctx.budget.tick, n)
     src = s.pop()
     d = s.pop()
     dt, st = ctx.tables[a], ctx.tables[b]
@@ -111,6 +122,8 @@ def table_copy(ctx, s, a, b):
 
 def table_init(ctx, s, a, b):
     n = s.pop()
+    if n >> BULK_SHIFT and ctx.budget.metered:
+        ctx.budget.tick = ctx.budget.charge(ctx.budget.tick, n)
     src = s.pop()
     d = s.pop()
     elem = ctx.elems[a]

@@ -461,8 +461,13 @@ def _runtime_call(op, ctx, args):
             ist.code.compile(ist.lazy_index(ctx))
             rc = T.OK
         elif op == T.RT_REFUEL:
+            # The countdown is below zero: by one after a call or a loop, by more after
+            # a bulk operation (Budget.charge).
             budget = _current_budget[0]
-            saved[S.FUEL] = budget.take() - 1 if budget is not None else 1 << 62
+            fuel = saved[S.FUEL]
+            while fuel < 0:
+                fuel += budget.take() if budget is not None else 1 << 62
+            saved[S.FUEL] = fuel
             rc = T.OK
         else:
             words = (ctypes.c_int64 * 6).from_address(args)

@@ -17,7 +17,7 @@ pointers so that walk is possible.
 from __future__ import annotations
 
 from fayasm.ir import Const, Local, Op, Slot
-from fayasm.runtime.limits import MAX_CALL_DEPTH
+from fayasm.runtime.limits import BULK_SHIFT, MAX_CALL_DEPTH
 
 from . import types as T
 from .types import F32, F64, I32, I64, LL, V128, Layout
@@ -235,13 +235,20 @@ class FunctionEmitter:
             f"  br i1 %{b}x, label %exhausted, label %{cont}"])
         self.start(cont)
 
-    def fuel(self) -> None:
-        """Spend one unit of fuel (metered code): at calls and branches back to loops."""
+    def fuel(self, count: str | None = None) -> None:
+        """Spend one unit of fuel (metered code): at calls and branches back to loops; or,
+        for a bulk operation on ``count`` (an i32) bytes or elements, a unit per
+        2**BULK_SHIFT of them (runtime.limits)."""
         if not self.metered:
             return
         p = self.state_word_ptr(T.S.FUEL)
         f = self.op(f"load i64, ptr {p}, align 8, !tbaa !2")
-        f1 = self.op(f"sub i64 {f}, 1")
+        if count is None:
+            f1 = self.op(f"sub i64 {f}, 1")
+        else:
+            wide = self.op(f"zext i32 {count} to i64")
+            units = self.op(f"lshr i64 {wide}, {BULK_SHIFT}")
+            f1 = self.op(f"sub i64 {f}, {units}")
         self.emit(f"store i64 {f1}, ptr {p}, align 8, !tbaa !2")
         neg = self.op(f"icmp slt i64 {f1}, 0")
         refuel, cont = self.newlabel("refuel"), self.newlabel("fueled")

@@ -159,6 +159,7 @@ def _ptr(fe, base: str, i32: str) -> str:
 
 def memory_fill(fe, s, a: list[str]) -> None:
     d, val, n = a
+    fe.fuel(n)
     _range_check(fe, d, n, fe.memsize(), T.MEM_OOB)
     byte = fe.op(f"trunc i32 {val} to i8")
     k = fe.op(f"zext i32 {n} to i64")
@@ -169,6 +170,7 @@ def memory_fill(fe, s, a: list[str]) -> None:
 
 def memory_copy(fe, s, a: list[str]) -> None:
     d, src, n = a
+    fe.fuel(n)
     ms = fe.memsize()
     _range_check(fe, src, n, ms, T.MEM_OOB)
     _range_check(fe, d, n, ms, T.MEM_OOB)
@@ -184,6 +186,7 @@ def _data_slot(fe, index: int) -> str:
 
 def memory_init(fe, s, a: list[str]) -> None:
     d, src, n = a
+    fe.fuel(n)
     slot = _data_slot(fe, s.imm[0])
     base = fe.op(f"load ptr, ptr {slot}, align 8, !tbaa !2")
     lp = fe.op(f"getelementptr inbounds i64, ptr {slot}, i64 1")
@@ -253,12 +256,15 @@ def table_effect(fe, s, a: list[str]) -> None:
     if name == "table.set":
         fe.runtime_call(T.RT_TABLE_SET, [("i64", str(imm[0])), ("i32", a[0]), _ref(fe, a[1])])
     elif name == "table.fill":
+        fe.fuel(a[2])
         fe.runtime_call(T.RT_TABLE_FILL, [("i64", str(imm[0])), ("i32", a[0]), _ref(fe, a[1]),
                                           ("i32", a[2])])
     elif name == "table.copy":
+        fe.fuel(a[2])
         fe.runtime_call(T.RT_TABLE_COPY, [("i64", str(imm[0])), ("i64", str(imm[1])),
                                           ("i32", a[0]), ("i32", a[1]), ("i32", a[2])])
     elif name == "table.init":
+        fe.fuel(a[2])
         fe.runtime_call(T.RT_TABLE_INIT, [("i64", str(imm[0])), ("i64", str(imm[1])),
                                           ("i32", a[0]), ("i32", a[1]), ("i32", a[2])])
     elif name == "elem.drop":

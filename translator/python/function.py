@@ -218,14 +218,15 @@ class FunctionEmitter:
                 out.add(f"{x.mem_helper(name)}({mem}, {ea}, {a[1]}, {s.imm[1]})")
             return
         imm = s.imm
+        bud = ", _budget" if self.metered else ""  # bulk operations cost fuel by size
         if name == "memory.fill":
-            out.add(f"_rt.memory_fill({self.memory(imm[0])}, {a[0]}, {a[1]}, {a[2]})")
+            out.add(f"_rt.memory_fill({self.memory(imm[0])}, {a[0]}, {a[1]}, {a[2]}{bud})")
         elif name == "memory.copy":
             out.add(f"_rt.memory_copy({self.memory(imm[0])}, {self.memory(imm[1])}, "
-                    f"{a[0]}, {a[1]}, {a[2]})")
+                    f"{a[0]}, {a[1]}, {a[2]}{bud})")
         elif name == "memory.init":
             out.add(f"_rt.memory_init({self.memory(imm[1])}, _datas, {imm[0]}, "
-                    f"{a[0]}, {a[1]}, {a[2]})")
+                    f"{a[0]}, {a[1]}, {a[2]}{bud})")
         elif name == "data.drop":
             out.add(f"_datas[{imm[0]}] = b''")
         elif name == "elem.drop":
@@ -233,13 +234,13 @@ class FunctionEmitter:
         elif name == "table.set":
             out.add(f"_rt.table_set({self.table(imm[0])}, {a[0]}, {a[1]})")
         elif name == "table.fill":
-            out.add(f"_rt.table_fill({self.table(imm[0])}, {a[0]}, {a[1]}, {a[2]})")
+            out.add(f"_rt.table_fill({self.table(imm[0])}, {a[0]}, {a[1]}, {a[2]}{bud})")
         elif name == "table.copy":
             out.add(f"_rt.table_copy({self.table(imm[0])}, {self.table(imm[1])}, "
-                    f"{a[0]}, {a[1]}, {a[2]})")
+                    f"{a[0]}, {a[1]}, {a[2]}{bud})")
         elif name == "table.init":
             out.add(f"_rt.table_init({self.table(imm[1])}, _elems, {imm[0]}, "
-                    f"{a[0]}, {a[1]}, {a[2]})")
+                    f"{a[0]}, {a[1]}, {a[2]}{bud})")
         else:  # pragma: no cover
             raise AssertionError(f"unknown effect {name}")
 
