@@ -93,7 +93,8 @@ FILE *tmpfile(void) { errno = ENOSYS; return NULL; }
 
 # Lua raises errors with longjmp; wasm32-wasi (clang 14) has no setjmp. This build ends
 # the program at the first error instead: it prints "lua: MESSAGE" to stderr and exits 1
-# (2 for out of memory), so pcall cannot catch errors. os.tmpname and os.execute fail.
+# (2 for out of memory), so pcall cannot catch errors; a coroutine yield (also a longjmp in
+# Lua 5.4) ends it the same way. os.tmpname and os.execute fail.
 LUA_WASI_H = """\
 /* Lua on wasm32-wasi without setjmp: an error ends the program (see lua_wasi.c). */
 struct lua_State;
@@ -145,7 +146,7 @@ PROGRAMS: dict[str, Program] = {p.name: p for p in [
         libs=["-lwasi-emulated-signal", "-lwasi-emulated-process-clocks"],
         # lupa's sdist builds LuaJIT while pip prepares its metadata unless told not to.
         fetch_env={"LUPA_NO_LUAJIT": "true"},
-        note="an error ends the program (no setjmp on wasm32-wasi): pcall cannot catch it"),
+        note="no setjmp on wasm32-wasi: an error or a coroutine yield ends the program"),
     Program(
         "brotli", "pypi", "brotli", "1.2.1", "brotli-1.2.1/c",
         units=[(f"{d}/{f}", ["-Iinclude"]) for d, files in [
