@@ -16,8 +16,8 @@ Time to result is wall time from starting the subprocess to the workload's last 
 Python start-up and imports included; peak RSS is that process's maximum resident set
 (the jit's O2 build runs in a process of its own, not counted). "Correct" means every
 run's stdout, exit code and the files it leaves match wasmtime's at the same size (and the
-workload's own known answers). The interpreter gets smaller sizes than the other runners
-(it is far slower); the table says which size each row ran.
+workload's own known answers). The interpreter and the python engine get smaller sizes
+where the others' would take them minutes (SIZES); the table says which size each row ran.
 
 This module also holds the workloads and the runners tests/test_real_programs.py uses.
 """
@@ -378,7 +378,7 @@ def worker(program: str, runner: str, size: int, wasm: str, root: str, cache: st
               "error": outcome.error, "check": complaint,
               "codes": [s[1] for s in outcome.steps]}
     print(json.dumps(result), flush=True)
-    if runner == "jit":
+    if runner == "jit" and not outcome.error:
         from fayasm.translator.llvm import tiering
 
         tiering.wait_for_workers(1800)
@@ -407,11 +407,19 @@ def measure(program: str, runner: str, size: int, wasm: Path, cache: Path,
         return json.loads(lines[0])
 
 
-SIZES = {  # program -> (size for most runners, size for the interpreter)
-    "sqlite3": (20000, 500),
-    "lua": (20000, 1000),
-    "brotli": (1_000_000, 50_000),
+# program -> runner -> size ("*": every other runner). The python engine and the
+# interpreter are far slower than native code, so they get smaller sizes where the
+# native runners' would take minutes; wasmtime also runs every size used, as the oracle.
+SIZES = {
+    "sqlite3": {"*": 20000, "interpreter": 1000},
+    "lua": {"*": 20000, "python": 2000, "interpreter": 200},
+    "brotli": {"*": 1_000_000, "interpreter": 100_000},
 }
+
+
+def size_for(program: str, runner: str, scale: float = 1.0) -> int:
+    sizes = SIZES[program]
+    return max(1, int(sizes.get(runner, sizes["*"]) * scale))
 
 
 def main(argv=None) -> int:
@@ -443,12 +451,15 @@ def main(argv=None) -> int:
         print("note: wasmtime is not installed; correctness is judged by the workloads' "
               "own known answers only", file=sys.stderr)
     have_wasmtime = "wasmtime" in runners()
+    print(f"# {' '.join(['bench_real_programs.py'] + (argv if argv is not None else sys.argv[1:]))}"
+          f"\n# {_versions(built)}", flush=True)
     rows = []
     for program in programs:
-        big, small = (max(1, int(s * args.scale)) for s in SIZES[program])
-        plan = [(r, small if r == "interpreter" else big) for r in names if r != "wasmtime"]
+        plan = [(r, size_for(program, r, args.scale)) for r in names if r != "wasmtime"]
         # wasmtime first at every size another runner uses: its output is the reference.
-        sizes = sorted({size for _, size in plan} | ({big} if "wasmtime" in names else set()))
+        sizes = sorted({size for _, size in plan}
+                       | ({size_for(program, "*", args.scale)} if "wasmtime" in names else set()),
+                       reverse=True)
         if have_wasmtime:
             plan = [("wasmtime", size) for size in sizes] + plan
         reference: dict[int, str | None] = {}
@@ -472,6 +483,35 @@ def main(argv=None) -> int:
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1) + "\n")
     return 0
+
+
+def _versions(built: dict) -> str:
+    """fayasm's commit, Python, llvmlite, wasmtime, and what built the programs."""
+    import platform
+
+    parts = []
+    try:
+        parts.append("fayasm " + subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
+            text=True, timeout=10).stdout.strip())
+    except OSError:
+        pass
+    parts.append("Python " + platform.python_version())
+    from importlib.metadata import PackageNotFoundError, version
+
+    for dist in ("llvmlite", "wasmtime"):
+        try:
+            parts.append(f"{dist} {version(dist)}")
+        except PackageNotFoundError:
+            pass
+    for name, wasm in built.items():
+        try:
+            stamp = json.loads(Path(wasm).with_suffix(".json").read_text())
+            parts.append(f"{name} from {stamp['package']}")
+        except (OSError, ValueError, KeyError):
+            pass
+    parts.append(f"{os.cpu_count()} CPUs")
+    return ", ".join(parts)
 
 
 def _judge(cold: dict, warm: dict, reference: str | None, runner: str) -> tuple[bool, str]:
