@@ -430,8 +430,16 @@ def main(argv=None) -> int:
     ap.add_argument("--scale", type=float, default=1.0, help="multiply every size")
     ap.add_argument("--timeout", type=float, default=1200, help="seconds per measurement")
     ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--table", type=Path, metavar="JSON",
+                    help="print the table of an earlier run's --json file and stop")
     ap.add_argument("--worker", nargs=6, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.table:
+        rows = json.loads(args.table.read_text())
+        for row in rows:
+            row["why"] = _short(row["why"])
+        print(table(rows))
+        return 0
     if args.worker:
         program, runner, size, wasm, root, cache = args.worker
         worker(program, runner, int(size), wasm, root, cache)
@@ -472,6 +480,7 @@ def main(argv=None) -> int:
             if runner == "wasmtime":
                 reference[size] = None if cold.get("error") else cold.get("digest")
             ok, why = _judge(cold, warm, reference.get(size), runner)
+            why = _short(why)
             row = {"program": program, "runner": runner, "size": size, "correct": ok,
                    "why": why, "cold_s": cold.get("seconds"), "warm_s": warm.get("seconds"),
                    "cold_rss_mib": _mib(cold.get("rss_kib")),
@@ -525,6 +534,15 @@ def _judge(cold: dict, warm: dict, reference: str | None, runner: str) -> tuple[
         if reference and r.get("digest") != reference:
             return False, f"{label}: output differs from wasmtime's"
     return True, "" if reference or runner == "wasmtime" else "(known answers only)"
+
+
+def _short(why: str) -> str:
+    """One line: the first line of a complaint, plus the innermost wasm frame if any."""
+    lines = why.strip().splitlines()
+    if not lines:
+        return ""
+    frames = [ln.strip() for ln in lines[1:] if ln.strip().startswith("at ")]
+    return lines[0] + (f" ({frames[0]})" if frames else "")
 
 
 def _mib(kib) -> float | None:
