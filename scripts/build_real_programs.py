@@ -169,6 +169,7 @@ PROGRAMS: dict[str, Program] = {p.name: p for p in [
         note="copying permissions and owners to an output file fails (use -n)"),
 ]}
 
+RECIPE = 2  # bump when build_program's commands change
 CFLAGS = ["-O2"]
 LDFLAGS = ["-Wl,--strip-debug"]  # keeps the name section (wasm backtraces name functions)
 
@@ -328,8 +329,8 @@ def recipe_key(prog: Program, archive: Path, clang_version: str) -> str:
     """A digest of everything the output depends on: sources, recipe, compiler."""
     h = hashlib.sha256()
     h.update(hashlib.sha256(archive.read_bytes()).digest())
-    h.update(json.dumps([prog.name, prog.root, prog.units, prog.shims, prog.libs, CFLAGS,
-                         LDFLAGS, TARGET, clang_version]).encode())
+    h.update(json.dumps([RECIPE, prog.name, prog.root, prog.units, prog.shims, prog.libs,
+                         CFLAGS, LDFLAGS, TARGET, clang_version]).encode())
     return h.hexdigest()[:20]
 
 
@@ -359,7 +360,10 @@ def build_program(prog: Program, out: Path, root: Path, clang: str, clang_versio
         obj = objdir / (rel.replace("/", "_")[:-2] + ".o")
         if not obj.is_file():
             tmp_obj = obj.with_suffix(".o.tmp")
+            # The prefix maps keep the cache's location out of __FILE__ (asserts), so
+            # the output is the same wherever the cache is.
             _run([clang, f"--target={TARGET}", *CFLAGS, "-I", str(objdir), "-I", str(src),
+                  f"-ffile-prefix-map={src}=src", f"-ffile-prefix-map={objdir}=shim",
                   *flags, "-c", str(path), "-o", str(tmp_obj)],
                  f"{prog.name}: compiling {rel}", cwd=src)
             os.replace(tmp_obj, obj)
@@ -375,6 +379,9 @@ def build_program(prog: Program, out: Path, root: Path, clang: str, clang_versio
     _run([clang, f"--target={TARGET}", *LDFLAGS, "-o", str(tmp_wasm),
           *map(str, objects), *prog.libs], f"{prog.name}: linking")
     os.replace(tmp_wasm, wasm)
+    for stale in (root / "build").glob(f"{prog.name}-*"):  # objects of older recipes
+        if stale != objdir:
+            shutil.rmtree(stale, ignore_errors=True)
     stamp.write_text(json.dumps({
         "key": key, "package": f"{prog.registry}:{prog.package}=={prog.version}",
         "source": prog.root, "compiler": clang_version, "note": prog.note}, indent=1) + "\n")
