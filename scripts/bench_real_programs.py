@@ -16,8 +16,9 @@ Time to result is wall time from starting the subprocess to the workload's last 
 Python start-up and imports included; peak RSS is that process's maximum resident set
 (the jit's O2 build runs in a process of its own, not counted). "Correct" means every
 run's stdout, exit code and the files it leaves match wasmtime's at the same size (and the
-workload's own known answers). The interpreter and the python engine get smaller sizes
-where the others' would take them minutes (SIZES); the table says which size each row ran.
+workload's own known answers), judged for the cold and the warm run apart. The interpreter
+and the python engine get smaller sizes where the others' would take them minutes
+(SIZES); the table says which size each row ran. --table JSON reprints a saved run.
 
 This module also holds the workloads and the runners tests/test_real_programs.py uses.
 """
@@ -28,7 +29,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -378,7 +378,7 @@ def worker(program: str, runner: str, size: int, wasm: str, root: str, cache: st
               "error": outcome.error, "check": complaint,
               "codes": [s[1] for s in outcome.steps]}
     print(json.dumps(result), flush=True)
-    if runner == "jit" and not outcome.error:
+    if runner == "jit":
         from fayasm.translator.llvm import tiering
 
         tiering.wait_for_workers(1800)
@@ -435,10 +435,7 @@ def main(argv=None) -> int:
     ap.add_argument("--worker", nargs=6, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.table:
-        rows = json.loads(args.table.read_text())
-        for row in rows:
-            row["why"] = _short(row["why"])
-        print(table(rows))
+        print(table(json.loads(args.table.read_text())))
         return 0
     if args.worker:
         program, runner, size, wasm, root, cache = args.worker
@@ -476,15 +473,14 @@ def main(argv=None) -> int:
                 cold = measure(program, runner, size, built[program], Path(cache),
                                args.timeout)
                 warm = measure(program, runner, size, built[program], Path(cache),
-                               args.timeout) if not cold.get("error") else {}
+                               args.timeout)
             if runner == "wasmtime":
                 reference[size] = None if cold.get("error") else cold.get("digest")
-            ok, why = _judge(cold, warm, reference.get(size), runner)
-            why = _short(why)
-            row = {"program": program, "runner": runner, "size": size, "correct": ok,
-                   "why": why, "cold_s": cold.get("seconds"), "warm_s": warm.get("seconds"),
-                   "cold_rss_mib": _mib(cold.get("rss_kib")),
-                   "warm_rss_mib": _mib(warm.get("rss_kib"))}
+            row = {"program": program, "runner": runner, "size": size}
+            for label, r in (("cold", cold), ("warm", warm)):
+                row[f"{label}_why"] = _judge(r, reference.get(size))
+                row[f"{label}_s"] = r.get("seconds")
+                row[f"{label}_rss_mib"] = _mib(r.get("rss_kib"))
             rows.append(row)
             print(_line(row), flush=True)
     print()
@@ -523,21 +519,20 @@ def _versions(built: dict) -> str:
     return ", ".join(parts)
 
 
-def _judge(cold: dict, warm: dict, reference: str | None, runner: str) -> tuple[bool, str]:
-    for label, r in (("cold", cold), ("warm", warm)):
-        if not r and label == "warm":
-            continue
-        if r.get("error"):
-            return False, f"{label}: {r['error']}"
-        if r.get("check"):
-            return False, f"{label}: {r['check']}"
-        if reference and r.get("digest") != reference:
-            return False, f"{label}: output differs from wasmtime's"
-    return True, "" if reference or runner == "wasmtime" else "(known answers only)"
+def _judge(result: dict, reference: str | None) -> str | None:
+    """None when a measurement's result is right, else a one-line reason."""
+    if result.get("error"):
+        return _short(result["error"])
+    if result.get("check"):
+        return _short(result["check"])
+    if reference and result.get("digest") != reference:
+        return "output differs from wasmtime's"
+    return None
 
 
 def _short(why: str) -> str:
     """One line: the first line of a complaint, plus the innermost wasm frame if any."""
+    why = why or ""
     lines = why.strip().splitlines()
     if not lines:
         return ""
@@ -554,20 +549,27 @@ def _fmt(v, spec: str) -> str:
 
 
 def _line(row: dict) -> str:
-    return (f"{row['program']:8} {row['runner']:12} size {row['size']:>8}  "
-            f"{'ok' if row['correct'] else 'WRONG'}  cold {_fmt(row['cold_s'], '.2f')} s  "
-            f"warm {_fmt(row['warm_s'], '.2f')} s  "
-            f"rss {_fmt(row['cold_rss_mib'], '.0f')}/{_fmt(row['warm_rss_mib'], '.0f')} MiB"
-            + (f"  {row['why']}" if row['why'] else ""))
+    parts = [f"{row['program']:8} {row['runner']:12} size {row['size']:>8}"]
+    for label in ("cold", "warm"):
+        why = row[f"{label}_why"]
+        parts.append(f"{label} {'ok' if why is None else 'WRONG'} {_fmt(row[f'{label}_s'], '.2f')}"
+                     f" s {_fmt(row[f'{label}_rss_mib'], '.0f')} MiB"
+                     + (f" ({why})" if why else ""))
+    return "  ".join(parts)
 
 
 def table(rows: list[dict]) -> str:
     """The results as a Markdown table."""
-    out = ["| program | runner | size | correct | cold s | warm s | peak RSS cold MiB "
-           "| peak RSS warm MiB |", "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: |"]
+    out = ["| program | runner | size | correct cold | correct warm | cold s | warm s "
+           "| peak RSS cold MiB | peak RSS warm MiB |",
+           "| --- | --- | ---: | --- | --- | ---: | ---: | ---: | ---: |"]
+
+    def correct(why):
+        return "yes" if why is None else "no: " + why.replace("|", "/")[:120]
+
     for r in rows:
-        correct = "yes" if r["correct"] else "no: " + r["why"].replace("|", "/")[:160]
-        out.append(f"| {r['program']} | {r['runner']} | {r['size']} | {correct} | "
+        out.append(f"| {r['program']} | {r['runner']} | {r['size']} | "
+                   f"{correct(r['cold_why'])} | {correct(r['warm_why'])} | "
                    f"{_fmt(r['cold_s'], '.2f')} | {_fmt(r['warm_s'], '.2f')} | "
                    f"{_fmt(r['cold_rss_mib'], '.0f')} | {_fmt(r['warm_rss_mib'], '.0f')} |")
     return "\n".join(out)

@@ -391,14 +391,16 @@ def build_program(prog: Program, out: Path, root: Path, clang: str, clang_versio
 
 
 def build(names=None, out: Path | None = None, force: bool = False,
-          quiet: bool = False, jobs: int | None = None) -> dict[str, Path]:
-    """Build (or reuse) the named programs (default: all); name -> .wasm path.
-    Raises Unavailable when the toolchain, a client or a registry is missing."""
+          quiet: bool = False, jobs: int | None = None,
+          root: Path | None = None) -> dict[str, Path]:
+    """Build (or reuse) the named programs (default: all) in the cache folder ``root``
+    (default: cache_root()); name -> .wasm path. Raises Unavailable when the toolchain,
+    a client or a registry is missing."""
     names = list(names or PROGRAMS)
     unknown = [n for n in names if n not in PROGRAMS]
     if unknown:
         raise ValueError(f"unknown program(s) {unknown}; known: {sorted(PROGRAMS)}")
-    root = cache_root()
+    root = Path(root) if root else cache_root()
     out = Path(out) if out else root / "bin"
     clang, clang_version = toolchain()
     jobs = jobs or min(2, os.cpu_count() or 1)

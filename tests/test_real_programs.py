@@ -13,6 +13,7 @@ answers are checked.
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -35,6 +36,8 @@ def _script(name: str):
 
 build_real_programs = _script("build_real_programs")
 bench = _script("bench_real_programs")
+# Resolved now: the tests below point FAYASM_CACHE_DIR elsewhere while they run.
+REAL_PROGRAMS_DIR = build_real_programs.cache_root()
 
 _built: dict[str, Path | str] = {}        # program -> .wasm path, or why it is missing
 _references: dict[str, object] = {}       # program -> wasmtime's Outcome
@@ -44,7 +47,8 @@ def wasm_of(program: str) -> Path:
     """The program's .wasm, built (or reused) once per session; skip when it cannot be."""
     if program not in _built:
         try:
-            _built[program] = build_real_programs.build([program], quiet=True)[program]
+            _built[program] = build_real_programs.build(
+                [program], quiet=True, root=REAL_PROGRAMS_DIR)[program]
         except build_real_programs.Unavailable as e:
             _built[program] = str(e)
     got = _built[program]
@@ -76,12 +80,29 @@ def test_wasmtime_gives_the_known_answers(program, tmp_path_factory):
     assert workload.check(outcome) is None, workload.check(outcome)
 
 
-@pytest.mark.parametrize("program", sorted(SIZES))
-def test_real_program(engine, program, tmp_path_factory):
+@pytest.fixture
+def cold_cache(tmp_path, monkeypatch):
+    """A fayasm cache of the test's own, and no O2 build in the background: each engine
+    runs as on a first run (the jit on its lazy tier), whatever earlier runs cached."""
+    monkeypatch.setenv("FAYASM_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("FAYASM_CACHE", raising=False)
+    tiering = _tiering()
+    if tiering is not None:
+        monkeypatch.setattr(tiering, "_WORKER", False)
+
+
+def _tiering():
+    try:
+        from fayasm.translator.llvm import tiering
+    except ImportError:  # no llvmlite: no jit
+        return None
+    return tiering
+
+
+def check_program(program: str, engine: str, root: Path, tmp_path_factory) -> None:
     wasm = wasm_of(program)
     workload = bench.WORKLOADS[program](SIZES[program])
-    outcome = bench.run_fayasm(wasm, workload, engine, tmp_path_factory.mktemp(
-        f"{program}-{engine}"))
+    outcome = bench.run_fayasm(wasm, workload, engine, root)
     stderr = b"".join(s[2] for s in outcome.steps)[-600:].decode(errors="replace")
     assert outcome.error is None, f"{program} on {engine}: {outcome.error}"
     complaint = workload.check(outcome)
@@ -91,6 +112,34 @@ def test_real_program(engine, program, tmp_path_factory):
         difference = outcome.same_as(ref)
         assert difference is None, f"{program} on {engine} vs wasmtime: {difference}\n" \
                                    f"stderr: {stderr}"
+
+
+@pytest.mark.parametrize("program", sorted(SIZES))
+def test_real_program(engine, program, cold_cache, tmp_path, tmp_path_factory):
+    check_program(program, engine, tmp_path / "dir", tmp_path_factory)
+
+
+@pytest.mark.skipif(os.environ.get("FAYASM_TEST_JIT_O2") != "1",
+                    reason="set FAYASM_TEST_JIT_O2=1 to test the jit's O2 code on the real "
+                           "programs too (compiling them takes minutes; scripts/"
+                           "bench_real_programs.py's warm jit runs use that code)")
+@pytest.mark.parametrize("program", sorted(SIZES))
+def test_real_program_on_the_jits_optimised_code(program, tmp_path, monkeypatch,
+                                                 tmp_path_factory):
+    """The code a second run gets: the whole module at O2, from the cache a first run's
+    background build filled."""
+    tiering = _tiering()
+    if tiering is None:
+        pytest.skip("llvmlite is not installed")
+    monkeypatch.setenv("FAYASM_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("FAYASM_CACHE", raising=False)
+    monkeypatch.setattr(tiering, "_WORKER", True)
+    wasm = wasm_of(program)
+    # A first run (on the lazy tier, whatever it gives) starts the O2 build.
+    bench.run_fayasm(wasm, bench.WORKLOADS[program](SIZES[program]), "jit", tmp_path / "first")
+    assert tiering.wait_for_workers(1800), "the O2 build did not finish in 30 minutes"
+    assert list((tmp_path / "cache" / "jit").glob("*")), "the O2 build cached nothing"
+    check_program(program, "jit", tmp_path / "dir", tmp_path_factory)
 
 
 def test_a_missing_toolchain_is_reported(monkeypatch, tmp_path):
