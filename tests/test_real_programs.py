@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+DEFAULT_RECURSION_LIMIT = 1000  # CPython's, in a process that has not changed it
 # Small enough that the slowest engine runs each program in seconds.
 SIZES = {"sqlite3": 50, "lua": 50, "brotli": 5000}
 
@@ -82,13 +83,19 @@ def test_wasmtime_gives_the_known_answers(program, tmp_path_factory):
 
 @pytest.fixture
 def cold_cache(tmp_path, monkeypatch):
-    """A fayasm cache of the test's own, and no O2 build in the background: each engine
-    runs as on a first run (the jit on its lazy tier), whatever earlier runs cached."""
+    """Each engine runs as in a fresh process on a first run, whatever ran before: a fayasm
+    cache of the test's own, no O2 build in the background (the jit stays on its lazy
+    tier), and CPython's default recursion limit (the python engine raises it for the
+    whole process when it instantiates, which would hide a jit that recurses too deep)."""
     monkeypatch.setenv("FAYASM_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("FAYASM_CACHE", raising=False)
     tiering = _tiering()
     if tiering is not None:
         monkeypatch.setattr(tiering, "_WORKER", False)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(DEFAULT_RECURSION_LIMIT)
+    yield
+    sys.setrecursionlimit(limit)
 
 
 def _tiering():
