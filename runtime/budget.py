@@ -12,9 +12,10 @@ engine's entry wrapper) continues the same chunk instead of taking a new one.
 """
 from __future__ import annotations
 
+import math
 import time
 
-from .errors import Trap
+from .errors import ArgumentError, ArgumentTypeError, Trap
 from .limits import BULK_SHIFT, DEADLINE_INTERVAL
 
 UNLIMITED = 1 << 62
@@ -24,12 +25,8 @@ class Budget:
     __slots__ = ("fuel", "timeout", "deadline", "tick", "depth")
 
     def __init__(self, fuel: int | None = None, timeout: float | None = None):
-        if fuel is not None and fuel < 0:
-            raise ValueError("fuel must be non-negative")
-        if timeout is not None and timeout < 0:
-            raise ValueError("a deadline must be non-negative")
-        self.fuel = fuel
-        self.timeout = timeout
+        self.fuel = check_fuel(fuel)
+        self.timeout = check_deadline(timeout)
         self.deadline = None  # absolute time while a call with a timeout runs
         self.tick = 0  # units left in the current chunk, while the instance runs
         self.depth = 0  # activations of the instance in progress
@@ -58,6 +55,21 @@ class Budget:
                 self.fuel += self.tick
             self.tick = 0
             self.deadline = None
+
+    # -- what a host reads and sets (Instance.get_fuel and friends) ---------------------------
+    def remaining(self) -> int | None:
+        """Units left (None: no limit). During a call, from a host function, this counts
+        the running chunk too: every engine keeps it in ``tick`` while Python runs."""
+        if self.fuel is None:
+            return None
+        return self.fuel + max(self.tick, 0) if self.depth else self.fuel
+
+    def set_fuel(self, fuel: int | None) -> None:
+        """Exactly ``fuel`` units left from now on (None: no limit). During a call the
+        running chunk is dropped, so the guest gets the next one from the new amount."""
+        self.fuel = check_fuel(fuel)
+        if self.depth:
+            self.tick = 0
 
     @property
     def metered(self) -> bool:
@@ -95,3 +107,27 @@ class Budget:
             chunk = min(chunk, self.fuel)
             self.fuel -= chunk
         return chunk
+
+
+def check_fuel(fuel, what: str = "fuel") -> int | None:
+    """``fuel`` if it is None or a whole number of units >= 0; else ArgumentError."""
+    if fuel is None:
+        return None
+    if isinstance(fuel, bool) or not isinstance(fuel, int):
+        raise ArgumentTypeError(f"{what} must be a whole number of units or None, "
+                                f"got {type(fuel).__name__}")
+    if fuel < 0:
+        raise ArgumentError(f"{what} must be 0 or more, got {fuel}")
+    return fuel
+
+
+def check_deadline(seconds, what: str = "deadline") -> float | None:
+    """``seconds`` if it is None or a number of seconds >= 0 (not NaN); else ArgumentError."""
+    if seconds is None:
+        return None
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise ArgumentTypeError(f"{what} must be a number of seconds or None, "
+                                f"got {type(seconds).__name__}")
+    if math.isnan(seconds) or seconds < 0:
+        raise ArgumentError(f"{what} must be 0 seconds or more, got {seconds}")
+    return float(seconds)
