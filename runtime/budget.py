@@ -12,10 +12,10 @@ engine's entry wrapper) continues the same chunk instead of taking a new one.
 """
 from __future__ import annotations
 
-import math
 import time
 
-from .errors import ArgumentError, ArgumentTypeError, Trap
+from .checks import seconds, whole
+from .errors import Trap
 from .limits import BULK_SHIFT, DEADLINE_INTERVAL
 
 UNLIMITED = 1 << 62
@@ -111,23 +111,9 @@ class Budget:
 
 def check_fuel(fuel, what: str = "fuel") -> int | None:
     """``fuel`` if it is None or a whole number of units >= 0; else ArgumentError."""
-    if fuel is None:
-        return None
-    if isinstance(fuel, bool) or not isinstance(fuel, int):
-        raise ArgumentTypeError(f"{what} must be a whole number of units or None, "
-                                f"got {type(fuel).__name__}")
-    if fuel < 0:
-        raise ArgumentError(f"{what} must be 0 or more, got {fuel}")
-    return fuel
+    return None if fuel is None else whole(fuel, what, 0)
 
 
-def check_deadline(seconds, what: str = "deadline") -> float | None:
-    """``seconds`` if it is None or a number of seconds >= 0 (not NaN); else ArgumentError."""
-    if seconds is None:
-        return None
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-        raise ArgumentTypeError(f"{what} must be a number of seconds or None, "
-                                f"got {type(seconds).__name__}")
-    if math.isnan(seconds) or seconds < 0:
-        raise ArgumentError(f"{what} must be 0 seconds or more, got {seconds}")
-    return float(seconds)
+def check_deadline(timeout, what: str = "deadline") -> float | None:
+    """``timeout`` if it is None or a number of seconds >= 0 (not NaN); else ArgumentError."""
+    return None if timeout is None else seconds(timeout, what)

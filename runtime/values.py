@@ -15,6 +15,7 @@ import builtins
 import math
 import struct
 
+from .checks import whole
 from .errors import ArgumentError, ArgumentTypeError
 from .types import ValType
 
@@ -88,6 +89,8 @@ class Val:
             self.bits = 0
             self.ref = ref
         else:
+            if builtins.type(bits) is not int:
+                whole(bits, "bits")  # (a bool, or not an int: say so)
             self.bits = bits & _MASK[self.type]
             self.ref = None
 
