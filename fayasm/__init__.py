@@ -63,8 +63,10 @@ def instantiate(module, imports=None, engine: str | None = None, fuel: int | Non
             raise wasi_link.missing_wasi_hint(e) from None
         except _HostError as e:  # raised by a host function the start function called
             raise e.original.with_traceback(e.original.__traceback__) from None
-        except RecursionError:
-            raise Exhaustion() from None
+        except RecursionError as e:
+            from fayasm.runtime.func import exhaustion
+
+            raise exhaustion(e) from None
     except BaseException:
         if owned:
             state.close()

@@ -140,8 +140,19 @@ def _call(f: Func, raw: list):
         return f._raw(*raw)
     except HostError as e:
         raise e.original.with_traceback(e.original.__traceback__) from None
-    except RecursionError:
-        raise Exhaustion() from None
+    except RecursionError as e:
+        raise exhaustion(e) from None
+
+
+def exhaustion(e: RecursionError):
+    """The Exhaustion for Python's recursion limit: the wasm frames are the generated
+    functions (engine "python") on the traceback, innermost first, as other engines give."""
+    from .errors import Exhaustion
+    from .support import traceback_frames
+
+    x = Exhaustion()
+    x.frames = traceback_frames(e.__traceback__)
+    return x
 
 
 def _host_wrapper(fn, type: FuncType, where: str):

@@ -53,6 +53,22 @@ def backtrace(frame) -> list[str]:
     return out
 
 
+def traceback_frames(tb) -> list[str]:
+    """Names of the generated wasm functions on a traceback, innermost first (what a
+    RecursionError unwound: the Python stack is gone by the time it is caught)."""
+    out = []
+    while tb is not None:
+        frame = tb.tb_frame
+        names = frame.f_globals.get("_WASM_NAMES")
+        if names is not None:
+            name = names.get(frame.f_code.co_name)
+            if name is not None:
+                out.append(name)
+        tb = tb.tb_next
+    out.reverse()
+    return out
+
+
 def annotate(trap: Trap) -> Trap:
     """Give a trap raised in generated code its backtrace (once, at the innermost frame)."""
     if not trap.frames:
