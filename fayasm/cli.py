@@ -175,7 +175,9 @@ def cmd_wast(args) -> int:
             with open(path, "rb") as f:
                 data = f.read()
             if data[:4] == b"\0asm":
-                raise UsageError(f"{path} is a binary module, not a WAST script")
+                print(f"{path}: not a WAST script (a binary module)", file=sys.stderr)
+                totals[FAILED] += 1
+                continue
             commands = parse_script(data.decode("utf-8"), source=path)
         except OSError as e:
             print(f"{path}: cannot read script: {e.strerror}", file=sys.stderr)
