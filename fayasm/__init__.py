@@ -85,7 +85,8 @@ def translate(module, metered: bool = False) -> str:
 
 
 __all__ = [
-    "ArgumentError", "ArgumentTypeError", "FileError", "CompileError", "DecodeError", "Error", "Exhaustion", "ExportType", "Exports", "ExternKind",
+    "ArgumentError", "ArgumentTypeError", "CompileError", "DecodeError", "Error", "Exhaustion",
+    "ExportType", "Exports", "ExternKind", "FileError",
     "Func", "FuncType", "Global", "GlobalType", "ImportType", "Instance", "LinkError", "Limits",
     "Memory", "MemoryType", "Module", "ParseError", "ResourceLimitError", "ResourceLimits",
     "Table", "TableType", "Trap", "Usage", "Val",

@@ -105,15 +105,17 @@ def _match(kind: ExternKind, t, value, where: str = "an import"):
                 return None, f"expected func {t}, got func {value.type}"
             return value, None
         if callable(value) and not isinstance(value, (Table, Memory, Global)):
-            return Func(value, t, _where=f"{where} ({getattr(value, '__name__', 'callable')})"), None
+            label = f"{where} ({getattr(value, '__name__', 'callable')})"
+            return Func(value, t, _where=label), None
         return None, f"expected func {t}, got {type(value).__name__}"
     if kind is ExternKind.TABLE:
         if not isinstance(value, Table):
             return None, f"expected {t}, got {type(value).__name__}"
         lim = value.type.limits
         if value.type.elem is not t.elem or not _limits_match(len(value.elements), lim.max, t.limits):
-            return None, (f"expected {t}, got a {value.type.elem} table of {_count(len(value.elements), 'element')}"
-                          f" (maximum {'none' if lim.max is None else lim.max})")
+            got = _count(len(value.elements), "element")
+            return None, (f"expected {t}, got a {value.type.elem} table of {got} "
+                          f"(maximum {'none' if lim.max is None else lim.max})")
         return value, None
     if kind is ExternKind.MEMORY:
         if not isinstance(value, Memory):

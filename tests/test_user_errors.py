@@ -7,7 +7,6 @@ import pytest
 import fayasm
 from conftest import REPO
 from fayasm import Val
-from fayasm.runtime.errors import format_frames
 
 FIB = REPO / "examples" / "fib.wasm"
 
@@ -93,6 +92,8 @@ def test_fib_100000_is_capped_for_display_on_every_engine(engine):
 
 
 def test_backtrace_display_caps_mutual_recursion_too():
+    from fayasm.runtime.errors import format_frames
+
     lines = format_frames(["a", "b"] * 10_000 + ["main"])
     assert len(lines) <= 101 and lines[-1] == "  at main"
     assert any("more lines" in line for line in lines)

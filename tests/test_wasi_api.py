@@ -61,7 +61,8 @@ def test_missing_wasi_says_how_to_give_it():
     with pytest.raises(fayasm.LinkError) as info:
         fayasm.instantiate(fayasm.Module.from_file(HELLO), engine="interpreter")
     assert "pass wasi=fayasm.WasiConfig" in str(info.value).splitlines()[0]
-    both = REACTOR.replace('(func (export "inited")', '(func (export "_start")) (func (export "inited")')
+    both = REACTOR.replace('(func (export "inited")',
+                           '(func (export "_start")) (func (export "inited")')
     with pytest.raises(fayasm.LinkError, match="both _start and _initialize"):
         fayasm.instantiate(both, engine="interpreter", wasi=fayasm.WasiConfig())
     with pytest.raises(fayasm.ArgumentTypeError):

@@ -76,7 +76,8 @@ class WasiConfig:
             try:
                 name, value = pair
             except (TypeError, ValueError):
-                raise ArgumentTypeError(f"env items must be (name, value) pairs, got {pair!r}") from None
+                raise ArgumentTypeError(f"env items must be (name, value) pairs, "
+                                        f"got {pair!r}") from None
             name, value = _bytes(name, "an environment name"), _bytes(value, "a value")
             if not name or b"=" in name or b"\0" in name or b"\0" in value:
                 raise ArgumentError(f"invalid environment variable name {name!r}")
@@ -89,7 +90,8 @@ class WasiConfig:
         self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
         if max_output is not None and (isinstance(max_output, bool) or
                                        not isinstance(max_output, int) or max_output < 0):
-            raise ArgumentError(f"max_output must be a non-negative int or None, got {max_output!r}")
+            raise ArgumentError(f"max_output must be a non-negative int or None, "
+                                f"got {max_output!r}")
         self.max_output = max_output
 
     def preopen(self, guest: str, host, readonly: bool = False) -> "WasiConfig":
