@@ -75,8 +75,10 @@ def _plan(args, module):
     if args.random_args is not None:
         from fayasm.testing.values import default_plan
 
+        from fayasm.wasi import uses_wasi
+
         plan = default_plan(module, args.random_args, args.seed)
-        return [c for c in plan if c[0] != "_initialize"] if _wasi_config(args, module) else plan
+        return [c for c in plan if c[0] != "_initialize"] if uses_wasi(module) else plan
     return None
 
 
@@ -84,6 +86,9 @@ def _wasi_config(args, module):
     from fayasm.wasi import cli_config, uses_wasi
 
     if not uses_wasi(module):
+        if args.args:
+            raise UsageError(f"arguments {' '.join(args.args)!r} are for a WASI program, and "
+                             f"{args.file} does not import WASI")
         return None
     try:
         return cli_config(args.dir, args.ro_dir, args.env, [args.file] + list(args.args))
