@@ -155,8 +155,14 @@ _RSS_CHILD = textwrap.dedent("""
     inst = fayasm.instantiate(fayasm.Module(wat), engine=sys.argv[1],
                               limits=fayasm.ResourceLimits(memory="64MiB"))
     pages = inst.exports.grab(16384)  # 1 GiB asked for, every page touched
-    print(json.dumps({"pages": pages,
-                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    # VmHWM, not ru_maxrss: a child's ru_maxrss starts at its parent's peak (here the
+    # pytest process, which may be far bigger), while VmHWM is this process's own.
+    try:
+        with open("/proc/self/status") as f:
+            kb = next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"pages": pages, "rss_mb": kb / 1024}))
 """)
 
 
