@@ -13,9 +13,6 @@ from fayasm.cli_args import (FileProblem, Parser, UsageError, count, format_resu
 from fayasm.runtime.types import ExternKind
 from fayasm.runtime.values import f32_round
 
-_load = load
-
-
 # ---------------------------------------------------------------------------
 # commands
 
@@ -41,7 +38,7 @@ def cmd_run(args) -> int:
         instances=args.max_instances, wasi_output=args.max_output,
         trap_on_grow_failure=args.trap_on_grow_failure)
     config = with_limits(config, resource_limits)
-    module = _load(args.file)
+    module = load(args.file)
 
     def status(code: int) -> int:
         # A process exit status holds 0..255; a larger WASI code must not wrap to 0.
@@ -98,7 +95,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_inspect(args) -> int:
-    module = _load(args.file)
+    module = load(args.file)
     m = module.syntax
     if args.wat:
         from fayasm.text.printer import print_module
@@ -133,7 +130,7 @@ def cmd_inspect(args) -> int:
 
 
 def cmd_translate(args) -> int:
-    module = _load(args.file)
+    module = load(args.file)
     t0 = time.perf_counter()
     source = fayasm.translate(module, metered=args.metered)
     out = args.output or os.path.splitext(args.file)[0] + ".py"

@@ -134,8 +134,6 @@ class Func:
 def _call(f: Func, raw: list):
     """Enter wasm from Python: host exceptions come back as themselves; a Python stack
     overflow becomes Exhaustion."""
-    from .errors import Exhaustion
-
     try:
         return f._raw(*raw)
     except HostError as e:
