@@ -7,7 +7,8 @@
 """
 from fayasm.errors import CompileError, DecodeError, ParseError, ValidationError
 from fayasm.module import ExportType, ImportType, Module
-from fayasm.runtime.errors import Error, Exhaustion, LinkError, Trap, WasiExit
+from fayasm.runtime.errors import (ArgumentError, ArgumentTypeError, Error, Exhaustion, FileError,
+                                   LinkError, Trap, WasiExit)
 from fayasm.runtime.func import Func
 from fayasm.runtime.func import HostError as _HostError
 from fayasm.runtime.globals import Global
@@ -18,29 +19,58 @@ from fayasm.runtime.table import Table
 from fayasm.runtime.types import (ExternKind, FuncType, GlobalType, Limits, MemoryType,
                                   TableType, ValType)
 from fayasm.runtime.values import Val
-from fayasm.wasi import WasiConfig, run
+from fayasm.wasi import WasiConfig, run, with_limits
 
 __version__ = "0.1.0"
 
 
 def instantiate(module, imports=None, engine: str | None = None, fuel: int | None = None,
-                deadline: float | None = None, limits: ResourceLimits | None = None) -> Instance:
+                deadline: float | None = None, limits: ResourceLimits | None = None,
+                wasi: WasiConfig | None = None) -> Instance:
     """Instantiate ``module`` (a Module, or bytes/WAT text) on ``engine``, linking
     ``imports`` ({module: {name: callable | Func | Memory | Table | Global}}, or another
     instance's exports as a module). ``fuel`` bounds the calls and loop iterations the
-    instance may run; ``deadline`` bounds each call into it, in seconds; ``limits`` (a
-    ResourceLimits) caps the memory and tables it may hold."""
+    instance may run (see Instance.get_fuel/set_fuel); ``deadline`` bounds each call into
+    it, in seconds; ``limits`` (a ResourceLimits) caps the memory and tables it may hold.
+    ``wasi`` (a WasiConfig) links WASI preview 1: the instance's ``.wasi`` is its state,
+    and a reactor's ``_initialize`` runs before this returns."""
     from fayasm import engines
+    from fayasm.runtime.budget import check_deadline, check_fuel
+    from fayasm.runtime.wasi import link as wasi_link
 
     if not isinstance(module, Module):
         module = Module(module)
+    check_fuel(fuel)
+    check_deadline(deadline)
+    if limits is not None and not isinstance(limits, ResourceLimits):
+        raise ArgumentTypeError(f"limits= takes a fayasm.ResourceLimits, got "
+                                f"{type(limits).__name__}")
+    state = owned = None
+    if wasi is not None:
+        wasi_link.check_kind(e.name for e in module.exports)
+        if isinstance(wasi, WasiConfig):
+            wasi = with_limits(wasi, limits)
+        state, imports, owned = wasi_link.link(wasi, imports, program=module.name)
     try:
-        return engines.instantiate(module, imports, engine=engine, fuel=fuel, deadline=deadline,
-                                   limits=limits)
-    except _HostError as e:  # raised by a host function the start function called
-        raise e.original.with_traceback(e.original.__traceback__) from None
-    except RecursionError:
-        raise Exhaustion() from None
+        try:
+            inst = engines.instantiate(module, imports, engine=engine, fuel=fuel,
+                                       deadline=deadline, limits=limits)
+            if state is not None:
+                decls = [(i.module, i.name, i.kind) for i in module.imports]
+                wasi_link.start_reactor(state, inst, wasi_link.imported_memory(decls, imports))
+            return inst
+        except LinkError as e:
+            raise wasi_link.missing_wasi_hint(e) from None
+        except _HostError as e:  # raised by a host function the start function called
+            raise e.original.with_traceback(e.original.__traceback__) from None
+        except RecursionError as e:
+            from fayasm.runtime.func import exhaustion
+
+            raise exhaustion(e) from None
+    except BaseException:
+        if owned:
+            state.close()
+        raise
 
 
 def translate(module, metered: bool = False) -> str:
@@ -55,7 +85,8 @@ def translate(module, metered: bool = False) -> str:
 
 
 __all__ = [
-    "CompileError", "DecodeError", "Error", "Exhaustion", "ExportType", "Exports", "ExternKind",
+    "ArgumentError", "ArgumentTypeError", "CompileError", "DecodeError", "Error", "Exhaustion",
+    "ExportType", "Exports", "ExternKind", "FileError",
     "Func", "FuncType", "Global", "GlobalType", "ImportType", "Instance", "LinkError", "Limits",
     "Memory", "MemoryType", "Module", "ParseError", "ResourceLimitError", "ResourceLimits",
     "Table", "TableType", "Trap", "Usage", "Val",

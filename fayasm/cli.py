@@ -1,4 +1,4 @@
-"""The ``fayasm`` command line: run, inspect, wast."""
+"""The ``fayasm`` command line: run, inspect, translate, wast (diff and fuzz: cli_diff)."""
 from __future__ import annotations
 
 import argparse
@@ -8,84 +8,10 @@ import time
 
 import fayasm
 from fayasm import engines
-from fayasm.runtime.types import ExternKind, ValType
-from fayasm.runtime.values import Val, f32_round
-
-
-class UsageError(Exception):
-    pass
-
-
-# ---------------------------------------------------------------------------
-# arguments and results
-
-def parse_arg(text: str, t: ValType | None) -> Val:
-    """A command-line argument as a Val: typed (``i32:7``, ``f64:-1.5``, ``f32:nan``) or
-    converted by the parameter's type ``t``."""
-    if ":" in text and text.split(":", 1)[0] in ("i32", "i64", "f32", "f64", "v128"):
-        name, text = text.split(":", 1)
-        given = ValType(name)
-        if t is not None and given is not t:
-            raise UsageError(f"argument {name}:{text} given for a {t} parameter")
-        t = given
-    if t is None:
-        raise UsageError(f"cannot tell the type of argument {text!r}")
-    try:
-        if t in (ValType.I32, ValType.I64, ValType.V128):
-            v = int(text.replace("_", ""), 0)
-            bits = {ValType.I32: 32, ValType.I64: 64, ValType.V128: 128}[t]
-            if not -(1 << (bits - 1)) <= v < (1 << bits):
-                raise UsageError(f"{text} does not fit in {t}")
-            return Val(t, v)
-        if t in (ValType.F32, ValType.F64):
-            x = float.fromhex(text) if "0x" in text.lower() else float(text)
-            return Val.f32(x) if t is ValType.F32 else Val.f64(x)
-    except ValueError:
-        raise UsageError(f"{text!r} is not a valid {t}") from None
-    if t.is_ref:
-        if text != "null":
-            raise UsageError(f"only null can be passed for {t}")
-        return Val(t)
-    raise UsageError(f"cannot pass {t} arguments")
-
-
-def format_result(v: Val) -> str:
-    if v.type in (ValType.I32, ValType.I64):
-        return str(v.value)
-    if v.type in (ValType.F32, ValType.F64):
-        x = v.value
-        if x != x:
-            return f"nan:0x{v.bits:x}"
-        return repr(x)
-    if v.type is ValType.V128:
-        return f"0x{v.bits:032x}"
-    return "null" if v.ref is None else repr(v.ref)
-
-
-def _size(text: str) -> int:
-    """argparse type: a byte count such as 65536, 64MiB or 1GB."""
-    from fayasm.runtime.resources import parse_size
-
-    try:
-        return parse_size(text)
-    except fayasm.Error as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
-
-
-def _count(text: str) -> int:
-    """argparse type: a non-negative whole number."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative whole number, got {text!r}")
-    return value
-
-
-def _load(path: str) -> fayasm.Module:
-    return fayasm.Module.from_file(path)
-
+from fayasm.cli_args import (FileProblem, Parser, UsageError, count, format_result, load,
+                             parse_arg, seconds, size)
+from fayasm.runtime.types import ExternKind
+from fayasm.runtime.values import f32_round
 
 # ---------------------------------------------------------------------------
 # commands
@@ -112,7 +38,7 @@ def cmd_run(args) -> int:
         instances=args.max_instances, wasi_output=args.max_output,
         trap_on_grow_failure=args.trap_on_grow_failure)
     config = with_limits(config, resource_limits)
-    module = _load(args.file)
+    module = load(args.file)
 
     def status(code: int) -> int:
         # A process exit status holds 0..255; a larger WASI code must not wrap to 0.
@@ -169,7 +95,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_inspect(args) -> int:
-    module = _load(args.file)
+    module = load(args.file)
     m = module.syntax
     if args.wat:
         from fayasm.text.printer import print_module
@@ -204,7 +130,7 @@ def cmd_inspect(args) -> int:
 
 
 def cmd_translate(args) -> int:
-    module = _load(args.file)
+    module = load(args.file)
     t0 = time.perf_counter()
     source = fayasm.translate(module, metered=args.metered)
     out = args.output or os.path.splitext(args.file)[0] + ".py"
@@ -228,8 +154,13 @@ def cmd_wast(args) -> int:
     files = []
     for path in args.files:
         if os.path.isdir(path):
-            files.extend(sorted(os.path.join(path, f) for f in os.listdir(path)
-                                if f.endswith(".wast")))
+            found = sorted(os.path.join(path, f) for f in os.listdir(path) if f.endswith(".wast"))
+            if not found:
+                raise UsageError(f"no .wast files in {path}")
+            files.extend(found)
+        elif path.endswith(".wasm"):
+            raise UsageError(f"{path} is a module, not a WAST script: 'fayasm run' runs it, "
+                             "'fayasm inspect' shows it")
         else:
             files.append(path)
     totals = {PASSED: 0, FAILED: 0, NOT_RUN: 0}
@@ -238,9 +169,23 @@ def cmd_wast(args) -> int:
     for n, path in enumerate(files, 1):
         t0 = time.perf_counter()
         try:
-            with open(path, encoding="utf-8") as f:
-                commands = parse_script(f.read(), source=path)
-        except (OSError, UnicodeDecodeError, fayasm.CompileError) as e:
+            with open(path, "rb") as f:
+                data = f.read()
+            if data[:4] == b"\0asm":
+                print(f"{path}: not a WAST script (a binary module)", file=sys.stderr)
+                totals[FAILED] += 1
+                continue
+            commands = parse_script(data.decode("utf-8"), source=path)
+        except OSError as e:
+            print(f"{path}: cannot read script: {e.strerror}", file=sys.stderr)
+            totals[FAILED] += 1
+            continue
+        except UnicodeDecodeError as e:
+            print(f"{path}: not a WAST script: malformed UTF-8 at byte {e.start}",
+                  file=sys.stderr)
+            totals[FAILED] += 1
+            continue
+        except fayasm.CompileError as e:
             print(f"{path}: cannot read script: {e}", file=sys.stderr)
             totals[FAILED] += 1
             continue
@@ -262,144 +207,9 @@ def cmd_wast(args) -> int:
 
 
 # ---------------------------------------------------------------------------
-# diff and fuzz: differential testing (the logic is in fayasm.testing)
-
-def _engine_list(values) -> list[str]:
-    names = [n for v in values or [] for n in v.split(",") if n]
-    known = engines.names()
-    for n in names:
-        if n not in known:
-            raise UsageError(f"unknown engine {n!r} (engines: {', '.join(known)})")
-    available = engines.available()
-    missing = [n for n in names if n not in available]
-    if missing:
-        raise UsageError(f"engine(s) not available here: {', '.join(missing)}")
-    return names or available
-
-
-def cmd_diff(args) -> int:
-    from fayasm.testing.diff import diff
-    from fayasm.testing.values import format_call
-
-    module = _load(args.file)
-    names = _engine_list(args.engines)
-    plan = None
-    if args.invoke:
-        name, raw = args.invoke[0], args.invoke[1:]
-        export = next((e for e in module.exports if e.name == name), None)
-        if export is None or export.kind is not ExternKind.FUNC:
-            raise UsageError(f"no exported function named {name!r}")
-        if len(raw) != len(export.type.params):
-            raise UsageError(f"{name} takes {len(export.type.params)} argument(s) "
-                             f"{export.type}, got {len(raw)}")
-        plan = [(name, [parse_arg(a, t) for a, t in zip(raw, export.type.params)])]
-    elif args.random_args is not None:
-        from fayasm.testing.values import default_plan
-
-        plan = default_plan(module, args.random_args, args.seed)
-    result = diff(module, plan, engines=names, wasmtime=not args.no_wasmtime, nan=args.nan,
-                  seed=args.seed)
-    calls = [None] + result.plan
-    for call, outcome in zip(calls, result.outcomes):
-        print(f"{'instantiate' if call is None else format_call(*call)}: {outcome.describe()}")
-    for note in result.notes:
-        print(f"note: {note}")
-    engines_text = ", ".join(result.engines)
-    if result.difference is None:
-        print(f"no difference: {result.steps} step(s) on {engines_text} "
-              f"({result.seconds:.2f}s)")
-        return 0
-    print(result.difference.report())
-    return 1
-
-
-def _duration(text: str) -> float:
-    units = {"s": 1, "m": 60, "h": 3600}
-    try:
-        if text and text[-1] in units:
-            return float(text[:-1]) * units[text[-1]]
-        return float(text)
-    except ValueError:
-        raise UsageError(f"not a duration: {text!r} (examples: 90, 30s, 10m, 1h)") from None
-
-
-def cmd_fuzz(args) -> int:
-    try:
-        from fayasm.testing.campaign import CampaignConfig, replay
-        from fayasm.testing.parallel import run_parallel
-    except ImportError as e:
-        raise fayasm.Error(f"fayasm fuzz needs hypothesis: {e}") from None
-    names = _engine_list(args.engines)
-    if args.replay:
-        if not os.path.isdir(args.replay):
-            raise UsageError(f"no directory {args.replay!r}")
-        results = replay(args.replay, names, wasmtime=not args.no_wasmtime)
-        bad = sum(1 for _, r in results if not r.ok)
-        print(f"{len(results)} modules replayed, {bad} with differences")
-        return 1 if bad else 0
-    config = CampaignConfig(engines=names, wasmtime=not args.no_wasmtime,
-                            seconds=_duration(args.time), seed=args.seed, corpus=args.corpus,
-                            shrink_seconds=_duration(args.shrink_time))
-    try:
-        summary = run_parallel(config, max(1, args.jobs))
-    except OSError as e:
-        raise UsageError(f"cannot use the corpus directory: {e}") from None
-    print(f"{summary.modules} modules, {summary.executions} executions, "
-          f"{summary.differences} differences, {len(summary.found)} saved")
-    for f in summary.found:
-        print(f"  {' '.join(map(str, f.signature[:2]))}: {f.files.get('repro', f.report.splitlines()[0])}")
-    return 1 if summary.found else 0
-
-
-def _add_testing_commands(sub) -> None:
-    d = sub.add_parser(
-        "diff", help="run a module on every engine (and wasmtime) and compare",
-        description="Instantiate FILE on each engine and on wasmtime (when the wasmtime package "
-        "is installed), make the same calls on each, and compare results bit for bit, trap "
-        "kinds, memories, globals, tables and host calls after every call. The calls are "
-        "--invoke NAME ARGS, else the module's own plan (modules from 'fayasm fuzz' carry "
-        "one), else every exported function (those with parameters called --random-args "
-        "times with seeded arguments). Prints the first difference; exit status 1 if any.")
-    d.add_argument("file", metavar="FILE")
-    d.add_argument("--invoke", nargs="+", metavar=("NAME", "ARGS"),
-                   help="call NAME with ARGS (converted by its parameter types; i32:7 works too)")
-    d.add_argument("--random-args", type=int, metavar="N",
-                   help="call every export, those with parameters N times with random arguments")
-    d.add_argument("--seed", type=int, default=0, help="seed of the random arguments")
-    d.add_argument("--engines", nargs="+", metavar="ENGINE",
-                   help=f"engines to compare, the first being the reference (default: all "
-                   f"available: {', '.join(engines.available())})")
-    d.add_argument("--no-wasmtime", action="store_true", help="leave wasmtime out")
-    d.add_argument("--nan", choices=("exact", "lenient"),
-                   help="exact: NaN bits must match; lenient: any two quiet NaNs agree "
-                   "(default: exact for fuzz-generated modules, lenient otherwise)")
-    d.set_defaults(func=cmd_diff)
-
-    f = sub.add_parser(
-        "fuzz", help="generate valid modules and diff them across engines",
-        description="A differential fuzzing campaign: generate valid modules (loops, calls, "
-        "memory, tables, SIMD, traps, host calls), run each on every engine and on wasmtime, "
-        "and shrink every new kind of difference to a small module, saved in --corpus as "
-        ".wasm, .wat and .txt (with a one-line repro command). --replay runs a saved corpus "
-        "again. Exit status 1 if differences were saved.")
-    f.add_argument("--time", default="10m", help="how long to run (90, 30s, 10m, 1h; default 10m)")
-    f.add_argument("--seed", type=int, default=0, help="campaign seed (default 0)")
-    f.add_argument("--engines", nargs="+", metavar="ENGINE",
-                   help="engines to compare (default: all available)")
-    f.add_argument("--corpus", metavar="DIR", default="fuzz-corpus",
-                   help="where to save differences (default: ./fuzz-corpus)")
-    f.add_argument("--replay", metavar="DIR", help="diff every module saved in DIR again")
-    f.add_argument("--no-wasmtime", action="store_true", help="leave wasmtime out")
-    f.add_argument("--jobs", type=int, default=1, help="parallel processes (default 1)")
-    f.add_argument("--shrink-time", default="2m",
-                   help="time limit for shrinking one difference (default 2m)")
-    f.set_defaults(func=cmd_fuzz)
-
-
-# ---------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="fayasm", description="A WebAssembly runtime for Python.",
         epilog="Run 'fayasm COMMAND --help' for the options of a command.")
     p.add_argument("--version", action="version", version=f"fayasm {fayasm.__version__}")
@@ -419,18 +229,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--engine", default=None, help=f"engine to run on ({', '.join(engines.names())}; "
                      f"default {engines.default()})")
     run.add_argument("--invoke", metavar="NAME", help="the exported function to call")
-    run.add_argument("--fuel", type=int, default=None,
+    run.add_argument("--fuel", type=count, default=None, metavar="N",
                      help="stop after this many calls and loop iterations")
-    run.add_argument("--deadline", type=float, default=None, metavar="SECONDS",
+    run.add_argument("--deadline", type=seconds, default=None, metavar="SECONDS",
                      help="stop a call that runs longer than this")
-    run.add_argument("--max-memory", type=_size, metavar="SIZE",
+    run.add_argument("--max-memory", type=size, metavar="SIZE",
                      help="cap the memory the module may hold (e.g. 64MiB); a memory.grow "
                      "past it fails, and a module that needs more at the start does not run")
-    run.add_argument("--max-table-elements", type=_count, metavar="N",
+    run.add_argument("--max-table-elements", type=count, metavar="N",
                      help="cap the table elements the module may hold")
-    run.add_argument("--max-instances", type=_count, metavar="N",
+    run.add_argument("--max-instances", type=count, metavar="N",
                      help="cap the number of instances")
-    run.add_argument("--max-output", type=_size, metavar="SIZE",
+    run.add_argument("--max-output", type=size, metavar="SIZE",
                      help="cap what a WASI program may write to stdout and to stderr, each")
     run.add_argument("--trap-on-grow-failure", action="store_true",
                      help="a grow past a cap traps instead of returning -1")
@@ -479,23 +289,33 @@ def build_parser() -> argparse.ArgumentParser:
     wast.add_argument("files", nargs="+", metavar="FILE")
     wast.add_argument("--engine", default=engines.default(),
                       help="engine to run on, or 'none' (default %(default)s)")
-    wast.add_argument("--max-failures", type=int, default=10, metavar="N",
+    wast.add_argument("--max-failures", type=count, default=10, metavar="N",
                       help="failures to show per file (default %(default)s)")
     wast.add_argument("-v", "--verbose", action="store_true", help="show full failure details")
     wast.set_defaults(func=cmd_wast)
-    _add_testing_commands(sub)
+    from fayasm.cli_diff import add_commands
+
+    add_commands(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    # Positional ARGS of `run` may come after its options (fayasm run m.wasm --invoke f 1 2),
-    # which plain parse_args does not allow once FILE has been taken.
+    argv = list(sys.argv[1:] if argv is None else argv)
+    program = []
+    if argv[:1] == ["diff"] and "--" in argv:  # what follows -- is the WASI program's argv
+        cut = argv.index("--")
+        argv, program = argv[:cut], argv[cut + 1:]
+    # Positional ARGS of `run` and `diff` may come after their options (fayasm run m.wasm
+    # --invoke f 1 2), which plain parse_args does not allow once FILE has been taken.
     args, extra = parser.parse_known_args(argv)
     if extra:
-        if args.command != "run" or any(x.startswith("--") and x != "--" for x in extra):
+        if args.command not in ("run", "diff") or any(
+                x.startswith("--") and x != "--" for x in extra):
             parser.parse_args(argv)  # reports the unrecognized arguments and exits
         args.args = list(args.args) + [x for x in extra if x != "--"]
+    if program:
+        args.args = list(args.args) + program
     if args.command is None:
         parser.print_help()
         return 2
@@ -504,6 +324,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as e:
         print(f"fayasm {args.command}: {e}", file=sys.stderr)
         return 2
+    except FileProblem as e:
+        print(f"fayasm {args.command}: {e}", file=sys.stderr)
+        return 1
     except fayasm.Trap as e:
         print(f"fayasm: trap: {e}", file=sys.stderr)
         return 1

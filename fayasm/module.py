@@ -7,7 +7,8 @@ import hashlib
 import os
 from dataclasses import dataclass
 
-from fayasm.errors import CompileError, DecodeError
+from fayasm.errors import DecodeError, ParseError
+from fayasm.runtime.errors import ArgumentError, ArgumentTypeError, FileError
 from fayasm.runtime.types import ExternKind, FuncType, GlobalType, MemoryType, TableType
 from fayasm.syntax import Module as Syntax
 
@@ -48,15 +49,25 @@ class Module:
     """``Module(source)``: bytes are the binary format, str is WAT text. Decodes (or parses)
     and validates; raises DecodeError, ParseError or ValidationError (all CompileError)."""
 
-    def __init__(self, source: bytes | bytearray | memoryview | str, name: str | None = None):
+    def __init__(self, source: bytes | bytearray | memoryview | str, name: str | None = None,
+                 _path: str | None = None):
         with _gc_paused():
-            self._load(source, name)
+            self._load(source, name, _path)
 
-    def _load(self, source, name) -> None:
+    def _load(self, source, name, path=None) -> None:
         if isinstance(source, str):
             from fayasm.text import parse_module
 
-            self._setup(parse_module(source, source=name), None, name)
+            try:
+                syntax = parse_module(source, source=path or name)
+            except ParseError as e:
+                if path is None and _looks_like_path(source):
+                    raise ParseError(f"{e.message} ({source!r} looks like a file name: "
+                                     "Module(str) parses WAT text; use "
+                                     "fayasm.Module.from_file to read a file)",
+                                     e.line, e.column, e.source) from None
+                raise
+            self._setup(syntax, None, name)
         elif isinstance(source, (bytes, bytearray, memoryview)):
             from fayasm import validcache
             from fayasm.binary import decode
@@ -72,9 +83,12 @@ class Module:
             else:
                 self._setup(decode(binary), binary, name)
                 validcache.remember(self._hash)
+        elif isinstance(source, os.PathLike):
+            raise ArgumentTypeError("Module() takes bytes (binary) or str (WAT text); use "
+                                    "fayasm.Module.from_file to read a file")
         else:
-            raise TypeError("Module() takes bytes (binary) or str (WAT text), "
-                            f"not {type(source).__name__}")
+            raise ArgumentTypeError("Module() takes bytes (binary) or str (WAT text), "
+                                    f"not {type(source).__name__}")
 
     _hash: str | None = None
     _info = None
@@ -112,19 +126,25 @@ class Module:
     @classmethod
     def from_file(cls, path: str | os.PathLike) -> "Module":
         """Read a .wasm (binary) or .wat/.wast (text) file; a file that starts with the
-        wasm magic is binary whatever its name."""
-        path = os.fspath(path)
+        wasm magic is binary whatever its name. A file that cannot be read raises
+        FileError (an OSError too); one that is not a valid module, a CompileError."""
+        try:
+            path = os.fspath(path)
+        except TypeError:
+            raise ArgumentTypeError(f"from_file needs a path, got {type(path).__name__}") from None
         try:
             with open(path, "rb") as f:
                 data = f.read()
         except OSError as e:
-            raise CompileError(f"cannot read {path}: {e.strerror}") from None
+            raise FileError(e.errno, e.strerror or str(e), path) from None
+        except ValueError as e:  # a NUL in the path
+            raise ArgumentError(f"cannot read {path!r}: {e}") from None
         name = os.path.splitext(os.path.basename(path))[0]
         if data[:4] == b"\0asm" or not path.endswith((".wat", ".wast")):
             if data[:4] != b"\0asm" and _looks_like_text(data):
-                return cls(_text(data, path), name=name)
+                return cls(_text(data, path), name=name, _path=path)
             return cls(data, name=name)
-        return cls(_text(data, path), name=name)
+        return cls(_text(data, path), name=name, _path=path)
 
     @property
     def binary(self) -> bytes:
@@ -175,6 +195,14 @@ def _gc_paused():
     finally:
         if enabled:
             gc.enable()
+
+
+def _looks_like_path(text: str) -> bool:
+    """A str that is one token naming a module file (or an existing file), not WAT."""
+    text = text.strip()
+    if not text or "(" in text or "\n" in text:
+        return False
+    return text.endswith((".wasm", ".wat", ".wast")) or os.path.isfile(text)
 
 
 def _looks_like_text(data: bytes) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 
+from .checks import seconds, whole
 from .errors import Trap
 from .limits import BULK_SHIFT, DEADLINE_INTERVAL
 
@@ -24,12 +25,8 @@ class Budget:
     __slots__ = ("fuel", "timeout", "deadline", "tick", "depth")
 
     def __init__(self, fuel: int | None = None, timeout: float | None = None):
-        if fuel is not None and fuel < 0:
-            raise ValueError("fuel must be non-negative")
-        if timeout is not None and timeout < 0:
-            raise ValueError("a deadline must be non-negative")
-        self.fuel = fuel
-        self.timeout = timeout
+        self.fuel = check_fuel(fuel)
+        self.timeout = check_deadline(timeout)
         self.deadline = None  # absolute time while a call with a timeout runs
         self.tick = 0  # units left in the current chunk, while the instance runs
         self.depth = 0  # activations of the instance in progress
@@ -58,6 +55,21 @@ class Budget:
                 self.fuel += self.tick
             self.tick = 0
             self.deadline = None
+
+    # -- what a host reads and sets (Instance.get_fuel and friends) ---------------------------
+    def remaining(self) -> int | None:
+        """Units left (None: no limit). During a call, from a host function, this counts
+        the running chunk too: every engine keeps it in ``tick`` while Python runs."""
+        if self.fuel is None:
+            return None
+        return self.fuel + max(self.tick, 0) if self.depth else self.fuel
+
+    def set_fuel(self, fuel: int | None) -> None:
+        """Exactly ``fuel`` units left from now on (None: no limit). During a call the
+        running chunk is dropped, so the guest gets the next one from the new amount."""
+        self.fuel = check_fuel(fuel)
+        if self.depth:
+            self.tick = 0
 
     @property
     def metered(self) -> bool:
@@ -95,3 +107,13 @@ class Budget:
             chunk = min(chunk, self.fuel)
             self.fuel -= chunk
         return chunk
+
+
+def check_fuel(fuel, what: str = "fuel") -> int | None:
+    """``fuel`` if it is None or a whole number of units >= 0; else ArgumentError."""
+    return None if fuel is None else whole(fuel, what, 0)
+
+
+def check_deadline(timeout, what: str = "deadline") -> float | None:
+    """``timeout`` if it is None or a number of seconds >= 0 (not NaN); else ArgumentError."""
+    return None if timeout is None else seconds(timeout, what)

@@ -6,6 +6,27 @@ class Error(Exception):
     """Base of every exception fayasm raises."""
 
 
+class ArgumentError(Error, ValueError):
+    """A bad argument to a fayasm function: a value out of range (negative fuel, a NaN
+    deadline, ...). Also a ValueError, so ``except ValueError`` code keeps working."""
+
+
+class ArgumentTypeError(ArgumentError, TypeError):
+    """An argument of the wrong type (a str where an int is needed, ...). Also a TypeError
+    (and, through ArgumentError, a ValueError)."""
+
+
+class FileError(Error, OSError):
+    """A file fayasm was asked to read could not be read (missing, unreadable); also an
+    OSError, with ``.errno``, ``.strerror`` and ``.filename``."""
+
+    def __init__(self, errno: int | None, strerror: str, filename: str):
+        OSError.__init__(self, errno, strerror, filename)
+
+    def __str__(self) -> str:
+        return f"cannot read {self.filename}: {self.strerror}"
+
+
 class LinkError(Error):
     """Imports missing or not matching what the module declares; lists every problem at once."""
 
@@ -27,7 +48,7 @@ class Trap(Error):
     def __str__(self) -> str:
         if not self.frames:
             return self.message
-        trace = "\n".join(f"  at {f}" for f in self.frames)
+        trace = "\n".join(format_frames(self.frames))
         return f"{self.message}\nwasm backtrace:\n{trace}"
 
     def add_frame(self, name: str) -> None:
@@ -47,6 +68,34 @@ class WasiExit(Error):
     def __init__(self, code: int):
         super().__init__(f"exit code {code}")
         self.code = code
+
+
+REPEAT_SHOWN = 3  # as Python's tracebacks show a recursion (traceback._RECURSIVE_CUTOFF)
+FRAMES_SHOWN = 100  # distinct lines shown at most; the rest is summarised
+
+
+def format_frames(frames: list[str]) -> list[str]:
+    """Backtrace lines for display: a run of one frame repeated is cut after REPEAT_SHOWN
+    lines, the way Python shows a RecursionError ("[previous frame repeated N more
+    times]"); past FRAMES_SHOWN lines, the middle is summarised. ``Trap.frames`` keeps
+    every frame."""
+    lines: list[str] = []
+    k, n = 0, len(frames)
+    while k < n:
+        run = k + 1
+        while run < n and frames[run] == frames[k]:
+            run += 1
+        count = run - k
+        lines.extend([f"  at {frames[k]}"] * min(count, REPEAT_SHOWN))
+        if count > REPEAT_SHOWN:
+            more = count - REPEAT_SHOWN
+            lines.append(f"  [previous frame repeated {more:,} more time{'s' if more > 1 else ''}]")
+        k = run
+    if len(lines) > FRAMES_SHOWN:
+        head, tail = FRAMES_SHOWN * 2 // 3, FRAMES_SHOWN // 3
+        cut = len(lines) - head - tail
+        lines[head:len(lines) - tail] = [f"  [{cut:,} more lines]"]
+    return lines
 
 
 # The spec's trap messages, and the codes Trap.code gives them.

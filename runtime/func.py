@@ -7,7 +7,7 @@ values) or ``invoke`` (exact ``Val``s).
 """
 from __future__ import annotations
 
-from .errors import Error, Trap
+from .errors import ArgumentError, ArgumentTypeError, Error, Trap
 from .types import FuncType, ValType
 from .values import Val, f32_round
 
@@ -27,26 +27,30 @@ def _to_raw(t: ValType, v):
     """A Python value as a raw value of type t (host results, arguments from Python)."""
     if isinstance(v, Val):
         if v.type is not t:
-            raise Error(f"expected {t}, got {v.type}")
+            raise ArgumentTypeError(f"expected {t}, got {v.type}")
         return v.raw
     if t is _I32 or t is _I64:
         if isinstance(v, bool) or not isinstance(v, int):
-            raise Error(f"expected an int for {t}, got {type(v).__name__}")
+            raise ArgumentTypeError(f"expected an int for {t}, got {type(v).__name__}")
         bits = 32 if t is _I32 else 64
         if not -(1 << (bits - 1)) <= v < (1 << bits):
-            raise Error(f"{v} does not fit in {t}")
+            raise ArgumentError(f"{v} does not fit in {t}")
         return v & ((1 << bits) - 1)
     if t is _F32 or t is _F64:
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise Error(f"expected a float for {t}, got {type(v).__name__}")
+            raise ArgumentTypeError(f"expected a float for {t}, got {type(v).__name__}")
         return f32_round(float(v)) if t is _F32 else float(v)
     if t is _V128:
         if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < (1 << 128):
-            raise Error("expected an unsigned 128-bit int for v128")
+            raise ArgumentTypeError("expected an unsigned 128-bit int for v128")
         return v
     if t is ValType.FUNCREF and v is not None and not isinstance(v, Func):
-        raise Error(f"expected a Func or None for funcref, got {type(v).__name__}")
+        raise ArgumentTypeError(f"expected a Func or None for funcref, got {type(v).__name__}")
     return v
+
+
+def type_name(v) -> str:
+    return "None" if v is None else type(v).__name__
 
 
 def _from_raw(t: ValType, raw):
@@ -65,17 +69,18 @@ class Func:
 
     __slots__ = ("type", "_raw", "name", "host", "_owner", "__weakref__", "_native")
 
-    def __init__(self, fn, type: FuncType, name: str | None = None):
+    def __init__(self, fn, type: FuncType, name: str | None = None, _where: str | None = None):
         if not isinstance(type, FuncType):
-            raise Error("Func(fn, type) needs a FuncType")
+            raise ArgumentTypeError("Func(fn, type) needs a FuncType")
         if not callable(fn):
-            raise Error("Func(fn, type) needs a callable")
+            raise ArgumentTypeError("Func(fn, type) needs a callable")
         self.type = type
         self.name = name or getattr(fn, "__name__", "host")
         self.host = fn
         self._owner = None
         self._native = None
-        self._raw = _host_wrapper(fn, type)
+        # _where: how errors name it (the import it was made for, when linking made it)
+        self._raw = _host_wrapper(fn, type, _where or repr(self.name))
 
     @classmethod
     def _wrap_raw(cls, raw, type: FuncType, name: str, owner=None) -> "Func":
@@ -92,7 +97,8 @@ class Func:
     def __call__(self, *args):
         t = self.type
         if len(args) != len(t.params):
-            raise Error(f"{self.name} takes {len(t.params)} arguments ({t}), got {len(args)}")
+            raise ArgumentTypeError(f"{self.name} takes {len(t.params)} arguments ({t}), "
+                                    f"got {len(args)}")
         raw = [_to_raw(p, a) for p, a in zip(t.params, args)]
         out = _call(self, raw)
         rs = t.results
@@ -106,11 +112,12 @@ class Func:
         """Call with exact values; returns the results as a list of Vals."""
         t = self.type
         if len(vals) != len(t.params):
-            raise Error(f"{self.name} takes {len(t.params)} arguments ({t}), got {len(vals)}")
+            raise ArgumentTypeError(f"{self.name} takes {len(t.params)} arguments ({t}), "
+                                    f"got {len(vals)}")
         raw = []
         for p, v in zip(t.params, vals):
             if not isinstance(v, Val) or v.type is not p:
-                raise Error(f"{self.name} expects {t}, got {vals}")
+                raise ArgumentTypeError(f"{self.name} expects {t}, got {vals}")
             raw.append(v.raw)
         out = _call(self, raw)
         rs = t.results
@@ -127,19 +134,31 @@ class Func:
 def _call(f: Func, raw: list):
     """Enter wasm from Python: host exceptions come back as themselves; a Python stack
     overflow becomes Exhaustion."""
-    from .errors import Exhaustion
-
     try:
         return f._raw(*raw)
     except HostError as e:
         raise e.original.with_traceback(e.original.__traceback__) from None
-    except RecursionError:
-        raise Exhaustion() from None
+    except RecursionError as e:
+        raise exhaustion(e) from None
 
 
-def _host_wrapper(fn, type: FuncType):
+def exhaustion(e: RecursionError):
+    """The Exhaustion for Python's recursion limit: the wasm frames are the generated
+    functions (engine "python") on the traceback, innermost first, as other engines give."""
+    from .errors import Exhaustion
+    from .support import traceback_frames
+
+    x = Exhaustion()
+    x.frames = traceback_frames(e.__traceback__)
+    return x
+
+
+def _host_wrapper(fn, type: FuncType, where: str):
     params, results = type.params, type.results
     n = len(results)
+
+    def bad(e: Error) -> Error:
+        return Error(f"host function {where} returned a bad result for {type}: {e}")
 
     def raw(*args):
         try:
@@ -155,10 +174,17 @@ def _host_wrapper(fn, type: FuncType):
         if n == 1:
             if isinstance(out, (tuple, list)) and len(out) == 1:
                 out = out[0]
-            return _to_raw(results[0], out)
+            try:
+                return _to_raw(results[0], out)
+            except Error as e:
+                raise bad(e) from None
         if not isinstance(out, (tuple, list)) or len(out) != n:
-            raise Error(f"host function {getattr(fn, '__name__', fn)!r} must return {n} values")
-        return tuple(_to_raw(r, v) for r, v in zip(results, out))
+            got = f"{len(out)} values" if isinstance(out, (tuple, list)) else type_name(out)
+            raise bad(Error(f"expected {n} values, got {got}"))
+        try:
+            return tuple(_to_raw(r, v) for r, v in zip(results, out))
+        except Error as e:
+            raise bad(e) from None
 
     return raw
 

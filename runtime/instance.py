@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .errors import Error, LinkError, Trap
+from .errors import ArgumentTypeError, Error, LinkError, Trap
 from .func import Func
 from .globals import Global
 from .memory import Memory
@@ -92,7 +92,11 @@ def _limits_match(actual_min: int, actual_max, lim) -> bool:
     return actual_max is not None and actual_max <= lim.max
 
 
-def _match(kind: ExternKind, t, value):
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" + ("" if n == 1 else "s")
+
+
+def _match(kind: ExternKind, t, value, where: str = "an import"):
     """Return (extern, None) if ``value`` can satisfy an import of ``kind``/``t``, else
     (None, reason)."""
     if kind is ExternKind.FUNC:
@@ -101,20 +105,25 @@ def _match(kind: ExternKind, t, value):
                 return None, f"expected func {t}, got func {value.type}"
             return value, None
         if callable(value) and not isinstance(value, (Table, Memory, Global)):
-            return Func(value, t), None
+            label = f"{where} ({getattr(value, '__name__', 'callable')})"
+            return Func(value, t, _where=label), None
         return None, f"expected func {t}, got {type(value).__name__}"
     if kind is ExternKind.TABLE:
         if not isinstance(value, Table):
             return None, f"expected {t}, got {type(value).__name__}"
         lim = value.type.limits
         if value.type.elem is not t.elem or not _limits_match(len(value.elements), lim.max, t.limits):
-            return None, f"expected {t}, got table {len(value.elements)} {lim.max} {value.type.elem}"
+            got = _count(len(value.elements), "element")
+            return None, (f"expected {t}, got a {value.type.elem} table of {got} "
+                          f"(maximum {'none' if lim.max is None else lim.max})")
         return value, None
     if kind is ExternKind.MEMORY:
         if not isinstance(value, Memory):
             return None, f"expected {t}, got {type(value).__name__}"
         if not _limits_match(value.pages, value.type.limits.max, t.limits):
-            return None, f"expected {t}, got memory {value.pages} {value.type.limits.max}"
+            top = value.type.limits.max
+            return None, (f"expected {t}, got a memory of {_count(value.pages, 'page')} "
+                          f"(maximum {'none' if top is None else top})")
         return value, None
     # Globals: a Global of the same type, or (for immutable imports) a Val or plain number.
     if isinstance(value, Global):
@@ -124,7 +133,7 @@ def _match(kind: ExternKind, t, value):
     if not t.mutable and isinstance(value, (Val, int, float)) and not isinstance(value, bool):
         try:
             return Global(Val.from_python(t.valtype, value)), None
-        except (TypeError, ValueError, Error) as e:
+        except Error as e:
             return None, f"expected global {t}: {e}"
     return None, f"expected global {t}, got {type(value).__name__}"
 
@@ -146,7 +155,7 @@ def resolve_imports(decls, imports) -> list:
             value = fields[name]
         except Exception:  # noqa: BLE001 - a broken user mapping is a link problem
             value = None
-        extern, why = _match(kind, t, value)
+        extern, why = _match(kind, t, value, where)
         if why:
             problems.append(f"incompatible import type for {where}: {why}")
         out.append(extern)
@@ -200,13 +209,57 @@ def initialize(tables: list, memories: list, globals_: list, funcs: list, elems:
 
 
 class Instance:
-    """An instantiated module: ``.exports``; engines attach what they need."""
+    """An instantiated module: ``.exports``; engines attach what they need.
+
+    Fuel, as a host controls it (the way wasmtime's Store does): ``get_fuel()``,
+    ``set_fuel(n)``, ``add_fuel(n)`` and ``set_deadline(seconds)`` work on an instance
+    made with ``fuel=`` or ``deadline=`` (whose code counts fuel), on every engine. Fuel
+    is the instance's for its whole life: what a call leaves, the next one gets. Called
+    from a host function during a call, ``get_fuel`` says what is left at that point and
+    ``set_fuel``/``add_fuel`` take effect when the host function returns; a new deadline
+    applies from the next call from outside.
+    """
 
     def __init__(self, exports: dict, engine: str, module=None):
         self.exports = Exports(exports)
         self.engine = engine
         self.module = module
         self._account = None  # resources.Account: what the instance holds
+        self._budget = None  # budget.Budget, when the instance was made metered
+        self.wasi = None  # the WASI state (runtime.wasi.Wasi) instantiate(wasi=...) made
+
+    def _metered(self):
+        if self._budget is None:
+            raise Error("this instance does not count fuel: instantiate it with fuel=N "
+                        "(or deadline=) to control its fuel")
+        return self._budget
+
+    def get_fuel(self) -> int | None:
+        """The units of fuel left; None if there is no limit (only a deadline)."""
+        return self._metered().remaining()
+
+    def set_fuel(self, fuel: int | None) -> None:
+        """Leave exactly ``fuel`` units (None: no limit), whatever was left before."""
+        self._metered().set_fuel(fuel)
+
+    def add_fuel(self, fuel: int) -> int | None:
+        """Add ``fuel`` units to what is left; returns the new total."""
+        from .budget import check_fuel
+
+        budget = self._metered()
+        fuel = check_fuel(fuel)
+        if fuel is None:
+            raise ArgumentTypeError("add_fuel needs a number of units")
+        left = budget.remaining()
+        if left is not None:
+            budget.set_fuel(left + fuel)
+        return budget.remaining()
+
+    def set_deadline(self, seconds: float | None) -> None:
+        """Bound each later call from outside to ``seconds`` (None: no deadline)."""
+        from .budget import check_deadline
+
+        self._metered().timeout = check_deadline(seconds)
 
     def usage(self):
         """What this instance holds now (a ``fayasm.Usage``): bytes of the memories and

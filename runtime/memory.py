@@ -14,7 +14,8 @@ from __future__ import annotations
 import ctypes
 import mmap
 
-from .errors import Error, Trap
+from .checks import whole
+from .errors import ArgumentError, ArgumentTypeError, Error, Trap
 from .types import MAX_PAGES, PAGE_SIZE, Limits, MemoryType
 
 _MAP_NORESERVE = getattr(mmap, "MAP_NORESERVE", 0x4000)  # Linux value; Python 3.11 lacks it
@@ -41,8 +42,12 @@ class Memory:
         if isinstance(min, MemoryType):
             lim = min.limits
             min, max = lim.min, lim.max
+        whole(min, "a memory's minimum (pages)")
+        if max is not None:
+            whole(max, "a memory's maximum (pages)")
         if min < 0 or min > MAX_PAGES or (max is not None and not min <= max <= MAX_PAGES):
-            raise Error(f"invalid memory limits {min} {max}")
+            raise ArgumentError(f"invalid memory limits: min {min} pages, max {max} "
+                                f"(at most {MAX_PAGES}, and min <= max)")
         self.type = MemoryType(Limits(min, max))
         self._account = None  # the instance's resources.Account that charges its growth
         self.max = MAX_PAGES if max is None else max
@@ -90,6 +95,7 @@ class Memory:
 
     def grow(self, delta: int) -> int:
         """Grow by ``delta`` pages; return the old size in pages, or -1 if it cannot grow."""
+        whole(delta, "the pages to grow by")
         old = self.pages
         new = old + delta
         if delta < 0 or new > self.max:
@@ -122,12 +128,20 @@ class Memory:
         _memmove(self.address + d, src.address + s, n)
 
     def read(self, addr: int, n: int) -> bytes:
+        whole(addr, "an address")
+        whole(n, "a length")
         if addr < 0 or n < 0 or addr + n > len(self.view):
             raise Trap(OOB)
         return bytes(self.view[addr:addr + n])
 
     def write(self, addr: int, data) -> None:
-        data = bytes(data)
+        whole(addr, "an address")
+        if isinstance(data, (str, int)):
+            raise ArgumentTypeError(f"write needs bytes, got {type(data).__name__}")
+        try:
+            data = bytes(data)
+        except TypeError:
+            raise ArgumentTypeError(f"write needs bytes, got {type(data).__name__}") from None
         if addr < 0 or addr + len(data) > len(self.view):
             raise Trap(OOB)
         self.view[addr:addr + len(data)] = data

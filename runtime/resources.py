@@ -18,7 +18,7 @@ import threading
 import weakref
 from dataclasses import dataclass
 
-from .errors import Error, Trap
+from .errors import ArgumentError, Error, Trap
 from .types import PAGE_SIZE
 
 # Without ResourceLimits, an instance's tables together hold at most this many elements
@@ -57,9 +57,10 @@ def parse_size(text: str) -> int:
     try:
         value = float(num) if "." in num else int(num)
     except ValueError:
-        raise Error(f"not a size: {text!r} (use a byte count such as 65536 or 64MiB)") from None
+        raise ArgumentError(f"not a size: {text!r} (use a byte count such as 65536 or "
+                            "64MiB)") from None
     if unit not in _SIZE_UNITS or value < 0 or value != value:
-        raise Error(f"not a size: {text!r} (use a byte count such as 65536 or 64MiB)")
+        raise ArgumentError(f"not a size: {text!r} (use a byte count such as 65536 or 64MiB)")
     return int(value * _SIZE_UNITS[unit])
 
 
@@ -69,7 +70,8 @@ def _cap(name: str, value) -> int | None:
     if isinstance(value, str):
         value = parse_size(value) if name.endswith(("memory", "output")) else value
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise Error(f"ResourceLimits {name} must be a non-negative int or None, got {value!r}")
+        raise ArgumentError(f"ResourceLimits {name} must be a non-negative int or None, "
+                            f"got {value!r}")
     return value
 
 

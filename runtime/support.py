@@ -12,7 +12,7 @@ import struct
 import sys
 
 from .budget import Budget
-from .errors import Error, Exhaustion, Trap
+from .errors import ArgumentError, Error, Exhaustion, LinkError, Trap
 from .func import Func, HostError
 from .globals import Global
 from .instance import Instance, eval_const, initialize, resolve_imports
@@ -50,6 +50,22 @@ def backtrace(frame) -> list[str]:
             if name is not None:
                 out.append(name)
         frame = frame.f_back
+    return out
+
+
+def traceback_frames(tb) -> list[str]:
+    """Names of the generated wasm functions on a traceback, innermost first (what a
+    RecursionError unwound: the Python stack is gone by the time it is caught)."""
+    out = []
+    while tb is not None:
+        frame = tb.tb_frame
+        names = frame.f_globals.get("_WASM_NAMES")
+        if names is not None:
+            name = names.get(frame.f_code.co_name)
+            if name is not None:
+                out.append(name)
+        tb = tb.tb_next
+    out.reverse()
     return out
 
 
@@ -220,9 +236,28 @@ def instantiate(desc: Description, make, imports=None, wasi=None, fuel=None, dea
     """Instantiate a generated module: ``make(funcs, tables, mems, globals, elems, datas,
     budget)`` returns the raw callables of the defined functions."""
     ensure_recursion_limit()
-    if wasi is not None:
-        imports = dict(imports or {})
-        imports.update(wasi.imports())
+    state = owned = None
+    if wasi is not None:  # a WasiConfig (or a Wasi state, shared): see wasi/link.py
+        from .wasi import link as wasi_link
+
+        wasi_link.check_kind(name for name, _, _ in desc.exports)
+        state, imports, owned = wasi_link.link(wasi, imports, program=desc.name)
+    try:
+        inst = _instantiate(desc, make, imports, state, fuel, deadline, engine, limits)
+    except LinkError as e:
+        from .wasi.link import missing_wasi_hint
+
+        if owned:
+            state.close()
+        raise missing_wasi_hint(e) from None
+    except BaseException:
+        if owned:
+            state.close()
+        raise
+    return inst
+
+
+def _instantiate(desc, make, imports, wasi, fuel, deadline, engine, limits) -> Instance:
     externs = resolve_imports(desc.imports, imports)
     funcs, tables, mems, globals_ = [], [], [], []
     spaces = {ExternKind.FUNC: funcs, ExternKind.TABLE: tables, ExternKind.MEMORY: mems,
@@ -245,6 +280,10 @@ def instantiate(desc: Description, make, imports=None, wasi=None, fuel=None, dea
         globals_.append(Global(gtype, raw=eval_const(init, globals_, funcs)))
     elems, datas = [], []
     raws = make(funcs, tables, mems, globals_, elems, datas, budget)
+    if budget.metered and raws and not getattr(raws[0], "metered", False):
+        raise ArgumentError(f"{desc.name} was translated without fuel counting: fuel= and "
+                            "deadline= need a translation made with --metered "
+                            "(fayasm.translate(module, metered=True))")
     for f, raw in zip(placeholders, raws):
         f._raw = raw
         f._owner = None
@@ -255,11 +294,21 @@ def instantiate(desc: Description, make, imports=None, wasi=None, fuel=None, dea
     inst = Instance(exports, engine)
     inst.funcs, inst.tables, inst.mems, inst.globals = funcs, tables, mems, globals_
     inst._account = account
+    if budget.metered:
+        inst._budget = budget
+    memory = None
     if wasi is not None:
-        wasi.bind(inst)
+        from .wasi.link import imported_memory, start_reactor
+
+        memory = imported_memory(desc.imports, imports)
+        if "memory" in inst.exports or memory is not None:
+            # Bound before the start function, which may call WASI too.
+            wasi.bind(memory if "memory" not in inst.exports else inst)
     if desc.start is not None:
         funcs[desc.start]._raw()
     del nimp
+    if wasi is not None:
+        start_reactor(wasi, inst, memory)
     return inst
 
 
@@ -272,6 +321,7 @@ def metered(raw, budget: Budget):
             return raw(*args)
         finally:
             budget.end()
+    call.metered = True
     return call
 
 

@@ -2,7 +2,8 @@
 None for externref)."""
 from __future__ import annotations
 
-from .errors import Error, Trap
+from .checks import whole
+from .errors import ArgumentError, Error, Trap
 from .types import Limits, TableType, ValType
 
 # An implementation limit on table size; growing past it fails as the spec permits.
@@ -22,8 +23,11 @@ class Table:
             et = ValType.parse(elem)
             if not et.is_ref:
                 raise Error(f"a table holds references, not {et}")
+            whole(min, "a table's minimum (elements)")
+            if max is not None:
+                whole(max, "a table's maximum (elements)")
             if min < 0 or (max is not None and max < min):
-                raise Error(f"invalid table limits {min} {max}")
+                raise ArgumentError(f"invalid table limits: min {min}, max {max} (min <= max)")
             t = TableType(et, Limits(min, max))
         self.type = t
         self.max = MAX_TABLE_SIZE if t.limits.max is None else _min(t.limits.max, MAX_TABLE_SIZE)
@@ -39,6 +43,7 @@ class Table:
 
     def grow(self, delta: int, init=None) -> int:
         """Grow by ``delta`` entries set to ``init``; the old size, or -1 if it cannot grow."""
+        whole(delta, "the elements to grow by")
         old = len(self.elements)
         if delta < 0 or old + delta > self.max:
             return -1
@@ -50,11 +55,13 @@ class Table:
         return old
 
     def get(self, index: int):
+        whole(index, "a table index")
         if not 0 <= index < len(self.elements):
             raise Trap(OOB)
         return self.elements[index]
 
     def set(self, index: int, value) -> None:
+        whole(index, "a table index")
         if not 0 <= index < len(self.elements):
             raise Trap(OOB)
         self.elements[index] = value

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from .errors import ArgumentError
+
 
 class ValType(Enum):
     """A value type; ``str()`` gives its text name."""
@@ -43,7 +45,7 @@ class ValType(Enum):
         try:
             return cls(name)
         except ValueError:
-            raise ValueError(f"unknown value type {name!r}") from None
+            raise ArgumentError(f"unknown value type {name!r}") from None
 
     @classmethod
     def from_code(cls, code: int) -> "ValType | None":

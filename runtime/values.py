@@ -11,9 +11,12 @@ Raw representation (what engines pass between each other and to host calls):
 """
 from __future__ import annotations
 
+import builtins
 import math
 import struct
 
+from .checks import whole
+from .errors import ArgumentError, ArgumentTypeError
 from .types import ValType
 
 _S_f = struct.Struct("<f")
@@ -86,6 +89,8 @@ class Val:
             self.bits = 0
             self.ref = ref
         else:
+            if builtins.type(bits) is not int:
+                whole(bits, "bits")  # (a bool, or not an int: say so)
             self.bits = bits & _MASK[self.type]
             self.ref = None
 
@@ -93,7 +98,7 @@ class Val:
     def from_bits(cls, type: ValType | str, bits: int) -> "Val":
         t = ValType.parse(type)
         if t.is_ref:
-            raise ValueError("reference values have no bits")
+            raise ArgumentError("reference values have no bits")
         return cls(t, bits)
 
     @classmethod
@@ -132,20 +137,30 @@ class Val:
 
     @classmethod
     def from_python(cls, type: ValType | str, value) -> "Val":
-        """Convert a Python value (int, float, Func, object) to a Val of ``type``."""
+        """Convert a Python value (int, float, Func, object) to a Val of ``type``; an
+        ArgumentTypeError or ArgumentError if it is not one."""
         t = ValType.parse(type)
+        kind = builtins.type(value).__name__  # the parameter ``type`` hides the builtin
         if isinstance(value, Val):
             if value.type is not t:
-                raise TypeError(f"expected {t}, got {value.type}")
+                raise ArgumentTypeError(f"expected {t}, got {value.type}")
             return value
-        if t is ValType.F32:
-            return cls.f32(value)
-        if t is ValType.F64:
-            return cls.f64(value)
+        if t is ValType.F32 or t is ValType.F64:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ArgumentTypeError(f"expected a float for {t}, got {kind}")
+            try:
+                return cls.f32(value) if t is ValType.F32 else cls.f64(value)
+            except OverflowError:  # an int too big for a double
+                raise ArgumentError(f"{value} does not fit in {t}") from None
         if t.is_ref:
             return cls(t, ref=value)
         if not isinstance(value, int) or isinstance(value, bool):
-            raise TypeError(f"expected an int for {t}, got {type(value).__name__}")
+            raise ArgumentTypeError(f"expected an int for {t}, got {kind}")
+        bits = _MASK[t].bit_length()
+        if t is not ValType.V128 and not -(1 << (bits - 1)) <= value < (1 << bits):
+            raise ArgumentError(f"{value} does not fit in {t}")
+        if t is ValType.V128 and not 0 <= value < (1 << 128):
+            raise ArgumentError(f"{value} does not fit in v128 (an unsigned 128-bit int)")
         return cls(t, value)
 
     @property

@@ -10,3 +10,6 @@ echo "built examples/fib.wasm"
 # A WASI command (needs wasi-libc too; Debian: apt-get install wasi-libc libclang-rt-dev-wasm32).
 clang --target=wasm32-wasi -O2 -Wl,--strip-debug -o hello.wasm hello.c
 echo "built examples/hello.wasm"
+# A WASI reactor (a library: exports, no main; _initialize runs its constructors).
+clang --target=wasm32-wasi -O2 -mexec-model=reactor -Wl,--strip-debug -o greet.wasm greet.c
+echo "built examples/greet.wasm"

@@ -27,8 +27,9 @@ def test_module_from_file(tmp_path):
     wasm = tmp_path / "add.wasm"
     wasm.write_bytes(fayasm.Module(ADD).binary)
     assert fayasm.Module.from_file(wat).exports == fayasm.Module.from_file(wasm).exports
-    with pytest.raises(fayasm.CompileError):
+    with pytest.raises(fayasm.FileError) as info:  # not a CompileError: the module is fine
         fayasm.Module.from_file(tmp_path / "missing.wasm")
+    assert isinstance(info.value, OSError) and not isinstance(info.value, fayasm.CompileError)
 
 
 def test_module_rejects_bad_input_with_compile_errors():

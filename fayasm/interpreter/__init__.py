@@ -78,6 +78,8 @@ class Engine:
         inst = Instance(exports, self.name, module)
         inst._ctx = ctx
         inst._account = account
+        if ctx.budget.metered:
+            inst._budget = ctx.budget
         if compiled.start is not None:
             ctx.funcs[compiled.start]._raw()
         return inst

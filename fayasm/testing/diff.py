@@ -9,9 +9,15 @@ first place where they disagree.
 Every engine instantiates the module, then makes the calls of the plan (the module's own
 ``fayasm-plan`` section, or every export with seeded random arguments). After each step
 the outcome (results bit for bit, or the trap's kind) and the state (memories, globals,
-tables, host-call log) of each engine are compared with the first engine's (the
-reference, normally the interpreter). The first difference is reported with the call
-and its arguments, what differs, and which engines agree with which.
+tables, host-call log, WASI output) of each engine are compared with the first engine's
+(the reference, normally the interpreter). The first difference is reported with the
+call and its arguments, what differs, and which engines agree with which.
+
+A module that imports more than the test hosts (``hosts``) gets ``imports=`` (a mapping,
+or a function returning a fresh one per engine) and ``wasi=`` (a WasiConfig); see
+``hostenv``. Each call runs on a fresh budget of ``fuel`` units (None: unmetered).
+A run that compared nothing (the module did not instantiate, or one runner was left)
+has ``compared == 0`` and a ``why_not`` saying so; ``ok`` is only "no difference".
 
 NaN rule: generated modules canonicalize every nondeterministic NaN, so they are compared
 exactly (``nan="exact"``). For other modules the default is ``nan="lenient"``: two
@@ -25,7 +31,9 @@ from dataclasses import dataclass, field
 from fayasm.runtime.types import ValType
 
 from .nan import is_arithmetic_nan, nan_compatible, quieted
-from .run import Digest, FayasmRunner, Outcome, State, WasmtimeRunner, wasmtime_available
+from .hostenv import Extras
+from .run import (FUEL, WASMTIME_FUEL, Digest, FayasmRunner, Outcome, State, WasmtimeRunner,
+                  wasmtime_available)
 from .values import default_plan, format_call, format_val, read_plan
 
 
@@ -69,9 +77,12 @@ class DiffResult:
     seconds: float = 0.0
     outcomes: list = field(default_factory=list)  # the reference's outcome per step
     plan: list = field(default_factory=list)  # the calls made (after instantiation)
+    compared: int = 0  # steps compared between two runners or more
+    why_not: str = ""  # when nothing was compared, why
 
     @property
     def ok(self) -> bool:
+        """No difference was found (see ``compared`` for whether anything was tested)."""
         return self.difference is None
 
 
@@ -120,6 +131,10 @@ def _outcome_agrees(a: Outcome, b: Outcome, nan: str, lossy: bool) -> bool:
     if a.kind == "ok":
         return len(a.values) == len(b.values) and all(
             same_val(x, y, nan, lossy) for x, y in zip(a.values, b.values))
+    if a.kind == "exit":
+        return a.code == b.code
+    if a.kind == "host_error":
+        return a.message == b.message
     return True  # "error": both failed to compile or link
 
 
@@ -191,6 +206,12 @@ def compare_state(a: State, b: State, nan: str, lossy: bool):
         for k, (x, y) in enumerate(zip(ta, tb)):
             if not key_agrees(x, y):
                 return ("table", f"table {name!r} element {k}", _key_text(x), _key_text(y), "")
+    for stream, xa in a.output.items():
+        xb = b.output.get(stream)
+        if xb is not None and xa != xb:
+            at = next((i for i, (p, q) in enumerate(zip(xa, xb)) if p != q), min(len(xa), len(xb)))
+            return ("output", f"WASI {stream} at byte {at}", _text_at(xa, at), _text_at(xb, at),
+                    "")
     if a.hostlog != b.hostlog:
         k = next((i for i, (x, y) in enumerate(zip(a.hostlog, b.hostlog)) if x != y),
                  min(len(a.hostlog), len(b.hostlog)))
@@ -198,6 +219,11 @@ def compare_state(a: State, b: State, nan: str, lossy: bool):
                             else f"{len(log)} calls")
         return ("hostlog", "host function calls", show(a.hostlog), show(b.hostlog), "")
     return None
+
+
+def _text_at(data: bytes, at: int) -> str:
+    start = max(0, at - 20)
+    return f"{len(data)} bytes, ...{data[start:at + 20]!r}..."
 
 
 def _key_text(key) -> str:
@@ -210,36 +236,62 @@ def _key_text(key) -> str:
 
 # -- the lockstep run --------------------------------------------------------------------
 
-def make_runners(module, engines, wasmtime: bool, metered: bool = True):
-    runners = [FayasmRunner(e, module, metered) for e in engines]
+def make_runners(module, engines, wasmtime: bool, metered: bool = True, fuel: int = FUEL,
+                 extras: Extras | None = None, program: str = "main.wasm"):
+    runners = [FayasmRunner(e, module, metered, fuel, extras) for e in engines]
     if wasmtime and wasmtime_available():
-        runners.append(WasmtimeRunner(module))
+        wt_fuel = max(WASMTIME_FUEL, 200 * fuel) if metered else None
+        runners.append(WasmtimeRunner(module, wt_fuel, extras, program))
     return runners
 
 
 def diff(module, plan=None, engines=None, wasmtime: bool = False, nan: str | None = None,
-         random_args: int = 3, seed: int = 0, metered: bool | None = None) -> DiffResult:
+         random_args: int = 3, seed: int = 0, metered: bool | None = None, imports=None,
+         wasi=None, fuel: int | None = FUEL, program: str | None = None) -> DiffResult:
     """Run ``module`` (a fayasm.Module) on ``engines`` (default: every available one; the
     first is the reference) and, if asked and installed, on wasmtime; compare after every
     step. ``plan`` defaults to the module's own, else every export with seeded arguments.
-    ``metered`` runs the engines with fuel and a deadline (their metered compilation);
-    by default generated modules say whether (they terminate by themselves), and other
-    modules run metered, so that one that runs away stops."""
+    ``imports`` (a mapping, or a function returning a fresh one for each engine) and
+    ``wasi`` (a WasiConfig; argv[0] defaults to ``program``) are given to every runner.
+    ``metered`` runs the engines with ``fuel`` units per call (their metered
+    compilation); by default generated modules say whether (they terminate by
+    themselves), and other modules run metered, so that one that runs away stops;
+    ``fuel=None`` runs unmetered."""
     from fayasm import engines as registry
+    from fayasm.runtime.budget import check_fuel
 
     t0 = time.perf_counter()
+    check_fuel(fuel)
     engines = list(engines or registry.available())
+    extras = Extras(imports, wasi)
     stored, options = read_plan(module.syntax)
     generated = stored is not None
     if plan is None:
         plan = stored
     if plan is None:
         plan = default_plan(module, random_args, seed)
+        if extras.wants_wasi(module):  # instantiation ran a reactor's _initialize already
+            plan = [c for c in plan if c[0] != "_initialize"]
     nan = nan or ("exact" if generated else "lenient")
     if metered is None:
         metered = options.get("metered", False) if generated else True
-    runners = make_runners(module, engines, wasmtime, metered)
+    if fuel is None:
+        metered = False
+    runners = make_runners(module, engines, wasmtime, metered, fuel or FUEL, extras,
+                           program or f"{module.name}.wasm")
     result = DiffResult([r.name for r in runners], plan=list(plan))
+    try:
+        _lockstep(runners, plan, nan, result)
+    finally:
+        for r in runners:
+            r.close()
+    if not result.compared and not result.why_not:
+        result.why_not = "nothing was compared"
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _lockstep(runners, plan, nan, result) -> None:
     live = list(runners)
     steps = [None] + list(plan)
     for step, call in enumerate(steps):
@@ -250,16 +302,27 @@ def diff(module, plan=None, engines=None, wasmtime: bool = False, nan: str | Non
                 result.executions += 1
         ref = live[0]
         result.outcomes.append(outcomes[ref.name])
+        for r in live:
+            result.notes.extend(getattr(r, "notes", ()))
+            r.notes = []
         live = _drop_inexact(live, outcomes, step, call, result)
         diff_ = _compare_step(live, outcomes, step, call, nan)
         if diff_ is not None:
             result.difference = diff_
-            break
+            return
         result.steps += 1
-        if call is None and outcomes[ref.name].kind != "ok":
-            break  # nothing was instantiated: there is nothing to call
-    result.seconds = time.perf_counter() - t0
-    return result
+        first = outcomes[ref.name]
+        if call is None and first.kind == "error":
+            # The module did not compile or link: agreeing on that tests nothing.
+            result.why_not = (f"the module did not instantiate on {ref.name}: "
+                              f"{first.message.splitlines()[0] if first.message else ''}")
+            return
+        if len(live) < 2:
+            result.why_not = result.why_not or f"only {ref.name} was left to run"
+        else:
+            result.compared += 1
+        if call is None and first.kind != "ok":
+            return  # nothing was instantiated (a start function trapped): nothing to call
 
 
 def _drop_inexact(live, outcomes, step, call, result):
@@ -270,7 +333,8 @@ def _drop_inexact(live, outcomes, step, call, result):
         o, ref = outcomes[r.name], outcomes[live[0].name]
         fuel = "out_of_fuel" in (o.code, ref.code) and (r.lossy_f32 or live[0].lossy_f32)
         if o.kind == "inexact" or fuel:
-            why = o.message if o.kind == "inexact" else "fuel is counted differently"
+            why = o.message if o.kind == "inexact" else (
+                "fuel is counted differently: give more fuel, or none")
             result.notes.append(f"{r.name}: not compared from step {step} on ({why})")
             continue
         keep.append(r)

@@ -15,11 +15,12 @@ there (``Outcome.kind == "inexact"``).
 """
 from __future__ import annotations
 
+import os
 import struct
 import traceback
 from dataclasses import dataclass, field
 
-from fayasm.runtime.errors import Error, Trap
+from fayasm.runtime.errors import Error, Trap, WasiExit
 from fayasm.runtime.func import Func
 from fayasm.runtime.globals import Global
 from fayasm.runtime.memory import Memory
@@ -27,20 +28,24 @@ from fayasm.runtime.table import MAX_TABLE_SIZE, Table
 from fayasm.runtime.types import MAX_PAGES, PAGE_SIZE, ExternKind, ValType
 from fayasm.runtime.values import Val
 
+from .hostenv import (Extras, HostFailure, UserTrap, fayasm_user_imports, wasmtime_extern,
+                      wasmtime_wasi)
 from .hosts import (HOST_FUNCS, HOST_GLOBALS, HOST_MEMORY, HOST_TABLE, REENTER_EXPORT,
                     HostLog, HostTrap, fayasm_imports, is_host_import)
 from .nan import is_nan
 
-FUEL = 1_000_000  # fayasm engines: calls and loop iterations per instance (a backstop;
+FUEL = 1_000_000  # fayasm engines: calls and loop iterations per call (a backstop;
 # no deadline, which would make where a run stops depend on timing)
-WASMTIME_FUEL = 200_000_000
+WASMTIME_FUEL = 200_000_000  # wasmtime counts instructions: far more per call
 
 
 @dataclass
 class Outcome:
-    """What one step did. ``kind``: "ok", "trap", "error" (a fayasm error that is not a
-    trap: the module did not compile or link), "crash" (a non-fayasm exception escaped:
-    always a bug), "inexact" (this runner cannot take the step exactly; see above)."""
+    """What one step did. ``kind``: "ok", "trap", "exit" (WASI proc_exit; ``code`` is the
+    exit code), "host_error" (a host function the caller gave raised), "error" (a fayasm
+    error that is not a trap: the module did not compile or link), "crash" (a non-fayasm
+    exception escaped: always a bug), "inexact" (this runner cannot take the step
+    exactly; see above)."""
 
     kind: str
     values: list = field(default_factory=list)
@@ -55,6 +60,8 @@ class Outcome:
             return "returned " + (", ".join(format_val(v) for v in self.values) or "nothing")
         if self.kind == "trap":
             return f"trapped: {self.code} ({self.message.splitlines()[0] if self.message else ''})"
+        if self.kind == "exit":
+            return f"exited with code {self.code}"
         return f"{self.kind}: {self.message}"
 
 
@@ -83,6 +90,7 @@ class State:
     globals: dict = field(default_factory=dict)  # name -> Val
     tables: dict = field(default_factory=dict)  # name -> [element key]
     hostlog: list = field(default_factory=list)
+    output: dict = field(default_factory=dict)  # "stdout"/"stderr" -> bytes (WASI)
 
 
 def ref_key(t: ValType, ref):
@@ -103,19 +111,27 @@ class FayasmRunner:
 
     lossy_f32 = False
 
-    def __init__(self, engine: str, module, metered: bool = True):
+    def __init__(self, engine: str, module, metered: bool = True, fuel: int = FUEL,
+                 extras: Extras | None = None):
         self.name = engine
         self.module = module
         self.metered = metered
+        self.fuel = fuel  # per call, when metered
+        self.extras = extras or Extras()
         self.log = HostLog()
         self.inst = None
         self._watched = None
+        self._output = None  # (stdout, stderr) BytesIO of a WASI run
 
     def _guard(self, fn) -> Outcome:
         try:
             return fn()
         except Trap as e:
             return _trap_outcome(e)
+        except WasiExit as e:
+            return Outcome("exit", code=str(e.code), message=str(e))
+        except HostFailure as e:
+            return Outcome("host_error", message=str(e))
         except Error as e:
             return Outcome("error", message=f"{type(e).__name__}: {e}")
         except HostTrap as e:  # a host trap that escaped as itself: a bug in the engine
@@ -132,7 +148,13 @@ class FayasmRunner:
 
         def go():
             imports = fayasm_imports(self.module, self.log)
-            limits = dict(fuel=FUEL) if self.metered else {}
+            for name, fields in fayasm_user_imports(self.extras, self.module, self.log).items():
+                imports.setdefault(name, {}).update(fields)
+            limits = dict(fuel=self.fuel) if self.metered else {}
+            if self.extras.wants_wasi(self.module):
+                config, out, err = self.extras.fayasm_wasi()
+                self._output = (out, err)
+                limits["wasi"] = config
             self.inst = fayasm.instantiate(self.module, imports, engine=self.name, **limits)
             target = self.inst.exports.get(REENTER_EXPORT)
             if isinstance(target, Func):
@@ -145,11 +167,23 @@ class FayasmRunner:
             func = self.inst.exports[name]
             if not isinstance(func, Func):
                 return Outcome("error", message=f"export {name!r} is not a function")
-            return Outcome("ok", values=func.invoke(list(args)))
+            if self.metered:
+                self.inst.set_fuel(self.fuel)  # a budget per call: one call's use is its own
+            try:
+                return Outcome("ok", values=func.invoke(list(args)))
+            finally:
+                if self.inst.wasi is not None:
+                    self.inst.wasi.flush()
         return self._guard(go)
+
+    def close(self) -> None:
+        if self.inst is not None and self.inst.wasi is not None:
+            self.inst.wasi.close()
 
     def state(self) -> State:
         s = State(hostlog=list(self.log))
+        if self._output is not None:
+            s.output = {"stdout": self._output[0].getvalue(), "stderr": self._output[1].getvalue()}
         if self.inst is None:
             return s
         if self._watched is None:  # exports never change; probes make them many
@@ -221,19 +255,27 @@ class WasmtimeRunner:
     name = "wasmtime"
     lossy_f32 = True
 
-    def __init__(self, module):
+    def __init__(self, module, fuel: int | None = WASMTIME_FUEL, extras: Extras | None = None,
+                 program: str = "main.wasm"):
         import wasmtime
 
         self.wt = wasmtime
         self.module = module
+        self.fuel = fuel  # per call; None: no fuel
+        self.extras = extras or Extras()
+        self.program = program
         self.log = HostLog()
         self.inst = None
         self._watched = None
+        self._output = None
+        self.cleanup: list = []  # temporary files to remove
+        self.notes: list = []  # what the diff should say about this runner
         config = wasmtime.Config()
-        config.consume_fuel = True
+        config.consume_fuel = fuel is not None
         self.engine = wasmtime.Engine(config)
         self.store = wasmtime.Store(self.engine)
-        self.store.set_fuel(WASMTIME_FUEL)
+        if fuel is not None:
+            self.store.set_fuel(fuel)
         # fayasm's implementation limits, so that growth fails in both at the same sizes
         # (without them wasmtime grows a table by 2**31 entries and takes gigabytes)
         self.store.set_limits(memory_size=MAX_PAGES * PAGE_SIZE, table_elements=MAX_TABLE_SIZE)
@@ -282,12 +324,22 @@ class WasmtimeRunner:
             return fn()
         except HostTrap as e:
             return Outcome("trap", code="trap", codes=frozenset({"trap"}), message=str(e))
+        except UserTrap as e:
+            return _trap_outcome(e.trap)
+        except HostFailure as e:
+            return Outcome("host_error", message=str(e))
+        except wt.ExitTrap as e:
+            return Outcome("exit", code=str(e.code), message=f"exit code {e.code}")
         except wt.Trap as e:
             return self._trap(e)
         except wt.WasmtimeError as e:
             return self._error(str(e))
         except Error as e:
             return Outcome("error", message=f"{type(e).__name__}: {e}")
+        except Exception as e:  # noqa: BLE001 - a bug of this runner: reported, not raised
+            tb = traceback.extract_tb(e.__traceback__)
+            where = f" at {tb[-1].filename}:{tb[-1].lineno}" if tb else ""
+            return Outcome("crash", message=f"wasmtime runner: {type(e).__name__}: {e}{where}")
 
     def _trap(self, e) -> Outcome:
         code = e.trap_code
@@ -309,36 +361,61 @@ class WasmtimeRunner:
 
         def go():
             wmod = wt.Module(self.engine, self.module.binary)
-            externs = []
+            linker = wt.Linker(self.engine)
+            linker.allow_shadowing = True  # the caller's imports over WASI's
+            wasi = self.extras.wants_wasi(self.module)
+            if wasi:
+                self._output = wasmtime_wasi(self, self.extras.wasi, self.program)
+                self.notes.append("wasmtime: results and WASI output compared, not memory "
+                                  "(its WASI implementation may differ in short writes)")
+                if self._output is None:
+                    return Outcome("inexact", message="WASI arguments or environment that "
+                                   "are not UTF-8 cannot pass through wasmtime's Python API")
+                linker.define_wasi()
+            given = self.extras.imports()
             for imp in self.module.imports:
-                if not is_host_import(imp.module, imp.name, imp.kind):
-                    return Outcome("error", message=f"wasmtime runner cannot supply {imp}")
-                if imp.kind is ExternKind.MEMORY:
-                    lim = HOST_MEMORY.limits
-                    externs.append(wt.Memory(self.store, wt.MemoryType(wt.Limits(lim.min,
-                                                                                 lim.max))))
+                fields = given.get(imp.module, {})
+                if imp.name in fields:
+                    extern, why = wasmtime_extern(self, imp, fields[imp.name])
+                    if extern is None:
+                        return Outcome("inexact", message=f"wasmtime runner cannot pass {imp}: "
+                                       f"{why}")
+                elif wasi and imp.module == "wasi_snapshot_preview1":
                     continue
-                if imp.kind is ExternKind.TABLE:
-                    lim = HOST_TABLE.limits
-                    wtt = wt.TableType(wt.ValType.funcref(), wt.Limits(lim.min, lim.max))
-                    externs.append(wt.Table(self.store, wtt, None))
-                    continue
-                if imp.kind is ExternKind.FUNC:
-                    ft, fn = HOST_FUNCS[imp.name]
-                    wft = wt.FuncType([self._valtype(t) for t in ft.params],
-                                      [self._valtype(t) for t in ft.results])
-                    if imp.name == "h_reenter":
-                        externs.append(self._reenter(wft, ft))
-                        continue
-                    externs.append(wt.Func(self.store, wft, self.log.recorder(imp.name, ft, fn,
-                                                                                raise_as=HostTrap)))
+                elif not is_host_import(imp.module, imp.name, imp.kind):
+                    return Outcome("inexact", message=f"wasmtime runner cannot supply {imp}")
                 else:
-                    gt, val = HOST_GLOBALS[imp.name]
-                    wgt = wt.GlobalType(self._valtype(gt.valtype), gt.mutable)
-                    externs.append(wt.Global(self.store, wgt, self._to_wt(val)))
-            self.inst = wt.Instance(self.store, wmod, externs)
+                    extern = self._test_host(imp)
+                linker.define(self.store, imp.module, imp.name, extern)
+            self.inst = linker.instantiate(self.store, wmod)
+            exports = self.inst.exports(self.store)
+            init = exports.get("_initialize") if wasi else None
+            if isinstance(init, wt.Func) and exports.get("_start") is None:
+                init(self.store)  # a WASI reactor, as fayasm.instantiate(wasi=...) does
             return Outcome("ok")
         return self._guard(go)
+
+    def _test_host(self, imp):
+        """The wasmtime extern of one of the test hosts (hosts.py)."""
+        wt = self.wt
+        if imp.kind is ExternKind.MEMORY:
+            lim = HOST_MEMORY.limits
+            return wt.Memory(self.store, wt.MemoryType(wt.Limits(lim.min, lim.max)))
+        if imp.kind is ExternKind.TABLE:
+            lim = HOST_TABLE.limits
+            wtt = wt.TableType(wt.ValType.funcref(), wt.Limits(lim.min, lim.max))
+            return wt.Table(self.store, wtt, None)
+        if imp.kind is ExternKind.FUNC:
+            ft, fn = HOST_FUNCS[imp.name]
+            wft = wt.FuncType([self._valtype(t) for t in ft.params],
+                              [self._valtype(t) for t in ft.results])
+            if imp.name == "h_reenter":
+                return self._reenter(wft, ft)
+            return wt.Func(self.store, wft, self.log.recorder(imp.name, ft, fn,
+                                                              raise_as=HostTrap))
+        gt, val = HOST_GLOBALS[imp.name]
+        wgt = wt.GlobalType(self._valtype(gt.valtype), gt.mutable)
+        return wt.Global(self.store, wgt, self._to_wt(val))
 
     def _reenter(self, wft, ft):
         """h_reenter on wasmtime: logged like every host call; the call back goes through
@@ -370,6 +447,8 @@ class WasmtimeRunner:
 
         def go():
             func = self.inst.exports(self.store)[name]
+            if self.fuel is not None:
+                self.store.set_fuel(self.fuel)  # a budget per call, as on fayasm's engines
             out = func(self.store, *[self._to_wt(a) for a in args])
             if len(types) == 0:
                 vals = []
@@ -386,9 +465,26 @@ class WasmtimeRunner:
                 return e.type.results
         return ()
 
+    def close(self) -> None:
+        for path in self.cleanup:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        self.cleanup = []
+
     def state(self) -> State:
         wt = self.wt
         s = State(hostlog=list(self.log))
+        if self._output is not None:
+            s.output = {}
+            for stream, path in zip(("stdout", "stderr"), self._output):
+                with open(path, "rb") as f:
+                    s.output[stream] = f.read()
+            # wasmtime's WASI differs from fayasm's in what it may (short writes, rights):
+            # the guest's memory and globals differ in ways that are no bug, so only its
+            # results and output are compared.
+            return s
         if self.inst is None:
             return s
         if self._watched is None:  # exports never change; probes make them many

@@ -342,8 +342,10 @@ def format_val(v: Val) -> str:
         return f"{t}:{v.value}"
     if t in (F32, F64):
         x = v.value
-        if x != x:
-            return f"{t}:nan(bits 0x{v.bits:x})"
+        if x != x:  # the text format's form, which fayasm run takes back
+            from fayasm.cli_args import format_result
+
+            return f"{t}:{format_result(v)}"
         if x == 0 and v.bits >> (WIDTH[t] - 1):
             return f"{t}:-0.0"
         return f"{t}:{x!r}" if x == x and abs(x) != float("inf") else f"{t}:{x}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from ..errors import Error
+from ..errors import ArgumentError, ArgumentTypeError
 
 
 def _bytes(value, what: str) -> bytes:
@@ -17,7 +17,7 @@ def _bytes(value, what: str) -> bytes:
         return value.encode("utf-8", "surrogateescape")
     if isinstance(value, os.PathLike):
         return os.fsencode(value)
-    raise Error(f"{what} must be str or bytes, got {type(value).__name__}")
+    raise ArgumentTypeError(f"{what} must be str or bytes, got {type(value).__name__}")
 
 
 class Preopen:
@@ -28,7 +28,7 @@ class Preopen:
 
     def __init__(self, guest: str, host, readonly: bool = False):
         if not isinstance(guest, str) or not guest:
-            raise Error(f"a preopen's guest path must be a non-empty str, got {guest!r}")
+            raise ArgumentError(f"a preopen's guest path must be a non-empty str, got {guest!r}")
         self.guest = guest
         self.host = os.fspath(host)
         self.readonly = bool(readonly)
@@ -44,11 +44,11 @@ def _preopen(guest, value) -> Preopen:
     if isinstance(value, tuple) and len(value) == 2:
         host, mode = value
         if mode not in ("ro", "rw"):
-            raise Error(f"preopen mode must be 'ro' or 'rw', got {mode!r}")
+            raise ArgumentError(f"preopen mode must be 'ro' or 'rw', got {mode!r}")
         return Preopen(guest, host, mode == "ro")
     if isinstance(value, (str, bytes, os.PathLike)):
         return Preopen(guest, value)
-    raise Error(f"preopen {guest!r}: expected a host path or (host path, 'ro'|'rw'), "
+    raise ArgumentError(f"preopen {guest!r}: expected a host path or (host path, 'ro'|'rw'), "
                 f"got {value!r}")
 
 
@@ -68,7 +68,7 @@ class WasiConfig:
     def __init__(self, argv=None, env=None, preopens=None, stdin=None, stdout=None,
                  stderr=None, max_output: int | None = None):
         if isinstance(argv, (str, bytes)):
-            raise Error("argv must be a list of arguments, not one string")
+            raise ArgumentTypeError("argv must be a list of arguments, not one string")
         self.argv = None if argv is None else [_bytes(a, "an argument") for a in argv]
         self.env: list[tuple[bytes, bytes]] = []
         items = env.items() if isinstance(env, Mapping) else (env or ())
@@ -76,10 +76,11 @@ class WasiConfig:
             try:
                 name, value = pair
             except (TypeError, ValueError):
-                raise Error(f"env items must be (name, value) pairs, got {pair!r}") from None
+                raise ArgumentTypeError(f"env items must be (name, value) pairs, "
+                                        f"got {pair!r}") from None
             name, value = _bytes(name, "an environment name"), _bytes(value, "a value")
             if not name or b"=" in name or b"\0" in name or b"\0" in value:
-                raise Error(f"invalid environment variable name {name!r}")
+                raise ArgumentError(f"invalid environment variable name {name!r}")
             self.env.append((name, value))
         self.preopens: list[Preopen] = []
         if isinstance(preopens, Mapping):
@@ -89,7 +90,8 @@ class WasiConfig:
         self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
         if max_output is not None and (isinstance(max_output, bool) or
                                        not isinstance(max_output, int) or max_output < 0):
-            raise Error(f"max_output must be a non-negative int or None, got {max_output!r}")
+            raise ArgumentError(f"max_output must be a non-negative int or None, "
+                                f"got {max_output!r}")
         self.max_output = max_output
 
     def preopen(self, guest: str, host, readonly: bool = False) -> "WasiConfig":

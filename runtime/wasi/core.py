@@ -14,6 +14,7 @@ before). A call returns a WASI errno for everything the guest can cause; only pr
 from __future__ import annotations
 
 import os
+import weakref
 
 from ..errors import Error, Trap, WasiExit
 from ..func import Func, HostError
@@ -50,6 +51,9 @@ class Wasi:
         self.memory: Memory | None = None
         self.fds = FdTable()
         self._imports = None
+        # A state nobody can reach any more closes its host descriptors (an instance made
+        # with wasi= owns its state and has no close of its own).
+        self._finalizer = weakref.finalize(self, _close, self.fds)
         try:
             for which in (0, 1, 2):
                 stream = open_stream((config.stdin, config.stdout, config.stderr)[which], which)
@@ -121,19 +125,12 @@ class Wasi:
     # -- lifetime ------------------------------------------------------------------------
 
     def flush(self) -> None:
-        for fd in (1, 2):
-            h = self.fds.handles.get(fd)
-            if isinstance(h, StreamHandle):
-                try:
-                    h.stream.flush()
-                except (OSError, ValueError):
-                    pass
+        _flush(self.fds)
 
     def close(self) -> None:
         """Close every descriptor the guest holds (files opened for stdio paths included;
         inherited streams and file-like objects given by the caller stay open)."""
-        self.flush()
-        self.fds.close_all()
+        self._finalizer()
 
     def __enter__(self) -> "Wasi":
         return self
@@ -169,3 +166,18 @@ class Wasi:
 
     def __repr__(self) -> str:
         return f"<Wasi {len(self.fds.handles)} fds, memory {'bound' if self.memory else 'unbound'}>"
+
+
+def _flush(fds: FdTable) -> None:
+    for fd in (1, 2):
+        h = fds.handles.get(fd)
+        if isinstance(h, StreamHandle):
+            try:
+                h.stream.flush()
+            except (OSError, ValueError):
+                pass
+
+
+def _close(fds: FdTable) -> None:
+    _flush(fds)
+    fds.close_all()

@@ -248,6 +248,7 @@ class Engine:
         inst = Instance(exports, self.name, module)
         inst._jit = ist
         inst._account = account
+        inst._budget = budget
         inst.funcs, inst.tables, inst.mems, inst.globals = (ist.funcs, ist.tables, ist.mems,
                                                             ist.globals)
         if compiled.start is not None:

@@ -6,6 +6,7 @@ arrays of c_uint64 and the generated code can address it with constant offsets.
 """
 from __future__ import annotations
 
+from fayasm.runtime.limits import MAX_CALL_DEPTH
 from fayasm.runtime.types import ExternKind, FuncType, ValType
 from fayasm.runtime.values import f32_to_bits, f64_to_bits
 
@@ -136,7 +137,7 @@ class S:
     NULL_REC = 14  # the record empty funcref table slots point to (type id 0)
     SAVED = 6  # words 0..5 are saved and restored around host calls (threads, nesting)
     TRACE = 16  # return addresses of the backtrace walk
-    TRACE_MAX = 256
+    TRACE_MAX = MAX_CALL_DEPTH + 64  # every frame of an exhausted stack, as on every engine
     WORDS = TRACE + TRACE_MAX
 
 

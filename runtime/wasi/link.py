@@ -1,0 +1,89 @@
+"""Linking WASI into an instance made from Python: ``instantiate(module, wasi=config)`` on
+every engine, and a translated file's ``instantiate(wasi=...)``.
+
+    state, imports, owned = link(config, imports, program="m")   # before instantiating
+    ... instantiate with ``imports`` ...
+    start_reactor(state, instance, memory)  # binds memory, runs _initialize if exported
+
+The WASI application ABI: a command exports ``_start`` (the host runs it, here
+``fayasm.run``); every other module is a reactor, whose ``_initialize``, if exported, the
+host calls once before any other export; a module that exports both is neither and is
+refused.
+"""
+from __future__ import annotations
+
+from ..errors import ArgumentTypeError, LinkError
+from ..func import Func
+from ..memory import Memory
+from ..types import ExternKind
+from .config import WasiConfig
+from .constants import MODULE
+from .core import Wasi
+
+
+def link(wasi, imports, program: str = "main.wasm") -> tuple[Wasi, dict, bool]:
+    """The Wasi state for ``wasi`` (a WasiConfig, or a Wasi state to share), the imports
+    with WASI's functions added (the caller's win where both name one), and whether the
+    state was made here (and so belongs to the instance)."""
+    if isinstance(wasi, Wasi):
+        state, owned = wasi, False
+    elif isinstance(wasi, WasiConfig):
+        state, owned = Wasi(wasi, program=program), True
+    else:
+        raise ArgumentTypeError(f"wasi= takes a fayasm.WasiConfig, got {type(wasi).__name__}")
+    merged = {name: dict(fields) for name, fields in state.imports().items()}
+    for name, fields in (imports or {}).items():
+        if name in merged:
+            merged[name].update(fields)
+        else:
+            merged[name] = fields
+    return state, merged, owned
+
+
+def check_kind(export_names) -> None:
+    """Refuse a module that says it is both a command and a reactor."""
+    names = set(export_names)
+    if "_start" in names and "_initialize" in names:
+        raise LinkError("the module exports both _start and _initialize: WASI commands and "
+                        "reactors are exclusive")
+
+
+def imported_memory(decls, imports):
+    """The Memory a module imports (decls: (module, name, kind, ...) tuples), if any."""
+    for module, name, kind, *_ in decls:
+        if kind is ExternKind.MEMORY:
+            value = (imports.get(module) or {}).get(name)
+            if isinstance(value, Memory):
+                return value
+    return None
+
+
+def start_reactor(state: Wasi, instance, memory: Memory | None = None) -> None:
+    """Bind ``state`` to the instance's exported "memory" (else ``memory``, an imported
+    one), attach it as ``instance.wasi``, and run ``_initialize`` if the module exports it
+    (not ``_start``: a command runs through fayasm.run or ``instance.exports._start()``)."""
+    if state.memory is None:
+        exported = instance.exports.get("memory")
+        if isinstance(exported, Memory):
+            state.bind(exported)
+        elif memory is not None:
+            state.bind(memory)
+    instance.wasi = state
+    init = instance.exports.get("_initialize")
+    if isinstance(init, Func) and "_start" not in instance.exports:
+        try:
+            init()
+        finally:
+            state.flush()
+
+
+def missing_wasi_hint(error: LinkError) -> LinkError:
+    """``error`` with a hint when what is missing is WASI."""
+    if any(f'unknown import "{MODULE}".' in p for p in error.problems):
+        hint = (f"the module imports WASI ({MODULE}): pass wasi=fayasm.WasiConfig(...) "
+                "to instantiate it")
+        return LinkError(f"{hint}\n{error}", [hint] + error.problems)
+    return error
+
+
+__all__ = ["link", "check_kind", "imported_memory", "start_reactor", "missing_wasi_hint"]
