@@ -7,6 +7,8 @@ values) or ``invoke`` (exact ``Val``s).
 """
 from __future__ import annotations
 
+import sys
+
 from .errors import Error, Trap
 from .types import FuncType, ValType
 from .values import Val, f32_round
@@ -126,15 +128,16 @@ class Func:
 
 def _call(f: Func, raw: list):
     """Enter wasm from Python: host exceptions come back as themselves; a Python stack
-    overflow becomes Exhaustion."""
-    from .errors import Exhaustion
-
+    overflow becomes Exhaustion, with the wasm backtrace of the generated code (engine
+    "python") it went through."""
     try:
         return f._raw(*raw)
     except HostError as e:
         raise e.original.with_traceback(e.original.__traceback__) from None
-    except RecursionError:
-        raise Exhaustion() from None
+    except RecursionError as e:
+        from .support import recursion_exhaustion  # support imports this module
+
+        raise recursion_exhaustion(e.__traceback__, sys._getframe()) from None
 
 
 def _host_wrapper(fn, type: FuncType):
