@@ -12,7 +12,9 @@ is tiny, so threads switch all the time. Every couple of seconds one thread swap
 instance of a slightly different module (a new constant), so modules are compiled and
 instantiated while other threads run; the engine "jit-lazy" runs the jit with every module
 on the lazy tier (functions compiled on their first call, by whichever thread gets there)
-and a fresh cache, so the background O2 build is swapped in while threads run.
+and a fresh cache, so the background O2 build is swapped in while threads run;
+"jit-metered" runs metered code (a deadline far away: fuel is counted down natively and
+refilled through the runtime every few thousand units).
 
 Each engine runs in its own subprocess, restarted if it dies, so a crash shows up as an
 exit code. Reported per engine: calls made, crashes (subprocesses that died), wrong
@@ -30,7 +32,7 @@ import tempfile
 import threading
 import time
 
-ENGINES = ["interpreter", "python", "jit", "jit-lazy"]
+ENGINES = ["interpreter", "python", "jit", "jit-lazy", "jit-metered"]
 
 WAT = """(module
   (import "env" "host" (func $host (param i32) (result i32)))
@@ -73,7 +75,7 @@ while len(FIB) < 30:
 class Generation:
     """An instance of the module with constant ``k``, and its host functions."""
 
-    def __init__(self, fayasm, engine: str, k: int):
+    def __init__(self, fayasm, engine: str, k: int, metered: bool = False):
         self.k = k
         box = []
 
@@ -92,7 +94,8 @@ class Generation:
 
         imports = {"env": {"host": host, "reenter": reenter, "deep": deep}}
         self.module = fayasm.Module(WAT.replace("K", str(k)), name=f"stress{k}")
-        self.inst = fayasm.instantiate(self.module, imports=imports, engine=engine)
+        self.inst = fayasm.instantiate(self.module, imports=imports, engine=engine,
+                                       deadline=3600.0 if metered else None)
         box.append(self.inst)
 
 
@@ -137,8 +140,9 @@ def child(engine: str, nthreads: int, seconds: float) -> None:
     import fayasm
 
     sys.setswitchinterval(1e-5)
-    engine_name = "jit" if engine == "jit-lazy" else engine
-    current = [Generation(fayasm, engine_name, 1)]
+    engine_name = "jit" if engine.startswith("jit") else engine
+    metered = engine == "jit-metered"
+    current = [Generation(fayasm, engine_name, 1, metered)]
     ops = ["callback", "nested", "memory", "fib", "trap_after_host", "recurse", "outer",
            "callback", "nested", "memory", "fib"]
     counts = [[0, 0] for _ in range(nthreads)]  # per thread: calls, wrong
@@ -151,7 +155,7 @@ def child(engine: str, nthreads: int, seconds: float) -> None:
         next_swap = time.monotonic() + 2.0
         while time.monotonic() < stop:
             if tid == 0 and time.monotonic() > next_swap:
-                current[0] = Generation(fayasm, engine_name, current[0].k + 1)
+                current[0] = Generation(fayasm, engine_name, current[0].k + 1, metered)
                 next_swap = time.monotonic() + 2.0
             gen = current[0]
             op = rng.choice(ops)
