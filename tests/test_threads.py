@@ -1,6 +1,7 @@
 """Threads calling one instance: the short version of scripts/stress_threads.py (each
 engine in a subprocess, so a crash is an exit code), and targeted checks of what each
-thread keeps apart on the jit: traps and backtraces, depth, lazy compiles, the tier-up."""
+thread keeps apart on the jit: traps and backtraces, depth, lazy compiles, the tier-up
+(these run in this process: a regression can crash it, as the stress test shows safely)."""
 from __future__ import annotations
 
 import json
@@ -80,14 +81,16 @@ WAT = """(module
 
 def test_each_thread_gets_its_own_traps_and_backtraces(busy_switching):
     def host(n):
-        time.sleep(0)  # let another thread run native code while this one is in Python
-        return n
+        return n  # threads switch in here too (and as callbacks start): see busy_switching
 
     inst = fayasm.instantiate(WAT, imports={"env": {"host": host}}, engine="jit")
     ex = inst.exports
+    stop = time.monotonic() + 2.0
 
     def work(k):
-        for i in range(1500):
+        i = 0
+        while time.monotonic() < stop:
+            i += 1
             if (i + k) % 3 == 0:
                 with pytest.raises(fayasm.Trap) as info:
                     ex.trap_after_host(i)
@@ -136,6 +139,50 @@ def test_depth_carries_on_through_host_calls_on_each_thread(busy_switching):
     run_threads(4, work)
 
 
+def test_a_thread_block_outliving_its_thread_leaves_later_threads_alone():
+    """A thread's block kept alive after the thread ended (a traceback can hold it) and
+    collected on a later thread with the same pthread id must not unset that thread's
+    block: its traps would then be reported with the previous trap's record."""
+    from fayasm.translator.llvm import bridge
+
+    inst = fayasm.instantiate("""(module
+      (func (export "unreachable") unreachable)
+      (func (export "div") (param i32) (result i32) (i32.div_u (i32.const 1) (local.get 0))))""",
+                              engine="jit")
+    kept, first = [], []
+
+    def old_thread():
+        with pytest.raises(fayasm.Trap):
+            inst.exports.unreachable()
+        kept.append(bridge.thread_block())
+        first.append(threading.get_ident())
+
+    t = threading.Thread(target=old_thread)
+    t.start()
+    t.join()
+    outcome = []
+
+    def new_thread():
+        if threading.get_ident() != first[0]:
+            return
+        with pytest.raises(fayasm.Trap, match="unreachable"):
+            inst.exports.unreachable()
+        kept.clear()  # the old block goes, on this thread
+        with pytest.raises(fayasm.Trap) as info:
+            inst.exports.div(0)
+        outcome.append(info.value.message)
+
+    for _ in range(50):  # glibc hands a finished thread's descriptor to a new thread
+        t = threading.Thread(target=new_thread)
+        t.start()
+        t.join()
+        if outcome:
+            break
+    if not outcome:
+        pytest.skip("no thread got the finished thread's id")
+    assert outcome == ["integer divide by zero"]
+
+
 LAZY = """(module
   (import "env" "host" (func $host (param i32) (result i32)))
   (type $t (func (param i32) (result i32)))
@@ -151,7 +198,7 @@ def test_lazy_compiles_and_the_tier_up_while_threads_call(monkeypatch, tmp_path,
     while the optimised code is swapped in; instances made meanwhile follow too."""
     monkeypatch.setattr(tiering, "TIER_UP_SIZE", 0)
     monkeypatch.setenv("FAYASM_CACHE_DIR", str(tmp_path / "cache"))
-    imports = {"env": {"host": lambda n: (time.sleep(0), n)[1]}}
+    imports = {"env": {"host": lambda n: n}}
     module = fayasm.Module(LAZY)
     inst = fayasm.instantiate(module, imports=imports, engine="jit")
     code = inst._jit.code
@@ -165,6 +212,10 @@ def test_lazy_compiles_and_the_tier_up_while_threads_call(monkeypatch, tmp_path,
                 n = i % 1000
                 assert inst.exports.apply(0, n) == n * n
                 assert inst.exports.apply(1, n) == n + 1
+                with pytest.raises(fayasm.Trap) as info:
+                    inst.exports.apply(2 + k, n)
+                assert str(info.value).split("\n")[0] == f"undefined element {2 + k}"
+                assert info.value.frames == ["apply"]
                 if k == 0 and i % 50 == 0:
                     other = fayasm.instantiate(module, imports=imports, engine="jit")
                     assert other.exports.apply(1, n) == n + 1

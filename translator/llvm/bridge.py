@@ -487,7 +487,7 @@ def retire(resources) -> None:
 def _runtime_call(op, ctx, args):
     try:
         if op == T.RT_THREAD:
-            thread_block()
+            thread_block().install()  # the key is unset on this thread: name its block
         elif op == T.RT_COMPILE:
             ist = _LAZY[ctx]
             ist.code.compile(ist.lazy_index(ctx))
@@ -520,6 +520,9 @@ _pthread_self.argtypes = []
 _setspecific = _libc.pthread_setspecific
 _setspecific.argtypes = [ctypes.c_uint, ctypes.c_void_p]
 _setspecific.restype = ctypes.c_int
+_getspecific = _libc.pthread_getspecific
+_getspecific.argtypes = [ctypes.c_uint]
+_getspecific.restype = ctypes.c_void_p
 
 
 def _stack_low() -> int:
@@ -543,27 +546,33 @@ class ThreadBlock:
     state: exceptions waiting for the entry that unwinds (``pending``), the Budget of
     the innermost metered entry, host calls in progress (``nest``)."""
 
-    __slots__ = ("words", "addr", "pthread", "pending", "budget", "nest")
+    __slots__ = ("words", "addr", "pending", "budget", "nest")
 
     def __init__(self):
         self.words = (ctypes.c_int64 * TB.WORDS)()
         self.addr = ctypes.addressof(self.words)
-        self.pthread = _pthread_self()
         self.pending: list[BaseException] = []
         self.budget = None
         self.nest = 0
         low = _stack_low()
         self.words[TB.STACK_LIMIT] = low + STACK_MARGIN if low else 0
+        self.install()
+
+    def install(self) -> None:
+        """Make the pthread key name this block on the calling thread."""
         if _setspecific(state[S.TLS_KEY], self.addr) != 0:
             raise Error("jit: pthread_setspecific failed")
 
     def __del__(self):
-        # The thread's Python state is going away (its thread-local data with it). A
+        # The thread's Python state is going away (its thread-local data with it): a
         # thread that is not ending (a foreign thread calling in through a callback gets
-        # a fresh Python state each time) must not keep naming the freed block.
+        # a fresh Python state each time) must not keep naming the freed block. Only if
+        # the key names this very block here: a block kept alive past its thread (by a
+        # traceback, say) may be collected on a later thread with the same pthread id.
         try:
-            if _pthread_self() == self.pthread:
-                _setspecific(state[S.TLS_KEY], None)
+            key = state[S.TLS_KEY]
+            if _getspecific(key) == self.addr:
+                _setspecific(key, None)
         except Exception:  # noqa: BLE001 - interpreter shutdown
             pass
 
