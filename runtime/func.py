@@ -7,6 +7,8 @@ values) or ``invoke`` (exact ``Val``s).
 """
 from __future__ import annotations
 
+import sys
+
 from .errors import ArgumentError, ArgumentTypeError, Error, Trap
 from .types import FuncType, ValType
 from .values import Val, f32_round
@@ -133,24 +135,25 @@ class Func:
 
 def _call(f: Func, raw: list):
     """Enter wasm from Python: host exceptions come back as themselves; a Python stack
-    overflow becomes Exhaustion."""
+    overflow becomes Exhaustion, with the wasm backtrace of the generated code (engine
+    "python") it went through."""
     try:
         return f._raw(*raw)
     except HostError as e:
         raise e.original.with_traceback(e.original.__traceback__) from None
     except RecursionError as e:
-        raise exhaustion(e) from None
+        from .support import recursion_exhaustion  # support imports this module
+
+        raise recursion_exhaustion(e.__traceback__, sys._getframe()) from None
 
 
-def exhaustion(e: RecursionError):
-    """The Exhaustion for Python's recursion limit: the wasm frames are the generated
-    functions (engine "python") on the traceback, innermost first, as other engines give."""
-    from .errors import Exhaustion
-    from .support import traceback_frames
+def exhaustion(e: RecursionError, frame=None):
+    """The Exhaustion for Python's recursion limit caught in ``frame`` (default: the
+    caller's): the wasm frames are the generated functions (engine "python") it unwound
+    and those still above ``frame``, innermost first, as other engines give."""
+    from .support import recursion_exhaustion
 
-    x = Exhaustion()
-    x.frames = traceback_frames(e.__traceback__)
-    return x
+    return recursion_exhaustion(e.__traceback__, frame or sys._getframe(1))
 
 
 def _host_wrapper(fn, type: FuncType, where: str):

@@ -53,20 +53,22 @@ def backtrace(frame) -> list[str]:
     return out
 
 
-def traceback_frames(tb) -> list[str]:
-    """Names of the generated wasm functions on a traceback, innermost first (what a
-    RecursionError unwound: the Python stack is gone by the time it is caught)."""
-    out = []
+def recursion_exhaustion(tb, frame) -> Exhaustion:
+    """The Exhaustion for a RecursionError caught in ``frame`` (an entry from Python) with
+    traceback ``tb``: its backtrace is the generated functions it unwound, innermost
+    first, then those still on the stack above ``frame`` (a host function calling in)."""
+    unwound = []
     while tb is not None:
-        frame = tb.tb_frame
-        names = frame.f_globals.get("_WASM_NAMES")
-        if names is not None:
-            name = names.get(frame.f_code.co_name)
-            if name is not None:
-                out.append(name)
+        unwound.append(tb.tb_frame)
         tb = tb.tb_next
-    out.reverse()
-    return out
+    e = Exhaustion()
+    for f in reversed(unwound):
+        names = f.f_globals.get("_WASM_NAMES")
+        name = names.get(f.f_code.co_name) if names is not None else None
+        if name is not None:
+            e.frames.append(name)
+    e.frames.extend(backtrace(frame.f_back))
+    return e
 
 
 def annotate(trap: Trap) -> Trap:

@@ -124,6 +124,51 @@ def test_deep_recursion_gives_exhaustion_and_the_process_goes_on(engine):
     assert info.value.message == "call stack exhausted"
     assert isinstance(info.value, Trap)
     assert inst.exports.down(1000) == 1000  # and the instance is still usable
+    frames = info.value.frames
+    assert frames and set(frames) == {"down"}  # a backtrace, as for any trap
+
+
+CROSSING = """
+(module
+  (import "env" "host" (func $host (param i32) (result i32)))
+  (func $inner (param i32) (result i32) (i32.add (call $host (local.get 0)) (i32.const 1)))
+  (func $mid (param i32) (result i32) (i32.add (call $inner (local.get 0)) (i32.const 1)))
+  (func $outer (export "outer") (param i32) (result i32)
+    (i32.add (call $mid (local.get 0)) (i32.const 1))))
+"""
+
+
+def _runaway(n):
+    return _runaway(n) + 1  # Python's recursion limit, inside the host function
+
+
+@pytest.mark.parametrize("host", [_runaway, lambda n: (_ for _ in ()).throw(Exhaustion())],
+                         ids=["recursion-limit", "raises-exhaustion"])
+def test_exhaustion_in_a_host_function_has_the_wasm_backtrace(engine, host):
+    """The innermost frame is the function that called the host (on the jit, even where
+    LLVM inlined it into its caller)."""
+    inst = fayasm.instantiate(fayasm.Module(CROSSING), imports={"env": {"host": host}},
+                              engine=engine)
+    with pytest.raises(Exhaustion) as info:
+        inst.exports.outer(1)
+    assert info.value.frames == ["inner", "mid", "outer"]
+
+
+def test_exhaustion_across_reentry_has_every_wasm_frame(engine):
+    """Recursion through a host function: the backtrace runs from the innermost wasm frame
+    out to the outermost, across the host calls."""
+    inst = None
+
+    def host(n):
+        return inst.exports.outer(n)
+
+    inst = fayasm.instantiate(fayasm.Module(CROSSING), imports={"env": {"host": host}},
+                              engine=engine)
+    with pytest.raises(Exhaustion) as info:
+        inst.exports.outer(1)
+    frames = info.value.frames
+    assert frames[-3:] == ["inner", "mid", "outer"] and frames[0] == "inner"
+    assert len(frames) % 3 == 0 and frames == ["inner", "mid", "outer"] * (len(frames) // 3)
 
 
 LOOP = """

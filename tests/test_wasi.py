@@ -287,6 +287,49 @@ def test_symlink_swapped_in_is_not_followed(tmp_path):
         os.close(root)
 
 
+# path_link and path_symlink to a name ending in "/" fail (Linux's link(2) and wasmtime):
+# ENOENT (44) where nothing has the name, ENOTDIR (54) for a file, EEXIST (20) for a dir.
+LINKS_EXPECTED = """\
+-- path_link
+file -> new/                 44
+file -> new//                44
+file -> sub/new/             44
+file -> file/                54
+file -> sub/                 20
+file/ -> other               54
+file -> hard                 0
+file -> sub/hard             0
+-- path_symlink
+file -> snew/                44
+file -> snew//               44
+file -> sub/snew/            44
+file -> file/                54
+file -> sub/                 20
+sub/ -> slash                0
+missing -> dangling/         44
+file -> soft                 0
+-- what exists
+new                          errno 44
+sub/new                      errno 44
+other                        errno 44
+hard                         type 4
+sub/hard                     type 4
+snew                         errno 44
+sub/snew                     errno 44
+slash                        type 7
+dangling                     errno 44
+soft                         type 7
+"""
+
+
+def test_links_to_a_name_with_a_trailing_slash_fail(engine, tmp_path):
+    fy, wt = both("links", engine, tmp_path, ["links", "/sb"], make_dirs=scratch)
+    same_as_wasmtime(fy, wt)
+    assert fy == (LINKS_EXPECTED.encode(), 0)
+    made = sorted(p.name for p in (tmp_path / "fayasm" / "sb").rglob("*"))
+    assert made == ["file", "hard", "hard", "slash", "soft", "sub"]
+
+
 # ---------------------------------------------------------------------------------------
 # raw calls: errnos for bad pointers, descriptors and arguments (fayasm's own answers:
 # wasmtime traps on a bad pointer, and answers proc_raise with ENOTSUP)

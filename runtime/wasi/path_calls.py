@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from .constants import (EINVAL, EISDIR, ENAMETOOLONG, ENOTCAPABLE, EPERM, FDFLAG_APPEND, FDFLAG_DSYNC,
+from .constants import (EINVAL, EISDIR, ENAMETOOLONG, ENOENT, ENOTCAPABLE, EPERM, FDFLAG_APPEND, FDFLAG_DSYNC,
                         FDFLAG_NONBLOCK, FDFLAG_RSYNC, FDFLAG_SYNC, FDFLAGS_ALL, FILESTAT,
                         LOOKUP_SYMLINK_FOLLOW, OFLAG_CREAT, OFLAG_DIRECTORY, OFLAG_EXCL,
                         OFLAG_TRUNC, OFLAGS_ALL, R_PATH_CREATE_DIRECTORY, R_PATH_CREATE_FILE,
@@ -41,6 +41,15 @@ def _path(w, ptr, length) -> str:
            for part in path.split("/")):
         raise WasiErrno(ENAMETOOLONG)
     return path
+
+
+def _check_new_link(r, path: str) -> None:
+    """The new name of a link or symlink, resolved as ``r``: ending in "/", it names a
+    directory, which a new link can never be. Refused as Linux and wasmtime refuse it:
+    ENOENT when nothing has that name (resolve already gave ENOTDIR for a file, and the
+    link call gives EEXIST for a directory)."""
+    if path.endswith("/") and r.lstat() is None:
+        raise WasiErrno(ENOENT)
 
 
 def path_open(w, fd, dirflags, path, path_len, oflags, base, inheriting, fdflags, fd_ptr):
@@ -128,6 +137,7 @@ def path_link(w, old_fd, old_flags, old_path, old_len, new_fd, new_path, new_len
     check_writable_dir(nd)
     with resolve(od.fd, old, bool(old_flags & LOOKUP_SYMLINK_FOLLOW)) as o, \
             resolve(nd.fd, new, False) as n:
+        _check_new_link(n, new)
         os.link(o.name, n.name, src_dir_fd=o.dir_fd, dst_dir_fd=n.dir_fd,
                 follow_symlinks=False)
     return SUCCESS
@@ -177,6 +187,7 @@ def path_symlink(w, old_path, old_len, fd, new_path, new_len):
     check_writable_dir(d)
     check_symlink_target(target)
     with resolve(d.fd, name, False) as r:
+        _check_new_link(r, name)
         os.symlink(target, r.name, dir_fd=r.dir_fd)
     return SUCCESS
 

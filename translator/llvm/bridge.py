@@ -1,13 +1,20 @@
-"""The Python side of the JIT's native protocol: the process state, the callbacks native
-code makes (host calls, the runtime operations), trap decoding with backtraces, and the
-registries that give funcref and externref values their native form.
+"""The Python side of the JIT's native protocol: the process state and the thread blocks,
+the callbacks native code makes (host calls, the runtime operations), trap decoding with
+backtraces, and the registries that give funcref and externref values their native form.
 
-One process state (types.S) serves every instance and thread. Native code holds the GIL
-(entries are called through ctypes PYFUNCTYPE prototypes), so only one thread runs native
-code at a time; a thread can only lose the GIL inside a callback, and every callback
-restores the words it found on its way back (``S.SAVED``), so the state always belongs to
-the thread running native code. An entry on a thread that is not the state's owner first
-asks ``runtime_call(RT_THREAD)`` for that thread's stack limit.
+Threads: one process state (types.S) serves every instance and thread, and every thread
+that enters native code gets a thread block of its own (types.TB: its jmp_buf, stack
+limit, depth, fuel countdown and trap record), which the value of the state's pthread key
+names on that thread. Native code holds the GIL (entries are called through ctypes
+PYFUNCTYPE prototypes), so only one thread runs native code at a time, and a thread can
+lose the GIL only inside a callback. While it runs, the state's CUR word is its block
+and the state's FUEL word its fuel countdown: entries set them, and every native call out
+to Python parks the countdown in the block and sets both back when the callback returns
+(other threads may have run native code meanwhile). That is why nothing here saves or
+restores native state: Python code can lose the GIL at any point, even before its first
+line runs. The Python side reads and writes only the calling thread's own block
+(``thread_block()``), which also holds its pending exceptions and metering. Any number of
+threads may call the same instance.
 
 Reference values: a funcref is the address of a function record (types.REC_*): for a
 function of a JIT instance the record lives in its instance context; any other Func gets
@@ -33,7 +40,7 @@ from fayasm.runtime.func import Func
 from fayasm.runtime.types import FuncType, ValType
 
 from . import types as T
-from .types import F32, F64, I32, I64, V128, S
+from .types import F32, F64, I32, I64, TB, V128, S
 
 # Stack kept free below the limit native code checks: for host callbacks (Python frames)
 # and the frames a function uses before its check.
@@ -56,8 +63,6 @@ class Signal(Exception):
 # -- the process state ------------------------------------------------------------------------
 state = (ctypes.c_int64 * S.WORDS)()
 STATE = ctypes.addressof(state)
-_pending: list[BaseException] = []
-_current_budget = [None]  # the Budget of the innermost metered entry
 
 
 def is_recursion(e: BaseException) -> bool:
@@ -77,16 +82,26 @@ def is_recursion(e: BaseException) -> bool:
 def set_pending(e: BaseException) -> None:
     if is_recursion(e):
         e = Exhaustion()
-    _pending.append(e)
+    tb = getattr(_local, "tb", None)
+    if tb is not None:  # else take_error has nothing to read: Exhaustion
+        tb.pending.append(e)
+        tb.words[TB.TRAP_CODE] = T.PENDING  # RT_THREAD fails with no fy_trap to say so
 
 
 def take_error() -> BaseException:
-    """The exception that unwound native code to the entry that just raised Signal."""
-    code = state[S.TRAP_CODE]
+    """The exception that unwound native code to the entry (on this thread) that just
+    raised Signal."""
+    tb = getattr(_local, "tb", None)
+    if tb is None:
+        # The thread's first entry could not even make its block: in practice Python's
+        # recursion limit (the callback could not start).
+        return Exhaustion()
+    w, pending = tb.words, tb.pending
+    code = w[TB.TRAP_CODE]
     if code == T.PENDING:
         # Nothing pending: a callback failed before it could run, which in practice is
         # Python's recursion limit (ctypes reports it and returns 0).
-        exc = _pending.pop() if _pending else Exhaustion()
+        exc = pending.pop() if pending else Exhaustion()
         if not isinstance(exc, Error) and is_recursion(exc):
             exc = Exhaustion()
     elif code == T.EXHAUSTED:
@@ -94,62 +109,69 @@ def take_error() -> BaseException:
     else:
         msg = TRAP_MESSAGES.get(code, "unknown trap")
         if code in (T.UNDEFINED, T.UNINITIALIZED):
-            msg = f"{msg} {state[S.TRAP_ARG]}"
+            msg = f"{msg} {w[TB.TRAP_ARG]}"
         exc = Trap(msg)
-    _pending.clear()
+    pending.clear()
     if isinstance(exc, Trap):
-        n = min(state[S.TRACE_LEN], S.TRACE_MAX)
-        trace = state[S.TRACE:S.TRACE + n]
-        exc.frames.extend(codemap.backtrace(state[S.TRAP_FUNC], trace))
+        n = min(w[TB.TRACE_LEN], TB.TRACE_MAX)
+        trace = w[TB.TRACE:TB.TRACE + n]
+        exc.frames.extend(codemap.backtrace(w[TB.TRAP_FUNC], trace))
     return exc
 
 
 # -- code addresses -> function names (backtraces) ------------------------------------------------
 class CodeMap:
     """Start addresses of all loaded native code, each with (names, index) for a wasm
-    function or None for glue. A return address belongs to the last start before it."""
+    function or None for glue. A return address belongs to the last start before it.
+    Changes replace both lists at once, so a lookup on another thread never sees them
+    out of step."""
 
     def __init__(self):
-        self.starts: list[int] = []
-        self.owners: list = []
+        self._map: tuple[list[int], list] = ([], [])
         self.lock = threading.Lock()
 
     def add(self, entries) -> None:
         with self.lock:
+            starts, owners = list(self._map[0]), list(self._map[1])
             for addr, owner in entries:
-                i = bisect.bisect_left(self.starts, addr)
-                self.starts.insert(i, addr)
-                self.owners.insert(i, owner)
+                i = bisect.bisect_left(starts, addr)
+                starts.insert(i, addr)
+                owners.insert(i, owner)
+            self._map = (starts, owners)
 
     def remove(self, addrs, more=()) -> None:
         """Forget code that was freed (its addresses may be reused)."""
         with self.lock:
+            starts, owners = list(self._map[0]), list(self._map[1])
             for addr in list(addrs) + list(more):
-                i = bisect.bisect_left(self.starts, addr)
-                if i < len(self.starts) and self.starts[i] == addr:
-                    del self.starts[i]
-                    del self.owners[i]
+                i = bisect.bisect_left(starts, addr)
+                if i < len(starts) and starts[i] == addr:
+                    del starts[i]
+                    del owners[i]
+            self._map = (starts, owners)
 
     def lookup(self, addr: int):
-        i = bisect.bisect_right(self.starts, addr - 1) - 1
-        return self.owners[i] if i >= 0 else None
+        starts, owners = self._map
+        i = bisect.bisect_right(starts, addr - 1) - 1
+        return owners[i] if i >= 0 else None
 
     def backtrace(self, func: int, trace) -> list[str]:
+        """Function names, innermost first, of the return addresses ``trace`` (from
+        fy_trap's walk). ``func`` (-1: unknown) raised the trap, or called the host
+        function that failed; the innermost wasm code on the trace is that function, or
+        one it was inlined into (glue, such as a host trampoline, may come first)."""
         out = []
-        first = True
         for ra in trace:
             owner = self.lookup(ra & 0xFFFFFFFFFFFFFFFF)
-            if first:
-                first = False
-                if owner is not None and func >= 0:
-                    names, index = owner
-                    # The trap was raised in function ``func``; the code calling fy_trap
-                    # is that function, or one it was inlined into.
-                    out.append(names(func))
-                    if index == func:
-                        continue
-            if owner is not None:
-                out.append(owner[0](owner[1]))
+            if owner is None:
+                continue
+            names, index = owner
+            if func >= 0:
+                out.append(names(func))
+                innermost, func = func, -1
+                if index == innermost:
+                    continue
+            out.append(names(index))
         return out
 
 
@@ -158,6 +180,8 @@ codemap = CodeMap()
 
 # -- type ids -------------------------------------------------------------------------------------
 _TYPE_IDS: dict[FuncType, int] = {}
+# Guards the registries below where threads could race to fill them (ids, handles, glue).
+_REG_LOCK = threading.RLock()
 
 
 def typeid(ft: FuncType) -> int:
@@ -165,10 +189,13 @@ def typeid(ft: FuncType) -> int:
     interned number)."""
     tid = _TYPE_IDS.get(ft)
     if tid is None:
-        tid = T.encoded_typeid(ft)
-        if tid is None:
-            tid = T.INTERNED | len(_TYPE_IDS)
-        _TYPE_IDS[ft] = tid
+        with _REG_LOCK:
+            tid = _TYPE_IDS.get(ft)
+            if tid is None:
+                tid = T.encoded_typeid(ft)
+                if tid is None:
+                    tid = T.INTERNED | len(_TYPE_IDS)
+                _TYPE_IDS[ft] = tid
     return tid
 
 
@@ -201,16 +228,17 @@ def register_glue(owner, sigs, entries, trampolines) -> None:
     from .calls import signature
 
     used = False
-    for ft, e, t in zip(sigs, entries, trampolines):
-        if ft not in _TRAMPOLINES:
-            _TRAMPOLINES[ft] = t
-            used = True
-        if ft not in _ENTRIES:
-            sig = signature(ft)
-            _ENTRIES[ft] = (sig.proto(e), sig.signed(e) if sig.signed else None)
-            used = True
-    if used:
-        _KEEP.append(owner)
+    with _REG_LOCK:
+        for ft, e, t in zip(sigs, entries, trampolines):
+            if ft not in _TRAMPOLINES:
+                _TRAMPOLINES[ft] = t
+                used = True
+            if ft not in _ENTRIES:
+                sig = signature(ft)
+                _ENTRIES[ft] = (sig.proto(e), sig.signed(e) if sig.signed else None)
+                used = True
+        if used:
+            _KEEP.append(owner)
 
 
 def entries(ft: FuncType) -> tuple:
@@ -226,28 +254,31 @@ def func_record(f) -> int:
         return nat.addr
     if not isinstance(f, Func):
         raise Error(f"expected a Func, got {type(f).__name__}")
-    code = _TRAMPOLINES.get(f.type)
-    if code is None:
-        from .jit import compile_glue
+    with _REG_LOCK:
+        if f._native is not None:  # another thread made it meanwhile
+            return f._native.addr
+        code = _TRAMPOLINES.get(f.type)
+        if code is None:
+            from .jit import compile_glue
 
-        compile_glue(f.type)
-        code = _TRAMPOLINES[f.type]
-    handle = _next_handle[0]
-    _next_handle[0] += 1
-    codec = _CODECS.get(f.type)
-    if codec is None:
-        codec = _CODECS[f.type] = _host_codec(f.type)
-    _HOSTS[handle] = (weakref.ref(f, lambda _, h=handle: _HOSTS.pop(h, None)), *codec)
-    block = (ctypes.c_uint64 * 6)()
-    addr = ctypes.addressof(block)
-    block[T.REC_CODE] = code
-    block[T.REC_CTX] = addr + 32
-    block[T.REC_TYPE] = typeid(f.type)
-    block[4] = STATE
-    block[5] = handle
-    f._native = NativeRef(addr, block)
-    _RECORDS[addr] = f
-    return addr
+            compile_glue(f.type)
+            code = _TRAMPOLINES[f.type]
+        handle = _next_handle[0]
+        _next_handle[0] += 1
+        codec = _CODECS.get(f.type)
+        if codec is None:
+            codec = _CODECS[f.type] = _host_codec(f.type)
+        _HOSTS[handle] = (weakref.ref(f, lambda _, h=handle: _HOSTS.pop(h, None)), *codec)
+        block = (ctypes.c_uint64 * 6)()
+        addr = ctypes.addressof(block)
+        block[T.REC_CODE] = code
+        block[T.REC_CTX] = addr + 8 * T.REC_WORDS  # the host block: how code tells hosts
+        block[T.REC_TYPE] = typeid(f.type)
+        block[4] = STATE
+        block[5] = handle
+        _RECORDS[addr] = f
+        f._native = NativeRef(addr, block)
+        return addr
 
 
 def record_func(addr):
@@ -377,7 +408,6 @@ HOST_CALL = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int64, ctypes.c_void_p)
 RT_CALL = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
 
 
-_nest = [0]  # host calls in progress (wasm -> host -> wasm -> host ...)
 _HEADROOM = 150  # Python frames kept free below the recursion limit
 
 
@@ -390,37 +420,40 @@ def _python_depth() -> int:
 
 
 def _host_call(handle, buf):
-    saved = state[0:S.SAVED]
-    n = _nest[0] = _nest[0] + 1
+    tb = None
     try:
-        # Recursion through the host: stop at a clean point, well before Python's
-        # recursion limit would hit a callback as it starts (ctypes could only print
-        # it). C-level calls count towards the limit too, hence twice the frames.
-        if n & 3 == 0 and 2 * _python_depth() > sys.getrecursionlimit() - _HEADROOM:
-            raise Exhaustion()
-        ref, unpack, pack = _HOSTS[handle]
-        func = ref()
-        budget = _current_budget[0]
-        if budget is None:
-            out = func._raw(*unpack(buf))
-        else:
-            # The running chunk goes to the Budget while Python runs: a re-entry into
-            # the instance continues it, and what it leaves comes back here.
-            budget.tick = saved[S.FUEL]
-            try:
+        tb = thread_block()
+        n = tb.nest = tb.nest + 1
+        try:
+            # Recursion through the host: stop at a clean point, well before Python's
+            # recursion limit would hit a callback as it starts (ctypes could only print
+            # it). C-level calls count towards the limit too, hence twice the frames.
+            if n & 3 == 0 and 2 * _python_depth() > sys.getrecursionlimit() - _HEADROOM:
+                raise Exhaustion()
+            ref, unpack, pack = _HOSTS[handle]
+            func = ref()
+            budget = tb.budget
+            if budget is None:
                 out = func._raw(*unpack(buf))
-            finally:
-                saved[S.FUEL] = budget.tick
-        pack(buf, out)
-        rc = T.OK
+            else:
+                # The running chunk goes to the Budget while Python runs: a re-entry
+                # into the instance continues it, and what it leaves comes back here.
+                words = tb.words
+                budget.tick = words[TB.FUEL]
+                try:
+                    out = func._raw(*unpack(buf))
+                finally:
+                    words[TB.FUEL] = budget.tick
+            pack(buf, out)
+        finally:
+            tb.nest -= 1
+        return T.OK
     except BaseException as e:  # noqa: BLE001 - handed to the entry that unwinds
         # No function call here: at the recursion limit it would fail in turn
         # (take_error turns a RecursionError into Exhaustion).
-        _pending.append(e)
-        rc = 0
-    _nest[0] -= 1
-    state[0:S.SAVED] = saved
-    return rc
+        if tb is not None:
+            tb.pending.append(e)
+        return 0
 
 
 _INSTANCES = weakref.WeakValueDictionary()  # ctx address -> engine.InstanceState
@@ -443,41 +476,37 @@ _graveyard: list = []
 
 def retire(resources) -> None:
     """An instance died: free its native memory and code, unless native code may still
-    be running on some stack (then keep it until a later retirement finds none)."""
-    if state[S.JMPBUF] or _nest[0]:
+    be running on some stack, on any thread (then keep it until a later retirement finds
+    none)."""
+    if state[S.ACTIVE]:
         _graveyard.append(resources)
     else:
         _graveyard.clear()
 
 
 def _runtime_call(op, ctx, args):
-    saved = state[0:S.SAVED]
     try:
         if op == T.RT_THREAD:
-            _thread_setup()
-            return T.OK
-        if op == T.RT_COMPILE:
+            thread_block().install()  # the key is unset on this thread: name its block
+        elif op == T.RT_COMPILE:
             ist = _LAZY[ctx]
             ist.code.compile(ist.lazy_index(ctx))
-            rc = T.OK
         elif op == T.RT_REFUEL:
             # The countdown is below zero: by one after a call or a loop, by more after
             # a bulk operation (Budget.charge).
-            budget = _current_budget[0]
-            fuel = saved[S.FUEL]
+            tb = thread_block()
+            budget = tb.budget
+            fuel = tb.words[TB.FUEL]
             while fuel < 0:
                 fuel += budget.take() if budget is not None else 1 << 62
-            saved[S.FUEL] = fuel
-            rc = T.OK
+            tb.words[TB.FUEL] = fuel
         else:
             words = (ctypes.c_int64 * 6).from_address(args)
             _INSTANCES[ctx].runtime_op(op, words)
-            rc = T.OK
+        return T.OK
     except BaseException as e:  # noqa: BLE001
         set_pending(e)
-        rc = 0
-    state[0:S.SAVED] = saved
-    return rc
+        return 0
 
 
 _host_call_cb = HOST_CALL(_host_call)
@@ -490,47 +519,90 @@ class _Attr(ctypes.Structure):
 
 
 _libc = ctypes.CDLL(None)
-_stack_lows: dict[int, int] = {}
+_pthread_self = _libc.pthread_self
+_pthread_self.restype = ctypes.c_ulong
+_pthread_self.argtypes = []
+_setspecific = _libc.pthread_setspecific
+_setspecific.argtypes = [ctypes.c_uint, ctypes.c_void_p]
+_setspecific.restype = ctypes.c_int
+_getspecific = _libc.pthread_getspecific
+_getspecific.argtypes = [ctypes.c_uint]
+_getspecific.restype = ctypes.c_void_p
 
 
 def _stack_low() -> int:
     """The lowest address of the calling thread's stack (0 if unknown)."""
-    tid = threading.get_ident()
-    low = _stack_lows.get(tid)
-    if low is None:
+    low = 0
+    try:
+        attr = _Attr()
+        addr, size = ctypes.c_void_p(), ctypes.c_size_t()
+        if _libc.pthread_getattr_np(ctypes.c_ulong(_pthread_self()), ctypes.byref(attr)) == 0:
+            if _libc.pthread_attr_getstack(ctypes.byref(attr), ctypes.byref(addr),
+                                           ctypes.byref(size)) == 0:
+                low = addr.value or 0
+            _libc.pthread_attr_destroy(ctypes.byref(attr))
+    except (AttributeError, OSError):
         low = 0
-        try:
-            attr = _Attr()
-            addr, size = ctypes.c_void_p(), ctypes.c_size_t()
-            self_ = _libc.pthread_self
-            self_.restype = ctypes.c_ulong
-            if _libc.pthread_getattr_np(ctypes.c_ulong(self_()), ctypes.byref(attr)) == 0:
-                if _libc.pthread_attr_getstack(ctypes.byref(attr), ctypes.byref(addr),
-                                               ctypes.byref(size)) == 0:
-                    low = addr.value or 0
-                _libc.pthread_attr_destroy(ctypes.byref(attr))
-        except (AttributeError, OSError):
-            low = 0
-        _stack_lows[tid] = low
     return low
 
 
-def _thread_setup() -> None:
-    """Make the calling thread (which runs no native code yet) the state's owner."""
-    low = _stack_low()
-    state[S.OWNER] = threading.get_ident()
-    state[S.STACK_LIMIT] = low + STACK_MARGIN if low else 0
-    state[S.DEPTH] = 0
-    state[S.JMPBUF] = 0
-    state[S.ENTRY_FP] = 0
+class ThreadBlock:
+    """One thread's block (types.TB, ``words``), and the Python side's own per-thread
+    state: exceptions waiting for the entry that unwinds (``pending``), the Budget of
+    the innermost metered entry, host calls in progress (``nest``)."""
+
+    __slots__ = ("words", "addr", "pending", "budget", "nest")
+
+    def __init__(self):
+        self.words = (ctypes.c_int64 * TB.WORDS)()
+        self.addr = ctypes.addressof(self.words)
+        self.pending: list[BaseException] = []
+        self.budget = None
+        self.nest = 0
+        low = _stack_low()
+        self.words[TB.STACK_LIMIT] = low + STACK_MARGIN if low else 0
+        self.install()
+
+    def install(self) -> None:
+        """Make the pthread key name this block on the calling thread."""
+        if _setspecific(state[S.TLS_KEY], self.addr) != 0:
+            raise Error("jit: pthread_setspecific failed")
+
+    def __del__(self):
+        # The thread's Python state is going away (its thread-local data with it): a
+        # thread that is not ending (a foreign thread calling in through a callback gets
+        # a fresh Python state each time) must not keep naming the freed block. Only if
+        # the key names this very block here: a block kept alive past its thread (by a
+        # traceback, say) may be collected on a later thread with the same pthread id.
+        try:
+            key = state[S.TLS_KEY]
+            if _getspecific(key) == self.addr:
+                _setspecific(key, None)
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
+
+_local = threading.local()
+
+
+def thread_block() -> ThreadBlock:
+    """The calling thread's block, made on first use (and named by the pthread key)."""
+    try:
+        return _local.tb
+    except AttributeError:
+        tb = _local.tb = ThreadBlock()
+        return tb
 
 
 def _init_state() -> None:
+    key = ctypes.c_uint()
+    if _libc.pthread_key_create(ctypes.byref(key), None) != 0:
+        raise Error("jit: pthread_key_create failed")
+    state[S.TLS_KEY] = key.value
     state[S.SIGNAL] = id(Signal)
     state[S.SET_ERR] = ctypes.cast(ctypes.pythonapi.PyErr_SetNone, ctypes.c_void_p).value
     state[S.HOST_CALL] = ctypes.cast(_host_call_cb, ctypes.c_void_p).value
     state[S.RT_CALL] = ctypes.cast(_runtime_call_cb, ctypes.c_void_p).value
-    state[S.OWNER] = 0  # the first entry on any thread sets itself up
     state[S.NULL_REC] = NULL_REC
 
 
@@ -541,26 +613,28 @@ _init_state()
 def metered(call, budget):
     """Wrap a raw callable of a metered instance as the other engines do (Budget.begin:
     the entry costs a unit, nested entries continue the running chunk): native code
-    counts the chunk down in the state's FUEL word while it runs, and the Budget holds
-    it while Python code (a host function, another instance) runs."""
-    cur = _current_budget
+    counts the chunk down (in the state's FUEL word, parked in the thread block's while
+    Python runs), and the Budget holds it while Python code (a host function, another
+    instance) runs."""
 
     def raw(*args):
         budget.begin()
-        saved = state[S.FUEL]
-        prev = cur[0]
-        state[S.FUEL] = budget.tick
-        cur[0] = budget
+        tb = thread_block()
+        words = tb.words
+        saved, prev = words[TB.FUEL], tb.budget
+        words[TB.FUEL] = budget.tick
+        tb.budget = budget
         try:
             return call(*args)
         finally:
-            budget.tick = state[S.FUEL]
-            state[S.FUEL] = saved
-            cur[0] = prev
+            budget.tick = words[TB.FUEL]
+            words[TB.FUEL] = saved
+            tb.budget = prev
             budget.end()
     return raw
 
 
 __all__ = ["Signal", "state", "STATE", "take_error", "codemap", "typeid", "func_record",
            "record_func", "extern_handle", "extern_object", "to_word", "from_word", "table_word",
-           "register_glue", "entries", "register_lazy", "register_instance", "metered", "NativeRef", "F64"]
+           "register_glue", "entries", "register_lazy", "register_instance", "metered", "NativeRef",
+           "thread_block", "F64"]

@@ -108,7 +108,9 @@ class JitFunc(Func):
     whose i32/i64 result types are signed; anything else takes Func.__call__, which also
     reports every argument error."""
 
-    __slots__ = ("_cf", "_fn", "_ctx")
+    # (entry, code, context): one attribute, so a thread retargeting the function (a
+    # tier-up) never lets another call new code with an old context.
+    __slots__ = ("_target",)
 
 
 _CALL_CHECKS = {
@@ -157,8 +159,9 @@ def _call_class(ft: FuncType, index: int) -> type:
         f"    if len(args) == {n}:",
         unpack,
         f"        if {checks or 'True'}:",
+        "            cf, fn, ctx = self._target",
         "            try:",
-        f"                return self._cf(self._fn, self._ctx, {''.join(a + ', ' for a in names)}None)",
+        f"                return cf(fn, ctx, {''.join(a + ', ' for a in names)}None)",
         "            except Signal:",
         "                raise user_error() from None",
         "            except ArgumentError as e:",

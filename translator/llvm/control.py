@@ -104,6 +104,8 @@ def _call(fe, s: Call) -> None:
         target = fe.op(f"load ptr, ptr {rec}, align 8, !tbaa !2")
         cp = fe.op(f"getelementptr inbounds i64, ptr {rec}, i64 {T.REC_CTX}")
         callee_ctx = fe.op(f"load ptr, ptr {cp}, align 8, !tbaa !2")
+        if s.func < mod.nimp:
+            fe.note_caller(rec, callee_ctx)
     text = f"call {rt} {target}(ptr {callee_ctx}, i32 %d1{arglist})"
     if rt == "void":
         fe.emit(text)
@@ -138,6 +140,7 @@ def _call_indirect(fe, s: CallIndirect) -> None:
     cp = fe.op(f"getelementptr inbounds i64, ptr {rec}, i64 {T.REC_CTX}")
     callee_ctx = fe.op(f"load ptr, ptr {cp}, align 8, !tbaa !2")
     rt = T.ret_type(ftype.results)
+    fe.note_caller(rec, callee_ctx)
     text = f"call {rt} {code}(ptr {callee_ctx}, i32 %d1{_call_args(fe, ftype.params, args)})"
     if rt == "void":
         fe.emit(text)

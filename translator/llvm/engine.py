@@ -14,6 +14,7 @@ every engine, and calls.py adds a faster path for plain numeric signatures.
 from __future__ import annotations
 
 import ctypes
+import threading
 
 from fayasm.linking import const_expr, data_segments, elem_segments, import_decls
 from fayasm.runtime.budget import Budget
@@ -55,16 +56,21 @@ class CompiledModule:
         self.func_sigs = [self.sigs[f.type_idx] for f in m.funcs]
         self.names = [module.func_name(self.nimp + k) for k in range(len(m.funcs))]
         self._code: dict[bool, object] = {}
+        self._lock = threading.Lock()
 
     def code(self, metered: bool):
         c = self._code.get(metered)
         if c is None:
-            try:
-                c = tiering.load_code(self.module, metered)
-            except (RuntimeError, OSError, ValueError, MemoryError) as e:
-                # llvmlite reports LLVM's refusals as RuntimeError: keep them fayasm's.
-                raise Error(f"jit: cannot compile {self.module.name}: {e}") from None
-            self._code[metered] = c
+            with self._lock:  # threads instantiating at once compile once
+                c = self._code.get(metered)
+                if c is None:
+                    try:
+                        c = tiering.load_code(self.module, metered)
+                    except (RuntimeError, OSError, ValueError, MemoryError) as e:
+                        # llvmlite reports LLVM's refusals as RuntimeError: keep them
+                        # fayasm's.
+                        raise Error(f"jit: cannot compile {self.module.name}: {e}") from None
+                    self._code[metered] = c
         elif c.lazy and c.upgrade is not None:
             c = self._code[metered] = c.upgrade  # the O2 build has arrived
         return c
@@ -109,8 +115,9 @@ class InstanceState:
         """Point defined function ``k`` (its record, and its Func) at code ``fn`` run
         with context ``fctx``."""
         off = self.compiled.layout.record(k)
-        self.ctx[off + T.REC_CODE] = fn
-        self.ctx[off + T.REC_CTX] = fctx
+        # Both words in one C call: no thread can run native code between them.
+        pair = (ctypes.c_uint64 * 2)(fn, fctx)
+        ctypes.memmove(self.base + 8 * (off + T.REC_CODE), pair, 16)
         sig = self.compiled.func_sigs[k]
         f = self.funcs[self.compiled.nimp + k]
         raw_e, signed_e = bridge.entries(sig.ft)
@@ -119,7 +126,7 @@ class InstanceState:
             raw = bridge.metered(raw, self.budget)
         f._raw = raw
         if signed_e is not None and self.budget is None:
-            f._cf, f._fn, f._ctx = signed_e, fn, fctx
+            f._target = (signed_e, fn, fctx)
 
     def retarget(self, code) -> None:
         """Move every function to ``code`` (a finished tier-up)."""
@@ -210,10 +217,7 @@ class Engine:
             f._native = bridge.NativeRef(addr, ctx)
             records[addr] = f
             ist.funcs.append(f)
-        for k in range(len(compiled.func_sigs)):
-            fn, fctx = code.target(k, ist)
-            ist.set_target(k, fn, fctx)
-        code.track(ist)
+        code.attach(ist)
         for i in range(nimp):
             ctx[lay.funcs + i] = bridge.func_record(ist.funcs[i])
         for k in range(len(compiled.func_sigs)):

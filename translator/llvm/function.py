@@ -127,6 +127,24 @@ class FunctionEmitter:
     def state_word_ptr(self, index: int) -> str:
         return self.op(f"getelementptr inbounds i64, ptr {self.state()}, i64 {index}")
 
+    def note_caller(self, rec: str, callee_ctx: str) -> None:
+        """Just before a call through record ``rec`` with context ``callee_ctx`` (an
+        import, call_indirect) that reaches a host function: name this function as the
+        caller, so an error raised in the host gets it as the innermost frame of its
+        backtrace even where LLVM inlined this function. A host function's record is the
+        one whose context is the record's own tail (bridge.func_record; a wasm record
+        matching by chance only costs the store); storing for every call, wasm callees
+        too, made call_indirect-heavy code ~60% slower."""
+        tail = self.op(f"getelementptr inbounds i64, ptr {rec}, i64 {T.REC_WORDS}")
+        host = self.op(f"icmp eq ptr {callee_ctx}, {tail}")
+        note, cont = self.newlabel("host"), self.newlabel("call")
+        self.terminate(f"br i1 {host}, label %{note}, label %{cont}, !prof !5")
+        self.start(note)
+        p = self.state_word_ptr(T.S.CALLER)
+        self.emit(f"store i64 {self.func.index}, ptr {p}, align 8, !tbaa !2")
+        self.br(cont)
+        self.start(cont)
+
     def memsize(self) -> str:
         return self.op("load i64, ptr %MS")
 
@@ -201,7 +219,21 @@ class FunctionEmitter:
                 ty = "i64"
             self.emit(f"store {ty} {v}, ptr {p}")
         fp = self.op(f"load ptr, ptr {self.state_word_ptr(T.S.RT_CALL)}, align 8, !tbaa !2")
+        # Other threads may run native code while Python does: CUR goes back afterwards,
+        # and metered code parks its fuel in the thread block meanwhile (refuelling
+        # changes it there).
+        curp = self.state_word_ptr(T.S.CUR)
+        tb = self.op(f"load ptr, ptr {curp}, align 8, !tbaa !2")
+        if self.metered:
+            fuelp = self.state_word_ptr(T.S.FUEL)
+            parked = self.op(f"getelementptr inbounds i64, ptr {tb}, i64 {T.TB.FUEL}")
+            v = self.op(f"load i64, ptr {fuelp}, align 8, !tbaa !2")
+            self.emit(f"store i64 {v}, ptr {parked}, align 8, !tbaa !2")
         status = self.op(f"call i32 {fp}(i32 {op}, ptr %ctx, ptr {buf})")
+        self.emit(f"store ptr {tb}, ptr {curp}, align 8, !tbaa !2")
+        if self.metered:
+            v = self.op(f"load i64, ptr {parked}, align 8, !tbaa !2")
+            self.emit(f"store i64 {v}, ptr {fuelp}, align 8, !tbaa !2")
         self.unwind_if_failed(status)
         return buf
 
@@ -227,7 +259,9 @@ class FunctionEmitter:
             f"  %{b}fi = ptrtoint ptr %{b}fa to i64",
             f"  %{b}fn = sub i64 %{b}fi, {self.frame}",
             f"  %{b}st = load ptr, ptr %ctx, align 8",
-            f"  %{b}lp = getelementptr inbounds i64, ptr %{b}st, i64 {T.S.STACK_LIMIT}",
+            f"  %{b}cp = getelementptr inbounds i64, ptr %{b}st, i64 {T.S.CUR}",
+            f"  %{b}tb = load ptr, ptr %{b}cp, align 8",
+            f"  %{b}lp = getelementptr inbounds i64, ptr %{b}tb, i64 {T.TB.STACK_LIMIT}",
             f"  %{b}lim = load i64, ptr %{b}lp, align 8",
             f"  %{b}so = icmp ult i64 %{b}fn, %{b}lim",
             f"  %{b}do = icmp ugt i32 %d1, {MAX_CALL_DEPTH}",
@@ -369,7 +403,9 @@ class FunctionEmitter:
                "  %fai = ptrtoint ptr %fa to i64",
                f"  %fan = sub i64 %fai, {frame}"]
         out += ["  %st = load ptr, ptr %ctx, align 8",
-                f"  %slp = getelementptr inbounds i64, ptr %st, i64 {T.S.STACK_LIMIT}",
+                f"  %scp = getelementptr inbounds i64, ptr %st, i64 {T.S.CUR}",
+                "  %stb = load ptr, ptr %scp, align 8",
+                f"  %slp = getelementptr inbounds i64, ptr %stb, i64 {T.TB.STACK_LIMIT}",
                 f"  %dover = icmp ugt i32 %depth, {MAX_CALL_DEPTH}",
                 "  %slim = load i64, ptr %slp, align 8, !tbaa !2",
                 "  %sover = icmp ult i64 %fan, %slim",

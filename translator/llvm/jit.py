@@ -4,7 +4,7 @@ Every LLVM module is verified before anything else runs on it (a fatal LLVM erro
 end the process); parse and verification errors become fayasm Errors. An object is loaded
 into an MCJIT execution engine of its own (the engine owns its target machine and its
 code, and frees both when it is collected). Loading an object resolves a handful of libc
-symbols (_setjmp, _longjmp, pthread_self, memcpy and friends) from the process; everything
+symbols (_setjmp, _longjmp, pthread_getspecific, memcpy and friends) from the process; everything
 else native code needs comes through the process state and the instance context.
 
 Code is compiled for the host CPU (name and features are part of the cache key) with the

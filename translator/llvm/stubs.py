@@ -1,27 +1,36 @@
 """The native glue of a compiled module: the trap helper, one entry wrapper and one host
 trampoline per signature.
 
-``fy_trap(state, code, arg, func)`` records a trap, walks the frame-pointer chain up to
-the innermost entry wrapper (return addresses into state.trace, for the backtrace) and
-``_longjmp``s to that wrapper. It is noinline so its own frame starts the walk.
+``fy_trap(state, code, arg, func)`` records a trap in the running thread's block
+(types.TB, at state.CUR), walks the frame-pointer chain up to the innermost entry wrapper
+(return addresses into the block's trace, for the backtrace) and ``_longjmp``s to that
+wrapper. It is noinline so its own frame starts the walk.
 
 ``fy_entry_<sig>(fn, ctx, raw params..., out)`` is how Python (ctypes) calls a wasm
-function: it installs a jmp_buf with ``_setjmp`` (no signal-mask syscall), calls
-``fn(ctx, depth, params)`` and returns the result (one scalar) or writes the results to
-``out`` (words; v128 takes two). A trap lands back in it; it then restores the state and
-raises the bridge's signal exception with ``PyErr_SetNone`` (the ctypes prototype keeps the
-GIL and turns a set error into a Python exception), so the normal path checks nothing.
+function: it finds the calling thread's block (the value of the state's pthread key; the
+runtime makes it on a thread's first entry) and makes it the state's CUR, installs a
+jmp_buf with ``_setjmp`` (no signal-mask syscall), calls ``fn(ctx, depth, params)`` and
+returns the result (one scalar) or writes the results to ``out`` (words; v128 takes two).
+A trap lands back in it; it then restores the block and raises the bridge's signal
+exception with ``PyErr_SetNone`` (the ctypes prototype keeps the GIL and turns a set error
+into a Python exception), so the normal path checks nothing.
 f32 values cross as doubles holding the raw representation (runtime/values.py): the
 conversions here keep NaN payloads, which a hardware float/double conversion would quiet.
 
 ``fy_host_<sig>(hctx, depth, params...)`` is the code of a host function's record: it
 stores the arguments in a buffer and calls the bridge's host_call(handle, buffer); a
-non-zero status means the Python side holds an exception and the trampoline unwinds.
+non-zero status means the Python side holds an exception and the trampoline unwinds,
+naming the function that called it (state.CALLER) as the trap's function.
+
+Threads: while Python runs (a host call, a lazy compile), other threads may run native
+code and set state.CUR and state.FUEL to their own, so every call out to Python parks
+the fuel countdown in the thread block and puts CUR (from a register) and the fuel back
+when Python returns; the Python side only ever touches the calling thread's block.
 """
 from __future__ import annotations
 
 from . import types as T
-from .types import F32, LL, V128, S
+from .types import F32, LL, TB, V128, S
 
 _FP_ATTRS = '"frame-pointer"="all"'
 
@@ -29,13 +38,15 @@ _FP_ATTRS = '"frame-pointer"="all"'
 def trap_helper() -> str:
     return f"""define internal void @fy_trap(ptr %st, i64 %code, i64 %arg, i64 %func) #1 {{
 entry:
-  %cp = getelementptr inbounds i64, ptr %st, i64 {S.TRAP_CODE}
+  %tbp = getelementptr inbounds i64, ptr %st, i64 {S.CUR}
+  %tb = load ptr, ptr %tbp
+  %cp = getelementptr inbounds i64, ptr %tb, i64 {TB.TRAP_CODE}
   store i64 %code, ptr %cp
-  %ap = getelementptr inbounds i64, ptr %st, i64 {S.TRAP_ARG}
+  %ap = getelementptr inbounds i64, ptr %tb, i64 {TB.TRAP_ARG}
   store i64 %arg, ptr %ap
-  %fnp = getelementptr inbounds i64, ptr %st, i64 {S.TRAP_FUNC}
+  %fnp = getelementptr inbounds i64, ptr %tb, i64 {TB.TRAP_FUNC}
   store i64 %func, ptr %fnp
-  %efpp = getelementptr inbounds i64, ptr %st, i64 {S.ENTRY_FP}
+  %efpp = getelementptr inbounds i64, ptr %tb, i64 {TB.ENTRY_FP}
   %efp = load i64, ptr %efpp
   %fp0 = call ptr @llvm.frameaddress.p0(i32 0)
   %fpi0 = ptrtoint ptr %fp0 to i64
@@ -43,7 +54,7 @@ entry:
 loop:
   %fp = phi i64 [%fpi0, %entry], [%next, %body]
   %n = phi i64 [0, %entry], [%n1, %body]
-  %full = icmp uge i64 %n, {S.TRACE_MAX}
+  %full = icmp uge i64 %n, {TB.TRACE_MAX}
   %past = icmp uge i64 %fp, %efp
   %stop = or i1 %full, %past
   br i1 %stop, label %done, label %body
@@ -51,8 +62,8 @@ body:
   %fpp = inttoptr i64 %fp to ptr
   %rap = getelementptr inbounds i64, ptr %fpp, i64 1
   %ra = load i64, ptr %rap
-  %ti = add i64 %n, {S.TRACE}
-  %slot = getelementptr inbounds i64, ptr %st, i64 %ti
+  %ti = add i64 %n, {TB.TRACE}
+  %slot = getelementptr inbounds i64, ptr %tb, i64 %ti
   store i64 %ra, ptr %slot
   %n1 = add i64 %n, 1
   %next = load i64, ptr %fpp
@@ -60,9 +71,9 @@ body:
   br i1 %up, label %loop, label %done
 done:
   %nf = phi i64 [%n, %loop], [%n1, %body]
-  %lp = getelementptr inbounds i64, ptr %st, i64 {S.TRACE_LEN}
+  %lp = getelementptr inbounds i64, ptr %tb, i64 {TB.TRACE_LEN}
   store i64 %nf, ptr %lp
-  %jbp = getelementptr inbounds i64, ptr %st, i64 {S.JMPBUF}
+  %jbp = getelementptr inbounds i64, ptr %tb, i64 {TB.JMPBUF}
   %jb = load ptr, ptr %jbp
   call void @_longjmp(ptr %jb, i32 1)
   unreachable
@@ -166,32 +177,55 @@ def entry(ft, key: str) -> str:
            "entry:",
            "  %st = load ptr, ptr %ctx",
            "  %jb = alloca [40 x i64], align 16",
-           "  %tid = call i64 @pthread_self()",
-           f"  %ownp = getelementptr inbounds i64, ptr %st, i64 {S.OWNER}",
-           "  %own = load i64, ptr %ownp",
-           "  %same = icmp eq i64 %tid, %own",
-           "  br i1 %same, label %go, label %setup",
+           # This thread's block: the value of the state's pthread key (pthread_key_t is
+           # an unsigned int); a thread's first entry has the runtime make it.
+           f"  %keyp = getelementptr inbounds i64, ptr %st, i64 {S.TLS_KEY}",
+           "  %key64 = load i64, ptr %keyp",
+           "  %key = trunc i64 %key64 to i32",
+           "  %tb0 = call ptr @pthread_getspecific(i32 %key)",
+           "  %none = icmp eq ptr %tb0, null",
+           "  br i1 %none, label %setup, label %go, !prof !5",
            "setup:",
            f"  %rtp = getelementptr inbounds i64, ptr %st, i64 {S.RT_CALL}",
            "  %rt = load ptr, ptr %rtp",
            f"  %rc = call i32 %rt(i32 {T.RT_THREAD}, ptr %ctx, ptr null)",
+           "  %tb1 = call ptr @pthread_getspecific(i32 %key)",
            f"  %rcok = icmp eq i32 %rc, {T.OK}",
-           "  br i1 %rcok, label %go, label %raise",
+           "  %has1 = icmp ne ptr %tb1, null",
+           "  %ok1 = and i1 %rcok, %has1",
+           "  br i1 %ok1, label %go, label %raise",
            "go:",
-           f"  %jbp = getelementptr inbounds i64, ptr %st, i64 {S.JMPBUF}",
+           "  %tb = phi ptr [%tb0, %entry], [%tb1, %setup]",
+           f"  %curp = getelementptr inbounds i64, ptr %st, i64 {S.CUR}",
+           "  store ptr %tb, ptr %curp",
+           f"  %sfp = getelementptr inbounds i64, ptr %st, i64 {S.FUEL}",
+           f"  %tfp = getelementptr inbounds i64, ptr %tb, i64 {TB.FUEL}",
+           "  %fuel = load i64, ptr %tfp",
+           "  store i64 %fuel, ptr %sfp",
+           f"  %actp = getelementptr inbounds i64, ptr %st, i64 {S.ACTIVE}",
+           "  %act = load i64, ptr %actp",
+           "  %act1 = add i64 %act, 1",
+           "  store i64 %act1, ptr %actp",
+           f"  %jbp = getelementptr inbounds i64, ptr %tb, i64 {TB.JMPBUF}",
            "  %prevjb = load i64, ptr %jbp",
-           f"  %fpp = getelementptr inbounds i64, ptr %st, i64 {S.ENTRY_FP}",
+           f"  %fpp = getelementptr inbounds i64, ptr %tb, i64 {TB.ENTRY_FP}",
            "  %prevfp = load i64, ptr %fpp",
-           f"  %dp = getelementptr inbounds i64, ptr %st, i64 {S.DEPTH}",
+           f"  %dp = getelementptr inbounds i64, ptr %tb, i64 {TB.DEPTH}",
            "  %d64 = load i64, ptr %dp",
            "  %d = trunc i64 %d64 to i32",
            "  %r = call i32 @_setjmp(ptr %jb) #3",
            "  %z = icmp eq i32 %r, 0",
            "  br i1 %z, label %run, label %caught",
            "caught:",
+           # A trap: the host trampolines it unwound through did not restore DEPTH.
            "  store i64 %prevjb, ptr %jbp",
            "  store i64 %prevfp, ptr %fpp",
            "  store i64 %d64, ptr %dp",
+           "  %cfuel = load i64, ptr %sfp",
+           "  store i64 %cfuel, ptr %tfp",
+           "  %cact = load i64, ptr %actp",
+           "  %cact1 = sub i64 %cact, 1",
+           "  store i64 %cact1, ptr %actp",
            "  br label %raise",
            "raise:",
            f"  %sigp = getelementptr inbounds i64, ptr %st, i64 {S.SIGNAL}",
@@ -212,7 +246,10 @@ def entry(ft, key: str) -> str:
         out.append(f"  {call}")
     else:
         out.append(f"  %res = {call}")
-    out += ["  store i64 %prevjb, ptr %jbp", "  store i64 %prevfp, ptr %fpp"]
+    out += ["  store i64 %prevjb, ptr %jbp", "  store i64 %prevfp, ptr %fpp",
+            "  %rfuel = load i64, ptr %sfp", "  store i64 %rfuel, ptr %tfp",
+            "  %ract = load i64, ptr %actp", "  %ract1 = sub i64 %ract, 1",
+            "  store i64 %ract1, ptr %actp"]
     if rt != "void":
         t = ft.results[0]
         if t is F32:
@@ -256,18 +293,33 @@ def host_trampoline(ft, key: str) -> str:
         else:
             out.append(f"  store {LL[t]} %p{k}, ptr %b{k}, align 8")
         word += T.WORDS[t]
-    out += [f"  %dp = getelementptr inbounds i64, ptr %st, i64 {S.DEPTH}",
+    # CALLER is read before Python runs (which may run other wasm code); the fuel is
+    # parked in the thread block while it runs (metering reads and sets it there); CUR
+    # and the fuel are put back after it, since other threads may have run native code
+    # meanwhile.
+    out += [f"  %callerp = getelementptr inbounds i64, ptr %st, i64 {S.CALLER}",
+            "  %caller = load i64, ptr %callerp",
+            f"  %curp = getelementptr inbounds i64, ptr %st, i64 {S.CUR}",
+            "  %tb = load ptr, ptr %curp",
+            f"  %dp = getelementptr inbounds i64, ptr %tb, i64 {TB.DEPTH}",
             "  %prev = load i64, ptr %dp",
             "  %d64 = zext i32 %depth to i64",
             "  store i64 %d64, ptr %dp",
+            f"  %sfp = getelementptr inbounds i64, ptr %st, i64 {S.FUEL}",
+            f"  %tfp = getelementptr inbounds i64, ptr %tb, i64 {TB.FUEL}",
+            "  %fuel = load i64, ptr %sfp",
+            "  store i64 %fuel, ptr %tfp",
             f"  %cbp = getelementptr inbounds i64, ptr %st, i64 {S.HOST_CALL}",
             "  %cb = load ptr, ptr %cbp",
             "  %rc = call i32 %cb(i64 %h, ptr %buf)",
+            "  store ptr %tb, ptr %curp",
+            "  %fuel1 = load i64, ptr %tfp",
+            "  store i64 %fuel1, ptr %sfp",
             "  store i64 %prev, ptr %dp",
             f"  %bad = icmp ne i32 %rc, {T.OK}",
             "  br i1 %bad, label %fail, label %ok",
             "fail:",
-            f"  call void @fy_trap(ptr %st, i64 {T.PENDING}, i64 0, i64 -1)",
+            f"  call void @fy_trap(ptr %st, i64 {T.PENDING}, i64 0, i64 %caller)",
             "  unreachable",
             "ok:"]
     word = 0
@@ -312,7 +364,16 @@ def lazy_stub(ft, key: str) -> str:
            "  %rec = load ptr, ptr %rp",
            f"  %rtp = getelementptr inbounds i64, ptr %st, i64 {S.RT_CALL}",
            "  %rt = load ptr, ptr %rtp",
+           f"  %curp = getelementptr inbounds i64, ptr %st, i64 {S.CUR}",
+           "  %tb = load ptr, ptr %curp",
+           f"  %sfp = getelementptr inbounds i64, ptr %st, i64 {S.FUEL}",
+           f"  %tfp = getelementptr inbounds i64, ptr %tb, i64 {TB.FUEL}",
+           "  %fuel = load i64, ptr %sfp",
+           "  store i64 %fuel, ptr %tfp",
            f"  %rc = call i32 %rt(i32 {T.RT_COMPILE}, ptr %lb, ptr null)",
+           "  store ptr %tb, ptr %curp",
+           "  %fuel1 = load i64, ptr %tfp",
+           "  store i64 %fuel1, ptr %sfp",
            f"  %bad = icmp ne i32 %rc, {T.OK}",
            "  br i1 %bad, label %fail, label %ok",
            "fail:",
@@ -337,7 +398,7 @@ attributes #3 = {{ returns_twice }}"""
 
 DECLARATIONS = """declare i32 @_setjmp(ptr) returns_twice
 declare void @_longjmp(ptr, i32) noreturn nounwind
-declare i64 @pthread_self() nounwind
+declare ptr @pthread_getspecific(i32) nounwind
 declare ptr @llvm.frameaddress.p0(i32)"""
 
 __all__ = ["trap_helper", "entry", "host_trampoline", "lazy_stub", "entry_ret_type",

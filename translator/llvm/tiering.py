@@ -80,8 +80,10 @@ class ModuleCode:
         """(code, context) of defined function ``k`` for instance ``ist``."""
         return self.funcs[k], ist.base
 
-    def track(self, ist) -> None:
-        pass
+    def attach(self, ist) -> None:
+        """Point every function of a new instance ``ist`` at this code."""
+        for k in range(len(self.funcs)):
+            ist.set_target(k, *self.target(k, ist))
 
 
 class LazyCode:
@@ -124,13 +126,18 @@ class LazyCode:
             return addr, ist.base
         return self.stubs[self.types[k]], ist.lazy_block(k)
 
-    def track(self, ist) -> None:
+    def attach(self, ist) -> None:
+        """Point every function of a new instance ``ist`` at the best code there is, and
+        keep it up to date. Under the lock, so a compile or tier-up finishing on another
+        thread either sees the instance or is seen by it."""
         with self.lock:
+            for k in range(len(self.types)):
+                ist.set_target(k, *self.target(k, ist))
             self.instances.append(weakref.ref(ist))
 
     def compile(self, k: int) -> None:
         """Compile defined function ``k`` (on its first call) and point every instance
-        at it."""
+        at it. Threads calling it at once wait for the first one's compile."""
         with self.lock:
             if k in self.funcs or self.upgrade is not None:
                 return

@@ -116,26 +116,40 @@ def double_literal(x: float) -> str:
     return f"0x{f64_to_bits(x):016X}"
 
 
-# -- the process state (one per process; see bridge.State) -----------------------------------
+# -- the process state and the thread blocks (see bridge) -------------------------------------
 class S:
-    """Word offsets in the process state."""
+    """Word offsets in the process state, one for every instance and thread. Only native
+    code of the thread holding the GIL runs at a time, so the words that change (CUR,
+    FUEL, CALLER, ACTIVE) are that thread's while it runs; code that calls out to Python
+    puts CUR and FUEL back when Python returns, since other threads may have run native
+    code in between."""
+
+    CUR = 0  # the thread block (TB) of the thread running native code
+    FUEL = 1  # countdown of metered code (signed); parked in TB.FUEL while Python runs
+    CALLER = 2  # function that last called a host function (backtraces of host errors)
+    ACTIVE = 3  # entries in progress, on all threads (bridge.retire)
+    TLS_KEY = 4  # pthread key whose value on each thread is that thread's block (or NULL)
+    SIGNAL = 5  # PyObject* of the exception class an entry raises to report a trap
+    SET_ERR = 6  # PyErr_SetNone
+    HOST_CALL = 7  # int host_call(i64 handle, u64 *buf)
+    RT_CALL = 8  # int runtime_call(i32 op, ctx *, u64 *args)
+    NULL_REC = 9  # the record empty funcref table slots point to (type id 0)
+    WORDS = 16
+
+
+class TB:
+    """Word offsets in a thread block: what native code of one thread keeps (each thread
+    has its own, found through S.TLS_KEY by the entry wrappers, then through S.CUR)."""
 
     JMPBUF = 0  # jmp_buf of the innermost entry wrapper
     ENTRY_FP = 1  # frame address of that wrapper (backtrace walks stop there)
     STACK_LIMIT = 2  # lowest frame address native code may use
-    FUEL = 3  # countdown of metered code (signed)
+    FUEL = 3  # S.FUEL of this thread while it runs Python (metering reads and sets it)
     DEPTH = 4  # call depth at the innermost host call (entries continue from it)
-    OWNER = 5  # pthread_self() of the thread whose values these are
-    TRAP_CODE = 6
-    TRAP_ARG = 7
-    TRAP_FUNC = 8  # function index whose code raised the trap (-1: none)
-    TRACE_LEN = 9
-    SIGNAL = 10  # PyObject* of the exception class an entry raises to report a trap
-    SET_ERR = 11  # PyErr_SetNone
-    HOST_CALL = 12  # int host_call(i64 handle, u64 *buf)
-    RT_CALL = 13  # int runtime_call(i32 op, ctx *, u64 *args)
-    NULL_REC = 14  # the record empty funcref table slots point to (type id 0)
-    SAVED = 6  # words 0..5 are saved and restored around host calls (threads, nesting)
+    TRAP_CODE = 5
+    TRAP_ARG = 6
+    TRAP_FUNC = 7  # function index whose code raised the trap (-1: none)
+    TRACE_LEN = 8
     TRACE = 16  # return addresses of the backtrace walk
     TRACE_MAX = MAX_CALL_DEPTH + 64  # every frame of an exhausted stack, as on every engine
     WORDS = TRACE + TRACE_MAX
