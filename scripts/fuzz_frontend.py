@@ -68,19 +68,20 @@ class Options:
     save: str | None = None
     chunk: int = 5000
     spec_sample: int = 1  # every n-th spec file seeds the corpus
-    progress: float = 30.0  # seconds between progress lines (0: none)
+    progress: float = 60.0  # seconds between progress lines (0: none)
 
 
 # ---------------------------------------------------------------- classification
 
-_NUMBERS = re.compile(r"\b(?:0x[0-9a-fA-F]+|[0-9a-fA-F]*[0-9][0-9a-fA-F]*)\b")
+_NUMBERS = re.compile(r"(?<![\w-])(?:0x[0-9a-fA-F]+|[0-9]+)(?![\w-])")
+_OPCODE = re.compile(r"(illegal opcode|opcode) [0-9a-fA-F]{2}(?: [0-9a-fA-F]+)?")
 
 
 def normalize(message: str) -> str:
     """A message without offsets and numbers, for grouping."""
     message = re.sub(r"\s*\(at (?:byte )?offset 0x[0-9a-f]+\)", "", message)
     message = message.split("\n")[0]
-    return _NUMBERS.sub("N", message)[:160]
+    return _NUMBERS.sub("N", _OPCODE.sub(r"\1 N", message))[:160]
 
 
 def _fayasm_message(e) -> str:
@@ -121,6 +122,15 @@ def classify(data, fay_ok: bool, fay_msg: str, fay_offset, wt_ok: bool, wt_msg: 
             # wasmparser reads limits as u64 (memory64, table64) whatever the features.
             return "deviation: wasmtime reads table and memory limits as 64-bit LEB128s"
         return "unexplained"
+    if direction == "F+W-" and "likely-confusing unicode character" in wt_msg:
+        return "text: wasmtime refuses bidirectional-override characters (a lint, not the spec)"
+    if direction == "F+W-" and "expected at least one module field" in wt_msg:
+        return "text: wasmtime wants a module field (the spec allows zero: an empty module)"
+    if direction == "F-W+" and re.search(r'\(\s*import\s+"(?:[^"\\]|\\.)*"\s*\)', data):
+        return "text: wasmtime's WAT parser takes one-name imports (import \"m\")"
+    if (direction == "F-W+" and isinstance(fay_offset, tuple)
+            and _token_at(data, *fay_offset) in _PLAIN):
+        return "text: wasmtime's WAT parser takes plain instructions inside folded ones"
     if direction == "F+W-" and wt_msg.startswith("text:") and "quote" in data:
         return "feature: (module quote ...) is WAST, which wasmtime's WAT parser does not take"
     if direction == "F-W+" and "(@" in data:
@@ -131,6 +141,24 @@ def classify(data, fay_ok: bool, fay_msg: str, fay_offset, wt_ok: bool, wt_msg: 
             and re.search(r"[0-9a-fA-F.][pPeE][+-]?[0-9_]{10,}", data)):
         return "limit: wasmtime's float parser cannot hold a huge exponent"
     return "unexplained"
+
+
+def _plain_names() -> frozenset:
+    from fayasm import isa
+
+    return frozenset(op.text for op in isa.ALL) | {"end", "else"}
+
+
+_PLAIN = _plain_names()
+
+
+def _token_at(text: str, line: int, column: int) -> str:
+    """The token at a 1-based line and column of ``text``."""
+    lines = text.split("\n", line)
+    if not 0 < line <= len(lines):
+        return ""
+    m = re.match(r'[^\s()";]+', lines[line - 1][max(0, column - 1):])
+    return m.group(0) if m else ""
 
 
 def _in_sections(data: bytes, offset: int, ids) -> bool:
@@ -335,7 +363,7 @@ class Worker:
         sh[2] = time.process_time()
         sh[3] = time.monotonic()
         sh[1] = FAYASM
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         module = None
         fay_msg = ""
         fay_offset = None
@@ -343,7 +371,9 @@ class Worker:
             module = fayasm.Module(data)
         except fayasm.Error as e:
             fay_msg = _fayasm_message(e)
-            fay_offset = getattr(e, "offset", None)
+            # Where it failed: a byte offset, or (line, column) in a text.
+            fay_offset = ((e.line, e.column) if isinstance(e, fayasm.ParseError)
+                          else getattr(e, "offset", None))
         except MemoryError as e:
             return self._memory(stats, outcome, e, FAYASM)
         except BaseException as e:  # noqa: BLE001 - any other exception is the finding
@@ -351,7 +381,7 @@ class Worker:
                 raise
             self._nonfayasm(stats, outcome, e, FAYASM)
             return None
-        elapsed = time.perf_counter() - t0
+        elapsed = time.process_time() - t0
         stats.fayasm_seconds[kind] += elapsed
         stats.slowest.append((elapsed, kind, i, names, len(data)))
         if len(stats.slowest) > 20:
@@ -921,7 +951,7 @@ def main(argv=None) -> int:
     ap.add_argument("--chunk", type=int, default=5000, help="inputs per worker process")
     ap.add_argument("--spec-sample", type=int, default=1,
                     help="seed the corpus from every n-th spec file only")
-    ap.add_argument("--progress", type=float, default=30.0, help="seconds between progress lines")
+    ap.add_argument("--progress", type=float, default=60.0, help="seconds between progress lines")
     ap.add_argument("--replay", nargs="+", metavar="FILE|KIND:INDEX",
                     help="run saved inputs (or binary:I / wat:I of --seed) and show the outcome")
     a = ap.parse_args(argv)
