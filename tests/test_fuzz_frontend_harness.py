@@ -292,6 +292,8 @@ def test_bounded_run_finds_nothing(tmp_path):
         assert k["rejected"] >= 0.4 * n and k["accepted"] >= 0.05 * n, k
         if r["wasmtime"]:
             assert k["oracle"]["agree"] + k["oracle"]["disagree"] == n
-            assert "unexplained" not in k["oracle"]["by_class"], out.stdout
+            if r["wasmtime"]["version"].startswith("50."):
+                # The classes are wasmtime 50's differences; another version may differ.
+                assert "unexplained" not in k["oracle"]["by_class"], out.stdout
     assert r["roundtrips"] >= 100
     assert out.returncode == 0, out.stdout
