@@ -147,6 +147,11 @@ def _expr(body: list[Instr]) -> str:
     return " ".join(instr_text(i) for i in body)
 
 
+# Indentation stops growing past this depth: a body nested 100,000 deep would otherwise
+# print as gigabytes of spaces.
+MAX_INDENT = 32
+
+
 def _body(body: list[Instr], indent: str) -> list[str]:
     lines = []
     depth = 1
@@ -154,7 +159,7 @@ def _body(body: list[Instr], indent: str) -> list[str]:
         name = i.op.name
         if name in ("end", "else"):
             depth -= 1
-        lines.append(f"{indent}{'  ' * depth}{instr_text(i)}")
+        lines.append(f"{indent}{'  ' * min(depth, MAX_INDENT)}{instr_text(i)}")
         if name in _OPENERS or name == "else":
             depth += 1
     return lines
