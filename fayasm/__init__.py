@@ -5,7 +5,8 @@
     inst = fayasm.instantiate(m, imports={"env": {"log": print}})
     inst.exports.add(2, 3)
 """
-from fayasm.errors import CompileError, DecodeError, ParseError, ValidationError
+from fayasm.errors import (CompileError, DecodeError, ParseError, TranslationError,
+                           ValidationError)
 from fayasm.module import ExportType, ImportType, Module
 from fayasm.runtime.errors import Error, Exhaustion, LinkError, Trap, WasiExit
 from fayasm.runtime.func import Func
@@ -36,7 +37,7 @@ def instantiate(module, imports=None, engine: str | None = None, fuel: int | Non
         return engines.instantiate(module, imports, engine=engine, fuel=fuel, deadline=deadline)
     except _HostError as e:  # raised by a host function the start function called
         raise e.original.with_traceback(e.original.__traceback__) from None
-    except RecursionError:
+    except RecursionError:  # the start function's calls (compiling reports its own)
         raise Exhaustion() from None
 
 
@@ -46,14 +47,18 @@ def translate(module, metered: bool = False) -> str:
     script, it runs the module's ``_start`` under WASI. ``metered`` adds fuel counting."""
     from fayasm import engines
 
+    from fayasm.module import gc_paused
+
     if not isinstance(module, Module):
         module = Module(module)
-    return engines.get("python").translate(module, metered=metered)
+    with gc_paused():
+        return engines.get("python").translate(module, metered=metered)
 
 
 __all__ = [
     "CompileError", "DecodeError", "Error", "Exhaustion", "ExportType", "Exports", "ExternKind",
     "Func", "FuncType", "Global", "GlobalType", "ImportType", "Instance", "LinkError", "Limits",
-    "Memory", "MemoryType", "Module", "ParseError", "Table", "TableType", "Trap", "Val",
-    "ValType", "ValidationError", "WasiConfig", "WasiExit", "instantiate", "run",
+    "Memory", "MemoryType", "Module", "ParseError", "Table", "TableType", "TranslationError",
+    "Trap", "Val", "ValType", "ValidationError", "WasiConfig", "WasiExit", "instantiate",
+    "run",
 ]

@@ -49,7 +49,7 @@ class Module:
     and validates; raises DecodeError, ParseError or ValidationError (all CompileError)."""
 
     def __init__(self, source: bytes | bytearray | memoryview | str, name: str | None = None):
-        with _gc_paused():
+        with gc_paused():
             self._load(source, name)
 
     def _load(self, source, name) -> None:
@@ -97,7 +97,7 @@ class Module:
         if self._info is None:
             from fayasm.validate import validate
 
-            with _gc_paused():
+            with gc_paused():
                 self._info = validate(self.syntax)
         return self._info
 
@@ -105,7 +105,7 @@ class Module:
     def from_syntax(cls, syntax: Syntax, name: str | None = None) -> "Module":
         """Validate an already decoded or parsed module."""
         self = cls.__new__(cls)
-        with _gc_paused():
+        with gc_paused():
             self._setup(syntax, None, name)
         return self
 
@@ -165,9 +165,9 @@ class Module:
 
 
 @contextlib.contextmanager
-def _gc_paused():
-    """Parsing, decoding and validating allocate many objects and no cycles: the cyclic
-    collector only slows them down."""
+def gc_paused():
+    """Parsing, decoding, validating and compiling allocate many objects and no cycles:
+    the cyclic collector only slows them down."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -111,16 +111,19 @@ class LoadedObject:
             raise Error("jit: compiled object has no fy_meta table")
         self.meta = list((ctypes.c_uint64 * nmeta).from_address(addr))
 
-    def add(self, obj: bytes, meta_name: str) -> int:
+    def add(self, obj: bytes, meta_name: str, n: int = 1) -> int | list[int]:
         """Load another object into this engine; the first address of its table
-        ``meta_name`` (objects added this way name their tables apart)."""
+        ``meta_name`` (objects added this way name their tables apart), or with ``n``
+        > 1 its first ``n`` addresses."""
         with LOCK:
             self.ee.add_object_file(llvm.ObjectFileRef.from_data(obj))
             self.ee.finalize_object()
             addr = self.ee.get_global_value_address(meta_name)
         if not addr:
             raise Error(f"jit: compiled object has no {meta_name} table")
-        return ctypes.c_uint64.from_address(addr).value
+        if n == 1:
+            return ctypes.c_uint64.from_address(addr).value
+        return list((ctypes.c_uint64 * n).from_address(addr))
 
 
 def glue_text(sigs, lazy: bool = False) -> str:
