@@ -193,6 +193,16 @@ def test_br_table_with_values_and_many_targets(k):
     got = fayasm.instantiate(module, engine="python").exports.f
     for x in (0, 1, k // 2, k - 1, k, k + 5):
         assert got(x) == ref(x) == (x + 1000 if x < k else x)
+    longest, chains = 0, {}  # the longest elif chain in the source (per indentation)
+    for line in fayasm.translate(module).splitlines():
+        code = line.lstrip()
+        indent = len(line) - len(code)
+        if code.startswith("if "):
+            chains[indent] = 0
+        elif code.startswith("elif "):
+            chains[indent] = chains.get(indent, 0) + 1
+            longest = max(longest, chains[indent])
+    assert longest < 16
 
 
 # -- the printer and the text parser -------------------------------------------------------------
