@@ -137,8 +137,8 @@ class ModuleCode:
         if deep:
             if not all(0 <= index - nimp < nd for index in deep):
                 raise Error("jit: malformed code bundle")
-            addrs = self.loaded.add(deep_obj, "fy_meta_deep", len(deep))
-            for index, addr in zip(deep, addrs if len(deep) > 1 else [addrs]):
+            addrs = self.loaded.add_table(deep_obj, "fy_meta_deep", len(deep))
+            for index, addr in zip(deep, addrs):
                 self.funcs[index - nimp] = addr
         if not all(self.funcs):
             raise Error("jit: compiled code lacks a function")
@@ -215,7 +215,9 @@ class LazyCode:
                     obj = jit.build_object(text, LAZY_OPT, light=light)
                     addr = self.loaded.add(obj, f"fy_meta_{k}")
             except (TranslationError, RecursionError) as e:
-                if 2 * bridge.python_depth() > sys.getrecursionlimit() - COMPILE_HEADROOM:
+                recursion = isinstance(e, RecursionError) or e.cause.startswith("Recursion")
+                if recursion and (2 * bridge.python_depth()
+                                  > sys.getrecursionlimit() - COMPILE_HEADROOM):
                     # The guest's calls through the host had used up Python's stack
                     # before this compile began: that is the guest's exhaustion.
                     raise Exhaustion() from None
