@@ -15,14 +15,12 @@ LLVM crash there cannot take this process down.
 Functions nested too deep for LLVM's optimiser (module.OPT_NESTING) are compiled without
 it on every tier: the lazy tier skips even SROA for them (its cost grows with the values
 live across the nesting), and a whole-module build puts them in an object of their own
-beside the optimised one (``build_code``), which ModuleCode loads into the same engine.
+beside the optimised one (bundle.py), which ModuleCode loads into the same engine.
 """
 from __future__ import annotations
 
 import atexit
 import os
-import re
-import struct
 import subprocess
 import sys
 import tempfile
@@ -36,7 +34,8 @@ from fayasm.runtime.types import ExternKind
 
 from . import bridge, cache, jit
 from . import types as T
-from .module import ModuleEmitter, deep_functions, is_deep, signatures
+from .bundle import build_code, split_code
+from .module import ModuleEmitter, is_deep, signatures
 
 # Wasm instructions (all function bodies) above which a module starts on the lazy tier
 # (FAYASM_JIT_LAZY_ABOVE overrides it; tests use it to run small modules lazily).
@@ -68,56 +67,6 @@ def _register_glue(loaded, meta: list, sigs: list) -> None:
     bridge.register_glue(loaded, sigs, meta[:n], meta[n:2 * n])
 
 
-# A whole module's code with deep functions compiled apart: this magic, then the length
-# of the optimised object (u64), the number of deep functions (u32) and their indices
-# (u32 each), then the optimised object, then the object of the deep functions.
-_BUNDLE = b"FYDEEP1\0"
-
-
-def build_code(module, metered: bool, opt: int) -> bytes:
-    """The whole module compiled at ``opt``: one object, or a bundle of the optimised
-    object and one of the deep functions, compiled without optimisation."""
-    deep = deep_functions(module)
-    obj = _build(module, ModuleEmitter(module, metered, separate=deep).text(), opt)
-    if not deep:
-        return obj
-    apart = ModuleEmitter(module, metered, indirect_calls=True).functions_text(deep,
-                                                                               "fy_meta_deep")
-    deep_obj = _build(module, apart, 0)
-    head = struct.pack(f"<QI{len(deep)}I", len(obj), len(deep), *deep)
-    return _BUNDLE + head + obj + deep_obj
-
-
-def _build(module, text: str, opt: int) -> bytes:
-    """jit.build_object, with LLVM's failures as TranslationErrors naming the function
-    when LLVM's message names one."""
-    try:
-        with jit.LOCK:
-            return jit.build_object(text, opt)
-    except (Error, RuntimeError, OSError, MemoryError) as e:
-        found = re.search(r"@f(\d+)\b", str(e))
-        index = int(found.group(1)) if found else None
-        name = module.func_name(index) if index is not None else None
-        raise TranslationError("jit", describe(e), index, name) from None
-
-
-def _split(code: bytes) -> tuple[bytes, list[int], bytes]:
-    """(optimised object, deep function indices, their object) of build_code's result."""
-    if not code.startswith(_BUNDLE):
-        return code, [], b""
-    try:
-        at = len(_BUNDLE)
-        size, n = struct.unpack_from("<QI", code, at)
-        at += 12
-        deep = list(struct.unpack_from(f"<{n}I", code, at))
-        at += 4 * n
-    except struct.error:
-        raise Error("jit: malformed code bundle") from None
-    if at + size >= len(code):
-        raise Error("jit: malformed code bundle")
-    return code[at:at + size], deep, code[at + size:]
-
-
 class ModuleCode:
     """A whole module loaded (build_code's result): addresses of its functions."""
 
@@ -130,7 +79,7 @@ class ModuleCode:
         sigs = signatures(module)
         nd = len(module.syntax.funcs)
         nimp = num_imported_funcs(module)
-        main, deep, deep_obj = _split(obj)
+        main, deep, deep_obj = split_code(obj)
         self.loaded = jit.LoadedObject(main, nd + 2 * len(sigs))
         meta = self.loaded.meta
         self.funcs = meta[:nd]

@@ -29,7 +29,7 @@ def main(argv: list[str]) -> int:
     from fayasm.module import Module
 
     from . import cache
-    from .tiering import build_code
+    from .bundle import build_code
 
     module = Module(data)
     obj = build_code(module, metered == "1", int(opt))

@@ -11,7 +11,7 @@ from fayasm.errors import TranslationError, describe
 
 from .module import translate
 
-_CACHE_FORMAT = "2"  # bump when the generated code's shape changes
+_CACHE_FORMAT = "3"  # bump when the generated code's shape changes
 
 
 def cache_dir() -> str | None:
