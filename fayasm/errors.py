@@ -59,19 +59,20 @@ class ValidationError(CompileError):
 
 class TranslationError(CompileError):
     """An engine failed to translate or compile a valid module (an internal error, not
-    the guest's doing): ``.engine``, ``.func`` (function index or None) and ``.func_name``
-    say where, ``.cause`` what failed (e.g. "RecursionError: ...")."""
+    the guest's doing): ``.stage`` (an engine's name, or "IR builder"), ``.func``
+    (function index or None) and ``.func_name`` say where, ``.cause`` what failed
+    (e.g. "RecursionError: ...")."""
 
-    def __init__(self, engine: str, cause: str, func: int | None = None,
+    def __init__(self, stage: str, cause: str, func: int | None = None,
                  func_name: str | None = None):
-        self.engine = engine
+        self.stage = stage
         self.cause = cause
         self.func = func
         self.func_name = func_name
         where = ""
         if func is not None:
             where = f" function {func}" + (f" ({func_name})" if func_name else "")
-        super().__init__(f"{engine}: cannot compile{where}: {cause}")
+        super().__init__(f"{stage}: cannot compile{where}: {cause}")
 
 
 def describe(e: BaseException) -> str:
