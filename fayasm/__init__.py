@@ -5,7 +5,8 @@
     inst = fayasm.instantiate(m, imports={"env": {"log": print}})
     inst.exports.add(2, 3)
 """
-from fayasm.errors import CompileError, DecodeError, ParseError, ValidationError
+from fayasm.errors import (CompileError, DecodeError, ParseError, TranslationError,
+                           ValidationError)
 from fayasm.module import ExportType, ImportType, Module
 from fayasm.runtime.errors import (ArgumentError, ArgumentTypeError, Error, Exhaustion, FileError,
                                    LinkError, Trap, WasiExit)
@@ -79,9 +80,12 @@ def translate(module, metered: bool = False) -> str:
     script, it runs the module's ``_start`` under WASI. ``metered`` adds fuel counting."""
     from fayasm import engines
 
+    from fayasm.module import gc_paused
+
     if not isinstance(module, Module):
         module = Module(module)
-    return engines.get("python").translate(module, metered=metered)
+    with gc_paused():
+        return engines.get("python").translate(module, metered=metered)
 
 
 __all__ = [
@@ -89,6 +93,6 @@ __all__ = [
     "ExportType", "Exports", "ExternKind", "FileError",
     "Func", "FuncType", "Global", "GlobalType", "ImportType", "Instance", "LinkError", "Limits",
     "Memory", "MemoryType", "Module", "ParseError", "ResourceLimitError", "ResourceLimits",
-    "Table", "TableType", "Trap", "Usage", "Val",
+    "Table", "TableType", "TranslationError", "Trap", "Usage", "Val",
     "ValType", "ValidationError", "WasiConfig", "WasiExit", "instantiate", "run",
 ]

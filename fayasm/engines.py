@@ -77,10 +77,20 @@ def get(name: str | None = None):
 
 
 def compiled(engine, module):
-    """The engine's compiled form of ``module``, made once per module object."""
+    """The engine's compiled form of ``module``, made once per module object. Compiling
+    is not running: the compiler running out of stack or memory is a TranslationError,
+    never the guest's Exhaustion."""
     c = module._compiled.get(engine.name)
     if c is None:
-        c = module._compiled[engine.name] = engine.compile(module)
+        from fayasm.errors import TranslationError, describe
+        from fayasm.module import gc_paused
+
+        try:
+            with gc_paused():
+                c = engine.compile(module)
+        except (RecursionError, MemoryError) as e:
+            raise TranslationError(engine.name, describe(e)) from None
+        module._compiled[engine.name] = c
     return c
 
 

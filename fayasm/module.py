@@ -51,7 +51,7 @@ class Module:
 
     def __init__(self, source: bytes | bytearray | memoryview | str, name: str | None = None,
                  _path: str | None = None):
-        with _gc_paused():
+        with gc_paused():
             self._load(source, name, _path)
 
     def _load(self, source, name, path=None) -> None:
@@ -111,7 +111,7 @@ class Module:
         if self._info is None:
             from fayasm.validate import validate
 
-            with _gc_paused():
+            with gc_paused():
                 self._info = validate(self.syntax)
         return self._info
 
@@ -119,7 +119,7 @@ class Module:
     def from_syntax(cls, syntax: Syntax, name: str | None = None) -> "Module":
         """Validate an already decoded or parsed module."""
         self = cls.__new__(cls)
-        with _gc_paused():
+        with gc_paused():
             self._setup(syntax, None, name)
         return self
 
@@ -185,9 +185,9 @@ class Module:
 
 
 @contextlib.contextmanager
-def _gc_paused():
-    """Parsing, decoding and validating allocate many objects and no cycles: the cyclic
-    collector only slows them down."""
+def gc_paused():
+    """Parsing, decoding, validating and compiling allocate many objects and no cycles:
+    the cyclic collector only slows them down."""
     enabled = gc.isenabled()
     gc.disable()
     try:

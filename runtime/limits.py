@@ -1,7 +1,31 @@
-"""Implementation limits shared by every engine, so they agree on where a guest stops."""
+"""Implementation limits: the one place that says how big a module or a guest may get.
+
+The spec leaves these to implementations. The binary decoder, the text parser, the
+validator and every engine read them from here (as ``fayasm.runtime.limits``), so a
+module one front end accepts is one the other accepts too, and engines agree on where a
+guest stops. README's "Implementation limits" lists them.
+"""
 
 # Nested wasm calls beyond this depth raise Exhaustion ("call stack exhausted").
 MAX_CALL_DEPTH = 20_000
+
+# Declared locals of one function (parameters not counted); more is "too many locals"
+# (the same limit as wasmtime's), refused before billions of locals are materialised.
+MAX_LOCALS = 50_000
+
+# Blocks, loops and ifs open at once in one function body (or constant expression).
+# Deeper bodies are refused at decoding or parsing ("nesting too deep"); up to this
+# depth everything (validation, the IR, the interpreter, the python and jit lowerings,
+# the printer) takes time linear in the body's size.
+MAX_NESTING = 200_000
+
+# Parentheses open at once in WAT text. A folded ``if`` takes two per nesting level,
+# so this admits any body within MAX_NESTING; the lexer stops at once past it, so a
+# hugely nested text is refused without reading the rest.
+MAX_TEXT_DEPTH = 2 * MAX_NESTING + 1_000
+
+# Elements of one table; growing past it fails (table.grow returns -1), as the spec permits.
+MAX_TABLE_SIZE = 10_000_000
 
 # Fuel: one unit per function call and per branch back to a loop. A deadline is checked
 # every DEADLINE_INTERVAL units.

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from .checks import whole
 from .errors import ArgumentError, Error, Trap
+from .limits import MAX_TABLE_SIZE
 from .types import Limits, TableType, ValType
 
-# An implementation limit on table size; growing past it fails as the spec permits.
-MAX_TABLE_SIZE = 10_000_000
 OOB = "out of bounds table access"
 _min = min  # Table.__init__ takes parameters named min and max, as the spec does
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import gc
 
 from fayasm import isa
-from fayasm.errors import DecodeError
+from fayasm.errors import LOCALS_LIMIT, NESTING_TOO_DEEP, TOO_MANY_LOCALS, DecodeError
+from fayasm.runtime.limits import MAX_LOCALS, MAX_NESTING
 from fayasm.runtime.types import (ExternKind, FuncType, GlobalType, Limits, MemoryType,
                                   TableType, ValType)
 from fayasm.syntax import (ACTIVE, DECLARATIVE, PASSIVE, Custom, Data, Elem, Export, Function,
@@ -21,8 +22,6 @@ CUSTOM, TYPE, IMPORT, FUNCTION, TABLE, MEMORY, GLOBAL, EXPORT, START, ELEMENT, C
 # Section order: ids may appear at most once, in this order (data count sits before code).
 ORDER = [TYPE, IMPORT, FUNCTION, TABLE, MEMORY, GLOBAL, EXPORT, START, ELEMENT, DATACOUNT,
          CODE, DATA]
-
-MAX_LOCALS = 50_000
 
 _NUM_TYPES = {0x7F: ValType.I32, 0x7E: ValType.I64, 0x7D: ValType.F32, 0x7C: ValType.F64}
 _REF_TYPES = {0x70: ValType.FUNCREF, 0x6F: ValType.EXTERNREF}
@@ -178,6 +177,8 @@ def instructions(r: Reader) -> list[Instr]:
             append(_new(Instr, (op, (readers[0](r),))))
             if op.imms[0] == "blocktype":
                 openers.append(op)
+                if len(openers) > MAX_NESTING:
+                    raise DecodeError(NESTING_TOO_DEEP, pos)
         else:
             append(_new(Instr, (op, tuple([read(r) for read in readers]))))
 
@@ -382,12 +383,10 @@ def code_entry(r: Reader) -> tuple[tuple, list[Instr]]:
         t = value_type(r)
         total += n
         if total >= 1 << 32:
-            raise DecodeError("too many locals", pos)
+            raise DecodeError(TOO_MANY_LOCALS, pos)
         locals_.append((n, t))
-    if total > MAX_LOCALS:
-        # An implementation limit (the same as wasmtime's): refuse before
-        # materialising billions of locals.
-        raise DecodeError("too many locals", pos)
+    if total > MAX_LOCALS:  # an implementation limit (runtime.limits)
+        raise DecodeError(LOCALS_LIMIT, pos)
     flat = tuple(t for n, t in locals_ for _ in range(n))
     return flat, instructions(r)
 

@@ -2,6 +2,7 @@
 chapter describes. It is the oracle the other engines are diffed against."""
 from __future__ import annotations
 
+from fayasm.errors import TranslationError, describe
 from fayasm.linking import const_expr, data_segments, elem_segments, import_decls
 from fayasm.runtime.budget import Budget
 from fayasm.runtime.func import Func
@@ -21,8 +22,7 @@ class Compiled:
         m = module.syntax
         info = module.info
         nimp = info.num_imported_funcs
-        self.templates = [make_template(f, info.code[k], m.types, nimp + k,
-                                        module.func_name(nimp + k))
+        self.templates = [_template(module, f, info.code[k], nimp + k)
                           for k, f in enumerate(m.funcs)]
         self.decls = import_decls(m)
         self.globals = [(g.type, const_expr(g.init)) for g in m.globals]
@@ -32,6 +32,15 @@ class Compiled:
         self.mems = list(m.mems)
         self.exports = [(e.name, e.kind, e.index) for e in m.exports]
         self.start = m.start
+
+
+def _template(module, func, fi, index: int):
+    """make_template, with a failure (out of memory) naming the function."""
+    name = module.func_name(index)
+    try:
+        return make_template(func, fi, module.syntax.types, index, name)
+    except (RecursionError, MemoryError) as e:
+        raise TranslationError("interpreter", describe(e), index, name) from None
 
 
 def _entry(code: Code):

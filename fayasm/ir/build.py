@@ -13,10 +13,14 @@ change what it computes or the order of effects:
   crossing a label are always in their slots;
 - an expression deeper than MAX_DEPTH is materialized, which bounds the nesting a
   lowering has to emit.
+The bottom ``settled`` entries of the stack are known to be in their slots already, so
+none of these steps rescans them: a stack that grows with nesting (a value left below
+every block) still costs time linear in the body.
 """
 from __future__ import annotations
 
 from fayasm import isa
+from fayasm.errors import TranslationError, describe
 from fayasm.runtime.types import ValType
 from fayasm.runtime.values import f32_from_bits, f64_from_bits
 
@@ -67,6 +71,7 @@ class _Builder:
         self.index = index
         self.locals = self.fi.locals
         self.stack: list = []
+        self.settled = 0  # stack[:settled] are all Slots at their own heights
         self.out: list = []
         self.ctl: list[_Frame] = []
         self.next_label = 1
@@ -82,19 +87,23 @@ class _Builder:
         self.stack[k] = slot
 
     def _clobber(self, var, below: int | None = None) -> None:
-        """Materialize pending expressions (below height ``below``) that read ``var``."""
+        """Materialize pending expressions (below height ``below``) that read ``var``.
+        A settled slot reads only itself, and ``var`` is never one of them."""
         key = _key(var)
         n = len(self.stack) if below is None else below
-        for j in range(n):
+        for j in range(self.settled, n):
             if _reads_key(self.stack[j], key):
                 self._materialize(j)
 
     def _flush(self, keep: int = 0) -> None:
-        for k in range(len(self.stack) - keep):
+        n = len(self.stack) - keep
+        for k in range(self.settled, n):
             self._materialize(k)
+        if n > self.settled:
+            self.settled = n
 
     def _flush_impure(self) -> None:
-        for k in range(len(self.stack)):
+        for k in range(self.settled, len(self.stack)):
             if not self.stack[k].pure:
                 self._materialize(k)
 
@@ -108,6 +117,8 @@ class _Builder:
             return ()
         args = tuple(self.stack[-n:])
         del self.stack[-n:]
+        if self.settled > len(self.stack):
+            self.settled = len(self.stack)
         return args
 
     def _emit(self, stmt, impure: bool) -> None:
@@ -122,6 +133,7 @@ class _Builder:
 
     def _results_to_slots(self, height: int, types) -> None:
         self.stack[height:] = [Slot(height + k, t) for k, t in enumerate(types)]
+        self.settled = len(self.stack) if self.settled >= height else self.settled
 
     # -- the walk ------------------------------------------------------------------
     def build(self) -> Function:
@@ -214,7 +226,7 @@ class _Builder:
             # expression), so both value operands are made pure first.
             top = len(stack)
             if not (stack[top - 3].pure and stack[top - 2].pure):
-                for k in range(top - 1):
+                for k in range(self.settled, top - 1):
                     if not stack[k].pure:
                         self._materialize(k)
             a, b, c = self._pop(3)
@@ -318,6 +330,10 @@ _SPECIAL_SHAPES = {
 def build_function(module, info, index: int, name: str | None = None) -> Function:
     """The IR of defined function ``index`` (in the function index space) of a validated
     module (``module`` is the syntax, ``info`` its ModuleInfo)."""
-    f = _Builder(module, info, index).build()
+    try:
+        f = _Builder(module, info, index).build()
+    except (RecursionError, MemoryError) as e:
+        raise TranslationError("IR builder", describe(e), index,
+                               name or module.func_name(index)) from None
     f.name = name or module.func_name(index)
     return f

@@ -265,17 +265,34 @@ class Function:
 
 
 def _dump(body: list, lines: list, ind: str) -> None:
-    for s in body:
-        if isinstance(s, (Block, Loop)):
+    """List ``body`` into ``lines``, with an explicit stack (nesting may be deep)."""
+    work: list = [(iter(body), ind)]
+    while work:
+        it, ind = work[-1]
+        s = next(it, None)
+        if s is None:
+            work.pop()
+        elif isinstance(s, (Block, Loop)):
             lines.append(f"{ind}{type(s).__name__.lower()} {s.label!r}")
-            _dump(s.body, lines, ind + "  ")
-            lines.append(f"{ind}end")
+            work.append((iter([_Text(f"{ind}end")]), ind))
+            work.append((iter(s.body), ind + "  "))
         elif isinstance(s, If):
             lines.append(f"{ind}if {s.label!r} {s.cond!r}")
-            _dump(s.then, lines, ind + "  ")
+            work.append((iter([_Text(f"{ind}end")]), ind))
             if s.else_:
-                lines.append(f"{ind}else")
-                _dump(s.else_, lines, ind + "  ")
-            lines.append(f"{ind}end")
+                work.append((iter(s.else_), ind + "  "))
+                work.append((iter([_Text(f"{ind}else")]), ind))
+            work.append((iter(s.then), ind + "  "))
+        elif type(s) is _Text:
+            lines.append(s.text)
         else:
             lines.append(f"{ind}{s!r}")
+
+
+class _Text:
+    """A line of a dump that closes a construct."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text

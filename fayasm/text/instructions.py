@@ -1,7 +1,8 @@
 """Instructions of the text format: plain and folded, unfolded into the flat binary order.
 
 The parser is iterative (an explicit stack of open constructs), so that nesting depth is
-limited by memory, not by Python's recursion limit. Immediates are read according to the
+not limited by Python's recursion limit; like the binary decoder, it refuses a body with
+more than MAX_NESTING blocks open at once (runtime.limits). Immediates are read according to the
 instruction table's immediate kinds and stored exactly as the binary decoder stores them.
 
 Implicit function types (block types and ``call_indirect`` type uses written inline) are
@@ -16,6 +17,8 @@ interpreter's encoder write.
 from __future__ import annotations
 
 from fayasm import isa
+from fayasm.errors import NESTING_TOO_DEEP
+from fayasm.runtime.limits import MAX_NESTING
 from fayasm.runtime.types import FuncType
 from fayasm.syntax import Instr, MemArg
 
@@ -100,6 +103,8 @@ class InstrParser(BaseParser):
                     bt = self.resolve_bt(self.blocktype())
                     append(Instr(op, (bt,)))
                     labels.append(label)
+                    if len(labels) > MAX_NESTING:
+                        raise self.error(NESTING_TOO_DEEP, i)
                     frames.append([_PLAIN, op, label])
                 elif op is _ELSE:
                     if top is None or top[0] != _PLAIN or top[1] is not _IF:
@@ -127,6 +132,8 @@ class InstrParser(BaseParser):
                         self.i = i + 2
                         append(Instr(_IF, (self.resolve_bt(top[2]),)))
                         labels.append(top[3])
+                        if len(labels) > MAX_NESTING:
+                            raise self.error(NESTING_TOO_DEEP, i)
                         top[1] = _THEN
                         continue
                     if state == _AFTER_THEN and word == "else":
@@ -146,6 +153,8 @@ class InstrParser(BaseParser):
                     label = self.opt_id()
                     append(Instr(op, (self.resolve_bt(self.blocktype()),)))
                     labels.append(label)
+                    if len(labels) > MAX_NESTING:
+                        raise self.error(NESTING_TOO_DEEP, i)
                     frames.append([_BLOCK_FRAME])
                 elif op is _IF:
                     label = self.opt_id()

@@ -2,14 +2,17 @@
 
 A token is a parenthesis, a keyword, a number, a string, an identifier, or a lexical error.
 Malformed tokens (reserved words, bad strings) become ERR tokens that carry the spec's
-message, so the error is reported when the parser reaches them, in source order.
+message, so the error is reported when the parser reaches them, in source order. Past
+MAX_TEXT_DEPTH open parentheses the lexer stops with an ERR token (runtime.limits).
+Time and memory are linear in the text's length.
 """
 from __future__ import annotations
 
 import re
 from bisect import bisect_left
 
-from fayasm.errors import ParseError
+from fayasm.errors import TEXT_TOO_DEEP, ParseError
+from fayasm.runtime.limits import MAX_TEXT_DEPTH
 
 from .numbers import NUMBER_RE
 
@@ -17,7 +20,7 @@ from .numbers import NUMBER_RE
 LPAR, RPAR, KEYWORD, NUM, STRING, ID, ERR, EOF = range(8)
 
 _IDCHARS = r"0-9A-Za-z!#$%&'*+\-./:<=>?@\\^_`|~"
-_STRING_CHARS = r'(?:[^"\\\x00-\x1f\x7f]|\\[^\x00-\x1f\x7f])*'
+_STRING_CHARS = r'(?:[^"\\\x00-\x1f\x7f]++|\\[^\x00-\x1f\x7f])*+'
 _END = r"(?=[ \t\n\r()]|;;|\Z)"  # where a token must end
 
 # Skip white space and line comments, then take one token, its kind told by the group:
@@ -27,20 +30,27 @@ _END = r"(?=[ \t\n\r()]|;;|\Z)"  # where a token must end
 # comment: otherwise the whole run of characters is a reserved word, so ``$l"a"`` is one
 # reserved token (an error), not two tokens, as the spec requires.
 # A line comment ends at a newline, which the text format spells LF, CR or CR LF.
+# Repeats are possessive (``*+``, ``++``): the regex engine then keeps no backtracking
+# state per repetition, so a long string, comment run or bad token costs memory and time
+# linear in its length with a small constant; no token needs to backtrack into a run.
 _TOKEN = re.compile(
-    r"[ \t\n\r]*(?:;;[^\n\r]*[ \t\n\r]*)*(?:"
+    r"[ \t\n\r]*+(?:;;[^\n\r]*+[ \t\n\r]*+)*+(?:"
     r"(\()(?!;)|(\))"
     rf"|([a-z][{_IDCHARS}]*){_END}"
     rf"|({NUMBER_RE.pattern}){_END}"
     rf"|\$([{_IDCHARS}]+){_END}"
     rf'|"({_STRING_CHARS})"{_END}'
-    rf'|((?:[^ \t\n\r()";]|;(?!;)|"{_STRING_CHARS}")+)'
+    rf'|((?:[^ \t\n\r()";]++|;(?!;)|"{_STRING_CHARS}")++)'
     r"|(\(;)|(.))?", re.S)
 _COMMENT_DELIM = re.compile(r"\(;|;\)")
 _NEWLINE = re.compile("\n")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# An escape; a run of \hh escapes (data segments are mostly that) is one match.
 _ESCAPE = re.compile(
-    r"\\(?:u\{([0-9a-fA-F](?:_?[0-9a-fA-F])*)\}|([0-9a-fA-F]{2})|([tnr\"'\\])|(.?))", re.S)
+    r"((?:\\[0-9a-fA-F]{2})++)"
+    r"|\\(?:u\{([0-9a-fA-F]++(?:_[0-9a-fA-F]++)*+)\}|([tnr\"'\\])|(.?))", re.S)
+# In a string literal that does not lex: the first character that is not plain content.
+_STRING_TROUBLE = re.compile(r"[^\x00-\x1f\x7f\\]*+(?:\\[^\x00-\x1f\x7f][^\x00-\x1f\x7f\\]*+)*+")
 _SIMPLE_ESCAPES = {"t": b"\t", "n": b"\n", "r": b"\r", '"': b'"', "'": b"'", "\\": b"\\"}
 
 UNKNOWN_OPERATOR = "unknown operator"
@@ -96,9 +106,9 @@ def decode_string(body: str) -> bytes:
             except UnicodeEncodeError:
                 raise ValueError(MALFORMED_UTF8) from None
         pos = m.end()
-        uni, hexbyte, simple, bad = m.groups()
-        if hexbyte is not None:
-            out.append(int(hexbyte, 16))
+        hexbytes, uni, simple, bad = m.groups()
+        if hexbytes is not None:
+            out += bytes.fromhex(hexbytes.replace("\\", ""))
         elif simple is not None:
             out += _SIMPLE_ESCAPES[simple]
         elif uni is not None:
@@ -126,20 +136,12 @@ def _reserved(word: str) -> str:
 
 def _bad_string(text: str, pos: int) -> str:
     """The message for a string literal starting at ``pos`` that does not lex."""
-    i = pos + 1
-    n = len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "\n":
-            return "unclosed string literal"
-        if ch < " " or ch == "\x7f":
-            return "illegal control character in string literal"
-        if ch == "\\":
-            i += 1
-            if i < n and (text[i] < " " or text[i] == "\x7f"):
-                return "illegal escape"
-        i += 1
-    return "unclosed string literal"
+    i = _STRING_TROUBLE.match(text, pos + 1).end()
+    if i >= len(text) or text[i] == "\n":
+        return "unclosed string literal"
+    if text[i] == "\\":  # followed by a control character, or by nothing
+        return "illegal escape" if i + 1 < len(text) else "unclosed string literal"
+    return "illegal control character in string literal"
 
 
 def tokenize(text: str, source: str | None = None) -> Tokens:
@@ -148,16 +150,25 @@ def tokenize(text: str, source: str | None = None) -> Tokens:
     values: list = []
     offsets: list = []
     kappend, vappend, oappend = kinds.append, values.append, offsets.append
+    depth = 0  # parentheses open
     pos = 0
     while pos is not None:
         restart = None
         for m in _TOKEN.finditer(text, pos):
             g = m.lastindex
             if g == 1:
+                depth += 1
+                if depth > MAX_TEXT_DEPTH:
+                    # Past the limit: the rest is not read (the parser reports this token).
+                    kappend(ERR)
+                    vappend(TEXT_TOO_DEEP)
+                    oappend(m.end() - 1)
+                    break
                 kappend(LPAR)
                 vappend("(")
                 oappend(m.end() - 1)
             elif g == 2:
+                depth -= 1
                 kappend(RPAR)
                 vappend(")")
                 oappend(m.end() - 1)

@@ -10,9 +10,11 @@ import math
 import re
 import struct
 
-# The lexical grammar of numbers (underscores only between digits).
-_NUM = r"[0-9](?:_?[0-9])*"
-_HEXNUM = r"[0-9a-fA-F](?:_?[0-9a-fA-F])*"
+# The lexical grammar of numbers (underscores only between digits). Possessive
+# quantifiers: a group repeated per digit would make the regex engine keep state per
+# character (hundreds of bytes each); no match here needs to backtrack into a run.
+_NUM = r"[0-9]++(?:_[0-9]++)*+"
+_HEXNUM = r"[0-9a-fA-F]++(?:_[0-9a-fA-F]++)*+"
 NUMBER_RE = re.compile(
     rf"[+-]?(?:0x{_HEXNUM}(?:\.(?:{_HEXNUM})?)?(?:[pP][+-]?{_NUM})?"
     rf"|{_NUM}(?:\.(?:{_NUM})?)?(?:[eE][+-]?{_NUM})?"

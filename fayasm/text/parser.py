@@ -7,6 +7,8 @@ which implicit type uses must find), the second builds the module in text order.
 from __future__ import annotations
 
 from fayasm import isa
+from fayasm.errors import LOCALS_LIMIT
+from fayasm.runtime.limits import MAX_LOCALS
 from fayasm.runtime.types import (ExternKind, FuncType, GlobalType, Limits, MemoryType,
                                   TableType)
 from fayasm.syntax import (ACTIVE, DECLARATIVE, PASSIVE, Data, Elem, Export, Function, Global,
@@ -337,6 +339,8 @@ class ModuleParser(InstrParser):
                 locals_.append(self.valtype())
             else:
                 locals_.extend(self.valtypes())
+            if len(locals_) > MAX_LOCALS:  # as the binary decoder (runtime.limits)
+                raise self.error(LOCALS_LIMIT)
             self.rpar()
         if local_names:
             m.names.locals[index] = local_names

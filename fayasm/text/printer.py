@@ -14,6 +14,7 @@ from fayasm.runtime.values import f32_from_bits, f64_from_bits
 from fayasm.syntax import ACTIVE, DECLARATIVE, PASSIVE, Instr, Module
 
 _OPENERS = ("block", "loop", "if")
+MAX_INDENT = 40  # levels of indentation in a function body
 
 
 def string(data: bytes) -> str:
@@ -147,19 +148,17 @@ def _expr(body: list[Instr]) -> str:
     return " ".join(instr_text(i) for i in body)
 
 
-# Indentation stops growing past this depth: a body nested 100,000 deep would otherwise
-# print as gigabytes of spaces.
-MAX_INDENT = 32
-
-
 def _body(body: list[Instr], indent: str) -> list[str]:
+    """One line per instruction, indented by nesting depth up to MAX_INDENT levels (deeper
+    lines stay at that indentation, so the text is linear in the body's size)."""
     lines = []
+    pads = [indent + "  " * d for d in range(MAX_INDENT + 1)]
     depth = 1
     for i in body:
         name = i.op.name
         if name in ("end", "else"):
             depth -= 1
-        lines.append(f"{indent}{'  ' * min(depth, MAX_INDENT)}{instr_text(i)}")
+        lines.append(pads[min(max(depth, 0), MAX_INDENT)] + instr_text(i))
         if name in _OPENERS or name == "else":
             depth += 1
     return lines

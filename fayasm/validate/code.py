@@ -10,7 +10,8 @@ from __future__ import annotations
 from array import array
 
 from fayasm import isa
-from fayasm.errors import ValidationError
+from fayasm.errors import LOCALS_LIMIT, NESTING_TOO_DEEP, ValidationError
+from fayasm.runtime.limits import MAX_LOCALS, MAX_NESTING
 from fayasm.runtime.types import FuncType, ValType
 
 from .info import BLOCK, IF, LOOP, BlockInfo, FuncInfo
@@ -233,6 +234,8 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
     func_sigs = ctx.func_sigs
     nfuncs = len(func_sigs)
     has_mem = ctx.nmems > 0
+    if len(declared_locals) > MAX_LOCALS:  # a module built by hand (runtime.limits)
+        raise ValidationError(LOCALS_LIMIT, func=index, func_name=ctx.func_name(index))
     i = 0
     try:
         for i, (op, imm) in enumerate(body):
@@ -315,6 +318,8 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
                 unreach = False
                 frames.append([c, i, bparams, bres, bparams if c == _LOOP else bres, base,
                                False, dead_start >= 0, None])
+                if len(frames) > MAX_NESTING + 1:  # a module built by hand (runtime.limits)
+                    raise Invalid(NESTING_TOO_DEEP)
             elif c == _BR_IF:
                 x = imm[0]
                 if not 0 <= x < len(frames):

@@ -80,7 +80,9 @@ def is_recursion(e: BaseException) -> bool:
 
 
 def set_pending(e: BaseException) -> None:
-    if is_recursion(e):
+    # A fayasm Error says what it is (a compile failure is never the guest's Exhaustion,
+    # even when a RecursionError caused it).
+    if not isinstance(e, Error) and is_recursion(e):
         e = Exhaustion()
     tb = getattr(_local, "tb", None)
     if tb is not None:  # else take_error has nothing to read: Exhaustion
@@ -411,7 +413,8 @@ RT_CALL = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c
 _HEADROOM = 150  # Python frames kept free below the recursion limit
 
 
-def _python_depth() -> int:
+def python_depth() -> int:
+    """Python frames on this thread's stack."""
     n, f = 0, sys._getframe()
     while f is not None:
         n += 1
@@ -428,7 +431,7 @@ def _host_call(handle, buf):
             # Recursion through the host: stop at a clean point, well before Python's
             # recursion limit would hit a callback as it starts (ctypes could only print
             # it). C-level calls count towards the limit too, hence twice the frames.
-            if n & 3 == 0 and 2 * _python_depth() > sys.getrecursionlimit() - _HEADROOM:
+            if n & 3 == 0 and 2 * python_depth() > sys.getrecursionlimit() - _HEADROOM:
                 raise Exhaustion()
             ref, unpack, pack = _HOSTS[handle]
             func = ref()

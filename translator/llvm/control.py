@@ -16,8 +16,11 @@ from . import types as T
 from .types import LL, Layout
 
 
-def lower_stmt(fe, s) -> None:
-    _STMTS[type(s)](fe, s)
+def lower_stmt(fe, s):
+    """Lower statement ``s``: None for a simple statement; for a block, loop or if, a
+    generator that yields the bodies to lower in turn (FunctionEmitter.body_list lowers
+    each, then resumes it), so nesting costs no Python recursion."""
+    return _STMTS[type(s)](fe, s)
 
 
 # -- simple statements --------------------------------------------------------------------------
@@ -96,7 +99,7 @@ def _call(fe, s: Call) -> None:
     fe.call_check()
     rt = T.ret_type(ftype.results)
     arglist = _call_args(fe, ftype.params, args)
-    if s.func >= mod.nimp and not mod.indirect_calls:
+    if mod.direct(s.func):
         target = "@" + mod.func_symbol(s.func)
         callee_ctx = "%ctx"
     else:
@@ -196,26 +199,26 @@ def _edge(fe, label, values) -> str:
     return name
 
 
-def _block(fe, s: Block) -> None:
+def _block(fe, s: Block):
     end = fe.newlabel(f"end{s.label.id}_")
     fe.labels[s.label.id] = end
-    fe.body_list(s.body)
+    yield s.body
     if not fe.terminated:
         fe.br(end)
     fe.start(end)
 
 
-def _loop(fe, s: Loop) -> None:
+def _loop(fe, s: Loop):
     head = fe.newlabel(f"loop{s.label.id}_")
     fe.labels[s.label.id] = head
     if not fe.terminated:
         fe.br(head)
     fe.start(head)
-    fe.body_list(s.body)
+    yield s.body
     # Falling off the body leaves the loop: just continue after it.
 
 
-def _if(fe, s: If) -> None:
+def _if(fe, s: If):
     end = fe.newlabel(f"end{s.label.id}_")
     fe.labels[s.label.id] = end
     c = fe.cond(s.cond)
@@ -223,12 +226,12 @@ def _if(fe, s: If) -> None:
     other = fe.newlabel("else") if s.else_ else end
     fe.cbr(c, then, other)
     fe.start(then)
-    fe.body_list(s.then)
+    yield s.then
     if not fe.terminated:
         fe.br(end)
     if s.else_:
         fe.start(other)
-        fe.body_list(s.else_)
+        yield s.else_
         if not fe.terminated:
             fe.br(end)
     fe.start(end)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import threading
 
+from fayasm.errors import TranslationError, describe
 from fayasm.linking import const_expr, data_segments, elem_segments, import_decls
 from fayasm.runtime.budget import Budget
 from fayasm.runtime.errors import Error, Trap
@@ -67,9 +68,9 @@ class CompiledModule:
                     try:
                         c = tiering.load_code(self.module, metered)
                     except (RuntimeError, OSError, ValueError, MemoryError) as e:
-                        # llvmlite reports LLVM's refusals as RuntimeError: keep them
-                        # fayasm's.
-                        raise Error(f"jit: cannot compile {self.module.name}: {e}") from None
+                        # llvmlite reports LLVM's refusals as RuntimeError (RecursionError
+                        # is one too): keep them fayasm's, and never the guest's Exhaustion.
+                        raise TranslationError("jit", f"{self.module.name}: {describe(e)}") from None
                     self._code[metered] = c
         elif c.lazy and c.upgrade is not None:
             c = self._code[metered] = c.upgrade  # the O2 build has arrived

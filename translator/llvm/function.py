@@ -419,9 +419,21 @@ class FunctionEmitter:
 
     # Statements are lowered by control.py (bound in module.py).
     def body_list(self, body) -> None:
-        stmt = self.mod.lower_stmt
-        for s in body:
-            stmt(self, s)
+        """Lower a statement list. A block, loop or if comes back as a generator yielding
+        its bodies; they go on an explicit stack, so nesting costs no Python recursion."""
+        lower = self.mod.lower_stmt
+        work = [iter(body)]  # statement iterators and construct generators, innermost last
+        while work:
+            for item in work[-1]:
+                if type(item) is list:  # a body the construct on top wants lowered now
+                    work.append(iter(item))
+                    break
+                construct = lower(self, item)
+                if construct is not None:
+                    work.append(construct)
+                    break
+            else:
+                work.pop()
 
 
 def _foldable(bits: int, width: int) -> bool:

@@ -114,13 +114,17 @@ class LoadedObject:
     def add(self, obj: bytes, meta_name: str) -> int:
         """Load another object into this engine; the first address of its table
         ``meta_name`` (objects added this way name their tables apart)."""
+        return self.add_table(obj, meta_name, 1)[0]
+
+    def add_table(self, obj: bytes, meta_name: str, n: int) -> list[int]:
+        """Like ``add``, the first ``n`` addresses of the table."""
         with LOCK:
             self.ee.add_object_file(llvm.ObjectFileRef.from_data(obj))
             self.ee.finalize_object()
             addr = self.ee.get_global_value_address(meta_name)
         if not addr:
             raise Error(f"jit: compiled object has no {meta_name} table")
-        return ctypes.c_uint64.from_address(addr).value
+        return list((ctypes.c_uint64 * n).from_address(addr))
 
 
 def glue_text(sigs, lazy: bool = False) -> str:

@@ -6,13 +6,21 @@ one exported constant, ``fy_meta``: the addresses of the defined functions, then
 entries, then of the trampolines (order: ``signatures(module)``). Loading the object
 needs that one symbol. Nothing in the code depends on an instance or on the process: the
 object can be cached on disk and shared by every instance.
+
+Functions nested deeper than OPT_NESTING are left out of that module (their ``fy_meta``
+entry is null and calls reach them through their records): LLVM's optimiser and its
+optimising code generator take time quadratic in nesting (O2 spends 35 s on 10,000
+nested ifs), so they are compiled apart, without optimisation (``functions_text``).
 """
 from __future__ import annotations
 
 import platform
 
+from fayasm import isa
+from fayasm.errors import TranslationError, describe
 from fayasm.ir.build import build_function
 from fayasm.ir import Op
+from fayasm.runtime.types import ExternKind
 
 from . import control, exprs, memops, simd, stubs
 from . import types as T
@@ -24,6 +32,11 @@ _MEM_EFFECTS = {"memory.fill": memops.memory_fill, "memory.copy": memops.memory_
                 "memory.init": memops.memory_init, "data.drop": memops.data_drop}
 _TABLE_EFFECTS = frozenset(["table.set", "table.fill", "table.copy", "table.init", "elem.drop"])
 
+# Functions with more blocks open at once than this are compiled without optimisation.
+OPT_NESTING = 1000
+_OPENERS = frozenset(isa.OPS[name] for name in ("block", "loop", "if"))
+_END = isa.OPS["end"]
+
 METADATA = """!0 = !{!"fayasm tbaa"}
 !1 = !{!3, !3, i64 0}
 !2 = !{!4, !4, i64 0}
@@ -31,6 +44,27 @@ METADATA = """!0 = !{!"fayasm tbaa"}
 !4 = !{!"fayasm vm", !0, i64 0}
 !5 = !{!"branch_weights", i32 1, i32 100000}
 !6 = !{}"""
+
+
+def is_deep(body) -> bool:
+    """Whether a body (syntax instructions) has more than OPT_NESTING blocks open at once."""
+    depth = 0
+    for ins in body:
+        op = ins.op
+        if op in _OPENERS:
+            depth += 1
+            if depth > OPT_NESTING:
+                return True
+        elif op is _END:
+            depth -= 1
+    return False
+
+
+def deep_functions(module) -> list[int]:
+    """Indices (function index space) of the defined functions that are deep (is_deep)."""
+    m = module.syntax
+    nimp = len(m.imported(ExternKind.FUNC))
+    return [nimp + k for k, f in enumerate(m.funcs) if is_deep(f.body)]
 
 
 def signatures(module) -> list:
@@ -49,9 +83,11 @@ def _ir_comment(text: str, limit: int = 60) -> str:
     return "".join(c if " " <= c <= "~" else "?" for c in text)[:limit]
 
 class ModuleEmitter:
-    def __init__(self, module, metered: bool = False, indirect_calls: bool = False):
+    def __init__(self, module, metered: bool = False, indirect_calls: bool = False,
+                 separate=()):
         self.module = module
         self.indirect_calls = indirect_calls  # lazy tier: every call through its record
+        self.separate = frozenset(separate)  # functions compiled apart (called by record)
         self.syntax = module.syntax
         self.info = module.info
         self.metered = metered
@@ -70,8 +106,8 @@ class ModuleEmitter:
             self.decls[name] = f"declare {ret} @{name}({', '.join(args)})"
 
     # -- dispatch (called by FunctionEmitter and control) ---------------------------------------
-    def lower_stmt(self, fe, s) -> None:
-        control.lower_stmt(fe, s)
+    def lower_stmt(self, fe, s):
+        return control.lower_stmt(fe, s)
 
     def lower_cond(self, fe, e):
         return exprs.lower_cond(fe, e)
@@ -103,24 +139,41 @@ class ModuleEmitter:
             raise AssertionError(f"unknown effect {name}")
 
     # -- the module ---------------------------------------------------------------------------------
+    def direct(self, index: int) -> bool:
+        """Whether a call to function ``index`` may name its symbol (it is in this module)."""
+        return index >= self.nimp and not self.indirect_calls and index not in self.separate
+
+    def function(self, index: int) -> str:
+        """The LLVM text of function ``index``; a failure names the function."""
+        try:
+            ir = build_function(self.syntax, self.info, index)
+            return FunctionEmitter(self, ir, metered=self.metered).emit_function()
+        except TranslationError:
+            raise
+        except (RecursionError, MemoryError, RuntimeError, ValueError) as e:
+            raise TranslationError("jit", describe(e), index,
+                                   self.module.func_name(index)) from None
+
     def functions(self) -> list[str]:
-        out = []
-        m, info = self.syntax, self.info
-        for k in range(len(m.funcs)):
-            index = self.nimp + k
-            ir = build_function(m, info, index)
-            out.append(FunctionEmitter(self, ir, metered=self.metered).emit_function())
-        return out
+        return [self.function(self.nimp + k) for k in range(len(self.syntax.funcs))
+                if self.nimp + k not in self.separate]
 
     def function_text(self, index: int, meta_name: str) -> str:
         """An LLVM module with only function ``index`` (and the trap helper), whose
         address is in table ``meta_name`` (the lazy tier)."""
+        return self.functions_text([index], meta_name)
+
+    def functions_text(self, indices: list[int], meta_name: str) -> str:
+        """An LLVM module with only functions ``indices`` (and the trap helper), whose
+        addresses are in table ``meta_name``, in that order. Their calls go through
+        records (``indirect_calls``)."""
+        assert self.indirect_calls
         self.decls = {}
-        ir = build_function(self.syntax, self.info, index)
-        fn = FunctionEmitter(self, ir, metered=self.metered).emit_function()
+        fns = [self.function(index) for index in indices]
+        table = ", ".join(f"ptr @{self.func_symbol(index)}" for index in indices)
         parts = [stubs.DECLARATIONS, *sorted(self.decls.values()),
-                 f"@{meta_name} = constant [1 x ptr] [ptr @{self.func_symbol(index)}]",
-                 stubs.trap_helper(), fn, stubs.ATTRIBUTES, METADATA]
+                 f"@{meta_name} = constant [{len(indices)} x ptr] [{table}]",
+                 stubs.trap_helper(), *fns, stubs.ATTRIBUTES, METADATA]
         return "\n\n".join(parts) + "\n"
 
     def text(self, triple: str = "", data_layout: str = "") -> str:
@@ -132,7 +185,8 @@ class ModuleEmitter:
             glue.append(stubs.entry(ft, key))
             glue.append(stubs.host_trampoline(ft, key))
         ndef = len(self.syntax.funcs)
-        meta = ([f"ptr @{self.func_symbol(self.nimp + k)}" for k in range(ndef)]
+        meta = (["ptr null" if self.nimp + k in self.separate else
+                 f"ptr @{self.func_symbol(self.nimp + k)}" for k in range(ndef)]
                 + [f"ptr @fy_entry_{key}" for key in keys]
                 + [f"ptr @fy_host_{key}" for key in keys])
         head = [f"; fayasm module {_ir_comment(self.module.name)}"]

@@ -11,6 +11,11 @@ is retargeted to it: records and Funcs point at the optimised code (both tiers s
 instance layout and calling convention, so that is a few word stores). A worker process,
 not a thread: it finishes and fills the cache even if this process exits first, and an
 LLVM crash there cannot take this process down.
+
+Functions nested too deep for LLVM's optimiser (module.OPT_NESTING) are compiled without
+it on every tier: the lazy tier skips even SROA for them (its cost grows with the values
+live across the nesting), and a whole-module build puts them in an object of their own
+beside the optimised one (bundle.py), which ModuleCode loads into the same engine.
 """
 from __future__ import annotations
 
@@ -22,16 +27,22 @@ import tempfile
 import threading
 import weakref
 
-from fayasm.runtime.errors import Error
+from fayasm.errors import TranslationError, describe
+from fayasm.module import gc_paused
+from fayasm.runtime.errors import Error, Exhaustion
 from fayasm.runtime.types import ExternKind
 
 from . import bridge, cache, jit
 from . import types as T
-from .module import ModuleEmitter, signatures
+from .bundle import build_code, split_code
+from .module import ModuleEmitter, is_deep, signatures
 
 # Wasm instructions (all function bodies) above which a module starts on the lazy tier
 # (FAYASM_JIT_LAZY_ABOVE overrides it; tests use it to run small modules lazily).
 TIER_UP_SIZE = int(os.environ.get("FAYASM_JIT_LAZY_ABOVE", "10000"))
+# Python frames (counted twice, as bridge does) a lazy compile may need: one that runs
+# out of stack with fewer left than this was started too deep, by the guest's recursion.
+COMPILE_HEADROOM = 400
 # FAYASM_JIT_WORKER=0: no O2 worker (lazy code stays lazy; for tests).
 _WORKER = os.environ.get("FAYASM_JIT_WORKER", "1") != "0"
 OPT_LEVEL = 2
@@ -57,7 +68,7 @@ def _register_glue(loaded, meta: list, sigs: list) -> None:
 
 
 class ModuleCode:
-    """A whole module in one loaded object: addresses of its functions (at ``opt``)."""
+    """A whole module loaded (build_code's result): addresses of its functions."""
 
     lazy = False
 
@@ -67,14 +78,23 @@ class ModuleCode:
         self.opt = opt
         sigs = signatures(module)
         nd = len(module.syntax.funcs)
-        self.loaded = jit.LoadedObject(obj, nd + 2 * len(sigs))
+        nimp = num_imported_funcs(module)
+        main, deep, deep_obj = split_code(obj)
+        self.loaded = jit.LoadedObject(main, nd + 2 * len(sigs))
         meta = self.loaded.meta
         self.funcs = meta[:nd]
-        nimp = num_imported_funcs(module)
+        if deep:
+            if not all(0 <= index - nimp < nd for index in deep):
+                raise Error("jit: malformed code bundle")
+            addrs = self.loaded.add_table(deep_obj, "fy_meta_deep", len(deep))
+            for index, addr in zip(deep, addrs):
+                self.funcs[index - nimp] = addr
+        if not all(self.funcs):
+            raise Error("jit: compiled code lacks a function")
         names = module.func_name
         bridge.codemap.add([(a, (names, nimp + k)) for k, a in enumerate(self.funcs)])
         _register_glue(self.loaded, meta[nd:], sigs)
-        weakref.finalize(self.loaded, bridge.codemap.remove, list(meta))
+        weakref.finalize(self.loaded, bridge.codemap.remove, self.funcs + meta[nd:])
 
     def target(self, k: int, ist) -> tuple[int, int]:
         """(code, context) of defined function ``k`` for instance ``ist``."""
@@ -137,18 +157,34 @@ class LazyCode:
 
     def compile(self, k: int) -> None:
         """Compile defined function ``k`` (on its first call) and point every instance
-        at it. Threads calling it at once wait for the first one's compile."""
+        at it. Threads calling it at once wait for the first one's compile. This runs
+        inside the guest's call: a failure of the compiler is a TranslationError naming
+        the function, never the guest's Exhaustion."""
         with self.lock:
             if k in self.funcs or self.upgrade is not None:
                 return
             index = num_imported_funcs(self.module) + k
-            text = self.emitter.function_text(index, f"fy_meta_{k}")
             try:
+                with gc_paused():
+                    text = self.emitter.function_text(index, f"fy_meta_{k}")
+                light = not is_deep(self.module.syntax.funcs[k].body)
                 with jit.LOCK:
-                    obj = jit.build_object(text, LAZY_OPT, light=True)
+                    obj = jit.build_object(text, LAZY_OPT, light=light)
                     addr = self.loaded.add(obj, f"fy_meta_{k}")
-            except (RuntimeError, OSError, MemoryError) as e:
-                raise Error(f"jit: cannot compile function {index}: {e}") from None
+            except (TranslationError, RecursionError) as e:
+                recursion = isinstance(e, RecursionError) or e.cause.startswith("Recursion")
+                if recursion and (2 * bridge.python_depth()
+                                  > sys.getrecursionlimit() - COMPILE_HEADROOM):
+                    # The guest's calls through the host had used up Python's stack
+                    # before this compile began: that is the guest's exhaustion.
+                    raise Exhaustion() from None
+                if isinstance(e, TranslationError):
+                    raise
+                raise TranslationError("jit", describe(e), index,
+                                       self.module.func_name(index)) from None
+            except (Error, RuntimeError, OSError, MemoryError) as e:
+                raise TranslationError("jit", describe(e), index,
+                                       self.module.func_name(index)) from None
             bridge.codemap.add([(addr, (self.module.func_name, index))])
             self.compiled_addrs.append(addr)
             self.funcs[k] = addr
@@ -192,8 +228,7 @@ def load_code(module, metered: bool):
     if code is not None:
         return code
     if module_size(module) <= TIER_UP_SIZE:
-        with jit.LOCK:
-            obj = jit.build_object(ModuleEmitter(module, metered).text(), OPT_LEVEL)
+        obj = build_code(module, metered, OPT_LEVEL)
         cache.store(_key(hash_, metered, OPT_LEVEL), obj)
         return ModuleCode(module, metered, obj, OPT_LEVEL)
     lazy = LazyCode(module, metered, hash_)
@@ -292,5 +327,5 @@ def _at_exit() -> None:
     _exiting[0] = True
 
 
-__all__ = ["load_code", "ModuleCode", "LazyCode", "module_size", "TIER_UP_SIZE",
-           "wait_for_workers"]
+__all__ = ["load_code", "build_code", "ModuleCode", "LazyCode", "module_size",
+           "TIER_UP_SIZE", "wait_for_workers"]

@@ -28,11 +28,11 @@ def main(argv: list[str]) -> int:
         pass
     from fayasm.module import Module
 
-    from . import cache, jit
-    from .module import ModuleEmitter
+    from . import cache
+    from .bundle import build_code
 
     module = Module(data)
-    obj = jit.build_object(ModuleEmitter(module, metered == "1").text(), int(opt))
+    obj = build_code(module, metered == "1", int(opt))
     cache.store(key, obj)
     tmp = out_path + ".tmp"
     with open(tmp, "wb") as f:

@@ -4,9 +4,10 @@ from __future__ import annotations
 import hashlib
 import linecache
 import os
+import re
 
 from fayasm import __version__, cachedir
-from fayasm.runtime.errors import Error
+from fayasm.errors import TranslationError, describe
 
 from .module import translate
 from .names import comment
@@ -88,12 +89,30 @@ def load(module, metered: bool) -> dict:
     try:
         code = compile(src, filename, "exec")
     except (SyntaxError, RecursionError, MemoryError) as e:
-        raise Error(f"the Python translation of {module.name} does not compile: {e}") from None
+        index = _function_at(src, getattr(e, "lineno", None))
+        name = module.func_name(index) if index is not None else None
+        raise TranslationError("python", f"the translation does not compile: {describe(e)}",
+                               index, name) from None
     # Keep the source where tracebacks can find it.
     linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
     ns: dict = {"__name__": "fayasm_generated"}
     exec(code, ns)
     return ns
+
+
+_DEF = re.compile(r"    def f(\d+)[_(]")  # a function's def line in _make (module.py)
+
+
+def _function_at(src: str, lineno: int | None) -> int | None:
+    """The index of the wasm function whose translation holds line ``lineno`` of ``src``."""
+    if not lineno:
+        return None
+    lines = src.split("\n", lineno)[:lineno]
+    for line in reversed(lines):
+        m = _DEF.match(line)
+        if m:
+            return int(m.group(1))
+    return None
 
 
 class Engine:

@@ -2,15 +2,18 @@
 dispatches on ``_st`` over its basic blocks.
 
 It needs one Python loop and a few levels of indentation however deep the wasm nesting,
-so it is what a loop or if too deep for CPython's limits becomes. It is slower than the
-structured lowering (a dispatch per basic block), and it is also available for whole
-functions, which tests use to check it against the spec suite.
+so it is what a construct too deep for CPython's limits (or for the structured
+lowering's recursion) becomes. It is slower than the structured lowering (a dispatch per
+basic block), and it is also available for whole functions, which tests use to check it
+against the spec suite. Building the graph uses an explicit stack, and the dispatch is a
+tree of if chains (FunctionEmitter.case_tree) nested log(blocks) deep.
 """
 from __future__ import annotations
 
 from fayasm.ir import Block, Br, BrIf, BrTable, If, Loop, Return, Unreachable
 
 _SIMPLE = ("Set", "Effect", "Drop", "GlobalSet", "Call", "CallIndirect")
+DISPATCH_CHAIN = 4  # basic blocks one if chain of the dispatch tells apart
 
 
 class _BB:
@@ -44,6 +47,25 @@ class FlatEmitter:
 
     # -- the control-flow graph ---------------------------------------------------------
     def walk(self, stmts: list, cur: _BB | None) -> _BB | None:
+        """Add ``stmts`` to the graph from ``cur`` on; the block control reaches after them
+        (None if it cannot). Each statement list is a generator (``_seq``) that asks for
+        its nested lists in turn: they go on an explicit stack, not Python's."""
+        work = [self._seq(stmts, cur)]
+        end = None
+        while work:
+            try:
+                nested = work[-1].send(end)
+            except StopIteration as done:
+                work.pop()
+                end = done.value
+                continue
+            end = None
+            work.append(self._seq(*nested))
+        return end
+
+    def _seq(self, stmts: list, cur: _BB | None):
+        """walk's step for one list: yields (nested list, its start block) and is sent back
+        the block after that list; returns the block after ``stmts``."""
         for s in stmts:
             if cur is None:
                 break
@@ -53,7 +75,7 @@ class FlatEmitter:
             elif t is Block:
                 after = self.new()
                 self.targets[s.label.id] = after
-                end = self.walk(s.body, cur)
+                end = yield s.body, cur
                 if end is not None:
                     end.term = ("goto", after)
                 cur = after
@@ -62,13 +84,13 @@ class FlatEmitter:
                 cur.term = ("goto", head)
                 self.targets[s.label.id] = head
                 self.loop_heads.add(s.label.id)
-                cur = self.walk(s.body, head)
+                cur = yield s.body, head
             elif t is If:
                 then, else_, after = self.new(), self.new(), self.new()
                 self.targets[s.label.id] = after
                 cur.term = ("if", s.cond, then, else_)
                 for body, start in ((s.then, then), (s.else_, else_)):
-                    end = self.walk(body, start)
+                    end = yield body, start
                     if end is not None:
                         end.term = ("goto", after)
                 cur = after
@@ -92,31 +114,56 @@ class FlatEmitter:
         end = self.walk(self.stmts, entry)
         if end is not None:
             end.term = ("leave",)
+        self.thread()
         outer = fn.frames[-1] if fn.frames else None
         frame = _LoopFrame(_FlatLabel(), self.stmts[0] if len(self.stmts) == 1 else None)
         out.add("_st = 0")
         out.add("while True:")
         out.depth += 1
         fn.frames.append(frame)
-        self.dispatch(0, len(self.bbs))
+        fn.case_tree("_st", len(self.bbs), lambda k: self.block(self.bbs[k]),
+                     chain=DISPATCH_CHAIN)
         fn.frames.pop()
         out.depth -= 1
         return fn.after_loop(frame, outer)
 
-    def dispatch(self, lo: int, hi: int) -> None:
-        out = self.fn.out
-        if hi - lo == 1:
-            self.block(self.bbs[lo])
-            return
-        mid = (lo + hi) // 2
-        out.add(f"if _st < {mid}:")
-        out.depth += 1
-        self.dispatch(lo, mid)
-        out.depth -= 1
-        out.add("else:")
-        out.depth += 1
-        self.dispatch(mid, hi)
-        out.depth -= 1
+    def thread(self) -> None:
+        """Bypass the blocks that only jump on (the ends of nested constructs mostly are
+        such): references go to where they lead, and they are dropped; the others are
+        numbered anew in order, the entry staying 0."""
+        bbs = self.bbs
+
+        def forwards(bb) -> bool:
+            return not bb.stmts and bb.term is not None and bb.term[0] == "goto"
+
+        final: dict[int, _BB] = {}
+
+        def resolve(bb: _BB) -> _BB:
+            path = []
+            while forwards(bb) and id(bb) not in final and len(path) <= len(bbs):
+                path.append(bb)
+                bb = bb.term[1]
+            bb = final.get(id(bb), bb)
+            for p in path:
+                final[id(p)] = bb
+            return bb
+
+        for bb in bbs:
+            term = bb.term
+            if term is None:
+                continue
+            if term[0] == "goto":
+                bb.term = ("goto", resolve(term[1]))
+            elif term[0] == "if":
+                bb.term = ("if", term[1], resolve(term[2]), resolve(term[3]))
+            elif term[0] == "stmt" and term[2] is not None:
+                bb.term = ("stmt", term[1], resolve(term[2]))
+        self.targets = {k: resolve(bb) for k, bb in self.targets.items()}
+        kept = [bb for k, bb in enumerate(bbs)
+                if k == 0 or not forwards(bb) or resolve(bb) is bb]
+        for k, bb in enumerate(kept):
+            bb.id = k
+        self.bbs = kept
 
     def block(self, bb: _BB) -> None:
         fn, out = self.fn, self.fn.out
@@ -134,7 +181,6 @@ class FlatEmitter:
         elif kind == "if":
             _, cond, then, else_ = term
             out.add(f"_st = {then.id} if {fn.x.cond(cond)} else {else_.id}")
-            out.add("continue")
         else:
             s, nxt = term[1], term[2]
             t = type(s)
@@ -147,20 +193,23 @@ class FlatEmitter:
             elif t is BrIf:
                 out.add(f"if {fn.x.cond(s.cond)}:")
                 out.depth += 1
-                self.transfer(s, s.label, s.values)
+                self.transfer(s, s.label, s.values, tail=False)
                 out.depth -= 1
                 self.goto(nxt)
             else:  # BrTable
                 self.table(s)
 
-    def goto(self, bb: _BB, back: bool = False) -> None:
+    def goto(self, bb: _BB, back: bool = False, tail: bool = True) -> None:
+        """Continue at ``bb``. At the ``tail`` of a block's code no ``continue`` is needed:
+        the dispatch is all the loop's body, so control falls back to it."""
         out = self.fn.out
         out.add(f"_st = {bb.id}")
         if back and self.fn.metered:
             self.fn.fuel(out)
-        out.add("continue")
+        if not tail:
+            out.add("continue")
 
-    def transfer(self, s, label, values) -> None:
+    def transfer(self, s, label, values, tail: bool = True) -> None:
         """A branch: inside this state machine a goto, outside it the usual exits."""
         fn = self.fn
         target = self.targets.get(label.id)
@@ -168,21 +217,32 @@ class FlatEmitter:
             fn.branch(s, label, values, allow_fall=False)
             return
         fn.copy_values(label, values)
-        self.goto(target, back=label.id in self.loop_heads)
+        self.goto(target, back=label.id in self.loop_heads, tail=tail)
 
     def table(self, s: BrTable) -> None:
+        from .function import CHAIN, TABLE_LOOKUP_MIN, case_number, table_cases
+
         fn, out = self.fn, self.fn.out
-        labels = list(s.labels)
         out.add(f"_i = {fn.x.expr(s.index)}")
-        distinct = []
-        for lab in labels + [s.default]:
-            if lab not in distinct:
-                distinct.append(lab)
+        distinct, cases = table_cases(s)
+        targets = [self.targets.get(lab.id) for lab in distinct]
+        if (len(distinct) >= TABLE_LOOKUP_MIN and not s.values and all(targets)
+                and not (fn.metered and any(lab.id in self.loop_heads for lab in distinct))):
+            # Every target is a block of this machine: look its number up.
+            bb = {id(lab): t.id for lab, t in zip(distinct, targets)}
+            ids = tuple(bb[id(lab)] for lab in s.labels)
+            out.add(f"_st = {ids!r}[_i] if _i < {len(ids)} else {bb[id(s.default)]}")
+            return
+        if len(distinct) > CHAIN:
+            out.add(case_number(s, distinct, cases))
+            fn.case_tree("_k", len(distinct),
+                         lambda k: self.transfer(s, distinct[k], s.values))
+            return
         first = True
         for lab in distinct:
             if lab is s.default:
                 continue
-            idx = [i for i, other in enumerate(labels) if other is lab]
+            idx = cases[id(lab)]
             test = f"_i == {idx[0]}" if len(idx) == 1 else f"_i in {tuple(idx)!r}"
             out.add(f"{'if' if first else 'elif'} {test}:")
             first = False

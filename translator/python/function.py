@@ -12,10 +12,16 @@ Control flow (Python has no goto and no labelled break):
   target anyway, a plain ``break`` does it with no flag.
 CPython allows 20 statically nested loops and 100 levels of indentation; a loop or if
 that would go deeper is lowered as a state machine over its basic blocks
-(``flat.py``), which needs one loop and a few levels whatever the nesting inside.
+(``flat.py``), which needs one loop and a few levels whatever the nesting inside. So is
+any construct nested more than MAX_NEST deep: the structured lowering recurses once per
+level, and the analysis and the state machine use explicit stacks, so no Python
+recursion grows with the module's nesting. A br_table with many targets dispatches
+through nested if chains a few levels deep (``case_tree``), never one long elif chain
+(CPython's compiler recurses once per ``elif``).
 """
 from __future__ import annotations
 
+from fayasm.errors import TranslationError, describe
 from fayasm.ir import (Block, Br, BrIf, BrTable, Call, CallIndirect, Drop, Effect, GlobalSet,
                        If, Loop, Return, Set, Slot, Unreachable)
 from fayasm.ir.nodes import Local
@@ -24,7 +30,10 @@ from .exprs import INT_STORES, ExprLowering
 
 MAX_LOOPS = 16  # Python loops we nest (CPython's limit is 20 blocks, the try is one)
 MAX_INDENT = 60  # levels of indentation we use (CPython's limit is 100)
+MAX_NEST = 60  # constructs the structured lowering nests (Python frames: 3 or 4 each)
 TABLE_LOOKUP_MIN = 6  # distinct br_table targets from which a tuple lookup is used
+CHAIN = 8  # cases one if/elif chain of case_tree tests
+NEVER = 1 << 62  # a reach no label depth attains: falling through reaches no label's end
 
 
 class Lines:
@@ -53,7 +62,12 @@ class FunctionEmitter:
         self.flagged: set[int] = set()  # block/if labels some branch sets _br to
         self.frames: list = []  # enclosing Python loops (_LoopFrame), innermost last
         self.ctx: dict[int, object] = {}  # label id -> innermost Python loop label, or None
-        self.falls: dict[int, set] = {}  # id(stmt) -> labels whose end falling through reaches
+        # Falling through after statement s reaches the ends of the enclosing block and if
+        # labels nested at least reach[id(s)] deep (a contiguous run: see analyse).
+        self.reach: dict[int, int] = {}
+        self.depth: dict[int, int] = {}  # label id -> its nesting depth (the function's: 0)
+        self.height: dict[int, int] = {}  # id(construct) -> constructs nested in it, plus 1
+        self.nest = 0  # structured constructs being emitted, one inside the other
         self.flat_count = 0
         self.mem_needed = False  # whether the function reads or writes memory 0 directly
 
@@ -77,37 +91,73 @@ class FunctionEmitter:
         return self.module.global_ref(index)
 
     # -- analysis -------------------------------------------------------------------------
-    def analyse(self, body: list, owner_falls: set, loop) -> None:
+    def analyse(self, body: list) -> None:
         """Record, for each statement, which label ends falling through after it reaches,
-        and for each label its innermost enclosing Python loop."""
-        for k, s in enumerate(body):
-            if not self.mem_needed and _touches_memory(s):
-                self.mem_needed = True
-            last = k == len(body) - 1
-            self.falls[id(s)] = owner_falls if last else set()
-            if isinstance(s, Block):
-                self.ctx[s.label.id] = loop
-                self.analyse(s.body, {s.label.id} | self.falls[id(s)], loop)
-            elif isinstance(s, If):
-                self.ctx[s.label.id] = loop
-                inner = {s.label.id} | self.falls[id(s)]
-                self.analyse(s.then, inner, loop)
-                self.analyse(s.else_, inner, loop)
-            elif isinstance(s, Loop):
-                self.ctx[s.label.id] = s.label
-                # Falling off a loop's body leaves the loop (through the `break` emitted
-                # after the body), so it reaches what the loop's own end reaches; but a
-                # body ending in an unconditional branch gets no such `break`.
-                ends = s.body and isinstance(s.body[-1], (Br, BrTable, Return, Unreachable))
-                self.analyse(s.body, set() if ends else self.falls[id(s)], s.label)
+        and for each label its innermost enclosing Python loop (an explicit stack).
+
+        A statement that is not the last of its list reaches none; the last reaches what
+        its list's owner gives it: a block or if gives its own label plus what falling
+        through after the construct reaches, a loop what its own end reaches (falling off
+        a loop's body leaves the loop through the `break` emitted after it), or nothing
+        if its body ends in an unconditional branch (it gets no such `break`). So the
+        labels reached are always the enclosing ones from some depth inward.
+        Also the height of every construct (``self.height``)."""
+        work = [(body, 0, None, 1, -1)]  # (statements, reach of the last, loop, depth, owner)
+        constructs: list = []  # in pre-order: (construct, index of its owner or -1)
+        while work:
+            stmts, owner, loop, depth, up = work.pop()
+            last = len(stmts) - 1
+            for k, s in enumerate(stmts):
+                if not self.mem_needed and _touches_memory(s):
+                    self.mem_needed = True
+                reach = owner if k == last else NEVER
+                self.reach[id(s)] = reach
+                t = type(s)
+                if t is Block or t is If or t is Loop:
+                    self.depth[s.label.id] = depth
+                    me = len(constructs)
+                    constructs.append((s, up))
+                if t is Block or t is If:
+                    self.ctx[s.label.id] = loop
+                    inner = depth if reach == NEVER else reach
+                    if t is Block:
+                        work.append((s.body, inner, loop, depth + 1, me))
+                    else:
+                        work.append((s.then, inner, loop, depth + 1, me))
+                        work.append((s.else_, inner, loop, depth + 1, me))
+                elif t is Loop:
+                    self.ctx[s.label.id] = s.label
+                    ends = s.body and isinstance(s.body[-1], (Br, BrTable, Return, Unreachable))
+                    work.append((s.body, NEVER if ends else reach, s.label, depth + 1, me))
+        heights = [1] * len(constructs)
+        for k in range(len(constructs) - 1, -1, -1):  # inner constructs come later
+            s, up = constructs[k]
+            self.height[id(s)] = heights[k]
+            if up >= 0 and heights[k] >= heights[up]:
+                heights[up] = heights[k] + 1
+
+    def falls_to(self, s, label) -> bool:
+        """Whether falling through after ``s`` reaches the end of ``label`` (enclosing it)."""
+        return self.depth[label.id] >= self.reach[id(s)]
 
     # -- emission ----------------------------------------------------------------------------
     def emit(self) -> list[str]:
+        """The function's source lines; a failure of the lowering names the function."""
+        try:
+            return self._emit()
+        except TranslationError:
+            raise
+        except (RecursionError, MemoryError) as e:
+            raise TranslationError("python", describe(e), self.func.index,
+                                   self.func.name) from None
+
+    def _emit(self) -> list[str]:
         f = self.func
         body_out = self.out
         body_out.depth = 2
         self.ctx[f.label.id] = None
-        self.analyse(f.body, {f.label.id}, None)
+        self.depth[f.label.id] = 0
+        self.analyse(f.body)
         if self.force_flat:
             from .flat import FlatEmitter
 
@@ -161,12 +211,17 @@ class FunctionEmitter:
             out.add(self.return_text(s.values))
         elif t is Unreachable:
             out.add('raise _rt.trap("unreachable")')
-        elif t is Block:
-            return self.block_stmt(s)
-        elif t is Loop:
-            return self.loop_stmt(s)
-        elif t is If:
-            return self.if_stmt(s)
+        elif t is Block or t is Loop or t is If:
+            if self.too_deep() or self.nest + self.height[id(s)] > MAX_NEST:
+                # Flattened where it starts, not MAX_NEST levels in (shorter lines).
+                return self.flat(s)
+            self.nest += 1
+            try:
+                if t is Block:
+                    return self.block_stmt(s)
+                return self.loop_stmt(s) if t is Loop else self.if_stmt(s)
+            finally:
+                self.nest -= 1
         elif t is Br:
             return self.branch(s, s.label, s.values)
         elif t is BrIf:
@@ -331,7 +386,7 @@ class FunctionEmitter:
                 inner.escapes.add(label)
             return set()
         # A block or an if: control continues after its end.
-        if allow_fall and label.id in self.falls[id(s)]:
+        if allow_fall and self.falls_to(s, label):
             return set()  # falling through gets there
         inner_label = inner.label if inner is not None else None
         if self.ctx[label.id] is inner_label:
@@ -340,7 +395,7 @@ class FunctionEmitter:
             out.add(f"_br = {label.id}")
             return {label.id}
         # The target is outside the innermost Python loop.
-        if inner.stmt is not None and label.id in self.falls[id(inner.stmt)]:
+        if inner.stmt is not None and self.falls_to(inner.stmt, label):
             out.add("break")  # falling through after the loop gets there
             return set()
         self.uses_br = True
@@ -357,7 +412,7 @@ class FunctionEmitter:
         copies = any(not (type(v) is Slot and v.height == slot.height)
                      for slot, v in zip(label.slots, s.values))
         if label.kind == "block" or label.kind == "if":
-            if label.id in self.falls[id(s)] and not copies:
+            if self.falls_to(s, label) and not copies:
                 if not s.cond.pure:
                     out.add(cond)  # evaluated for its trap only
                 return set()
@@ -369,11 +424,7 @@ class FunctionEmitter:
 
     def br_table(self, s: BrTable) -> set:
         out = self.out
-        labels = list(s.labels)
-        distinct = []
-        for lab in labels + [s.default]:
-            if lab not in distinct:
-                distinct.append(lab)
+        distinct, cases = table_cases(s)
         index = self.x.expr(s.index)
         if len(distinct) == 1:
             if not s.index.pure:
@@ -383,11 +434,19 @@ class FunctionEmitter:
         if len(distinct) >= TABLE_LOOKUP_MIN and not s.values:
             return self.br_table_lookup(s, distinct)
         pending: set = set()
+        if len(distinct) > CHAIN:
+            out.add(case_number(s, distinct, cases))
+
+            def leaf(k: int) -> None:
+                pending.update(self.indented_branch(s, distinct[k], indent=False))
+
+            self.case_tree("_k", len(distinct), leaf)
+            return pending
         first = True
         for lab in distinct:
             if lab is s.default:
                 continue
-            idx = [i for i, other in enumerate(labels) if other is lab]
+            idx = cases[id(lab)]
             test = f"_i == {idx[0]}" if len(idx) == 1 else f"_i in {tuple(idx)!r}"
             out.add(f"{'if' if first else 'elif'} {test}:")
             first = False
@@ -396,14 +455,42 @@ class FunctionEmitter:
         pending |= self.indented_branch(s, s.default)
         return pending
 
-    def indented_branch(self, s, label) -> set:
+    def case_tree(self, var: str, n: int, leaf, lo: int = 0, chain: int = CHAIN) -> None:
+        """Run ``leaf(k)`` for the value k (lo <= k < lo + n) of ``var``: an if/elif chain
+        of at most ``chain`` tests, whose branches are such chains in turn, so the source
+        is nested only log(n) deep (recursion too). Leaves are emitted one level in,
+        unless n is 1."""
         out = self.out
-        out.depth += 1
+        if n == 1:
+            leaf(lo)
+            return
+        step = -(-n // chain)  # cases per branch
+        starts = list(range(lo, lo + n, step))
+        for j, start in enumerate(starts):
+            size = min(step, lo + n - start)
+            if j == len(starts) - 1:
+                out.add("else:")
+            elif size == 1:
+                out.add(f"{'if' if j == 0 else 'elif'} {var} == {start}:")
+            else:
+                out.add(f"{'if' if j == 0 else 'elif'} {var} < {start + size}:")
+            if size == 1:
+                out.depth += 1
+                leaf(start)
+                out.depth -= 1
+            else:
+                out.depth += 1
+                self.case_tree(var, size, leaf, start, chain)
+                out.depth -= 1
+
+    def indented_branch(self, s, label, indent: bool = True) -> set:
+        out = self.out
+        out.depth += indent
         n = len(out.lines)
         pending = self.branch(s, label, s.values)
         if len(out.lines) == n:
             out.add("pass")
-        out.depth -= 1
+        out.depth -= indent
         return pending
 
     def br_table_lookup(self, s: BrTable, distinct: list) -> set:
@@ -484,11 +571,10 @@ class FunctionEmitter:
         return pending - {s.label.id}
 
     def too_deep(self) -> bool:
-        return len(self.frames) >= MAX_LOOPS or self.out.depth >= MAX_INDENT
+        return (len(self.frames) >= MAX_LOOPS or self.out.depth >= MAX_INDENT
+                or self.nest >= MAX_NEST)
 
     def if_stmt(self, s: If) -> set:
-        if self.too_deep():
-            return self.flat(s)
         out = self.out
         out.add(f"if {self.x.cond(s.cond)}:")
         pending = self.indented_body(s.then)
@@ -509,8 +595,6 @@ class FunctionEmitter:
         return pending
 
     def loop_stmt(self, s: Loop) -> set:
-        if self.too_deep():
-            return self.flat(s)
         out = self.out
         label = s.label
         outer = self.inner
@@ -588,6 +672,32 @@ class _LoopFrame:
     def __init__(self, label, stmt):
         self.label, self.stmt = label, stmt
         self.escapes: set = set()
+
+
+def table_cases(s: BrTable) -> tuple[list, dict]:
+    """The distinct targets of a br_table (first-seen order, the default among them), and
+    for each (by id) the indices that select it."""
+    distinct: dict = {}
+    cases: dict = {}
+    for i, lab in enumerate(s.labels):
+        if id(lab) not in distinct:
+            distinct[id(lab)] = lab
+            cases[id(lab)] = []
+        cases[id(lab)].append(i)
+    if id(s.default) not in distinct:
+        distinct[id(s.default)] = s.default
+        cases[id(s.default)] = []
+    return list(distinct.values()), cases
+
+
+def case_number(s: BrTable, distinct: list, cases: dict) -> str:
+    """``_k = `` the position in ``distinct`` of the target ``_i`` selects."""
+    number = [0] * len(s.labels)
+    for k, lab in enumerate(distinct):
+        for i in cases[id(lab)]:
+            number[i] = k
+    default = next(k for k, lab in enumerate(distinct) if lab is s.default)
+    return f"_k = {tuple(number)!r}[_i] if _i < {len(number)} else {default}"
 
 
 def _membership(ids: list) -> str:
