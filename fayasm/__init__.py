@@ -14,6 +14,8 @@ from fayasm.runtime.func import Func
 from fayasm.runtime.func import HostError as _HostError
 from fayasm.runtime.globals import Global
 from fayasm.runtime.instance import Exports, Instance
+from fayasm.runtime import compiletime
+from fayasm.runtime.compiletime import CompileTimeout
 from fayasm.runtime.memory import Memory
 from fayasm.runtime.resources import ResourceLimitError, ResourceLimits, Usage
 from fayasm.runtime.table import Table
@@ -27,14 +29,18 @@ __version__ = "0.1.0"
 
 def instantiate(module, imports=None, engine: str | None = None, fuel: int | None = None,
                 deadline: float | None = None, limits: ResourceLimits | None = None,
-                wasi: WasiConfig | None = None) -> Instance:
+                wasi: WasiConfig | None = None,
+                compile_timeout: float | None = None) -> Instance:
     """Instantiate ``module`` (a Module, or bytes/WAT text) on ``engine``, linking
     ``imports`` ({module: {name: callable | Func | Memory | Table | Global}}, or another
     instance's exports as a module). ``fuel`` bounds the calls and loop iterations the
     instance may run (see Instance.get_fuel/set_fuel); ``deadline`` bounds each call into
     it, in seconds; ``limits`` (a ResourceLimits) caps the memory and tables it may hold.
     ``wasi`` (a WasiConfig) links WASI preview 1: the instance's ``.wasi`` is its state,
-    and a reactor's ``_initialize`` runs before this returns."""
+    and a reactor's ``_initialize`` runs before this returns. ``compile_timeout`` bounds
+    the seconds the jit's compiling may take here (default 60, FAYASM_COMPILE_TIMEOUT):
+    past it, CompileTimeout; a function compiled on its first call counts against that
+    call's ``deadline`` instead."""
     from fayasm import engines
     from fayasm.runtime.budget import check_deadline, check_fuel
     from fayasm.runtime.wasi import link as wasi_link
@@ -43,6 +49,9 @@ def instantiate(module, imports=None, engine: str | None = None, fuel: int | Non
         module = Module(module)
     check_fuel(fuel)
     check_deadline(deadline)
+    check_deadline(compile_timeout, "compile_timeout")
+    compile_budget = compiletime.DEFAULT_COMPILE_TIMEOUT if compile_timeout is None \
+        else compile_timeout
     if limits is not None and not isinstance(limits, ResourceLimits):
         raise ArgumentTypeError(f"limits= takes a fayasm.ResourceLimits, got "
                                 f"{type(limits).__name__}")
@@ -54,8 +63,9 @@ def instantiate(module, imports=None, engine: str | None = None, fuel: int | Non
         state, imports, owned = wasi_link.link(wasi, imports, program=module.name)
     try:
         try:
-            inst = engines.instantiate(module, imports, engine=engine, fuel=fuel,
-                                       deadline=deadline, limits=limits)
+            with compiletime.budget(compile_budget):
+                inst = engines.instantiate(module, imports, engine=engine, fuel=fuel,
+                                           deadline=deadline, limits=limits)
             if state is not None:
                 decls = [(i.module, i.name, i.kind) for i in module.imports]
                 wasi_link.start_reactor(state, inst, wasi_link.imported_memory(decls, imports))
@@ -92,7 +102,7 @@ __all__ = [
     "ArgumentError", "ArgumentTypeError", "CompileError", "DecodeError", "Error", "Exhaustion",
     "ExportType", "Exports", "ExternKind", "FileError",
     "Func", "FuncType", "Global", "GlobalType", "ImportType", "Instance", "LinkError", "Limits",
-    "Memory", "MemoryType", "Module", "ParseError", "ResourceLimitError", "ResourceLimits",
+    "Memory", "MemoryType", "Module", "ParseError", "ResourceLimitError", "CompileTimeout", "ResourceLimits",
     "Table", "TableType", "TranslationError", "Trap", "Usage", "Val",
     "ValType", "ValidationError", "WasiConfig", "WasiExit", "instantiate", "run",
 ]

@@ -45,7 +45,7 @@ def cmd_run(args) -> int:
         return code if 0 <= code <= 255 else 1
 
     limits = dict(engine=args.engine, fuel=args.fuel, deadline=args.deadline,
-                  limits=resource_limits)
+                  limits=resource_limits, compile_timeout=args.compile_timeout)
     name = args.invoke
     start = next((e for e in module.exports if e.name == "_start"), None)
     command = name is None and start is not None and (
@@ -231,6 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--invoke", metavar="NAME", help="the exported function to call")
     run.add_argument("--fuel", type=count, default=None, metavar="N",
                      help="stop after this many calls and loop iterations")
+    run.add_argument("--compile-timeout", type=seconds, default=None, metavar="SECONDS",
+                     help="give up compiling after this long (default 60)")
     run.add_argument("--deadline", type=seconds, default=None, metavar="SECONDS",
                      help="stop a call that runs longer than this")
     run.add_argument("--max-memory", type=size, metavar="SIZE",
@@ -258,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the module, then the program's arguments")
     run.set_defaults(func=cmd_run, run_parser=run,
                      run_value_options=("--engine", "--invoke", "--fuel", "--deadline",
+                                        "--compile-timeout",
                                         "--dir", "--ro-dir", "--env", "--max-memory",
                                         "--max-table-elements", "--max-instances",
                                         "--max-output"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import struct
 
+from fayasm.runtime.compiletime import CompileTimeout
 from fayasm.errors import TranslationError, describe
 from fayasm.runtime.errors import Error
 
@@ -42,6 +43,8 @@ def _build(module, text: str, opt: int) -> bytes:
     try:
         with jit.LOCK:
             return jit.build_object(text, opt)
+    except CompileTimeout:
+        raise
     except (Error, RuntimeError, OSError, MemoryError) as e:
         found = re.search(r"@f(\d+)\b", str(e))
         index = int(found.group(1)) if found else None

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import ctypes
 import threading
+import time
 
 import llvmlite
 import llvmlite.binding as llvm
 
+from fayasm.runtime import compiletime
 from fayasm.runtime.errors import Error
 
 from . import cache, stubs
@@ -70,7 +72,35 @@ def _triple_and_layout() -> tuple[str, str]:
 def build_object(text: str, opt: int, context=None, light: bool = False) -> bytes:
     """Parse, verify, optimise (``opt`` 0-3: LLVM's pipeline at that level; ``light``:
     only SROA, which turns locals into registers, for quick code) and compile LLVM IR
-    text to an object, with instruction selection at ``opt``."""
+    text to an object, with instruction selection at ``opt``. Under a compile budget
+    (runtime.compiletime) the build runs in a thread of its own, on an LLVM context of
+    its own, and CompileTimeout is raised when the budget runs out first."""
+    end = compiletime.deadline()
+    if end is None:
+        return _build_object(text, opt, context, light)
+    init()
+    done: list = []
+
+    def work():
+        try:
+            done.append((True, _build_object(text, opt, llvm.create_context(), light)))
+        except BaseException as e:  # noqa: BLE001 - handed to the waiting thread
+            done.append((False, e))
+
+    t = threading.Thread(target=work, name="fayasm-jit-build", daemon=True)
+    t.start()
+    t.join(max(0.0, end - time.monotonic()))
+    if not done:
+        raise compiletime.CompileTimeout(
+            "jit: compiling took longer than the compile budget allowed "
+            "(instantiate's compile_timeout or deadline)")
+    ok, value = done[0]
+    if ok:
+        return value
+    raise value
+
+
+def _build_object(text: str, opt: int, context=None, light: bool = False) -> bytes:
     init()
     tm = target_machine(opt)
     try:

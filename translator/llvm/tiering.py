@@ -29,7 +29,8 @@ import weakref
 
 from fayasm.errors import TranslationError, describe
 from fayasm.module import gc_paused
-from fayasm.runtime.errors import Error, Exhaustion
+from fayasm.runtime import compiletime
+from fayasm.runtime.errors import Error, Exhaustion, Trap
 from fayasm.runtime.types import ExternKind
 
 from . import bridge, cache, jit
@@ -46,6 +47,9 @@ COMPILE_HEADROOM = 400
 # FAYASM_JIT_WORKER=0: no O2 worker (lazy code stays lazy; for tests).
 _WORKER = os.environ.get("FAYASM_JIT_WORKER", "1") != "0"
 OPT_LEVEL = 2
+# Seconds the background O2 build of a module may take before it is killed (the lazy
+# code then stays in use); FAYASM_JIT_WORKER_TIMEOUT overrides it.
+WORKER_TIMEOUT = float(os.environ.get("FAYASM_JIT_WORKER_TIMEOUT", "600"))
 LAZY_OPT = 0
 
 
@@ -164,13 +168,22 @@ class LazyCode:
             if k in self.funcs or self.upgrade is not None:
                 return
             index = num_imported_funcs(self.module) + k
+            call_end = None
             try:
                 with gc_paused():
                     text = self.emitter.function_text(index, f"fy_meta_{k}")
                 light = not is_deep(self.module.syntax.funcs[k].body)
-                with jit.LOCK:
+                # Inside a call: the compile budget ends with the call's deadline.
+                budget = bridge.thread_block().budget
+                call_end = budget.deadline if budget is not None else None
+                with jit.LOCK, compiletime.budget(compiletime.DEFAULT_COMPILE_TIMEOUT,
+                                                  at=call_end):
                     obj = jit.build_object(text, LAZY_OPT, light=light)
                     addr = self.loaded.add(obj, f"fy_meta_{k}")
+            except compiletime.CompileTimeout:
+                if call_end is not None:
+                    raise Trap("deadline exceeded") from None
+                raise
             except (TranslationError, RecursionError) as e:
                 recursion = isinstance(e, RecursionError) or e.cause.startswith("Recursion")
                 if recursion and (2 * bridge.python_depth()
@@ -291,7 +304,12 @@ def _run_worker(module, metered: bool, hash_: str, lazy: LazyCode) -> None:
 
 
 def _await_worker(proc, out_path: str, module, metered: bool, lazy: LazyCode) -> None:
-    proc.wait()
+    try:
+        proc.wait(timeout=WORKER_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        # A module built to make LLVM slow must not keep a core busy for ever.
+        proc.kill()
+        proc.wait()
     try:
         with open(out_path, "rb") as f:
             obj = f.read()
