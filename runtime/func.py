@@ -156,6 +156,26 @@ def exhaustion(e: RecursionError, frame=None):
     return recursion_exhaustion(e.__traceback__, frame or sys._getframe(1))
 
 
+import os as _os
+
+# fayasm's own code: runtime/ (this folder), fayasm/ and translator/ beside it, and the
+# code it generates ("<fayasm python: ...>", "<fayasm jit ...>").
+_HERE = _os.path.dirname(_os.path.abspath(__file__))
+_OWN = (_HERE + _os.sep, _os.path.join(_os.path.dirname(_HERE), "fayasm") + _os.sep,
+        _os.path.join(_os.path.dirname(_HERE), "translator") + _os.sep, "<fayasm")
+
+
+def _through_wasm(tb) -> bool:
+    """Whether an exception that unwound to a host wrapper (``tb`` starting at its frame)
+    came through fayasm's code below the host function: a call back into wasm."""
+    tb = tb.tb_next if tb is not None else None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.startswith(_OWN):
+            return True
+        tb = tb.tb_next
+    return False
+
+
 def _host_wrapper(fn, type: FuncType, where: str):
     params, results = type.params, type.results
     n = len(results)
@@ -168,8 +188,12 @@ def _host_wrapper(fn, type: FuncType, where: str):
             out = fn(*[_from_raw(p, a) for p, a in zip(params, args)])
         except (Error, HostError):
             raise
-        except RecursionError:
-            raise
+        except RecursionError as e:
+            # Python's stack ran out in a call back into wasm: the guest's recursion, its
+            # Exhaustion. Raised by the host's own code: back to the caller unchanged.
+            if _through_wasm(e.__traceback__):
+                raise
+            raise HostError(e) from None
         except BaseException as e:  # noqa: BLE001 - handed back to the caller intact
             raise HostError(e) from None
         if n == 0:

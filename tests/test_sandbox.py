@@ -32,3 +32,34 @@ def test_path_open_with_a_7mb_path_fails_fast_with_enametoolong(engine, tmp_path
     assert time.perf_counter() - t < 1.0
     assert _path_open_errno(engine, tmp_path, 256) == ENAMETOOLONG  # one component > NAME_MAX
     assert _path_open_errno(engine, tmp_path, 255) == ENOENT
+
+
+def test_host_functions_own_recursion_error_comes_back_unchanged(engine):
+    """Issue 23: a host function's RecursionError reached the caller as Exhaustion; the
+    README promises a host's exception comes back unchanged."""
+    import pytest
+
+    wat = '(module (import "env" "h" (func $h)) (func (export "f") (call $h)))'
+
+    def h():
+        raise RecursionError("the host's own")
+
+    inst = fayasm.instantiate(fayasm.Module(wat), {"env": {"h": h}}, engine=engine)
+    with pytest.raises(RecursionError, match="the host's own"):
+        inst.exports.f()
+
+
+def test_guest_recursion_through_a_host_function_is_still_exhaustion(engine):
+    import pytest
+
+    wat = '''(module (import "env" "h" (func $h (param i32)))
+      (func (export "f") (param i32) (call $h (local.get 0))))'''
+    box = {}
+
+    def h(n):
+        box["f"](n + 1)
+
+    inst = fayasm.instantiate(fayasm.Module(wat), {"env": {"h": h}}, engine=engine)
+    box["f"] = inst.exports.f
+    with pytest.raises(fayasm.Exhaustion):
+        inst.exports.f(0)

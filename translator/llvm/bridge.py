@@ -36,6 +36,7 @@ import threading
 import weakref
 
 from fayasm.runtime.errors import Error, Exhaustion, Trap
+from fayasm.runtime.func import HostError
 from fayasm.runtime.func import Func
 from fayasm.runtime.types import FuncType, ValType
 
@@ -104,7 +105,9 @@ def take_error() -> BaseException:
         # Nothing pending: a callback failed before it could run, which in practice is
         # Python's recursion limit (ctypes reports it and returns 0).
         exc = pending.pop() if pending else Exhaustion()
-        if not isinstance(exc, Error) and is_recursion(exc):
+        # A HostError carries a host function's own exception (its RecursionError too):
+        # it goes back to the caller unchanged.
+        if not isinstance(exc, (Error, HostError)) and is_recursion(exc):
             exc = Exhaustion()
     elif code == T.EXHAUSTED:
         exc = Exhaustion()
