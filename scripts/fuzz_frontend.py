@@ -79,7 +79,7 @@ _OPCODE = re.compile(r"(illegal opcode|opcode) [0-9a-fA-F]{2}(?: [0-9a-fA-F]+)?"
 
 def normalize(message: str) -> str:
     """A message without offsets and numbers, for grouping."""
-    message = re.sub(r"\s*\(at (?:byte )?offset 0x[0-9a-f]+\)", "", message)
+    message = re.sub(r"\s*\(at (?:byte )?offset 0x[0-9a-f]+\)| at <anon>:\d+:\d+", "", message)
     message = message.split("\n")[0]
     return _NUMBERS.sub("N", _OPCODE.sub(r"\1 N", message))[:160]
 
@@ -106,27 +106,43 @@ KNOWN = [
 ]
 
 
-def classify(data, fay_ok: bool, fay_msg: str, fay_offset, wt_ok: bool, wt_msg: str) -> str:
+def classify(data, fay_ok: bool, fay_msg: str, fay_offset, wt_ok: bool, wt_msg: str,
+             wt_binary: bytes | None = None) -> str:
     """The class of a disagreement: a known implementation limit or feature difference of
-    one side, or "unexplained"."""
+    one side, or "unexplained". ``wt_binary``: what wasmtime made of a text it accepted."""
     direction = "F+W-" if fay_ok else "F-W+"
     msg = wt_msg if fay_ok else fay_msg
     for d, pattern, label in KNOWN:
         if d == direction and re.search(pattern, msg):
             return label
+    if isinstance(data, str) and direction == "F-W+" and wt_binary is not None \
+            and re.match(r"\s*\(\s*module\s+(?:\$\S+\s+)?binary", data):
+        # (module binary ...): classify what the decoder says about the bytes.
+        from fayasm.binary import decode
+
+        try:
+            decode(wt_binary)
+        except fayasm_error() as e:
+            return classify(wt_binary, False, _fayasm_message(e), getattr(e, "offset", None),
+                            wt_ok, wt_msg)
     if isinstance(data, bytes):
-        if (direction == "F-W+" and fay_msg in ("integer representation too long",
-                                                "integer too large")
-                and fay_offset is not None and _in_sections(data, fay_offset,
-                                                           (fm.IMPORT, fm.TABLE, fm.MEMORY))):
-            # wasmparser reads limits as u64 (memory64, table64) whatever the features.
-            return "deviation: wasmtime reads table and memory limits as 64-bit LEB128s"
+        if direction == "F-W+" and fay_offset is not None:
+            if (fay_msg in ("integer representation too long", "integer too large")
+                    and _in_sections(data, fay_offset, (fm.IMPORT, fm.TABLE, fm.MEMORY))):
+                # wasmparser reads limits as u64 (memory64, table64) whatever the features.
+                return "deviation: wasmtime reads table and memory limits as 64-bit LEB128s"
+            if fay_msg == "zero byte expected" and data[fay_offset:fay_offset + 1] == b"\x80" \
+                    and fm.read_uleb(data, fay_offset, 5) is not None \
+                    and fm.read_uleb(data, fay_offset, 5)[0] == 0:
+                # 2.0 wants the byte 0x00 (binary.wast tests over-long zeros as malformed).
+                return ("deviation: wasmtime reads memory indices as LEB128s, so an over-long "
+                        "zero passes")
         return "unexplained"
     if direction == "F+W-" and "likely-confusing unicode character" in wt_msg:
         return "text: wasmtime refuses bidirectional-override characters (a lint, not the spec)"
     if direction == "F+W-" and "expected at least one module field" in wt_msg:
         return "text: wasmtime wants a module field (the spec allows zero: an empty module)"
-    if direction == "F-W+" and re.search(r'\(\s*import\s+"(?:[^"\\]|\\.)*"\s*\)', data):
+    if direction == "F-W+" and re.search(r'\(\s*import\s+"(?:[^"\\]|\\.)*"\s*[()]', data):
         return "text: wasmtime's WAT parser takes one-name imports (import \"m\")"
     if (direction == "F-W+" and isinstance(fay_offset, tuple)
             and _token_at(data, *fay_offset) in _PLAIN):
@@ -162,13 +178,23 @@ def _token_at(text: str, line: int, column: int) -> str:
 
 
 def _in_sections(data: bytes, offset: int, ids) -> bool:
+    """Whether ``offset`` falls in the payload of a section with one of ``ids``."""
     pos = 8
-    for sid, payload in fm.split(data).sections:
-        head = 1 + len(fm.uleb(len(payload)))
-        if sid in ids and pos + head <= offset < pos + head + len(payload):
+    while pos < len(data):
+        r = fm.read_uleb(data, pos + 1, 5)
+        if r is None:
+            return False
+        size, start = r
+        if data[pos] in ids and start <= offset < start + size:
             return True
-        pos += head + len(payload)
+        pos = start + size
     return False
+
+
+def fayasm_error():
+    import fayasm
+
+    return fayasm.Error
 
 
 # ---------------------------------------------------------------- worker
@@ -416,12 +442,12 @@ class Worker:
             sh[2] = time.process_time()
             sh[3] = time.monotonic()
             sh[1] = WASMTIME
-            wt_ok, wt_msg = self._wasmtime(data)
+            wt_ok, wt_msg, wt_binary = self._wasmtime(data)
             if wt_ok is not None:
                 agree = wt_ok == ok
                 stats.oracle[(kind, "agree" if agree else "disagree")] += 1
                 if not agree:
-                    cls = classify(data, ok, fay_msg, fay_offset, wt_ok, wt_msg)
+                    cls = classify(data, ok, fay_msg, fay_offset, wt_ok, wt_msg, wt_binary)
                     key = (kind, cls, "fayasm accepts" if ok else "wasmtime accepts",
                            fay_msg, wt_msg)
                     entry = stats.disagreements.setdefault(key, [0, []])
@@ -442,16 +468,17 @@ class Worker:
         return None
 
     def _wasmtime(self, data):
+        """(accepted, message, the binary) by wasmtime."""
         wasmtime, engine = self.oracle
         try:
-            binary = data if isinstance(data, bytes) else wasmtime.wat2wasm(data)
+            binary = data if isinstance(data, bytes) else bytes(wasmtime.wat2wasm(data))
         except Exception as e:  # noqa: BLE001 - the binding's errors (and encoding ones)
-            return False, "text: " + normalize(str(e))
+            return False, "text: " + normalize(str(e)), None
         try:
             wasmtime.Module.validate(engine, binary)
-            return True, ""
+            return True, "", binary
         except Exception as e:  # noqa: BLE001
-            return False, normalize(str(e))
+            return False, normalize(str(e)), binary
 
     def _nonfayasm(self, stats, outcome, e, phase) -> None:
         stats.findings.append(dict(outcome, cls="nonfayasm", phase=PHASES[phase],

@@ -30,6 +30,10 @@ def decode_names(data: bytes, num_funcs: int) -> Names | None:
             sid = r.byte()
             size = r.length()
             end = r.pos + size
+            if end > r.end:
+                # length() allows the size's own bytes too; a sub-reader must not pass
+                # the data (its one-byte fast paths index the data directly).
+                raise r.error("length out of bounds")
             sub = Reader(data, r.pos, end)
             if sid == 0:
                 names.module = sub.name()

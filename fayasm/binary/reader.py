@@ -21,7 +21,8 @@ class Reader:
     def __init__(self, data: bytes, pos: int = 0, end: int | None = None):
         self.data = data
         self.pos = pos
-        self.end = len(data) if end is None else end
+        # Never past the data: the one-byte fast paths index it without another check.
+        self.end = len(data) if end is None else min(end, len(data))
 
     def error(self, message: str, pos: int | None = None) -> DecodeError:
         return DecodeError(message, self.pos if pos is None else pos)
