@@ -43,7 +43,6 @@ def instantiate(module, imports=None, engine: str | None = None, fuel: int | Non
     call's ``deadline`` instead."""
     from fayasm import engines
     from fayasm.runtime.budget import check_deadline, check_fuel
-    from fayasm.runtime.wasi import link as wasi_link
 
     if not isinstance(module, Module):
         module = Module(module)
@@ -55,33 +54,20 @@ def instantiate(module, imports=None, engine: str | None = None, fuel: int | Non
     if limits is not None and not isinstance(limits, ResourceLimits):
         raise ArgumentTypeError(f"limits= takes a fayasm.ResourceLimits, got "
                                 f"{type(limits).__name__}")
-    state = owned = None
-    if wasi is not None:
-        wasi_link.check_kind(e.name for e in module.exports)
-        if isinstance(wasi, WasiConfig):
-            wasi = with_limits(wasi, limits)
-        state, imports, owned = wasi_link.link(wasi, imports, program=module.name)
+    if isinstance(wasi, WasiConfig):
+        wasi = with_limits(wasi, limits)
     try:
-        try:
-            with compiletime.budget(compile_budget):
-                inst = engines.instantiate(module, imports, engine=engine, fuel=fuel,
-                                           deadline=deadline, limits=limits)
-            if state is not None:
-                decls = [(i.module, i.name, i.kind) for i in module.imports]
-                wasi_link.start_reactor(state, inst, wasi_link.imported_memory(decls, imports))
-            return inst
-        except LinkError as e:
-            raise wasi_link.missing_wasi_hint(e) from None
-        except _HostError as e:  # raised by a host function the start function called
-            raise e.original.with_traceback(e.original.__traceback__) from None
-        except RecursionError as e:
-            from fayasm.runtime.func import exhaustion
+        with compiletime.budget(compile_budget):
+            # WASI is linked, bound before the start function and a reactor initialised
+            # by the engines' one linking step (runtime.plan.link).
+            return engines.instantiate(module, imports, engine=engine, fuel=fuel,
+                                       deadline=deadline, limits=limits, wasi=wasi)
+    except _HostError as e:  # raised by a host function the start function called
+        raise e.original.with_traceback(e.original.__traceback__) from None
+    except RecursionError as e:
+        from fayasm.runtime.func import exhaustion
 
-            raise exhaustion(e) from None
-    except BaseException:
-        if owned:
-            state.close()
-        raise
+        raise exhaustion(e) from None
 
 
 def translate(module, metered: bool = False) -> str:
@@ -95,7 +81,7 @@ def translate(module, metered: bool = False) -> str:
     if not isinstance(module, Module):
         module = Module(module)
     with gc_paused():
-        return engines.get("python").translate(module, metered=metered)
+        return engines.translator("python").translate(module, metered=metered)
 
 
 __all__ = [

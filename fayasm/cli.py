@@ -53,20 +53,17 @@ def cmd_run(args) -> int:
     if command:  # a WASI command: ARGS are its argv[1:]
         with Wasi(config, program=args.file) as wasi:
             try:
-                inst = fayasm.instantiate(module, wasi.imports(), **limits)
+                inst = fayasm.instantiate(module, wasi=wasi, **limits)
             except fayasm.WasiExit as e:  # proc_exit from a start function
                 return status(e.code)
             return status(wasi.start(inst))
     config.argv = config.argv[:1]  # with --invoke, ARGS are the function's arguments
     wasi = Wasi(config, program=args.file) if uses_wasi(module) else None
     try:
-        inst = fayasm.instantiate(module, wasi.imports() if wasi else None, **limits)
-        if wasi is not None:
-            if "memory" in inst.exports:
-                wasi.bind(inst)
-            init = inst.exports.get("_initialize")
-            if isinstance(init, fayasm.Func) and name != "_initialize":
-                init()  # a WASI reactor initializes itself before any export is called
+        # With WASI, a reactor's _initialize runs here, before any export is called.
+        inst = fayasm.instantiate(module, wasi=wasi, **limits)
+        if wasi is not None and name == "_initialize" and "_start" not in inst.exports:
+            return 0  # it has run, once, as the WASI ABI says
         if name is None:
             if start is not None:
                 name = "_start"

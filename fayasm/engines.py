@@ -1,14 +1,65 @@
-"""The engine registry: engines are found by name, so the front end never imports one.
+"""The engine interface and registry: engines are found by name, so the front end never
+imports one.
 
-An engine has ``name``, ``compile(module) -> compiled`` and
-``instantiate(module, compiled, imports, fuel=None, deadline=None, limits=None) -> Instance``; the spec
-runner, the diff harness, the CLI and the benchmarks use nothing else.
+An engine satisfies ``EngineProtocol``: ``name``, ``compile(module) -> compiled``,
+``instantiate(module, compiled, imports, fuel=, deadline=, limits=, wasi=) -> Instance``
+and ``wait_idle(timeout)``. Calling exports and reading them go through the Instance's
+engine-neutral runtime objects. The spec runner, the diff harness, the CLI and the
+benchmarks use nothing else, so a new engine plugs in by registering here once.
 """
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, Union, cast
 
 from fayasm.runtime.errors import Error
+
+if TYPE_CHECKING:
+    from fayasm.module import Module
+    from fayasm.runtime.instance import Instance
+    from fayasm.runtime.resources import ResourceLimits
+    from fayasm.runtime.wasi import Wasi, WasiConfig
+
+# {module name: {field name: value}}, values as fayasm.instantiate documents them.
+Imports = Mapping[str, Mapping[str, Any]]
+# A WasiConfig, or a Wasi state shared between instances.
+WasiArg = Union["WasiConfig", "Wasi"]
+
+C = TypeVar("C")  # an engine's compiled form of a module
+
+
+class EngineProtocol(Protocol[C]):
+    """What every engine provides (see the module docstring)."""
+
+    name: str
+
+    def compile(self, module: Module) -> C:
+        """The engine's form of ``module``, made once per module and shared by its
+        instances; errors of the engine's compiler are TranslationError."""
+        ...
+
+    def instantiate(self, module: Module, compiled: C, imports: Imports | None = None, *,
+                    fuel: int | None = None, deadline: float | None = None,
+                    limits: ResourceLimits | None = None,
+                    wasi: WasiArg | None = None) -> Instance:
+        """A new instance, linked through runtime.plan.link: ``fuel`` and ``deadline``
+        meter it, ``limits`` caps what it may hold, ``wasi`` links WASI preview 1 (bound
+        to the memory before the start function runs)."""
+        ...
+
+    def wait_idle(self, timeout: float = 600.0) -> bool:
+        """Wait until the engine's background work (the jit's optimising builds) is done;
+        whether it was within ``timeout`` seconds."""
+        ...
+
+
+class TranslatingEngine(EngineProtocol[C], Protocol[C]):
+    """An engine that also gives a module as source code (engine "python")."""
+
+    def translate(self, module: Module, metered: bool = False) -> str:
+        ...
+
 
 # name -> "module:attribute" of a zero-argument factory
 REGISTRY: dict[str, str] = {
@@ -16,7 +67,7 @@ REGISTRY: dict[str, str] = {
     "python": "fayasm.translator.python.engine:Engine",
     "jit": "fayasm.translator.llvm.engine:Engine",
 }
-_LOADED: dict[str, object] = {}
+_LOADED: dict[str, EngineProtocol[Any]] = {}
 
 
 def register(name: str, target: str) -> None:
@@ -60,7 +111,7 @@ def default() -> str:
     return _default[0]
 
 
-def get(name: str | None = None):
+def get(name: str | None = None) -> EngineProtocol[Any]:
     name = name or default()
     if name in _LOADED:
         return _LOADED[name]
@@ -76,7 +127,15 @@ def get(name: str | None = None):
     return engine
 
 
-def compiled(engine, module):
+def translator(name: str = "python") -> TranslatingEngine[Any]:
+    """The engine ``name``, which must translate modules to source."""
+    eng = get(name)
+    if not callable(getattr(eng, "translate", None)):
+        raise Error(f"engine {name!r} does not translate modules to source")
+    return cast("TranslatingEngine[Any]", eng)
+
+
+def compiled(engine: EngineProtocol[C], module: Module) -> C:
     """The engine's compiled form of ``module``, made once per module object. Compiling
     is not running: the compiler running out of stack or memory is a TranslationError,
     never the guest's Exhaustion."""
@@ -94,9 +153,18 @@ def compiled(engine, module):
     return c
 
 
-def instantiate(module, imports=None, engine: str | None = None, fuel: int | None = None,
-                deadline: float | None = None, limits=None):
+def instantiate(module: Module, imports: Imports | None = None, engine: str | None = None,
+                fuel: int | None = None, deadline: float | None = None,
+                limits: ResourceLimits | None = None, wasi: WasiArg | None = None) -> Instance:
     """Instantiate ``module`` (a fayasm.Module) on an engine, linking ``imports``."""
     eng = get(engine)
     return eng.instantiate(module, compiled(eng, module), imports, fuel=fuel, deadline=deadline,
-                           limits=limits)
+                           limits=limits, wasi=wasi)
+
+
+def wait_idle(timeout: float = 600.0) -> bool:
+    """Wait until the background work of every engine loaded so far is done."""
+    import time
+
+    end = time.monotonic() + timeout
+    return all([e.wait_idle(max(0.0, end - time.monotonic())) for e in list(_LOADED.values())])

@@ -1,7 +1,9 @@
 """What every engine needs to instantiate a module, derived once from its syntax: import
-declarations, constant expressions and segments as the plain data fayasm.runtime takes."""
+declarations, constant expressions and segments as the plain data fayasm.runtime takes,
+gathered in one instantiation plan (``plan``)."""
 from __future__ import annotations
 
+from fayasm.runtime.plan import Plan
 from fayasm.runtime.types import ExternKind
 from fayasm.runtime.values import f32_from_bits, f64_from_bits
 from fayasm.syntax import Module
@@ -45,3 +47,23 @@ def elem_segments(m: Module) -> list[tuple]:
 def data_segments(m: Module) -> list[tuple]:
     return [(d.mode, d.memory, const_expr(d.offset) if d.offset else None, d.init)
             for d in m.datas]
+
+
+def plan(module) -> Plan:
+    """The instantiation plan of ``module`` (a fayasm.Module) that every engine links with
+    runtime.plan.link; a translated file carries the same plan as its DESCRIPTION."""
+    m = module.syntax
+    nimp = module.info.num_imported_funcs
+    return Plan(
+        name=module.name,
+        imports=import_decls(m),
+        tables=list(m.tables),
+        mems=list(m.mems),
+        globals_=[(g.type, const_expr(g.init)) for g in m.globals],
+        elems=elem_segments(m),
+        datas=data_segments(m),
+        exports=[(e.name, e.kind, e.index) for e in m.exports],
+        start=m.start,
+        func_types=[m.types[f.type_idx] for f in m.funcs],
+        names=[module.func_name(nimp + k) for k in range(len(m.funcs))],
+    )

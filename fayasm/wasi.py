@@ -11,17 +11,6 @@ from fayasm.runtime.errors import WasiExit
 from fayasm.runtime.wasi import MODULE, Preopen, Wasi, WasiConfig
 
 
-def _merge(wasi_imports: dict, imports) -> dict:
-    """The WASI imports plus the caller's; the caller's win where both name a field."""
-    out = {name: dict(fields) for name, fields in wasi_imports.items()}
-    for name, fields in (imports or {}).items():
-        if name in out:
-            out[name].update(fields)
-        else:
-            out[name] = fields
-    return out
-
-
 def with_limits(config: WasiConfig | None, limits) -> WasiConfig:
     """``config`` (or a default one) with ``limits.wasi_output`` as its output cap, where it
     sets none of its own; the caller's config is not changed."""
@@ -51,9 +40,8 @@ def run(module, wasi: WasiConfig | None = None, engine: str | None = None, impor
         module = fayasm.Module(module)
     with Wasi(with_limits(wasi, limits), program=program) as state:
         try:
-            inst = fayasm.instantiate(module, _merge(state.imports(), imports),
-                                      engine=engine, fuel=fuel, deadline=deadline,
-                                      limits=limits)
+            inst = fayasm.instantiate(module, imports, engine=engine, fuel=fuel,
+                                      deadline=deadline, limits=limits, wasi=state)
         except WasiExit as e:  # proc_exit from a start function
             return e.code
         return state.start(inst)

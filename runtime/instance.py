@@ -1,20 +1,15 @@
-"""Engine-neutral instantiation: resolving imports, evaluating constant expressions,
-applying active segments, and the ``Exports`` mapping every engine returns.
-
-Everything here works on plain data so that generated Python modules (which import only
-fayasm.runtime) instantiate exactly the way the other engines do.
-"""
+"""What instantiating gives on every engine: the ``Instance`` and its ``Exports`` mapping.
+The instantiation itself (one linking step for all engines) is in ``plan``."""
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .errors import ArgumentTypeError, Error, LinkError, Trap
+from .errors import ArgumentTypeError, Error
 from .func import Func
 from .globals import Global
 from .memory import Memory
 from .table import Table
 from .types import ExternKind, FuncType, GlobalType, MemoryType, TableType
-from .values import Val
 
 EXTERN_CLASSES = {ExternKind.FUNC: Func, ExternKind.TABLE: Table, ExternKind.MEMORY: Memory,
                   ExternKind.GLOBAL: Global}
@@ -76,138 +71,6 @@ class Exports(Mapping):
         return "<Exports " + ", ".join(f"{n}: {v!r}" for n, v in items.items()) + ">"
 
 
-def describe(kind: ExternKind, t) -> str:
-    if kind is ExternKind.FUNC:
-        return f"func {t}"
-    if kind is ExternKind.GLOBAL:
-        return f"global {t}"
-    return str(t)
-
-
-def _limits_match(actual_min: int, actual_max, lim) -> bool:
-    if actual_min < lim.min:
-        return False
-    if lim.max is None:
-        return True
-    return actual_max is not None and actual_max <= lim.max
-
-
-def _count(n: int, what: str) -> str:
-    return f"{n} {what}" + ("" if n == 1 else "s")
-
-
-def _match(kind: ExternKind, t, value, where: str = "an import"):
-    """Return (extern, None) if ``value`` can satisfy an import of ``kind``/``t``, else
-    (None, reason)."""
-    if kind is ExternKind.FUNC:
-        if isinstance(value, Func):
-            if value.type != t:
-                return None, f"expected func {t}, got func {value.type}"
-            return value, None
-        if callable(value) and not isinstance(value, (Table, Memory, Global)):
-            label = f"{where} ({getattr(value, '__name__', 'callable')})"
-            return Func(value, t, _where=label), None
-        return None, f"expected func {t}, got {type(value).__name__}"
-    if kind is ExternKind.TABLE:
-        if not isinstance(value, Table):
-            return None, f"expected {t}, got {type(value).__name__}"
-        lim = value.type.limits
-        if value.type.elem is not t.elem or not _limits_match(len(value.elements), lim.max, t.limits):
-            got = _count(len(value.elements), "element")
-            return None, (f"expected {t}, got a {value.type.elem} table of {got} "
-                          f"(maximum {'none' if lim.max is None else lim.max})")
-        return value, None
-    if kind is ExternKind.MEMORY:
-        if not isinstance(value, Memory):
-            return None, f"expected {t}, got {type(value).__name__}"
-        if not _limits_match(value.pages, value.type.limits.max, t.limits):
-            top = value.type.limits.max
-            return None, (f"expected {t}, got a memory of {_count(value.pages, 'page')} "
-                          f"(maximum {'none' if top is None else top})")
-        return value, None
-    # Globals: a Global of the same type, or (for immutable imports) a Val or plain number.
-    if isinstance(value, Global):
-        if value.type != t:
-            return None, f"expected global {t}, got global {value.type}"
-        return value, None
-    if not t.mutable and isinstance(value, (Val, int, float)) and not isinstance(value, bool):
-        try:
-            return Global(Val.from_python(t.valtype, value)), None
-        except Error as e:
-            return None, f"expected global {t}: {e}"
-    return None, f"expected global {t}, got {type(value).__name__}"
-
-
-def resolve_imports(decls, imports) -> list:
-    """Resolve a module's imports. ``decls`` lists (module, name, ExternKind, type);
-    ``imports`` maps module names to mappings of field names to values. Raises LinkError
-    naming every problem at once."""
-    imports = imports or {}
-    out, problems = [], []
-    for module, name, kind, t in decls:
-        where = f'"{module}"."{name}"'
-        fields = imports.get(module) if isinstance(imports, Mapping) else None
-        if fields is None or name not in fields:
-            problems.append(f"unknown import {where} ({describe(kind, t)})")
-            out.append(None)
-            continue
-        try:
-            value = fields[name]
-        except Exception:  # noqa: BLE001 - a broken user mapping is a link problem
-            value = None
-        extern, why = _match(kind, t, value, where)
-        if why:
-            problems.append(f"incompatible import type for {where}: {why}")
-        out.append(extern)
-    if problems:
-        raise LinkError("\n".join(problems), problems)
-    return out
-
-
-# Constant expressions as plain data: ("const", raw) | ("global", index) | ("func", index)
-# | ("null", None). 2.0 allows no arithmetic in them.
-def eval_const(expr: tuple, globals_: list, funcs: list):
-    kind, arg = expr
-    if kind == "const":
-        return arg
-    if kind == "global":
-        return globals_[arg].raw
-    if kind == "func":
-        return funcs[arg]
-    return None
-
-
-def initialize(tables: list, memories: list, globals_: list, funcs: list, elems: list,
-               datas: list) -> tuple[list, list]:
-    """Apply active segments in order, as instantiation does (bulk-memory semantics: a
-    segment out of bounds traps, leaving earlier segments applied). ``elems`` lists
-    (mode, table, offset_expr, item_exprs); ``datas`` lists (mode, memory, offset_expr,
-    bytes). Returns the element and data instances (dropped ones empty)."""
-    elem_insts = [[eval_const(e, globals_, funcs) for e in items] for _, _, _, items in elems]
-    data_insts = [bytes(d[3]) for d in datas]
-    for k, (mode, table, offset, _) in enumerate(elems):
-        if mode == "active":
-            start = eval_const(offset, globals_, funcs)
-            items = elem_insts[k]
-            t = tables[table]
-            if start + len(items) > len(t.elements):
-                raise Trap("out of bounds table access")
-            t.elements[start:start + len(items)] = items
-            if t._native is not None:
-                t._native.changed(t, start, len(items))
-        if mode != "passive":
-            elem_insts[k] = []
-    for k, (mode, memory, offset, data) in enumerate(datas):
-        if mode == "active":
-            start = eval_const(offset, globals_, funcs)
-            mem = memories[memory]
-            if start + len(data) > len(mem.view):
-                raise Trap("out of bounds memory access")
-            mem.view[start:start + len(data)] = data
-            data_insts[k] = b""
-    return elem_insts, data_insts
-
-
 class Instance:
     """An instantiated module: ``.exports``; engines attach what they need.
 
@@ -227,6 +90,11 @@ class Instance:
         self._account = None  # resources.Account: what the instance holds
         self._budget = None  # budget.Budget, when the instance was made metered
         self.wasi = None  # the WASI state (runtime.wasi.Wasi) instantiate(wasi=...) made
+        # The index spaces, imports first (runtime.plan.link fills them on every engine).
+        self.funcs: list = []
+        self.tables: list = []
+        self.mems: list = []
+        self.globals: list = []
 
     def _metered(self):
         if self._budget is None:
@@ -272,5 +140,5 @@ class Instance:
         return f"<Instance ({self.engine}) exports: {', '.join(self.exports)}>"
 
 
-__all__ = ["Exports", "Instance", "resolve_imports", "initialize", "eval_const",
-           "FuncType", "GlobalType", "MemoryType", "TableType", "EXTERN_CLASSES"]
+__all__ = ["Exports", "Instance", "FuncType", "GlobalType", "MemoryType", "TableType",
+           "EXTERN_CLASSES"]

@@ -12,15 +12,14 @@ import struct
 import sys
 
 from .budget import Budget
-from .errors import ArgumentError, Error, Exhaustion, LinkError, Trap
+from .errors import ArgumentError, Error, Exhaustion, Trap
 from .func import Func, HostError
-from .globals import Global
-from .instance import Instance, eval_const, initialize, resolve_imports
+from .instance import Instance
 from .limits import BULK_SHIFT, MAX_CALL_DEPTH
 from .memory import Memory
-from .resources import Account
+from .plan import KINDS, Plan, Spaces, link
 from .table import Table
-from .types import ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType, ValType
+from .types import FuncType, GlobalType, Limits, MemoryType, TableType, ValType
 from .values import f32_from_bits, f32_round, f32_to_bits
 
 __all__ = ["Trap", "f32_from_bits", "f32_to_bits", "f32_round"]
@@ -198,27 +197,8 @@ def limits(lo: int, hi) -> Limits:
 
 
 # -- instantiation ----------------------------------------------------------------------
-class Description:
-    """What a generated module says about itself: imports, definitions, segments, exports.
-    Import types: FuncType, TableType, MemoryType or GlobalType."""
-
-    def __init__(self, name, imports, tables, mems, globals_, elems, datas, exports, start,
-                 func_types, names):
-        self.name = name
-        self.imports = imports  # [(module, name, kind, type)]
-        self.tables = tables  # [TableType]
-        self.mems = mems  # [MemoryType]
-        self.globals = globals_  # [(GlobalType, const expr)]
-        self.elems = elems
-        self.datas = datas
-        self.exports = exports  # [(name, kind, index)]
-        self.start = start
-        self.func_types = func_types  # FuncType of each defined function
-        self.names = names  # wasm name of each defined function
-
-
-KINDS = {"func": ExternKind.FUNC, "table": ExternKind.TABLE, "memory": ExternKind.MEMORY,
-         "global": ExternKind.GLOBAL}
+# What a generated module says about itself (its DESCRIPTION) is its instantiation plan.
+Description = Plan
 
 
 def ensure_recursion_limit() -> None:
@@ -233,85 +213,44 @@ def ensure_recursion_limit() -> None:
 StructError = struct.error
 
 
+class _Builder:
+    """A generated module's part of instantiating (plan.Builder): ``make`` gives the code
+    of its functions as closures over the instance's index spaces."""
+
+    def __init__(self, desc: Description, make, budget: Budget):
+        self.desc, self.make, self.budget = desc, make, budget
+        self.placeholders: list[Func] = []
+
+    def functions(self, spaces: Spaces) -> list[Func]:
+        # Made now (ref.func in a global may name them); their code once globals are set.
+        self.placeholders = [Func._wrap_raw(None, ftype, self.desc.names[k])
+                             for k, ftype in enumerate(self.desc.func_types)]
+        return self.placeholders
+
+    def wire(self, spaces: Spaces) -> None:
+        raws = self.make(spaces.funcs, spaces.tables, spaces.mems, spaces.globals,
+                         spaces.elems, spaces.datas, self.budget)
+        if self.budget.metered and raws and not getattr(raws[0], "metered", False):
+            raise ArgumentError(f"{self.desc.name} was translated without fuel counting: "
+                                "fuel= and deadline= need a translation made with --metered "
+                                "(fayasm.translate(module, metered=True))")
+        for f, raw in zip(self.placeholders, raws):
+            f._raw = raw
+            f._owner = None
+
+    def finish(self, spaces: Spaces, instance: Instance) -> None:
+        pass
+
+
 def instantiate(desc: Description, make, imports=None, wasi=None, fuel=None, deadline=None,
                 engine: str = "python", limits=None) -> Instance:
     """Instantiate a generated module: ``make(funcs, tables, mems, globals, elems, datas,
-    budget)`` returns the raw callables of the defined functions."""
+    budget)`` returns the raw callables of the defined functions. ``wasi`` is a WasiConfig
+    (or a Wasi state, shared); see plan.link."""
     ensure_recursion_limit()
-    state = owned = None
-    if wasi is not None:  # a WasiConfig (or a Wasi state, shared): see wasi/link.py
-        from .wasi import link as wasi_link
-
-        wasi_link.check_kind(name for name, _, _ in desc.exports)
-        state, imports, owned = wasi_link.link(wasi, imports, program=desc.name)
-    try:
-        inst = _instantiate(desc, make, imports, state, fuel, deadline, engine, limits)
-    except LinkError as e:
-        from .wasi.link import missing_wasi_hint
-
-        if owned:
-            state.close()
-        raise missing_wasi_hint(e) from None
-    except BaseException:
-        if owned:
-            state.close()
-        raise
-    return inst
-
-
-def _instantiate(desc, make, imports, wasi, fuel, deadline, engine, limits) -> Instance:
-    externs = resolve_imports(desc.imports, imports)
-    funcs, tables, mems, globals_ = [], [], [], []
-    spaces = {ExternKind.FUNC: funcs, ExternKind.TABLE: tables, ExternKind.MEMORY: mems,
-              ExternKind.GLOBAL: globals_}
-    for (_, _, kind, _), ext in zip(desc.imports, externs):
-        spaces[kind].append(ext)
-    account = Account(limits)
-    tables.extend(account.new_table(t) for t in desc.tables)
-    mems.extend(account.new_memory(t) for t in desc.mems)
     budget = Budget(fuel, deadline)
-    nimp = len(funcs)
-    # Defined functions exist before globals are initialised (ref.func may name them), but
-    # their code is made after, so it sees the globals' initial values.
-    placeholders = []
-    for k, ftype in enumerate(desc.func_types):
-        f = Func._wrap_raw(None, ftype, desc.names[k])
-        funcs.append(f)
-        placeholders.append(f)
-    for gtype, init in desc.globals:
-        globals_.append(Global(gtype, raw=eval_const(init, globals_, funcs)))
-    elems, datas = [], []
-    raws = make(funcs, tables, mems, globals_, elems, datas, budget)
-    if budget.metered and raws and not getattr(raws[0], "metered", False):
-        raise ArgumentError(f"{desc.name} was translated without fuel counting: fuel= and "
-                            "deadline= need a translation made with --metered "
-                            "(fayasm.translate(module, metered=True))")
-    for f, raw in zip(placeholders, raws):
-        f._raw = raw
-        f._owner = None
-    elem_insts, data_insts = initialize(tables, mems, globals_, funcs, desc.elems, desc.datas)
-    elems[:] = elem_insts
-    datas[:] = data_insts
-    exports = {name: spaces[KINDS[kind]][index] for name, kind, index in desc.exports}
-    inst = Instance(exports, engine)
-    inst.funcs, inst.tables, inst.mems, inst.globals = funcs, tables, mems, globals_
-    inst._account = account
-    if budget.metered:
-        inst._budget = budget
-    memory = None
-    if wasi is not None:
-        from .wasi.link import imported_memory, start_reactor
-
-        memory = imported_memory(desc.imports, imports)
-        if "memory" in inst.exports or memory is not None:
-            # Bound before the start function, which may call WASI too.
-            wasi.bind(memory if "memory" not in inst.exports else inst)
-    if desc.start is not None:
-        funcs[desc.start]._raw()
-    del nimp
-    if wasi is not None:
-        start_reactor(wasi, inst, memory)
-    return inst
+    return link(desc, imports, _Builder(desc, make, budget), engine=engine, budget=budget,
+                limits=limits, wasi=wasi)
 
 
 def metered(raw, budget: Budget):
@@ -391,5 +330,5 @@ def _report(desc: Description, e: Exception) -> int:
     raise e
 
 
-__all__ += ["Description", "Exhaustion", "Error", "GlobalType", "HostError", "Limits",
+__all__ += ["Description", "KINDS", "Exhaustion", "Error", "GlobalType", "HostError", "Limits",
             "MemoryType", "TableType", "ValType", "StructError"]

@@ -2,36 +2,29 @@
 chapter describes. It is the oracle the other engines are diffed against."""
 from __future__ import annotations
 
+from fayasm.engines import Imports, WasiArg
 from fayasm.errors import TranslationError, describe
-from fayasm.linking import const_expr, data_segments, elem_segments, import_decls
+from fayasm.linking import plan
+from fayasm.module import Module
 from fayasm.runtime.budget import Budget
 from fayasm.runtime.func import Func
-from fayasm.runtime.globals import Global
-from fayasm.runtime.instance import Instance, eval_const, initialize, resolve_imports
-from fayasm.runtime.resources import Account
-from fayasm.runtime.types import ExternKind
+from fayasm.runtime.instance import Instance
+from fayasm.runtime.plan import Spaces, link
+from fayasm.runtime.resources import ResourceLimits
 
 from .code import make_template
 from .machine import Code, Context, execute
 
 
 class Compiled:
-    """A module prepared for the interpreter: function templates and instantiation data."""
+    """A module prepared for the interpreter: function templates and the instantiation plan."""
 
     def __init__(self, module):
-        m = module.syntax
         info = module.info
         nimp = info.num_imported_funcs
         self.templates = [_template(module, f, info.code[k], nimp + k)
-                          for k, f in enumerate(m.funcs)]
-        self.decls = import_decls(m)
-        self.globals = [(g.type, const_expr(g.init)) for g in m.globals]
-        self.elems = elem_segments(m)
-        self.datas = data_segments(m)
-        self.tables = list(m.tables)
-        self.mems = list(m.mems)
-        self.exports = [(e.name, e.kind, e.index) for e in m.exports]
-        self.start = m.start
+                          for k, f in enumerate(module.syntax.funcs)]
+        self.plan = plan(module)
 
 
 def _template(module, func, fi, index: int):
@@ -57,38 +50,44 @@ def _entry(code: Code):
     return raw
 
 
+class _Builder:
+    """The interpreter's part of instantiating (runtime.plan.Builder): a Code per function
+    bound to one Context, which holds the instance's index spaces."""
+
+    def __init__(self, compiled: Compiled, ctx: Context):
+        self.compiled, self.ctx = compiled, ctx
+
+    def functions(self, spaces: Spaces) -> list[Func]:
+        ctx = self.ctx
+        ctx.funcs, ctx.tables, ctx.mems, ctx.globals = (spaces.funcs, spaces.tables,
+                                                        spaces.mems, spaces.globals)
+        ctx.elems, ctx.datas = spaces.elems, spaces.datas
+        out = []
+        for tpl in self.compiled.templates:
+            code = Code(tpl, ctx)
+            out.append(Func._wrap_raw(_entry(code), tpl.type, tpl.name, owner=code))
+        return out
+
+    def wire(self, spaces: Spaces) -> None:
+        self.ctx.callees = [f._owner if type(f._owner) is Code else f for f in spaces.funcs]
+
+    def finish(self, spaces: Spaces, instance: Instance) -> None:
+        instance._ctx = self.ctx
+
+
 class Engine:
     name = "interpreter"
 
-    def compile(self, module) -> Compiled:
+    def compile(self, module: Module) -> Compiled:
         return Compiled(module)
 
-    def instantiate(self, module, compiled: Compiled, imports=None, fuel=None, deadline=None,
-                    limits=None):
-        externs = resolve_imports(compiled.decls, imports)
-        account = Account(limits)
+    def instantiate(self, module: Module, compiled: Compiled, imports: Imports | None = None,
+                    fuel: int | None = None, deadline: float | None = None,
+                    limits: ResourceLimits | None = None, wasi: WasiArg | None = None) -> Instance:
         ctx = Context(module.name)
         ctx.budget = Budget(fuel, deadline)
-        spaces = {ExternKind.FUNC: ctx.funcs, ExternKind.TABLE: ctx.tables,
-                  ExternKind.MEMORY: ctx.mems, ExternKind.GLOBAL: ctx.globals}
-        for (_, _, kind, _), ext in zip(compiled.decls, externs):
-            spaces[kind].append(ext)
-        for tpl in compiled.templates:
-            code = Code(tpl, ctx)
-            ctx.funcs.append(Func._wrap_raw(_entry(code), tpl.type, tpl.name, owner=code))
-        ctx.callees = [f._owner if type(f._owner) is Code else f for f in ctx.funcs]
-        ctx.tables.extend(account.new_table(t) for t in compiled.tables)
-        ctx.mems.extend(account.new_memory(t) for t in compiled.mems)
-        for gtype, init in compiled.globals:
-            ctx.globals.append(Global(gtype, raw=eval_const(init, ctx.globals, ctx.funcs)))
-        ctx.elems, ctx.datas = initialize(ctx.tables, ctx.mems, ctx.globals, ctx.funcs,
-                                          compiled.elems, compiled.datas)
-        exports = {name: spaces[kind][index] for name, kind, index in compiled.exports}
-        inst = Instance(exports, self.name, module)
-        inst._ctx = ctx
-        inst._account = account
-        if ctx.budget.metered:
-            inst._budget = ctx.budget
-        if compiled.start is not None:
-            ctx.funcs[compiled.start]._raw()
-        return inst
+        return link(compiled.plan, imports, _Builder(compiled, ctx), engine=self.name,
+                    module=module, budget=ctx.budget, limits=limits, wasi=wasi)
+
+    def wait_idle(self, timeout: float = 600.0) -> bool:
+        return True  # nothing runs in the background

@@ -1,9 +1,11 @@
 """Linking WASI into an instance made from Python: ``instantiate(module, wasi=config)`` on
-every engine, and a translated file's ``instantiate(wasi=...)``.
+every engine, and a translated file's ``instantiate(wasi=...)``. The linking step
+(runtime.plan.link) calls these in this order:
 
     state, imports, owned = link(config, imports, program="m")   # before instantiating
     ... instantiate with ``imports`` ...
-    start_reactor(state, instance, memory)  # binds memory, runs _initialize if exported
+    bind_memory(state, instance, memory)  # before the start function
+    start_reactor(state, instance, memory)  # after it: runs _initialize if exported
 
 The WASI application ABI: a command exports ``_start`` (the host runs it, here
 ``fayasm.run``); every other module is a reactor, whose ``_initialize``, if exported, the
@@ -58,16 +60,23 @@ def imported_memory(decls, imports):
     return None
 
 
-def start_reactor(state: Wasi, instance, memory: Memory | None = None) -> None:
-    """Bind ``state`` to the instance's exported "memory" (else ``memory``, an imported
-    one), attach it as ``instance.wasi``, and run ``_initialize`` if the module exports it
-    (not ``_start``: a command runs through fayasm.run or ``instance.exports._start()``)."""
+def bind_memory(state: Wasi, instance, memory: Memory | None = None) -> None:
+    """Bind ``state`` (unless it is bound already) to the instance's exported "memory",
+    else to ``memory``, an imported one. The linking step does this before the start
+    function runs, since the memory exists by then and the start function may call WASI."""
     if state.memory is None:
         exported = instance.exports.get("memory")
         if isinstance(exported, Memory):
             state.bind(exported)
         elif memory is not None:
             state.bind(memory)
+
+
+def start_reactor(state: Wasi, instance, memory: Memory | None = None) -> None:
+    """Bind ``state`` (see ``bind_memory``), attach it as ``instance.wasi``, and run
+    ``_initialize`` if the module exports it (not ``_start``: a command runs through
+    fayasm.run or ``instance.exports._start()``)."""
+    bind_memory(state, instance, memory)
     instance.wasi = state
     init = instance.exports.get("_initialize")
     if isinstance(init, Func) and "_start" not in instance.exports:
@@ -86,4 +95,5 @@ def missing_wasi_hint(error: LinkError) -> LinkError:
     return error
 
 
-__all__ = ["link", "check_kind", "imported_memory", "start_reactor", "missing_wasi_hint"]
+__all__ = ["link", "check_kind", "imported_memory", "bind_memory", "start_reactor",
+           "missing_wasi_hint"]

@@ -2,10 +2,10 @@
 
 Compiling gives a CompiledModule, which loads (or builds and caches) the native code of
 the module once per option set (plain or metered) and shares it between instances.
-Instantiating follows the other engines (runtime.instance resolves imports and applies
-segments) and fills the instance context the code reads (types.Layout): memory base and
-size cell, records of every function, table mirrors, global cells, canonical type ids,
-data segments.
+Instantiating is the engines' one linking step (runtime.plan.link: imports, segments,
+the start function); the jit's part (``_Builder``) fills the instance context the code
+reads (types.Layout): memory base and size cell, records of every function, table
+mirrors, global cells, canonical type ids, data segments.
 
 Each function of an instance is a Func whose raw callable calls its signature's entry
 wrapper through a ctypes prototype; Python values are converted by Func.__call__ as on
@@ -16,16 +16,17 @@ from __future__ import annotations
 import ctypes
 import threading
 
+from fayasm.engines import Imports, WasiArg
 from fayasm.errors import TranslationError, describe
-from fayasm.linking import const_expr, data_segments, elem_segments, import_decls
+from fayasm.linking import plan
+from fayasm.module import Module
 from fayasm.runtime.budget import Budget
 from fayasm.runtime.errors import Error, Trap
 from fayasm.runtime.func import Func
-from fayasm.runtime.globals import Global
-from fayasm.runtime.instance import Instance, eval_const, initialize, resolve_imports
-from fayasm.runtime.resources import Account
+from fayasm.runtime.instance import Instance
+from fayasm.runtime.plan import Spaces, link
+from fayasm.runtime.resources import ResourceLimits
 from fayasm.runtime.table import Table
-from fayasm.runtime.types import ExternKind
 
 from . import bridge, calls, natives, tiering
 from . import types as T
@@ -42,20 +43,12 @@ class CompiledModule:
         m = module.syntax
         self.module = module
         self.layout = Layout.of(module)
-        self.decls = import_decls(m)
-        self.globals = [(g.type, const_expr(g.init)) for g in m.globals]
-        self.elems = elem_segments(m)
-        self.datas = data_segments(m)
-        self.tables = list(m.tables)
-        self.mems = list(m.mems)
-        self.exports = [(e.name, e.kind, e.index) for e in m.exports]
-        self.start = m.start
+        self.plan = plan(module)
         self.nimp = tiering.num_imported_funcs(module)
         # Per type index, then per defined function: what its functions share.
         self.sigs = [calls.signature(ft) for ft in m.types]
         self.type_ids = [s.typeid for s in self.sigs]
         self.func_sigs = [self.sigs[f.type_idx] for f in m.funcs]
-        self.names = [module.func_name(self.nimp + k) for k in range(len(m.funcs))]
         self._code: dict[bool, object] = {}
         self._lock = threading.Lock()
 
@@ -181,84 +174,90 @@ def _sync(t: Table, start: int, n: int) -> None:
         t._native.changed(t, start, n)
 
 
-class Engine:
-    name = "jit"
+class _Builder:
+    """The jit's part of instantiating (runtime.plan.Builder): function records, table
+    mirrors, the memory's base and global cells in the native context."""
 
-    def compile(self, module) -> CompiledModule:
-        c = CompiledModule(module)
-        c.code(False)  # compile eagerly: errors show at compile time
-        return c
+    def __init__(self, ist: InstanceState):
+        self.ist = ist
 
-    def instantiate(self, module, compiled: CompiledModule, imports=None, fuel=None,
-                    deadline=None, limits=None):
-        metered = fuel is not None or deadline is not None
-        code = compiled.code(metered)
-        budget = Budget(fuel, deadline) if metered else None
-        externs = resolve_imports(compiled.decls, imports)
-        account = Account(limits)
-        lay = compiled.layout
-        ctx = (ctypes.c_uint64 * lay.words)()
-        ist = InstanceState(compiled, code, ctx, budget)
-        base = ist.base
-        spaces = {ExternKind.FUNC: ist.funcs, ExternKind.TABLE: ist.tables,
-                  ExternKind.MEMORY: ist.mems, ExternKind.GLOBAL: ist.globals}
-        for (_, _, kind, _), ext in zip(compiled.decls, externs):
-            spaces[kind].append(ext)
-        ctx[Layout.STATE] = bridge.STATE
-        # Functions: the records of the defined ones live in the context.
-        nimp = compiled.nimp
-        records, names = bridge._RECORDS, compiled.names
+    def functions(self, spaces: Spaces) -> list[Func]:
+        ist = self.ist
+        ist.funcs, ist.tables, ist.mems, ist.globals = (spaces.funcs, spaces.tables,
+                                                        spaces.mems, spaces.globals)
+        ist.elems, ist.datas = spaces.elems, spaces.datas
+        compiled, ctx, base, lay = ist.compiled, ist.ctx, ist.base, ist.compiled.layout
+        records, names = bridge._RECORDS, compiled.plan.names
+        out = []
         for k, sig in enumerate(compiled.func_sigs):
             off = lay.record(k)
             ctx[off + T.REC_TYPE] = sig.typeid
             addr = base + 8 * off
             # Metered functions take Func.__call__ -> the metered raw callable.
-            cls = sig.cls if budget is None else calls.JitFunc
+            cls = sig.cls if ist.budget is None else calls.JitFunc
             f = cls._wrap_raw(None, sig.ft, names[k], owner=ist)
             f._native = bridge.NativeRef(addr, ctx)
             records[addr] = f
-            ist.funcs.append(f)
-        code.attach(ist)
+            out.append(f)
+        return out
+
+    def wire(self, spaces: Spaces) -> None:
+        ist = self.ist
+        compiled, ctx, base, lay = ist.compiled, ist.ctx, ist.base, ist.compiled.layout
+        ctx[Layout.STATE] = bridge.STATE
+        ist.code.attach(ist)
+        nimp = compiled.nimp
         for i in range(nimp):
             ctx[lay.funcs + i] = bridge.func_record(ist.funcs[i])
         for k in range(len(compiled.func_sigs)):
             ctx[lay.funcs + nimp + k] = base + 8 * lay.record(k)
         for k, tid in enumerate(compiled.type_ids):
             ctx[lay.types + k] = tid
-        # Tables, memories, globals.
-        ist.tables.extend(account.new_table(t) for t in compiled.tables)
         for i, t in enumerate(ist.tables):
             natives.mirror(t).attach(ctx, lay.tables + 2 * i)
-        ist.mems.extend(account.new_memory(t) for t in compiled.mems)
         if ist.mems:
             ctx[Layout.MEM_BASE] = ist.mems[0].address
             ctx[Layout.MEM_SIZE] = ist.mems[0].size_address
-        nimp_g = len(ist.globals)
-        for k, (gtype, init) in enumerate(compiled.globals):
-            g = Global(gtype, raw=eval_const(init, ist.globals, ist.funcs))
-            off = lay.gcell(k)
-            natives.adopt(g, base + 8 * off, ctx)
-            ist.globals.append(g)
-        for i in range(nimp_g):
-            ctx[lay.globals + i] = natives.adopt(ist.globals[i])
-        for k in range(len(compiled.globals)):
-            ctx[lay.globals + nimp_g + k] = base + 8 * lay.gcell(k)
+        nimp_g = len(ist.globals) - len(compiled.plan.globals)
+        for i, g in enumerate(ist.globals):
+            if i < nimp_g:
+                ctx[lay.globals + i] = natives.adopt(g)
+            else:
+                off = lay.gcell(i - nimp_g)
+                natives.adopt(g, base + 8 * off, ctx)
+                ctx[lay.globals + i] = base + 8 * off
         bridge.register_instance(base, ist, ist.resources)
-        ist.elems, ist.datas = initialize(ist.tables, ist.mems, ist.globals, ist.funcs,
-                                          compiled.elems, compiled.datas)
+
+    def finish(self, spaces: Spaces, instance: Instance) -> None:
+        ist, ctx, lay = self.ist, self.ist.ctx, self.ist.compiled.layout
         for k, data in enumerate(ist.datas):
             ctx[lay.datas + 2 * k] = ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value or 0
             ctx[lay.datas + 2 * k + 1] = len(data)
-        exports = {name: spaces[kind][index] for name, kind, index in compiled.exports}
-        inst = Instance(exports, self.name, module)
-        inst._jit = ist
-        inst._account = account
-        inst._budget = budget
-        inst.funcs, inst.tables, inst.mems, inst.globals = (ist.funcs, ist.tables, ist.mems,
-                                                            ist.globals)
-        if compiled.start is not None:
-            ist.funcs[compiled.start]._raw()
-        return inst
+        instance._jit = ist
+
+
+class Engine:
+    name = "jit"
+
+    def compile(self, module: Module) -> CompiledModule:
+        c = CompiledModule(module)
+        c.code(False)  # compile eagerly: errors show at compile time
+        return c
+
+    def instantiate(self, module: Module, compiled: CompiledModule,
+                    imports: Imports | None = None, fuel: int | None = None,
+                    deadline: float | None = None, limits: ResourceLimits | None = None,
+                    wasi: WasiArg | None = None) -> Instance:
+        metered = fuel is not None or deadline is not None
+        code = compiled.code(metered)
+        budget = Budget(fuel, deadline) if metered else None
+        ctx = (ctypes.c_uint64 * compiled.layout.words)()
+        ist = InstanceState(compiled, code, ctx, budget)
+        return link(compiled.plan, imports, _Builder(ist), engine=self.name, module=module,
+                    budget=budget, limits=limits, wasi=wasi)
+
+    def wait_idle(self, timeout: float = 600.0) -> bool:
+        return tiering.wait_for_workers(timeout)
 
 
 __all__ = ["Engine", "CompiledModule", "InstanceState", "Func"]

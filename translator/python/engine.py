@@ -7,7 +7,11 @@ import os
 import re
 
 from fayasm import __version__, cachedir
+from fayasm.engines import Imports, WasiArg
 from fayasm.errors import TranslationError, describe
+from fayasm.module import Module
+from fayasm.runtime.instance import Instance
+from fayasm.runtime.resources import ResourceLimits
 
 from .module import translate
 from .names import comment
@@ -118,18 +122,24 @@ def _function_at(src: str, lineno: int | None) -> int | None:
 class Engine:
     name = "python"
 
-    def compile(self, module) -> Compiled:
+    def compile(self, module: Module) -> Compiled:
         c = Compiled(module)
         c.namespace(False)  # translate and compile eagerly: errors show at compile time
         return c
 
-    def instantiate(self, module, compiled: Compiled, imports=None, fuel=None, deadline=None,
-                    limits=None):
+    def instantiate(self, module: Module, compiled: Compiled, imports: Imports | None = None,
+                    fuel: int | None = None, deadline: float | None = None,
+                    limits: ResourceLimits | None = None, wasi: WasiArg | None = None) -> Instance:
+        """The generated module's own ``instantiate`` (runtime.support, which links through
+        runtime.plan.link as the other engines do)."""
         metered = fuel is not None or deadline is not None
         ns = compiled.namespace(metered)
-        inst = ns["instantiate"](imports, fuel=fuel, deadline=deadline, limits=limits)
+        inst = ns["instantiate"](imports, wasi=wasi, fuel=fuel, deadline=deadline, limits=limits)
         inst.module = module
         return inst
 
-    def translate(self, module, metered: bool = False) -> str:
+    def wait_idle(self, timeout: float = 600.0) -> bool:
+        return True  # nothing runs in the background
+
+    def translate(self, module: Module, metered: bool = False) -> str:
         return translate(module, metered=metered)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fayasm import __version__
 from fayasm.ir.build import build_function
-from fayasm.linking import data_segments, elem_segments, import_decls
+from fayasm.linking import plan
 from fayasm.runtime.support import INTERFACE
 from fayasm.runtime.types import ExternKind, GlobalType, MemoryType, TableType
 
@@ -161,43 +161,39 @@ class ModuleEmitter:
         return "\n".join(out) + "\n"
 
     def description(self) -> list[str]:
-        m = self.syntax
+        """The module's instantiation plan (fayasm.linking.plan) as source."""
+        p = plan(self.module)
         lines = ["DESCRIPTION = _rt.Description("]
         lines.append("    name=MODULE_NAME,")
         lines.append("    imports=[")
-        for mod, name, kind, t in import_decls(m):
+        for mod, name, kind, t in p.imports:
             lines.append(f"        ({literal(mod)}, {literal(name)}, _rt.KINDS[{literal(str(kind))}], "
                          f"{_extern_type(kind, t)}),")
         lines.append("    ],")
         lines.append("    tables=[" + ", ".join(_extern_type(ExternKind.TABLE, t)
-                                               for t in m.tables) + "],")
+                                               for t in p.tables) + "],")
         lines.append("    mems=[" + ", ".join(_extern_type(ExternKind.MEMORY, t)
-                                             for t in m.mems) + "],")
+                                             for t in p.mems) + "],")
         lines.append("    globals_=[")
-        from fayasm.linking import const_expr
-
-        for g in m.globals:
-            lines.append(f"        ({_extern_type(ExternKind.GLOBAL, g.type)}, "
-                         f"{_const(const_expr(g.init))}),")
+        for gtype, init in p.globals:
+            lines.append(f"        ({_extern_type(ExternKind.GLOBAL, gtype)}, {_const(init)}),")
         lines.append("    ],")
         lines.append("    elems=[")
-        for mode, table, offset, items in elem_segments(m):
+        for mode, table, offset, items in p.elems:
             off = _const(offset) if offset else "None"
             lines.append(f"        ({literal(mode)}, {table}, {off}, "
                          f"[{', '.join(_const(i) for i in items)}]),")
         lines.append("    ],")
         lines.append("    datas=[")
-        for mode, memory, offset, data in data_segments(m):
+        for mode, memory, offset, data in p.datas:
             off = _const(offset) if offset else "None"
             lines.append(f"        ({literal(mode)}, {memory}, {off}, {literal(bytes(data))}),")
         lines.append("    ],")
-        exports = [(e.name, str(e.kind), e.index) for e in m.exports]
+        exports = [(name, str(kind), index) for name, kind, index in p.exports]
         lines.append(f"    exports={literal(exports)},")
-        lines.append(f"    start={literal(m.start)},")
-        lines.append("    func_types=[" + ", ".join(_type_literal(m.types[f.type_idx])
-                                                   for f in m.funcs) + "],")
-        names = [self.module.func_name(self.nimp_funcs + k) for k in range(len(m.funcs))]
-        lines.append(f"    names={literal(names)},")
+        lines.append(f"    start={literal(p.start)},")
+        lines.append("    func_types=[" + ", ".join(_type_literal(t) for t in p.func_types) + "],")
+        lines.append(f"    names={literal(p.names)},")
         lines.append(")")
         return lines
 
