@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, Union, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, Union, cast, runtime_checkable
 
 from fayasm.runtime.errors import Error
 
@@ -29,6 +29,7 @@ WasiArg = Union["WasiConfig", "Wasi"]
 C = TypeVar("C")  # an engine's compiled form of a module
 
 
+@runtime_checkable
 class EngineProtocol(Protocol[C]):
     """What every engine provides (see the module docstring)."""
 
@@ -54,6 +55,7 @@ class EngineProtocol(Protocol[C]):
         ...
 
 
+@runtime_checkable
 class TranslatingEngine(EngineProtocol[C], Protocol[C]):
     """An engine that also gives a module as source code (engine "python")."""
 

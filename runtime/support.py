@@ -19,7 +19,7 @@ from .limits import BULK_SHIFT, MAX_CALL_DEPTH
 from .memory import Memory
 from .plan import KINDS, Plan, Spaces, link
 from .table import Table
-from .types import FuncType, GlobalType, Limits, MemoryType, TableType, ValType
+from .types import ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType, ValType
 from .values import f32_from_bits, f32_round, f32_to_bits
 
 __all__ = ["Trap", "f32_from_bits", "f32_to_bits", "f32_round"]
@@ -301,7 +301,7 @@ def run_wasi(desc: Description, make, argv: list[str]) -> int:
     config = WasiConfig(argv=[os.path.basename(argv[0])] + args, env=env)
     for guest, host in dirs:
         config.preopen(guest, host)
-    if not any(name == "_start" and kind == "func" for name, kind, _ in desc.exports):
+    if not any(name == "_start" and kind is ExternKind.FUNC for name, kind, _ in desc.exports):
         print(f"{desc.name}: the module has no _start function to run; import it and call "
               "instantiate() instead", file=sys.stderr)
         return 2

@@ -379,9 +379,9 @@ def worker(program: str, runner: str, size: int, wasm: str, root: str, cache: st
               "codes": [s[1] for s in outcome.steps]}
     print(json.dumps(result), flush=True)
     if runner == "jit":
-        from fayasm.translator.llvm import tiering
+        from fayasm import engines
 
-        tiering.wait_for_workers(1800)
+        engines.get("jit").wait_idle(1800)
 
 
 def measure(program: str, runner: str, size: int, wasm: Path, cache: Path,

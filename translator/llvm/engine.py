@@ -28,7 +28,7 @@ from fayasm.runtime.plan import Spaces, link
 from fayasm.runtime.resources import ResourceLimits
 from fayasm.runtime.table import Table
 
-from . import bridge, calls, natives, tiering
+from . import bridge, calls, jit, natives, tiering
 from . import types as T
 from .types import Layout
 
@@ -238,6 +238,9 @@ class _Builder:
 
 class Engine:
     name = "jit"
+
+    def __init__(self) -> None:
+        jit.init()  # loading the engine readies LLVM (about a millisecond)
 
     def compile(self, module: Module) -> CompiledModule:
         c = CompiledModule(module)
