@@ -3,6 +3,7 @@ The instantiation itself (one linking step for all engines) is in ``plan``."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from .errors import ArgumentTypeError, Error
 from .func import Func
@@ -10,6 +11,11 @@ from .globals import Global
 from .memory import Memory
 from .table import Table
 from .types import ExternKind, FuncType, GlobalType, MemoryType, TableType
+
+if TYPE_CHECKING:
+    from .budget import Budget
+    from .resources import Account
+    from .wasi.core import Wasi
 
 EXTERN_CLASSES = {ExternKind.FUNC: Func, ExternKind.TABLE: Table, ExternKind.MEMORY: Memory,
                   ExternKind.GLOBAL: Global}
@@ -87,9 +93,9 @@ class Instance:
         self.exports = Exports(exports)
         self.engine = engine
         self.module = module
-        self._account = None  # resources.Account: what the instance holds
-        self._budget = None  # budget.Budget, when the instance was made metered
-        self.wasi = None  # the WASI state (runtime.wasi.Wasi) instantiate(wasi=...) made
+        self._account: Account | None = None  # what the instance holds
+        self._budget: Budget | None = None  # when the instance was made metered
+        self.wasi: Wasi | None = None  # the WASI state instantiate(wasi=...) linked
         # The index spaces, imports first (runtime.plan.link fills them on every engine).
         self.funcs: list = []
         self.tables: list = []

@@ -15,7 +15,7 @@ fayasm.runtime) instantiate exactly the way the other engines do.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .budget import Budget
 from .errors import Error, LinkError, Trap
@@ -23,10 +23,13 @@ from .func import Func
 from .globals import Global
 from .instance import Instance
 from .memory import Memory
-from .resources import Account
+from .resources import Account, ResourceLimits
 from .table import Table
-from .types import ExternKind, FuncType, GlobalType, MemoryType, TableType
+from .types import ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType
 from .values import Val
+
+if TYPE_CHECKING:
+    from .wasi.core import Wasi
 
 KINDS = {"func": ExternKind.FUNC, "table": ExternKind.TABLE, "memory": ExternKind.MEMORY,
          "global": ExternKind.GLOBAL}
@@ -98,7 +101,7 @@ class Builder(Protocol):
 
 
 # -- matching imports ---------------------------------------------------------------------
-def describe(kind: ExternKind, t) -> str:
+def describe(kind: ExternKind, t: Any) -> str:
     if kind is ExternKind.FUNC:
         return f"func {t}"
     if kind is ExternKind.GLOBAL:
@@ -106,7 +109,7 @@ def describe(kind: ExternKind, t) -> str:
     return str(t)
 
 
-def _limits_match(actual_min: int, actual_max, lim) -> bool:
+def _limits_match(actual_min: int, actual_max: int | None, lim: Limits) -> bool:
     if actual_min < lim.min:
         return False
     if lim.max is None:
@@ -118,7 +121,8 @@ def _count(n: int, what: str) -> str:
     return f"{n} {what}" + ("" if n == 1 else "s")
 
 
-def _match(kind: ExternKind, t, value, where: str = "an import"):
+def _match(kind: ExternKind, t: Any, value: Any,
+           where: str = "an import") -> tuple[Any, str | None]:
     """Return (extern, None) if ``value`` can satisfy an import of ``kind``/``t``, else
     (None, reason)."""
     if kind is ExternKind.FUNC:
@@ -160,12 +164,13 @@ def _match(kind: ExternKind, t, value, where: str = "an import"):
     return None, f"expected global {t}, got {type(value).__name__}"
 
 
-def resolve_imports(decls, imports) -> list:
+def resolve_imports(decls: list[tuple[str, str, ExternKind, Any]], imports: Any) -> list[Any]:
     """Resolve a module's imports. ``decls`` lists (module, name, ExternKind, type);
     ``imports`` maps module names to mappings of field names to values. Raises LinkError
     naming every problem at once."""
     imports = imports or {}
-    out, problems = [], []
+    out: list[Any] = []
+    problems: list[str] = []
     for module, name, kind, t in decls:
         where = f'"{module}"."{name}"'
         fields = imports.get(module) if isinstance(imports, Mapping) else None
@@ -188,7 +193,7 @@ def resolve_imports(decls, imports) -> list:
 
 # Constant expressions as plain data: ("const", raw) | ("global", index) | ("func", index)
 # | ("null", None). 2.0 allows no arithmetic in them.
-def eval_const(expr: tuple, globals_: list, funcs: list):
+def eval_const(expr: tuple[str, Any], globals_: list[Global], funcs: list[Func]) -> Any:
     kind, arg = expr
     if kind == "const":
         return arg
@@ -199,8 +204,9 @@ def eval_const(expr: tuple, globals_: list, funcs: list):
     return None
 
 
-def initialize(tables: list, memories: list, globals_: list, funcs: list, elems: list,
-               datas: list) -> tuple[list, list]:
+def initialize(tables: list[Table], memories: list[Memory], globals_: list[Global],
+               funcs: list[Func], elems: list[tuple[Any, ...]],
+               datas: list[tuple[Any, ...]]) -> tuple[list[list[Any]], list[bytes]]:
     """Apply active segments in order, as instantiation does (bulk-memory semantics: a
     segment out of bounds traps, leaving earlier segments applied). ``elems`` lists
     (mode, table, offset_expr, item_exprs); ``datas`` lists (mode, memory, offset_expr,
@@ -231,15 +237,17 @@ def initialize(tables: list, memories: list, globals_: list, funcs: list, elems:
 
 
 # -- the linking step ---------------------------------------------------------------------
-def link(plan: Plan, imports, builder: Builder, *, engine: str, module=None,
-         budget: Budget | None = None, limits=None, wasi=None) -> Instance:
+def link(plan: Plan, imports: Any, builder: Builder, *, engine: str, module: Any = None,
+         budget: Budget | None = None, limits: ResourceLimits | None = None,
+         wasi: Any = None) -> Instance:
     """Instantiate ``plan``, linking ``imports`` ({module: {name: value}}). ``budget`` is
     the engine's fuel and deadline state (kept on the instance when it meters); ``limits``
     a ResourceLimits; ``wasi`` a WasiConfig, or a Wasi state to share (its functions join
     the imports, it is bound to the memory before the start function runs, and a
     reactor's ``_initialize`` runs after it). A LinkError for missing WASI says how to
     give it; a state made here is closed if instantiating fails."""
-    state = owned = None
+    state: Wasi | None = None
+    owned = False
     if wasi is not None:
         from .wasi import link as wasi_link
 
@@ -250,17 +258,17 @@ def link(plan: Plan, imports, builder: Builder, *, engine: str, module=None,
     except LinkError as e:
         from .wasi.link import missing_wasi_hint
 
-        if owned:
+        if owned and state is not None:
             state.close()
         raise missing_wasi_hint(e) from None
     except BaseException:
-        if owned:
+        if owned and state is not None:
             state.close()
         raise
 
 
-def _link(plan: Plan, imports, builder: Builder, engine: str, module, budget, limits,
-          wasi) -> Instance:
+def _link(plan: Plan, imports: Any, builder: Builder, engine: str, module: Any,
+          budget: Budget | None, limits: ResourceLimits | None, wasi: Wasi | None) -> Instance:
     externs = resolve_imports(plan.imports, imports)
     spaces = Spaces()
     for (_, _, kind, _), ext in zip(plan.imports, externs):
@@ -285,7 +293,7 @@ def _link(plan: Plan, imports, builder: Builder, engine: str, module, budget, li
     if budget is not None and budget.metered:
         inst._budget = budget
     builder.finish(spaces, inst)
-    memory = None
+    memory: Memory | None = None
     if wasi is not None:
         from .wasi.link import bind_memory, imported_memory
 
