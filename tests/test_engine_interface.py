@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import io
 import os
+import re
 import subprocess
 import sys
 
@@ -202,13 +203,21 @@ CONSUMERS = (["fayasm/cli.py", "fayasm/cli_args.py", "fayasm/cli_diff.py", "faya
              + sorted(str(p.relative_to(REPO)) for p in (REPO / "scripts").glob("bench*.py")))
 
 
+_CODE_IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import\s+([\w, ]+)|import\s+([\w.]+))",
+                          re.M)
+
+
 def _imported(path: str) -> set[str]:
-    """Every module ``path`` imports, at any depth (inside functions too), relative
-    imports resolved."""
+    """Every module ``path`` imports, at any depth (inside functions too, and in the
+    source of child processes it keeps in strings), relative imports resolved."""
     package = path.rsplit("/", 1)[0].split("/")
     out = set()
     for node in ast.walk(ast.parse((REPO / path).read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            for frm, names, plain in _CODE_IMPORT.findall(node.value):
+                out.add(frm or plain)
+                out.update(f"{frm}.{n.strip()}" for n in names.split(",") if frm)
+        elif isinstance(node, ast.Import):
             out.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):
             base = package[:len(package) - node.level + 1] if node.level else []
