@@ -9,7 +9,7 @@ use memset/memmove/memcpy. Linear-memory accesses carry TBAA tag !1 and VM struc
 telling LLVM a store to memory never changes a global, a table or the memory's size.
 
 Tables are read natively (table.get, table.size, call_indirect) from the mirror the
-runtime keeps (bridge.TableMirror); changing a table goes through the runtime callback,
+runtime keeps (natives.TableMirror); changing a table goes through the runtime callback,
 so the Python list of elements stays the one truth every engine shares.
 """
 from __future__ import annotations
@@ -225,7 +225,7 @@ def table_get(fe, e, a: list[str]) -> str:
     p = fe.op(f"getelementptr inbounds ptr, ptr {elems}, i64 {idx}")
     v = fe.op(f"load ptr, ptr {p}, align 8, !tbaa !2")
     if fe.mod.info.tables[index].elem is T.FUNCREF:
-        # An empty slot holds the null record (bridge.NULL_REC): as a value it is null.
+        # An empty slot holds the null record (references.NULL_REC): as a value it is null.
         nr = fe.op(f"load ptr, ptr {fe.state_word_ptr(T.S.NULL_REC)}, align 8, !tbaa !2, "
                    "!invariant.load !6")
         isnull = fe.op(f"icmp eq ptr {v}, {nr}")
