@@ -26,7 +26,7 @@ from fayasm.ir import (Block, Br, BrIf, BrTable, Call, CallIndirect, Drop, Effec
                        If, Loop, Return, Set, Slot, Unreachable)
 from fayasm.ir.nodes import Local
 
-from .exprs import INT_STORES, ExprLowering
+from .exprs import ExprLowering, int_store, is_int_access
 
 MAX_LOOPS = 16  # Python loops we nest (CPython's limit is 20 blocks, the try is one)
 MAX_INDENT = 60  # levels of indentation we use (CPython's limit is 100)
@@ -249,8 +249,8 @@ class FunctionEmitter:
         x, out = self.x, self.out
         name = s.op.name
         a = [x.expr(e) for e in s.args]
-        if name in INT_STORES:
-            fmt, mask = INT_STORES[name]
+        if is_int_access(s.op):
+            fmt, mask = int_store(s.op)
             off = s.imm[0].offset
             ea = f"{a[0]} + {off}" if off else a[0]
             val = f"{a[1]} & {mask}" if mask else a[1]
