@@ -15,7 +15,11 @@ has:
 - ``align``: natural alignment (log2) for memory accesses; ``access`` the bytes accessed
   (``1 << align``), ``lanes`` for lane immediates;
 - ``shape``/``operator``: the name's halves around the dot (``i32``/``load8_s``);
+  ``vector`` whether the shape is one of v128's;
 - ``signed``: True for an ``_s`` operator, False for ``_u``, None otherwise;
+- ``variant``/``lane_bits``: for a v128 access other than a plain one, ``extend``,
+  ``splat``, ``zero`` or ``lane``, and the width of the lane moved (source lanes when
+  extending);
 - ``feature``: the proposal the instruction came from;
 - ``id``: a dense index, for dispatch tables.
 """
@@ -83,6 +87,8 @@ FLAGS = {
 }
 
 TEXT_NAMES = {"select_t": "select"}
+# The shapes of a v128 value, as instruction names spell them.
+VECTOR_SHAPES = ("v128", "i8x16", "i16x8", "i32x4", "i64x2", "f32x4", "f64x2")
 
 
 class Opcode:
@@ -90,7 +96,7 @@ class Opcode:
 
     __slots__ = ("name", "text", "prefix", "code", "imms", "params", "results", "special",
                  "align", "access", "lanes", "feature", "id", "cls", "traps", "nan", "reads",
-                 "writes", "shape", "operator", "signed")
+                 "writes", "shape", "operator", "signed", "variant", "lane_bits", "vector")
 
     def __init__(self, name, prefix, code, imms, params, results, special, align, lanes, feature,
                  id, cls="control", flags=()):
@@ -117,6 +123,8 @@ class Opcode:
         self.shape, _, self.operator = name.rpartition(".")
         self.signed = (True if self.operator.endswith("_s") else
                        False if self.operator.endswith("_u") else None)
+        self.variant, self.lane_bits = _variant(self)
+        self.vector = self.shape in VECTOR_SHAPES
 
     def __repr__(self) -> str:
         return f"<Opcode {self.name}>"
@@ -146,6 +154,17 @@ _RAW = {ValType.I32: lambda v: v & 0xFFFFFFFF, ValType.I64: lambda v: v & 0xFFFF
 def const_value(op: Opcode, imm):
     """The raw value of a ``const`` row's immediate (``imm`` as decoded or parsed)."""
     return _RAW[op.results[0]](imm)
+
+
+def _variant(op: Opcode) -> tuple[str | None, int | None]:
+    """A v128 access's variant and lane width, from the operator's grammar: ``load8x8_s``
+    extends 8 lanes of 8 bits, ``load32_splat``/``load64_zero``/``load16_lane`` move one
+    lane of the access size; a plain access has neither."""
+    if op.cls not in ("load", "store") or op.shape != "v128" or op.operator in ("load", "store"):
+        return None, None
+    if "x" in op.operator:
+        return "extend", int(op.operator[4:].split("x")[0])
+    return op.operator.split("_")[1], op.access * 8
 
 
 def by_name(name: str) -> Opcode:
