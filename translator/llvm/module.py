@@ -29,7 +29,6 @@ from .types import Layout
 
 _MEM_EFFECTS = {"memory.fill": memops.memory_fill, "memory.copy": memops.memory_copy,
                 "memory.init": memops.memory_init, "data.drop": memops.data_drop}
-_TABLE_EFFECTS = frozenset(["table.set", "table.fill", "table.copy", "table.init", "elem.drop"])
 
 # Functions with more blocks open at once than this are compiled without optimisation.
 OPT_NESTING = 1000
@@ -132,7 +131,7 @@ class ModuleEmitter:
             memops.store(fe, s, args)
         elif name in _MEM_EFFECTS:
             _MEM_EFFECTS[name](fe, s, args)
-        elif name in _TABLE_EFFECTS:
+        elif s.op.cls == "table":  # set, fill, copy, init, elem.drop
             memops.table_effect(fe, s, args)
         else:  # pragma: no cover
             raise AssertionError(f"unknown effect {name}")
