@@ -28,7 +28,8 @@ from fayasm.runtime.plan import Spaces, link
 from fayasm.runtime.resources import ResourceLimits
 from fayasm.runtime.table import Table
 
-from . import bridge, calls, jit, natives, tiering
+from . import callbacks, calls, jit, metering, natives, references, tiering
+from .process import STATE
 from . import types as T
 from .types import Layout
 
@@ -72,14 +73,14 @@ class CompiledModule:
 
 class InstanceState:
     """One instance's native side: its context, its functions' targets, and what the
-    runtime callbacks need (see bridge.runtime_call)."""
+    runtime callbacks need (see callbacks._runtime_call)."""
 
     def __init__(self, compiled: CompiledModule, code, ctx, budget):
         self.compiled, self.code, self.ctx = compiled, code, ctx
         self.base = ctypes.addressof(ctx)
         self.budget = budget
         self.lazy_blocks = None
-        # Native memory and code this instance's native code uses (bridge.retire).
+        # Native memory and code this instance's native code uses (callbacks.retire).
         self.resources = [ctx, code]
         self.funcs: list = []
         self.tables: list = []
@@ -96,9 +97,9 @@ class InstanceState:
             self.lazy_blocks = (ctypes.c_uint64 * (2 * n))()
             self.resources.append(self.lazy_blocks)
         addr = ctypes.addressof(self.lazy_blocks) + 16 * k
-        self.lazy_blocks[2 * k] = bridge.STATE
+        self.lazy_blocks[2 * k] = STATE
         self.lazy_blocks[2 * k + 1] = self.base + 8 * self.compiled.layout.record(k)
-        bridge.register_lazy(addr, self)
+        callbacks.register_lazy(addr, self)
         return addr
 
     def lazy_index(self, block: int) -> int:
@@ -114,10 +115,10 @@ class InstanceState:
         ctypes.memmove(self.base + 8 * (off + T.REC_CODE), pair, 16)
         sig = self.compiled.func_sigs[k]
         f = self.funcs[self.compiled.nimp + k]
-        raw_e, signed_e = bridge.entries(sig.ft)
+        raw_e, signed_e = sig.entries()
         raw = calls.raw_callable(sig, raw_e, fn, fctx)
         if self.budget is not None:
-            raw = bridge.metered(raw, self.budget)
+            raw = metering.metered(raw, self.budget)
         f._raw = raw
         if signed_e is not None and self.budget is None:
             f._target = (signed_e, fn, fctx)
@@ -135,16 +136,16 @@ class InstanceState:
             w[0] = self.mems[w[0]].grow(w[1] & _M32) & _M32
         elif op == T.RT_TABLE_GROW:
             t = self.tables[w[0]]
-            w[0] = t.grow(w[2] & _M32, bridge.from_word(t.type.elem, w[1])) & _M32
+            w[0] = t.grow(w[2] & _M32, references.from_word(t.type.elem, w[1])) & _M32
         elif op == T.RT_TABLE_SET:
             t = self.tables[w[0]]
-            t.set(w[1] & _M32, bridge.from_word(t.type.elem, w[2]))
+            t.set(w[1] & _M32, references.from_word(t.type.elem, w[2]))
         elif op == T.RT_TABLE_FILL:
             t = self.tables[w[0]]
             i, n = w[1] & _M32, w[3] & _M32
             if i + n > len(t.elements):
                 raise Trap(TABLE_OOB)
-            t.elements[i:i + n] = [bridge.from_word(t.type.elem, w[2])] * n
+            t.elements[i:i + n] = [references.from_word(t.type.elem, w[2])] * n
             _sync(t, i, n)
         elif op == T.RT_TABLE_COPY:
             dt, st = self.tables[w[0]], self.tables[w[1]]
@@ -164,7 +165,7 @@ class InstanceState:
             self.elems[w[0]] = []
         elif op == T.RT_GLOBAL_SET_REF:
             g = self.globals[w[0]]
-            g.raw = bridge.from_word(g.type.valtype, w[1])
+            g.raw = references.from_word(g.type.valtype, w[1])
         else:  # pragma: no cover
             raise Error(f"jit: unknown runtime operation {op}")
 
@@ -187,7 +188,7 @@ class _Builder:
                                                         spaces.mems, spaces.globals)
         ist.elems, ist.datas = spaces.elems, spaces.datas
         compiled, ctx, base, lay = ist.compiled, ist.ctx, ist.base, ist.compiled.layout
-        records, names = bridge._RECORDS, compiled.plan.names
+        records, names = references.RECORDS, compiled.plan.names
         out = []
         for k, sig in enumerate(compiled.func_sigs):
             off = lay.record(k)
@@ -196,7 +197,7 @@ class _Builder:
             # Metered functions take Func.__call__ -> the metered raw callable.
             cls = sig.cls if ist.budget is None else calls.JitFunc
             f = cls._wrap_raw(None, sig.ft, names[k], owner=ist)
-            f._native = bridge.NativeRef(addr, ctx)
+            f._native = references.NativeRef(addr, ctx)
             records[addr] = f
             out.append(f)
         return out
@@ -204,11 +205,11 @@ class _Builder:
     def wire(self, spaces: Spaces) -> None:
         ist = self.ist
         compiled, ctx, base, lay = ist.compiled, ist.ctx, ist.base, ist.compiled.layout
-        ctx[Layout.STATE] = bridge.STATE
+        ctx[Layout.STATE] = STATE
         ist.code.attach(ist)
         nimp = compiled.nimp
         for i in range(nimp):
-            ctx[lay.funcs + i] = bridge.func_record(ist.funcs[i])
+            ctx[lay.funcs + i] = references.func_record(ist.funcs[i])
         for k in range(len(compiled.func_sigs)):
             ctx[lay.funcs + nimp + k] = base + 8 * lay.record(k)
         for k, tid in enumerate(compiled.type_ids):
@@ -226,7 +227,7 @@ class _Builder:
                 off = lay.gcell(i - nimp_g)
                 natives.adopt(g, base + 8 * off, ctx)
                 ctx[lay.globals + i] = base + 8 * off
-        bridge.register_instance(base, ist, ist.resources)
+        callbacks.register_instance(base, ist, ist.resources)
 
     def finish(self, spaces: Spaces, instance: Instance) -> None:
         ist, ctx, lay = self.ist, self.ist.ctx, self.ist.compiled.layout
