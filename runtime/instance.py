@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .errors import ArgumentTypeError, Error, LinkError, Trap
+from .errors import MEM_OOB, TABLE_OOB, ArgumentTypeError, Error, LinkError, Trap
 from .func import Func
 from .globals import Global
 from .memory import Memory
@@ -191,7 +191,7 @@ def initialize(tables: list, memories: list, globals_: list, funcs: list, elems:
             items = elem_insts[k]
             t = tables[table]
             if start + len(items) > len(t.elements):
-                raise Trap("out of bounds table access")
+                raise Trap(TABLE_OOB)
             t.elements[start:start + len(items)] = items
             if t._native is not None:
                 t._native.changed(t, start, len(items))
@@ -202,7 +202,7 @@ def initialize(tables: list, memories: list, globals_: list, funcs: list, elems:
             start = eval_const(offset, globals_, funcs)
             mem = memories[memory]
             if start + len(data) > len(mem.view):
-                raise Trap("out of bounds memory access")
+                raise Trap(MEM_OOB)
             mem.view[start:start + len(data)] = data
             data_insts[k] = b""
     return elem_insts, data_insts

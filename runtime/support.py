@@ -13,7 +13,8 @@ import sys
 
 from .backtrace import backtrace
 from .budget import Budget
-from .errors import ArgumentError, Error, Exhaustion, LinkError, Trap
+from .errors import (MEM_OOB, TABLE_OOB, TYPE_MISMATCH, UNDEFINED_ELEMENT, UNINITIALIZED_ELEMENT,
+                     ArgumentError, Error, Exhaustion, LinkError, Trap)
 from .func import Func, HostError
 from .globals import Global
 from .instance import Instance, eval_const, initialize, resolve_imports
@@ -30,8 +31,6 @@ __all__ = ["Trap", "f32_from_bits", "f32_to_bits", "f32_round"]
 # fail (or misbehave) on an older runtime; a translated file checks it when imported.
 INTERFACE = 1
 
-MEM_OOB = "out of bounds memory access"
-TABLE_OOB = "out of bounds table access"
 
 # Loads and stores, shared by every generated module.
 LD = {fmt: struct.Struct("<" + fmt).unpack_from for fmt in "bBhHiIqQd"}
@@ -65,12 +64,12 @@ def indirect(table: Table, i: int, ftype: FuncType):
     """The raw callable of ``table[i]`` for call_indirect, checked as the spec says."""
     elems = table.elements
     if i >= len(elems):
-        raise trap(f"undefined element {i}")
+        raise trap(f"{UNDEFINED_ELEMENT} {i}")
     f = elems[i]
     if f is None:
-        raise trap(f"uninitialized element {i}")
+        raise trap(f"{UNINITIALIZED_ELEMENT} {i}")
     if f.type is not ftype and f.type != ftype:
-        raise trap("indirect call type mismatch")
+        raise trap(TYPE_MISMATCH)
     return f._raw
 
 

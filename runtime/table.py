@@ -3,11 +3,11 @@ None for externref)."""
 from __future__ import annotations
 
 from .checks import whole
-from .errors import ArgumentError, Error, Trap
+from .errors import TABLE_OOB, ArgumentError, Error, Trap
 from .limits import MAX_TABLE_SIZE
 from .types import Limits, TableType, ValType
 
-OOB = "out of bounds table access"
+OOB = TABLE_OOB
 _min = min  # Table.__init__ takes parameters named min and max, as the spec does
 
 

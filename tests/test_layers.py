@@ -24,6 +24,12 @@ with a literal name count too): fayasm/ as ``fayasm``, translator/ as
   only imports under ``if TYPE_CHECKING:`` are not, since they never run. Importing
   ``a.b`` is an edge to ``a.b`` only, not to its parent package.
 
+Trap messages come only from fayasm/runtime/errors.py (``TRAP_MESSAGES``): no other module
+of an engine or of the runtime has a string constant containing one (docstrings aside).
+"unreachable" is also the instruction's name and LLVM's terminator, so for it only its use
+as a message counts: an argument of a call to ``Trap``/``trap``, or generated source that
+makes such a call.
+
 A failure names the importing file and line, what it imports and the rule it breaks.
 """
 from __future__ import annotations
@@ -294,6 +300,51 @@ def cycle_report(found) -> list[str]:
     return ["import cycle:\n    " + "\n    ".join(map(str, c)) for c in found]
 
 
+def _docstrings(tree: ast.AST) -> set[int]:
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) \
+                and node.body and isinstance(node.body[0], ast.Expr) \
+                and isinstance(node.body[0].value, ast.Constant):
+            out.add(id(node.body[0].value))
+    return out
+
+
+def _is_trap_call(node: ast.AST) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    f = node.func
+    name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+    return name in ("Trap", "trap")
+
+
+def trap_message_violations(mods, messages) -> list[str]:
+    """String constants spelling out a trap message in the engines and the runtime."""
+    out = []
+    for name, (path, _) in mods.items():
+        if not within(name, ENGINES[:2] + ("fayasm.runtime",)) or name == "fayasm.runtime.errors":
+            continue
+        tree = ast.parse(path.read_text(), str(path))
+        docs = _docstrings(tree)
+        in_trap_call = {id(a) for n in ast.walk(tree) if _is_trap_call(n) for arg in n.args
+                        for a in ast.walk(arg)}
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Constant) or not isinstance(node.value, str) \
+                    or id(node) in docs:
+                continue
+            text = node.value
+            for m in messages:
+                if m == "unreachable":
+                    hit = (text == m and id(node) in in_trap_call) or any(
+                        f"{call}({q}{m}{q})" in text for call in ("trap", "Trap") for q in "\"'")
+                else:
+                    hit = m in text
+                if hit:
+                    out.append(f"{_shown(path)}:{node.lineno} ({name}) spells out the trap message "
+                               f"{m!r}: take it from fayasm.runtime.errors")
+    return out
+
+
 _MODS = discover(SOURCES)
 _IMPORTS = all_imports(_MODS)
 
@@ -322,6 +373,14 @@ def test_engines_import_no_other_engine():
 
 def test_no_import_cycles():
     bad = cycle_report(cycles(_IMPORTS, _MODS))
+    assert not bad, "\n".join(bad)
+
+
+def test_trap_messages_come_only_from_runtime_errors():
+    from fayasm.runtime.errors import SPEC_TRAP_MESSAGES, TRAP_MESSAGES
+
+    assert set(SPEC_TRAP_MESSAGES) <= set(TRAP_MESSAGES)
+    bad = trap_message_violations(_MODS, TRAP_MESSAGES)
     assert not bad, "\n".join(bad)
 
 
@@ -399,3 +458,23 @@ def test_the_checks_find_what_they_look_for(tmp_path):
     src = "import os\nfrom fayasm.runtime import support\nfrom fayasm import interpreter\n"
     gen = generated_violations(src, "<g>")
     assert len(gen) == 1 and "<g>:3" in gen[0]
+
+
+def test_the_trap_message_check_finds_spelled_out_messages(tmp_path):
+    mods, _ = _fake(tmp_path, {
+        "fayasm/__init__.py": "",
+        "fayasm/interpreter/__init__.py": (
+            '"""Traps "integer divide by zero" (a docstring: fine)."""\n'
+            'def f(name, i, out):\n'
+            '    if name == "unreachable":\n'          # the instruction's name: fine
+            '        raise Trap(f"undefined element {i}")\n'
+            '    out.add(\'raise _rt.trap("unreachable")\')\n'
+            '    raise Trap("unreachable")\n'),
+        "runtime/errors.py": 'MEM_OOB = "out of bounds memory access"\n',
+        "runtime/memory.py": 'OOB = "out of bounds memory access"\n',
+    })
+    bad = trap_message_violations(mods, ["unreachable", "integer divide by zero",
+                                         "undefined element", "out of bounds memory access"])
+    lines = sorted(b.split(" (")[0].replace(f"{tmp_path}/", "") for b in bad)
+    assert lines == ["fayasm/interpreter/__init__.py:4", "fayasm/interpreter/__init__.py:5",
+                     "fayasm/interpreter/__init__.py:6", "runtime/memory.py:1"], bad

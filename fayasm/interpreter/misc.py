@@ -3,14 +3,12 @@ references and SIMD lane loads/stores. Each handler is ``fn(ctx, stack, a, b)`` 
 instruction's immediates in ``a`` and ``b``."""
 from __future__ import annotations
 
-from fayasm.runtime.errors import Trap
+from fayasm.runtime.errors import MEM_OOB, TABLE_OOB, Trap
 from fayasm.runtime.limits import BULK_SHIFT
 
 from fayasm.runtime.memops import LANE_LOADS, LANE_STORES
 
 _M32 = 0xFFFFFFFF
-MEM_OOB = "out of bounds memory access"
-TABLE_OOB = "out of bounds table access"
 
 
 def _sync(table, start, n):

@@ -144,13 +144,13 @@ def _rem_s_sign():
         '(i32.const 4))))', ("f", []))
 def _fill_bounds():
     from fayasm.interpreter import misc
-    from fayasm.runtime.errors import Trap
+    from fayasm.runtime.errors import MEM_OOB, Trap
 
     def checked(fn, view_of):
         def handler(ctx, s, a, b):
             n, d = s[-1], s[-3]
             if d + n >= len(view_of(ctx, a, b)):
-                raise Trap("out of bounds memory access")
+                raise Trap(MEM_OOB)
             return fn(ctx, s, a, b)
         return handler
     interp_misc("memory.fill", checked(misc.memory_fill, lambda ctx, a, b: ctx.mems[a].view))

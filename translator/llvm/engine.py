@@ -19,7 +19,7 @@ import threading
 from fayasm.errors import TranslationError, describe
 from fayasm.linking import const_expr, data_segments, elem_segments, import_decls
 from fayasm.runtime.budget import Budget
-from fayasm.runtime.errors import Error, Trap
+from fayasm.runtime.errors import TABLE_OOB, Error, Trap
 from fayasm.runtime.func import Func
 from fayasm.runtime.globals import Global
 from fayasm.runtime.instance import Instance, eval_const, initialize, resolve_imports
@@ -33,7 +33,6 @@ from . import types as T
 from .types import Layout
 
 _M32 = 0xFFFFFFFF
-TABLE_OOB = "out of bounds table access"
 
 
 class CompiledModule:

@@ -30,7 +30,7 @@ import weakref
 from fayasm.errors import TranslationError, describe
 from fayasm.module import gc_paused
 from fayasm.runtime import compiletime
-from fayasm.runtime.errors import Error, Exhaustion, Trap
+from fayasm.runtime.errors import DEADLINE_EXCEEDED, Error, Exhaustion, Trap
 from fayasm.runtime.types import ExternKind
 
 from . import cache, glue, jit
@@ -184,7 +184,7 @@ class LazyCode:
                     addr = self.loaded.add(obj, f"fy_meta_{k}")
             except compiletime.CompileTimeout:
                 if call_end is not None:
-                    raise Trap("deadline exceeded") from None
+                    raise Trap(DEADLINE_EXCEEDED) from None
                 raise
             except (TranslationError, RecursionError) as e:
                 recursion = isinstance(e, RecursionError) or e.cause.startswith("Recursion")
