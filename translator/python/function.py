@@ -28,7 +28,7 @@ from fayasm.ir.nodes import Local
 from fayasm.runtime.errors import UNREACHABLE
 
 from .branching import CHAIN, TABLE_LOOKUP_MIN, LoopFrame, case_number, table_cases
-from .exprs import INT_STORES, ExprLowering
+from .exprs import ExprLowering, int_store, is_int_access
 from .flat import FlatEmitter
 
 MAX_LOOPS = 16  # Python loops we nest (CPython's limit is 20 blocks, the try is one)
@@ -248,8 +248,8 @@ class FunctionEmitter:
         x, out = self.x, self.out
         name = s.op.name
         a = [x.expr(e) for e in s.args]
-        if name in INT_STORES:
-            fmt, mask = INT_STORES[name]
+        if is_int_access(s.op):
+            fmt, mask = int_store(s.op)
             off = s.imm[0].offset
             ea = f"{a[0]} + {off}" if off else a[0]
             val = f"{a[1]} & {mask}" if mask else a[1]
