@@ -193,8 +193,7 @@ def initialize(tables: list, memories: list, globals_: list, funcs: list, elems:
             if start + len(items) > len(t.elements):
                 raise Trap(TABLE_OOB)
             t.elements[start:start + len(items)] = items
-            if t._native is not None:
-                t._native.changed(t, start, len(items))
+            t.sync(start, len(items))
         if mode != "passive":
             elem_insts[k] = []
     for k, (mode, memory, offset, data) in enumerate(datas):
@@ -209,7 +208,7 @@ def initialize(tables: list, memories: list, globals_: list, funcs: list, elems:
 
 
 class Instance:
-    """An instantiated module: ``.exports``; engines attach what they need.
+    """An instantiated module: ``.exports``; engines attach what they need (hooks.py).
 
     Fuel, as a host controls it (the way wasmtime's Store does): ``get_fuel()``,
     ``set_fuel(n)``, ``add_fuel(n)`` and ``set_deadline(seconds)`` work on an instance
@@ -224,15 +223,16 @@ class Instance:
         self.exports = Exports(exports)
         self.engine = engine
         self.module = module
-        self._account = None  # resources.Account: what the instance holds
-        self._budget = None  # budget.Budget, when the instance was made metered
+        self.engine_state = None  # the engine's own per-instance state (hooks.py)
+        self.account = None  # resources.Account: what the instance holds
+        self.budget = None  # budget.Budget, when the instance was made metered
         self.wasi = None  # the WASI state (runtime.wasi.Wasi) instantiate(wasi=...) made
 
     def _metered(self):
-        if self._budget is None:
+        if self.budget is None:
             raise Error("this instance does not count fuel: instantiate it with fuel=N "
                         "(or deadline=) to control its fuel")
-        return self._budget
+        return self.budget
 
     def get_fuel(self) -> int | None:
         """The units of fuel left; None if there is no limit (only a deadline)."""
@@ -266,7 +266,7 @@ class Instance:
         elements of the tables it defines, and how many of each."""
         from .resources import Usage
 
-        return self._account.usage() if self._account is not None else Usage(instances=1)
+        return self.account.usage() if self.account is not None else Usage(instances=1)
 
     def __repr__(self) -> str:
         return f"<Instance ({self.engine}) exports: {', '.join(self.exports)}>"

@@ -29,7 +29,7 @@ __all__ = ["Trap", "f32_from_bits", "f32_to_bits", "f32_round"]
 
 # The helpers generated code may call. Bump when a translation made by this fayasm would
 # fail (or misbehave) on an older runtime; a translated file checks it when imported.
-INTERFACE = 1
+INTERFACE = 2
 
 
 # Loads and stores, shared by every generated module.
@@ -70,7 +70,7 @@ def indirect(table: Table, i: int, ftype: FuncType):
         raise trap(f"{UNINITIALIZED_ELEMENT} {i}")
     if f.type is not ftype and f.type != ftype:
         raise trap(TYPE_MISMATCH)
-    return f._raw
+    return f.raw
 
 
 # -- bulk memory and tables -------------------------------------------------------------
@@ -100,11 +100,6 @@ def memory_init(mem: Memory, datas: list, k: int, d: int, s: int, n: int, budget
     view[d:d + n] = data[s:s + n]
 
 
-def _sync(t: Table, start: int, n: int) -> None:
-    if t._native is not None:
-        t._native.changed(t, start, n)
-
-
 def table_get(t: Table, i: int):
     elems = t.elements
     if i >= len(elems):
@@ -116,7 +111,7 @@ def table_set(t: Table, i: int, v) -> None:
     if i >= len(t.elements):
         raise trap(TABLE_OOB)
     t.elements[i] = v
-    _sync(t, i, 1)
+    t.sync(i, 1)
 
 
 def table_fill(t: Table, i: int, v, n: int, budget=None) -> None:
@@ -125,7 +120,7 @@ def table_fill(t: Table, i: int, v, n: int, budget=None) -> None:
     if i + n > len(t.elements):
         raise trap(TABLE_OOB)
     t.elements[i:i + n] = [v] * n
-    _sync(t, i, n)
+    t.sync(i, n)
 
 
 def table_copy(dt: Table, st: Table, d: int, s: int, n: int, budget=None) -> None:
@@ -134,7 +129,7 @@ def table_copy(dt: Table, st: Table, d: int, s: int, n: int, budget=None) -> Non
     if s + n > len(st.elements) or d + n > len(dt.elements):
         raise trap(TABLE_OOB)
     dt.elements[d:d + n] = st.elements[s:s + n]
-    _sync(dt, d, n)
+    dt.sync(d, n)
 
 
 def table_init(t: Table, elems: list, k: int, d: int, s: int, n: int, budget=None) -> None:
@@ -144,7 +139,7 @@ def table_init(t: Table, elems: list, k: int, d: int, s: int, n: int, budget=Non
     if s + n > len(seg) or d + n > len(t.elements):
         raise trap(TABLE_OOB)
     t.elements[d:d + n] = seg[s:s + n]
-    _sync(t, d, n)
+    t.sync(d, n)
 
 
 def v128_load(view, ea: int) -> int:
@@ -244,7 +239,7 @@ def _instantiate(desc, make, imports, wasi, fuel, deadline, engine, limits) -> I
     # their code is made after, so it sees the globals' initial values.
     placeholders = []
     for k, ftype in enumerate(desc.func_types):
-        f = Func._wrap_raw(None, ftype, desc.names[k])
+        f = Func.from_raw(None, ftype, desc.names[k])
         funcs.append(f)
         placeholders.append(f)
     for gtype, init in desc.globals:
@@ -256,17 +251,17 @@ def _instantiate(desc, make, imports, wasi, fuel, deadline, engine, limits) -> I
                             "deadline= need a translation made with --metered "
                             "(fayasm.translate(module, metered=True))")
     for f, raw in zip(placeholders, raws):
-        f._raw = raw
-        f._owner = None
+        f.raw = raw
+        f.owner = None
     elem_insts, data_insts = initialize(tables, mems, globals_, funcs, desc.elems, desc.datas)
     elems[:] = elem_insts
     datas[:] = data_insts
     exports = {name: spaces[KINDS[kind]][index] for name, kind, index in desc.exports}
     inst = Instance(exports, engine)
     inst.funcs, inst.tables, inst.mems, inst.globals = funcs, tables, mems, globals_
-    inst._account = account
+    inst.account = account
     if budget.metered:
-        inst._budget = budget
+        inst.budget = budget
     memory = None
     if wasi is not None:
         from .wasi.link import imported_memory, start_reactor
@@ -276,7 +271,7 @@ def _instantiate(desc, make, imports, wasi, fuel, deadline, engine, limits) -> I
             # Bound before the start function, which may call WASI too.
             wasi.bind(memory if "memory" not in inst.exports else inst)
     if desc.start is not None:
-        funcs[desc.start]._raw()
+        funcs[desc.start].raw()
     del nimp
     if wasi is not None:
         start_reactor(wasi, inst, memory)

@@ -345,8 +345,101 @@ def trap_message_violations(mods, messages) -> list[str]:
     return out
 
 
+# The packages the underscore rule tells apart: a name with a leading underscore belongs to
+# the package that defines it.
+PACKAGES = ("fayasm.runtime", "fayasm.interpreter", "fayasm.translator.python",
+            "fayasm.translator.llvm", "fayasm.testing")
+
+
+def package_of(module: str) -> str:
+    """The package of ``module`` for the underscore rule (the front end and CLI: "fayasm";
+    translated source: "generated")."""
+    if module.startswith("<generated"):
+        return "generated"
+    for p in PACKAGES:
+        if within(module, p):
+            return p
+    return "fayasm"
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def private_definitions(trees) -> dict[str, set[str]]:
+    """Underscore name -> the packages that define it: as a function, class, module or
+    class variable, an attribute of ``self``/``cls`` assigned, or a ``__slots__`` entry.
+    A name defined none of these ways belongs to the packages that assign it as an
+    attribute of some other object (``inst._x = ...``)."""
+    out: dict[str, set[str]] = {}
+    attached: dict[str, set[str]] = {}
+    for module, tree in trees.items():
+        pkg = package_of(module)
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names = [node.name]
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names = [node.id]
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) \
+                    and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+                names = [node.attr]
+            elif isinstance(node, ast.Assign) and any(
+                    isinstance(t, ast.Name) and t.id == "__slots__" for t in node.targets):
+                names = [c.value for c in ast.walk(node.value)
+                         if isinstance(c, ast.Constant) and isinstance(c.value, str)]
+            for n in names:
+                if _private(n):
+                    out.setdefault(n, set()).add(pkg)
+            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) \
+                    and _private(node.attr):
+                attached.setdefault(node.attr, set()).add(pkg)
+    for n, pkgs in attached.items():
+        out.setdefault(n, pkgs)
+    return out
+
+
+def underscore_violations(trees, allowed=frozenset(), paths=None) -> list[str]:
+    """Uses of another package's underscore names: ``obj._name``, ``getattr(obj, "_name")``
+    and ``from pkg import _name``, where ``_name`` is defined in some other package and not
+    in the user's own. (A name both packages define is not caught.)"""
+    owners = private_definitions(trees)
+    out = []
+    for module, tree in trees.items():
+        pkg = package_of(module)
+        path = (SOURCE_OF if paths is None else paths).get(module, Path(module))
+        for node in ast.walk(tree):
+            used = []
+            if isinstance(node, ast.Attribute) and _private(node.attr):
+                used = [node.attr]
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                    and node.func.id in ("getattr", "setattr", "hasattr") \
+                    and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) \
+                    and isinstance(node.args[1].value, str) and _private(node.args[1].value):
+                used = [node.args[1].value]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                used = [a.name for a in node.names if _private(a.name)
+                        and package_of(node.module) != pkg]
+                for name in used:
+                    if (module, name) not in allowed:
+                        out.append(f"{_shown(path)}:{node.lineno} ({module}) imports {name} "
+                                   f"from {node.module}: another package's private name")
+                continue
+            for name in used:
+                theirs = owners.get(name, set())
+                if theirs and pkg not in theirs and (module, name) not in allowed:
+                    out.append(f"{_shown(path)}:{node.lineno} ({module}) uses .{name}, a private "
+                               f"name of {', '.join(sorted(theirs))}: use its documented "
+                               f"interface (fayasm/runtime/hooks.py for the engine hooks)")
+    return out
+
+
 _MODS = discover(SOURCES)
 _IMPORTS = all_imports(_MODS)
+SOURCE_OF = {m: p for m, (p, _) in _MODS.items()}
+_TREES = {m: ast.parse(p.read_text(), str(p)) for m, (p, _) in _MODS.items()}
+# (module, private name) pairs the underscore rule lets through, each with its reason.
+UNDERSCORE_ALLOWED: dict[tuple[str, str], str] = {}
 
 
 # -- the tests ---------------------------------------------------------------------------
@@ -384,6 +477,26 @@ def test_trap_messages_come_only_from_runtime_errors():
     assert not bad, "\n".join(bad)
 
 
+def test_no_package_uses_another_packages_private_names():
+    bad = underscore_violations(_TREES, frozenset(UNDERSCORE_ALLOWED))
+    assert not bad, "\n".join(bad)
+
+
+def test_the_engine_hooks_exist_where_hooks_py_says():
+    from fayasm.runtime import func, globals as globals_, hooks, instance, table
+
+    classes = {"Func": func.Func, "Table": table.Table, "Global": globals_.Global,
+               "Instance": instance.Instance}
+    assert set(hooks.HOOKS) == set(classes)
+    inst = instance.Instance({}, "test")
+    for name, attrs in hooks.HOOKS.items():
+        cls = classes[name]
+        for attr in attrs:
+            assert hasattr(cls, attr) or (cls is instance.Instance and hasattr(inst, attr)), \
+                f"hooks.py lists {name}.{attr}, which {cls.__name__} does not have"
+            assert attr in hooks.__doc__, f"hooks.py's docstring does not explain {name}.{attr}"
+
+
 _GENERATED = {
     "numeric": """(module (func (export "f") (param i32 f32) (result f64)
         (f64.promote_f32 (f32.add (local.get 1) (f32.convert_i32_s (local.get 0))))))""",
@@ -411,6 +524,9 @@ def test_generated_python_imports_only_the_runtime(label, metered):
 
     source = fayasm.translate(fayasm.Module(_GENERATED[label]), metered=metered)
     bad = generated_violations(source, f"<generated: {label}>")
+    trees = dict(_TREES)
+    trees[f"<generated: {label}>"] = ast.parse(source)
+    bad += [b for b in underscore_violations(trees) if b.startswith("<generated")]
     assert not bad, "\n".join(bad)
 
 
@@ -478,3 +594,33 @@ def test_the_trap_message_check_finds_spelled_out_messages(tmp_path):
     lines = sorted(b.split(" (")[0].replace(f"{tmp_path}/", "") for b in bad)
     assert lines == ["fayasm/interpreter/__init__.py:4", "fayasm/interpreter/__init__.py:5",
                      "fayasm/interpreter/__init__.py:6", "runtime/memory.py:1"], bad
+
+
+def test_the_underscore_check_finds_private_names_used_across_packages(tmp_path):
+    mods, _ = _fake(tmp_path, {
+        "fayasm/__init__.py": "",
+        "runtime/__init__.py": "",
+        "runtime/func.py": ("class Func:\n    __slots__ = ('_raw', 'raw')\n"
+                            "    def _wrap(self):\n        self._seen = 1\n        return self._raw\n"
+                            "def _helper():\n    pass\n"),
+        "fayasm/interpreter/__init__.py": (
+            "from fayasm.runtime.func import _helper\n"
+            "def run(f, inst):\n"
+            "    f.raw()\n"                       # public: fine
+            "    f._raw()\n"
+            "    getattr(f, '_seen')\n"
+            "    inst._ctx = 1\n"                 # the interpreter's own attachment: fine
+            "    f._unknown()\n"),                # nobody's: not ours to judge
+        "fayasm/testing/__init__.py": "def look(inst):\n    return inst._ctx\n",
+    })
+    trees = {m: ast.parse(p.read_text()) for m, (p, _) in mods.items()}
+    paths = {m: p for m, (p, _) in mods.items()}
+    bad = underscore_violations(trees, paths=paths)
+    where = sorted(b.split(" (")[0].replace(f"{tmp_path}/", "") for b in bad)
+    assert where == ["fayasm/interpreter/__init__.py:1", "fayasm/interpreter/__init__.py:4",
+                     "fayasm/interpreter/__init__.py:5", "fayasm/testing/__init__.py:2"], bad
+    assert not underscore_violations(trees, frozenset({("fayasm.testing", "_ctx"),
+                                                       ("fayasm.interpreter", "_raw"),
+                                                       ("fayasm.interpreter", "_seen"),
+                                                       ("fayasm.interpreter", "_helper")}),
+                                     paths=paths)

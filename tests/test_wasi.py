@@ -653,7 +653,7 @@ def test_no_python_exception_for_any_arguments(tmp_path):
                     for t in f.type.params]
             if name.startswith(("fd_", "path_", "sock_")):
                 args[0] = rng.choice([0, 1, 2, 3, 3, 3, 4, 5, 99])  # mostly real descriptors
-            result = f._raw(*args)
+            result = f.raw(*args)
             assert isinstance(result, int) and 0 <= result <= 76, (name, args, result)
     wasi.close()
     assert sorted(os.listdir(tmp_path)) == ["d"]

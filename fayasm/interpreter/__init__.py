@@ -75,8 +75,8 @@ class Engine:
             spaces[kind].append(ext)
         for tpl in compiled.templates:
             code = Code(tpl, ctx)
-            ctx.funcs.append(Func._wrap_raw(_entry(code), tpl.type, tpl.name, owner=code))
-        ctx.callees = [f._owner if type(f._owner) is Code else f for f in ctx.funcs]
+            ctx.funcs.append(Func.from_raw(_entry(code), tpl.type, tpl.name, owner=code))
+        ctx.callees = [f.owner if type(f.owner) is Code else f for f in ctx.funcs]
         ctx.tables.extend(account.new_table(t) for t in compiled.tables)
         ctx.mems.extend(account.new_memory(t) for t in compiled.mems)
         for gtype, init in compiled.globals:
@@ -85,10 +85,10 @@ class Engine:
                                           compiled.elems, compiled.datas)
         exports = {name: spaces[kind][index] for name, kind, index in compiled.exports}
         inst = Instance(exports, self.name, module)
-        inst._ctx = ctx
-        inst._account = account
+        inst.engine_state = ctx
+        inst.account = account
         if ctx.budget.metered:
-            inst._budget = ctx.budget
+            inst.budget = ctx.budget
         if compiled.start is not None:
-            ctx.funcs[compiled.start]._raw()
+            ctx.funcs[compiled.start].raw()
         return inst

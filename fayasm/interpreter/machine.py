@@ -151,7 +151,7 @@ def execute(entry: Code, args: list) -> list:
                         raise Trap(f"{E.UNINITIALIZED_ELEMENT} {i}", "uninitialized_element")
                     if f.type is not a and f.type != a:
                         raise Trap(E.TYPE_MISMATCH)
-                    callee = f._owner if type(f._owner) is Code else f
+                    callee = f.owner if type(f.owner) is Code else f
                 tick -= 1
                 if tick < 0:
                     tick = budget.take() - 1
@@ -182,10 +182,10 @@ def execute(entry: Code, args: list) -> list:
                         args = ()
                     if metered:
                         budget.tick = tick  # the callee may re-enter this instance
-                        out = callee._raw(*args)
+                        out = callee.raw(*args)
                         tick = budget.tick
                     else:
-                        out = callee._raw(*args)
+                        out = callee.raw(*args)
                     nr = len(callee.type.results)
                     if nr == 1:
                         s.append(out)

@@ -11,11 +11,6 @@ from fayasm.runtime.memops import LANE_LOADS, LANE_STORES
 _M32 = 0xFFFFFFFF
 
 
-def _sync(table, start, n):
-    if table._native is not None:
-        table._native.changed(table, start, n)
-
-
 def memory_size(ctx, s, a, b):
     s.append(ctx.mems[a].pages)
 
@@ -80,7 +75,7 @@ def table_set(ctx, s, a, b):
     if i >= len(t.elements):
         raise Trap(TABLE_OOB)
     t.elements[i] = v
-    _sync(t, i, 1)
+    t.sync(i, 1)
 
 
 def table_size(ctx, s, a, b):
@@ -102,7 +97,7 @@ def table_fill(ctx, s, a, b):
     if i + n > len(t.elements):
         raise Trap(TABLE_OOB)
     t.elements[i:i + n] = [v] * n
-    _sync(t, i, n)
+    t.sync(i, n)
 
 
 def table_copy(ctx, s, a, b):
@@ -115,7 +110,7 @@ def table_copy(ctx, s, a, b):
     if src + n > len(st.elements) or d + n > len(dt.elements):
         raise Trap(TABLE_OOB)
     dt.elements[d:d + n] = st.elements[src:src + n]
-    _sync(dt, d, n)
+    dt.sync(d, n)
 
 
 def table_init(ctx, s, a, b):
@@ -129,7 +124,7 @@ def table_init(ctx, s, a, b):
     if src + n > len(elem) or d + n > len(t.elements):
         raise Trap(TABLE_OOB)
     t.elements[d:d + n] = elem[src:src + n]
-    _sync(t, d, n)
+    t.sync(d, n)
 
 
 def elem_drop(ctx, s, a, b):

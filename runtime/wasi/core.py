@@ -162,7 +162,7 @@ class Wasi:
                 raise HostError(e) from None
 
         call.__name__ = name
-        return Func._wrap_raw(call, signature(name), name)
+        return Func.from_raw(call, signature(name), name)
 
     def __repr__(self) -> str:
         return f"<Wasi {len(self.fds.handles)} fds, memory {'bound' if self.memory else 'unbound'}>"

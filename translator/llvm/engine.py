@@ -24,7 +24,6 @@ from fayasm.runtime.func import Func
 from fayasm.runtime.globals import Global
 from fayasm.runtime.instance import Instance, eval_const, initialize, resolve_imports
 from fayasm.runtime.resources import Account
-from fayasm.runtime.table import Table
 from fayasm.runtime.types import ExternKind
 
 from . import callbacks, calls, metering, natives, references, tiering
@@ -125,7 +124,7 @@ class InstanceState:
         raw = calls.raw_callable(sig, raw_e, fn, fctx)
         if self.budget is not None:
             raw = metering.metered(raw, self.budget)
-        f._raw = raw
+        f.raw = raw
         if signed_e is not None and self.budget is None:
             f._target = (signed_e, fn, fctx)
 
@@ -152,21 +151,21 @@ class InstanceState:
             if i + n > len(t.elements):
                 raise Trap(TABLE_OOB)
             t.elements[i:i + n] = [references.from_word(t.type.elem, w[2])] * n
-            _sync(t, i, n)
+            t.sync(i, n)
         elif op == T.RT_TABLE_COPY:
             dt, st = self.tables[w[0]], self.tables[w[1]]
             d, s, n = w[2] & _M32, w[3] & _M32, w[4] & _M32
             if s + n > len(st.elements) or d + n > len(dt.elements):
                 raise Trap(TABLE_OOB)
             dt.elements[d:d + n] = st.elements[s:s + n]
-            _sync(dt, d, n)
+            dt.sync(d, n)
         elif op == T.RT_TABLE_INIT:
             seg, t = self.elems[w[0]], self.tables[w[1]]
             d, s, n = w[2] & _M32, w[3] & _M32, w[4] & _M32
             if s + n > len(seg) or d + n > len(t.elements):
                 raise Trap(TABLE_OOB)
             t.elements[d:d + n] = seg[s:s + n]
-            _sync(t, d, n)
+            t.sync(d, n)
         elif op == T.RT_ELEM_DROP:
             self.elems[w[0]] = []
         elif op == T.RT_GLOBAL_SET_REF:
@@ -174,11 +173,6 @@ class InstanceState:
             g.raw = references.from_word(g.type.valtype, w[1])
         else:  # pragma: no cover
             raise Error(f"jit: unknown runtime operation {op}")
-
-
-def _sync(t: Table, start: int, n: int) -> None:
-    if t._native is not None and n:
-        t._native.changed(t, start, n)
 
 
 class Engine:
@@ -214,8 +208,8 @@ class Engine:
             addr = base + 8 * off
             # Metered functions take Func.__call__ -> the metered raw callable.
             cls = sig.cls if budget is None else calls.JitFunc
-            f = cls._wrap_raw(None, sig.ft, names[k], owner=ist)
-            f._native = references.NativeRef(addr, ctx)
+            f = cls.from_raw(None, sig.ft, names[k], owner=ist)
+            f.native = references.NativeRef(addr, ctx)
             records[addr] = f
             ist.funcs.append(f)
         code.attach(ist)
@@ -251,13 +245,13 @@ class Engine:
             ctx[lay.datas + 2 * k + 1] = len(data)
         exports = {name: spaces[kind][index] for name, kind, index in compiled.exports}
         inst = Instance(exports, self.name, module)
-        inst._jit = ist
-        inst._account = account
-        inst._budget = budget
+        inst.engine_state = ist
+        inst.account = account
+        inst.budget = budget
         inst.funcs, inst.tables, inst.mems, inst.globals = (ist.funcs, ist.tables, ist.mems,
                                                             ist.globals)
         if compiled.start is not None:
-            ist.funcs[compiled.start]._raw()
+            ist.funcs[compiled.start].raw()
         return inst
 
 

@@ -206,7 +206,7 @@ class ModuleEmitter:
         lines = ["def _make(_funcs, _tables, _mems, _globals, _elems, _datas, _budget):"]
         ind = "    "
         for i in range(self.nimp_funcs):
-            lines.append(f"{ind}_imp{i} = _funcs[{i}]._raw")
+            lines.append(f"{ind}_imp{i} = _funcs[{i}].raw")
         for i in range(len(info.mems)):
             lines.append(f"{ind}_mem{i} = _mems[{i}]")
         for i in range(len(info.tables)):
