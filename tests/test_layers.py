@@ -30,7 +30,16 @@ of an engine or of the runtime has a string constant containing one (docstrings 
 as a message counts: an argument of a call to ``Trap``/``trap``, or generated source that
 makes such a call.
 
-A failure names the importing file and line, what it imports and the rule it breaks.
+Private names stay in their package: no module uses an underscore name (``obj._x``,
+``getattr(obj, "_x")``, ``from m import _x``) that another Python package defines and its
+own does not (generated code counts as a package of its own). Engines use runtime objects
+through the hooks fayasm/runtime/hooks.py documents. The AST cannot tell types, so this is
+an approximation: a name is a package's if the package defines it (def, class, variable,
+``self._x = ``, ``__slots__``), or, failing any definition, assigns it on an object
+(``inst._x = ``); a name two packages both define is not caught. UNDERSCORE_ALLOWED lists
+exceptions, each with its reason (none today).
+
+A failure names the file and line, what it imports or uses and the rule it breaks.
 """
 from __future__ import annotations
 
@@ -345,28 +354,23 @@ def trap_message_violations(mods, messages) -> list[str]:
     return out
 
 
-# The packages the underscore rule tells apart: a name with a leading underscore belongs to
-# the package that defines it.
-PACKAGES = ("fayasm.runtime", "fayasm.interpreter", "fayasm.translator.python",
-            "fayasm.translator.llvm", "fayasm.testing")
-
-
-def package_of(module: str) -> str:
-    """The package of ``module`` for the underscore rule (the front end and CLI: "fayasm";
-    translated source: "generated")."""
+def package_of(module: str, mods=None) -> str:
+    """The Python package ``module`` is in (a package's __init__ is in itself), for the
+    underscore rule; translated source is "generated", a module not ours its own name."""
     if module.startswith("<generated"):
         return "generated"
-    for p in PACKAGES:
-        if within(module, p):
-            return p
-    return "fayasm"
+    mods = _MODS if mods is None else mods
+    known = module_of(module, mods)
+    if known is None:
+        return module
+    return known if mods[known][1] else known.rpartition(".")[0]
 
 
 def _private(name: str) -> bool:
     return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
 
 
-def private_definitions(trees) -> dict[str, set[str]]:
+def private_definitions(trees, mods=None) -> dict[str, set[str]]:
     """Underscore name -> the packages that define it: as a function, class, module or
     class variable, an attribute of ``self``/``cls`` assigned, or a ``__slots__`` entry.
     A name defined none of these ways belongs to the packages that assign it as an
@@ -374,7 +378,7 @@ def private_definitions(trees) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     attached: dict[str, set[str]] = {}
     for module, tree in trees.items():
-        pkg = package_of(module)
+        pkg = package_of(module, mods)
         for node in ast.walk(tree):
             names = []
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -399,14 +403,14 @@ def private_definitions(trees) -> dict[str, set[str]]:
     return out
 
 
-def underscore_violations(trees, allowed=frozenset(), paths=None) -> list[str]:
+def underscore_violations(trees, allowed=frozenset(), paths=None, mods=None) -> list[str]:
     """Uses of another package's underscore names: ``obj._name``, ``getattr(obj, "_name")``
     and ``from pkg import _name``, where ``_name`` is defined in some other package and not
     in the user's own. (A name both packages define is not caught.)"""
-    owners = private_definitions(trees)
+    owners = private_definitions(trees, mods)
     out = []
     for module, tree in trees.items():
-        pkg = package_of(module)
+        pkg = package_of(module, mods)
         path = (SOURCE_OF if paths is None else paths).get(module, Path(module))
         for node in ast.walk(tree):
             used = []
@@ -419,7 +423,7 @@ def underscore_violations(trees, allowed=frozenset(), paths=None) -> list[str]:
                 used = [node.args[1].value]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 used = [a.name for a in node.names if _private(a.name)
-                        and package_of(node.module) != pkg]
+                        and package_of(node.module, mods) != pkg]
                 for name in used:
                     if (module, name) not in allowed:
                         out.append(f"{_shown(path)}:{node.lineno} ({module}) imports {name} "
@@ -615,7 +619,7 @@ def test_the_underscore_check_finds_private_names_used_across_packages(tmp_path)
     })
     trees = {m: ast.parse(p.read_text()) for m, (p, _) in mods.items()}
     paths = {m: p for m, (p, _) in mods.items()}
-    bad = underscore_violations(trees, paths=paths)
+    bad = underscore_violations(trees, paths=paths, mods=mods)
     where = sorted(b.split(" (")[0].replace(f"{tmp_path}/", "") for b in bad)
     assert where == ["fayasm/interpreter/__init__.py:1", "fayasm/interpreter/__init__.py:4",
                      "fayasm/interpreter/__init__.py:5", "fayasm/testing/__init__.py:2"], bad
@@ -623,4 +627,4 @@ def test_the_underscore_check_finds_private_names_used_across_packages(tmp_path)
                                                        ("fayasm.interpreter", "_raw"),
                                                        ("fayasm.interpreter", "_seen"),
                                                        ("fayasm.interpreter", "_helper")}),
-                                     paths=paths)
+                                     paths=paths, mods=mods)
