@@ -148,7 +148,7 @@ def cmd_wast(args) -> int:
     from fayasm.wast.parse import parse_script
     from fayasm.wast.runner import FAILED, NOT_RUN, PASSED, Runner
 
-    engine = None if args.engine == "none" else args.engine
+    engine = None if args.engine == "none" else args.engine or engines.default()
     if engine is not None:
         engines.get(engine)
     files = []
@@ -208,6 +208,11 @@ def cmd_wast(args) -> int:
 
 # ---------------------------------------------------------------------------
 
+# Help text only: which engine is the default is found out (importing llvmlite) when a
+# command runs one, so that building the parser costs nothing (fayasm inspect, --help).
+DEFAULT_ENGINE = "jit, or python where llvmlite is not installed"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(
         prog="fayasm", description="A WebAssembly runtime for Python.",
@@ -227,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Options may come before or after FILE; everything after -- goes to the program.",
         epilog="example: fayasm run prog.wasm --dir data::/data --env LANG=C -- -v input.txt")
     run.add_argument("--engine", default=None, help=f"engine to run on ({', '.join(engines.names())}; "
-                     f"default {engines.default()})")
+                     f"default {DEFAULT_ENGINE})")
     run.add_argument("--invoke", metavar="NAME", help="the exported function to call")
     run.add_argument("--fuel", type=count, default=None, metavar="N",
                      help="stop after this many calls and loop iterations")
@@ -290,8 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "every .wast in a directory) and report per file. With --engine "
                           "none, only decoding, parsing and validation are judged.")
     wast.add_argument("files", nargs="+", metavar="FILE")
-    wast.add_argument("--engine", default=engines.default(),
-                      help="engine to run on, or 'none' (default %(default)s)")
+    wast.add_argument("--engine", default=None,
+                      help=f"engine to run on, or 'none' (default {DEFAULT_ENGINE})")
     wast.add_argument("--max-failures", type=count, default=10, metavar="N",
                       help="failures to show per file (default %(default)s)")
     wast.add_argument("-v", "--verbose", action="store_true", help="show full failure details")

@@ -187,8 +187,8 @@ def add_commands(sub) -> None:
                    help="call every export, those with parameters N times with random arguments")
     d.add_argument("--seed", type=integer, default=0, help="seed of the random arguments")
     d.add_argument("--engines", nargs="+", metavar="ENGINE",
-                   help=f"engines to compare, the first being the reference (default: all "
-                   f"available: {', '.join(engines.available())})")
+                   help="engines to compare, the first being the reference (default: every "
+                   f"engine that loads here, of {', '.join(engines.names())})")
     d.add_argument("--no-wasmtime", action="store_true", help="leave wasmtime out")
     d.add_argument("--nan", choices=("exact", "lenient"),
                    help="exact: NaN bits must match; lenient: any two quiet NaNs agree "
