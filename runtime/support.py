@@ -333,40 +333,23 @@ def refuel(budget: Budget) -> int:
 
 
 def run_wasi(desc: Description, make, argv: list[str]) -> int:
-    """``python translated.py [--dir HOST[::GUEST]]... [--env NAME=VALUE]... -- ARGS``:
-    run the module's ``_start`` as a WASI command and return its exit code. Options are
-    read only before a ``--``; without one, every argument is the program's."""
-    import os
+    """``python translated.py [--dir HOST[::GUEST]] [--ro-dir ...] [--env NAME[=VALUE]]
+    [--] ARGS``: run the module's ``_start`` as a WASI command and return its exit code.
+    The arguments are read as ``fayasm run`` reads them (wasi/command.py)."""
+    from .wasi import Wasi, command
 
-    from .wasi import Wasi, WasiConfig
-
-    args = list(argv[1:])
-    options: list[str] = []
-    if "--" in args:
-        cut = args.index("--")
-        options, args = args[:cut], args[cut + 1:]
-    env, dirs = [], []
-    it = iter(options)
-    for opt in it:
-        value = next(it, None)
-        if opt not in ("--dir", "--env") or value is None:
-            print(f"usage: {argv[0]} [--dir HOST[::GUEST]]... [--env NAME=VALUE]... -- ARGS",
-                  file=sys.stderr)
-            return 2
-        if opt == "--dir":
-            host, sep, guest = value.partition("::")
-            dirs.append((guest if sep else host, host))
-        else:
-            name, _, val = value.partition("=")
-            env.append((name, val))
-    config = WasiConfig(argv=[os.path.basename(argv[0])] + args, env=env)
-    for guest, host in dirs:
-        config.preopen(guest, host)
+    config = command.script_config(argv)
+    if isinstance(config, int):
+        return config
     if not any(name == "_start" and kind == "func" for name, kind, _ in desc.exports):
         print(f"{desc.name}: the module has no _start function to run; import it and call "
               "instantiate() instead", file=sys.stderr)
         return 2
-    with Wasi(config, program=argv[0]) as state:
+    try:
+        state = Wasi(config, program=argv[0])
+    except Error as e:  # a preopen that went away since it was checked
+        return _report(desc, e)
+    with state:
         try:
             inst = instantiate(desc, make, wasi=state)
         except Exception as e:  # noqa: BLE001 - reported like the fayasm CLI does
