@@ -12,7 +12,7 @@ import struct
 import sys
 
 from .budget import Budget
-from .errors import ArgumentError, Error, Exhaustion, LinkError, Trap
+from .errors import ArgumentError, Error, Exhaustion, InterfaceError, LinkError, Trap
 from .func import Func, HostError
 from .globals import Global
 from .instance import Instance, eval_const, initialize, resolve_imports
@@ -22,12 +22,17 @@ from .resources import Account
 from .table import Table
 from .types import ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType, ValType
 from .values import f32_from_bits, f32_round, f32_to_bits
+from .version import VERSION
 
 __all__ = ["Trap", "f32_from_bits", "f32_to_bits", "f32_round"]
 
-# The helpers generated code may call. Bump when a translation made by this fayasm would
-# fail (or misbehave) on an older runtime; a translated file checks it when imported.
+# The helpers generated code may call, as a number: bump INTERFACE when a translation made
+# by this fayasm would fail (or misbehave) on an older runtime, and OLDEST_INTERFACE when
+# this runtime stops serving files that need an older one. A translated file checks that
+# the interface it needs is in this range before it takes anything else from the runtime,
+# and otherwise raises InterfaceError naming the fayasm VERSION that wrote it.
 INTERFACE = 1
+OLDEST_INTERFACE = 1
 
 MEM_OOB = "out of bounds memory access"
 TABLE_OOB = "out of bounds table access"
@@ -374,5 +379,6 @@ def _report(desc: Description, e: Exception) -> int:
     raise e
 
 
-__all__ += ["Description", "Exhaustion", "Error", "GlobalType", "HostError", "Limits",
+__all__ += ["Description", "Exhaustion", "Error", "GlobalType", "HostError", "INTERFACE",
+            "InterfaceError", "Limits", "OLDEST_INTERFACE", "VERSION",
             "MemoryType", "TableType", "ValType", "StructError"]
