@@ -146,7 +146,7 @@ def cmd_translate(args) -> int:
 
 
 def cmd_wast(args) -> int:
-    from fayasm.wast.parse import parse_script
+    from fayasm.wast.parse import count_commands, parse_script
     from fayasm.wast.runner import FAILED, NOT_RUN, PASSED, Runner
 
     engine = None if args.engine == "none" else args.engine or engines.default()
@@ -187,8 +187,11 @@ def cmd_wast(args) -> int:
             totals[FAILED] += 1
             continue
         except fayasm.CompileError as e:
-            print(f"{path}: cannot read script: {e}", file=sys.stderr)
-            totals[FAILED] += 1
+            # Its commands did not pass: each counts as failed, never as absent.
+            lost = count_commands(data.decode("utf-8"))
+            print(f"{path}: cannot read script: {e} ({lost} commands not run, counted as "
+                  "failed)", file=sys.stderr)
+            totals[FAILED] += lost
             continue
         report = Runner(engine, source=path).run(commands)
         counts = {s: report.count(s) for s in totals}
@@ -204,7 +207,7 @@ def cmd_wast(args) -> int:
             print(f"    line {o.line}: {o.kind}: {detail}")
     print(f"total: {totals[PASSED]} passed, {totals[FAILED]} failed, {totals[NOT_RUN]} not run "
           f"({time.perf_counter() - start:.1f}s, engine {engine or 'none: modules only'})")
-    return 1 if totals[FAILED] else 0
+    return 1 if totals[FAILED] or totals[NOT_RUN] else 0
 
 
 # ---------------------------------------------------------------------------

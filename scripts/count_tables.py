@@ -7,6 +7,7 @@ more such string keys/elements. Run before and after a change and compare:
 
     python scripts/count_tables.py            # summary per area
     python scripts/count_tables.py --list     # every finding, with file:line
+    python scripts/count_tables.py --root ../old-checkout   # another checkout's figures
 """
 from __future__ import annotations
 
@@ -79,27 +80,30 @@ def scan(path: pathlib.Path) -> list[tuple[str, int, str]]:
     return found
 
 
-def files(spec: str) -> list[pathlib.Path]:
-    path = ROOT / spec
+def files(root: pathlib.Path, spec: str) -> list[pathlib.Path]:
+    path = root / spec
     return sorted(path.rglob("*.py")) if path.is_dir() else [path]
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--list", action="store_true", help="print every finding")
+    parser.add_argument("--root", type=pathlib.Path, default=ROOT,
+                        help="the checkout to count (default: this one)")
     args = parser.parse_args(argv)
+    root = args.root.resolve()
     totals = {"table-name": 0, "table-suffix": 0, "compare": 0}
     print(f"{'area':16} {'lines':>7} {'name tables':>12} {'suffix tables':>14} {'compares':>9}")
     for area, specs in AREAS.items():
         counts = {k: 0 for k in totals}
         lines = 0
         for spec in specs:
-            for path in files(spec):
+            for path in files(root, spec):
                 lines += len(path.read_text().splitlines())
                 for kind, line, text in scan(path):
                     counts[kind] += 1
                     if args.list:
-                        print(f"  {path.relative_to(ROOT)}:{line}: {kind}: {text}")
+                        print(f"  {path.relative_to(root)}:{line}: {kind}: {text}")
         for k in totals:
             totals[k] += counts[k]
         print(f"{area:16} {lines:7} {counts['table-name']:12} {counts['table-suffix']:14} "

@@ -8,6 +8,8 @@ Module names keep their ``$``: ``ModuleDef.name``, ``Invoke.module``, ``Get.modu
 """
 from __future__ import annotations
 
+import re
+
 from fayasm.runtime.types import ValType
 from fayasm.runtime.values import Val
 from fayasm.text.base import BaseParser, known_keyword
@@ -242,3 +244,49 @@ def parse_script(text: str, source: str | None = None) -> list[Command]:
         raise TypeError("parse_script() takes a str")
     return ScriptParser(tokenize(text, source)).script()
 
+
+
+_MODULE_FIELDS = frozenset(["type", "rec", "import", "func", "table", "memory", "global", "tag",
+                            "export", "start", "elem", "data"])
+
+
+def count_commands(text: str) -> int:
+    """How many top-level forms (commands) a script has, read tolerantly: parentheses
+    outside strings and comments. For a script the parser cannot read, so that its
+    commands are counted, not lost (at least 1 for a non-empty unreadable text)."""
+    depth = count = 0
+    inline = False
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            i += 1
+            while i < n and text[i] != '"':
+                i += 2 if text[i] == "\\" else 1
+        elif text.startswith(";;", i):
+            i = text.find("\n", i)
+            if i < 0:
+                break
+        elif text.startswith("(;", i):
+            level, i = 1, i + 2
+            while i < n and level:
+                if text.startswith("(;", i):
+                    level, i = level + 1, i + 2
+                elif text.startswith(";)", i):
+                    level, i = level - 1, i + 2
+                else:
+                    i += 1
+            continue
+        elif c == "(":
+            if depth == 0:
+                count += 1
+                if count == 1:
+                    first = re.match(r"\(\s*([a-z_]*)", text[i:i + 40])
+                    inline = first is not None and first.group(1) in _MODULE_FIELDS
+            depth += 1
+        elif c == ")" and depth:
+            depth -= 1
+        i += 1
+    if count and inline:  # a script that is one inline module's fields
+        return 1
+    return max(count, 1 if text.strip() else 0)
