@@ -27,6 +27,11 @@ class FileError(Error, OSError):
         return f"cannot read {self.filename}: {self.strerror}"
 
 
+class InterfaceError(Error, ImportError):
+    """A translated file needs a runtime interface the installed fayasm does not serve (it
+    was written by another fayasm version); also an ImportError, since importing it fails."""
+
+
 class LinkError(Error):
     """Imports missing or not matching what the module declares; lists every problem at once."""
 

@@ -14,7 +14,7 @@ import sys
 from .backtrace import backtrace
 from .budget import Budget
 from .errors import (MEM_OOB, TABLE_OOB, TYPE_MISMATCH, UNDEFINED_ELEMENT, UNINITIALIZED_ELEMENT,
-                     ArgumentError, Error, Exhaustion, LinkError, Trap)
+                     ArgumentError, Error, Exhaustion, InterfaceError, LinkError, Trap)
 from .func import Func, HostError
 from .globals import Global
 from .instance import Instance, eval_const, initialize, resolve_imports
@@ -24,12 +24,17 @@ from .resources import Account
 from .table import Table
 from .types import ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType, ValType
 from .values import f32_from_bits, f32_round, f32_to_bits
+from .version import VERSION
 
 __all__ = ["Trap", "f32_from_bits", "f32_to_bits", "f32_round"]
 
-# The helpers generated code may call. Bump when a translation made by this fayasm would
-# fail (or misbehave) on an older runtime; a translated file checks it when imported.
-INTERFACE = 2
+# The helpers generated code may call, as a number: bump INTERFACE when a translation made
+# by this fayasm would fail (or misbehave) on an older runtime, and OLDEST_INTERFACE when
+# this runtime stops serving files that need an older one. A translated file checks that
+# the interface it needs is in this range before it takes anything else from the runtime,
+# and otherwise raises InterfaceError naming the fayasm VERSION that wrote it.
+INTERFACE = 2  # 2: the engine hooks of runtime/hooks.py
+OLDEST_INTERFACE = 2
 
 
 # Loads and stores, shared by every generated module.
@@ -297,40 +302,23 @@ def refuel(budget: Budget) -> int:
 
 
 def run_wasi(desc: Description, make, argv: list[str]) -> int:
-    """``python translated.py [--dir HOST[::GUEST]]... [--env NAME=VALUE]... -- ARGS``:
-    run the module's ``_start`` as a WASI command and return its exit code. Options are
-    read only before a ``--``; without one, every argument is the program's."""
-    import os
+    """``python translated.py [--dir HOST[::GUEST]] [--ro-dir ...] [--env NAME[=VALUE]]
+    [--] ARGS``: run the module's ``_start`` as a WASI command and return its exit code.
+    The arguments are read as ``fayasm run`` reads them (wasi/command.py)."""
+    from .wasi import Wasi, command
 
-    from .wasi import Wasi, WasiConfig
-
-    args = list(argv[1:])
-    options: list[str] = []
-    if "--" in args:
-        cut = args.index("--")
-        options, args = args[:cut], args[cut + 1:]
-    env, dirs = [], []
-    it = iter(options)
-    for opt in it:
-        value = next(it, None)
-        if opt not in ("--dir", "--env") or value is None:
-            print(f"usage: {argv[0]} [--dir HOST[::GUEST]]... [--env NAME=VALUE]... -- ARGS",
-                  file=sys.stderr)
-            return 2
-        if opt == "--dir":
-            host, sep, guest = value.partition("::")
-            dirs.append((guest if sep else host, host))
-        else:
-            name, _, val = value.partition("=")
-            env.append((name, val))
-    config = WasiConfig(argv=[os.path.basename(argv[0])] + args, env=env)
-    for guest, host in dirs:
-        config.preopen(guest, host)
+    config = command.script_config(argv)
+    if isinstance(config, int):
+        return config
     if not any(name == "_start" and kind == "func" for name, kind, _ in desc.exports):
         print(f"{desc.name}: the module has no _start function to run; import it and call "
               "instantiate() instead", file=sys.stderr)
         return 2
-    with Wasi(config, program=argv[0]) as state:
+    try:
+        state = Wasi(config, program=argv[0])
+    except Error as e:  # a preopen that went away since it was checked
+        return _report(desc, e)
+    with state:
         try:
             inst = instantiate(desc, make, wasi=state)
         except Exception as e:  # noqa: BLE001 - reported like the fayasm CLI does
@@ -355,5 +343,6 @@ def _report(desc: Description, e: Exception) -> int:
     raise e
 
 
-__all__ += ["Description", "Exhaustion", "Error", "GlobalType", "HostError", "Limits",
+__all__ += ["Description", "Exhaustion", "Error", "GlobalType", "HostError", "INTERFACE",
+            "InterfaceError", "Limits", "OLDEST_INTERFACE", "VERSION",
             "MemoryType", "TableType", "ValType", "StructError"]

@@ -8,6 +8,7 @@ import re
 
 from fayasm import __version__, cachedir
 from fayasm.errors import TranslationError, describe
+from fayasm.runtime.support import INTERFACE
 
 from .module import translate
 from .names import comment
@@ -53,7 +54,9 @@ class Compiled:
 
 
 def _key(module, metered: bool) -> str:
-    h = hashlib.sha256(f"{module.hash}:{__version__}:{_translator_digest()}:{metered}".encode())
+    # The runtime interface too: a translation cached for another one would refuse to load.
+    h = hashlib.sha256(f"{module.hash}:{__version__}:{INTERFACE}:{_translator_digest()}:"
+                       f"{metered}".encode())
     return h.hexdigest()[:40]
 
 
