@@ -30,7 +30,8 @@ def cmd_run(args) -> int:
     args.args = []
     args.run_parser.parse_args(options, namespace=args)
     try:
-        config = cli_config(args.dir, args.ro_dir, args.env, [args.file] + program)
+        config = cli_config(args.dir, args.ro_dir, args.env, [args.file] + program,
+                            args.symlinks)
     except ValueError as e:
         raise UsageError(str(e)) from None
     resource_limits = fayasm.ResourceLimits(
@@ -254,6 +255,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--env", action="append", metavar="NAME[=VALUE]",
                      help="set an environment variable for the program (NAME alone passes "
                      "on this process's value); repeatable")
+    run.add_argument("--symlinks", choices=("allow", "inside", "none"), default="allow",
+                     help="which symlinks the program may create in its directories: any "
+                     "relative one (allow, the default), only ones whose target has no '..' "
+                     "and so stays inside (inside), or none; see docs/wasi.md")
     # FILE and everything after it, unparsed: cmd_run splits fayasm's options from the
     # program's arguments, so that "--" and arguments that look like options reach it.
     run.add_argument("args", nargs=argparse.REMAINDER, metavar="FILE [ARGS]",
@@ -263,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
                                         "--compile-timeout",
                                         "--dir", "--ro-dir", "--env", "--max-memory",
                                         "--max-table-elements", "--max-instances",
-                                        "--max-output"))
+                                        "--max-output", "--symlinks"))
 
     ins = sub.add_parser("inspect", help="show a module's sections, imports and exports",
                          description="Print what FILE contains; with --wat, the whole module "

@@ -90,10 +90,11 @@ def split_run_args(tokens: list[str], value_options,
     return file, options, program
 
 
-def cli_config(dirs, ro_dirs, env, argv) -> WasiConfig:
+def cli_config(dirs, ro_dirs, env, argv, symlinks: str = "allow") -> WasiConfig:
     """The WasiConfig of ``fayasm run``: ``dirs``/``ro_dirs`` as HOST[::GUEST] (GUEST
     defaults to HOST as written, as in wasmtime), ``env`` as NAME=VALUE or a bare NAME
-    that passes this process's value on. ValueError for a malformed item."""
+    that passes this process's value on, ``symlinks`` as WasiConfig takes it. ValueError
+    for a malformed item."""
     pairs = []
     for item in env or ():
         name, eq, value = item.partition("=")
@@ -104,7 +105,7 @@ def cli_config(dirs, ro_dirs, env, argv) -> WasiConfig:
                 continue
             value = os.environ[name]
         pairs.append((name, value))
-    config = WasiConfig(argv=argv, env=pairs)
+    config = WasiConfig(argv=argv, env=pairs, symlinks=symlinks)
     for spec, readonly in [(d, False) for d in dirs or ()] + [(d, True) for d in ro_dirs or ()]:
         host, sep, guest = spec.partition("::")
         if not host or (sep and not guest):

@@ -19,7 +19,8 @@ from .guest import (WasiErrno, check, check_structs, check_u32, read_string, wri
                     write_u32)
 from .handles import (O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, FileHandle, check_writable_dir,
                       handle_for)
-from .sandbox import check_symlink_target, resolve
+from .sandbox import resolve
+from .symlinks import check_new_symlink
 
 _FDFLAG_HOST = ((FDFLAG_APPEND, "O_APPEND"), (FDFLAG_DSYNC, "O_DSYNC"),
                 (FDFLAG_NONBLOCK, "O_NONBLOCK"), (FDFLAG_RSYNC, "O_RSYNC"),
@@ -185,7 +186,7 @@ def path_symlink(w, old_path, old_len, fd, new_path, new_len):
     target = _path(w, old_path, old_len)
     name = _path(w, new_path, new_len)
     check_writable_dir(d)
-    check_symlink_target(target)
+    check_new_symlink(w.config.symlinks, target)
     with resolve(d.fd, name, False) as r:
         _check_new_link(r, name)
         os.symlink(target, r.name, dir_fd=r.dir_fd)
