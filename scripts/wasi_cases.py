@@ -517,6 +517,8 @@ def _(g):
 @case("errno", "fd_sync on a directory")
 def _(g):
     g.call("fd_sync", 3)
+    g.call("fd_datasync", 3)
+    g.call("fd_sync", g.open(3, "sub", oflags=DIRECTORY))
 
 
 @case("errno", "fd_advise on stdout")
@@ -769,6 +771,9 @@ def _(g):
     g.call("path_symlink", g.text("../outside.txt"), 3, g.text("esc"))
     g.open(3, "esc", lookup=FOLLOW)
     g.call("path_filestat_get", 3, FOLLOW, g.text("esc"), g.out(64))
+    g.open(3, "esc", lookup=FOLLOW, oflags=TRUNC, base=RW)
+    g.call("path_filestat_set_times", 3, FOLLOW, g.text("esc"), 10**9, 10**9, ATIM | MTIM)
+    g.call("path_readlink", 3, g.text("esc"), g.out(16), 16, g.out(4))
 
 
 @case("symlink", "an absolute symlink")
@@ -989,6 +994,13 @@ def _(g):
     g.call("fd_allocate", g.open(3, "f.txt", base=FD_READ | FD_ALLOCATE), 0, 10)
 
 
+@case("symlink", "path_link following symlinks, inside and out")
+def _(g):
+    g.call("path_link", 3, FOLLOW, g.text("link"), 3, g.text("hard"))
+    g.call("path_link", 3, FOLLOW, g.text("f.txt"), 3, g.text("hard2"))
+    g.call("path_link", 3, FOLLOW, g.text("up"), 3, g.text("hard_up"))
+
+
 # -- the differences kept on purpose -------------------------------------------------------
 # case name -> the row of docs/wasi.md's table that explains it.
 
@@ -1017,6 +1029,7 @@ DELIBERATE = {
     "fd_sync on a directory": "fd_sync on a directory",
     "poll_oneoff on an unknown fd": "poll_oneoff errors per subscription",
     "poll_oneoff on a directory": "poll_oneoff errors per subscription",
+    "path_link following symlinks, inside and out": "path_link follows symlinks",
 }
 
 _names = {c.name for c in CASES}

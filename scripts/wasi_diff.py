@@ -65,7 +65,8 @@ def snapshot(root: Path) -> dict:
                 out[rel] = "dir"
             else:
                 data = p.read_bytes()
-                out[rel] = f"file {data[:40]!r}" + (f" ({len(data)} bytes)" if len(data) > 40 else "")
+                size = f" ({len(data)} bytes)" if len(data) > 40 else ""
+                out[rel] = f"file {data[:40]!r}{size}"
     return out
 
 
@@ -85,7 +86,8 @@ def run_fayasm(guest: Guest, engine: str, root: Path, config_extra=None) -> Outc
 
     preopens = make_tree(root)
     out_path = root / "stdout"
-    config = fayasm.WasiConfig(argv=["case"], preopens={g: (str(h), m) for g, (h, m) in preopens.items()},
+    config = fayasm.WasiConfig(argv=["case"],
+                               preopens={g: (str(h), m) for g, (h, m) in preopens.items()},
                                stdin=b"", stdout=str(out_path), stderr=str(root / "stderr"),
                                **(config_extra or {}))
     error = ""
