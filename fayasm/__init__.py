@@ -22,7 +22,7 @@ from fayasm.runtime.table import Table
 from fayasm.runtime.types import (ExternKind, FuncType, GlobalType, Limits, MemoryType,
                                   TableType, ValType)
 from fayasm.runtime.values import Val
-from fayasm.wasi import WasiConfig, run, with_limits
+from fayasm.wasi import WasiConfig, merge_imports, with_limits
 
 __version__ = "0.1.0"
 
@@ -96,6 +96,33 @@ def translate(module, metered: bool = False) -> str:
         module = Module(module)
     with gc_paused():
         return engines.get("python").translate(module, metered=metered)
+
+
+def run(module, wasi: WasiConfig | None = None, engine: str | None = None, imports=None,
+        fuel: int | None = None, deadline: float | None = None, limits=None) -> int:
+    """Instantiate ``module`` (a Module, bytes, WAT text or a path) with WASI, run its
+    ``_start`` and return the exit code: 0 if _start returns, the code given to proc_exit
+    otherwise. ``imports`` adds other imports; ``fuel`` and ``deadline`` are as in
+    ``instantiate``, and so are ``limits`` (a ResourceLimits, whose ``wasi_output`` caps
+    stdout and stderr). Traps and other errors are raised."""
+    import os
+
+    from fayasm.runtime.wasi import Wasi
+
+    program = "main.wasm"
+    if isinstance(module, os.PathLike) or (isinstance(module, str) and module.endswith(
+            (".wasm", ".wat")) and os.path.exists(module)):
+        program = os.fspath(module)
+        module = Module.from_file(module)
+    elif not isinstance(module, Module):
+        module = Module(module)
+    with Wasi(with_limits(wasi, limits), program=program) as state:
+        try:
+            inst = instantiate(module, merge_imports(state.imports(), imports),
+                               engine=engine, fuel=fuel, deadline=deadline, limits=limits)
+        except WasiExit as e:  # proc_exit from a start function
+            return e.code
+        return state.start(inst)
 
 
 __all__ = [

@@ -2,12 +2,9 @@
 declarations, constant expressions and segments as the plain data fayasm.runtime takes."""
 from __future__ import annotations
 
+from fayasm import isa
 from fayasm.runtime.types import ExternKind
-from fayasm.runtime.values import f32_from_bits, f64_from_bits
 from fayasm.syntax import Module
-
-_M32, _M64 = 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF
-
 
 def import_decls(m: Module) -> list[tuple]:
     """(module, name, kind, type) for each import, function types resolved."""
@@ -25,16 +22,7 @@ def const_expr(expr: list) -> tuple:
         return ("func", ins.imm[0])
     if name == "ref.null":
         return ("null", None)
-    v = ins.imm[0]
-    if name == "i32.const":
-        return ("const", v & _M32)
-    if name == "i64.const":
-        return ("const", v & _M64)
-    if name == "f32.const":
-        return ("const", f32_from_bits(v))
-    if name == "f64.const":
-        return ("const", f64_from_bits(v))
-    return ("const", v)  # v128.const
+    return ("const", isa.const_value(ins.op, ins.imm[0]))
 
 
 def elem_segments(m: Module) -> list[tuple]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple, Union
 
-from fayasm.isa import Op
+from fayasm.isa import Opcode
 from fayasm.runtime.types import (ExternKind, FuncType, GlobalType, MemoryType, TableType,
                                   ValType)
 
@@ -23,7 +23,7 @@ class MemArg(NamedTuple):
 class Instr(NamedTuple):
     """One instruction: its table row and its immediates, in the order of ``op.imms``."""
 
-    op: Op
+    op: Opcode
     imm: tuple = ()
 
     def __repr__(self) -> str:

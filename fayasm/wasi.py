@@ -1,17 +1,17 @@
-"""Running WASI commands: ``fayasm.run(module, wasi=WasiConfig(...))``.
+"""The front end's WASI helpers: the imports and config ``fayasm.run`` and the CLI give a
+WASI command (``fayasm.run`` itself is in fayasm/__init__.py, beside ``instantiate``).
 
 The WASI host functions themselves live in fayasm.runtime.wasi (engine-neutral, usable
-from generated Python code); this module adds the engine choice."""
+from generated Python code)."""
 from __future__ import annotations
 
 import copy
 import os
 
-from fayasm.runtime.errors import WasiExit
 from fayasm.runtime.wasi import MODULE, Preopen, Wasi, WasiConfig
 
 
-def _merge(wasi_imports: dict, imports) -> dict:
+def merge_imports(wasi_imports: dict, imports) -> dict:
     """The WASI imports plus the caller's; the caller's win where both name a field."""
     out = {name: dict(fields) for name, fields in wasi_imports.items()}
     for name, fields in (imports or {}).items():
@@ -31,32 +31,6 @@ def with_limits(config: WasiConfig | None, limits) -> WasiConfig:
         config = copy.copy(config)
         config.max_output = cap
     return config
-
-
-def run(module, wasi: WasiConfig | None = None, engine: str | None = None, imports=None,
-        fuel: int | None = None, deadline: float | None = None, limits=None) -> int:
-    """Instantiate ``module`` (a Module, bytes, WAT text or a path) with WASI, run its
-    ``_start`` and return the exit code: 0 if _start returns, the code given to proc_exit
-    otherwise. ``imports`` adds other imports; ``fuel`` and ``deadline`` are as in
-    ``instantiate``, and so are ``limits`` (a ResourceLimits, whose ``wasi_output`` caps
-    stdout and stderr). Traps and other errors are raised."""
-    import fayasm
-
-    program = "main.wasm"
-    if isinstance(module, os.PathLike) or (isinstance(module, str) and module.endswith(
-            (".wasm", ".wat")) and os.path.exists(module)):
-        program = os.fspath(module)
-        module = fayasm.Module.from_file(module)
-    elif not isinstance(module, fayasm.Module):
-        module = fayasm.Module(module)
-    with Wasi(with_limits(wasi, limits), program=program) as state:
-        try:
-            inst = fayasm.instantiate(module, _merge(state.imports(), imports),
-                                      engine=engine, fuel=fuel, deadline=deadline,
-                                      limits=limits)
-        except WasiExit as e:  # proc_exit from a start function
-            return e.code
-        return state.start(inst)
 
 
 def split_run_args(tokens: list[str], value_options,
@@ -119,4 +93,5 @@ def uses_wasi(module) -> bool:
     return any(i.module == MODULE for i in module.imports)
 
 
-__all__ = ["Preopen", "Wasi", "WasiConfig", "cli_config", "run", "split_run_args", "uses_wasi"]
+__all__ = ["Preopen", "Wasi", "WasiConfig", "cli_config", "merge_imports", "split_run_args",
+           "uses_wasi", "with_limits"]

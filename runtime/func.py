@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 
+from .backtrace import recursion_exhaustion
 from .errors import ArgumentError, ArgumentTypeError, Error, Trap
 from .types import FuncType, ValType
 from .values import Val, f32_round
@@ -142,8 +143,6 @@ def _call(f: Func, raw: list):
     except HostError as e:
         raise e.original.with_traceback(e.original.__traceback__) from None
     except RecursionError as e:
-        from .support import recursion_exhaustion  # support imports this module
-
         raise recursion_exhaustion(e.__traceback__, sys._getframe()) from None
 
 
@@ -151,8 +150,6 @@ def exhaustion(e: RecursionError, frame=None):
     """The Exhaustion for Python's recursion limit caught in ``frame`` (default: the
     caller's): the wasm frames are the generated functions (engine "python") it unwound
     and those still above ``frame``, innermost first, as other engines give."""
-    from .support import recursion_exhaustion
-
     return recursion_exhaustion(e.__traceback__, frame or sys._getframe(1))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import struct
 import sys
 
+from .backtrace import backtrace
 from .budget import Budget
 from .errors import ArgumentError, Error, Exhaustion, LinkError, Trap
 from .func import Func, HostError
@@ -40,37 +41,6 @@ LD_QQ = struct.Struct("<QQ").unpack_from
 
 
 # -- traps ----------------------------------------------------------------------------
-def backtrace(frame) -> list[str]:
-    """Names of the generated wasm functions on the Python stack, innermost first."""
-    out = []
-    while frame is not None:
-        names = frame.f_globals.get("_WASM_NAMES")
-        if names is not None:
-            name = names.get(frame.f_code.co_name)
-            if name is not None:
-                out.append(name)
-        frame = frame.f_back
-    return out
-
-
-def recursion_exhaustion(tb, frame) -> Exhaustion:
-    """The Exhaustion for a RecursionError caught in ``frame`` (an entry from Python) with
-    traceback ``tb``: its backtrace is the generated functions it unwound, innermost
-    first, then those still on the stack above ``frame`` (a host function calling in)."""
-    unwound = []
-    while tb is not None:
-        unwound.append(tb.tb_frame)
-        tb = tb.tb_next
-    e = Exhaustion()
-    for f in reversed(unwound):
-        names = f.f_globals.get("_WASM_NAMES")
-        name = names.get(f.f_code.co_name) if names is not None else None
-        if name is not None:
-            e.frames.append(name)
-    e.frames.extend(backtrace(frame.f_back))
-    return e
-
-
 def annotate(trap: Trap) -> Trap:
     """Give a trap raised in generated code its backtrace (once, at the innermost frame)."""
     if not trap.frames:

@@ -487,3 +487,20 @@ def test_dropped_instances_are_freed():
     gc.collect()
     assert sum(r() is not None for r in refs) == 1
     assert kept(1) == 2
+
+
+def test_importing_the_engine_fills_every_word_of_the_process_state():
+    """The process state is filled by the modules that own its words (process, callbacks,
+    references); importing the engine alone must bring them all in, or native code would
+    call through a null word."""
+    import subprocess
+    import sys
+
+    code = ("import fayasm.translator.llvm.engine\n"
+            "from fayasm.translator.llvm.process import state\n"
+            "from fayasm.translator.llvm.types import S\n"
+            "print([n for n in ('SIGNAL', 'SET_ERR', 'HOST_CALL', 'RT_CALL', 'NULL_REC')"
+            " if not state[getattr(S, n)]])\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"

@@ -268,7 +268,9 @@ def test_nesting_limit_matches_binary():
 @pytest.mark.parametrize("form", ["folded", "plain", "operands"])
 def test_text_nested_a_million_deep_is_refused_quickly(form):
     """1,000,000 nested ifs ran over 60 s: past the limit the parser stops with a
-    CompileError naming it (for parentheses, the lexer stops reading there)."""
+    CompileError naming it (for parentheses, the lexer stops reading there). It takes
+    about 3 s of CPU on an idle machine; the bound leaves room for a loaded one (10 s was
+    seen with seven test runs on two cores), and is still far below the old cost."""
     n = 1_000_000
     if form == "folded":
         text = "(module (func (param i32)" + " (if (local.get 0) (then" * n + ")) " * n + "))"
@@ -276,10 +278,10 @@ def test_text_nested_a_million_deep_is_refused_quickly(form):
         text = "(module (func (param i32)" + " local.get 0 if" * n + " end" * n + "))"
     else:
         text = "(module (func (result i32)" + " (i32.eqz" * n + " (i32.const 0)" + ")" * n + "))"
-    t = time.process_time()
+    t = time.thread_time()
     with pytest.raises(fayasm.ParseError, match="nesting too deep") as info:
         fayasm.Module(text)
-    assert time.process_time() - t < 8
+    assert time.thread_time() - t < 30
     limit = MAX_TEXT_DEPTH if form == "operands" else MAX_NESTING
     assert f"more than {limit} " in str(info.value)
 

@@ -143,7 +143,7 @@ def test_a_thread_block_outliving_its_thread_leaves_later_threads_alone():
     """A thread's block kept alive after the thread ended (a traceback can hold it) and
     collected on a later thread with the same pthread id must not unset that thread's
     block: its traps would then be reported with the previous trap's record."""
-    from fayasm.translator.llvm import bridge
+    from fayasm.translator.llvm import threads
 
     inst = fayasm.instantiate("""(module
       (func (export "unreachable") unreachable)
@@ -154,7 +154,7 @@ def test_a_thread_block_outliving_its_thread_leaves_later_threads_alone():
     def old_thread():
         with pytest.raises(fayasm.Trap):
             inst.exports.unreachable()
-        kept.append(bridge.thread_block())
+        kept.append(threads.thread_block())
         first.append(threading.get_ident())
 
     t = threading.Thread(target=old_thread)

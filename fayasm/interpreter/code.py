@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import struct
 
+from fayasm import isa
 from fayasm.runtime.numerics import OPS as NUMERIC
 from fayasm.runtime.types import ValType
-from fayasm.runtime.values import f32_from_bits, f64_from_bits
 
 from fayasm.runtime import memops
 
@@ -29,33 +29,23 @@ _MASK32, _MASK64 = 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF
 ZERO = {ValType.I32: 0, ValType.I64: 0, ValType.F32: 0.0, ValType.F64: 0.0, ValType.V128: 0,
         ValType.FUNCREF: None, ValType.EXTERNREF: None}
 
-# Integer loads: struct format and the mask that turns a signed read into raw bits.
-_INT_LOADS = {
-    "i32.load": ("<I", None), "i64.load": ("<Q", None),
-    "i32.load8_s": ("<b", _MASK32), "i32.load8_u": ("<B", None),
-    "i32.load16_s": ("<h", _MASK32), "i32.load16_u": ("<H", None),
-    "i64.load8_s": ("<b", _MASK64), "i64.load8_u": ("<B", None),
-    "i64.load16_s": ("<h", _MASK64), "i64.load16_u": ("<H", None),
-    "i64.load32_s": ("<i", _MASK64), "i64.load32_u": ("<I", None),
-}
-_INT_STORES = {
-    "i32.store": ("<I", _MASK32), "i64.store": ("<Q", _MASK64),
-    "i32.store8": ("<B", 0xFF), "i32.store16": ("<H", 0xFFFF),
-    "i64.store8": ("<B", 0xFF), "i64.store16": ("<H", 0xFFFF), "i64.store32": ("<I", _MASK32),
-}
+# Integer loads and stores by access size: the struct format of an unsigned and a signed
+# access. A signed load reads sign-extended and masks to the result's width.
+_INT_FORMATS = {1: ("<B", "<b"), 2: ("<H", "<h"), 4: ("<I", "<i"), 8: ("<Q", "<q")}
+_WIDTH_MASK = {ValType.I32: _MASK32, ValType.I64: _MASK64}
 
 
-def const_value(op_name: str, imm):
-    """The raw value of a constant instruction's immediate."""
-    if op_name == "i32.const":
-        return imm & _MASK32
-    if op_name == "i64.const":
-        return imm & _MASK64
-    if op_name == "f32.const":
-        return f32_from_bits(imm)
-    if op_name == "f64.const":
-        return f64_from_bits(imm)
-    return imm  # v128
+def _int_load(op):
+    """(kind, unpack_from, mask) for an integer load row."""
+    unsigned, signed = _INT_FORMATS[op.access]
+    if op.signed:
+        return LOADS, struct.Struct(signed).unpack_from, _WIDTH_MASK[op.results[0]]
+    return LOADU, struct.Struct(unsigned).unpack_from, 0
+
+
+def _int_store(op):
+    """(pack_into, mask) for an integer store row: the value is cut to the access size."""
+    return struct.Struct(_INT_FORMATS[op.access][0]).pack_into, (1 << 8 * op.access) - 1
 
 
 class _Label:
@@ -127,8 +117,8 @@ def prepare(func, info, types) -> list:
             code.append((LSET, imm[0], 0, 0))
         elif name == "local.tee":
             code.append((LTEE, imm[0], 0, 0))
-        elif name in ("i32.const", "i64.const", "f32.const", "f64.const", "v128.const"):
-            code.append((CONST, const_value(name, imm[0]), 0, 0))
+        elif ins.op.cls == "const":
+            code.append((CONST, isa.const_value(ins.op, imm[0]), 0, 0))
         elif name == "global.get":
             code.append((GGET, imm[0], 0, 0))
         elif name == "global.set":
@@ -154,14 +144,12 @@ def prepare(func, info, types) -> list:
             code.append((SELECT, 0, 0, 0))
         elif name == "unreachable":
             code.append((UNREACHABLE, 0, 0, 0))
-        elif name in _INT_LOADS:
-            fmt, mask = _INT_LOADS[name]
-            uf = struct.Struct(fmt).unpack_from
-            off = imm[0].offset
-            code.append((LOADU, uf, off, 0) if mask is None else (LOADS, uf, off, mask))
-        elif name in _INT_STORES:
-            fmt, mask = _INT_STORES[name]
-            code.append((STORE, struct.Struct(fmt).pack_into, imm[0].offset, mask))
+        elif ins.op.cls == "load" and ins.op.shape in ("i32", "i64"):
+            kind, uf, mask = _int_load(ins.op)
+            code.append((kind, uf, imm[0].offset, mask))
+        elif ins.op.cls == "store" and ins.op.shape in ("i32", "i64"):
+            pack, mask = _int_store(ins.op)
+            code.append((STORE, pack, imm[0].offset, mask))
         elif name in memops.LOADS:
             code.append((LOAD, memops.LOADS[name], imm[0].offset, imm[1] if len(imm) > 1 else 0))
         elif name in memops.STORES:

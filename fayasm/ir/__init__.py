@@ -16,7 +16,7 @@ Variables
 Expressions (``Expr``: ``.type`` is a ValType; none has side effects other than trapping)
   ``Const(type, value)``   a raw value (see fayasm.runtime.values for raw representations).
   ``Local``/``Slot``       the variable's current value.
-  ``Op(op, args, imm)``    an instruction of the table (``op`` is a fayasm.isa.Op) applied to
+  ``Op(op, args, imm)``    an instruction of the table (``op`` is a fayasm.isa.Opcode) applied to
                            argument expressions in wasm operand order, with its immediates
                            ``imm`` as the decoder stores them. This covers numeric and SIMD
                            operations, loads (``memarg`` immediate, args = (address,) or

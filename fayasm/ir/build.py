@@ -22,7 +22,6 @@ from __future__ import annotations
 from fayasm import isa
 from fayasm.errors import TranslationError, describe
 from fayasm.runtime.types import ValType
-from fayasm.runtime.values import f32_from_bits, f64_from_bits
 
 from .nodes import (Block, Br, BrIf, BrTable, Call, CallIndirect, Const, Drop, Effect,
                     Function, GlobalSet, If, Label, Local, Loop, Op, Return, Set, Slot,
@@ -30,9 +29,6 @@ from .nodes import (Block, Br, BrIf, BrTable, Call, CallIndirect, Const, Drop, E
 
 MAX_DEPTH = 24
 
-_CONSTS = {"i32.const": lambda v: v & 0xFFFFFFFF, "i64.const": lambda v: v & 0xFFFFFFFFFFFFFFFF,
-           "f32.const": f32_from_bits, "f64.const": f64_from_bits, "v128.const": lambda v: v}
-_VALUE_EFFECTS = ("memory.grow", "table.grow")
 _OPS = isa.OPS
 
 
@@ -176,8 +172,8 @@ class _Builder:
             self._emit(Set(var, e), not e.pure)
             if name == "local.tee":
                 self._push(var)
-        elif name in _CONSTS:
-            self._push(Const(op.results[0], _CONSTS[name](imm[0])))
+        elif op.cls == "const":
+            self._push(Const(op.results[0], isa.const_value(op, imm[0])))
         elif name == "global.get":
             gt = self.info.globals[imm[0]]
             self._push(Op(op, (), imm, gt.valtype, pure=not gt.mutable))
@@ -233,7 +229,7 @@ class _Builder:
             self._push(Op(op, (a, b, c), imm, a.type))
         elif name in ("call", "call_indirect"):
             self.call(name, imm)
-        elif name in _VALUE_EFFECTS:
+        elif op.writes and op.operator == "grow":  # a value and an effect
             args = self._pop(len(op.params) if not op.special else 2)
             self._flush_impure()
             t = ValType.I32

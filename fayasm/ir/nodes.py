@@ -1,28 +1,17 @@
 """IR node classes (see the package docstring for their meaning)."""
 from __future__ import annotations
 
-from fayasm.isa import Op as IsaOp
+from fayasm.isa import Opcode
 from fayasm.runtime.types import FuncType, ValType
 
-# Instructions that may trap (besides loads, which all may).
-_TRAPPING = frozenset(
-    [f"{t}.{o}" for t in ("i32", "i64") for o in ("div_s", "div_u", "rem_s", "rem_u")]
-    + [f"{i}.trunc_{f}_{s}" for i in ("i32", "i64") for f in ("f32", "f64") for s in "su"]
-    + ["table.get"])
-# Instructions whose result depends on mutable state other than locals.
-_READS_STATE = frozenset(["memory.size", "table.size", "table.get"])
-# Value-producing instructions with an effect besides their result.
-_EFFECTS = frozenset(["memory.grow", "table.grow"])
+def op_traps(op: Opcode) -> bool:
+    """Whether evaluating ``op`` may trap (its row's ``trap`` flag)."""
+    return op.traps
 
 
-def op_traps(op: IsaOp) -> bool:
-    """Whether evaluating ``op`` may trap."""
-    return op.name in _TRAPPING or (op.align is not None and bool(op.results))
-
-
-def op_effects(op: IsaOp) -> bool:
+def op_effects(op: Opcode) -> bool:
     """Whether a value-producing ``op`` also changes state (memory.grow, table.grow)."""
-    return op.name in _EFFECTS
+    return op.writes
 
 
 class Expr:
@@ -94,14 +83,14 @@ class Slot(Expr):
 class Op(Expr):
     __slots__ = ("op", "args", "imm", "pure", "depth", "_reads")
 
-    def __init__(self, op: IsaOp, args: tuple, imm: tuple = (), type: ValType | None = None,
+    def __init__(self, op: Opcode, args: tuple, imm: tuple = (), type: ValType | None = None,
                  pure: bool | None = None):
         self.op = op
         self.args = tuple(args)
         self.imm = tuple(imm)
         self.type = type if type is not None else (op.results[0] if op.results else None)
         if pure is None:
-            pure = not (op_traps(op) or op.name in _READS_STATE or op.name in _EFFECTS)
+            pure = not (op.traps or op.reads or op.writes)
         self.pure = pure and all(a.pure for a in self.args)
         self.depth = 1 + max((a.depth for a in self.args), default=0)
         self._reads = None
@@ -158,7 +147,7 @@ class Set(Stmt):
 class Effect(Stmt):
     __slots__ = ("op", "args", "imm")
 
-    def __init__(self, op: IsaOp, args: tuple, imm: tuple = ()):
+    def __init__(self, op: Opcode, args: tuple, imm: tuple = ()):
         self.op, self.args, self.imm = op, tuple(args), tuple(imm)
 
 

@@ -1,20 +1,32 @@
-"""The instruction table: every WebAssembly 2.0 instruction as one row of data.
+"""The instruction table: every WebAssembly instruction fayasm knows as one row of data.
 
-The decoder, encoder, text parser, printer, validator, interpreter and generators all
-read these rows; none of them lists instructions again. Each ``Op`` has:
+The decoder, encoder, text parser, printer, validator, IR builder, the three engines and
+the generators all read these rows; none of them lists instruction facts again (engines
+keep only their semantics: what an operator computes, keyed by the row). Each ``Opcode``
+has:
 
 - ``name``: the key (equal to the text name, except ``select_t``, whose text is ``select``);
 - ``text``: the text-format mnemonic;
 - ``prefix``/``code``: the opcode (``prefix`` is None, 0xFC or 0xFD);
 - ``imms``: the kinds of immediates, in binary order (see IMMEDIATE_KINDS);
 - ``params``/``results``: the operand types, or ``special`` True when typing needs context;
-- ``align``: natural alignment (log2) for memory accesses, ``lanes`` for lane immediates;
+- ``cls``: the operator class (see CLASSES);
+- ``traps``, ``nan``, ``reads``, ``writes``: the flags (see FLAGS);
+- ``align``: natural alignment (log2) for memory accesses; ``access`` the bytes accessed
+  (``1 << align``), ``lanes`` for lane immediates;
+- ``shape``/``operator``: the name's halves around the dot (``i32``/``load8_s``);
+  ``vector`` whether the shape is one of v128's;
+- ``signed``: True for an ``_s`` operator, False for ``_u``, None otherwise;
+- ``variant``/``lane_bits``: for a v128 access other than a plain one, ``extend``,
+  ``splat``, ``zero`` or ``lane``, and the width of the lane moved (source lanes when
+  extending);
 - ``feature``: the proposal the instruction came from;
 - ``id``: a dense index, for dispatch tables.
 """
 from __future__ import annotations
 
 from fayasm.runtime.types import ValType
+from fayasm.runtime.values import f32_from_bits, f64_from_bits
 
 from . import core, simd
 
@@ -43,16 +55,51 @@ IMMEDIATE_KINDS = {
     "valtypes": "vector of value types (typed select)",
 }
 
+# Operator classes (the spec's own, where it has one).
+CLASSES = {
+    "control": "blocks, branches, calls, unreachable, nop",
+    "parametric": "drop and select",
+    "variable": "local.* and global.*",
+    "memory": "memory instructions other than loads and stores (size, grow, bulk)",
+    "table": "table instructions and elem.drop",
+    "ref": "ref.null, ref.is_null, ref.func",
+    "const": "a constant from the immediate",
+    "load": "a load at an address operand plus the memarg offset (lane loads also take a vector)",
+    "store": "a store of the last operand at an address operand plus the memarg offset",
+    "unop": "one operand to one result of the same shape",
+    "binop": "two operands to one result (shifts: a vector and an i32 count)",
+    "ternop": "three operands to one result",
+    "testop": "one operand to an i32 truth value",
+    "relop": "a comparison of two operands (i32 0/1; lane masks for vectors)",
+    "cvtop": "a conversion between shapes or types",
+    "splat": "a scalar copied to every lane",
+    "extract_lane": "one lane of a vector as a scalar",
+    "replace_lane": "a vector with one lane replaced",
+    "shuffle": "lanes of two vectors chosen by sixteen immediates",
+}
+
+FLAGS = {
+    "trap": "may trap (bounds, division, conversion, unreachable, calls)",
+    "nan": "a NaN result's bits are nondeterministic (arithmetic NaN, canonical for canonical "
+           "inputs); every other float result is exact",
+    "reads": "the result depends on mutable state besides the operands (memory, tables)",
+    "writes": "changes state besides the stack and locals",
+}
+
 TEXT_NAMES = {"select_t": "select"}
+# The shapes of a v128 value, as instruction names spell them.
+VECTOR_SHAPES = ("v128", "i8x16", "i16x8", "i32x4", "i64x2", "f32x4", "f64x2")
 
 
-class Op:
-    """One row of the instruction table (identity-compared; there is one Op per instruction)."""
+class Opcode:
+    """One row of the instruction table (identity-compared; there is one per instruction)."""
 
     __slots__ = ("name", "text", "prefix", "code", "imms", "params", "results", "special",
-                 "align", "lanes", "feature", "id")
+                 "align", "access", "lanes", "feature", "id", "cls", "traps", "nan", "reads",
+                 "writes", "shape", "operator", "signed", "variant", "lane_bits", "vector")
 
-    def __init__(self, name, prefix, code, imms, params, results, special, align, lanes, feature, id):
+    def __init__(self, name, prefix, code, imms, params, results, special, align, lanes, feature,
+                 id, cls="control", flags=()):
         self.name = name
         self.text = TEXT_NAMES.get(name, name)
         self.prefix = prefix
@@ -62,12 +109,25 @@ class Op:
         self.results = results
         self.special = special
         self.align = align
+        self.access = None if align is None else 1 << align
         self.lanes = lanes
         self.feature = feature
         self.id = id
+        assert cls in CLASSES, (name, cls)
+        assert all(f in FLAGS for f in flags), (name, flags)
+        self.cls = cls
+        self.traps = "trap" in flags
+        self.nan = "nan" in flags
+        self.reads = "reads" in flags
+        self.writes = "writes" in flags
+        self.shape, _, self.operator = name.rpartition(".")
+        self.signed = (True if self.operator.endswith("_s") else
+                       False if self.operator.endswith("_u") else None)
+        self.variant, self.lane_bits = _variant(self)
+        self.vector = self.shape in VECTOR_SHAPES
 
     def __repr__(self) -> str:
-        return f"<Op {self.name}>"
+        return f"<Opcode {self.name}>"
 
     def __reduce__(self):
         return (by_name, (self.name,))
@@ -80,8 +140,34 @@ class Op:
 
         return bytes([self.prefix]) + encode_u(self.code)
 
+    @property
+    def is_test(self) -> bool:
+        """A scalar comparison or test: its i32 result is a truth value (0 or 1)."""
+        return self.cls in ("relop", "testop") and self.results == (ValType.I32,)
 
-def by_name(name: str) -> Op:
+
+# A constant's immediate (signed ints, float bits) to the raw value engines compute with.
+_RAW = {ValType.I32: lambda v: v & 0xFFFFFFFF, ValType.I64: lambda v: v & 0xFFFFFFFFFFFFFFFF,
+        ValType.F32: f32_from_bits, ValType.F64: f64_from_bits, ValType.V128: lambda v: v}
+
+
+def const_value(op: Opcode, imm):
+    """The raw value of a ``const`` row's immediate (``imm`` as decoded or parsed)."""
+    return _RAW[op.results[0]](imm)
+
+
+def _variant(op: Opcode) -> tuple[str | None, int | None]:
+    """A v128 access's variant and lane width, from the operator's grammar: ``load8x8_s``
+    extends 8 lanes of 8 bits, ``load32_splat``/``load64_zero``/``load16_lane`` move one
+    lane of the access size; a plain access has neither."""
+    if op.cls not in ("load", "store") or op.shape != "v128" or op.operator in ("load", "store"):
+        return None, None
+    if "x" in op.operator:
+        return "extend", int(op.operator[4:].split("x")[0])
+    return op.operator.split("_")[1], op.access * 8
+
+
+def by_name(name: str) -> Opcode:
     return OPS[name]
 
 
@@ -89,14 +175,14 @@ def _types(text: str) -> tuple[ValType, ...]:
     return tuple(ValType(t) for t in text.split())
 
 
-def _load(rows: str, ops: list[Op]) -> None:
+def _load(rows: str, ops: list[Opcode]) -> None:
     feature = None
     for line in rows.strip().splitlines():
         line = line.strip()
         if line.startswith("# feature"):
             feature = line.split()[2].rstrip(":")
             continue
-        opcode, name, imms, sig = line.split(None, 3)
+        opcode, name, imms, cls, sig = line.split(None, 4)
         if ":" in opcode:
             prefix_text, code_text = opcode.split(":")
             prefix, code = int(prefix_text, 16), int(code_text)
@@ -116,20 +202,21 @@ def _load(rows: str, ops: list[Op]) -> None:
         else:
             left, right = sig.split("->")
             params, results, special = _types(left), _types(right), False
-        ops.append(Op(name, prefix, code, tuple(kinds), params, results, special, align, lanes,
-                      feature, len(ops)))
+        cls, *flags = cls.split(",")
+        ops.append(Opcode(name, prefix, code, tuple(kinds), params, results, special, align,
+                          lanes, feature, len(ops), cls, tuple(flags)))
 
 
-ALL: list[Op] = []
+ALL: list[Opcode] = []
 _load(core.ROWS, ALL)
 _load(simd.ROWS, ALL)
 
-OPS: dict[str, Op] = {op.name: op for op in ALL}
-BY_TEXT: dict[str, Op] = {}
+OPS: dict[str, Opcode] = {op.name: op for op in ALL}
+BY_TEXT: dict[str, Opcode] = {}
 for _op in ALL:
     BY_TEXT.setdefault(_op.text, _op)
-BY_CODE: dict[int, Op] = {op.code: op for op in ALL if op.prefix is None}
-BY_PREFIXED: dict[int, dict[int, Op]] = {}
+BY_CODE: dict[int, Opcode] = {op.code: op for op in ALL if op.prefix is None}
+BY_PREFIXED: dict[int, dict[int, Opcode]] = {}
 for _op in ALL:
     if _op.prefix is not None:
         BY_PREFIXED.setdefault(_op.prefix, {})[_op.code] = _op

@@ -19,6 +19,7 @@ through a helper that canonicalizes quiet NaNs (``generate`` defines the helpers
 """
 from __future__ import annotations
 
+from fayasm import isa
 from fayasm.isa import OPS
 from fayasm.runtime.types import FuncType, ValType
 from fayasm.syntax import Instr, MemArg
@@ -34,18 +35,18 @@ MAX_DEPTH = 5  # expression nesting
 MAX_NEST = 4  # block nesting
 DEEP_DEPTH, DEEP_NEST = 32, 28  # in modules that nest deeply (Shape.deep_nesting)
 
-# Float operations the spec makes bit-exact, NaNs included (see nan.py).
-EXACT_FLOAT_OPS = frozenset({"f32.neg", "f64.neg", "f32.abs", "f64.abs", "f32.copysign",
-                             "f64.copysign", "f32.reinterpret_i32", "f64.reinterpret_i64"})
+# Float operations the spec makes bit-exact, NaNs included (rows without the ``nan`` flag):
+# neg, abs, copysign, and the reinterprets to a float.
+EXACT_FLOAT_OPS = frozenset(
+    op.name for op in isa.ALL
+    if op.shape in ("f32", "f64") and not op.nan and not op.special
+    and (op.cls in ("unop", "binop") and op.params[0] == op.results[0]
+         or op.cls == "cvtop" and op.operator.startswith("reinterpret")))
 
 
-_TESTS = ("eqz", "eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u",
-          "lt", "gt", "le", "ge", "any_true", "all_true")
-
-
-def is_test(name: str) -> bool:
+def is_test(op) -> bool:
     """Whether an i32-result row is a test (its result is 0 or 1)."""
-    return name.rsplit(".", 1)[-1] in _TESTS or name == "ref.is_null"
+    return op.is_test or op.name == "ref.is_null"
 
 
 class Label:
@@ -76,7 +77,7 @@ class FunctionGen(Operands):
         self.by_result, self.void_ops = ops_for(shape)
         # Half the i32 rows are tests (comparisons, eqz, any_true...) whose results are
         # 0 or 1: drawn uniformly they would make most i32 operands booleans.
-        self.i32_values = [op for op in self.by_result[I32] if not is_test(op.name)]
+        self.i32_values = [op for op in self.by_result[I32] if not is_test(op)]
         self.usable = [op for ops in self.by_result.values() for op in ops] + self.void_ops
         usable = set(self.usable)
         self.theme = [op for op in shape.theme if op in usable]

@@ -15,16 +15,8 @@ from __future__ import annotations
 
 from fayasm import isa
 
-_NAN_SUFFIXES = {"add", "sub", "mul", "div", "sqrt", "min", "max", "ceil", "floor", "trunc",
-                 "nearest"}
-
-#: Instructions whose NaN results the spec leaves nondeterministic.
-NAN_OPS = frozenset(
-    {op.name for op in isa.ALL
-     if op.name.split(".")[0] in ("f32", "f64", "f32x4", "f64x2")
-     and op.name.split(".")[-1] in _NAN_SUFFIXES}
-    | {"f32.demote_f64", "f64.promote_f32", "f32x4.demote_f64x2_zero",
-       "f64x2.promote_low_f32x4"})
+#: Instructions whose NaN results the spec leaves nondeterministic (the rows' ``nan`` flag).
+NAN_OPS = frozenset(op.name for op in isa.ALL if op.nan)
 
 _FRAC = {32: 23, 64: 52}
 

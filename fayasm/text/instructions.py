@@ -45,7 +45,7 @@ _IF_FRAME = 3  # (if ...): [_IF_FRAME, state, blocktype, label]
 _COND, _THEN, _AFTER_THEN, _ELSE_ST, _AFTER_ELSE = range(5)
 
 
-def _plan(op: isa.Op):
+def _plan(op: isa.Opcode):
     """How to read ``op``'s immediates: None for none, else the name of a reader method or
     a tuple of per-kind reader names."""
     special = {
@@ -271,7 +271,7 @@ class InstrParser(BaseParser):
         return explicit, params, results
 
     # -- immediates --------------------------------------------------------------------
-    def immediates(self, op: isa.Op, folded: bool) -> Instr:
+    def immediates(self, op: isa.Opcode, folded: bool) -> Instr:
         plan = _PLANS[op]
         if type(plan) is str:
             return getattr(self, plan)(op, folded)

@@ -107,7 +107,7 @@ _CONST_KINDS = frozenset(("i32", "i64", "f32", "f64", "v128"))
 _IMM_ORDER = {"mem": 0, "memarg": 0}
 
 
-def _kind_of(op: isa.Op):
+def _kind_of(op: isa.Opcode):
     """(kind, signature) of a row; signature is (param0, param1, result, params, checks)."""
     if op.special:
         return _SPECIAL_KINDS[op.name], None  # a new special row needs a rule here
@@ -157,7 +157,7 @@ class CodeContext:
         self.func_name = func_name or (lambda index: None)
 
 
-def _check_imms(ctx: CodeContext, op: isa.Op, imm: tuple, order) -> None:
+def _check_imms(ctx: CodeContext, op: isa.Opcode, imm: tuple, order) -> None:
     """Check the index, alignment and lane immediates of an ordinary instruction."""
     for kind, j in order:
         value = imm[j]

@@ -2,9 +2,8 @@
 objects a JIT instance exports.
 
 A raw callable calls its signature's entry wrapper (stubs.entry) through a ctypes
-PYFUNCTYPE prototype: the GIL stays held, and an error the wrapper sets (the bridge's
-Signal, after a trap or a host exception) is raised by ctypes, so the normal path checks
-nothing. Its source is generated once per signature: numeric values pass as they are
+PYFUNCTYPE prototype: the GIL stays held, and an error the wrapper sets (process.Signal,
+after a trap or a host exception) is raised by ctypes, so the normal path checks nothing. Its source is generated once per signature: numeric values pass as they are
 (i32/i64 unsigned, f32 as its raw double, which the wrapper converts exactly); v128 goes
 as two words; references as their native words; several results, or a v128, come back
 through a small per-function buffer.
@@ -21,15 +20,18 @@ from fayasm.runtime.errors import Error, Exhaustion
 from fayasm.runtime.func import Func, HostError
 from fayasm.runtime.types import FuncType, ValType
 
-from . import bridge, stubs
+from . import glue, stubs
+from .argbuffers import FORMATS
+from .process import Signal
+from .references import from_word, to_word
+from .traps import is_recursion, take_error
+from .typeids import typeid
 from .types import F32, F64, I32, I64, V128
 
 _CT = {I32: ctypes.c_uint32, I64: ctypes.c_uint64, F32: ctypes.c_double, F64: ctypes.c_double,
        ValType.FUNCREF: ctypes.c_void_p, ValType.EXTERNREF: ctypes.c_void_p}
 _RESTYPE = {"void": None, "i32": ctypes.c_uint32, "i64": ctypes.c_uint64,
             "double": ctypes.c_double, "ptr": ctypes.c_void_p}
-_FMT = {I32: "I4x", I64: "Q", F32: "d", F64: "d", V128: "QQ", ValType.FUNCREF: "Q",
-        ValType.EXTERNREF: "Q"}
 
 
 def prototype(ft: FuncType):
@@ -91,11 +93,11 @@ def _raw_factory(ft: FuncType):
         lines.append(f"        return {vals[0]}" if len(rs) == 1 else
                      f"        return ({', '.join(vals)},)")
     lines.append("    return raw")
-    ns = {"Signal": bridge.Signal, "take_error": bridge.take_error, "M64": (1 << 64) - 1,
+    ns = {"Signal": Signal, "take_error": take_error, "M64": (1 << 64) - 1,
           "ArgumentError": ctypes.ArgumentError, "argument_error": _argument_error,
-          "to_word": bridge.to_word, "from_word": bridge.from_word,
+          "to_word": to_word, "from_word": from_word,
           "FUNCREF": ValType.FUNCREF, "EXTERNREF": ValType.EXTERNREF,
-          "unpack": struct.Struct("<" + "".join(_FMT[t] for t in rs)).unpack_from}
+          "unpack": struct.Struct("<" + "".join(FORMATS[t] for t in rs)).unpack_from}
     exec(compile("\n".join(lines), f"<fayasm jit entry {ft}>", "exec"), ns)
     return ns["make"]
 
@@ -135,7 +137,7 @@ def _signed_prototype(ft: FuncType):
 def _argument_error(e: ctypes.ArgumentError) -> Exception:
     """ctypes refused an argument: Python's recursion limit while converting it (then
     the call stack is exhausted), or a value of the wrong kind."""
-    if bridge.is_recursion(e):
+    if is_recursion(e):
         return Exhaustion()
     return Error(f"bad argument: {e}")
 
@@ -143,7 +145,7 @@ def _argument_error(e: ctypes.ArgumentError) -> Exception:
 def _user_error():
     """The exception a call from Python raises after a Signal: a host function's own
     exception comes back as itself (see runtime.func._call)."""
-    e = bridge.take_error()
+    e = take_error()
     if isinstance(e, HostError):
         return e.original.with_traceback(e.original.__traceback__)
     return e
@@ -167,7 +169,7 @@ def _call_class(ft: FuncType, index: int) -> type:
         "            except ArgumentError as e:",
         "                raise argument_error(e) from None",
         "    return generic(self, *args)"]))
-    ns = {"Signal": bridge.Signal, "user_error": _user_error, "generic": Func.__call__,
+    ns = {"Signal": Signal, "user_error": _user_error, "generic": Func.__call__,
           "ArgumentError": ctypes.ArgumentError, "argument_error": _argument_error}
     exec(compile(src, f"<fayasm jit call {ft}>", "exec"), ns)
     return type(f"JitFunc_{index}", (JitFunc,), {"__slots__": (), "__call__": ns["__call__"]})
@@ -177,11 +179,11 @@ class Signature:
     """Everything per function type the functions of that type share: the canonical type
     id, the entry prototypes, the raw-callable factory, the fast Func class."""
 
-    __slots__ = ("ft", "typeid", "factory", "cls", "out_words", "proto", "signed")
+    __slots__ = ("ft", "typeid", "factory", "cls", "out_words", "proto", "signed", "_entries")
 
     def __init__(self, ft: FuncType, index: int):
         self.ft = ft
-        self.typeid = bridge.typeid(ft)
+        self.typeid = typeid(ft)
         self.factory = _raw_factory(ft)
         fast = _fast_callable(ft)
         self.cls = _call_class(ft, index) if fast else JitFunc
@@ -189,6 +191,16 @@ class Signature:
             max(1, sum(2 if t is V128 else 1 for t in ft.results))
         self.proto = prototype(ft)
         self.signed = _signed_prototype(ft) if fast else None
+        self._entries = None
+
+    def entries(self) -> tuple:
+        """(raw entry, signed entry or None): ctypes functions of this signature's entry
+        wrapper (glue.entry_address; the signed one only for fast signatures)."""
+        e = self._entries
+        if e is None:
+            addr = glue.entry_address(self.ft)
+            e = self._entries = (self.proto(addr), self.signed(addr) if self.signed else None)
+        return e
 
 
 _SIGNATURES: dict[FuncType, Signature] = {}

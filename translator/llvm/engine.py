@@ -27,7 +27,8 @@ from fayasm.runtime.resources import Account
 from fayasm.runtime.table import Table
 from fayasm.runtime.types import ExternKind
 
-from . import bridge, calls, natives, tiering
+from . import callbacks, calls, metering, natives, references, tiering
+from .process import STATE
 from . import types as T
 from .types import Layout
 
@@ -79,14 +80,14 @@ class CompiledModule:
 
 class InstanceState:
     """One instance's native side: its context, its functions' targets, and what the
-    runtime callbacks need (see bridge.runtime_call)."""
+    runtime callbacks need (see callbacks._runtime_call)."""
 
     def __init__(self, compiled: CompiledModule, code, ctx, budget):
         self.compiled, self.code, self.ctx = compiled, code, ctx
         self.base = ctypes.addressof(ctx)
         self.budget = budget
         self.lazy_blocks = None
-        # Native memory and code this instance's native code uses (bridge.retire).
+        # Native memory and code this instance's native code uses (callbacks.retire).
         self.resources = [ctx, code]
         self.funcs: list = []
         self.tables: list = []
@@ -103,9 +104,9 @@ class InstanceState:
             self.lazy_blocks = (ctypes.c_uint64 * (2 * n))()
             self.resources.append(self.lazy_blocks)
         addr = ctypes.addressof(self.lazy_blocks) + 16 * k
-        self.lazy_blocks[2 * k] = bridge.STATE
+        self.lazy_blocks[2 * k] = STATE
         self.lazy_blocks[2 * k + 1] = self.base + 8 * self.compiled.layout.record(k)
-        bridge.register_lazy(addr, self)
+        callbacks.register_lazy(addr, self)
         return addr
 
     def lazy_index(self, block: int) -> int:
@@ -121,10 +122,10 @@ class InstanceState:
         ctypes.memmove(self.base + 8 * (off + T.REC_CODE), pair, 16)
         sig = self.compiled.func_sigs[k]
         f = self.funcs[self.compiled.nimp + k]
-        raw_e, signed_e = bridge.entries(sig.ft)
+        raw_e, signed_e = sig.entries()
         raw = calls.raw_callable(sig, raw_e, fn, fctx)
         if self.budget is not None:
-            raw = bridge.metered(raw, self.budget)
+            raw = metering.metered(raw, self.budget)
         f._raw = raw
         if signed_e is not None and self.budget is None:
             f._target = (signed_e, fn, fctx)
@@ -142,16 +143,16 @@ class InstanceState:
             w[0] = self.mems[w[0]].grow(w[1] & _M32) & _M32
         elif op == T.RT_TABLE_GROW:
             t = self.tables[w[0]]
-            w[0] = t.grow(w[2] & _M32, bridge.from_word(t.type.elem, w[1])) & _M32
+            w[0] = t.grow(w[2] & _M32, references.from_word(t.type.elem, w[1])) & _M32
         elif op == T.RT_TABLE_SET:
             t = self.tables[w[0]]
-            t.set(w[1] & _M32, bridge.from_word(t.type.elem, w[2]))
+            t.set(w[1] & _M32, references.from_word(t.type.elem, w[2]))
         elif op == T.RT_TABLE_FILL:
             t = self.tables[w[0]]
             i, n = w[1] & _M32, w[3] & _M32
             if i + n > len(t.elements):
                 raise Trap(TABLE_OOB)
-            t.elements[i:i + n] = [bridge.from_word(t.type.elem, w[2])] * n
+            t.elements[i:i + n] = [references.from_word(t.type.elem, w[2])] * n
             _sync(t, i, n)
         elif op == T.RT_TABLE_COPY:
             dt, st = self.tables[w[0]], self.tables[w[1]]
@@ -171,7 +172,7 @@ class InstanceState:
             self.elems[w[0]] = []
         elif op == T.RT_GLOBAL_SET_REF:
             g = self.globals[w[0]]
-            g.raw = bridge.from_word(g.type.valtype, w[1])
+            g.raw = references.from_word(g.type.valtype, w[1])
         else:  # pragma: no cover
             raise Error(f"jit: unknown runtime operation {op}")
 
@@ -204,10 +205,10 @@ class Engine:
                   ExternKind.MEMORY: ist.mems, ExternKind.GLOBAL: ist.globals}
         for (_, _, kind, _), ext in zip(compiled.decls, externs):
             spaces[kind].append(ext)
-        ctx[Layout.STATE] = bridge.STATE
+        ctx[Layout.STATE] = STATE
         # Functions: the records of the defined ones live in the context.
         nimp = compiled.nimp
-        records, names = bridge._RECORDS, compiled.names
+        records, names = references.RECORDS, compiled.names
         for k, sig in enumerate(compiled.func_sigs):
             off = lay.record(k)
             ctx[off + T.REC_TYPE] = sig.typeid
@@ -215,12 +216,12 @@ class Engine:
             # Metered functions take Func.__call__ -> the metered raw callable.
             cls = sig.cls if budget is None else calls.JitFunc
             f = cls._wrap_raw(None, sig.ft, names[k], owner=ist)
-            f._native = bridge.NativeRef(addr, ctx)
+            f._native = references.NativeRef(addr, ctx)
             records[addr] = f
             ist.funcs.append(f)
         code.attach(ist)
         for i in range(nimp):
-            ctx[lay.funcs + i] = bridge.func_record(ist.funcs[i])
+            ctx[lay.funcs + i] = references.func_record(ist.funcs[i])
         for k in range(len(compiled.func_sigs)):
             ctx[lay.funcs + nimp + k] = base + 8 * lay.record(k)
         for k, tid in enumerate(compiled.type_ids):
@@ -243,7 +244,7 @@ class Engine:
             ctx[lay.globals + i] = natives.adopt(ist.globals[i])
         for k in range(len(compiled.globals)):
             ctx[lay.globals + nimp_g + k] = base + 8 * lay.gcell(k)
-        bridge.register_instance(base, ist, ist.resources)
+        callbacks.register_instance(base, ist, ist.resources)
         ist.elems, ist.datas = initialize(ist.tables, ist.mems, ist.globals, ist.funcs,
                                           compiled.elems, compiled.datas)
         for k, data in enumerate(ist.datas):

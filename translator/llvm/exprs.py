@@ -17,8 +17,6 @@ from __future__ import annotations
 from . import types as T
 from .types import F32, F64, I32, I64, LL
 
-_ICMP = {"eq": "eq", "ne": "ne", "lt_s": "slt", "lt_u": "ult", "gt_s": "sgt", "gt_u": "ugt",
-         "le_s": "sle", "le_u": "ule", "ge_s": "sge", "ge_u": "uge"}
 _FCMP = {"eq": "oeq", "ne": "une", "lt": "olt", "gt": "ogt", "le": "ole", "ge": "oge"}
 _IBIN = {"add": "add", "sub": "sub", "mul": "mul", "and": "and", "or": "or", "xor": "xor"}
 _SHIFT = {"shl": "shl", "shr_s": "ashr", "shr_u": "lshr"}
@@ -51,29 +49,36 @@ def _bool(fe, i1: str) -> str:
 def lower_cond(fe, e) -> str | None:
     """The i1 value of comparison ``e`` (evaluating its operands), or None if ``e`` is
     not a comparison."""
-    if not is_compare(e.op.name):
+    if not is_compare(e.op):
         return None
-    return compare(fe, e.op.name, [fe.expr(x) for x in e.args])
+    return compare(fe, e.op, [fe.expr(x) for x in e.args])
 
 
-def is_compare(name: str) -> bool:
-    ty, _, op = name.partition(".")
+def is_compare(op) -> bool:
+    """A scalar relop or testop, or ref.is_null: an i1 in LLVM, an i32 0/1 in wasm."""
+    return op.is_test and op.shape in ("i32", "i64", "f32", "f64") or op.name == "ref.is_null"
+
+
+def icmp_predicate(op) -> str:
+    """LLVM's icmp predicate for an integer relop row (scalar or lanes)."""
+    rel = op.operator[:2]
+    return rel if op.signed is None else ("s" if op.signed else "u") + rel
+
+
+def fcmp_predicate(op) -> str:
+    """LLVM's fcmp predicate for a float relop row: ordered, but ne is true for NaN."""
+    return _FCMP[op.operator]
+
+
+def compare(fe, op, a: list[str]) -> str:
+    """The i1 value of comparison row ``op`` on evaluated operands."""
+    ty = op.shape
     if ty in ("i32", "i64"):
-        return op == "eqz" or op in _ICMP
-    if ty in ("f32", "f64"):
-        return op in _FCMP
-    return name == "ref.is_null"
-
-
-def compare(fe, name: str, a: list[str]) -> str:
-    """The i1 value of comparison ``name`` on evaluated operands."""
-    ty, _, op = name.partition(".")
-    if ty in ("i32", "i64"):
-        if op == "eqz":
+        if op.cls == "testop":  # eqz
             return fe.op(f"icmp eq {ty} {a[0]}, 0")
-        return fe.op(f"icmp {_ICMP[op]} {ty} {a[0]}, {a[1]}")
+        return fe.op(f"icmp {icmp_predicate(op)} {ty} {a[0]}, {a[1]}")
     if ty in ("f32", "f64"):
-        return fe.op(f"fcmp {_FCMP[op]} {'float' if ty == 'f32' else 'double'} {a[0]}, {a[1]}")
+        return fe.op(f"fcmp {fcmp_predicate(op)} {LL[op.params[0]]} {a[0]}, {a[1]}")
     return fe.op(f"icmp eq ptr {a[0]}, null")
 
 
@@ -99,7 +104,7 @@ def int_op(fe, e, ty: str, op: str, a: list[str]) -> str:
         bits = int(op[6:-2])
         t = fe.op(f"trunc {ty} {a[0]} to i{bits}")
         return fe.op(f"sext i{bits} {t} to {ty}")
-    return _bool(fe, compare(fe, e.op.name, a))
+    return _bool(fe, compare(fe, e.op, a))
 
 
 def _divide(fe, ty: str, op: str, a: str, b: str) -> str:
@@ -137,7 +142,7 @@ def float_op(fe, e, ty: str, op: str, a: list[str]) -> str:
         return intrinsic(fe, f"llvm.copysign.{sfx}", lt, [(lt, a[0]), (lt, a[1])])
     if op in ("min", "max"):  # laundered as above, for the x + y that quiets a NaN
         return min_max(fe, lt, sfx, op, fe.launder(lt, a[0]), fe.launder(lt, a[1]))
-    return _bool(fe, compare(fe, e.op.name, a))
+    return _bool(fe, compare(fe, e.op, a))
 
 
 def min_max(fe, lt: str, sfx: str, op: str, x: str, y: str) -> str:
@@ -239,19 +244,12 @@ def scalar(fe, e, a: list[str]) -> str:
     """Numeric scalar instruction ``e`` on evaluated args ``a``."""
     name = e.op.name
     ty, _, op = name.partition(".")
-    if name in _CONVERSIONS:
+    if e.op.cls == "cvtop":
         return convert(fe, e, name, a)
     if ty in ("i32", "i64"):
         return int_op(fe, e, ty, op, a)
     return float_op(fe, e, ty, op, a)
 
-
-_CONVERSIONS = frozenset(
-    ["i32.wrap_i64", "i64.extend_i32_s", "i64.extend_i32_u", "f32.demote_f64",
-     "f64.promote_f32"] + list(_REINTERPRET)
-    + [f"{i}.trunc_{f}_{s}" for i in ("i32", "i64") for f in ("f32", "f64") for s in "su"]
-    + [f"{i}.trunc_sat_{f}_{s}" for i in ("i32", "i64") for f in ("f32", "f64") for s in "su"]
-    + [f"{f}.convert_{i}_{s}" for i in ("i32", "i64") for f in ("f32", "f64") for s in "su"])
 
 __all__ = ["scalar", "lower_cond", "select", "global_get", "ref_func", "ref_is_null",
            "intrinsic", "min_max", "I32", "I64"]

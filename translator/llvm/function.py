@@ -132,7 +132,7 @@ class FunctionEmitter:
         import, call_indirect) that reaches a host function: name this function as the
         caller, so an error raised in the host gets it as the innermost frame of its
         backtrace even where LLVM inlined this function. A host function's record is the
-        one whose context is the record's own tail (bridge.func_record; a wasm record
+        one whose context is the record's own tail (references.func_record; a wasm record
         matching by chance only costs the store); storing for every call, wasm callees
         too, made call_indirect-heavy code ~60% slower."""
         tail = self.op(f"getelementptr inbounds i64, ptr {rec}, i64 {T.REC_WORDS}")
@@ -203,12 +203,12 @@ class FunctionEmitter:
 
     def unwind_if_failed(self, status: str) -> None:
         """After a runtime callback: a status other than OK means a Python exception is
-        pending (see bridge: a callback that could not even start returns 0)."""
+        pending (see callbacks.py: a callback that could not even start returns 0)."""
         c = self.op(f"icmp ne i32 {status}, {T.OK}")
         self.trap_if(c, T.PENDING)
 
     def runtime_call(self, op: int, args: list[tuple[str, str]]) -> str:
-        """Call the runtime callback (bridge.runtime_call) with ``args`` (type, value) in an
+        """Call the runtime callback (callbacks._runtime_call) with ``args`` (type, value) in an
         i64 buffer; return a pointer to the buffer (results come back in it)."""
         buf = self.tmp()
         self.allocas.append(f"  {buf} = alloca [6 x i64], align 16")
@@ -396,7 +396,7 @@ class FunctionEmitter:
         others check at their call sites, see call_check). The depth is exact: an entry
         has depth 0, and depth MAX_CALL_DEPTH + 1 is exhaustion, as on the interpreter.
         Small frames look at it only when depth & 15 == 1, which includes that value, and
-        the stack margin (bridge.STACK_MARGIN) covers what 16 of them use between checks;
+        the stack margin (process.STACK_MARGIN) covers what 16 of them use between checks;
         a function that calls nothing cannot deepen the recursion, so it needs no check."""
         assert (MAX_CALL_DEPTH + 1) & 15 == 1
         out = ["  %fa = call ptr @llvm.frameaddress.p0(i32 0)",

@@ -26,8 +26,6 @@ import llvmlite.binding as llvm
 from fayasm.runtime import compiletime
 from fayasm.runtime.errors import Error
 
-from . import cache, stubs
-from . import types as T
 
 LOCK = threading.RLock()
 _init_done = False
@@ -157,44 +155,4 @@ class LoadedObject:
         return list((ctypes.c_uint64 * n).from_address(addr))
 
 
-def glue_text(sigs, lazy: bool = False) -> str:
-    """An LLVM module with only the trap helper and the glue of ``sigs``: entries, then
-    host trampolines, then (``lazy``) the lazy tier's stubs, in ``fy_meta``."""
-    keys = [T.sig_key(ft) for ft in sigs]
-    parts = [stubs.DECLARATIONS, stubs.trap_helper()]
-    for ft, key in zip(sigs, keys):
-        parts.append(stubs.entry(ft, key))
-        parts.append(stubs.host_trampoline(ft, key))
-        if lazy:
-            parts.append(stubs.lazy_stub(ft, key))
-    meta = [f"ptr @fy_entry_{k}" for k in keys] + [f"ptr @fy_host_{k}" for k in keys]
-    if lazy:
-        meta += [f"ptr @fy_lazy_{k}" for k in keys]
-    parts.append(f"@fy_meta = constant [{len(meta)} x ptr] [{', '.join(meta)}]")
-    from .module import METADATA
-
-    parts += [stubs.ATTRIBUTES, METADATA]
-    return "\n\n".join(parts) + "\n"
-
-
-_GLUE: list = []
-
-
-def compile_glue(ft) -> None:
-    """Make a host trampoline for signature ``ft`` when no loaded module has one (a host
-    function of a type its importers do not declare, reached through a shared table)."""
-    from . import bridge
-
-    k = cache.key(["glue", T.sig_key(ft), version(), *host()])
-    obj = cache.load(k)
-    if obj is None:
-        with LOCK:
-            obj = build_object(glue_text([ft]), 1)
-        cache.store(k, obj)
-    loaded = LoadedObject(obj, 2)
-    _GLUE.append(loaded)
-    bridge.codemap.add([(loaded.meta[0], None), (loaded.meta[1], None)])
-    bridge.register_glue(loaded, [ft], [loaded.meta[0]], [loaded.meta[1]])
-
-
-__all__ = ["init", "host", "version", "build_object", "LoadedObject", "compile_glue", "LOCK"]
+__all__ = ["init", "host", "version", "build_object", "LoadedObject", "LOCK"]

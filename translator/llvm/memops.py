@@ -9,7 +9,7 @@ use memset/memmove/memcpy. Linear-memory accesses carry TBAA tag !1 and VM struc
 telling LLVM a store to memory never changes a global, a table or the memory's size.
 
 Tables are read natively (table.get, table.size, call_indirect) from the mirror the
-runtime keeps (bridge.TableMirror); changing a table goes through the runtime callback,
+runtime keeps (natives.TableMirror); changing a table goes through the runtime callback,
 so the Python list of elements stays the one truth every engine shares.
 """
 from __future__ import annotations
@@ -17,34 +17,13 @@ from __future__ import annotations
 from . import types as T
 from .exprs import intrinsic
 
-# Loads: name -> (memory type, width in bytes, extension to the result type or None).
-_LOADS = {
-    "i32.load": ("i32", 4, None), "i64.load": ("i64", 8, None),
-    "f32.load": ("float", 4, None), "f64.load": ("double", 8, None),
-    "i32.load8_s": ("i8", 1, ("sext", "i32")), "i32.load8_u": ("i8", 1, ("zext", "i32")),
-    "i32.load16_s": ("i16", 2, ("sext", "i32")), "i32.load16_u": ("i16", 2, ("zext", "i32")),
-    "i64.load8_s": ("i8", 1, ("sext", "i64")), "i64.load8_u": ("i8", 1, ("zext", "i64")),
-    "i64.load16_s": ("i16", 2, ("sext", "i64")), "i64.load16_u": ("i16", 2, ("zext", "i64")),
-    "i64.load32_s": ("i32", 4, ("sext", "i64")), "i64.load32_u": ("i32", 4, ("zext", "i64")),
-    "v128.load": ("<2 x i64>", 16, None),
-}
-_STORES = {
-    "i32.store": ("i32", 4, None), "i64.store": ("i64", 8, None),
-    "f32.store": ("float", 4, None), "f64.store": ("double", 8, None),
-    "i32.store8": ("i8", 1, "i32"), "i32.store16": ("i16", 2, "i32"),
-    "i64.store8": ("i8", 1, "i64"), "i64.store16": ("i16", 2, "i64"),
-    "i64.store32": ("i32", 4, "i64"), "v128.store": ("<2 x i64>", 16, None),
-}
-# v128.loadNxM_s/u: (source lanes, lane bits, widened lane bits, extension)
-_EXTEND_LOADS = {
-    "v128.load8x8_s": (8, 8, 16, "sext"), "v128.load8x8_u": (8, 8, 16, "zext"),
-    "v128.load16x4_s": (4, 16, 32, "sext"), "v128.load16x4_u": (4, 16, 32, "zext"),
-    "v128.load32x2_s": (2, 32, 64, "sext"), "v128.load32x2_u": (2, 32, 64, "zext"),
-}
-_SPLAT_LOADS = {"v128.load8_splat": 8, "v128.load16_splat": 16, "v128.load32_splat": 32,
-                "v128.load64_splat": 64}
-_ZERO_LOADS = {"v128.load32_zero": 32, "v128.load64_zero": 64}
-_LANE_BITS = {"8": 8, "16": 16, "32": 32, "64": 64}
+# The LLVM type of a plain access by the row's shape (integers narrower than their shape
+# are accessed as i8/i16/i32 and extended or truncated).
+_FLOAT_TYPES = {"f32": "float", "f64": "double", "v128": "<2 x i64>"}
+
+
+def _access_type(op) -> str:
+    return _FLOAT_TYPES.get(op.shape) or f"i{op.access * 8}"
 
 
 def address(fe, addr: str, offset: int, size: int) -> str:
@@ -74,35 +53,33 @@ def _vec(n: int, bits: int) -> str:
 
 
 def load(fe, e, a: list[str]) -> str:
-    name = e.op.name
+    op = e.op
     off = e.imm[0].offset
-    if name in _LOADS:
-        ty, size, ext = _LOADS[name]
+    size = op.access
+    variant = op.variant
+    if variant is None:
+        ty = _access_type(op)
         v = _ld(fe, ty, address(fe, a[0], off, size))
-        return fe.op(f"{ext[0]} {ty} {v} to {ext[1]}") if ext else v
-    if name in _EXTEND_LOADS:
-        n, bits, wide, ext = _EXTEND_LOADS[name]
-        v = _ld(fe, _vec(n, bits), address(fe, a[0], off, 8))
-        w = fe.op(f"{ext} {_vec(n, bits)} {v} to {_vec(n, wide)}")
-        return fe.op(f"bitcast {_vec(n, wide)} {w} to <2 x i64>")
-    if name in _SPLAT_LOADS:
-        bits = _SPLAT_LOADS[name]
-        n = 128 // bits
-        v = _ld(fe, f"i{bits}", address(fe, a[0], off, bits // 8))
+        wide = T.LL[op.results[0]]
+        if ty == wide:
+            return v
+        return fe.op(f"{'sext' if op.signed else 'zext'} {ty} {v} to {wide}")
+    bits = op.lane_bits
+    if variant == "extend":  # v128.loadMxN_s/u: N lanes of M bits from 8 bytes, widened
+        n = 64 // bits
+        v = _ld(fe, _vec(n, bits), address(fe, a[0], off, size))
+        w = fe.op(f"{'sext' if op.signed else 'zext'} {_vec(n, bits)} {v} to {_vec(n, 2 * bits)}")
+        return fe.op(f"bitcast {_vec(n, 2 * bits)} {w} to <2 x i64>")
+    n = 128 // bits
+    v = _ld(fe, f"i{bits}", address(fe, a[0], off, size))
+    if variant == "splat":
         return splat(fe, f"i{bits}", n, v)
-    if name in _ZERO_LOADS:
-        bits = _ZERO_LOADS[name]
-        n = 128 // bits
-        v = _ld(fe, f"i{bits}", address(fe, a[0], off, bits // 8))
+    if variant == "zero":
         vec = fe.op(f"insertelement {_vec(n, bits)} zeroinitializer, i{bits} {v}, i32 0")
         return fe.op(f"bitcast {_vec(n, bits)} {vec} to <2 x i64>")
     # v128.loadN_lane (address, vector), immediates (memarg, lane)
-    bits = _LANE_BITS[name[len("v128.load"):-len("_lane")]]
-    n = 128 // bits
-    lane = e.imm[1]
-    v = _ld(fe, f"i{bits}", address(fe, a[0], off, bits // 8))
     vec = fe.op(f"bitcast <2 x i64> {a[1]} to {_vec(n, bits)}")
-    vec = fe.op(f"insertelement {_vec(n, bits)} {vec}, i{bits} {v}, i32 {lane}")
+    vec = fe.op(f"insertelement {_vec(n, bits)} {vec}, i{bits} {v}, i32 {e.imm[1]}")
     return fe.op(f"bitcast {_vec(n, bits)} {vec} to <2 x i64>")
 
 
@@ -115,19 +92,20 @@ def splat(fe, lane_ty: str, n: int, v: str) -> str:
 
 
 def store(fe, s, a: list[str]) -> None:
-    name = s.op.name
+    op = s.op
     off = s.imm[0].offset
-    if name in _STORES:
-        ty, size, wide = _STORES[name]
-        v = fe.op(f"trunc {wide} {a[1]} to {ty}") if wide else a[1]
-        _st(fe, ty, v, address(fe, a[0], off, size))
+    if op.variant is None:
+        ty = _access_type(op)
+        wide = T.LL[op.params[1]]
+        v = fe.op(f"trunc {wide} {a[1]} to {ty}") if ty != wide else a[1]
+        _st(fe, ty, v, address(fe, a[0], off, op.access))
         return
     # v128.storeN_lane
-    bits = _LANE_BITS[name[len("v128.store"):-len("_lane")]]
+    bits = op.lane_bits
     n = 128 // bits
     vec = fe.op(f"bitcast <2 x i64> {a[1]} to {_vec(n, bits)}")
     v = fe.op(f"extractelement {_vec(n, bits)} {vec}, i32 {s.imm[1]}")
-    _st(fe, f"i{bits}", v, address(fe, a[0], off, bits // 8))
+    _st(fe, f"i{bits}", v, address(fe, a[0], off, op.access))
 
 
 # -- memory management and bulk memory -----------------------------------------------------------
@@ -225,7 +203,7 @@ def table_get(fe, e, a: list[str]) -> str:
     p = fe.op(f"getelementptr inbounds ptr, ptr {elems}, i64 {idx}")
     v = fe.op(f"load ptr, ptr {p}, align 8, !tbaa !2")
     if fe.mod.info.tables[index].elem is T.FUNCREF:
-        # An empty slot holds the null record (bridge.NULL_REC): as a value it is null.
+        # An empty slot holds the null record (references.NULL_REC): as a value it is null.
         nr = fe.op(f"load ptr, ptr {fe.state_word_ptr(T.S.NULL_REC)}, align 8, !tbaa !2, "
                    "!invariant.load !6")
         isnull = fe.op(f"icmp eq ptr {v}, {nr}")

@@ -27,10 +27,8 @@ from . import types as T
 from .function import FunctionEmitter
 from .types import Layout
 
-_SIMD_SHAPES = ("i8x16.", "i16x8.", "i32x4.", "i64x2.", "f32x4.", "f64x2.", "v128.")
 _MEM_EFFECTS = {"memory.fill": memops.memory_fill, "memory.copy": memops.memory_copy,
                 "memory.init": memops.memory_init, "data.drop": memops.data_drop}
-_TABLE_EFFECTS = frozenset(["table.set", "table.fill", "table.copy", "table.init", "elem.drop"])
 
 # Functions with more blocks open at once than this are compiled without optimisation.
 OPT_NESTING = 1000
@@ -123,7 +121,7 @@ class ModuleEmitter:
             return memops.load(fe, e, a)
         if name in _WITH_ARGS:
             return _WITH_ARGS[name](fe, e, a)
-        if name.startswith(_SIMD_SHAPES):
+        if op.vector:
             return simd.lower(fe, e, a)
         return exprs.scalar(fe, e, a)
 
@@ -133,7 +131,7 @@ class ModuleEmitter:
             memops.store(fe, s, args)
         elif name in _MEM_EFFECTS:
             _MEM_EFFECTS[name](fe, s, args)
-        elif name in _TABLE_EFFECTS:
+        elif s.op.cls == "table":  # set, fill, copy, init, elem.drop
             memops.table_effect(fe, s, args)
         else:  # pragma: no cover
             raise AssertionError(f"unknown effect {name}")

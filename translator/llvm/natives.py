@@ -20,7 +20,7 @@ from fayasm.runtime.globals import Global
 from fayasm.runtime.types import ValType
 from fayasm.runtime.values import f32_from_bits, f32_to_bits
 
-from . import bridge
+from . import references
 
 _M64 = 0xFFFFFFFFFFFFFFFF
 
@@ -69,7 +69,7 @@ class TableMirror:
 
     def changed(self, table, start: int, n: int) -> None:
         arr, elems, kind = self.array, table.elements, self.kind
-        word = bridge.table_word
+        word = references.table_word
         for i in range(start, start + n):
             arr[i] = word(kind, elems[i])
 
@@ -124,7 +124,7 @@ class GlobalCell:
             shadow = [None]
 
             def set_ref(v):
-                c.value = bridge.to_word(t, v)
+                c.value = references.to_word(t, v)
                 shadow[0] = v
             self.get = lambda: shadow[0] if c.value else None
             self.set = set_ref

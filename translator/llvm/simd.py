@@ -9,15 +9,12 @@ defines; trunc_sat uses llvm.fpto[su]i.sat, which gives 0 for NaN like wasm.
 """
 from __future__ import annotations
 
-from .exprs import intrinsic, min_max
+from .exprs import fcmp_predicate, icmp_predicate, intrinsic, min_max
 from .memops import splat
 
 SHAPES = {"i8x16": (16, "i8"), "i16x8": (8, "i16"), "i32x4": (4, "i32"), "i64x2": (2, "i64"),
           "f32x4": (4, "float"), "f64x2": (2, "double")}
 _SFX = {"i8": "i8", "i16": "i16", "i32": "i32", "i64": "i64", "float": "f32", "double": "f64"}
-_ICMP = {"eq": "eq", "ne": "ne", "lt_s": "slt", "lt_u": "ult", "gt_s": "sgt", "gt_u": "ugt",
-         "le_s": "sle", "le_u": "ule", "ge_s": "sge", "ge_u": "uge"}
-_FCMP = {"eq": "oeq", "ne": "une", "lt": "olt", "gt": "ogt", "le": "ole", "ge": "oge"}
 _IBIN = {"add": "add", "sub": "sub", "mul": "mul"}
 _FBIN = {"add": "fadd", "sub": "fsub", "mul": "fmul", "div": "fdiv"}
 _SAT = {"add_sat_s": "sadd.sat", "add_sat_u": "uadd.sat", "sub_sat_s": "ssub.sat",
@@ -160,9 +157,9 @@ def _swizzle(fe, e, n, lane, op, a):
 # -- integer lanes ----------------------------------------------------------------------------------
 def _int(fe, e, n, lane, op, a):
     t = vt(n, lane)
-    if op in _ICMP:
+    if e.op.cls == "relop":
         x, y = cast(fe, a[0], n, lane), cast(fe, a[1], n, lane)
-        c = fe.op(f"icmp {_ICMP[op]} {t} {x}, {y}")
+        c = fe.op(f"icmp {icmp_predicate(e.op)} {t} {x}, {y}")
         return back(fe, fe.op(f"sext {vt(n, 'i1')} {c} to {t}"), n, lane)
     if op in _IBIN:
         x, y = cast(fe, a[0], n, lane), cast(fe, a[1], n, lane)
@@ -301,9 +298,9 @@ def _opaque(fe, v: str, n: int, lane: str) -> str:
 
 def _float(fe, e, n, lane, op, a):
     t = vt(n, lane)
-    if op in _FCMP:
+    if e.op.cls == "relop":
         x, y = cast(fe, a[0], n, lane), cast(fe, a[1], n, lane)
-        c = fe.op(f"fcmp {_FCMP[op]} {t} {x}, {y}")
+        c = fe.op(f"fcmp {fcmp_predicate(e.op)} {t} {x}, {y}")
         it = "i32" if lane == "float" else "i64"
         return back(fe, fe.op(f"sext {vt(n, 'i1')} {c} to {vt(n, it)}"), n, it)
     if op in _FBIN:

@@ -11,16 +11,17 @@ function: it finds the calling thread's block (the value of the state's pthread 
 runtime makes it on a thread's first entry) and makes it the state's CUR, installs a
 jmp_buf with ``_setjmp`` (no signal-mask syscall), calls ``fn(ctx, depth, params)`` and
 returns the result (one scalar) or writes the results to ``out`` (words; v128 takes two).
-A trap lands back in it; it then restores the block and raises the bridge's signal
-exception with ``PyErr_SetNone`` (the ctypes prototype keeps the GIL and turns a set error
+A trap lands back in it; it then restores the block and raises process.Signal with
+``PyErr_SetNone`` (the ctypes prototype keeps the GIL and turns a set error
 into a Python exception), so the normal path checks nothing.
 f32 values cross as doubles holding the raw representation (runtime/values.py): the
 conversions here keep NaN payloads, which a hardware float/double conversion would quiet.
 
 ``fy_host_<sig>(hctx, depth, params...)`` is the code of a host function's record: it
-stores the arguments in a buffer and calls the bridge's host_call(handle, buffer); a
-non-zero status means the Python side holds an exception and the trampoline unwinds,
-naming the function that called it (state.CALLER) as the trap's function.
+stores the arguments in a buffer and calls the host-call callback (callbacks.py) with
+(handle, buffer); a status other than OK means the Python side holds an exception and
+the trampoline unwinds, naming the function that called it (state.CALLER) as the trap's
+function.
 
 Threads: while Python runs (a host call, a lazy compile), other threads may run native
 code and set state.CUR and state.FUEL to their own, so every call out to Python parks

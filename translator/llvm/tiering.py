@@ -33,15 +33,17 @@ from fayasm.runtime import compiletime
 from fayasm.runtime.errors import Error, Exhaustion, Trap
 from fayasm.runtime.types import ExternKind
 
-from . import bridge, cache, jit
+from . import cache, glue, jit
 from . import types as T
 from .bundle import build_code, split_code
+from .codemap import codemap
 from .module import ModuleEmitter, is_deep, signatures
+from .threads import python_depth, thread_block
 
 # Wasm instructions (all function bodies) above which a module starts on the lazy tier
 # (FAYASM_JIT_LAZY_ABOVE overrides it; tests use it to run small modules lazily).
 TIER_UP_SIZE = int(os.environ.get("FAYASM_JIT_LAZY_ABOVE", "10000"))
-# Python frames (counted twice, as bridge does) a lazy compile may need: one that runs
+# Python frames (counted twice, as callbacks.py does) a lazy compile may need: one that runs
 # out of stack with fewer left than this was started too deep, by the guest's recursion.
 COMPILE_HEADROOM = 400
 # FAYASM_JIT_WORKER=0: no O2 worker (lazy code stays lazy; for tests).
@@ -67,8 +69,8 @@ def _register_glue(loaded, meta: list, sigs: list) -> None:
     """Record the glue of a loaded object: entries, then trampolines (then lazy stubs),
     one block of len(sigs) addresses each."""
     n = len(sigs)
-    bridge.codemap.add([(a, None) for a in meta])
-    bridge.register_glue(loaded, sigs, meta[:n], meta[n:2 * n])
+    codemap.add([(a, None) for a in meta])
+    glue.register_glue(loaded, sigs, meta[:n], meta[n:2 * n])
 
 
 class ModuleCode:
@@ -96,9 +98,9 @@ class ModuleCode:
         if not all(self.funcs):
             raise Error("jit: compiled code lacks a function")
         names = module.func_name
-        bridge.codemap.add([(a, (names, nimp + k)) for k, a in enumerate(self.funcs)])
+        codemap.add([(a, (names, nimp + k)) for k, a in enumerate(self.funcs)])
         _register_glue(self.loaded, meta[nd:], sigs)
-        weakref.finalize(self.loaded, bridge.codemap.remove, self.funcs + meta[nd:])
+        weakref.finalize(self.loaded, codemap.remove, self.funcs + meta[nd:])
 
     def target(self, k: int, ist) -> tuple[int, int]:
         """(code, context) of defined function ``k`` for instance ``ist``."""
@@ -127,14 +129,14 @@ class LazyCode:
         obj = cache.load(k)
         if obj is None:
             with jit.LOCK:
-                obj = jit.build_object(jit.glue_text(sigs, lazy=True), 1)
+                obj = jit.build_object(glue.glue_text(sigs, lazy=True), 1)
             cache.store(k, obj)
         self.loaded = jit.LoadedObject(obj, 3 * len(sigs))
         meta = self.loaded.meta
         n = len(sigs)
         _register_glue(self.loaded, meta, sigs)
         self.compiled_addrs: list[int] = []
-        weakref.finalize(self.loaded, bridge.codemap.remove, list(meta), self.compiled_addrs)
+        weakref.finalize(self.loaded, codemap.remove, list(meta), self.compiled_addrs)
         self.stubs = dict(zip(sigs, meta[2 * n:]))
         self.types = [module.syntax.types[f.type_idx] for f in module.syntax.funcs]
         self.funcs: dict[int, int] = {}  # defined function -> compiled address
@@ -174,7 +176,7 @@ class LazyCode:
                     text = self.emitter.function_text(index, f"fy_meta_{k}")
                 light = not is_deep(self.module.syntax.funcs[k].body)
                 # Inside a call: the compile budget ends with the call's deadline.
-                budget = bridge.thread_block().budget
+                budget = thread_block().budget
                 call_end = budget.deadline if budget is not None else None
                 with jit.LOCK, compiletime.budget(compiletime.DEFAULT_COMPILE_TIMEOUT,
                                                   at=call_end):
@@ -186,7 +188,7 @@ class LazyCode:
                 raise
             except (TranslationError, RecursionError) as e:
                 recursion = isinstance(e, RecursionError) or e.cause.startswith("Recursion")
-                if recursion and (2 * bridge.python_depth()
+                if recursion and (2 * python_depth()
                                   > sys.getrecursionlimit() - COMPILE_HEADROOM):
                     # The guest's calls through the host had used up Python's stack
                     # before this compile began: that is the guest's exhaustion.
@@ -198,7 +200,7 @@ class LazyCode:
             except (Error, RuntimeError, OSError, MemoryError) as e:
                 raise TranslationError("jit", describe(e), index,
                                        self.module.func_name(index)) from None
-            bridge.codemap.add([(addr, (self.module.func_name, index))])
+            codemap.add([(addr, (self.module.func_name, index))])
             self.compiled_addrs.append(addr)
             self.funcs[k] = addr
             self._retarget(lambda ist: ist.set_target(k, addr, ist.base))

@@ -24,7 +24,7 @@ ZERO = {I32: "0", I64: "0", F32: "0.0", F64: "0.0", V128: "zeroinitializer",
 _BITS = {F32: "i32", F64: "i64"}  # see multi_slot
 WORDS = {I32: 1, I64: 1, F32: 1, F64: 1, V128: 2, FUNCREF: 1, EXTERNREF: 1}
 
-# Trap codes passed from native code to the Python side (bridge.TRAP_MESSAGES).
+# Trap codes passed from native code to the Python side (traps.TRAP_MESSAGES).
 PENDING, UNREACHABLE, DIV_ZERO, OVERFLOW, CONVERSION, MEM_OOB, TABLE_OOB, UNDEFINED, \
     UNINITIALIZED, MISMATCH, EXHAUSTED = range(11)
 
@@ -32,7 +32,7 @@ PENDING, UNREACHABLE, DIV_ZERO, OVERFLOW, CONVERSION, MEM_OOB, TABLE_OOB, UNDEFI
 # callback could not even run, e.g. at Python's recursion limit) means it failed.
 OK = 1
 
-# Operations of the runtime callback (bridge.runtime_call): op, instance ctx, args buffer.
+# Operations of the runtime callback (callbacks._runtime_call): op, instance ctx, args buffer.
 RT_THREAD, RT_REFUEL, RT_MEMORY_GROW, RT_TABLE_GROW, RT_TABLE_SET, RT_TABLE_FILL, \
     RT_TABLE_COPY, RT_TABLE_INIT, RT_ELEM_DROP, RT_GLOBAL_SET_REF, RT_COMPILE = range(11)
 
@@ -116,7 +116,7 @@ def double_literal(x: float) -> str:
     return f"0x{f64_to_bits(x):016X}"
 
 
-# -- the process state and the thread blocks (see bridge) -------------------------------------
+# -- the process state and the thread blocks (see process.py, threads.py) --------------------
 class S:
     """Word offsets in the process state, one for every instance and thread. Only native
     code of the thread holding the GIL runs at a time, so the words that change (CUR,
@@ -127,7 +127,7 @@ class S:
     CUR = 0  # the thread block (TB) of the thread running native code
     FUEL = 1  # countdown of metered code (signed); parked in TB.FUEL while Python runs
     CALLER = 2  # function that last called a host function (backtraces of host errors)
-    ACTIVE = 3  # entries in progress, on all threads (bridge.retire)
+    ACTIVE = 3  # entries in progress, on all threads (callbacks.retire)
     TLS_KEY = 4  # pthread key whose value on each thread is that thread's block (or NULL)
     SIGNAL = 5  # PyObject* of the exception class an entry raises to report a trap
     SET_ERR = 6  # PyErr_SetNone

@@ -15,25 +15,36 @@ from fayasm.runtime.values import f32_to_bits, f64_to_bits
 M32, M64 = "0xFFFFFFFF", "0xFFFFFFFFFFFFFFFF"
 S32, S64 = "0x80000000", "0x8000000000000000"
 
-# Operators that are exact on raw values: name -> template over {a} and {b}.
+# Operators that are exact on raw values: operator -> template over {a} and {b}.
 _INT_BIN = {"and": "({a} & {b})", "or": "({a} | {b})", "xor": "({a} ^ {b})"}
-_INT_CMP = {"eq": "==", "ne": "!=", "lt_u": "<", "gt_u": ">", "le_u": "<=", "ge_u": ">="}
-_INT_SCMP = {"lt_s": "<", "gt_s": ">", "le_s": "<=", "ge_s": ">="}
-_F_CMP = {"eq": "==", "ne": "!=", "lt": "<", "gt": ">", "le": "<=", "ge": ">="}
+# A relop's relation (its operator without _s/_u) as a Python comparison; unsigned and float
+# operands compare as they are, signed ones with the sign bit flipped.
+_REL = {"eq": "==", "ne": "!=", "lt": "<", "gt": ">", "le": "<=", "ge": ">="}
+# struct format letters of an integer access by its size: unsigned, signed.
+_INT_FORMATS = {1: ("B", "b"), 2: ("H", "h"), 4: ("I", "i"), 8: ("Q", "q")}
+_MASKS = {ValType.I32: M32, ValType.I64: M64}
 
-# Integer loads: struct format letter, and whether a signed read needs masking.
-INT_LOADS = {
-    "i32.load": ("I", None), "i64.load": ("Q", None),
-    "i32.load8_s": ("b", M32), "i32.load8_u": ("B", None),
-    "i32.load16_s": ("h", M32), "i32.load16_u": ("H", None),
-    "i64.load8_s": ("b", M64), "i64.load8_u": ("B", None),
-    "i64.load16_s": ("h", M64), "i64.load16_u": ("H", None),
-    "i64.load32_s": ("i", M64), "i64.load32_u": ("I", None),
-}
-INT_STORES = {"i32.store": ("I", None), "i64.store": ("Q", None),
-              "i32.store8": ("B", "0xFF"), "i32.store16": ("H", "0xFFFF"),
-              "i64.store8": ("B", "0xFF"), "i64.store16": ("H", "0xFFFF"),
-              "i64.store32": ("I", M32)}
+
+def relation(op) -> str:
+    """The Python comparison operator of a relop row."""
+    return _REL[op.operator[:2]]
+
+
+def int_load(op) -> tuple[str, str | None]:
+    """An integer load row's struct format letter, and the mask a signed read needs."""
+    unsigned, signed = _INT_FORMATS[op.access]
+    return (signed, _MASKS[op.results[0]]) if op.signed else (unsigned, None)
+
+
+def int_store(op) -> tuple[str, str | None]:
+    """An integer store row's struct format letter, and the mask cutting the value to it."""
+    width = 4 if op.shape == "i32" else 8
+    return _INT_FORMATS[op.access][0], (None if op.access == width
+                                        else hex((1 << 8 * op.access) - 1))
+
+
+def is_int_access(op) -> bool:
+    return op.cls in ("load", "store") and op.shape in ("i32", "i64")
 
 
 def helper_name(op_name: str) -> str:
@@ -88,17 +99,14 @@ class ExprLowering:
         """``e`` (an i32) as a Python truth value, without materialising a 0/1."""
         if type(e) is Op:
             name = e.op.name
-            t, _, op = name.partition(".")
-            if t in ("i32", "i64"):
-                if op == "eqz":
-                    return f"({self.expr(e.args[0])} == 0)"
-                if op in _INT_CMP:
-                    return f"({self.expr(e.args[0])} {_INT_CMP[op]} {self.expr(e.args[1])})"
-                if op in _INT_SCMP:
-                    return self._signed_cmp(t, _INT_SCMP[op], e.args)
-            elif t in ("f32", "f64") and op in _F_CMP:
-                return f"({self.expr(e.args[0])} {_F_CMP[op]} {self.expr(e.args[1])})"
-            elif name == "ref.is_null":
+            t = e.op.shape
+            if e.op.cls == "testop" and t in ("i32", "i64"):  # eqz
+                return f"({self.expr(e.args[0])} == 0)"
+            if e.op.cls == "relop" and t in ("i32", "i64", "f32", "f64"):
+                if e.op.signed:
+                    return self._signed_cmp(t, relation(e.op), e.args)
+                return f"({self.expr(e.args[0])} {relation(e.op)} {self.expr(e.args[1])})"
+            if name == "ref.is_null":
                 return f"({self.expr(e.args[0])} is None)"
         return self.expr(e)
 
@@ -140,7 +148,7 @@ class ExprLowering:
             if op in ("div_u", "rem_u") and type(args[1]) is Const and args[1].value:
                 sym = "//" if op == "div_u" else "%"
                 return f"({x(args[0])} {sym} {args[1].value})"
-            if op in _INT_CMP or op in _INT_SCMP or op == "eqz":
+            if e.op.is_test:
                 return f"(1 if {self.cond(e)} else 0)"
             if op == "shl":
                 return f"(({x(args[0])} << {self._shift(args[1], width)}) & {m})"
@@ -167,7 +175,7 @@ class ExprLowering:
             if op.startswith("load"):
                 return self.load(e)
         elif ty in ("f32", "f64") and not e.op.imms:
-            if op in _F_CMP:
+            if e.op.is_test:
                 return f"(1 if {self.cond(e)} else 0)"
             if op in ("add", "sub", "mul"):
                 sym = {"add": "+", "sub": "-", "mul": "*"}[op]
@@ -235,8 +243,8 @@ class ExprLowering:
         name = e.op.name
         mem = self.fn.mem_view()
         ea = self.address(e)
-        if name in INT_LOADS:
-            fmt, mask = INT_LOADS[name]
+        if is_int_access(e.op):
+            fmt, mask = int_load(e.op)
             if fmt == "B":
                 return f"{mem}[{ea}]"
             read = f"_ld{fmt}({mem}, {ea})[0]"

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from fayasm.ir import Block, Br, BrIf, BrTable, If, Loop, Return, Unreachable
 
+from .branching import CHAIN, TABLE_LOOKUP_MIN, LoopFrame, case_number, table_cases
+
 _SIMPLE = ("Set", "Effect", "Drop", "GlobalSet", "Call", "CallIndirect")
 DISPATCH_CHAIN = 4  # basic blocks one if chain of the dispatch tells apart
 
@@ -107,8 +109,6 @@ class FlatEmitter:
 
     # -- emission ----------------------------------------------------------------------------
     def emit(self) -> set:
-        from .function import _LoopFrame
-
         fn, out = self.fn, self.fn.out
         entry = self.new()
         end = self.walk(self.stmts, entry)
@@ -116,7 +116,7 @@ class FlatEmitter:
             end.term = ("leave",)
         self.thread()
         outer = fn.frames[-1] if fn.frames else None
-        frame = _LoopFrame(_FlatLabel(), self.stmts[0] if len(self.stmts) == 1 else None)
+        frame = LoopFrame(_FlatLabel(), self.stmts[0] if len(self.stmts) == 1 else None)
         out.add("_st = 0")
         out.add("while True:")
         out.depth += 1
@@ -220,8 +220,6 @@ class FlatEmitter:
         self.goto(target, back=label.id in self.loop_heads, tail=tail)
 
     def table(self, s: BrTable) -> None:
-        from .function import CHAIN, TABLE_LOOKUP_MIN, case_number, table_cases
-
         fn, out = self.fn, self.fn.out
         out.add(f"_i = {fn.x.expr(s.index)}")
         distinct, cases = table_cases(s)

@@ -26,13 +26,13 @@ from fayasm.ir import (Block, Br, BrIf, BrTable, Call, CallIndirect, Drop, Effec
                        If, Loop, Return, Set, Slot, Unreachable)
 from fayasm.ir.nodes import Local
 
-from .exprs import INT_STORES, ExprLowering
+from .branching import CHAIN, TABLE_LOOKUP_MIN, LoopFrame, case_number, table_cases
+from .exprs import ExprLowering, int_store, is_int_access
+from .flat import FlatEmitter
 
 MAX_LOOPS = 16  # Python loops we nest (CPython's limit is 20 blocks, the try is one)
 MAX_INDENT = 60  # levels of indentation we use (CPython's limit is 100)
 MAX_NEST = 60  # constructs the structured lowering nests (Python frames: 3 or 4 each)
-TABLE_LOOKUP_MIN = 6  # distinct br_table targets from which a tuple lookup is used
-CHAIN = 8  # cases one if/elif chain of case_tree tests
 NEVER = 1 << 62  # a reach no label depth attains: falling through reaches no label's end
 
 
@@ -60,7 +60,7 @@ class FunctionEmitter:
         self.uses_br = False
         self.written_cells: set[int] = set()
         self.flagged: set[int] = set()  # block/if labels some branch sets _br to
-        self.frames: list = []  # enclosing Python loops (_LoopFrame), innermost last
+        self.frames: list = []  # enclosing Python loops (LoopFrame), innermost last
         self.ctx: dict[int, object] = {}  # label id -> innermost Python loop label, or None
         # Falling through after statement s reaches the ends of the enclosing block and if
         # labels nested at least reach[id(s)] deep (a contiguous run: see analyse).
@@ -159,8 +159,6 @@ class FunctionEmitter:
         self.depth[f.label.id] = 0
         self.analyse(f.body)
         if self.force_flat:
-            from .flat import FlatEmitter
-
             FlatEmitter(self, f.body).emit()
         else:
             self.body_list(f.body)
@@ -249,8 +247,8 @@ class FunctionEmitter:
         x, out = self.x, self.out
         name = s.op.name
         a = [x.expr(e) for e in s.args]
-        if name in INT_STORES:
-            fmt, mask = INT_STORES[name]
+        if is_int_access(s.op):
+            fmt, mask = int_store(s.op)
             off = s.imm[0].offset
             ea = f"{a[0]} + {off}" if off else a[0]
             val = f"{a[1]} & {mask}" if mask else a[1]
@@ -598,7 +596,7 @@ class FunctionEmitter:
         out = self.out
         label = s.label
         outer = self.inner
-        frame = _LoopFrame(label, s)
+        frame = LoopFrame(label, s)
         body = list(s.body)
         # A loop whose body ends by branching back iterates naturally (no continue, no
         # break); one that ends with a conditional branch back ends with `if not c: break`.
@@ -658,46 +656,8 @@ class FunctionEmitter:
         return pending
 
     def flat(self, s) -> set:
-        from .flat import FlatEmitter
-
         self.flat_count += 1
         return FlatEmitter(self, [s]).emit()
-
-
-class _LoopFrame:
-    """A Python loop being emitted: its wasm loop, and the labels flagged out of it."""
-
-    __slots__ = ("label", "stmt", "escapes")
-
-    def __init__(self, label, stmt):
-        self.label, self.stmt = label, stmt
-        self.escapes: set = set()
-
-
-def table_cases(s: BrTable) -> tuple[list, dict]:
-    """The distinct targets of a br_table (first-seen order, the default among them), and
-    for each (by id) the indices that select it."""
-    distinct: dict = {}
-    cases: dict = {}
-    for i, lab in enumerate(s.labels):
-        if id(lab) not in distinct:
-            distinct[id(lab)] = lab
-            cases[id(lab)] = []
-        cases[id(lab)].append(i)
-    if id(s.default) not in distinct:
-        distinct[id(s.default)] = s.default
-        cases[id(s.default)] = []
-    return list(distinct.values()), cases
-
-
-def case_number(s: BrTable, distinct: list, cases: dict) -> str:
-    """``_k = `` the position in ``distinct`` of the target ``_i`` selects."""
-    number = [0] * len(s.labels)
-    for k, lab in enumerate(distinct):
-        for i in cases[id(lab)]:
-            number[i] = k
-    default = next(k for k, lab in enumerate(distinct) if lab is s.default)
-    return f"_k = {tuple(number)!r}[_i] if _i < {len(number)} else {default}"
 
 
 def _membership(ids: list) -> str:

@@ -1,0 +1,33 @@
+"""Metering: a metered instance's raw callables, which hand the running fuel chunk
+between the Budget (while Python runs) and native code (the state's FUEL word)."""
+from __future__ import annotations
+
+from .threads import thread_block
+from .types import TB
+
+
+def metered(call, budget):
+    """Wrap a raw callable of a metered instance as the other engines do (Budget.begin:
+    the entry costs a unit, nested entries continue the running chunk): native code
+    counts the chunk down (in the state's FUEL word, parked in the thread block's while
+    Python runs), and the Budget holds it while Python code (a host function, another
+    instance) runs."""
+
+    def raw(*args):
+        budget.begin()
+        tb = thread_block()
+        words = tb.words
+        saved, prev = words[TB.FUEL], tb.budget
+        words[TB.FUEL] = budget.tick
+        tb.budget = budget
+        try:
+            return call(*args)
+        finally:
+            budget.tick = words[TB.FUEL]
+            words[TB.FUEL] = saved
+            tb.budget = prev
+            budget.end()
+    return raw
+
+
+__all__ = ["metered"]

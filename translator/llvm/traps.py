@@ -1,0 +1,84 @@
+"""Trap decoding: what an entry that native code unwound to raises, from the trap record
+of the calling thread's block (code, argument, backtrace) or the Python exception a
+callback left pending there."""
+from __future__ import annotations
+
+import ctypes
+
+from fayasm.runtime.errors import Error, Exhaustion, Trap
+from fayasm.runtime.func import HostError
+
+from . import types as T
+from .codemap import codemap
+from .threads import local
+from .types import TB
+
+TRAP_MESSAGES = {
+    T.UNREACHABLE: "unreachable", T.DIV_ZERO: "integer divide by zero",
+    T.OVERFLOW: "integer overflow", T.CONVERSION: "invalid conversion to integer",
+    T.MEM_OOB: "out of bounds memory access", T.TABLE_OOB: "out of bounds table access",
+    T.UNDEFINED: "undefined element", T.UNINITIALIZED: "uninitialized element",
+    T.MISMATCH: "indirect call type mismatch",
+}
+
+
+def is_recursion(e: BaseException) -> bool:
+    """Whether ``e`` comes from Python's recursion limit (ctypes wraps a RecursionError
+    raised while converting arguments in an ArgumentError)."""
+    seen = 0
+    while e is not None and seen < 10:
+        if isinstance(e, RecursionError):
+            return True
+        if isinstance(e, ctypes.ArgumentError) and "RecursionError" in str(e):
+            return True
+        e = e.__cause__ or e.__context__
+        seen += 1
+    return False
+
+
+def set_pending(e: BaseException) -> None:
+    """Leave ``e`` for the entry that native code unwinds to on this thread."""
+    # A fayasm Error says what it is (a compile failure is never the guest's Exhaustion,
+    # even when a RecursionError caused it).
+    if not isinstance(e, Error) and is_recursion(e):
+        e = Exhaustion()
+    tb = getattr(local, "tb", None)
+    if tb is not None:  # else take_error has nothing to read: Exhaustion
+        tb.pending.append(e)
+        tb.words[TB.TRAP_CODE] = T.PENDING  # RT_THREAD fails with no fy_trap to say so
+
+
+def take_error() -> BaseException:
+    """The exception that unwound native code to the entry (on this thread) that just
+    raised process.Signal."""
+    tb = getattr(local, "tb", None)
+    if tb is None:
+        # The thread's first entry could not even make its block: in practice Python's
+        # recursion limit (the callback could not start).
+        return Exhaustion()
+    w, pending = tb.words, tb.pending
+    code = w[TB.TRAP_CODE]
+    if code == T.PENDING:
+        # Nothing pending: a callback failed before it could run, which in practice is
+        # Python's recursion limit (ctypes reports it and returns 0).
+        exc = pending.pop() if pending else Exhaustion()
+        # A HostError carries a host function's own exception (its RecursionError too):
+        # it goes back to the caller unchanged.
+        if not isinstance(exc, (Error, HostError)) and is_recursion(exc):
+            exc = Exhaustion()
+    elif code == T.EXHAUSTED:
+        exc = Exhaustion()
+    else:
+        msg = TRAP_MESSAGES.get(code, "unknown trap")
+        if code in (T.UNDEFINED, T.UNINITIALIZED):
+            msg = f"{msg} {w[TB.TRAP_ARG]}"
+        exc = Trap(msg)
+    pending.clear()
+    if isinstance(exc, Trap):
+        n = min(w[TB.TRACE_LEN], TB.TRACE_MAX)
+        trace = w[TB.TRACE:TB.TRACE + n]
+        exc.frames.extend(codemap.backtrace(w[TB.TRAP_FUNC], trace))
+    return exc
+
+
+__all__ = ["TRAP_MESSAGES", "is_recursion", "set_pending", "take_error"]
