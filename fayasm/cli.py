@@ -31,7 +31,8 @@ def cmd_run(args) -> int:
     args.args = []
     args.run_parser.parse_args(options, namespace=args)
     try:
-        config = wasi_cli.config(args.dir, args.ro_dir, args.env, [args.file] + program)
+        config = wasi_cli.config(args.dir, args.ro_dir, args.env, [args.file] + program,
+                                 symlinks=args.symlinks)
     except ValueError as e:
         raise UsageError(str(e)) from None
     resource_limits = fayasm.ResourceLimits(
@@ -255,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="cap what a WASI program may write to stdout and to stderr, each")
     run.add_argument("--trap-on-grow-failure", action="store_true",
                      help="a grow past a cap traps instead of returning -1")
-    wasi_cli.add_options(run)  # --dir, --ro-dir, --env: as a translated file takes them
+    wasi_cli.add_options(run)  # --dir, --ro-dir, --env, --symlinks: as a translated file takes them
     # FILE and everything after it, unparsed: cmd_run splits fayasm's options from the
     # program's arguments, so that "--" and arguments that look like options reach it.
     run.add_argument("args", nargs=argparse.REMAINDER, metavar="FILE [ARGS]",

@@ -17,11 +17,11 @@ import sys
 from ..errors import Error
 from .config import WasiConfig
 
-OPTIONS = ("--dir", "--ro-dir", "--env")  # each takes a value
+OPTIONS = ("--dir", "--ro-dir", "--env", "--symlinks")  # each takes a value
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
-    """Add --dir, --ro-dir and --env (repeatable) to ``parser``."""
+    """Add --dir, --ro-dir and --env (repeatable) and --symlinks to ``parser``."""
     parser.add_argument("--dir", action="append", metavar="HOST[::GUEST]",
                         help="let the program use directory HOST, seen as GUEST (default: "
                         "HOST as written); repeatable")
@@ -30,6 +30,10 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", action="append", metavar="NAME[=VALUE]",
                         help="set an environment variable for the program (NAME alone passes "
                         "on this process's value); repeatable")
+    parser.add_argument("--symlinks", choices=("allow", "inside", "none"), default="allow",
+                        help="which symlinks the program may create in its directories: any "
+                        "relative one (allow, the default), only ones whose target has no "
+                        "'..' and so stays inside (inside), or none; see docs/wasi.md")
 
 
 def split(tokens: list[str], value_options=OPTIONS,
@@ -89,16 +93,17 @@ def _directory(option: str, spec: str) -> tuple[str, str]:
     return (guest if sep else host), host
 
 
-def config(dirs, ro_dirs, env, argv, environ=None) -> WasiConfig:
+def config(dirs, ro_dirs, env, argv, environ=None, symlinks: str = "allow") -> WasiConfig:
     """The WasiConfig of a run: ``dirs``/``ro_dirs`` as HOST[::GUEST] (GUEST defaults to
     HOST as written, as in wasmtime), ``env`` as NAME=VALUE or NAME (``environ``, default
-    os.environ, gives its value), ``argv`` the program's argv (argv[0] included).
+    os.environ, gives its value), ``argv`` the program's argv (argv[0] included),
+    ``symlinks`` as WasiConfig takes it.
     ValueError, with a one-line message, for anything malformed."""
     environ = os.environ if environ is None else environ
     preopens = [(*_directory("--dir", d), False) for d in dirs or ()]
     preopens += [(*_directory("--ro-dir", d), True) for d in ro_dirs or ()]
     try:
-        cfg = WasiConfig(argv=argv, env=_environment(env, environ))
+        cfg = WasiConfig(argv=argv, env=_environment(env, environ), symlinks=symlinks)
         for guest, host, readonly in preopens:
             cfg.preopen(guest, host, readonly)
     except Error as e:  # a name WasiConfig refuses (NUL, "=")
@@ -110,7 +115,7 @@ def script_parser(prog: str) -> argparse.ArgumentParser:
     """The parser of a translated file's own options (the program's arguments follow)."""
     p = argparse.ArgumentParser(
         prog=prog, usage=f"{prog} [--dir HOST[::GUEST]] [--ro-dir HOST[::GUEST]] "
-        "[--env NAME[=VALUE]] [--] [ARGS ...]",
+        "[--env NAME[=VALUE]] [--symlinks allow|inside|none] [--] [ARGS ...]",
         description="Run this translated WebAssembly module's _start as a WASI command. "
         "Options may come anywhere before --; other arguments, and all after --, are the "
         "program's.")
@@ -125,7 +130,8 @@ def script_config(argv: list[str]) -> WasiConfig | int:
     try:
         options, program = split(argv[1:])
         args = script_parser(prog).parse_args(options)
-        return config(args.dir, args.ro_dir, args.env, [prog] + program)
+        return config(args.dir, args.ro_dir, args.env, [prog] + program,
+                      symlinks=args.symlinks)
     except ValueError as e:
         print(f"{prog}: {e}", file=sys.stderr)
         return 2
