@@ -11,6 +11,7 @@ then traps).
 """
 from __future__ import annotations
 
+from ..errors import MEM_OOB
 from .constants import (DIRENT, EILSEQ, EINVAL, EVENT, FDSTAT, FILESTAT, IOVEC, PRESTAT,
                         SUBSCRIPTION, U32, U64)
 
@@ -43,7 +44,7 @@ def check(view: memoryview, ptr: int, size: int, align: int = 1) -> None:
         raise GuestTrap(f"misaligned pointer: {ptr:#x} is not {align}-byte aligned",
                         "wasi_misaligned_pointer")
     if ptr + size > len(view):
-        raise GuestTrap(f"out of bounds memory access: {size} bytes at {ptr:#x} "
+        raise GuestTrap(f"{MEM_OOB}: {size} bytes at {ptr:#x} "
                         f"(memory is {len(view)} bytes)", "memory_out_of_bounds")
 
 
