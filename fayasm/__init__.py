@@ -9,7 +9,7 @@ from fayasm.errors import (CompileError, DecodeError, ParseError, TranslationErr
                            ValidationError)
 from fayasm.module import ExportType, ImportType, Module
 from fayasm.runtime.errors import (ArgumentError, ArgumentTypeError, Error, Exhaustion, FileError,
-                                   LinkError, Trap, WasiExit)
+                                   InterfaceError, LinkError, Trap, WasiExit)
 from fayasm.runtime.func import Func
 from fayasm.runtime.func import HostError as _HostError
 from fayasm.runtime.globals import Global
@@ -22,9 +22,8 @@ from fayasm.runtime.table import Table
 from fayasm.runtime.types import (ExternKind, FuncType, GlobalType, Limits, MemoryType,
                                   TableType, ValType)
 from fayasm.runtime.values import Val
+from fayasm.runtime.version import VERSION as __version__
 from fayasm.wasi import WasiConfig, with_limits
-
-__version__ = "0.1.0"
 
 
 def instantiate(module, imports=None, engine: str | None = None, fuel: int | None = None,
@@ -114,7 +113,8 @@ def run(module, wasi: WasiConfig | None = None, engine: str | None = None, impor
 __all__ = [
     "ArgumentError", "ArgumentTypeError", "CompileError", "DecodeError", "Error", "Exhaustion",
     "ExportType", "Exports", "ExternKind", "FileError",
-    "Func", "FuncType", "Global", "GlobalType", "ImportType", "Instance", "LinkError", "Limits",
+    "Func", "FuncType", "Global", "GlobalType", "ImportType", "Instance", "InterfaceError",
+    "LinkError", "Limits",
     "Memory", "MemoryType", "Module", "ParseError", "ResourceLimitError", "CompileTimeout", "ResourceLimits",
     "Table", "TableType", "TranslationError", "Trap", "Usage", "Val",
     "ValType", "ValidationError", "WasiConfig", "WasiExit", "instantiate", "run",

@@ -12,13 +12,14 @@ from fayasm.cli_args import (FileProblem, Parser, UsageError, count, format_resu
                              parse_arg, seconds, size)
 from fayasm.runtime.types import ExternKind
 from fayasm.runtime.values import f32_round
+from fayasm.runtime.wasi import command as wasi_cli
 
 # ---------------------------------------------------------------------------
 # commands
 
 def cmd_run(args) -> int:
     from fayasm.runtime.wasi import Wasi
-    from fayasm.wasi import cli_config, split_run_args, uses_wasi, with_limits
+    from fayasm.wasi import split_run_args, uses_wasi, with_limits
 
     # FILE and what follows it arrive unparsed (see the run sub-parser): fayasm's options
     # among them are parsed here, appending to --dir/--env; the rest is the program's.
@@ -30,7 +31,8 @@ def cmd_run(args) -> int:
     args.args = []
     args.run_parser.parse_args(options, namespace=args)
     try:
-        config = cli_config(args.dir, args.ro_dir, args.env, [args.file] + program)
+        config = wasi_cli.config(args.dir, args.ro_dir, args.env, [args.file] + program,
+                                 symlinks=args.symlinks)
     except ValueError as e:
         raise UsageError(str(e)) from None
     resource_limits = fayasm.ResourceLimits(
@@ -145,7 +147,7 @@ def cmd_wast(args) -> int:
     from fayasm.wast.parse import count_commands, parse_script
     from fayasm.wast.runner import FAILED, NOT_RUN, PASSED, Runner
 
-    engine = None if args.engine == "none" else args.engine
+    engine = None if args.engine == "none" else args.engine or engines.default()
     if engine is not None:
         engines.get(engine)
     files = []
@@ -208,6 +210,11 @@ def cmd_wast(args) -> int:
 
 # ---------------------------------------------------------------------------
 
+# Help text only: which engine is the default is found out (importing llvmlite) when a
+# command runs one, so that building the parser costs nothing (fayasm inspect, --help).
+DEFAULT_ENGINE = "jit, or python where llvmlite is not installed"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(
         prog="fayasm", description="A WebAssembly runtime for Python.",
@@ -227,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Options may come before or after FILE; everything after -- goes to the program.",
         epilog="example: fayasm run prog.wasm --dir data::/data --env LANG=C -- -v input.txt")
     run.add_argument("--engine", default=None, help=f"engine to run on ({', '.join(engines.names())}; "
-                     f"default {engines.default()})")
+                     f"default {DEFAULT_ENGINE})")
     run.add_argument("--invoke", metavar="NAME", help="the exported function to call")
     run.add_argument("--fuel", type=count, default=None, metavar="N",
                      help="stop after this many calls and loop iterations")
@@ -246,22 +253,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="cap what a WASI program may write to stdout and to stderr, each")
     run.add_argument("--trap-on-grow-failure", action="store_true",
                      help="a grow past a cap traps instead of returning -1")
-    run.add_argument("--dir", action="append", metavar="HOST[::GUEST]",
-                     help="let the program use directory HOST, seen as GUEST (default: "
-                     "HOST as written); repeatable")
-    run.add_argument("--ro-dir", action="append", metavar="HOST[::GUEST]",
-                     help="like --dir, but the program cannot change anything in it")
-    run.add_argument("--env", action="append", metavar="NAME[=VALUE]",
-                     help="set an environment variable for the program (NAME alone passes "
-                     "on this process's value); repeatable")
+    wasi_cli.add_options(run)  # --dir, --ro-dir, --env, --symlinks: as a translated file takes them
     # FILE and everything after it, unparsed: cmd_run splits fayasm's options from the
     # program's arguments, so that "--" and arguments that look like options reach it.
     run.add_argument("args", nargs=argparse.REMAINDER, metavar="FILE [ARGS]",
                      help="the module, then the program's arguments")
     run.set_defaults(func=cmd_run, run_parser=run,
                      run_value_options=("--engine", "--invoke", "--fuel", "--deadline",
-                                        "--compile-timeout",
-                                        "--dir", "--ro-dir", "--env", "--max-memory",
+                                        "--compile-timeout", *wasi_cli.OPTIONS, "--max-memory",
                                         "--max-table-elements", "--max-instances",
                                         "--max-output"))
 
@@ -276,8 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Write FILE as Python source that imports only "
                         "fayasm.runtime. The generated module has instantiate(imports=None, "
                         "wasi=None) with the same exports interface as every engine; running "
-                        "it as a script (python OUT.py [--dir HOST[::GUEST]] [--env K=V] -- "
-                        "ARGS) runs the module's _start under WASI.")
+                        "it as a script (python OUT.py [--dir HOST[::GUEST]] [--ro-dir ...] [--env K=V] "
+                        "-- ARGS, read as 'fayasm run' reads them) runs the module's _start "
+                        "under WASI.")
     tr.add_argument("file", metavar="FILE")
     tr.add_argument("-o", "--output", metavar="OUT.py",
                     help="where to write (default: FILE with a .py suffix)")
@@ -290,8 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "every .wast in a directory) and report per file. With --engine "
                           "none, only decoding, parsing and validation are judged.")
     wast.add_argument("files", nargs="+", metavar="FILE")
-    wast.add_argument("--engine", default=engines.default(),
-                      help="engine to run on, or 'none' (default %(default)s)")
+    wast.add_argument("--engine", default=None,
+                      help=f"engine to run on, or 'none' (default {DEFAULT_ENGINE})")
     wast.add_argument("--max-failures", type=count, default=10, metavar="N",
                       help="failures to show per file (default %(default)s)")
     wast.add_argument("-v", "--verbose", action="store_true", help="show full failure details")

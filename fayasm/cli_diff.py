@@ -10,6 +10,7 @@ from fayasm import engines
 from fayasm.cli_args import (UsageError, count, duration, integer, load, looks_like_module,
                              parse_arg, positive)
 from fayasm.runtime.types import ExternKind
+from fayasm.runtime.wasi import command
 
 
 def engine_list(values) -> list[str]:
@@ -83,7 +84,7 @@ def _plan(args, module):
 
 
 def _wasi_config(args, module):
-    from fayasm.wasi import cli_config, uses_wasi
+    from fayasm.wasi import uses_wasi
 
     if not uses_wasi(module):
         if args.args:
@@ -91,7 +92,8 @@ def _wasi_config(args, module):
                              f"{args.file} does not import WASI")
         return None
     try:
-        return cli_config(args.dir, args.ro_dir, args.env, [args.file] + list(args.args))
+        return command.config(args.dir, args.ro_dir, args.env,
+                              [args.file] + list(args.args))
     except ValueError as e:
         raise UsageError(str(e)) from None
 
@@ -187,8 +189,8 @@ def add_commands(sub) -> None:
                    help="call every export, those with parameters N times with random arguments")
     d.add_argument("--seed", type=integer, default=0, help="seed of the random arguments")
     d.add_argument("--engines", nargs="+", metavar="ENGINE",
-                   help=f"engines to compare, the first being the reference (default: all "
-                   f"available: {', '.join(engines.available())})")
+                   help="engines to compare, the first being the reference (default: every "
+                   f"engine that loads here, of {', '.join(engines.names())})")
     d.add_argument("--no-wasmtime", action="store_true", help="leave wasmtime out")
     d.add_argument("--nan", choices=("exact", "lenient"),
                    help="exact: NaN bits must match; lenient: any two quiet NaNs agree "
@@ -202,12 +204,7 @@ def add_commands(sub) -> None:
                    help="a Python file defining imports: a dict {module: {name: function, "
                    "Memory, Table, Global or number}}, or a function returning one (the file "
                    "runs once per engine, so each gets its own)")
-    d.add_argument("--dir", action="append", metavar="HOST[::GUEST]",
-                   help="WASI: let the module use directory HOST, seen as GUEST")
-    d.add_argument("--ro-dir", action="append", metavar="HOST[::GUEST]",
-                   help="WASI: like --dir, read-only")
-    d.add_argument("--env", action="append", metavar="NAME[=VALUE]",
-                   help="WASI: set an environment variable")
+    command.add_options(d)  # for a module that imports WASI, as 'fayasm run' takes them
     d.set_defaults(func=cmd_diff)
 
     f = sub.add_parser(

@@ -6,9 +6,8 @@ from generated Python code)."""
 from __future__ import annotations
 
 import copy
-import os
 
-from fayasm.runtime.wasi import MODULE, Preopen, Wasi, WasiConfig
+from fayasm.runtime.wasi import MODULE, Preopen, Wasi, WasiConfig, command
 
 
 def with_limits(config: WasiConfig | None, limits) -> WasiConfig:
@@ -25,55 +24,17 @@ def with_limits(config: WasiConfig | None, limits) -> WasiConfig:
 def split_run_args(tokens: list[str], value_options,
                    flag_options=()) -> tuple[str, list[str], list[str]]:
     """``fayasm run``'s FILE and what follows it, split into (FILE, fayasm's options,
-    the program's arguments). Options named in ``value_options`` (with their values) and
-    ``flag_options`` are fayasm's wherever they appear before ``--``; everything after ``--``, and anything
-    else, belongs to the program. ValueError for a missing FILE or option value."""
+    the program's arguments) by the WASI command line's rules (runtime/wasi/command.py):
+    options named in ``value_options`` (with their values) and ``flag_options`` are
+    fayasm's wherever they appear before ``--``. ValueError for a missing FILE or option
+    value."""
     tail = list(tokens)
     if tail and tail[0] == "--":
         tail.pop(0)
     if not tail:
         raise ValueError("missing FILE (a .wasm or .wat module)")
-    file = tail.pop(0)
-    options, program = [], []
-    while tail:
-        tok = tail.pop(0)
-        if tok == "--":
-            program += tail
-            break
-        if tok.split("=", 1)[0] in value_options:
-            options.append(tok)
-            if "=" not in tok:
-                if not tail:
-                    raise ValueError(f"{tok} needs a value")
-                options.append(tail.pop(0))
-        elif tok in ("-h", "--help") or tok in flag_options:
-            options.append(tok)
-        else:
-            program.append(tok)
-    return file, options, program
-
-
-def cli_config(dirs, ro_dirs, env, argv) -> WasiConfig:
-    """The WasiConfig of ``fayasm run``: ``dirs``/``ro_dirs`` as HOST[::GUEST] (GUEST
-    defaults to HOST as written, as in wasmtime), ``env`` as NAME=VALUE or a bare NAME
-    that passes this process's value on. ValueError for a malformed item."""
-    pairs = []
-    for item in env or ():
-        name, eq, value = item.partition("=")
-        if not name:
-            raise ValueError(f"--env {item!r}: expected NAME=VALUE")
-        if not eq:
-            if name not in os.environ:
-                continue
-            value = os.environ[name]
-        pairs.append((name, value))
-    config = WasiConfig(argv=argv, env=pairs)
-    for spec, readonly in [(d, False) for d in dirs or ()] + [(d, True) for d in ro_dirs or ()]:
-        host, sep, guest = spec.partition("::")
-        if not host or (sep and not guest):
-            raise ValueError(f"--dir {spec!r}: expected HOST or HOST::GUEST")
-        config.preopen(guest if sep else host, host, readonly)
-    return config
+    options, program = command.split(tail[1:], value_options, flag_options)
+    return tail[0], options, program
 
 
 def uses_wasi(module) -> bool:
@@ -81,5 +42,4 @@ def uses_wasi(module) -> bool:
     return any(i.module == MODULE for i in module.imports)
 
 
-__all__ = ["Preopen", "Wasi", "WasiConfig", "cli_config", "split_run_args",
-           "uses_wasi", "with_limits"]
+__all__ = ["Preopen", "Wasi", "WasiConfig", "split_run_args", "uses_wasi", "with_limits"]

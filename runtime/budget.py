@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 
 from .checks import seconds, whole
-from .errors import Trap
+from .errors import DEADLINE_EXCEEDED, OUT_OF_FUEL, Trap
 from .limits import BULK_SHIFT, DEADLINE_INTERVAL
 
 UNLIMITED = 1 << 62
@@ -99,11 +99,11 @@ class Budget:
     def take(self) -> int:
         """The next chunk of units; raises the trap that says why if none is left."""
         if self.deadline is not None and time.monotonic() > self.deadline:
-            raise Trap("deadline exceeded")
+            raise Trap(DEADLINE_EXCEEDED)
         chunk = DEADLINE_INTERVAL if self.deadline is not None else UNLIMITED
         if self.fuel is not None:
             if self.fuel <= 0:
-                raise Trap("out of fuel")
+                raise Trap(OUT_OF_FUEL)
             chunk = min(chunk, self.fuel)
             self.fuel -= chunk
         return chunk

@@ -27,6 +27,11 @@ class FileError(Error, OSError):
         return f"cannot read {self.filename}: {self.strerror}"
 
 
+class InterfaceError(Error, ImportError):
+    """A translated file needs a runtime interface the installed fayasm does not serve (it
+    was written by another fayasm version); also an ImportError, since importing it fails."""
+
+
 class LinkError(Error):
     """Imports missing or not matching what the module declares; lists every problem at once."""
 
@@ -55,10 +60,34 @@ class Trap(Error):
         self.frames.append(name)
 
 
+# -- trap messages --------------------------------------------------------------------------
+# The one place they are written: every engine and runtime module takes them from here
+# (tests/test_layers.py checks that none spells one out).
+# The spec's wording (the spec suite matches on it; a detail may follow, as in
+# "undefined element 5").
+UNREACHABLE = "unreachable"
+DIV_ZERO = "integer divide by zero"
+INT_OVERFLOW = "integer overflow"
+BAD_CONVERSION = "invalid conversion to integer"
+MEM_OOB = "out of bounds memory access"
+TABLE_OOB = "out of bounds table access"
+UNDEFINED_ELEMENT = "undefined element"
+UNINITIALIZED_ELEMENT = "uninitialized element"
+TYPE_MISMATCH = "indirect call type mismatch"
+STACK_EXHAUSTED = "call stack exhausted"
+SPEC_TRAP_MESSAGES = (UNREACHABLE, DIV_ZERO, INT_OVERFLOW, BAD_CONVERSION, MEM_OOB, TABLE_OOB,
+                      UNDEFINED_ELEMENT, UNINITIALIZED_ELEMENT, TYPE_MISMATCH, STACK_EXHAUSTED)
+# fayasm's own traps: the limits a host sets on a guest.
+OUT_OF_FUEL = "out of fuel"
+DEADLINE_EXCEEDED = "deadline exceeded"
+RESOURCE_LIMIT = "resource limit exceeded"
+TRAP_MESSAGES = SPEC_TRAP_MESSAGES + (OUT_OF_FUEL, DEADLINE_EXCEEDED, RESOURCE_LIMIT)
+
+
 class Exhaustion(Trap):
     """The guest exhausted the call stack (deep or infinite recursion)."""
 
-    def __init__(self, message: str = "call stack exhausted"):
+    def __init__(self, message: str = STACK_EXHAUSTED):
         super().__init__(message, "call_stack_exhausted")
 
 
@@ -98,21 +127,21 @@ def format_frames(frames: list[str]) -> list[str]:
     return lines
 
 
-# The spec's trap messages, and the codes Trap.code gives them.
+# The code Trap.code gives each trap message.
 TRAP_CODES = {
-    "unreachable": "unreachable",
-    "integer divide by zero": "integer_divide_by_zero",
-    "integer overflow": "integer_overflow",
-    "invalid conversion to integer": "invalid_conversion_to_integer",
-    "out of bounds memory access": "memory_out_of_bounds",
-    "out of bounds table access": "table_out_of_bounds",
-    "undefined element": "undefined_element",
-    "uninitialized element": "uninitialized_element",
-    "indirect call type mismatch": "indirect_call_type_mismatch",
-    "call stack exhausted": "call_stack_exhausted",
-    "out of fuel": "out_of_fuel",
-    "deadline exceeded": "deadline_exceeded",
-    "resource limit exceeded": "resource_limit_exceeded",
+    UNREACHABLE: "unreachable",
+    DIV_ZERO: "integer_divide_by_zero",
+    INT_OVERFLOW: "integer_overflow",
+    BAD_CONVERSION: "invalid_conversion_to_integer",
+    MEM_OOB: "memory_out_of_bounds",
+    TABLE_OOB: "table_out_of_bounds",
+    UNDEFINED_ELEMENT: "undefined_element",
+    UNINITIALIZED_ELEMENT: "uninitialized_element",
+    TYPE_MISMATCH: "indirect_call_type_mismatch",
+    STACK_EXHAUSTED: "call_stack_exhausted",
+    OUT_OF_FUEL: "out_of_fuel",
+    DEADLINE_EXCEEDED: "deadline_exceeded",
+    RESOURCE_LIMIT: "resource_limit_exceeded",
 }
 
 

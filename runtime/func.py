@@ -2,7 +2,7 @@
 
 A Func wraps a *raw* callable that takes raw arguments positionally and returns None
 (no results), one raw value, or a tuple (several results); see values.py for the raw
-representation. Engines call ``_raw`` directly; Python code calls the Func itself (Python
+representation. Engines call ``raw`` directly (hooks.py lists what engines keep on a Func); Python code calls the Func itself (Python
 values) or ``invoke`` (exact ``Val``s).
 """
 from __future__ import annotations
@@ -70,7 +70,7 @@ class Func:
     from a Python callable; ``f(*args)`` calls with Python values; ``f.invoke(vals)`` with
     exact Vals. ``f.type`` is its FuncType."""
 
-    __slots__ = ("type", "_raw", "name", "host", "_owner", "__weakref__", "_native")
+    __slots__ = ("type", "raw", "name", "host", "owner", "__weakref__", "native")
 
     def __init__(self, fn, type: FuncType, name: str | None = None, _where: str | None = None):
         if not isinstance(type, FuncType):
@@ -80,21 +80,21 @@ class Func:
         self.type = type
         self.name = name or getattr(fn, "__name__", "host")
         self.host = fn
-        self._owner = None
-        self._native = None
+        self.owner = None
+        self.native = None
         # _where: how errors name it (the import it was made for, when linking made it)
-        self._raw = _host_wrapper(fn, type, _where or repr(self.name))
+        self.raw = _host_wrapper(fn, type, _where or repr(self.name))
 
     @classmethod
-    def _wrap_raw(cls, raw, type: FuncType, name: str, owner=None) -> "Func":
-        """A Func around an engine's raw callable (no conversions)."""
+    def from_raw(cls, raw, type: FuncType, name: str, owner=None) -> "Func":
+        """A Func around an engine's raw callable (no conversions; see hooks.py)."""
         f = cls.__new__(cls)
         f.type = type
-        f._raw = raw
+        f.raw = raw
         f.name = name
         f.host = None
-        f._owner = owner
-        f._native = None
+        f.owner = owner
+        f.native = None
         return f
 
     def __call__(self, *args):
@@ -139,7 +139,7 @@ def _call(f: Func, raw: list):
     overflow becomes Exhaustion, with the wasm backtrace of the generated code (engine
     "python") it went through."""
     try:
-        return f._raw(*raw)
+        return f.raw(*raw)
     except HostError as e:
         raise e.original.with_traceback(e.original.__traceback__) from None
     except RecursionError as e:

@@ -7,7 +7,7 @@ from .values import Val
 
 
 class Global:
-    __slots__ = ("type", "raw", "__weakref__", "_native")
+    __slots__ = ("type", "raw", "__weakref__", "native")
 
     def __init__(self, val: Val | GlobalType, mutable: bool = False, raw=None):
         if isinstance(val, GlobalType):
@@ -18,7 +18,7 @@ class Global:
                 raise Error("Global() takes a Val, e.g. Global(Val.i32(0), mutable=True)")
             self.type = GlobalType(val.type, bool(mutable))
             self.raw = val.raw
-        self._native = None
+        self.native = None  # the jit's cell (hooks.py)
 
     @property
     def val(self) -> Val:

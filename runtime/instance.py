@@ -78,7 +78,7 @@ class Exports(Mapping):
 
 
 class Instance:
-    """An instantiated module: ``.exports``; engines attach what they need.
+    """An instantiated module: ``.exports``; engines attach what they need (hooks.py).
 
     Fuel, as a host controls it (the way wasmtime's Store does): ``get_fuel()``,
     ``set_fuel(n)``, ``add_fuel(n)`` and ``set_deadline(seconds)`` work on an instance
@@ -93,8 +93,9 @@ class Instance:
         self.exports = Exports(exports)
         self.engine = engine
         self.module = module
-        self._account: Account | None = None  # what the instance holds
-        self._budget: Budget | None = None  # when the instance was made metered
+        self.engine_state: object = None  # the engine's own per-instance state (hooks.py)
+        self.account: Account | None = None  # what the instance holds
+        self.budget: Budget | None = None  # when the instance was made metered
         self.wasi: Wasi | None = None  # the WASI state instantiate(wasi=...) linked
         # The index spaces, imports first (runtime.plan.link fills them on every engine).
         self.funcs: list = []
@@ -103,10 +104,10 @@ class Instance:
         self.globals: list = []
 
     def _metered(self):
-        if self._budget is None:
+        if self.budget is None:
             raise Error("this instance does not count fuel: instantiate it with fuel=N "
                         "(or deadline=) to control its fuel")
-        return self._budget
+        return self.budget
 
     def get_fuel(self) -> int | None:
         """The units of fuel left; None if there is no limit (only a deadline)."""
@@ -140,7 +141,7 @@ class Instance:
         elements of the tables it defines, and how many of each."""
         from .resources import Usage
 
-        return self._account.usage() if self._account is not None else Usage(instances=1)
+        return self.account.usage() if self.account is not None else Usage(instances=1)
 
     def __repr__(self) -> str:
         return f"<Instance ({self.engine}) exports: {', '.join(self.exports)}>"

@@ -15,7 +15,7 @@ import ctypes
 import mmap
 
 from .checks import whole
-from .errors import ArgumentError, ArgumentTypeError, Error, Trap
+from .errors import MEM_OOB, ArgumentError, ArgumentTypeError, Error, Trap
 from .types import MAX_PAGES, PAGE_SIZE, Limits, MemoryType
 
 _MAP_NORESERVE = getattr(mmap, "MAP_NORESERVE", 0x4000)  # Linux value; Python 3.11 lacks it
@@ -28,7 +28,7 @@ _mprotect.restype = ctypes.c_int
 
 _memset, _memmove = ctypes.memset, ctypes.memmove
 
-OOB = "out of bounds memory access"
+OOB = MEM_OOB
 _max = max  # Memory.__init__ takes parameters named min and max, as the spec does
 
 

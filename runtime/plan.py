@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .budget import Budget
-from .errors import Error, LinkError, Trap
+from .errors import MEM_OOB, TABLE_OOB, Error, LinkError, Trap
 from .func import Func
 from .globals import Global
 from .instance import Instance
@@ -219,10 +219,9 @@ def initialize(tables: list[Table], memories: list[Memory], globals_: list[Globa
             items = elem_insts[k]
             t = tables[table]
             if start + len(items) > len(t.elements):
-                raise Trap("out of bounds table access")
+                raise Trap(TABLE_OOB)
             t.elements[start:start + len(items)] = items
-            if t._native is not None:
-                t._native.changed(t, start, len(items))
+            t.sync(start, len(items))
         if mode != "passive":
             elem_insts[k] = []
     for k, (mode, memory, offset, data) in enumerate(datas):
@@ -230,7 +229,7 @@ def initialize(tables: list[Table], memories: list[Memory], globals_: list[Globa
             start = eval_const(offset, globals_, funcs)
             mem = memories[memory]
             if start + len(data) > len(mem.view):
-                raise Trap("out of bounds memory access")
+                raise Trap(MEM_OOB)
             mem.view[start:start + len(data)] = data
             data_insts[k] = b""
     return elem_insts, data_insts
@@ -289,9 +288,9 @@ def _link(plan: Plan, imports: Any, builder: Builder, engine: str, module: Any,
                     engine, module)
     inst.funcs, inst.tables, inst.mems, inst.globals = (spaces.funcs, spaces.tables,
                                                         spaces.mems, spaces.globals)
-    inst._account = account
+    inst.account = account
     if budget is not None and budget.metered:
-        inst._budget = budget
+        inst.budget = budget
     builder.finish(spaces, inst)
     memory: Memory | None = None
     if wasi is not None:
@@ -303,7 +302,7 @@ def _link(plan: Plan, imports: Any, builder: Builder, engine: str, module: Any,
         inst.wasi = wasi
     if plan.start is not None:
         try:
-            spaces.funcs[plan.start]._raw()
+            spaces.funcs[plan.start].raw()
         finally:
             if wasi is not None:
                 wasi.flush()

@@ -18,7 +18,7 @@ import threading
 import weakref
 from dataclasses import dataclass
 
-from .errors import ArgumentError, Error, Trap
+from .errors import RESOURCE_LIMIT, ArgumentError, Error, Trap
 from .types import PAGE_SIZE
 
 # Without ResourceLimits, an instance's tables together hold at most this many elements
@@ -26,7 +26,7 @@ from .types import PAGE_SIZE
 # 192-byte module declare dozens of maximal tables.
 MAX_INSTANCE_TABLE_ELEMENTS = 10_000_000
 
-LIMIT_TRAP = "resource limit exceeded"
+LIMIT_TRAP = RESOURCE_LIMIT
 
 
 class ResourceLimitError(Error):

@@ -13,7 +13,8 @@ import sys
 
 from .backtrace import backtrace
 from .budget import Budget
-from .errors import ArgumentError, Error, Exhaustion, Trap
+from .errors import (MEM_OOB, TABLE_OOB, TYPE_MISMATCH, UNDEFINED_ELEMENT, UNINITIALIZED_ELEMENT,
+                     ArgumentError, Error, Exhaustion, InterfaceError, Trap)
 from .func import Func, HostError
 from .instance import Instance
 from .limits import BULK_SHIFT, MAX_CALL_DEPTH
@@ -22,15 +23,18 @@ from .plan import KINDS, Plan, Spaces, link
 from .table import Table
 from .types import ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType, ValType
 from .values import f32_from_bits, f32_round, f32_to_bits
+from .version import VERSION
 
 __all__ = ["Trap", "f32_from_bits", "f32_to_bits", "f32_round"]
 
-# The helpers generated code may call. Bump when a translation made by this fayasm would
-# fail (or misbehave) on an older runtime; a translated file checks it when imported.
-INTERFACE = 1
+# The helpers generated code may call, as a number: bump INTERFACE when a translation made
+# by this fayasm would fail (or misbehave) on an older runtime, and OLDEST_INTERFACE when
+# this runtime stops serving files that need an older one. A translated file checks that
+# the interface it needs is in this range before it takes anything else from the runtime,
+# and otherwise raises InterfaceError naming the fayasm VERSION that wrote it.
+INTERFACE = 2  # 2: the engine hooks of runtime/hooks.py
+OLDEST_INTERFACE = 2
 
-MEM_OOB = "out of bounds memory access"
-TABLE_OOB = "out of bounds table access"
 
 # Loads and stores, shared by every generated module.
 LD = {fmt: struct.Struct("<" + fmt).unpack_from for fmt in "bBhHiIqQd"}
@@ -64,13 +68,13 @@ def indirect(table: Table, i: int, ftype: FuncType):
     """The raw callable of ``table[i]`` for call_indirect, checked as the spec says."""
     elems = table.elements
     if i >= len(elems):
-        raise trap(f"undefined element {i}")
+        raise trap(f"{UNDEFINED_ELEMENT} {i}")
     f = elems[i]
     if f is None:
-        raise trap(f"uninitialized element {i}")
+        raise trap(f"{UNINITIALIZED_ELEMENT} {i}")
     if f.type is not ftype and f.type != ftype:
-        raise trap("indirect call type mismatch")
-    return f._raw
+        raise trap(TYPE_MISMATCH)
+    return f.raw
 
 
 # -- bulk memory and tables -------------------------------------------------------------
@@ -100,11 +104,6 @@ def memory_init(mem: Memory, datas: list, k: int, d: int, s: int, n: int, budget
     view[d:d + n] = data[s:s + n]
 
 
-def _sync(t: Table, start: int, n: int) -> None:
-    if t._native is not None:
-        t._native.changed(t, start, n)
-
-
 def table_get(t: Table, i: int):
     elems = t.elements
     if i >= len(elems):
@@ -116,7 +115,7 @@ def table_set(t: Table, i: int, v) -> None:
     if i >= len(t.elements):
         raise trap(TABLE_OOB)
     t.elements[i] = v
-    _sync(t, i, 1)
+    t.sync(i, 1)
 
 
 def table_fill(t: Table, i: int, v, n: int, budget=None) -> None:
@@ -125,7 +124,7 @@ def table_fill(t: Table, i: int, v, n: int, budget=None) -> None:
     if i + n > len(t.elements):
         raise trap(TABLE_OOB)
     t.elements[i:i + n] = [v] * n
-    _sync(t, i, n)
+    t.sync(i, n)
 
 
 def table_copy(dt: Table, st: Table, d: int, s: int, n: int, budget=None) -> None:
@@ -134,7 +133,7 @@ def table_copy(dt: Table, st: Table, d: int, s: int, n: int, budget=None) -> Non
     if s + n > len(st.elements) or d + n > len(dt.elements):
         raise trap(TABLE_OOB)
     dt.elements[d:d + n] = st.elements[s:s + n]
-    _sync(dt, d, n)
+    dt.sync(d, n)
 
 
 def table_init(t: Table, elems: list, k: int, d: int, s: int, n: int, budget=None) -> None:
@@ -144,7 +143,7 @@ def table_init(t: Table, elems: list, k: int, d: int, s: int, n: int, budget=Non
     if s + n > len(seg) or d + n > len(t.elements):
         raise trap(TABLE_OOB)
     t.elements[d:d + n] = seg[s:s + n]
-    _sync(t, d, n)
+    t.sync(d, n)
 
 
 def v128_load(view, ea: int) -> int:
@@ -193,7 +192,7 @@ class _Builder:
 
     def functions(self, spaces: Spaces) -> list[Func]:
         # Made now (ref.func in a global may name them); their code once globals are set.
-        self.placeholders = [Func._wrap_raw(None, ftype, self.desc.names[k])
+        self.placeholders = [Func.from_raw(None, ftype, self.desc.names[k])
                              for k, ftype in enumerate(self.desc.func_types)]
         return self.placeholders
 
@@ -205,8 +204,8 @@ class _Builder:
                                 "fuel= and deadline= need a translation made with --metered "
                                 "(fayasm.translate(module, metered=True))")
         for f, raw in zip(self.placeholders, raws):
-            f._raw = raw
-            f._owner = None
+            f.raw = raw
+            f.owner = None
 
     def finish(self, spaces: Spaces, instance: Instance) -> None:
         pass
@@ -242,40 +241,23 @@ def refuel(budget: Budget) -> int:
 
 
 def run_wasi(desc: Description, make, argv: list[str]) -> int:
-    """``python translated.py [--dir HOST[::GUEST]]... [--env NAME=VALUE]... -- ARGS``:
-    run the module's ``_start`` as a WASI command and return its exit code. Options are
-    read only before a ``--``; without one, every argument is the program's."""
-    import os
+    """``python translated.py [--dir HOST[::GUEST]] [--ro-dir ...] [--env NAME[=VALUE]]
+    [--] ARGS``: run the module's ``_start`` as a WASI command and return its exit code.
+    The arguments are read as ``fayasm run`` reads them (wasi/command.py)."""
+    from .wasi import Wasi, command
 
-    from .wasi import Wasi, WasiConfig
-
-    args = list(argv[1:])
-    options: list[str] = []
-    if "--" in args:
-        cut = args.index("--")
-        options, args = args[:cut], args[cut + 1:]
-    env, dirs = [], []
-    it = iter(options)
-    for opt in it:
-        value = next(it, None)
-        if opt not in ("--dir", "--env") or value is None:
-            print(f"usage: {argv[0]} [--dir HOST[::GUEST]]... [--env NAME=VALUE]... -- ARGS",
-                  file=sys.stderr)
-            return 2
-        if opt == "--dir":
-            host, sep, guest = value.partition("::")
-            dirs.append((guest if sep else host, host))
-        else:
-            name, _, val = value.partition("=")
-            env.append((name, val))
-    config = WasiConfig(argv=[os.path.basename(argv[0])] + args, env=env)
-    for guest, host in dirs:
-        config.preopen(guest, host)
+    config = command.script_config(argv)
+    if isinstance(config, int):
+        return config
     if not any(name == "_start" and kind is ExternKind.FUNC for name, kind, _ in desc.exports):
         print(f"{desc.name}: the module has no _start function to run; import it and call "
               "instantiate() instead", file=sys.stderr)
         return 2
-    with Wasi(config, program=argv[0]) as state:
+    try:
+        state = Wasi(config, program=argv[0])
+    except Error as e:  # a preopen that went away since it was checked
+        return _report(desc, e)
+    with state:
         try:
             inst = instantiate(desc, make, wasi=state)
         except Exception as e:  # noqa: BLE001 - reported like the fayasm CLI does
@@ -300,5 +282,6 @@ def _report(desc: Description, e: Exception) -> int:
     raise e
 
 
-__all__ += ["Description", "KINDS", "Exhaustion", "Error", "GlobalType", "HostError", "Limits",
+__all__ += ["Description", "KINDS", "Exhaustion", "Error", "GlobalType", "HostError", "INTERFACE",
+            "InterfaceError", "Limits", "OLDEST_INTERFACE", "VERSION",
             "MemoryType", "TableType", "ValType", "StructError"]

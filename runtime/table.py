@@ -3,16 +3,16 @@ None for externref)."""
 from __future__ import annotations
 
 from .checks import whole
-from .errors import ArgumentError, Error, Trap
+from .errors import TABLE_OOB, ArgumentError, Error, Trap
 from .limits import MAX_TABLE_SIZE
 from .types import Limits, TableType, ValType
 
-OOB = "out of bounds table access"
+OOB = TABLE_OOB
 _min = min  # Table.__init__ takes parameters named min and max, as the spec does
 
 
 class Table:
-    __slots__ = ("type", "elements", "max", "__weakref__", "_native", "_account")
+    __slots__ = ("type", "elements", "max", "__weakref__", "native", "_account")
 
     def __init__(self, elem: ValType | str | TableType = "funcref", min: int = 0,
                  max: int | None = None, init=None):  # noqa: A002 (spec names)
@@ -33,7 +33,7 @@ class Table:
         if t.limits.min > MAX_TABLE_SIZE:
             raise Error(f"table of {t.limits.min} elements exceeds the limit of {MAX_TABLE_SIZE}")
         self.elements = [init] * t.limits.min
-        self._native = None  # engine-specific mirror (the JIT's), kept in sync by grow/set
+        self.native = None  # the jit's mirror, kept in step by grow/set/sync (hooks.py)
         self._account = None  # the instance's resources.Account that charges its growth
 
     @property
@@ -49,8 +49,8 @@ class Table:
         if delta and self._account is not None and not self._account.grow_table(delta):
             return -1
         self.elements.extend([init] * delta)
-        if self._native is not None:
-            self._native.grown(self, old)
+        if self.native is not None:
+            self.native.grown(self, old)
         return old
 
     def get(self, index: int):
@@ -64,8 +64,14 @@ class Table:
         if not 0 <= index < len(self.elements):
             raise Trap(OOB)
         self.elements[index] = value
-        if self._native is not None:
-            self._native.changed(self, index, 1)
+        if self.native is not None:
+            self.native.changed(self, index, 1)
+
+    def sync(self, start: int, n: int) -> None:
+        """Bring the native mirror (if any) up to date after ``elements[start:start + n]``
+        were written directly (bulk operations, segments)."""
+        if self.native is not None and n:
+            self.native.changed(self, start, n)
 
     def __len__(self) -> int:
         return len(self.elements)

@@ -283,7 +283,7 @@ LAZY = """
 def test_lazy_tier_compiles_on_first_call_then_swaps_in_optimised_code(monkeypatch):
     monkeypatch.setattr(tiering, "TIER_UP_SIZE", 0)
     inst = jit_instance(LAZY)
-    ist = inst._jit
+    ist = inst.engine_state
     code = ist.code
     assert code.lazy and not code.funcs  # nothing compiled before a call
     assert inst.exports.fact(20) == 2432902008176640000
@@ -294,7 +294,7 @@ def test_lazy_tier_compiles_on_first_call_then_swaps_in_optimised_code(monkeypat
     assert inst.exports.fact(5) == 120 and inst.exports.apply(0, 9) == 81
     # A new instance of the module starts on the optimised code.
     inst2 = fayasm.instantiate(inst.module, engine="jit")
-    assert inst2._jit.code is code.upgrade and inst2.exports.apply(1, 1) == 2
+    assert inst2.engine_state.code is code.upgrade and inst2.exports.apply(1, 1) == 2
 
 
 # -- threads ------------------------------------------------------------------------------------------
@@ -481,7 +481,7 @@ def test_dropped_instances_are_freed():
     for i in range(50):
         inst = fayasm.instantiate(m, imports={"e": {"h": lambda x: x + 1}}, engine="jit")
         assert inst.exports.f(i) == i + 1
-        refs.append(weakref.ref(inst._jit))
+        refs.append(weakref.ref(inst.engine_state))
     kept = inst.exports.f  # a Func keeps its instance alive
     del inst
     gc.collect()

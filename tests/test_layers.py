@@ -24,7 +24,22 @@ with a literal name count too): fayasm/ as ``fayasm``, translator/ as
   only imports under ``if TYPE_CHECKING:`` are not, since they never run. Importing
   ``a.b`` is an edge to ``a.b`` only, not to its parent package.
 
-A failure names the importing file and line, what it imports and the rule it breaks.
+Trap messages come only from fayasm/runtime/errors.py (``TRAP_MESSAGES``): no other module
+of an engine or of the runtime has a string constant containing one (docstrings aside).
+"unreachable" is also the instruction's name and LLVM's terminator, so for it only its use
+as a message counts: an argument of a call to ``Trap``/``trap``, or generated source that
+makes such a call.
+
+Private names stay in their package: no module uses an underscore name (``obj._x``,
+``getattr(obj, "_x")``, ``from m import _x``) that another Python package defines and its
+own does not (generated code counts as a package of its own). Engines use runtime objects
+through the hooks fayasm/runtime/hooks.py documents. The AST cannot tell types, so this is
+an approximation: a name is a package's if the package defines it (def, class, variable,
+``self._x = ``, ``__slots__``), or, failing any definition, assigns it on an object
+(``inst._x = ``); a name two packages both define is not caught. UNDERSCORE_ALLOWED lists
+exceptions, each with its reason (none today).
+
+A failure names the file and line, what it imports or uses and the rule it breaks.
 """
 from __future__ import annotations
 
@@ -294,8 +309,141 @@ def cycle_report(found) -> list[str]:
     return ["import cycle:\n    " + "\n    ".join(map(str, c)) for c in found]
 
 
+def _docstrings(tree: ast.AST) -> set[int]:
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) \
+                and node.body and isinstance(node.body[0], ast.Expr) \
+                and isinstance(node.body[0].value, ast.Constant):
+            out.add(id(node.body[0].value))
+    return out
+
+
+def _is_trap_call(node: ast.AST) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    f = node.func
+    name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+    return name in ("Trap", "trap")
+
+
+def trap_message_violations(mods, messages) -> list[str]:
+    """String constants spelling out a trap message in the engines and the runtime."""
+    out = []
+    for name, (path, _) in mods.items():
+        if not within(name, ENGINES[:2] + ("fayasm.runtime",)) or name == "fayasm.runtime.errors":
+            continue
+        tree = ast.parse(path.read_text(), str(path))
+        docs = _docstrings(tree)
+        in_trap_call = {id(a) for n in ast.walk(tree) if _is_trap_call(n) for arg in n.args
+                        for a in ast.walk(arg)}
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Constant) or not isinstance(node.value, str) \
+                    or id(node) in docs:
+                continue
+            text = node.value
+            for m in messages:
+                if m == "unreachable":
+                    hit = (text == m and id(node) in in_trap_call) or any(
+                        f"{call}({q}{m}{q})" in text for call in ("trap", "Trap") for q in "\"'")
+                else:
+                    hit = m in text
+                if hit:
+                    out.append(f"{_shown(path)}:{node.lineno} ({name}) spells out the trap message "
+                               f"{m!r}: take it from fayasm.runtime.errors")
+    return out
+
+
+def package_of(module: str, mods=None) -> str:
+    """The Python package ``module`` is in (a package's __init__ is in itself), for the
+    underscore rule; translated source is "generated", a module not ours its own name."""
+    if module.startswith("<generated"):
+        return "generated"
+    mods = _MODS if mods is None else mods
+    known = module_of(module, mods)
+    if known is None:
+        return module
+    return known if mods[known][1] else known.rpartition(".")[0]
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def private_definitions(trees, mods=None) -> dict[str, set[str]]:
+    """Underscore name -> the packages that define it: as a function, class, module or
+    class variable, an attribute of ``self``/``cls`` assigned, or a ``__slots__`` entry.
+    A name defined none of these ways belongs to the packages that assign it as an
+    attribute of some other object (``inst._x = ...``)."""
+    out: dict[str, set[str]] = {}
+    attached: dict[str, set[str]] = {}
+    for module, tree in trees.items():
+        pkg = package_of(module, mods)
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names = [node.name]
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names = [node.id]
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) \
+                    and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+                names = [node.attr]
+            elif isinstance(node, ast.Assign) and any(
+                    isinstance(t, ast.Name) and t.id == "__slots__" for t in node.targets):
+                names = [c.value for c in ast.walk(node.value)
+                         if isinstance(c, ast.Constant) and isinstance(c.value, str)]
+            for n in names:
+                if _private(n):
+                    out.setdefault(n, set()).add(pkg)
+            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) \
+                    and _private(node.attr):
+                attached.setdefault(node.attr, set()).add(pkg)
+    for n, pkgs in attached.items():
+        out.setdefault(n, pkgs)
+    return out
+
+
+def underscore_violations(trees, allowed=frozenset(), paths=None, mods=None) -> list[str]:
+    """Uses of another package's underscore names: ``obj._name``, ``getattr(obj, "_name")``
+    and ``from pkg import _name``, where ``_name`` is defined in some other package and not
+    in the user's own. (A name both packages define is not caught.)"""
+    owners = private_definitions(trees, mods)
+    out = []
+    for module, tree in trees.items():
+        pkg = package_of(module, mods)
+        path = (SOURCE_OF if paths is None else paths).get(module, Path(module))
+        for node in ast.walk(tree):
+            used = []
+            if isinstance(node, ast.Attribute) and _private(node.attr):
+                used = [node.attr]
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                    and node.func.id in ("getattr", "setattr", "hasattr") \
+                    and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) \
+                    and isinstance(node.args[1].value, str) and _private(node.args[1].value):
+                used = [node.args[1].value]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                used = [a.name for a in node.names if _private(a.name)
+                        and package_of(node.module, mods) != pkg]
+                for name in used:
+                    if (module, name) not in allowed:
+                        out.append(f"{_shown(path)}:{node.lineno} ({module}) imports {name} "
+                                   f"from {node.module}: another package's private name")
+                continue
+            for name in used:
+                theirs = owners.get(name, set())
+                if theirs and pkg not in theirs and (module, name) not in allowed:
+                    out.append(f"{_shown(path)}:{node.lineno} ({module}) uses .{name}, a private "
+                               f"name of {', '.join(sorted(theirs))}: use its documented "
+                               f"interface (fayasm/runtime/hooks.py for the engine hooks)")
+    return out
+
+
 _MODS = discover(SOURCES)
 _IMPORTS = all_imports(_MODS)
+SOURCE_OF = {m: p for m, (p, _) in _MODS.items()}
+_TREES = {m: ast.parse(p.read_text(), str(p)) for m, (p, _) in _MODS.items()}
+# (module, private name) pairs the underscore rule lets through, each with its reason.
+UNDERSCORE_ALLOWED: dict[tuple[str, str], str] = {}
 
 
 # -- the tests ---------------------------------------------------------------------------
@@ -325,6 +473,34 @@ def test_no_import_cycles():
     assert not bad, "\n".join(bad)
 
 
+def test_trap_messages_come_only_from_runtime_errors():
+    from fayasm.runtime.errors import SPEC_TRAP_MESSAGES, TRAP_MESSAGES
+
+    assert set(SPEC_TRAP_MESSAGES) <= set(TRAP_MESSAGES)
+    bad = trap_message_violations(_MODS, TRAP_MESSAGES)
+    assert not bad, "\n".join(bad)
+
+
+def test_no_package_uses_another_packages_private_names():
+    bad = underscore_violations(_TREES, frozenset(UNDERSCORE_ALLOWED))
+    assert not bad, "\n".join(bad)
+
+
+def test_the_engine_hooks_exist_where_hooks_py_says():
+    from fayasm.runtime import func, globals as globals_, hooks, instance, table
+
+    classes = {"Func": func.Func, "Table": table.Table, "Global": globals_.Global,
+               "Instance": instance.Instance}
+    assert set(hooks.HOOKS) == set(classes)
+    inst = instance.Instance({}, "test")
+    for name, attrs in hooks.HOOKS.items():
+        cls = classes[name]
+        for attr in attrs:
+            assert hasattr(cls, attr) or (cls is instance.Instance and hasattr(inst, attr)), \
+                f"hooks.py lists {name}.{attr}, which {cls.__name__} does not have"
+            assert attr in hooks.__doc__, f"hooks.py's docstring does not explain {name}.{attr}"
+
+
 _GENERATED = {
     "numeric": """(module (func (export "f") (param i32 f32) (result f64)
         (f64.promote_f32 (f32.add (local.get 1) (f32.convert_i32_s (local.get 0))))))""",
@@ -352,6 +528,9 @@ def test_generated_python_imports_only_the_runtime(label, metered):
 
     source = fayasm.translate(fayasm.Module(_GENERATED[label]), metered=metered)
     bad = generated_violations(source, f"<generated: {label}>")
+    trees = dict(_TREES)
+    trees[f"<generated: {label}>"] = ast.parse(source)
+    bad += [b for b in underscore_violations(trees) if b.startswith("<generated")]
     assert not bad, "\n".join(bad)
 
 
@@ -399,3 +578,53 @@ def test_the_checks_find_what_they_look_for(tmp_path):
     src = "import os\nfrom fayasm.runtime import support\nfrom fayasm import interpreter\n"
     gen = generated_violations(src, "<g>")
     assert len(gen) == 1 and "<g>:3" in gen[0]
+
+
+def test_the_trap_message_check_finds_spelled_out_messages(tmp_path):
+    mods, _ = _fake(tmp_path, {
+        "fayasm/__init__.py": "",
+        "fayasm/interpreter/__init__.py": (
+            '"""Traps "integer divide by zero" (a docstring: fine)."""\n'
+            'def f(name, i, out):\n'
+            '    if name == "unreachable":\n'          # the instruction's name: fine
+            '        raise Trap(f"undefined element {i}")\n'
+            '    out.add(\'raise _rt.trap("unreachable")\')\n'
+            '    raise Trap("unreachable")\n'),
+        "runtime/errors.py": 'MEM_OOB = "out of bounds memory access"\n',
+        "runtime/memory.py": 'OOB = "out of bounds memory access"\n',
+    })
+    bad = trap_message_violations(mods, ["unreachable", "integer divide by zero",
+                                         "undefined element", "out of bounds memory access"])
+    lines = sorted(b.split(" (")[0].replace(f"{tmp_path}/", "") for b in bad)
+    assert lines == ["fayasm/interpreter/__init__.py:4", "fayasm/interpreter/__init__.py:5",
+                     "fayasm/interpreter/__init__.py:6", "runtime/memory.py:1"], bad
+
+
+def test_the_underscore_check_finds_private_names_used_across_packages(tmp_path):
+    mods, _ = _fake(tmp_path, {
+        "fayasm/__init__.py": "",
+        "runtime/__init__.py": "",
+        "runtime/func.py": ("class Func:\n    __slots__ = ('_raw', 'raw')\n"
+                            "    def _wrap(self):\n        self._seen = 1\n        return self._raw\n"
+                            "def _helper():\n    pass\n"),
+        "fayasm/interpreter/__init__.py": (
+            "from fayasm.runtime.func import _helper\n"
+            "def run(f, inst):\n"
+            "    f.raw()\n"                       # public: fine
+            "    f._raw()\n"
+            "    getattr(f, '_seen')\n"
+            "    inst._ctx = 1\n"                 # the interpreter's own attachment: fine
+            "    f._unknown()\n"),                # nobody's: not ours to judge
+        "fayasm/testing/__init__.py": "def look(inst):\n    return inst._ctx\n",
+    })
+    trees = {m: ast.parse(p.read_text()) for m, (p, _) in mods.items()}
+    paths = {m: p for m, (p, _) in mods.items()}
+    bad = underscore_violations(trees, paths=paths, mods=mods)
+    where = sorted(b.split(" (")[0].replace(f"{tmp_path}/", "") for b in bad)
+    assert where == ["fayasm/interpreter/__init__.py:1", "fayasm/interpreter/__init__.py:4",
+                     "fayasm/interpreter/__init__.py:5", "fayasm/testing/__init__.py:2"], bad
+    assert not underscore_violations(trees, frozenset({("fayasm.testing", "_ctx"),
+                                                       ("fayasm.interpreter", "_raw"),
+                                                       ("fayasm.interpreter", "_seen"),
+                                                       ("fayasm.interpreter", "_helper")}),
+                                     paths=paths, mods=mods)

@@ -148,12 +148,12 @@ def test_jit_o2_build_of_deep_function_replaces_the_lazy_code(tmp_path, monkeypa
     f = inst.exports.f
     assert f(3) == expected(CASES, 3)
     assert tiering.wait_for_workers(300)
-    code = inst._jit.code
+    code = inst.engine_state.code
     assert not code.lazy and code.opt == tiering.OPT_LEVEL
     assert [f(x) for x in ARGS] == [expected(CASES, x) for x in ARGS]
     # The bundle is cached: a new module object loads it without compiling.
     again = fayasm.instantiate(fayasm.Module(module.binary), engine="jit")
-    assert not again._jit.code.lazy and again.exports.f(CASES) == -1
+    assert not again.engine_state.code.lazy and again.exports.f(CASES) == -1
 
 
 def test_jit_whole_module_build_names_the_failing_function(monkeypatch):

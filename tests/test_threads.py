@@ -201,7 +201,7 @@ def test_lazy_compiles_and_the_tier_up_while_threads_call(monkeypatch, tmp_path,
     imports = {"env": {"host": lambda n: n}}
     module = fayasm.Module(LAZY)
     inst = fayasm.instantiate(module, imports=imports, engine="jit")
-    code = inst._jit.code
+    code = inst.engine_state.code
     assert code.lazy and not code.funcs
     done = threading.Event()
 
@@ -227,4 +227,4 @@ def test_lazy_compiles_and_the_tier_up_while_threads_call(monkeypatch, tmp_path,
             done.set()  # a failing thread stops the others
 
     run_threads(4, work)
-    assert code.upgrade is not None and inst._jit.code is code.upgrade
+    assert code.upgrade is not None and inst.engine_state.code is code.upgrade

@@ -14,8 +14,7 @@ import fayasm
 from fayasm.binary import encode
 from fayasm.syntax import Names
 
-GOLDEN = Path(__file__).parent / "golden"
-UPDATE = os.environ.get("FAYASM_UPDATE_GOLDEN") == "1"
+from golden_check import GOLDEN, check_golden
 
 
 def golden_cases():
@@ -30,11 +29,7 @@ def test_golden_translation(name):
     source = fayasm.translate(module)
     # The header names the fayasm version and the module hash; pin everything else.
     body = source.split("\n", 3)[3]
-    expected = GOLDEN / f"{name}.py.golden"
-    if UPDATE:
-        expected.write_text(body)
-    assert expected.exists(), f"no golden file {expected.name}: write it with FAYASM_UPDATE_GOLDEN=1"
-    assert body == expected.read_text()
+    check_golden(f"{name}.py.golden", body)
 
 
 def test_translated_header_names_source_and_hash():

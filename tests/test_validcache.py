@@ -109,3 +109,88 @@ def test_entry_from_another_front_end_is_not_trusted(cache, big):
     entry.write_bytes(b"0" * 64)
     assert not _is_lazy(fayasm.Module(big))
     assert _is_lazy(fayasm.Module(big))
+
+
+# -- the key: every source the verdict depends on -------------------------------------------
+
+def _fresh_key(monkeypatch) -> str:
+    monkeypatch.setattr(validcache, "_digest", [])
+    return validcache._entry("ab" * 32)[1].decode()
+
+
+def test_regression_key_changes_when_runtime_types_changes(cache, monkeypatch):
+    """Validation reads page limits and value type codes from runtime/types.py: an edit
+    there must not keep trusting verdicts given before it (issue 14)."""
+    import io
+
+    from fayasm.runtime import types
+
+    before = _fresh_key(monkeypatch)
+    real_open = open
+    target = os.path.realpath(types.__file__)
+
+    def edited_open(path, mode="r", *args, **kwargs):
+        if os.path.realpath(path) == target:
+            data = real_open(path, "rb").read() + b"\nMAX_PAGES = 1\n"
+            return io.BytesIO(data) if "b" in mode else io.StringIO(data.decode())
+        return real_open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(validcache, "open", edited_open, raising=False)
+    assert _fresh_key(monkeypatch) != before
+    monkeypatch.undo()
+    monkeypatch.setenv("FAYASM_CACHE_DIR", str(cache))
+    assert _fresh_key(monkeypatch) == before
+
+
+def test_sources_are_what_the_decoder_and_validator_import():
+    import fayasm.runtime.limits as limits
+    import fayasm.runtime.types as types
+    from fayasm.isa import core
+    from fayasm.validate import code
+
+    got = {os.path.realpath(p) for p in validcache.front_end_sources()}
+    for m in (types, limits, core, code, validcache):
+        assert os.path.realpath(m.__file__) in got, m.__name__
+    # No engine: a change to an engine says nothing about what is valid.
+    assert not any(os.sep + d + os.sep in p for p in got
+                   for d in ("interpreter", "translator", "llvm"))
+
+
+def test_import_scan_finds_what_the_ast_finds():
+    """front_end_sources reads imports with a regular expression (fast); for every module
+    it reaches, that finds the same fayasm imports as parsing the module would."""
+    import ast
+
+    from fayasm import validcache as vc
+
+    names = {}
+    for name in vc.ROOTS:
+        names[name] = vc._origin(name)
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        path = names[name]
+        source = open(path, encoding="utf-8").read()
+        by_text = set(vc.imported_modules(name, path, source))
+        by_ast = set()
+        package = name if path.endswith("__init__.py") else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                by_ast |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = package.split(".")
+                    parent = ".".join(parts[:len(parts) - node.level + 1])
+                    base = f"{parent}.{base}" if base else parent
+                for a in node.names:
+                    sub = f"{base}.{a.name}"
+                    by_ast.add(sub if vc._origin(sub) else base)
+        by_ast = {m for m in by_ast if m == "fayasm" or m.startswith("fayasm.")}
+        assert by_text == by_ast, name
+        for m in by_text:
+            if m not in names and vc._origin(m):
+                names[m] = vc._origin(m)
+                todo.append(m)
+    assert {os.path.realpath(p) for p in names.values()} == \
+        {os.path.realpath(p) for p in vc.front_end_sources()}

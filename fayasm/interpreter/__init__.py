@@ -65,14 +65,14 @@ class _Builder:
         out = []
         for tpl in self.compiled.templates:
             code = Code(tpl, ctx)
-            out.append(Func._wrap_raw(_entry(code), tpl.type, tpl.name, owner=code))
+            out.append(Func.from_raw(_entry(code), tpl.type, tpl.name, owner=code))
         return out
 
     def wire(self, spaces: Spaces) -> None:
-        self.ctx.callees = [f._owner if type(f._owner) is Code else f for f in spaces.funcs]
+        self.ctx.callees = [f.owner if type(f.owner) is Code else f for f in spaces.funcs]
 
     def finish(self, spaces: Spaces, instance: Instance) -> None:
-        instance._ctx = self.ctx
+        instance.engine_state = self.ctx
 
 
 class Engine:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import struct
 
+from fayasm.runtime import errors as E
 from fayasm.runtime.errors import Exhaustion, Trap
 from fayasm.runtime.func import Func
 from fayasm.runtime.budget import UNLIMITED, Budget  # noqa: F401 (Budget: Context default)
@@ -51,7 +52,7 @@ class Code:
 
 
 def _oob_trap():
-    return Trap("out of bounds memory access")
+    return Trap(E.MEM_OOB)
 
 
 def execute(entry: Code, args: list) -> list:
@@ -144,13 +145,13 @@ def execute(entry: Code, args: list) -> list:
                     i = s.pop()
                     elems = ctx.tables[b].elements
                     if i >= len(elems):
-                        raise Trap(f"undefined element {i}", "undefined_element")
+                        raise Trap(f"{E.UNDEFINED_ELEMENT} {i}", "undefined_element")
                     f = elems[i]
                     if f is None:
-                        raise Trap(f"uninitialized element {i}", "uninitialized_element")
+                        raise Trap(f"{E.UNINITIALIZED_ELEMENT} {i}", "uninitialized_element")
                     if f.type is not a and f.type != a:
-                        raise Trap("indirect call type mismatch")
-                    callee = f._owner if type(f._owner) is Code else f
+                        raise Trap(E.TYPE_MISMATCH)
+                    callee = f.owner if type(f.owner) is Code else f
                 tick -= 1
                 if tick < 0:
                     tick = budget.take() - 1
@@ -181,10 +182,10 @@ def execute(entry: Code, args: list) -> list:
                         args = ()
                     if metered:
                         budget.tick = tick  # the callee may re-enter this instance
-                        out = callee._raw(*args)
+                        out = callee.raw(*args)
                         tick = budget.tick
                     else:
-                        out = callee._raw(*args)
+                        out = callee.raw(*args)
                     nr = len(callee.type.results)
                     if nr == 1:
                         s.append(out)
@@ -243,7 +244,7 @@ def execute(entry: Code, args: list) -> list:
                 y = s.pop()
                 s[-1] = a(s[-1], y, z)
             elif k == UNREACHABLE:
-                raise Trap("unreachable")
+                raise Trap(E.UNREACHABLE)
             else:  # pragma: no cover - prepare() emits no other kind
                 raise AssertionError(f"unknown instruction kind {k}")
     except Trap as e:

@@ -3,19 +3,12 @@ references and SIMD lane loads/stores. Each handler is ``fn(ctx, stack, a, b)`` 
 instruction's immediates in ``a`` and ``b``."""
 from __future__ import annotations
 
-from fayasm.runtime.errors import Trap
+from fayasm.runtime.errors import MEM_OOB, TABLE_OOB, Trap
 from fayasm.runtime.limits import BULK_SHIFT
 
 from fayasm.runtime.memops import LANE_LOADS, LANE_STORES
 
 _M32 = 0xFFFFFFFF
-MEM_OOB = "out of bounds memory access"
-TABLE_OOB = "out of bounds table access"
-
-
-def _sync(table, start, n):
-    if table._native is not None:
-        table._native.changed(table, start, n)
 
 
 def memory_size(ctx, s, a, b):
@@ -82,7 +75,7 @@ def table_set(ctx, s, a, b):
     if i >= len(t.elements):
         raise Trap(TABLE_OOB)
     t.elements[i] = v
-    _sync(t, i, 1)
+    t.sync(i, 1)
 
 
 def table_size(ctx, s, a, b):
@@ -104,7 +97,7 @@ def table_fill(ctx, s, a, b):
     if i + n > len(t.elements):
         raise Trap(TABLE_OOB)
     t.elements[i:i + n] = [v] * n
-    _sync(t, i, n)
+    t.sync(i, n)
 
 
 def table_copy(ctx, s, a, b):
@@ -117,7 +110,7 @@ def table_copy(ctx, s, a, b):
     if src + n > len(st.elements) or d + n > len(dt.elements):
         raise Trap(TABLE_OOB)
     dt.elements[d:d + n] = st.elements[src:src + n]
-    _sync(dt, d, n)
+    dt.sync(d, n)
 
 
 def table_init(ctx, s, a, b):
@@ -131,7 +124,7 @@ def table_init(ctx, s, a, b):
     if src + n > len(elem) or d + n > len(t.elements):
         raise Trap(TABLE_OOB)
     t.elements[d:d + n] = elem[src:src + n]
-    _sync(t, d, n)
+    t.sync(d, n)
 
 
 def elem_drop(ctx, s, a, b):

@@ -28,6 +28,7 @@ Modules (one job each):
 - ``campaign``  fuzzing: seeded modules, shrinking, the corpus, replay
 - ``shrink``    simplifying the choices behind a module that shows a difference
 - ``parallel``  campaigns in several processes with a watchdog for hangs
+- ``mutants``   bugs to inject into an engine, each with a witness (scripts/fuzz_power.py)
 
 Requires hypothesis (``pip install fayasm[test]``); wasmtime is used when installed.
 """

@@ -207,7 +207,7 @@ class FayasmRunner:
         python engine keeps a non-exported global in a variable of the generated code, so
         the Global object it exposes is stale by design. Generated modules export every
         global instead.)"""
-        ctx = getattr(self.inst, "_ctx", None)
+        ctx = getattr(self.inst, "engine_state", None)
         tables = getattr(ctx if ctx is not None else self.inst, "tables", None)
         if isinstance(tables, list) and all(isinstance(t, Table) for t in tables):
             return tables

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import struct
 
-from ..errors import Trap
+from ..errors import BAD_CONVERSION, INT_OVERFLOW, Trap
 from ..values import f32_from_bits, f32_to_bits
 
 _F = struct.Struct("<f")
@@ -39,8 +39,8 @@ TWO52 = 4503599627370496.0  # 2**52: every double at least this large is an inte
 M32 = 0xFFFFFFFF
 M64 = 0xFFFFFFFFFFFFFFFF
 
-INVALID = "invalid conversion to integer"
-OVERFLOW = "integer overflow"
+INVALID = BAD_CONVERSION
+OVERFLOW = INT_OVERFLOW
 
 
 def f32_round(x):

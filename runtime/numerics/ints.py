@@ -3,15 +3,14 @@ bits (i32 in [0, 2**32), i64 in [0, 2**64)). Every result is again unsigned; com
 and tests return the ints 0 or 1, never bools."""
 from __future__ import annotations
 
-from ..errors import Trap
+from ..errors import DIV_ZERO, INT_OVERFLOW, Trap
 
 M32 = 0xFFFFFFFF
 M64 = 0xFFFFFFFFFFFFFFFF
 _S32 = 0x80000000
 _S64 = 0x8000000000000000
 
-DIV_ZERO = "integer divide by zero"
-OVERFLOW = "integer overflow"
+OVERFLOW = INT_OVERFLOW
 
 
 # --- i32 -------------------------------------------------------------------------------

@@ -6,9 +6,10 @@ any engine links and whose ``start(instance)`` runs a command and returns its ex
 Files are reached only through preopened directories, resolved component by component so
 that nothing outside them can be named (see sandbox.py).
 """
+from . import command
 from .config import Preopen, WasiConfig
 from .constants import ERRNO, ERRNO_NAMES, MODULE
 from .core import CALLS, Wasi, signature
 
-__all__ = ["CALLS", "ERRNO", "ERRNO_NAMES", "MODULE", "Preopen", "Wasi", "WasiConfig",
+__all__ = ["CALLS", "command", "ERRNO", "ERRNO_NAMES", "MODULE", "Preopen", "Wasi", "WasiConfig",
            "signature"]

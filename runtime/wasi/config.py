@@ -8,6 +8,8 @@ from collections.abc import Mapping
 
 from ..errors import ArgumentError, ArgumentTypeError
 
+SYMLINK_POLICIES = ("allow", "inside", "none")
+
 
 def _bytes(value, what: str) -> bytes:
     if isinstance(value, bytes):
@@ -63,10 +65,15 @@ class WasiConfig:
     io.StringIO, an open file) is read or written directly; stdin may also be bytes.
     ``max_output``: bytes the guest may write to stdout and to stderr, each (None: no cap);
     ``fayasm.run(..., limits=ResourceLimits(wasi_output=N))`` sets it too.
+    ``symlinks``: what path_symlink may create. "allow" (the default, as wasmtime): any
+    relative target, even one that points outside the preopen (the guest itself can never
+    follow it out, but a host program that later follows it can; see docs/wasi.md);
+    "inside": only targets that can never lead out, relative ones without a ".." component;
+    "none": no symlink at all. A refused symlink fails with EPERM.
     """
 
     def __init__(self, argv=None, env=None, preopens=None, stdin=None, stdout=None,
-                 stderr=None, max_output: int | None = None):
+                 stderr=None, max_output: int | None = None, symlinks: str = "allow"):
         if isinstance(argv, (str, bytes)):
             raise ArgumentTypeError("argv must be a list of arguments, not one string")
         self.argv = None if argv is None else [_bytes(a, "an argument") for a in argv]
@@ -93,6 +100,10 @@ class WasiConfig:
             raise ArgumentError(f"max_output must be a non-negative int or None, "
                                 f"got {max_output!r}")
         self.max_output = max_output
+        if symlinks not in SYMLINK_POLICIES:
+            raise ArgumentError(f"symlinks must be one of {', '.join(SYMLINK_POLICIES)}, "
+                                f"got {symlinks!r}")
+        self.symlinks = symlinks
 
     def preopen(self, guest: str, host, readonly: bool = False) -> "WasiConfig":
         """Add a preopened directory; returns the config, so calls chain."""
@@ -100,5 +111,6 @@ class WasiConfig:
         return self
 
     def __repr__(self) -> str:
+        links = "" if self.symlinks == "allow" else f", symlinks={self.symlinks!r}"
         return (f"WasiConfig(argv={self.argv!r}, env={len(self.env)} vars, "
-                f"preopens={self.preopens!r})")
+                f"preopens={self.preopens!r}{links})")

@@ -98,18 +98,18 @@ ALL_RIGHTS = (1 << len(RIGHT_NAMES)) - 1
 FILE_RIGHTS = (R_FD_DATASYNC | R_FD_READ | R_FD_SEEK | R_FD_FDSTAT_SET_FLAGS | R_FD_SYNC
                | R_FD_TELL | R_FD_WRITE | R_FD_ADVISE | R_FD_ALLOCATE | R_FD_FILESTAT_GET
                | R_FD_FILESTAT_SET_SIZE | R_FD_FILESTAT_SET_TIMES | R_POLL_FD_READWRITE)
-DIR_RIGHTS = (R_FD_FDSTAT_SET_FLAGS | R_FD_SYNC | R_FD_ADVISE | R_PATH_CREATE_DIRECTORY
-              | R_PATH_CREATE_FILE | R_PATH_LINK_SOURCE | R_PATH_LINK_TARGET | R_PATH_OPEN
+DIR_RIGHTS = (R_FD_FDSTAT_SET_FLAGS | R_FD_SYNC | R_FD_DATASYNC | R_FD_ADVISE
+              | R_PATH_CREATE_DIRECTORY | R_PATH_CREATE_FILE | R_PATH_LINK_SOURCE
+              | R_PATH_LINK_TARGET | R_PATH_OPEN
               | R_FD_READDIR | R_PATH_READLINK | R_PATH_RENAME_SOURCE | R_PATH_RENAME_TARGET
               | R_PATH_FILESTAT_GET | R_PATH_FILESTAT_SET_SIZE | R_PATH_FILESTAT_SET_TIMES
               | R_FD_FILESTAT_GET | R_FD_FILESTAT_SET_TIMES | R_PATH_SYMLINK
               | R_PATH_REMOVE_DIRECTORY | R_PATH_UNLINK_FILE)
-STREAM_RIGHTS = (R_FD_READ | R_FD_WRITE | R_FD_FDSTAT_SET_FLAGS | R_FD_FILESTAT_GET
-                 | R_POLL_FD_READWRITE | R_FD_SYNC | R_FD_DATASYNC)
-# Rights that ask for a file opened for writing (wasi-libc requests exactly these for
-# O_WRONLY; O_RDONLY asks for FD_READ | FD_READDIR and most others, FD_FILESTAT_SET_TIMES
-# included, so that one does not count as a write).
-WRITE_RIGHTS = R_FD_WRITE | R_FD_ALLOCATE | R_FD_FILESTAT_SET_SIZE | R_FD_DATASYNC
+# (No FD_SYNC, FD_DATASYNC or FD_FDSTAT_SET_FLAGS: those calls answer EBADF for a stream.)
+STREAM_RIGHTS = R_FD_READ | R_FD_WRITE | R_FD_FILESTAT_GET | R_POLL_FD_READWRITE
+# The rights that make path_open open the host file for reading; FD_WRITE alone makes it
+# open it for writing (as wasmtime: FD_ALLOCATE or FD_FILESTAT_SET_SIZE without FD_WRITE
+# gives a descriptor whose allocate or truncate fails).
 READ_RIGHTS = R_FD_READ | R_FD_READDIR
 
 # -- file types (u8) ---------------------------------------------------------------------

@@ -8,8 +8,11 @@ host functions that serve it.
 The host functions are plain ``Func``s over raw values, so every engine calls them the
 same way; they find the guest's memory through the Wasi object, which is bound to the
 instance's exported "memory" once instantiation has made it (or to an imported Memory
-before). A call returns a WASI errno for everything the guest can cause; only proc_exit
-(WasiExit) and a call before any memory was bound (Trap) raise.
+before). A call returns a WASI errno for everything a well-formed call can meet; it traps
+(Trap) when the guest breaks the ABI (a pointer it needs outside memory or misaligned, a
+flags or enum argument with an undefined value; see guest.py and abi.py) or calls before
+any memory was bound, and proc_exit raises WasiExit. docs/wasi.md lists where this
+differs from wasmtime.
 """
 from __future__ import annotations
 
@@ -23,7 +26,8 @@ from ..types import FuncType, ValType
 from . import fd_calls, path_calls, proc_calls
 from .config import WasiConfig
 from .constants import ALL_RIGHTS, DIR_RIGHTS, EILSEQ, EINVAL, MODULE, from_host
-from .guest import WasiErrno
+from .abi import check_arguments
+from .guest import GuestTrap, WasiErrno
 from .handles import DirHandle, FdTable, StreamHandle, open_dir
 from .streams import CappedStream, open_stream
 
@@ -146,9 +150,12 @@ class Wasi:
         back to whoever called into wasm, as any host function's exception does."""
         def call(*args):
             try:
+                check_arguments(name, args)
                 return fn(self, *args)
             except WasiErrno as e:
                 return e.errno
+            except GuestTrap as e:
+                raise Trap(f"{e.message} in WASI {name}", e.code) from None
             except OSError as e:
                 return from_host(e.errno)
             except UnicodeError:
@@ -162,7 +169,7 @@ class Wasi:
                 raise HostError(e) from None
 
         call.__name__ = name
-        return Func._wrap_raw(call, signature(name), name)
+        return Func.from_raw(call, signature(name), name)
 
     def __repr__(self) -> str:
         return f"<Wasi {len(self.fds.handles)} fds, memory {'bound' if self.memory else 'unbound'}>"

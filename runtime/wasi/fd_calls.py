@@ -1,8 +1,10 @@
 """The fd_* calls of WASI preview 1: reading, writing, seeking, metadata and directory
 listing on open descriptors.
 
-Each call takes the Wasi state and the raw wasm arguments (unsigned ints) and returns a
-WASI errno; results go to guest memory through guest.py, which checks every pointer.
+Each call takes the Wasi state and the raw wasm arguments (unsigned ints, whose flags and
+enums abi.py has checked) and returns a WASI errno; results go to guest memory through
+guest.py, which checks every pointer. A call that needs a file (advice, allocation, sync,
+sizes, flags) answers EBADF for a stream or a directory, as wasmtime does.
 """
 from __future__ import annotations
 
@@ -10,18 +12,18 @@ import fcntl
 import os
 import time
 
-from .constants import (ADVICE_MAX, DIRENT, EBADF, EINVAL, ENAMETOOLONG, ENOTDIR, ENOTSUP,
-                        ESPIPE, FDFLAG_APPEND, FDFLAG_NONBLOCK, FDFLAGS_ALL, FDSTAT, FILESTAT,
+from .constants import (DIRENT, EBADF, EINVAL, ENAMETOOLONG, ENOTDIR, ENOTSUP,
+                        ESPIPE, FDFLAG_APPEND, FDFLAG_NONBLOCK, FDSTAT, FILESTAT,
                         FILETYPE_DIRECTORY, FILETYPE_REGULAR_FILE, FILETYPE_SYMBOLIC_LINK,
                         FSTFLAG_ATIM, FSTFLAG_ATIM_NOW, FSTFLAG_MTIM, FSTFLAG_MTIM_NOW,
                         FSTFLAGS_ALL, ENOTCAPABLE, EPERM, PREOPENTYPE_DIR, PRESTAT,
                         R_FD_ADVISE, R_FD_ALLOCATE, R_FD_DATASYNC, R_FD_FDSTAT_SET_FLAGS,
                         R_FD_FILESTAT_GET, R_FD_FILESTAT_SET_SIZE, R_FD_FILESTAT_SET_TIMES,
                         R_FD_READ, R_FD_READDIR, R_FD_SEEK, R_FD_SYNC, R_FD_TELL, R_FD_WRITE,
-                        SUCCESS, WHENCE_CUR, WHENCE_END)
-from .guest import (WasiErrno, check, iovecs, write_bytes, write_struct, write_u32,
-                    write_u64)
-from .handles import DirHandle, FileHandle, StreamHandle
+                        SUCCESS, WHENCE_CUR)
+from .guest import (WasiErrno, check, check_structs, check_u32, check_u64, iovecs,
+                    write_bytes, write_struct, write_u32, write_u64)
+from .handles import DirHandle, StreamHandle
 from .streams import filetype_of
 
 _I64_MAX = (1 << 63) - 1
@@ -75,25 +77,18 @@ def new_times(st, atim: int, mtim: int, flags: int) -> tuple[int, int]:
 # ---------------------------------------------------------------------------------------
 
 def fd_advise(w, fd, offset, length, advice):
-    h = w.fds.get(fd)
-    if isinstance(h, StreamHandle):
-        return ESPIPE
-    _need(h, R_FD_ADVISE)
-    if advice > ADVICE_MAX:
-        return EINVAL
+    h = w.fds.file(fd, R_FD_ADVISE)
     _offset(offset), _offset(length)
     host = _ADVICE[advice]
     # Advice is only a hint: where the host has no posix_fadvise, ignoring it is correct.
-    if isinstance(h, FileHandle) and host is not None and hasattr(os, "posix_fadvise"):
+    if host is not None and hasattr(os, "posix_fadvise"):
         os.posix_fadvise(h.fd, offset, length, host)
     return SUCCESS
 
 
 def fd_allocate(w, fd, offset, length):
-    h = w.fds.data(fd)
-    if isinstance(h, StreamHandle):
-        return ESPIPE
-    _need(h, R_FD_ALLOCATE)
+    # wasmtime answers ENOTSUP to every fd_allocate; fayasm allocates (docs/wasi.md).
+    h = w.fds.file(fd, R_FD_ALLOCATE)
     if not h.writable:
         return EBADF
     if not hasattr(os, "posix_fallocate"):
@@ -107,22 +102,23 @@ def fd_close(w, fd):
     return SUCCESS
 
 
-def _sync(h, data_only: bool):
+def _sync(w, fd, right: int, data_only: bool):
+    # A directory can be synced too (how POSIX programs make a rename durable); wasmtime
+    # answers EBADF for one (docs/wasi.md). A stream cannot.
+    h = w.fds.get(fd)
     if isinstance(h, StreamHandle):
-        h.stream.flush()
-        return SUCCESS
+        return EBADF
+    _need(h, right)
     (os.fdatasync if data_only and hasattr(os, "fdatasync") else os.fsync)(h.fd)
     return SUCCESS
 
 
 def fd_datasync(w, fd):
-    h = w.fds.get(fd, R_FD_DATASYNC)
-    return _sync(h, True)
+    return _sync(w, fd, R_FD_DATASYNC, True)
 
 
 def fd_sync(w, fd):
-    h = w.fds.get(fd, R_FD_SYNC)
-    return _sync(h, False)
+    return _sync(w, fd, R_FD_SYNC, False)
 
 
 def fd_fdstat_get(w, fd, ptr):
@@ -133,21 +129,18 @@ def fd_fdstat_get(w, fd, ptr):
 
 
 def fd_fdstat_set_flags(w, fd, flags):
-    h = w.fds.get(fd, R_FD_FDSTAT_SET_FLAGS)
-    if flags & ~FDFLAGS_ALL:
-        return EINVAL
+    # Only a file's flags change: setting O_NONBLOCK on the process's own stdin would
+    # change it for everyone sharing it (EBADF for streams and directories, as wasmtime).
+    h = w.fds.file(fd)
     if flags & ~(FDFLAG_APPEND | FDFLAG_NONBLOCK):
-        return ENOTSUP  # the sync flags can only be chosen at path_open, as in wasmtime
-    if isinstance(h, FileHandle):
-        if flags & FDFLAG_APPEND and h.readonly:
-            return EPERM
-        host = fcntl.fcntl(h.fd, fcntl.F_GETFL)
-        host &= ~(os.O_APPEND | os.O_NONBLOCK)
-        host |= (os.O_APPEND if flags & FDFLAG_APPEND else 0)
-        host |= (os.O_NONBLOCK if flags & FDFLAG_NONBLOCK else 0)
-        fcntl.fcntl(h.fd, fcntl.F_SETFL, host)
-    # Streams and directories only record the flags: setting O_NONBLOCK on the process's
-    # own stdin would change it for everyone else sharing it.
+        return EINVAL  # the sync flags can only be chosen at path_open, as in wasmtime
+    _need(h, R_FD_FDSTAT_SET_FLAGS)
+    # O_APPEND on a file of a read-only preopen changes nothing: it was opened read-only.
+    host = fcntl.fcntl(h.fd, fcntl.F_GETFL)
+    host &= ~(os.O_APPEND | os.O_NONBLOCK)
+    host |= (os.O_APPEND if flags & FDFLAG_APPEND else 0)
+    host |= (os.O_NONBLOCK if flags & FDFLAG_NONBLOCK else 0)
+    fcntl.fcntl(h.fd, fcntl.F_SETFL, host)
     h.fdflags = flags
     return SUCCESS
 
@@ -164,7 +157,7 @@ def fd_fdstat_set_rights(w, fd, base, inheriting):
 def fd_filestat_get(w, fd, ptr):
     h = w.fds.get(fd, R_FD_FILESTAT_GET)
     view = w.view()
-    check(view, ptr, FILESTAT.size)
+    check_structs(view, ptr, FILESTAT)
     host = h.host_fd()
     if host is None:  # a stream with no host descriptor (io.BytesIO): only its type
         write_struct(view, ptr, FILESTAT, 0, 0, h.filetype, 1, 0, 0, 0, 0)
@@ -174,25 +167,21 @@ def fd_filestat_get(w, fd, ptr):
 
 
 def fd_filestat_set_size(w, fd, size):
-    h = w.fds.get(fd)
-    if isinstance(h, DirHandle):
-        return EBADF
-    if isinstance(h, StreamHandle):
-        return EINVAL
-    _need(h, R_FD_FILESTAT_SET_SIZE)
+    h = w.fds.file(fd, R_FD_FILESTAT_SET_SIZE)
     if h.readonly:
         return EPERM
     if not h.writable:
-        return EBADF
+        return EINVAL  # ftruncate's answer for a descriptor not open for writing
     os.ftruncate(h.fd, _offset(size))
     return SUCCESS
 
 
 def fd_filestat_set_times(w, fd, atim, mtim, flags):
-    h = w.fds.get(fd, R_FD_FILESTAT_SET_TIMES)
-    host = h.host_fd()
-    if host is None or isinstance(h, StreamHandle):
+    h = w.fds.get(fd)
+    if isinstance(h, StreamHandle):
         return EBADF
+    _need(h, R_FD_FILESTAT_SET_TIMES)
+    host = h.host_fd()
     if h.readonly:
         return EPERM
     a, m = new_times(os.fstat(host), atim, mtim, flags)
@@ -226,11 +215,14 @@ def _scatter(bufs, data: bytes) -> None:
         at += len(chunk)
 
 
+# The iovecs are checked before the descriptor, the result pointer after it, as wasmtime
+# orders them (wasmtime uses only the first non-empty iovec; fayasm uses them all).
+
 def fd_read(w, fd, iovs, iovs_len, nread_ptr):
-    h = _readable(w, fd, R_FD_READ)
     view = w.view()
-    check(view, nread_ptr, 4)
     bufs = iovecs(view, iovs, iovs_len)
+    h = _readable(w, fd, R_FD_READ)
+    check_u32(view, nread_ptr)
     if not bufs:
         n = 0
     elif isinstance(h, StreamHandle):
@@ -244,13 +236,13 @@ def fd_read(w, fd, iovs, iovs_len, nread_ptr):
 
 
 def fd_pread(w, fd, iovs, iovs_len, offset, nread_ptr):
+    view = w.view()
+    bufs = iovecs(view, iovs, iovs_len)
     h = w.fds.data(fd)
     if isinstance(h, StreamHandle):
         return ESPIPE
     h = _readable(w, fd, R_FD_READ | R_FD_SEEK)
-    view = w.view()
-    check(view, nread_ptr, 4)
-    bufs = iovecs(view, iovs, iovs_len)
+    check_u32(view, nread_ptr)
     offset = _offset(offset)
     if not bufs:
         n = 0
@@ -265,10 +257,10 @@ def fd_pread(w, fd, iovs, iovs_len, offset, nread_ptr):
 
 
 def fd_write(w, fd, iovs, iovs_len, nwritten_ptr):
-    h = _writable(w, fd, R_FD_WRITE)
     view = w.view()
-    check(view, nwritten_ptr, 4)
     bufs = iovecs(view, iovs, iovs_len)
+    h = _writable(w, fd, R_FD_WRITE)
+    check_u32(view, nwritten_ptr)
     if not bufs:
         n = 0
     elif isinstance(h, StreamHandle):
@@ -280,13 +272,13 @@ def fd_write(w, fd, iovs, iovs_len, nwritten_ptr):
 
 
 def fd_pwrite(w, fd, iovs, iovs_len, offset, nwritten_ptr):
+    view = w.view()
+    bufs = iovecs(view, iovs, iovs_len)
     h = w.fds.data(fd)
     if isinstance(h, StreamHandle):
         return ESPIPE
     h = _writable(w, fd, R_FD_WRITE | R_FD_SEEK)
-    view = w.view()
-    check(view, nwritten_ptr, 4)
-    bufs = iovecs(view, iovs, iovs_len)
+    check_u32(view, nwritten_ptr)
     offset = _offset(offset)
     if not bufs:
         n = 0
@@ -305,10 +297,8 @@ def fd_seek(w, fd, offset, whence, newoffset_ptr):
     offset = _signed64(offset)
     # Asking where we are (offset 0 from the current position) only needs FD_TELL.
     _need(h, R_FD_TELL if whence == WHENCE_CUR and offset == 0 else R_FD_SEEK)
-    if whence > WHENCE_END:
-        return EINVAL
     view = w.view()
-    check(view, newoffset_ptr, 8)
+    check_u64(view, newoffset_ptr)
     pos = os.lseek(h.fd, offset, (os.SEEK_SET, os.SEEK_CUR, os.SEEK_END)[whence])
     write_u64(view, newoffset_ptr, pos)
     return SUCCESS
@@ -320,7 +310,7 @@ def fd_tell(w, fd, ptr):
         return ESPIPE
     _need(h, R_FD_TELL)
     view = w.view()
-    check(view, ptr, 8)
+    check_u64(view, ptr)
     write_u64(view, ptr, os.lseek(h.fd, 0, os.SEEK_CUR))
     return SUCCESS
 
@@ -337,8 +327,10 @@ def fd_prestat_get(w, fd, ptr):
 
 def fd_prestat_dir_name(w, fd, path, path_len):
     h = w.fds.handles.get(fd)
-    if not isinstance(h, DirHandle) or h.preopen is None:
+    if h is None:
         return EBADF
+    if not isinstance(h, DirHandle) or h.preopen is None:
+        return ENOTDIR  # wasmtime's answer (fd_prestat_get's is EBADF)
     name = h.preopen.encode("utf-8")
     if path_len < len(name):
         return ENAMETOOLONG
@@ -385,15 +377,10 @@ def list_dir(h: DirHandle) -> list[tuple[bytes, int, int]]:
 
 
 def fd_readdir(w, fd, buf, buf_len, cookie, bufused_ptr):
-    h = w.fds.handles.get(fd)
-    if h is None:
-        return EBADF
-    if not isinstance(h, DirHandle):
-        return ENOTDIR
-    _need(h, R_FD_READDIR)
+    h = w.fds.dir(fd, R_FD_READDIR)
     view = w.view()
     check(view, buf, buf_len)
-    check(view, bufused_ptr, 4)
+    check_u32(view, bufused_ptr)
     if cookie == 0 or h.entries is None:
         h.entries = list_dir(h)
     # Entries from the cookie on, each a dirent then its name; the buffer is filled

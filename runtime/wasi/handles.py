@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from .constants import (DIR_RIGHTS, EBADF, EMFILE, ENOTCAPABLE, ENOTDIR, EPERM, FILE_RIGHTS,
+from .constants import (DIR_RIGHTS, EBADF, EMFILE, ENOTCAPABLE, EPERM, FILE_RIGHTS,
                         FILETYPE_DIRECTORY, R_FD_READ, R_FD_WRITE, STREAM_RIGHTS)
 from .guest import WasiErrno
 from .streams import Stream, filetype_of
@@ -135,12 +135,19 @@ class FdTable:
         return h
 
     def dir(self, fd: int, rights: int = 0) -> DirHandle:
-        """A directory handle for a path_* call (ENOTDIR for any other descriptor)."""
+        """A directory handle for a path_* call or fd_readdir: EBADF for any other
+        descriptor, as in wasmtime (whose path_open alone says ENOTDIR for a file)."""
+        return self._of(DirHandle, fd, rights)
+
+    def file(self, fd: int, rights: int = 0) -> "FileHandle":
+        """A file handle for the calls only a file answers (fd_advise, fd_allocate,
+        fd_filestat_set_size, fd_fdstat_set_flags): EBADF for a stream or a directory."""
+        return self._of(FileHandle, fd, rights)
+
+    def _of(self, kind, fd: int, rights: int):
         h = self.handles.get(fd)
-        if h is None:
+        if not isinstance(h, kind):
             raise WasiErrno(EBADF)
-        if not isinstance(h, DirHandle):
-            raise WasiErrno(ENOTDIR)
         if rights & ~h.rights_base:
             raise WasiErrno(ENOTCAPABLE)
         return h

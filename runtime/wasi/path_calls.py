@@ -1,28 +1,27 @@
 """The path_* calls of WASI preview 1, all confined to the directory handle they start
-from (see sandbox.py). A read-only preopen refuses every change with EPERM."""
+from (see sandbox.py). A read-only preopen refuses every change with EPERM; what a guest
+may do with symlinks is WasiConfig.symlinks (see symlinks.py)."""
 from __future__ import annotations
 
 import os
 
-from .constants import (EINVAL, EISDIR, ENAMETOOLONG, ENOENT, ENOTCAPABLE, EPERM, FDFLAG_APPEND, FDFLAG_DSYNC,
-                        FDFLAG_NONBLOCK, FDFLAG_RSYNC, FDFLAG_SYNC, FDFLAGS_ALL, FILESTAT,
-                        LOOKUP_SYMLINK_FOLLOW, OFLAG_CREAT, OFLAG_DIRECTORY, OFLAG_EXCL,
-                        OFLAG_TRUNC, OFLAGS_ALL, R_PATH_CREATE_DIRECTORY, R_PATH_CREATE_FILE,
-                        R_PATH_FILESTAT_GET, R_PATH_FILESTAT_SET_SIZE,
-                        R_PATH_FILESTAT_SET_TIMES, R_PATH_LINK_SOURCE, R_PATH_LINK_TARGET,
-                        R_PATH_OPEN, R_PATH_READLINK, R_PATH_REMOVE_DIRECTORY,
-                        R_PATH_RENAME_SOURCE, R_PATH_RENAME_TARGET, R_PATH_SYMLINK,
-                        R_PATH_UNLINK_FILE, READ_RIGHTS, SUCCESS, R_FD_WRITE, R_FD_ALLOCATE,
-                        R_FD_FILESTAT_SET_SIZE)
+from .constants import (EISDIR, ENAMETOOLONG, ENOENT, ENOTCAPABLE, ENOTDIR, EPERM,
+                        FDFLAG_APPEND, FDFLAG_DSYNC, FDFLAG_NONBLOCK, FDFLAG_RSYNC,
+                        FDFLAG_SYNC, FILESTAT, LOOKUP_SYMLINK_FOLLOW, OFLAG_CREAT,
+                        OFLAG_DIRECTORY, OFLAG_EXCL, OFLAG_TRUNC, R_FD_WRITE,
+                        R_PATH_CREATE_DIRECTORY, R_PATH_CREATE_FILE, R_PATH_FILESTAT_GET,
+                        R_PATH_FILESTAT_SET_SIZE, R_PATH_FILESTAT_SET_TIMES,
+                        R_PATH_LINK_SOURCE, R_PATH_LINK_TARGET, R_PATH_OPEN, R_PATH_READLINK,
+                        R_PATH_REMOVE_DIRECTORY, R_PATH_RENAME_SOURCE, R_PATH_RENAME_TARGET,
+                        R_PATH_SYMLINK, R_PATH_UNLINK_FILE, READ_RIGHTS, SUCCESS)
 from .fd_calls import new_times, pack_filestat
-from .guest import WasiErrno, check, read_string, write_bytes, write_u32
-from .handles import O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, check_writable_dir, handle_for
-from .sandbox import check_symlink_target, resolve
+from .guest import (WasiErrno, check, check_structs, check_u32, read_string, write_bytes,
+                    write_u32)
+from .handles import (O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, FileHandle, check_writable_dir,
+                      handle_for)
+from .sandbox import resolve
+from .symlinks import check_new_symlink
 
-# Rights that make path_open open the host file for writing. wasi-libc asks for exactly
-# these on O_WRONLY/O_RDWR; O_RDONLY asks for FD_READ | FD_READDIR plus rights such as
-# FD_FILESTAT_SET_TIMES that do not need a writable descriptor.
-OPEN_WRITE_RIGHTS = R_FD_WRITE | R_FD_ALLOCATE | R_FD_FILESTAT_SET_SIZE
 _FDFLAG_HOST = ((FDFLAG_APPEND, "O_APPEND"), (FDFLAG_DSYNC, "O_DSYNC"),
                 (FDFLAG_NONBLOCK, "O_NONBLOCK"), (FDFLAG_RSYNC, "O_RSYNC"),
                 (FDFLAG_SYNC, "O_SYNC"))
@@ -53,11 +52,11 @@ def _check_new_link(r, path: str) -> None:
 
 
 def path_open(w, fd, dirflags, path, path_len, oflags, base, inheriting, fdflags, fd_ptr):
-    d = w.fds.dir(fd, R_PATH_OPEN)
     view = w.view()
-    check(view, fd_ptr, 4)
-    if oflags & ~OFLAGS_ALL or fdflags & ~FDFLAGS_ALL:
-        return EINVAL
+    check(view, path, path_len)  # wasmtime reads the path before it looks at fd
+    if isinstance(w.fds.handles.get(fd), FileHandle):
+        return ENOTDIR
+    d = w.fds.dir(fd, R_PATH_OPEN)
     # A descriptor opened below d can only get rights d passes on.
     if base & ~d.rights_inheriting or inheriting & ~d.rights_inheriting:
         return ENOTCAPABLE
@@ -66,9 +65,11 @@ def path_open(w, fd, dirflags, path, path_len, oflags, base, inheriting, fdflags
     if oflags & OFLAG_TRUNC and not d.rights_base & R_PATH_FILESTAT_SET_SIZE:
         return ENOTCAPABLE
     name = _path(w, path, path_len)
-    write = bool(base & OPEN_WRITE_RIGHTS)
+    check_u32(view, fd_ptr)
+    write = bool(base & R_FD_WRITE)
     read = bool(base & READ_RIGHTS) or not write
-    if d.readonly and (write or oflags & (OFLAG_CREAT | OFLAG_TRUNC) or fdflags & FDFLAG_APPEND):
+    # O_APPEND without FD_WRITE is harmless: the file is opened read-only (as wasmtime).
+    if d.readonly and (write or oflags & (OFLAG_CREAT | OFLAG_TRUNC)):
         return EPERM
     if oflags & OFLAG_DIRECTORY and write:
         return EISDIR
@@ -108,7 +109,7 @@ def path_create_directory(w, fd, path, path_len):
 def path_filestat_get(w, fd, flags, path, path_len, buf):
     d = w.fds.dir(fd, R_PATH_FILESTAT_GET)
     view = w.view()
-    check(view, buf, FILESTAT.size)
+    check_structs(view, buf, FILESTAT)
     name = _path(w, path, path_len)
     with resolve(d.fd, name, bool(flags & LOOKUP_SYMLINK_FOLLOW)) as r:
         st = os.stat(r.name, dir_fd=r.dir_fd, follow_symlinks=False)
@@ -147,7 +148,7 @@ def path_readlink(w, fd, path, path_len, buf, buf_len, bufused_ptr):
     d = w.fds.dir(fd, R_PATH_READLINK)
     view = w.view()
     check(view, buf, buf_len)
-    check(view, bufused_ptr, 4)
+    check_u32(view, bufused_ptr)
     name = _path(w, path, path_len)
     with resolve(d.fd, name, False) as r:
         target = os.fsencode(os.readlink(r.name, dir_fd=r.dir_fd))
@@ -185,7 +186,7 @@ def path_symlink(w, old_path, old_len, fd, new_path, new_len):
     target = _path(w, old_path, old_len)
     name = _path(w, new_path, new_len)
     check_writable_dir(d)
-    check_symlink_target(target)
+    check_new_symlink(w.config.symlinks, target)
     with resolve(d.fd, name, False) as r:
         _check_new_link(r, name)
         os.symlink(target, r.name, dir_fd=r.dir_fd)

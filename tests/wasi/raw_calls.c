@@ -1,7 +1,9 @@
-// raw_calls: WASI calls made directly (not through wasi-libc) with bad pointers, bad
-// descriptors and odd arguments, each printing the errno it got. fayasm answers a bad
-// pointer with EFAULT (21) where wasmtime traps, so this one is checked against a fixed
-// expectation rather than against wasmtime. argv[1] is a preopened, empty, writable dir.
+// raw_calls: WASI calls made directly (not through wasi-libc) with bad descriptors and
+// odd arguments, each printing the errno it got. Several answers are ones where fayasm
+// deliberately differs from wasmtime (rights, fd_allocate, cputime clocks, poll_oneoff's
+// per-subscription errors: docs/wasi.md), so this one is checked against a fixed
+// expectation. fd 3 is a preopened, empty, writable dir. With the argument "trap", it
+// ends with a call whose pointer is out of bounds, which traps (WASI's ABI).
 #include <stdio.h>
 #include <string.h>
 #include <wasi/api.h>
@@ -25,7 +27,7 @@ static int open_at(__wasi_fd_t dir, const char *path, __wasi_oflags_t oflags,
     return __wasi_path_open(dir, 0, path, oflags, rights, rights, 0, fd);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
     const __wasi_fd_t dir = 3;
     const __wasi_rights_t rw = __WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_WRITE |
         __WASI_RIGHTS_FD_SEEK | __WASI_RIGHTS_FD_TELL | __WASI_RIGHTS_FD_FILESTAT_GET |
@@ -41,27 +43,7 @@ int main(void) {
     __wasi_prestat_t prestat;
     char buf[256];
 
-    printf("-- bad pointers\n");
-    __wasi_ciovec_t out_of_bounds = {BAD, 64};
-    SHOW("fd_write iovec data", __wasi_fd_write(1, &out_of_bounds, 1, &n));
-    SHOW("fd_write iovec array", __wasi_fd_write(1, BAD, 1, &n));
     __wasi_ciovec_t ok_iov = {(const uint8_t *)"x\n", 2};
-    SHOW("fd_write nwritten", __wasi_fd_write(1, &ok_iov, 1, BAD));
-    SHOW("fd_read iovec data", __wasi_fd_read(0, (__wasi_iovec_t *)&out_of_bounds, 1, &n));
-    SHOW("fd_fdstat_get", __wasi_fd_fdstat_get(1, BAD));
-    SHOW("fd_filestat_get", __wasi_fd_filestat_get(1, BAD));
-    SHOW("fd_prestat_get", __wasi_fd_prestat_get(dir, BAD));
-    SHOW("fd_prestat_dir_name", __wasi_fd_prestat_dir_name(dir, BAD, 100));
-    SHOW("clock_time_get", __wasi_clock_time_get(0, 0, BAD));
-    SHOW("clock_res_get", __wasi_clock_res_get(1, BAD));
-    SHOW("random_get", __wasi_random_get(BAD, 64));
-    SHOW("args_sizes_get", __wasi_args_sizes_get(BAD, &n));
-    SHOW("args_get", __wasi_args_get(BAD, BAD));
-    SHOW("environ_sizes_get", __wasi_environ_sizes_get(&n, BAD));
-    SHOW("path_open fd result", open_at(dir, "new.txt", __WASI_OFLAGS_CREAT, rw, BAD));
-    SHOW("path_filestat_get result", __wasi_path_filestat_get(dir, 0, ".", BAD));
-    SHOW("poll_oneoff subscriptions", __wasi_poll_oneoff(BAD, (void *)buf, 1, &n));
-    SHOW("fd_readdir buffer", __wasi_fd_readdir(dir, BAD, 64, 0, &n));
 
     printf("-- descriptors\n");
     SHOW("fd_close unknown", __wasi_fd_close(99));
@@ -83,16 +65,13 @@ int main(void) {
     SHOW("fd_filestat_get stdout", __wasi_fd_filestat_get(1, &filestat));
 
     printf("-- arguments\n");
-    SHOW("clock_time_get unknown clock", __wasi_clock_time_get(9, 0, &t));
     SHOW("clock_time_get process cputime", __wasi_clock_time_get(2, 0, &t));
     SHOW("clock_time_get thread cputime", __wasi_clock_time_get(3, 0, &t));
-    SHOW("clock_res_get unknown clock", __wasi_clock_res_get(9, &t));
     SHOW("proc_raise", raw_proc_raise(2));
     SHOW("sched_yield", __wasi_sched_yield());
     SHOW("random_get 0 bytes", __wasi_random_get((uint8_t *)buf, 0));
     SHOW("poll_oneoff no subscriptions", __wasi_poll_oneoff((void *)buf, (void *)buf, 0, &n));
     SHOW("path_open empty path", open_at(dir, "", 0, rw, &fd));
-    SHOW("path_open bad oflags", open_at(dir, "x", 0x100, rw, &fd));
     SHOW("path_open bad utf-8", open_at(dir, "\xff\xfe", 0, rw, &fd));
     SHOW("path_create_directory", __wasi_path_create_directory(dir, "d"));
     SHOW("path_open dir/ as file trailing /", open_at(dir, "d/", 0, __WASI_RIGHTS_FD_READ, &fd));
@@ -112,16 +91,12 @@ int main(void) {
                                 {(const uint8_t *)"defgh", 5}};
     SHOW("fd_write 3 iovecs", __wasi_fd_write(fd, parts, 3, &n));
     printf("%-36s %u\n", "written", (unsigned)n);
-    SHOW("fd_seek result to a bad pointer", __wasi_fd_seek(fd, 0, 0, BAD));
-    SHOW("fd_tell result to a bad pointer", __wasi_fd_tell(fd, BAD));
-    SHOW("fd_seek bad whence", __wasi_fd_seek(fd, 0, 7, &pos));
     SHOW("fd_seek negative", __wasi_fd_seek(fd, -100, __WASI_WHENCE_CUR, &pos));
     SHOW("fd_seek set 2", __wasi_fd_seek(fd, 2, __WASI_WHENCE_SET, &pos));
     char a[2] = {0}, b[3] = {0};
     __wasi_iovec_t scatter[2] = {{(uint8_t *)a, 2}, {(uint8_t *)b, 3}};
     SHOW("fd_read scatter", __wasi_fd_read(fd, scatter, 2, &n));
     printf("%-36s %u %.2s|%.3s\n", "read", (unsigned)n, a, b);
-    SHOW("fd_advise bad advice", __wasi_fd_advise(fd, 0, 0, 9));
     SHOW("fd_advise sequential", __wasi_fd_advise(fd, 0, 0, __WASI_ADVICE_SEQUENTIAL));
     SHOW("fd_allocate 100", __wasi_fd_allocate(fd, 0, 100));
     SHOW("fd_filestat_get", __wasi_fd_filestat_get(fd, &filestat));
@@ -199,5 +174,9 @@ int main(void) {
     SHOW("bad event type", __wasi_poll_oneoff(subs + 2, events, 1, &n));
     printf("done\n");
     fflush(stdout);  // proc_exit itself does not flush stdio
+    if (argc > 1 && strcmp(argv[1], "trap") == 0) {
+        __wasi_ciovec_t out_of_bounds = {BAD, 64};
+        printf("not reached: %d\n", __wasi_fd_write(1, &out_of_bounds, 1, &n));
+    }
     __wasi_proc_exit(7);
 }

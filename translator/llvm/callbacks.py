@@ -43,14 +43,14 @@ def _host_call(handle, buf):
             func = ref()
             budget = tb.budget
             if budget is None:
-                out = func._raw(*unpack(buf))
+                out = func.raw(*unpack(buf))
             else:
                 # The running chunk goes to the Budget while Python runs: a re-entry
                 # into the instance continues it, and what it leaves comes back here.
                 words = tb.words
                 budget.tick = words[TB.FUEL]
                 try:
-                    out = func._raw(*unpack(buf))
+                    out = func.raw(*unpack(buf))
                 finally:
                     words[TB.FUEL] = budget.tick
             pack(buf, out)

@@ -21,12 +21,11 @@ from fayasm.errors import TranslationError, describe
 from fayasm.linking import plan
 from fayasm.module import Module
 from fayasm.runtime.budget import Budget
-from fayasm.runtime.errors import Error, Trap
+from fayasm.runtime.errors import TABLE_OOB, Error, Trap
 from fayasm.runtime.func import Func
 from fayasm.runtime.instance import Instance
 from fayasm.runtime.plan import Spaces, link
 from fayasm.runtime.resources import ResourceLimits
-from fayasm.runtime.table import Table
 
 from . import callbacks, calls, jit, metering, natives, references, tiering
 from .process import STATE
@@ -34,7 +33,6 @@ from . import types as T
 from .types import Layout
 
 _M32 = 0xFFFFFFFF
-TABLE_OOB = "out of bounds table access"
 
 
 class CompiledModule:
@@ -119,7 +117,7 @@ class InstanceState:
         raw = calls.raw_callable(sig, raw_e, fn, fctx)
         if self.budget is not None:
             raw = metering.metered(raw, self.budget)
-        f._raw = raw
+        f.raw = raw
         if signed_e is not None and self.budget is None:
             f._target = (signed_e, fn, fctx)
 
@@ -146,21 +144,21 @@ class InstanceState:
             if i + n > len(t.elements):
                 raise Trap(TABLE_OOB)
             t.elements[i:i + n] = [references.from_word(t.type.elem, w[2])] * n
-            _sync(t, i, n)
+            t.sync(i, n)
         elif op == T.RT_TABLE_COPY:
             dt, st = self.tables[w[0]], self.tables[w[1]]
             d, s, n = w[2] & _M32, w[3] & _M32, w[4] & _M32
             if s + n > len(st.elements) or d + n > len(dt.elements):
                 raise Trap(TABLE_OOB)
             dt.elements[d:d + n] = st.elements[s:s + n]
-            _sync(dt, d, n)
+            dt.sync(d, n)
         elif op == T.RT_TABLE_INIT:
             seg, t = self.elems[w[0]], self.tables[w[1]]
             d, s, n = w[2] & _M32, w[3] & _M32, w[4] & _M32
             if s + n > len(seg) or d + n > len(t.elements):
                 raise Trap(TABLE_OOB)
             t.elements[d:d + n] = seg[s:s + n]
-            _sync(t, d, n)
+            t.sync(d, n)
         elif op == T.RT_ELEM_DROP:
             self.elems[w[0]] = []
         elif op == T.RT_GLOBAL_SET_REF:
@@ -168,11 +166,6 @@ class InstanceState:
             g.raw = references.from_word(g.type.valtype, w[1])
         else:  # pragma: no cover
             raise Error(f"jit: unknown runtime operation {op}")
-
-
-def _sync(t: Table, start: int, n: int) -> None:
-    if t._native is not None and n:
-        t._native.changed(t, start, n)
 
 
 class _Builder:
@@ -196,8 +189,8 @@ class _Builder:
             addr = base + 8 * off
             # Metered functions take Func.__call__ -> the metered raw callable.
             cls = sig.cls if ist.budget is None else calls.JitFunc
-            f = cls._wrap_raw(None, sig.ft, names[k], owner=ist)
-            f._native = references.NativeRef(addr, ctx)
+            f = cls.from_raw(None, sig.ft, names[k], owner=ist)
+            f.native = references.NativeRef(addr, ctx)
             records[addr] = f
             out.append(f)
         return out
@@ -234,7 +227,7 @@ class _Builder:
         for k, data in enumerate(ist.datas):
             ctx[lay.datas + 2 * k] = ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value or 0
             ctx[lay.datas + 2 * k + 1] = len(data)
-        instance._jit = ist
+        instance.engine_state = ist
 
 
 class Engine:

@@ -1,7 +1,7 @@
 """Native mirrors of the engine-neutral runtime objects, so JIT code can use tables and
 globals shared with instances of any engine.
 
-Tables: a Table keeps its Python list of elements as the one truth; its ``_native`` hook
+Tables: a Table keeps its Python list of elements as the one truth; its ``native`` hook
 (TableMirror) keeps a native array of the elements' native words in step (Table.grow and
 Table.set call it, and so do the other engines and instantiation when they change
 elements). JIT code reads the array; it changes tables only through the runtime.
@@ -76,9 +76,9 @@ class TableMirror:
 
 def mirror(table) -> TableMirror:
     """The native mirror of ``table``, attached on first use."""
-    m = table._native
+    m = table.native
     if m is None:
-        m = table._native = TableMirror(table)
+        m = table.native = TableMirror(table)
     return m
 
 
@@ -137,25 +137,25 @@ class NativeGlobal(Global):
 
     @property
     def raw(self):
-        return self._native.get()
+        return self.native.get()
 
     @raw.setter
     def raw(self, v) -> None:
-        self._native.set(v)
+        self.native.set(v)
 
 
 def adopt(g: Global, addr: int | None = None, keep=None) -> int:
     """Move ``g``'s value into a native cell (at ``addr``, else a new one); the cell's
     address. A global already adopted keeps its cell."""
     if type(g) is NativeGlobal:
-        return g._native.addr
+        return g.native.addr
     if addr is None:
         keep = (ctypes.c_uint64 * 2)()
         addr = ctypes.addressof(keep)
     value = _RAW_SLOT.__get__(g)
     cell = GlobalCell(g.type.valtype, addr, keep)
     cell.set(value)
-    g._native = cell
+    g.native = cell
     g.__class__ = NativeGlobal
     return addr
 

@@ -37,7 +37,7 @@ _LOCK = threading.RLock()  # threads could race to make the same host record
 
 
 class NativeRef:
-    """What a Func's ``_native`` holds: its record's address (and what keeps it alive)."""
+    """What a Func's ``native`` holds: its record's address (and what keeps it alive)."""
 
     __slots__ = ("addr", "keep")
 
@@ -49,14 +49,14 @@ def func_record(f) -> int:
     """The record address of Func ``f`` (0 for None), made on first use."""
     if f is None:
         return 0
-    nat = f._native
+    nat = f.native
     if nat is not None:
         return nat.addr
     if not isinstance(f, Func):
         raise Error(f"expected a Func, got {type(f).__name__}")
     with _LOCK:
-        if f._native is not None:  # another thread made it meanwhile
-            return f._native.addr
+        if f.native is not None:  # another thread made it meanwhile
+            return f.native.addr
         code = glue.trampoline(f.type)
         handle = _next_handle[0]
         _next_handle[0] += 1
@@ -72,7 +72,7 @@ def func_record(f) -> int:
         block[4] = STATE
         block[5] = handle
         RECORDS[addr] = f
-        f._native = NativeRef(addr, block)
+        f.native = NativeRef(addr, block)
         return addr
 
 

@@ -6,11 +6,18 @@ lazy tier (LazyCode): instantiating it compiles only the glue (entries, trampoli
 stubs); each function is compiled on its first call, alone and quickly (instruction
 selection at O0 after a light mem2reg/SROA pipeline), and reaches other functions
 through their records, so compiling one never needs another. Meanwhile a worker process
-(worker.py) builds the whole module at O2 and caches it; when it is done, every instance
-is retargeted to it: records and Funcs point at the optimised code (both tiers share the
-instance layout and calling convention, so that is a few word stores). A worker process,
-not a thread: it finishes and fills the cache even if this process exits first, and an
-LLVM crash there cannot take this process down.
+(worker.py) builds the whole module at O2; this process caches the object and retargets
+every instance to it: records and Funcs point at the optimised code (both tiers share the
+instance layout and calling convention, so that is a few word stores). A process,
+not a thread, so that an LLVM crash there cannot take this process down and LLVM's time
+does not hold this process's GIL.
+
+A worker never outlives the process that started it, and leaves nothing behind: it gets
+the module on its stdin and gives the object back on its stdout (no temporary files), this
+process kills it when it exits (atexit), and it dies by itself when this process dies any
+other way (killed, os._exit): PR_SET_PDEATHSIG on Linux, and everywhere a thread that
+polls its parent's pid. So a run shorter than the O2 build keeps the lazy code and caches
+no O2 object; ``wait_for_workers`` waits for the build where that matters.
 
 Functions nested too deep for LLVM's optimiser (module.OPT_NESTING) are compiled without
 it on every tier: the lazy tier skips even SROA for them (its cost grows with the values
@@ -23,14 +30,13 @@ import atexit
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import weakref
 
 from fayasm.errors import TranslationError, describe
 from fayasm.module import gc_paused
 from fayasm.runtime import compiletime
-from fayasm.runtime.errors import Error, Exhaustion, Trap
+from fayasm.runtime.errors import DEADLINE_EXCEEDED, Error, Exhaustion, Trap
 from fayasm.runtime.types import ExternKind
 
 from . import cache, glue, jit
@@ -184,7 +190,7 @@ class LazyCode:
                     addr = self.loaded.add(obj, f"fy_meta_{k}")
             except compiletime.CompileTimeout:
                 if call_end is not None:
-                    raise Trap("deadline exceeded") from None
+                    raise Trap(DEADLINE_EXCEEDED) from None
                 raise
             except (TranslationError, RecursionError) as e:
                 recursion = isinstance(e, RecursionError) or e.cause.startswith("Recursion")
@@ -252,7 +258,7 @@ def load_code(module, metered: bool):
 
 
 # -- the O2 worker --------------------------------------------------------------------------------
-_workers: list = []
+_workers: list = []  # (Popen, pid of the process that started it)
 _exiting = [False]
 _queue: list = []
 _queue_lock = threading.Lock()
@@ -282,49 +288,54 @@ def _run_queue() -> None:
             _run_worker(*job)
         except Exception:  # noqa: BLE001 - the lazy code keeps working
             pass
+    with _queue_lock:
+        _queue_thread.clear()
 
 
 def _run_worker(module, metered: bool, hash_: str, lazy: LazyCode) -> None:
-    key = _key(hash_, metered, OPT_LEVEL)
-    if lazy.upgrade is not None:
+    """Build ``module`` at O2 in a worker process (from this thread, which stays until the
+    worker ends: Linux's parent-death signal follows the thread that started a child)."""
+    if lazy.upgrade is not None or _exiting[0]:
         return
-    fd, wasm_path = tempfile.mkstemp(prefix="fayasm-jit-", suffix=".wasm")
-    with os.fdopen(fd, "wb") as f:
-        f.write(module.binary)
-    out_path = wasm_path[:-5] + ".o"
-    cmd = [sys.executable, "-m", "fayasm.translator.llvm.worker", wasm_path, out_path, key,
+    cmd = [sys.executable, "-m", "fayasm.translator.llvm.worker", str(os.getpid()),
            "1" if metered else "0", str(OPT_LEVEL)]
     try:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        # A session of its own: a Ctrl-C meant for this process does not reach it.
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
     except OSError:
-        os.remove(wasm_path)
         return
-    _workers.append(proc)
-    _await_worker(proc, out_path, module, metered, lazy)
-    _workers.remove(proc)
-
-
-def _await_worker(proc, out_path: str, module, metered: bool, lazy: LazyCode) -> None:
+    entry = (proc, os.getpid())
+    _workers.append(entry)
     try:
-        proc.wait(timeout=WORKER_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        # A module built to make LLVM slow must not keep a core busy for ever.
-        proc.kill()
-        proc.wait()
-    try:
-        with open(out_path, "rb") as f:
-            obj = f.read()
-        os.remove(out_path)
-    except OSError:
+        obj = _await_worker(proc, module.binary)
+    finally:
+        _workers.remove(entry)
+    if obj is None or _exiting[0]:
         return
-    if proc.returncode != 0 or _exiting[0]:
-        return
+    cache.store(_key(hash_, metered, OPT_LEVEL), obj)
     try:
         code = ModuleCode(module, metered, obj, OPT_LEVEL)
     except (RuntimeError, Error):
         return
     lazy.upgraded(code)
+
+
+def _await_worker(proc, binary: bytes) -> bytes | None:
+    """The object a worker built from ``binary``; None if it failed, was killed or took
+    longer than WORKER_TIMEOUT (then it is killed: a module built to make LLVM slow must
+    not keep a core busy for ever)."""
+    try:
+        obj, _ = proc.communicate(binary, timeout=WORKER_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return None
+    except (OSError, ValueError):  # the pipe closed under us (exiting)
+        proc.kill()
+        proc.wait()
+        return None
+    return obj if proc.returncode == 0 and obj else None
 
 
 def wait_for_workers(timeout: float = 600.0) -> bool:
@@ -344,7 +355,19 @@ def wait_for_workers(timeout: float = 600.0) -> bool:
 
 @atexit.register
 def _at_exit() -> None:
+    """Stop the workers this process started: none outlives the command that ran it."""
     _exiting[0] = True
+    mine = [proc for proc, owner in list(_workers) if owner == os.getpid()]
+    for proc in mine:
+        try:
+            proc.kill()
+        except OSError:
+            pass
+    for proc in mine:
+        try:
+            proc.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
 
 
 __all__ = ["load_code", "build_code", "ModuleCode", "LazyCode", "module_size",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 
+from fayasm.runtime import errors as E
 from fayasm.runtime.errors import Error, Exhaustion, Trap
 from fayasm.runtime.func import HostError
 
@@ -13,12 +14,12 @@ from .codemap import codemap
 from .threads import local
 from .types import TB
 
+# Native trap codes (types.py) -> their messages.
 TRAP_MESSAGES = {
-    T.UNREACHABLE: "unreachable", T.DIV_ZERO: "integer divide by zero",
-    T.OVERFLOW: "integer overflow", T.CONVERSION: "invalid conversion to integer",
-    T.MEM_OOB: "out of bounds memory access", T.TABLE_OOB: "out of bounds table access",
-    T.UNDEFINED: "undefined element", T.UNINITIALIZED: "uninitialized element",
-    T.MISMATCH: "indirect call type mismatch",
+    T.UNREACHABLE: E.UNREACHABLE, T.DIV_ZERO: E.DIV_ZERO, T.OVERFLOW: E.INT_OVERFLOW,
+    T.CONVERSION: E.BAD_CONVERSION, T.MEM_OOB: E.MEM_OOB, T.TABLE_OOB: E.TABLE_OOB,
+    T.UNDEFINED: E.UNDEFINED_ELEMENT, T.UNINITIALIZED: E.UNINITIALIZED_ELEMENT,
+    T.MISMATCH: E.TYPE_MISMATCH,
 }
 
 

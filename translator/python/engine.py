@@ -12,6 +12,7 @@ from fayasm.errors import TranslationError, describe
 from fayasm.module import Module
 from fayasm.runtime.instance import Instance
 from fayasm.runtime.resources import ResourceLimits
+from fayasm.runtime.support import INTERFACE
 
 from .module import translate
 from .names import comment
@@ -57,7 +58,9 @@ class Compiled:
 
 
 def _key(module, metered: bool) -> str:
-    h = hashlib.sha256(f"{module.hash}:{__version__}:{_translator_digest()}:{metered}".encode())
+    # The runtime interface too: a translation cached for another one would refuse to load.
+    h = hashlib.sha256(f"{module.hash}:{__version__}:{INTERFACE}:{_translator_digest()}:"
+                       f"{metered}".encode())
     return h.hexdigest()[:40]
 
 

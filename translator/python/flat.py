@@ -11,6 +11,7 @@ tree of if chains (FunctionEmitter.case_tree) nested log(blocks) deep.
 from __future__ import annotations
 
 from fayasm.ir import Block, Br, BrIf, BrTable, If, Loop, Return, Unreachable
+from fayasm.runtime.errors import UNREACHABLE
 
 from .branching import CHAIN, TABLE_LOOKUP_MIN, LoopFrame, case_number, table_cases
 
@@ -171,7 +172,7 @@ class FlatEmitter:
             fn.stmt(s)
         term = bb.term
         if term is None:  # a block no path reaches (after a construct that never ends)
-            out.add('raise _rt.trap("unreachable")')
+            out.add(f'raise _rt.trap("{UNREACHABLE}")')
             return
         kind = term[0]
         if kind == "goto":
@@ -187,7 +188,7 @@ class FlatEmitter:
             if t is Return:
                 out.add(fn.return_text(s.values))
             elif t is Unreachable:
-                out.add('raise _rt.trap("unreachable")')
+                out.add(f'raise _rt.trap("{UNREACHABLE}")')
             elif t is Br:
                 self.transfer(s, s.label, s.values)
             elif t is BrIf:

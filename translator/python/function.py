@@ -25,6 +25,7 @@ from fayasm.errors import TranslationError, describe
 from fayasm.ir import (Block, Br, BrIf, BrTable, Call, CallIndirect, Drop, Effect, GlobalSet,
                        If, Loop, Return, Set, Slot, Unreachable)
 from fayasm.ir.nodes import Local
+from fayasm.runtime.errors import UNREACHABLE
 
 from .branching import CHAIN, TABLE_LOOKUP_MIN, LoopFrame, case_number, table_cases
 from .exprs import ExprLowering, int_store, is_int_access
@@ -208,7 +209,7 @@ class FunctionEmitter:
         elif t is Return:
             out.add(self.return_text(s.values))
         elif t is Unreachable:
-            out.add('raise _rt.trap("unreachable")')
+            out.add(f'raise _rt.trap("{UNREACHABLE}")')
         elif t is Block or t is Loop or t is If:
             if self.too_deep() or self.nest + self.height[id(s)] > MAX_NEST:
                 # Flattened where it starts, not MAX_NEST levels in (shorter lines).

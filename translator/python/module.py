@@ -45,6 +45,25 @@ def _const(expr: tuple) -> str:
     return literal((kind, arg))
 
 
+def interface_check() -> list[str]:
+    """Lines of a translated file that refuse a runtime not serving the interface the file
+    needs (runtime.support.INTERFACE when it was written). They use only what every
+    runtime has had, so they work against older and newer ones alike."""
+    need = INTERFACE
+    head = literal(f"this file was translated by fayasm {__version__} and needs runtime "
+                   f"interface {need}; the installed fayasm ")
+    tail = literal(f": install fayasm {__version__} (pip install fayasm=={__version__}), or "
+                   "translate the module again with the installed fayasm")
+    return [
+        "_RT_HAS = getattr(_rt, 'INTERFACE', 0)",
+        f"if not getattr(_rt, 'OLDEST_INTERFACE', _RT_HAS) <= {need} <= _RT_HAS:",
+        "    raise getattr(_rt, 'InterfaceError', ImportError)(",
+        f"        {head} + str(getattr(_rt, 'VERSION', '(version unknown)'))",
+        f"        + ' has runtime interface ' + str(_RT_HAS) + {tail})",
+        "del _RT_HAS",
+    ]
+
+
 class ModuleEmitter:
     """Names and module-level data shared by the functions of one module."""
 
@@ -122,8 +141,12 @@ class ModuleEmitter:
         out.append("# Do not edit: run `fayasm translate` on the module again instead.")
         out.append('"""A WebAssembly module as Python; MODULE_NAME holds its name."""')
         out.append(f"MODULE_NAME = {literal(self.module.name)}")
-        out.append("from fayasm.runtime import memops as _MO")
+        # The runtime's interface is checked before anything else is taken from it, so a
+        # runtime of another version fails here, naming the fayasm to use, and not on the
+        # first helper it lacks.
         out.append("from fayasm.runtime import support as _rt")
+        out.extend(interface_check())
+        out.append("from fayasm.runtime import memops as _MO")
         out.append("from fayasm.runtime.errors import Trap as _Trap")
         out.append("from fayasm.runtime.numerics import OPS as _N")
         out.append("from fayasm.runtime.values import f32_from_bits as _f32b")
@@ -131,9 +154,6 @@ class ModuleEmitter:
         out.append("from fayasm.runtime.values import f32_to_bits as _f32bits")
         out.append("from fayasm.runtime.values import f64_from_bits as _f64b")
         out.append("")
-        out.append(f"if getattr(_rt, 'INTERFACE', 0) != {INTERFACE}:")
-        out.append(f"    raise ImportError('this file was translated by fayasm {__version__} "
-                   f"(runtime interface {INTERFACE}); install a fayasm whose runtime has it')")
         out.append("_OOB = (_rt.StructError, IndexError)")
         out.append("_INF = float('inf')")
         for fmt in "bBhHiIqQd":
@@ -202,7 +222,7 @@ class ModuleEmitter:
         lines = ["def _make(_funcs, _tables, _mems, _globals, _elems, _datas, _budget):"]
         ind = "    "
         for i in range(self.nimp_funcs):
-            lines.append(f"{ind}_imp{i} = _funcs[{i}]._raw")
+            lines.append(f"{ind}_imp{i} = _funcs[{i}].raw")
         for i in range(len(info.mems)):
             lines.append(f"{ind}_mem{i} = _mems[{i}]")
         for i in range(len(info.tables)):
