@@ -1,4 +1,4 @@
-"""The rules of the house (docs: DESIGN.md, "Rules of the house"), checked on the source.
+"""The rules of the house (docs/architecture.md, "The rules"), checked on the source.
 
 Every module of the distribution is read as source and its imports collected from the AST,
 imports inside functions included (``importlib.import_module("...")`` and ``__import__``
