@@ -41,7 +41,8 @@ def plan(module) -> Plan:
     """The instantiation plan of ``module`` (a fayasm.Module) that every engine links with
     runtime.plan.link; a translated file carries the same plan as its DESCRIPTION."""
     m = module.syntax
-    nimp = module.info.num_imported_funcs
+    # Counted from the imports, not module.info: a module known valid is not validated again.
+    nimp = sum(1 for i in m.imports if i.kind is ExternKind.FUNC)
     return Plan(
         name=module.name,
         imports=import_decls(m),
