@@ -22,6 +22,9 @@ ROWS = """
 0x0F      return                        -              control                  special
 0x10      call                          func           control,trap             special
 0x11      call_indirect                 type,table     control,trap             special
+# feature tail-call: control
+0x12      return_call                   func           control,trap             special
+0x13      return_call_indirect          type,table     control,trap             special
 # feature mvp: parametric
 0x1A      drop                          -              parametric               special
 0x1B      select                        -              parametric               special

@@ -86,7 +86,7 @@ def _end_types(stack: list, base: int, unreach: bool, results) -> None:
  _BR_IF, _BR, _MEMOP, _CALL, _GLOBAL_GET, _PLAIN, _DROP, _SELECT, _ELSE, _RETURN,
  _UNREACHABLE, _GLOBAL_SET, _BR_TABLE, _CALL_INDIRECT, _SELECT_T, _REF_NULL, _REF_IS_NULL,
  _REF_FUNC, _TABLE_GET, _TABLE_SET, _TABLE_GROW, _TABLE_FILL, _TABLE_INIT, _TABLE_COPY,
- _FUNC) = range(35)
+ _FUNC, _RETURN_CALL, _RETURN_CALL_INDIRECT) = range(37)
 
 _SPECIAL_KINDS = {
     "unreachable": _UNREACHABLE, "block": _BLOCK, "loop": _LOOP, "if": _IF, "else": _ELSE,
@@ -97,6 +97,7 @@ _SPECIAL_KINDS = {
     "table.get": _TABLE_GET, "table.set": _TABLE_SET, "table.grow": _TABLE_GROW,
     "table.fill": _TABLE_FILL, "table.init": _TABLE_INIT, "table.copy": _TABLE_COPY,
     "ref.null": _REF_NULL, "ref.is_null": _REF_IS_NULL, "ref.func": _REF_FUNC,
+    "return_call": _RETURN_CALL, "return_call_indirect": _RETURN_CALL_INDIRECT,
 }
 _KIND_NAMES = {_BLOCK: BLOCK, _LOOP: LOOP, _IF: IF, _ELSE: IF}
 _new_tuple = tuple.__new__  # builds a BlockInfo without its Python-level __new__
@@ -502,6 +503,33 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
                 if plist:
                     pop_types(stack, base, unreach, plist)
                 stack.extend(fres)
+            elif c == _RETURN_CALL or c == _RETURN_CALL_INDIRECT:
+                # A tail call: the callee's results are the function's own; the rest of
+                # the block is unreachable, as after return.
+                if c == _RETURN_CALL:
+                    x = imm[0]
+                    if not 0 <= x < nfuncs:
+                        raise Invalid(f"unknown function {x}")
+                    plist, fres = func_sigs[x]
+                else:
+                    y, x = imm
+                    et = _table(ctx, x)
+                    if not 0 <= y < len(ctx.types):
+                        raise Invalid(f"unknown type {y}")
+                    if et is not FUNCREF:
+                        raise Invalid(f"type mismatch: return_call_indirect requires a funcref"
+                                      f" table, table {x} holds {et}")
+                    pop_types(stack, base, unreach, _I32S)
+                    plist, fres = ctx.type_sigs[y]
+                if tuple(fres) != tuple(results):
+                    raise Invalid(f"type mismatch: tail call returns {_types_text(fres)},"
+                                  f" the function returns {_types_text(results)}")
+                if plist:
+                    pop_types(stack, base, unreach, plist)
+                del stack[base:]
+                unreach = True
+                if dead_start < 0:
+                    dead_start = i + 1
             elif c == _SELECT_T:
                 ts = imm[0]
                 if len(ts) != 1:
