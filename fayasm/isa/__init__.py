@@ -11,7 +11,7 @@ has:
 - ``imms``: the kinds of immediates, in binary order (see IMMEDIATE_KINDS);
 - ``params``/``results``: the operand types, or ``special`` True when typing needs context;
 - ``cls``: the operator class (see CLASSES);
-- ``traps``, ``nan``, ``reads``, ``writes``: the flags (see FLAGS);
+- ``traps``, ``nan``, ``reads``, ``writes``, ``constexpr``: the flags (see FLAGS);
 - ``align``: natural alignment (log2) for memory accesses; ``access`` the bytes accessed
   (``1 << align``), ``lanes`` for lane immediates;
 - ``shape``/``operator``: the name's halves around the dot (``i32``/``load8_s``);
@@ -84,6 +84,7 @@ FLAGS = {
            "inputs); every other float result is exact",
     "reads": "the result depends on mutable state besides the operands (memory, tables)",
     "writes": "changes state besides the stack and locals",
+    "constexpr": "also allowed in constant expressions (the extended constants of 3.0)",
 }
 
 TEXT_NAMES = {"select_t": "select"}
@@ -96,7 +97,8 @@ class Opcode:
 
     __slots__ = ("name", "text", "prefix", "code", "imms", "params", "results", "special",
                  "align", "access", "lanes", "feature", "id", "cls", "traps", "nan", "reads",
-                 "writes", "shape", "operator", "signed", "variant", "lane_bits", "vector")
+                 "writes", "constexpr", "shape", "operator", "signed", "variant", "lane_bits",
+                 "vector")
 
     def __init__(self, name, prefix, code, imms, params, results, special, align, lanes, feature,
                  id, cls="control", flags=()):
@@ -120,6 +122,7 @@ class Opcode:
         self.nan = "nan" in flags
         self.reads = "reads" in flags
         self.writes = "writes" in flags
+        self.constexpr = "constexpr" in flags
         self.shape, _, self.operator = name.rpartition(".")
         self.signed = (True if self.operator.endswith("_s") else
                        False if self.operator.endswith("_u") else None)

@@ -104,9 +104,9 @@ ROWS = """
 0x67      i32.clz                       -              unop                     i32 -> i32
 0x68      i32.ctz                       -              unop                     i32 -> i32
 0x69      i32.popcnt                    -              unop                     i32 -> i32
-0x6A      i32.add                       -              binop                    i32 i32 -> i32
-0x6B      i32.sub                       -              binop                    i32 i32 -> i32
-0x6C      i32.mul                       -              binop                    i32 i32 -> i32
+0x6A      i32.add                       -              binop,constexpr          i32 i32 -> i32
+0x6B      i32.sub                       -              binop,constexpr          i32 i32 -> i32
+0x6C      i32.mul                       -              binop,constexpr          i32 i32 -> i32
 0x6D      i32.div_s                     -              binop,trap               i32 i32 -> i32
 0x6E      i32.div_u                     -              binop,trap               i32 i32 -> i32
 0x6F      i32.rem_s                     -              binop,trap               i32 i32 -> i32
@@ -122,9 +122,9 @@ ROWS = """
 0x79      i64.clz                       -              unop                     i64 -> i64
 0x7A      i64.ctz                       -              unop                     i64 -> i64
 0x7B      i64.popcnt                    -              unop                     i64 -> i64
-0x7C      i64.add                       -              binop                    i64 i64 -> i64
-0x7D      i64.sub                       -              binop                    i64 i64 -> i64
-0x7E      i64.mul                       -              binop                    i64 i64 -> i64
+0x7C      i64.add                       -              binop,constexpr          i64 i64 -> i64
+0x7D      i64.sub                       -              binop,constexpr          i64 i64 -> i64
+0x7E      i64.mul                       -              binop,constexpr          i64 i64 -> i64
 0x7F      i64.div_s                     -              binop,trap               i64 i64 -> i64
 0x80      i64.div_u                     -              binop,trap               i64 i64 -> i64
 0x81      i64.rem_s                     -              binop,trap               i64 i64 -> i64

@@ -38,6 +38,8 @@ def _extern_type(kind: ExternKind, t) -> str:
 
 def _const(expr: tuple) -> str:
     kind, arg = expr
+    if kind == "expr":  # extended constants: the items in order
+        return f"('expr', ({''.join(_const(item) + ', ' for item in arg)}))"
     if kind == "const" and isinstance(arg, float):
         from fayasm.runtime.values import f64_to_bits
 
