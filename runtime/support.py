@@ -32,7 +32,7 @@ __all__ = ["Trap", "f32_from_bits", "f32_to_bits", "f32_round"]
 # this runtime stops serving files that need an older one. A translated file checks that
 # the interface it needs is in this range before it takes anything else from the runtime,
 # and otherwise raises InterfaceError naming the fayasm VERSION that wrote it.
-INTERFACE = 2  # 2: the engine hooks of runtime/hooks.py
+INTERFACE = 3  # 2: the engine hooks of runtime/hooks.py; 3: TailCall, extended constants
 OLDEST_INTERFACE = 2
 
 
@@ -75,6 +75,25 @@ def indirect(table: Table, i: int, ftype: FuncType):
     if f.type is not ftype and f.type != ftype:
         raise trap(TYPE_MISMATCH)
     return f.raw
+
+
+# -- tail calls ---------------------------------------------------------------------------
+class TailCall:
+    """What the body of a generated function that makes tail calls returns for one: the
+    callee and its arguments. The function's trampoline calls it (and the next one it
+    returns...), so a chain of tail calls does not grow the Python stack."""
+
+    __slots__ = ("fn", "args")
+
+    def __init__(self, fn, args: tuple):
+        self.fn, self.args = fn, args
+
+
+def tail_entry(raw):
+    """The callable a trampoline calls to tail-call the raw callable ``raw``: the body of
+    a generated function that makes tail calls itself (its ``tail_body``), so the chain
+    goes on in the same trampoline; anything else as it is (it returns its results)."""
+    return getattr(raw, "tail_body", raw)
 
 
 # -- bulk memory and tables -------------------------------------------------------------
@@ -282,6 +301,6 @@ def _report(desc: Description, e: Exception) -> int:
     raise e
 
 
-__all__ += ["Description", "KINDS", "Exhaustion", "Error", "GlobalType", "HostError", "INTERFACE",
+__all__ += ["TailCall", "tail_entry", "Description", "KINDS", "Exhaustion", "Error", "GlobalType", "HostError", "INTERFACE",
             "InterfaceError", "Limits", "OLDEST_INTERFACE", "VERSION",
             "MemoryType", "TableType", "ValType", "StructError"]

@@ -25,7 +25,7 @@ from fayasm.runtime.types import ValType
 
 from .nodes import (Block, Br, BrIf, BrTable, Call, CallIndirect, Const, Drop, Effect,
                     Function, GlobalSet, If, Label, Local, Loop, Op, Return, Set, Slot,
-                    Unreachable)
+                    TailCall, Unreachable)
 
 MAX_DEPTH = 24
 
@@ -229,6 +229,15 @@ class _Builder:
             self._push(Op(op, (a, b, c), imm, a.type))
         elif name in ("call", "call_indirect"):
             self.call(name, imm)
+        elif name == "return_call":
+            args = self._pop(len(self.info.funcs[imm[0]].params))
+            self._flush_impure()
+            self.out.append(TailCall(imm[0], None, None, args, None))
+        elif name == "return_call_indirect":
+            (index,) = self._pop(1)
+            args = self._pop(len(self.info.types[imm[0]].params))
+            self._flush_impure()
+            self.out.append(TailCall(None, imm[0], imm[1], args, index))
         elif op.writes and op.operator == "grow":  # a value and an effect
             args = self._pop(len(op.params) if not op.special else 2)
             self._flush_impure()

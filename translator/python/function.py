@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from fayasm.errors import TranslationError, describe
 from fayasm.ir import (Block, Br, BrIf, BrTable, Call, CallIndirect, Drop, Effect, GlobalSet,
-                       If, Loop, Return, Set, Slot, Unreachable)
+                       If, Loop, Return, Set, Slot, TailCall, Unreachable)
 from fayasm.ir.nodes import Local
 from fayasm.runtime.errors import UNREACHABLE
 
@@ -128,7 +128,8 @@ class FunctionEmitter:
                         work.append((s.else_, inner, loop, depth + 1, me))
                 elif t is Loop:
                     self.ctx[s.label.id] = s.label
-                    ends = s.body and isinstance(s.body[-1], (Br, BrTable, Return, Unreachable))
+                    ends = s.body and isinstance(s.body[-1], (Br, BrTable, Return, TailCall,
+                                                              Unreachable))
                     work.append((s.body, NEVER if ends else reach, s.label, depth + 1, me))
         heights = [1] * len(constructs)
         for k in range(len(constructs) - 1, -1, -1):  # inner constructs come later
@@ -208,6 +209,8 @@ class FunctionEmitter:
             self.call_indirect(s)
         elif t is Return:
             out.add(self.return_text(s.values))
+        elif t is TailCall:
+            self.tail_call(s)
         elif t is Unreachable:
             out.add(f'raise _rt.trap("{UNREACHABLE}")')
         elif t is Block or t is Loop or t is If:
@@ -333,6 +336,37 @@ class FunctionEmitter:
             # for entries from outside: the call instruction has paid its unit.
             callee = f"_direct({callee})"
         self._call_result(s.results, f"{callee}({', '.join(args)})")
+
+    def tail_call(self, s: TailCall) -> None:
+        """return_call(_indirect): the body hands the callee and its arguments to the
+        function's trampoline (ModuleEmitter.trampoline) as a TailCall, so the stack does
+        not grow. A defined callee that makes no tail calls is called here and now (it
+        cannot continue the chain)."""
+        x, out, mod = self.x, self.out, self.module
+        if self.metered:
+            self.fuel(out)  # a unit per call, as the interpreter counts
+        args = [x.expr(a) for a in s.args]
+        pack = f"({args[0]},)" if len(args) == 1 else f"({', '.join(args)})"
+        if s.index is None:
+            j = s.func
+            if j < mod.nimp_funcs:
+                out.add(f"return _TC({mod.tail_import(j)}, {pack})")
+            elif mod.is_tailer(j):
+                out.add(f"return _TC({mod.func_name(j)}, {pack})")
+            else:
+                out.add(f"return {mod.func_name(j)}({', '.join(args)})")
+            return
+        if not all(a.pure for a in s.args):
+            # The arguments are evaluated before the index and the table checks.
+            for k, a in enumerate(args):
+                out.add(f"_a{k} = {a}")
+            args = [f"_a{k}" for k in range(len(args))]
+            pack = f"({args[0]},)" if len(args) == 1 else f"({', '.join(args)})"
+        ftype = mod.type_name(s.type_index)
+        callee = f"_rt.indirect({self.table(s.table)}, {x.expr(s.index)}, {ftype})"
+        if self.metered:
+            callee = f"_direct({callee})"
+        out.add(f"return _TC(_rt.tail_entry({callee}), {pack})")
 
     def _call_result(self, results, call: str) -> None:
         if not results:
@@ -686,8 +720,8 @@ def _touches_memory(s) -> bool:
         exprs = list(s.args)
     elif t in (Drop, GlobalSet):
         exprs = [s.expr]
-    elif t in (Call, CallIndirect):
-        exprs = list(s.args) + ([s.index] if t is CallIndirect else [])
+    elif t in (Call, CallIndirect, TailCall):
+        exprs = list(s.args) + ([s.index] if t is not Call and s.index is not None else [])
     elif t is If:
         exprs = [s.cond]
     elif t in (BrIf,):
@@ -711,7 +745,7 @@ def _falls_through(body: list) -> bool:
     if not body:
         return True
     last = body[-1]
-    return not isinstance(last, (Br, Return, Unreachable, BrTable))
+    return not isinstance(last, (Br, Return, TailCall, Unreachable, BrTable))
 
 
 def _zero(t) -> str:
