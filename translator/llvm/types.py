@@ -74,6 +74,25 @@ def ret_type(results) -> str:
     return "{" + ", ".join(multi_slot(t) for t in results) + "}"
 
 
+def musttail_ok(caller: FuncType, callee: FuncType, x86: bool) -> bool:
+    """Whether a tail call from a function of type ``caller`` to one of ``callee`` can be
+    an LLVM ``musttail`` call. The prototypes must be the same (with mismatched ones,
+    LLVM 22's tailcc/swifttailcc drop the stack arguments: measured, it crashes), and the
+    results must come back in registers: x86-64 returns a struct in up to three integer
+    and four vector registers (multi-value floats travel as integers, multi_slot);
+    beyond that LLVM demotes the return to memory and then cannot do the call ("failed
+    to perform tail call elimination", a fatal error). Other targets: at most one."""
+    if [LL[t] for t in caller.params] != [LL[t] for t in callee.params]:
+        return False
+    results = callee.results
+    if len(results) <= 1:
+        return True
+    if not x86:
+        return False
+    vectors = sum(1 for t in results if t is V128)
+    return len(results) - vectors <= 3 and vectors <= 4
+
+
 def multi_slot(t: ValType) -> str:
     """The type a result of type ``t`` has in a multi-value return struct: floats travel
     as their integer bits. LLVM's x86-64 return convention puts the third and fourth
