@@ -272,6 +272,7 @@ class WasmtimeRunner:
         self.notes: list = []  # what the diff should say about this runner
         config = wasmtime.Config()
         config.consume_fuel = fuel is not None
+        config.wasm_tail_call = True  # generated modules make tail calls
         self.engine = wasmtime.Engine(config)
         self.store = wasmtime.Store(self.engine)
         if fuel is not None:
