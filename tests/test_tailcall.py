@@ -35,9 +35,15 @@ PROGRAM = r"""
   (func $deep (export "deep") (param i64) (result i64)
     (if (result i64) (i64.eqz (local.get 0)) (then (i64.const 0))
       (else (i64.add (i64.const 1) (call $deep (i64.sub (local.get 0) (i64.const 1)))))))
+  (func $mixed (export "mixed") (param i32 i64) (result i64)
+    (if (result i64) (i32.eqz (local.get 0)) (then (return_call $even (local.get 1)))
+      (else (return_call $mixed2 (local.get 1) (i32.sub (local.get 0) (i32.const 1))
+                                 (f64.const 1.5)))))
+  (func $mixed2 (param i64 i32 f64) (result i64)
+    (return_call $mixed (local.get 1) (local.get 0)))
   (func (export "two") (param i32) (result i32 i64)
     (if (result i32 i64) (i32.eqz (local.get 0)) (then (i32.const 7) (i64.const 8))
-      (else (return_call 7 (i32.sub (local.get 0) (i32.const 1))))))
+      (else (return_call 9 (i32.sub (local.get 0) (i32.const 1))))))
 )
 """
 
@@ -53,6 +59,12 @@ def test_a_million_mutual_tail_calls_do_not_exhaust(engine):
     assert e.even(MILLION) == 1
     assert e.odd(MILLION + 1) == 1
     assert e.count(MILLION, 0) == 2 * MILLION
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_million_tail_calls_between_functions_of_different_types(engine):
+    assert _instance(engine).exports.mixed(MILLION, 7) == 0
+    assert _instance(engine, fuel=10 * MILLION).exports.mixed(MILLION, 8) == 1
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -171,6 +171,53 @@ def _indirect_record(fe, ftype, type_index: int, table: int, index) -> str:
     return rec
 
 
+def _ret_call(fe, rt: str, text: str) -> None:
+    """Emit ``text`` (a call returning ``rt``) and return its result."""
+    if rt == "void":
+        fe.emit(text)
+        fe.terminate("ret void")
+    else:
+        r = fe.op(text)
+        fe.terminate(f"ret {rt} {r}")
+
+
+def _uniform_tail_call(fe, s: TailCall, ftype, args: list, rec, target) -> None:
+    """A tail call from a uniform entry (a function that makes tail calls): the
+    arguments go to the TAIL words and the call is a musttail call of the callee's
+    uniform entry, whose prototype is this one's whatever the parameters. A callee
+    without one (a function that makes no tail calls, a host, code not compiled yet)
+    is called the ordinary way and its results returned: it cannot continue the chain,
+    so that costs one frame, not one per hop."""
+    mod = fe.mod
+    rt = T.ret_type(ftype.results)
+    arglist = _call_args(fe, ftype.params, args)
+    if rec is None:  # a function of this module, by its symbol
+        if mod.is_uniform(s.func):
+            fe.store_tail_args(ftype.params, args)
+            _ret_call(fe, rt, f"musttail call {rt} @{mod.tail_symbol(s.func)}(ptr %ctx, "
+                      "i32 %depth)")
+        else:
+            fe.call_check()
+            _ret_call(fe, rt, f"call {rt} {target}(ptr %ctx, i32 %d1{arglist})")
+        return
+    code = fe.op(f"load ptr, ptr {rec}, align 8, !tbaa !2")
+    cp = fe.op(f"getelementptr inbounds i64, ptr {rec}, i64 {T.REC_CTX}")
+    callee_ctx = fe.op(f"load ptr, ptr {cp}, align 8, !tbaa !2")
+    tp = fe.op(f"getelementptr inbounds i64, ptr {rec}, i64 {T.REC_TAIL}")
+    uniform = fe.op(f"load ptr, ptr {tp}, align 8, !tbaa !2")
+    if s.index is not None or s.func < mod.nimp:
+        fe.note_caller(rec, callee_ctx)
+    has = fe.op(f"icmp ne ptr {uniform}, null")
+    yes, no = fe.newlabel("utail"), fe.newlabel("ptail")
+    fe.cbr(has, yes, no)
+    fe.start(yes)
+    fe.store_tail_args(ftype.params, args)
+    _ret_call(fe, rt, f"musttail call {rt} {uniform}(ptr {callee_ctx}, i32 %depth)")
+    fe.start(no)
+    fe.call_check()
+    _ret_call(fe, rt, f"call {rt} {code}(ptr {callee_ctx}, i32 %d1{arglist})")
+
+
 def _tail_call(fe, s: TailCall) -> None:
     """return_call(_indirect). Where LLVM can guarantee it (the callee's prototype is the
     caller's, and the results come back in registers: T.musttail_ok), a ``musttail``
@@ -196,6 +243,9 @@ def _tail_call(fe, s: TailCall) -> None:
         rec = _indirect_record(fe, ftype, s.type_index, s.table, fe.expr(s.index))
         target = callee_ctx = None
     fe.fuel()
+    if fe.uniform and T.uniform_ok(ftype, mod.x86):
+        _uniform_tail_call(fe, s, ftype, args, rec, target)
+        return
     tail = T.musttail_ok(fe.func.type, ftype, mod.x86)
     if not tail:
         fe.call_check()  # this call deepens the stack

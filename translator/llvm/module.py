@@ -3,7 +3,8 @@
 The LLVM module holds every defined function (internal, ``f<index>``), the trap helper,
 an entry wrapper and a host trampoline per distinct signature of the type section, and
 one exported constant, ``fy_meta``: the addresses of the defined functions, then of the
-entries, then of the trampolines (order: ``signatures(module)``). Loading the object
+entries, then of the trampolines (order: ``signatures(module)``), then the uniform entries
+of the defined functions (null for those without one). Loading the object
 needs that one symbol. Nothing in the code depends on an instance or on the process: the
 object can be cached on disk and shared by every instance.
 
@@ -33,6 +34,7 @@ _MEM_EFFECTS = {"memory.fill": memops.memory_fill, "memory.copy": memops.memory_
 # Functions with more blocks open at once than this are compiled without optimisation.
 OPT_NESTING = 1000
 _OPENERS = frozenset(isa.OPS[name] for name in ("block", "loop", "if"))
+_TAIL_OPS = frozenset((isa.OPS["return_call"], isa.OPS["return_call_indirect"]))
 _END = isa.OPS["end"]
 
 METADATA = """!0 = !{!"fayasm tbaa"}
@@ -94,10 +96,28 @@ class ModuleEmitter:
         self.has_memory = bool(self.info.mems)
         self.x86 = platform.machine().lower() in ("x86_64", "amd64")
         self.decls: dict[str, str] = {}
+        # Defined functions that make tail calls and can have a uniform entry: their body
+        # is that entry (``f<index>_u``), ``f<index>`` a wrapper (see tail calls in
+        # control.py).
+        m = self.syntax
+        self.uniform = frozenset(
+            self.nimp + k for k, f in enumerate(m.funcs)
+            if any(ins.op in _TAIL_OPS for ins in f.body)
+            and T.uniform_ok(m.types[f.type_idx], self.x86))
 
     # -- names and declarations ------------------------------------------------------------------
     def func_symbol(self, index: int) -> str:
         return f"f{index}"
+
+    def tail_symbol(self, index: int) -> str:
+        """The uniform entry of function ``index`` (in ``uniform``)."""
+        return f"f{index}_u"
+
+    def is_uniform(self, index: int) -> bool:
+        return index in self.uniform
+
+    def _tail_meta(self, index: int) -> str:
+        return f"ptr @{self.tail_symbol(index)}" if index in self.uniform else "ptr null"
 
     def declare(self, name: str, ret: str, args: list[str]) -> None:
         if name not in self.decls:
@@ -168,9 +188,11 @@ class ModuleEmitter:
         assert self.indirect_calls
         self.decls = {}
         fns = [self.function(index) for index in indices]
-        table = ", ".join(f"ptr @{self.func_symbol(index)}" for index in indices)
+        # The functions, then their uniform entries (null for none).
+        table = ", ".join([f"ptr @{self.func_symbol(index)}" for index in indices]
+                          + [self._tail_meta(index) for index in indices])
         parts = [stubs.DECLARATIONS, *sorted(self.decls.values()),
-                 f"@{meta_name} = constant [{len(indices)} x ptr] [{table}]",
+                 f"@{meta_name} = constant [{2 * len(indices)} x ptr] [{table}]",
                  stubs.trap_helper(), *fns, stubs.ATTRIBUTES, METADATA]
         return "\n\n".join(parts) + "\n"
 
@@ -186,7 +208,9 @@ class ModuleEmitter:
         meta = (["ptr null" if self.nimp + k in self.separate else
                  f"ptr @{self.func_symbol(self.nimp + k)}" for k in range(ndef)]
                 + [f"ptr @fy_entry_{key}" for key in keys]
-                + [f"ptr @fy_host_{key}" for key in keys])
+                + [f"ptr @fy_host_{key}" for key in keys]
+                + ["ptr null" if self.nimp + k in self.separate else
+                   self._tail_meta(self.nimp + k) for k in range(ndef)])
         head = [f"; fayasm module {_ir_comment(self.module.name)}"]
         if triple:
             head.append(f'target triple = "{triple}"')
