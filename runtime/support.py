@@ -89,6 +89,15 @@ class TailCall:
         self.fn, self.args = fn, args
 
 
+def run_tail(r):
+    """Run TailCall ``r``, and each one it returns, until results come (what a
+    trampoline does, for a call made straight to the body of a function that makes
+    tail calls)."""
+    while r.__class__ is TailCall:
+        r = r.fn(*r.args)
+    return r
+
+
 def tail_entry(raw):
     """The callable a trampoline calls to tail-call the raw callable ``raw``: the body of
     a generated function that makes tail calls itself (its ``tail_body``), so the chain
@@ -301,6 +310,6 @@ def _report(desc: Description, e: Exception) -> int:
     raise e
 
 
-__all__ += ["TailCall", "tail_entry", "Description", "KINDS", "Exhaustion", "Error", "GlobalType", "HostError", "INTERFACE",
+__all__ += ["TailCall", "run_tail", "tail_entry", "Description", "KINDS", "Exhaustion", "Error", "GlobalType", "HostError", "INTERFACE",
             "InterfaceError", "Limits", "OLDEST_INTERFACE", "VERSION",
             "MemoryType", "TableType", "ValType", "StructError"]

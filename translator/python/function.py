@@ -317,6 +317,14 @@ class FunctionEmitter:
             self.fuel(self.out)  # a unit per call, as the interpreter counts
         args = ", ".join(self.x.expr(a) for a in s.args)
         callee = self.module.callee(s.func)
+        if self.module.is_tailer(s.func):
+            # Its body, not its trampoline (a Python frame per wasm call, as elsewhere):
+            # a TailCall coming back is run here.
+            self.out.add(f"_t = {callee}({args})")
+            self.out.add("if _t.__class__ is _TC:")
+            self.out.add("    _t = _rt.run_tail(_t)")
+            self._call_result(s.results, "_t")
+            return
         self._call_result(s.results, f"{callee}({args})")
 
     def call_indirect(self, s: CallIndirect) -> None:

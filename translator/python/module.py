@@ -95,8 +95,6 @@ class ModuleEmitter:
     def callee(self, index: int) -> str:
         if index < self.nimp_funcs:
             return f"_imp{index}"
-        if index in self.tailers:
-            return self.trampoline_name(index)
         return self.func_name(index)
 
     def is_tailer(self, index: int) -> bool:
@@ -281,7 +279,8 @@ class ModuleEmitter:
             if index in self.tailers:
                 lines.extend(ind + line for line in self.trampoline(index))
         lines.append("")
-        names = [self.callee(index) for index, _ in funcs]
+        names = [self.trampoline_name(index) if index in self.tailers else self.func_name(index)
+                 for index, _ in funcs]
         if self.metered:
             lines.append(f"{ind}_bare = [{', '.join(names)}]")
             lines.append(f"{ind}_wrapped = [_rt.metered(f, _budget) for f in _bare]")
