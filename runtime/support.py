@@ -310,6 +310,6 @@ def _report(desc: Description, e: Exception) -> int:
     raise e
 
 
-__all__ += ["TailCall", "run_tail", "tail_entry", "Description", "KINDS", "Exhaustion", "Error", "GlobalType", "HostError", "INTERFACE",
-            "InterfaceError", "Limits", "OLDEST_INTERFACE", "VERSION",
+__all__ += ["Description", "KINDS", "Exhaustion", "Error", "GlobalType", "HostError", "INTERFACE",
+            "TailCall", "run_tail", "tail_entry", "InterfaceError", "Limits", "OLDEST_INTERFACE", "VERSION",
             "MemoryType", "TableType", "ValType", "StructError"]

@@ -255,7 +255,8 @@ class ModuleGen:
                 if consts and c.chance(30):  # an offset from an imported global (42)
                     offset = [Instr(OPS["global.get"], (c.pick(consts),))]
                     if c.chance(40):  # plus a little: an extended constant
-                        offset += [Instr(OPS["i32.const"], (c.int(0, 16),)), Instr(OPS["i32.add"], ())]
+                        offset += [Instr(OPS["i32.const"], (c.int(0, 16),)),
+                                   Instr(OPS["i32.add"], ())]
                 elif c.chance(3):  # out of bounds: instantiation traps
                     offset = [Instr(OPS["i32.const"], (size - len(data) + 1,))]
                 m.datas.append(Data(data, ACTIVE, 0, offset))

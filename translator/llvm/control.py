@@ -121,22 +121,7 @@ def _call_indirect(fe, s: CallIndirect) -> None:
     mod = fe.mod
     ftype = mod.syntax.types[s.type_index]
     args = [fe.expr(a) for a in s.args]
-    index = fe.expr(s.index)
-    elems, size = memops.table_words(fe, s.table)
-    idx = fe.op(f"zext i32 {index} to i64")
-    out = fe.op(f"icmp uge i64 {idx}, {size}")
-    fe.trap_with_arg(out, T.UNDEFINED, idx)
-    ep = fe.op(f"getelementptr inbounds ptr, ptr {elems}, i64 {idx}")
-    rec = fe.op(f"load ptr, ptr {ep}, align 8, !tbaa !2")
-    # One check: an empty slot holds the null record, whose type id (0) matches nothing;
-    # the cold path tells "uninitialized" from "mismatch".
-    tp = fe.op(f"getelementptr inbounds i64, ptr {rec}, i64 {T.REC_TYPE}")
-    tid = fe.op(f"load i64, ptr {tp}, align 8, !tbaa !2")
-    want = T.encoded_typeid(ftype)
-    if want is None:
-        want = fe.ctx_word(fe.layout.types + s.type_index, "i64")
-    bad = fe.op(f"icmp ne i64 {tid}, {want}")
-    fe.trap_indirect(bad, rec, idx)
+    rec = _indirect_record(fe, ftype, s.type_index, s.table, fe.expr(s.index))
     fe.fuel()
     fe.call_check()
     code = fe.op(f"load ptr, ptr {rec}, align 8, !tbaa !2")
@@ -161,6 +146,8 @@ def _indirect_record(fe, ftype, type_index: int, table: int, index) -> str:
     fe.trap_with_arg(out, T.UNDEFINED, idx)
     ep = fe.op(f"getelementptr inbounds ptr, ptr {elems}, i64 {idx}")
     rec = fe.op(f"load ptr, ptr {ep}, align 8, !tbaa !2")
+    # One check: an empty slot holds the null record, whose type id (0) matches nothing;
+    # the cold path tells "uninitialized" from "mismatch".
     tp = fe.op(f"getelementptr inbounds i64, ptr {rec}, i64 {T.REC_TYPE}")
     tid = fe.op(f"load i64, ptr {tp}, align 8, !tbaa !2")
     want = T.encoded_typeid(ftype)
