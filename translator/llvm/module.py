@@ -34,7 +34,7 @@ _MEM_EFFECTS = {"memory.fill": memops.memory_fill, "memory.copy": memops.memory_
 # Functions with more blocks open at once than this are compiled without optimisation.
 OPT_NESTING = 1000
 _OPENERS = frozenset(isa.OPS[name] for name in ("block", "loop", "if"))
-_TAIL_OPS = frozenset((isa.OPS["return_call"], isa.OPS["return_call_indirect"]))
+_RETURN_CALL, _RETURN_CALL_INDIRECT = isa.OPS["return_call"], isa.OPS["return_call_indirect"]
 _END = isa.OPS["end"]
 
 METADATA = """!0 = !{!"fayasm tbaa"}
@@ -67,6 +67,39 @@ def deep_functions(module) -> list[int]:
     return [nimp + k for k, f in enumerate(m.funcs) if is_deep(f.body)]
 
 
+def _uniform_functions(m, nimp: int, x86: bool) -> frozenset:
+    """The defined functions whose body is a uniform entry (``f<index>_u``; ``f<index>``
+    is then a wrapper, see tail calls in control.py): those making a tail call that a
+    plain ``musttail`` cannot make flat (to another prototype, through a table, to an
+    import, or to such a function itself), if their type allows one (T.uniform_ok).
+    The rest of the tail-calling functions only make musttail calls among themselves."""
+    types = [m.types[f.type_idx] for f in m.funcs]
+    imported = [m.types[i.desc] for i in m.imports if i.kind is ExternKind.FUNC]
+    ftypes = imported + types
+    need: set[int] = set()
+    calls: dict[int, set] = {}  # defined function -> the defined functions it tail-calls
+    for k, f in enumerate(m.funcs):
+        index = nimp + k
+        ll = [T.LL[t] for t in types[k].params]
+        for ins in f.body:
+            if ins.op is _RETURN_CALL:
+                x = ins.imm[0]
+                if x < nimp or [T.LL[t] for t in ftypes[x].params] != ll:
+                    need.add(index)
+                else:
+                    calls.setdefault(index, set()).add(x)
+            elif ins.op is _RETURN_CALL_INDIRECT:
+                need.add(index)
+    changed = True
+    while changed:  # a function tail-calling one that needs a uniform entry needs one
+        changed = False
+        for index, targets in calls.items():
+            if index not in need and targets & need:
+                need.add(index)
+                changed = True
+    return frozenset(i for i in need if T.uniform_ok(ftypes[i], x86))
+
+
 def signatures(module) -> list:
     """The distinct function types of the type section, in first-seen order."""
     seen, out = set(), []
@@ -96,14 +129,7 @@ class ModuleEmitter:
         self.has_memory = bool(self.info.mems)
         self.x86 = platform.machine().lower() in ("x86_64", "amd64")
         self.decls: dict[str, str] = {}
-        # Defined functions that make tail calls and can have a uniform entry: their body
-        # is that entry (``f<index>_u``), ``f<index>`` a wrapper (see tail calls in
-        # control.py).
-        m = self.syntax
-        self.uniform = frozenset(
-            self.nimp + k for k, f in enumerate(m.funcs)
-            if any(ins.op in _TAIL_OPS for ins in f.body)
-            and T.uniform_ok(m.types[f.type_idx], self.x86))
+        self.uniform = _uniform_functions(self.syntax, self.nimp, self.x86)
 
     # -- names and declarations ------------------------------------------------------------------
     def func_symbol(self, index: int) -> str:
