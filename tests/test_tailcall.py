@@ -237,3 +237,26 @@ def test_translated_file_asks_for_interface_3_only_when_it_needs_it():
     assert "<= 2 <= _RT_HAS" in plain
     for wat in (PROGRAM, EXTENDED):
         assert "<= 3 <= _RT_HAS" in fayasm.translate(fayasm.Module(wat))
+
+
+def test_regression_lazy_tier_backtraces_name_the_function_compiled(monkeypatch):
+    """The jit's lazy tier once mapped each function it compiled to the module's first
+    defined function in the code map, so backtraces named the wrong functions."""
+    if "jit" not in ENGINES:
+        pytest.skip("no jit")
+    from fayasm.translator.llvm import tiering
+
+    monkeypatch.setattr(tiering, "TIER_UP_SIZE", 0)
+    monkeypatch.setattr(tiering, "_WORKER", False)
+    m = fayasm.Module(r"""
+      (module
+        (func $first (export "first") (result i32) (i32.const 1))
+        (func $boom (param i32) (result i32) unreachable)
+        (func $mid (export "mid") (param i32) (result i32)
+          (i32.add (i32.const 1) (call $boom (local.get 0))))
+        (func $tail (export "tail") (param i32) (result i32) (return_call $mid (local.get 0))))""")
+    inst = fayasm.instantiate(m, engine="jit")
+    assert inst.engine_state.code.lazy
+    with pytest.raises(fayasm.Trap) as info:
+        inst.exports.tail(1)
+    assert info.value.frames == ["boom", "mid"]

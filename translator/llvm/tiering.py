@@ -222,7 +222,7 @@ class LazyCode:
             except (Error, RuntimeError, OSError, MemoryError) as e:
                 raise TranslationError("jit", describe(e), index,
                                        self.module.func_name(index)) from None
-            codemap.add(_function_entries(self.module.func_name, index - k, [addr], [tail]))
+            codemap.add(_function_entries(self.module.func_name, index, [addr], [tail]))
             self.compiled_addrs += [addr] + ([tail] if tail else [])
             self.funcs[k] = (addr, tail)
             self._retarget(lambda ist: ist.set_target(k, addr, ist.base, tail))
