@@ -112,6 +112,20 @@ def test_tail_calls_spend_fuel(engine):
         inst.exports.even(MILLION)
 
 
+def _fuel_left(engine) -> int:
+    inst = _instance(engine, fuel=10**7)
+    x = inst.exports
+    assert (x.even(1001), x.count(500, 0), x.mixed(300, 3), x.to_host(4), x.to_table(5, 1)) \
+        == (0, 1000, 0, 8, 1)
+    return inst.get_fuel()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_tail_calls_cost_the_same_fuel_as_on_the_interpreter(engine):
+    """A unit per tail call, as per call, on every engine."""
+    assert _fuel_left(engine) == _fuel_left("interpreter")
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("other", ENGINES)
 def test_tail_calls_across_instances(engine, other):
