@@ -148,10 +148,13 @@ def test_trap_after_tail_calls_names_the_callee(engine):
     m = fayasm.Module(r"""
       (module
         (func $boom (export "boom") (param i32) (result i32) unreachable)
-        (func (export "f") (param i32) (result i32) (return_call $boom (local.get 0))))""")
-    with pytest.raises(fayasm.Trap, match="unreachable") as info:
-        fayasm.instantiate(m, engine=engine).exports.f(1)
-    assert info.value.frames[0] == "boom"
+        (func (export "f") (param i32) (result i32) (return_call $boom (local.get 0)))
+        (func (export "g") (param i64 i32) (result i32) (return_call $boom (local.get 1))))""")
+    e = fayasm.instantiate(m, engine=engine).exports
+    for call in (lambda: e.f(1), lambda: e.g(0, 1)):
+        with pytest.raises(fayasm.Trap, match="unreachable") as info:
+            call()
+        assert info.value.frames == ["boom"]  # the tail-calling frame is gone
 
 
 @pytest.mark.parametrize("wat", [

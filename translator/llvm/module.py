@@ -71,33 +71,48 @@ def _uniform_functions(m, nimp: int, x86: bool) -> frozenset:
     """The defined functions whose body is a uniform entry (``f<index>_u``; ``f<index>``
     is then a wrapper, see tail calls in control.py): those making a tail call that a
     plain ``musttail`` cannot make flat (to another prototype, through a table, to an
-    import, or to such a function itself), if their type allows one (T.uniform_ok).
-    The rest of the tail-calling functions only make musttail calls among themselves."""
+    import, or to such a function itself), if their type allows one (T.uniform_ok),
+    and the functions those tail-call by name. The rest of the tail-calling functions
+    only make musttail calls among themselves."""
     types = [m.types[f.type_idx] for f in m.funcs]
     imported = [m.types[i.desc] for i in m.imports if i.kind is ExternKind.FUNC]
     ftypes = imported + types
     need: set[int] = set()
     calls: dict[int, set] = {}  # defined function -> the defined functions it tail-calls
+    same: dict[int, set] = {}  # ... those of its own prototype
     for k, f in enumerate(m.funcs):
         index = nimp + k
         ll = [T.LL[t] for t in types[k].params]
         for ins in f.body:
             if ins.op is _RETURN_CALL:
                 x = ins.imm[0]
+                if x >= nimp:
+                    calls.setdefault(index, set()).add(x)
                 if x < nimp or [T.LL[t] for t in ftypes[x].params] != ll:
                     need.add(index)
                 else:
-                    calls.setdefault(index, set()).add(x)
+                    same.setdefault(index, set()).add(x)
             elif ins.op is _RETURN_CALL_INDIRECT:
                 need.add(index)
+    ok = {nimp + k for k, ft in enumerate(types) if T.uniform_ok(ft, x86)}
+    uniform = need & ok
     changed = True
-    while changed:  # a function tail-calling one that needs a uniform entry needs one
+    while changed:
         changed = False
-        for index, targets in calls.items():
-            if index not in need and targets & need:
-                need.add(index)
+        for index in list(uniform):
+            # What a uniform entry tail-calls by name gets one too, so that the call
+            # drops the caller's frame (backtraces as the interpreter's).
+            for x in calls.get(index, ()):
+                if x in ok and x not in uniform:
+                    uniform.add(x)
+                    changed = True
+        for index, targets in same.items():
+            # A musttail call of a uniform function's wrapper would keep the wrapper's
+            # frame while the callee runs: the caller needs a uniform entry too.
+            if index in ok and index not in uniform and targets & uniform:
+                uniform.add(index)
                 changed = True
-    return frozenset(i for i in need if T.uniform_ok(ftypes[i], x86))
+    return frozenset(uniform)
 
 
 def signatures(module) -> list:

@@ -348,8 +348,7 @@ class FunctionEmitter:
     def tail_call(self, s: TailCall) -> None:
         """return_call(_indirect): the body hands the callee and its arguments to the
         function's trampoline (ModuleEmitter.trampoline) as a TailCall, so the stack does
-        not grow. A defined callee that makes no tail calls is called here and now (it
-        cannot continue the chain)."""
+        not grow (and a trap in the callee has this frame gone from its backtrace)."""
         x, out, mod = self.x, self.out, self.module
         if self.metered:
             self.fuel(out)  # a unit per call, as the interpreter counts
@@ -359,10 +358,8 @@ class FunctionEmitter:
             j = s.func
             if j < mod.nimp_funcs:
                 out.add(f"return _TC({mod.tail_import(j)}, {pack})")
-            elif mod.is_tailer(j):
+            else:  # its body (a trampoline's tail_body); this frame goes either way
                 out.add(f"return _TC({mod.func_name(j)}, {pack})")
-            else:
-                out.add(f"return {mod.func_name(j)}({', '.join(args)})")
             return
         if not all(a.pure for a in s.args):
             # The arguments are evaluated before the index and the table checks.
