@@ -21,7 +21,7 @@ from __future__ import annotations
 import struct
 from fractions import Fraction
 
-from .floats import f32_round, f_max, f_min, i32_trunc_sat_s, i32_trunc_sat_u
+from .floats import f32_round, i32_trunc_sat_s, i32_trunc_sat_u
 from .simd import i8x16_swizzle, v128_bitselect
 from .simd_float import OPS as _FLOAT
 from .simd_int import OPS as _INT
@@ -92,9 +92,10 @@ def f64x2_relaxed_nmadd(a, b, c):
 
 def fused(x: float, y: float, z: float, f32: bool) -> float:
     """x * y + z rounded once (to f32 when ``f32``, else to f64)."""
-    finite = all(v - v == 0.0 for v in (x, y, z))
-    if not finite:
-        r = x * y + z  # infinities and NaNs: nothing to round
+    if not (x - x == 0.0 and y - y == 0.0):
+        r = x * y + z  # an infinite or NaN factor: the product is inf or NaN already
+    elif z - z != 0.0:
+        r = z + 0.0  # the exact product is finite: an infinite z wins (a NaN z, quieted)
     else:
         exact = Fraction(x) * Fraction(y) + Fraction(z)
         if exact != 0:
@@ -339,4 +340,13 @@ def variant(name: str, choice: int):
     return _dot16_unsigned if shape == "i16x8" else _dot_add_unsigned
 
 
-__all__ = ["OPS", "PARAMS", "PARAM", "variant", "fused", "f_min", "f_max"]
+def table(profile) -> dict:
+    """The relaxed instructions' functions under ``profile`` (parameter name to choice;
+    a parameter not named is 0)."""
+    for param, choice in profile.items():
+        if param not in PARAMS:
+            raise ValueError(f"unknown relaxed SIMD parameter {param!r}")
+    return {name: variant(name, profile.get(param, 0)) for name, param in PARAM.items()}
+
+
+__all__ = ["OPS", "PARAMS", "PARAM", "variant", "table", "fused"]
