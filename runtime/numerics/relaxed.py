@@ -341,12 +341,14 @@ def variant(name: str, choice: int):
 
 
 def table(profile) -> dict:
-    """The relaxed instructions' functions under ``profile`` (parameter name to choice;
-    a parameter not named is 0)."""
-    for param, choice in profile.items():
-        if param not in PARAMS:
-            raise ValueError(f"unknown relaxed SIMD parameter {param!r}")
-    return {name: variant(name, profile.get(param, 0)) for name, param in PARAM.items()}
+    """The relaxed instructions' functions under ``profile``: a choice per parameter
+    name (``"fmadd": 1``) or per instruction (``"f32x4.relaxed_madd": 1``, which wins);
+    anything not named is 0."""
+    for key in profile:
+        if key not in PARAMS and key not in PARAM:
+            raise ValueError(f"unknown relaxed SIMD parameter or instruction {key!r}")
+    return {name: variant(name, profile.get(name, profile.get(param, 0)))
+            for name, param in PARAM.items()}
 
 
 __all__ = ["OPS", "PARAMS", "PARAM", "variant", "table", "fused"]
