@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import struct
 from fractions import Fraction
+from math import copysign
 
 from .floats import f32_round, i32_trunc_sat_s, i32_trunc_sat_u
 from .simd import i8x16_swizzle, v128_bitselect
@@ -156,7 +157,7 @@ def _minmax_lane(x, y, choice, is_min):
         return (None, 0, 1, 1)[choice]
     if y != y:
         return (None, 0, 1, 0)[choice]
-    if x == 0.0 and y == 0.0 and str(x)[0] != str(y)[0]:
+    if x == 0.0 and y == 0.0 and copysign(1.0, x) != copysign(1.0, y):
         return (None, 0, 1, "-0" if is_min else "+0")[choice]
     return None
 
