@@ -287,7 +287,7 @@ def diff(module, plan=None, engines=None, wasmtime: bool = False, nan: str | Non
     oracle = None
     if any(r.name == "wasmtime" for r in runners):
         oracle = Oracle(module, lambda e: FayasmRunner(e, module, metered, fuel or FUEL, extras),
-                        lambda o, s, wo, ws: _step_agrees(o, s, wo, ws, nan))
+                        lambda o, s, wo, ws: agrees_with_wasmtime(o, s, wo, ws, nan))
     try:
         _lockstep(runners, plan, nan, result, oracle)
     finally:
@@ -303,7 +303,7 @@ def diff(module, plan=None, engines=None, wasmtime: bool = False, nan: str | Non
     return result
 
 
-def _step_agrees(outcome, state, wt_outcome, wt_state, nan) -> bool:
+def agrees_with_wasmtime(outcome, state, wt_outcome, wt_state, nan) -> bool:
     """One step of a fayasm runner against wasmtime's (lossy f32, as wasmtime is)."""
     if not _outcome_agrees(outcome, wt_outcome, nan, True):
         return False
