@@ -41,8 +41,6 @@ def _template(module, func, fi, index: int, ops):
     """make_template, with a failure (out of memory) naming the function."""
     name = module.func_name(index)
     try:
-        if ops is None:
-            return make_template(func, fi, module.syntax.types, index, name)
         return make_template(func, fi, module.syntax.types, index, name, ops)
     except (RecursionError, MemoryError) as e:
         raise TranslationError("interpreter", describe(e), index, name) from None

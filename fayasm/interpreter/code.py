@@ -71,9 +71,12 @@ class Template:
         self.type, self.index, self.name = type, index, name
 
 
-def prepare(func, info, types, ops=NUMERIC) -> list:
+def prepare(func, info, types, ops=None) -> list:
     """Translate one function body (syntax) with its FuncInfo into execution tuples;
-    ``ops`` are the numeric semantics (another relaxed SIMD profile's, for the oracle)."""
+    ``ops`` are the numeric semantics (another relaxed SIMD profile's, for the oracle;
+    NUMERIC, looked up when called, by default)."""
+    if ops is None:
+        ops = NUMERIC
     blocks, dead = info.blocks, info.dead
     code: list = []
     # The function's own label: branching to it returns (it resolves to the final RETURN).
@@ -181,7 +184,7 @@ def prepare(func, info, types, ops=NUMERIC) -> list:
     return code
 
 
-def make_template(func, info, types, index: int, name: str, ops=NUMERIC) -> Template:
+def make_template(func, info, types, index: int, name: str, ops=None) -> Template:
     code = prepare(func, info, types, ops)
     zeros = [ZERO[t] for t in func.locals]
     ft = info.type
