@@ -12,8 +12,9 @@ agree with wasmtime at every step so far, results and state alike.
 ``Oracle`` does that lazily: while wasmtime agrees with the deterministic reference
 nothing else runs; at the first disagreement it replays the steps so far on
 interpreters with other assignments (``profiles``, wasmtime's measured x86 choices
-first, at most ``LIMIT`` of them) and keeps those that agree; later steps keep
-narrowing them. No assignment left means a real difference.
+first, at most ``LIMIT`` of them) until one agrees, which then runs along; when a later
+step refutes it, the search goes on from the next assignment. No assignment left means
+a real difference.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import itertools
 from fayasm import engines
 from fayasm.runtime.numerics import relaxed as numerics
 
-LIMIT = 256  # assignments tried at the first disagreement (beyond that: reported)
+LIMIT = 256  # assignments tried in all (beyond that: reported as a difference)
 
 # wasmtime's choices on x86-64 with FMA, as scripts/relaxed_wasmtime.py measures them
 # (instruction name -> choice); tried before any other assignment.
@@ -87,14 +88,22 @@ def engine_for(profile: dict) -> str:
 class Oracle:
     """Whether wasmtime's steps fit some choice per relaxed instruction (see the module
     docstring). ``make_runner(engine)`` makes a fresh runner on a fayasm engine;
-    ``agree(outcome, state, wt_outcome, wt_state)`` compares a step with wasmtime's."""
+    ``agree(outcome, state, wt_outcome, wt_state)`` compares a step with wasmtime's.
+
+    The search is depth first: one assignment that fits every step so far runs along;
+    when a step refutes it, the next assignments are replayed from the start until one
+    fits again. An assignment refuted by some prefix cannot fit the whole, so this finds
+    a fitting assignment whenever the set-narrowing would, at the cost of one extra
+    interpreter while wasmtime is explained."""
 
     def __init__(self, module, make_runner, agree):
         self.names = used(module)
         self.make_runner, self.agree = make_runner, agree
         self.history: list = []  # (call, outcome, state) of wasmtime, per step
-        self.survivors: list | None = None  # [(profile, runner)] once wasmtime disagreed
+        self.diverged = False  # wasmtime left the deterministic profile
+        self.current = None  # (profile, runner) that fits every step so far
         self.tried = 0
+        self._next = profiles(self.names)
 
     @property
     def active(self) -> bool:
@@ -103,26 +112,28 @@ class Oracle:
     def allows(self, call, outcome, state, reference_agrees: bool) -> bool:
         """Record wasmtime's step; whether some assignment explains every step so far."""
         self.history.append((call, outcome, state))
-        if self.survivors is None:
+        if not self.diverged:
             if reference_agrees:
                 return True
-            self.survivors = []
-            for profile in profiles(self.names):
-                self.tried += 1
-                runner = self.make_runner(engine_for(profile))
-                if all(self._agrees(runner, *h) for h in self.history):
-                    self.survivors.append((profile, runner))
-                else:
-                    runner.close()
-            return bool(self.survivors)
-        keep = []
-        for profile, runner in self.survivors:
-            if self._agrees(runner, call, outcome, state):
-                keep.append((profile, runner))
-            else:
-                runner.close()
-        self.survivors = keep
-        return bool(keep)
+            self.diverged = True
+            return self._search()
+        if self.current is None:
+            return False
+        if self._agrees(self.current[1], call, outcome, state):
+            return True
+        self.current[1].close()
+        self.current = None
+        return self._search()
+
+    def _search(self) -> bool:
+        for profile in self._next:
+            self.tried += 1
+            runner = self.make_runner(engine_for(profile))
+            if all(self._agrees(runner, *h) for h in self.history):
+                self.current = (profile, runner)
+                return True
+            runner.close()
+        return False
 
     def _agrees(self, runner, call, outcome, state) -> bool:
         mine = runner.instantiate() if call is None else runner.call(*call)
@@ -130,10 +141,10 @@ class Oracle:
 
     def explanation(self) -> str:
         """What the oracle concluded, for the diff's notes."""
-        if self.survivors is None:
+        if not self.diverged:
             return ""
-        if self.survivors:
-            profile = self.survivors[0][0]
+        if self.current is not None:
+            profile = self.current[0]
             picked = ", ".join(f"{k} choice {v}" for k, v in sorted(profile.items()) if v)
             return (f"wasmtime: relaxed SIMD results differ from the deterministic profile; "
                     f"allowed by the spec ({picked})")
@@ -142,8 +153,8 @@ class Oracle:
                 f"({self.tried} assignments tried{', not all' if more else ''})")
 
     def close(self) -> None:
-        for _, runner in self.survivors or ():
-            runner.close()
+        if self.current is not None:
+            self.current[1].close()
 
 
 __all__ = ["Oracle", "used", "profiles", "engine_for", "WASMTIME_X86", "LIMIT", "count"]
