@@ -10,7 +10,6 @@ from fayasm import engines
 from fayasm.runtime.values import Val
 from fayasm.testing import relaxed
 from fayasm.testing.diff import agrees_with_wasmtime, diff
-from fayasm.testing.generate import GenConfig, focus_names, random_module
 from fayasm.testing.run import FayasmRunner, Outcome, wasmtime_available
 
 WAT = '''(module (memory (export "m") 1)
@@ -127,14 +126,3 @@ def test_diff_accepts_wasmtimes_relaxed_results(monkeypatch):
     monkeypatch.setattr(relaxed.Oracle, "active", property(lambda self: False))
     r = diff(fayasm.Module(WAT), plan=PLAN, wasmtime=True)
     assert r.difference is not None and r.difference.signature[1] == ("wasmtime",)
-
-
-def test_focus_draws_each_module_from_the_pool():
-    names = focus_names(["relaxed_simd"])
-    assert len(names) == 20 and all(fayasm.isa.OPS[n].relaxed for n in names)
-    assert focus_names(["i32.add", "relaxed_simd"])[0] == "i32.add"
-    with pytest.raises(ValueError):
-        focus_names(["no_such"])
-    cfg = GenConfig(focus=names)
-    used = [relaxed.used(random_module(seed, cfg).module()) for seed in range(6)]
-    assert sum(1 for u in used if u) >= 5, used
