@@ -5,22 +5,37 @@
     inst = fayasm.instantiate(m, imports={"env": {"log": print}})
     inst.exports.add(2, 3)
 """
-from fayasm.errors import (CompileError, DecodeError, ParseError, TranslationError,
-                           ValidationError)
+from fayasm.errors import CompileError, DecodeError, ParseError, TranslationError, ValidationError
 from fayasm.module import ExportType, ImportType, Module
-from fayasm.runtime.errors import (ArgumentError, ArgumentTypeError, Error, Exhaustion, FileError,
-                                   InterfaceError, LinkError, Trap, WasiExit)
+from fayasm.runtime import compiletime
+from fayasm.runtime.compiletime import CompileTimeout
+from fayasm.runtime.errors import (
+    ArgumentError,
+    ArgumentTypeError,
+    Error,
+    Exhaustion,
+    FileError,
+    InterfaceError,
+    LinkError,
+    Trap,
+    WasiExit,
+)
 from fayasm.runtime.func import Func
 from fayasm.runtime.func import HostError as _HostError
 from fayasm.runtime.globals import Global
 from fayasm.runtime.instance import Exports, Instance
-from fayasm.runtime import compiletime
-from fayasm.runtime.compiletime import CompileTimeout
 from fayasm.runtime.memory import Memory
 from fayasm.runtime.resources import ResourceLimitError, ResourceLimits, Usage
 from fayasm.runtime.table import Table
-from fayasm.runtime.types import (ExternKind, FuncType, GlobalType, Limits, MemoryType,
-                                  TableType, ValType)
+from fayasm.runtime.types import (
+    ExternKind,
+    FuncType,
+    GlobalType,
+    Limits,
+    MemoryType,
+    TableType,
+    ValType,
+)
 from fayasm.runtime.values import Val
 from fayasm.runtime.version import VERSION as __version__
 from fayasm.wasi import WasiConfig, with_limits
@@ -74,7 +89,6 @@ def translate(module, metered: bool = False) -> str:
     imports only fayasm.runtime and has ``instantiate(imports=None, wasi=None)``; run as a
     script, it runs the module's ``_start`` under WASI. ``metered`` adds fuel counting."""
     from fayasm import engines
-
     from fayasm.module import gc_paused
 
     if not isinstance(module, Module):

@@ -8,8 +8,17 @@ import time
 
 import fayasm
 from fayasm import engines
-from fayasm.cli_args import (FileProblem, Parser, UsageError, count, format_result, load,
-                             parse_arg, seconds, size)
+from fayasm.cli_args import (
+    FileProblem,
+    Parser,
+    UsageError,
+    count,
+    format_result,
+    load,
+    parse_arg,
+    seconds,
+    size,
+)
 from fayasm.runtime.types import ExternKind
 from fayasm.runtime.values import f32_round
 from fayasm.runtime.wasi import command as wasi_cli

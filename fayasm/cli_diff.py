@@ -7,8 +7,16 @@ import os
 
 import fayasm
 from fayasm import engines
-from fayasm.cli_args import (UsageError, count, duration, integer, load, looks_like_module,
-                             parse_arg, positive)
+from fayasm.cli_args import (
+    UsageError,
+    count,
+    duration,
+    integer,
+    load,
+    looks_like_module,
+    parse_arg,
+    positive,
+)
 from fayasm.runtime.types import ExternKind
 from fayasm.runtime.wasi import command
 
@@ -75,7 +83,6 @@ def _plan(args, module):
         return [(name, [parse_arg(a, t) for a, t in zip(raw, export.type.params)])]
     if args.random_args is not None:
         from fayasm.testing.values import default_plan
-
         from fayasm.wasi import uses_wasi
 
         plan = default_plan(module, args.random_args, args.seed)

@@ -8,6 +8,7 @@ from fayasm.runtime.plan import Plan
 from fayasm.runtime.types import ExternKind
 from fayasm.syntax import Module
 
+
 def import_decls(m: Module) -> list[tuple]:
     """(module, name, kind, type) for each import, function types resolved."""
     return [(i.module, i.name, i.kind, m.types[i.desc] if i.kind is ExternKind.FUNC else i.desc)

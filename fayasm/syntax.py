@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple, Union
 
 from fayasm.isa import Opcode
-from fayasm.runtime.types import (ExternKind, FuncType, GlobalType, MemoryType, TableType,
-                                  ValType)
+from fayasm.runtime.types import ExternKind, FuncType, GlobalType, MemoryType, TableType, ValType
 
 
 class MemArg(NamedTuple):

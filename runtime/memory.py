@@ -38,7 +38,7 @@ class Memory:
     __slots__ = ("type", "_map", "address", "view", "pages", "max", "_reserved", "_cell",
                  "_account", "__weakref__")
 
-    def __init__(self, min: int = 0, max: int | None = None):  # noqa: A002 (spec names)
+    def __init__(self, min: int = 0, max: int | None = None):
         if isinstance(min, MemoryType):
             lim = min.limits
             min, max = lim.min, lim.max

@@ -13,8 +13,18 @@ import sys
 
 from .backtrace import backtrace
 from .budget import Budget
-from .errors import (MEM_OOB, TABLE_OOB, TYPE_MISMATCH, UNDEFINED_ELEMENT, UNINITIALIZED_ELEMENT,
-                     ArgumentError, Error, Exhaustion, InterfaceError, Trap)
+from .errors import (
+    MEM_OOB,
+    TABLE_OOB,
+    TYPE_MISMATCH,
+    UNDEFINED_ELEMENT,
+    UNINITIALIZED_ELEMENT,
+    ArgumentError,
+    Error,
+    Exhaustion,
+    InterfaceError,
+    Trap,
+)
 from .func import Func, HostError
 from .instance import Instance
 from .limits import BULK_SHIFT, MAX_CALL_DEPTH

@@ -15,7 +15,7 @@ class Table:
     __slots__ = ("type", "elements", "max", "__weakref__", "native", "_account")
 
     def __init__(self, elem: ValType | str | TableType = "funcref", min: int = 0,
-                 max: int | None = None, init=None):  # noqa: A002 (spec names)
+                 max: int | None = None, init=None):
         if isinstance(elem, TableType):
             t = elem
         else:

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_runners as runners  # noqa: E402
+import bench_runners as runners
 
 REPO = runners.REPO
 BENCH = runners.BENCH

@@ -333,7 +333,7 @@ class Worker:
         os.environ["FAYASM_CACHE"] = "0"  # a memo of a million fuzz inputs helps no one
         if self.opts.wasmtime:
             self.oracle, _ = wasmtime_engine()
-        import fayasm  # noqa: F401 - loaded before the limit applies
+        import fayasm
         import fayasm.text.printer  # noqa: F401
         # Address space: what the process has now plus the RSS cap, so an allocation
         # that would take the process far past the cap fails (MemoryError) instead of
@@ -402,7 +402,7 @@ class Worker:
                           else getattr(e, "offset", None))
         except MemoryError as e:
             return self._memory(stats, outcome, e, FAYASM)
-        except BaseException as e:  # noqa: BLE001 - any other exception is the finding
+        except BaseException as e:
             if isinstance(e, KeyboardInterrupt):
                 raise
             self._nonfayasm(stats, outcome, e, FAYASM)
@@ -427,7 +427,7 @@ class Worker:
                 diff = _roundtrip(module.syntax)
             except MemoryError as e:
                 return self._memory(stats, outcome, e, ROUNDTRIP)
-            except BaseException as e:  # noqa: BLE001
+            except BaseException as e:
                 if isinstance(e, KeyboardInterrupt):
                     raise
                 self._nonfayasm(stats, outcome, e, ROUNDTRIP)

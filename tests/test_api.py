@@ -7,8 +7,7 @@ import math
 import pytest
 
 import fayasm
-from fayasm import (ExternKind, Func, FuncType, Global, LinkError, Memory, Table, Val,
-                    ValType)
+from fayasm import ExternKind, Func, FuncType, Global, LinkError, Memory, Table, Val, ValType
 
 ADD = '(module (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))'
 

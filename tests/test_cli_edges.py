@@ -7,9 +7,9 @@ import subprocess
 import sys
 
 import pytest
+from conftest import REPO
 
 import fayasm
-from conftest import REPO
 from fayasm.cli import main
 from fayasm.testing.diff import diff
 

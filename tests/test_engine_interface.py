@@ -11,9 +11,9 @@ import subprocess
 import sys
 
 import pytest
+from conftest import REPO
 
 import fayasm
-from conftest import REPO
 from fayasm import engines
 
 # A start function that writes "hi\n" to stdout through WASI, its memory exported.

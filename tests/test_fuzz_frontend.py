@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import time
 
+from conftest import spec_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fayasm
-from conftest import spec_files
 from fayasm.errors import CompileError
 
 SEEDS_WAT = [

@@ -4,9 +4,9 @@ golden fails with a diff; FAYASM_UPDATE_GOLDEN=1 rewrites them."""
 from __future__ import annotations
 
 import pytest
+from golden_check import GOLDEN, check_golden, diff
 
 import fayasm
-from golden_check import GOLDEN, check_golden, diff
 from fayasm.text.printer import print_module
 
 CASES = sorted(p.stem for p in GOLDEN.glob("*.wat"))

@@ -23,11 +23,10 @@ import pytest
 
 import fayasm
 import fayasm.runtime
+from fayasm import engines as _engines
 from fayasm.binary import encode
 from fayasm.syntax import Custom
 from fayasm.text.printer import print_module
-
-from fayasm import engines as _engines
 
 ENGINES = _engines.available()
 

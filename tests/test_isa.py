@@ -10,12 +10,11 @@ from __future__ import annotations
 import struct
 
 import pytest
+from conftest import test_engines
 
 import fayasm
 from fayasm import isa
 from fayasm.runtime.types import ValType
-
-from conftest import test_engines
 
 I32, I64, F32, F64, V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, ValType.V128
 

@@ -13,7 +13,7 @@ from fayasm import Exhaustion, Func, FuncType, Global, Memory, Table, Trap, Val
 
 pytest.importorskip("llvmlite")
 
-from fayasm.translator.llvm import cache, jit, tiering  # noqa: E402
+from fayasm.translator.llvm import cache, jit, tiering
 
 
 @pytest.fixture(autouse=True)

@@ -487,7 +487,8 @@ def test_no_package_uses_another_packages_private_names():
 
 
 def test_the_engine_hooks_exist_where_hooks_py_says():
-    from fayasm.runtime import func, globals as globals_, hooks, instance, table
+    from fayasm.runtime import func, hooks, instance, table
+    from fayasm.runtime import globals as globals_
 
     classes = {"Func": func.Func, "Table": table.Table, "Global": globals_.Global,
                "Instance": instance.Instance}

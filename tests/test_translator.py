@@ -9,12 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from golden_check import GOLDEN, check_golden
 
 import fayasm
 from fayasm.binary import encode
 from fayasm.syntax import Names
-
-from golden_check import GOLDEN, check_golden
 
 
 def golden_cases():

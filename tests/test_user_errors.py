@@ -3,9 +3,9 @@ looks the same on every engine."""
 from __future__ import annotations
 
 import pytest
+from conftest import REPO
 
 import fayasm
-from conftest import REPO
 from fayasm import Val
 
 FIB = REPO / "examples" / "fib.wasm"

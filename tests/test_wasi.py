@@ -612,8 +612,8 @@ def test_cli_module_without_wasi_still_runs_start(capsys, tmp_path):
     path = tmp_path / "m.wasm"
     # (module (func (export "_start") (result i32) (i32.const 5))), no WASI imports: its
     # _start's result is printed as before.
-    path.write_bytes(bytes.fromhex("0061736d01000000" "0105016000017f" "03020100"
-                                   "070a01065f73746172740000" "0a060104004105 0b"
+    path.write_bytes(bytes.fromhex("0061736d010000000105016000017f03020100"
+                                   "070a01065f737461727400000a060104004105 0b"
                                    .replace(" ", "")))
     assert cli.main(["run", str(path)]) == 0
     assert capsys.readouterr().out == "5\n"

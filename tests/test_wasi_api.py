@@ -10,9 +10,9 @@ import subprocess
 import sys
 
 import pytest
+from conftest import REPO
 
 import fayasm
-from conftest import REPO
 from fayasm.testing.run import wasmtime_available
 
 EXAMPLES = REPO / "examples"

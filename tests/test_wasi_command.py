@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import REPO
+
 from fayasm.runtime.wasi import command
 
 ARGS_ENV = REPO / "tests" / "wasi" / "args_env.wasm"

@@ -6,10 +6,30 @@ import gc
 from fayasm import isa
 from fayasm.errors import LOCALS_LIMIT, NESTING_TOO_DEEP, TOO_MANY_LOCALS, DecodeError
 from fayasm.runtime.limits import MAX_LOCALS, MAX_NESTING
-from fayasm.runtime.types import (ExternKind, FuncType, GlobalType, Limits, MemoryType,
-                                  TableType, ValType)
-from fayasm.syntax import (ACTIVE, DECLARATIVE, PASSIVE, Custom, Data, Elem, Export, Function,
-                           Global, Import, Instr, MemArg, Module)
+from fayasm.runtime.types import (
+    ExternKind,
+    FuncType,
+    GlobalType,
+    Limits,
+    MemoryType,
+    TableType,
+    ValType,
+)
+from fayasm.syntax import (
+    ACTIVE,
+    DECLARATIVE,
+    PASSIVE,
+    Custom,
+    Data,
+    Elem,
+    Export,
+    Function,
+    Global,
+    Import,
+    Instr,
+    MemArg,
+    Module,
+)
 
 from .names import decode_names
 from .reader import Reader

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from fayasm.runtime.errors import MEM_OOB, TABLE_OOB, Trap
 from fayasm.runtime.limits import BULK_SHIFT
-
 from fayasm.runtime.memops import LANE_LOADS, LANE_STORES
 
 _M32 = 0xFFFFFFFF

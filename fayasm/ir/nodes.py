@@ -4,6 +4,7 @@ from __future__ import annotations
 from fayasm.isa import Opcode
 from fayasm.runtime.types import FuncType, ValType
 
+
 def op_traps(op: Opcode) -> bool:
     """Whether evaluating ``op`` may trap (its row's ``trap`` flag)."""
     return op.traps

@@ -30,10 +30,18 @@ from dataclasses import dataclass, field
 
 from fayasm.runtime.types import ValType
 
-from .nan import is_arithmetic_nan, nan_compatible, quieted
 from .hostenv import Extras
-from .run import (FUEL, WASMTIME_FUEL, Digest, FayasmRunner, Outcome, State, WasmtimeRunner,
-                  wasmtime_available)
+from .nan import is_arithmetic_nan, nan_compatible, quieted
+from .run import (
+    FUEL,
+    WASMTIME_FUEL,
+    Digest,
+    FayasmRunner,
+    Outcome,
+    State,
+    WasmtimeRunner,
+    wasmtime_available,
+)
 from .values import default_plan, format_call, format_val, read_plan
 
 

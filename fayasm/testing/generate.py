@@ -25,17 +25,36 @@ from dataclasses import dataclass, field
 from hypothesis import strategies as st
 
 from fayasm.isa import OPS
-from fayasm.runtime.types import (ExternKind, FuncType, GlobalType, Limits, MemoryType,
-                                  TableType, ValType)
+from fayasm.runtime.types import (
+    ExternKind,
+    FuncType,
+    GlobalType,
+    Limits,
+    MemoryType,
+    TableType,
+    ValType,
+)
 from fayasm.runtime.values import Val
-from fayasm.syntax import (ACTIVE, DECLARATIVE, PASSIVE, Custom, Data, Elem, Export,
-                           Function, Global, Import, Instr, Module, Names)
+from fayasm.syntax import (
+    ACTIVE,
+    DECLARATIVE,
+    PASSIVE,
+    Custom,
+    Data,
+    Elem,
+    Export,
+    Function,
+    Global,
+    Import,
+    Instr,
+    Module,
+    Names,
+)
 
 from .body import FunctionGen
 from .choose import Chooser, RandomChooser
+from .hosts import HOST_FUNCS, HOST_GLOBALS, HOST_MEMORY, HOST_MODULE, HOST_TABLE, REENTER_EXPORT
 from .probes import ProbeGen
-from .hosts import (HOST_FUNCS, HOST_GLOBALS, HOST_MEMORY, HOST_MODULE, HOST_TABLE,
-                    REENTER_EXPORT)
 from .shape import FUNCREF, ORDINARY, VALTYPES, Callee, Shape, Sym
 from .values import PLAN_SECTION, plan_to_bytes
 

@@ -20,8 +20,15 @@ from fayasm.runtime.func import Func
 from fayasm.runtime.globals import Global
 from fayasm.runtime.memory import Memory
 from fayasm.runtime.table import Table
-from fayasm.runtime.types import (ExternKind, FuncType, GlobalType, Limits, MemoryType,
-                                  TableType, ValType)
+from fayasm.runtime.types import (
+    ExternKind,
+    FuncType,
+    GlobalType,
+    Limits,
+    MemoryType,
+    TableType,
+    ValType,
+)
 from fayasm.runtime.values import Val
 
 I32, I64, F32, F64 = ValType.I32, ValType.I64, ValType.F32, ValType.F64

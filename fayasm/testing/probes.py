@@ -21,10 +21,9 @@ from __future__ import annotations
 import random
 
 from fayasm.isa import OPS
-from fayasm.runtime.types import FuncType, ValType
+from fayasm.runtime.types import ExternKind, FuncType, ValType
 from fayasm.runtime.values import Val
 from fayasm.syntax import ACTIVE, Data, Export, Function, Instr, MemArg
-from fayasm.runtime.types import ExternKind
 
 from .body import canon_helper
 from .choose import Chooser, RandomChooser, ReplayChooser

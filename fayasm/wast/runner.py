@@ -17,9 +17,21 @@ from fayasm.runtime.types import ValType
 from fayasm.runtime.values import Val
 from fayasm.spectest import spectest_imports
 
-from .script import (AssertExhaustion, AssertInvalid, AssertMalformed, AssertReturn,
-                     AssertTrap, AssertUnlinkable, Get, Invoke, ModuleDef, NanPattern,
-                     RefPattern, Register, V128Pattern)
+from .script import (
+    AssertExhaustion,
+    AssertInvalid,
+    AssertMalformed,
+    AssertReturn,
+    AssertTrap,
+    AssertUnlinkable,
+    Get,
+    Invoke,
+    ModuleDef,
+    NanPattern,
+    RefPattern,
+    Register,
+    V128Pattern,
+)
 
 PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
 

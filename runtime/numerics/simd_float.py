@@ -14,8 +14,17 @@ import operator
 import struct
 
 from .floats import (
-    f32_round, f64_div, f64_sqrt, f_ceil, f_floor, f_max, f_min, f_nearest, f_trunc,
-    i32_trunc_sat_s, i32_trunc_sat_u,
+    f32_round,
+    f64_div,
+    f64_sqrt,
+    f_ceil,
+    f_floor,
+    f_max,
+    f_min,
+    f_nearest,
+    f_trunc,
+    i32_trunc_sat_s,
+    i32_trunc_sat_u,
 )
 
 ALL = (1 << 128) - 1

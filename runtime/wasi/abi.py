@@ -8,8 +8,17 @@ well-typed arguments (a clock the host lacks, a sync flag it cannot set) stay er
 """
 from __future__ import annotations
 
-from .constants import (ADVICE_MAX, ALL_RIGHTS, FDFLAGS_ALL, FSTFLAGS_ALL, LOOKUP_SYMLINK_FOLLOW,
-                        OFLAGS_ALL, SDFLAGS_ALL, SIGNAL_MAX, WHENCE_END)
+from .constants import (
+    ADVICE_MAX,
+    ALL_RIGHTS,
+    FDFLAGS_ALL,
+    FSTFLAGS_ALL,
+    LOOKUP_SYMLINK_FOLLOW,
+    OFLAGS_ALL,
+    SDFLAGS_ALL,
+    SIGNAL_MAX,
+    WHENCE_END,
+)
 from .guest import GuestTrap
 
 

@@ -24,9 +24,9 @@ from ..func import Func, HostError
 from ..memory import Memory
 from ..types import FuncType, ValType
 from . import fd_calls, path_calls, proc_calls
+from .abi import check_arguments
 from .config import WasiConfig
 from .constants import ALL_RIGHTS, DIR_RIGHTS, EILSEQ, EINVAL, MODULE, from_host
-from .abi import check_arguments
 from .guest import GuestTrap, WasiErrno
 from .handles import DirHandle, FdTable, StreamHandle, open_dir
 from .streams import CappedStream, open_stream

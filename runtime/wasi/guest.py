@@ -12,8 +12,19 @@ then traps).
 from __future__ import annotations
 
 from ..errors import MEM_OOB
-from .constants import (DIRENT, EILSEQ, EINVAL, EVENT, FDSTAT, FILESTAT, IOVEC, PRESTAT,
-                        SUBSCRIPTION, U32, U64)
+from .constants import (
+    DIRENT,
+    EILSEQ,
+    EINVAL,
+    EVENT,
+    FDSTAT,
+    FILESTAT,
+    IOVEC,
+    PRESTAT,
+    SUBSCRIPTION,
+    U32,
+    U64,
+)
 
 # The alignment of each struct in guest memory: that of its widest field.
 ALIGN = {FDSTAT: 8, FILESTAT: 8, DIRENT: 8, EVENT: 8, SUBSCRIPTION: 8, IOVEC: 4, PRESTAT: 4}

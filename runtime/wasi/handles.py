@@ -5,8 +5,18 @@ from __future__ import annotations
 
 import os
 
-from .constants import (DIR_RIGHTS, EBADF, EMFILE, ENOTCAPABLE, EPERM, FILE_RIGHTS,
-                        FILETYPE_DIRECTORY, R_FD_READ, R_FD_WRITE, STREAM_RIGHTS)
+from .constants import (
+    DIR_RIGHTS,
+    EBADF,
+    EMFILE,
+    ENOTCAPABLE,
+    EPERM,
+    FILE_RIGHTS,
+    FILETYPE_DIRECTORY,
+    R_FD_READ,
+    R_FD_WRITE,
+    STREAM_RIGHTS,
+)
 from .guest import WasiErrno
 from .streams import Stream, filetype_of
 

@@ -5,20 +5,45 @@ from __future__ import annotations
 
 import os
 
-from .constants import (EISDIR, ENAMETOOLONG, ENOENT, ENOTCAPABLE, ENOTDIR, EPERM,
-                        FDFLAG_APPEND, FDFLAG_DSYNC, FDFLAG_NONBLOCK, FDFLAG_RSYNC,
-                        FDFLAG_SYNC, FILESTAT, LOOKUP_SYMLINK_FOLLOW, OFLAG_CREAT,
-                        OFLAG_DIRECTORY, OFLAG_EXCL, OFLAG_TRUNC, R_FD_WRITE,
-                        R_PATH_CREATE_DIRECTORY, R_PATH_CREATE_FILE, R_PATH_FILESTAT_GET,
-                        R_PATH_FILESTAT_SET_SIZE, R_PATH_FILESTAT_SET_TIMES,
-                        R_PATH_LINK_SOURCE, R_PATH_LINK_TARGET, R_PATH_OPEN, R_PATH_READLINK,
-                        R_PATH_REMOVE_DIRECTORY, R_PATH_RENAME_SOURCE, R_PATH_RENAME_TARGET,
-                        R_PATH_SYMLINK, R_PATH_UNLINK_FILE, READ_RIGHTS, SUCCESS)
+from .constants import (
+    EISDIR,
+    ENAMETOOLONG,
+    ENOENT,
+    ENOTCAPABLE,
+    ENOTDIR,
+    EPERM,
+    FDFLAG_APPEND,
+    FDFLAG_DSYNC,
+    FDFLAG_NONBLOCK,
+    FDFLAG_RSYNC,
+    FDFLAG_SYNC,
+    FILESTAT,
+    LOOKUP_SYMLINK_FOLLOW,
+    OFLAG_CREAT,
+    OFLAG_DIRECTORY,
+    OFLAG_EXCL,
+    OFLAG_TRUNC,
+    R_FD_WRITE,
+    R_PATH_CREATE_DIRECTORY,
+    R_PATH_CREATE_FILE,
+    R_PATH_FILESTAT_GET,
+    R_PATH_FILESTAT_SET_SIZE,
+    R_PATH_FILESTAT_SET_TIMES,
+    R_PATH_LINK_SOURCE,
+    R_PATH_LINK_TARGET,
+    R_PATH_OPEN,
+    R_PATH_READLINK,
+    R_PATH_REMOVE_DIRECTORY,
+    R_PATH_RENAME_SOURCE,
+    R_PATH_RENAME_TARGET,
+    R_PATH_SYMLINK,
+    R_PATH_UNLINK_FILE,
+    READ_RIGHTS,
+    SUCCESS,
+)
 from .fd_calls import new_times, pack_filestat
-from .guest import (WasiErrno, check, check_structs, check_u32, read_string, write_bytes,
-                    write_u32)
-from .handles import (O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, FileHandle, check_writable_dir,
-                      handle_for)
+from .guest import WasiErrno, check, check_structs, check_u32, read_string, write_bytes, write_u32
+from .handles import O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, FileHandle, check_writable_dir, handle_for
 from .sandbox import resolve
 from .symlinks import check_new_symlink
 

@@ -7,13 +7,37 @@ import select
 import time
 
 from ..errors import WasiExit
-from .constants import (CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME, CLOCK_REALTIME,
-                        CLOCK_THREAD_CPUTIME, EBADF, EINVAL, ENOTCAPABLE, ENOTSOCK, ENOTSUP,
-                        EVENT, EVENTTYPE_CLOCK, EVENTTYPE_FD_READ, EVENTTYPE_FD_WRITE,
-                        R_POLL_FD_READWRITE, SUB_CLOCK, SUB_FD, SUBCLOCK_ABSTIME, SUBSCRIPTION,
-                        SUCCESS)
-from .guest import (check, check_structs, check_u32, string_table, write_bytes,
-                    write_string_table, write_u32, write_u64)
+from .constants import (
+    CLOCK_MONOTONIC,
+    CLOCK_PROCESS_CPUTIME,
+    CLOCK_REALTIME,
+    CLOCK_THREAD_CPUTIME,
+    EBADF,
+    EINVAL,
+    ENOTCAPABLE,
+    ENOTSOCK,
+    ENOTSUP,
+    EVENT,
+    EVENTTYPE_CLOCK,
+    EVENTTYPE_FD_READ,
+    EVENTTYPE_FD_WRITE,
+    R_POLL_FD_READWRITE,
+    SUB_CLOCK,
+    SUB_FD,
+    SUBCLOCK_ABSTIME,
+    SUBSCRIPTION,
+    SUCCESS,
+)
+from .guest import (
+    check,
+    check_structs,
+    check_u32,
+    string_table,
+    write_bytes,
+    write_string_table,
+    write_u32,
+    write_u64,
+)
 from .handles import DirHandle, FileHandle, StreamHandle
 
 # -- arguments and environment -----------------------------------------------------------

@@ -12,9 +12,15 @@ import stat
 import sys
 
 from ..errors import Error
-from .constants import (FILETYPE_BLOCK_DEVICE, FILETYPE_CHARACTER_DEVICE, FILETYPE_DIRECTORY,
-                        FILETYPE_REGULAR_FILE, FILETYPE_SOCKET_STREAM, FILETYPE_SYMBOLIC_LINK,
-                        FILETYPE_UNKNOWN)
+from .constants import (
+    FILETYPE_BLOCK_DEVICE,
+    FILETYPE_CHARACTER_DEVICE,
+    FILETYPE_DIRECTORY,
+    FILETYPE_REGULAR_FILE,
+    FILETYPE_SOCKET_STREAM,
+    FILETYPE_SYMBOLIC_LINK,
+    FILETYPE_UNKNOWN,
+)
 
 
 def filetype_of(mode: int) -> int:

@@ -28,8 +28,8 @@ from fayasm.runtime.plan import Spaces, link
 from fayasm.runtime.resources import ResourceLimits
 
 from . import callbacks, calls, jit, metering, natives, references, tiering
-from .process import STATE
 from . import types as T
+from .process import STATE
 from .types import Layout
 
 _M32 = 0xFFFFFFFF

@@ -18,8 +18,8 @@ import platform
 
 from fayasm import isa
 from fayasm.errors import TranslationError, describe
-from fayasm.ir.build import build_function
 from fayasm.ir import Op
+from fayasm.ir.build import build_function
 from fayasm.runtime.types import ExternKind
 
 from . import control, exprs, memops, simd, stubs

@@ -22,8 +22,23 @@ through nested if chains a few levels deep (``case_tree``), never one long elif 
 from __future__ import annotations
 
 from fayasm.errors import TranslationError, describe
-from fayasm.ir import (Block, Br, BrIf, BrTable, Call, CallIndirect, Drop, Effect, GlobalSet,
-                       If, Loop, Return, Set, Slot, Unreachable)
+from fayasm.ir import (
+    Block,
+    Br,
+    BrIf,
+    BrTable,
+    Call,
+    CallIndirect,
+    Drop,
+    Effect,
+    GlobalSet,
+    If,
+    Loop,
+    Return,
+    Set,
+    Slot,
+    Unreachable,
+)
 from fayasm.ir.nodes import Local
 from fayasm.runtime.errors import UNREACHABLE
 
