@@ -59,6 +59,11 @@ def cmd_run(args) -> int:
                   limits=resource_limits, compile_timeout=args.compile_timeout)
     name = args.invoke
     start = next((e for e in module.exports if e.name == "_start"), None)
+    if start is not None and start.kind is not ExternKind.FUNC:
+        if name is None:  # what would run is not a function: say so, not an AttributeError
+            raise UsageError(f"the export _start is a {start.kind}, not a function; choose a "
+                             f"function with --invoke (exported functions: {_funcs(module)})")
+        start = None
     command = name is None and start is not None and (
         uses_wasi(module) or (not start.type.params and not start.type.results))
     if command:  # a WASI command: ARGS are its argv[1:]
@@ -73,20 +78,19 @@ def cmd_run(args) -> int:
     try:
         # With WASI, a reactor's _initialize runs here, before any export is called.
         inst = fayasm.instantiate(module, wasi=wasi, **limits)
-        if wasi is not None and name == "_initialize" and "_start" not in inst.exports:
-            return 0  # it has run, once, as the WASI ABI says
         if name is None:
             if start is not None:
                 name = "_start"
             else:
-                funcs = [e.name for e in module.exports if e.kind is ExternKind.FUNC]
                 raise UsageError("the module has no _start; choose a function with --invoke "
-                                 f"(exported functions: {', '.join(funcs) or 'none'})")
+                                 f"(exported functions: {_funcs(module)})")
         if name not in inst.exports:
             raise UsageError(f"no export named {name!r}")
         func = inst.exports[name]
         if not isinstance(func, fayasm.Func):
             raise UsageError(f"export {name!r} is not a function")
+        if wasi is not None and name == "_initialize" and "_start" not in inst.exports:
+            return 0  # it has run, once, as the WASI ABI says
         params = func.type.params
         if len(program) != len(params):
             raise UsageError(f"{name} takes {len(params)} argument(s) {func.type}, "
@@ -100,6 +104,11 @@ def cmd_run(args) -> int:
     finally:
         if wasi is not None:
             wasi.close()
+
+
+def _funcs(module: fayasm.Module) -> str:
+    """The names of the module's exported functions, for a usage message."""
+    return ", ".join(e.name for e in module.exports if e.kind is ExternKind.FUNC) or "none"
 
 
 def cmd_inspect(args) -> int:
