@@ -37,7 +37,7 @@ from fayasm.runtime.types import (
     ValType,
 )
 from fayasm.runtime.values import Val
-from fayasm.runtime.version import VERSION as __version__
+from fayasm.runtime.version import VERSION as __version__  # noqa: F401 - the public version
 from fayasm.wasi import WasiConfig, with_limits
 
 

@@ -7,6 +7,7 @@ values) or ``invoke`` (exact ``Val``s).
 """
 from __future__ import annotations
 
+import os as _os
 import sys
 
 from .backtrace import recursion_exhaustion
@@ -152,8 +153,6 @@ def exhaustion(e: RecursionError, frame=None):
     and those still above ``frame``, innermost first, as other engines give."""
     return recursion_exhaustion(e.__traceback__, frame or sys._getframe(1))
 
-
-import os as _os
 
 # fayasm's own code: runtime/ (this folder), fayasm/ and translator/ beside it, and the
 # code it generates ("<fayasm python: ...>", "<fayasm jit ...>").

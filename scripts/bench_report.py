@@ -91,10 +91,10 @@ def markdown(report: dict, rat: dict) -> str:
         + (f"fayasm at {m['git']}." if m.get("git_before", m["git"]) == m["git"] else
            f"fayasm changed during the run: it started at {m['git_before']} and ended at "
            f"{m['git']}."), "",
-        *(["**A --quick smoke run: tiny sizes and one call each, so the times below are not "
-            "measurements (some slopes even come out negative).**", ""]
+        *([("**A --quick smoke run: tiny sizes and one call each, so the times below are not "
+            "measurements (some slopes even come out negative).**"), ""]
           if report["settings"]["quick"] else []),
-        "Each program exports `run(n)`: work linear in `n`, returning a checksum. **Time per "
+        ("Each program exports `run(n)`: work linear in `n`, returning a checksum. **Time per "
         "unit** is the slope `(t(n2) - t(n1)) / (n2 - n1)` between two sizes timed in one "
         "process, where `t` is the CPU time of the call (fastest of several interleaved calls "
         "at each size; CPU time, because other load on a shared machine inflates it far less "
@@ -105,7 +105,7 @@ def markdown(report: dict, rat: dict) -> str:
         "runner at every size used; a runner that disagrees is marked MISMATCH and left out of "
         "every ratio. **Relative time** is time(A) / time(B): below 1, A is faster. Geometric "
         "means cover the programs both runners measured (their count in brackets when fewer "
-        "than all).", "",
+        "than all)."), "",
         "## Runners", "",
     ]
     rows = [[f"`{r}`", info["version"] if info["available"] else f"skipped: {info['note']}"]
@@ -141,10 +141,10 @@ def markdown(report: dict, rat: dict) -> str:
         out += table(["runner"] + [f"vs {b}" for b in others], rows)
 
     out += ["## Compile and instantiate (CPU s)", "",
-            "CPU time from module bytes to a callable instance, in a fresh process with the "
+            ("CPU time from module bytes to a callable instance, in a fresh process with the "
             "runner's library already imported (fayasm: decode, validate, compile, "
             "instantiate; native: the C compiler building a shared library, then loading it). "
-            "Wall times are in report.json (`setup_wall_s`).", ""]
+            "Wall times are in report.json (`setup_wall_s`)."), ""]
     rows = []
     for p in progs + (["add"] if report["calls"] else []):
         src = report["calls"] if p == "add" else report["results"][p]
@@ -154,8 +154,8 @@ def markdown(report: dict, rat: dict) -> str:
 
     if report["calls"]:
         out += ["## Calls per second of a trivial export", "",
-                "`add(a, b)` called in a plain Python loop (whose own cost, a few tens of "
-                "nanoseconds a call, is included); native calls go through ctypes.", ""]
+                ("`add(a, b)` called in a plain Python loop (whose own cost, a few tens of "
+                "nanoseconds a call, is included); native calls go through ctypes."), ""]
         rows = []
         for r in runners:
             res = report["calls"].get(r, {})
@@ -166,9 +166,9 @@ def markdown(report: dict, rat: dict) -> str:
         out += table(["runner", "calls/s", "µs/call"], rows)
 
     out += ["## Peak memory (MiB)", "",
-            "Peak resident set (`VmHWM`, else `ru_maxrss`) of the subprocess that measured each pair; the "
+            ("Peak resident set (`VmHWM`, else `ru_maxrss`) of the subprocess that measured each pair; the "
             "first row is that process before loading the program (Python plus the runner's "
-            "library), so the difference is what the program and the runner's work on it cost.", ""]
+            "library), so the difference is what the program and the runner's work on it cost."), ""]
     base_row = ["*after imports*"]
     for r in runners:
         bases = [res["rss_base_mib"] for res in (report["results"][p].get(r, {}) for p in progs)
@@ -189,9 +189,9 @@ def markdown(report: dict, rat: dict) -> str:
                                                                      for p, r, _ in problems)]
         out += [""]
     out += ["## Sizes and noise", "",
-            "`n1`/`n2`: the slope's two sizes for each runner; then how far the slope from the "
+            ("`n1`/`n2`: the slope's two sizes for each runner; then how far the slope from the "
             "median calls lies from the slope from the fastest calls (the figure reported): a "
-            "large number means a noisy measurement.", ""]
+            "large number means a noisy measurement."), ""]
     rows = []
     for p in progs:
         cells = []

@@ -69,7 +69,7 @@ def version(runner: str) -> str:
             return first.splitlines()[0] + " " + " ".join(NATIVE_FLAGS)
         dist = {"ppci-native": "ppci", "ppci-python": "ppci"}.get(runner, runner)
         return f"{dist} {metadata.version(dist)}"
-    except Exception as e:  # a missing version must not stop a benchmark run
+    except Exception as e:  # noqa: BLE001 - a missing version must not stop a run
         return f"unknown ({type(e).__name__})"
 
 
@@ -340,7 +340,7 @@ def worker_main(runner: str, program: str, settings_json: str, result_path: str)
     settings = json.loads(settings_json)
     try:
         out = measure(runner, program, settings)
-    except BaseException as e:  # report every failure, however odd, as this job's result
+    except BaseException as e:  # noqa: BLE001 - every failure is this job's result
         lines = [line for line in str(e).strip().splitlines() if line.strip()]
         detail = lines[-1][:300] if lines else ""
         out = {"runner": runner, "program": program, "ok": False,

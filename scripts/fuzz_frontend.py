@@ -37,7 +37,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-import frontend_mutators as fm  # noqa: E402
+import frontend_mutators as fm
 
 PHASES = ["generate", "fayasm", "round trip", "wasmtime"]
 GEN, FAYASM, ROUNDTRIP, WASMTIME = range(4)
@@ -218,7 +218,7 @@ def wasmtime_engine():
     for name, value in [(n, True) for n in on] + [(n, False) for n in off]:
         try:
             setattr(config, name, value)
-        except (AttributeError, TypeError, Exception):  # absent in this version
+        except Exception:  # noqa: BLE001 - absent in this version
             missing.append(name)
     return (wasmtime, wasmtime.Engine(config)), missing
 
@@ -747,7 +747,7 @@ def save(stats: Stats, opts: Options, corpus, report: dict, per_group: int = 20)
     written = []
     groups = collections.Counter()
     todo = [(f["cls"], f) for f in stats.findings]
-    for (kind, cls, direction, fmsg, wmsg), (n, idx) in stats.disagreements.items():
+    for (kind, cls, _direction, fmsg, wmsg), (_n, idx) in stats.disagreements.items():
         tag = "disagree" if cls == "unexplained" else "known"
         for i in idx[:5 if cls == "unexplained" else 2]:
             todo.append((tag, dict(kind=kind, index=i, cls=tag, message=f"{fmsg} | {wmsg}")))

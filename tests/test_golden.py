@@ -62,7 +62,7 @@ def test_llvm_ir_golden_text_is_the_same_in_a_fresh_process():
 
 def test_missing_golden_fails(monkeypatch):
     monkeypatch.delenv("FAYASM_UPDATE_GOLDEN", raising=False)
-    with pytest.raises(pytest.fail.Exception, match="no golden file nowhere.golden"):
+    with pytest.raises(pytest.fail.Exception, match=r"no golden file nowhere\.golden"):
         check_golden("nowhere.golden", "text\n")
     assert not (GOLDEN / "nowhere.golden").exists()
 

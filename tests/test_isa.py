@@ -194,5 +194,5 @@ def test_a_row_no_engine_lowers_fails_here():
 
 def test_a_special_row_without_a_module_fails_here():
     fake = isa.Opcode("table.fake", 0xFC, 98, (), (), (), True, None, None, "test", 0, "table")
-    with pytest.raises(AssertionError, match="no module in test_isa.SPECIAL exercises"):
+    with pytest.raises(AssertionError, match=r"no module in test_isa\.SPECIAL exercises"):
         module_text(fake)

@@ -442,7 +442,7 @@ def test_f32_values_keep_their_bits_through_every_path(bits):
     for engine in ("interpreter", "jit"):
         seen = []
         imports = {"e": {"h": Func(lambda x: x, FuncType(["f32"], ["f32"])),
-                         "h2": Func(lambda x: seen.append(Val.f32(x) if x == x else x),
+                         "h2": Func(lambda x: seen.append(Val.f32(x) if x == x else x),  # noqa: B023
                                     FuncType(["f32"], []))}}
         inst = fayasm.instantiate(fayasm.Module(F32), imports, engine=engine)
         (out,) = inst.exports.f.invoke([Val.from_bits("f32", bits)])

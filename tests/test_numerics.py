@@ -9,6 +9,7 @@ import math
 import os
 import random
 import struct
+from typing import ClassVar
 
 import pytest
 
@@ -618,9 +619,10 @@ class Wasmtime:
     to rows of operands in memory. A trap stops the loop; the row it stopped at is in memory,
     and the run resumes after it."""
 
-    TRAPS = {"INTEGER_DIVISION_BY_ZERO": "integer divide by zero",
-             "INTEGER_OVERFLOW": "integer overflow",
-             "BAD_CONVERSION_TO_INTEGER": "invalid conversion to integer"}
+    TRAPS: ClassVar[dict[str, str]] = {
+        "INTEGER_DIVISION_BY_ZERO": "integer divide by zero",
+        "INTEGER_OVERFLOW": "integer overflow",
+        "BAD_CONVERSION_TO_INTEGER": "invalid conversion to integer"}
 
     def __init__(self, wasmtime, entries):
         self.wt = wasmtime

@@ -272,7 +272,7 @@ def test_spec_via_text_parser():
 
 # -- what validation records ---------------------------------------------------------------
 
-def I(name, *imm):
+def I(name, *imm):  # noqa: E743 - an instruction, tersely
     return Instr(OPS[name], tuple(imm))
 
 

@@ -87,7 +87,7 @@ def test_a_translated_file_takes_a_wasi_config(tmp_path):
         argv=["hello", "/ex/hello.c"], preopens={"/ex": str(EXAMPLES)}, stdout=out))
     inst.exports._start()
     assert out.getvalue().decode().splitlines()[-1] == "/ex/hello.c: 41 lines, 1294 bytes"
-    with pytest.raises(fayasm.LinkError, match="wasi=fayasm.WasiConfig"):
+    with pytest.raises(fayasm.LinkError, match=r"wasi=fayasm\.WasiConfig"):
         hello.instantiate()
     (tmp_path / "r.wat").write_text(REACTOR)
     reactor, _ = _translated(tmp_path, tmp_path / "r.wat", "reactor")

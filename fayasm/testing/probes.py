@@ -552,7 +552,7 @@ def frame(p: Probe):
     locals_ = list(p.params) + list(p.extra) + list(p.results)  # the core's, result temps
     body = []
     pos = 0
-    for k, t in enumerate(p.params):  # copy the outer parameters to the core's locals
+    for t in p.params:  # copy the outer parameters to the core's locals
         if t is V128:
             body += [I("local.get", pos), I("i64x2.splat"), I("local.get", pos + 1),
                      I("i64x2.replace_lane", 1)]

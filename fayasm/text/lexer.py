@@ -106,7 +106,7 @@ def decode_string(body: str) -> bytes:
             except UnicodeEncodeError:
                 raise ValueError(MALFORMED_UTF8) from None
         pos = m.end()
-        hexbytes, uni, simple, bad = m.groups()
+        hexbytes, uni, simple, _bad = m.groups()
         if hexbytes is not None:
             out += bytes.fromhex(hexbytes.replace("\\", ""))
         elif simple is not None:

@@ -173,8 +173,8 @@ def entry(ft, key: str) -> str:
             args.append(f"{LL[t]} %a{k}")
     rt = entry_ret_type(ft)
     inner = T.ret_type(ft.results)
-    out = [f"define {rt} @fy_entry_{key}(ptr %fn, ptr %ctx{''.join(', ' + p for p in params)}, "
-           f"ptr %out) #2 {{",
+    out = [(f"define {rt} @fy_entry_{key}(ptr %fn, ptr %ctx{''.join(', ' + p for p in params)}, "
+           f"ptr %out) #2 {{"),
            "entry:",
            "  %st = load ptr, ptr %ctx",
            "  %jb = alloca [40 x i64], align 16",
