@@ -129,7 +129,8 @@ __all__ = [
     "ExportType", "Exports", "ExternKind", "FileError",
     "Func", "FuncType", "Global", "GlobalType", "ImportType", "Instance", "InterfaceError",
     "LinkError", "Limits",
-    "Memory", "MemoryType", "Module", "ParseError", "ResourceLimitError", "CompileTimeout", "ResourceLimits",
+    "Memory", "MemoryType", "Module", "ParseError", "ResourceLimitError", "CompileTimeout",
+    "ResourceLimits",
     "Table", "TableType", "TranslationError", "Trap", "Usage", "Val",
     "ValType", "ValidationError", "WasiConfig", "WasiExit", "instantiate", "run",
 ]

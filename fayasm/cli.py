@@ -251,7 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
         "f32:1.5, f64:nan are accepted too) and the results are printed one per line. "
         "Options may come before or after FILE; everything after -- goes to the program.",
         epilog="example: fayasm run prog.wasm --dir data::/data --env LANG=C -- -v input.txt")
-    run.add_argument("--engine", default=None, help=f"engine to run on ({', '.join(engines.names())}; "
+    run.add_argument("--engine", default=None,
+                     help=f"engine to run on ({', '.join(engines.names())}; "
                      f"default {DEFAULT_ENGINE})")
     run.add_argument("--invoke", metavar="NAME", help="the exported function to call")
     run.add_argument("--fuel", type=count, default=None, metavar="N",
@@ -271,7 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="cap what a WASI program may write to stdout and to stderr, each")
     run.add_argument("--trap-on-grow-failure", action="store_true",
                      help="a grow past a cap traps instead of returning -1")
-    wasi_cli.add_options(run)  # --dir, --ro-dir, --env, --symlinks: as a translated file takes them
+    # --dir, --ro-dir, --env, --symlinks: as a translated file takes them
+    wasi_cli.add_options(run)
     # FILE and everything after it, unparsed: cmd_run splits fayasm's options from the
     # program's arguments, so that "--" and arguments that look like options reach it.
     run.add_argument("args", nargs=argparse.REMAINDER, metavar="FILE [ARGS]",
@@ -293,7 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Write FILE as Python source that imports only "
                         "fayasm.runtime. The generated module has instantiate(imports=None, "
                         "wasi=None) with the same exports interface as every engine; running "
-                        "it as a script (python OUT.py [--dir HOST[::GUEST]] [--ro-dir ...] [--env K=V] "
+                        "it as a script (python OUT.py [--dir HOST[::GUEST]] [--ro-dir ...] "
+                        "[--env K=V] "
                         "-- ARGS, read as 'fayasm run' reads them) runs the module's _start "
                         "under WASI.")
     tr.add_argument("file", metavar="FILE")

@@ -150,7 +150,8 @@ class Module:
                 + [g.type for g in self.globals])
 
     def func_name(self, index: int) -> str:
-        """A readable name for function ``index``: the name section's, else the export's, else ``func[i]``."""
+        """A readable name for function ``index``: the name section's, else the export's,
+        else ``func[i]``."""
         name = self.names.funcs.get(index)
         if name is None:
             for e in self.exports:

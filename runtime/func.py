@@ -2,8 +2,8 @@
 
 A Func wraps a *raw* callable that takes raw arguments positionally and returns None
 (no results), one raw value, or a tuple (several results); see values.py for the raw
-representation. Engines call ``raw`` directly (hooks.py lists what engines keep on a Func); Python code calls the Func itself (Python
-values) or ``invoke`` (exact ``Val``s).
+representation. Engines call ``raw`` directly (hooks.py lists what engines keep on a
+Func); Python code calls the Func itself (Python values) or ``invoke`` (exact ``Val``s).
 """
 from __future__ import annotations
 

@@ -158,7 +158,8 @@ class Account:
     def _check_table(self, extra: int) -> str | None:
         lim = self.limits
         if self.table_elements + extra > MAX_INSTANCE_TABLE_ELEMENTS:
-            return f"implementation limit of {MAX_INSTANCE_TABLE_ELEMENTS} table elements per instance"
+            return (f"implementation limit of {MAX_INSTANCE_TABLE_ELEMENTS} table elements per "
+                    "instance")
         if lim is None:
             return None
         if lim.table_elements is not None and self.table_elements + extra > lim.table_elements:

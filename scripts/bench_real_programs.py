@@ -456,8 +456,8 @@ def main(argv=None) -> int:
         print("note: wasmtime is not installed; correctness is judged by the workloads' "
               "own known answers only", file=sys.stderr)
     have_wasmtime = "wasmtime" in runners()
-    print(f"# {' '.join(['bench_real_programs.py'] + (argv if argv is not None else sys.argv[1:]))}"
-          f"\n# {_versions(built)}", flush=True)
+    command = ['bench_real_programs.py'] + (argv if argv is not None else sys.argv[1:])
+    print(f"# {' '.join(command)}\n# {_versions(built)}", flush=True)
     rows = []
     for program in programs:
         plan = [(r, size_for(program, r, args.scale)) for r in names if r != "wasmtime"]

@@ -130,7 +130,8 @@ def markdown(report: dict, rat: dict) -> str:
         header = ["program"] + [f"vs {p}" for p in peers]
         rows = []
         for p in progs:
-            rows.append([f"`{p}`"] + [fmt_ratio(rat[engine][q]["per_program"].get(p)) for q in peers])
+            rows.append([f"`{p}`"]
+                        + [fmt_ratio(rat[engine][q]["per_program"].get(p)) for q in peers])
         rows.append(["**geomean**"] + [geo_cell(rat[engine][q], len(progs)) for q in peers])
         out += table(header, rows)
 
@@ -148,7 +149,8 @@ def markdown(report: dict, rat: dict) -> str:
     rows = []
     for p in progs + (["add"] if report["calls"] else []):
         src = report["calls"] if p == "add" else report["results"][p]
-        rows.append([f"`{p}`"] + [fmt_s(src.get(r, {}).get("setup_s") if src.get(r, {}).get("ok") else None)
+        rows.append([f"`{p}`"] + [fmt_s(src.get(r, {}).get("setup_s")
+                                        if src.get(r, {}).get("ok") else None)
                                   for r in runners])
     out += table(["program"] + runners, rows)
 
@@ -160,15 +162,17 @@ def markdown(report: dict, rat: dict) -> str:
         for r in runners:
             res = report["calls"].get(r, {})
             if res.get("ok"):
-                rows.append([f"`{r}`", f"{res['calls_per_s']:,.0f}", f"{1e6 / res['calls_per_s']:.3g}"])
+                rows.append([f"`{r}`", f"{res['calls_per_s']:,.0f}",
+                             f"{1e6 / res['calls_per_s']:.3g}"])
             else:
                 rows.append([f"`{r}`", "failed", res.get("problem", "")])
         out += table(["runner", "calls/s", "µs/call"], rows)
 
     out += ["## Peak memory (MiB)", "",
-            ("Peak resident set (`VmHWM`, else `ru_maxrss`) of the subprocess that measured each pair; the "
-            "first row is that process before loading the program (Python plus the runner's "
-            "library), so the difference is what the program and the runner's work on it cost."), ""]
+            ("Peak resident set (`VmHWM`, else `ru_maxrss`) of the subprocess that measured "
+             "each pair; the first row is that process before loading the program (Python plus "
+             "the runner's library), so the difference is what the program and the runner's "
+             "work on it cost."), ""]
     base_row = ["*after imports*"]
     for r in runners:
         bases = [res["rss_base_mib"] for res in (report["results"][p].get(r, {}) for p in progs)
@@ -181,7 +185,8 @@ def markdown(report: dict, rat: dict) -> str:
 
     problems = [(p, r, res["problem"]) for p, by in report["results"].items()
                 for r, res in by.items() if not res.get("ok")]
-    problems += [("add", r, res["problem"]) for r, res in report["calls"].items() if not res.get("ok")]
+    problems += [("add", r, res["problem"]) for r, res in report["calls"].items()
+                 if not res.get("ok")]
     if problems or report["problems"]:
         out += ["## Problems", ""]
         out += [f"- `{p}` on `{r}`: {problem}" for p, r, problem in problems]
@@ -269,7 +274,8 @@ def draw_chart(report: dict, path: Path) -> str | None:
                     va="bottom", xytext=(0, 3), textcoords="offset points", color="firebrick")
     ax.set_xticks(range(len(labels)), labels)
     ax.set_ylabel(f"time per unit relative to {base} (log)" if base else "µs per unit (log)")
-    ax.set_title("fayasm benchmarks: time per unit of work" + (f" relative to {base}" if base else "")
+    ax.set_title("fayasm benchmarks: time per unit of work"
+                 + (f" relative to {base}" if base else "")
                  + ("" if not missing else "  (✗: failed)"))
     if base:
         ax.axhline(1.0, color="black", linewidth=0.8)

@@ -102,7 +102,8 @@ class Loaded:
         module = fayasm.Module(self.wasm)
         t1 = time.perf_counter()
         inst = fayasm.instantiate(module, engine=self.runner[len("fayasm-"):])
-        self.split = {"decode_validate_s": t1 - t0, "compile_instantiate_s": time.perf_counter() - t1}
+        self.split = {"decode_validate_s": t1 - t0,
+                      "compile_instantiate_s": time.perf_counter() - t1}
         self._exports = inst.exports
         self.call = lambda name: getattr(self._exports, name)
 
@@ -294,7 +295,8 @@ def measure_slope(loaded: Loaded, settings: dict) -> dict:
             times[n].append(t)
             walls[n].append(wall)
             if checks.setdefault(n, result) != result:
-                raise RuntimeError(f"run({n}) gave two different checksums: {checks[n]} and {result}")
+                raise RuntimeError(f"run({n}) gave two different checksums: {checks[n]} and "
+                                   f"{result}")
         # Slow runners stop repeating once the measurement budget is spent (three at least).
         if k >= 2 and sum(times[n1]) + sum(times[n2]) > settings["budget"]:
             break

@@ -688,8 +688,8 @@ class Campaign:
                 slot = Slot(kind, a, b)
                 self._start(slot)
                 active.append(slot)
-            wait([s.conn for s in active if s.conn is not None] + [s.proc.sentinel for s in active],
-                 timeout=0.05)
+            wait([s.conn for s in active if s.conn is not None]
+                 + [s.proc.sentinel for s in active], timeout=0.05)
             still = []
             for s in active:
                 if self._check(s) and s.proc is not None:
@@ -848,7 +848,8 @@ def print_report(r: dict, out=sys.stdout) -> None:
                 p(f"    {g['count']:>7,}  [{g['cls']}] {g['direction']}: fayasm "
                   f"{g['fayasm'] or 'ok'!r} / wasmtime {g['wasmtime'] or 'ok'!r} "
                   f"(e.g. #{g['examples'][0]})")
-        p("  most common rejections: " + "; ".join(f"{m} {n:,}" for m, n in k["top_rejections"][:8]))
+        p("  most common rejections: "
+          + "; ".join(f"{m} {n:,}" for m, n in k["top_rejections"][:8]))
     p(f"\nround trips (print -> parse) of accepted modules: {r['roundtrips']:,}; "
       f"peak RSS of a worker {r['peak_rss_mib']} MiB")
     for s in r["slowest"][:3]:
@@ -947,7 +948,8 @@ def replay(opts: Options, items: list[str]) -> int:
             verdict = "accepted" if o["accepted"] else f"rejected: {o['message']}"
             print(f"  fayasm {verdict} in {o['seconds']:.3f} s")
             if "wasmtime" in o:
-                print(f"  wasmtime {'accepted' if o['wasmtime'] else 'rejected: ' + o['wasmtime_message']}")
+                verdict = "accepted" if o["wasmtime"] else "rejected: " + o["wasmtime_message"]
+                print(f"  wasmtime {verdict}")
         for x in f:
             bad += 1
             print(f"  {x['cls']} in {x.get('phase')}: {x.get('type', '')} {x.get('message', '')}")

@@ -11,7 +11,8 @@ from fayasm import engines
 
 pytestmark = pytest.mark.skipif("jit" not in engines.available(), reason="llvmlite missing")
 
-WAT = '(module (func (export "f") (param i32) (result i32) (i32.add (local.get 0) (i32.const {k}))))'
+WAT = ('(module (func (export "f") (param i32) (result i32)'
+       ' (i32.add (local.get 0) (i32.const {k}))))')
 
 
 @pytest.fixture

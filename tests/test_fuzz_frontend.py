@@ -14,7 +14,8 @@ from fayasm.errors import CompileError
 
 SEEDS_WAT = [
     '(module (func (export "f") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1))))',
-    "(module (memory 1) (data (i32.const 0) \"abc\") (func (i32.store (i32.const 0) (i32.const 1))))",
+    ("(module (memory 1) (data (i32.const 0) \"abc\")"
+     " (func (i32.store (i32.const 0) (i32.const 1))))"),
     "(module (table 2 funcref) (elem (i32.const 0) 0) (func (result i64) (i64.const -1)))",
     "(module (func (block (loop (br_if 1 (i32.const 0)) (br 0)))))",
     ("(module (global (mut f32) (f32.const nan:0x1)) (func (param v128) (result v128) "

@@ -75,8 +75,8 @@ SPECIAL = {
     "table.copy": "(func (export \"f\") (result i32) (table.copy $t $t (i32.const 3) "
                   "(i32.const 0) (i32.const 1)) (call_indirect (type $v) (i32.const 3)))",
     "table.get": "(func (export \"f\") (result i32) (ref.is_null (table.get $t (i32.const 1))))",
-    "table.set": "(func (export \"f\") (result i32) (table.set $t (i32.const 1) (ref.func $seven)) "
-                 "(call_indirect (type $v) (i32.const 1)))",
+    "table.set": "(func (export \"f\") (result i32) (table.set $t (i32.const 1) "
+                 "(ref.func $seven)) (call_indirect (type $v) (i32.const 1)))",
     "table.grow": "(func (export \"f\") (result i32) (table.grow $t (ref.null func) "
                   "(i32.const 2)))",
     "table.fill": "(func (export \"f\") (result i32) (table.fill $t (i32.const 1) "

@@ -349,8 +349,8 @@ def trap_message_violations(mods, messages) -> list[str]:
                 else:
                     hit = m in text
                 if hit:
-                    out.append(f"{_shown(path)}:{node.lineno} ({name}) spells out the trap message "
-                               f"{m!r}: take it from fayasm.runtime.errors")
+                    out.append(f"{_shown(path)}:{node.lineno} ({name}) spells out the trap "
+                               f"message {m!r}: take it from fayasm.runtime.errors")
     return out
 
 
@@ -606,7 +606,8 @@ def test_the_underscore_check_finds_private_names_used_across_packages(tmp_path)
         "fayasm/__init__.py": "",
         "runtime/__init__.py": "",
         "runtime/func.py": ("class Func:\n    __slots__ = ('_raw', 'raw')\n"
-                            "    def _wrap(self):\n        self._seen = 1\n        return self._raw\n"
+                            "    def _wrap(self):\n        self._seen = 1\n"
+                            "        return self._raw\n"
                             "def _helper():\n    pass\n"),
         "fayasm/interpreter/__init__.py": (
             "from fayasm.runtime.func import _helper\n"

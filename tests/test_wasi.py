@@ -454,7 +454,8 @@ def test_raw_calls_bad_pointer_traps_where_it_returned_efault(engine, tmp_path):
         return
     (tmp_path / "wt").mkdir()
     with pytest.raises((wasmtime.Trap, wasmtime.WasmtimeError), match="out of bounds"):
-        run_wasmtime("raw_calls", tmp_path, ["raw_calls", "trap"], preopens={"/sb": tmp_path / "wt"})
+        run_wasmtime("raw_calls", tmp_path, ["raw_calls", "trap"],
+                     preopens={"/sb": tmp_path / "wt"})
 
 
 # ---------------------------------------------------------------------------------------
@@ -542,7 +543,8 @@ def test_host_functions_without_an_engine(tmp_path):
     with pytest.raises(Trap, match="misaligned"):
         calls["fd_write"](1, 0, 1, 9)
     assert out.getvalue() == b"hi!\n"    # a call that trapped did nothing
-    assert calls["fd_prestat_get"](3, 16) == 0 and mem.read(16, 8) == bytes([0, 0, 0, 0, 1, 0, 0, 0])
+    assert calls["fd_prestat_get"](3, 16) == 0
+    assert mem.read(16, 8) == bytes([0, 0, 0, 0, 1, 0, 0, 0])
     mem.grow(1)                          # the view follows the memory as it grows
     assert calls["args_sizes_get"](70000, 70004) == 0 and mem.read(70000, 8) == \
         (2).to_bytes(4, "little") + (4).to_bytes(4, "little")

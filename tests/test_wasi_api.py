@@ -19,7 +19,8 @@ EXAMPLES = REPO / "examples"
 HELLO = EXAMPLES / "hello.wasm"
 
 REACTOR = """(module
-  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write"
+    (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "environ_sizes_get" (func $es (param i32 i32) (result i32)))
   (memory (export "memory") 1)
   (global $inited (mut i32) (i32.const 0))

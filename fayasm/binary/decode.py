@@ -351,7 +351,8 @@ class _Decoder:
         flags = r.u32()
         if flags > 7:
             raise DecodeError("malformed elements segment kind", pos)
-        mode = PASSIVE if flags & 1 and not flags & 2 else DECLARATIVE if flags & 3 == 3 else ACTIVE
+        mode = (PASSIVE if flags & 1 and not flags & 2
+                else DECLARATIVE if flags & 3 == 3 else ACTIVE)
         table, offset = 0, None
         if mode == ACTIVE:
             if flags & 2:

@@ -206,7 +206,8 @@ class ModuleGen:
                 init = [Instr(OPS[f"{t}.const"], (_signed(t, bits) if t in (I32, I64) else bits,))]
             m.globals.append(Global(gt, init))
             shape.globals.append(gt)
-        m.globals.append(Global(GlobalType(I32, True), [Instr(OPS["i32.const"], (FUEL_PER_CALL,))]))
+        m.globals.append(Global(GlobalType(I32, True),
+                                [Instr(OPS["i32.const"], (FUEL_PER_CALL,))]))
         shape.globals.append(GlobalType(I32, True))
         shape.fuel = len(shape.globals) - 1
         m.globals.append(Global(GlobalType(I64, True), [Instr(OPS["i64.const"], (0,))]))
@@ -251,7 +252,8 @@ class ModuleGen:
                 data = self.blob()
                 offset = [Instr(OPS["i32.const"], (c.int(0, 64),))]
                 consts = [k for k, g in enumerate(shape.globals)
-                          if g == GlobalType(I32, False) and k < len(m.imported(ExternKind.GLOBAL))]
+                          if g == GlobalType(I32, False)
+                          and k < len(m.imported(ExternKind.GLOBAL))]
                 if consts and c.chance(30):  # an offset from an imported global (42)
                     offset = [Instr(OPS["global.get"], (c.pick(consts),))]
                 elif c.chance(3):  # out of bounds: instantiation traps

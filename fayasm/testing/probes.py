@@ -255,7 +255,8 @@ class ProbeGen:
         if how == "data":
             return c.int(0, DATA_AT + DATA_LEN)
         if how == "end":
-            return (size - offset - width + c.weighted([(3, 0), (2, 1), (2, -1), (1, c.int(-9, 9))])) & 0xFFFF_FFFF
+            near = c.weighted([(3, 0), (2, 1), (2, -1), (1, c.int(-9, 9))])
+            return (size - offset - width + near) & 0xFFFF_FFFF
         if how == "far":
             return c.pick(_FAR)
         return c.int(0, max(size - 1, 0))
@@ -400,14 +401,15 @@ class ProbeGen:
                 body = [I("local.get", 0), I("if", t), I("local.get", 1), I("else"),
                         I("local.get", 2), I("end")]
                 out.append(Probe("if", (I32, t, t), (t,), body, lambda t=t: [
-                    self.ac.pick((0, 1, 2, 0xFFFF_FFFF, 0x8000_0000)), self.value(t), self.value(t)],
-                    c.int(3, 6)))
+                    self.ac.pick((0, 1, 2, 0xFFFF_FFFF, 0x8000_0000)), self.value(t),
+                    self.value(t)], c.int(3, 6)))
             elif kind == "br_if":
                 fixed = self.value(t)
                 body = [I("block", t), I("local.get", 0), I("local.get", 1), I("br_if", 0),
                         I("drop"), const(t, fixed), I("end")]
                 out.append(Probe("br_if", (t, I32), (t,), body, lambda t=t: [
-                    self.value(t), self.ac.pick((0, 1, 2, 0xFFFF_FFFF, 0x8000_0000))], c.int(3, 6)))
+                    self.value(t), self.ac.pick((0, 1, 2, 0xFFFF_FFFF, 0x8000_0000))],
+                    c.int(3, 6)))
             elif kind == "loop":
                 body = [I("local.get", 0), I("i32.const", 63), I("i32.and"), I("local.set", 1),
                         I("i64.const", 0), I("local.set", 2), I("block", None), I("loop", None),

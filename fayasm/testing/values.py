@@ -209,7 +209,8 @@ class Args:
             frac = 23 if width == 32 else 52
             bias = (1 << (width - frac - 2)) - 1
             exp = bias + c.int(-40, 40)
-            return ((1 << (width - 1)) if c.chance(40) else 0) | exp << frac | c.int(0, (1 << frac) - 1)
+            sign = (1 << (width - 1)) if c.chance(40) else 0
+            return sign | exp << frac | c.int(0, (1 << frac) - 1)
         if how == "nice":
             return self.nice(t, c.int(-40, 40), c.pick((1, 2, 4)))
         if how == "nan":
@@ -360,7 +361,8 @@ def format_call(name: str, args) -> str:
     return f"{name}({', '.join(format_val(a) for a in args)})"
 
 
-__all__ = ["Args", "CORE", "EDGES", "conversion_edges", "LANE_SHAPES", "LANE_TYPE", "PLAN_SECTION", "default_plan",
+__all__ = ["Args", "CORE", "EDGES", "conversion_edges", "LANE_SHAPES", "LANE_TYPE", "PLAN_SECTION",
+           "default_plan",
            "format_call", "format_val", "plan_of",
            "plan_from_bytes", "plan_to_bytes", "random_args", "random_bits", "random_val",
            "read_plan"]

@@ -171,8 +171,8 @@ def validate(module: Module) -> ModuleInfo:
                       module.data_count, refs, counts[ExternKind.FUNC],
                       counts[ExternKind.TABLE], counts[ExternKind.MEMORY],
                       counts[ExternKind.GLOBAL])
-    ctx = CodeContext(types, funcs, func_type_indices, tables, len(mems), globals_, elems, ndatas, refs,
-                      _namer(module))
+    ctx = CodeContext(types, funcs, func_type_indices, tables, len(mems), globals_, elems, ndatas,
+                      refs, _namer(module))
     first = counts[ExternKind.FUNC]
     info.code = [validate_function(ctx, first + j, funcs[first + j], f.locals, f.body)
                  for j, f in enumerate(module.funcs)]

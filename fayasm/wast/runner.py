@@ -50,7 +50,8 @@ class Report:
     outcomes: list[Outcome] = field(default_factory=list)
 
     def count(self, status: str, kind: str | None = None) -> int:
-        return sum(1 for o in self.outcomes if o.status == status and (kind is None or o.kind == kind))
+        return sum(1 for o in self.outcomes
+                   if o.status == status and (kind is None or o.kind == kind))
 
     @property
     def failures(self) -> list[Outcome]:

@@ -289,7 +289,8 @@ def f64_convert_i32_u(a):
 
 
 def f64_convert_i64_s(a):
-    return float((a ^ 0x8000000000000000) - 0x8000000000000000)  # CPython rounds int->float correctly
+    # CPython rounds int -> float correctly.
+    return float((a ^ 0x8000000000000000) - 0x8000000000000000)
 
 
 def f64_convert_i64_u(a):

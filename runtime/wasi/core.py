@@ -172,7 +172,8 @@ class Wasi:
         return Func.from_raw(call, signature(name), name)
 
     def __repr__(self) -> str:
-        return f"<Wasi {len(self.fds.handles)} fds, memory {'bound' if self.memory else 'unbound'}>"
+        bound = "bound" if self.memory else "unbound"
+        return f"<Wasi {len(self.fds.handles)} fds, memory {bound}>"
 
 
 def _flush(fds: FdTable) -> None:
