@@ -57,7 +57,7 @@ ADVICE = Enum("advice", ADVICE_MAX + 1)
 SIGNAL = Enum("signal", SIGNAL_MAX + 1)
 
 # call -> {position among the raw wasm arguments (a pointer and its length are two): type}.
-ARGUMENTS = {
+ARGUMENTS: dict[str, dict[int, Flags | Enum]] = {
     "clock_res_get": {0: CLOCKID},
     "clock_time_get": {0: CLOCKID},
     "fd_advise": {3: ADVICE},

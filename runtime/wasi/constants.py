@@ -49,7 +49,7 @@ for _alias, _name in _ALIASES.items():
 
 def from_host(code: int | None) -> int:
     """The WASI errno for a host errno (EIO when the host's number has no WASI name)."""
-    return HOST_ERRNO.get(code, EIO)
+    return EIO if code is None else HOST_ERRNO.get(code, EIO)
 
 
 # -- rights (u64) ------------------------------------------------------------------------
