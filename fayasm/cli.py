@@ -59,13 +59,15 @@ def cmd_run(args) -> int:
                   limits=resource_limits, compile_timeout=args.compile_timeout)
     name = args.invoke
     start = next((e for e in module.exports if e.name == "_start"), None)
-    if start is not None and start.kind is not ExternKind.FUNC:
+    start_type = start.type if start is not None else None
+    if start is not None and not isinstance(start_type, fayasm.FuncType):
         if name is None:  # what would run is not a function: say so, not an AttributeError
             raise UsageError(f"the export _start is a {start.kind}, not a function; choose a "
                              f"function with --invoke (exported functions: {_funcs(module)})")
         start = None
-    command = name is None and start is not None and (
-        uses_wasi(module) or (not start.type.params and not start.type.results))
+    command = name is None and isinstance(start_type, fayasm.FuncType) and (
+        uses_wasi(module) or (not start_type.params and not start_type.results))
+    wasi: Wasi | None
     if command:  # a WASI command: ARGS are its argv[1:]
         with Wasi(config, program=args.file) as wasi:
             try:
@@ -73,7 +75,7 @@ def cmd_run(args) -> int:
             except fayasm.WasiExit as e:  # proc_exit from a start function
                 return status(e.code)
             return status(wasi.start(inst))
-    config.argv = config.argv[:1]  # with --invoke, ARGS are the function's arguments
+    config.argv = (config.argv or [])[:1]  # with --invoke, ARGS are the function's arguments
     wasi = Wasi(config, program=args.file) if uses_wasi(module) else None
     try:
         # With WASI, a reactor's _initialize runs here, before any export is called.

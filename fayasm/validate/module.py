@@ -187,13 +187,13 @@ def validate(module: Module) -> ModuleInfo:
               ExternKind.MEMORY: (len(mems), "memory"),
               ExternKind.GLOBAL: (len(globals_), "global")}
     names = set()
-    for e in module.exports:
-        size, what = spaces[e.kind]
-        if not 0 <= e.index < size:
-            _fail(f"unknown {what} {e.index}")
-        if e.name in names:
-            _fail(f"duplicate export name {e.name!r}")
-        names.add(e.name)
+    for x in module.exports:
+        size, what = spaces[x.kind]
+        if not 0 <= x.index < size:
+            _fail(f"unknown {what} {x.index}")
+        if x.name in names:
+            _fail(f"duplicate export name {x.name!r}")
+        names.add(x.name)
     if len(mems) > 1:
         _fail("multiple memories are not allowed in WebAssembly 2.0")
     return info
@@ -201,7 +201,7 @@ def validate(module: Module) -> ModuleInfo:
 
 def _namer(module: Module):
     """index -> the function's name from the name section or an export, else None."""
-    exported = None
+    exported: dict[int, str] | None = None
 
     def name(index: int):
         nonlocal exported
