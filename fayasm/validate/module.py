@@ -187,13 +187,13 @@ def validate(module: Module) -> ModuleInfo:
               ExternKind.MEMORY: (len(mems), "memory"),
               ExternKind.GLOBAL: (len(globals_), "global")}
     names = set()
-    for x in module.exports:
-        size, what = spaces[x.kind]
-        if not 0 <= x.index < size:
-            _fail(f"unknown {what} {x.index}")
-        if x.name in names:
-            _fail(f"duplicate export name {x.name!r}")
-        names.add(x.name)
+    for ex in module.exports:
+        size, what = spaces[ex.kind]
+        if not 0 <= ex.index < size:
+            _fail(f"unknown {what} {ex.index}")
+        if ex.name in names:
+            _fail(f"duplicate export name {ex.name!r}")
+        names.add(ex.name)
     if len(mems) > 1:
         _fail("multiple memories are not allowed in WebAssembly 2.0")
     return info
