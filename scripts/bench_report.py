@@ -95,17 +95,17 @@ def markdown(report: dict, rat: dict) -> str:
             "measurements (some slopes even come out negative).**"), ""]
           if report["settings"]["quick"] else []),
         ("Each program exports `run(n)`: work linear in `n`, returning a checksum. **Time per "
-        "unit** is the slope `(t(n2) - t(n1)) / (n2 - n1)` between two sizes timed in one "
-        "process, where `t` is the CPU time of the call (fastest of several interleaved calls "
-        "at each size; CPU time, because other load on a shared machine inflates it far less "
-        "than wall time; wall-time slopes are in report.json), with `n2 ≈ 2 n1` "
-        "scaled to each runner's speed; so start-up, call overhead and the programs' own set-up "
-        "cancel out. Every runner x program runs in a fresh subprocess. Checksums are "
-        "checked against the committed value at the smoke size and against a fast reference "
-        "runner at every size used; a runner that disagrees is marked MISMATCH and left out of "
-        "every ratio. **Relative time** is time(A) / time(B): below 1, A is faster. Geometric "
-        "means cover the programs both runners measured (their count in brackets when fewer "
-        "than all)."), "",
+         "unit** is the slope `(t(n2) - t(n1)) / (n2 - n1)` between two sizes timed in one "
+         "process, where `t` is the CPU time of the call (fastest of several interleaved calls "
+         "at each size; CPU time, because other load on a shared machine inflates it far less "
+         "than wall time; wall-time slopes are in report.json), with `n2 ≈ 2 n1` "
+         "scaled to each runner's speed; so start-up, call overhead and the programs' own set-up "
+         "cancel out. Every runner x program runs in a fresh subprocess. Checksums are "
+         "checked against the committed value at the smoke size and against a fast reference "
+         "runner at every size used; a runner that disagrees is marked MISMATCH and left out of "
+         "every ratio. **Relative time** is time(A) / time(B): below 1, A is faster. Geometric "
+         "means cover the programs both runners measured (their count in brackets when fewer "
+         "than all)."), "",
         "## Runners", "",
     ]
     rows = [[f"`{r}`", info["version"] if info["available"] else f"skipped: {info['note']}"]
@@ -143,9 +143,9 @@ def markdown(report: dict, rat: dict) -> str:
 
     out += ["## Compile and instantiate (CPU s)", "",
             ("CPU time from module bytes to a callable instance, in a fresh process with the "
-            "runner's library already imported (fayasm: decode, validate, compile, "
-            "instantiate; native: the C compiler building a shared library, then loading it). "
-            "Wall times are in report.json (`setup_wall_s`)."), ""]
+             "runner's library already imported (fayasm: decode, validate, compile, "
+             "instantiate; native: the C compiler building a shared library, then loading it). "
+             "Wall times are in report.json (`setup_wall_s`)."), ""]
     rows = []
     for p in progs + (["add"] if report["calls"] else []):
         src = report["calls"] if p == "add" else report["results"][p]
@@ -157,7 +157,7 @@ def markdown(report: dict, rat: dict) -> str:
     if report["calls"]:
         out += ["## Calls per second of a trivial export", "",
                 ("`add(a, b)` called in a plain Python loop (whose own cost, a few tens of "
-                "nanoseconds a call, is included); native calls go through ctypes."), ""]
+                 "nanoseconds a call, is included); native calls go through ctypes."), ""]
         rows = []
         for r in runners:
             res = report["calls"].get(r, {})
@@ -195,8 +195,8 @@ def markdown(report: dict, rat: dict) -> str:
         out += [""]
     out += ["## Sizes and noise", "",
             ("`n1`/`n2`: the slope's two sizes for each runner; then how far the slope from the "
-            "median calls lies from the slope from the fastest calls (the figure reported): a "
-            "large number means a noisy measurement."), ""]
+             "median calls lies from the slope from the fastest calls (the figure reported): a "
+             "large number means a noisy measurement."), ""]
     rows = []
     for p in progs:
         cells = []

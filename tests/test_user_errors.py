@@ -29,11 +29,11 @@ def test_link_errors_say_what_was_given():
         fayasm.instantiate(m, imports, engine="interpreter")
     assert info.value.problems == [
         ('incompatible import type for "e"."m": expected memory 2, got a memory of 1 page '
-        "(maximum none)"),
+         "(maximum none)"),
         ('incompatible import type for "e"."t": expected table 3 funcref, got a funcref table '
-        "of 1 element (maximum 2)"),
+         "of 1 element (maximum 2)"),
         ('incompatible import type for "e"."g": expected global i32: expected an int for i32, '
-        "got float")]
+         "got float")]
 
 
 def test_a_host_function_returning_the_wrong_type_is_named(engine):

@@ -174,7 +174,7 @@ def entry(ft, key: str) -> str:
     rt = entry_ret_type(ft)
     inner = T.ret_type(ft.results)
     out = [(f"define {rt} @fy_entry_{key}(ptr %fn, ptr %ctx{''.join(', ' + p for p in params)}, "
-           f"ptr %out) #2 {{"),
+            f"ptr %out) #2 {{"),
            "entry:",
            "  %st = load ptr, ptr %ctx",
            "  %jb = alloca [40 x i64], align 16",
