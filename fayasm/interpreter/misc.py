@@ -163,5 +163,5 @@ HANDLERS = {
 }
 for _name, _fn in LANE_LOADS.items():
     HANDLERS[_name] = _lane_handler(_fn, True)
-for _name, _fn in LANE_STORES.items():
-    HANDLERS[_name] = _lane_handler(_fn, False)
+for _name, _store in LANE_STORES.items():
+    HANDLERS[_name] = _lane_handler(_store, False)

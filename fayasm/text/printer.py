@@ -231,6 +231,7 @@ def print_module(m: Module) -> str:
     for k, e in enumerate(m.elems):
         line = f"{ind}(elem {head('elem', k)}"
         if e.mode == ACTIVE:
+            assert e.offset is not None  # an active segment has one
             line += f" (table {e.table}) (offset {_expr(e.offset)})"
         elif e.mode == DECLARATIVE:
             line += " declare"
