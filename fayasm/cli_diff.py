@@ -61,10 +61,13 @@ def _imports_factory(path: str):
             raise UsageError(f"--imports {path}: {type(e).__name__}: {e}") from None
         value = ns.get("imports")
         if callable(value):
-            value = value()
+            try:
+                value = value()
+            except Exception as e:  # noqa: BLE001 - as an error of the file itself
+                raise UsageError(f"--imports {path}: imports(): {type(e).__name__}: {e}") from None
         if not isinstance(value, dict):
             raise UsageError(f"--imports {path} must define imports, a dict {{module: {{name: "
-                             "value}}}} or a function returning one")
+                             "value}} or a function returning one")
         return value
 
     load_imports()  # errors show now, not as a difference

@@ -211,3 +211,20 @@ def test_run_invoke_of_an_export_that_is_not_a_function(capsys, tmp_path, export
     assert code == 2 and out.strip() == f"fayasm run: export {export!r} is not a function"
     code, out = run(capsys, "diff", path, "--invoke", export)
     assert code == 2 and out.strip() == f"fayasm diff: no exported function named {export!r}"
+
+
+# -- --imports files that go wrong ------------------------------------------------------------
+@pytest.mark.parametrize("source, says", [
+    ('raise RuntimeError("at load")', "--imports {path}: RuntimeError: at load"),
+    ('def imports():\n    raise RuntimeError("in the function")\n',
+     "--imports {path}: imports(): RuntimeError: in the function"),
+    ("imports = 5", ("--imports {path} must define imports, a dict {module: {name: value}} "
+                     "or a function returning one")),
+], ids=["file-raises", "function-raises", "not-a-dict"])
+def test_diff_imports_file_errors_are_one_usage_line(capsys, tmp_path, source, says):
+    (tmp_path / "m.wat").write_text('(module (func (export "f")))')
+    host = tmp_path / "host.py"
+    host.write_text(source)
+    code, out = run(capsys, "diff", tmp_path / "m.wat", "--imports", host)
+    assert code == 2 and "Traceback" not in out, out
+    assert out.strip() == "fayasm diff: " + says.replace("{path}", str(host))
