@@ -246,7 +246,8 @@ def _key_text(key) -> str:
 
 def make_runners(module, engines, wasmtime: bool, metered: bool = True, fuel: int = FUEL,
                  extras: Extras | None = None, program: str = "main.wasm"):
-    runners = [FayasmRunner(e, module, metered, fuel, extras) for e in engines]
+    runners: list[FayasmRunner | WasmtimeRunner] = [
+        FayasmRunner(e, module, metered, fuel, extras) for e in engines]
     if wasmtime and wasmtime_available():
         wt_fuel = max(WASMTIME_FUEL, 200 * fuel) if metered else None
         runners.append(WasmtimeRunner(module, wt_fuel, extras, program))
