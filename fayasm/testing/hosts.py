@@ -185,7 +185,7 @@ def is_host_import(module: str, name: str, kind: ExternKind) -> bool:
 def fayasm_imports(module, log: HostLog) -> dict:
     """Fresh fayasm imports for ``module``: the host functions and globals it asks for from
     ``env``, and the spectest module if it imports that."""
-    env = {}
+    env: dict[str, Func | Memory | Table | Global] = {}
     other = {}
     for imp in module.imports:
         if imp.module == "spectest" and "spectest" not in other:

@@ -75,7 +75,7 @@ class ProbeGen:
         self.a = Args(self.ac)
         self.fuel_per_call = fuel_per_call
         self.by_result, self.void_ops = ops_for(shape)
-        self.data_index = None
+        self.data_index: int | None = None
         self.callees: list = []  # (FuncType, body) of functions the probes call
 
     # -- what to probe ---------------------------------------------------------------------
@@ -97,7 +97,7 @@ class ProbeGen:
         for a, b in (("memory.init", "data.drop"), ("data.drop", "memory.init")):
             if a in names and b not in names:
                 picks.append(OPS[b])
-        self.twins = []
+        self.twins: list[Probe] = []
         probes = [self.op_probe(op) for op in picks]
         probes += self.twins
         for op in picks[:len(themed)] + [c.pick(picks)
@@ -168,8 +168,8 @@ class ProbeGen:
         if params and twin and not fixed and c.chance(40):
             # and a twin with some operands constant (drawn like arguments)
             first = values()
-            twin = {k: first[k] for k in range(len(params)) if c.chance(60)}
-            self.twins.append(self.op_probe(op, twin or {0: first[0]}))
+            held = {k: first[k] for k in range(len(params)) if c.chance(60)}
+            self.twins.append(self.op_probe(op, held or {0: first[0]}))
 
         def args():
             return [v for k, v in enumerate(values()) if k not in fixed]
@@ -244,6 +244,7 @@ class ProbeGen:
 
     # -- operands with a role --------------------------------------------------------------
     def mem_size(self) -> int:
+        assert self.shape.memory is not None  # asked for by memory instructions only
         return self.shape.memory.limits.min * 65536
 
     def address(self, width: int, offset: int = 0) -> int:

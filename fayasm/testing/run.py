@@ -358,8 +358,7 @@ class WasmtimeRunner:
 
     def _trap(self, e) -> Outcome:
         code = e.trap_code
-        name = code.name if code is not None else None
-        codes = _WT_CODES.get(name)
+        codes = _WT_CODES.get(code.name) if code is not None else None
         if codes is None:
             return self._error(e.message)
         primary = sorted(codes)[0]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import random
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fayasm.runtime.types import ExternKind, ValType
 from fayasm.runtime.values import Val
@@ -198,7 +198,7 @@ class Args:
             return c.pick(CORE[t])
         if how == "edge":
             return c.pick(EDGES[t])
-        if how == "near":
+        if how == "near" and near is not None:  # only drawn with a value to be near
             return self.related(t, near)
         if how == "small":
             return c.int(-20, 80) & mask if t in (I32, I64) else self.nice(t, c.int(-8, 8))
@@ -325,7 +325,7 @@ def default_plan(module, random_count: int = 3, seed: int = 0):
     """Every exported function in export order: once if it takes no parameters, else with
     ``random_count`` sets of seeded random arguments."""
     rng = random.Random(seed)
-    plan = []
+    plan: list[Any] = []
     for e in module.exports:
         if e.kind is not ExternKind.FUNC:
             continue
