@@ -32,6 +32,7 @@ from .script import (
     AssertTrap,
     AssertUnlinkable,
     Command,
+    EitherPattern,
     Get,
     Invoke,
     ModuleDef,
@@ -221,6 +222,17 @@ class ScriptParser(BaseParser):
         raise self.unexpected(self.i - 1)
 
     def result(self):
+        """An expected result: a constant or pattern, or ``(either r+)`` (WebAssembly 3.0,
+        used by the relaxed SIMD files): any one of the alternatives."""
+        if self.at_paren("either"):
+            self.i += 2
+            options = []
+            while self.kinds[self.i] == LPAR:
+                options.append(self.result())
+            if not options:
+                raise self.unexpected()
+            self.rpar()
+            return EitherPattern(options)
         return self.const(patterns=True)
 
     def v128(self, patterns: bool):

@@ -24,6 +24,7 @@ from .script import (
     AssertReturn,
     AssertTrap,
     AssertUnlinkable,
+    EitherPattern,
     Get,
     Invoke,
     ModuleDef,
@@ -104,6 +105,8 @@ def result_matches(actual: Val, expected) -> bool:
                                                             expected.kind)
     if isinstance(expected, RefPattern):
         return actual.type is expected.type and actual.ref is not None
+    if isinstance(expected, EitherPattern):
+        return any(result_matches(actual, option) for option in expected.options)
     if isinstance(expected, V128Pattern):
         if actual.type is not ValType.V128:
             return False

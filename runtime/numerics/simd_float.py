@@ -262,7 +262,7 @@ def i32x4_trunc_sat_f64x2_u_zero(a: int) -> int:
     return i32_trunc_sat_u(x0) | (i32_trunc_sat_u(x1) << 32)
 
 
-OPS = {
+OPS: dict[str, Callable[..., int]] = {
     "f32x4.add": f32x4_add, "f32x4.sub": f32x4_sub, "f32x4.mul": f32x4_mul,
     "f64x2.add": f64x2_add, "f64x2.sub": f64x2_sub, "f64x2.mul": f64x2_mul,
     "f32x4.abs": f32x4_abs, "f32x4.neg": f32x4_neg, "f64x2.abs": f64x2_abs, "f64x2.neg": f64x2_neg,

@@ -167,7 +167,7 @@ def _swar_family(w: int) -> tuple[dict[str, _Op], _Op, _Op]:
 
 _TOP_BIT_DIGIT = bytes(0x30 + (i >> 7) for i in range(256))
 
-OPS = {}
+OPS: dict[str, _Op] = {}
 _I8, _add8, _sub8 = _swar_family(8)
 _I16, _add16, _sub16 = _swar_family(16)
 _I32, _add32, _sub32 = _swar_family(32)
