@@ -3,9 +3,9 @@ every engine: results, stack use, traps, fuel, imports, other instances, validat
 from __future__ import annotations
 
 import pytest
+from conftest import test_engines
 
 import fayasm
-from conftest import test_engines
 
 ENGINES = test_engines()
 MILLION = 1_000_000
@@ -161,14 +161,14 @@ def test_trap_after_tail_calls_names_the_callee(engine):
     # the callee's results must be the caller's
     "(module (func (result i32) (return_call 1)) (func (result i64) (i64.const 1)))",
     "(module (func (result i32) (return_call 1)) (func))",
-    "(module (type $t (func (result i64))) (table 1 funcref)"
-    " (func (result i32) (return_call_indirect (type $t) (i32.const 0))))",
+    ("(module (type $t (func (result i64))) (table 1 funcref)"
+    " (func (result i32) (return_call_indirect (type $t) (i32.const 0))))"),
     # operands
     "(module (func (return_call 1)) (func (param i32)))",
     "(module (type $t (func)) (table 1 funcref) (func (return_call_indirect (type $t))))",
     "(module (func (return_call 5)))",
-    "(module (type $t (func)) (table 1 externref)"
-    " (func (return_call_indirect (type $t) (i32.const 0))))",
+    ("(module (type $t (func)) (table 1 externref)"
+    " (func (return_call_indirect (type $t) (i32.const 0))))"),
 ])
 def test_invalid_tail_calls(wat):
     with pytest.raises(fayasm.ValidationError):

@@ -12,7 +12,8 @@ import fayasm
 from fayasm.runtime import support
 from fayasm.translator.python.module import ModuleEmitter
 
-WAT = '(module (memory 1) (func (export "f") (param i32) (result i32) (i32.load8_u (local.get 0))))'
+WAT = ('(module (memory 1) (func (export "f") (param i32) (result i32)'
+       ' (i32.load8_u (local.get 0))))')
 # What this file, translated now, needs: the oldest interface serving what it uses (at most
 # support.INTERFACE; files with tail calls or extended constants need 3, test_tailcall).
 NEED = ModuleEmitter(fayasm.Module(WAT)).needs_interface()

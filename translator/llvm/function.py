@@ -362,8 +362,8 @@ class FunctionEmitter:
         ret = T.ret_type(f.type.results)
         if self.uniform:
             # The uniform entry: the arguments come in the thread block's TAIL words.
-            head = [f"define internal {ret} @{self.mod.tail_symbol(f.index)}(ptr %ctx, "
-                    "i32 %depth) #4 {", "entry:"]
+            head = [(f"define internal {ret} @{self.mod.tail_symbol(f.index)}(ptr %ctx, "
+                    "i32 %depth) #4 {"), "entry:"]
             head += _tail_loads(params)
         else:
             head = [f"define internal {ret} @{name}(ptr %ctx, i32 %depth"
