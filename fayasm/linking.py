@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from fayasm import isa
 from fayasm.runtime.plan import Plan
 from fayasm.runtime.types import ExternKind
-from fayasm.syntax import Module
+from fayasm.syntax import Instr, Module
 
 if TYPE_CHECKING:
     from fayasm.module import Module as PublicModule
@@ -29,7 +29,7 @@ def const_expr(expr: list) -> tuple:
     return ("expr", tuple(_const_item(ins) for ins in expr))
 
 
-def _const_item(ins) -> tuple:
+def _const_item(ins: Instr) -> tuple:
     name = ins.op.name
     if name == "global.get":
         return ("global", ins.imm[0])

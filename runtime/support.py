@@ -100,11 +100,11 @@ class TailCall:
 
     __slots__ = ("fn", "args")
 
-    def __init__(self, fn, args: tuple):
+    def __init__(self, fn: Callable[..., Any], args: tuple) -> None:
         self.fn, self.args = fn, args
 
 
-def run_tail(r):
+def run_tail(r: Any) -> Any:
     """Run TailCall ``r``, and each one it returns, until results come (what a
     trampoline does, for a call made straight to the body of a function that makes
     tail calls)."""
@@ -113,7 +113,7 @@ def run_tail(r):
     return r
 
 
-def tail_entry(raw):
+def tail_entry(raw: Callable[..., Any]) -> Callable[..., Any]:
     """The callable a trampoline calls to tail-call the raw callable ``raw``: the body of
     a generated function that makes tail calls itself (its ``tail_body``), so the chain
     goes on in the same trampoline; anything else as it is (it returns its results)."""
