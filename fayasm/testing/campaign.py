@@ -189,12 +189,15 @@ class Campaign:
         self.cfg = config
         self.out = out or sys.stderr
         self.events = events
-        self.heartbeat = heartbeat  # called with each module's binary before it runs
+        # called with each module's binary and number before it runs (shrink trials too)
+        self.heartbeat = heartbeat
+        self.current = 0  # the module number being diffed or shrunk
         self.summary = Summary()
         self.known = known if known is not None else Counter()  # signature -> saved
         self.known_fine: set = set()
         self.t0 = 0.0
         self.last_progress = 0.0
+        self.interrupted = False  # Ctrl-C came while shrinking: stop once it is saved
         if config.corpus:
             os.makedirs(config.corpus, exist_ok=True)
             self._load_index()
@@ -245,6 +248,7 @@ class Campaign:
         (see ``shrink``) and saved."""
         cfg = self.cfg
         try:
+            self.current = m
             generated, choices, result = explore(cfg, m, self.heartbeat)
             self._count(result)
             if result.difference is None:
@@ -256,6 +260,8 @@ class Campaign:
                 return
             self._print(f"difference: {result.difference.headline()} - shrinking")
             self._save(*self._shrink(choices, generated, result))
+            if self.interrupted:
+                raise KeyboardInterrupt
         except Exception as e:  # noqa: BLE001 - a broken module must not end the campaign
             self._print(f"module {m} (seed {module_seed(cfg.seed, m)}) failed: "
                         f"{type(e).__name__}: {e}")
@@ -281,6 +287,8 @@ class Campaign:
         self._print(f"difference: {d.headline()} - shrinking")
         before = len(self.summary.found)
         self._save(*self._shrink(choices, generated, result))
+        if self.interrupted:
+            raise KeyboardInterrupt
         return self.summary.found[-1] if len(self.summary.found) > before else None
 
     def save_module(self, kind: str, binary: bytes, report: str, signature=None) -> Found:
@@ -312,7 +320,7 @@ class Campaign:
             g, used = replayed_module(trial, cfg.gen)
             self.summary.shrink_runs += 1
             if self.heartbeat is not None:
-                self.heartbeat(g.binary())
+                self.heartbeat(g.binary(), self.current)
             r = diff(g.module(), g.plan, engines=engines, wasmtime=cfg.wasmtime,
                      metered=g.metered)
             if r.difference is None or r.difference.signature != target:
@@ -321,7 +329,11 @@ class Campaign:
             return used
 
         if cfg.shrink_seconds > 0:
-            shrink_choices(choices, test, time.monotonic() + cfg.shrink_seconds)
+            try:
+                shrink_choices(choices, test, time.monotonic() + cfg.shrink_seconds)
+            except KeyboardInterrupt:  # Ctrl-C: save the smallest so far, then stop
+                self.interrupted = True
+                self._print("interrupted while shrinking: saving the smallest module so far")
         return best["generated"], best["result"]
 
     def _count(self, result) -> None:

@@ -14,6 +14,7 @@ native code) is replaced the same way, its module saved as a "crash".
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import sys
 import tempfile
@@ -26,22 +27,30 @@ from .campaign import Campaign, CampaignConfig, Found, Summary, save_raw, sub_sh
 HANG_SECONDS = 300.0
 
 
+def _counts(s: Summary) -> tuple:
+    return (s.modules, s.executions, s.differences, s.shrink_runs, dict(s.outcomes),
+            dict(s.signatures))
+
+
 def _worker(config: CampaignConfig, queue, known, index: int, scratch: str) -> None:
     def events(event):
         kind, payload = event
         if kind == "progress":
-            payload = (payload.modules, payload.executions, payload.differences,
-                       payload.shrink_runs, dict(payload.outcomes), dict(payload.signatures))
+            payload = _counts(payload)
         queue.put((kind, index, payload))
 
     def heartbeat(binary: bytes, m: int) -> None:
+        # The module's number and the counts so far go to the file too, written before the
+        # module runs: a queued message can die unsent with the process, the file cannot.
+        counts = _counts(campaign.summary)
         with open(scratch, "wb") as f:
-            f.write(binary)
-        queue.put(("beat", index, m))
+            pickle.dump((m, counts, binary), f)
+        queue.put(("beat", index, (m, counts)))
 
     queue.put(("started", index, None))  # imports done: the watchdog starts counting
     try:
-        summary = Campaign(config, events=events, known=known, heartbeat=heartbeat).run()
+        campaign = Campaign(config, events=events, known=known, heartbeat=heartbeat)
+        summary = campaign.run()
         events(("progress", summary))
     finally:
         queue.put(("done", index, None))
@@ -96,7 +105,8 @@ def run_parallel(config: CampaignConfig, jobs: int = 1, out=None,
             elif kind in ("beat", "started"):
                 beats[k] = now
                 if kind == "beat":
-                    current[k] = payload
+                    current[k], counts = payload
+                    parts[k] = _add(offsets.get(k), counts)
             elif kind == "progress":
                 parts[k] = _add(offsets.get(k), payload)
             elif kind == "found":
@@ -110,23 +120,28 @@ def run_parallel(config: CampaignConfig, jobs: int = 1, out=None,
                 break
             for k, p in list(procs.items()):
                 hung = now - beats[k] > hang_seconds and p.is_alive()
-                died = not hung and not p.is_alive() and kind != "done" and q.empty()
-                if not hung and not died:
+                gone = not hung and not p.is_alive() and kind != "done" and q.empty()
+                if gone and p.exitcode == 0:
+                    procs.pop(k)  # ended without saying so, but cleanly
+                    continue
+                if not hung and not gone:
                     continue
                 if hung:
                     p.kill()
                 p.join(timeout=5)
                 what = "hang" if hung else "crash"
-                found = _save_stuck(config, what, _scratch(scratch_dir, k), hang_seconds,
-                                    total, current.get(k))
+                m, counts, found = _save_stuck(config, what, _scratch(scratch_dir, k),
+                                               hang_seconds, total)
+                if counts is not None:
+                    parts[k] = _add(offsets.get(k), counts)
                 write(f"worker {k}: " + (f"no module finished in {hang_seconds:.0f}s; killed"
                                          if hung else f"died (exit code {p.exitcode})")
                       + (f", module saved as {found.files['wasm']}" if found else ""))
                 offsets[k] = parts.get(k)
                 restarts[k] += 1
                 procs.pop(k)
-                if now - t0 < config.seconds and k in current and restarts[k] <= 1000:
-                    start(k, first=current.pop(k) + 1)
+                if now - t0 < config.seconds and m is not None:
+                    start(k, first=m + 1)
             if now - last >= (1.0 if tty else 30.0):
                 last = now
                 _merge(total, parts, now - t0)
@@ -172,13 +187,15 @@ def _merge(total: Summary, parts: dict, seconds: float) -> None:
 
 
 def _save_stuck(config: CampaignConfig, what: str, scratch: str, seconds: float,
-                total: Summary, m):
+                total: Summary):
     """Keep the module a killed or dead worker was running (not shrunk: it hangs or
-    crashes the process)."""
-    if not os.path.exists(scratch):
-        return None
-    with open(scratch, "rb") as f:
-        binary = f.read()
+    crashes the process): (its number, the worker's counts when it began it, Found), or
+    Nones if it had not begun one."""
+    try:
+        with open(scratch, "rb") as f:
+            m, counts, binary = pickle.load(f)
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError):
+        return None, None, None
     os.remove(scratch)
     engines = ",".join(config.engines)
     where = "" if m is None else f" (module {m} of seed {config.seed})"
@@ -195,7 +212,7 @@ def _save_stuck(config: CampaignConfig, what: str, scratch: str, seconds: float,
                          config.wasmtime)
     found = Found(sig, (), report, files, total.modules, total.seconds)
     total.found.append(found)
-    return found if files else None
+    return m, counts, (found if files else None)
 
 
 __all__ = ["run_parallel", "HANG_SECONDS"]
