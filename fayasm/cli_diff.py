@@ -190,6 +190,9 @@ def cmd_fuzz(args) -> int:
         raise UsageError(f"cannot use the corpus directory: {e}") from None
     print(f"{summary.modules} modules, {summary.executions} executions, "
           f"{summary.differences} differences, {len(summary.found)} saved")
+    if summary.task_failures:
+        print("tasks failed and were resubmitted: " + ", ".join(
+            f"{n} {kind}" for kind, n in sorted(summary.task_failures.items())))
     for f in summary.found:
         first = f.report.splitlines()[0]
         print(f"  {' '.join(map(str, f.signature[:2]))}: {f.files.get('repro', first)}")

@@ -234,8 +234,9 @@ def test_only_the_ray_backend_imports_ray():
 
 
 RAY_SCRIPT = textwrap.dedent('''
-    import json, os, sys, time
+    import json, os, sys, threading, time
     import ray
+    from ray.cluster_utils import Cluster
     from fayasm.testing.campaign import CampaignConfig
     from fayasm.testing.generate import GenConfig
     from fayasm.testing.mutants import MUTANTS
@@ -254,53 +255,80 @@ RAY_SCRIPT = textwrap.dedent('''
         rb.explore = explore
 
     corpus = sys.argv[1]
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR")
+    t0 = time.monotonic()
+    # two nodes of one CPU each; the head node runs no tasks
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0})
+    cluster.add_node(num_cpus=1)
+    leaving = cluster.add_node(num_cpus=1)
+    ray.init(address=cluster.address, logging_level="ERROR")
     out = open(os.path.join(corpus, "log.txt"), "w")
     engines = ["interpreter", "python"]
-    t0 = time.monotonic()
-    s1 = run_ray(CampaignConfig(engines=engines, wasmtime=False, seed=1, modules=8,
-                                seconds=120, shrink_seconds=0, setup=faults,
-                                corpus=os.path.join(corpus, "faults")),
-                 jobs=2, out=out, timeout=4)
     t1 = time.monotonic()
-    s2 = run_ray(CampaignConfig(engines=engines, wasmtime=False, seed=5, seconds=90,
-                                shrink_seconds=5, stop_on_first=True,
-                                setup=MUTANTS["rem_s_sign"].apply,
-                                gen=GenConfig(theme=("i32.rem_s",)),
-                                corpus=os.path.join(corpus, "bug")),
-                 jobs=2, out=out)
+    bug = run_ray(CampaignConfig(engines=engines, wasmtime=False, seed=5, seconds=90,
+                                 shrink_seconds=5, stop_on_first=True,
+                                 setup=MUTANTS["rem_s_sign"].apply,
+                                 gen=GenConfig(theme=("i32.rem_s",)),
+                                 corpus=os.path.join(corpus, "bug")),
+                  jobs=2, out=out)
     t2 = time.monotonic()
+    state = {}
+    config = CampaignConfig(engines=engines, wasmtime=False, seed=1, modules=12, seconds=120,
+                            shrink_seconds=0, setup=faults, corpus=os.path.join(corpus, "faults"))
+
+    def leave():  # the second node leaves while it runs the campaign's tasks
+        while not (state.get("driver") and state["driver"].nodes.get(leaving.node_id)):
+            time.sleep(0.05)
+        cluster.remove_node(leaving)
+        state["left"] = time.monotonic() - t2
+
+    import fayasm.testing.raybackend as rb
+    real_write = rb._Driver.write
+    def write(self, text):
+        state["driver"] = self
+        real_write(self, text)
+    rb._Driver.write = write
+    threading.Thread(target=leave, daemon=True).start()
+    faulty = run_ray(config, jobs=2, out=out, timeout=4)
+    t3 = time.monotonic()
     with open(os.path.join(corpus, "report.json"), "w") as f:
         f.write(json.dumps({
-        "faults": {"modules": s1.modules, "nodes": s1.nodes, "seconds": t1 - t0,
-                   "found": [[f.signature[0], f.files.get("wasm")] for f in s1.found]},
-        "bug": {"modules": s2.modules, "seconds": t2 - t1, "shrink_runs": s2.shrink_runs,
-                "found": [[list(f.signature[1]), f.files.get("wat")] for f in s2.found]}}))
+            "cluster_seconds": t1 - t0, "left": state.get("left"),
+            "faults": {"modules": faulty.modules, "nodes": faulty.nodes, "seconds": t3 - t2,
+                       "task_failures": dict(faulty.task_failures),
+                       "found": [[f.signature[0], f.files.get("wasm")] for f in faulty.found]},
+            "bug": {"modules": bug.modules, "seconds": t2 - t1, "shrink_runs": bug.shrink_runs,
+                    "found": [[list(f.signature[1]), f.files.get("wat")] for f in bug.found]}}))
     out.close()
+    ray.shutdown()
+    cluster.shutdown()
 ''')
 
 
 def test_ray_local_cluster_survives_faults_and_finds_an_injected_bug(tmp_path):
-    """A local Ray cluster with 2 CPUs (in a subprocess: the mutant patches the process
-    it runs in). First a range of 8 modules where module 2 hangs and module 5 kills its
-    worker: the other 6 run, the hang is saved after the timeout, the crash after its
-    retries. Then a campaign with the python engine's i32.rem_s broken (the mutant
-    rem_s_sign) finds it, shrinks it in the driver and saves it."""
+    """A local Ray cluster of two 1-CPU nodes (in a subprocess: the mutant patches the
+    process it runs in). A campaign with the python engine's i32.rem_s broken (the mutant
+    rem_s_sign) finds it, shrinks it in the driver and saves it. Then a range of 12
+    modules where module 2 hangs and module 5 kills its worker, and one node leaves the
+    cluster part way: the other 10 modules run, the hang is saved after the timeout, the
+    crash after its retries, and the node's task is resubmitted."""
     pytest.importorskip("ray", reason="Ray is not installed (pip install 'fayasm[ray]')")
     env = dict(os.environ, FAYASM_CACHE="0", RAY_USAGE_STATS_ENABLED="0")
     proc = subprocess.run([sys.executable, "-c", RAY_SCRIPT, str(tmp_path)], cwd=str(tmp_path),
-                          env=env, capture_output=True, text=True, timeout=400)
+                          env=env, capture_output=True, text=True, timeout=600)
     log = (tmp_path / "log.txt").read_text() if (tmp_path / "log.txt").exists() else ""
     assert proc.returncode == 0, proc.stderr[-3000:] + log
     report = json.loads((tmp_path / "report.json").read_text())
     faults, bug = report["faults"], report["bug"]
-    assert faults["modules"] == 6, (faults, log)
-    assert sum(faults["nodes"].values()) == 6
-    kinds = sorted(kind for kind, _ in faults["found"])
-    assert kinds == ["crash", "hang"], (faults, log)
-    assert all(os.path.isfile(path) for _, path in faults["found"])
     assert bug["found"], (bug, log)
     odd, wat = bug["found"][0]
     assert odd == ["python"]
     assert "i32.rem_s" in open(wat).read()
     assert bug["shrink_runs"] > 0
+    assert faults["modules"] == 10, (faults, log)
+    assert sum(faults["nodes"].values()) == 10
+    kinds = sorted(kind for kind, _ in faults["found"])
+    assert kinds == ["crash", "hang"], (faults, log)
+    assert all(os.path.isfile(path) for _, path in faults["found"])
+    assert report["left"] is not None
+    assert faults["task_failures"].get("WorkerCrashedError", 0) >= 3, (faults, log)
+    assert faults["task_failures"].get("NodeDiedError", 0) >= 1, (faults, log)

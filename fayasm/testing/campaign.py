@@ -137,6 +137,7 @@ class Summary:
     signatures: Counter = field(default_factory=Counter)
     outcomes: Counter = field(default_factory=Counter)
     nodes: dict = field(default_factory=dict)  # node -> modules it ran (the Ray backend)
+    task_failures: Counter = field(default_factory=Counter)  # Ray: error kind -> tasks
 
     def line(self) -> str:
         rate = self.modules / self.seconds if self.seconds else 0.0

@@ -259,11 +259,14 @@ class _Driver:
     def failed(self, task: _Running, error: Exception) -> None:
         """A task failed (worker died, node left): resubmit from the module it was on,
         unless that module failed ``RETRIES`` times (then save it and skip it)."""
+        self.summary.task_failures[type(error).__name__] += 1
         if not task.numbers:
             return
         m = task.numbers[0]
-        self.failures[m] += 1
         why = f"{type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}"
+        # a node that left is not the module's fault; a task that never began, neither
+        if task.beat is not None and type(error).__name__ != "NodeDiedError":
+            self.failures[m] += 1
         if self.failures[m] >= RETRIES:
             self.write(f"module {m}: its task failed {RETRIES} times ({why}); saved, skipped")
             self.keep("crash", m, f"the Ray task running this module failed {RETRIES} "
