@@ -45,16 +45,18 @@ def import_ray():
     return ray
 
 
-def run_chunk(cfg: CampaignConfig, numbers: range, stop_at: float):
-    """The body of one Ray task: diff the modules ``numbers`` (until ``stop_at``, wall
-    clock), yielding ("node", id) first and then one record per module."""
+def run_chunk(cfg: CampaignConfig, numbers: range, seconds: float):
+    """The body of one Ray task: diff the modules ``numbers`` (for at most ``seconds``
+    from its start: no clock is shared between nodes), yielding ("node", id) first and
+    then one record per module."""
     import ray
 
+    stop_at = time.monotonic() + seconds
     os.environ.setdefault("FAYASM_CACHE", "0")
     run_setup(cfg)
     yield ("node", ray.get_runtime_context().get_node_id())
     for m in numbers:
-        if time.time() >= stop_at:
+        if time.monotonic() >= stop_at:
             return
         try:
             _, _, result = explore(cfg, m)
@@ -95,6 +97,8 @@ def run_ray(config: CampaignConfig, address: str | None = None, jobs: int | None
     tty = getattr(out, "isatty", lambda: False)()
     started = not ray.is_initialized()
     if started:
+        # no usage report leaves the machine unless the user asked for one
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         opts = dict(include_dashboard=False, logging_level="ERROR", log_to_driver=True)
         if address is None:
             ray.init(num_cpus=jobs, **opts)
@@ -126,7 +130,6 @@ class _Driver:
         self.failures: Counter = Counter()  # module number -> failed tasks there
         self.nodes: Counter = Counter()
         self.t0 = time.monotonic()
-        self.stop_at = time.time() + config.seconds
         self.deadline = self.t0 + config.seconds
         self.last_line = 0.0
 
@@ -160,7 +163,8 @@ class _Driver:
                 or (cfg.stop_on_first and bool(s.found)))
 
     def submit(self, numbers: range) -> None:
-        gen = _task(self.ray).remote(self.cfg, numbers, self.stop_at)
+        left = max(0.0, self.deadline - time.monotonic())
+        gen = _task(self.ray).remote(self.cfg, numbers, left)
         self.running[gen] = _Running(numbers)
 
     def fill(self) -> None:
@@ -178,9 +182,13 @@ class _Driver:
         try:
             self.fill()
             while self.running and not self.done():
-                ready, _ = self.ray.wait(list(self.running), num_returns=1, timeout=1.0)
+                gens = list(self.running)
+                ready, _ = self.ray.wait(gens, num_returns=1, timeout=1.0)
+                if ready and len(gens) > 1:  # then every one that has a record: one each
+                    ready, _ = self.ray.wait(gens, num_returns=len(gens), timeout=0)
                 for gen in ready:
-                    self.take(gen)
+                    if gen in self.running:
+                        self.take(gen)
                 self.check_hangs()
                 self.fill()
                 self.progress()
@@ -209,8 +217,8 @@ class _Driver:
             record = ray.get(ref)
         except StopIteration:
             self.running.pop(gen)
-            if task.numbers and time.time() < self.stop_at:
-                self.submit(task.numbers)  # it stopped early: its clock was ahead
+            if task.numbers and not self.done():
+                self.submit(task.numbers)  # it stopped early (it was queued a while)
             return
         except KeyboardInterrupt:
             raise
