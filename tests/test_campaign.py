@@ -218,6 +218,21 @@ def test_no_ray_says_how_to_install_it(monkeypatch, capsys):
     assert "pip install 'fayasm[ray]'" in capsys.readouterr().err
 
 
+def test_ray_address_nobody_answers_on_is_one_line_exit_1(capsys):
+    """--ray HOST:PORT with no cluster there: a fayasm error at once, not minutes of
+    ray.init retries (port 1 of the loopback address refuses)."""
+    pytest.importorskip("ray", reason="Ray is not installed (pip install 'fayasm[ray]')")
+    import time
+
+    t0 = time.monotonic()
+    code = cli.main(["fuzz", "--ray", "127.0.0.1:1", "--time", "5",
+                     "--engines", "interpreter", "python"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "no Ray cluster answers at 127.0.0.1:1" in err and len(err.splitlines()) == 1
+    assert time.monotonic() - t0 < 30
+
+
 def test_only_the_ray_backend_imports_ray():
     """``import ray`` is lazy: no module but raybackend names it."""
     import re

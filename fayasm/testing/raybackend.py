@@ -26,7 +26,9 @@ import time
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from .campaign import Campaign, CampaignConfig, explore, module_numbers, run_setup
+from fayasm.runtime.errors import Error
+
+from .campaign import Campaign, CampaignConfig, Summary, explore, module_numbers, run_setup
 
 CHUNK = 32  # modules per task: small enough to balance nodes, large enough to cost nothing
 RETRIES = 3  # failures of one module before it is saved as a crash and skipped
@@ -35,6 +37,26 @@ INSTALL = "pip install 'fayasm[ray]'"
 
 class RayMissing(Exception):
     """Ray is not installed here."""
+
+
+class RayUnavailable(Error):
+    """The Ray cluster cannot be reached or started."""
+
+
+def _check_reachable(address: str, seconds: float = 5.0) -> None:
+    """A HOST:PORT (or ray://HOST:PORT) address that nothing answers on is an error now,
+    not a ``ray.init`` that retries for minutes. Other forms ("auto") go to Ray as given."""
+    import socket
+
+    rest = address.split("://", 1)[1] if "://" in address else address
+    host, sep, port = rest.rpartition(":")
+    if not sep or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=seconds).close()
+    except OSError as e:
+        raise RayUnavailable(f"no Ray cluster answers at {address}: "
+                             f"{e.strerror or e}") from None
 
 
 def import_ray():
@@ -89,7 +111,7 @@ class _Running:
 
 
 def run_ray(config: CampaignConfig, address: str | None = None, jobs: int | None = None,
-            out=None, timeout: float = 300.0, chunk: int = CHUNK) -> "Summary":  # noqa: F821
+            out=None, timeout: float = 300.0, chunk: int = CHUNK) -> Summary:
     """Run ``config`` as Ray tasks on the cluster at ``address`` (None: start a local one,
     with ``jobs`` CPUs); see the module docstring."""
     ray = import_ray()
@@ -100,10 +122,16 @@ def run_ray(config: CampaignConfig, address: str | None = None, jobs: int | None
         # no usage report leaves the machine unless the user asked for one
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         opts = dict(include_dashboard=False, logging_level="ERROR", log_to_driver=True)
-        if address is None:
-            ray.init(num_cpus=jobs, **opts)
-        else:
-            ray.init(address=address, **opts)
+        if address is not None:
+            _check_reachable(address)
+        try:
+            if address is None:
+                ray.init(num_cpus=jobs, **opts)
+            else:
+                ray.init(address=address, **opts)
+        except Exception as e:  # noqa: BLE001 - whatever Ray raises, in one line
+            where = "start a local Ray cluster" if address is None else f"connect to {address}"
+            raise RayUnavailable(f"cannot {where}: {type(e).__name__}: {e}") from None
     try:
         if jobs is None:
             jobs = max(1, int(ray.cluster_resources().get("CPU", 1)))
@@ -340,4 +368,4 @@ def _tuplify(x):
     return tuple(_tuplify(i) for i in x) if isinstance(x, list) else x
 
 
-__all__ = ["run_ray", "run_chunk", "RayMissing", "import_ray", "INSTALL", "CHUNK", "RETRIES"]
+__all__ = ["run_ray", "run_chunk", "RayMissing", "RayUnavailable", "import_ray", "INSTALL", "CHUNK", "RETRIES"]
