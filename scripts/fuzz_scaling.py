@@ -122,15 +122,13 @@ def main(argv=None) -> int:
     os.environ["FAYASM_CACHE"] = "0"
     names = args.engines or registry.available()
     wasmtime = not args.no_wasmtime
-    try:
-        import wasmtime as _  # noqa: F401
-    except ImportError:
+    import importlib.util
+
+    if importlib.util.find_spec("wasmtime") is None:
         wasmtime = False
     configs = [("plain", 1), ("plain", 2)]
     if not args.no_ray:
-        try:
-            import ray as _  # noqa: F401,F811
-        except ImportError:
+        if importlib.util.find_spec("ray") is None:
             print("Ray is not installed (pip install 'fayasm[ray]'): plain runs only")
         else:
             configs += [("ray", 1), ("ray", 2)]

@@ -347,3 +347,16 @@ def test_ray_local_cluster_survives_faults_and_finds_an_injected_bug(tmp_path):
     assert report["left"] is not None
     assert faults["task_failures"].get("WorkerCrashedError", 0) >= 3, (faults, log)
     assert faults["task_failures"].get("NodeDiedError", 0) >= 1, (faults, log)
+
+
+def test_fuzz_scaling_script_runs_and_reports_every_configuration():
+    """scripts/fuzz_scaling.py on a tiny range (without Ray here, so it stays seconds):
+    every configuration ran the whole range, and the table and ratios are printed."""
+    script = os.path.join(ROOT, "scripts", "fuzz_scaling.py")
+    proc = subprocess.run([sys.executable, script, "--modules", "2", "--repeat", "1",
+                           "--no-ray", "--engines", "interpreter", "python", "--no-wasmtime"],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = proc.stdout
+    assert out.count(": 2 modules,") == 2, out  # plain x1 and x2, each the whole range
+    assert "load average before" in out and "scaling, plain 2 workers / 1" in out
