@@ -12,8 +12,15 @@ import textwrap
 import pytest
 
 from fayasm import cli
-from fayasm.testing.campaign import (Campaign, CampaignConfig, merge, module_numbers,
-                                     parse_shard, read_index, sub_shard)
+from fayasm.testing.campaign import (
+    Campaign,
+    CampaignConfig,
+    merge,
+    module_numbers,
+    parse_shard,
+    read_index,
+    sub_shard,
+)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -72,7 +79,7 @@ def test_a_resumed_worker_starts_after_its_module():
 def test_parse_shard_rejects_bad_slices():
     assert parse_shard("2/5") == (2, 5)
     for bad in ("5/5", "-1/3", "1", "a/b", "0/0", "1/"):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="expected I/N"):
             parse_shard(bad)
 
 

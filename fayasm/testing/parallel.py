@@ -21,6 +21,7 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import replace
+from typing import Any
 
 from .campaign import Campaign, CampaignConfig, Found, Summary, save_raw, sub_shard
 
@@ -72,8 +73,12 @@ def run_parallel(config: CampaignConfig, jobs: int = 1, out=None,
     q = ctx.Queue()
     scratch_dir = tempfile.mkdtemp(prefix="fayasm-fuzz-")
     t0 = time.monotonic()
-    procs, beats, parts, offsets, current = {}, {}, {}, {}, {}
-    restarts = Counter()
+    procs: dict[int, Any] = {}
+    beats: dict[int, float] = {}
+    parts: dict[int, Any] = {}
+    offsets: dict[int, Any] = {}
+    current: dict[int, int] = {}
+    restarts: Counter[int] = Counter()
     total = Summary()
 
     def start(k: int, first: int | None = None) -> None:

@@ -368,4 +368,5 @@ def _tuplify(x):
     return tuple(_tuplify(i) for i in x) if isinstance(x, list) else x
 
 
-__all__ = ["run_ray", "run_chunk", "RayMissing", "RayUnavailable", "import_ray", "INSTALL", "CHUNK", "RETRIES"]
+__all__ = ["CHUNK", "INSTALL", "RETRIES", "RayMissing", "RayUnavailable", "import_ray",
+           "run_chunk", "run_ray"]
