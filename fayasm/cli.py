@@ -144,6 +144,14 @@ def cmd_translate(args) -> int:
 
 
 def cmd_wast(args) -> int:
+    from fayasm import features
+
+    chosen = features.WASM2 if args.features == "2.0" else features.WASM3
+    with features.using(chosen):
+        return _wast(args)
+
+
+def _wast(args) -> int:
     from fayasm.wast.parse import count_commands, parse_script
     from fayasm.wast.runner import FAILED, NOT_RUN, PASSED, Runner
 
@@ -295,6 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
     wast.add_argument("--max-failures", type=count, default=10, metavar="N",
                       help="failures to show per file (default %(default)s)")
     wast.add_argument("-v", "--verbose", action="store_true", help="show full failure details")
+    wast.add_argument("--features", choices=("3.0", "2.0"), default="3.0",
+                      help="the WebAssembly version whose features modules may use (2.0: "
+                      "no multi-memory or memory64, 2.0's errors for their encodings)")
     wast.set_defaults(func=cmd_wast)
     from fayasm.cli_diff import add_commands
 
