@@ -123,7 +123,7 @@ def _call_indirect(fe, s: CallIndirect) -> None:
     args = [fe.expr(a) for a in s.args]
     index = fe.expr(s.index)
     elems, size = memops.table_words(fe, s.table)
-    idx = fe.op(f"zext i32 {index} to i64")
+    idx = index if memops.table64(fe, s.table) else fe.op(f"zext i32 {index} to i64")
     out = fe.op(f"icmp uge i64 {idx}, {size}")
     fe.trap_with_arg(out, T.UNDEFINED, idx)
     ep = fe.op(f"getelementptr inbounds ptr, ptr {elems}, i64 {idx}")
