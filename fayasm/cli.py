@@ -113,6 +113,11 @@ def cmd_inspect(args) -> int:
             print(f"  {label}: {n}")
     instrs = sum(len(f.body) for f in m.funcs)
     print(f"  instructions: {instrs}")
+    from fayasm import features
+
+    used = features.used(m)
+    if used:
+        print(f"  features: {', '.join(used)}")
     if m.start is not None:
         print(f"  start: {module.func_name(m.start)}")
     for c in m.customs:

@@ -52,3 +52,26 @@ def using(f: Features):
         yield f
     finally:
         _current.reset(token)
+
+
+def used(m) -> list[str]:
+    """The proposals a module (``syntax.Module``) uses, as names: the instruction rows'
+    features (``simd``, ``bulk-memory``...; not ``mvp``) and the ones that show in its
+    types: ``multi-memory`` (several memories, or a memory index other than 0) and
+    ``memory64`` (a memory or table with an i64 address type)."""
+    found: set[str] = set()
+    mems = m.memory_types()
+    if len(mems) > 1:
+        found.add("multi-memory")
+    if any(t.address.value == "i64" for t in list(mems) + list(m.table_types())):
+        found.add("memory64")
+    for f in m.funcs:
+        for ins in f.body:
+            op = ins.op
+            if op.feature and op.feature != "mvp":
+                found.add(op.feature)
+            if "memarg" in op.imms and ins.imm[op.imms.index("memarg")].mem:
+                found.add("multi-memory")
+            elif "mem" in op.imms and any(v for k, v in zip(op.imms, ins.imm) if k == "mem"):
+                found.add("multi-memory")
+    return sorted(found)

@@ -6,7 +6,7 @@ which implicit type uses must find), the second builds the module in text order.
 """
 from __future__ import annotations
 
-from fayasm import isa
+from fayasm import features, isa
 from fayasm.errors import LOCALS_LIMIT
 from fayasm.runtime.limits import MAX_LOCALS
 from fayasm.runtime.types import (ExternKind, FuncType, GlobalType, Limits, MemoryType,
@@ -191,8 +191,8 @@ class ModuleParser(InstrParser):
         return ValType.I32
 
     def limits(self, address: ValType = ValType.I32) -> Limits:
-        # 64-bit bounds for an i64 address type (validation bounds them by kind).
-        bits, message = ((64, "i64 constant out of range") if address is ValType.I64
+        # 64-bit bounds (validation bounds them by kind and address type); 2.0's are u32s.
+        bits, message = ((64, "i64 constant out of range") if features.current().memory64
                          else (32, "i32 constant out of range"))
         lo = self.nat(bits, message)
         hi = self.nat(bits, message) if self.kinds[self.i] == NUM else None
