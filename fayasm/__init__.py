@@ -7,6 +7,7 @@
 """
 from fayasm.errors import (CompileError, DecodeError, ParseError, TranslationError,
                            ValidationError)
+from fayasm import features
 from fayasm.module import ExportType, ImportType, Module
 from fayasm.runtime.errors import (ArgumentError, ArgumentTypeError, Error, Exhaustion, FileError,
                                    InterfaceError, LinkError, Trap, WasiExit)
@@ -111,6 +112,7 @@ def run(module, wasi: WasiConfig | None = None, engine: str | None = None, impor
 
 
 __all__ = [
+    "features",
     "ArgumentError", "ArgumentTypeError", "CompileError", "DecodeError", "Error", "Exhaustion",
     "ExportType", "Exports", "ExternKind", "FileError",
     "Func", "FuncType", "Global", "GlobalType", "ImportType", "Instance", "InterfaceError",

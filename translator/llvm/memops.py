@@ -64,9 +64,9 @@ def address(fe, addr: str, offset: int, size: int, mem: int = 0) -> str:
     + size)`` in signed 64-bit arithmetic (both sides are far from overflow): the
     subtraction depends only on the memory size, so LLVM hoists it out of loops and each
     access costs a compare. A 64-bit memory: see the module docstring."""
-    base, ms = _words(fe, mem)
     k = offset + size
     if mem64(fe, mem):
+        base, ms = _words(fe, mem)
         a = addr
         if k >= 1 << 63:  # past any memory this runtime can hold: always out of bounds
             fe.trap_if("true", T.MEM_OOB)
@@ -75,8 +75,9 @@ def address(fe, addr: str, offset: int, size: int, mem: int = 0) -> str:
         top = fe.op(f"add nuw i64 {ms}, 1")
         limit = fe.op(f"call i64 @llvm.usub.sat.i64(i64 {top}, i64 {k})")
         oob = fe.op(f"icmp uge i64 {a}, {limit}")
-    else:
+    else:  # the instructions, in the order, of memory32 before memory64 support
         a = fe.op(f"zext i32 {addr} to i64")
+        base, ms = _words(fe, mem)
         limit = fe.op(f"sub i64 {ms}, {k}")
         oob = fe.op(f"icmp sgt i64 {a}, {limit}")
     fe.trap_if(oob, T.MEM_OOB)
@@ -172,16 +173,26 @@ def memory_grow(fe, e, a: list[str]) -> str:
     return r if is64 else fe.op(f"trunc i64 {r} to i32")
 
 
-def _range_check(fe, start: str, n: str, limit: str, code: int) -> None:
-    """Trap unless ``start + n <= limit`` (i64 operands; no sum is formed, so 64-bit
-    ones cannot wrap)."""
+def _range_check(fe, start: str, n: str, limit: str, code: int, wide: bool = False) -> None:
+    """Trap unless ``start + n <= limit``. i32 operands: zero-extended and added (no i64
+    sum of two of them can wrap); ``wide`` (i64 operands, memory64): compared without
+    forming the sum, which could wrap."""
+    if not wide:
+        s = fe.op(f"zext i32 {start} to i64")
+        k = fe.op(f"zext i32 {n} to i64")
+        end = fe.op(f"add nuw i64 {s}, {k}")
+        bad = fe.op(f"icmp ugt i64 {end}, {limit}")
+        fe.trap_if(bad, code)
+        return
     past = fe.op(f"icmp ugt i64 {start}, {limit}")
     room = fe.op(f"sub i64 {limit}, {start}")
     over = fe.op(f"icmp ugt i64 {n}, {room}")
     fe.trap_if(fe.op(f"or i1 {past}, {over}"), code)
 
 
-def _ptr(fe, base: str, x: str) -> str:
+def _ptr(fe, base: str, x: str, wide: bool = False) -> str:
+    if not wide:
+        x = fe.op(f"zext i32 {x} to i64")
     return fe.op(f"getelementptr inbounds i8, ptr {base}, i64 {x}")
 
 
@@ -191,11 +202,11 @@ def memory_fill(fe, s, a: list[str]) -> None:
     is64 = mem64(fe, mem)
     fe.fuel(n, is64)
     base, ms = _words(fe, mem)
-    d, k = _wide(fe, d, is64), _wide(fe, n, is64)
-    _range_check(fe, d, k, ms, T.MEM_OOB)
+    _range_check(fe, d, n, ms, T.MEM_OOB, is64)
     byte = fe.op(f"trunc i32 {val} to i8")
+    k = n if is64 else fe.op(f"zext i32 {n} to i64")
     fe.mod.declare("llvm.memset.p0.i64", "void", ["ptr", "i8", "i64", "i1"])
-    fe.emit(f"call void @llvm.memset.p0.i64(ptr {_ptr(fe, base, d)}, i8 {byte}, "
+    fe.emit(f"call void @llvm.memset.p0.i64(ptr {_ptr(fe, base, d, is64)}, i8 {byte}, "
             f"i64 {k}, i1 false)")
 
 
@@ -203,15 +214,18 @@ def memory_copy(fe, s, a: list[str]) -> None:
     d, src, n = a
     dm, sm = s.imm
     d64, s64 = mem64(fe, dm), mem64(fe, sm)
+    wide = d64 or s64  # memory64 on either side: every operand as i64
     fe.fuel(n, d64 and s64)
     dbase, dms = _words(fe, dm)
     sbase, sms = (dbase, dms) if sm == dm else _words(fe, sm)
-    d, src, k = _wide(fe, d, d64), _wide(fe, src, s64), _wide(fe, n, d64 and s64)
-    _range_check(fe, src, k, sms, T.MEM_OOB)
-    _range_check(fe, d, k, dms, T.MEM_OOB)
+    if wide:
+        d, src, n = _wide(fe, d, d64), _wide(fe, src, s64), _wide(fe, n, d64 and s64)
+    _range_check(fe, src, n, sms, T.MEM_OOB, wide)
+    _range_check(fe, d, n, dms, T.MEM_OOB, wide)
+    k = n if wide else fe.op(f"zext i32 {n} to i64")
     fe.mod.declare("llvm.memmove.p0.p0.i64", "void", ["ptr", "ptr", "i64", "i1"])
-    fe.emit(f"call void @llvm.memmove.p0.p0.i64(ptr {_ptr(fe, dbase, d)}, "
-            f"ptr {_ptr(fe, sbase, src)}, i64 {k}, i1 false)")
+    fe.emit(f"call void @llvm.memmove.p0.p0.i64(ptr {_ptr(fe, dbase, d, wide)}, "
+            f"ptr {_ptr(fe, sbase, src, wide)}, i64 {k}, i1 false)")
 
 
 def _data_slot(fe, index: int) -> str:
@@ -222,17 +236,21 @@ def memory_init(fe, s, a: list[str]) -> None:
     d, src, n = a
     fe.fuel(n)
     mem = s.imm[1]
+    is64 = mem64(fe, mem)
     slot = _data_slot(fe, s.imm[0])
     base = fe.op(f"load ptr, ptr {slot}, align 8, !tbaa !2")
     lp = fe.op(f"getelementptr inbounds i64, ptr {slot}, i64 1")
     length = fe.op(f"load i64, ptr {lp}, align 8, !tbaa !2")
+    _range_check(fe, src, n, length, T.MEM_OOB)
     mbase, ms = _words(fe, mem)
-    d = _wide(fe, d, mem64(fe, mem))
-    src, k = _wide(fe, src, False), _wide(fe, n, False)
-    _range_check(fe, src, k, length, T.MEM_OOB)
-    _range_check(fe, d, k, ms, T.MEM_OOB)
+    if is64:  # an i64 destination, an i32 offset and length
+        k = fe.op(f"zext i32 {n} to i64")
+        _range_check(fe, d, k, ms, T.MEM_OOB, True)
+    else:
+        _range_check(fe, d, n, ms, T.MEM_OOB)
+        k = fe.op(f"zext i32 {n} to i64")
     fe.mod.declare("llvm.memcpy.p0.p0.i64", "void", ["ptr", "ptr", "i64", "i1"])
-    fe.emit(f"call void @llvm.memcpy.p0.p0.i64(ptr {_ptr(fe, mbase, d)}, "
+    fe.emit(f"call void @llvm.memcpy.p0.p0.i64(ptr {_ptr(fe, mbase, d, is64)}, "
             f"ptr {_ptr(fe, base, src)}, i64 {k}, i1 false)")
 
 
