@@ -202,3 +202,28 @@ def test_memory32_jit_code_has_no_memory64_checks():
                         " (i32.load offset=4 (local.get 0))))")
     assert "usub.sat" not in module_text(m32)
     assert "usub.sat" in module_text(m64)
+
+
+def test_generator_and_probes_make_several_and_64_bit_memories():
+    """fayasm.testing draws modules with several memories, some with an i64 address type,
+    whose code and probes access them (i64 addresses far out, huge offsets); all valid,
+    so ``fayasm fuzz`` diffs them across the engines and wasmtime."""
+    from fayasm.runtime.types import ValType
+    from fayasm.testing.generate import random_module
+
+    multi = wide = accesses = wide_accesses = huge = 0
+    for seed in range(120):
+        g = random_module(seed)
+        g.module().info  # valid
+        mems = g.syntax.memory_types()
+        multi += len(mems) > 1
+        wide += any(t.address is ValType.I64 for t in mems)
+        for f in g.syntax.funcs:
+            for ins in f.body:
+                if "memarg" in ins.op.imms and ins.imm[0].mem:
+                    accesses += 1
+                    if mems[ins.imm[0].mem].address is ValType.I64:
+                        wide_accesses += 1
+                        huge += ins.imm[0].offset >= 1 << 32
+    assert multi >= 10 and wide >= 5
+    assert accesses >= 40 and wide_accesses >= 20 and huge >= 1
