@@ -71,11 +71,14 @@ class Template:
         self.type, self.index, self.name = type, index, name
 
 
-def prepare(func, info, types, mems=(), tables=()) -> list:
-    """Translate one function body (syntax) with its FuncInfo into execution tuples.
-    ``mems`` are the module's memory types: an access to a memory other than 0, or to a
-    64-bit one, runs as a MISC handler with an explicit bounds check (misc.access), so
-    the common case keeps its kinds."""
+def prepare(func, info, types, ops=None, mems=(), tables=()) -> list:
+    """Translate one function body (syntax) with its FuncInfo into execution tuples;
+    ``ops`` are the numeric semantics (another relaxed SIMD profile's, for the oracle;
+    NUMERIC, looked up when called, by default). ``mems`` are the module's memory types:
+    an access to a memory other than 0, or to a 64-bit one, runs as a MISC handler with
+    an explicit bounds check (misc.access), so the common case keeps its kinds."""
+    if ops is None:
+        ops = NUMERIC
     wide = [k for k, mt in enumerate(mems) if mt.address is ValType.I64]
     blocks, dead = info.blocks, info.dead
     code: list = []
@@ -166,8 +169,8 @@ def prepare(func, info, types, mems=(), tables=()) -> list:
         elif name in memops.STORES:
             code.append((STOREX, memops.STORES[name], imm[0].offset,
                          imm[1] if len(imm) > 1 else 0))
-        elif name in NUMERIC:
-            fn = NUMERIC[name]
+        elif name in ops:
+            fn = ops[name]
             n = len(ins.op.params)
             if ins.op.imms:  # a lane index or a shuffle pattern
                 code.append((UN_IMM if n == 1 else BIN_IMM, fn, imm[0], 0))
@@ -191,8 +194,9 @@ def prepare(func, info, types, mems=(), tables=()) -> list:
     return code
 
 
-def make_template(func, info, types, index: int, name: str, mems=(), tables=()) -> Template:
-    code = prepare(func, info, types, mems, tables)
+def make_template(func, info, types, index: int, name: str, ops=None, mems=(),
+                  tables=()) -> Template:
+    code = prepare(func, info, types, ops, mems, tables)
     zeros = [ZERO[t] for t in func.locals]
     ft = info.type
     return Template(code, zeros, len(ft.params), len(ft.results), ft, index, name)

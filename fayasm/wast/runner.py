@@ -19,7 +19,7 @@ from fayasm.spectest import spectest_imports
 
 from .script import (AssertExhaustion, AssertInvalid, AssertMalformed, AssertReturn,
                      AssertTrap, AssertUnlinkable, Get, Invoke, ModuleDef, NanPattern,
-                     RefPattern, Register, V128Pattern)
+                     RefPattern, Register, V128Pattern, EitherPattern)
 
 PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
 
@@ -91,6 +91,8 @@ def result_matches(actual: Val, expected) -> bool:
                                                             expected.kind)
     if isinstance(expected, RefPattern):
         return actual.type is expected.type and actual.ref is not None
+    if isinstance(expected, EitherPattern):
+        return any(result_matches(actual, option) for option in expected.options)
     if isinstance(expected, V128Pattern):
         if actual.type is not ValType.V128:
             return False
