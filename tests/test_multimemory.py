@@ -136,7 +136,6 @@ def test_memarg_memory_out_of_range_is_unknown_memory():
 def _fix_code_size(binary: bytes) -> bytes:
     """The one-function modules above grew by a byte: bump the code section's, the body's
     sizes (single-byte LEBs here)."""
-    from fayasm.binary.decode import CODE  # noqa: F401 (section id 10)
     b = bytearray(binary)
     pos = 8
     while pos < len(b):
