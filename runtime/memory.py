@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import ctypes
 import mmap
+from typing import TYPE_CHECKING
 
 from .checks import whole
 from .errors import MEM_OOB, ArgumentError, ArgumentTypeError, Error, Trap
 from .limits import MAX_MEMORY64_PAGES
 from .types import MAX_PAGES, MAX_PAGES64, PAGE_SIZE, Limits, MemoryType, ValType, address_type
+
+if TYPE_CHECKING:
+    from .resources import Account
 
 _MAP_NORESERVE = getattr(mmap, "MAP_NORESERVE", 0x4000)  # Linux value; Python 3.11 lacks it
 _PROT_NONE, _PROT_RW = 0, mmap.PROT_READ | mmap.PROT_WRITE
@@ -41,8 +45,8 @@ class Memory:
     __slots__ = ("type", "_map", "address", "view", "pages", "max", "_reserved", "_cell",
                  "_account", "__weakref__")
 
-    def __init__(self, min: int = 0, max: int | None = None,  # noqa: A002 (spec names)
-                 address: str | ValType = "i32"):
+    def __init__(self, min: int | MemoryType = 0, max: int | None = None,
+                 address: str | ValType = "i32") -> None:
         if isinstance(min, MemoryType):
             lim = min.limits
             min, max, address = lim.min, lim.max, min.address
@@ -55,7 +59,8 @@ class Memory:
             raise ArgumentError(f"invalid memory limits: min {min} pages, max {max} "
                                 f"(at most {top}, and min <= max)")
         self.type = MemoryType(Limits(min, max), at)
-        self._account = None  # the instance's resources.Account that charges its growth
+        # The instance's resources.Account that charges its growth.
+        self._account: Account | None = None
         self.max = top if max is None else max
         if at is ValType.I64:  # an implementation limit: the reservation stays bounded
             self.max = _min(self.max, MAX_MEMORY64_PAGES)
@@ -145,7 +150,7 @@ class Memory:
             raise Trap(OOB)
         return bytes(self.view[addr:addr + n])
 
-    def write(self, addr: int, data) -> None:
+    def write(self, addr: int, data: bytes | bytearray | memoryview) -> None:
         whole(addr, "an address")
         if isinstance(data, (str, int)):
             raise ArgumentTypeError(f"write needs bytes, got {type(data).__name__}")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import collections
 
 import pytest
-
 from conftest import require_spec, spec_files, test_engines
 from fayasm import features
 from fayasm.wast.parse import parse_script
