@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Union
 
 from fayasm import features
 from fayasm.errors import CompileError, DecodeError, ParseError, TranslationError, ValidationError
-
 from fayasm.module import ExportType, ImportType, Module
 from fayasm.runtime import compiletime
 from fayasm.runtime.compiletime import CompileTimeout

@@ -49,7 +49,8 @@ class Memory:
                  address: str | ValType = "i32") -> None:
         if isinstance(min, MemoryType):
             lim = min.limits
-            min, max, address = lim.min, lim.max, min.address
+            address = min.address
+            min, max = lim.min, lim.max
         at = address_type(address)
         top = MAX_PAGES64 if at is ValType.I64 else MAX_PAGES
         whole(min, "a memory's minimum (pages)")

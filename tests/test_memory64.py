@@ -26,8 +26,10 @@ MEM64 = """
     (i8x16.extract_lane_u 0 (v128.load8_lane 0 (local.get 0) (v128.const i64x2 0 0))))
   (func (export "size") (result i64) (memory.size))
   (func (export "grow") (param i64) (result i64) (memory.grow (local.get 0)))
-  (func (export "fill") (param i64 i32 i64) (memory.fill (local.get 0) (local.get 1) (local.get 2)))
-  (func (export "copy") (param i64 i64 i64) (memory.copy (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "fill") (param i64 i32 i64)
+    (memory.fill (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "copy") (param i64 i64 i64)
+    (memory.copy (local.get 0) (local.get 1) (local.get 2)))
 )
 """
 
@@ -96,7 +98,8 @@ TABLE64 = """
   (func (export "grow") (param i64) (result i64) (table.grow $t (ref.null func) (local.get 0)))
   (func (export "is_null") (param i64) (result i32) (ref.is_null (table.get $t (local.get 0))))
   (func (export "call") (param i64) (result i32) (call_indirect $t (type $r) (local.get 0)))
-  (func (export "fill") (param i64 i64) (table.fill $t (local.get 0) (ref.null func) (local.get 1)))
+  (func (export "fill") (param i64 i64)
+    (table.fill $t (local.get 0) (ref.null func) (local.get 1)))
 )
 """
 
@@ -125,7 +128,8 @@ def test_memory_and_table_api_take_an_address_type():
     mem = fayasm.Memory(1, 2, address="i64")
     assert str(mem.type) == "memory i64 1 2"
     table = fayasm.Table("funcref", 1, address="i64")
-    m = fayasm.Module('(module (import "env" "m" (memory i64 1)) (import "env" "t" (table i64 1 funcref))'
+    m = fayasm.Module('(module (import "env" "m" (memory i64 1))'
+                      ' (import "env" "t" (table i64 1 funcref))'
                       ' (func (export "size") (result i64) (memory.size)))')
     inst = fayasm.instantiate(m, imports={"env": {"m": mem, "t": table}}, engine="interpreter")
     assert inst.exports.size() == 1
@@ -164,10 +168,12 @@ def test_limits_up_to_the_spec_maximum():
 
 def test_offsets_that_do_not_fit_are_clear_errors():
     with pytest.raises(ParseError, match="i64 constant out of range"):
-        fayasm.Module("(module (memory i64 1) (func (drop (i32.load offset=0x1_0000_0000_0000_0000 "
+        fayasm.Module("(module (memory i64 1) (func (drop (i32.load"
+                      " offset=0x1_0000_0000_0000_0000 "
                       "(i64.const 0)))))")
     with pytest.raises(ValidationError, match="offset out of range"):
-        fayasm.Module("(module (memory 1) (func (drop (i32.load offset=0x1_0000_0000 (i32.const 0)))))")
+        fayasm.Module("(module (memory 1) (func (drop (i32.load offset=0x1_0000_0000"
+                      " (i32.const 0)))))")
     m = parse_module("(module (memory i64 1) (func (drop (i32.load (i64.const 0)))))")
     load = m.funcs[0].body[1]
     m.funcs[0].body[1] = load._replace(imm=(MemArg(2, 1 << 64),))  # one past u64
@@ -183,7 +189,8 @@ def test_address_types_are_validated():
     with pytest.raises(ValidationError, match="type mismatch"):
         fayasm.Module("(module (memory i64 1) (data (i32.const 0) \"x\"))")
     with pytest.raises(ValidationError, match="type mismatch"):
-        fayasm.Module("(module (table i64 1 funcref) (func (drop (table.size)) (drop (i32.const 0))"
+        fayasm.Module("(module (table i64 1 funcref) (func (drop (table.size))"
+                      " (drop (i32.const 0))"
                       " (drop (table.get 0 (i32.const 0)))))")
     # memory.copy between a 32- and a 64-bit memory: the length is i32
     fayasm.Module("(module (memory $a 1) (memory $b i64 1) (func (memory.copy $a $b (i32.const 0)"
@@ -214,7 +221,7 @@ def test_generator_and_probes_make_several_and_64_bit_memories():
     multi = wide = accesses = wide_accesses = huge = 0
     for seed in range(120):
         g = random_module(seed)
-        g.module().info  # valid
+        assert g.module().info is not None  # valid
         mems = g.syntax.memory_types()
         multi += len(mems) > 1
         wide += any(t.address is ValType.I64 for t in mems)

@@ -50,7 +50,7 @@ def multi(engine):
 
 
 def test_each_memory_is_its_own(multi):
-    inst, a = multi
+    inst, _ = multi
     e = inst.exports
     assert e.load_b(8) == 0x04030201
     assert e.load_a(0) == 0x44332211
@@ -112,7 +112,8 @@ def test_memarg_memory_index_round_trips_binary_and_text():
 
 
 def test_memarg_flag_bit_6_carries_the_index():
-    m = parse('(module (memory 1) (memory 1) (func (result i32) (i32.load 1 offset=3 (i32.const 0))))')
+    m = parse('(module (memory 1) (memory 1)'
+              ' (func (result i32) (i32.load 1 offset=3 (i32.const 0))))')
     body = encode(m)
     # i32.load, flags 0x40 | align 2, memory 1, offset 3
     assert b"\x28\x42\x01\x03" in body

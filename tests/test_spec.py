@@ -7,6 +7,7 @@ import collections
 
 import pytest
 from conftest import require_spec, spec_files, test_engines
+
 from fayasm import features
 from fayasm.wast.parse import parse_script
 from fayasm.wast.runner import NOT_RUN, PASSED, Runner, command_kind

@@ -10,7 +10,6 @@ from fayasm.runtime.limits import BULK_SHIFT
 from fayasm.runtime.memops import LANE_LOADS, LANE_STORES, LOADS, STORES
 
 
-
 def memory_size(ctx, s, a, b):
     s.append(ctx.mems[a].pages)
 
