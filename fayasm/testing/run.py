@@ -286,6 +286,9 @@ class WasmtimeRunner:
         self.cleanup: list = []  # temporary files to remove
         self.notes: list = []  # what the diff should say about this runner
         config = wasmtime.Config()
+        # the generators make modules with several memories, some 64-bit
+        config.wasm_multi_memory = True
+        config.wasm_memory64 = True
         config.consume_fuel = fuel is not None
         config.wasm_tail_call = True  # generated modules make tail calls
         self.engine = wasmtime.Engine(config)
