@@ -18,6 +18,8 @@ from .errors import (MEM_OOB, TABLE_OOB, TYPE_MISMATCH, UNDEFINED_ELEMENT, UNINI
 from .func import Func, HostError
 from .instance import Instance
 from .limits import BULK_SHIFT, MAX_CALL_DEPTH
+from .resources import stack_limit
+from .stack import THREAD
 from .memory import Memory
 from .plan import KINDS, Plan, Spaces, link
 from .table import Table
@@ -32,8 +34,8 @@ __all__ = ["Trap", "f32_from_bits", "f32_to_bits", "f32_round"]
 # this runtime stops serving files that need an older one. A translated file checks that
 # the interface it needs is in this range before it takes anything else from the runtime,
 # and otherwise raises InterfaceError naming the fayasm VERSION that wrote it.
-INTERFACE = 2  # 2: the engine hooks of runtime/hooks.py
-OLDEST_INTERFACE = 2
+INTERFACE = 3  # 2: the engine hooks of runtime/hooks.py; 3: functions take the depth _d
+OLDEST_INTERFACE = 3
 
 
 # Loads and stores, shared by every generated module.
@@ -75,6 +77,73 @@ def indirect(table: Table, i: int, ftype: FuncType):
     if f.type is not ftype and f.type != ftype:
         raise trap(TYPE_MISMATCH)
     return f.raw
+
+
+# -- calls and the depth ------------------------------------------------------------------
+# A generated function takes its wasm parameters and ``_d``, the stack depth below its
+# frame (runtime/stack.py); a Func's ``raw`` is the entry wrapper that starts ``_d`` from
+# the thread's depth, and its ``owner`` a Generated holding the function itself, which
+# generated code calls directly (from other instances too) with its own ``_d``.
+class Generated:
+    """The owner of a python-engine Func: ``call(*args, _d)`` is its code."""
+
+    __slots__ = ("call",)
+
+    def __init__(self, call):
+        self.call = call
+
+
+def exhausted() -> Exhaustion:
+    """The Exhaustion of a frame that would end above its instance's depth limit."""
+    return Exhaustion()
+
+
+def entry(fn):
+    """The raw callable of generated function ``fn``, for calls from outside generated
+    code: it continues the thread's depth and counts the entry against the thread's C
+    stack (runtime/stack.py)."""
+    def raw(*args):
+        st = THREAD
+        n = st.entries
+        if n >= st.max_entries:
+            raise Exhaustion()
+        base = st.depth if n else 0
+        st.entries = n + 1
+        try:
+            return fn(*args, base)
+        finally:
+            st.entries = n
+            st.depth = base
+    return raw
+
+
+def foreign(f: Func):
+    """``f`` (a host function, or another engine's) as generated code calls it, with the
+    caller's depth last: the depth is left where an entry ``f`` makes starts from."""
+    def call(*args):
+        THREAD.depth = args[-1]
+        return f.raw(*args[:-1])
+    return call
+
+
+def callee(f: Func):
+    """How generated code calls ``f``: its code if it is generated, else ``foreign``."""
+    own = f.owner
+    return own.call if type(own) is Generated else foreign(f)
+
+
+def indirect_d(table: Table, i: int, ftype: FuncType):
+    """``callee`` of ``table[i]`` for call_indirect, checked as the spec says."""
+    elems = table.elements
+    if i >= len(elems):
+        raise trap(f"{UNDEFINED_ELEMENT} {i}")
+    f = elems[i]
+    if f is None:
+        raise trap(f"{UNINITIALIZED_ELEMENT} {i}")
+    if f.type is not ftype and f.type != ftype:
+        raise trap(TYPE_MISMATCH)
+    own = f.owner
+    return own.call if type(own) is Generated else foreign(f)
 
 
 # -- bulk memory and tables -------------------------------------------------------------
@@ -171,9 +240,10 @@ Description = Plan
 
 
 def ensure_recursion_limit() -> None:
-    """Wasm calls are Python calls here: let them go as deep as MAX_CALL_DEPTH before
-    RecursionError (which becomes Exhaustion). Python-to-Python calls do not use the C
-    stack in CPython 3.11+, so this is safe."""
+    """Wasm calls are Python calls here: let them go as deep as MAX_CALL_DEPTH (which
+    generated code counts itself) without RecursionError. Python-to-Python calls do not
+    use the C stack in CPython 3.11+; the calls that do (entries from host functions) are
+    bounded by the thread's C stack (runtime/stack.py)."""
     want = MAX_CALL_DEPTH + 2000
     if sys.getrecursionlimit() < want:
         sys.setrecursionlimit(want)
@@ -186,8 +256,8 @@ class _Builder:
     """A generated module's part of instantiating (plan.Builder): ``make`` gives the code
     of its functions as closures over the instance's index spaces."""
 
-    def __init__(self, desc: Description, make, budget: Budget):
-        self.desc, self.make, self.budget = desc, make, budget
+    def __init__(self, desc: Description, make, budget: Budget, top: int):
+        self.desc, self.make, self.budget, self.top = desc, make, budget, top
         self.placeholders: list[Func] = []
 
     def functions(self, spaces: Spaces) -> list[Func]:
@@ -198,27 +268,29 @@ class _Builder:
 
     def wire(self, spaces: Spaces) -> None:
         raws = self.make(spaces.funcs, spaces.tables, spaces.mems, spaces.globals,
-                         spaces.elems, spaces.datas, self.budget)
+                         spaces.elems, spaces.datas, self.budget, self.top)
         if self.budget.metered and raws and not getattr(raws[0], "metered", False):
             raise ArgumentError(f"{self.desc.name} was translated without fuel counting: "
                                 "fuel= and deadline= need a translation made with --metered "
                                 "(fayasm.translate(module, metered=True))")
         for f, raw in zip(self.placeholders, raws):
-            f.raw = raw
-            f.owner = None
+            f.raw = entry(raw)
+            f.owner = Generated(raw)
 
     def finish(self, spaces: Spaces, instance: Instance) -> None:
         pass
 
 
 def instantiate(desc: Description, make, imports=None, wasi=None, fuel=None, deadline=None,
-                engine: str = "python", limits=None) -> Instance:
+                engine: str = "python", limits=None, interrupt=None) -> Instance:
     """Instantiate a generated module: ``make(funcs, tables, mems, globals, elems, datas,
-    budget)`` returns the raw callables of the defined functions. ``wasi`` is a WasiConfig
-    (or a Wasi state, shared); see plan.link."""
+    budget, top)`` returns the generated functions (each takes the depth ``_d`` last;
+    ``top`` is the depth limit plus one). ``wasi`` is a WasiConfig (or a Wasi state,
+    shared); see plan.link."""
     ensure_recursion_limit()
-    budget = Budget(fuel, deadline)
-    return link(desc, imports, _Builder(desc, make, budget), engine=engine, budget=budget,
+    budget = Budget(fuel, deadline, interrupt)
+    top = stack_limit(limits) + 1
+    return link(desc, imports, _Builder(desc, make, budget, top), engine=engine, budget=budget,
                 limits=limits, wasi=wasi)
 
 

@@ -1,8 +1,10 @@
 """The execution loop of the reference interpreter.
 
 Calls between interpreted functions do not recurse in Python: the loop keeps its own
-frame stack, so deep wasm recursion ends in Exhaustion at MAX_CALL_DEPTH, never in a
-RecursionError. Each frame has its own operand stack (a list) and locals (a list).
+frame stack, counted in stack units (runtime/stack.py), so deep wasm recursion ends in
+Exhaustion at the instance's depth limit, never in a RecursionError; an entry from a host
+function continues the thread's depth and counts against its C stack. Each frame has its
+own operand stack (a list) and locals (a list).
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from fayasm.runtime.errors import Exhaustion, Trap
 from fayasm.runtime.func import Func
 from fayasm.runtime.budget import UNLIMITED, Budget  # noqa: F401 (Budget: Context default)
 from fayasm.runtime.limits import MAX_CALL_DEPTH
+from fayasm.runtime.stack import THREAD
 
 from .code import (BIN, BIN_IMM, BR, BR_BACK, BR_IF, BR_IF_BACK, BR_TABLE, CALL, CALL_IND,
                    CONST, DROP, GGET, GSET, IF, JUMP, LGET, LOAD, LOADS, LOADU, LSET, LTEE,
@@ -22,7 +25,7 @@ class Context:
     """The run-time state of one instance: its index spaces and segment instances."""
 
     __slots__ = ("funcs", "callees", "tables", "mems", "globals", "elems", "datas", "budget",
-                 "name")
+                 "name", "top")
 
     def __init__(self, name: str):
         self.name = name
@@ -34,14 +37,17 @@ class Context:
         self.elems: list = []
         self.datas: list = []
         self.budget = Budget()
+        self.top = MAX_CALL_DEPTH + 1  # a frame may not end at or past this depth
 
 
 class Code:
     """A function of an instance: its prepared template bound to the instance's context."""
 
-    __slots__ = ("code", "zeros", "nparams", "nresults", "type", "name", "ctx")
+    __slots__ = ("code", "zeros", "nparams", "nresults", "type", "name", "ctx", "units", "top")
 
     def __init__(self, template, ctx: Context):
+        self.units = template.units
+        self.top = ctx.top
         self.code = template.code
         self.zeros = template.zeros
         self.nparams = template.nparams
@@ -56,7 +62,26 @@ def _oob_trap():
 
 
 def execute(entry: Code, args: list) -> list:
-    """Run ``entry`` on raw ``args``; return its raw results."""
+    """Run ``entry`` on raw ``args``; return its raw results. The entry continues the
+    thread's depth (that of the wasm frame that called the host function calling in)."""
+    st = THREAD
+    n = st.entries
+    if n >= st.max_entries:
+        raise Exhaustion()  # the thread's C stack holds no more nested entries
+    base = st.depth if n else 0
+    d = base + entry.units
+    if d > entry.top:
+        raise Exhaustion()
+    st.entries = n + 1
+    try:
+        return _run(entry, args, d, st)
+    finally:
+        st.entries = n
+        st.depth = base
+
+
+def _run(entry: Code, args: list, d: int, st) -> list:
+    """The loop; ``d`` is the depth at the end of the running frame."""
     frames: list = []
     cur = entry
     code = cur.code
@@ -156,8 +181,10 @@ def execute(entry: Code, args: list) -> list:
                 if tick < 0:
                     tick = budget.take() - 1
                 if type(callee) is Code:
-                    if len(frames) >= MAX_CALL_DEPTH:
+                    nd = d + callee.units
+                    if nd > callee.top:
                         raise Exhaustion()
+                    d = nd
                     n = callee.nparams
                     if n:
                         args = s[-n:]
@@ -180,6 +207,7 @@ def execute(entry: Code, args: list) -> list:
                         del s[-n:]
                     else:
                         args = ()
+                    st.depth = d  # where an entry the callee makes starts
                     if metered:
                         budget.tick = tick  # the callee may re-enter this instance
                         out = callee.raw(*args)
@@ -196,6 +224,7 @@ def execute(entry: Code, args: list) -> list:
                 if not frames:
                     return s[len(s) - n:] if n else []
                 res = s[len(s) - n:] if n else None
+                d -= cur.units
                 code, pc, s, L, cur = frames.pop()
                 ctx = cur.ctx
                 if res:

@@ -219,10 +219,10 @@ class ModuleEmitter:
 
     def make(self, funcs) -> list[str]:
         info = self.info
-        lines = ["def _make(_funcs, _tables, _mems, _globals, _elems, _datas, _budget):"]
+        lines = ["def _make(_funcs, _tables, _mems, _globals, _elems, _datas, _budget, _top):"]
         ind = "    "
         for i in range(self.nimp_funcs):
-            lines.append(f"{ind}_imp{i} = _funcs[{i}].raw")
+            lines.append(f"{ind}_imp{i} = _rt.callee(_funcs[{i}])")
         for i in range(len(info.mems)):
             lines.append(f"{ind}_mem{i} = _mems[{i}]")
         for i in range(len(info.tables)):
@@ -250,12 +250,14 @@ class ModuleEmitter:
 
 
 _INSTANTIATE = '''
-def instantiate(imports=None, wasi=None, fuel=None, deadline=None, limits=None):
+def instantiate(imports=None, wasi=None, fuel=None, deadline=None, limits=None,
+                interrupt=None):
     """Instantiate this module: ``imports`` maps module names to {name: value};
-    ``wasi`` a fayasm WasiConfig for modules that import WASI; ``fuel``, ``deadline``
-    and ``limits`` (a fayasm.ResourceLimits) as for fayasm.instantiate."""
+    ``wasi`` a fayasm WasiConfig for modules that import WASI; ``fuel``, ``deadline``,
+    ``limits`` (a fayasm.ResourceLimits) and ``interrupt`` (a fayasm.Interrupt) as for
+    fayasm.instantiate."""
     return _rt.instantiate(DESCRIPTION, _make, imports, wasi=wasi, fuel=fuel, limits=limits,
-                           deadline=deadline)
+                           deadline=deadline, interrupt=interrupt)
 
 
 if __name__ == "__main__":
