@@ -141,8 +141,8 @@ class Instance:
         next call from outside), from any thread; the request is spent by that trap. Needs
         an instance made with ``interrupt=`` a ``fayasm.Interrupt`` (whose code checks)."""
         if self.budget is None or self.budget.interrupt is None:
-            raise Error("this instance cannot be interrupted: instantiate it with "
-                        "interrupt=fayasm.Interrupt() (its code then checks for interrupts)")
+            raise Error("this instance's code has no interrupt checks: instantiate it "
+                        "with interrupt=fayasm.Interrupt() to stop it from another thread")
         self.budget.pending = True
 
     def usage(self):
