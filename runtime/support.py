@@ -117,13 +117,50 @@ def entry(fn):
     return raw
 
 
-def foreign(f: Func):
-    """``f`` (a host function, or another engine's) as generated code calls it, with the
-    caller's depth last: the depth is left where an entry ``f`` makes starts from."""
+def _foreign0(f, st):
+    def call(d):
+        st.depth = d
+        return f.raw()
+    return call
+
+
+def _foreign1(f, st):
+    def call(a, d):
+        st.depth = d
+        return f.raw(a)
+    return call
+
+
+def _foreign2(f, st):
+    def call(a, b, d):
+        st.depth = d
+        return f.raw(a, b)
+    return call
+
+
+def _foreign3(f, st):
+    def call(a, b, c, d):
+        st.depth = d
+        return f.raw(a, b, c)
+    return call
+
+
+def _foreign_n(f, st):
     def call(*args):
-        THREAD.depth = args[-1]
+        st.depth = args[-1]
         return f.raw(*args[:-1])
     return call
+
+
+_FOREIGN = (_foreign0, _foreign1, _foreign2, _foreign3)
+
+
+def foreign(f: Func):
+    """``f`` (a host function, or another engine's) as generated code calls it, with the
+    caller's depth last: the depth is left where an entry ``f`` makes starts from. (Fixed
+    arities avoid packing the arguments; ``f.raw`` is read per call, as engines replace it.)"""
+    n = len(f.type.params)
+    return (_FOREIGN[n] if n < len(_FOREIGN) else _foreign_n)(f, THREAD)
 
 
 def callee(f: Func):

@@ -14,8 +14,12 @@ import time
 import pytest
 
 import fayasm
-from fayasm.runtime.limits import MAX_CALL_DEPTH, frame_units
-from fayasm.runtime.stack import entries_for, thread_stack_size
+from fayasm.runtime.limits import MAX_CALL_DEPTH
+
+
+def frame_units(slots: int) -> int:
+    from fayasm.runtime.limits import frame_units as units
+    return units(slots)
 
 ENGINES = ("interpreter", "python", "jit")
 
@@ -137,6 +141,8 @@ def test_small_c_stack_gives_exhaustion_not_segfault(size, rlimit):
 
 def test_entries_follow_the_thread_stack():
     """The nested entries a thread allows grow with its stack and fit in it."""
+    from fayasm.runtime.stack import entries_for, thread_stack_size
+
     assert entries_for(256 << 10) < entries_for(1 << 20) < entries_for(8 << 20)
     from fayasm.runtime.limits import ENTRY_BYTES
     for size in (256 << 10, 512 << 10, 8 << 20):
@@ -175,12 +181,11 @@ def test_reentry_depth_continues_through_host(engine):
 def test_big_frames_count_by_size(engine):
     """A function with 1000 i64 locals recursing: each frame costs frame_units(1000) = 16
     units, so Exhaustion comes after 20001 // 16 frames (not 20001) on every engine."""
-    units = frame_units(1000)
-    assert units == 16
     inst = fayasm.instantiate(fayasm.Module(big_frames(1000)), engine=engine)
     with pytest.raises(fayasm.Exhaustion) as e:
         inst.exports.f()
-    assert len(e.value.frames) == (MAX_CALL_DEPTH + 1) // units
+    assert len(e.value.frames) == (MAX_CALL_DEPTH + 1) // 16 == 1250
+    assert frame_units(1000) == 16
 
 
 MEMORY_CHILD = r"""
@@ -216,7 +221,7 @@ def test_50000_locals_recursion_memory_bounded(engine):
                        timeout=600, preexec_fn=limit, cwd="/tmp")
     assert p.returncode == 0, p.stderr[-2000:]
     out = dict(line.split() for line in p.stdout.splitlines())
-    assert int(out["frames"]) == (MAX_CALL_DEPTH + 1) // frame_units(50000) == 25
+    assert int(out["frames"]) == (MAX_CALL_DEPTH + 1) // 782 == 25
     assert int(out["rss"]) < 400 << 20
 
 
