@@ -286,7 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("-o", "--output", metavar="OUT.py",
                     help="where to write (default: FILE with a .py suffix)")
     tr.add_argument("--metered", action="store_true",
-                    help="count fuel, so instantiate(fuel=..., deadline=...) can stop it")
+                    help="count fuel, so instantiate(fuel=..., deadline=..., interrupt=...) can "
+                    "stop it")
     tr.set_defaults(func=cmd_translate)
 
     wast = sub.add_parser("wast", help="run WAST scripts (the spec test-suite format)",

@@ -308,8 +308,8 @@ class _Builder:
                          spaces.elems, spaces.datas, self.budget, self.top)
         if self.budget.metered and raws and not getattr(raws[0], "metered", False):
             raise ArgumentError(f"{self.desc.name} was translated without fuel counting: "
-                                "fuel= and deadline= need a translation made with --metered "
-                                "(fayasm.translate(module, metered=True))")
+                                "fuel=, deadline= and interrupt= need a translation made "
+                                "with --metered (fayasm.translate(module, metered=True))")
         for f, raw in zip(self.placeholders, raws):
             f.raw = entry(raw)
             f.owner = Generated(raw)
