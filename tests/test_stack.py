@@ -79,6 +79,8 @@ import sys, threading
 import fayasm
 sys.path.insert(0, {tests!r})
 from test_stack import FIB, reentering
+from fayasm.runtime.support import ensure_recursion_limit
+ensure_recursion_limit()  # as once the python engine has run: Python's limit is no guard
 size = int(sys.argv[1])
 out = []
 
