@@ -12,8 +12,11 @@ either bound the guest gets Exhaustion, never a crash. The jit bounds its native
 by their real addresses (translator/llvm) and counts depth the same way.
 
 ``THREAD`` is the calling thread's state: ``depth`` is where the next entry starts (the
-depth of the wasm frame that called out to a host function; an entry puts back what it
-found), ``entries`` the entries in progress.
+depth of the wasm frame that called out to a host function, set by the call; an entry
+puts back what it found, so it is 0 when no wasm runs on the thread), ``entries`` the
+entries in progress. The jit's host calls set ``depth`` too (and put it back), so an
+entry from a host function the jit called continues the jit's depth; the jit's own
+entries continue its own count (its thread block), not this one.
 """
 from __future__ import annotations
 
@@ -21,7 +24,6 @@ import ctypes
 import resource
 import threading
 
-from .errors import Exhaustion
 from .limits import ENTRY_BYTES, STACK_RESERVE
 
 _DEFAULT_STACK = 8 << 20  # when the platform cannot say (glibc's default for threads)
@@ -85,10 +87,4 @@ class _Thread(threading.local):
 
 THREAD = _Thread()
 
-
-def too_many_entries() -> Exhaustion:
-    """The Exhaustion for an entry past the thread's ``max_entries``."""
-    return Exhaustion()
-
-
-__all__ = ["THREAD", "thread_stack_size", "entries_for", "too_many_entries"]
+__all__ = ["THREAD", "thread_stack_size", "entries_for"]

@@ -107,7 +107,7 @@ def entry(fn):
         n = st.entries
         if n >= st.max_entries:
             raise Exhaustion()
-        base = st.depth if n else 0
+        base = st.depth
         st.entries = n + 1
         try:
             return fn(*args, base)

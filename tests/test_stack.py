@@ -344,3 +344,20 @@ def test_interrupt_with_fuel(engine):
     with pytest.raises(fayasm.Trap, match="out of fuel"):
         inst.exports.spin()
     assert inst.get_fuel() == 0
+
+
+def test_entry_from_a_jit_host_call_continues_the_jit_depth():
+    """jit -> host -> python -> host -> jit ...: the python instance's max_stack counts
+    the jit's frames below it too (the jit's host calls hand their depth on)."""
+    box = {}
+    a = fayasm.instantiate(fayasm.Module(REENTER), engine="jit",
+                           imports={"env": {"h": lambda x: box["b"](x)}})
+    b = fayasm.instantiate(fayasm.Module(REENTER), engine="python",
+                           imports={"env": {"h": lambda x: box["a"](x)}},
+                           limits=fayasm.ResourceLimits(max_stack=50))
+    box["a"], box["b"] = a.exports.f, b.exports.f
+    assert a.exports.f(20) == 20
+    with pytest.raises(fayasm.Exhaustion) as e:
+        a.exports.f(200)
+    assert len(e.value.frames) == 51
+    assert b.exports.f(20) == 20  # the depth was put back

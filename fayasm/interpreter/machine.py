@@ -68,7 +68,7 @@ def execute(entry: Code, args: list) -> list:
     n = st.entries
     if n >= st.max_entries:
         raise Exhaustion()  # the thread's C stack holds no more nested entries
-    base = st.depth if n else 0
+    base = st.depth
     d = base + entry.units
     if d > entry.top:
         raise Exhaustion()
