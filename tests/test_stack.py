@@ -361,3 +361,19 @@ def test_entry_from_a_jit_host_call_continues_the_jit_depth():
         a.exports.f(200)
     assert len(e.value.frames) == 51
     assert b.exports.f(20) == 20  # the depth was put back
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_exhaustion_spends_the_same_fuel_on_every_engine(engine):
+    """A frame refused at the entry, mid-recursion, or at the default depth: the same
+    frames and the same fuel left on every engine (the entry's unit is spent first)."""
+    big = "(module (func $f (export \"f\") (local " + " ".join(["i64"] * 200) + ") (call $f)))"
+    got = []
+    for wat, lim, export, args in [(big, 2, "f", ()), (FIB, 37, "fib", (100000,)),
+                                   (big, 100, "f", ()), (FIB, None, "fib", (100000,))]:
+        inst = fayasm.instantiate(fayasm.Module(wat), engine=engine, fuel=10 ** 6,
+                                  limits=fayasm.ResourceLimits(max_stack=lim))
+        with pytest.raises(fayasm.Exhaustion) as e:
+            inst.exports[export](*args)
+        got.append((len(e.value.frames), inst.get_fuel()))
+    assert got == [(0, 999999), (38, 999961), (25, 999974), (20001, 979998)]

@@ -37,7 +37,9 @@ class Context:
         self.elems: list = []
         self.datas: list = []
         self.budget = Budget()
-        self.top = MAX_CALL_DEPTH + 1  # a frame may not end at or past this depth
+        # The depth limit plus one: a frame whose end (its depth plus its units) passes
+        # it exhausts the stack.
+        self.top = MAX_CALL_DEPTH + 1
 
 
 class Code:
@@ -69,12 +71,9 @@ def execute(entry: Code, args: list) -> list:
     if n >= st.max_entries:
         raise Exhaustion()  # the thread's C stack holds no more nested entries
     base = st.depth
-    d = base + entry.units
-    if d > entry.top:
-        raise Exhaustion()
     st.entries = n + 1
     try:
-        return _run(entry, args, d, st)
+        return _run(entry, args, base + entry.units, st)
     finally:
         st.entries = n
         st.depth = base
@@ -96,6 +95,10 @@ def _run(entry: Code, args: list, d: int, st) -> list:
         tick = budget.tick
     else:
         tick = UNLIMITED
+    if d > entry.top:  # after the unit, as the other engines charge it
+        if metered:
+            budget.end()
+        raise Exhaustion()
     try:
         while True:
             k, a, b, c = code[pc]
