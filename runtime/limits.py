@@ -24,7 +24,7 @@ def frame_units(slots: int) -> int:
 
 
 # C stack one nested entry into wasm may use (host function -> wasm), for the engines
-# whose wasm frames cost none (interpreter, python): measured at 1.5 to 1.9 KiB on
+# whose wasm frames cost none (interpreter, python): measured at 1,856 bytes on
 # CPython 3.11 (scripts/stack_bounds.py), doubled for the host's own code between entries.
 ENTRY_BYTES = 4096
 # C stack kept free on every thread besides that: the code below the first entry and

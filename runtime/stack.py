@@ -5,7 +5,7 @@ Two bounds, both per thread. The *depth*: every wasm frame costs stack units by 
 (``limits.MAX_CALL_DEPTH``, lowered by ``ResourceLimits(max_stack=)``), so deep recursion
 with big frames is bounded in memory as well as in calls. The *entries*: wasm frames of
 these engines cost no C stack (CPython 3.11+ runs Python-to-Python calls without
-recursing in C), but every entry into wasm from a host function does (about 1.5 to 2 KiB
+recursing in C), but every entry into wasm from a host function does (about 1.8 KiB
 of C stack each, see scripts/stack_bounds.py), so a thread allows as many nested entries
 as its C stack holds (``max_entries``), with room to spare for the host's own code. Past
 either bound the guest gets Exhaustion, never a crash. The jit bounds its native frames
