@@ -11,12 +11,14 @@ as its C stack holds (``max_entries``), with room to spare for the host's own co
 either bound the guest gets Exhaustion, never a crash. The jit bounds its native frames
 by their real addresses (translator/llvm) and counts depth the same way.
 
-``THREAD`` is the calling thread's state: ``depth`` is where the next entry starts (the
-depth of the wasm frame that called out to a host function, set by the call; an entry
-puts back what it found, so it is 0 when no wasm runs on the thread), ``entries`` the
-entries in progress. The jit's host calls set ``depth`` too (and put it back), so an
-entry from a host function the jit called continues the jit's depth; the jit's own
-entries continue its own count (its thread block), not this one.
+``THREAD.cell`` is the calling thread's state, a list (one thread-local lookup, then
+list indexing, on the paths that run per entry and per host call): ``cell[DEPTH]`` is
+where the next entry starts (the depth of the wasm frame that called out to a host
+function, set by the call; an entry puts back what it found, so it is 0 when no wasm
+runs on the thread), ``cell[ENTRIES]`` the entries in progress and
+``cell[MAX_ENTRIES]`` how many the thread's C stack allows. The jit's host calls set the
+depth too (and put it back), so an entry from a host function the jit called continues
+the jit's depth; the jit's own entries continue its own count (its thread block).
 """
 from __future__ import annotations
 
@@ -75,16 +77,17 @@ def entries_for(size: int) -> int:
     return max(1, (size - STACK_RESERVE - size // 8) // ENTRY_BYTES)
 
 
+DEPTH, ENTRIES, MAX_ENTRIES = 0, 1, 2
+
+
 class _Thread(threading.local):
     """One thread's count (a threading.local: made on the thread's first entry)."""
 
     def __init__(self):
-        self.depth = 0
-        self.entries = 0
         self.stack_size = thread_stack_size()
-        self.max_entries = entries_for(self.stack_size)
+        self.cell = [0, 0, entries_for(self.stack_size)]
 
 
 THREAD = _Thread()
 
-__all__ = ["THREAD", "thread_stack_size", "entries_for"]
+__all__ = ["THREAD", "DEPTH", "ENTRIES", "MAX_ENTRIES", "thread_stack_size", "entries_for"]

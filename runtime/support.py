@@ -103,51 +103,51 @@ def entry(fn):
     code: it continues the thread's depth and counts the entry against the thread's C
     stack (runtime/stack.py)."""
     def raw(*args):
-        st = THREAD
-        n = st.entries
-        if n >= st.max_entries:
+        c = THREAD.cell  # [depth, entries, max entries]
+        n = c[1]
+        if n >= c[2]:
             raise Exhaustion()
-        base = st.depth
-        st.entries = n + 1
+        base = c[0]
+        c[1] = n + 1
         try:
             return fn(*args, base)
         finally:
-            st.entries = n
-            st.depth = base
+            c[1] = n
+            c[0] = base
     return raw
 
 
 def _foreign0(f, st):
     def call(d):
-        st.depth = d
+        st.cell[0] = d
         return f.raw()
     return call
 
 
 def _foreign1(f, st):
     def call(a, d):
-        st.depth = d
+        st.cell[0] = d
         return f.raw(a)
     return call
 
 
 def _foreign2(f, st):
     def call(a, b, d):
-        st.depth = d
+        st.cell[0] = d
         return f.raw(a, b)
     return call
 
 
 def _foreign3(f, st):
     def call(a, b, c, d):
-        st.depth = d
+        st.cell[0] = d
         return f.raw(a, b, c)
     return call
 
 
 def _foreign_n(f, st):
     def call(*args):
-        st.depth = args[-1]
+        st.cell[0] = args[-1]
         return f.raw(*args[:-1])
     return call
 

@@ -66,21 +66,22 @@ def _oob_trap():
 def execute(entry: Code, args: list) -> list:
     """Run ``entry`` on raw ``args``; return its raw results. The entry continues the
     thread's depth (that of the wasm frame that called the host function calling in)."""
-    st = THREAD
-    n = st.entries
-    if n >= st.max_entries:
+    st = THREAD.cell  # [depth, entries, max entries] (runtime/stack.py)
+    n = st[1]
+    if n >= st[2]:
         raise Exhaustion()  # the thread's C stack holds no more nested entries
-    base = st.depth
-    st.entries = n + 1
+    base = st[0]
+    st[1] = n + 1
     try:
         return _run(entry, args, base + entry.units, st)
     finally:
-        st.entries = n
-        st.depth = base
+        st[1] = n
+        st[0] = base
 
 
-def _run(entry: Code, args: list, d: int, st) -> list:
-    """The loop; ``d`` is the depth at the end of the running frame."""
+def _run(entry: Code, args: list, d: int, st: list) -> list:
+    """The loop; ``d`` is the depth at the end of the running frame, ``st`` the thread's
+    stack cell."""
     frames: list = []
     cur = entry
     code = cur.code
@@ -210,7 +211,7 @@ def _run(entry: Code, args: list, d: int, st) -> list:
                         del s[-n:]
                     else:
                         args = ()
-                    st.depth = d  # where an entry the callee makes starts
+                    st[0] = d  # where an entry the callee makes starts
                     if metered:
                         budget.tick = tick  # the callee may re-enter this instance
                         out = callee.raw(*args)
