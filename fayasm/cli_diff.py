@@ -7,8 +7,16 @@ import os
 
 import fayasm
 from fayasm import engines
-from fayasm.cli_args import (UsageError, count, duration, integer, load, looks_like_module,
-                             parse_arg, positive)
+from fayasm.cli_args import (
+    UsageError,
+    count,
+    duration,
+    integer,
+    load,
+    looks_like_module,
+    parse_arg,
+    positive,
+)
 from fayasm.runtime.types import ExternKind
 from fayasm.runtime.wasi import command
 
@@ -53,10 +61,13 @@ def _imports_factory(path: str):
             raise UsageError(f"--imports {path}: {type(e).__name__}: {e}") from None
         value = ns.get("imports")
         if callable(value):
-            value = value()
+            try:
+                value = value()
+            except Exception as e:  # noqa: BLE001 - as an error of the file itself
+                raise UsageError(f"--imports {path}: imports(): {type(e).__name__}: {e}") from None
         if not isinstance(value, dict):
             raise UsageError(f"--imports {path} must define imports, a dict {{module: {{name: "
-                             "value}}}} or a function returning one")
+                             "value}} or a function returning one")
         return value
 
     load_imports()  # errors show now, not as a difference
@@ -75,7 +86,6 @@ def _plan(args, module):
         return [(name, [parse_arg(a, t) for a, t in zip(raw, export.type.params)])]
     if args.random_args is not None:
         from fayasm.testing.values import default_plan
-
         from fayasm.wasi import uses_wasi
 
         plan = default_plan(module, args.random_args, args.seed)
@@ -150,9 +160,15 @@ def cmd_fuzz(args) -> int:
         bad = sum(1 for _, r in results if not r.ok)
         print(f"{len(results)} modules replayed, {bad} with differences")
         return 1 if bad else 0
+    from fayasm.testing.generate import GenConfig, focus_names
+
+    try:
+        gen = GenConfig(focus=focus_names(args.focus or ()))
+    except ValueError as e:
+        raise UsageError(f"--focus: {e}") from None
     config = CampaignConfig(engines=names, wasmtime=not args.no_wasmtime,
                             seconds=args.time, seed=args.seed, corpus=args.corpus,
-                            shrink_seconds=args.shrink_time)
+                            shrink_seconds=args.shrink_time, gen=gen)
     try:
         summary = run_parallel(config, args.jobs)
     except OSError as e:
@@ -226,6 +242,9 @@ def add_commands(sub) -> None:
     f.add_argument("--jobs", type=positive, default=1, help="parallel processes (default 1)")
     f.add_argument("--shrink-time", type=duration, default=120.0,
                    help="time limit for shrinking one difference (default 2m)")
+    f.add_argument("--focus", nargs="+", metavar="NAME",
+                   help="favour these instructions, or a feature's (relaxed_simd): each "
+                   "module picks a few of them")
     f.set_defaults(func=cmd_fuzz)
 
 

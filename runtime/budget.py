@@ -37,7 +37,7 @@ class Interrupt:
 
     __slots__ = ("generation", "_lock")
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.generation = 0  # interrupt() calls so far
         self._lock = threading.Lock()
 
@@ -49,9 +49,10 @@ class Interrupt:
         return f"<Interrupt {self.generation} interrupts>"
 
 
-def check_interrupt(handle) -> "Interrupt | None":
+def check_interrupt(handle: object) -> Interrupt | None:
     if handle is not None and not isinstance(handle, Interrupt):
-        raise ArgumentTypeError(f"interrupt= takes a fayasm.Interrupt, got {type(handle).__name__}")
+        raise ArgumentTypeError(f"interrupt= takes a fayasm.Interrupt, got "
+                                f"{type(handle).__name__}")
     return handle
 
 
@@ -62,7 +63,7 @@ class Budget:
                  interrupt: Interrupt | None = None):
         self.fuel = check_fuel(fuel)
         self.timeout = check_deadline(timeout)
-        self.deadline = None  # absolute time while a call with a timeout runs
+        self.deadline: float | None = None  # absolute time while a call with a timeout runs
         self.tick = 0  # units left in the current chunk, while the instance runs
         self.depth = 0  # activations of the instance in progress
         self.interrupt = check_interrupt(interrupt)
@@ -155,11 +156,11 @@ class Budget:
         return chunk
 
 
-def check_fuel(fuel, what: str = "fuel") -> int | None:
+def check_fuel(fuel: object, what: str = "fuel") -> int | None:
     """``fuel`` if it is None or a whole number of units >= 0; else ArgumentError."""
     return None if fuel is None else whole(fuel, what, 0)
 
 
-def check_deadline(timeout, what: str = "deadline") -> float | None:
+def check_deadline(timeout: object, what: str = "deadline") -> float | None:
     """``timeout`` if it is None or a number of seconds >= 0 (not NaN); else ArgumentError."""
     return None if timeout is None else seconds(timeout, what)

@@ -83,7 +83,7 @@ DEPTH, ENTRIES, MAX_ENTRIES = 0, 1, 2
 class _Thread(threading.local):
     """One thread's count (a threading.local: made on the thread's first entry)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.stack_size = thread_stack_size()
         self.cell = [0, 0, entries_for(self.stack_size)]
 

@@ -10,22 +10,37 @@ from __future__ import annotations
 
 import struct
 import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .backtrace import backtrace
-from .budget import Budget
-from .errors import (MEM_OOB, TABLE_OOB, TYPE_MISMATCH, UNDEFINED_ELEMENT, UNINITIALIZED_ELEMENT,
-                     ArgumentError, Error, Exhaustion, InterfaceError, Trap)
+from .budget import Budget, Interrupt
+from .errors import (
+    MEM_OOB,
+    TABLE_OOB,
+    TYPE_MISMATCH,
+    UNDEFINED_ELEMENT,
+    UNINITIALIZED_ELEMENT,
+    ArgumentError,
+    Error,
+    Exhaustion,
+    InterfaceError,
+    Trap,
+)
 from .func import Func, HostError
 from .instance import Instance
 from .limits import BULK_SHIFT, MAX_CALL_DEPTH
-from .resources import stack_limit
-from .stack import THREAD
 from .memory import Memory
 from .plan import KINDS, Plan, Spaces, link
+from .resources import stack_limit
+from .stack import THREAD
 from .table import Table
 from .types import ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType, ValType
 from .values import f32_from_bits, f32_round, f32_to_bits
 from .version import VERSION
+
+if TYPE_CHECKING:
+    from .resources import ResourceLimits
 
 __all__ = ["Trap", "f32_from_bits", "f32_to_bits", "f32_round"]
 
@@ -66,7 +81,7 @@ def trap(message: str) -> Trap:
     return t
 
 
-def indirect(table: Table, i: int, ftype: FuncType):
+def indirect(table: Table, i: int, ftype: FuncType) -> Callable[..., Any]:
     """The raw callable of ``table[i]`` for call_indirect, checked as the spec says."""
     elems = table.elements
     if i >= len(elems):
@@ -89,7 +104,7 @@ class Generated:
 
     __slots__ = ("call",)
 
-    def __init__(self, call):
+    def __init__(self, call: Callable[..., Any]) -> None:
         self.call = call
 
 
@@ -98,11 +113,11 @@ def exhausted() -> Exhaustion:
     return Exhaustion()
 
 
-def entry(fn):
+def entry(fn: Callable[..., Any]) -> Callable[..., Any]:
     """The raw callable of generated function ``fn``, for calls from outside generated
     code: it continues the thread's depth and counts the entry against the thread's C
     stack (runtime/stack.py)."""
-    def raw(*args):
+    def raw(*args: Any) -> Any:
         c = THREAD.cell  # [depth, entries, max entries]
         n = c[1]
         if n >= c[2]:
@@ -117,36 +132,36 @@ def entry(fn):
     return raw
 
 
-def _foreign0(f, st):
-    def call(d):
+def _foreign0(f: Func, st: Any) -> Callable[..., Any]:
+    def call(d: int) -> Any:
         st.cell[0] = d
         return f.raw()
     return call
 
 
-def _foreign1(f, st):
-    def call(a, d):
+def _foreign1(f: Func, st: Any) -> Callable[..., Any]:
+    def call(a: Any, d: int) -> Any:
         st.cell[0] = d
         return f.raw(a)
     return call
 
 
-def _foreign2(f, st):
-    def call(a, b, d):
+def _foreign2(f: Func, st: Any) -> Callable[..., Any]:
+    def call(a: Any, b: Any, d: int) -> Any:
         st.cell[0] = d
         return f.raw(a, b)
     return call
 
 
-def _foreign3(f, st):
-    def call(a, b, c, d):
+def _foreign3(f: Func, st: Any) -> Callable[..., Any]:
+    def call(a: Any, b: Any, c: Any, d: int) -> Any:
         st.cell[0] = d
         return f.raw(a, b, c)
     return call
 
 
-def _foreign_n(f, st):
-    def call(*args):
+def _foreign_n(f: Func, st: Any) -> Callable[..., Any]:
+    def call(*args: Any) -> Any:
         st.cell[0] = args[-1]
         return f.raw(*args[:-1])
     return call
@@ -155,7 +170,7 @@ def _foreign_n(f, st):
 _FOREIGN = (_foreign0, _foreign1, _foreign2, _foreign3)
 
 
-def foreign(f: Func):
+def foreign(f: Func) -> Callable[..., Any]:
     """``f`` (a host function, or another engine's) as generated code calls it, with the
     caller's depth last: the depth is left where an entry ``f`` makes starts from. (Fixed
     arities avoid packing the arguments; ``f.raw`` is read per call, as engines replace it.)"""
@@ -163,13 +178,13 @@ def foreign(f: Func):
     return (_FOREIGN[n] if n < len(_FOREIGN) else _foreign_n)(f, THREAD)
 
 
-def callee(f: Func):
+def callee(f: Func) -> Callable[..., Any]:
     """How generated code calls ``f``: its code if it is generated, else ``foreign``."""
     own = f.owner
     return own.call if type(own) is Generated else foreign(f)
 
 
-def indirect_d(table: Table, i: int, ftype: FuncType):
+def indirect_d(table: Table, i: int, ftype: FuncType) -> Callable[..., Any]:
     """``callee`` of ``table[i]`` for call_indirect, checked as the spec says."""
     elems = table.elements
     if i >= len(elems):
@@ -184,7 +199,7 @@ def indirect_d(table: Table, i: int, ftype: FuncType):
 
 
 # -- bulk memory and tables -------------------------------------------------------------
-def memory_fill(mem: Memory, d: int, val: int, n: int, budget=None) -> None:
+def memory_fill(mem: Memory, d: int, val: int, n: int, budget: Budget | None = None) -> None:
     if budget is not None and n >> BULK_SHIFT:
         budget.tick = budget.charge(budget.tick, n)
     if d + n > len(mem.view):
@@ -192,7 +207,8 @@ def memory_fill(mem: Memory, d: int, val: int, n: int, budget=None) -> None:
     mem.fill(d, val, n)
 
 
-def memory_copy(dst: Memory, src: Memory, d: int, s: int, n: int, budget=None) -> None:
+def memory_copy(dst: Memory, src: Memory, d: int, s: int, n: int,
+                budget: Budget | None = None) -> None:
     if budget is not None and n >> BULK_SHIFT:
         budget.tick = budget.charge(budget.tick, n)
     if s + n > len(src.view) or d + n > len(dst.view):
@@ -200,7 +216,8 @@ def memory_copy(dst: Memory, src: Memory, d: int, s: int, n: int, budget=None) -
     dst.copy_from(src, d, s, n)
 
 
-def memory_init(mem: Memory, datas: list, k: int, d: int, s: int, n: int, budget=None) -> None:
+def memory_init(mem: Memory, datas: Sequence[bytes], k: int, d: int, s: int, n: int,
+                budget: Budget | None = None) -> None:
     if budget is not None and n >> BULK_SHIFT:
         budget.tick = budget.charge(budget.tick, n)
     data = datas[k]
@@ -210,21 +227,21 @@ def memory_init(mem: Memory, datas: list, k: int, d: int, s: int, n: int, budget
     view[d:d + n] = data[s:s + n]
 
 
-def table_get(t: Table, i: int):
+def table_get(t: Table, i: int) -> object:
     elems = t.elements
     if i >= len(elems):
         raise trap(TABLE_OOB)
     return elems[i]
 
 
-def table_set(t: Table, i: int, v) -> None:
+def table_set(t: Table, i: int, v: object) -> None:
     if i >= len(t.elements):
         raise trap(TABLE_OOB)
     t.elements[i] = v
     t.sync(i, 1)
 
 
-def table_fill(t: Table, i: int, v, n: int, budget=None) -> None:
+def table_fill(t: Table, i: int, v: object, n: int, budget: Budget | None = None) -> None:
     if budget is not None and n >> BULK_SHIFT:
         budget.tick = budget.charge(budget.tick, n)
     if i + n > len(t.elements):
@@ -233,7 +250,7 @@ def table_fill(t: Table, i: int, v, n: int, budget=None) -> None:
     t.sync(i, n)
 
 
-def table_copy(dt: Table, st: Table, d: int, s: int, n: int, budget=None) -> None:
+def table_copy(dt: Table, st: Table, d: int, s: int, n: int, budget: Budget | None = None) -> None:
     if budget is not None and n >> BULK_SHIFT:
         budget.tick = budget.charge(budget.tick, n)
     if s + n > len(st.elements) or d + n > len(dt.elements):
@@ -242,7 +259,8 @@ def table_copy(dt: Table, st: Table, d: int, s: int, n: int, budget=None) -> Non
     dt.sync(d, n)
 
 
-def table_init(t: Table, elems: list, k: int, d: int, s: int, n: int, budget=None) -> None:
+def table_init(t: Table, elems: Sequence[Sequence[object]], k: int, d: int, s: int, n: int,
+               budget: Budget | None = None) -> None:
     if budget is not None and n >> BULK_SHIFT:
         budget.tick = budget.charge(budget.tick, n)
     seg = elems[k]
@@ -252,12 +270,12 @@ def table_init(t: Table, elems: list, k: int, d: int, s: int, n: int, budget=Non
     t.sync(d, n)
 
 
-def v128_load(view, ea: int) -> int:
+def v128_load(view: memoryview, ea: int) -> int:
     lo, hi = LD_QQ(view, ea)
     return lo | (hi << 64)
 
 
-def v128_store(view, ea: int, v: int) -> None:
+def v128_store(view: memoryview, ea: int, v: int) -> None:
     ST_QQ(view, ea, v & 0xFFFFFFFFFFFFFFFF, v >> 64)
 
 
@@ -267,7 +285,7 @@ def functype(params: str, results: str) -> FuncType:
                     tuple(ValType(t) for t in results.split()))
 
 
-def limits(lo: int, hi) -> Limits:
+def limits(lo: int, hi: int | None) -> Limits:
     return Limits(lo, hi)
 
 
@@ -293,13 +311,15 @@ class _Builder:
     """A generated module's part of instantiating (plan.Builder): ``make`` gives the code
     of its functions as closures over the instance's index spaces."""
 
-    def __init__(self, desc: Description, make, budget: Budget, top: int):
+    def __init__(self, desc: Description, make: Callable[..., list[Any]], budget: Budget,
+                 top: int) -> None:
         self.desc, self.make, self.budget, self.top = desc, make, budget, top
         self.placeholders: list[Func] = []
 
     def functions(self, spaces: Spaces) -> list[Func]:
         # Made now (ref.func in a global may name them); their code once globals are set.
-        self.placeholders = [Func.from_raw(None, ftype, self.desc.names[k])
+        self.placeholders = [Func.from_raw(None, ftype,  # type: ignore[arg-type]  # see wire
+                                           self.desc.names[k])
                              for k, ftype in enumerate(self.desc.func_types)]
         return self.placeholders
 
@@ -318,8 +338,10 @@ class _Builder:
         pass
 
 
-def instantiate(desc: Description, make, imports=None, wasi=None, fuel=None, deadline=None,
-                engine: str = "python", limits=None, interrupt=None) -> Instance:
+def instantiate(desc: Description, make: Callable[..., list[Any]], imports: Any = None,
+                wasi: Any = None, fuel: int | None = None, deadline: float | None = None,
+                engine: str = "python", limits: ResourceLimits | None = None,
+                interrupt: Interrupt | None = None) -> Instance:
     """Instantiate a generated module: ``make(funcs, tables, mems, globals, elems, datas,
     budget, top)`` returns the generated functions (each takes the depth ``_d`` last;
     ``top`` is the depth limit plus one). ``wasi`` is a WasiConfig (or a Wasi state,
@@ -331,16 +353,16 @@ def instantiate(desc: Description, make, imports=None, wasi=None, fuel=None, dea
                 limits=limits, wasi=wasi)
 
 
-def metered(raw, budget: Budget):
+def metered(raw: Callable[..., Any], budget: Budget) -> Callable[..., Any]:
     """Wrap a metered module's raw function for entries from outside the instance: each
     costs a unit, and nested ones continue the running chunk (see Budget.begin)."""
-    def call(*args):
+    def call(*args: Any) -> Any:
         budget.begin()
         try:
             return raw(*args)
         finally:
             budget.end()
-    call.metered = True
+    call.metered = True  # type: ignore[attr-defined]  # what _Builder.wire checks
     return call
 
 
@@ -349,7 +371,7 @@ def refuel(budget: Budget) -> int:
     return budget.take() - 1
 
 
-def run_wasi(desc: Description, make, argv: list[str]) -> int:
+def run_wasi(desc: Description, make: Callable[..., list[Any]], argv: list[str]) -> int:
     """``python translated.py [--dir HOST[::GUEST]] [--ro-dir ...] [--env NAME[=VALUE]]
     [--] ARGS``: run the module's ``_start`` as a WASI command and return its exit code.
     The arguments are read as ``fayasm run`` reads them (wasi/command.py)."""
@@ -378,7 +400,7 @@ def run_wasi(desc: Description, make, argv: list[str]) -> int:
     return code if 0 <= code <= 255 else 1
 
 
-def _report(desc: Description, e: Exception) -> int:
+def _report(desc: Description, e: BaseException) -> int:
     from .errors import WasiExit
 
     if isinstance(e, WasiExit):

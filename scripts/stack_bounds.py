@@ -61,7 +61,8 @@ CHILD = textwrap.dedent(r"""
         try:
             if case in ("fib", "maxstack"):
                 lim = fayasm.ResourceLimits(max_stack=1000) if case == "maxstack" else None
-                fayasm.instantiate(fayasm.Module(FIB), engine=engine, limits=lim).exports.fib(100000)
+                fib = fayasm.instantiate(fayasm.Module(FIB), engine=engine, limits=lim).exports.fib
+                fib(100000)
             elif case == "big":
                 fayasm.instantiate(fayasm.Module(big()), engine=engine).exports.f()
             elif case == "reenter":

@@ -160,3 +160,18 @@ def test_strategy_stays_within_hypothesis_budget_with_probes():
         seen.append(len(g.plan))
     check()
     assert len(seen) >= 15
+
+
+def test_focus_draws_each_module_from_the_pool():
+    """fayasm fuzz --focus relaxed_simd: a feature's rows, a few of them per module."""
+    from fayasm.testing import relaxed
+    from fayasm.testing.generate import focus_names
+
+    names = focus_names(["relaxed_simd"])
+    assert len(names) == 20 and all(fayasm.isa.OPS[n].relaxed for n in names)
+    assert focus_names(["i32.add", "relaxed_simd"])[0] == "i32.add"
+    with pytest.raises(ValueError, match="no instruction or feature 'no_such'"):
+        focus_names(["no_such"])
+    cfg = GenConfig(focus=names)
+    used = [relaxed.used(random_module(seed, cfg).module()) for seed in range(6)]
+    assert sum(1 for u in used if u) >= 5, used

@@ -12,7 +12,8 @@ import fayasm
 from fayasm.runtime import support
 
 NEED = support.INTERFACE  # what a file translated now needs
-WAT = '(module (memory 1) (func (export "f") (param i32) (result i32) (i32.load8_u (local.get 0))))'
+WAT = ('(module (memory 1) (func (export "f") (param i32) (result i32)'
+       ' (i32.load8_u (local.get 0))))')
 
 
 @pytest.fixture

@@ -175,7 +175,8 @@ def encode(m: Module, names: bool = False) -> bytes:
 
     emit_customs(0)
     sections = [
-        (1, m.types, lambda: _vec(m.types, lambda t: b"\x60" + _vec(t.params, lambda v: bytes([v.code]))
+        (1, m.types, lambda: _vec(m.types, lambda t: b"\x60"
+                                  + _vec(t.params, lambda v: bytes([v.code]))
                                   + _vec(t.results, lambda v: bytes([v.code])))),
         (2, m.imports, lambda: _vec(m.imports, _import)),
         (3, m.funcs, lambda: _vec(m.funcs, lambda f: encode_u(f.type_idx))),

@@ -25,21 +25,40 @@ from dataclasses import dataclass, field
 from hypothesis import strategies as st
 
 from fayasm.isa import OPS
-from fayasm.runtime.types import (ExternKind, FuncType, GlobalType, Limits, MemoryType,
-                                  TableType, ValType)
+from fayasm.runtime.types import (
+    ExternKind,
+    FuncType,
+    GlobalType,
+    Limits,
+    MemoryType,
+    TableType,
+    ValType,
+)
 from fayasm.runtime.values import Val
-from fayasm.syntax import (ACTIVE, DECLARATIVE, PASSIVE, Custom, Data, Elem, Export,
-                           Function, Global, Import, Instr, Module, Names)
+from fayasm.syntax import (
+    ACTIVE,
+    DECLARATIVE,
+    PASSIVE,
+    Custom,
+    Data,
+    Elem,
+    Export,
+    Function,
+    Global,
+    Import,
+    Instr,
+    Module,
+    Names,
+)
 
 from .body import FunctionGen
 from .choose import Chooser, RandomChooser
+from .hosts import HOST_FUNCS, HOST_GLOBALS, HOST_MEMORY, HOST_MODULE, HOST_TABLE, REENTER_EXPORT
 from .probes import ProbeGen
-from .hosts import (HOST_FUNCS, HOST_GLOBALS, HOST_MEMORY, HOST_MODULE, HOST_TABLE,
-                    REENTER_EXPORT)
 from .shape import FUNCREF, ORDINARY, VALTYPES, Callee, Shape, Sym
 from .values import PLAN_SECTION, plan_to_bytes
 
-SCALAR = [op for op in ORDINARY if op.feature != "simd"]
+SCALAR = [op for op in ORDINARY if not op.vector]  # no SIMD (2.0 or relaxed)
 
 I32, I64, F32, F64, V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, ValType.V128
 EXTERNREF = ValType.EXTERNREF
@@ -58,6 +77,8 @@ class GenConfig:
     hosts: bool = True
     swarm: bool = True  # favour a few instructions per module (see ModuleGen.theme)
     theme: tuple = ()  # names of instructions every module favours (tests, experiments)
+    focus: tuple = ()  # a pool of instruction names: each module favours a few of them
+    # (a campaign over one feature: ``fayasm fuzz --focus relaxed_simd``)
     probes: bool = True  # exported one-instruction functions the plan calls often (probes.py)
 
 
@@ -187,7 +208,8 @@ class ModuleGen:
                 init = [Instr(OPS[f"{t}.const"], (_signed(t, bits) if t in (I32, I64) else bits,))]
             m.globals.append(Global(gt, init))
             shape.globals.append(gt)
-        m.globals.append(Global(GlobalType(I32, True), [Instr(OPS["i32.const"], (FUEL_PER_CALL,))]))
+        m.globals.append(Global(GlobalType(I32, True),
+                                [Instr(OPS["i32.const"], (FUEL_PER_CALL,))]))
         shape.globals.append(GlobalType(I32, True))
         shape.fuel = len(shape.globals) - 1
         m.globals.append(Global(GlobalType(I64, True), [Instr(OPS["i64.const"], (0,))]))
@@ -232,7 +254,8 @@ class ModuleGen:
                 data = self.blob()
                 offset = [Instr(OPS["i32.const"], (c.int(0, 64),))]
                 consts = [k for k, g in enumerate(shape.globals)
-                          if g == GlobalType(I32, False) and k < len(m.imported(ExternKind.GLOBAL))]
+                          if g == GlobalType(I32, False)
+                          and k < len(m.imported(ExternKind.GLOBAL))]
                 if consts and c.chance(30):  # an offset from an imported global (42)
                     offset = [Instr(OPS["global.get"], (c.pick(consts),))]
                 elif c.chance(3):  # out of bounds: instantiation traps
@@ -250,6 +273,9 @@ class ModuleGen:
         c = self.c
         if self.cfg.theme:
             self.shape.theme = tuple(OPS[name] for name in self.cfg.theme)
+        elif self.cfg.focus:
+            pool = [OPS[name] for name in self.cfg.focus]
+            self.shape.theme = tuple(c.pick(pool) for _ in range(c.int(1, 6)))
         elif self.cfg.swarm and c.chance(80):
             # Two thirds of the picks from the scalar rows: drawn from the whole table,
             # SIMD (236 of 408 ordinary rows) would crowd out the scalar instructions
@@ -471,6 +497,21 @@ def helper_body(name: str, checksum: int | None = None) -> tuple[FuncType, list]
 def modules(draw, config: GenConfig | None = None) -> Generated:
     """A strategy for ``Generated`` modules (valid by construction)."""
     return ModuleGen(Chooser(draw), config or GenConfig()).build()
+
+
+def focus_names(words) -> tuple:
+    """Instruction names for GenConfig.focus: each word a row's name or a feature's
+    (``relaxed_simd``: its rows). An unknown word is a ValueError."""
+    from fayasm import isa
+
+    out: list = []
+    for w in words:
+        rows = [op.name for op in isa.ALL if op.feature == w] or (
+            [w] if w in OPS else [])
+        if not rows:
+            raise ValueError(f"no instruction or feature {w!r}")
+        out.extend(r for r in rows if r not in out and not OPS[r].special)
+    return tuple(out)
 
 
 def random_module(seed: int, config: GenConfig | None = None) -> Generated:

@@ -14,13 +14,33 @@ from fayasm.runtime.types import ValType
 from fayasm.runtime.values import Val
 from fayasm.text.base import BaseParser, known_keyword
 from fayasm.text.lexer import EOF, KEYWORD, LPAR, NUM, RPAR, STRING, tokenize
-from fayasm.text.numbers import (SHAPES, NumberError, parse_float, parse_int, parse_lane,
-                                 v128_from_lanes)
+from fayasm.text.numbers import (
+    SHAPES,
+    NumberError,
+    parse_float,
+    parse_int,
+    parse_lane,
+    v128_from_lanes,
+)
 from fayasm.text.parser import ModuleParser
 
-from .script import (AssertExhaustion, AssertInvalid, AssertMalformed, AssertReturn, AssertTrap,
-                     AssertUnlinkable, Command, Get, Invoke, ModuleDef, NanPattern, RefPattern,
-                     Register, V128Pattern)
+from .script import (
+    AssertExhaustion,
+    AssertInvalid,
+    AssertMalformed,
+    AssertReturn,
+    AssertTrap,
+    AssertUnlinkable,
+    Command,
+    EitherPattern,
+    Get,
+    Invoke,
+    ModuleDef,
+    NanPattern,
+    RefPattern,
+    Register,
+    V128Pattern,
+)
 
 _FIELD_WORDS = frozenset(("type", "import", "func", "table", "memory", "global", "export",
                           "start", "elem", "data"))
@@ -202,6 +222,17 @@ class ScriptParser(BaseParser):
         raise self.unexpected(self.i - 1)
 
     def result(self):
+        """An expected result: a constant or pattern, or ``(either r+)`` (WebAssembly 3.0,
+        used by the relaxed SIMD files): any one of the alternatives."""
+        if self.at_paren("either"):
+            self.i += 2
+            options = []
+            while self.kinds[self.i] == LPAR:
+                options.append(self.result())
+            if not options:
+                raise self.unexpected()
+            self.rpar()
+            return EitherPattern(options)
         return self.const(patterns=True)
 
     def v128(self, patterns: bool):

@@ -17,9 +17,22 @@ from fayasm.runtime.types import ValType
 from fayasm.runtime.values import Val
 from fayasm.spectest import spectest_imports
 
-from .script import (AssertExhaustion, AssertInvalid, AssertMalformed, AssertReturn,
-                     AssertTrap, AssertUnlinkable, Get, Invoke, ModuleDef, NanPattern,
-                     RefPattern, Register, V128Pattern)
+from .script import (
+    AssertExhaustion,
+    AssertInvalid,
+    AssertMalformed,
+    AssertReturn,
+    AssertTrap,
+    AssertUnlinkable,
+    EitherPattern,
+    Get,
+    Invoke,
+    ModuleDef,
+    NanPattern,
+    RefPattern,
+    Register,
+    V128Pattern,
+)
 
 PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
 
@@ -38,7 +51,8 @@ class Report:
     outcomes: list[Outcome] = field(default_factory=list)
 
     def count(self, status: str, kind: str | None = None) -> int:
-        return sum(1 for o in self.outcomes if o.status == status and (kind is None or o.kind == kind))
+        return sum(1 for o in self.outcomes
+                   if o.status == status and (kind is None or o.kind == kind))
 
     @property
     def failures(self) -> list[Outcome]:
@@ -91,6 +105,8 @@ def result_matches(actual: Val, expected) -> bool:
                                                             expected.kind)
     if isinstance(expected, RefPattern):
         return actual.type is expected.type and actual.ref is not None
+    if isinstance(expected, EitherPattern):
+        return any(result_matches(actual, option) for option in expected.options)
     if isinstance(expected, V128Pattern):
         if actual.type is not ValType.V128:
             return False

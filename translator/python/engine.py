@@ -10,8 +10,8 @@ from fayasm import __version__, cachedir
 from fayasm.engines import Imports, WasiArg
 from fayasm.errors import TranslationError, describe
 from fayasm.module import Module
-from fayasm.runtime.instance import Instance
 from fayasm.runtime.budget import Interrupt
+from fayasm.runtime.instance import Instance
 from fayasm.runtime.resources import ResourceLimits
 from fayasm.runtime.support import INTERFACE
 
@@ -78,7 +78,7 @@ def source_for(module, metered: bool = False) -> str:
         except (OSError, UnicodeDecodeError):
             pass  # an unreadable entry is rebuilt
     src = translate(module, metered=metered)
-    if path:
+    if path and d:
         try:
             os.makedirs(d, exist_ok=True)
             tmp = f"{path}.{os.getpid()}.tmp"

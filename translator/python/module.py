@@ -19,7 +19,8 @@ from .names import comment, ident, literal
 
 
 def _type_literal(t) -> str:
-    return f"_rt.functype({literal(' '.join(map(str, t.params)))}, {literal(' '.join(map(str, t.results)))})"
+    params, results = " ".join(map(str, t.params)), " ".join(map(str, t.results))
+    return f"_rt.functype({literal(params)}, {literal(results)})"
 
 
 def _limits(lim) -> str:
@@ -168,8 +169,8 @@ class ModuleEmitter:
             out.append(f"{mem_helper_name(op)} = _MO.{table}[{literal(op)}]")
         for k in sorted(self.used_types):
             out.append(f"_T{k} = {_type_literal(m.types[k])}")
-        wasm_names = {self.func_name(self.nimp_funcs + k): self.module.func_name(self.nimp_funcs + k)
-                      for k in range(len(m.funcs))}
+        wasm_names = {self.func_name(self.nimp_funcs + k):
+                      self.module.func_name(self.nimp_funcs + k) for k in range(len(m.funcs))}
         out.append(f"_WASM_NAMES = {literal(wasm_names)}")
         out.append("")
         out.extend(self.description())
@@ -187,8 +188,8 @@ class ModuleEmitter:
         lines.append("    name=MODULE_NAME,")
         lines.append("    imports=[")
         for mod, name, kind, t in p.imports:
-            lines.append(f"        ({literal(mod)}, {literal(name)}, _rt.KINDS[{literal(str(kind))}], "
-                         f"{_extern_type(kind, t)}),")
+            lines.append(f"        ({literal(mod)}, {literal(name)}, "
+                         f"_rt.KINDS[{literal(str(kind))}], {_extern_type(kind, t)}),")
         lines.append("    ],")
         lines.append("    tables=[" + ", ".join(_extern_type(ExternKind.TABLE, t)
                                                for t in p.tables) + "],")
