@@ -162,8 +162,10 @@ def main() -> int:
                                     str(stack_size(stack))], capture_output=True, text=True,
                                    env=env, preexec_fn=limit)
                 if r.returncode != 0:
+                    what = (f"CRASHED (signal {-r.returncode})" if r.returncode < 0
+                            else f"FAILED rc={r.returncode}")
                     print(f"{case:9} {stack:10} {engine:12} {'-':>7} {'-':>7} {'-':>7} {'-':>8}  "
-                          f"CRASHED rc={r.returncode} {r.stderr.strip().splitlines()[-1:]}")
+                          f"{what} {r.stderr.strip().splitlines()[-1:]}")
                     continue
                 g = json.loads(r.stdout)
                 print(f"{case:9} {stack:10} {engine:12} {g.get('frames', '-'):>7} "
