@@ -13,6 +13,7 @@ from fayasm import features
 from fayasm.errors import CompileError, DecodeError, ParseError, TranslationError, ValidationError
 from fayasm.module import ExportType, ImportType, Module
 from fayasm.runtime import compiletime
+from fayasm.runtime.budget import Interrupt
 from fayasm.runtime.compiletime import CompileTimeout
 from fayasm.runtime.errors import (
     ArgumentError,
@@ -21,6 +22,7 @@ from fayasm.runtime.errors import (
     Exhaustion,
     FileError,
     InterfaceError,
+    Interrupted,
     LinkError,
     Trap,
     WasiExit,
@@ -60,7 +62,8 @@ def instantiate(module: Module | Source, imports: Mapping[str, Any] | None = Non
                 engine: str | None = None, fuel: int | None = None,
                 deadline: float | None = None, limits: ResourceLimits | None = None,
                 wasi: WasiConfig | Wasi | None = None,
-                compile_timeout: float | None = None) -> Instance:
+                compile_timeout: float | None = None,
+                interrupt: Interrupt | None = None) -> Instance:
     """Instantiate ``module`` (a Module, or bytes/WAT text) on ``engine``, linking
     ``imports`` ({module: {name: callable | Func | Memory | Table | Global}}, or another
     instance's exports as a module). ``fuel`` bounds the calls and loop iterations the
@@ -70,15 +73,17 @@ def instantiate(module: Module | Source, imports: Mapping[str, Any] | None = Non
     and a reactor's ``_initialize`` runs before this returns. ``compile_timeout`` bounds
     the seconds the jit's compiling may take here (default 60, FAYASM_COMPILE_TIMEOUT):
     past it, CompileTimeout; a function compiled on its first call counts against that
-    call's ``deadline`` instead."""
+    call's ``deadline`` instead. ``interrupt`` (an Interrupt, which may serve many
+    instances) lets another thread stop the guest: see Interrupt and Instance.interrupt."""
     from fayasm import engines
-    from fayasm.runtime.budget import check_deadline, check_fuel
+    from fayasm.runtime.budget import check_deadline, check_fuel, check_interrupt
 
     if not isinstance(module, Module):
         module = Module(module)
     check_fuel(fuel)
     check_deadline(deadline)
     check_deadline(compile_timeout, "compile_timeout")
+    check_interrupt(interrupt)
     compile_budget = compiletime.DEFAULT_COMPILE_TIMEOUT if compile_timeout is None \
         else compile_timeout
     if limits is not None and not isinstance(limits, ResourceLimits):
@@ -91,7 +96,8 @@ def instantiate(module: Module | Source, imports: Mapping[str, Any] | None = Non
             # WASI is linked, bound before the start function and a reactor initialised
             # by the engines' one linking step (runtime.plan.link).
             return engines.instantiate(module, imports, engine=engine, fuel=fuel,
-                                       deadline=deadline, limits=limits, wasi=wasi)
+                                       deadline=deadline, limits=limits, wasi=wasi,
+                                       interrupt=interrupt)
     except _HostError as e:  # raised by a host function the start function called
         raise e.original.with_traceback(e.original.__traceback__) from None
     except RecursionError as e:
@@ -147,7 +153,7 @@ __all__ = [
     "ArgumentError", "ArgumentTypeError", "CompileError", "DecodeError", "Error", "Exhaustion",
     "ExportType", "Exports", "ExternKind", "FileError",
     "Func", "FuncType", "Global", "GlobalType", "ImportType", "Instance", "InterfaceError",
-    "LinkError", "Limits",
+    "Interrupt", "Interrupted", "LinkError", "Limits",
     "Memory", "MemoryType", "Module", "ParseError", "ResourceLimitError", "CompileTimeout",
     "ResourceLimits",
     "Table", "TableType", "TranslationError", "Trap", "Usage", "Val",

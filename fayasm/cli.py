@@ -47,7 +47,7 @@ def cmd_run(args) -> int:
     resource_limits = fayasm.ResourceLimits(
         memory=args.max_memory, table_elements=args.max_table_elements,
         instances=args.max_instances, wasi_output=args.max_output,
-        trap_on_grow_failure=args.trap_on_grow_failure)
+        trap_on_grow_failure=args.trap_on_grow_failure, max_stack=args.max_stack)
     config = with_limits(config, resource_limits)
     module = load(args.file)
 
@@ -288,6 +288,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="cap the number of instances")
     run.add_argument("--max-output", type=size, metavar="SIZE",
                      help="cap what a WASI program may write to stdout and to stderr, each")
+    run.add_argument("--max-stack", type=count, metavar="UNITS",
+                     help="lower the deepest call stack, in stack units (a frame of fewer "
+                     "than 64 locals and operand values is one; default and most 20000); "
+                     "deeper recursion ends in 'call stack exhausted'")
     run.add_argument("--trap-on-grow-failure", action="store_true",
                      help="a grow past a cap traps instead of returning -1")
     # --dir, --ro-dir, --env, --symlinks: as a translated file takes them
@@ -300,7 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
                      run_value_options=("--engine", "--invoke", "--fuel", "--deadline",
                                         "--compile-timeout", *wasi_cli.OPTIONS, "--max-memory",
                                         "--max-table-elements", "--max-instances",
-                                        "--max-output"))
+                                        "--max-output", "--max-stack"))
 
     ins = sub.add_parser("inspect", help="show a module's sections, imports and exports",
                          description="Print what FILE contains; with --wat, the whole module "
@@ -321,7 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("-o", "--output", metavar="OUT.py",
                     help="where to write (default: FILE with a .py suffix)")
     tr.add_argument("--metered", action="store_true",
-                    help="count fuel, so instantiate(fuel=..., deadline=...) can stop it")
+                    help="count fuel, so instantiate(fuel=..., deadline=..., interrupt=...) can "
+                    "stop it")
     tr.set_defaults(func=cmd_translate)
 
     wast = sub.add_parser("wast", help="run WAST scripts (the spec test-suite format)",

@@ -17,6 +17,7 @@ from fayasm.runtime.errors import Error
 
 if TYPE_CHECKING:
     from fayasm.module import Module
+    from fayasm.runtime.budget import Interrupt
     from fayasm.runtime.instance import Instance
     from fayasm.runtime.resources import ResourceLimits
     from fayasm.runtime.wasi import Wasi, WasiConfig
@@ -43,10 +44,12 @@ class EngineProtocol(Protocol[C]):
     def instantiate(self, module: Module, compiled: C, imports: Imports | None = None, *,
                     fuel: int | None = None, deadline: float | None = None,
                     limits: ResourceLimits | None = None,
-                    wasi: WasiArg | None = None) -> Instance:
+                    wasi: WasiArg | None = None, interrupt: Interrupt | None = None) -> Instance:
         """A new instance, linked through runtime.plan.link: ``fuel`` and ``deadline``
-        meter it, ``limits`` caps what it may hold, ``wasi`` links WASI preview 1 (bound
-        to the memory before the start function runs)."""
+        meter it, ``limits`` caps what it may hold (and its depth, ``stack_limit``),
+        ``wasi`` links WASI preview 1 (bound to the memory before the start function
+        runs), ``interrupt`` (an Interrupt) makes its code check for interrupts (metered
+        code; the Budget's ``take`` traps). Only given when not None."""
         ...
 
     def wait_idle(self, timeout: float = 600.0) -> bool:
@@ -173,11 +176,13 @@ def compiled(engine: EngineProtocol[C], module: Module) -> C:
 
 def instantiate(module: Module, imports: Imports | None = None, engine: str | None = None,
                 fuel: int | None = None, deadline: float | None = None,
-                limits: ResourceLimits | None = None, wasi: WasiArg | None = None) -> Instance:
+                limits: ResourceLimits | None = None, wasi: WasiArg | None = None,
+                interrupt: Interrupt | None = None) -> Instance:
     """Instantiate ``module`` (a fayasm.Module) on an engine, linking ``imports``."""
     eng = get(engine)
+    extra = {"interrupt": interrupt} if interrupt is not None else {}
     return eng.instantiate(module, compiled(eng, module), imports, fuel=fuel, deadline=deadline,
-                           limits=limits, wasi=wasi)
+                           limits=limits, wasi=wasi, **extra)
 
 
 def wait_idle(timeout: float = 600.0) -> bool:

@@ -9,27 +9,66 @@ chunks are small (DEADLINE_INTERVAL) when one is set.
 The countdown of the current chunk lives in the Budget (``tick``), shared by every
 activation of the instance: a call that re-enters it (through a host function, or an
 engine's entry wrapper) continues the same chunk instead of taking a new one.
+
+Interruption (like wasmtime's epochs) uses the same checks: an instance made with
+``interrupt=`` an ``Interrupt`` runs metered code with small chunks, and each new chunk
+(every DEADLINE_INTERVAL units, and every call from outside) looks whether the handle
+was interrupted since the instance last looked, or ``Instance.interrupt()`` asked; if so
+the guest traps with ``Interrupted``. Code made without it pays nothing.
 """
 from __future__ import annotations
 
+import threading
 import time
 
 from .checks import seconds, whole
-from .errors import DEADLINE_EXCEEDED, OUT_OF_FUEL, Trap
+from .errors import DEADLINE_EXCEEDED, OUT_OF_FUEL, ArgumentTypeError, Interrupted, Trap
 from .limits import BULK_SHIFT, DEADLINE_INTERVAL
 
 UNLIMITED = 1 << 62
 
 
-class Budget:
-    __slots__ = ("fuel", "timeout", "deadline", "tick", "depth")
+class Interrupt:
+    """A handle that interrupts guests from any thread: ``interrupt()`` makes every
+    instance made with ``instantiate(..., interrupt=handle)`` trap with ``Interrupted``
+    at its next check (within DEADLINE_INTERVAL loop iterations or calls, or at its next
+    call from outside if it is not running). Each instance traps once per
+    ``interrupt()``: the request is then spent, and the instance can be called again."""
 
-    def __init__(self, fuel: int | None = None, timeout: float | None = None):
+    __slots__ = ("generation", "_lock")
+
+    def __init__(self) -> None:
+        self.generation = 0  # interrupt() calls so far
+        self._lock = threading.Lock()
+
+    def interrupt(self) -> None:
+        with self._lock:
+            self.generation += 1
+
+    def __repr__(self) -> str:
+        return f"<Interrupt {self.generation} interrupts>"
+
+
+def check_interrupt(handle: object) -> Interrupt | None:
+    if handle is not None and not isinstance(handle, Interrupt):
+        raise ArgumentTypeError(f"interrupt= takes a fayasm.Interrupt, got "
+                                f"{type(handle).__name__}")
+    return handle
+
+
+class Budget:
+    __slots__ = ("fuel", "timeout", "deadline", "tick", "depth", "interrupt", "seen", "pending")
+
+    def __init__(self, fuel: int | None = None, timeout: float | None = None,
+                 interrupt: Interrupt | None = None):
         self.fuel = check_fuel(fuel)
         self.timeout = check_deadline(timeout)
         self.deadline: float | None = None  # absolute time while a call with a timeout runs
         self.tick = 0  # units left in the current chunk, while the instance runs
         self.depth = 0  # activations of the instance in progress
+        self.interrupt = check_interrupt(interrupt)
+        self.seen = interrupt.generation if interrupt is not None else 0  # interrupts spent
+        self.pending = False  # Instance.interrupt() asked
 
     def begin(self) -> None:
         """An entry into the instance, which costs a unit. The outermost one starts the
@@ -73,7 +112,7 @@ class Budget:
 
     @property
     def metered(self) -> bool:
-        return self.fuel is not None or self.timeout is not None
+        return self.fuel is not None or self.timeout is not None or self.interrupt is not None
 
     def enter(self) -> bool:
         """Start the deadline of a call from outside; True if this call owns it."""
@@ -100,7 +139,15 @@ class Budget:
         """The next chunk of units; raises the trap that says why if none is left."""
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise Trap(DEADLINE_EXCEEDED)
-        chunk = DEADLINE_INTERVAL if self.deadline is not None else UNLIMITED
+        handle = self.interrupt
+        if handle is not None:
+            if self.pending or handle.generation != self.seen:
+                self.pending = False
+                self.seen = handle.generation
+                raise Interrupted()
+            chunk = DEADLINE_INTERVAL
+        else:
+            chunk = DEADLINE_INTERVAL if self.deadline is not None else UNLIMITED
         if self.fuel is not None:
             if self.fuel <= 0:
                 raise Trap(OUT_OF_FUEL)

@@ -81,7 +81,8 @@ SPEC_TRAP_MESSAGES = (UNREACHABLE, DIV_ZERO, INT_OVERFLOW, BAD_CONVERSION, MEM_O
 OUT_OF_FUEL = "out of fuel"
 DEADLINE_EXCEEDED = "deadline exceeded"
 RESOURCE_LIMIT = "resource limit exceeded"
-TRAP_MESSAGES = SPEC_TRAP_MESSAGES + (OUT_OF_FUEL, DEADLINE_EXCEEDED, RESOURCE_LIMIT)
+INTERRUPTED = "interrupted"
+TRAP_MESSAGES = SPEC_TRAP_MESSAGES + (OUT_OF_FUEL, DEADLINE_EXCEEDED, RESOURCE_LIMIT, INTERRUPTED)
 
 
 class Exhaustion(Trap):
@@ -89,6 +90,13 @@ class Exhaustion(Trap):
 
     def __init__(self, message: str = STACK_EXHAUSTED):
         super().__init__(message, "call_stack_exhausted")
+
+
+class Interrupted(Trap):
+    """The guest was interrupted (``Interrupt.interrupt()`` or ``Instance.interrupt()``)."""
+
+    def __init__(self, message: str = INTERRUPTED):
+        super().__init__(message, "interrupted")
 
 
 class WasiExit(Error):
@@ -143,6 +151,7 @@ TRAP_CODES = {
     OUT_OF_FUEL: "out_of_fuel",
     DEADLINE_EXCEEDED: "deadline_exceeded",
     RESOURCE_LIMIT: "resource_limit_exceeded",
+    INTERRUPTED: "interrupted",
 }
 
 

@@ -17,8 +17,9 @@ Func
               returns TailCalls (support.tail_entry), so trampolines chain flat.
   ``owner``   the engine object behind the function, so an engine knows its own: the
               interpreter's Code (it runs the body itself instead of calling ``raw``), the
-              jit's InstanceState (kept alive as long as the Func is). None for host
-              functions and on the python engine.
+              jit's InstanceState (kept alive as long as the Func is), the python
+              engine's support.Generated (the generated function, which takes the call
+              depth last; ``raw`` is its entry wrapper). None for host functions.
   ``native``  the jit's NativeRef (translator/llvm/references.py): the address of the
               function's record in native memory. The jit sets it on its own functions at
               instantiation and on any other Func the first time native code needs it (a
@@ -41,8 +42,8 @@ Instance
                     engine). Tools reach an instance's internal tables through it.
   ``account``       the resources.Account charged for what the instance defines (for
                     ``usage()``); every engine sets it.
-  ``budget``        the Budget of an instance made with fuel= or deadline= (for
-                    ``get_fuel()`` and the rest), else None.
+  ``budget``        the Budget of an instance made with fuel=, deadline= or interrupt=
+                    (for ``get_fuel()``, ``interrupt()`` and the rest), else None.
 """
 from __future__ import annotations
 

@@ -136,6 +136,15 @@ class Instance:
 
         self._metered().timeout = check_deadline(seconds)
 
+    def interrupt(self) -> None:
+        """Make this instance's guest trap with ``Interrupted`` at its next check (or its
+        next call from outside), from any thread; the request is spent by that trap. Needs
+        an instance made with ``interrupt=`` a ``fayasm.Interrupt`` (whose code checks)."""
+        if self.budget is None or self.budget.interrupt is None:
+            raise Error("this instance's code has no interrupt checks: instantiate it "
+                        "with interrupt=fayasm.Interrupt() to stop it from another thread")
+        self.budget.pending = True
+
     def usage(self) -> Usage:
         """What this instance holds now (a ``fayasm.Usage``): bytes of the memories and
         elements of the tables it defines, and how many of each."""

@@ -6,8 +6,30 @@ module one front end accepts is one the other accepts too, and engines agree on 
 guest stops. README's "Implementation limits" lists them.
 """
 
-# Nested wasm calls beyond this depth raise Exhaustion ("call stack exhausted").
+# The call stack, counted in units (runtime/stack.py): a frame costs frame_units() of its
+# size, and a frame ending above depth MAX_CALL_DEPTH raises Exhaustion ("call stack
+# exhausted"); so at most MAX_CALL_DEPTH + 1 small frames are live, and big frames are
+# bounded by their total size (at most about MAX_CALL_DEPTH * SLOTS_PER_UNIT values),
+# on every engine. ResourceLimits(max_stack=) lowers the depth, never raises it.
 MAX_CALL_DEPTH = 20_000
+
+# Values (parameters, locals and operand-stack slots) one stack unit holds.
+SLOTS_PER_UNIT = 64
+
+
+def frame_units(slots: int) -> int:
+    """The stack units of a frame with ``slots`` values (locals with the parameters, plus
+    the function's deepest operand stack): one per started SLOTS_PER_UNIT, at least one."""
+    return 1 + slots // SLOTS_PER_UNIT
+
+
+# C stack one nested entry into wasm may use (host function -> wasm), for the engines
+# whose wasm frames cost none (interpreter, python): measured at 1,856 bytes on
+# CPython 3.11 (scripts/stack_bounds.py), doubled for the host's own code between entries.
+ENTRY_BYTES = 4096
+# C stack kept free on every thread besides that: the code below the first entry and
+# what a host function's own calls need.
+STACK_RESERVE = 64 * 1024
 
 # Declared locals of one function (parameters not counted); more is "too many locals"
 # (the same limit as wasmtime's), refused before billions of locals are materialised.

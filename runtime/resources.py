@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .errors import RESOURCE_LIMIT, ArgumentError, Error, Trap
+from .limits import MAX_CALL_DEPTH
 from .types import PAGE_SIZE
 
 if TYPE_CHECKING:
@@ -92,13 +93,18 @@ class ResourceLimits:
     ``wasi_output``: bytes a WASI guest may write to each output stream (fd_write past it
     fails with ENOSPC after writing what fits).
     ``trap_on_grow_failure``: a grow past a cap traps instead of returning -1.
+    ``max_stack``: the deepest call stack the instance's code may reach, in stack units
+    (``fayasm.runtime.limits.frame_units``: a frame of fewer than 64 locals and operand
+    values is one unit, so ``max_stack=1000`` allows 1001 such frames); like wasmtime's
+    ``max_wasm_stack`` it only lowers the default (MAX_CALL_DEPTH), and the thread's C
+    stack may stop a guest sooner. Past it: Exhaustion, on every engine.
     """
 
     def __init__(self, *, memory: int | str | None = None, table_elements: int | None = None,
                  memories: int | None = None, tables: int | None = None,
                  total_memory: int | str | None = None, total_table_elements: int | None = None,
                  instances: int | None = None, wasi_output: int | str | None = None,
-                 trap_on_grow_failure: bool = False) -> None:
+                 trap_on_grow_failure: bool = False, max_stack: int | None = None) -> None:
         self.memory = _cap("memory", memory)
         self.table_elements = _cap("table_elements", table_elements)
         self.memories = _cap("memories", memories)
@@ -108,6 +114,7 @@ class ResourceLimits:
         self.instances = _cap("instances", instances)
         self.wasi_output = _cap("wasi_output", wasi_output)
         self.trap_on_grow_failure = bool(trap_on_grow_failure)
+        self.max_stack = _cap("max_stack", max_stack)
         self._lock = threading.Lock()
         self._memory_bytes = 0
         self._table_elements = 0
@@ -256,6 +263,13 @@ class Account:
         return False
 
 
+def stack_limit(limits: ResourceLimits | None) -> int:
+    """The depth limit (limits.MAX_CALL_DEPTH, or a lower ``max_stack``) of an instance."""
+    if limits is None or limits.max_stack is None:
+        return MAX_CALL_DEPTH
+    return min(MAX_CALL_DEPTH, limits.max_stack)
+
+
 def _release(limits: ResourceLimits, totals: list) -> None:
     """An instance's account died: its memories and tables no longer count."""
     with limits._lock:
@@ -267,4 +281,4 @@ def _release(limits: ResourceLimits, totals: list) -> None:
 
 
 __all__ = ["ResourceLimits", "ResourceLimitError", "Usage", "Account", "parse_size",
-           "LIMIT_TRAP"]
+           "LIMIT_TRAP", "stack_limit"]

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .backtrace import backtrace
-from .budget import Budget
+from .budget import Budget, Interrupt
 from .errors import (
     MEM_OOB,
     TABLE_OOB,
@@ -32,6 +32,8 @@ from .instance import Instance
 from .limits import BULK_SHIFT, MAX_CALL_DEPTH
 from .memory import Memory
 from .plan import KINDS, Plan, Spaces, link
+from .resources import stack_limit
+from .stack import THREAD
 from .table import Table
 from .types import ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType, ValType
 from .values import f32_from_bits, f32_round, f32_to_bits
@@ -47,8 +49,10 @@ __all__ = ["Trap", "f32_from_bits", "f32_to_bits", "f32_round"]
 # this runtime stops serving files that need an older one. A translated file checks that
 # the interface it needs is in this range before it takes anything else from the runtime,
 # and otherwise raises InterfaceError naming the fayasm VERSION that wrote it.
-INTERFACE = 3  # 2: the engine hooks of runtime/hooks.py; 3: TailCall, extended constants
-OLDEST_INTERFACE = 2
+# 2: the engine hooks of runtime/hooks.py; 3: TailCall, extended constants; 4: functions
+# take the depth _d (runtime/stack.py), so no file written for 3 or before runs here.
+INTERFACE = 4
+OLDEST_INTERFACE = 4
 
 
 # Loads and stores, shared by every generated module.
@@ -92,6 +96,110 @@ def indirect(table: Table, i: int, ftype: FuncType) -> Callable[..., Any]:
     return f.raw
 
 
+# -- calls and the depth ------------------------------------------------------------------
+# A generated function takes its wasm parameters and ``_d``, the stack depth below its
+# frame (runtime/stack.py); a Func's ``raw`` is the entry wrapper that starts ``_d`` from
+# the thread's depth, and its ``owner`` a Generated holding the function itself, which
+# generated code calls directly (from other instances too) with its own ``_d``.
+class Generated:
+    """The owner of a python-engine Func: ``call(*args, _d)`` is its code."""
+
+    __slots__ = ("call",)
+
+    def __init__(self, call: Callable[..., Any]) -> None:
+        self.call = call
+
+
+def exhausted() -> Exhaustion:
+    """The Exhaustion of a frame that would end above its instance's depth limit."""
+    return Exhaustion()
+
+
+def entry(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The raw callable of generated function ``fn``, for calls from outside generated
+    code: it continues the thread's depth and counts the entry against the thread's C
+    stack (runtime/stack.py)."""
+    def raw(*args: Any) -> Any:
+        c = THREAD.cell  # [depth, entries, max entries]
+        n = c[1]
+        if n >= c[2]:
+            raise Exhaustion()
+        base = c[0]
+        c[1] = n + 1
+        try:
+            return fn(*args, base)
+        finally:
+            c[1] = n
+            c[0] = base
+    return raw
+
+
+def _foreign0(f: Func, st: Any) -> Callable[..., Any]:
+    def call(d: int) -> Any:
+        st.cell[0] = d
+        return f.raw()
+    return call
+
+
+def _foreign1(f: Func, st: Any) -> Callable[..., Any]:
+    def call(a: Any, d: int) -> Any:
+        st.cell[0] = d
+        return f.raw(a)
+    return call
+
+
+def _foreign2(f: Func, st: Any) -> Callable[..., Any]:
+    def call(a: Any, b: Any, d: int) -> Any:
+        st.cell[0] = d
+        return f.raw(a, b)
+    return call
+
+
+def _foreign3(f: Func, st: Any) -> Callable[..., Any]:
+    def call(a: Any, b: Any, c: Any, d: int) -> Any:
+        st.cell[0] = d
+        return f.raw(a, b, c)
+    return call
+
+
+def _foreign_n(f: Func, st: Any) -> Callable[..., Any]:
+    def call(*args: Any) -> Any:
+        st.cell[0] = args[-1]
+        return f.raw(*args[:-1])
+    return call
+
+
+_FOREIGN = (_foreign0, _foreign1, _foreign2, _foreign3)
+
+
+def foreign(f: Func) -> Callable[..., Any]:
+    """``f`` (a host function, or another engine's) as generated code calls it, with the
+    caller's depth last: the depth is left where an entry ``f`` makes starts from. (Fixed
+    arities avoid packing the arguments; ``f.raw`` is read per call, as engines replace it.)"""
+    n = len(f.type.params)
+    return (_FOREIGN[n] if n < len(_FOREIGN) else _foreign_n)(f, THREAD)
+
+
+def callee(f: Func) -> Callable[..., Any]:
+    """How generated code calls ``f``: its code if it is generated, else ``foreign``."""
+    own = f.owner
+    return own.call if type(own) is Generated else foreign(f)
+
+
+def indirect_d(table: Table, i: int, ftype: FuncType) -> Callable[..., Any]:
+    """``callee`` of ``table[i]`` for call_indirect, checked as the spec says."""
+    elems = table.elements
+    if i >= len(elems):
+        raise trap(f"{UNDEFINED_ELEMENT} {i}")
+    f = elems[i]
+    if f is None:
+        raise trap(f"{UNINITIALIZED_ELEMENT} {i}")
+    if f.type is not ftype and f.type != ftype:
+        raise trap(TYPE_MISMATCH)
+    own = f.owner
+    return own.call if type(own) is Generated else foreign(f)
+
+
 # -- tail calls ---------------------------------------------------------------------------
 class TailCall:
     """What the body of a generated function that makes tail calls returns for one: the
@@ -104,20 +212,21 @@ class TailCall:
         self.fn, self.args = fn, args
 
 
-def run_tail(r: Any) -> Any:
+def run_tail(r: Any, d: int) -> Any:
     """Run TailCall ``r``, and each one it returns, until results come (what a
     trampoline does, for a call made straight to the body of a function that makes
-    tail calls)."""
+    tail calls); ``d`` is the depth below the frame the calls replace in turn."""
     while r.__class__ is TailCall:
-        r = r.fn(*r.args)
+        r = r.fn(*r.args, d)
     return r
 
 
-def tail_entry(raw: Callable[..., Any]) -> Callable[..., Any]:
-    """The callable a trampoline calls to tail-call the raw callable ``raw``: the body of
-    a generated function that makes tail calls itself (its ``tail_body``), so the chain
-    goes on in the same trampoline; anything else as it is (it returns its results)."""
-    return getattr(raw, "tail_body", raw)
+def tail_entry(call: Callable[..., Any]) -> Callable[..., Any]:
+    """The callable a trampoline calls to tail-call ``call`` (what ``callee`` or
+    ``indirect_d`` gave, taking the depth last): the body of a generated function that
+    makes tail calls itself (its trampoline's ``tail_body``), so the chain goes on in the
+    same trampoline; anything else as it is (it returns its results)."""
+    return getattr(call, "tail_body", call)
 
 
 # -- bulk memory and tables -------------------------------------------------------------
@@ -217,9 +326,10 @@ Description = Plan
 
 
 def ensure_recursion_limit() -> None:
-    """Wasm calls are Python calls here: let them go as deep as MAX_CALL_DEPTH before
-    RecursionError (which becomes Exhaustion). Python-to-Python calls do not use the C
-    stack in CPython 3.11+, so this is safe."""
+    """Wasm calls are Python calls here: let them go as deep as MAX_CALL_DEPTH (which
+    generated code counts itself) without RecursionError. Python-to-Python calls do not
+    use the C stack in CPython 3.11+; the calls that do (entries from host functions) are
+    bounded by the thread's C stack (runtime/stack.py)."""
     want = MAX_CALL_DEPTH + 2000
     if sys.getrecursionlimit() < want:
         sys.setrecursionlimit(want)
@@ -232,8 +342,9 @@ class _Builder:
     """A generated module's part of instantiating (plan.Builder): ``make`` gives the code
     of its functions as closures over the instance's index spaces."""
 
-    def __init__(self, desc: Description, make: Callable[..., list[Any]], budget: Budget) -> None:
-        self.desc, self.make, self.budget = desc, make, budget
+    def __init__(self, desc: Description, make: Callable[..., list[Any]], budget: Budget,
+                 top: int) -> None:
+        self.desc, self.make, self.budget, self.top = desc, make, budget, top
         self.placeholders: list[Func] = []
 
     def functions(self, spaces: Spaces) -> list[Func]:
@@ -245,14 +356,14 @@ class _Builder:
 
     def wire(self, spaces: Spaces) -> None:
         raws = self.make(spaces.funcs, spaces.tables, spaces.mems, spaces.globals,
-                         spaces.elems, spaces.datas, self.budget)
+                         spaces.elems, spaces.datas, self.budget, self.top)
         if self.budget.metered and raws and not getattr(raws[0], "metered", False):
             raise ArgumentError(f"{self.desc.name} was translated without fuel counting: "
-                                "fuel= and deadline= need a translation made with --metered "
-                                "(fayasm.translate(module, metered=True))")
+                                "fuel=, deadline= and interrupt= need a translation made "
+                                "with --metered (fayasm.translate(module, metered=True))")
         for f, raw in zip(self.placeholders, raws):
-            f.raw = raw
-            f.owner = None
+            f.raw = entry(raw)
+            f.owner = Generated(raw)
 
     def finish(self, spaces: Spaces, instance: Instance) -> None:
         pass
@@ -260,13 +371,16 @@ class _Builder:
 
 def instantiate(desc: Description, make: Callable[..., list[Any]], imports: Any = None,
                 wasi: Any = None, fuel: int | None = None, deadline: float | None = None,
-                engine: str = "python", limits: ResourceLimits | None = None) -> Instance:
+                engine: str = "python", limits: ResourceLimits | None = None,
+                interrupt: Interrupt | None = None) -> Instance:
     """Instantiate a generated module: ``make(funcs, tables, mems, globals, elems, datas,
-    budget)`` returns the raw callables of the defined functions. ``wasi`` is a WasiConfig
-    (or a Wasi state, shared); see plan.link."""
+    budget, top)`` returns the generated functions (each takes the depth ``_d`` last;
+    ``top`` is the depth limit plus one). ``wasi`` is a WasiConfig (or a Wasi state,
+    shared); see plan.link."""
     ensure_recursion_limit()
-    budget = Budget(fuel, deadline)
-    return link(desc, imports, _Builder(desc, make, budget), engine=engine, budget=budget,
+    budget = Budget(fuel, deadline, interrupt)
+    top = stack_limit(limits) + 1
+    return link(desc, imports, _Builder(desc, make, budget, top), engine=engine, budget=budget,
                 limits=limits, wasi=wasi)
 
 

@@ -14,12 +14,12 @@ from fayasm.errors import TranslationError, describe
 from fayasm.linking import plan
 from fayasm.module import Module
 from fayasm.runtime import numerics
-from fayasm.runtime.budget import Budget
+from fayasm.runtime.budget import Budget, Interrupt
 from fayasm.runtime.func import Func
 from fayasm.runtime.instance import Instance
 from fayasm.runtime.numerics import OPS as NUMERIC
 from fayasm.runtime.plan import Spaces, link
-from fayasm.runtime.resources import ResourceLimits
+from fayasm.runtime.resources import ResourceLimits, stack_limit
 
 from .code import make_template
 from .machine import Code, Context, execute
@@ -101,9 +101,11 @@ class Engine:
 
     def instantiate(self, module: Module, compiled: Compiled, imports: Imports | None = None,
                     fuel: int | None = None, deadline: float | None = None,
-                    limits: ResourceLimits | None = None, wasi: WasiArg | None = None) -> Instance:
+                    limits: ResourceLimits | None = None, wasi: WasiArg | None = None,
+                    interrupt: Interrupt | None = None) -> Instance:
         ctx = Context(module.name)
-        ctx.budget = Budget(fuel, deadline)
+        ctx.budget = Budget(fuel, deadline, interrupt)
+        ctx.top = stack_limit(limits) + 1
         return link(compiled.plan, imports, _Builder(compiled, ctx), engine=self.name,
                     module=module, budget=ctx.budget, limits=limits, wasi=wasi)
 

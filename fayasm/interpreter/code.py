@@ -16,6 +16,7 @@ import struct
 
 from fayasm import isa
 from fayasm.runtime import memops
+from fayasm.runtime.limits import frame_units
 from fayasm.runtime.numerics import OPS as NUMERIC
 from fayasm.runtime.types import ValType
 
@@ -64,9 +65,10 @@ class _Label:
 class Template:
     """One defined function prepared for execution (shared by all instances of a module)."""
 
-    __slots__ = ("code", "zeros", "nparams", "nresults", "type", "index", "name")
+    __slots__ = ("code", "zeros", "nparams", "nresults", "type", "index", "name", "units")
 
-    def __init__(self, code, zeros, nparams, nresults, type, index, name):
+    def __init__(self, code, zeros, nparams, nresults, type, index, name, units=1):
+        self.units = units  # stack units of a frame (limits.frame_units)
         self.code, self.zeros = code, zeros
         self.nparams, self.nresults = nparams, nresults
         self.type, self.index, self.name = type, index, name
@@ -204,4 +206,5 @@ def make_template(func, info, types, index: int, name: str, ops=None, mems=(),
     code = prepare(func, info, types, ops, mems, tables)
     zeros = [ZERO[t] for t in func.locals]
     ft = info.type
-    return Template(code, zeros, len(ft.params), len(ft.results), ft, index, name)
+    units = frame_units(len(info.locals) + info.max_height)
+    return Template(code, zeros, len(ft.params), len(ft.results), ft, index, name, units)

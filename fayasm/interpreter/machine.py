@@ -1,10 +1,12 @@
 """The execution loop of the reference interpreter.
 
 Calls between interpreted functions do not recurse in Python: the loop keeps its own
-frame stack, so deep wasm recursion ends in Exhaustion at MAX_CALL_DEPTH, never in a
-RecursionError. Each frame has its own operand stack (a list) and locals (a list). A tail
-call replaces the running frame (the frame stack does not grow); a tail call to a host
-function calls it, then returns its results from the running frame.
+frame stack, counted in stack units (runtime/stack.py), so deep wasm recursion ends in
+Exhaustion at the instance's depth limit, never in a RecursionError; an entry from a host
+function continues the thread's depth and counts against its C stack. Each frame has its
+own operand stack (a list) and locals (a list). A tail call replaces the running frame
+and its units (the frame stack does not grow); a tail call to a host function calls it
+from below the running frame, then returns its results from that frame.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from fayasm.runtime.budget import UNLIMITED, Budget
 from fayasm.runtime.errors import Exhaustion, Trap
 from fayasm.runtime.func import Func
 from fayasm.runtime.limits import MAX_CALL_DEPTH
+from fayasm.runtime.stack import THREAD
 
 from .code import (
     BIN,
@@ -56,7 +59,7 @@ class Context:
     """The run-time state of one instance: its index spaces and segment instances."""
 
     __slots__ = ("funcs", "callees", "tables", "mems", "globals", "elems", "datas", "budget",
-                 "name")
+                 "name", "top")
 
     def __init__(self, name: str):
         self.name = name
@@ -68,14 +71,19 @@ class Context:
         self.elems: list = []
         self.datas: list = []
         self.budget = Budget()
+        # The depth limit plus one: a frame whose end (its depth plus its units) passes
+        # it exhausts the stack.
+        self.top = MAX_CALL_DEPTH + 1
 
 
 class Code:
     """A function of an instance: its prepared template bound to the instance's context."""
 
-    __slots__ = ("code", "zeros", "nparams", "nresults", "type", "name", "ctx")
+    __slots__ = ("code", "zeros", "nparams", "nresults", "type", "name", "ctx", "units", "top")
 
     def __init__(self, template, ctx: Context):
+        self.units = template.units
+        self.top = ctx.top
         self.code = template.code
         self.zeros = template.zeros
         self.nparams = template.nparams
@@ -90,7 +98,24 @@ def _oob_trap():
 
 
 def execute(entry: Code, args: list) -> list:
-    """Run ``entry`` on raw ``args``; return its raw results."""
+    """Run ``entry`` on raw ``args``; return its raw results. The entry continues the
+    thread's depth (that of the wasm frame that called the host function calling in)."""
+    st = THREAD.cell  # [depth, entries, max entries] (runtime/stack.py)
+    n = st[1]
+    if n >= st[2]:
+        raise Exhaustion()  # the thread's C stack holds no more nested entries
+    base = st[0]
+    st[1] = n + 1
+    try:
+        return _run(entry, args, base + entry.units, st)
+    finally:
+        st[1] = n
+        st[0] = base
+
+
+def _run(entry: Code, args: list, d: int, st: list) -> list:
+    """The loop; ``d`` is the depth at the end of the running frame, ``st`` the thread's
+    stack cell."""
     frames: list = []
     cur = entry
     code = cur.code
@@ -105,6 +130,10 @@ def execute(entry: Code, args: list) -> list:
         tick = budget.tick
     else:
         tick = UNLIMITED
+    if d > entry.top:  # after the unit, as the other engines charge it
+        if metered:
+            budget.end()
+        raise Exhaustion()
     try:
         while True:
             k, a, b, c = code[pc]
@@ -190,8 +219,10 @@ def execute(entry: Code, args: list) -> list:
                 if tick < 0:
                     tick = budget.take() - 1
                 if type(callee) is Code:
-                    if len(frames) >= MAX_CALL_DEPTH:
+                    nd = d + callee.units
+                    if nd > callee.top:
                         raise Exhaustion()
+                    d = nd
                     n = callee.nparams
                     if n:
                         args = s[-n:]
@@ -214,6 +245,7 @@ def execute(entry: Code, args: list) -> list:
                         del s[-n:]
                     else:
                         args = ()
+                    st[0] = d  # where an entry the callee makes starts
                     if metered:
                         budget.tick = tick  # the callee may re-enter this instance
                         out = callee.raw(*args)
@@ -230,6 +262,7 @@ def execute(entry: Code, args: list) -> list:
                 if not frames:
                     return s[len(s) - n:] if n else []
                 res = s[len(s) - n:] if n else None
+                d -= cur.units
                 code, pc, s, L, cur = frames.pop()
                 ctx = cur.ctx
                 if res:
@@ -288,6 +321,10 @@ def execute(entry: Code, args: list) -> list:
                 if tick < 0:
                     tick = budget.take() - 1
                 if type(callee) is Code:
+                    nd = d - cur.units + callee.units  # the callee's frame replaces this
+                    if nd > callee.top:
+                        raise Exhaustion()
+                    d = nd
                     n = callee.nparams
                     if n:
                         args = s[-n:]
@@ -304,6 +341,8 @@ def execute(entry: Code, args: list) -> list:
                 else:
                     n = len(callee.type.params)
                     args = s[-n:] if n else ()
+                    d -= cur.units  # this frame is gone: the host is called from below
+                    st[0] = d  # where an entry the callee makes starts
                     if metered:
                         budget.tick = tick
                         out = callee.raw(*args)

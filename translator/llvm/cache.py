@@ -13,6 +13,7 @@ import hashlib
 import os
 
 from fayasm import cachedir
+from fayasm.runtime import limits
 
 FORMAT = "3"  # bump when the generated code or the glue protocol changes
 _MAGIC = b"FAYASM-JIT\n"
@@ -33,6 +34,9 @@ def _code_digest() -> str:
             if name.endswith(".py"):
                 with open(os.path.join(here, name), "rb") as f:
                     h.update(name.encode() + b"\0" + f.read())
+        # The limits the generated code compiles in (depth, frame units).
+        with open(limits.__file__, "rb") as f:
+            h.update(b"limits\0" + f.read())
     except OSError:
         pass
     return h.hexdigest()[:16]

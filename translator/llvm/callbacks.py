@@ -13,6 +13,7 @@ import sys
 import weakref
 
 from fayasm.runtime.errors import Exhaustion
+from fayasm.runtime.stack import THREAD as STACK
 
 from . import types as T
 from .process import state
@@ -33,6 +34,11 @@ def _host_call(handle, buf):
     try:
         tb = thread_block()
         n = tb.nest = tb.nest + 1
+        # An entry into the interpreter or the python engine from this host function
+        # continues the jit's depth (runtime/stack.py).
+        st = STACK.cell
+        saved = st[0]
+        st[0] = tb.words[TB.DEPTH]
         try:
             # Recursion through the host: stop at a clean point, well before Python's
             # recursion limit would hit a callback as it starts (ctypes could only print
@@ -56,6 +62,7 @@ def _host_call(handle, buf):
             pack(buf, out)
         finally:
             tb.nest -= 1
+            st[0] = saved
         return T.OK
     except BaseException as e:  # noqa: BLE001 - handed to the entry that unwinds
         # No function call here: at the recursion limit it would fail in turn

@@ -20,12 +20,13 @@ from fayasm.engines import Imports, WasiArg
 from fayasm.errors import TranslationError, describe
 from fayasm.linking import plan
 from fayasm.module import Module
-from fayasm.runtime.budget import Budget
+from fayasm.runtime.budget import Budget, Interrupt
 from fayasm.runtime.errors import TABLE_OOB, Error, Trap
 from fayasm.runtime.func import Func
 from fayasm.runtime.instance import Instance
+from fayasm.runtime.limits import MAX_CALL_DEPTH
 from fayasm.runtime.plan import Spaces, link
-from fayasm.runtime.resources import ResourceLimits
+from fayasm.runtime.resources import ResourceLimits, stack_limit
 
 from . import callbacks, calls, jit, metering, natives, references, tiering
 from . import types as T
@@ -80,6 +81,7 @@ class InstanceState:
         self.compiled, self.code, self.ctx = compiled, code, ctx
         self.base = ctypes.addressof(ctx)
         self.budget = budget
+        self.stack_base = 0  # MAX_CALL_DEPTH minus the instance's depth limit
         self.lazy_blocks = None
         # Native memory and code this instance's native code uses (callbacks.retire).
         self.resources = [ctx, code]
@@ -120,10 +122,12 @@ class InstanceState:
         f = self.funcs[self.compiled.nimp + k]
         raw_e, signed_e = sig.entries()
         raw = calls.raw_callable(sig, raw_e, fn, fctx)
+        if self.stack_base:
+            raw = metering.stack_limited(raw, self.stack_base)
         if self.budget is not None:
             raw = metering.metered(raw, self.budget)
         f.raw = raw
-        if signed_e is not None and self.budget is None:
+        if signed_e is not None and self.budget is None and not self.stack_base:
             f._target = (signed_e, fn, fctx)
 
     def retarget(self, code) -> None:
@@ -192,7 +196,7 @@ class _Builder:
             ctx[off + T.REC_TYPE] = sig.typeid
             addr = base + 8 * off
             # Metered functions take Func.__call__ -> the metered raw callable.
-            cls = sig.cls if ist.budget is None else calls.JitFunc
+            cls = sig.cls if ist.budget is None and not ist.stack_base else calls.JitFunc
             f = cls.from_raw(None, sig.ft, names[k], owner=ist)
             f.native = references.NativeRef(addr, ctx)
             records[addr] = f
@@ -251,12 +255,13 @@ class Engine:
     def instantiate(self, module: Module, compiled: CompiledModule,
                     imports: Imports | None = None, fuel: int | None = None,
                     deadline: float | None = None, limits: ResourceLimits | None = None,
-                    wasi: WasiArg | None = None) -> Instance:
-        metered = fuel is not None or deadline is not None
+                    wasi: WasiArg | None = None, interrupt: Interrupt | None = None) -> Instance:
+        metered = fuel is not None or deadline is not None or interrupt is not None
         code = compiled.code(metered)
-        budget = Budget(fuel, deadline) if metered else None
+        budget = Budget(fuel, deadline, interrupt) if metered else None
         ctx = (ctypes.c_uint64 * compiled.layout.words)()
         ist = InstanceState(compiled, code, ctx, budget)
+        ist.stack_base = MAX_CALL_DEPTH - stack_limit(limits)
         return link(compiled.plan, imports, _Builder(ist), engine=self.name, module=module,
                     budget=budget, limits=limits, wasi=wasi)
 

@@ -17,7 +17,7 @@ pointers so that walk is possible.
 from __future__ import annotations
 
 from fayasm.ir import Const, Local, Op, Slot
-from fayasm.runtime.limits import BULK_SHIFT, MAX_CALL_DEPTH
+from fayasm.runtime.limits import BULK_SHIFT, MAX_CALL_DEPTH, frame_units
 
 from . import types as T
 from .types import F32, F64, I32, I64, LL, V128, Layout
@@ -59,6 +59,11 @@ class FunctionEmitter:
         info = mod.info
         fi = info.code[func.index - info.num_imported_funcs]
         self.frame = 16 * (len(func.locals) + fi.max_height + 8)  # estimated frame size
+        # Stack units of the frame (runtime/limits.py), counted as every engine does. A
+        # frame of more than one, or a big one, checks the depth on entry and at every
+        # call; the others at their call sites, every 16 levels (call_check).
+        self.units = frame_units(len(fi.locals) + fi.max_height)
+        self.entry_checked = self.frame > BIG_FRAME or self.units > 1
         self.exhausted = False  # whether the shared exhaustion block is needed
         self.uniform = mod.is_uniform(func.index)  # the body is the uniform entry
 
@@ -256,8 +261,14 @@ class FunctionEmitter:
         """Before a call: the callee's depth (%d1) and the stack space left, looked at
         when %d1 & 15 == 1 and %d1 > 1 (see depth_check). At the call site rather than on entry, so
         functions that return without calling need no frame at all (shrink-wrapping)."""
-        if self.frame > BIG_FRAME:
-            return  # checked on entry, on every call
+        if self.entry_checked:
+            # The stack was checked on entry; the depth a callee starts at is checked
+            # here, on every call (a callee with a small frame does not check it).
+            c = self.op(f"icmp ugt i32 %d1, {MAX_CALL_DEPTH}")
+            cont = self.newlabel("dok")
+            self.terminate(f"br i1 {c}, label %exhausted, label %{cont}, !prof !5")
+            self.start(cont)
+            return
         # Not at %d1 == 1 (calls made by an entry function): 16 small frames fit in
         # the stack margin, and depth 1 is nowhere near the limit.
         m = self.op("and i32 %d1, 15")
@@ -369,7 +380,8 @@ class FunctionEmitter:
             head = [f"define internal {ret} @{name}(ptr %ctx, i32 %depth"
                     + "".join(f", {LL[t]} %p{k}" for k, t in enumerate(params))
                     + ") #0 {", "entry:"]
-        head.append("  %d1 = add i32 %depth, 1")
+        # A tail call hands on %depth: the callee's units replace this frame's.
+        head.append(f"  %d1 = add i32 %depth, {self.units}")
         for k, t in enumerate(f.locals):
             head.append(f"  %L{k} = alloca {LL[t]}, align 16")
         # Slots are discovered while the body is emitted; their allocas go here too.
@@ -394,7 +406,7 @@ class FunctionEmitter:
             head.append("  %MS = alloca i64, align 8")
             head.append("  %ms0 = load i64, ptr %mscell, align 8, !tbaa !2")
             head.append("  store i64 %ms0, ptr %MS")
-        if frame > BIG_FRAME:
+        if self.entry_checked:
             head.extend(self.depth_check(frame))
         head.append("  br label %body")
         tail = []
@@ -416,9 +428,11 @@ class FunctionEmitter:
         return text
 
     def depth_check(self, frame: int) -> list[str]:
-        """Call depth and stack space, checked on entry by functions with big frames (the
-        others check at their call sites, see call_check). The depth is exact: an entry
-        has depth 0, and depth MAX_CALL_DEPTH + 1 is exhaustion, as on the interpreter.
+        """Call depth and stack space, checked on entry by functions with big frames or
+        more than one stack unit (the others check at their call sites, see call_check).
+        The depth is exact: an entry has depth 0, a frame of u units spans depths
+        depth .. depth + u - 1, and a frame past MAX_CALL_DEPTH is exhaustion, as on the
+        interpreter.
         Small frames look at it only when depth & 15 == 1, which includes that value, and
         the stack margin (process.STACK_MARGIN) covers what 16 of them use between checks;
         a function that calls nothing cannot deepen the recursion, so it needs no check."""
@@ -430,13 +444,15 @@ class FunctionEmitter:
                 f"  %scp = getelementptr inbounds i64, ptr %st, i64 {T.S.CUR}",
                 "  %stb = load ptr, ptr %scp, align 8",
                 f"  %slp = getelementptr inbounds i64, ptr %stb, i64 {T.TB.STACK_LIMIT}",
-                f"  %dover = icmp ugt i32 %depth, {MAX_CALL_DEPTH}",
+                f"  %dover = icmp ugt i32 %d1, {MAX_CALL_DEPTH + 1}",
                 "  %slim = load i64, ptr %slp, align 8, !tbaa !2",
                 "  %sover = icmp ult i64 %fan, %slim",
                 "  %xover = or i1 %dover, %sover",
                 "  br i1 %xover, label %exhausted, label %dok, !prof !5",
                 "exhausted:",
-                f"  call void @fy_trap(ptr %st, i64 {T.EXHAUSTED}, i64 0, i64 {self.func.index})",
+                # arg 1: raised by the callee's own check, so not one of the live frames
+                # (traps.take_error leaves it out, as the other engines do).
+                f"  call void @fy_trap(ptr %st, i64 {T.EXHAUSTED}, i64 1, i64 {self.func.index})",
                 "  unreachable",
                 "dok:"]
         return out

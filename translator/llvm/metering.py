@@ -30,4 +30,21 @@ def metered(call, budget):
     return raw
 
 
-__all__ = ["metered"]
+def stack_limited(call, base: int):
+    """Wrap a raw callable of an instance with a lower depth limit (ResourceLimits
+    max_stack): its native code compares depths with MAX_CALL_DEPTH, so an entry starts
+    ``base`` (MAX_CALL_DEPTH minus its limit) deep, or deeper if it re-enters."""
+
+    def raw(*args):
+        words = thread_block().words
+        prev = words[TB.DEPTH]
+        if prev < base:
+            words[TB.DEPTH] = base
+        try:
+            return call(*args)
+        finally:
+            words[TB.DEPTH] = prev
+    return raw
+
+
+__all__ = ["metered", "stack_limited"]

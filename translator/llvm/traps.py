@@ -59,6 +59,7 @@ def take_error() -> BaseException:
         return Exhaustion()
     w, pending = tb.words, tb.pending
     code = w[TB.TRAP_CODE]
+    on_entry = False
     if code == T.PENDING:
         # Nothing pending: a callback failed before it could run, which in practice is
         # Python's recursion limit (ctypes reports it and returns 0).
@@ -69,6 +70,7 @@ def take_error() -> BaseException:
             exc = Exhaustion()
     elif code == T.EXHAUSTED:
         exc = Exhaustion()
+        on_entry = w[TB.TRAP_ARG] == 1  # a frame's own check: the frame never ran
     else:
         msg = TRAP_MESSAGES.get(code, "unknown trap")
         if code in (T.UNDEFINED, T.UNINITIALIZED):
@@ -79,6 +81,8 @@ def take_error() -> BaseException:
         n = min(w[TB.TRACE_LEN], TB.TRACE_MAX)
         trace = w[TB.TRACE:TB.TRACE + n]
         exc.frames.extend(codemap.backtrace(w[TB.TRAP_FUNC], trace))
+        if on_entry:
+            del exc.frames[:1]
     return exc
 
 

@@ -10,6 +10,7 @@ from fayasm import __version__, cachedir
 from fayasm.engines import Imports, WasiArg
 from fayasm.errors import TranslationError, describe
 from fayasm.module import Module
+from fayasm.runtime.budget import Interrupt
 from fayasm.runtime.instance import Instance
 from fayasm.runtime.resources import ResourceLimits
 from fayasm.runtime.support import INTERFACE
@@ -132,12 +133,14 @@ class Engine:
 
     def instantiate(self, module: Module, compiled: Compiled, imports: Imports | None = None,
                     fuel: int | None = None, deadline: float | None = None,
-                    limits: ResourceLimits | None = None, wasi: WasiArg | None = None) -> Instance:
+                    limits: ResourceLimits | None = None, wasi: WasiArg | None = None,
+                    interrupt: Interrupt | None = None) -> Instance:
         """The generated module's own ``instantiate`` (runtime.support, which links through
         runtime.plan.link as the other engines do)."""
-        metered = fuel is not None or deadline is not None
+        metered = fuel is not None or deadline is not None or interrupt is not None
         ns = compiled.namespace(metered)
-        inst = ns["instantiate"](imports, wasi=wasi, fuel=fuel, deadline=deadline, limits=limits)
+        inst = ns["instantiate"](imports, wasi=wasi, fuel=fuel, deadline=deadline, limits=limits,
+                                 interrupt=interrupt)
         inst.module = module
         return inst
 

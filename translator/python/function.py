@@ -44,6 +44,7 @@ from fayasm.ir import (
 )
 from fayasm.ir.nodes import Local
 from fayasm.runtime.errors import UNREACHABLE
+from fayasm.runtime.limits import frame_units
 
 from .branching import CHAIN, TABLE_LOOKUP_MIN, LoopFrame, case_number, table_cases
 from .exprs import ExprLowering, int_store, is_int_access
@@ -182,9 +183,14 @@ class FunctionEmitter:
         else:
             self.body_list(f.body)
         head = Lines()
-        params = ", ".join(self.local(i) for i in range(len(f.type.params)))
-        head.add(f"def {self.module.func_name(f.index)}({params}):")
+        params = "".join(self.local(i) + ", " for i in range(len(f.type.params)))
+        # _d: the depth below this frame (runtime/stack.py); the frame takes its units
+        # and passes the sum on to its callees.
+        head.add(f"def {self.module.func_name(f.index)}({params}_d):")
         head.depth = 1
+        head.add(f"_d += {self.units()}")
+        head.add("if _d > _top:")
+        head.add("    raise _rt.exhausted()")
         if self.written_cells:
             head.add("nonlocal " + ", ".join(self.module.cell_name(g)
                                               for g in sorted(self.written_cells)))
@@ -202,6 +208,11 @@ class FunctionEmitter:
         tail.add("except _Trap as e:")
         tail.add("    raise _rt.annotate(e)")
         return head.lines + (body_out.lines or ["        pass"]) + tail.lines
+
+    def units(self) -> int:
+        """The stack units of this function's frame, as every engine counts them."""
+        info = self.module.info.code[self.func.index - self.module.nimp_funcs]
+        return frame_units(len(info.locals) + info.max_height)
 
     def fuel(self, out: Lines) -> None:
         out.add("_budget.tick -= 1")
@@ -333,17 +344,17 @@ class FunctionEmitter:
     def call(self, s: Call) -> None:
         if self.metered:
             self.fuel(self.out)  # a unit per call, as the interpreter counts
-        args = ", ".join(self.x.expr(a) for a in s.args)
+        args = "".join(self.x.expr(a) + ", " for a in s.args)
         callee = self.module.callee(s.func)
         if self.module.is_tailer(s.func):
             # Its body, not its trampoline (a Python frame per wasm call, as elsewhere):
-            # a TailCall coming back is run here.
-            self.out.add(f"_t = {callee}({args})")
+            # a TailCall coming back is run here, each callee below this frame's end.
+            self.out.add(f"_t = {callee}({args}_d)")
             self.out.add("if _t.__class__ is _TC:")
-            self.out.add("    _t = _rt.run_tail(_t)")
+            self.out.add("    _t = _rt.run_tail(_t, _d)")
             self._call_result(s.results, "_t")
             return
-        self._call_result(s.results, f"{callee}({args})")
+        self._call_result(s.results, f"{callee}({args}_d)")
 
     def call_indirect(self, s: CallIndirect) -> None:
         x, out = self.x, self.out
@@ -356,12 +367,12 @@ class FunctionEmitter:
                 out.add(f"_a{k} = {a}")
             args = [f"_a{k}" for k in range(len(args))]
         ftype = self.module.type_name(s.type_index)
-        callee = f"_rt.indirect({self.table(s.table)}, {x.expr(s.index)}, {ftype})"
+        callee = f"_rt.indirect_d({self.table(s.table)}, {x.expr(s.index)}, {ftype})"
         if self.metered:
             # A function of this instance is called directly, not through the wrapper
             # for entries from outside: the call instruction has paid its unit.
             callee = f"_direct({callee})"
-        self._call_result(s.results, f"{callee}({', '.join(args)})")
+        self._call_result(s.results, f"{callee}({''.join(a + ', ' for a in args)}_d)")
 
     def tail_call(self, s: TailCall) -> None:
         """return_call(_indirect): the body hands the callee and its arguments to the
@@ -386,7 +397,7 @@ class FunctionEmitter:
             args = [f"_a{k}" for k in range(len(args))]
             pack = f"({args[0]},)" if len(args) == 1 else f"({', '.join(args)})"
         ftype = mod.type_name(s.type_index)
-        callee = f"_rt.indirect({self.table(s.table)}, {x.expr(s.index)}, {ftype})"
+        callee = f"_rt.indirect_d({self.table(s.table)}, {x.expr(s.index)}, {ftype})"
         if self.metered:
             callee = f"_direct({callee})"
         out.add(f"return _TC(_rt.tail_entry({callee}), {pack})")

@@ -217,15 +217,10 @@ class ModuleEmitter:
         return "\n".join(out) + "\n"
 
     def needs_interface(self) -> int:
-        """The runtime interface this file needs: 3 for tail calls (TailCall, tail_entry)
-        or extended constants (("expr", ...) in the plan), else 2."""
-        p = plan(self.module)
-        consts = [init for _, init in p.globals]
-        consts += [c for _, _, off, items in p.elems for c in ([off] if off else []) + items]
-        consts += [off for _, _, off, _ in p.datas if off]
-        if self.tailers or any(c[0] == "expr" for c in consts):
-            return 3
-        return 2
+        """The runtime interface this file needs: 4 for every file, as every generated
+        function takes the depth _d (the tail calls and extended constants of 3 are
+        served by 4 too)."""
+        return 4
 
     def description(self) -> list[str]:
         """The module's instantiation plan (fayasm.linking.plan) as source."""
@@ -274,10 +269,10 @@ class ModuleEmitter:
 
     def make(self, funcs) -> list[str]:
         info = self.info
-        lines = ["def _make(_funcs, _tables, _mems, _globals, _elems, _datas, _budget):"]
+        lines = ["def _make(_funcs, _tables, _mems, _globals, _elems, _datas, _budget, _top):"]
         ind = "    "
         for i in range(self.nimp_funcs):
-            lines.append(f"{ind}_imp{i} = _funcs[{i}].raw")
+            lines.append(f"{ind}_imp{i} = _rt.callee(_funcs[{i}])")
         for i in range(len(info.mems)):
             lines.append(f"{ind}_mem{i} = _mems[{i}]")
         for i in range(len(info.tables)):
@@ -310,22 +305,26 @@ class ModuleEmitter:
 
 
 def _trampoline_lines(name: str, body: str, nparams: int) -> list[str]:
-    params = ", ".join(f"a{k}" for k in range(nparams))
-    return [f"def {name}({params}):",
-            f"    r = {body}({params})",
+    params = "".join(f"a{k}, " for k in range(nparams))
+    # _d, the depth below the frame, is the same for the body and every callee it hands
+    # on: each replaces the frame before it, and counts its own units on entry.
+    return [f"def {name}({params}_d):",
+            f"    r = {body}({params}_d)",
             "    while r.__class__ is _TC:",
-            "        r = r.fn(*r.args)",
+            "        r = r.fn(*r.args, _d)",
             "    return r",
             f"{name}.tail_body = {body}"]
 
 
 _INSTANTIATE = '''
-def instantiate(imports=None, wasi=None, fuel=None, deadline=None, limits=None):
+def instantiate(imports=None, wasi=None, fuel=None, deadline=None, limits=None,
+                interrupt=None):
     """Instantiate this module: ``imports`` maps module names to {name: value};
-    ``wasi`` a fayasm WasiConfig for modules that import WASI; ``fuel``, ``deadline``
-    and ``limits`` (a fayasm.ResourceLimits) as for fayasm.instantiate."""
+    ``wasi`` a fayasm WasiConfig for modules that import WASI; ``fuel``, ``deadline``,
+    ``limits`` (a fayasm.ResourceLimits) and ``interrupt`` (a fayasm.Interrupt) as for
+    fayasm.instantiate."""
     return _rt.instantiate(DESCRIPTION, _make, imports, wasi=wasi, fuel=fuel, limits=limits,
-                           deadline=deadline)
+                           deadline=deadline, interrupt=interrupt)
 
 
 if __name__ == "__main__":
