@@ -6,6 +6,7 @@ import pytest
 from conftest import test_engines
 
 import fayasm
+from fayasm.runtime.limits import MAX_CALL_DEPTH
 
 ENGINES = test_engines()
 MILLION = 1_000_000
@@ -249,11 +250,15 @@ def test_invalid_extended_constants(wat, message):
         fayasm.Module(wat)
 
 
-def test_translated_file_asks_for_interface_3_only_when_it_needs_it():
+def test_translated_file_asks_for_interface_4_with_or_without_tail_calls():
+    """Interface 3 brought tail calls and extended constants; 4 the depth ``_d`` every
+    generated function takes, so every file now needs 4, and files for 3 are refused."""
+    from fayasm.runtime import support
     plain = fayasm.translate(fayasm.Module("(module (func (export \"f\")))"))
-    assert "<= 2 <= _RT_HAS" in plain
+    assert "<= 4 <= _RT_HAS" in plain
     for wat in (PROGRAM, EXTENDED):
-        assert "<= 3 <= _RT_HAS" in fayasm.translate(fayasm.Module(wat))
+        assert "<= 4 <= _RT_HAS" in fayasm.translate(fayasm.Module(wat))
+    assert support.OLDEST_INTERFACE == support.INTERFACE == 4
 
 
 def test_regression_lazy_tier_backtraces_name_the_function_compiled(monkeypatch):
@@ -277,3 +282,85 @@ def test_regression_lazy_tier_backtraces_name_the_function_compiled(monkeypatch)
     with pytest.raises(fayasm.Trap) as info:
         inst.exports.tail(1)
     assert info.value.frames == ["boom", "mid"]
+
+
+# -- tail calls and the call stack (runtime/stack.py) --------------------------------------------
+# $big has 1000 i64 locals (16 stack units) and tail-calls $small (1 unit), which recurses
+# through a plain call to $big: a level costs 1 unit once the tail call replaced $big's 16.
+# $spin and $spin2 tail-call each other forever, directly and through the table.
+BIG_TAIL = """(module
+  (type $t (func (param i64) (result i64)))
+  (table 1 funcref)
+  (elem (i32.const 0) $spin)
+  (func $big (export "big") (param i64) (result i64) (local """ + "i64 " * 1000 + """)
+    (return_call $small (local.get 0)))
+  (func $small (param i64) (result i64)
+    (if (result i64) (i64.eqz (local.get 0)) (then (i64.const 0))
+      (else (i64.add (i64.const 1) (call $big (i64.sub (local.get 0) (i64.const 1)))))))
+  (func $ping (export "ping") (param i64) (result i64) (local """ + "i64 " * 1000 + """)
+    (if (result i64) (i64.eqz (local.get 0)) (then (i64.const 7))
+      (else (return_call $pong (i64.sub (local.get 0) (i64.const 1))))))
+  (func $pong (param i64) (result i64) (local """ + "i64 " * 1000 + """)
+    (return_call $ping (local.get 0)))
+  (func $spin (export "spin") (param i64) (result i64)
+    (return_call $spin2 (i64.add (local.get 0) (i64.const 1))))
+  (func $spin2 (param i64) (result i64)
+    (return_call_indirect (type $t) (local.get 0) (i32.const 0)))
+  (func (export "one") (result i32) (i32.const 1)))"""
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_tail_call_chain_of_big_frames_is_not_counted_cumulatively(engine):
+    """A tail call replaces the running frame's units by the callee's: 200,000 hops
+    between 16-unit frames (3,200,000 units if they added up) finish, and recursion whose
+    every level is a 16-unit frame tail-calling a 1-unit one goes 19,985 levels deep
+    (20,001 units with the last 16-unit frame; 339,745 if the big frames stayed), and
+    exhausts one level further, with the same frames on every engine."""
+    e = fayasm.instantiate(fayasm.Module(BIG_TAIL), engine=engine).exports
+    assert e.ping(200_000) == 7
+    assert e.big(MAX_CALL_DEPTH + 1 - 16) == 19_985
+    with pytest.raises(fayasm.Exhaustion) as info:
+        e.big(19_986)
+    assert len(info.value.frames) == 19_986
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_max_stack_does_not_limit_a_tail_call_chain(engine):
+    lim = fayasm.ResourceLimits(max_stack=40)
+    e = fayasm.instantiate(fayasm.Module(BIG_TAIL), engine=engine, limits=lim).exports
+    assert e.ping(100_000) == 7  # one 16-unit frame fits in 40 units, 3 would not
+    # Plain calls between them count: n levels of 1-unit frames, then one of 16, within
+    # the 41 units max_stack=40 allows (as 20,001 without it).
+    assert e.big(25) == 25
+    with pytest.raises(fayasm.Exhaustion) as info:
+        e.big(26)
+    assert len(info.value.frames) == 26
+    e = _instance(engine, limits=fayasm.ResourceLimits(max_stack=10)).exports
+    assert e.even(MILLION) == 1
+    assert e.count(MILLION, 0) == 2 * MILLION
+    with pytest.raises(fayasm.Exhaustion):
+        e.deep(10)  # plain calls still count: 11 frames
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_interrupt_stops_an_infinite_tail_call_loop(engine):
+    import threading
+    import time
+
+    handle = fayasm.Interrupt()
+    inst = fayasm.instantiate(fayasm.Module(BIG_TAIL), engine=engine, interrupt=handle)
+    got = {}
+
+    def guest():
+        try:
+            inst.exports.spin(0)
+        except fayasm.Interrupted as e:
+            got["trap"] = e
+    t = threading.Thread(target=guest, daemon=True)
+    t.start()
+    time.sleep(0.2)
+    handle.interrupt()
+    t.join(5)
+    assert not t.is_alive(), "the tail-call loop was not interrupted"
+    assert got["trap"].message == "interrupted"
+    assert inst.exports.one() == 1

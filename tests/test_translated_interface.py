@@ -15,7 +15,7 @@ from fayasm.translator.python.module import ModuleEmitter
 WAT = ('(module (memory 1) (func (export "f") (param i32) (result i32)'
        ' (i32.load8_u (local.get 0))))')
 # What this file, translated now, needs: the oldest interface serving what it uses (at most
-# support.INTERFACE; files with tail calls or extended constants need 3, test_tailcall).
+# support.INTERFACE; every file needs 4, the depth _d, see test_tailcall).
 NEED = ModuleEmitter(fayasm.Module(WAT)).needs_interface()
 
 

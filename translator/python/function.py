@@ -348,10 +348,11 @@ class FunctionEmitter:
         callee = self.module.callee(s.func)
         if self.module.is_tailer(s.func):
             # Its body, not its trampoline (a Python frame per wasm call, as elsewhere):
-            # a TailCall coming back is run here, each callee below this frame's end.
+            # a TailCall coming back is run here, each callee below this frame's end (in
+            # this frame, not run_tail's: recursion through it takes no extra frames).
             self.out.add(f"_t = {callee}({args}_d)")
-            self.out.add("if _t.__class__ is _TC:")
-            self.out.add("    _t = _rt.run_tail(_t, _d)")
+            self.out.add("while _t.__class__ is _TC:")
+            self.out.add("    _t = _t.fn(*_t.args, _d)")
             self._call_result(s.results, "_t")
             return
         self._call_result(s.results, f"{callee}({args}_d)")
