@@ -365,3 +365,29 @@ def test_interrupt_stops_an_infinite_tail_call_loop(engine):
     assert not t.is_alive(), "the tail-call loop was not interrupted"
     assert got["trap"].message == "interrupted"
     assert inst.exports.one() == 1
+
+
+# f calls g, which tail-calls the host h, which calls f again: a level costs f's unit
+# only, as g's frame is gone when h runs (and an entry h makes starts below it).
+TAIL_TO_HOST = """(module
+  (import "env" "h" (func $h (param i64) (result i64)))
+  (func $f (export "f") (param i64) (result i64)
+    (if (result i64) (i64.eqz (local.get 0)) (then (i64.const 0))
+      (else (i64.add (i64.const 1) (call $g (local.get 0))))))
+  (func $g (param i64) (result i64) (return_call $h (i64.sub (local.get 0) (i64.const 1)))))"""
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_regression_tail_call_to_a_host_hands_on_the_depth_below_the_frame(engine):
+    """The interpreter once left the thread's depth unset for a tail call to a host (an
+    entry from it started at the outer entry's depth), and the jit called the host at
+    the next depth (2 units a level): now f(20) fits in max_stack=20 (21 units) and
+    f(21) exhausts on every engine."""
+    box = {}
+    inst = fayasm.instantiate(fayasm.Module(TAIL_TO_HOST), engine=engine,
+                              imports={"env": {"h": lambda n: box["f"](n)}},
+                              limits=fayasm.ResourceLimits(max_stack=20))
+    box["f"] = inst.exports.f
+    assert inst.exports.f(20) == 20
+    with pytest.raises(fayasm.Exhaustion):
+        inst.exports.f(21)

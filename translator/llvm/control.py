@@ -191,7 +191,8 @@ def _uniform_tail_call(fe, s: TailCall, ftype, args: list, rec, target) -> None:
     uniform entry, whose prototype is this one's whatever the parameters. A callee
     without one (a function that makes no tail calls, a host, code not compiled yet)
     is called the ordinary way and its results returned: it cannot continue the chain,
-    so that costs one frame, not one per hop."""
+    so that costs one C frame, not one per hop. It is called at this frame's own depth,
+    as the other engines count it: its units replace this frame's."""
     mod = fe.mod
     rt = T.ret_type(ftype.results)
     arglist = _call_args(fe, ftype.params, args)
@@ -201,8 +202,8 @@ def _uniform_tail_call(fe, s: TailCall, ftype, args: list, rec, target) -> None:
             _ret_call(fe, rt, f"musttail call {rt} @{mod.tail_symbol(s.func)}(ptr %ctx, "
                       "i32 %depth)")
         else:
-            fe.call_check()
-            _ret_call(fe, rt, f"call {rt} {target}(ptr %ctx, i32 %d1{arglist})")
+            fe.call_check("%depth")
+            _ret_call(fe, rt, f"call {rt} {target}(ptr %ctx, i32 %depth{arglist})")
         return
     code = fe.op(f"load ptr, ptr {rec}, align 8, !tbaa !2")
     cp = fe.op(f"getelementptr inbounds i64, ptr {rec}, i64 {T.REC_CTX}")
@@ -218,8 +219,8 @@ def _uniform_tail_call(fe, s: TailCall, ftype, args: list, rec, target) -> None:
     fe.store_tail_args(ftype.params, args)
     _ret_call(fe, rt, f"musttail call {rt} {uniform}(ptr {callee_ctx}, i32 %depth)")
     fe.start(no)
-    fe.call_check()
-    _ret_call(fe, rt, f"call {rt} {code}(ptr {callee_ctx}, i32 %d1{arglist})")
+    fe.call_check("%depth")
+    _ret_call(fe, rt, f"call {rt} {code}(ptr {callee_ctx}, i32 %depth{arglist})")
 
 
 def _tail_call(fe, s: TailCall) -> None:

@@ -257,23 +257,24 @@ class FunctionEmitter:
         self.unwind_if_failed(status)
         return buf
 
-    def call_check(self) -> None:
-        """Before a call: the callee's depth (%d1) and the stack space left, looked at
-        when %d1 & 15 == 1 and %d1 > 1 (see depth_check). At the call site rather than on entry, so
-        functions that return without calling need no frame at all (shrink-wrapping)."""
+    def call_check(self, d1: str = "%d1") -> None:
+        """Before a call: the callee's depth (``d1``, %d1 unless a tail call hands on
+        %depth) and the stack space left, looked at when d1 & 15 == 1 and d1 > 1 (see
+        depth_check). At the call site rather than on entry, so functions that return
+        without calling need no frame at all (shrink-wrapping)."""
         if self.entry_checked:
             # The stack was checked on entry; the depth a callee starts at is checked
             # here, on every call (a callee with a small frame does not check it).
-            c = self.op(f"icmp ugt i32 %d1, {MAX_CALL_DEPTH}")
+            c = self.op(f"icmp ugt i32 {d1}, {MAX_CALL_DEPTH}")
             cont = self.newlabel("dok")
             self.terminate(f"br i1 {c}, label %exhausted, label %{cont}, !prof !5")
             self.start(cont)
             return
         # Not at %d1 == 1 (calls made by an entry function): 16 small frames fit in
         # the stack margin, and depth 1 is nowhere near the limit.
-        m = self.op("and i32 %d1, 15")
+        m = self.op(f"and i32 {d1}, 15")
         c1 = self.op(f"icmp eq i32 {m}, 1")
-        c2 = self.op("icmp ugt i32 %d1, 1")
+        c2 = self.op(f"icmp ugt i32 {d1}, 1")
         c = self.op(f"and i1 {c1}, {c2}")
         chk, cont = self.newlabel("dchk"), self.newlabel("dok")
         self.terminate(f"br i1 {c}, label %{chk}, label %{cont}, !prof !5")
@@ -290,7 +291,7 @@ class FunctionEmitter:
             f"  %{b}lp = getelementptr inbounds i64, ptr %{b}tb, i64 {T.TB.STACK_LIMIT}",
             f"  %{b}lim = load i64, ptr %{b}lp, align 8",
             f"  %{b}so = icmp ult i64 %{b}fn, %{b}lim",
-            f"  %{b}do = icmp ugt i32 %d1, {MAX_CALL_DEPTH}",
+            f"  %{b}do = icmp ugt i32 {d1}, {MAX_CALL_DEPTH}",
             f"  %{b}x = or i1 %{b}so, %{b}do",
             f"  br i1 %{b}x, label %exhausted, label %{cont}"])
         self.start(cont)
