@@ -12,14 +12,15 @@ Func
               the Func: ``Func(fn, type)`` wraps a host callable; an engine passes its own
               to ``Func.from_raw`` (the python engine fills it in once its code exists,
               the jit replaces it when a function tiers up). Every engine calls it to call
-              a function it did not make. The raw callable of a python-engine function
-              that makes tail calls (its trampoline) has ``tail_body``, the body that
-              returns TailCalls (support.tail_entry), so trampolines chain flat.
+              a function it did not make.
   ``owner``   the engine object behind the function, so an engine knows its own: the
               interpreter's Code (it runs the body itself instead of calling ``raw``), the
               jit's InstanceState (kept alive as long as the Func is), the python
               engine's support.Generated (the generated function, which takes the call
-              depth last; ``raw`` is its entry wrapper). None for host functions.
+              depth last; ``raw`` is its entry wrapper). For a function that makes tail
+              calls ``owner.call`` is its trampoline, whose ``tail_body`` is the body
+              that returns TailCalls (support.tail_entry), so trampolines chain flat.
+              None for host functions.
   ``native``  the jit's NativeRef (translator/llvm/references.py): the address of the
               function's record in native memory. The jit sets it on its own functions at
               instantiation and on any other Func the first time native code needs it (a
