@@ -47,7 +47,7 @@ def _to_raw(t: ValType, v):
         if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < (1 << 128):
             raise ArgumentTypeError("expected an unsigned 128-bit int for v128")
         return v
-    if t is ValType.FUNCREF and v is not None and not isinstance(v, Func):
+    if t.rep is ValType.FUNCREF and v is not None and not isinstance(v, Func):
         raise ArgumentTypeError(f"expected a Func or None for funcref, got {type(v).__name__}")
     return v
 

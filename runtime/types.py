@@ -7,16 +7,100 @@ from enum import Enum
 from .errors import ArgumentError
 
 
-class ValType(Enum):
-    """A value type; ``str()`` gives its text name."""
+class HeapType(Enum):
+    """An abstract heap type, valued by its binary code. Each belongs to one hierarchy,
+    named by its top (``func``, ``extern``); the bottom of a hierarchy (``nofunc``,
+    ``noextern``) is a subtype of every heap type in it. GC adds ``any``/``eq``/``i31``/
+    ``struct``/``array``/``none`` as members here and rows in ``_HIERARCHY``."""
 
-    I32 = "i32"
-    I64 = "i64"
-    F32 = "f32"
-    F64 = "f64"
-    V128 = "v128"
-    FUNCREF = "funcref"
-    EXTERNREF = "externref"
+    FUNC = 0x70
+    EXTERN = 0x6F
+    NOFUNC = 0x73
+    NOEXTERN = 0x72
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+    @property
+    def top(self) -> "HeapType":
+        return _HIERARCHY[self][0]
+
+    @property
+    def bottom(self) -> "HeapType":
+        return _HIERARCHY[self][1]
+
+
+# heap type -> (top, bottom) of its hierarchy
+_HIERARCHY = {HeapType.FUNC: (HeapType.FUNC, HeapType.NOFUNC),
+              HeapType.NOFUNC: (HeapType.FUNC, HeapType.NOFUNC),
+              HeapType.EXTERN: (HeapType.EXTERN, HeapType.NOEXTERN),
+              HeapType.NOEXTERN: (HeapType.EXTERN, HeapType.NOEXTERN)}
+
+
+class RecRef:
+    """Inside a rec group's own definition, a reference to its ``index``-th member (the
+    spec's ``rec.i``): what makes a closed type finite though it may refer to itself."""
+
+    __slots__ = ("index",)
+    _interned: dict = {}
+
+    def __new__(cls, index: int) -> "RecRef":
+        r = cls._interned.get(index)
+        if r is None:
+            r = object.__new__(cls)
+            r.index = index
+            cls._interned[index] = r
+        return r
+
+    def __reduce__(self):
+        return (RecRef, (self.index,))
+
+    def __repr__(self) -> str:
+        return f"rec.{self.index}"
+
+
+class ValType:
+    """A value type; ``str()`` gives its text name. Number and vector types and the two
+    2.0 reference types are constants (``ValType.I32``, ``ValType.FUNCREF``...); every
+    other reference type comes from ``ValType.ref(nullable, heap)``. All are interned, so
+    ``is`` compares them. ``heap`` is a HeapType, a DefType (a closed concrete type:
+    everything past the front end sees only these), a RecRef (inside a rec group's
+    definition) or an int (a type index, only while a module is being read)."""
+
+    __slots__ = ("value", "nullable", "heap", "rep", "_code", "__weakref__")
+    _by_name: dict = {}
+    _refs: dict = {}
+
+    def __new__(cls, name: "str | ValType") -> "ValType":
+        if isinstance(name, ValType):
+            return name
+        t = cls._by_name.get(name)
+        if t is None:
+            raise ValueError(f"{name!r} is not a ValType")
+        return t
+
+    @classmethod
+    def _make(cls, name: str, code: int | None, nullable=None, heap=None) -> "ValType":
+        t = object.__new__(cls)
+        t.value, t._code, t.nullable, t.heap = name, code, nullable, heap
+        t.rep = t
+        return t
+
+    @classmethod
+    def ref(cls, nullable: bool, heap) -> "ValType":
+        """The reference type ``(ref null? heap)``."""
+        key = (bool(nullable), heap)
+        t = cls._refs.get(key)
+        if t is None:
+            t = cls._make(_ref_text(bool(nullable), heap), None, bool(nullable), heap)
+            t.rep = _rep_of(heap)
+            cls._refs[key] = t
+        return t
+
+    def __reduce__(self):
+        if self.heap is None:
+            return (ValType, (self.value,))
+        return (_ref, (self.nullable, self.heap))
 
     def __str__(self) -> str:
         return self.value
@@ -24,10 +108,27 @@ class ValType(Enum):
     def __repr__(self) -> str:
         return self.value
 
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    @property
+    def name(self) -> str:
+        return self.value.upper() if self.heap is None else self.value
+
     @property
     def code(self) -> int:
-        """The type's byte in the binary format."""
-        return _CODES[self]
+        """The type's byte in the binary format (a reference type with no one-byte
+        abbreviation has none: see ``binary.encode``)."""
+        if self._code is None:
+            raise ValueError(f"{self} has no one-byte code")
+        return self._code
+
+    @property
+    def short_code(self) -> int | None:
+        return self._code
 
     @property
     def is_num(self) -> bool:
@@ -35,29 +136,103 @@ class ValType(Enum):
 
     @property
     def is_ref(self) -> bool:
-        return self is ValType.FUNCREF or self is ValType.EXTERNREF
+        return self.heap is not None
+
+    @property
+    def defaultable(self) -> bool:
+        """Whether a local of this type has a default value (non-null references have none)."""
+        return self.heap is None or self.nullable
+
+    @property
+    def closed(self) -> bool:
+        h = self.heap
+        return not (h.__class__ is int or h.__class__ is RecRef)
 
     @classmethod
     def parse(cls, name: "str | ValType") -> "ValType":
         """Accept a ValType or its text name ('i32', 'funcref', ...)."""
         if isinstance(name, ValType):
             return name
-        try:
-            return cls(name)
-        except ValueError:
-            raise ArgumentError(f"unknown value type {name!r}") from None
+        t = cls._by_name.get(name)
+        if t is None:
+            raise ArgumentError(f"unknown value type {name!r}")
+        return t
 
     @classmethod
     def from_code(cls, code: int) -> "ValType | None":
         return _FROM_CODE.get(code)
 
+    @classmethod
+    def simple(cls) -> tuple:
+        """The types named by one keyword (numbers, v128, the reference abbreviations)."""
+        return tuple(cls._by_name.values())
 
-I32, I64, F32, F64, V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, ValType.V128
-FUNCREF, EXTERNREF = ValType.FUNCREF, ValType.EXTERNREF
 
-_CODES = {I32: 0x7F, I64: 0x7E, F32: 0x7D, F64: 0x7C, V128: 0x7B, FUNCREF: 0x70, EXTERNREF: 0x6F}
-_FROM_CODE = {v: k for k, v in _CODES.items()}
+def _ref(nullable: bool, heap) -> ValType:
+    return ValType.ref(nullable, heap)
+
+
+def _ref_text(nullable: bool, heap) -> str:
+    if isinstance(heap, HeapType):
+        h = str(heap)
+    elif isinstance(heap, int):
+        h = str(heap)
+    else:
+        h = heap.short() if isinstance(heap, DefType) else repr(heap)
+    return f"(ref null {h})" if nullable else f"(ref {h})"
+
+
+def _rep_of(heap) -> ValType:
+    """The 2.0 reference type whose representation a reference to ``heap`` shares."""
+    if isinstance(heap, HeapType):
+        return FUNCREF if heap.top is HeapType.FUNC else EXTERNREF
+    return FUNCREF  # a defined type: a function type (GC: struct/array types get theirs)
+
+
+I32 = ValType.I32 = ValType._make("i32", 0x7F)
+I64 = ValType.I64 = ValType._make("i64", 0x7E)
+F32 = ValType.F32 = ValType._make("f32", 0x7D)
+F64 = ValType.F64 = ValType._make("f64", 0x7C)
+V128 = ValType.V128 = ValType._make("v128", 0x7B)
+FUNCREF = ValType.FUNCREF = ValType._make("funcref", 0x70, True, HeapType.FUNC)
+EXTERNREF = ValType.EXTERNREF = ValType._make("externref", 0x6F, True, HeapType.EXTERN)
+NULLFUNCREF = ValType.NULLFUNCREF = ValType._make("nullfuncref", 0x73, True, HeapType.NOFUNC)
+NULLEXTERNREF = ValType.NULLEXTERNREF = ValType._make("nullexternref", 0x72, True,
+                                                      HeapType.NOEXTERN)
+for _t in (FUNCREF, EXTERNREF, NULLFUNCREF, NULLEXTERNREF):
+    ValType._refs[(True, _t.heap)] = _t
+FUNCREF.rep = NULLFUNCREF.rep = FUNCREF
+EXTERNREF.rep = NULLEXTERNREF.rep = EXTERNREF
+for _t in (I32, I64, F32, F64, V128, FUNCREF, EXTERNREF, NULLFUNCREF, NULLEXTERNREF):
+    ValType._by_name[_t.value] = _t
+
+_FROM_CODE = {t._code: t for t in ValType._by_name.values()}
 _NUM = frozenset((I32, I64, F32, F64))
+
+
+def heap_matches(h1, h2) -> bool:
+    """Heap subtyping on closed heap types: ``h1 <: h2``."""
+    if h1 is h2:
+        return True
+    if h1.__class__ is HeapType:
+        if h2.__class__ is HeapType:
+            return h1 is h1.bottom and h2.top is h1.top
+        return h1 is HeapType.NOFUNC  # the bottom of a defined type's hierarchy
+    if h2.__class__ is HeapType:
+        return h2 is HeapType.FUNC  # a defined (function) type is a subtype of func
+    return h2 in h1.supers_closure()
+
+
+def matches(t1, t2) -> bool:
+    """Value subtyping on closed types: ``t1 <: t2`` (None is the bottom type of
+    unreachable code, a subtype of everything)."""
+    if t1 is t2 or t1 is None:
+        return True
+    if t1.heap is None or t2 is None or t2.heap is None:
+        return False
+    if t1.nullable and not t2.nullable:
+        return False
+    return heap_matches(t1.heap, t2.heap)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +247,156 @@ class FuncType:
         object.__setattr__(self, "params", tuple(ValType.parse(t) for t in self.params))
         object.__setattr__(self, "results", tuple(ValType.parse(t) for t in self.results))
 
+    @property
+    def closed(self) -> bool:
+        """Whether no type index or RecRef is left in it."""
+        return all(t.heap is None or t.closed for t in self.params + self.results)
+
     def __str__(self) -> str:
         ps = ", ".join(map(str, self.params))
         rs = ", ".join(map(str, self.results))
         return f"({ps}) -> ({rs})"
+
+
+class SubType:
+    """A type definition as a rec group holds it: ``final``, its declared supertypes
+    (DefTypes) and its composite type (a FuncType; GC adds struct and array types),
+    whose references to its own group are RecRefs. Interned."""
+
+    __slots__ = ("final", "supers", "comp", "__weakref__")
+    _interned: dict = {}
+
+    def __new__(cls, final: bool, supers: tuple, comp) -> "SubType":
+        key = (bool(final), tuple(supers), comp)
+        t = cls._interned.get(key)
+        if t is None:
+            t = object.__new__(cls)
+            t.final, t.supers, t.comp = key
+            cls._interned[key] = t
+        return t
+
+    def __reduce__(self):
+        return (SubType, (self.final, self.supers, self.comp))
+
+
+class RecGroup:
+    """A recursion group: the unit of type equivalence (iso-recursive, as the spec's
+    3.0 type system has it: two groups are the same type iff their members are equal
+    with RecRefs inside and identical DefTypes outside). Interned, so ``is`` is type
+    equivalence. A module without ``rec`` has one group per type."""
+
+    __slots__ = ("types", "__weakref__")
+    _interned: dict = {}
+
+    def __new__(cls, types: tuple) -> "RecGroup":
+        types = tuple(types)
+        g = cls._interned.get(types)
+        if g is None:
+            g = object.__new__(cls)
+            g.types = types
+            cls._interned[types] = g
+        return g
+
+    def __reduce__(self):
+        return (RecGroup, (self.types,))
+
+
+class DefType:
+    """A closed defined type: member ``index`` of rec group ``group``. This is what a
+    concrete heap type is after the front end (``(ref $t)`` holds one), equal across
+    modules exactly when the spec's types are equivalent. Interned (``is`` compares);
+    ``expand()`` is its composite type with its group's RecRefs replaced by DefTypes."""
+
+    __slots__ = ("group", "index", "_expanded", "__weakref__")
+    _interned: dict = {}
+
+    def __new__(cls, group: RecGroup, index: int) -> "DefType":
+        key = (group, index)
+        d = cls._interned.get(key)
+        if d is None:
+            d = object.__new__(cls)
+            d.group, d.index, d._expanded = group, index, None
+            cls._interned[key] = d
+        return d
+
+    def __reduce__(self):
+        return (DefType, (self.group, self.index))
+
+    @property
+    def sub(self) -> SubType:
+        return self.group.types[self.index]
+
+    @property
+    def kind(self) -> str:
+        return "func"
+
+    def expand(self) -> "FuncType":
+        if self._expanded is None:
+            g = self.group
+            self._expanded = substitute(self.sub.comp, lambda r: DefType(g, r.index))
+        return self._expanded
+
+    def supers_closure(self) -> tuple:
+        """Every declared supertype, transitively (empty without GC's ``sub``)."""
+        out: list = []
+        work = list(self.sub.supers)
+        while work:
+            d = work.pop()
+            if d not in out:
+                out.append(d)
+                work.extend(d.sub.supers)
+        return tuple(out)
+
+    def short(self) -> str:
+        ft = self.sub.comp
+        return f"(func {' '.join(map(str, ft.params))} -> {' '.join(map(str, ft.results))})"
+
+    def __repr__(self) -> str:
+        return self.short()
+
+
+def substitute(ft: "FuncType", fn) -> "FuncType":
+    """``ft`` with every reference whose heap is a RecRef or an int replaced by ``fn(heap)``
+    (a DefType); returns ``ft`` itself when nothing changes."""
+    def sub(t):
+        h = t.heap
+        if h.__class__ is RecRef or h.__class__ is int:
+            return ValType.ref(t.nullable, fn(h))
+        return t
+    ps = tuple(sub(t) for t in ft.params)
+    rs = tuple(sub(t) for t in ft.results)
+    if ps == ft.params and rs == ft.results:
+        return ft
+    return FuncType(ps, rs)
+
+
+def close_types(raw: list, groups: list | None = None, error=ValueError) -> list:
+    """The DefTypes of a module's type section: ``raw`` holds its FuncTypes as read
+    (concrete heap types as type indices), ``groups`` the (start, count) of each rec
+    group (default: one group per type). A reference to a type not yet defined outside
+    its own group raises ``error("unknown type N")``."""
+    if groups is None:
+        groups = [(k, 1) for k in range(len(raw))]
+    out: list = []
+    for start, count in groups:
+        def local(h, start=start, count=count):
+            if h.__class__ is not int:
+                return h
+            if h < start:
+                return out[h]
+            if h < start + count:
+                return RecRef(h - start)
+            raise error(f"unknown type {h}")
+        members = []
+        for k in range(start, start + count):
+            ft = raw[k]
+            if ft.closed:
+                members.append(SubType(True, (), ft))
+                continue
+            members.append(SubType(True, (), substitute(ft, local)))
+        g = RecGroup(tuple(members))
+        out.extend(DefType(g, j) for j in range(count))
+    return out
 
 
 @dataclass(frozen=True, slots=True)

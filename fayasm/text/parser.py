@@ -7,6 +7,7 @@ which implicit type uses must find), the second builds the module in text order.
 from __future__ import annotations
 
 from fayasm import isa
+from fayasm.closing import close_module
 from fayasm.errors import LOCALS_LIMIT
 from fayasm.runtime.limits import MAX_LOCALS
 from fayasm.runtime.types import (ExternKind, FuncType, GlobalType, Limits, MemoryType,
@@ -35,6 +36,7 @@ class ModuleParser(InstrParser):
         self.types: list[FuncType] = []
         self.type_index: dict[FuncType, int] = {}
         self.type_ids: dict = {}
+        self.prebound: dict = {}
         self.func_ids: dict = {}
         self.table_ids: dict = {}
         self.mem_ids: dict = {}
@@ -66,6 +68,7 @@ class ModuleParser(InstrParser):
         kinds, values = self.kinds, self.values
         fields = []
         i = self.i
+        self.bind_type_names(i)
         while kinds[i] == LPAR:
             end = self.skip_balanced(i)
             word = values[i + 1] if kinds[i + 1] == KEYWORD else None
@@ -91,6 +94,8 @@ class ModuleParser(InstrParser):
             raise self.error(message, index)
         m = self.m
         m.types = self.types
+        if self.concrete:
+            close_module(m)
         for space, ids in (("types", self.type_ids), ("tables", self.table_ids),
                            ("mems", self.mem_ids), ("globals", self.global_ids),
                            ("elems", self.elem_ids), ("datas", self.data_ids)):
@@ -103,6 +108,22 @@ class ModuleParser(InstrParser):
         return m
 
     # -- pass 1: identifiers -----------------------------------------------------------
+    def bind_type_names(self, i: int) -> None:
+        """Bind every ``(type $id ...)`` name first: a type may name a later one (which
+        validation then rejects as an unknown type, not the parser)."""
+        kinds, values = self.kinds, self.values
+        n = 0
+        while kinds[i] == LPAR:
+            end = self.skip_balanced(i)
+            if kinds[i + 1] == KEYWORD and values[i + 1] == "type":
+                if kinds[i + 2] == ID and values[i + 2] not in self.type_ids:
+                    self.type_ids[values[i + 2]] = n
+                n += 1
+            if kinds[end] == EOF:
+                break
+            i = end + 1
+        self.prebound = dict(self.type_ids)
+
     def bind(self, word: str | None, i: int, end: int) -> None:
         kinds, values = self.kinds, self.values
         if word == "type":
@@ -255,6 +276,8 @@ class ModuleParser(InstrParser):
             if word in REFTYPES:
                 self.i += 1
                 return REFTYPES[word], self.elem_exprs()
+        elif self.at_paren("ref"):
+            return self.ref_type(), self.elem_exprs()
         if legacy:
             return REFTYPES["funcref"], self.func_refs()
         raise self.unexpected()
@@ -271,7 +294,7 @@ class ModuleParser(InstrParser):
         """``(type $id? (func (param ...)* (result ...)*))``, read in the first pass."""
         name = self.opt_id()
         if name is not None:
-            if name in self.type_ids:
+            if self.prebound.pop(name, None) != len(self.types):
                 raise self.error(f"duplicate type ${name}", self.i - 1)
             self.type_ids[name] = len(self.types)
         self.open("func")
@@ -367,7 +390,7 @@ class ModuleParser(InstrParser):
             self.add_import(n, imp_at, Import(module, field, ExternKind.TABLE, self.table_type()))
             return
         self.definition(n, "table")
-        if self.kinds[self.i] == KEYWORD and self.values[self.i] in REFTYPES:
+        if self.at_reftype():
             # (table reftype (elem ...)): a table just big enough for an active segment.
             rt = self.reftype()
             self.open("elem")
@@ -382,6 +405,8 @@ class ModuleParser(InstrParser):
             m.elems.append(Elem(rt, init, ACTIVE, index, [Instr(_I32_CONST, (0,))]))
             return
         m.tables.append(self.table_type())
+        if self.kinds[self.i] != RPAR:  # (table limits reftype expr): an initializer
+            m.table_inits[len(m.tables) - 1] = self.const_expr()
 
     def p2_memory(self, n: int, at: int) -> None:
         m = self.m
