@@ -13,15 +13,16 @@ import sys
 
 from .backtrace import backtrace
 from .budget import Budget
-from .errors import (MEM_OOB, TABLE_OOB, TYPE_MISMATCH, UNDEFINED_ELEMENT, UNINITIALIZED_ELEMENT,
-                     ArgumentError, Error, Exhaustion, InterfaceError, Trap)
+from .errors import (MEM_OOB, NULL_FUNC_REF, NULL_REF, TABLE_OOB, TYPE_MISMATCH,
+                     UNDEFINED_ELEMENT, UNINITIALIZED_ELEMENT, ArgumentError, Error, Exhaustion, InterfaceError, Trap)
 from .func import Func, HostError
 from .instance import Instance
 from .limits import BULK_SHIFT, MAX_CALL_DEPTH
 from .memory import Memory
 from .plan import KINDS, Plan, Spaces, link
 from .table import Table
-from .types import ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType, ValType
+from .types import (ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType, ValType,
+                    deftypes_from, parse_type_text)
 from .values import f32_from_bits, f32_round, f32_to_bits
 from .version import VERSION
 
@@ -32,7 +33,7 @@ __all__ = ["Trap", "f32_from_bits", "f32_to_bits", "f32_round"]
 # this runtime stops serving files that need an older one. A translated file checks that
 # the interface it needs is in this range before it takes anything else from the runtime,
 # and otherwise raises InterfaceError naming the fayasm VERSION that wrote it.
-INTERFACE = 2  # 2: the engine hooks of runtime/hooks.py
+INTERFACE = 3  # 2: the engine hooks of runtime/hooks.py; 3: typed references (valtype_in...)
 OLDEST_INTERFACE = 2
 
 
@@ -75,6 +76,20 @@ def indirect(table: Table, i: int, ftype: FuncType):
     if f.type is not ftype and f.type != ftype:
         raise trap(TYPE_MISMATCH)
     return f.raw
+
+
+def ref_callee(f):
+    """The raw callable of function reference ``f`` for call_ref."""
+    if f is None:
+        raise trap(NULL_FUNC_REF)
+    return f.raw
+
+
+def non_null(r):
+    """ref.as_non_null."""
+    if r is None:
+        raise trap(NULL_REF)
+    return r
 
 
 # -- bulk memory and tables -------------------------------------------------------------
@@ -159,6 +174,17 @@ def v128_store(view, ea: int, v: int) -> None:
 def functype(params: str, results: str) -> FuncType:
     return FuncType(tuple(ValType(t) for t in params.split()),
                     tuple(ValType(t) for t in results.split()))
+
+
+def functype_in(types: list, params: list, results: list) -> FuncType:
+    """A function type whose value types are written as text (``(ref null 3)``: an index
+    into ``types``, the module's DefTypes from ``deftypes_from``)."""
+    return FuncType(tuple(parse_type_text(t, types) for t in params),
+                    tuple(parse_type_text(t, types) for t in results))
+
+
+def valtype_in(types: list, text: str) -> ValType:
+    return parse_type_text(text, types)
 
 
 def limits(lo: int, hi) -> Limits:

@@ -456,3 +456,55 @@ class ExternKind(Enum):
 
 PAGE_SIZE = 65536
 MAX_PAGES = 65536  # 4 GiB of 32-bit address space
+
+
+# -- types as text, for translated files ---------------------------------------------------
+# A translated Python module rebuilds its module's DefTypes from their text (deftypes_from)
+# and names a concrete reference by type index: "(ref null 3)".
+_HEAP_NAMES = {str(h): h for h in HeapType}
+
+
+def type_text(t: ValType, indices: dict) -> str:
+    """``t`` as text, a concrete heap type as its index in ``indices`` (DefType -> index;
+    an int or RecRef heap is written as it is)."""
+    if t.heap is None or t._code is not None:
+        return t.value
+    h = t.heap
+    if h.__class__ is HeapType:
+        name = str(h)
+    elif h.__class__ is int:
+        name = str(h)
+    elif h.__class__ is RecRef:
+        raise ValueError("a RecRef has no index of its own")
+    else:
+        name = str(indices[h])
+    return f"(ref null {name})" if t.nullable else f"(ref {name})"
+
+
+def parse_type_text(text: str, deftypes: list | None = None) -> ValType:
+    """The ValType ``type_text`` wrote; a concrete heap type becomes ``deftypes[index]``
+    (or stays an int index without ``deftypes``)."""
+    t = ValType._by_name.get(text)
+    if t is not None:
+        return t
+    words = text.strip("()").split()
+    if not words or words[0] != "ref" or len(words) not in (2, 3):
+        raise ArgumentError(f"unknown value type {text!r}")
+    nullable = len(words) == 3
+    if nullable and words[1] != "null":
+        raise ArgumentError(f"unknown value type {text!r}")
+    name = words[-1]
+    h = _HEAP_NAMES.get(name)
+    if h is None:
+        if not name.isdigit():
+            raise ArgumentError(f"unknown value type {text!r}")
+        h = int(name) if deftypes is None else deftypes[int(name)]
+    return ValType.ref(nullable, h)
+
+
+def deftypes_from(specs: list) -> list:
+    """A module's DefTypes from each type's (param texts, result texts), one rec group
+    per type, concrete heap types by index (how a translated file carries them)."""
+    raw = [FuncType(tuple(parse_type_text(p) for p in ps), tuple(parse_type_text(r) for r in rs))
+           for ps, rs in specs]
+    return close_types(raw)

@@ -16,7 +16,8 @@ from fayasm.runtime.limits import MAX_CALL_DEPTH
 
 from .code import (BIN, BIN_IMM, BR, BR_BACK, BR_IF, BR_IF_BACK, BR_TABLE, CALL, CALL_IND,
                    CONST, DROP, GGET, GSET, IF, JUMP, LGET, LOAD, LOADS, LOADU, LSET, LTEE,
-                   MISC, RETURN, SELECT, STORE, STOREX, TERN, UN, UN_IMM, UNREACHABLE)
+                   MISC, RETURN, SELECT, STORE, STOREX, TERN, UN, UN_IMM, UNREACHABLE,
+                   CALL_REF, BR_ON_NULL, BR_ON_NON_NULL)
 
 class Context:
     """The run-time state of one instance: its index spaces and segment instances."""
@@ -138,9 +139,14 @@ def execute(entry: Code, args: list) -> list:
                 s.append(ctx.globals[a].raw)
             elif k == GSET:
                 ctx.globals[a].raw = s.pop()
-            elif k == CALL or k == CALL_IND:
+            elif k == CALL or k == CALL_IND or k == CALL_REF:
                 if k == CALL:
                     callee = ctx.callees[a]
+                elif k == CALL_REF:
+                    f = s.pop()
+                    if f is None:
+                        raise Trap(E.NULL_FUNC_REF)
+                    callee = f.owner if type(f.owner) is Code else f
                 else:
                     i = s.pop()
                     elems = ctx.tables[b].elements
@@ -245,6 +251,23 @@ def execute(entry: Code, args: list) -> list:
                 s[-1] = a(s[-1], y, z)
             elif k == UNREACHABLE:
                 raise Trap(E.UNREACHABLE)
+            elif k == BR_ON_NULL or k == BR_ON_NON_NULL:
+                if (s[-1] is None) == (k == BR_ON_NULL):
+                    if k == BR_ON_NULL:
+                        s.pop()
+                    here = pc
+                    pc, h, n = a
+                    if n:
+                        if len(s) != h + n:
+                            s[h:] = s[-n:]
+                    else:
+                        del s[h:]
+                    if pc < here:  # back to a loop
+                        tick -= 1
+                        if tick < 0:
+                            tick = budget.take() - 1
+                elif k == BR_ON_NON_NULL:
+                    s.pop()
             else:  # pragma: no cover - prepare() emits no other kind
                 raise AssertionError(f"unknown instruction kind {k}")
     except Trap as e:

@@ -3,7 +3,7 @@ references and SIMD lane loads/stores. Each handler is ``fn(ctx, stack, a, b)`` 
 instruction's immediates in ``a`` and ``b``."""
 from __future__ import annotations
 
-from fayasm.runtime.errors import MEM_OOB, TABLE_OOB, Trap
+from fayasm.runtime.errors import MEM_OOB, NULL_REF, TABLE_OOB, Trap
 from fayasm.runtime.limits import BULK_SHIFT
 
 from fayasm.runtime.memops import LANE_LOADS, LANE_STORES
@@ -143,6 +143,11 @@ def ref_func(ctx, s, a, b):
     s.append(ctx.funcs[a])
 
 
+def ref_as_non_null(ctx, s, a, b):
+    if s[-1] is None:
+        raise Trap(NULL_REF)
+
+
 def _lane_handler(fn, is_load: bool):
     def handler(ctx, s, memarg, lane):
         v = s.pop()
@@ -161,6 +166,7 @@ HANDLERS = {
     "table.grow": table_grow, "table.fill": table_fill, "table.copy": table_copy,
     "table.init": table_init, "elem.drop": elem_drop,
     "ref.null": ref_null, "ref.is_null": ref_is_null, "ref.func": ref_func,
+    "ref.as_non_null": ref_as_non_null,
 }
 for _name, _fn in LANE_LOADS.items():
     HANDLERS[_name] = _lane_handler(_fn, True)

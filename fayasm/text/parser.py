@@ -37,6 +37,7 @@ class ModuleParser(InstrParser):
         self.type_index: dict[FuncType, int] = {}
         self.type_ids: dict = {}
         self.prebound: dict = {}
+        self.skip_definition = False  # a script's (module definition ...)
         self.func_ids: dict = {}
         self.table_ids: dict = {}
         self.mem_ids: dict = {}
@@ -57,6 +58,8 @@ class ModuleParser(InstrParser):
     def module(self) -> Module:
         """``(module $id? field*)`` at the cursor; the cursor ends after its ``)``."""
         self.open("module")
+        if self.skip_definition and self.at_keyword("definition"):
+            self.i += 1
         name = self.opt_id()
         m = self.fields(RPAR)
         self.rpar()
@@ -507,7 +510,7 @@ class ModuleParser(InstrParser):
             etype, init = self.elem_list(False)
             self.m.elems.append(Elem(etype, init, ACTIVE, table, offset))
             return
-        if kinds[self.i] == LPAR:
+        if kinds[self.i] == LPAR and not self.at_paren("ref"):
             offset = self.offset()
             etype, init = self.elem_list(True)
             self.m.elems.append(Elem(etype, init, ACTIVE, 0, offset))

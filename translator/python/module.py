@@ -11,29 +11,61 @@ from fayasm import __version__
 from fayasm.ir.build import build_function
 from fayasm.linking import plan
 from fayasm.runtime.support import INTERFACE
-from fayasm.runtime.types import ExternKind, GlobalType, MemoryType, TableType
+from fayasm.closing import deftypes, type_indices
+from fayasm.runtime.types import ExternKind, GlobalType, MemoryType, RecRef, TableType, type_text
 
 from .exprs import helper_name, mem_helper_name
 from .function import FunctionEmitter
 from .names import comment, ident, literal
 
 
-def _type_literal(t) -> str:
-    return f"_rt.functype({literal(' '.join(map(str, t.params)))}, {literal(' '.join(map(str, t.results)))})"
+def _simple(t) -> bool:
+    """Whether a value type has a one-word name (all of 2.0's do)."""
+    return t.heap is None or t.short_code is not None
+
+
+def _type_literal(t, ix: dict | None = None) -> str:
+    if all(_simple(v) for v in t.params + t.results):
+        return f"_rt.functype({literal(' '.join(map(str, t.params)))}, {literal(' '.join(map(str, t.results)))})"
+    # Typed references: by text, concrete ones by index into the module's _TYPES.
+    ps = [type_text(v, ix or {}) for v in t.params]
+    rs = [type_text(v, ix or {}) for v in t.results]
+    return f"_rt.functype_in(_TYPES, {literal(ps)}, {literal(rs)})"
+
+
+def _valtype(t, ix: dict | None) -> str:
+    if _simple(t):
+        return f"_rt.ValType({literal(str(t))})"
+    return f"_rt.valtype_in(_TYPES, {literal(type_text(t, ix or {}))})"
 
 
 def _limits(lim) -> str:
     return f"_rt.Limits({lim.min}, {lim.max})"
 
 
-def _extern_type(kind: ExternKind, t) -> str:
+def _extern_type(kind: ExternKind, t, ix: dict | None = None) -> str:
     if kind is ExternKind.FUNC:
-        return _type_literal(t)
+        return _type_literal(t, ix)
     if kind is ExternKind.TABLE:
-        return f"_rt.TableType(_rt.ValType({literal(str(t.elem))}), {_limits(t.limits)})"
+        return f"_rt.TableType({_valtype(t.elem, ix)}, {_limits(t.limits)})"
     if kind is ExternKind.MEMORY:
         return f"_rt.MemoryType({_limits(t.limits)})"
-    return f"_rt.GlobalType(_rt.ValType({literal(str(t.valtype))}), {t.mutable})"
+    return f"_rt.GlobalType({_valtype(t.valtype, ix)}, {t.mutable})"
+
+
+def _def_text(v, k: int, ix: dict) -> str:
+    """A value type inside type ``k``'s definition (one type per rec group: a RecRef is
+    type ``k`` itself)."""
+    if isinstance(v.heap, RecRef):
+        return f"(ref null {k + v.heap.index})" if v.nullable else f"(ref {k + v.heap.index})"
+    return type_text(v, ix)
+
+
+def typed_refs(m) -> bool:
+    """Whether a module's types need more than 2.0's one-word names (typed references)."""
+    return (any(not _simple(v) for ft in m.types for v in ft.params + ft.results)
+            or any(not _simple(t.elem) for t in m.table_types())
+            or any(not _simple(g.valtype) for g in m.global_types()) or bool(m.table_inits))
 
 
 def _const(expr: tuple) -> str:
@@ -45,11 +77,11 @@ def _const(expr: tuple) -> str:
     return literal((kind, arg))
 
 
-def interface_check() -> list[str]:
+def interface_check(need: int = INTERFACE) -> list[str]:
     """Lines of a translated file that refuse a runtime not serving the interface the file
-    needs (runtime.support.INTERFACE when it was written). They use only what every
-    runtime has had, so they work against older and newer ones alike."""
-    need = INTERFACE
+    needs (``need``: runtime.support.INTERFACE when it was written, or the oldest one
+    that has what the file uses). They use only what every runtime has had, so they work
+    against older and newer ones alike."""
     head = literal(f"this file was translated by fayasm {__version__} and needs runtime "
                    f"interface {need}; the installed fayasm ")
     tail = literal(f": install fayasm {__version__} (pip install fayasm=={__version__}), or "
@@ -145,7 +177,9 @@ class ModuleEmitter:
         # runtime of another version fails here, naming the fayasm to use, and not on the
         # first helper it lacks.
         out.append("from fayasm.runtime import support as _rt")
-        out.extend(interface_check())
+        typed = typed_refs(m)
+        # A file without typed references runs on the runtimes from before them.
+        out.extend(interface_check(INTERFACE if typed else 2))
         out.append("from fayasm.runtime import memops as _MO")
         out.append("from fayasm.runtime.errors import Trap as _Trap")
         out.append("from fayasm.runtime.numerics import OPS as _N")
@@ -166,8 +200,16 @@ class ModuleEmitter:
             table = "LANE_LOADS" if op.startswith("v128.load") and op.endswith("_lane") else \
                 "LANE_STORES" if op.endswith("_lane") else "LOADS"
             out.append(f"{mem_helper_name(op)} = _MO.{table}[{literal(op)}]")
+        ix = None
+        if typed:
+            ix = type_indices(m)
+            specs = [(tuple(_def_text(v, k, ix) for v in d.sub.comp.params),
+                      tuple(_def_text(v, k, ix) for v in d.sub.comp.results))
+                     for k, d in enumerate(deftypes(m))]
+            out.append(f"_TYPES = _rt.deftypes_from({literal(specs)})")
+        self.ix = ix
         for k in sorted(self.used_types):
-            out.append(f"_T{k} = {_type_literal(m.types[k])}")
+            out.append(f"_T{k} = {_type_literal(m.types[k], ix)}")
         wasm_names = {self.func_name(self.nimp_funcs + k): self.module.func_name(self.nimp_funcs + k)
                       for k in range(len(m.funcs))}
         out.append(f"_WASM_NAMES = {literal(wasm_names)}")
@@ -186,17 +228,18 @@ class ModuleEmitter:
         lines = ["DESCRIPTION = _rt.Description("]
         lines.append("    name=MODULE_NAME,")
         lines.append("    imports=[")
+        ix = self.ix
         for mod, name, kind, t in p.imports:
             lines.append(f"        ({literal(mod)}, {literal(name)}, _rt.KINDS[{literal(str(kind))}], "
-                         f"{_extern_type(kind, t)}),")
+                         f"{_extern_type(kind, t, ix)}),")
         lines.append("    ],")
-        lines.append("    tables=[" + ", ".join(_extern_type(ExternKind.TABLE, t)
+        lines.append("    tables=[" + ", ".join(_extern_type(ExternKind.TABLE, t, ix)
                                                for t in p.tables) + "],")
         lines.append("    mems=[" + ", ".join(_extern_type(ExternKind.MEMORY, t)
                                              for t in p.mems) + "],")
         lines.append("    globals_=[")
         for gtype, init in p.globals:
-            lines.append(f"        ({_extern_type(ExternKind.GLOBAL, gtype)}, {_const(init)}),")
+            lines.append(f"        ({_extern_type(ExternKind.GLOBAL, gtype, ix)}, {_const(init)}),")
         lines.append("    ],")
         lines.append("    elems=[")
         for mode, table, offset, items in p.elems:
@@ -212,8 +255,12 @@ class ModuleEmitter:
         exports = [(name, str(kind), index) for name, kind, index in p.exports]
         lines.append(f"    exports={literal(exports)},")
         lines.append(f"    start={literal(p.start)},")
-        lines.append("    func_types=[" + ", ".join(_type_literal(t) for t in p.func_types) + "],")
+        lines.append("    func_types=[" + ", ".join(_type_literal(t, ix) for t in p.func_types)
+                     + "],")
         lines.append(f"    names={literal(p.names)},")
+        if p.table_inits:
+            lines.append("    table_inits={" + ", ".join(f"{k}: {_const(e)}" for k, e
+                                                        in sorted(p.table_inits.items())) + "},")
         lines.append(")")
         return lines
 
