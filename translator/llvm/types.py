@@ -40,7 +40,7 @@ WORDS = ByRep({I32: 1, I64: 1, F32: 1, F64: 1, V128: 2, FUNCREF: 1, EXTERNREF: 1
 
 # Trap codes passed from native code to the Python side (traps.TRAP_MESSAGES).
 PENDING, UNREACHABLE, DIV_ZERO, OVERFLOW, CONVERSION, MEM_OOB, TABLE_OOB, UNDEFINED, \
-    UNINITIALIZED, MISMATCH, EXHAUSTED = range(11)
+    UNINITIALIZED, MISMATCH, EXHAUSTED, NULL_FUNC, NULL_REF = range(13)
 
 # What a callback returns when it succeeded. Anything else (ctypes returns 0 when the
 # callback could not even run, e.g. at Python's recursion limit) means it failed.
@@ -74,6 +74,19 @@ def encoded_typeid(ft: FuncType) -> int | None:
 
 def ll(t: ValType) -> str:
     return LL[t]
+
+
+_NATIVE: dict = {}
+
+
+def native(ft: FuncType) -> FuncType:
+    """The signature as native code sees it: every reference type by its representation
+    (funcref or externref), so typed references share the glue of 2.0 signatures."""
+    n = _NATIVE.get(ft)
+    if n is None:
+        n = _NATIVE[ft] = FuncType(tuple(t.rep for t in ft.params),
+                                   tuple(t.rep for t in ft.results))
+    return n
 
 
 def sig_key(ft: FuncType) -> str:
