@@ -116,7 +116,9 @@ class ValType:
 
     @property
     def name(self) -> str:
-        return self.value.upper() if self.heap is None else self.value
+        """As the Enum it once was named them (``I32``, ``FUNCREF``); other reference
+        types by their text."""
+        return self.value.upper() if self._code is not None else self.value
 
     @property
     def code(self) -> int:

@@ -237,6 +237,8 @@ _WT_CODES = {
     "UNREACHABLE": {"unreachable"},
     "UNREACHABLE_CODE_REACHED": {"unreachable"},
     "OUT_OF_FUEL": {"out_of_fuel"},
+    # call_ref/return_call_ref of null, and ref.as_non_null: wasmtime has one code for both
+    "NULL_REFERENCE": {"null_function_reference", "null_reference"},
 }
 _WT_MESSAGES = [("out of bounds memory access", "memory_out_of_bounds"),
                 ("out of bounds table access", "table_out_of_bounds"),
@@ -272,6 +274,9 @@ class WasmtimeRunner:
         self.notes: list = []  # what the diff should say about this runner
         config = wasmtime.Config()
         config.consume_fuel = fuel is not None
+        # typed function references (call_ref, br_on_null...) and return_call_ref
+        config.wasm_function_references = True
+        config.wasm_tail_call = True
         self.engine = wasmtime.Engine(config)
         self.store = wasmtime.Store(self.engine)
         if fuel is not None:
