@@ -146,3 +146,12 @@ def test_a_binary_type_index_out_of_range_in_a_reference_type_is_invalid():
     bad = b"\0asm\x01\0\0\0" + b"\x01\x06\x01\x60\x01\x64\x40\x00"
     with pytest.raises(fayasm.DecodeError, match="malformed heap type"):
         fayasm.Module(bad)
+
+
+def test_a_lazily_decoded_body_closes_its_types():
+    data = encode(fayasm.Module(MODULE).syntax)
+    lazy = decode(data, trusted=True)
+    eager = decode(data)
+    assert type(lazy.funcs[1]).__name__ == "LazyFunction"
+    assert lazy.funcs[1].locals == eager.funcs[1].locals == (ref(True, eager.deftypes[0]),)
+    assert lazy.funcs[2].body == eager.funcs[2].body
