@@ -61,6 +61,12 @@ def _def_text(v, k: int, ix: dict) -> str:
     return type_text(v, ix)
 
 
+def needed_interface(module) -> int:
+    """The runtime interface a translation of ``module`` needs: a file without typed
+    references runs on the runtimes from before them (interface 2)."""
+    return INTERFACE if typed_refs(module.syntax) else 2
+
+
 def typed_refs(m) -> bool:
     """Whether a module's types need more than 2.0's one-word names (typed references)."""
     return (any(not _simple(v) for ft in m.types for v in ft.params + ft.results)
@@ -178,8 +184,7 @@ class ModuleEmitter:
         # first helper it lacks.
         out.append("from fayasm.runtime import support as _rt")
         typed = typed_refs(m)
-        # A file without typed references runs on the runtimes from before them.
-        out.extend(interface_check(INTERFACE if typed else 2))
+        out.extend(interface_check(needed_interface(self.module)))
         out.append("from fayasm.runtime import memops as _MO")
         out.append("from fayasm.runtime.errors import Trap as _Trap")
         out.append("from fayasm.runtime.numerics import OPS as _N")
