@@ -97,7 +97,7 @@ def ref_key(t: ValType, ref):
     """A comparable stand-in for a reference: functions by name and type, externs by value."""
     if ref is None:
         return None
-    if t is ValType.FUNCREF:
+    if t.rep is ValType.FUNCREF:
         return ("func", getattr(ref, "name", None), str(getattr(ref, "type", "")))
     return ("extern", ref if isinstance(ref, (int, str, tuple)) else repr(ref))
 
@@ -290,7 +290,7 @@ class WasmtimeRunner:
         wt = self.wt.ValType
         return {ValType.I32: wt.i32(), ValType.I64: wt.i64(), ValType.F32: wt.f32(),
                 ValType.F64: wt.f64(), ValType.FUNCREF: wt.funcref(),
-                ValType.EXTERNREF: wt.externref()}[t]
+                ValType.EXTERNREF: wt.externref()}[t.rep]
 
     def _to_wt(self, v: Val):
         t = v.type
@@ -303,9 +303,9 @@ class WasmtimeRunner:
             return wt.f32(struct.unpack("<f", struct.pack("<I", v.bits))[0])
         if t is ValType.F64:
             return wt.f64(struct.unpack("<d", struct.pack("<Q", v.bits))[0])
-        if t is ValType.EXTERNREF:
+        if t.rep is ValType.EXTERNREF:
             return wt.externref(v.ref)
-        if t is ValType.FUNCREF:
+        if t.rep is ValType.FUNCREF:
             return wt.funcref(None)
         raise Error(f"wasmtime's Python API cannot pass {t}")
 
@@ -318,9 +318,9 @@ class WasmtimeRunner:
             return Val.from_bits(t, _f32_bits_of(x))
         if t is ValType.F64:
             return Val.from_bits(t, struct.unpack("<Q", struct.pack("<d", x))[0])
-        if t is ValType.FUNCREF:
-            return Val.funcref(None if x is None else _WasmtimeFuncRef(x, self.store))
-        return Val.externref(x)
+        if t.rep is ValType.FUNCREF:  # typed references keep their declared type
+            return Val(t, ref=None if x is None else _WasmtimeFuncRef(x, self.store))
+        return Val(t, ref=x)
 
     # -- steps -------------------------------------------------------------------------
     def _guard(self, fn) -> Outcome:
@@ -518,7 +518,7 @@ class WasmtimeRunner:
             x = x.value
         if x is None:
             return None
-        if t is ValType.FUNCREF:
+        if t.rep is ValType.FUNCREF:
             return ("func", None, self._wt_type_text(x))
         return ref_key(t, x)
 
