@@ -1,6 +1,7 @@
 """WebAssembly types (value, function, limits, table, memory, global), shared by every layer."""
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from enum import Enum
 
@@ -69,7 +70,9 @@ class ValType:
 
     __slots__ = ("value", "nullable", "heap", "rep", "_code", "__weakref__")
     _by_name: dict = {}
-    _refs: dict = {}
+    # Interned weakly: a module's types go when nothing uses them (hostile input may
+    # name any number of them); while one lives, an equal one is that very object.
+    _refs: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
     def __new__(cls, name: "str | ValType") -> "ValType":
         if isinstance(name, ValType):
@@ -202,7 +205,7 @@ NULLFUNCREF = ValType.NULLFUNCREF = ValType._make("nullfuncref", 0x73, True, Hea
 NULLEXTERNREF = ValType.NULLEXTERNREF = ValType._make("nullexternref", 0x72, True,
                                                       HeapType.NOEXTERN)
 for _t in (FUNCREF, EXTERNREF, NULLFUNCREF, NULLEXTERNREF):
-    ValType._refs[(True, _t.heap)] = _t
+    ValType._refs[(True, _t.heap)] = _t  # held by the module: never collected
 FUNCREF.rep = NULLFUNCREF.rep = FUNCREF
 EXTERNREF.rep = NULLEXTERNREF.rep = EXTERNREF
 for _t in (I32, I64, F32, F64, V128, FUNCREF, EXTERNREF, NULLFUNCREF, NULLEXTERNREF):
@@ -266,7 +269,7 @@ class SubType:
     whose references to its own group are RecRefs. Interned."""
 
     __slots__ = ("final", "supers", "comp", "__weakref__")
-    _interned: dict = {}
+    _interned: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
     def __new__(cls, final: bool, supers: tuple, comp) -> "SubType":
         key = (bool(final), tuple(supers), comp)
@@ -288,7 +291,7 @@ class RecGroup:
     equivalence. A module without ``rec`` has one group per type."""
 
     __slots__ = ("types", "__weakref__")
-    _interned: dict = {}
+    _interned: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
     def __new__(cls, types: tuple) -> "RecGroup":
         types = tuple(types)
@@ -310,7 +313,7 @@ class DefType:
     ``expand()`` is its composite type with its group's RecRefs replaced by DefTypes."""
 
     __slots__ = ("group", "index", "_expanded", "__weakref__")
-    _interned: dict = {}
+    _interned: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
     def __new__(cls, group: RecGroup, index: int) -> "DefType":
         key = (group, index)

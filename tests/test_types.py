@@ -155,3 +155,16 @@ def test_a_lazily_decoded_body_closes_its_types():
     assert type(lazy.funcs[1]).__name__ == "LazyFunction"
     assert lazy.funcs[1].locals == eager.funcs[1].locals == (ref(True, eager.deftypes[0]),)
     assert lazy.funcs[2].body == eager.funcs[2].body
+
+
+def test_regression_interned_types_of_a_dropped_module_are_collected():
+    """Hostile input may name any number of types: interning must not keep them all."""
+    import gc
+    import weakref
+
+    m = fayasm.Module("(module (type (func (param i64 i64 i64 f32))) (func (param (ref 0))))")
+    d = weakref.ref(m.syntax.deftypes[0])
+    t = weakref.ref(m.syntax.types[1].params[0])
+    del m
+    gc.collect()
+    assert d() is None and t() is None

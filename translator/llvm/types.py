@@ -76,17 +76,12 @@ def ll(t: ValType) -> str:
     return LL[t]
 
 
-_NATIVE: dict = {}
-
-
 def native(ft: FuncType) -> FuncType:
     """The signature as native code sees it: every reference type by its representation
     (funcref or externref), so typed references share the glue of 2.0 signatures."""
-    n = _NATIVE.get(ft)
-    if n is None:
-        n = _NATIVE[ft] = FuncType(tuple(t.rep for t in ft.params),
-                                   tuple(t.rep for t in ft.results))
-    return n
+    if all(t.rep is t for t in ft.params) and all(t.rep is t for t in ft.results):
+        return ft
+    return FuncType(tuple(t.rep for t in ft.params), tuple(t.rep for t in ft.results))
 
 
 def sig_key(ft: FuncType) -> str:
