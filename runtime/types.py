@@ -38,6 +38,23 @@ _HIERARCHY = {HeapType.FUNC: (HeapType.FUNC, HeapType.NOFUNC),
               HeapType.NOEXTERN: (HeapType.EXTERN, HeapType.NOEXTERN)}
 
 
+class _Bot:
+    """The bottom heap type, which only validation of unreachable code sees: what
+    ``ref.as_non_null`` of the polymorphic stack pushes is ``(ref bot)``, a subtype of
+    every reference type (and of nothing else)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "bot"
+
+    def __reduce__(self):
+        return "BOT"
+
+
+BOT = _Bot()
+
+
 class RecRef:
     """Inside a rec group's own definition, a reference to its ``index``-th member (the
     spec's ``rec.i``): what makes a closed type finite though it may refer to itself."""
@@ -217,8 +234,10 @@ _NUM = frozenset((I32, I64, F32, F64))
 
 def heap_matches(h1, h2) -> bool:
     """Heap subtyping on closed heap types: ``h1 <: h2``."""
-    if h1 is h2:
+    if h1 is h2 or h1 is BOT:
         return True
+    if h2 is BOT:
+        return False
     if h1.__class__ is HeapType:
         if h2.__class__ is HeapType:
             return h1 is h1.bottom and h2.top is h1.top

@@ -711,3 +711,12 @@ def test_a_table_of_non_nullable_references_needs_an_initializer():
 def test_untyped_select_takes_no_typed_references():
     _wat_invalid(f"(module {_T} (func (result funcref)"
                  " (select (ref.func $f) (ref.func $f) (i32.const 1))))", "type mismatch")
+
+
+def test_regression_unreachable_ref_as_non_null_pushes_a_reference_not_any_type():
+    # (ref bot), not the bottom value type: it is no i32 (wasmtime agrees)
+    _wat_invalid("(module (func (result i32) unreachable ref.as_non_null))", "type mismatch")
+    _wat_invalid("(module (func (result i32) (block (result i32) unreachable br_on_null 0"
+                 " i32.add)))", "type mismatch")
+    _wat_valid("(module (type $t (func)) (func (result (ref $t)) unreachable ref.as_non_null))")
+    _wat_valid("(module (func (result externref) unreachable ref.as_non_null))")

@@ -12,7 +12,7 @@ from array import array
 from fayasm import isa
 from fayasm.errors import LOCALS_LIMIT, NESTING_TOO_DEEP, ValidationError
 from fayasm.runtime.limits import MAX_LOCALS, MAX_NESTING
-from fayasm.runtime.types import FuncType, ValType, matches
+from fayasm.runtime.types import BOT, FuncType, ValType, matches
 
 from .info import BLOCK, IF, LOOP, BlockInfo, FuncInfo
 
@@ -20,6 +20,7 @@ I32, I64, F32, F64, V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, V
 FUNCREF, EXTERNREF = ValType.FUNCREF, ValType.EXTERNREF
 
 _I32S = (I32,)
+_BOT_REF = ValType.ref(False, BOT)  # (ref bot): a non-null reference from unreachable code
 _I32X3 = (I32, I32, I32)
 _EMPTY = ()
 
@@ -616,14 +617,14 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
                         dead_start = i + 1
             elif c == _REF_AS_NON_NULL:
                 t = _pop_ref(stack, base, unreach)
-                append(None if t is None else ValType.ref(False, t.heap))
+                append(_BOT_REF if t is None else ValType.ref(False, t.heap))
                 types[i] = t
             elif c == _BR_ON_NULL or c == _BR_ON_NON_NULL:
                 x = imm[0]
                 if not 0 <= x < len(frames):
                     raise Invalid(f"unknown label {x}")
                 t = _pop_ref(stack, base, unreach)
-                nonnull = None if t is None else ValType.ref(False, t.heap)
+                nonnull = _BOT_REF if t is None else ValType.ref(False, t.heap)
                 lt = frames[-1 - x][_LABELS]
                 if c == _BR_ON_NULL:
                     if lt:
