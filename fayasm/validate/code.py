@@ -146,15 +146,17 @@ class CodeContext:
 
     __slots__ = ("types", "type_sigs", "funcs", "func_sigs", "table_elems", "nmems",
                  "global_types", "global_mut", "elems", "ndatas", "refs", "func_name",
-                 "deftypes", "func_refs")
+                 "_deftypes", "_defs", "func_type_indices", "_func_refs")
 
     def __init__(self, types, funcs, func_type_indices, tables, nmems, globals_, elems,
                  ndatas, refs, func_name=None, deftypes=None):
         self.types = types
-        # The closed type of each type index, and the type ref.func x pushes: (ref $t).
-        self.deftypes = deftypes if deftypes is not None else []
-        self.func_refs = [ValType.ref(False, self.deftypes[x]) if x < len(self.deftypes)
-                          else ValType.FUNCREF for x in func_type_indices]
+        # The closed type of each type index (``deftypes``: the list, or a function that
+        # makes it, called only when an instruction needs one: ref.func, call_ref).
+        self._deftypes = deftypes
+        self._defs = None
+        self.func_type_indices = func_type_indices
+        self._func_refs: dict = {}
         self.type_sigs = [(list(ft.params), ft.results) for ft in types]
         self.funcs = funcs
         self.func_sigs = [self.type_sigs[x] for x in func_type_indices]
@@ -166,6 +168,21 @@ class CodeContext:
         self.ndatas = ndatas
         self.refs = refs
         self.func_name = func_name or (lambda index: None)
+
+    @property
+    def deftypes(self) -> list:
+        if self._defs is None:
+            d = self._deftypes
+            self._defs = (d() if callable(d) else d) if d is not None else []
+        return self._defs
+
+    def func_ref(self, x: int) -> ValType:
+        """The type ``ref.func x`` pushes: (ref $t), $t the function's type."""
+        t = self._func_refs.get(x)
+        if t is None:
+            t = self._func_refs[x] = ValType.ref(
+                False, self.deftypes[self.func_type_indices[x]])
+        return t
 
 
 def _check_imms(ctx: CodeContext, op: isa.Opcode, imm: tuple, order) -> None:
@@ -568,7 +585,7 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
                     raise Invalid(f"unknown function {x}")
                 if x not in ctx.refs:
                     raise Invalid(f"undeclared function reference {x}")
-                append(ctx.func_refs[x])
+                append(ctx.func_ref(x))
             elif c == _TABLE_GET:
                 et = _table(ctx, imm[0])
                 pop_types(stack, base, unreach, _I32S)

@@ -99,7 +99,7 @@ def check_const(expr, expected: ValType, globals_, nfuncs: int, func_refs=None) 
             x = ins.imm[0]
             if not 0 <= x < nfuncs:
                 _fail(f"unknown function {x}")
-            stack.append(func_refs[x] if func_refs else FUNCREF)
+            stack.append(func_refs(x) if func_refs else FUNCREF)
         else:
             stack.append(_LITERALS[op])
     if len(stack) != 1 or not matches(stack[0], expected):
@@ -144,9 +144,10 @@ def validate(module: Module) -> ModuleInfo:
     ndatas = len(module.datas)
     refs = declared_refs(module)
     nfuncs = len(funcs)
-    defs = module_deftypes(module)
-    func_refs = [ValType.ref(False, defs[x]) for x in func_type_indices]
 
+    code_ctx = CodeContext(types, funcs, func_type_indices, tables, len(mems), globals_, elems,
+                           ndatas, refs, _namer(module), lambda: module_deftypes(module))
+    func_refs = code_ctx.func_ref
     # Globals and segment offsets see only the imported globals (the spec's C').
     for g in module.globals:
         check_const(g.init, g.type.valtype, imported_globals, nfuncs, func_refs)
@@ -181,8 +182,7 @@ def validate(module: Module) -> ModuleInfo:
                       module.data_count, refs, counts[ExternKind.FUNC],
                       counts[ExternKind.TABLE], counts[ExternKind.MEMORY],
                       counts[ExternKind.GLOBAL])
-    ctx = CodeContext(types, funcs, func_type_indices, tables, len(mems), globals_, elems, ndatas, refs,
-                      _namer(module), defs)
+    ctx = code_ctx
     first = counts[ExternKind.FUNC]
     info.code = [validate_function(ctx, first + j, funcs[first + j], f.locals, f.body)
                  for j, f in enumerate(module.funcs)]
