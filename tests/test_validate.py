@@ -720,3 +720,15 @@ def test_regression_unreachable_ref_as_non_null_pushes_a_reference_not_any_type(
                  " i32.add)))", "type mismatch")
     _wat_valid("(module (type $t (func)) (func (result (ref $t)) unreachable ref.as_non_null))")
     _wat_valid("(module (func (result externref) unreachable ref.as_non_null))")
+
+
+def test_regression_ref_null_always_pushes_a_nullable_reference():
+    """A module built by hand may give ref.null a non-null type; what it pushes is still
+    (ref null ht), as the binary format (which stores only the heap type) says."""
+    from fayasm.runtime.types import HeapType
+
+    nonnull = ValType.ref(False, HeapType.FUNC)
+    m = Module(types=[FuncType((), (nonnull,))],
+               funcs=[Function(0, (), [Instr(OPS["ref.null"], (nonnull,))])])
+    with pytest.raises(ValidationError, match="type mismatch"):
+        validate(m)

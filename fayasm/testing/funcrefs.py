@@ -54,12 +54,15 @@ class FuncRefGen:
             self.nullable_ref(callee, nullable, depth)
         elif how == "br_on_null":
             # block $out (result (ref $x)) block $null  <ref> br_on_null $null  br $out
-            # end  <fallback>  end
+            # end  <fallback>  end. No generated code goes inside these blocks: it could
+            # branch to them with values of other types (the select's condition is
+            # computed before them).
+            source = self.ref_source(depth)
             self.emit("block", nonnull)
             self.enter_label("block", (nonnull,))
             self.emit("block", None)
             self.enter_label("block", ())
-            self.nullable_ref(callee, nullable, depth)
+            self.fixed_ref(callee, nullable, source)
             self.emit("br_on_null", 0)
             self.emit("br", 1)
             self.leave()
@@ -69,9 +72,10 @@ class FuncRefGen:
             self.emit("end")
         else:
             # block $out (result (ref $x))  <ref> br_on_non_null $out  <fallback>  end
+            source = self.ref_source(depth)
             self.emit("block", nonnull)
             self.enter_label("block", (nonnull,))
-            self.nullable_ref(callee, nullable, depth)
+            self.fixed_ref(callee, nullable, source)
             self.emit("br_on_non_null", 0)
             self.fallback(callee)
             self.leave()
@@ -80,14 +84,35 @@ class FuncRefGen:
     def nullable_ref(self, callee, nullable, depth: int) -> None:
         """A ``(ref null $x)``: the function, null, or a typed select of the two."""
         how = self.c.weighted([(3, "func"), (2, "null"), (3, "select")])
-        if how == "func":
+        if how == "select":
             self.emit("ref.func", callee.index)
-        elif how == "null":
+            self.emit("ref.null", nullable)
+            self.cond(depth + 1)
+            self.emit("select_t", (nullable,))
+        else:
+            self.fixed_ref(callee, nullable, how)
+
+    def ref_source(self, depth: int):
+        """How ``fixed_ref`` makes a reference: "func", "null", or a local holding a
+        condition computed now (for a typed select of the two)."""
+        how = self.c.weighted([(3, "func"), (2, "null"), (3, "select")])
+        if how != "select":
+            return how
+        k = self.temp(I32)
+        self.cond(depth + 1)
+        self.emit("local.set", k)
+        return k
+
+    def fixed_ref(self, callee, nullable, source) -> None:
+        """A ``(ref null $x)`` from fixed instructions only (see ``ref_source``)."""
+        if source == "func":
+            self.emit("ref.func", callee.index)
+        elif source == "null":
             self.emit("ref.null", nullable)
         else:
             self.emit("ref.func", callee.index)
             self.emit("ref.null", nullable)
-            self.cond(depth + 1)
+            self.emit("local.get", source)
             self.emit("select_t", (nullable,))
 
     def fallback(self, callee) -> None:

@@ -574,7 +574,8 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
                 pop_types(stack, base, unreach, (t, t, I32))
                 append(t)
             elif c == _REF_NULL:
-                append(imm[0])
+                t = imm[0]  # the type ref.null pushes; a module built by hand may
+                append(t if t.nullable else ValType.ref(True, t.heap))  # say (ref $t)
             elif c == _REF_IS_NULL:
                 t = _pop_ref(stack, base, unreach)
                 append(I32)

@@ -94,7 +94,8 @@ def check_const(expr, expected: ValType, globals_, nfuncs: int, func_refs=None) 
         if op is _GLOBAL_GET:
             stack.append(globals_[ins.imm[0]].valtype)
         elif op is _REF_NULL:
-            stack.append(ins.imm[0])
+            t = ins.imm[0]
+            stack.append(t if t.nullable else ValType.ref(True, t.heap))
         elif op is _REF_FUNC:
             x = ins.imm[0]
             if not 0 <= x < nfuncs:
