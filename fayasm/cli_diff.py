@@ -150,9 +150,15 @@ def cmd_fuzz(args) -> int:
         bad = sum(1 for _, r in results if not r.ok)
         print(f"{len(results)} modules replayed, {bad} with differences")
         return 1 if bad else 0
+    from fayasm.testing.generate import GenConfig, focus_names
+
+    try:
+        gen = GenConfig(focus=focus_names(args.focus or ()))
+    except ValueError as e:
+        raise UsageError(f"--focus: {e}") from None
     config = CampaignConfig(engines=names, wasmtime=not args.no_wasmtime,
                             seconds=args.time, seed=args.seed, corpus=args.corpus,
-                            shrink_seconds=args.shrink_time)
+                            shrink_seconds=args.shrink_time, gen=gen)
     try:
         summary = run_parallel(config, args.jobs)
     except OSError as e:
@@ -226,6 +232,9 @@ def add_commands(sub) -> None:
     f.add_argument("--jobs", type=positive, default=1, help="parallel processes (default 1)")
     f.add_argument("--shrink-time", type=duration, default=120.0,
                    help="time limit for shrinking one difference (default 2m)")
+    f.add_argument("--focus", nargs="+", metavar="NAME",
+                   help="favour these instructions, or a feature's (relaxed_simd): each "
+                   "module picks a few of them")
     f.set_defaults(func=cmd_fuzz)
 
 

@@ -70,12 +70,25 @@ REGISTRY: dict[str, str] = {
     "jit": "fayasm.translator.llvm.engine:Engine",
 }
 _LOADED: dict[str, EngineProtocol[Any]] = {}
+# name -> (registered engine, keyword options of its factory): see register_variant
+VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {}
 
 
 def register(name: str, target: str) -> None:
     """Register an engine by the import path of its class (``"pkg.module:Class"``)."""
     REGISTRY[name] = target
     _LOADED.pop(name, None)
+
+
+def register_variant(name: str, base: str, **options: Any) -> str:
+    """Register ``name`` as engine ``base`` made with keyword ``options`` of its factory
+    (such as the interpreter's ``relaxed=``, another relaxed SIMD profile); returns
+    ``name``. Variants are not listed by names()/available(): they exist for the oracle."""
+    if base not in REGISTRY:
+        raise Error(f"unknown engine {base!r} (engines: {', '.join(REGISTRY)})")
+    VARIANTS[name] = (base, dict(options))
+    _LOADED.pop(name, None)
+    return name
 
 
 def names() -> list[str]:
@@ -117,14 +130,17 @@ def get(name: str | None = None) -> EngineProtocol[Any]:
     name = name or default()
     if name in _LOADED:
         return _LOADED[name]
-    target = REGISTRY.get(name)
+    base, options = VARIANTS.get(name, (name, {}))
+    target = REGISTRY.get(base)
     if target is None:
         raise Error(f"unknown engine {name!r} (engines: {', '.join(REGISTRY)})")
     modname, _, attr = target.partition(":")
     try:
-        engine = getattr(importlib.import_module(modname), attr)()
+        engine = getattr(importlib.import_module(modname), attr)(**options)
     except ImportError as e:
         raise Error(f"engine {name!r} is not available: {e}") from None
+    if options:
+        engine.name = name  # the compiled-module cache is keyed by the engine's name
     _LOADED[name] = engine
     return engine
 

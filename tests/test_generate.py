@@ -176,3 +176,18 @@ def test_regression_generated_typed_references_survive_the_binary():
         fayasm.Module(g.wat())
         typed += bool(g.op_counts()["br_on_non_null"] or g.op_counts()["br_on_null"])
     assert typed > 10
+
+
+def test_focus_draws_each_module_from_the_pool():
+    """fayasm fuzz --focus relaxed_simd: a feature's rows, a few of them per module."""
+    from fayasm.testing import relaxed
+    from fayasm.testing.generate import focus_names
+
+    names = focus_names(["relaxed_simd"])
+    assert len(names) == 20 and all(fayasm.isa.OPS[n].relaxed for n in names)
+    assert focus_names(["i32.add", "relaxed_simd"])[0] == "i32.add"
+    with pytest.raises(ValueError):
+        focus_names(["no_such"])
+    cfg = GenConfig(focus=names)
+    used = [relaxed.used(random_module(seed, cfg).module()) for seed in range(6)]
+    assert sum(1 for u in used if u) >= 5, used

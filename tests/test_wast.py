@@ -95,3 +95,30 @@ def test_reference_patterns_do_not_match_the_other_kind():
 """
     report = Runner("interpreter").run(parse_script(script))
     assert report.count(FAILED) == 4
+
+
+def test_either_matches_any_alternative_and_only_those(tmp_path, capsys):
+    """``(either r+)`` (the relaxed SIMD files): one of the results, each a constant or a
+    pattern; a result matching none fails, and an empty either does not parse."""
+    from fayasm.wast.script import EitherPattern
+
+    script = ('(module (func (export "f") (result i32 f32) (i32.const 2) (f32.const nan)))\n'
+              '(assert_return (invoke "f") (either (i32.const 1) (i32.const 2))'
+              ' (either (f32.const 0) (f32.const nan:canonical)))\n'
+              '(assert_return (invoke "f") (either (i32.const 1) (i32.const 3))'
+              ' (f32.const nan:canonical))\n')
+    cmds = parse_script(script)
+    assert isinstance(cmds[1].results[0], EitherPattern)
+    assert len(cmds[1].results[0].options) == 2
+    path = tmp_path / "either.wast"
+    path.write_text(script)
+    assert main(["wast", "--engine", "interpreter", str(path)]) == 1
+    assert "total: 2 passed, 1 failed, 0 not run" in capsys.readouterr().out
+    with pytest.raises(fayasm_error()):
+        parse_script('(assert_return (invoke "f") (either))')
+
+
+def fayasm_error():
+    import fayasm
+
+    return fayasm.Error

@@ -1,16 +1,26 @@
 """The reference interpreter: runs the validated instructions as the spec's execution
-chapter describes. It is the oracle the other engines are diffed against."""
+chapter describes. It is the oracle the other engines are diffed against.
+
+``Engine(relaxed={"fmadd": 1, ...})`` runs relaxed SIMD with other choices of the spec's
+parameters than the deterministic profile every engine uses (runtime/numerics/relaxed.py);
+the differential-testing oracle makes such engines (``engines.register_variant``) to
+accept what another runtime may lawfully return."""
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from fayasm.engines import Imports, WasiArg
 from fayasm.errors import TranslationError, describe
 from fayasm.linking import plan
 from fayasm.module import Module
+from fayasm.runtime import numerics
 from fayasm.runtime.budget import Budget
 from fayasm.runtime.func import Func
 from fayasm.runtime.instance import Instance
 from fayasm.runtime.plan import Spaces, link
 from fayasm.runtime.resources import ResourceLimits
+
+from fayasm.runtime.numerics import OPS as NUMERIC
 
 from .code import make_template
 from .machine import Code, Context, execute
@@ -19,19 +29,19 @@ from .machine import Code, Context, execute
 class Compiled:
     """A module prepared for the interpreter: function templates and the instantiation plan."""
 
-    def __init__(self, module):
+    def __init__(self, module, ops=None):
         info = module.info
         nimp = info.num_imported_funcs
-        self.templates = [_template(module, f, info.code[k], nimp + k)
+        self.templates = [_template(module, f, info.code[k], nimp + k, ops)
                           for k, f in enumerate(module.syntax.funcs)]
         self.plan = plan(module)
 
 
-def _template(module, func, fi, index: int):
+def _template(module, func, fi, index: int, ops):
     """make_template, with a failure (out of memory) naming the function."""
     name = module.func_name(index)
     try:
-        return make_template(func, fi, module.syntax.types, index, name)
+        return make_template(func, fi, module.syntax.types, index, name, ops)
     except (RecursionError, MemoryError) as e:
         raise TranslationError("interpreter", describe(e), index, name) from None
 
@@ -78,8 +88,15 @@ class _Builder:
 class Engine:
     name = "interpreter"
 
+    def __init__(self, relaxed: Mapping[str, int] | None = None):
+        self.ops = None
+        if relaxed:
+            self.ops = {**NUMERIC, **numerics.relaxed.table(relaxed)}
+            self.name = "interpreter[" + ",".join(f"{k}={v}" for k, v in sorted(
+                relaxed.items())) + "]"
+
     def compile(self, module: Module) -> Compiled:
-        return Compiled(module)
+        return Compiled(module, self.ops)
 
     def instantiate(self, module: Module, compiled: Compiled, imports: Imports | None = None,
                     fuel: int | None = None, deadline: float | None = None,

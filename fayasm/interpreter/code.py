@@ -77,8 +77,12 @@ class Template:
         self.type, self.index, self.name = type, index, name
 
 
-def prepare(func, info, types) -> list:
-    """Translate one function body (syntax) with its FuncInfo into execution tuples."""
+def prepare(func, info, types, ops=None) -> list:
+    """Translate one function body (syntax) with its FuncInfo into execution tuples;
+    ``ops`` are the numeric semantics (another relaxed SIMD profile's, for the oracle;
+    NUMERIC, looked up when called, by default)."""
+    if ops is None:
+        ops = NUMERIC
     blocks, dead = info.blocks, info.dead
     code: list = []
     # The function's own label: branching to it returns (it resolves to the final RETURN).
@@ -172,8 +176,8 @@ def prepare(func, info, types) -> list:
         elif name in memops.STORES:
             code.append((STOREX, memops.STORES[name], imm[0].offset,
                          imm[1] if len(imm) > 1 else 0))
-        elif name in NUMERIC:
-            fn = NUMERIC[name]
+        elif name in ops:
+            fn = ops[name]
             n = len(ins.op.params)
             if ins.op.imms:  # a lane index or a shuffle pattern
                 code.append((UN_IMM if n == 1 else BIN_IMM, fn, imm[0], 0))
@@ -197,8 +201,8 @@ def prepare(func, info, types) -> list:
     return code
 
 
-def make_template(func, info, types, index: int, name: str) -> Template:
-    code = prepare(func, info, types)
+def make_template(func, info, types, index: int, name: str, ops=None) -> Template:
+    code = prepare(func, info, types, ops)
     zeros = [zero(t) for t in func.locals]
     ft = info.type
     return Template(code, zeros, len(ft.params), len(ft.results), ft, index, name)

@@ -1,7 +1,9 @@
 """Rows of the instruction table: fixed-width SIMD (all under the 0xFD prefix).
 
 Same columns as core.py (class and flags included); ``lane:N`` is a lane index below N,
-``shuffle`` sixteen of them.
+``shuffle`` sixteen of them. The relaxed SIMD rows (WebAssembly 3.0) carry the ``relaxed``
+flag: the spec allows a set of results; fayasm computes the deterministic profile's
+(docs/relaxed-simd.md).
 """
 
 ROWS = """
@@ -242,4 +244,25 @@ ROWS = """
 0xFD:253  i32x4.trunc_sat_f64x2_u_zero  -              cvtop                    v128 -> v128
 0xFD:254  f64x2.convert_low_i32x4_s     -              cvtop                    v128 -> v128
 0xFD:255  f64x2.convert_low_i32x4_u     -              cvtop                    v128 -> v128
+# feature relaxed_simd
+0xFD:256  i8x16.relaxed_swizzle              -         binop,relaxed            v128 v128 -> v128
+0xFD:257  i32x4.relaxed_trunc_f32x4_s        -         cvtop,relaxed            v128 -> v128
+0xFD:258  i32x4.relaxed_trunc_f32x4_u        -         cvtop,relaxed            v128 -> v128
+0xFD:259  i32x4.relaxed_trunc_f64x2_s_zero   -         cvtop,relaxed            v128 -> v128
+0xFD:260  i32x4.relaxed_trunc_f64x2_u_zero   -         cvtop,relaxed            v128 -> v128
+0xFD:261  f32x4.relaxed_madd                 -         ternop,nan,relaxed       v128 v128 v128 -> v128
+0xFD:262  f32x4.relaxed_nmadd                -         ternop,nan,relaxed       v128 v128 v128 -> v128
+0xFD:263  f64x2.relaxed_madd                 -         ternop,nan,relaxed       v128 v128 v128 -> v128
+0xFD:264  f64x2.relaxed_nmadd                -         ternop,nan,relaxed       v128 v128 v128 -> v128
+0xFD:265  i8x16.relaxed_laneselect           -         ternop,relaxed           v128 v128 v128 -> v128
+0xFD:266  i16x8.relaxed_laneselect           -         ternop,relaxed           v128 v128 v128 -> v128
+0xFD:267  i32x4.relaxed_laneselect           -         ternop,relaxed           v128 v128 v128 -> v128
+0xFD:268  i64x2.relaxed_laneselect           -         ternop,relaxed           v128 v128 v128 -> v128
+0xFD:269  f32x4.relaxed_min                  -         binop,nan,relaxed        v128 v128 -> v128
+0xFD:270  f32x4.relaxed_max                  -         binop,nan,relaxed        v128 v128 -> v128
+0xFD:271  f64x2.relaxed_min                  -         binop,nan,relaxed        v128 v128 -> v128
+0xFD:272  f64x2.relaxed_max                  -         binop,nan,relaxed        v128 v128 -> v128
+0xFD:273  i16x8.relaxed_q15mulr_s            -         binop,relaxed            v128 v128 -> v128
+0xFD:274  i16x8.relaxed_dot_i8x16_i7x16_s    -         binop,relaxed            v128 v128 -> v128
+0xFD:275  i32x4.relaxed_dot_i8x16_i7x16_add_s -        ternop,relaxed           v128 v128 v128 -> v128
 """

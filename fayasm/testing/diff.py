@@ -19,6 +19,9 @@ or a function returning a fresh one per engine) and ``wasi=`` (a WasiConfig); se
 A run that compared nothing (the module did not instantiate, or one runner was left)
 has ``compared == 0`` and a ``why_not`` saying so; ``ok`` is only "no difference".
 
+Relaxed SIMD: fayasm's engines must agree exactly (they share the deterministic profile);
+wasmtime may return any result the spec allows, judged by ``relaxed.Oracle``.
+
 NaN rule: generated modules canonicalize every nondeterministic NaN, so they are compared
 exactly (``nan="exact"``). For other modules the default is ``nan="lenient"``: two
 quiet NaNs agree wherever they appear, as the spec allows for arithmetic results.
@@ -32,6 +35,7 @@ from fayasm.runtime.types import ValType
 
 from .nan import is_arithmetic_nan, nan_compatible, quieted
 from .hostenv import Extras
+from .relaxed import Oracle
 from .run import (FUEL, WASMTIME_FUEL, Digest, FayasmRunner, Outcome, State, WasmtimeRunner,
                   wasmtime_available)
 from .values import default_plan, format_call, format_val, read_plan
@@ -280,18 +284,57 @@ def diff(module, plan=None, engines=None, wasmtime: bool = False, nan: str | Non
     runners = make_runners(module, engines, wasmtime, metered, fuel or FUEL, extras,
                            program or f"{module.name}.wasm")
     result = DiffResult([r.name for r in runners], plan=list(plan))
+    oracle = None
+    if any(r.name == "wasmtime" for r in runners):
+        oracle = Oracle(module, lambda e: FayasmRunner(e, module, metered, fuel or FUEL, extras),
+                        lambda o, s, wo, ws: agrees_with_wasmtime(o, s, wo, ws, nan))
     try:
-        _lockstep(runners, plan, nan, result)
+        _lockstep(runners, plan, nan, result, oracle)
     finally:
         for r in runners:
             r.close()
+        if oracle is not None:
+            oracle.close()
+            if oracle.explanation():
+                result.notes.append(oracle.explanation())
     if not result.compared and not result.why_not:
         result.why_not = "nothing was compared"
     result.seconds = time.perf_counter() - t0
     return result
 
 
-def _lockstep(runners, plan, nan, result) -> None:
+def agrees_with_wasmtime(outcome, state, wt_outcome, wt_state, nan) -> bool:
+    """One step of a fayasm runner against wasmtime's (lossy f32, as wasmtime is)."""
+    if not _outcome_agrees(outcome, wt_outcome, nan, True):
+        return False
+    if outcome.kind == "error":
+        return True
+    return compare_state(state, wt_state, nan, True) is None
+
+
+def _relaxed_check(oracle, live, outcomes, step, call, nan, diff_):
+    """The step's difference once relaxed SIMD is allowed for: wasmtime may differ from
+    the deterministic profile fayasm's engines share where the spec lets it (see
+    relaxed.py); fayasm's engines may not differ among themselves."""
+    wt = next((r for r in live if r.name == "wasmtime"), None)
+    if oracle is None or not oracle.active or wt is None:
+        return diff_
+    fayasm_only = [r for r in live if r is not wt]
+    if diff_ is not None and _compare_step(fayasm_only, outcomes, step, call, nan) is not None:
+        return diff_  # fayasm's engines disagree among themselves: a bug either way
+    if oracle.allows(call, outcomes[wt.name], wt.state(), reference_agrees=diff_ is None):
+        return None
+    if diff_ is not None:
+        diff_.detail = (diff_.detail + "\n" if diff_.detail else "") + oracle.explanation()
+        return diff_
+    views = {r.name: outcomes[r.name].describe() for r in live}
+    return Difference(step, call, "result", "relaxed SIMD: wasmtime's results so far fit no "
+                      "one choice per relaxed instruction", views,
+                      [[r.name for r in fayasm_only], [wt.name]], oracle.explanation(),
+                      signature=("relaxed", ("wasmtime",), "no consistent choice"))
+
+
+def _lockstep(runners, plan, nan, result, oracle=None) -> None:
     live = list(runners)
     steps = [None] + list(plan)
     for step, call in enumerate(steps):
@@ -307,6 +350,7 @@ def _lockstep(runners, plan, nan, result) -> None:
             r.notes = []
         live = _drop_inexact(live, outcomes, step, call, result)
         diff_ = _compare_step(live, outcomes, step, call, nan)
+        diff_ = _relaxed_check(oracle, live, outcomes, step, call, nan, diff_)
         if diff_ is not None:
             result.difference = diff_
             return

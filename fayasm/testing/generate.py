@@ -39,7 +39,7 @@ from .hosts import (HOST_FUNCS, HOST_GLOBALS, HOST_MEMORY, HOST_MODULE, HOST_TAB
 from .shape import FUNCREF, ORDINARY, VALTYPES, Callee, Shape, Sym
 from .values import PLAN_SECTION, plan_to_bytes
 
-SCALAR = [op for op in ORDINARY if op.feature != "simd"]
+SCALAR = [op for op in ORDINARY if not op.vector]  # no SIMD (2.0 or relaxed)
 
 I32, I64, F32, F64, V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, ValType.V128
 EXTERNREF = ValType.EXTERNREF
@@ -58,6 +58,8 @@ class GenConfig:
     hosts: bool = True
     swarm: bool = True  # favour a few instructions per module (see ModuleGen.theme)
     theme: tuple = ()  # names of instructions every module favours (tests, experiments)
+    focus: tuple = ()  # a pool of instruction names: each module favours a few of them
+    # (a campaign over one feature: ``fayasm fuzz --focus relaxed_simd``)
     probes: bool = True  # exported one-instruction functions the plan calls often (probes.py)
 
 
@@ -250,6 +252,9 @@ class ModuleGen:
         c = self.c
         if self.cfg.theme:
             self.shape.theme = tuple(OPS[name] for name in self.cfg.theme)
+        elif self.cfg.focus:
+            pool = [OPS[name] for name in self.cfg.focus]
+            self.shape.theme = tuple(c.pick(pool) for _ in range(c.int(1, 6)))
         elif self.cfg.swarm and c.chance(80):
             # Two thirds of the picks from the scalar rows: drawn from the whole table,
             # SIMD (236 of 408 ordinary rows) would crowd out the scalar instructions
@@ -471,6 +476,21 @@ def helper_body(name: str, checksum: int | None = None) -> tuple[FuncType, list]
 def modules(draw, config: GenConfig | None = None) -> Generated:
     """A strategy for ``Generated`` modules (valid by construction)."""
     return ModuleGen(Chooser(draw), config or GenConfig()).build()
+
+
+def focus_names(words) -> tuple:
+    """Instruction names for GenConfig.focus: each word a row's name or a feature's
+    (``relaxed_simd``: its rows). An unknown word is a ValueError."""
+    from fayasm import isa
+
+    out: list = []
+    for w in words:
+        rows = [op.name for op in isa.ALL if op.feature == w] or (
+            [w] if w in OPS else [])
+        if not rows:
+            raise ValueError(f"no instruction or feature {w!r}")
+        out.extend(r for r in rows if r not in out and not OPS[r].special)
+    return tuple(out)
 
 
 def random_module(seed: int, config: GenConfig | None = None) -> Generated:

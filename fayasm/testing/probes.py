@@ -84,7 +84,7 @@ class ProbeGen:
         c, shape = self.c, self.shape
         usable = [op for ops in self.by_result.values() for op in ops] + self.void_ops
         usable = [op for op in usable if op.name != "nop"]
-        scalar = [op for op in usable if op.feature != "simd"]
+        scalar = [op for op in usable if not op.vector]
         themed = [op for op in shape.theme if op in usable]
         picks = list(dict.fromkeys(themed))
         # Scalar rows are about two thirds of the picks, though 172 of the 408 rows: every

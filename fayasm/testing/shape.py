@@ -80,7 +80,7 @@ def _needs(op) -> set:
             need.add("elem")
         elif kind == "table":
             need.add("table")
-    if op.feature == "simd" or V128 in op.params or V128 in op.results:
+    if op.vector or V128 in op.params or V128 in op.results:
         need.add("simd")
     return need
 

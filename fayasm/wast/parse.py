@@ -22,7 +22,7 @@ from fayasm.errors import ValidationError
 
 from .script import (AssertExhaustion, AssertInvalid, AssertMalformed, AssertReturn, AssertTrap,
                      AssertUnlinkable, Command, Get, Invoke, ModuleDef, ModuleInstance,
-                     NanPattern, RefPattern, Register, V128Pattern)
+                     NanPattern, RefPattern, Register, V128Pattern, EitherPattern)
 
 _FIELD_WORDS = frozenset(("type", "import", "func", "table", "memory", "global", "export",
                           "start", "elem", "data"))
@@ -225,6 +225,17 @@ class ScriptParser(BaseParser):
         raise self.unexpected(self.i - 1)
 
     def result(self):
+        """An expected result: a constant or pattern, or ``(either r+)`` (WebAssembly 3.0,
+        used by the relaxed SIMD files): any one of the alternatives."""
+        if self.at_paren("either"):
+            self.i += 2
+            options = []
+            while self.kinds[self.i] == LPAR:
+                options.append(self.result())
+            if not options:
+                raise self.unexpected()
+            self.rpar()
+            return EitherPattern(options)
         return self.const(patterns=True)
 
     def v128(self, patterns: bool):

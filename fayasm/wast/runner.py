@@ -19,7 +19,7 @@ from fayasm.spectest import spectest_imports
 
 from .script import (AssertExhaustion, AssertInvalid, AssertMalformed, AssertReturn,
                      AssertTrap, AssertUnlinkable, Get, Invoke, ModuleDef, ModuleInstance,
-                     NanPattern, RefPattern, Register, V128Pattern)
+                     NanPattern, RefPattern, Register, V128Pattern, EitherPattern)
 
 PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
 
@@ -99,6 +99,8 @@ def result_matches(actual: Val, expected) -> bool:
         if expected.null:
             return actual.ref is None
         return actual.type.rep is expected.type and actual.ref is not None
+    if isinstance(expected, EitherPattern):
+        return any(result_matches(actual, option) for option in expected.options)
     if isinstance(expected, V128Pattern):
         if actual.type is not ValType.V128:
             return False

@@ -3,7 +3,8 @@
 Arguments are exact ``Val``s. Expected results are ``Val``s or patterns: ``NanPattern``
 for ``nan:canonical``/``nan:arithmetic``, ``V128Pattern`` for a v128 with per-lane
 patterns, ``RefPattern`` for "any non-null reference of this type" (``ref.func`` /
-``ref.extern`` without an argument). ``ref.extern N`` is ``Val.externref(N)``.
+``ref.extern`` without an argument), ``EitherPattern`` for ``(either r+)`` (one of
+several results, as relaxed SIMD allows). ``ref.extern N`` is ``Val.externref(N)``.
 """
 from __future__ import annotations
 
@@ -37,7 +38,12 @@ class RefPattern:
     null: bool = False
 
 
-Result = Union[Val, NanPattern, V128Pattern, RefPattern]
+@dataclass
+class EitherPattern:
+    options: list  # ``(either r1 r2 ...)``: the result matches any one of these
+
+
+Result = Union[Val, NanPattern, V128Pattern, RefPattern, EitherPattern]
 
 
 @dataclass

@@ -6,6 +6,13 @@ for an index of 16 or more (pshufb with such lanes forced to 0x80, or a lane-by-
 fallback off x86); narrowing saturates by clamping in the wide type first; float min/max
 quiet NaNs as the scalar ones do; pmin/pmax are the plain compare-and-select the spec
 defines; trunc_sat uses llvm.fpto[su]i.sat, which gives 0 for NaN like wasm.
+
+Relaxed SIMD computes the deterministic profile's result, as the other engines do
+(runtime/numerics/relaxed.py): relaxed_swizzle, relaxed_trunc, relaxed_laneselect,
+relaxed_min/max and relaxed_q15mulr lower exactly like swizzle, trunc_sat, bitselect,
+min/max and q15mulr_sat; relaxed_madd is fmul then fadd with the product laundered, so
+no pass or backend can contract the two into an FMA (one rounding instead of two); the
+dot products read b signed and add pairs with signed 16-bit saturation.
 """
 from __future__ import annotations
 
@@ -345,8 +352,66 @@ def _float(fe, e, n, lane, op, a):
     raise NotImplementedError(f"{lane}x{n}.{op}")
 
 
+# -- relaxed SIMD (the deterministic profile) -------------------------------------------------------
+def _relaxed_madd(fe, e, n, lane, op, a):
+    t = vt(n, lane)
+    x, y, z = (_opaque(fe, v, n, lane) for v in a)
+    if op == "relaxed_nmadd":
+        x = fe.op(f"fneg {t} {x}")
+    # Two roundings, never fused: the laundered product is opaque to contraction.
+    p = fe.launder(t, fe.op(f"fmul {t} {x}, {y}"))
+    return back(fe, fe.op(f"fadd {t} {p}, {z}"), n, lane)
+
+
+def _relaxed_laneselect(fe, e, n, lane, op, a):
+    return _v128(fe, e, "bitselect", a)
+
+
+def _relaxed_minmax(fe, e, n, lane, op, a):
+    return _float(fe, e, n, lane, op[len("relaxed_"):], a)
+
+
+def _relaxed_q15mulr(fe, e, n, lane, op, a):
+    return _int(fe, e, n, lane, "q15mulr_sat_s", a)
+
+
+def _relaxed_trunc(fe, e, n, lane, op, a):
+    return _trunc_sat(fe, n, lane, op, a)
+
+
+def _dot_i8x16_i7x16(fe, a: list[str]) -> str:
+    """<8 x i16>: a's and b's bytes, both signed, multiplied; adjacent pairs added with
+    signed saturation."""
+    x = fe.op(f"sext <16 x i8> {cast(fe, a[0], 16, 'i8')} to <16 x i16>")
+    y = fe.op(f"sext <16 x i8> {cast(fe, a[1], 16, 'i8')} to <16 x i16>")
+    p = fe.op(f"mul <16 x i16> {x}, {y}")
+    ev = fe.op(f"shufflevector <16 x i16> {p}, <16 x i16> poison, {_mask(range(0, 16, 2))}")
+    od = fe.op(f"shufflevector <16 x i16> {p}, <16 x i16> poison, {_mask(range(1, 16, 2))}")
+    return intrinsic(fe, "llvm.sadd.sat.v8i16", "<8 x i16>",
+                     [("<8 x i16>", ev), ("<8 x i16>", od)])
+
+
+def _relaxed_dot(fe, e, n, lane, op, a):
+    s = _dot_i8x16_i7x16(fe, a)
+    if op == "relaxed_dot_i8x16_i7x16_s":
+        return back(fe, s, 8, "i16")
+    w = fe.op(f"sext <8 x i16> {s} to <8 x i32>")
+    ev = fe.op(f"shufflevector <8 x i32> {w}, <8 x i32> poison, {_mask([0, 2, 4, 6])}")
+    od = fe.op(f"shufflevector <8 x i32> {w}, <8 x i32> poison, {_mask([1, 3, 5, 7])}")
+    r = fe.op(f"add <4 x i32> {ev}, {od}")
+    return back(fe, fe.op(f"add <4 x i32> {r}, {cast(fe, a[2], 4, 'i32')}"), 4, "i32")
+
+
 _BY_OP = {"splat": _splat, "extract_lane": _extract, "extract_lane_s": _extract,
           "extract_lane_u": _extract, "replace_lane": _replace, "shuffle": _shuffle,
-          "swizzle": _swizzle}
+          "swizzle": _swizzle, "relaxed_swizzle": _swizzle,
+          "relaxed_madd": _relaxed_madd, "relaxed_nmadd": _relaxed_madd,
+          "relaxed_laneselect": _relaxed_laneselect,
+          "relaxed_min": _relaxed_minmax, "relaxed_max": _relaxed_minmax,
+          "relaxed_q15mulr_s": _relaxed_q15mulr,
+          "relaxed_trunc_f32x4_s": _relaxed_trunc, "relaxed_trunc_f32x4_u": _relaxed_trunc,
+          "relaxed_trunc_f64x2_s_zero": _relaxed_trunc,
+          "relaxed_trunc_f64x2_u_zero": _relaxed_trunc,
+          "relaxed_dot_i8x16_i7x16_s": _relaxed_dot, "relaxed_dot_i8x16_i7x16_add_s": _relaxed_dot}
 
 __all__ = ["lower", "SHAPES"]
