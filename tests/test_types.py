@@ -168,3 +168,15 @@ def test_regression_interned_types_of_a_dropped_module_are_collected():
     del m
     gc.collect()
     assert d() is None and t() is None
+
+
+def test_regression_a_lazy_body_closes_types_only_it_names():
+    """A module naming a concrete type only inside a body: decoded as known valid (lazily),
+    the body's types were left as type indices (found by test_generate's round trip)."""
+    text = ("(module (type $t (func (result i32))) (func $f (type $t) (i32.const 1))"
+            " (func (result (ref null $t)) (ref.null $t)))")
+    data = encode(fayasm.Module(text).syntax)
+    eager = decode(data)
+    lazy = decode(data, trusted=True)
+    assert lazy.funcs[1].body[0].imm[0] is ref(True, eager.deftypes[0])
+    assert lazy.funcs[1].body == eager.funcs[1].body

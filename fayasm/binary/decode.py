@@ -11,7 +11,7 @@ from fayasm.runtime.types import (ExternKind, FuncType, GlobalType, HeapType, Li
 from fayasm.syntax import (ACTIVE, DECLARATIVE, PASSIVE, Custom, Data, Elem, Export, Function,
                            Global, Import, Instr, MemArg, Module)
 
-from fayasm.closing import close_module
+from fayasm.closing import Closer, close_module, deftypes
 
 from .names import decode_names
 from .reader import Reader
@@ -240,7 +240,9 @@ class _Decoder:
         self.func_types: list[int] = []
         self.code_count: int | None = None
         self.concrete = _CONCRETE[0]
-        self.closer: list = [None]  # the module's Closer, for lazily decoded bodies
+        # [the module's Closer or None, the module]: lazily decoded bodies close their
+        # types with it (made on first need: the module may name types only in bodies)
+        self.closer: list = [None, self.m]
 
     def run(self) -> Module:
         r = self.r
@@ -454,7 +456,10 @@ class LazyFunction(Function):
             enabled = gc.isenabled()
             gc.disable()
             try:
+                seen = _CONCRETE[0]
                 locals_, body = code_entry(Reader(data, start))
+                if closer[0] is None and _CONCRETE[0] != seen:
+                    closer[0] = Closer(deftypes(closer[1]))
                 if closer[0] is not None:
                     locals_ = closer[0].valtypes(locals_)
                     closer[0].body(body)
