@@ -12,4 +12,6 @@ def _packages():
     return names
 
 
-setup(packages=_packages(), package_dir=ROOTS)
+# py.typed: fayasm ships its annotations (PEP 561); fayasm.runtime and fayasm.translator
+# install inside it and are covered too.
+setup(packages=_packages(), package_dir=ROOTS, package_data={"fayasm": ["py.typed"]})

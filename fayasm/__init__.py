@@ -5,30 +5,60 @@
     inst = fayasm.instantiate(m, imports={"env": {"log": print}})
     inst.exports.add(2, 3)
 """
-from fayasm.errors import (CompileError, DecodeError, ParseError, TranslationError,
-                           ValidationError)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Union
+
+from fayasm.errors import CompileError, DecodeError, ParseError, TranslationError, ValidationError
 from fayasm.module import ExportType, ImportType, Module
-from fayasm.runtime.errors import (ArgumentError, ArgumentTypeError, Error, Exhaustion, FileError,
-                                   InterfaceError, LinkError, Trap, WasiExit)
+from fayasm.runtime import compiletime
+from fayasm.runtime.compiletime import CompileTimeout
+from fayasm.runtime.errors import (
+    ArgumentError,
+    ArgumentTypeError,
+    Error,
+    Exhaustion,
+    FileError,
+    InterfaceError,
+    LinkError,
+    Trap,
+    WasiExit,
+)
 from fayasm.runtime.func import Func
 from fayasm.runtime.func import HostError as _HostError
 from fayasm.runtime.globals import Global
 from fayasm.runtime.instance import Exports, Instance
-from fayasm.runtime import compiletime
-from fayasm.runtime.compiletime import CompileTimeout
 from fayasm.runtime.memory import Memory
 from fayasm.runtime.resources import ResourceLimitError, ResourceLimits, Usage
 from fayasm.runtime.table import Table
-from fayasm.runtime.types import (ExternKind, FuncType, GlobalType, Limits, MemoryType,
-                                  TableType, ValType)
+from fayasm.runtime.types import (
+    ExternKind,
+    FuncType,
+    GlobalType,
+    Limits,
+    MemoryType,
+    TableType,
+    ValType,
+)
 from fayasm.runtime.values import Val
-from fayasm.runtime.version import VERSION as __version__
+from fayasm.runtime.version import VERSION as __version__  # noqa: F401 - the public version
 from fayasm.wasi import WasiConfig, with_limits
 
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Mapping
+    from typing import Any
 
-def instantiate(module, imports=None, engine: str | None = None, fuel: int | None = None,
+    from fayasm.runtime.wasi import Wasi
+
+# What Module() takes: a binary module or WAT text.
+Source = Union[bytes, bytearray, memoryview, str]
+
+
+def instantiate(module: Module | Source, imports: Mapping[str, Any] | None = None,
+                engine: str | None = None, fuel: int | None = None,
                 deadline: float | None = None, limits: ResourceLimits | None = None,
-                wasi: WasiConfig | None = None,
+                wasi: WasiConfig | Wasi | None = None,
                 compile_timeout: float | None = None) -> Instance:
     """Instantiate ``module`` (a Module, or bytes/WAT text) on ``engine``, linking
     ``imports`` ({module: {name: callable | Func | Memory | Table | Global}}, or another
@@ -69,12 +99,11 @@ def instantiate(module, imports=None, engine: str | None = None, fuel: int | Non
         raise exhaustion(e) from None
 
 
-def translate(module, metered: bool = False) -> str:
+def translate(module: Module | Source, metered: bool = False) -> str:
     """The Python source of ``module`` (a Module, or bytes/WAT text): a standalone file that
     imports only fayasm.runtime and has ``instantiate(imports=None, wasi=None)``; run as a
     script, it runs the module's ``_start`` under WASI. ``metered`` adds fuel counting."""
     from fayasm import engines
-
     from fayasm.module import gc_paused
 
     if not isinstance(module, Module):
@@ -83,8 +112,10 @@ def translate(module, metered: bool = False) -> str:
         return engines.translator("python").translate(module, metered=metered)
 
 
-def run(module, wasi: WasiConfig | None = None, engine: str | None = None, imports=None,
-        fuel: int | None = None, deadline: float | None = None, limits=None) -> int:
+def run(module: Module | Source | os.PathLike[str], wasi: WasiConfig | None = None,
+        engine: str | None = None, imports: Mapping[str, Any] | None = None,
+        fuel: int | None = None, deadline: float | None = None,
+        limits: ResourceLimits | None = None) -> int:
     """Instantiate ``module`` (a Module, bytes, WAT text or a path) with WASI, run its
     ``_start`` and return the exit code: 0 if _start returns, the code given to proc_exit
     otherwise. ``imports`` adds other imports; ``fuel`` and ``deadline`` are as in
@@ -115,7 +146,8 @@ __all__ = [
     "ExportType", "Exports", "ExternKind", "FileError",
     "Func", "FuncType", "Global", "GlobalType", "ImportType", "Instance", "InterfaceError",
     "LinkError", "Limits",
-    "Memory", "MemoryType", "Module", "ParseError", "ResourceLimitError", "CompileTimeout", "ResourceLimits",
+    "Memory", "MemoryType", "Module", "ParseError", "ResourceLimitError", "CompileTimeout",
+    "ResourceLimits",
     "Table", "TableType", "TranslationError", "Trap", "Usage", "Val",
     "ValType", "ValidationError", "WasiConfig", "WasiExit", "instantiate", "run",
 ]

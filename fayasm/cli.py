@@ -8,8 +8,17 @@ import time
 
 import fayasm
 from fayasm import engines
-from fayasm.cli_args import (FileProblem, Parser, UsageError, count, format_result, load,
-                             parse_arg, seconds, size)
+from fayasm.cli_args import (
+    FileProblem,
+    Parser,
+    UsageError,
+    count,
+    format_result,
+    load,
+    parse_arg,
+    seconds,
+    size,
+)
 from fayasm.runtime.types import ExternKind
 from fayasm.runtime.values import f32_round
 from fayasm.runtime.wasi import command as wasi_cli
@@ -50,8 +59,15 @@ def cmd_run(args) -> int:
                   limits=resource_limits, compile_timeout=args.compile_timeout)
     name = args.invoke
     start = next((e for e in module.exports if e.name == "_start"), None)
-    command = name is None and start is not None and (
-        uses_wasi(module) or (not start.type.params and not start.type.results))
+    start_type = start.type if start is not None else None
+    if start is not None and not isinstance(start_type, fayasm.FuncType):
+        if name is None:  # what would run is not a function: say so, not an AttributeError
+            raise UsageError(f"the export _start is a {start.kind}, not a function; choose a "
+                             f"function with --invoke (exported functions: {_funcs(module)})")
+        start = None
+    command = name is None and isinstance(start_type, fayasm.FuncType) and (
+        uses_wasi(module) or (not start_type.params and not start_type.results))
+    wasi: Wasi | None
     if command:  # a WASI command: ARGS are its argv[1:]
         with Wasi(config, program=args.file) as wasi:
             try:
@@ -59,25 +75,24 @@ def cmd_run(args) -> int:
             except fayasm.WasiExit as e:  # proc_exit from a start function
                 return status(e.code)
             return status(wasi.start(inst))
-    config.argv = config.argv[:1]  # with --invoke, ARGS are the function's arguments
+    config.argv = (config.argv or [])[:1]  # with --invoke, ARGS are the function's arguments
     wasi = Wasi(config, program=args.file) if uses_wasi(module) else None
     try:
         # With WASI, a reactor's _initialize runs here, before any export is called.
         inst = fayasm.instantiate(module, wasi=wasi, **limits)
-        if wasi is not None and name == "_initialize" and "_start" not in inst.exports:
-            return 0  # it has run, once, as the WASI ABI says
         if name is None:
             if start is not None:
                 name = "_start"
             else:
-                funcs = [e.name for e in module.exports if e.kind is ExternKind.FUNC]
                 raise UsageError("the module has no _start; choose a function with --invoke "
-                                 f"(exported functions: {', '.join(funcs) or 'none'})")
+                                 f"(exported functions: {_funcs(module)})")
         if name not in inst.exports:
             raise UsageError(f"no export named {name!r}")
         func = inst.exports[name]
         if not isinstance(func, fayasm.Func):
             raise UsageError(f"export {name!r} is not a function")
+        if wasi is not None and name == "_initialize" and "_start" not in inst.exports:
+            return 0  # it has run, once, as the WASI ABI says
         params = func.type.params
         if len(program) != len(params):
             raise UsageError(f"{name} takes {len(params)} argument(s) {func.type}, "
@@ -91,6 +106,11 @@ def cmd_run(args) -> int:
     finally:
         if wasi is not None:
             wasi.close()
+
+
+def _funcs(module: fayasm.Module) -> str:
+    """The names of the module's exported functions, for a usage message."""
+    return ", ".join(e.name for e in module.exports if e.kind is ExternKind.FUNC) or "none"
 
 
 def cmd_inspect(args) -> int:
@@ -233,7 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
         "f32:1.5, f64:nan are accepted too) and the results are printed one per line. "
         "Options may come before or after FILE; everything after -- goes to the program.",
         epilog="example: fayasm run prog.wasm --dir data::/data --env LANG=C -- -v input.txt")
-    run.add_argument("--engine", default=None, help=f"engine to run on ({', '.join(engines.names())}; "
+    run.add_argument("--engine", default=None,
+                     help=f"engine to run on ({', '.join(engines.names())}; "
                      f"default {DEFAULT_ENGINE})")
     run.add_argument("--invoke", metavar="NAME", help="the exported function to call")
     run.add_argument("--fuel", type=count, default=None, metavar="N",
@@ -253,7 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="cap what a WASI program may write to stdout and to stderr, each")
     run.add_argument("--trap-on-grow-failure", action="store_true",
                      help="a grow past a cap traps instead of returning -1")
-    wasi_cli.add_options(run)  # --dir, --ro-dir, --env, --symlinks: as a translated file takes them
+    # --dir, --ro-dir, --env, --symlinks: as a translated file takes them
+    wasi_cli.add_options(run)
     # FILE and everything after it, unparsed: cmd_run splits fayasm's options from the
     # program's arguments, so that "--" and arguments that look like options reach it.
     run.add_argument("args", nargs=argparse.REMAINDER, metavar="FILE [ARGS]",
@@ -275,7 +297,8 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Write FILE as Python source that imports only "
                         "fayasm.runtime. The generated module has instantiate(imports=None, "
                         "wasi=None) with the same exports interface as every engine; running "
-                        "it as a script (python OUT.py [--dir HOST[::GUEST]] [--ro-dir ...] [--env K=V] "
+                        "it as a script (python OUT.py [--dir HOST[::GUEST]] [--ro-dir ...] "
+                        "[--env K=V] "
                         "-- ARGS, read as 'fayasm run' reads them) runs the module's _start "
                         "under WASI.")
     tr.add_argument("file", metavar="FILE")

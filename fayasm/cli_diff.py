@@ -7,8 +7,16 @@ import os
 
 import fayasm
 from fayasm import engines
-from fayasm.cli_args import (UsageError, count, duration, integer, load, looks_like_module,
-                             parse_arg, positive)
+from fayasm.cli_args import (
+    UsageError,
+    count,
+    duration,
+    integer,
+    load,
+    looks_like_module,
+    parse_arg,
+    positive,
+)
 from fayasm.runtime.types import ExternKind
 from fayasm.runtime.wasi import command
 
@@ -53,10 +61,13 @@ def _imports_factory(path: str):
             raise UsageError(f"--imports {path}: {type(e).__name__}: {e}") from None
         value = ns.get("imports")
         if callable(value):
-            value = value()
+            try:
+                value = value()
+            except Exception as e:  # noqa: BLE001 - as an error of the file itself
+                raise UsageError(f"--imports {path}: imports(): {type(e).__name__}: {e}") from None
         if not isinstance(value, dict):
             raise UsageError(f"--imports {path} must define imports, a dict {{module: {{name: "
-                             "value}}}} or a function returning one")
+                             "value}} or a function returning one")
         return value
 
     load_imports()  # errors show now, not as a difference
@@ -75,7 +86,6 @@ def _plan(args, module):
         return [(name, [parse_arg(a, t) for a, t in zip(raw, export.type.params)])]
     if args.random_args is not None:
         from fayasm.testing.values import default_plan
-
         from fayasm.wasi import uses_wasi
 
         plan = default_plan(module, args.random_args, args.seed)

@@ -3,10 +3,16 @@ declarations, constant expressions and segments as the plain data fayasm.runtime
 gathered in one instantiation plan (``plan``)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fayasm import isa
 from fayasm.runtime.plan import Plan
 from fayasm.runtime.types import ExternKind
 from fayasm.syntax import Module
+
+if TYPE_CHECKING:
+    from fayasm.module import Module as PublicModule
+
 
 def import_decls(m: Module) -> list[tuple]:
     """(module, name, kind, type) for each import, function types resolved."""
@@ -37,7 +43,7 @@ def data_segments(m: Module) -> list[tuple]:
             for d in m.datas]
 
 
-def plan(module) -> Plan:
+def plan(module: PublicModule) -> Plan:
     """The instantiation plan of ``module`` (a fayasm.Module) that every engine links with
     runtime.plan.link; a translated file carries the same plan as its DESCRIPTION."""
     m = module.syntax

@@ -5,15 +5,20 @@ import contextlib
 import gc
 import hashlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from fayasm.errors import DecodeError, ParseError
 from fayasm.runtime.errors import ArgumentError, ArgumentTypeError, FileError
 from fayasm.runtime.types import ExternKind, FuncType, GlobalType, MemoryType, TableType
 from fayasm.syntax import Module as Syntax
 
+if TYPE_CHECKING:
+    from fayasm.validate import ModuleInfo
 
-def _describe(kind: ExternKind, t) -> str:
+
+def _describe(kind: ExternKind, t: object) -> str:
     # Table and memory types print with their kind already ("memory 1 2").
     return f"{kind} {t}" if kind in (ExternKind.FUNC, ExternKind.GLOBAL) else str(t)
 
@@ -50,11 +55,12 @@ class Module:
     and validates; raises DecodeError, ParseError or ValidationError (all CompileError)."""
 
     def __init__(self, source: bytes | bytearray | memoryview | str, name: str | None = None,
-                 _path: str | None = None):
+                 _path: str | None = None) -> None:
         with gc_paused():
             self._load(source, name, _path)
 
-    def _load(self, source, name, path=None) -> None:
+    def _load(self, source: bytes | bytearray | memoryview | str, name: str | None,
+              path: str | None = None) -> None:
         if isinstance(source, str):
             from fayasm.text import parse_module
 
@@ -105,7 +111,7 @@ class Module:
         self._compiled: dict = {}  # engine name -> that engine's compiled form
 
     @property
-    def info(self):
+    def info(self) -> ModuleInfo:
         """What validation recorded (validate.ModuleInfo); for a binary known valid
         (fayasm.validcache), computed on first use."""
         if self._info is None:
@@ -172,8 +178,9 @@ class Module:
     @property
     def exports(self) -> list[ExportType]:
         m = self.syntax
-        spaces = {ExternKind.FUNC: m.func_types(), ExternKind.TABLE: m.table_types(),
-                  ExternKind.MEMORY: m.memory_types(), ExternKind.GLOBAL: m.global_types()}
+        spaces: dict[ExternKind, list[Any]] = {
+            ExternKind.FUNC: m.func_types(), ExternKind.TABLE: m.table_types(),
+            ExternKind.MEMORY: m.memory_types(), ExternKind.GLOBAL: m.global_types()}
         return [ExportType(e.name, e.kind, spaces[e.kind][e.index]) for e in m.exports]
 
     def func_name(self, index: int) -> str:
@@ -185,7 +192,7 @@ class Module:
 
 
 @contextlib.contextmanager
-def gc_paused():
+def gc_paused() -> Iterator[None]:
     """Parsing, decoding, validating and compiling allocate many objects and no cycles:
     the cyclic collector only slows them down."""
     enabled = gc.isenabled()

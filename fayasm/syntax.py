@@ -8,11 +8,10 @@ too, without their final ``end``. Constants keep exact bits: f32/f64 immediates 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple, Union
+from typing import Any, NamedTuple, Union
 
 from fayasm.isa import Opcode
-from fayasm.runtime.types import (ExternKind, FuncType, GlobalType, MemoryType, TableType,
-                                  ValType)
+from fayasm.runtime.types import ExternKind, FuncType, GlobalType, MemoryType, TableType, ValType
 
 
 class MemArg(NamedTuple):
@@ -41,7 +40,9 @@ class Import:
     module: str
     name: str
     kind: ExternKind
-    desc: Union[int, TableType, MemoryType, GlobalType]  # a type index for functions
+    # By kind: a type index (functions), a TableType, MemoryType or GlobalType. Any, since
+    # a type checker cannot narrow it by ``kind``.
+    desc: Any
 
 
 @dataclass
@@ -156,7 +157,8 @@ class Module:
                 + [g.type for g in self.globals])
 
     def func_name(self, index: int) -> str:
-        """A readable name for function ``index``: the name section's, else the export's, else ``func[i]``."""
+        """A readable name for function ``index``: the name section's, else the export's,
+        else ``func[i]``."""
         name = self.names.funcs.get(index)
         if name is None:
             for e in self.exports:

@@ -52,7 +52,8 @@ def _origin(name: str) -> str | None:
         if path is None or os.path.basename(path) != "__init__.py":
             return None  # an attribute of a module, not a submodule
         folder = os.path.dirname(path)
-        package, module = os.path.join(folder, part, "__init__.py"), os.path.join(folder, part + ".py")
+        package = os.path.join(folder, part, "__init__.py")
+        module = os.path.join(folder, part + ".py")
         path = package if os.path.isfile(package) else module if os.path.isfile(module) else None
     return path if path is not None and path.endswith(".py") else None
 

@@ -6,11 +6,17 @@ from generated Python code)."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Collection
+from typing import TYPE_CHECKING
 
 from fayasm.runtime.wasi import MODULE, Preopen, Wasi, WasiConfig, command
 
+if TYPE_CHECKING:
+    from fayasm.module import Module
+    from fayasm.runtime.resources import ResourceLimits
 
-def with_limits(config: WasiConfig | None, limits) -> WasiConfig:
+
+def with_limits(config: WasiConfig | None, limits: ResourceLimits | None) -> WasiConfig:
     """``config`` (or a default one) with ``limits.wasi_output`` as its output cap, where it
     sets none of its own; the caller's config is not changed."""
     config = config if config is not None else WasiConfig()
@@ -21,8 +27,8 @@ def with_limits(config: WasiConfig | None, limits) -> WasiConfig:
     return config
 
 
-def split_run_args(tokens: list[str], value_options,
-                   flag_options=()) -> tuple[str, list[str], list[str]]:
+def split_run_args(tokens: list[str], value_options: Collection[str],
+                   flag_options: Collection[str] = ()) -> tuple[str, list[str], list[str]]:
     """``fayasm run``'s FILE and what follows it, split into (FILE, fayasm's options,
     the program's arguments) by the WASI command line's rules (runtime/wasi/command.py):
     options named in ``value_options`` (with their values) and ``flag_options`` are
@@ -37,7 +43,7 @@ def split_run_args(tokens: list[str], value_options,
     return tail[0], options, program
 
 
-def uses_wasi(module) -> bool:
+def uses_wasi(module: Module) -> bool:
     """Whether ``module`` imports anything from wasi_snapshot_preview1."""
     return any(i.module == MODULE for i in module.imports)
 

@@ -2,10 +2,12 @@
 (or unwound by a traceback), named through each generated module's ``_WASM_NAMES``."""
 from __future__ import annotations
 
+from types import FrameType, TracebackType
+
 from .errors import Exhaustion
 
 
-def backtrace(frame) -> list[str]:
+def backtrace(frame: FrameType | None) -> list[str]:
     """Names of the generated wasm functions on the Python stack, innermost first."""
     out = []
     while frame is not None:
@@ -18,7 +20,7 @@ def backtrace(frame) -> list[str]:
     return out
 
 
-def recursion_exhaustion(tb, frame) -> Exhaustion:
+def recursion_exhaustion(tb: TracebackType | None, frame: FrameType) -> Exhaustion:
     """The Exhaustion for a RecursionError caught in ``frame`` (an entry from Python) with
     traceback ``tb``: its backtrace is the generated functions it unwound, innermost
     first, then those still on the stack above ``frame`` (a host function calling in)."""

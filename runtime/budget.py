@@ -27,7 +27,7 @@ class Budget:
     def __init__(self, fuel: int | None = None, timeout: float | None = None):
         self.fuel = check_fuel(fuel)
         self.timeout = check_deadline(timeout)
-        self.deadline = None  # absolute time while a call with a timeout runs
+        self.deadline: float | None = None  # absolute time while a call with a timeout runs
         self.tick = 0  # units left in the current chunk, while the instance runs
         self.depth = 0  # activations of the instance in progress
 
@@ -109,11 +109,11 @@ class Budget:
         return chunk
 
 
-def check_fuel(fuel, what: str = "fuel") -> int | None:
+def check_fuel(fuel: object, what: str = "fuel") -> int | None:
     """``fuel`` if it is None or a whole number of units >= 0; else ArgumentError."""
     return None if fuel is None else whole(fuel, what, 0)
 
 
-def check_deadline(timeout, what: str = "deadline") -> float | None:
+def check_deadline(timeout: object, what: str = "deadline") -> float | None:
     """``timeout`` if it is None or a number of seconds >= 0 (not NaN); else ArgumentError."""
     return None if timeout is None else seconds(timeout, what)

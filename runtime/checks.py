@@ -7,7 +7,7 @@ import math
 from .errors import ArgumentError, ArgumentTypeError
 
 
-def whole(value, what: str, minimum: int | None = None, maximum: int | None = None) -> int:
+def whole(value: object, what: str, minimum: int | None = None, maximum: int | None = None) -> int:
     """``value`` if it is an int (not a bool) within [minimum, maximum]."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise ArgumentTypeError(f"{what} must be a whole number, got {type(value).__name__}")
@@ -18,7 +18,7 @@ def whole(value, what: str, minimum: int | None = None, maximum: int | None = No
     return value
 
 
-def seconds(value, what: str) -> float:
+def seconds(value: object, what: str) -> float:
     """``value`` if it is a number of seconds >= 0 (not NaN; infinity means never)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ArgumentTypeError(f"{what} must be a number of seconds, got {type(value).__name__}")

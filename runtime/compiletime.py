@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from .errors import Error
@@ -34,7 +35,7 @@ def deadline() -> float | None:
 
 
 @contextmanager
-def budget(seconds: float | None = None, at: float | None = None):
+def budget(seconds: float | None = None, at: float | None = None) -> Iterator[None]:
     """Compiles this thread starts in the block end by ``seconds`` from now (or by the
     absolute time ``at``); a budget already in force that ends sooner still holds."""
     old = deadline()

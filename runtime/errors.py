@@ -121,7 +121,8 @@ def format_frames(frames: list[str]) -> list[str]:
         lines.extend([f"  at {frames[k]}"] * min(count, REPEAT_SHOWN))
         if count > REPEAT_SHOWN:
             more = count - REPEAT_SHOWN
-            lines.append(f"  [previous frame repeated {more:,} more time{'s' if more > 1 else ''}]")
+            times = "times" if more > 1 else "time"
+            lines.append(f"  [previous frame repeated {more:,} more {times}]")
         k = run
     if len(lines) > FRAMES_SHOWN:
         head, tail = FRAMES_SHOWN * 2 // 3, FRAMES_SHOWN // 3

@@ -2,17 +2,21 @@
 
 A Func wraps a *raw* callable that takes raw arguments positionally and returns None
 (no results), one raw value, or a tuple (several results); see values.py for the raw
-representation. Engines call ``raw`` directly (hooks.py lists what engines keep on a Func); Python code calls the Func itself (Python
-values) or ``invoke`` (exact ``Val``s).
+representation. Engines call ``raw`` directly (hooks.py lists what engines keep on a
+Func); Python code calls the Func itself (Python values) or ``invoke`` (exact ``Val``s).
 """
 from __future__ import annotations
 
+import os as _os
 import sys
+from collections.abc import Callable
+from types import FrameType, TracebackType
+from typing import Any
 
 from .backtrace import recursion_exhaustion
-from .errors import ArgumentError, ArgumentTypeError, Error, Trap
+from .errors import ArgumentError, ArgumentTypeError, Error, Exhaustion, Trap
 from .types import FuncType, HeapType, ValType
-from .values import Val, f32_round
+from .values import Raw, Val, f32_round
 
 _I32, _I64, _F32, _F64, _V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, ValType.V128
 
@@ -26,7 +30,7 @@ class HostError(Exception):
         self.original = original
 
 
-def _to_raw(t: ValType, v):
+def _to_raw(t: ValType, v: object) -> Raw:
     """A Python value as a raw value of type t (host results, arguments from Python)."""
     if isinstance(v, Val):
         if v.type is not t:
@@ -58,7 +62,7 @@ def _to_raw(t: ValType, v):
     return v
 
 
-def ref_fits(t: ValType, ref) -> bool:
+def ref_fits(t: ValType, ref: object) -> bool:
     """Whether the reference ``ref`` (None, a Func, a host object) is a value of type ``t``."""
     if ref is None:
         return bool(t.nullable)
@@ -72,11 +76,11 @@ def ref_fits(t: ValType, ref) -> bool:
     return True
 
 
-def type_name(v) -> str:
+def type_name(v: object) -> str:
     return "None" if v is None else type(v).__name__
 
 
-def _from_raw(t: ValType, raw):
+def _from_raw(t: ValType, raw: Raw) -> Any:
     """A raw value as the Python value users see (signed ints, floats, references)."""
     if t is _I32:
         return raw - 0x100000000 if raw & 0x80000000 else raw
@@ -92,21 +96,23 @@ class Func:
 
     __slots__ = ("type", "raw", "name", "host", "owner", "__weakref__", "native")
 
-    def __init__(self, fn, type: FuncType, name: str | None = None, _where: str | None = None):
+    def __init__(self, fn: Callable[..., Any], type: FuncType, name: str | None = None,
+                 _where: str | None = None) -> None:
         if not isinstance(type, FuncType):
             raise ArgumentTypeError("Func(fn, type) needs a FuncType")
         if not callable(fn):
             raise ArgumentTypeError("Func(fn, type) needs a callable")
         self.type = type
         self.name = name or getattr(fn, "__name__", "host")
-        self.host = fn
-        self.owner = None
-        self.native = None
+        self.host: Callable[..., Any] | None = fn
+        self.owner: object = None
+        self.native: Any = None
         # _where: how errors name it (the import it was made for, when linking made it)
         self.raw = _host_wrapper(fn, type, _where or repr(self.name))
 
     @classmethod
-    def from_raw(cls, raw, type: FuncType, name: str, owner=None) -> "Func":
+    def from_raw(cls, raw: Callable[..., Any], type: FuncType, name: str,
+                 owner: object = None) -> "Func":
         """A Func around an engine's raw callable (no conversions; see hooks.py)."""
         f = cls.__new__(cls)
         f.type = type
@@ -117,7 +123,7 @@ class Func:
         f.native = None
         return f
 
-    def __call__(self, *args):
+    def __call__(self, *args: Any) -> Any:
         t = self.type
         if len(args) != len(t.params):
             raise ArgumentTypeError(f"{self.name} takes {len(t.params)} arguments ({t}), "
@@ -155,7 +161,7 @@ class Func:
         return f"<Func {self.name} {self.type}>"
 
 
-def _call(f: Func, raw: list):
+def _call(f: Func, raw: list[Raw]) -> Any:
     """Enter wasm from Python: host exceptions come back as themselves; a Python stack
     overflow becomes Exhaustion, with the wasm backtrace of the generated code (engine
     "python") it went through."""
@@ -167,14 +173,12 @@ def _call(f: Func, raw: list):
         raise recursion_exhaustion(e.__traceback__, sys._getframe()) from None
 
 
-def exhaustion(e: RecursionError, frame=None):
+def exhaustion(e: RecursionError, frame: FrameType | None = None) -> Exhaustion:
     """The Exhaustion for Python's recursion limit caught in ``frame`` (default: the
     caller's): the wasm frames are the generated functions (engine "python") it unwound
     and those still above ``frame``, innermost first, as other engines give."""
     return recursion_exhaustion(e.__traceback__, frame or sys._getframe(1))
 
-
-import os as _os
 
 # fayasm's own code: runtime/ (this folder), fayasm/ and translator/ beside it, and the
 # code it generates ("<fayasm python: ...>", "<fayasm jit ...>").
@@ -183,7 +187,7 @@ _OWN = (_HERE + _os.sep, _os.path.join(_os.path.dirname(_HERE), "fayasm") + _os.
         _os.path.join(_os.path.dirname(_HERE), "translator") + _os.sep, "<fayasm")
 
 
-def _through_wasm(tb) -> bool:
+def _through_wasm(tb: TracebackType | None) -> bool:
     """Whether an exception that unwound to a host wrapper (``tb`` starting at its frame)
     came through fayasm's code below the host function: a call back into wasm."""
     tb = tb.tb_next if tb is not None else None
@@ -194,14 +198,14 @@ def _through_wasm(tb) -> bool:
     return False
 
 
-def _host_wrapper(fn, type: FuncType, where: str):
+def _host_wrapper(fn: Callable[..., Any], type: FuncType, where: str) -> Callable[..., Any]:
     params, results = type.params, type.results
     n = len(results)
 
     def bad(e: Error) -> Error:
         return Error(f"host function {where} returned a bad result for {type}: {e}")
 
-    def raw(*args):
+    def raw(*args: Raw) -> Any:
         try:
             out = fn(*[_from_raw(p, a) for p, a in zip(params, args)])
         except (Error, HostError):

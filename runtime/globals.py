@@ -1,15 +1,17 @@
 """Globals: a typed, possibly mutable cell. Engines read and write ``raw``."""
 from __future__ import annotations
 
+from typing import Any
+
 from .errors import Error
 from .types import GlobalType, ValType
-from .values import Val
+from .values import Raw, Val
 
 
 class Global:
     __slots__ = ("type", "raw", "__weakref__", "native")
 
-    def __init__(self, val: Val | GlobalType, mutable: bool = False, raw=None):
+    def __init__(self, val: Val | GlobalType, mutable: bool = False, raw: Raw = None) -> None:
         if isinstance(val, GlobalType):
             self.type = val
             self.raw = raw
@@ -18,7 +20,7 @@ class Global:
                 raise Error("Global() takes a Val, e.g. Global(Val.i32(0), mutable=True)")
             self.type = GlobalType(val.type, bool(mutable))
             self.raw = val.raw
-        self.native = None  # the jit's cell (hooks.py)
+        self.native: Any = None  # the jit's cell (hooks.py)
 
     @property
     def val(self) -> Val:
@@ -34,12 +36,12 @@ class Global:
         self.raw = v.raw
 
     @property
-    def value(self):
+    def value(self) -> Any:
         """The Python value (signed int, float, reference)."""
         return self.val.value
 
     @value.setter
-    def value(self, v) -> None:
+    def value(self, v: object) -> None:
         self.val = Val.from_python(self.type.valtype, v)
 
     def __repr__(self) -> str:

@@ -2,8 +2,8 @@
 The instantiation itself (one linking step for all engines) is in ``plan``."""
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .errors import ArgumentTypeError, Error
 from .func import Func
@@ -14,14 +14,14 @@ from .types import ExternKind, FuncType, GlobalType, MemoryType, TableType
 
 if TYPE_CHECKING:
     from .budget import Budget
-    from .resources import Account
+    from .resources import Account, Usage
     from .wasi.core import Wasi
 
 EXTERN_CLASSES = {ExternKind.FUNC: Func, ExternKind.TABLE: Table, ExternKind.MEMORY: Memory,
                   ExternKind.GLOBAL: Global}
 
 
-class Exports(Mapping):
+class Exports(Mapping[str, Any]):
     """An instance's exports: ``exports["name"]`` for every name, ``exports.name`` and
     ``getattr(exports, name)`` for the others, and iteration over names.
 
@@ -34,10 +34,10 @@ class Exports(Mapping):
     __slots__ = ("_Exports__items",)
     _PUBLIC = frozenset(("keys", "items", "values", "get"))
 
-    def __init__(self, items: dict):
+    def __init__(self, items: dict[str, Any]) -> None:
         object.__setattr__(self, "_Exports__items", dict(items))
 
-    def __getattribute__(self, name: str):
+    def __getattribute__(self, name: str) -> Any:
         if name in Exports._PUBLIC or (name.startswith("__") and name.endswith("__")):
             return object.__getattribute__(self, name)
         items = object.__getattribute__(self, "_Exports__items")
@@ -45,31 +45,31 @@ class Exports(Mapping):
             return items[name]
         raise AttributeError(f"no export named {name!r} (exports: {', '.join(items) or 'none'})")
 
-    def __getitem__(self, name: str):
+    def __getitem__(self, name: str) -> Any:
         try:
             return object.__getattribute__(self, "_Exports__items")[name]
         except KeyError:
             raise KeyError(f"no export named {name!r}") from None
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("exports are read-only")
 
-    def __delattr__(self, name):
+    def __delattr__(self, name: str) -> None:
         raise AttributeError("exports are read-only")
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(object.__getattribute__(self, "_Exports__items"))
 
     def __len__(self) -> int:
         return len(object.__getattribute__(self, "_Exports__items"))
 
-    def __contains__(self, name) -> bool:
+    def __contains__(self, name: object) -> bool:
         return name in object.__getattribute__(self, "_Exports__items")
 
-    def __dir__(self):
+    def __dir__(self) -> list[str]:
         return [n for n in object.__getattribute__(self, "_Exports__items") if n.isidentifier()]
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[Exports], tuple[dict[str, Any]]]:
         return (Exports, (dict(object.__getattribute__(self, "_Exports__items")),))
 
     def __repr__(self) -> str:
@@ -89,7 +89,7 @@ class Instance:
     applies from the next call from outside.
     """
 
-    def __init__(self, exports: dict, engine: str, module=None):
+    def __init__(self, exports: dict[str, Any], engine: str, module: Any = None) -> None:
         self.exports = Exports(exports)
         self.engine = engine
         self.module = module
@@ -103,7 +103,7 @@ class Instance:
         self.mems: list = []
         self.globals: list = []
 
-    def _metered(self):
+    def _metered(self) -> Budget:
         if self.budget is None:
             raise Error("this instance does not count fuel: instantiate it with fuel=N "
                         "(or deadline=) to control its fuel")
@@ -122,12 +122,12 @@ class Instance:
         from .budget import check_fuel
 
         budget = self._metered()
-        fuel = check_fuel(fuel)
-        if fuel is None:
+        units = check_fuel(fuel)
+        if units is None:
             raise ArgumentTypeError("add_fuel needs a number of units")
         left = budget.remaining()
         if left is not None:
-            budget.set_fuel(left + fuel)
+            budget.set_fuel(left + units)
         return budget.remaining()
 
     def set_deadline(self, seconds: float | None) -> None:
@@ -136,7 +136,7 @@ class Instance:
 
         self._metered().timeout = check_deadline(seconds)
 
-    def usage(self):
+    def usage(self) -> Usage:
         """What this instance holds now (a ``fayasm.Usage``): bytes of the memories and
         elements of the tables it defines, and how many of each."""
         from .resources import Usage

@@ -6,8 +6,13 @@ engines report as the spec's "out of bounds memory access"."""
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 
 from .values import f32_from_bits, f32_to_bits
+
+Load = Callable[[memoryview, int], int]
+LaneLoad = Callable[[memoryview, int, int, int], int]
+LaneStore = Callable[[memoryview, int, int, int], None]
 
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
@@ -15,21 +20,21 @@ _F64 = struct.Struct("<d")
 _QQ = struct.Struct("<QQ")
 
 
-def _v128_load(view, ea):
+def _v128_load(view: memoryview, ea: int) -> int:
     lo, hi = _QQ.unpack_from(view, ea)
     return lo | (hi << 64)
 
 
-def _v128_store(view, ea, v):
+def _v128_store(view: memoryview, ea: int, v: int) -> None:
     _QQ.pack_into(view, ea, v & 0xFFFFFFFFFFFFFFFF, v >> 64)
 
 
-def _extending(fmt: str, lane_bits: int):
+def _extending(fmt: str, lane_bits: int) -> Load:
     """v128.loadMxN_s/u: N lanes of M bits read from 8 bytes, sign- or zero-extended."""
     s = struct.Struct(fmt)
     mask = (1 << lane_bits) - 1
 
-    def load(view, ea):
+    def load(view: memoryview, ea: int) -> int:
         out = 0
         for k, x in enumerate(s.unpack_from(view, ea)):
             out |= (x & mask) << (k * lane_bits)
@@ -37,16 +42,16 @@ def _extending(fmt: str, lane_bits: int):
     return load
 
 
-def _splat(fmt: str, bits: int):
+def _splat(fmt: str, bits: int) -> Load:
     s = struct.Struct(fmt)
     factor = sum(1 << (k * bits) for k in range(128 // bits))
 
-    def load(view, ea):
+    def load(view: memoryview, ea: int) -> int:
         return s.unpack_from(view, ea)[0] * factor
     return load
 
 
-def _zero(fmt: str):
+def _zero(fmt: str) -> Load:
     s = struct.Struct(fmt)
     return lambda view, ea: s.unpack_from(view, ea)[0]
 
@@ -79,23 +84,23 @@ _LANE_STRUCTS = {8: struct.Struct("<B"), 16: struct.Struct("<H"), 32: struct.Str
                  64: struct.Struct("<Q")}
 
 
-def _load_lane(bits: int):
+def _load_lane(bits: int) -> LaneLoad:
     """v128.loadN_lane: replace one lane of ``v`` with N bits read from memory."""
     read = _LANE_STRUCTS[bits].unpack_from
     mask = (1 << bits) - 1
 
-    def load(view, ea, v, lane):
+    def load(view: memoryview, ea: int, v: int, lane: int) -> int:
         shift = lane * bits
         return (v & ~(mask << shift)) | (read(view, ea)[0] << shift)
     return load
 
 
-def _store_lane(bits: int):
+def _store_lane(bits: int) -> LaneStore:
     """v128.storeN_lane: write one lane of ``v`` to memory."""
     write = _LANE_STRUCTS[bits].pack_into
     mask = (1 << bits) - 1
 
-    def store(view, ea, v, lane):
+    def store(view: memoryview, ea: int, v: int, lane: int) -> None:
         write(view, ea, (v >> (lane * bits)) & mask)
     return store
 

@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import ctypes
 import mmap
+from typing import TYPE_CHECKING
 
 from .checks import whole
 from .errors import MEM_OOB, ArgumentError, ArgumentTypeError, Error, Trap
 from .types import MAX_PAGES, PAGE_SIZE, Limits, MemoryType
+
+if TYPE_CHECKING:
+    from .resources import Account
 
 _MAP_NORESERVE = getattr(mmap, "MAP_NORESERVE", 0x4000)  # Linux value; Python 3.11 lacks it
 _PROT_NONE, _PROT_RW = 0, mmap.PROT_READ | mmap.PROT_WRITE
@@ -38,7 +42,7 @@ class Memory:
     __slots__ = ("type", "_map", "address", "view", "pages", "max", "_reserved", "_cell",
                  "_account", "__weakref__")
 
-    def __init__(self, min: int = 0, max: int | None = None):  # noqa: A002 (spec names)
+    def __init__(self, min: int | MemoryType = 0, max: int | None = None) -> None:
         if isinstance(min, MemoryType):
             lim = min.limits
             min, max = lim.min, lim.max
@@ -49,7 +53,8 @@ class Memory:
             raise ArgumentError(f"invalid memory limits: min {min} pages, max {max} "
                                 f"(at most {MAX_PAGES}, and min <= max)")
         self.type = MemoryType(Limits(min, max))
-        self._account = None  # the instance's resources.Account that charges its growth
+        # The instance's resources.Account that charges its growth.
+        self._account: Account | None = None
         self.max = MAX_PAGES if max is None else max
         # Reserve at least one page so that mmap never sees a zero length.
         self._reserved = _max(self.max, 1) * PAGE_SIZE
@@ -134,7 +139,7 @@ class Memory:
             raise Trap(OOB)
         return bytes(self.view[addr:addr + n])
 
-    def write(self, addr: int, data) -> None:
+    def write(self, addr: int, data: bytes | bytearray | memoryview) -> None:
         whole(addr, "an address")
         if isinstance(data, (str, int)):
             raise ArgumentTypeError(f"write needs bytes, got {type(data).__name__}")

@@ -45,7 +45,8 @@ class Plan:
                  elems: list, datas: list, exports: list, start: int | None,
                  func_types: list, names: list, table_inits: dict | None = None):
         self.name = name
-        self.imports: list[tuple[str, str, ExternKind, Any]] = imports  # (module, name, kind, type)
+        # (module, name, kind, type)
+        self.imports: list[tuple[str, str, ExternKind, Any]] = imports
         self.tables: list[TableType] = tables
         self.mems: list[MemoryType] = mems
         self.globals: list[tuple[GlobalType, tuple]] = globals_  # (type, init expression)
@@ -140,7 +141,8 @@ def _match(kind: ExternKind, t: Any, value: Any,
         if not isinstance(value, Table):
             return None, f"expected {t}, got {type(value).__name__}"
         lim = value.type.limits
-        if value.type.elem is not t.elem or not _limits_match(len(value.elements), lim.max, t.limits):
+        if (value.type.elem is not t.elem
+                or not _limits_match(len(value.elements), lim.max, t.limits)):
             got = _count(len(value.elements), "element")
             return None, (f"expected {t}, got a {value.type.elem} table of {got} "
                           f"(maximum {'none' if lim.max is None else lim.max})")

@@ -17,9 +17,15 @@ from __future__ import annotations
 import threading
 import weakref
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .errors import RESOURCE_LIMIT, ArgumentError, Error, Trap
 from .types import PAGE_SIZE
+
+if TYPE_CHECKING:
+    from .memory import Memory
+    from .table import Table
+    from .types import MemoryType, TableType
 
 # Without ResourceLimits, an instance's tables together hold at most this many elements
 # (about 80 MB of references on the Python engines): the per-table limit alone let a
@@ -64,7 +70,7 @@ def parse_size(text: str) -> int:
     return int(value * _SIZE_UNITS[unit])
 
 
-def _cap(name: str, value) -> int | None:
+def _cap(name: str, value: object) -> int | None:
     if value is None:
         return None
     if isinstance(value, str):
@@ -88,9 +94,11 @@ class ResourceLimits:
     ``trap_on_grow_failure``: a grow past a cap traps instead of returning -1.
     """
 
-    def __init__(self, *, memory=None, table_elements=None, memories=None, tables=None,
-                 total_memory=None, total_table_elements=None, instances=None,
-                 wasi_output=None, trap_on_grow_failure: bool = False):
+    def __init__(self, *, memory: int | str | None = None, table_elements: int | None = None,
+                 memories: int | None = None, tables: int | None = None,
+                 total_memory: int | str | None = None, total_table_elements: int | None = None,
+                 instances: int | None = None, wasi_output: int | str | None = None,
+                 trap_on_grow_failure: bool = False) -> None:
         self.memory = _cap("memory", memory)
         self.table_elements = _cap("table_elements", table_elements)
         self.memories = _cap("memories", memories)
@@ -158,7 +166,8 @@ class Account:
     def _check_table(self, extra: int) -> str | None:
         lim = self.limits
         if self.table_elements + extra > MAX_INSTANCE_TABLE_ELEMENTS:
-            return f"implementation limit of {MAX_INSTANCE_TABLE_ELEMENTS} table elements per instance"
+            return (f"implementation limit of {MAX_INSTANCE_TABLE_ELEMENTS} table elements per "
+                    "instance")
         if lim is None:
             return None
         if lim.table_elements is not None and self.table_elements + extra > lim.table_elements:
@@ -168,7 +177,8 @@ class Account:
             return f"total table limit of {lim.total_table_elements} elements"
         return None
 
-    def _charge(self, memory: int = 0, table: int = 0, memories: int = 0, tables: int = 0):
+    def _charge(self, memory: int = 0, table: int = 0, memories: int = 0,
+                tables: int = 0) -> None:
         self.memory_bytes += memory
         self.table_elements += table
         self.memories += memories
@@ -185,7 +195,7 @@ class Account:
             g[2] += memories
             g[3] += tables
 
-    def new_memory(self, mtype):
+    def new_memory(self, mtype: MemoryType) -> Memory:
         """A Memory of type ``mtype`` charged to this instance."""
         from .memory import Memory
 
@@ -202,7 +212,7 @@ class Account:
         mem._account = self
         return mem
 
-    def new_table(self, ttype):
+    def new_table(self, ttype: TableType) -> Table:
         """A Table of type ``ttype`` charged to this instance."""
         from .table import Table
 
@@ -226,7 +236,7 @@ class Account:
             if why is None:
                 self._charge(memory=extra_bytes)
                 return True
-        if self.limits.trap_on_grow_failure:
+        if self.limits is not None and self.limits.trap_on_grow_failure:
             raise Trap(f"{LIMIT_TRAP}: {why}")
         return False
 

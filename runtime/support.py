@@ -10,11 +10,25 @@ from __future__ import annotations
 
 import struct
 import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .backtrace import backtrace
 from .budget import Budget
-from .errors import (MEM_OOB, NULL_FUNC_REF, NULL_REF, TABLE_OOB, TYPE_MISMATCH,
-                     UNDEFINED_ELEMENT, UNINITIALIZED_ELEMENT, ArgumentError, Error, Exhaustion, InterfaceError, Trap)
+from .errors import (
+    MEM_OOB,
+    NULL_FUNC_REF,
+    NULL_REF,
+    TABLE_OOB,
+    TYPE_MISMATCH,
+    UNDEFINED_ELEMENT,
+    UNINITIALIZED_ELEMENT,
+    ArgumentError,
+    Error,
+    Exhaustion,
+    InterfaceError,
+    Trap,
+)
 from .func import Func, HostError
 from .instance import Instance
 from .limits import BULK_SHIFT, MAX_CALL_DEPTH
@@ -25,6 +39,9 @@ from .types import (ExternKind, FuncType, GlobalType, Limits, MemoryType, TableT
                     deftypes_from, parse_type_text)
 from .values import f32_from_bits, f32_round, f32_to_bits
 from .version import VERSION
+
+if TYPE_CHECKING:
+    from .resources import ResourceLimits
 
 __all__ = ["Trap", "f32_from_bits", "f32_to_bits", "f32_round"]
 
@@ -65,7 +82,7 @@ def trap(message: str) -> Trap:
     return t
 
 
-def indirect(table: Table, i: int, ftype: FuncType):
+def indirect(table: Table, i: int, ftype: FuncType) -> Callable[..., Any]:
     """The raw callable of ``table[i]`` for call_indirect, checked as the spec says."""
     elems = table.elements
     if i >= len(elems):
@@ -93,7 +110,7 @@ def non_null(r):
 
 
 # -- bulk memory and tables -------------------------------------------------------------
-def memory_fill(mem: Memory, d: int, val: int, n: int, budget=None) -> None:
+def memory_fill(mem: Memory, d: int, val: int, n: int, budget: Budget | None = None) -> None:
     if budget is not None and n >> BULK_SHIFT:
         budget.tick = budget.charge(budget.tick, n)
     if d + n > len(mem.view):
@@ -101,7 +118,8 @@ def memory_fill(mem: Memory, d: int, val: int, n: int, budget=None) -> None:
     mem.fill(d, val, n)
 
 
-def memory_copy(dst: Memory, src: Memory, d: int, s: int, n: int, budget=None) -> None:
+def memory_copy(dst: Memory, src: Memory, d: int, s: int, n: int,
+                budget: Budget | None = None) -> None:
     if budget is not None and n >> BULK_SHIFT:
         budget.tick = budget.charge(budget.tick, n)
     if s + n > len(src.view) or d + n > len(dst.view):
@@ -109,7 +127,8 @@ def memory_copy(dst: Memory, src: Memory, d: int, s: int, n: int, budget=None) -
     dst.copy_from(src, d, s, n)
 
 
-def memory_init(mem: Memory, datas: list, k: int, d: int, s: int, n: int, budget=None) -> None:
+def memory_init(mem: Memory, datas: Sequence[bytes], k: int, d: int, s: int, n: int,
+                budget: Budget | None = None) -> None:
     if budget is not None and n >> BULK_SHIFT:
         budget.tick = budget.charge(budget.tick, n)
     data = datas[k]
@@ -119,21 +138,21 @@ def memory_init(mem: Memory, datas: list, k: int, d: int, s: int, n: int, budget
     view[d:d + n] = data[s:s + n]
 
 
-def table_get(t: Table, i: int):
+def table_get(t: Table, i: int) -> object:
     elems = t.elements
     if i >= len(elems):
         raise trap(TABLE_OOB)
     return elems[i]
 
 
-def table_set(t: Table, i: int, v) -> None:
+def table_set(t: Table, i: int, v: object) -> None:
     if i >= len(t.elements):
         raise trap(TABLE_OOB)
     t.elements[i] = v
     t.sync(i, 1)
 
 
-def table_fill(t: Table, i: int, v, n: int, budget=None) -> None:
+def table_fill(t: Table, i: int, v: object, n: int, budget: Budget | None = None) -> None:
     if budget is not None and n >> BULK_SHIFT:
         budget.tick = budget.charge(budget.tick, n)
     if i + n > len(t.elements):
@@ -142,7 +161,7 @@ def table_fill(t: Table, i: int, v, n: int, budget=None) -> None:
     t.sync(i, n)
 
 
-def table_copy(dt: Table, st: Table, d: int, s: int, n: int, budget=None) -> None:
+def table_copy(dt: Table, st: Table, d: int, s: int, n: int, budget: Budget | None = None) -> None:
     if budget is not None and n >> BULK_SHIFT:
         budget.tick = budget.charge(budget.tick, n)
     if s + n > len(st.elements) or d + n > len(dt.elements):
@@ -151,7 +170,8 @@ def table_copy(dt: Table, st: Table, d: int, s: int, n: int, budget=None) -> Non
     dt.sync(d, n)
 
 
-def table_init(t: Table, elems: list, k: int, d: int, s: int, n: int, budget=None) -> None:
+def table_init(t: Table, elems: Sequence[Sequence[object]], k: int, d: int, s: int, n: int,
+               budget: Budget | None = None) -> None:
     if budget is not None and n >> BULK_SHIFT:
         budget.tick = budget.charge(budget.tick, n)
     seg = elems[k]
@@ -161,12 +181,12 @@ def table_init(t: Table, elems: list, k: int, d: int, s: int, n: int, budget=Non
     t.sync(d, n)
 
 
-def v128_load(view, ea: int) -> int:
+def v128_load(view: memoryview, ea: int) -> int:
     lo, hi = LD_QQ(view, ea)
     return lo | (hi << 64)
 
 
-def v128_store(view, ea: int, v: int) -> None:
+def v128_store(view: memoryview, ea: int, v: int) -> None:
     ST_QQ(view, ea, v & 0xFFFFFFFFFFFFFFFF, v >> 64)
 
 
@@ -187,7 +207,7 @@ def valtype_in(types: list, text: str) -> ValType:
     return parse_type_text(text, types)
 
 
-def limits(lo: int, hi) -> Limits:
+def limits(lo: int, hi: int | None) -> Limits:
     return Limits(lo, hi)
 
 
@@ -212,13 +232,14 @@ class _Builder:
     """A generated module's part of instantiating (plan.Builder): ``make`` gives the code
     of its functions as closures over the instance's index spaces."""
 
-    def __init__(self, desc: Description, make, budget: Budget):
+    def __init__(self, desc: Description, make: Callable[..., list[Any]], budget: Budget) -> None:
         self.desc, self.make, self.budget = desc, make, budget
         self.placeholders: list[Func] = []
 
     def functions(self, spaces: Spaces) -> list[Func]:
         # Made now (ref.func in a global may name them); their code once globals are set.
-        self.placeholders = [Func.from_raw(None, ftype, self.desc.names[k])
+        self.placeholders = [Func.from_raw(None, ftype,  # type: ignore[arg-type]  # see wire
+                                           self.desc.names[k])
                              for k, ftype in enumerate(self.desc.func_types)]
         return self.placeholders
 
@@ -237,8 +258,9 @@ class _Builder:
         pass
 
 
-def instantiate(desc: Description, make, imports=None, wasi=None, fuel=None, deadline=None,
-                engine: str = "python", limits=None) -> Instance:
+def instantiate(desc: Description, make: Callable[..., list[Any]], imports: Any = None,
+                wasi: Any = None, fuel: int | None = None, deadline: float | None = None,
+                engine: str = "python", limits: ResourceLimits | None = None) -> Instance:
     """Instantiate a generated module: ``make(funcs, tables, mems, globals, elems, datas,
     budget)`` returns the raw callables of the defined functions. ``wasi`` is a WasiConfig
     (or a Wasi state, shared); see plan.link."""
@@ -248,16 +270,16 @@ def instantiate(desc: Description, make, imports=None, wasi=None, fuel=None, dea
                 limits=limits, wasi=wasi)
 
 
-def metered(raw, budget: Budget):
+def metered(raw: Callable[..., Any], budget: Budget) -> Callable[..., Any]:
     """Wrap a metered module's raw function for entries from outside the instance: each
     costs a unit, and nested ones continue the running chunk (see Budget.begin)."""
-    def call(*args):
+    def call(*args: Any) -> Any:
         budget.begin()
         try:
             return raw(*args)
         finally:
             budget.end()
-    call.metered = True
+    call.metered = True  # type: ignore[attr-defined]  # what _Builder.wire checks
     return call
 
 
@@ -266,7 +288,7 @@ def refuel(budget: Budget) -> int:
     return budget.take() - 1
 
 
-def run_wasi(desc: Description, make, argv: list[str]) -> int:
+def run_wasi(desc: Description, make: Callable[..., list[Any]], argv: list[str]) -> int:
     """``python translated.py [--dir HOST[::GUEST]] [--ro-dir ...] [--env NAME[=VALUE]]
     [--] ARGS``: run the module's ``_start`` as a WASI command and return its exit code.
     The arguments are read as ``fayasm run`` reads them (wasi/command.py)."""
@@ -295,7 +317,7 @@ def run_wasi(desc: Description, make, argv: list[str]) -> int:
     return code if 0 <= code <= 255 else 1
 
 
-def _report(desc: Description, e: Exception) -> int:
+def _report(desc: Description, e: BaseException) -> int:
     from .errors import WasiExit
 
     if isinstance(e, WasiExit):

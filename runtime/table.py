@@ -2,10 +2,15 @@
 None for externref)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .checks import whole
 from .errors import TABLE_OOB, ArgumentError, Error, Trap
 from .limits import MAX_TABLE_SIZE
 from .types import Limits, TableType, ValType
+
+if TYPE_CHECKING:
+    from .resources import Account
 
 OOB = TABLE_OOB
 _min = min  # Table.__init__ takes parameters named min and max, as the spec does
@@ -15,7 +20,7 @@ class Table:
     __slots__ = ("type", "elements", "max", "__weakref__", "native", "_account")
 
     def __init__(self, elem: ValType | str | TableType = "funcref", min: int = 0,
-                 max: int | None = None, init=None):  # noqa: A002 (spec names)
+                 max: int | None = None, init: object = None) -> None:
         if isinstance(elem, TableType):
             t = elem
         else:
@@ -32,15 +37,16 @@ class Table:
         self.max = MAX_TABLE_SIZE if t.limits.max is None else _min(t.limits.max, MAX_TABLE_SIZE)
         if t.limits.min > MAX_TABLE_SIZE:
             raise Error(f"table of {t.limits.min} elements exceeds the limit of {MAX_TABLE_SIZE}")
-        self.elements = [init] * t.limits.min
-        self.native = None  # the jit's mirror, kept in step by grow/set/sync (hooks.py)
-        self._account = None  # the instance's resources.Account that charges its growth
+        self.elements: list[Any] = [init] * t.limits.min
+        self.native: Any = None  # the jit's mirror, kept in step by grow/set/sync (hooks.py)
+        # The instance's resources.Account that charges its growth.
+        self._account: Account | None = None
 
     @property
     def size(self) -> int:
         return len(self.elements)
 
-    def grow(self, delta: int, init=None) -> int:
+    def grow(self, delta: int, init: object = None) -> int:
         """Grow by ``delta`` entries set to ``init``; the old size, or -1 if it cannot grow."""
         whole(delta, "the elements to grow by")
         old = len(self.elements)
@@ -53,13 +59,13 @@ class Table:
             self.native.grown(self, old)
         return old
 
-    def get(self, index: int):
+    def get(self, index: int) -> object:
         whole(index, "a table index")
         if not 0 <= index < len(self.elements):
             raise Trap(OOB)
         return self.elements[index]
 
-    def set(self, index: int, value) -> None:
+    def set(self, index: int, value: object) -> None:
         whole(index, "a table index")
         if not 0 <= index < len(self.elements):
             raise Trap(OOB)

@@ -266,7 +266,7 @@ class FuncType:
     params: tuple[ValType, ...] = ()
     results: tuple[ValType, ...] = ()
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # Accept lists and names for convenience; store tuples of ValType.
         object.__setattr__(self, "params", tuple(ValType.parse(t) for t in self.params))
         object.__setattr__(self, "results", tuple(ValType.parse(t) for t in self.results))

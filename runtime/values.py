@@ -14,10 +14,15 @@ from __future__ import annotations
 import builtins
 import math
 import struct
+from typing import Any
 
 from .checks import whole
 from .errors import ArgumentError, ArgumentTypeError
 from .types import ValType
+
+# A raw value as described above: an int, a float, or a reference (a Func, any object or
+# None). Any, because which one it is depends on a ValType the type checker cannot see.
+Raw = Any
 
 _S_f = struct.Struct("<f")
 _S_I = struct.Struct("<I")
@@ -62,7 +67,7 @@ _MASK = {ValType.I32: 0xFFFFFFFF, ValType.I64: 0xFFFFFFFFFFFFFFFF,
          ValType.V128: (1 << 128) - 1}
 
 
-def raw_from_bits(t: ValType, bits: int):
+def raw_from_bits(t: ValType, bits: int) -> Raw:
     if t is ValType.F32:
         return f32_from_bits(bits)
     if t is ValType.F64:
@@ -70,7 +75,7 @@ def raw_from_bits(t: ValType, bits: int):
     return bits
 
 
-def bits_from_raw(t: ValType, raw) -> int:
+def bits_from_raw(t: ValType, raw: Raw) -> int:
     if t is ValType.F32:
         return f32_to_bits(raw)
     if t is ValType.F64:
@@ -83,7 +88,7 @@ class Val:
 
     __slots__ = ("type", "bits", "ref")
 
-    def __init__(self, type: ValType | str, bits: int = 0, ref=None):
+    def __init__(self, type: ValType | str, bits: int = 0, ref: object = None) -> None:
         self.type = ValType.parse(type)
         if self.type.is_ref:
             self.bits = 0
@@ -122,21 +127,21 @@ class Val:
         return cls(ValType.V128, bits)
 
     @classmethod
-    def funcref(cls, f=None) -> "Val":
+    def funcref(cls, f: object = None) -> "Val":
         return cls(ValType.FUNCREF, ref=f)
 
     @classmethod
-    def externref(cls, obj=None) -> "Val":
+    def externref(cls, obj: object = None) -> "Val":
         return cls(ValType.EXTERNREF, ref=obj)
 
     @classmethod
-    def from_raw(cls, type: ValType, raw) -> "Val":
+    def from_raw(cls, type: ValType, raw: Raw) -> "Val":
         if type.is_ref:
             return cls(type, ref=raw)
         return cls(type, bits_from_raw(type, raw))
 
     @classmethod
-    def from_python(cls, type: ValType | str, value) -> "Val":
+    def from_python(cls, type: ValType | str, value: object) -> "Val":
         """Convert a Python value (int, float, Func, object) to a Val of ``type``; an
         ArgumentTypeError or ArgumentError if it is not one."""
         t = ValType.parse(type)
@@ -164,14 +169,14 @@ class Val:
         return cls(t, value)
 
     @property
-    def raw(self):
+    def raw(self) -> Raw:
         """The engines' raw representation (see the module docstring)."""
         if self.type.is_ref:
             return self.ref
         return raw_from_bits(self.type, self.bits)
 
     @property
-    def value(self):
+    def value(self) -> Any:
         """The Python value: signed int, float, v128 bits as int, or the reference."""
         t = self.type
         if t is ValType.I32:
@@ -186,7 +191,7 @@ class Val:
             return self.bits
         return self.ref
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         if not isinstance(other, Val):
             return NotImplemented
         if self.type is not other.type:

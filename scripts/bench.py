@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_runners as runners  # noqa: E402
+import bench_runners as runners
 
 REPO = runners.REPO
 BENCH = runners.BENCH
@@ -124,7 +124,8 @@ class Progress:
         elif "calls_per_s" in result:
             note = f"{result['calls_per_s']:,.0f} calls/s"
         else:
-            note = f"{result['time_per_unit_s'] * 1e6:,.3f} us/unit (n={result['n1']}..{result['n2']})"
+            note = (f"{result['time_per_unit_s'] * 1e6:,.3f} us/unit "
+                    f"(n={result['n1']}..{result['n2']})")
         print(f"  {seconds:5.1f} s  {note}", flush=True)
 
 
@@ -273,7 +274,8 @@ def main(argv: list[str]) -> int:
     progress = Progress(jobs)
     results: dict[str, dict[str, dict]] = {p: {} for p in progs}
     calls: dict[str, dict] = {}
-    print(f"{len(progs)} programs x {len(active)} runners, plus calls/s of add(): {len(jobs)} jobs")
+    print(f"{len(progs)} programs x {len(active)} runners, plus calls/s of add(): "
+          f"{len(jobs)} jobs")
     for index, (runner, program) in enumerate(jobs):
         settings = {"time": 0.05 if args.quick else args.time,
                     "repeats": 1 if args.quick else args.repeats,
@@ -344,7 +346,9 @@ def git_state() -> str:
                                 "translator"], cwd=REPO, capture_output=True, text=True).stdout
     except OSError:
         return "unknown"
-    return head + (" with uncommitted changes in fayasm/, runtime/ or translator/" if dirty.strip() else "")
+    if dirty.strip():
+        return head + " with uncommitted changes in fayasm/, runtime/ or translator/"
+    return head
 
 
 if __name__ == "__main__":

@@ -24,9 +24,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import fayasm  # noqa: E402
-from fayasm.binary import decode  # noqa: E402
-from fayasm.validate import validate  # noqa: E402
+import fayasm
+from fayasm.binary import decode
+from fayasm.validate import validate
 
 
 def best(fn, repeat: int) -> float:

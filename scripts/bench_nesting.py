@@ -54,11 +54,12 @@ def one_depth(depth: int, cases: int) -> dict:
     for engine in ("interpreter", "python", "jit"):
         m = fayasm.Module(binary)
         if engine == "python":
-            _, out["python translate"] = _cpu(lambda: fayasm.translate(m))
-        inst, t_inst = _cpu(lambda: fayasm.instantiate(m, engine=engine))
+            _, out["python translate"] = _cpu(lambda: fayasm.translate(m))  # noqa: B023
+        # _cpu calls each lambda at once, in this iteration: B023 does not apply.
+        inst, t_inst = _cpu(lambda: fayasm.instantiate(m, engine=engine))  # noqa: B023
         f = inst.exports.f
-        first, t_first = _cpu(lambda: f(args[0]))
-        rest, t_run = _cpu(lambda: [f(x) for x in args])
+        first, t_first = _cpu(lambda: f(args[0]))  # noqa: B023
+        rest, t_run = _cpu(lambda: [f(x) for x in args])  # noqa: B023
         assert [first] + rest[1:] == want, (engine, first, rest)
         if engine == "jit":
             out["jit compile (lazy tier)"] = t_inst + t_first

@@ -67,8 +67,8 @@ def sqlite_workload(n: int) -> Workload:
     join, recursive CTEs and JSON; a second run reopens the file and reads it back."""
     lines = [".bail on",
              "CREATE TABLE cat(id INTEGER PRIMARY KEY, label TEXT NOT NULL);",
-             "CREATE TABLE item(id INTEGER PRIMARY KEY, name TEXT, price REAL, cat INTEGER"
-             " REFERENCES cat(id), tags TEXT);",
+             ("CREATE TABLE item(id INTEGER PRIMARY KEY, name TEXT, price REAL, cat INTEGER"
+              " REFERENCES cat(id), tags TEXT);"),
              "BEGIN;"]
     lines += [f"INSERT INTO cat VALUES ({i}, '{label}');" for i, label in
               enumerate(["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta"])]
@@ -80,23 +80,23 @@ def sqlite_workload(n: int) -> Workload:
         "COMMIT;",
         "CREATE INDEX item_cat_price ON item(cat, price);",
         "SELECT count(*), printf('%.2f', sum(price)), min(name), max(name) FROM item;",
-        "SELECT c.label, count(*), printf('%.3f', avg(i.price)) FROM item i JOIN cat c"
-        " ON c.id = i.cat GROUP BY c.label ORDER BY c.label;",
-        "SELECT id, name, price FROM item WHERE cat = 3 AND price > 50.0"
-        " ORDER BY price DESC, id LIMIT 5;",
-        "WITH RECURSIVE fib(a, b, k) AS (SELECT 0, 1, 0 UNION ALL"
-        " SELECT b, a + b, k + 1 FROM fib WHERE k < 60) SELECT k, a FROM fib"
-        " WHERE k % 15 = 0;",
-        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000)"
-        " SELECT count(*), sum(x * x) FROM c WHERE x % 3 = 0;",
-        "SELECT json_extract(tags, '$.k') AS k, count(*) FROM item"
-        " WHERE json_extract(tags, '$.even') GROUP BY k ORDER BY k LIMIT 4;",
-        "SELECT json_object('n', count(*), 'cats', json_group_array(DISTINCT cat)) FROM"
-        " (SELECT cat FROM item ORDER BY cat);",
+        ("SELECT c.label, count(*), printf('%.3f', avg(i.price)) FROM item i JOIN cat c"
+         " ON c.id = i.cat GROUP BY c.label ORDER BY c.label;"),
+        ("SELECT id, name, price FROM item WHERE cat = 3 AND price > 50.0"
+         " ORDER BY price DESC, id LIMIT 5;"),
+        ("WITH RECURSIVE fib(a, b, k) AS (SELECT 0, 1, 0 UNION ALL"
+         " SELECT b, a + b, k + 1 FROM fib WHERE k < 60) SELECT k, a FROM fib"
+         " WHERE k % 15 = 0;"),
+        ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000)"
+         " SELECT count(*), sum(x * x) FROM c WHERE x % 3 = 0;"),
+        ("SELECT json_extract(tags, '$.k') AS k, count(*) FROM item"
+         " WHERE json_extract(tags, '$.even') GROUP BY k ORDER BY k LIMIT 4;"),
+        ("SELECT json_object('n', count(*), 'cats', json_group_array(DISTINCT cat)) FROM"
+         " (SELECT cat FROM item ORDER BY cat);"),
         "UPDATE item SET price = price * 2 WHERE id % 10 = 0;",
         "DELETE FROM item WHERE id % 100 = 1;",
-        "SELECT printf('%.6f', sqrt(2.0)), upper('done'), length(group_concat(name))"
-        " FROM item WHERE id <= 10;",
+        ("SELECT printf('%.6f', sqrt(2.0)), upper('done'), length(group_concat(name))"
+         " FROM item WHERE id <= 10;"),
     ]
     write = "\n".join(lines).encode() + b"\n"
     read = (b".bail on\n"
@@ -456,8 +456,8 @@ def main(argv=None) -> int:
         print("note: wasmtime is not installed; correctness is judged by the workloads' "
               "own known answers only", file=sys.stderr)
     have_wasmtime = "wasmtime" in runners()
-    print(f"# {' '.join(['bench_real_programs.py'] + (argv if argv is not None else sys.argv[1:]))}"
-          f"\n# {_versions(built)}", flush=True)
+    command = ['bench_real_programs.py'] + (argv if argv is not None else sys.argv[1:])
+    print(f"# {' '.join(command)}\n# {_versions(built)}", flush=True)
     rows = []
     for program in programs:
         plan = [(r, size_for(program, r, args.scale)) for r in names if r != "wasmtime"]
@@ -560,8 +560,8 @@ def _line(row: dict) -> str:
 
 def table(rows: list[dict]) -> str:
     """The results as a Markdown table."""
-    out = ["| program | runner | size | correct cold | correct warm | cold s | warm s "
-           "| peak RSS cold MiB | peak RSS warm MiB |",
+    out = [("| program | runner | size | correct cold | correct warm | cold s | warm s "
+            "| peak RSS cold MiB | peak RSS warm MiB |"),
            "| --- | --- | ---: | --- | --- | ---: | ---: | ---: | ---: |"]
 
     def correct(why):

@@ -91,21 +91,21 @@ def markdown(report: dict, rat: dict) -> str:
         + (f"fayasm at {m['git']}." if m.get("git_before", m["git"]) == m["git"] else
            f"fayasm changed during the run: it started at {m['git_before']} and ended at "
            f"{m['git']}."), "",
-        *(["**A --quick smoke run: tiny sizes and one call each, so the times below are not "
-            "measurements (some slopes even come out negative).**", ""]
+        *([("**A --quick smoke run: tiny sizes and one call each, so the times below are not "
+            "measurements (some slopes even come out negative).**"), ""]
           if report["settings"]["quick"] else []),
-        "Each program exports `run(n)`: work linear in `n`, returning a checksum. **Time per "
-        "unit** is the slope `(t(n2) - t(n1)) / (n2 - n1)` between two sizes timed in one "
-        "process, where `t` is the CPU time of the call (fastest of several interleaved calls "
-        "at each size; CPU time, because other load on a shared machine inflates it far less "
-        "than wall time; wall-time slopes are in report.json), with `n2 ≈ 2 n1` "
-        "scaled to each runner's speed; so start-up, call overhead and the programs' own set-up "
-        "cancel out. Every runner x program runs in a fresh subprocess. Checksums are "
-        "checked against the committed value at the smoke size and against a fast reference "
-        "runner at every size used; a runner that disagrees is marked MISMATCH and left out of "
-        "every ratio. **Relative time** is time(A) / time(B): below 1, A is faster. Geometric "
-        "means cover the programs both runners measured (their count in brackets when fewer "
-        "than all).", "",
+        ("Each program exports `run(n)`: work linear in `n`, returning a checksum. **Time per "
+         "unit** is the slope `(t(n2) - t(n1)) / (n2 - n1)` between two sizes timed in one "
+         "process, where `t` is the CPU time of the call (fastest of several interleaved calls "
+         "at each size; CPU time, because other load on a shared machine inflates it far less "
+         "than wall time; wall-time slopes are in report.json), with `n2 ≈ 2 n1` "
+         "scaled to each runner's speed; so start-up, call overhead and the programs' own set-up "
+         "cancel out. Every runner x program runs in a fresh subprocess. Checksums are "
+         "checked against the committed value at the smoke size and against a fast reference "
+         "runner at every size used; a runner that disagrees is marked MISMATCH and left out of "
+         "every ratio. **Relative time** is time(A) / time(B): below 1, A is faster. Geometric "
+         "means cover the programs both runners measured (their count in brackets when fewer "
+         "than all)."), "",
         "## Runners", "",
     ]
     rows = [[f"`{r}`", info["version"] if info["available"] else f"skipped: {info['note']}"]
@@ -130,7 +130,8 @@ def markdown(report: dict, rat: dict) -> str:
         header = ["program"] + [f"vs {p}" for p in peers]
         rows = []
         for p in progs:
-            rows.append([f"`{p}`"] + [fmt_ratio(rat[engine][q]["per_program"].get(p)) for q in peers])
+            rows.append([f"`{p}`"]
+                        + [fmt_ratio(rat[engine][q]["per_program"].get(p)) for q in peers])
         rows.append(["**geomean**"] + [geo_cell(rat[engine][q], len(progs)) for q in peers])
         out += table(header, rows)
 
@@ -141,34 +142,37 @@ def markdown(report: dict, rat: dict) -> str:
         out += table(["runner"] + [f"vs {b}" for b in others], rows)
 
     out += ["## Compile and instantiate (CPU s)", "",
-            "CPU time from module bytes to a callable instance, in a fresh process with the "
-            "runner's library already imported (fayasm: decode, validate, compile, "
-            "instantiate; native: the C compiler building a shared library, then loading it). "
-            "Wall times are in report.json (`setup_wall_s`).", ""]
+            ("CPU time from module bytes to a callable instance, in a fresh process with the "
+             "runner's library already imported (fayasm: decode, validate, compile, "
+             "instantiate; native: the C compiler building a shared library, then loading it). "
+             "Wall times are in report.json (`setup_wall_s`)."), ""]
     rows = []
     for p in progs + (["add"] if report["calls"] else []):
         src = report["calls"] if p == "add" else report["results"][p]
-        rows.append([f"`{p}`"] + [fmt_s(src.get(r, {}).get("setup_s") if src.get(r, {}).get("ok") else None)
+        rows.append([f"`{p}`"] + [fmt_s(src.get(r, {}).get("setup_s")
+                                        if src.get(r, {}).get("ok") else None)
                                   for r in runners])
     out += table(["program"] + runners, rows)
 
     if report["calls"]:
         out += ["## Calls per second of a trivial export", "",
-                "`add(a, b)` called in a plain Python loop (whose own cost, a few tens of "
-                "nanoseconds a call, is included); native calls go through ctypes.", ""]
+                ("`add(a, b)` called in a plain Python loop (whose own cost, a few tens of "
+                 "nanoseconds a call, is included); native calls go through ctypes."), ""]
         rows = []
         for r in runners:
             res = report["calls"].get(r, {})
             if res.get("ok"):
-                rows.append([f"`{r}`", f"{res['calls_per_s']:,.0f}", f"{1e6 / res['calls_per_s']:.3g}"])
+                rows.append([f"`{r}`", f"{res['calls_per_s']:,.0f}",
+                             f"{1e6 / res['calls_per_s']:.3g}"])
             else:
                 rows.append([f"`{r}`", "failed", res.get("problem", "")])
         out += table(["runner", "calls/s", "µs/call"], rows)
 
     out += ["## Peak memory (MiB)", "",
-            "Peak resident set (`VmHWM`, else `ru_maxrss`) of the subprocess that measured each pair; the "
-            "first row is that process before loading the program (Python plus the runner's "
-            "library), so the difference is what the program and the runner's work on it cost.", ""]
+            ("Peak resident set (`VmHWM`, else `ru_maxrss`) of the subprocess that measured "
+             "each pair; the first row is that process before loading the program (Python plus "
+             "the runner's library), so the difference is what the program and the runner's "
+             "work on it cost."), ""]
     base_row = ["*after imports*"]
     for r in runners:
         bases = [res["rss_base_mib"] for res in (report["results"][p].get(r, {}) for p in progs)
@@ -181,7 +185,8 @@ def markdown(report: dict, rat: dict) -> str:
 
     problems = [(p, r, res["problem"]) for p, by in report["results"].items()
                 for r, res in by.items() if not res.get("ok")]
-    problems += [("add", r, res["problem"]) for r, res in report["calls"].items() if not res.get("ok")]
+    problems += [("add", r, res["problem"]) for r, res in report["calls"].items()
+                 if not res.get("ok")]
     if problems or report["problems"]:
         out += ["## Problems", ""]
         out += [f"- `{p}` on `{r}`: {problem}" for p, r, problem in problems]
@@ -189,9 +194,9 @@ def markdown(report: dict, rat: dict) -> str:
                                                                      for p, r, _ in problems)]
         out += [""]
     out += ["## Sizes and noise", "",
-            "`n1`/`n2`: the slope's two sizes for each runner; then how far the slope from the "
-            "median calls lies from the slope from the fastest calls (the figure reported): a "
-            "large number means a noisy measurement.", ""]
+            ("`n1`/`n2`: the slope's two sizes for each runner; then how far the slope from the "
+             "median calls lies from the slope from the fastest calls (the figure reported): a "
+             "large number means a noisy measurement."), ""]
     rows = []
     for p in progs:
         cells = []
@@ -269,7 +274,8 @@ def draw_chart(report: dict, path: Path) -> str | None:
                     va="bottom", xytext=(0, 3), textcoords="offset points", color="firebrick")
     ax.set_xticks(range(len(labels)), labels)
     ax.set_ylabel(f"time per unit relative to {base} (log)" if base else "µs per unit (log)")
-    ax.set_title("fayasm benchmarks: time per unit of work" + (f" relative to {base}" if base else "")
+    ax.set_title("fayasm benchmarks: time per unit of work"
+                 + (f" relative to {base}" if base else "")
                  + ("" if not missing else "  (✗: failed)"))
     if base:
         ax.axhline(1.0, color="black", linewidth=0.8)

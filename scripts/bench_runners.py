@@ -69,7 +69,7 @@ def version(runner: str) -> str:
             return first.splitlines()[0] + " " + " ".join(NATIVE_FLAGS)
         dist = {"ppci-native": "ppci", "ppci-python": "ppci"}.get(runner, runner)
         return f"{dist} {metadata.version(dist)}"
-    except Exception as e:  # a missing version must not stop a benchmark run
+    except Exception as e:  # noqa: BLE001 - a missing version must not stop a run
         return f"unknown ({type(e).__name__})"
 
 
@@ -102,7 +102,8 @@ class Loaded:
         module = fayasm.Module(self.wasm)
         t1 = time.perf_counter()
         inst = fayasm.instantiate(module, engine=self.runner[len("fayasm-"):])
-        self.split = {"decode_validate_s": t1 - t0, "compile_instantiate_s": time.perf_counter() - t1}
+        self.split = {"decode_validate_s": t1 - t0,
+                      "compile_instantiate_s": time.perf_counter() - t1}
         self._exports = inst.exports
         self.call = lambda name: getattr(self._exports, name)
 
@@ -294,7 +295,8 @@ def measure_slope(loaded: Loaded, settings: dict) -> dict:
             times[n].append(t)
             walls[n].append(wall)
             if checks.setdefault(n, result) != result:
-                raise RuntimeError(f"run({n}) gave two different checksums: {checks[n]} and {result}")
+                raise RuntimeError(f"run({n}) gave two different checksums: {checks[n]} and "
+                                   f"{result}")
         # Slow runners stop repeating once the measurement budget is spent (three at least).
         if k >= 2 and sum(times[n1]) + sum(times[n2]) > settings["budget"]:
             break
@@ -340,7 +342,7 @@ def worker_main(runner: str, program: str, settings_json: str, result_path: str)
     settings = json.loads(settings_json)
     try:
         out = measure(runner, program, settings)
-    except BaseException as e:  # report every failure, however odd, as this job's result
+    except BaseException as e:  # noqa: BLE001 - every failure is this job's result
         lines = [line for line in str(e).strip().splitlines() if line.strip()]
         detail = lines[-1][:300] if lines else ""
         out = {"runner": runner, "program": program, "ok": False,

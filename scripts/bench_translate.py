@@ -45,7 +45,8 @@ else:
     base = hwm(); t0 = time.perf_counter()
     m = ppci.wasm.Module(data)
     imports = {}
-    for imp in m.get_definitions_per_section()['import'] if hasattr(m, 'get_definitions_per_section') else []:
+    has_sections = hasattr(m, 'get_definitions_per_section')
+    for imp in m.get_definitions_per_section()['import'] if has_sections else []:
         pass
     try:
         inst = ppci.wasm.instantiate(m, imports, target='python')

@@ -21,8 +21,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from fayasm.binary import decode  # noqa: E402
-from fayasm.validate import validate  # noqa: E402
+from fayasm.binary import decode
+from fayasm.validate import validate
 
 TYPES = [("int32_t", "i"), ("int64_t", "l"), ("float", "f"), ("double", "d")]
 

@@ -119,7 +119,8 @@ _Noreturn void lua_wasi_throw(lua_State *L, int status) {
 }
 """
 # ldo.c includes <setjmp.h>, which wasi-libc does not have.
-SETJMP_H = "/* wasm32-wasi has no setjmp; Lua's throw is lua_wasi_throw. */\ntypedef int jmp_buf[1];\n"
+SETJMP_H = ("/* wasm32-wasi has no setjmp; Lua's throw is lua_wasi_throw. */\n"
+            "typedef int jmp_buf[1];\n")
 
 SQLITE_DEFS = ["-DSQLITE_OMIT_LOAD_EXTENSION", "-DSQLITE_THREADSAFE=0", "-DSQLITE_OMIT_POPEN",
                "-DSQLITE_NOHAVE_SYSTEM", "-DSQLITE_ENABLE_MATH_FUNCTIONS",

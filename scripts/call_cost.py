@@ -21,9 +21,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-import fayasm  # noqa: E402
-from fayasm import engines  # noqa: E402
-from fayasm import Val  # noqa: E402
+import fayasm
+from fayasm import Val, engines
 
 WAT = """(module (func (export "add") (param i32 i32) (result i32)
   (i32.add (local.get 0) (local.get 1))))"""

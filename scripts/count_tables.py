@@ -19,7 +19,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from fayasm import isa  # noqa: E402
+from fayasm import isa
 
 # The areas counted: the engines, the IR they share, and the helpers that re-list facts.
 AREAS = {

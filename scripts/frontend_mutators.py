@@ -505,7 +505,7 @@ def m_code_instrs(rng, data, corpus):
         add_function(p, body=b"".join(instr_bytes(rng) for _ in range(rng.choice([1, 3])))
                      + b"\x0b")
         return p.join()
-    count, entries = ce
+    _count, entries = ce
     j = rng.randrange(len(entries))
     e = entries[j]
     at = rng.randrange(len(e)) if e else 0

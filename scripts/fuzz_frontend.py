@@ -37,7 +37,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-import frontend_mutators as fm  # noqa: E402
+import frontend_mutators as fm
 
 PHASES = ["generate", "fayasm", "round trip", "wasmtime"]
 GEN, FAYASM, ROUNDTRIP, WASMTIME = range(4)
@@ -218,7 +218,7 @@ def wasmtime_engine():
     for name, value in [(n, True) for n in on] + [(n, False) for n in off]:
         try:
             setattr(config, name, value)
-        except (AttributeError, TypeError, Exception):  # absent in this version
+        except Exception:  # noqa: BLE001 - absent in this version
             missing.append(name)
     return (wasmtime, wasmtime.Engine(config)), missing
 
@@ -333,7 +333,7 @@ class Worker:
         os.environ["FAYASM_CACHE"] = "0"  # a memo of a million fuzz inputs helps no one
         if self.opts.wasmtime:
             self.oracle, _ = wasmtime_engine()
-        import fayasm  # noqa: F401 - loaded before the limit applies
+        import fayasm
         import fayasm.text.printer  # noqa: F401
         # Address space: what the process has now plus the RSS cap, so an allocation
         # that would take the process far past the cap fails (MemoryError) instead of
@@ -402,7 +402,7 @@ class Worker:
                           else getattr(e, "offset", None))
         except MemoryError as e:
             return self._memory(stats, outcome, e, FAYASM)
-        except BaseException as e:  # noqa: BLE001 - any other exception is the finding
+        except BaseException as e:
             if isinstance(e, KeyboardInterrupt):
                 raise
             self._nonfayasm(stats, outcome, e, FAYASM)
@@ -427,7 +427,7 @@ class Worker:
                 diff = _roundtrip(module.syntax)
             except MemoryError as e:
                 return self._memory(stats, outcome, e, ROUNDTRIP)
-            except BaseException as e:  # noqa: BLE001
+            except BaseException as e:
                 if isinstance(e, KeyboardInterrupt):
                     raise
                 self._nonfayasm(stats, outcome, e, ROUNDTRIP)
@@ -688,8 +688,8 @@ class Campaign:
                 slot = Slot(kind, a, b)
                 self._start(slot)
                 active.append(slot)
-            wait([s.conn for s in active if s.conn is not None] + [s.proc.sentinel for s in active],
-                 timeout=0.05)
+            wait([s.conn for s in active if s.conn is not None]
+                 + [s.proc.sentinel for s in active], timeout=0.05)
             still = []
             for s in active:
                 if self._check(s) and s.proc is not None:
@@ -747,7 +747,7 @@ def save(stats: Stats, opts: Options, corpus, report: dict, per_group: int = 20)
     written = []
     groups = collections.Counter()
     todo = [(f["cls"], f) for f in stats.findings]
-    for (kind, cls, direction, fmsg, wmsg), (n, idx) in stats.disagreements.items():
+    for (kind, cls, _direction, fmsg, wmsg), (_n, idx) in stats.disagreements.items():
         tag = "disagree" if cls == "unexplained" else "known"
         for i in idx[:5 if cls == "unexplained" else 2]:
             todo.append((tag, dict(kind=kind, index=i, cls=tag, message=f"{fmsg} | {wmsg}")))
@@ -848,7 +848,8 @@ def print_report(r: dict, out=sys.stdout) -> None:
                 p(f"    {g['count']:>7,}  [{g['cls']}] {g['direction']}: fayasm "
                   f"{g['fayasm'] or 'ok'!r} / wasmtime {g['wasmtime'] or 'ok'!r} "
                   f"(e.g. #{g['examples'][0]})")
-        p("  most common rejections: " + "; ".join(f"{m} {n:,}" for m, n in k["top_rejections"][:8]))
+        p("  most common rejections: "
+          + "; ".join(f"{m} {n:,}" for m, n in k["top_rejections"][:8]))
     p(f"\nround trips (print -> parse) of accepted modules: {r['roundtrips']:,}; "
       f"peak RSS of a worker {r['peak_rss_mib']} MiB")
     for s in r["slowest"][:3]:
@@ -947,7 +948,8 @@ def replay(opts: Options, items: list[str]) -> int:
             verdict = "accepted" if o["accepted"] else f"rejected: {o['message']}"
             print(f"  fayasm {verdict} in {o['seconds']:.3f} s")
             if "wasmtime" in o:
-                print(f"  wasmtime {'accepted' if o['wasmtime'] else 'rejected: ' + o['wasmtime_message']}")
+                verdict = "accepted" if o["wasmtime"] else "rejected: " + o["wasmtime_message"]
+                print(f"  wasmtime {verdict}")
         for x in f:
             bad += 1
             print(f"  {x['cls']} in {x.get('phase')}: {x.get('type', '')} {x.get('message', '')}")

@@ -6,13 +6,14 @@ Every thread calls exports of one shared instance, picked at random: host callba
 host function sometimes yields with time.sleep(0)), a host function calling back into the
 instance, a load at address -1 after a host call (a Trap), unbounded recursion
 (Exhaustion), a host function that hits Python's recursion limit on its own (its
-RecursionError comes back unchanged), memory written and read back around a host call, plain computation. Each
-outcome is checked (values, error types, messages, backtraces). ``sys.setswitchinterval``
-is tiny, so threads switch all the time. Every couple of seconds one thread swaps in a new
-instance of a slightly different module (a new constant), so modules are compiled and
-instantiated while other threads run; the engine "jit-lazy" runs the jit with every module
-on the lazy tier (functions compiled on their first call, by whichever thread gets there)
-and a fresh cache, so the background O2 build is swapped in while threads run;
+RecursionError comes back unchanged), memory written and read back around a host call,
+plain computation. Each outcome is checked (values, error types, messages, backtraces).
+``sys.setswitchinterval`` is tiny, so threads switch all the time. Every couple of seconds
+one thread swaps in a new instance of a slightly different module (a new constant), so
+modules are compiled and instantiated while other threads run; the engine "jit-lazy" runs
+the jit with every module on the lazy tier (functions compiled on their first call, by
+whichever thread gets there) and a fresh cache, so the background O2 build is swapped in
+while threads run;
 "jit-metered" runs metered code (a deadline far away: fuel is counted down natively and
 refilled through the runtime every few thousand units).
 

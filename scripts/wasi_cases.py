@@ -14,9 +14,28 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from wasi_guest import (ALL, APPEND, ATIM, ATIM_NOW, CREAT, DIRECTORY, DSYNC, EXCL,
-                        FD_ALLOCATE, FD_FILESTAT_SET_SIZE, FD_READ, FD_WRITE, FOLLOW, MTIM,
-                        PAGE, RO, RW, SYNC, TRUNC, Guest)
+from wasi_guest import (
+    ALL,
+    APPEND,
+    ATIM,
+    ATIM_NOW,
+    CREAT,
+    DIRECTORY,
+    DSYNC,
+    EXCL,
+    FD_ALLOCATE,
+    FD_FILESTAT_SET_SIZE,
+    FD_READ,
+    FD_WRITE,
+    FOLLOW,
+    MTIM,
+    PAGE,
+    RO,
+    RW,
+    SYNC,
+    TRUNC,
+    Guest,
+)
 
 END = PAGE               # one past the last byte
 HUGE = 0xFFFFFFF0        # wraps around when a length is added

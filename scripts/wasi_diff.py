@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import wasi_cases  # noqa: E402
-from wasi_guest import Guest, results  # noqa: E402
+import wasi_cases
+from wasi_guest import Guest, results
 
 ENGINES = ("interpreter", "python", "jit")
 

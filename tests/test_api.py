@@ -7,10 +7,10 @@ import math
 import pytest
 
 import fayasm
-from fayasm import (ExternKind, Func, FuncType, Global, LinkError, Memory, Table, Val,
-                    ValType)
+from fayasm import ExternKind, Func, FuncType, Global, LinkError, Memory, Table, Val, ValType
 
-ADD = '(module (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))'
+ADD = ('(module (func (export "add") (param i32 i32) (result i32)'
+       ' (i32.add (local.get 0) (local.get 1))))')
 
 
 def test_module_from_text_and_binary():
@@ -142,7 +142,8 @@ def test_memory_table_global_constructors():
 
 def test_exported_global_is_shared_live():
     m = fayasm.Module('(module (global (export "g") (mut i32) (i32.const 1))'
-                      ' (func (export "inc") (global.set 0 (i32.add (global.get 0) (i32.const 1)))))')
+                      ' (func (export "inc")'
+                      ' (global.set 0 (i32.add (global.get 0) (i32.const 1)))))')
     inst = fayasm.instantiate(m)
     inst.exports.inc()
     assert inst.exports.g.value == 2

@@ -7,9 +7,9 @@ import subprocess
 import sys
 
 import pytest
+from conftest import REPO
 
 import fayasm
-from conftest import REPO
 from fayasm.cli import main
 from fayasm.testing.diff import diff
 
@@ -172,3 +172,59 @@ def test_printed_nans_are_accepted_back(capsys, tmp_path):
         assert code == 0 and again.strip() == printed, (arg, printed, again)
     code, out = run(capsys, "run", wat, "--invoke", "id32", "f32:nan:0x200000")
     assert out.strip() == "nan:0x200000"  # signalling, its payload kept
+
+
+# -- exports of the wrong kind --------------------------------------------------------------
+WASI_MEMORY = ('(import "wasi_snapshot_preview1" "proc_exit" (func (param i32))) '
+               '(memory (export "memory") 1)')
+
+
+@pytest.mark.parametrize("wasi", [False, True], ids=["plain", "wasi"])
+def test_run_of_a_module_whose_start_is_not_a_function(capsys, tmp_path, wasi):
+    path = tmp_path / "m.wat"
+    path.write_text(f'(module {WASI_MEMORY if wasi else ""}'
+                    ' (global (export "_start") i32 (i32.const 1)) (func (export "f")))')
+    code, out = run(capsys, "run", path)
+    assert code == 2 and "Traceback" not in out, out
+    assert out.strip() == ("fayasm run: the export _start is a global, not a function; "
+                           "choose a function with --invoke (exported functions: f)")
+    code, out = run(capsys, "run", path, "--invoke", "f")  # another export still runs
+    assert code == 0 and out == ""
+
+
+def test_run_invoke_of_an_initialize_that_is_not_a_function(capsys, tmp_path):
+    path = tmp_path / "m.wat"
+    path.write_text(f'(module {WASI_MEMORY} (global (export "_initialize") i32 (i32.const 1)))')
+    code, out = run(capsys, "run", path, "--invoke", "_initialize")
+    assert code == 2 and out.strip() == "fayasm run: export '_initialize' is not a function"
+    path.write_text(f"(module {WASI_MEMORY})")
+    code, out = run(capsys, "run", path, "--invoke", "_initialize")
+    assert code == 2 and out.strip() == "fayasm run: no export named '_initialize'"
+
+
+@pytest.mark.parametrize("export", ["memory", "t", "g"])
+def test_run_invoke_of_an_export_that_is_not_a_function(capsys, tmp_path, export):
+    path = tmp_path / "m.wat"
+    path.write_text('(module (memory (export "memory") 1) (table (export "t") 1 funcref)'
+                    ' (global (export "g") i32 (i32.const 1)))')
+    code, out = run(capsys, "run", path, "--invoke", export)
+    assert code == 2 and out.strip() == f"fayasm run: export {export!r} is not a function"
+    code, out = run(capsys, "diff", path, "--invoke", export)
+    assert code == 2 and out.strip() == f"fayasm diff: no exported function named {export!r}"
+
+
+# -- --imports files that go wrong ------------------------------------------------------------
+@pytest.mark.parametrize("source, says", [
+    ('raise RuntimeError("at load")', "--imports {path}: RuntimeError: at load"),
+    ('def imports():\n    raise RuntimeError("in the function")\n',
+     "--imports {path}: imports(): RuntimeError: in the function"),
+    ("imports = 5", ("--imports {path} must define imports, a dict {module: {name: value}} "
+                     "or a function returning one")),
+], ids=["file-raises", "function-raises", "not-a-dict"])
+def test_diff_imports_file_errors_are_one_usage_line(capsys, tmp_path, source, says):
+    (tmp_path / "m.wat").write_text('(module (func (export "f")))')
+    host = tmp_path / "host.py"
+    host.write_text(source)
+    code, out = run(capsys, "diff", tmp_path / "m.wat", "--imports", host)
+    assert code == 2 and "Traceback" not in out, out
+    assert out.strip() == "fayasm diff: " + says.replace("{path}", str(host))

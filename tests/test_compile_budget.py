@@ -11,7 +11,8 @@ from fayasm import engines
 
 pytestmark = pytest.mark.skipif("jit" not in engines.available(), reason="llvmlite missing")
 
-WAT = '(module (func (export "f") (param i32) (result i32) (i32.add (local.get 0) (i32.const {k}))))'
+WAT = ('(module (func (export "f") (param i32) (result i32)'
+       ' (i32.add (local.get 0) (i32.const {k}))))')
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def test_compile_timeout_stops_a_slow_compile(slow_llvm):
 def test_a_lazy_compile_counts_against_the_calls_deadline(slow_llvm, monkeypatch):
     """Issue 23: the jit's lazy compile inside the first call took 3.4 s and 21 s against
     a 1 s deadline."""
-    from fayasm.translator.llvm import jit, tiering
+    from fayasm.translator.llvm import tiering
 
     monkeypatch.setattr(tiering, "TIER_UP_SIZE", 0)  # every module on the lazy tier
     monkeypatch.setattr(tiering, "_WORKER", False)

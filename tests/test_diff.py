@@ -10,10 +10,10 @@ import collections
 import os
 
 import pytest
+from conftest import test_engines
 from hypothesis import HealthCheck, Phase, given, note, settings
 
 import fayasm
-from conftest import test_engines
 from fayasm.cli import main
 from fayasm.testing.diff import diff
 from fayasm.testing.generate import GenConfig, modules

@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 
 import pytest
+from conftest import REPO
 
 import fayasm
-from conftest import REPO
 
 FIB = REPO / "examples" / "fib.wasm"
 LOOP = """(module (import "env" "h" (func $h))

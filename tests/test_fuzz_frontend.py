@@ -5,20 +5,21 @@ from __future__ import annotations
 
 import time
 
+from conftest import spec_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fayasm
-from conftest import spec_files
 from fayasm.errors import CompileError
 
 SEEDS_WAT = [
     '(module (func (export "f") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1))))',
-    "(module (memory 1) (data (i32.const 0) \"abc\") (func (i32.store (i32.const 0) (i32.const 1))))",
+    ("(module (memory 1) (data (i32.const 0) \"abc\")"
+     " (func (i32.store (i32.const 0) (i32.const 1))))"),
     "(module (table 2 funcref) (elem (i32.const 0) 0) (func (result i64) (i64.const -1)))",
     "(module (func (block (loop (br_if 1 (i32.const 0)) (br 0)))))",
-    "(module (global (mut f32) (f32.const nan:0x1)) (func (param v128) (result v128) "
-    "(i8x16.shuffle 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 (local.get 0) (local.get 0))))",
+    ("(module (global (mut f32) (f32.const nan:0x1)) (func (param v128) (result v128) "
+     "(i8x16.shuffle 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 (local.get 0) (local.get 0))))"),
 ]
 SEEDS = [fayasm.Module(w).binary for w in SEEDS_WAT]
 _SETTINGS = dict(deadline=None, derandomize=True, database=None,

@@ -38,8 +38,8 @@ SEED = fayasm.Module(SEED_WAT).binary
 
 
 class _Corpus:
-    binaries = valid_binaries = [SEED]
-    texts = valid_texts = [SEED_WAT]
+    binaries = valid_binaries = (SEED,)
+    texts = valid_texts = (SEED_WAT,)
 
 
 def _decode_error(data) -> str | None:
@@ -110,7 +110,7 @@ def test_vector_count_mutator_makes_huge_counts():
     outs = _outputs(fm.m_vec_count, 100)
     counts = []
     for o in outs:
-        for sid, payload in fm.split(o).sections:
+        for _sid, payload in fm.split(o).sections:
             v = fm.vec_split(payload)
             if v:
                 counts.append(v[0])

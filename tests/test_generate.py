@@ -186,7 +186,7 @@ def test_focus_draws_each_module_from_the_pool():
     names = focus_names(["relaxed_simd"])
     assert len(names) == 20 and all(fayasm.isa.OPS[n].relaxed for n in names)
     assert focus_names(["i32.add", "relaxed_simd"])[0] == "i32.add"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no instruction or feature 'no_such'"):
         focus_names(["no_such"])
     cfg = GenConfig(focus=names)
     used = [relaxed.used(random_module(seed, cfg).module()) for seed in range(6)]

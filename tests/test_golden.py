@@ -4,9 +4,9 @@ golden fails with a diff; FAYASM_UPDATE_GOLDEN=1 rewrites them."""
 from __future__ import annotations
 
 import pytest
+from golden_check import GOLDEN, check_golden, diff
 
 import fayasm
-from golden_check import GOLDEN, check_golden, diff
 from fayasm.text.printer import print_module
 
 CASES = sorted(p.stem for p in GOLDEN.glob("*.wat"))
@@ -62,7 +62,7 @@ def test_llvm_ir_golden_text_is_the_same_in_a_fresh_process():
 
 def test_missing_golden_fails(monkeypatch):
     monkeypatch.delenv("FAYASM_UPDATE_GOLDEN", raising=False)
-    with pytest.raises(pytest.fail.Exception, match="no golden file nowhere.golden"):
+    with pytest.raises(pytest.fail.Exception, match=r"no golden file nowhere\.golden"):
         check_golden("nowhere.golden", "text\n")
     assert not (GOLDEN / "nowhere.golden").exists()
 

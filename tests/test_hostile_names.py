@@ -23,11 +23,10 @@ import pytest
 
 import fayasm
 import fayasm.runtime
+from fayasm import engines as _engines
 from fayasm.binary import encode
 from fayasm.syntax import Custom
 from fayasm.text.printer import print_module
-
-from fayasm import engines as _engines
 
 ENGINES = _engines.available()
 
@@ -200,7 +199,8 @@ class _Calls:
     # Python code the runtime itself uses: abc and enum checks, dataclass __init__s.
     LIBRARY = ("<frozen abc>", "<frozen _collections_abc>", "<string>", __file__,
                "<frozen importlib._bootstrap>")  # the runtime's function-level imports
-    FORBIDDEN_C = {"exec", "eval", "compile", "__import__", "open", "system", "breakpoint"}
+    FORBIDDEN_C = frozenset({"exec", "eval", "compile", "__import__", "open", "system",
+                            "breakpoint"})
 
     def __init__(self, generated):
         self.generated = str(generated)

@@ -10,12 +10,11 @@ from __future__ import annotations
 import struct
 
 import pytest
+from conftest import test_engines
 
 import fayasm
 from fayasm import isa
 from fayasm.runtime.types import ValType
-
-from conftest import test_engines
 
 I32, I64, F32, F64, V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, ValType.V128
 
@@ -76,8 +75,8 @@ SPECIAL = {
     "table.copy": "(func (export \"f\") (result i32) (table.copy $t $t (i32.const 3) "
                   "(i32.const 0) (i32.const 1)) (call_indirect (type $v) (i32.const 3)))",
     "table.get": "(func (export \"f\") (result i32) (ref.is_null (table.get $t (i32.const 1))))",
-    "table.set": "(func (export \"f\") (result i32) (table.set $t (i32.const 1) (ref.func $seven)) "
-                 "(call_indirect (type $v) (i32.const 1)))",
+    "table.set": "(func (export \"f\") (result i32) (table.set $t (i32.const 1) "
+                 "(ref.func $seven)) (call_indirect (type $v) (i32.const 1)))",
     "table.grow": "(func (export \"f\") (result i32) (table.grow $t (ref.null func) "
                   "(i32.const 2)))",
     "table.fill": "(func (export \"f\") (result i32) (table.fill $t (i32.const 1) "
@@ -206,5 +205,5 @@ def test_a_row_no_engine_lowers_fails_here():
 
 def test_a_special_row_without_a_module_fails_here():
     fake = isa.Opcode("table.fake", 0xFC, 98, (), (), (), True, None, None, "test", 0, "table")
-    with pytest.raises(AssertionError, match="no module in test_isa.SPECIAL exercises"):
+    with pytest.raises(AssertionError, match=r"no module in test_isa\.SPECIAL exercises"):
         module_text(fake)

@@ -13,7 +13,7 @@ from fayasm import Exhaustion, Func, FuncType, Global, Memory, Table, Trap, Val
 
 pytest.importorskip("llvmlite")
 
-from fayasm.translator.llvm import cache, jit, tiering  # noqa: E402
+from fayasm.translator.llvm import cache, jit, tiering
 
 
 @pytest.fixture(autouse=True)
@@ -213,7 +213,8 @@ def test_memory_growth_by_python_and_guest_is_seen_by_both():
 
 
 # -- the disk cache -------------------------------------------------------------------------------
-ADD = '(module (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))'
+ADD = ('(module (func (export "add") (param i32 i32) (result i32)'
+       ' (i32.add (local.get 0) (local.get 1))))')
 
 
 def _entries(tmp_path):
@@ -265,7 +266,7 @@ def test_cache_location_follows_the_python_engine_convention(tmp_path, monkeypat
     assert cache.cache_dir() == str(tmp_path / "xdg" / "fayasm" / "jit")
 
 
-# -- the lazy tier ----------------------------------------------------------------------------------
+# -- the lazy tier --------------------------------------------------------------------------------
 LAZY = """
 (module
   (type $t (func (param i32) (result i32)))
@@ -297,7 +298,7 @@ def test_lazy_tier_compiles_on_first_call_then_swaps_in_optimised_code(monkeypat
     assert inst2.engine_state.code is code.upgrade and inst2.exports.apply(1, 1) == 2
 
 
-# -- threads ------------------------------------------------------------------------------------------
+# -- threads --------------------------------------------------------------------------------------
 def test_calls_from_several_threads():
     inst = None
 
@@ -325,7 +326,7 @@ def test_calls_from_several_threads():
     assert not errors and all(results) and len(results) == 1200
 
 
-# -- linking across engines -----------------------------------------------------------------------------
+# -- linking across engines -----------------------------------------------------------------------
 def test_jit_imports_a_memory_an_interpreter_instance_exported():
     lib = fayasm.instantiate(fayasm.Module("""(module (memory (export "mem") 1 4)
       (func (export "read") (param i32) (result i32) (i32.load (local.get 0)))
@@ -377,7 +378,8 @@ def test_tables_globals_and_functions_shared_across_engines(other):
 
 def test_interpreter_imports_jit_functions_and_traps_cross_engines():
     jitted = jit_instance("""(module
-      (func (export "div") (param i32 i32) (result i32) (i32.div_u (local.get 0) (local.get 1))))""")
+      (func (export "div") (param i32 i32) (result i32)
+        (i32.div_u (local.get 0) (local.get 1))))""")
     interp = fayasm.instantiate(fayasm.Module("""(module
       (import "j" "div" (func $div (param i32 i32) (result i32)))
       (func (export "half") (param i32) (result i32) (call $div (local.get 0) (i32.const 2)))
@@ -442,7 +444,7 @@ def test_f32_values_keep_their_bits_through_every_path(bits):
     for engine in ("interpreter", "jit"):
         seen = []
         imports = {"e": {"h": Func(lambda x: x, FuncType(["f32"], ["f32"])),
-                         "h2": Func(lambda x: seen.append(Val.f32(x) if x == x else x),
+                         "h2": Func(lambda x: seen.append(Val.f32(x) if x == x else x),  # noqa: B023
                                     FuncType(["f32"], []))}}
         inst = fayasm.instantiate(fayasm.Module(F32), imports, engine=engine)
         (out,) = inst.exports.f.invoke([Val.from_bits("f32", bits)])
@@ -460,7 +462,8 @@ def test_table_grown_from_python_is_seen_by_jit_code():
     t = Table("funcref", 1)
     inst = jit_instance("""(module (import "e" "t" (table 1 funcref))
       (func (export "size") (result i32) (table.size 0))
-      (func (export "is_null") (param i32) (result i32) (ref.is_null (table.get 0 (local.get 0)))))""",
+      (func (export "is_null") (param i32) (result i32)
+        (ref.is_null (table.get 0 (local.get 0)))))""",
                         {"e": {"t": t}})
     f = Func(lambda: None, FuncType([], []))
     assert t.grow(100, f) == 1

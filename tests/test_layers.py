@@ -349,8 +349,8 @@ def trap_message_violations(mods, messages) -> list[str]:
                 else:
                     hit = m in text
                 if hit:
-                    out.append(f"{_shown(path)}:{node.lineno} ({name}) spells out the trap message "
-                               f"{m!r}: take it from fayasm.runtime.errors")
+                    out.append(f"{_shown(path)}:{node.lineno} ({name}) spells out the trap "
+                               f"message {m!r}: take it from fayasm.runtime.errors")
     return out
 
 
@@ -487,7 +487,8 @@ def test_no_package_uses_another_packages_private_names():
 
 
 def test_the_engine_hooks_exist_where_hooks_py_says():
-    from fayasm.runtime import func, globals as globals_, hooks, instance, table
+    from fayasm.runtime import func, hooks, instance, table
+    from fayasm.runtime import globals as globals_
 
     classes = {"Func": func.Func, "Table": table.Table, "Global": globals_.Global,
                "Instance": instance.Instance}
@@ -605,7 +606,8 @@ def test_the_underscore_check_finds_private_names_used_across_packages(tmp_path)
         "fayasm/__init__.py": "",
         "runtime/__init__.py": "",
         "runtime/func.py": ("class Func:\n    __slots__ = ('_raw', 'raw')\n"
-                            "    def _wrap(self):\n        self._seen = 1\n        return self._raw\n"
+                            "    def _wrap(self):\n        self._seen = 1\n"
+                            "        return self._raw\n"
                             "def _helper():\n    pass\n"),
         "fayasm/interpreter/__init__.py": (
             "from fayasm.runtime.func import _helper\n"

@@ -9,6 +9,7 @@ import math
 import os
 import random
 import struct
+from typing import ClassVar
 
 import pytest
 
@@ -398,8 +399,8 @@ def test_simd_float_lanes():
         (0x7F800000, 0xBFC00000, 0, 0)
     assert lanes("4i", OPS["i32x4.trunc_sat_f64x2_s_zero"](v("2d", -1e10, math.nan))) == \
         (-2147483648, 0, 0, 0)
-    assert lanes("4I", OPS["f32x4.eq"](v("4f", 0, 1, math.nan, 2), v("4f", -0.0, 1, math.nan, 3))) \
-        == (M32, M32, 0, 0)
+    eq = OPS["f32x4.eq"](v("4f", 0, 1, math.nan, 2), v("4f", -0.0, 1, math.nan, 3))
+    assert lanes("4I", eq) == (M32, M32, 0, 0)
 
 
 # --- differential test against wasmtime ----------------------------------------------------
@@ -608,7 +609,8 @@ def _wat_for(entries):
         for t in op.params:
             loads.append(f"local.get $in {t.value}.load offset={off} align=1")
             off += SIZE[t.value]
-        imm_text = "" if imm is None else " ".join(map(str, imm)) if isinstance(imm, tuple) else str(imm)
+        imm_text = ("" if imm is None else " ".join(map(str, imm)) if isinstance(imm, tuple)
+                    else str(imm))
         funcs.append(f"""
   (func (export "f{idx}") (param $i i32) (param $end i32) (local $in i32) (local $out i32)
     (block $done (loop $top
@@ -630,9 +632,10 @@ class Wasmtime:
     to rows of operands in memory. A trap stops the loop; the row it stopped at is in memory,
     and the run resumes after it."""
 
-    TRAPS = {"INTEGER_DIVISION_BY_ZERO": "integer divide by zero",
-             "INTEGER_OVERFLOW": "integer overflow",
-             "BAD_CONVERSION_TO_INTEGER": "invalid conversion to integer"}
+    TRAPS: ClassVar[dict[str, str]] = {
+        "INTEGER_DIVISION_BY_ZERO": "integer divide by zero",
+        "INTEGER_OVERFLOW": "integer overflow",
+        "BAD_CONVERSION_TO_INTEGER": "invalid conversion to integer"}
 
     def __init__(self, wasmtime, entries):
         self.wt = wasmtime

@@ -6,11 +6,10 @@ on every available engine and compared with the reference interpreter by fayasm.
 from __future__ import annotations
 
 import pytest
+from conftest import test_engines
 
 import fayasm
 from fayasm.testing.diff import diff
-
-from conftest import test_engines
 
 
 def agree(wat: str, calls, wasmtime: bool = True):

@@ -88,7 +88,8 @@ def test_instance_count_cap(engine):
 
 def test_table_elements_cap(engine):
     wat = """(module (table $t (export "t") 10 funcref)
-      (func (export "grow") (param i32) (result i32) (table.grow $t (ref.null func) (local.get 0))))"""
+      (func (export "grow") (param i32) (result i32)
+        (table.grow $t (ref.null func) (local.get 0))))"""
     lim = fayasm.ResourceLimits(table_elements=100)
     inst = fayasm.instantiate(fayasm.Module(wat), engine=engine, limits=lim)
     assert inst.exports.grow(90) == 10

@@ -4,13 +4,13 @@ stable)."""
 from __future__ import annotations
 
 import pytest
-
 from conftest import require_spec, spec_files
+
 from fayasm.binary import decode, encode
 from fayasm.text import parse_module
 from fayasm.text.printer import print_module
 from fayasm.wast.parse import parse_script
-from fayasm.wast.script import (AssertInvalid, AssertTrap, AssertUnlinkable, ModuleDef)
+from fayasm.wast.script import AssertInvalid, AssertTrap, AssertUnlinkable, ModuleDef
 
 FILES = spec_files()
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import collections
 
 import pytest
-
 from conftest import require_spec, spec_files, test_engines
+
 from fayasm.wast.parse import parse_script
 from fayasm.wast.runner import NOT_RUN, PASSED, Runner, command_kind
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import SPEC_DIR, test_engines
+
 from fayasm.wast.parse import parse_script
 from fayasm.wast.runner import NOT_RUN, PASSED, Runner
 

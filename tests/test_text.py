@@ -13,10 +13,10 @@ import time
 from fractions import Fraction
 
 import pytest
+from conftest import SPEC_2_0, require_spec, spec_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import SPEC_2_0, require_spec, spec_files
 from fayasm import isa
 from fayasm.binary import decode, encode
 from fayasm.binary.reader import Reader
@@ -28,9 +28,19 @@ from fayasm.text import parse_module
 from fayasm.text.lexer import EOF, KEYWORD, LPAR, tokenize
 from fayasm.text.numbers import NumberError, parse_float, parse_int
 from fayasm.wast.parse import parse_script
-from fayasm.wast.script import (AssertInvalid, AssertMalformed, AssertReturn, AssertTrap,
-                                AssertUnlinkable, Invoke, ModuleDef, NanPattern, RefPattern,
-                                Register, V128Pattern)
+from fayasm.wast.script import (
+    AssertInvalid,
+    AssertMalformed,
+    AssertReturn,
+    AssertTrap,
+    AssertUnlinkable,
+    Invoke,
+    ModuleDef,
+    NanPattern,
+    RefPattern,
+    Register,
+    V128Pattern,
+)
 
 FILES = spec_files()
 _SCRIPTS: dict = {}
@@ -92,7 +102,7 @@ def malformed_outcomes(path):
 
 @pytest.mark.parametrize("path", FILES, ids=_ids(FILES))
 def test_malformed_text(path):
-    passed, failures = malformed_outcomes(path)
+    _, failures = malformed_outcomes(path)
     assert not failures, "\n".join(failures)
 
 

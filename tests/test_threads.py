@@ -5,7 +5,6 @@ thread keeps apart on the jit: traps and backtraces, depth, lazy compiles, the t
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading

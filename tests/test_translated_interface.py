@@ -12,7 +12,8 @@ import fayasm
 from fayasm.runtime import support
 from fayasm.translator.python.module import needed_interface
 
-WAT = '(module (memory 1) (func (export "f") (param i32) (result i32) (i32.load8_u (local.get 0))))'
+WAT = ('(module (memory 1) (func (export "f") (param i32) (result i32)'
+       ' (i32.load8_u (local.get 0))))')
 NEED = needed_interface(fayasm.Module(WAT))  # what a file translated now needs
 
 

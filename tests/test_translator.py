@@ -9,12 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from golden_check import GOLDEN, check_golden
 
 import fayasm
 from fayasm.binary import encode
 from fayasm.syntax import Names
-
-from golden_check import GOLDEN, check_golden
 
 
 def golden_cases():
@@ -59,7 +58,8 @@ def test_generated_code_imports_only_the_runtime():
 
 
 HOSTILE = [
-    'a"b', "a'b", 'x\\', "line\nbreak", "tab\tand\rreturn", "\u00e9t\u00e9 \u6f22\u5b57 \U0001f600",
+    'a"b', "a'b", 'x\\', "line\nbreak", "tab\tand\rreturn",
+    "\u00e9t\u00e9 \u6f22\u5b57 \U0001f600",
     "def", "class", "import", "None", "__init__", "__import__", "__builtins__",
     '"); FLAG.append(1); ("', "'''; FLAG.append(1); '''", '"""', "#", "\\x00\x00", "",
     "__import__('os').system('echo INJECTED')",
@@ -134,7 +134,8 @@ def test_function_of_100000_instructions_translates_and_runs():
 def _nested(kind: str, depth: int) -> str:
     """A function nesting ``depth`` constructs of ``kind`` that counts to 3 in every loop."""
     if kind == "block":
-        inner = "(br_if 0 (i32.eqz (local.get 0))) (local.set 1 (i32.add (local.get 1) (i32.const 1)))"
+        inner = ("(br_if 0 (i32.eqz (local.get 0)))"
+                 " (local.set 1 (i32.add (local.get 1) (i32.const 1)))")
         for d in range(depth):
             inner = f"(block {inner} (br_if {min(d % 3, depth - d - 1)} (local.get 0)))"
     elif kind == "if":
@@ -184,8 +185,9 @@ def test_flat_mode_matches_structured_mode():
 def test_translated_file_runs_as_a_wasi_script(tmp_path):
     out = tmp_path / "hello.py"
     root = Path(__file__).parent.parent
-    subprocess.run([sys.executable, "-m", "fayasm", "translate", str(root / "examples" / "hello.wasm"),
-                    "-o", str(out)], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "fayasm", "translate",
+                    str(root / "examples" / "hello.wasm"), "-o", str(out)],
+                   check=True, capture_output=True)
     r = subprocess.run([sys.executable, str(out), "--dir", f"{root / 'examples'}::ex", "--",
                         "Ada", "ex/hello.c"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr

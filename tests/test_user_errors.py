@@ -3,9 +3,9 @@ looks the same on every engine."""
 from __future__ import annotations
 
 import pytest
+from conftest import REPO
 
 import fayasm
-from conftest import REPO
 from fayasm import Val
 
 FIB = REPO / "examples" / "fib.wasm"
@@ -28,12 +28,12 @@ def test_link_errors_say_what_was_given():
     with pytest.raises(fayasm.LinkError) as info:
         fayasm.instantiate(m, imports, engine="interpreter")
     assert info.value.problems == [
-        'incompatible import type for "e"."m": expected memory 2, got a memory of 1 page '
-        "(maximum none)",
-        'incompatible import type for "e"."t": expected table 3 funcref, got a funcref table '
-        "of 1 element (maximum 2)",
-        'incompatible import type for "e"."g": expected global i32: expected an int for i32, '
-        "got float"]
+        ('incompatible import type for "e"."m": expected memory 2, got a memory of 1 page '
+         "(maximum none)"),
+        ('incompatible import type for "e"."t": expected table 3 funcref, got a funcref table '
+         "of 1 element (maximum 2)"),
+        ('incompatible import type for "e"."g": expected global i32: expected an int for i32, '
+         "got float")]
 
 
 def test_a_host_function_returning_the_wrong_type_is_named(engine):
@@ -47,7 +47,7 @@ def test_a_host_function_returning_the_wrong_type_is_named(engine):
 
 
 def test_module_given_a_file_name_says_to_use_from_file():
-    with pytest.raises(fayasm.ParseError, match="use fayasm.Module.from_file"):
+    with pytest.raises(fayasm.ParseError, match=r"use fayasm\.Module\.from_file"):
         fayasm.Module("fib.wasm")
     with pytest.raises(fayasm.ArgumentTypeError, match="from_file"):
         fayasm.Module(FIB)  # a Path

@@ -16,10 +16,28 @@ import pytest
 from fayasm.binary import decode
 from fayasm.errors import CompileError, ValidationError
 from fayasm.isa import OPS
-from fayasm.runtime.types import (ExternKind, FuncType, GlobalType, Limits, MemoryType,
-                                  TableType, ValType)
-from fayasm.syntax import (ACTIVE, DECLARATIVE, Data, Elem, Export, Function, Global, Import,
-                           Instr, MemArg, Module)
+from fayasm.runtime.types import (
+    ExternKind,
+    FuncType,
+    GlobalType,
+    Limits,
+    MemoryType,
+    TableType,
+    ValType,
+)
+from fayasm.syntax import (
+    ACTIVE,
+    DECLARATIVE,
+    Data,
+    Elem,
+    Export,
+    Function,
+    Global,
+    Import,
+    Instr,
+    MemArg,
+    Module,
+)
 from fayasm.validate import BlockInfo, validate
 
 I32, I64, F32, F64, V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, ValType.V128
@@ -254,7 +272,7 @@ def test_spec_via_text_parser():
 
 # -- what validation records ---------------------------------------------------------------
 
-def I(name, *imm):
+def I(name, *imm):  # noqa: E743 - an instruction, tersely
     return Instr(OPS[name], tuple(imm))
 
 

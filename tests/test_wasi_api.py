@@ -10,16 +10,17 @@ import subprocess
 import sys
 
 import pytest
+from conftest import REPO
 
 import fayasm
-from conftest import REPO
 from fayasm.testing.run import wasmtime_available
 
 EXAMPLES = REPO / "examples"
 HELLO = EXAMPLES / "hello.wasm"
 
 REACTOR = """(module
-  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write"
+    (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "environ_sizes_get" (func $es (param i32 i32) (result i32)))
   (memory (export "memory") 1)
   (global $inited (mut i32) (i32.const 0))
@@ -87,7 +88,7 @@ def test_a_translated_file_takes_a_wasi_config(tmp_path):
         argv=["hello", "/ex/hello.c"], preopens={"/ex": str(EXAMPLES)}, stdout=out))
     inst.exports._start()
     assert out.getvalue().decode().splitlines()[-1] == "/ex/hello.c: 41 lines, 1294 bytes"
-    with pytest.raises(fayasm.LinkError, match="wasi=fayasm.WasiConfig"):
+    with pytest.raises(fayasm.LinkError, match=r"wasi=fayasm\.WasiConfig"):
         hello.instantiate()
     (tmp_path / "r.wat").write_text(REACTOR)
     reactor, _ = _translated(tmp_path, tmp_path / "r.wat", "reactor")

@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import REPO
+
 from fayasm.runtime.wasi import command
 
 ARGS_ENV = REPO / "tests" / "wasi" / "args_env.wasm"
@@ -41,7 +41,8 @@ def _script(path: str, *args: str) -> subprocess.CompletedProcess:
 def _guest_view(out: str) -> list[str]:
     """What the program printed about its arguments (argv[0] aside) and environment."""
     return [line for line in out.splitlines()
-            if line.startswith(("env", "HOME", "argc", "argv[")) and not line.startswith("argv[0]")]
+            if line.startswith(("env", "HOME", "argc", "argv["))
+            and not line.startswith("argv[0]")]
 
 
 @pytest.mark.parametrize("args", [

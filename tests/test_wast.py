@@ -3,11 +3,10 @@ script could be read or not."""
 from __future__ import annotations
 
 import pytest
+from conftest import spec_files
 
 from fayasm.cli import main
 from fayasm.wast.parse import count_commands, parse_script
-
-from conftest import spec_files
 
 
 def test_count_commands_matches_the_parser_on_the_2_0_suite():

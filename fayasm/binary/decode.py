@@ -6,10 +6,31 @@ import gc
 from fayasm import isa
 from fayasm.errors import LOCALS_LIMIT, NESTING_TOO_DEEP, TOO_MANY_LOCALS, DecodeError
 from fayasm.runtime.limits import MAX_LOCALS, MAX_NESTING
-from fayasm.runtime.types import (ExternKind, FuncType, GlobalType, HeapType, Limits,
-                                  MemoryType, TableType, ValType)
-from fayasm.syntax import (ACTIVE, DECLARATIVE, PASSIVE, Custom, Data, Elem, Export, Function,
-                           Global, Import, Instr, MemArg, Module)
+from fayasm.runtime.types import (
+    ExternKind,
+    FuncType,
+    GlobalType,
+    HeapType,
+    Limits,
+    MemoryType,
+    TableType,
+    ValType,
+)
+from fayasm.syntax import (
+    ACTIVE,
+    DECLARATIVE,
+    PASSIVE,
+    Custom,
+    Data,
+    Elem,
+    Export,
+    Function,
+    Global,
+    Import,
+    Instr,
+    MemArg,
+    Module,
+)
 
 from fayasm.closing import Closer, close_module, deftypes
 
@@ -381,7 +402,8 @@ class _Decoder:
         flags = r.u32()
         if flags > 7:
             raise DecodeError("malformed elements segment kind", pos)
-        mode = PASSIVE if flags & 1 and not flags & 2 else DECLARATIVE if flags & 3 == 3 else ACTIVE
+        mode = (PASSIVE if flags & 1 and not flags & 2
+                else DECLARATIVE if flags & 3 == 3 else ACTIVE)
         table, offset = 0, None
         if mode == ACTIVE:
             if flags & 2:

@@ -17,10 +17,9 @@ from fayasm.runtime import numerics
 from fayasm.runtime.budget import Budget
 from fayasm.runtime.func import Func
 from fayasm.runtime.instance import Instance
+from fayasm.runtime.numerics import OPS as NUMERIC
 from fayasm.runtime.plan import Spaces, link
 from fayasm.runtime.resources import ResourceLimits
-
-from fayasm.runtime.numerics import OPS as NUMERIC
 
 from .code import make_template
 from .machine import Code, Context, execute

@@ -13,10 +13,9 @@ from __future__ import annotations
 import struct
 
 from fayasm import isa
+from fayasm.runtime import memops
 from fayasm.runtime.numerics import OPS as NUMERIC
 from fayasm.runtime.types import ValType
-
-from fayasm.runtime import memops
 
 from . import misc
 

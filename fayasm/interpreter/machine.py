@@ -9,15 +9,47 @@ from __future__ import annotations
 import struct
 
 from fayasm.runtime import errors as E
+from fayasm.runtime.budget import UNLIMITED, Budget
 from fayasm.runtime.errors import Exhaustion, Trap
 from fayasm.runtime.func import Func
-from fayasm.runtime.budget import UNLIMITED, Budget  # noqa: F401 (Budget: Context default)
 from fayasm.runtime.limits import MAX_CALL_DEPTH
 
-from .code import (BIN, BIN_IMM, BR, BR_BACK, BR_IF, BR_IF_BACK, BR_TABLE, CALL, CALL_IND,
-                   CONST, DROP, GGET, GSET, IF, JUMP, LGET, LOAD, LOADS, LOADU, LSET, LTEE,
-                   MISC, RETURN, SELECT, STORE, STOREX, TERN, UN, UN_IMM, UNREACHABLE,
-                   CALL_REF, BR_ON_NULL, BR_ON_NON_NULL)
+from .code import (
+    BIN,
+    BIN_IMM,
+    BR,
+    BR_BACK,
+    BR_IF,
+    BR_IF_BACK,
+    BR_ON_NON_NULL,
+    BR_ON_NULL,
+    BR_TABLE,
+    CALL,
+    CALL_IND,
+    CALL_REF,
+    CONST,
+    DROP,
+    GGET,
+    GSET,
+    IF,
+    JUMP,
+    LGET,
+    LOAD,
+    LOADS,
+    LOADU,
+    LSET,
+    LTEE,
+    MISC,
+    RETURN,
+    SELECT,
+    STORE,
+    STOREX,
+    TERN,
+    UN,
+    UN_IMM,
+    UNREACHABLE,
+)
+
 
 class Context:
     """The run-time state of one instance: its index spaces and segment instances."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from fayasm.runtime.errors import MEM_OOB, NULL_REF, TABLE_OOB, Trap
 from fayasm.runtime.limits import BULK_SHIFT
-
 from fayasm.runtime.memops import LANE_LOADS, LANE_STORES
 
 _M32 = 0xFFFFFFFF
@@ -170,5 +169,5 @@ HANDLERS = {
 }
 for _name, _fn in LANE_LOADS.items():
     HANDLERS[_name] = _lane_handler(_fn, True)
-for _name, _fn in LANE_STORES.items():
-    HANDLERS[_name] = _lane_handler(_fn, False)
+for _name, _store in LANE_STORES.items():
+    HANDLERS[_name] = _lane_handler(_store, False)

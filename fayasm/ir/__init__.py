@@ -69,9 +69,31 @@ return. Values that flow out of a block by falling off its end are left in the s
 ``Slot(height + k, results[k])``, so after any block, loop or if its results are in slots.
 When control enters a block, loop or if, every value on the operand stack is in its Slot.
 """
-from .nodes import (Block, Br, BrIf, BrTable, Call, CallIndirect, Const, Drop, Effect, Expr,
-                    Function, GlobalSet, If, Label, Local, Loop, Op, Return, Set, Slot,
-                    Unreachable, op_effects, op_traps)
+from .nodes import (
+                    Block,
+                    Br,
+                    BrIf,
+                    BrTable,
+                    Call,
+                    CallIndirect,
+                    Const,
+                    Drop,
+                    Effect,
+                    Expr,
+                    Function,
+                    GlobalSet,
+                    If,
+                    Label,
+                    Local,
+                    Loop,
+                    Op,
+                    Return,
+                    Set,
+                    Slot,
+                    Unreachable,
+                    op_effects,
+                    op_traps,
+)
 
 __all__ = ["Block", "Br", "BrIf", "BrTable", "Call", "CallIndirect", "Const", "Drop", "Effect",
            "Expr", "Function", "GlobalSet", "If", "Label", "Local", "Loop", "Op", "Return",

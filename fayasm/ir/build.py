@@ -23,9 +23,28 @@ from fayasm import isa
 from fayasm.errors import TranslationError, describe
 from fayasm.runtime.types import ValType
 
-from .nodes import (Block, Br, BrIf, BrTable, Call, CallIndirect, Const, Drop, Effect,
-                    Function, GlobalSet, If, Label, Local, Loop, Op, Return, Set, Slot,
-                    Unreachable)
+from .nodes import (
+    Block,
+    Br,
+    BrIf,
+    BrTable,
+    Call,
+    CallIndirect,
+    Const,
+    Drop,
+    Effect,
+    Function,
+    GlobalSet,
+    If,
+    Label,
+    Local,
+    Loop,
+    Op,
+    Return,
+    Set,
+    Slot,
+    Unreachable,
+)
 
 MAX_DEPTH = 24
 

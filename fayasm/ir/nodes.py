@@ -4,6 +4,7 @@ from __future__ import annotations
 from fayasm.isa import Opcode
 from fayasm.runtime.types import FuncType, ValType
 
+
 def op_traps(op: Opcode) -> bool:
     """Whether evaluating ``op`` may trap (its row's ``trap`` flag)."""
     return op.traps
@@ -93,12 +94,12 @@ class Op(Expr):
             pure = not (op.traps or op.reads or op.writes)
         self.pure = pure and all(a.pure for a in self.args)
         self.depth = 1 + max((a.depth for a in self.args), default=0)
-        self._reads = None
+        self._reads: frozenset | None = None
 
     @property
     def reads(self) -> frozenset:
         if self._reads is None:
-            out = frozenset()
+            out: frozenset = frozenset()
             for a in self.args:
                 out |= a.reads
             self._reads = out
@@ -130,7 +131,7 @@ class Label:
 
 
 class Stmt:
-    __slots__ = ()
+    __slots__: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)

@@ -201,6 +201,8 @@ def _load(rows: str, ops: list[Opcode]) -> None:
                 lanes = int(arg)
             assert kind in IMMEDIATE_KINDS, kind
             kinds.append(kind)
+        params: tuple[ValType, ...]
+        results: tuple[ValType, ...]
         if sig == "special":
             params, results, special = (), (), True
         else:

@@ -402,6 +402,7 @@ class FunctionGen(Operands, FuncRefGen):
             for p in ps[1:]:
                 self.expr(p, depth + 1)
         elif name == "memory.grow":
+            assert self.shape.memory is not None  # offered only with a memory
             self.grow_delta(self.shape.memory.limits, depth)
         elif name in ("memory.fill", "memory.copy", "memory.init"):
             self.bulk_operands(name, depth)

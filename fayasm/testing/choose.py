@@ -6,6 +6,7 @@ option, ``bits`` gives 0. The strategies are built once and cached.
 """
 from __future__ import annotations
 
+import builtins  # int: the method Chooser.int hides it in the class
 from functools import lru_cache
 
 from hypothesis import strategies as st
@@ -31,7 +32,7 @@ class Chooser:
             return lo
         return self._draw(_integers(lo, hi))
 
-    def chance(self, percent: int) -> bool:
+    def chance(self, percent: builtins.int) -> bool:
         """True with about ``percent``% probability; False when shrunk."""
         return self.int(0, 99) >= 100 - percent
 
@@ -50,7 +51,7 @@ class Chooser:
             x -= w
         raise AssertionError("unreachable")
 
-    def bits(self, t: ValType) -> int:
+    def bits(self, t: ValType) -> builtins.int:
         """A constant of numeric type ``t`` as unsigned bits: mostly boundary values."""
         if t is ValType.V128:
             shape = self.int(0, 5)
@@ -81,7 +82,7 @@ class Chooser:
             return self.nan(WIDTH[t])
         return self.int(0, (1 << WIDTH[t]) - 1)
 
-    def nan(self, width: int) -> int:
+    def nan(self, width: builtins.int) -> builtins.int:
         """A NaN of any sign and payload, signalling half the time: the exact float
         operations (neg, abs, copysign, loads, stores, reinterprets) must keep its bits."""
         frac = 23 if width == 32 else 52

@@ -33,11 +33,19 @@ from dataclasses import dataclass, field
 
 from fayasm.runtime.types import ValType
 
-from .nan import is_arithmetic_nan, nan_compatible, quieted
 from .hostenv import Extras
+from .nan import is_arithmetic_nan, nan_compatible, quieted
 from .relaxed import Oracle
-from .run import (FUEL, WASMTIME_FUEL, Digest, FayasmRunner, Outcome, State, WasmtimeRunner,
-                  wasmtime_available)
+from .run import (
+    FUEL,
+    WASMTIME_FUEL,
+    Digest,
+    FayasmRunner,
+    Outcome,
+    State,
+    WasmtimeRunner,
+    wasmtime_available,
+)
 from .values import default_plan, format_call, format_val, read_plan
 
 
@@ -242,7 +250,8 @@ def _key_text(key) -> str:
 
 def make_runners(module, engines, wasmtime: bool, metered: bool = True, fuel: int = FUEL,
                  extras: Extras | None = None, program: str = "main.wasm"):
-    runners = [FayasmRunner(e, module, metered, fuel, extras) for e in engines]
+    runners: list[FayasmRunner | WasmtimeRunner] = [
+        FayasmRunner(e, module, metered, fuel, extras) for e in engines]
     if wasmtime and wasmtime_available():
         wt_fuel = max(WASMTIME_FUEL, 200 * fuel) if metered else None
         runners.append(WasmtimeRunner(module, wt_fuel, extras, program))

@@ -25,17 +25,36 @@ from dataclasses import dataclass, field
 from hypothesis import strategies as st
 
 from fayasm.isa import OPS
-from fayasm.runtime.types import (ExternKind, FuncType, GlobalType, Limits, MemoryType,
-                                  TableType, ValType)
+from fayasm.runtime.types import (
+    ExternKind,
+    FuncType,
+    GlobalType,
+    Limits,
+    MemoryType,
+    TableType,
+    ValType,
+)
 from fayasm.runtime.values import Val
-from fayasm.syntax import (ACTIVE, DECLARATIVE, PASSIVE, Custom, Data, Elem, Export,
-                           Function, Global, Import, Instr, Module, Names)
+from fayasm.syntax import (
+    ACTIVE,
+    DECLARATIVE,
+    PASSIVE,
+    Custom,
+    Data,
+    Elem,
+    Export,
+    Function,
+    Global,
+    Import,
+    Instr,
+    Module,
+    Names,
+)
 
 from .body import FunctionGen
 from .choose import Chooser, RandomChooser
+from .hosts import HOST_FUNCS, HOST_GLOBALS, HOST_MEMORY, HOST_MODULE, HOST_TABLE, REENTER_EXPORT
 from .probes import ProbeGen
-from .hosts import (HOST_FUNCS, HOST_GLOBALS, HOST_MEMORY, HOST_MODULE, HOST_TABLE,
-                    REENTER_EXPORT)
 from .shape import FUNCREF, ORDINARY, VALTYPES, Callee, Shape, Sym
 from .values import PLAN_SECTION, plan_to_bytes
 
@@ -189,7 +208,8 @@ class ModuleGen:
                 init = [Instr(OPS[f"{t}.const"], (_signed(t, bits) if t in (I32, I64) else bits,))]
             m.globals.append(Global(gt, init))
             shape.globals.append(gt)
-        m.globals.append(Global(GlobalType(I32, True), [Instr(OPS["i32.const"], (FUEL_PER_CALL,))]))
+        m.globals.append(Global(GlobalType(I32, True),
+                                [Instr(OPS["i32.const"], (FUEL_PER_CALL,))]))
         shape.globals.append(GlobalType(I32, True))
         shape.fuel = len(shape.globals) - 1
         m.globals.append(Global(GlobalType(I64, True), [Instr(OPS["i64.const"], (0,))]))
@@ -234,7 +254,8 @@ class ModuleGen:
                 data = self.blob()
                 offset = [Instr(OPS["i32.const"], (c.int(0, 64),))]
                 consts = [k for k, g in enumerate(shape.globals)
-                          if g == GlobalType(I32, False) and k < len(m.imported(ExternKind.GLOBAL))]
+                          if g == GlobalType(I32, False)
+                          and k < len(m.imported(ExternKind.GLOBAL))]
                 if consts and c.chance(30):  # an offset from an imported global (42)
                     offset = [Instr(OPS["global.get"], (c.pick(consts),))]
                 elif c.chance(3):  # out of bounds: instantiation traps

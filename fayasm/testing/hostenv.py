@@ -71,6 +71,7 @@ class Extras:
 
     def fayasm_wasi(self) -> tuple[WasiConfig, io.BytesIO, io.BytesIO]:
         """A copy of the config whose stdout and stderr are captured."""
+        assert self.wasi is not None  # asked for when wants_wasi() said so
         config = copy.copy(self.wasi)
         out, err = io.BytesIO(), io.BytesIO()
         config.stdout, config.stderr = out, err

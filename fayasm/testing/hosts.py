@@ -20,8 +20,15 @@ from fayasm.runtime.func import Func
 from fayasm.runtime.globals import Global
 from fayasm.runtime.memory import Memory
 from fayasm.runtime.table import Table
-from fayasm.runtime.types import (ExternKind, FuncType, GlobalType, Limits, MemoryType,
-                                  TableType, ValType)
+from fayasm.runtime.types import (
+    ExternKind,
+    FuncType,
+    GlobalType,
+    Limits,
+    MemoryType,
+    TableType,
+    ValType,
+)
 from fayasm.runtime.values import Val
 
 I32, I64, F32, F64 = ValType.I32, ValType.I64, ValType.F32, ValType.F64
@@ -178,7 +185,7 @@ def is_host_import(module: str, name: str, kind: ExternKind) -> bool:
 def fayasm_imports(module, log: HostLog) -> dict:
     """Fresh fayasm imports for ``module``: the host functions and globals it asks for from
     ``env``, and the spectest module if it imports that."""
-    env = {}
+    env: dict[str, Func | Memory | Table | Global] = {}
     other = {}
     for imp in module.imports:
         if imp.module == "spectest" and "spectest" not in other:

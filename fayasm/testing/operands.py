@@ -9,7 +9,13 @@ just past the maximum. Each still falls back to an arbitrary expression sometime
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fayasm.runtime.types import Limits, ValType
+
+if TYPE_CHECKING:
+    from .choose import Chooser
+    from .shape import Shape
 
 I32, I64, F32, F64 = ValType.I32, ValType.I64, ValType.F32, ValType.F64
 
@@ -20,6 +26,16 @@ _FAR = (0xFFFF_FFFF, 0xFFFF_FFFC, 0x8000_0000, 0x7FFF_FFFF, 0x10000, 0x1_0000 - 
 
 class Operands:
     """Mixed into FunctionGen (which provides c, emit, expr, const, shape, counters)."""
+
+    # What FunctionGen provides, declared for the type checker.
+    c: Chooser
+    shape: Shape
+    counters: list[int]
+
+    if TYPE_CHECKING:
+        def emit(self, name: str, *imm: object) -> None: ...
+        def expr(self, t: ValType, depth: int) -> None: ...
+        def const(self, t: ValType) -> None: ...
 
     def i32(self, v: int) -> None:
         v &= 0xFFFF_FFFF
@@ -141,6 +157,7 @@ class Operands:
             self.i32(1 if limits.max is None else 3)
             self.emit("i32.and")
         elif how == "past_max":
+            assert limits.max is not None  # only offered with a maximum
             self.i32(limits.max - limits.min + c.int(0, 1))
         else:
             self.i32(c.pick((0xFFFF_FFFF, 0x8000_0000) if table else

@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import replace
+from typing import Any
 
 from .campaign import Campaign, CampaignConfig, Found, Summary
 
@@ -60,8 +61,11 @@ def run_parallel(config: CampaignConfig, jobs: int = 1, out=None,
     q = ctx.Queue()
     scratch_dir = tempfile.mkdtemp(prefix="fayasm-fuzz-")
     t0 = time.monotonic()
-    procs, beats, parts, offsets = {}, {}, {}, {}
-    restarts = Counter()
+    procs: dict[int, Any] = {}
+    beats: dict[int, float] = {}
+    parts: dict[int, Any] = {}
+    offsets: dict[int, Any] = {}
+    restarts: Counter[int] = Counter()
     total = Summary()
 
     def start(k: int) -> None:

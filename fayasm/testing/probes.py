@@ -21,10 +21,9 @@ from __future__ import annotations
 import random
 
 from fayasm.isa import OPS
-from fayasm.runtime.types import FuncType, ValType
+from fayasm.runtime.types import ExternKind, FuncType, ValType
 from fayasm.runtime.values import Val
 from fayasm.syntax import ACTIVE, Data, Export, Function, Instr, MemArg
-from fayasm.runtime.types import ExternKind
 
 from .body import canon_helper
 from .choose import Chooser, RandomChooser, ReplayChooser
@@ -76,7 +75,7 @@ class ProbeGen:
         self.a = Args(self.ac)
         self.fuel_per_call = fuel_per_call
         self.by_result, self.void_ops = ops_for(shape)
-        self.data_index = None
+        self.data_index: int | None = None
         self.callees: list = []  # (FuncType, body) of functions the probes call
 
     # -- what to probe ---------------------------------------------------------------------
@@ -98,7 +97,7 @@ class ProbeGen:
         for a, b in (("memory.init", "data.drop"), ("data.drop", "memory.init")):
             if a in names and b not in names:
                 picks.append(OPS[b])
-        self.twins = []
+        self.twins: list[Probe] = []
         probes = [self.op_probe(op) for op in picks]
         probes += self.twins
         for op in picks[:len(themed)] + [c.pick(picks)
@@ -169,8 +168,8 @@ class ProbeGen:
         if params and twin and not fixed and c.chance(40):
             # and a twin with some operands constant (drawn like arguments)
             first = values()
-            twin = {k: first[k] for k in range(len(params)) if c.chance(60)}
-            self.twins.append(self.op_probe(op, twin or {0: first[0]}))
+            held = {k: first[k] for k in range(len(params)) if c.chance(60)}
+            self.twins.append(self.op_probe(op, held or {0: first[0]}))
 
         def args():
             return [v for k, v in enumerate(values()) if k not in fixed]
@@ -245,6 +244,7 @@ class ProbeGen:
 
     # -- operands with a role --------------------------------------------------------------
     def mem_size(self) -> int:
+        assert self.shape.memory is not None  # asked for by memory instructions only
         return self.shape.memory.limits.min * 65536
 
     def address(self, width: int, offset: int = 0) -> int:
@@ -256,7 +256,8 @@ class ProbeGen:
         if how == "data":
             return c.int(0, DATA_AT + DATA_LEN)
         if how == "end":
-            return (size - offset - width + c.weighted([(3, 0), (2, 1), (2, -1), (1, c.int(-9, 9))])) & 0xFFFF_FFFF
+            near = c.weighted([(3, 0), (2, 1), (2, -1), (1, c.int(-9, 9))])
+            return (size - offset - width + near) & 0xFFFF_FFFF
         if how == "far":
             return c.pick(_FAR)
         return c.int(0, max(size - 1, 0))
@@ -401,14 +402,15 @@ class ProbeGen:
                 body = [I("local.get", 0), I("if", t), I("local.get", 1), I("else"),
                         I("local.get", 2), I("end")]
                 out.append(Probe("if", (I32, t, t), (t,), body, lambda t=t: [
-                    self.ac.pick((0, 1, 2, 0xFFFF_FFFF, 0x8000_0000)), self.value(t), self.value(t)],
-                    c.int(3, 6)))
+                    self.ac.pick((0, 1, 2, 0xFFFF_FFFF, 0x8000_0000)), self.value(t),
+                    self.value(t)], c.int(3, 6)))
             elif kind == "br_if":
                 fixed = self.value(t)
                 body = [I("block", t), I("local.get", 0), I("local.get", 1), I("br_if", 0),
                         I("drop"), const(t, fixed), I("end")]
                 out.append(Probe("br_if", (t, I32), (t,), body, lambda t=t: [
-                    self.value(t), self.ac.pick((0, 1, 2, 0xFFFF_FFFF, 0x8000_0000))], c.int(3, 6)))
+                    self.value(t), self.ac.pick((0, 1, 2, 0xFFFF_FFFF, 0x8000_0000))],
+                    c.int(3, 6)))
             elif kind == "loop":
                 body = [I("local.get", 0), I("i32.const", 63), I("i32.and"), I("local.set", 1),
                         I("i64.const", 0), I("local.set", 2), I("block", None), I("loop", None),
@@ -553,7 +555,7 @@ def frame(p: Probe):
     locals_ = list(p.params) + list(p.extra) + list(p.results)  # the core's, result temps
     body = []
     pos = 0
-    for k, t in enumerate(p.params):  # copy the outer parameters to the core's locals
+    for t in p.params:  # copy the outer parameters to the core's locals
         if t is V128:
             body += [I("local.get", pos), I("i64x2.splat"), I("local.get", pos + 1),
                      I("i64x2.replace_lane", 1)]

@@ -28,10 +28,25 @@ from fayasm.runtime.table import MAX_TABLE_SIZE, Table
 from fayasm.runtime.types import MAX_PAGES, PAGE_SIZE, ExternKind, ValType
 from fayasm.runtime.values import Val
 
-from .hostenv import (Extras, HostFailure, UserTrap, fayasm_user_imports, wasmtime_extern,
-                      wasmtime_wasi)
-from .hosts import (HOST_FUNCS, HOST_GLOBALS, HOST_MEMORY, HOST_TABLE, REENTER_EXPORT,
-                    HostLog, HostTrap, fayasm_imports, is_host_import)
+from .hostenv import (
+    Extras,
+    HostFailure,
+    UserTrap,
+    fayasm_user_imports,
+    wasmtime_extern,
+    wasmtime_wasi,
+)
+from .hosts import (
+    HOST_FUNCS,
+    HOST_GLOBALS,
+    HOST_MEMORY,
+    HOST_TABLE,
+    REENTER_EXPORT,
+    HostLog,
+    HostTrap,
+    fayasm_imports,
+    is_host_import,
+)
 from .nan import is_nan
 
 FUEL = 1_000_000  # fayasm engines: calls and loop iterations per call (a backstop;
@@ -348,8 +363,7 @@ class WasmtimeRunner:
 
     def _trap(self, e) -> Outcome:
         code = e.trap_code
-        name = code.name if code is not None else None
-        codes = _WT_CODES.get(name)
+        codes = _WT_CODES.get(code.name) if code is not None else None
         if codes is None:
             return self._error(e.message)
         primary = sorted(codes)[0]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import random
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fayasm.runtime.types import ExternKind, ValType
 from fayasm.runtime.values import Val
@@ -198,7 +198,7 @@ class Args:
             return c.pick(CORE[t])
         if how == "edge":
             return c.pick(EDGES[t])
-        if how == "near":
+        if how == "near" and near is not None:  # only drawn with a value to be near
             return self.related(t, near)
         if how == "small":
             return c.int(-20, 80) & mask if t in (I32, I64) else self.nice(t, c.int(-8, 8))
@@ -209,7 +209,8 @@ class Args:
             frac = 23 if width == 32 else 52
             bias = (1 << (width - frac - 2)) - 1
             exp = bias + c.int(-40, 40)
-            return ((1 << (width - 1)) if c.chance(40) else 0) | exp << frac | c.int(0, (1 << frac) - 1)
+            sign = (1 << (width - 1)) if c.chance(40) else 0
+            return sign | exp << frac | c.int(0, (1 << frac) - 1)
         if how == "nice":
             return self.nice(t, c.int(-40, 40), c.pick((1, 2, 4)))
         if how == "nan":
@@ -324,7 +325,7 @@ def default_plan(module, random_count: int = 3, seed: int = 0):
     """Every exported function in export order: once if it takes no parameters, else with
     ``random_count`` sets of seeded random arguments."""
     rng = random.Random(seed)
-    plan = []
+    plan: list[Any] = []
     for e in module.exports:
         if e.kind is not ExternKind.FUNC:
             continue
@@ -361,7 +362,8 @@ def format_call(name: str, args) -> str:
     return f"{name}({', '.join(format_val(a) for a in args)})"
 
 
-__all__ = ["Args", "CORE", "EDGES", "conversion_edges", "LANE_SHAPES", "LANE_TYPE", "PLAN_SECTION", "default_plan",
+__all__ = ["Args", "CORE", "EDGES", "conversion_edges", "LANE_SHAPES", "LANE_TYPE", "PLAN_SECTION",
+           "default_plan",
            "format_call", "format_val", "plan_of",
            "plan_from_bytes", "plan_to_bytes", "random_args", "random_bits", "random_val",
            "read_plan"]

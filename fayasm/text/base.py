@@ -63,7 +63,8 @@ class BaseParser:
     def at_paren(self, word: str) -> bool:
         """Whether the next tokens are ``(`` ``word``."""
         i = self.i
-        return self.kinds[i] == LPAR and self.kinds[i + 1] == KEYWORD and self.values[i + 1] == word
+        return (self.kinds[i] == LPAR and self.kinds[i + 1] == KEYWORD
+                and self.values[i + 1] == word)
 
     def at_keyword(self, word: str) -> bool:
         return self.kinds[self.i] == KEYWORD and self.values[self.i] == word

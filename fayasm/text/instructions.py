@@ -24,8 +24,16 @@ from fayasm.syntax import Instr, MemArg
 
 from .base import BaseParser, known_keyword
 from .lexer import ERR, ID, KEYWORD, LPAR, NUM, RPAR
-from .numbers import (SHAPES, NumberError, is_nat, parse_float, parse_int, parse_lane,
-                      parse_uint, v128_from_lanes)
+from .numbers import (
+    SHAPES,
+    NumberError,
+    is_nat,
+    parse_float,
+    parse_int,
+    parse_lane,
+    parse_uint,
+    v128_from_lanes,
+)
 
 OPS = isa.OPS
 BY_TEXT = isa.BY_TEXT

@@ -71,7 +71,7 @@ class Tokens:
         self.kinds = kinds
         self.values = values
         self.offsets = offsets
-        self._lines = None
+        self._lines: list[int] | None = None
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset."""
@@ -106,7 +106,7 @@ def decode_string(body: str) -> bytes:
             except UnicodeEncodeError:
                 raise ValueError(MALFORMED_UTF8) from None
         pos = m.end()
-        hexbytes, uni, simple, bad = m.groups()
+        hexbytes, uni, simple, _bad = m.groups()
         if hexbytes is not None:
             out += bytes.fromhex(hexbytes.replace("\\", ""))
         elif simple is not None:
@@ -136,7 +136,9 @@ def _reserved(word: str) -> str:
 
 def _bad_string(text: str, pos: int) -> str:
     """The message for a string literal starting at ``pos`` that does not lex."""
-    i = _STRING_TROUBLE.match(text, pos + 1).end()
+    m = _STRING_TROUBLE.match(text, pos + 1)
+    assert m is not None  # the pattern matches the empty string
+    i = m.end()
     if i >= len(text) or text[i] == "\n":
         return "unclosed string literal"
     if text[i] == "\\":  # followed by a control character, or by nothing
@@ -151,7 +153,7 @@ def tokenize(text: str, source: str | None = None) -> Tokens:
     offsets: list = []
     kappend, vappend, oappend = kinds.append, values.append, offsets.append
     depth = 0  # parentheses open
-    pos = 0
+    pos: int | None = 0
     while pos is not None:
         restart = None
         for m in _TOKEN.finditer(text, pos):
@@ -239,7 +241,9 @@ def tokenize(text: str, source: str | None = None) -> Tokens:
 def _flag_surrogates(text, kinds, values, offsets) -> None:
     """Text that came from bytes that are not UTF-8 (kept as surrogate escapes): report the
     first bad character, also inside comments, at the first token after it."""
-    bad = _SURROGATE.search(text).start()
+    found = _SURROGATE.search(text)
+    assert found is not None  # called only for text with a surrogate
+    bad = found.start()
     for i, off in enumerate(offsets):
         if off > bad or kinds[i] == EOF:
             if kinds[i - 1] == ERR if i else False:

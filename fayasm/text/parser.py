@@ -10,10 +10,20 @@ from fayasm import isa
 from fayasm.closing import close_module
 from fayasm.errors import LOCALS_LIMIT
 from fayasm.runtime.limits import MAX_LOCALS
-from fayasm.runtime.types import (ExternKind, FuncType, GlobalType, Limits, MemoryType,
-                                  TableType)
-from fayasm.syntax import (ACTIVE, DECLARATIVE, PASSIVE, Data, Elem, Export, Function, Global,
-                           Import, Instr, Module)
+from fayasm.runtime.types import ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType
+from fayasm.syntax import (
+    ACTIVE,
+    DECLARATIVE,
+    PASSIVE,
+    Data,
+    Elem,
+    Export,
+    Function,
+    Global,
+    Import,
+    Instr,
+    Module,
+)
 
 from .base import REFTYPES
 from .instructions import InstrParser

@@ -243,24 +243,25 @@ def print_module(m: Module) -> str:
             out.append(f"{ind}  (local {' '.join(map(_vt, f.locals))})")
         out.extend(_body(f.body, ind))
         out[-1] += ")"
-    for k, t in enumerate(m.tables):
+    for k, tt in enumerate(m.tables):
         init = f" {_expr(m.table_inits[k])}" if k in m.table_inits else ""
         out.append(f"{ind}(table {head(ExternKind.TABLE, counters[ExternKind.TABLE] + k)} "
-                   f"{_table_type(t)}{init})")
-    for k, t in enumerate(m.mems):
+                   f"{_table_type(tt)}{init})")
+    for k, mt in enumerate(m.mems):
         out.append(f"{ind}(memory {head(ExternKind.MEMORY, counters[ExternKind.MEMORY] + k)} "
-                   f"{_limits(t.limits)})")
+                   f"{_limits(mt.limits)})")
     for k, g in enumerate(m.globals):
         out.append(f"{ind}(global {head(ExternKind.GLOBAL, counters[ExternKind.GLOBAL] + k)} "
                    f"{_global_type(g.type)} "
                    f"{_expr(g.init)})")
-    for e in m.exports:
-        out.append(f"{ind}(export {_name(e.name)} ({e.kind} {e.index}))")
+    for x in m.exports:
+        out.append(f"{ind}(export {_name(x.name)} ({x.kind} {x.index}))")
     if m.start is not None:
         out.append(f"{ind}(start {m.start})")
     for k, e in enumerate(m.elems):
         line = f"{ind}(elem {head('elem', k)}"
         if e.mode == ACTIVE:
+            assert e.offset is not None  # an active segment has one
             line += f" (table {e.table}) (offset {_expr(e.offset)})"
         elif e.mode == DECLARATIVE:
             line += " declare"
@@ -269,6 +270,7 @@ def print_module(m: Module) -> str:
     for k, d in enumerate(m.datas):
         line = f"{ind}(data {head('data', k)}"
         if d.mode == ACTIVE:
+            assert d.offset is not None  # an active segment has one
             line += f" (memory {d.memory}) (offset {_expr(d.offset)})"
         out.append(f"{line} {string(d.init)})")
     out[-1] += ")"

@@ -198,13 +198,13 @@ def validate(module: Module) -> ModuleInfo:
               ExternKind.MEMORY: (len(mems), "memory"),
               ExternKind.GLOBAL: (len(globals_), "global")}
     names = set()
-    for e in module.exports:
-        size, what = spaces[e.kind]
-        if not 0 <= e.index < size:
-            _fail(f"unknown {what} {e.index}")
-        if e.name in names:
-            _fail(f"duplicate export name {e.name!r}")
-        names.add(e.name)
+    for ex in module.exports:
+        size, what = spaces[ex.kind]
+        if not 0 <= ex.index < size:
+            _fail(f"unknown {what} {ex.index}")
+        if ex.name in names:
+            _fail(f"duplicate export name {ex.name!r}")
+        names.add(ex.name)
     if len(mems) > 1:
         _fail("multiple memories are not allowed in WebAssembly 2.0")
     return info
@@ -212,7 +212,7 @@ def validate(module: Module) -> ModuleInfo:
 
 def _namer(module: Module):
     """index -> the function's name from the name section or an export, else None."""
-    exported = None
+    exported: dict[int, str] | None = None
 
     def name(index: int):
         nonlocal exported

@@ -14,15 +14,36 @@ from fayasm.runtime.types import ValType
 from fayasm.runtime.values import Val
 from fayasm.text.base import BaseParser, known_keyword
 from fayasm.text.lexer import EOF, KEYWORD, LPAR, NUM, RPAR, STRING, tokenize
-from fayasm.text.numbers import (SHAPES, NumberError, parse_float, parse_int, parse_lane,
-                                 v128_from_lanes)
+from fayasm.text.numbers import (
+    SHAPES,
+    NumberError,
+    parse_float,
+    parse_int,
+    parse_lane,
+    v128_from_lanes,
+)
 from fayasm.text.parser import ModuleParser
 
 from fayasm.errors import ValidationError
 
-from .script import (AssertExhaustion, AssertInvalid, AssertMalformed, AssertReturn, AssertTrap,
-                     AssertUnlinkable, Command, Get, Invoke, ModuleDef, ModuleInstance,
-                     NanPattern, RefPattern, Register, V128Pattern, EitherPattern)
+from .script import (
+    AssertExhaustion,
+    AssertInvalid,
+    AssertMalformed,
+    AssertReturn,
+    AssertTrap,
+    AssertUnlinkable,
+    Command,
+    EitherPattern,
+    Get,
+    Invoke,
+    ModuleDef,
+    ModuleInstance,
+    NanPattern,
+    RefPattern,
+    Register,
+    V128Pattern,
+)
 
 _FIELD_WORDS = frozenset(("type", "import", "func", "table", "memory", "global", "export",
                           "start", "elem", "data"))

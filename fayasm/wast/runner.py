@@ -17,9 +17,23 @@ from fayasm.runtime.types import ValType
 from fayasm.runtime.values import Val
 from fayasm.spectest import spectest_imports
 
-from .script import (AssertExhaustion, AssertInvalid, AssertMalformed, AssertReturn,
-                     AssertTrap, AssertUnlinkable, Get, Invoke, ModuleDef, ModuleInstance,
-                     NanPattern, RefPattern, Register, V128Pattern, EitherPattern)
+from .script import (
+    AssertExhaustion,
+    AssertInvalid,
+    AssertMalformed,
+    AssertReturn,
+    AssertTrap,
+    AssertUnlinkable,
+    EitherPattern,
+    Get,
+    Invoke,
+    ModuleDef,
+    ModuleInstance,
+    NanPattern,
+    RefPattern,
+    Register,
+    V128Pattern,
+)
 
 PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
 
@@ -38,7 +52,8 @@ class Report:
     outcomes: list[Outcome] = field(default_factory=list)
 
     def count(self, status: str, kind: str | None = None) -> int:
-        return sum(1 for o in self.outcomes if o.status == status and (kind is None or o.kind == kind))
+        return sum(1 for o in self.outcomes
+                   if o.status == status and (kind is None or o.kind == kind))
 
     @property
     def failures(self) -> list[Outcome]:

@@ -43,7 +43,7 @@ INVALID = BAD_CONVERSION
 OVERFLOW = INT_OVERFLOW
 
 
-def f32_round(x):
+def f32_round(x: float) -> float:
     """The nearest f32 (ties to even) to a double; beyond the f32 range, +-inf. NaN in,
     quiet NaN out."""
     try:
@@ -54,33 +54,33 @@ def f32_round(x):
 
 # --- shared by both widths -----------------------------------------------------------
 
-def f_eq(a, b):
+def f_eq(a: float, b: float) -> int:
     return 1 if a == b else 0
 
 
-def f_ne(a, b):
+def f_ne(a: float, b: float) -> int:
     return 1 if a != b else 0
 
 
-def f_lt(a, b):
+def f_lt(a: float, b: float) -> int:
     return 1 if a < b else 0
 
 
-def f_gt(a, b):
+def f_gt(a: float, b: float) -> int:
     return 1 if a > b else 0
 
 
-def f_le(a, b):
+def f_le(a: float, b: float) -> int:
     return 1 if a <= b else 0
 
 
-def f_ge(a, b):
+def f_ge(a: float, b: float) -> int:
     return 1 if a >= b else 0
 
 
 # Pure sign-bit operations (IEEE "quiet-computational": payloads and signalling NaNs kept).
 # A raw f32's sign is its double's sign, so these serve f32 as they are.
-def f_neg(a):
+def f_neg(a: float) -> float:
     return -a
 
 
@@ -88,7 +88,7 @@ f_abs = abs           # fabs
 f_copysign = _copysign
 
 
-def f_min(a, b):
+def f_min(a: float, b: float) -> float:
     """wasm min: any NaN operand gives NaN; -0 is below +0."""
     if a < b:
         return a
@@ -100,7 +100,7 @@ def f_min(a, b):
     return a + b  # a NaN operand: propagate it quieted
 
 
-def f_max(a, b):
+def f_max(a: float, b: float) -> float:
     """wasm max: any NaN operand gives NaN; +0 is above -0."""
     if a > b:
         return a
@@ -116,25 +116,25 @@ def f_max(a, b):
 # >= 2**52, infinities included, are already integral; NaN comes back quieted (x + x).
 # A raw f32 below 2**23 rounds to an integer that is again an exact f32.
 
-def f_ceil(x):
+def f_ceil(x: float) -> float:
     if -TWO52 < x < TWO52:
         return _copysign(float(_ceil(x)), x)
     return x if x == x else x + x
 
 
-def f_floor(x):
+def f_floor(x: float) -> float:
     if -TWO52 < x < TWO52:
         return _copysign(float(_floor(x)), x)
     return x if x == x else x + x
 
 
-def f_trunc(x):
+def f_trunc(x: float) -> float:
     if -TWO52 < x < TWO52:
         return _copysign(float(int(x)), x)
     return x if x == x else x + x
 
 
-def f_nearest(x):
+def f_nearest(x: float) -> float:
     """Round to the nearest integer, ties to even."""
     if -TWO52 < x < TWO52:
         # Adding 2**52 leaves no fraction bits, so the FPU's round-to-nearest-even does it.
@@ -145,19 +145,19 @@ def f_nearest(x):
 # --- f64 arithmetic -------------------------------------------------------------------
 # Python float + - * never raise (overflow gives inf, inf - inf gives NaN).
 
-def f64_add(a, b):
+def f64_add(a: float, b: float) -> float:
     return a + b
 
 
-def f64_sub(a, b):
+def f64_sub(a: float, b: float) -> float:
     return a - b
 
 
-def f64_mul(a, b):
+def f64_mul(a: float, b: float) -> float:
     return a * b
 
 
-def _div_by_zero(a, b):
+def _div_by_zero(a: float, b: float) -> float:
     """IEEE a / +-0, which Python refuses to compute."""
     if a != a:
         return a + a
@@ -166,14 +166,14 @@ def _div_by_zero(a, b):
     return INF if (_copysign(1.0, a) > 0.0) == (_copysign(1.0, b) > 0.0) else -INF
 
 
-def f64_div(a, b):
+def f64_div(a: float, b: float) -> float:
     try:
         return a / b
     except ZeroDivisionError:
         return _div_by_zero(a, b)
 
 
-def f64_sqrt(x):
+def f64_sqrt(x: float) -> float:
     try:
         return _sqrt(x)  # C sqrt: -0 stays -0, NaN comes back quieted
     except ValueError:  # negative operand
@@ -182,28 +182,28 @@ def f64_sqrt(x):
 
 # --- f32 arithmetic: computed in double, rounded once (inlined f32_round) ---------------
 
-def f32_add(a, b):
+def f32_add(a: float, b: float) -> float:
     try:
         return _unpack_f(_pack_f(a + b))[0]
     except OverflowError:
         return _copysign(INF, a + b)
 
 
-def f32_sub(a, b):
+def f32_sub(a: float, b: float) -> float:
     try:
         return _unpack_f(_pack_f(a - b))[0]
     except OverflowError:
         return _copysign(INF, a - b)
 
 
-def f32_mul(a, b):
+def f32_mul(a: float, b: float) -> float:
     try:
         return _unpack_f(_pack_f(a * b))[0]
     except OverflowError:
         return _copysign(INF, a * b)
 
 
-def f32_div(a, b):
+def f32_div(a: float, b: float) -> float:
     try:
         return _unpack_f(_pack_f(a / b))[0]
     except ZeroDivisionError:
@@ -212,7 +212,7 @@ def f32_div(a, b):
         return _copysign(INF, a / b)
 
 
-def f32_sqrt(x):
+def f32_sqrt(x: float) -> float:
     try:
         return _unpack_f(_pack_f(_sqrt(x)))[0]
     except ValueError:
@@ -224,35 +224,35 @@ def f32_sqrt(x):
 # for i64, -2**63 - 1 is not a double and the next double below -2**63 truncates out of
 # range, so that bound is inclusive. NaN fails every comparison and lands in the error path.
 
-def _trunc_error(x):
+def _trunc_error(x: float) -> Trap:
     return Trap(INVALID if x != x else OVERFLOW)
 
 
-def i32_trunc_s(x):
+def i32_trunc_s(x: float) -> int:
     if -2147483649.0 < x < 2147483648.0:
         return int(x) & M32
     raise _trunc_error(x)
 
 
-def i32_trunc_u(x):
+def i32_trunc_u(x: float) -> int:
     if -1.0 < x < 4294967296.0:
         return int(x)
     raise _trunc_error(x)
 
 
-def i64_trunc_s(x):
+def i64_trunc_s(x: float) -> int:
     if -9223372036854775808.0 <= x < 9223372036854775808.0:
         return int(x) & M64
     raise _trunc_error(x)
 
 
-def i64_trunc_u(x):
+def i64_trunc_u(x: float) -> int:
     if -1.0 < x < 18446744073709551616.0:
         return int(x)
     raise _trunc_error(x)
 
 
-def i32_trunc_sat_s(x):
+def i32_trunc_sat_s(x: float) -> int:
     if -2147483649.0 < x < 2147483648.0:
         return int(x) & M32
     if x != x:
@@ -260,13 +260,13 @@ def i32_trunc_sat_s(x):
     return 0x7FFFFFFF if x > 0.0 else 0x80000000
 
 
-def i32_trunc_sat_u(x):
+def i32_trunc_sat_u(x: float) -> int:
     if -1.0 < x < 4294967296.0:
         return int(x)
     return M32 if x > 0.0 else 0  # NaN and negatives give 0
 
 
-def i64_trunc_sat_s(x):
+def i64_trunc_sat_s(x: float) -> int:
     if -9223372036854775808.0 <= x < 9223372036854775808.0:
         return int(x) & M64
     if x != x:
@@ -274,38 +274,39 @@ def i64_trunc_sat_s(x):
     return 0x7FFFFFFFFFFFFFFF if x > 0.0 else 0x8000000000000000
 
 
-def i64_trunc_sat_u(x):
+def i64_trunc_sat_u(x: float) -> int:
     if -1.0 < x < 18446744073709551616.0:
         return int(x)
     return M64 if x > 0.0 else 0
 
 
-def f64_convert_i32_s(a):
+def f64_convert_i32_s(a: int) -> float:
     return float((a ^ 0x80000000) - 0x80000000)
 
 
-def f64_convert_i32_u(a):
+def f64_convert_i32_u(a: int) -> float:
     return float(a)
 
 
-def f64_convert_i64_s(a):
-    return float((a ^ 0x8000000000000000) - 0x8000000000000000)  # CPython rounds int->float correctly
+def f64_convert_i64_s(a: int) -> float:
+    # CPython rounds int -> float correctly.
+    return float((a ^ 0x8000000000000000) - 0x8000000000000000)
 
 
-def f64_convert_i64_u(a):
+def f64_convert_i64_u(a: int) -> float:
     return float(a)
 
 
-def f32_convert_i32_s(a):
+def f32_convert_i32_s(a: int) -> float:
     # A 32-bit int is exact in a double, so the only rounding is the one to f32.
     return _unpack_f(_pack_f(float((a ^ 0x80000000) - 0x80000000)))[0]
 
 
-def f32_convert_i32_u(a):
+def f32_convert_i32_u(a: int) -> float:
     return _unpack_f(_pack_f(float(a)))[0]
 
 
-def _u64_to_f32(m):
+def _u64_to_f32(m: int) -> float:
     """Round 0 <= m <= 2**64 to f32 once. float(m) would round to 53 bits first and can then
     round wrongly to 24 (double rounding); instead the bits below the double's precision are
     folded into one sticky bit, which leaves the f32 rounding decision unchanged and makes
@@ -315,17 +316,17 @@ def _u64_to_f32(m):
     return _unpack_f(_pack_f(float(m)))[0]
 
 
-def f32_convert_i64_s(a):
+def f32_convert_i64_s(a: int) -> float:
     if a >> 63:
         return -_u64_to_f32((1 << 64) - a)
     return _u64_to_f32(a)
 
 
-def f32_convert_i64_u(a):
+def f32_convert_i64_u(a: int) -> float:
     return _u64_to_f32(a)
 
 
-def f32_demote_f64(x):
+def f32_demote_f64(x: float) -> float:
     if x != x:
         x = x + x  # quiet a NaN first (newer CPythons' struct keeps signalling NaNs as they are)
     try:
@@ -334,7 +335,7 @@ def f32_demote_f64(x):
         return _copysign(INF, x)
 
 
-def f64_promote_f32(x):
+def f64_promote_f32(x: float) -> float:
     # A raw f32 already is the exact double; only a NaN needs quieting (x + x).
     return x if x == x else x + x
 
@@ -342,23 +343,23 @@ def f64_promote_f32(x):
 # Reinterprets: the same results as values.f32_to_bits/f32_from_bits, with the common
 # non-NaN case first (struct converts every non-NaN f32 exactly).
 
-def i32_reinterpret_f32(x):
+def i32_reinterpret_f32(x: float) -> int:
     if x != x:
         return f32_to_bits(x)
     return _unpack_I(_pack_f(x))[0]
 
 
-def f32_reinterpret_i32(a):
+def f32_reinterpret_i32(a: int) -> float:
     if a & 0x7F800000 == 0x7F800000 and a & 0x7FFFFF:
         return f32_from_bits(a)  # a NaN: built by hand, since hardware would quiet it
     return _unpack_f(a.to_bytes(4, "little"))[0]
 
 
-def f64_reinterpret_i64(a):
+def f64_reinterpret_i64(a: int) -> float:
     return _unpack_d(a.to_bytes(8, "little"))[0]
 
 
-def i64_reinterpret_f64(x):
+def i64_reinterpret_f64(x: float) -> int:
     return _from_bytes(_pack_d(x), "little")
 
 

@@ -16,76 +16,76 @@ OVERFLOW = INT_OVERFLOW
 # --- i32 -------------------------------------------------------------------------------
 # Signed views use (x ^ SIGN) - SIGN: two's complement to a Python int, branch-free.
 
-def i32_eqz(a):
+def i32_eqz(a: int) -> int:
     return 0 if a else 1
 
 
-def i32_eq(a, b):
+def i32_eq(a: int, b: int) -> int:
     return 1 if a == b else 0
 
 
-def i32_ne(a, b):
+def i32_ne(a: int, b: int) -> int:
     return 1 if a != b else 0
 
 
-def i32_lt_s(a, b):
+def i32_lt_s(a: int, b: int) -> int:
     return 1 if (a ^ _S32) < (b ^ _S32) else 0
 
 
-def i32_lt_u(a, b):
+def i32_lt_u(a: int, b: int) -> int:
     return 1 if a < b else 0
 
 
-def i32_gt_s(a, b):
+def i32_gt_s(a: int, b: int) -> int:
     return 1 if (a ^ _S32) > (b ^ _S32) else 0
 
 
-def i32_gt_u(a, b):
+def i32_gt_u(a: int, b: int) -> int:
     return 1 if a > b else 0
 
 
-def i32_le_s(a, b):
+def i32_le_s(a: int, b: int) -> int:
     return 1 if (a ^ _S32) <= (b ^ _S32) else 0
 
 
-def i32_le_u(a, b):
+def i32_le_u(a: int, b: int) -> int:
     return 1 if a <= b else 0
 
 
-def i32_ge_s(a, b):
+def i32_ge_s(a: int, b: int) -> int:
     return 1 if (a ^ _S32) >= (b ^ _S32) else 0
 
 
-def i32_ge_u(a, b):
+def i32_ge_u(a: int, b: int) -> int:
     return 1 if a >= b else 0
 
 
-def i32_clz(a):
+def i32_clz(a: int) -> int:
     return 32 - a.bit_length()
 
 
-def i32_ctz(a):
+def i32_ctz(a: int) -> int:
     # a & -a isolates the lowest set bit.
     return (a & -a).bit_length() - 1 if a else 32
 
 
-def i32_popcnt(a):
+def i32_popcnt(a: int) -> int:
     return a.bit_count()
 
 
-def i32_add(a, b):
+def i32_add(a: int, b: int) -> int:
     return (a + b) & M32
 
 
-def i32_sub(a, b):
+def i32_sub(a: int, b: int) -> int:
     return (a - b) & M32
 
 
-def i32_mul(a, b):
+def i32_mul(a: int, b: int) -> int:
     return (a * b) & M32
 
 
-def i32_div_s(a, b):
+def i32_div_s(a: int, b: int) -> int:
     """Signed division truncating toward zero; traps on /0 and on INT_MIN / -1."""
     a = (a ^ _S32) - _S32
     b = (b ^ _S32) - _S32
@@ -100,14 +100,14 @@ def i32_div_s(a, b):
     return q & M32
 
 
-def i32_div_u(a, b):
+def i32_div_u(a: int, b: int) -> int:
     try:
         return a // b
     except ZeroDivisionError:
         raise Trap(DIV_ZERO) from None
 
 
-def i32_rem_s(a, b):
+def i32_rem_s(a: int, b: int) -> int:
     """Signed remainder with the sign of the dividend; INT_MIN rem -1 is 0, not a trap."""
     a = (a ^ _S32) - _S32
     b = (b ^ _S32) - _S32
@@ -120,78 +120,78 @@ def i32_rem_s(a, b):
     return r & M32
 
 
-def i32_rem_u(a, b):
+def i32_rem_u(a: int, b: int) -> int:
     try:
         return a % b
     except ZeroDivisionError:
         raise Trap(DIV_ZERO) from None
 
 
-def i32_and(a, b):
+def i32_and(a: int, b: int) -> int:
     return a & b
 
 
-def i32_or(a, b):
+def i32_or(a: int, b: int) -> int:
     return a | b
 
 
-def i32_xor(a, b):
+def i32_xor(a: int, b: int) -> int:
     return a ^ b
 
 
-def i32_shl(a, b):
+def i32_shl(a: int, b: int) -> int:
     return (a << (b & 31)) & M32
 
 
-def i32_shr_s(a, b):
+def i32_shr_s(a: int, b: int) -> int:
     return (((a ^ _S32) - _S32) >> (b & 31)) & M32
 
 
-def i32_shr_u(a, b):
+def i32_shr_u(a: int, b: int) -> int:
     return a >> (b & 31)
 
 
-def i32_rotl(a, b):
+def i32_rotl(a: int, b: int) -> int:
     k = b & 31
     return ((a << k) | (a >> (32 - k))) & M32
 
 
-def i32_rotr(a, b):
+def i32_rotr(a: int, b: int) -> int:
     k = b & 31
     return ((a >> k) | (a << (32 - k))) & M32
 
 
-def i32_extend8_s(a):
+def i32_extend8_s(a: int) -> int:
     return (((a & 0xFF) ^ 0x80) - 0x80) & M32
 
 
-def i32_extend16_s(a):
+def i32_extend16_s(a: int) -> int:
     return (((a & 0xFFFF) ^ 0x8000) - 0x8000) & M32
 
 
-def i32_wrap_i64(a):
+def i32_wrap_i64(a: int) -> int:
     return a & M32
 
 
 # --- i64 -------------------------------------------------------------------------------
 
-def i64_eqz(a):
+def i64_eqz(a: int) -> int:
     return 0 if a else 1
 
 
-def i64_lt_s(a, b):
+def i64_lt_s(a: int, b: int) -> int:
     return 1 if (a ^ _S64) < (b ^ _S64) else 0
 
 
-def i64_gt_s(a, b):
+def i64_gt_s(a: int, b: int) -> int:
     return 1 if (a ^ _S64) > (b ^ _S64) else 0
 
 
-def i64_le_s(a, b):
+def i64_le_s(a: int, b: int) -> int:
     return 1 if (a ^ _S64) <= (b ^ _S64) else 0
 
 
-def i64_ge_s(a, b):
+def i64_ge_s(a: int, b: int) -> int:
     return 1 if (a ^ _S64) >= (b ^ _S64) else 0
 
 
@@ -203,27 +203,27 @@ i64_popcnt = i32_popcnt
 i64_div_u, i64_rem_u = i32_div_u, i32_rem_u
 
 
-def i64_clz(a):
+def i64_clz(a: int) -> int:
     return 64 - a.bit_length()
 
 
-def i64_ctz(a):
+def i64_ctz(a: int) -> int:
     return (a & -a).bit_length() - 1 if a else 64
 
 
-def i64_add(a, b):
+def i64_add(a: int, b: int) -> int:
     return (a + b) & M64
 
 
-def i64_sub(a, b):
+def i64_sub(a: int, b: int) -> int:
     return (a - b) & M64
 
 
-def i64_mul(a, b):
+def i64_mul(a: int, b: int) -> int:
     return (a * b) & M64
 
 
-def i64_div_s(a, b):
+def i64_div_s(a: int, b: int) -> int:
     """Signed division truncating toward zero; traps on /0 and on INT_MIN / -1."""
     a = (a ^ _S64) - _S64
     b = (b ^ _S64) - _S64
@@ -238,7 +238,7 @@ def i64_div_s(a, b):
     return q & M64
 
 
-def i64_rem_s(a, b):
+def i64_rem_s(a: int, b: int) -> int:
     a = (a ^ _S64) - _S64
     b = (b ^ _S64) - _S64
     try:
@@ -250,45 +250,45 @@ def i64_rem_s(a, b):
     return r & M64
 
 
-def i64_shl(a, b):
+def i64_shl(a: int, b: int) -> int:
     return (a << (b & 63)) & M64
 
 
-def i64_shr_s(a, b):
+def i64_shr_s(a: int, b: int) -> int:
     return (((a ^ _S64) - _S64) >> (b & 63)) & M64
 
 
-def i64_shr_u(a, b):
+def i64_shr_u(a: int, b: int) -> int:
     return a >> (b & 63)
 
 
-def i64_rotl(a, b):
+def i64_rotl(a: int, b: int) -> int:
     k = b & 63
     return ((a << k) | (a >> (64 - k))) & M64
 
 
-def i64_rotr(a, b):
+def i64_rotr(a: int, b: int) -> int:
     k = b & 63
     return ((a >> k) | (a << (64 - k))) & M64
 
 
-def i64_extend8_s(a):
+def i64_extend8_s(a: int) -> int:
     return (((a & 0xFF) ^ 0x80) - 0x80) & M64
 
 
-def i64_extend16_s(a):
+def i64_extend16_s(a: int) -> int:
     return (((a & 0xFFFF) ^ 0x8000) - 0x8000) & M64
 
 
-def i64_extend32_s(a):
+def i64_extend32_s(a: int) -> int:
     return (((a & M32) ^ _S32) - _S32) & M64
 
 
-def i64_extend_i32_s(a):
+def i64_extend_i32_s(a: int) -> int:
     return ((a ^ _S32) - _S32) & M64
 
 
-def i64_extend_i32_u(a):
+def i64_extend_i32_u(a: int) -> int:
     return a
 
 

@@ -19,13 +19,18 @@ what another engine (wasmtime) may lawfully return.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable, Mapping
 from fractions import Fraction
 from math import copysign
+from typing import Any, TypeVar
 
 from .floats import f32_round, i32_trunc_sat_s, i32_trunc_sat_u
 from .simd import i8x16_swizzle, v128_bitselect
 from .simd_float import OPS as _FLOAT
 from .simd_int import OPS as _INT
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_Op = Callable[..., int]
 
 _from_bytes = int.from_bytes
 
@@ -60,7 +65,7 @@ _U16B = struct.Struct("<16B").unpack
 _U4i = struct.Struct("<4i").unpack
 
 
-def _named(name, fn):
+def _named(name: str, fn: _F) -> _F:
     fn.__name__ = fn.__qualname__ = name.replace(".", "_")
     return fn
 
@@ -75,19 +80,19 @@ _SIGN32 = 0x80000000800000008000000080000000
 _SIGN64 = 0x80000000000000008000000000000000
 
 
-def f32x4_relaxed_madd(a, b, c):
+def f32x4_relaxed_madd(a: int, b: int, c: int) -> int:
     return _f32x4_add(_f32x4_mul(a, b), c)
 
 
-def f32x4_relaxed_nmadd(a, b, c):
+def f32x4_relaxed_nmadd(a: int, b: int, c: int) -> int:
     return _f32x4_add(_f32x4_mul(a ^ _SIGN32, b), c)
 
 
-def f64x2_relaxed_madd(a, b, c):
+def f64x2_relaxed_madd(a: int, b: int, c: int) -> int:
     return _f64x2_add(_f64x2_mul(a, b), c)
 
 
-def f64x2_relaxed_nmadd(a, b, c):
+def f64x2_relaxed_nmadd(a: int, b: int, c: int) -> int:
     return _f64x2_add(_f64x2_mul(a ^ _SIGN64, b), c)
 
 
@@ -131,10 +136,10 @@ def _round_fraction(q: Fraction, f32: bool) -> float:
     return sign * f32_round(r)
 
 
-def _fused_variant(name, f32, negate):
+def _fused_variant(name: str, f32: bool, negate: bool) -> _Op:
     unpack, pack = (_U4f, _P4f) if f32 else (_U2d, _P2d)
 
-    def fn(a, b, c):
+    def fn(a: int, b: int, c: int) -> int:
         xs = unpack(a.to_bytes(16, "little"))
         ys = unpack(b.to_bytes(16, "little"))
         zs = unpack(c.to_bytes(16, "little"))
@@ -150,7 +155,7 @@ def _fused_variant(name, f32, negate):
 # in z1 [z1, z2, z2], in z2 [z1, z2, z1]; for zeros of opposite signs [z1, z2, -0 (min)
 # or +0 (max)], by choice 1, 2, 3.
 
-def _minmax_lane(x, y, choice, is_min):
+def _minmax_lane(x: float, y: float, choice: int, is_min: bool) -> int | str | None:
     """Choice ``choice`` of relaxed min/max on one lane (floats; f32 lanes as doubles
     holding them, bits kept by the caller for returned operands)."""
     if x != x:
@@ -162,7 +167,7 @@ def _minmax_lane(x, y, choice, is_min):
     return None
 
 
-def _minmax_variant(name, f32, is_min, choice):
+def _minmax_variant(name: str, f32: bool, is_min: bool, choice: int) -> _Op:
     det = _FLOAT[name.replace("relaxed_", "")]
     w = 32 if f32 else 64
     n = 128 // w
@@ -170,7 +175,7 @@ def _minmax_variant(name, f32, is_min, choice):
     mask = (1 << w) - 1
     zero = {"-0": 1 << (w - 1), "+0": 0}
 
-    def fn(a, b):
+    def fn(a: int, b: int) -> int:
         r = det(a, b)
         xs, ys = unpack(a.to_bytes(16, "little")), unpack(b.to_bytes(16, "little"))
         for i in range(n):
@@ -191,13 +196,13 @@ _TRUNC_ODD_S = (None, 0x80000000)
 _TRUNC_ODD_U = (None, 0xFFFFFFFF, 0xFFFFFFFE, 0x80000000)
 
 
-def _trunc_variant(name, f64, signed, choice):
+def _trunc_variant(name: str, f64: bool, signed: bool, choice: int) -> _Op:
     unpack = _U2d if f64 else _U4f
     sat = i32_trunc_sat_s if signed else i32_trunc_sat_u
     lo, hi = (-2147483649.0, 2147483648.0) if signed else (-1.0, 4294967296.0)
     odd = (_TRUNC_ODD_S if signed else _TRUNC_ODD_U)[choice]
 
-    def fn(a):
+    def fn(a: int) -> int:
         out = [sat(x) if (choice == 0 or lo < x < hi) else odd
                for x in unpack(a.to_bytes(16, "little"))]
         if f64:
@@ -206,44 +211,44 @@ def _trunc_variant(name, f64, signed, choice):
     return _named(name, fn)
 
 
-def i32x4_relaxed_trunc_f32x4_s(a):
+def i32x4_relaxed_trunc_f32x4_s(a: int) -> int:
     return _from_bytes(_P4I(*map(i32_trunc_sat_s, _U4f(a.to_bytes(16, "little")))), "little")
 
 
-def i32x4_relaxed_trunc_f32x4_u(a):
+def i32x4_relaxed_trunc_f32x4_u(a: int) -> int:
     return _from_bytes(_P4I(*map(i32_trunc_sat_u, _U4f(a.to_bytes(16, "little")))), "little")
 
 
-def i32x4_relaxed_trunc_f64x2_s_zero(a):
+def i32x4_relaxed_trunc_f64x2_s_zero(a: int) -> int:
     x0, x1 = _U2d(a.to_bytes(16, "little"))
     return i32_trunc_sat_s(x0) | (i32_trunc_sat_s(x1) << 32)
 
 
-def i32x4_relaxed_trunc_f64x2_u_zero(a):
+def i32x4_relaxed_trunc_f64x2_u_zero(a: int) -> int:
     x0, x1 = _U2d(a.to_bytes(16, "little"))
     return i32_trunc_sat_u(x0) | (i32_trunc_sat_u(x1) << 32)
 
 
 # --- swizzle, laneselect, q15mulr --------------------------------------------------------
 
-def i8x16_relaxed_swizzle(a, s):
+def i8x16_relaxed_swizzle(a: int, s: int) -> int:
     """Choice 0: swizzle (an index of 16 or more gives 0)."""
     return i8x16_swizzle(a, s)
 
 
-def _swizzle_wrap(a, s):
+def _swizzle_wrap(a: int, s: int) -> int:
     """Choice 1: an index in 16..127 reads lane index mod 16; 128 and up give 0."""
     ab = a.to_bytes(16, "little")
     return _from_bytes(bytes(ab[j & 15] if j < 128 else 0
                              for j in s.to_bytes(16, "little")), "little")
 
 
-def _laneselect_variant(name, w):
+def _laneselect_variant(name: str, w: int) -> _Op:
     """Choice 1: each mask lane's top bit, spread over the lane, selects."""
     n = 128 // w
     lane = (1 << w) - 1
 
-    def fn(a, b, m):
+    def fn(a: int, b: int, m: int) -> int:
         top = 0
         for i in range(n):
             if (m >> (w * i + w - 1)) & 1:
@@ -252,12 +257,12 @@ def _laneselect_variant(name, w):
     return _named(name, fn)
 
 
-def i16x8_relaxed_q15mulr_s(a, b):
+def i16x8_relaxed_q15mulr_s(a: int, b: int) -> int:
     """Choice 0: q15mulr_sat_s (-1 * -1 saturates to 0x7fff)."""
     return _INT["i16x8.q15mulr_sat_s"](a, b)
 
 
-def _q15mulr_wrap(a, b):
+def _q15mulr_wrap(a: int, b: int) -> int:
     """Choice 1: -1 * -1 gives 0x8000 (the product wraps)."""
     return _from_bytes(_P8h(*[
         r if r < 32768 else -32768 for r in [(x * y + 0x4000) >> 15 for x, y in zip(
@@ -269,36 +274,36 @@ def _q15mulr_wrap(a, b):
 # adjacent pairs added with signed 16-bit saturation; the add_s form then adds pairs of
 # those into i32 lanes and adds c (wrapping).
 
-def _dot16(a, b, unsigned_b):
+def _dot16(a: int, b: int, unsigned_b: bool) -> list[int]:
     xs = _U16b(a.to_bytes(16, "little"))
     ys = (_U16B if unsigned_b else _U16b)(b.to_bytes(16, "little"))
     p = [x * y for x, y in zip(xs, ys)]
     return [max(-32768, min(32767, p[2 * i] + p[2 * i + 1])) for i in range(8)]
 
 
-def i16x8_relaxed_dot_i8x16_i7x16_s(a, b):
+def i16x8_relaxed_dot_i8x16_i7x16_s(a: int, b: int) -> int:
     return _from_bytes(_P8h(*_dot16(a, b, False)), "little")
 
 
-def i32x4_relaxed_dot_i8x16_i7x16_add_s(a, b, c):
+def i32x4_relaxed_dot_i8x16_i7x16_add_s(a: int, b: int, c: int) -> int:
     s = _dot16(a, b, False)
     cs = _U4i(c.to_bytes(16, "little"))
     return _from_bytes(_P4I(*[(s[2 * i] + s[2 * i + 1] + cs[i]) & 0xFFFFFFFF
                               for i in range(4)]), "little")
 
 
-def _dot16_unsigned(a, b):
+def _dot16_unsigned(a: int, b: int) -> int:
     return _from_bytes(_P8h(*_dot16(a, b, True)), "little")
 
 
-def _dot_add_unsigned(a, b, c):
+def _dot_add_unsigned(a: int, b: int, c: int) -> int:
     s = _dot16(a, b, True)
     cs = _U4i(c.to_bytes(16, "little"))
     return _from_bytes(_P4I(*[(s[2 * i] + s[2 * i + 1] + cs[i]) & 0xFFFFFFFF
                               for i in range(4)]), "little")
 
 
-OPS = {
+OPS: dict[str, _Op] = {
     "i8x16.relaxed_swizzle": i8x16_relaxed_swizzle,
     "i32x4.relaxed_trunc_f32x4_s": i32x4_relaxed_trunc_f32x4_s,
     "i32x4.relaxed_trunc_f32x4_u": i32x4_relaxed_trunc_f32x4_u,
@@ -317,7 +322,7 @@ OPS = {
 assert OPS.keys() == PARAM.keys()
 
 
-def variant(name: str, choice: int):
+def variant(name: str, choice: int) -> _Op:
     """The function computing relaxed instruction ``name`` with its parameter set to
     ``choice`` (0 is OPS[name], the deterministic profile)."""
     param = PARAM[name]
@@ -341,7 +346,7 @@ def variant(name: str, choice: int):
     return _dot16_unsigned if shape == "i16x8" else _dot_add_unsigned
 
 
-def table(profile) -> dict:
+def table(profile: Mapping[str, int]) -> dict[str, _Op]:
     """The relaxed instructions' functions under ``profile``: a choice per parameter
     name (``"fmadd": 1``) or per instruction (``"f32x4.relaxed_madd": 1``, which wins);
     anything not named is 0."""

@@ -12,10 +12,21 @@ from __future__ import annotations
 
 import operator
 import struct
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from .floats import (
-    f32_round, f64_div, f64_sqrt, f_ceil, f_floor, f_max, f_min, f_nearest, f_trunc,
-    i32_trunc_sat_s, i32_trunc_sat_u,
+    f32_round,
+    f64_div,
+    f64_sqrt,
+    f_ceil,
+    f_floor,
+    f_max,
+    f_min,
+    f_nearest,
+    f_trunc,
+    i32_trunc_sat_s,
+    i32_trunc_sat_u,
 )
 
 ALL = (1 << 128) - 1
@@ -33,6 +44,10 @@ _P4I = struct.Struct("<4I").pack
 _U2i = struct.Struct("<2i").unpack
 _U2I = struct.Struct("<2I").unpack
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+_Binary = Callable[[int, int], int]
+_Unary = Callable[[int], int]
+
 _SIGN32 = 0x80000000800000008000000080000000
 _SIGN64 = 0x80000000000000008000000000000000
 
@@ -42,18 +57,18 @@ MASK2 = tuple(sum(0xFFFFFFFFFFFFFFFF << (64 * i) for i in range(2) if k >> i & 1
               for k in range(4))
 
 
-def _named(name, fn):
+def _named(name: str, fn: _F) -> _F:
     fn.__name__ = fn.__qualname__ = name.replace(".", "_")
     return fn
 
 
-def _pack_f32x4_slow(values):
+def _pack_f32x4_slow(values: Iterable[float]) -> int:
     """Pack lanes some of which overflow f32 (struct refuses those; they round to inf)."""
     return _from_bytes(_P4f(*map(f32_round, values)), "little")
 
 
-def _f32x4_binary(name, op):
-    def fn(a, b):
+def _f32x4_binary(name: str, op: Callable[[float, float], float]) -> _Binary:
+    def fn(a: int, b: int) -> int:
         try:
             return _from_bytes(_P4f(*map(op, _U4f(a.to_bytes(16, "little")),
                                          _U4f(b.to_bytes(16, "little")))), "little")
@@ -63,22 +78,22 @@ def _f32x4_binary(name, op):
     return _named(name, fn)
 
 
-def _f32x4_unary(name, op):
+def _f32x4_unary(name: str, op: Callable[[float], float]) -> _Unary:
     # sqrt and the rounding ops never leave the f32 range.
-    def fn(a):
+    def fn(a: int) -> int:
         return _from_bytes(_P4f(*map(op, _U4f(a.to_bytes(16, "little")))), "little")
     return _named(name, fn)
 
 
-def _f64x2_binary(name, op):
-    def fn(a, b):
+def _f64x2_binary(name: str, op: Callable[[float, float], float]) -> _Binary:
+    def fn(a: int, b: int) -> int:
         return _from_bytes(_P2d(*map(op, _U2d(a.to_bytes(16, "little")),
                                      _U2d(b.to_bytes(16, "little")))), "little")
     return _named(name, fn)
 
 
-def _f64x2_unary(name, op):
-    def fn(a):
+def _f64x2_unary(name: str, op: Callable[[float], float]) -> _Unary:
+    def fn(a: int) -> int:
         return _from_bytes(_P2d(*map(op, _U2d(a.to_bytes(16, "little")))), "little")
     return _named(name, fn)
 
@@ -86,7 +101,7 @@ def _f64x2_unary(name, op):
 # + - * written out lane by lane: Python's float operators are the IEEE operations
 # (inf - inf is NaN, overflow is inf, nothing raises), and "<4f" rounds each lane once.
 
-def f32x4_add(a, b):
+def f32x4_add(a: int, b: int) -> int:
     x0, x1, x2, x3 = _U4f(a.to_bytes(16, "little"))
     y0, y1, y2, y3 = _U4f(b.to_bytes(16, "little"))
     try:
@@ -95,13 +110,13 @@ def f32x4_add(a, b):
         return _pack_f32x4_slow((x0 + y0, x1 + y1, x2 + y2, x3 + y3))
 
 
-def f64x2_add(a, b):
+def f64x2_add(a: int, b: int) -> int:
     x0, x1 = _U2d(a.to_bytes(16, "little"))
     y0, y1 = _U2d(b.to_bytes(16, "little"))
     return _from_bytes(_P2d(x0 + y0, x1 + y1), "little")
 
 
-def f32x4_sub(a, b):
+def f32x4_sub(a: int, b: int) -> int:
     x0, x1, x2, x3 = _U4f(a.to_bytes(16, "little"))
     y0, y1, y2, y3 = _U4f(b.to_bytes(16, "little"))
     try:
@@ -110,13 +125,13 @@ def f32x4_sub(a, b):
         return _pack_f32x4_slow((x0 - y0, x1 - y1, x2 - y2, x3 - y3))
 
 
-def f64x2_sub(a, b):
+def f64x2_sub(a: int, b: int) -> int:
     x0, x1 = _U2d(a.to_bytes(16, "little"))
     y0, y1 = _U2d(b.to_bytes(16, "little"))
     return _from_bytes(_P2d(x0 - y0, x1 - y1), "little")
 
 
-def f32x4_mul(a, b):
+def f32x4_mul(a: int, b: int) -> int:
     x0, x1, x2, x3 = _U4f(a.to_bytes(16, "little"))
     y0, y1, y2, y3 = _U4f(b.to_bytes(16, "little"))
     try:
@@ -125,7 +140,7 @@ def f32x4_mul(a, b):
         return _pack_f32x4_slow((x0 * y0, x1 * y1, x2 * y2, x3 * y3))
 
 
-def f64x2_mul(a, b):
+def f64x2_mul(a: int, b: int) -> int:
     x0, x1 = _U2d(a.to_bytes(16, "little"))
     y0, y1 = _U2d(b.to_bytes(16, "little"))
     return _from_bytes(_P2d(x0 * y0, x1 * y1), "little")
@@ -133,62 +148,62 @@ def f64x2_mul(a, b):
 
 # Lane comparisons: a 4-bit (2-bit) truth pattern indexes the lane mask.
 
-def _f32x4_compare(name, op):
-    def fn(a, b):
+def _f32x4_compare(name: str, op: Callable[[float, float], bool]) -> _Binary:
+    def fn(a: int, b: int) -> int:
         x0, x1, x2, x3 = _U4f(a.to_bytes(16, "little"))
         y0, y1, y2, y3 = _U4f(b.to_bytes(16, "little"))
         return MASK4[op(x0, y0) | op(x1, y1) << 1 | op(x2, y2) << 2 | op(x3, y3) << 3]
     return _named(name, fn)
 
 
-def _f64x2_compare(name, op):
-    def fn(a, b):
+def _f64x2_compare(name: str, op: Callable[[float, float], bool]) -> _Binary:
+    def fn(a: int, b: int) -> int:
         x0, x1 = _U2d(a.to_bytes(16, "little"))
         y0, y1 = _U2d(b.to_bytes(16, "little"))
         return MASK2[op(x0, y0) | op(x1, y1) << 1]
     return _named(name, fn)
 
 
-def f32x4_abs(a):
+def f32x4_abs(a: int) -> int:
     return a & (ALL ^ _SIGN32)
 
 
-def f32x4_neg(a):
+def f32x4_neg(a: int) -> int:
     return a ^ _SIGN32
 
 
-def f64x2_abs(a):
+def f64x2_abs(a: int) -> int:
     return a & (ALL ^ _SIGN64)
 
 
-def f64x2_neg(a):
+def f64x2_neg(a: int) -> int:
     return a ^ _SIGN64
 
 
 # pmin(a, b) = b < a ? b : a and pmax(a, b) = a < b ? b : a, lane by lane: a pure select,
 # so NaNs and signed zeros pass through with their exact bits.
 
-def f32x4_pmin(a, b):
+def f32x4_pmin(a: int, b: int) -> int:
     x0, x1, x2, x3 = _U4f(a.to_bytes(16, "little"))
     y0, y1, y2, y3 = _U4f(b.to_bytes(16, "little"))
     m = MASK4[(y0 < x0) | (y1 < x1) << 1 | (y2 < x2) << 2 | (y3 < x3) << 3]
     return a ^ ((a ^ b) & m)
 
 
-def f32x4_pmax(a, b):
+def f32x4_pmax(a: int, b: int) -> int:
     x0, x1, x2, x3 = _U4f(a.to_bytes(16, "little"))
     y0, y1, y2, y3 = _U4f(b.to_bytes(16, "little"))
     m = MASK4[(x0 < y0) | (x1 < y1) << 1 | (x2 < y2) << 2 | (x3 < y3) << 3]
     return a ^ ((a ^ b) & m)
 
 
-def f64x2_pmin(a, b):
+def f64x2_pmin(a: int, b: int) -> int:
     x0, x1 = _U2d(a.to_bytes(16, "little"))
     y0, y1 = _U2d(b.to_bytes(16, "little"))
     return a ^ ((a ^ b) & MASK2[(y0 < x0) | (y1 < x1) << 1])
 
 
-def f64x2_pmax(a, b):
+def f64x2_pmax(a: int, b: int) -> int:
     x0, x1 = _U2d(a.to_bytes(16, "little"))
     y0, y1 = _U2d(b.to_bytes(16, "little"))
     return a ^ ((a ^ b) & MASK2[(x0 < y0) | (x1 < y1) << 1])
@@ -196,58 +211,58 @@ def f64x2_pmax(a, b):
 
 # --- conversions -------------------------------------------------------------------------
 
-def f32x4_convert_i32x4_s(a):
+def f32x4_convert_i32x4_s(a: int) -> int:
     # struct converts each int to an exact double and rounds that once to f32.
     return _from_bytes(_P4f(*_U4i(a.to_bytes(16, "little"))), "little")
 
 
-def f32x4_convert_i32x4_u(a):
+def f32x4_convert_i32x4_u(a: int) -> int:
     return _from_bytes(_P4f(*_U4I(a.to_bytes(16, "little"))), "little")
 
 
-def f64x2_convert_low_i32x4_s(a):
+def f64x2_convert_low_i32x4_s(a: int) -> int:
     return _from_bytes(_P2d(*_U2i(a.to_bytes(16, "little")[:8])), "little")
 
 
-def f64x2_convert_low_i32x4_u(a):
+def f64x2_convert_low_i32x4_u(a: int) -> int:
     return _from_bytes(_P2d(*_U2I(a.to_bytes(16, "little")[:8])), "little")
 
 
-def _quiet(x):
+def _quiet(x: float) -> float:
     return x if x == x else x + x
 
 
-def f32x4_demote_f64x2_zero(a):
+def f32x4_demote_f64x2_zero(a: int) -> int:
     """Both f64 lanes rounded to f32 in lanes 0 and 1; lanes 2 and 3 are zero."""
     x0, x1 = _U2d(a.to_bytes(16, "little"))
     return _from_bytes(_P2f(f32_round(_quiet(x0)), f32_round(_quiet(x1))), "little")
 
 
-def f64x2_promote_low_f32x4(a):
+def f64x2_promote_low_f32x4(a: int) -> int:
     """Lanes 0 and 1 widened exactly; a NaN comes out quiet."""
     x0, x1 = _U2f(a.to_bytes(16, "little")[:8])
     return _from_bytes(_P2d(_quiet(x0), _quiet(x1)), "little")
 
 
-def i32x4_trunc_sat_f32x4_s(a):
+def i32x4_trunc_sat_f32x4_s(a: int) -> int:
     return _from_bytes(_P4I(*map(i32_trunc_sat_s, _U4f(a.to_bytes(16, "little")))), "little")
 
 
-def i32x4_trunc_sat_f32x4_u(a):
+def i32x4_trunc_sat_f32x4_u(a: int) -> int:
     return _from_bytes(_P4I(*map(i32_trunc_sat_u, _U4f(a.to_bytes(16, "little")))), "little")
 
 
-def i32x4_trunc_sat_f64x2_s_zero(a):
+def i32x4_trunc_sat_f64x2_s_zero(a: int) -> int:
     x0, x1 = _U2d(a.to_bytes(16, "little"))
     return i32_trunc_sat_s(x0) | (i32_trunc_sat_s(x1) << 32)
 
 
-def i32x4_trunc_sat_f64x2_u_zero(a):
+def i32x4_trunc_sat_f64x2_u_zero(a: int) -> int:
     x0, x1 = _U2d(a.to_bytes(16, "little"))
     return i32_trunc_sat_u(x0) | (i32_trunc_sat_u(x1) << 32)
 
 
-OPS = {
+OPS: dict[str, Callable[..., int]] = {
     "f32x4.add": f32x4_add, "f32x4.sub": f32x4_sub, "f32x4.mul": f32x4_mul,
     "f64x2.add": f64x2_add, "f64x2.sub": f64x2_sub, "f64x2.mul": f64x2_mul,
     "f32x4.abs": f32x4_abs, "f32x4.neg": f32x4_neg, "f64x2.abs": f64x2_abs, "f64x2.neg": f64x2_neg,
@@ -264,6 +279,7 @@ OPS = {
     "i32x4.trunc_sat_f64x2_u_zero": i32x4_trunc_sat_f64x2_u_zero,
 }
 # Division and sqrt need the scalar wrappers for /0 and negative operands.
+_op: Callable[..., Any]  # binary, unary, then comparison ops
 for _name, _op in (("div", f64_div), ("min", f_min), ("max", f_max)):
     OPS[f"f32x4.{_name}"] = _f32x4_binary(f"f32x4.{_name}", _op)
     OPS[f"f64x2.{_name}"] = _f64x2_binary(f"f64x2.{_name}", _op)

@@ -8,8 +8,17 @@ well-typed arguments (a clock the host lacks, a sync flag it cannot set) stay er
 """
 from __future__ import annotations
 
-from .constants import (ADVICE_MAX, ALL_RIGHTS, FDFLAGS_ALL, FSTFLAGS_ALL, LOOKUP_SYMLINK_FOLLOW,
-                        OFLAGS_ALL, SDFLAGS_ALL, SIGNAL_MAX, WHENCE_END)
+from .constants import (
+    ADVICE_MAX,
+    ALL_RIGHTS,
+    FDFLAGS_ALL,
+    FSTFLAGS_ALL,
+    LOOKUP_SYMLINK_FOLLOW,
+    OFLAGS_ALL,
+    SDFLAGS_ALL,
+    SIGNAL_MAX,
+    WHENCE_END,
+)
 from .guest import GuestTrap
 
 
@@ -48,7 +57,7 @@ ADVICE = Enum("advice", ADVICE_MAX + 1)
 SIGNAL = Enum("signal", SIGNAL_MAX + 1)
 
 # call -> {position among the raw wasm arguments (a pointer and its length are two): type}.
-ARGUMENTS = {
+ARGUMENTS: dict[str, dict[int, Flags | Enum]] = {
     "clock_res_get": {0: CLOCKID},
     "clock_time_get": {0: CLOCKID},
     "fd_advise": {3: ADVICE},

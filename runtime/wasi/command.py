@@ -13,6 +13,7 @@ import argparse
 import os
 import stat
 import sys
+from collections.abc import Collection, Iterable, Mapping
 
 from ..errors import Error
 from .config import WasiConfig
@@ -36,8 +37,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
                         "'..' and so stays inside (inside), or none; see docs/wasi.md")
 
 
-def split(tokens: list[str], value_options=OPTIONS,
-          flag_options=()) -> tuple[list[str], list[str]]:
+def split(tokens: list[str], value_options: Collection[str] = OPTIONS,
+          flag_options: Collection[str] = ()) -> tuple[list[str], list[str]]:
     """``tokens`` split into (the runner's options, the program's arguments): options
     named in ``value_options`` (with their values, as ``--opt V`` or ``--opt=V``),
     ``flag_options``, ``-h`` and ``--help`` are the runner's wherever they appear before
@@ -63,7 +64,8 @@ def split(tokens: list[str], value_options=OPTIONS,
     return options, program
 
 
-def _environment(items, environ) -> list[tuple[str, str]]:
+def _environment(items: Iterable[str] | None,
+                 environ: Mapping[str, str]) -> list[tuple[str, str]]:
     pairs = []
     for item in items or ():
         name, eq, value = item.partition("=")
@@ -93,7 +95,9 @@ def _directory(option: str, spec: str) -> tuple[str, str]:
     return (guest if sep else host), host
 
 
-def config(dirs, ro_dirs, env, argv, environ=None, symlinks: str = "allow") -> WasiConfig:
+def config(dirs: Iterable[str] | None, ro_dirs: Iterable[str] | None,
+           env: Iterable[str] | None, argv: list[str],
+           environ: Mapping[str, str] | None = None, symlinks: str = "allow") -> WasiConfig:
     """The WasiConfig of a run: ``dirs``/``ro_dirs`` as HOST[::GUEST] (GUEST defaults to
     HOST as written, as in wasmtime), ``env`` as NAME=VALUE or NAME (``environ``, default
     os.environ, gives its value), ``argv`` the program's argv (argv[0] included),

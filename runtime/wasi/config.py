@@ -4,14 +4,18 @@ its own Wasi state from it."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any, Union
 
 from ..errors import ArgumentError, ArgumentTypeError
+
+# A host directory's path.
+HostPath = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 
 SYMLINK_POLICIES = ("allow", "inside", "none")
 
 
-def _bytes(value, what: str) -> bytes:
+def _bytes(value: object, what: str) -> bytes:
     if isinstance(value, bytes):
         return value
     if isinstance(value, str):
@@ -28,11 +32,11 @@ class Preopen:
 
     __slots__ = ("guest", "host", "readonly")
 
-    def __init__(self, guest: str, host, readonly: bool = False):
+    def __init__(self, guest: str, host: HostPath, readonly: bool = False) -> None:
         if not isinstance(guest, str) or not guest:
             raise ArgumentError(f"a preopen's guest path must be a non-empty str, got {guest!r}")
         self.guest = guest
-        self.host = os.fspath(host)
+        self.host: str | bytes = os.fspath(host)
         self.readonly = bool(readonly)
 
     def __repr__(self) -> str:
@@ -40,7 +44,7 @@ class Preopen:
         return f"Preopen({self.guest!r} -> {self.host!r}{ro})"
 
 
-def _preopen(guest, value) -> Preopen:
+def _preopen(guest: str, value: object) -> Preopen:
     if isinstance(value, Preopen):
         return Preopen(guest, value.host, value.readonly)
     if isinstance(value, tuple) and len(value) == 2:
@@ -72,8 +76,11 @@ class WasiConfig:
     "none": no symlink at all. A refused symlink fails with EPERM.
     """
 
-    def __init__(self, argv=None, env=None, preopens=None, stdin=None, stdout=None,
-                 stderr=None, max_output: int | None = None, symlinks: str = "allow"):
+    def __init__(self, argv: Iterable[str | bytes] | None = None,
+                 env: Mapping[Any, Any] | Iterable[Any] | None = None,
+                 preopens: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+                 stdin: Any = None, stdout: Any = None, stderr: Any = None,
+                 max_output: int | None = None, symlinks: str = "allow") -> None:
         if isinstance(argv, (str, bytes)):
             raise ArgumentTypeError("argv must be a list of arguments, not one string")
         self.argv = None if argv is None else [_bytes(a, "an argument") for a in argv]
@@ -105,7 +112,7 @@ class WasiConfig:
                                 f"got {symlinks!r}")
         self.symlinks = symlinks
 
-    def preopen(self, guest: str, host, readonly: bool = False) -> "WasiConfig":
+    def preopen(self, guest: str, host: HostPath, readonly: bool = False) -> "WasiConfig":
         """Add a preopened directory; returns the config, so calls chain."""
         self.preopens.append(Preopen(guest, host, readonly))
         return self

@@ -27,7 +27,8 @@ ERRNO = {name: n for n, name in enumerate(ERRNO_NAMES)}
 
 SUCCESS = 0
 E2BIG, EACCES, EAGAIN, EBADF, EBUSY = 1, 2, 6, 8, 10
-EEXIST, EFAULT, EFBIG, EILSEQ, EINVAL, EIO, EISDIR, ELOOP, EMFILE = 20, 21, 22, 25, 28, 29, 31, 32, 33
+EEXIST, EFAULT, EFBIG, EILSEQ, EINVAL = 20, 21, 22, 25, 28
+EIO, EISDIR, ELOOP, EMFILE = 29, 31, 32, 33
 ENAMETOOLONG, ENOENT, ENOMEM, ENOSPC, ENOSYS, ENOTDIR, ENOTEMPTY = 37, 44, 48, 51, 52, 54, 55
 ENOTSOCK, ENOTSUP, ENOTTY, EOVERFLOW, EPERM, EPIPE, EROFS, ESPIPE = 57, 58, 59, 61, 63, 64, 69, 70
 EXDEV, ENOTCAPABLE = 75, 76
@@ -48,7 +49,7 @@ for _alias, _name in _ALIASES.items():
 
 def from_host(code: int | None) -> int:
     """The WASI errno for a host errno (EIO when the host's number has no WASI name)."""
-    return HOST_ERRNO.get(code, EIO)
+    return EIO if code is None else HOST_ERRNO.get(code, EIO)
 
 
 # -- rights (u64) ------------------------------------------------------------------------

@@ -18,20 +18,23 @@ from __future__ import annotations
 
 import os
 import weakref
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import Error, Trap, WasiExit
 from ..func import Func, HostError
 from ..memory import Memory
 from ..types import FuncType, ValType
 from . import fd_calls, path_calls, proc_calls
+from .abi import check_arguments
 from .config import WasiConfig
 from .constants import ALL_RIGHTS, DIR_RIGHTS, EILSEQ, EINVAL, MODULE, from_host
-from .abi import check_arguments
 from .guest import GuestTrap, WasiErrno
 from .handles import DirHandle, FdTable, StreamHandle, open_dir
 from .streams import CappedStream, open_stream
 
-CALLS = {**proc_calls.CALLS, **fd_calls.CALLS, **path_calls.CALLS}
+CALLS: dict[str, tuple[str, Callable[..., int]]] = {
+    **proc_calls.CALLS, **fd_calls.CALLS, **path_calls.CALLS}
 _TYPES = {"i": ValType.I32, "I": ValType.I64}
 
 
@@ -54,7 +57,7 @@ class Wasi:
         self.environ = [k + b"=" + v for k, v in config.env]
         self.memory: Memory | None = None
         self.fds = FdTable()
-        self._imports = None
+        self._imports: dict[str, dict[str, Func]] | None = None
         # A state nobody can reach any more closes its host descriptors (an instance made
         # with wasi= owns its state and has no close of its own).
         self._finalizer = weakref.finalize(self, _close, self.fds)
@@ -78,14 +81,14 @@ class Wasi:
 
     # -- binding -------------------------------------------------------------------------
 
-    def imports(self) -> dict:
+    def imports(self) -> dict[str, dict[str, Func]]:
         """{"wasi_snapshot_preview1": {name: Func}} with every preview 1 function."""
         if self._imports is None:
             self._imports = {MODULE: {name: self._host(name, fn)
                                       for name, (_, fn) in CALLS.items()}}
         return self._imports
 
-    def bind(self, target) -> None:
+    def bind(self, target: Any) -> None:
         """Give the host functions the guest's memory: an Instance (its exported "memory"),
         its exports, or a Memory."""
         if isinstance(target, Memory):
@@ -106,7 +109,7 @@ class Wasi:
             raise Trap("WASI call before the instance's memory was bound (Wasi.bind)")
         return self.memory.view
 
-    def start(self, instance) -> int:
+    def start(self, instance: Any) -> int:
         """Bind ``instance`` and run its ``_start``: 0 if it returns, else proc_exit's code.
         A memory bound already (an imported one) is kept; a module that exports none still
         runs, and its calls that need memory trap."""
@@ -139,16 +142,16 @@ class Wasi:
     def __enter__(self) -> "Wasi":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # -- the calls -----------------------------------------------------------------------
 
-    def _host(self, name: str, fn) -> Func:
+    def _host(self, name: str, fn: Callable[..., int]) -> Func:
         """A raw Func around one call: errors the guest can cause become errnos; WasiExit,
         traps and fayasm errors pass through; anything else is a bug in the host and goes
         back to whoever called into wasm, as any host function's exception does."""
-        def call(*args):
+        def call(*args: int) -> int:
             try:
                 check_arguments(name, args)
                 return fn(self, *args)
@@ -172,7 +175,8 @@ class Wasi:
         return Func.from_raw(call, signature(name), name)
 
     def __repr__(self) -> str:
-        return f"<Wasi {len(self.fds.handles)} fds, memory {'bound' if self.memory else 'unbound'}>"
+        bound = "bound" if self.memory else "unbound"
+        return f"<Wasi {len(self.fds.handles)} fds, memory {bound}>"
 
 
 def _flush(fds: FdTable) -> None:

@@ -11,27 +11,73 @@ from __future__ import annotations
 import fcntl
 import os
 import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
-from .constants import (DIRENT, EBADF, EINVAL, ENAMETOOLONG, ENOTDIR, ENOTSUP,
-                        ESPIPE, FDFLAG_APPEND, FDFLAG_NONBLOCK, FDSTAT, FILESTAT,
-                        FILETYPE_DIRECTORY, FILETYPE_REGULAR_FILE, FILETYPE_SYMBOLIC_LINK,
-                        FSTFLAG_ATIM, FSTFLAG_ATIM_NOW, FSTFLAG_MTIM, FSTFLAG_MTIM_NOW,
-                        FSTFLAGS_ALL, ENOTCAPABLE, EPERM, PREOPENTYPE_DIR, PRESTAT,
-                        R_FD_ADVISE, R_FD_ALLOCATE, R_FD_DATASYNC, R_FD_FDSTAT_SET_FLAGS,
-                        R_FD_FILESTAT_GET, R_FD_FILESTAT_SET_SIZE, R_FD_FILESTAT_SET_TIMES,
-                        R_FD_READ, R_FD_READDIR, R_FD_SEEK, R_FD_SYNC, R_FD_TELL, R_FD_WRITE,
-                        SUCCESS, WHENCE_CUR)
-from .guest import (WasiErrno, check, check_structs, check_u32, check_u64, iovecs,
-                    write_bytes, write_struct, write_u32, write_u64)
-from .handles import DirHandle, StreamHandle
+from .constants import (
+    DIRENT,
+    EBADF,
+    EINVAL,
+    ENAMETOOLONG,
+    ENOTCAPABLE,
+    ENOTDIR,
+    ENOTSUP,
+    EPERM,
+    ESPIPE,
+    FDFLAG_APPEND,
+    FDFLAG_NONBLOCK,
+    FDSTAT,
+    FILESTAT,
+    FILETYPE_DIRECTORY,
+    FILETYPE_REGULAR_FILE,
+    FILETYPE_SYMBOLIC_LINK,
+    FSTFLAG_ATIM,
+    FSTFLAG_ATIM_NOW,
+    FSTFLAG_MTIM,
+    FSTFLAG_MTIM_NOW,
+    FSTFLAGS_ALL,
+    PREOPENTYPE_DIR,
+    PRESTAT,
+    R_FD_ADVISE,
+    R_FD_ALLOCATE,
+    R_FD_DATASYNC,
+    R_FD_FDSTAT_SET_FLAGS,
+    R_FD_FILESTAT_GET,
+    R_FD_FILESTAT_SET_SIZE,
+    R_FD_FILESTAT_SET_TIMES,
+    R_FD_READ,
+    R_FD_READDIR,
+    R_FD_SEEK,
+    R_FD_SYNC,
+    R_FD_TELL,
+    R_FD_WRITE,
+    SUCCESS,
+    WHENCE_CUR,
+)
+from .guest import (
+    WasiErrno,
+    check,
+    check_structs,
+    check_u32,
+    check_u64,
+    iovecs,
+    write_bytes,
+    write_struct,
+    write_u32,
+    write_u64,
+)
+from .handles import DirHandle, FileHandle, Handle, StreamHandle
 from .streams import filetype_of
 
 _I64_MAX = (1 << 63) - 1
 _ADVICE = [getattr(os, "POSIX_FADV_" + n, None) for n in
            ("NORMAL", "SEQUENTIAL", "RANDOM", "WILLNEED", "DONTNEED", "NOREUSE")]
 
+if TYPE_CHECKING:
+    from .core import Wasi
 
-def _need(h, rights: int) -> None:
+
+def _need(h: Handle, rights: int) -> None:
     if rights & ~h.rights_base:
         raise WasiErrno(ENOTCAPABLE)
 
@@ -47,20 +93,20 @@ def _offset(v: int) -> int:
     return v
 
 
-def filestat_values(st) -> tuple:
+def filestat_values(st: os.stat_result) -> tuple[int, ...]:
     """The FILESTAT fields of a host stat result."""
     return (st.st_dev, st.st_ino, filetype_of(st.st_mode), st.st_nlink, st.st_size,
             st.st_atime_ns, st.st_mtime_ns, st.st_ctime_ns)
 
 
-def pack_filestat(view, ptr: int, st) -> None:
+def pack_filestat(view: memoryview, ptr: int, st: os.stat_result) -> None:
     mask = (1 << 64) - 1
     dev, ino, ftype, nlink, size, atim, mtim, ctim = filestat_values(st)
     write_struct(view, ptr, FILESTAT, dev & mask, ino & mask, ftype, nlink & mask,
                  size & mask, atim & mask, mtim & mask, ctim & mask)
 
 
-def new_times(st, atim: int, mtim: int, flags: int) -> tuple[int, int]:
+def new_times(st: os.stat_result, atim: int, mtim: int, flags: int) -> tuple[int, int]:
     """The (atime, mtime) in ns that fd/path_filestat_set_times ask for; a time not named by
     ``flags`` keeps its current value from ``st``."""
     if flags & ~FSTFLAGS_ALL:
@@ -76,7 +122,7 @@ def new_times(st, atim: int, mtim: int, flags: int) -> tuple[int, int]:
 
 # ---------------------------------------------------------------------------------------
 
-def fd_advise(w, fd, offset, length, advice):
+def fd_advise(w: Wasi, fd: int, offset: int, length: int, advice: int) -> int:
     h = w.fds.file(fd, R_FD_ADVISE)
     _offset(offset), _offset(length)
     host = _ADVICE[advice]
@@ -86,7 +132,7 @@ def fd_advise(w, fd, offset, length, advice):
     return SUCCESS
 
 
-def fd_allocate(w, fd, offset, length):
+def fd_allocate(w: Wasi, fd: int, offset: int, length: int) -> int:
     # wasmtime answers ENOTSUP to every fd_allocate; fayasm allocates (docs/wasi.md).
     h = w.fds.file(fd, R_FD_ALLOCATE)
     if not h.writable:
@@ -97,38 +143,39 @@ def fd_allocate(w, fd, offset, length):
     return SUCCESS
 
 
-def fd_close(w, fd):
+def fd_close(w: Wasi, fd: int) -> int:
     w.fds.close(fd)
     return SUCCESS
 
 
-def _sync(w, fd, right: int, data_only: bool):
+def _sync(w: Wasi, fd: int, right: int, data_only: bool) -> int:
     # A directory can be synced too (how POSIX programs make a rename durable); wasmtime
     # answers EBADF for one (docs/wasi.md). A stream cannot.
     h = w.fds.get(fd)
     if isinstance(h, StreamHandle):
         return EBADF
     _need(h, right)
+    assert isinstance(h, (FileHandle, DirHandle))  # the other handles are streams
     (os.fdatasync if data_only and hasattr(os, "fdatasync") else os.fsync)(h.fd)
     return SUCCESS
 
 
-def fd_datasync(w, fd):
+def fd_datasync(w: Wasi, fd: int) -> int:
     return _sync(w, fd, R_FD_DATASYNC, True)
 
 
-def fd_sync(w, fd):
+def fd_sync(w: Wasi, fd: int) -> int:
     return _sync(w, fd, R_FD_SYNC, False)
 
 
-def fd_fdstat_get(w, fd, ptr):
+def fd_fdstat_get(w: Wasi, fd: int, ptr: int) -> int:
     h = w.fds.get(fd)
     write_struct(w.view(), ptr, FDSTAT, h.filetype, h.fdflags, h.rights_base,
                  h.rights_inheriting)
     return SUCCESS
 
 
-def fd_fdstat_set_flags(w, fd, flags):
+def fd_fdstat_set_flags(w: Wasi, fd: int, flags: int) -> int:
     # Only a file's flags change: setting O_NONBLOCK on the process's own stdin would
     # change it for everyone sharing it (EBADF for streams and directories, as wasmtime).
     h = w.fds.file(fd)
@@ -145,7 +192,7 @@ def fd_fdstat_set_flags(w, fd, flags):
     return SUCCESS
 
 
-def fd_fdstat_set_rights(w, fd, base, inheriting):
+def fd_fdstat_set_rights(w: Wasi, fd: int, base: int, inheriting: int) -> int:
     h = w.fds.get(fd)
     # Rights can only be dropped, never gained.
     if base & ~h.rights_base or inheriting & ~h.rights_inheriting:
@@ -154,7 +201,7 @@ def fd_fdstat_set_rights(w, fd, base, inheriting):
     return SUCCESS
 
 
-def fd_filestat_get(w, fd, ptr):
+def fd_filestat_get(w: Wasi, fd: int, ptr: int) -> int:
     h = w.fds.get(fd, R_FD_FILESTAT_GET)
     view = w.view()
     check_structs(view, ptr, FILESTAT)
@@ -166,7 +213,7 @@ def fd_filestat_get(w, fd, ptr):
     return SUCCESS
 
 
-def fd_filestat_set_size(w, fd, size):
+def fd_filestat_set_size(w: Wasi, fd: int, size: int) -> int:
     h = w.fds.file(fd, R_FD_FILESTAT_SET_SIZE)
     if h.readonly:
         return EPERM
@@ -176,12 +223,14 @@ def fd_filestat_set_size(w, fd, size):
     return SUCCESS
 
 
-def fd_filestat_set_times(w, fd, atim, mtim, flags):
+def fd_filestat_set_times(w: Wasi, fd: int, atim: int, mtim: int, flags: int) -> int:
     h = w.fds.get(fd)
     if isinstance(h, StreamHandle):
         return EBADF
     _need(h, R_FD_FILESTAT_SET_TIMES)
     host = h.host_fd()
+    if host is None:  # only a stream has none
+        return EBADF
     if h.readonly:
         return EPERM
     a, m = new_times(os.fstat(host), atim, mtim, flags)
@@ -189,7 +238,7 @@ def fd_filestat_set_times(w, fd, atim, mtim, flags):
     return SUCCESS
 
 
-def _readable(w, fd, rights):
+def _readable(w: Wasi, fd: int, rights: int) -> StreamHandle | FileHandle:
     h = w.fds.data(fd)
     if not h.readable:
         raise WasiErrno(EBADF)
@@ -197,7 +246,7 @@ def _readable(w, fd, rights):
     return h
 
 
-def _writable(w, fd, rights):
+def _writable(w: Wasi, fd: int, rights: int) -> StreamHandle | FileHandle:
     h = w.fds.data(fd)
     if not h.writable:
         raise WasiErrno(EBADF)
@@ -205,7 +254,7 @@ def _writable(w, fd, rights):
     return h
 
 
-def _scatter(bufs, data: bytes) -> None:
+def _scatter(bufs: Iterable[memoryview], data: bytes) -> None:
     at = 0
     for b in bufs:
         if at >= len(data):
@@ -218,7 +267,7 @@ def _scatter(bufs, data: bytes) -> None:
 # The iovecs are checked before the descriptor, the result pointer after it, as wasmtime
 # orders them (wasmtime uses only the first non-empty iovec; fayasm uses them all).
 
-def fd_read(w, fd, iovs, iovs_len, nread_ptr):
+def fd_read(w: Wasi, fd: int, iovs: int, iovs_len: int, nread_ptr: int) -> int:
     view = w.view()
     bufs = iovecs(view, iovs, iovs_len)
     h = _readable(w, fd, R_FD_READ)
@@ -235,13 +284,14 @@ def fd_read(w, fd, iovs, iovs_len, nread_ptr):
     return SUCCESS
 
 
-def fd_pread(w, fd, iovs, iovs_len, offset, nread_ptr):
+def fd_pread(w: Wasi, fd: int, iovs: int, iovs_len: int, offset: int, nread_ptr: int) -> int:
     view = w.view()
     bufs = iovecs(view, iovs, iovs_len)
     h = w.fds.data(fd)
     if isinstance(h, StreamHandle):
         return ESPIPE
     h = _readable(w, fd, R_FD_READ | R_FD_SEEK)
+    assert isinstance(h, FileHandle)  # not a stream (above)
     check_u32(view, nread_ptr)
     offset = _offset(offset)
     if not bufs:
@@ -256,7 +306,7 @@ def fd_pread(w, fd, iovs, iovs_len, offset, nread_ptr):
     return SUCCESS
 
 
-def fd_write(w, fd, iovs, iovs_len, nwritten_ptr):
+def fd_write(w: Wasi, fd: int, iovs: int, iovs_len: int, nwritten_ptr: int) -> int:
     view = w.view()
     bufs = iovecs(view, iovs, iovs_len)
     h = _writable(w, fd, R_FD_WRITE)
@@ -271,13 +321,14 @@ def fd_write(w, fd, iovs, iovs_len, nwritten_ptr):
     return SUCCESS
 
 
-def fd_pwrite(w, fd, iovs, iovs_len, offset, nwritten_ptr):
+def fd_pwrite(w: Wasi, fd: int, iovs: int, iovs_len: int, offset: int, nwritten_ptr: int) -> int:
     view = w.view()
     bufs = iovecs(view, iovs, iovs_len)
     h = w.fds.data(fd)
     if isinstance(h, StreamHandle):
         return ESPIPE
     h = _writable(w, fd, R_FD_WRITE | R_FD_SEEK)
+    assert isinstance(h, FileHandle)  # not a stream (above)
     check_u32(view, nwritten_ptr)
     offset = _offset(offset)
     if not bufs:
@@ -290,7 +341,7 @@ def fd_pwrite(w, fd, iovs, iovs_len, offset, nwritten_ptr):
     return SUCCESS
 
 
-def fd_seek(w, fd, offset, whence, newoffset_ptr):
+def fd_seek(w: Wasi, fd: int, offset: int, whence: int, newoffset_ptr: int) -> int:
     h = w.fds.data(fd)
     if isinstance(h, StreamHandle):
         return ESPIPE
@@ -304,7 +355,7 @@ def fd_seek(w, fd, offset, whence, newoffset_ptr):
     return SUCCESS
 
 
-def fd_tell(w, fd, ptr):
+def fd_tell(w: Wasi, fd: int, ptr: int) -> int:
     h = w.fds.data(fd)
     if isinstance(h, StreamHandle):
         return ESPIPE
@@ -315,7 +366,7 @@ def fd_tell(w, fd, ptr):
     return SUCCESS
 
 
-def fd_prestat_get(w, fd, ptr):
+def fd_prestat_get(w: Wasi, fd: int, ptr: int) -> int:
     h = w.fds.handles.get(fd)
     # wasi-libc scans fds from 3 up until EBADF to find the preopens, so every descriptor
     # that is not a preopen answers EBADF.
@@ -325,7 +376,7 @@ def fd_prestat_get(w, fd, ptr):
     return SUCCESS
 
 
-def fd_prestat_dir_name(w, fd, path, path_len):
+def fd_prestat_dir_name(w: Wasi, fd: int, path: int, path_len: int) -> int:
     h = w.fds.handles.get(fd)
     if h is None:
         return EBADF
@@ -338,14 +389,14 @@ def fd_prestat_dir_name(w, fd, path, path_len):
     return SUCCESS
 
 
-def fd_renumber(w, fd, to):
+def fd_renumber(w: Wasi, fd: int, to: int) -> int:
     w.fds.renumber(fd, to)
     return SUCCESS
 
 
 # -- fd_readdir --------------------------------------------------------------------------
 
-def _entry_type(entry) -> int:
+def _entry_type(entry: os.DirEntry[str]) -> int:
     try:
         if entry.is_symlink():
             return FILETYPE_SYMBOLIC_LINK
@@ -376,7 +427,7 @@ def list_dir(h: DirHandle) -> list[tuple[bytes, int, int]]:
     return out + rest
 
 
-def fd_readdir(w, fd, buf, buf_len, cookie, bufused_ptr):
+def fd_readdir(w: Wasi, fd: int, buf: int, buf_len: int, cookie: int, bufused_ptr: int) -> int:
     h = w.fds.dir(fd, R_FD_READDIR)
     view = w.view()
     check(view, buf, buf_len)
@@ -400,7 +451,7 @@ def fd_readdir(w, fd, buf, buf_len, cookie, bufused_ptr):
 
 
 # name -> (wasm parameter types, function); every call returns an errno (i32).
-CALLS = {
+CALLS: dict[str, tuple[str, Callable[..., int]]] = {
     "fd_advise": ("iIIi", fd_advise),
     "fd_allocate": ("iII", fd_allocate),
     "fd_close": ("i", fd_close),

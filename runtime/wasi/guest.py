@@ -11,9 +11,22 @@ then traps).
 """
 from __future__ import annotations
 
+import struct
+
 from ..errors import MEM_OOB
-from .constants import (DIRENT, EILSEQ, EINVAL, EVENT, FDSTAT, FILESTAT, IOVEC, PRESTAT,
-                        SUBSCRIPTION, U32, U64)
+from .constants import (
+    DIRENT,
+    EILSEQ,
+    EINVAL,
+    EVENT,
+    FDSTAT,
+    FILESTAT,
+    IOVEC,
+    PRESTAT,
+    SUBSCRIPTION,
+    U32,
+    U64,
+)
 
 # The alignment of each struct in guest memory: that of its widest field.
 ALIGN = {FDSTAT: 8, FILESTAT: 8, DIRENT: 8, EVENT: 8, SUBSCRIPTION: 8, IOVEC: 4, PRESTAT: 4}
@@ -58,7 +71,7 @@ def check_u64(view: memoryview, ptr: int) -> None:
     check(view, ptr, 8, 8)
 
 
-def check_structs(view: memoryview, ptr: int, st, count: int = 1) -> None:
+def check_structs(view: memoryview, ptr: int, st: struct.Struct, count: int = 1) -> None:
     """An array of ``count`` structs ``st`` (FILESTAT, EVENT, ...)."""
     check(view, ptr, count * st.size, ALIGN[st])
 
@@ -78,7 +91,7 @@ def write_u64(view: memoryview, ptr: int, value: int) -> None:
     U64.pack_into(view, ptr, value & 0xFFFFFFFFFFFFFFFF)
 
 
-def write_struct(view: memoryview, ptr: int, st, *values) -> None:
+def write_struct(view: memoryview, ptr: int, st: struct.Struct, *values: object) -> None:
     check(view, ptr, st.size, ALIGN[st])
     st.pack_into(view, ptr, *values)
 

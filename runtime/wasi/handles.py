@@ -4,9 +4,20 @@ a host file, or a host directory (which is also the root of every path resolved 
 from __future__ import annotations
 
 import os
+from typing import TypeVar
 
-from .constants import (DIR_RIGHTS, EBADF, EMFILE, ENOTCAPABLE, EPERM, FILE_RIGHTS,
-                        FILETYPE_DIRECTORY, R_FD_READ, R_FD_WRITE, STREAM_RIGHTS)
+from .constants import (
+    DIR_RIGHTS,
+    EBADF,
+    EMFILE,
+    ENOTCAPABLE,
+    EPERM,
+    FILE_RIGHTS,
+    FILETYPE_DIRECTORY,
+    R_FD_READ,
+    R_FD_WRITE,
+    STREAM_RIGHTS,
+)
 from .guest import WasiErrno
 from .streams import Stream, filetype_of
 
@@ -14,6 +25,9 @@ O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 MAX_FDS = 1024  # a guest cannot hold more host descriptors than this (EMFILE)
+
+
+_H = TypeVar("_H", bound="Handle")
 
 
 class Handle:
@@ -98,7 +112,7 @@ class DirHandle(Handle):
             self.fd = -1
 
 
-def open_dir(path: str) -> int:
+def open_dir(path: str | bytes) -> int:
     """A host directory descriptor for a preopen (which may be a symlink: the host user
     chose it)."""
     return os.open(path, os.O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -122,7 +136,7 @@ class FdTable:
     """Guest fd numbers to handles; new descriptors take the lowest free number, as POSIX
     open does."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.handles: dict[int, Handle] = {}
 
     def get(self, fd: int, rights: int = 0) -> Handle:
@@ -144,7 +158,7 @@ class FdTable:
         fd_filestat_set_size, fd_fdstat_set_flags): EBADF for a stream or a directory."""
         return self._of(FileHandle, fd, rights)
 
-    def _of(self, kind, fd: int, rights: int):
+    def _of(self, kind: type[_H], fd: int, rights: int) -> _H:
         h = self.handles.get(fd)
         if not isinstance(h, kind):
             raise WasiErrno(EBADF)
@@ -152,11 +166,11 @@ class FdTable:
             raise WasiErrno(ENOTCAPABLE)
         return h
 
-    def data(self, fd: int, rights: int = 0):
+    def data(self, fd: int, rights: int = 0) -> StreamHandle | FileHandle:
         """A stream or file handle for fd_read/fd_write and friends. A directory is EBADF,
         as in wasmtime (it cannot be read or written as bytes)."""
         h = self.handles.get(fd)
-        if h is None or isinstance(h, DirHandle):
+        if not isinstance(h, (StreamHandle, FileHandle)):  # none, or a directory
             raise WasiErrno(EBADF)
         if rights & ~h.rights_base:
             raise WasiErrno(ENOTCAPABLE)

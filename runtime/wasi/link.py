@@ -14,6 +14,9 @@ refused.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
 from ..errors import ArgumentTypeError, LinkError
 from ..func import Func
 from ..memory import Memory
@@ -22,8 +25,12 @@ from .config import WasiConfig
 from .constants import MODULE
 from .core import Wasi
 
+if TYPE_CHECKING:
+    from ..instance import Instance
 
-def link(wasi, imports, program: str = "main.wasm") -> tuple[Wasi, dict, bool]:
+
+def link(wasi: object, imports: Mapping[str, Any] | None,
+         program: str = "main.wasm") -> tuple[Wasi, dict[str, Any], bool]:
     """The Wasi state for ``wasi`` (a WasiConfig, or a Wasi state to share), the imports
     with WASI's functions added (the caller's win where both name one), and whether the
     state was made here (and so belongs to the instance)."""
@@ -33,7 +40,7 @@ def link(wasi, imports, program: str = "main.wasm") -> tuple[Wasi, dict, bool]:
         state, owned = Wasi(wasi, program=program), True
     else:
         raise ArgumentTypeError(f"wasi= takes a fayasm.WasiConfig, got {type(wasi).__name__}")
-    merged = {name: dict(fields) for name, fields in state.imports().items()}
+    merged: dict[str, Any] = {name: dict(fields) for name, fields in state.imports().items()}
     for name, fields in (imports or {}).items():
         if name in merged:
             merged[name].update(fields)
@@ -42,7 +49,7 @@ def link(wasi, imports, program: str = "main.wasm") -> tuple[Wasi, dict, bool]:
     return state, merged, owned
 
 
-def check_kind(export_names) -> None:
+def check_kind(export_names: Iterable[str]) -> None:
     """Refuse a module that says it is both a command and a reactor."""
     names = set(export_names)
     if "_start" in names and "_initialize" in names:
@@ -50,7 +57,8 @@ def check_kind(export_names) -> None:
                         "reactors are exclusive")
 
 
-def imported_memory(decls, imports):
+def imported_memory(decls: Iterable[Sequence[Any]],
+                    imports: Mapping[str, Any]) -> Memory | None:
     """The Memory a module imports (decls: (module, name, kind, ...) tuples), if any."""
     for module, name, kind, *_ in decls:
         if kind is ExternKind.MEMORY:
@@ -60,7 +68,7 @@ def imported_memory(decls, imports):
     return None
 
 
-def bind_memory(state: Wasi, instance, memory: Memory | None = None) -> None:
+def bind_memory(state: Wasi, instance: Instance, memory: Memory | None = None) -> None:
     """Bind ``state`` (unless it is bound already) to the instance's exported "memory",
     else to ``memory``, an imported one. The linking step does this before the start
     function runs, since the memory exists by then and the start function may call WASI."""
@@ -72,7 +80,7 @@ def bind_memory(state: Wasi, instance, memory: Memory | None = None) -> None:
             state.bind(memory)
 
 
-def start_reactor(state: Wasi, instance, memory: Memory | None = None) -> None:
+def start_reactor(state: Wasi, instance: Instance, memory: Memory | None = None) -> None:
     """Bind ``state`` (see ``bind_memory``), attach it as ``instance.wasi``, and run
     ``_initialize`` if the module exports it (not ``_start``: a command runs through
     fayasm.run or ``instance.exports._start()``)."""

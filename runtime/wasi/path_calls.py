@@ -4,27 +4,57 @@ may do with symlinks is WasiConfig.symlinks (see symlinks.py)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from .constants import (EISDIR, ENAMETOOLONG, ENOENT, ENOTCAPABLE, ENOTDIR, EPERM,
-                        FDFLAG_APPEND, FDFLAG_DSYNC, FDFLAG_NONBLOCK, FDFLAG_RSYNC,
-                        FDFLAG_SYNC, FILESTAT, LOOKUP_SYMLINK_FOLLOW, OFLAG_CREAT,
-                        OFLAG_DIRECTORY, OFLAG_EXCL, OFLAG_TRUNC, R_FD_WRITE,
-                        R_PATH_CREATE_DIRECTORY, R_PATH_CREATE_FILE, R_PATH_FILESTAT_GET,
-                        R_PATH_FILESTAT_SET_SIZE, R_PATH_FILESTAT_SET_TIMES,
-                        R_PATH_LINK_SOURCE, R_PATH_LINK_TARGET, R_PATH_OPEN, R_PATH_READLINK,
-                        R_PATH_REMOVE_DIRECTORY, R_PATH_RENAME_SOURCE, R_PATH_RENAME_TARGET,
-                        R_PATH_SYMLINK, R_PATH_UNLINK_FILE, READ_RIGHTS, SUCCESS)
+from .constants import (
+    EISDIR,
+    ENAMETOOLONG,
+    ENOENT,
+    ENOTCAPABLE,
+    ENOTDIR,
+    EPERM,
+    FDFLAG_APPEND,
+    FDFLAG_DSYNC,
+    FDFLAG_NONBLOCK,
+    FDFLAG_RSYNC,
+    FDFLAG_SYNC,
+    FILESTAT,
+    LOOKUP_SYMLINK_FOLLOW,
+    OFLAG_CREAT,
+    OFLAG_DIRECTORY,
+    OFLAG_EXCL,
+    OFLAG_TRUNC,
+    R_FD_WRITE,
+    R_PATH_CREATE_DIRECTORY,
+    R_PATH_CREATE_FILE,
+    R_PATH_FILESTAT_GET,
+    R_PATH_FILESTAT_SET_SIZE,
+    R_PATH_FILESTAT_SET_TIMES,
+    R_PATH_LINK_SOURCE,
+    R_PATH_LINK_TARGET,
+    R_PATH_OPEN,
+    R_PATH_READLINK,
+    R_PATH_REMOVE_DIRECTORY,
+    R_PATH_RENAME_SOURCE,
+    R_PATH_RENAME_TARGET,
+    R_PATH_SYMLINK,
+    R_PATH_UNLINK_FILE,
+    READ_RIGHTS,
+    SUCCESS,
+)
 from .fd_calls import new_times, pack_filestat
-from .guest import (WasiErrno, check, check_structs, check_u32, read_string, write_bytes,
-                    write_u32)
-from .handles import (O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, FileHandle, check_writable_dir,
-                      handle_for)
-from .sandbox import resolve
+from .guest import WasiErrno, check, check_structs, check_u32, read_string, write_bytes, write_u32
+from .handles import O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, FileHandle, check_writable_dir, handle_for
+from .sandbox import Resolved, resolve
 from .symlinks import check_new_symlink
 
 _FDFLAG_HOST = ((FDFLAG_APPEND, "O_APPEND"), (FDFLAG_DSYNC, "O_DSYNC"),
                 (FDFLAG_NONBLOCK, "O_NONBLOCK"), (FDFLAG_RSYNC, "O_RSYNC"),
                 (FDFLAG_SYNC, "O_SYNC"))
+
+if TYPE_CHECKING:
+    from .core import Wasi
 
 
 # Linux's PATH_MAX and NAME_MAX: a longer path (or component) fails with ENAMETOOLONG
@@ -32,7 +62,7 @@ _FDFLAG_HOST = ((FDFLAG_APPEND, "O_APPEND"), (FDFLAG_DSYNC, "O_DSYNC"),
 PATH_MAX, NAME_MAX = 4096, 255
 
 
-def _path(w, ptr, length) -> str:
+def _path(w: Wasi, ptr: int, length: int) -> str:
     if length >= PATH_MAX:
         raise WasiErrno(ENAMETOOLONG)
     path = read_string(w.view(), ptr, length)
@@ -42,7 +72,7 @@ def _path(w, ptr, length) -> str:
     return path
 
 
-def _check_new_link(r, path: str) -> None:
+def _check_new_link(r: Resolved, path: str) -> None:
     """The new name of a link or symlink, resolved as ``r``: ending in "/", it names a
     directory, which a new link can never be. Refused as Linux and wasmtime refuse it:
     ENOENT when nothing has that name (resolve already gave ENOTDIR for a file, and the
@@ -51,7 +81,8 @@ def _check_new_link(r, path: str) -> None:
         raise WasiErrno(ENOENT)
 
 
-def path_open(w, fd, dirflags, path, path_len, oflags, base, inheriting, fdflags, fd_ptr):
+def path_open(w: Wasi, fd: int, dirflags: int, path: int, path_len: int, oflags: int,
+              base: int, inheriting: int, fdflags: int, fd_ptr: int) -> int:
     view = w.view()
     check(view, path, path_len)  # wasmtime reads the path before it looks at fd
     if isinstance(w.fds.handles.get(fd), FileHandle):
@@ -97,7 +128,7 @@ def path_open(w, fd, dirflags, path, path_len, oflags, base, inheriting, fdflags
     return SUCCESS
 
 
-def path_create_directory(w, fd, path, path_len):
+def path_create_directory(w: Wasi, fd: int, path: int, path_len: int) -> int:
     d = w.fds.dir(fd, R_PATH_CREATE_DIRECTORY)
     name = _path(w, path, path_len)
     check_writable_dir(d)
@@ -106,7 +137,7 @@ def path_create_directory(w, fd, path, path_len):
     return SUCCESS
 
 
-def path_filestat_get(w, fd, flags, path, path_len, buf):
+def path_filestat_get(w: Wasi, fd: int, flags: int, path: int, path_len: int, buf: int) -> int:
     d = w.fds.dir(fd, R_PATH_FILESTAT_GET)
     view = w.view()
     check_structs(view, buf, FILESTAT)
@@ -117,7 +148,8 @@ def path_filestat_get(w, fd, flags, path, path_len, buf):
     return SUCCESS
 
 
-def path_filestat_set_times(w, fd, flags, path, path_len, atim, mtim, fstflags):
+def path_filestat_set_times(w: Wasi, fd: int, flags: int, path: int, path_len: int, atim: int,
+                            mtim: int, fstflags: int) -> int:
     d = w.fds.dir(fd, R_PATH_FILESTAT_SET_TIMES)
     name = _path(w, path, path_len)
     check_writable_dir(d)
@@ -128,7 +160,8 @@ def path_filestat_set_times(w, fd, flags, path, path_len, atim, mtim, fstflags):
     return SUCCESS
 
 
-def path_link(w, old_fd, old_flags, old_path, old_len, new_fd, new_path, new_len):
+def path_link(w: Wasi, old_fd: int, old_flags: int, old_path: int, old_len: int, new_fd: int,
+              new_path: int, new_len: int) -> int:
     od = w.fds.dir(old_fd, R_PATH_LINK_SOURCE)
     nd = w.fds.dir(new_fd, R_PATH_LINK_TARGET)
     old = _path(w, old_path, old_len)
@@ -144,7 +177,8 @@ def path_link(w, old_fd, old_flags, old_path, old_len, new_fd, new_path, new_len
     return SUCCESS
 
 
-def path_readlink(w, fd, path, path_len, buf, buf_len, bufused_ptr):
+def path_readlink(w: Wasi, fd: int, path: int, path_len: int, buf: int, buf_len: int,
+                  bufused_ptr: int) -> int:
     d = w.fds.dir(fd, R_PATH_READLINK)
     view = w.view()
     check(view, buf, buf_len)
@@ -160,7 +194,7 @@ def path_readlink(w, fd, path, path_len, buf, buf_len, bufused_ptr):
     return SUCCESS
 
 
-def path_remove_directory(w, fd, path, path_len):
+def path_remove_directory(w: Wasi, fd: int, path: int, path_len: int) -> int:
     d = w.fds.dir(fd, R_PATH_REMOVE_DIRECTORY)
     name = _path(w, path, path_len)
     check_writable_dir(d)
@@ -169,7 +203,8 @@ def path_remove_directory(w, fd, path, path_len):
     return SUCCESS
 
 
-def path_rename(w, fd, old_path, old_len, new_fd, new_path, new_len):
+def path_rename(w: Wasi, fd: int, old_path: int, old_len: int, new_fd: int, new_path: int,
+                new_len: int) -> int:
     od = w.fds.dir(fd, R_PATH_RENAME_SOURCE)
     nd = w.fds.dir(new_fd, R_PATH_RENAME_TARGET)
     old = _path(w, old_path, old_len)
@@ -181,7 +216,8 @@ def path_rename(w, fd, old_path, old_len, new_fd, new_path, new_len):
     return SUCCESS
 
 
-def path_symlink(w, old_path, old_len, fd, new_path, new_len):
+def path_symlink(w: Wasi, old_path: int, old_len: int, fd: int, new_path: int,
+                 new_len: int) -> int:
     d = w.fds.dir(fd, R_PATH_SYMLINK)
     target = _path(w, old_path, old_len)
     name = _path(w, new_path, new_len)
@@ -193,7 +229,7 @@ def path_symlink(w, old_path, old_len, fd, new_path, new_len):
     return SUCCESS
 
 
-def path_unlink_file(w, fd, path, path_len):
+def path_unlink_file(w: Wasi, fd: int, path: int, path_len: int) -> int:
     d = w.fds.dir(fd, R_PATH_UNLINK_FILE)
     name = _path(w, path, path_len)
     check_writable_dir(d)
@@ -202,7 +238,7 @@ def path_unlink_file(w, fd, path, path_len):
     return SUCCESS
 
 
-CALLS = {
+CALLS: dict[str, tuple[str, Callable[..., int]]] = {
     "path_create_directory": ("iii", path_create_directory),
     "path_filestat_get": ("iiiii", path_filestat_get),
     "path_filestat_set_times": ("iiiiIIi", path_filestat_set_times),

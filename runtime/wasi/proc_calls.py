@@ -5,21 +5,50 @@ from __future__ import annotations
 import os
 import select
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 from ..errors import WasiExit
-from .constants import (CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME, CLOCK_REALTIME,
-                        CLOCK_THREAD_CPUTIME, EBADF, EINVAL, ENOTCAPABLE, ENOTSOCK, ENOTSUP,
-                        EVENT, EVENTTYPE_CLOCK, EVENTTYPE_FD_READ, EVENTTYPE_FD_WRITE,
-                        R_POLL_FD_READWRITE, SUB_CLOCK, SUB_FD, SUBCLOCK_ABSTIME, SUBSCRIPTION,
-                        SUCCESS)
-from .guest import (check, check_structs, check_u32, string_table, write_bytes,
-                    write_string_table, write_u32, write_u64)
+from .constants import (
+    CLOCK_MONOTONIC,
+    CLOCK_PROCESS_CPUTIME,
+    CLOCK_REALTIME,
+    CLOCK_THREAD_CPUTIME,
+    EBADF,
+    EINVAL,
+    ENOTCAPABLE,
+    ENOTSOCK,
+    ENOTSUP,
+    EVENT,
+    EVENTTYPE_CLOCK,
+    EVENTTYPE_FD_READ,
+    EVENTTYPE_FD_WRITE,
+    R_POLL_FD_READWRITE,
+    SUB_CLOCK,
+    SUB_FD,
+    SUBCLOCK_ABSTIME,
+    SUBSCRIPTION,
+    SUCCESS,
+)
+from .guest import (
+    check,
+    check_structs,
+    check_u32,
+    string_table,
+    write_bytes,
+    write_string_table,
+    write_u32,
+    write_u64,
+)
 from .handles import DirHandle, FileHandle, StreamHandle
 
 # -- arguments and environment -----------------------------------------------------------
 
+if TYPE_CHECKING:
+    from .core import Wasi
 
-def args_sizes_get(w, argc_ptr, size_ptr):
+
+def args_sizes_get(w: Wasi, argc_ptr: int, size_ptr: int) -> int:
     view = w.view()
     check_u32(view, argc_ptr)
     check_u32(view, size_ptr)
@@ -29,12 +58,12 @@ def args_sizes_get(w, argc_ptr, size_ptr):
     return SUCCESS
 
 
-def args_get(w, argv, argv_buf):
+def args_get(w: Wasi, argv: int, argv_buf: int) -> int:
     write_string_table(w.view(), argv, argv_buf, w.args)
     return SUCCESS
 
 
-def environ_sizes_get(w, count_ptr, size_ptr):
+def environ_sizes_get(w: Wasi, count_ptr: int, size_ptr: int) -> int:
     view = w.view()
     check_u32(view, count_ptr)
     check_u32(view, size_ptr)
@@ -44,14 +73,15 @@ def environ_sizes_get(w, count_ptr, size_ptr):
     return SUCCESS
 
 
-def environ_get(w, environ, environ_buf):
+def environ_get(w: Wasi, environ: int, environ_buf: int) -> int:
     write_string_table(w.view(), environ, environ_buf, w.environ)
     return SUCCESS
 
 
 # -- clocks and randomness ---------------------------------------------------------------
 
-_CLOCKS = {
+_ClockName = Literal["time", "monotonic", "process_time", "thread_time"]
+_CLOCKS: dict[int, tuple[Callable[[], int], _ClockName]] = {
     CLOCK_REALTIME: (time.time_ns, "time"),
     CLOCK_MONOTONIC: (time.monotonic_ns, "monotonic"),
     CLOCK_PROCESS_CPUTIME: (time.process_time_ns, "process_time"),
@@ -67,17 +97,17 @@ def _resolution(clock_id: int) -> int:
 # Every clock id reaches here (abi.py traps on others); wasmtime answers EBADF for the
 # cputime clocks, fayasm reads them (docs/wasi.md).
 
-def clock_res_get(w, clock_id, ptr):
+def clock_res_get(w: Wasi, clock_id: int, ptr: int) -> int:
     write_u64(w.view(), ptr, _resolution(clock_id))
     return SUCCESS
 
 
-def clock_time_get(w, clock_id, precision, ptr):
+def clock_time_get(w: Wasi, clock_id: int, precision: int, ptr: int) -> int:
     write_u64(w.view(), ptr, _CLOCKS[clock_id][0]())
     return SUCCESS
 
 
-def random_get(w, buf, buf_len):
+def random_get(w: Wasi, buf: int, buf_len: int) -> int:
     view = w.view()
     check(view, buf, buf_len)
     at, end = buf, buf + buf_len
@@ -90,15 +120,15 @@ def random_get(w, buf, buf_len):
 
 # -- process -----------------------------------------------------------------------------
 
-def proc_exit(w, code):
+def proc_exit(w: Wasi, code: int) -> NoReturn:
     raise WasiExit(code)
 
 
-def proc_raise(w, sig):
+def proc_raise(w: Wasi, sig: int) -> int:
     return ENOTSUP  # a sandboxed guest has no signals to raise (wasmtime's errno)
 
 
-def sched_yield(w):
+def sched_yield(w: Wasi) -> int:
     if hasattr(os, "sched_yield"):
         os.sched_yield()
     return SUCCESS
@@ -106,23 +136,25 @@ def sched_yield(w):
 
 # -- sockets: no descriptor is ever a socket here ----------------------------------------
 
-def _not_a_socket(w, fd):
+def _not_a_socket(w: Wasi, fd: int) -> int:
     return EBADF if fd not in w.fds.handles else ENOTSOCK
 
 
-def sock_accept(w, fd, flags, fd_ptr):
+def sock_accept(w: Wasi, fd: int, flags: int, fd_ptr: int) -> int:
     return _not_a_socket(w, fd)
 
 
-def sock_recv(w, fd, ri_data, ri_data_len, ri_flags, ro_datalen_ptr, ro_flags_ptr):
+def sock_recv(w: Wasi, fd: int, ri_data: int, ri_data_len: int, ri_flags: int,
+              ro_datalen_ptr: int, ro_flags_ptr: int) -> int:
     return _not_a_socket(w, fd)
 
 
-def sock_send(w, fd, si_data, si_data_len, si_flags, so_datalen_ptr):
+def sock_send(w: Wasi, fd: int, si_data: int, si_data_len: int, si_flags: int,
+              so_datalen_ptr: int) -> int:
     return _not_a_socket(w, fd)
 
 
-def sock_shutdown(w, fd, how):
+def sock_shutdown(w: Wasi, fd: int, how: int) -> int:
     return _not_a_socket(w, fd)
 
 
@@ -131,12 +163,13 @@ def sock_shutdown(w, fd, how):
 class _Sub:
     __slots__ = ("userdata", "type", "deadline", "handle", "error")
 
-    def __init__(self, userdata, type_, deadline=None, handle=None, error=0):
+    def __init__(self, userdata: int, type_: int, deadline: float | None = None,
+                 handle: Any = None, error: int = 0) -> None:
         self.userdata, self.type, self.deadline = userdata, type_, deadline
         self.handle, self.error = handle, error
 
 
-def _parse(w, view, ptr, n) -> list[_Sub] | int:
+def _parse(w: Wasi, view: memoryview, ptr: int, n: int) -> list[_Sub] | int:
     """The subscriptions, or EINVAL for the whole call when one is malformed (an unknown
     event type, clock or subclockflags bit, as wasmtime). A well-formed subscription that
     cannot be served (an fd that is not open or not pollable) becomes an event carrying
@@ -187,7 +220,7 @@ def _file_nbytes(sub: _Sub) -> int:
     return 0
 
 
-def poll_oneoff(w, in_ptr, out_ptr, nsubscriptions, nevents_ptr):
+def poll_oneoff(w: Wasi, in_ptr: int, out_ptr: int, nsubscriptions: int, nevents_ptr: int) -> int:
     if nsubscriptions == 0:
         return EINVAL  # nothing to wait for would block forever
     view = w.view()
@@ -221,9 +254,10 @@ def poll_oneoff(w, in_ptr, out_ptr, nsubscriptions, nevents_ptr):
             except (OSError, ValueError):
                 pass
         else:
+            assert timeout is not None  # nothing waiting: every subscription is a clock
             time.sleep(timeout)
-    ready = sorted(ready)  # events in the order of their subscriptions
-    for n, k in enumerate(ready):
+    order = sorted(ready)  # events in the order of their subscriptions
+    for n, k in enumerate(order):
         s = subs[k]
         nbytes = 0 if s.error else _file_nbytes(s)
         write_bytes(view, out_ptr + n * EVENT.size,
@@ -232,7 +266,7 @@ def poll_oneoff(w, in_ptr, out_ptr, nsubscriptions, nevents_ptr):
     return SUCCESS
 
 
-CALLS = {
+CALLS: dict[str, tuple[str, Callable[..., int]]] = {
     "args_get": ("ii", args_get),
     "args_sizes_get": ("ii", args_sizes_get),
     "environ_get": ("ii", environ_get),

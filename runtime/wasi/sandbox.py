@@ -44,7 +44,7 @@ class Resolved:
     def __enter__(self) -> "Resolved":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
@@ -52,7 +52,7 @@ class Resolved:
         for fd in owned:
             os.close(fd)
 
-    def lstat(self):
+    def lstat(self) -> os.stat_result | None:
         """os.stat of the final component itself (None if it does not exist)."""
         try:
             return os.stat(self.name, dir_fd=self.dir_fd, follow_symlinks=False)
@@ -136,8 +136,8 @@ def resolve(root_fd: int, path: str, follow: bool) -> Resolved:
             os.close(fd)
         raise
     if trailing:
-        st = result.lstat()
-        if st is not None and not stat.S_ISDIR(st.st_mode):
+        final = result.lstat()
+        if final is not None and not stat.S_ISDIR(final.st_mode):
             result.close()
             raise WasiErrno(ENOTDIR)
     return result

@@ -10,11 +10,19 @@ import os
 import select
 import stat
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import Error
-from .constants import (FILETYPE_BLOCK_DEVICE, FILETYPE_CHARACTER_DEVICE, FILETYPE_DIRECTORY,
-                        FILETYPE_REGULAR_FILE, FILETYPE_SOCKET_STREAM, FILETYPE_SYMBOLIC_LINK,
-                        FILETYPE_UNKNOWN)
+from .constants import (
+    FILETYPE_BLOCK_DEVICE,
+    FILETYPE_CHARACTER_DEVICE,
+    FILETYPE_DIRECTORY,
+    FILETYPE_REGULAR_FILE,
+    FILETYPE_SOCKET_STREAM,
+    FILETYPE_SYMBOLIC_LINK,
+    FILETYPE_UNKNOWN,
+)
 
 
 def filetype_of(mode: int) -> int:
@@ -34,7 +42,7 @@ def filetype_of(mode: int) -> int:
     return FILETYPE_UNKNOWN
 
 
-def _fileno(obj) -> int | None:
+def _fileno(obj: Any) -> int | None:
     try:
         fd = obj.fileno()
     except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
@@ -115,7 +123,9 @@ class CappedStream(Stream):
 class FdStream(Stream):
     """A host file descriptor, read and written with os.read / os.write."""
 
-    def __init__(self, fd: int, owned: bool):
+    fd: int
+
+    def __init__(self, fd: int, owned: bool) -> None:
         self.fd = fd
         self.owned = owned
 
@@ -141,7 +151,8 @@ class FileStream(Stream):
     """A Python file-like object. Text streams are bridged with UTF-8 (undecodable output
     bytes become U+FFFD); binary ones get the bytes unchanged."""
 
-    def __init__(self, obj, owned: bool = False, before_write=None):
+    def __init__(self, obj: Any, owned: bool = False,
+                 before_write: Callable[[], object] | None = None) -> None:
         self.obj = obj
         self.owned = owned
         self.fd = _fileno(obj)
@@ -169,7 +180,7 @@ class FileStream(Stream):
         try:
             if self._before_write is not None:
                 self._before_write()
-            if self.text:
+            if self._decoder is not None:  # a text stream
                 self.obj.write(self._decoder.decode(data))
                 n = len(data)
             else:
@@ -226,7 +237,7 @@ def _inherit(which: int) -> Stream:
     return FileStream(obj)
 
 
-def open_stream(spec, which: int) -> Stream:
+def open_stream(spec: Any, which: int) -> Stream:
     """The stream for fd ``which`` (0, 1, 2) from a WasiConfig value."""
     if spec is None:
         return _inherit(which)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 import struct
 
-from fayasm.runtime.compiletime import CompileTimeout
 from fayasm.errors import TranslationError, describe
+from fayasm.runtime.compiletime import CompileTimeout
 from fayasm.runtime.errors import Error
 
 from . import jit

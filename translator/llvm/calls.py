@@ -3,7 +3,8 @@ objects a JIT instance exports.
 
 A raw callable calls its signature's entry wrapper (stubs.entry) through a ctypes
 PYFUNCTYPE prototype: the GIL stays held, and an error the wrapper sets (process.Signal,
-after a trap or a host exception) is raised by ctypes, so the normal path checks nothing. Its source is generated once per signature: numeric values pass as they are
+after a trap or a host exception) is raised by ctypes, so the normal path checks nothing.
+Its source is generated once per signature: numeric values pass as they are
 (i32/i64 unsigned, f32 as its raw double, which the wrapper converts exactly); v128 goes
 as two words; references as their native words; several results, or a v128, come back
 through a small per-function buffer.
@@ -102,7 +103,7 @@ def _raw_factory(ft: FuncType):
     return ns["make"]
 
 
-# -- calls from Python with Python values ----------------------------------------------------------
+# -- calls from Python with Python values ---------------------------------------------------------
 class JitFunc(Func):
     """A Func of a JIT instance. Subclasses generated per plain numeric signature (at most
     one result, no v128 or references; not metered) add a ``__call__`` that checks the

@@ -8,8 +8,23 @@ copies or fuel to do. A branch to the function's label returns.
 """
 from __future__ import annotations
 
-from fayasm.ir import (Block, Br, BrIf, BrTable, Call, CallIndirect, Drop, Effect, GlobalSet,
-                       If, Loop, Return, Set, Slot, Unreachable)
+from fayasm.ir import (
+    Block,
+    Br,
+    BrIf,
+    BrTable,
+    Call,
+    CallIndirect,
+    Drop,
+    Effect,
+    GlobalSet,
+    If,
+    Loop,
+    Return,
+    Set,
+    Slot,
+    Unreachable,
+)
 
 from . import memops
 from . import types as T

@@ -28,8 +28,8 @@ from fayasm.runtime.plan import Spaces, link
 from fayasm.runtime.resources import ResourceLimits
 
 from . import callbacks, calls, jit, metering, natives, references, tiering
-from .process import STATE
 from . import types as T
+from .process import STATE
 from .types import Layout
 
 _M32 = 0xFFFFFFFF
@@ -62,7 +62,8 @@ class CompiledModule:
                     except (RuntimeError, OSError, ValueError, MemoryError) as e:
                         # llvmlite reports LLVM's refusals as RuntimeError (RecursionError
                         # is one too): keep them fayasm's, and never the guest's Exhaustion.
-                        raise TranslationError("jit", f"{self.module.name}: {describe(e)}") from None
+                        raise TranslationError(
+                            "jit", f"{self.module.name}: {describe(e)}") from None
                     self._code[metered] = c
         elif c.lazy and c.upgrade is not None:
             c = self._code[metered] = c.upgrade  # the O2 build has arrived
@@ -87,7 +88,7 @@ class InstanceState:
         self.elems: list = []
         self.datas: list = []
 
-    # -- function targets (tiering) ----------------------------------------------------------------
+    # -- function targets (tiering) ---------------------------------------------------------------
     def lazy_block(self, k: int) -> int:
         """The lazy-tier block {state, record} of defined function ``k``."""
         if self.lazy_blocks is None:

@@ -82,7 +82,7 @@ def compare(fe, op, a: list[str]) -> str:
     return fe.op(f"icmp eq ptr {a[0]}, null")
 
 
-# -- integers ---------------------------------------------------------------------------------------
+# -- integers -------------------------------------------------------------------------------------
 def int_op(fe, e, ty: str, op: str, a: list[str]) -> str:
     width = 32 if ty == "i32" else 64
     if op in _IBIN:
@@ -124,7 +124,7 @@ def _divide(fe, ty: str, op: str, a: str, b: str) -> str:
     return fe.op(f"{'udiv' if op == 'div_u' else 'urem'} {ty} {a}, {b}")
 
 
-# -- floats -------------------------------------------------------------------------------------------
+# -- floats ---------------------------------------------------------------------------------------
 def float_op(fe, e, ty: str, op: str, a: list[str]) -> str:
     lt = "float" if ty == "f32" else "double"
     sfx = _SUFFIX[ty]
@@ -163,7 +163,7 @@ def _i1(lt: str, v: str) -> str:
     return f"i1 {v}"
 
 
-# -- conversions ---------------------------------------------------------------------------------------
+# -- conversions ----------------------------------------------------------------------------------
 def convert(fe, e, name: str, a: list[str]) -> str:
     x = a[0]
     if name == "i32.wrap_i64":
@@ -213,7 +213,7 @@ _REINTERPRET = {"i32.reinterpret_f32": ("float", "i32"), "i64.reinterpret_f64": 
                 "f32.reinterpret_i32": ("i32", "float"), "f64.reinterpret_i64": ("i64", "double")}
 
 
-# -- the rest -----------------------------------------------------------------------------------------
+# -- the rest -------------------------------------------------------------------------------------
 def select(fe, e, a: list[str]) -> str:
     """wasm select. Marked !unpredictable: a producer that emitted a select (not a
     branch) meant it, and this keeps LLVM's x86 pass from turning the cmov back into a

@@ -26,7 +26,6 @@ import llvmlite.binding as llvm
 from fayasm.runtime import compiletime
 from fayasm.runtime.errors import Error
 
-
 LOCK = threading.RLock()
 _init_done = False
 _host: tuple[str, str] | None = None

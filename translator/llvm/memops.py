@@ -183,7 +183,7 @@ def data_drop(fe, s, a: list[str]) -> None:
     fe.emit(f"store i64 0, ptr {lp}, align 8, !tbaa !2")
 
 
-# -- tables ----------------------------------------------------------------------------------------
+# -- tables ---------------------------------------------------------------------------------------
 def table_words(fe, index: int) -> tuple[str, str]:
     """(elements pointer, size as i64) of table ``index``, from the two context words
     its mirror keeps up to date."""

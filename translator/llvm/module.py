@@ -18,8 +18,8 @@ import platform
 
 from fayasm import isa
 from fayasm.errors import TranslationError, describe
-from fayasm.ir.build import build_function
 from fayasm.ir import Op
+from fayasm.ir.build import build_function
 from fayasm.runtime.types import ExternKind
 
 from . import control, exprs, memops, simd, stubs
@@ -137,7 +137,7 @@ class ModuleEmitter:
         else:  # pragma: no cover
             raise AssertionError(f"unknown effect {name}")
 
-    # -- the module ---------------------------------------------------------------------------------
+    # -- the module -------------------------------------------------------------------------------
     def direct(self, index: int) -> bool:
         """Whether a call to function ``index`` may name its symbol (it is in this module)."""
         return index >= self.nimp and not self.indirect_calls and index not in self.separate

@@ -87,7 +87,7 @@ def lower(fe, e, a: list[str]) -> str:
     return _int(fe, e, n, lane, op, a)
 
 
-# -- whole-vector operations ------------------------------------------------------------------------
+# -- whole-vector operations ----------------------------------------------------------------------
 def _v128(fe, e, op: str, a: list[str]) -> str:
     if op == "not":
         return fe.op(f"xor {_V} {a[0]}, <i64 -1, i64 -1>")
@@ -108,7 +108,7 @@ def _v128(fe, e, op: str, a: list[str]) -> str:
     raise NotImplementedError(f"v128.{op}")
 
 
-# -- lanes --------------------------------------------------------------------------------------------
+# -- lanes ----------------------------------------------------------------------------------------
 def _splat(fe, e, n, lane, op, a):
     v = a[0]
     if lane in ("i8", "i16"):
@@ -161,7 +161,7 @@ def _swizzle(fe, e, n, lane, op, a):
     return back(fe, r, 16, "i8")
 
 
-# -- integer lanes ----------------------------------------------------------------------------------
+# -- integer lanes --------------------------------------------------------------------------------
 def _int(fe, e, n, lane, op, a):
     t = vt(n, lane)
     if e.op.cls == "relop":
@@ -352,7 +352,7 @@ def _float(fe, e, n, lane, op, a):
     raise NotImplementedError(f"{lane}x{n}.{op}")
 
 
-# -- relaxed SIMD (the deterministic profile) -------------------------------------------------------
+# -- relaxed SIMD (the deterministic profile) -----------------------------------------------------
 def _relaxed_madd(fe, e, n, lane, op, a):
     t = vt(n, lane)
     x, y, z = (_opaque(fe, v, n, lane) for v in a)

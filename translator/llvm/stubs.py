@@ -173,8 +173,8 @@ def entry(ft, key: str) -> str:
             args.append(f"{LL[t]} %a{k}")
     rt = entry_ret_type(ft)
     inner = T.ret_type(ft.results)
-    out = [f"define {rt} @fy_entry_{key}(ptr %fn, ptr %ctx{''.join(', ' + p for p in params)}, "
-           f"ptr %out) #2 {{",
+    out = [(f"define {rt} @fy_entry_{key}(ptr %fn, ptr %ctx{''.join(', ' + p for p in params)}, "
+            f"ptr %out) #2 {{"),
            "entry:",
            "  %st = load ptr, ptr %ctx",
            "  %jb = alloca [40 x i64], align 16",
@@ -275,7 +275,7 @@ def entry(ft, key: str) -> str:
     return "\n".join(out)
 
 
-# -- host trampolines -------------------------------------------------------------------------------
+# -- host trampolines -----------------------------------------------------------------------------
 def host_trampoline(ft, key: str) -> str:
     nwords = max(sum(T.WORDS[t] for t in ft.params), sum(T.WORDS[t] for t in ft.results), 1)
     inner = T.ret_type(ft.results)
@@ -349,7 +349,7 @@ def host_trampoline(ft, key: str) -> str:
     return "\n".join(out)
 
 
-# -- lazy stubs --------------------------------------------------------------------------------------
+# -- lazy stubs -----------------------------------------------------------------------------------
 def lazy_stub(ft, key: str) -> str:
     """``fy_lazy_<sig>(lb, depth, params...)``: the code of a record whose function is not
     compiled yet. ``lb`` is the function's lazy block {state, record}: the stub has the

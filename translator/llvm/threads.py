@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import sys
 import threading
+from types import FrameType
 
 from fayasm.runtime.errors import Error
 
@@ -52,7 +53,8 @@ def _stack_low() -> int:
 
 def python_depth() -> int:
     """Python frames on this thread's stack."""
-    n, f = 0, sys._getframe()
+    n = 0
+    f: FrameType | None = sys._getframe()
     while f is not None:
         n += 1
         f = f.f_back

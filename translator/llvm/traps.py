@@ -23,7 +23,7 @@ TRAP_MESSAGES = {
 }
 
 
-def is_recursion(e: BaseException) -> bool:
+def is_recursion(e: BaseException | None) -> bool:
     """Whether ``e`` comes from Python's recursion limit (ctypes wraps a RecursionError
     raised while converting arguments in an ArgumentError)."""
     seen = 0

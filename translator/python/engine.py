@@ -77,7 +77,7 @@ def source_for(module, metered: bool = False) -> str:
         except (OSError, UnicodeDecodeError):
             pass  # an unreadable entry is rebuilt
     src = translate(module, metered=metered)
-    if path:
+    if path and d:
         try:
             os.makedirs(d, exist_ok=True)
             tmp = f"{path}.{os.getpid()}.tmp"

@@ -21,9 +21,26 @@ through nested if chains a few levels deep (``case_tree``), never one long elif 
 """
 from __future__ import annotations
 
+import builtins  # the set type, which the method FunctionEmitter.set hides in its class
+
 from fayasm.errors import TranslationError, describe
-from fayasm.ir import (Block, Br, BrIf, BrTable, Call, CallIndirect, Drop, Effect, GlobalSet,
-                       If, Loop, Return, Set, Slot, Unreachable)
+from fayasm.ir import (
+    Block,
+    Br,
+    BrIf,
+    BrTable,
+    Call,
+    CallIndirect,
+    Drop,
+    Effect,
+    GlobalSet,
+    If,
+    Loop,
+    Return,
+    Set,
+    Slot,
+    Unreachable,
+)
 from fayasm.ir.nodes import Local
 from fayasm.runtime.errors import UNREACHABLE
 
@@ -190,7 +207,7 @@ class FunctionEmitter:
         out.add("if _budget.tick < 0:")
         out.add("    _budget.tick = _rt.refuel(_budget)")
 
-    def stmt(self, s) -> set:
+    def stmt(self, s) -> builtins.set:
         """Emit one statement; return the labels ``_br`` may hold when it completes."""
         out, x = self.out, self.x
         t = type(s)
@@ -366,7 +383,7 @@ class FunctionEmitter:
         """The innermost Python loop's frame, or None at the function's top level."""
         return self.frames[-1] if self.frames else None
 
-    def branch(self, s, label, values, allow_fall: bool = True) -> set:
+    def branch(self, s, label, values, allow_fall: bool = True) -> builtins.set:
         """Transfer control to ``label`` from statement ``s``; return the labels left
         pending in ``_br`` (to be skipped to by guards at this level). ``allow_fall``:
         whether falling through after ``s`` may stand for the branch (not in flat code)."""
@@ -407,7 +424,7 @@ class FunctionEmitter:
         inner.escapes.add(label)
         return set()
 
-    def br_if(self, s: BrIf) -> set:
+    def br_if(self, s: BrIf) -> builtins.set:
         out = self.out
         label = s.label
         cond = self.x.cond(s.cond)
@@ -424,7 +441,7 @@ class FunctionEmitter:
         out.depth -= 1
         return pending
 
-    def br_table(self, s: BrTable) -> set:
+    def br_table(self, s: BrTable) -> builtins.set:
         out = self.out
         distinct, cases = table_cases(s)
         index = self.x.expr(s.index)
@@ -485,7 +502,7 @@ class FunctionEmitter:
                 self.case_tree(var, size, leaf, start, chain)
                 out.depth -= 1
 
-    def indented_branch(self, s, label, indent: bool = True) -> set:
+    def indented_branch(self, s, label, indent: bool = True) -> builtins.set:
         out = self.out
         out.depth += indent
         n = len(out.lines)
@@ -495,7 +512,7 @@ class FunctionEmitter:
         out.depth -= indent
         return pending
 
-    def br_table_lookup(self, s: BrTable, distinct: list) -> set:
+    def br_table_lookup(self, s: BrTable, distinct: list) -> builtins.set:
         """A large br_table without values: look the label id up, then act on it."""
         out = self.out
         inner = self.inner
@@ -539,7 +556,7 @@ class FunctionEmitter:
         return pending
 
     # -- structured statements ---------------------------------------------------------
-    def body_list(self, body: list) -> set:
+    def body_list(self, body: list) -> builtins.set:
         """A statement list. After a statement that may leave ``_br`` set at this level,
         the rest is guarded by ``if not _br:`` (reopened flat, never nested)."""
         out = self.out
@@ -567,7 +584,7 @@ class FunctionEmitter:
             self.out.add(f"if _br == {label.id}:")
             self.out.add("    _br = 0")
 
-    def block_stmt(self, s: Block) -> set:
+    def block_stmt(self, s: Block) -> builtins.set:
         pending = self.body_list(s.body)
         self.end_check(s.label)
         return pending - {s.label.id}
@@ -576,7 +593,7 @@ class FunctionEmitter:
         return (len(self.frames) >= MAX_LOOPS or self.out.depth >= MAX_INDENT
                 or self.nest >= MAX_NEST)
 
-    def if_stmt(self, s: If) -> set:
+    def if_stmt(self, s: If) -> builtins.set:
         out = self.out
         out.add(f"if {self.x.cond(s.cond)}:")
         pending = self.indented_body(s.then)
@@ -586,7 +603,7 @@ class FunctionEmitter:
         self.end_check(s.label)
         return pending - {s.label.id}
 
-    def indented_body(self, body: list) -> set:
+    def indented_body(self, body: list) -> builtins.set:
         out = self.out
         out.depth += 1
         n = len(out.lines)
@@ -596,7 +613,7 @@ class FunctionEmitter:
         out.depth -= 1
         return pending
 
-    def loop_stmt(self, s: Loop) -> set:
+    def loop_stmt(self, s: Loop) -> builtins.set:
         out = self.out
         label = s.label
         outer = self.inner
@@ -624,7 +641,7 @@ class FunctionEmitter:
         out.depth -= 1
         return self.after_loop(frame, outer)
 
-    def after_loop(self, frame, outer) -> set:
+    def after_loop(self, frame, outer) -> builtins.set:
         """After a Python loop left by a flagged break: continue or break the enclosing
         loop, or leave the flag for the guards of this level."""
         out = self.out
@@ -659,7 +676,7 @@ class FunctionEmitter:
             out.depth -= 1
         return pending
 
-    def flat(self, s) -> set:
+    def flat(self, s) -> builtins.set:
         self.flat_count += 1
         return FlatEmitter(self, [s]).emit()
 

@@ -26,7 +26,8 @@ def _simple(t) -> bool:
 
 def _type_literal(t, ix: dict | None = None) -> str:
     if all(_simple(v) for v in t.params + t.results):
-        return f"_rt.functype({literal(' '.join(map(str, t.params)))}, {literal(' '.join(map(str, t.results)))})"
+        params, results = " ".join(map(str, t.params)), " ".join(map(str, t.results))
+        return f"_rt.functype({literal(params)}, {literal(results)})"
     # Typed references: by text, concrete ones by index into the module's _TYPES.
     ps = [type_text(v, ix or {}) for v in t.params]
     rs = [type_text(v, ix or {}) for v in t.results]
@@ -215,8 +216,8 @@ class ModuleEmitter:
         self.ix = ix
         for k in sorted(self.used_types):
             out.append(f"_T{k} = {_type_literal(m.types[k], ix)}")
-        wasm_names = {self.func_name(self.nimp_funcs + k): self.module.func_name(self.nimp_funcs + k)
-                      for k in range(len(m.funcs))}
+        wasm_names = {self.func_name(self.nimp_funcs + k):
+                      self.module.func_name(self.nimp_funcs + k) for k in range(len(m.funcs))}
         out.append(f"_WASM_NAMES = {literal(wasm_names)}")
         out.append("")
         out.extend(self.description())
@@ -235,8 +236,8 @@ class ModuleEmitter:
         lines.append("    imports=[")
         ix = self.ix
         for mod, name, kind, t in p.imports:
-            lines.append(f"        ({literal(mod)}, {literal(name)}, _rt.KINDS[{literal(str(kind))}], "
-                         f"{_extern_type(kind, t, ix)}),")
+            lines.append(f"        ({literal(mod)}, {literal(name)}, "
+                         f"_rt.KINDS[{literal(str(kind))}], {_extern_type(kind, t, ix)}),")
         lines.append("    ],")
         lines.append("    tables=[" + ", ".join(_extern_type(ExternKind.TABLE, t, ix)
                                                for t in p.tables) + "],")
