@@ -35,8 +35,17 @@ from .limits import BULK_SHIFT, MAX_CALL_DEPTH
 from .memory import Memory
 from .plan import KINDS, Plan, Spaces, link
 from .table import Table
-from .types import (ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType, ValType,
-                    deftypes_from, parse_type_text)
+from .types import (
+    ExternKind,
+    FuncType,
+    GlobalType,
+    Limits,
+    MemoryType,
+    TableType,
+    ValType,
+    deftypes_from,
+    parse_type_text,
+)
 from .values import f32_from_bits, f32_round, f32_to_bits
 from .version import VERSION
 
@@ -95,14 +104,14 @@ def indirect(table: Table, i: int, ftype: FuncType) -> Callable[..., Any]:
     return f.raw
 
 
-def ref_callee(f):
+def ref_callee(f: Func | None) -> Any:
     """The raw callable of function reference ``f`` for call_ref."""
     if f is None:
         raise trap(NULL_FUNC_REF)
     return f.raw
 
 
-def non_null(r):
+def non_null(r: object) -> object:
     """ref.as_non_null."""
     if r is None:
         raise trap(NULL_REF)
@@ -332,4 +341,4 @@ def _report(desc: Description, e: BaseException) -> int:
 
 __all__ += ["Description", "KINDS", "Exhaustion", "Error", "GlobalType", "HostError", "INTERFACE",
             "InterfaceError", "Limits", "OLDEST_INTERFACE", "VERSION",
-            "MemoryType", "TableType", "ValType", "StructError"]
+            "MemoryType", "TableType", "ValType", "StructError", "deftypes_from"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any, Callable, ClassVar
 
 from .errors import ArgumentError
 
@@ -48,7 +49,7 @@ class _Bot:
     def __repr__(self) -> str:
         return "bot"
 
-    def __reduce__(self):
+    def __reduce__(self) -> str:
         return "BOT"
 
 
@@ -60,7 +61,8 @@ class RecRef:
     spec's ``rec.i``): what makes a closed type finite though it may refer to itself."""
 
     __slots__ = ("index",)
-    _interned: dict = {}
+    index: int
+    _interned: ClassVar[dict] = {}
 
     def __new__(cls, index: int) -> "RecRef":
         r = cls._interned.get(index)
@@ -70,7 +72,7 @@ class RecRef:
             cls._interned[index] = r
         return r
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple:
         return (RecRef, (self.index,))
 
     def __repr__(self) -> str:
@@ -86,10 +88,24 @@ class ValType:
     definition) or an int (a type index, only while a module is being read)."""
 
     __slots__ = ("value", "nullable", "heap", "rep", "_code", "__weakref__")
-    _by_name: dict = {}
+    value: str
+    nullable: bool | None
+    heap: Any  # None, a HeapType, DefType, RecRef, BOT or (while reading) an int
+    rep: ValType
+    _code: int | None
+    I32: ClassVar[ValType]
+    I64: ClassVar[ValType]
+    F32: ClassVar[ValType]
+    F64: ClassVar[ValType]
+    V128: ClassVar[ValType]
+    FUNCREF: ClassVar[ValType]
+    EXTERNREF: ClassVar[ValType]
+    NULLFUNCREF: ClassVar[ValType]
+    NULLEXTERNREF: ClassVar[ValType]
+    _by_name: ClassVar[dict] = {}
     # Interned weakly: a module's types go when nothing uses them (hostile input may
     # name any number of them); while one lives, an equal one is that very object.
-    _refs: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+    _refs: ClassVar[weakref.WeakValueDictionary] = weakref.WeakValueDictionary()
 
     def __new__(cls, name: "str | ValType") -> "ValType":
         if isinstance(name, ValType):
@@ -100,14 +116,15 @@ class ValType:
         return t
 
     @classmethod
-    def _make(cls, name: str, code: int | None, nullable=None, heap=None) -> "ValType":
+    def _make(cls, name: str, code: int | None, nullable: bool | None = None,
+              heap: Any = None) -> ValType:
         t = object.__new__(cls)
         t.value, t._code, t.nullable, t.heap = name, code, nullable, heap
         t.rep = t
         return t
 
     @classmethod
-    def ref(cls, nullable: bool, heap) -> "ValType":
+    def ref(cls, nullable: bool, heap: Any) -> ValType:
         """The reference type ``(ref null? heap)``."""
         key = (bool(nullable), heap)
         t = cls._refs.get(key)
@@ -117,7 +134,7 @@ class ValType:
             cls._refs[key] = t
         return t
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple:
         if self.heap is None:
             return (ValType, (self.value,))
         return (_ref, (self.nullable, self.heap))
@@ -128,10 +145,10 @@ class ValType:
     def __repr__(self) -> str:
         return self.value
 
-    def __copy__(self):
+    def __copy__(self) -> ValType:
         return self
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo: object) -> ValType:
         return self
 
     @property
@@ -163,7 +180,7 @@ class ValType:
     @property
     def defaultable(self) -> bool:
         """Whether a local of this type has a default value (non-null references have none)."""
-        return self.heap is None or self.nullable
+        return self.heap is None or bool(self.nullable)
 
     @property
     def closed(self) -> bool:
@@ -190,11 +207,11 @@ class ValType:
         return tuple(cls._by_name.values())
 
 
-def _ref(nullable: bool, heap) -> ValType:
+def _ref(nullable: bool, heap: Any) -> ValType:
     return ValType.ref(nullable, heap)
 
 
-def _ref_text(nullable: bool, heap) -> str:
+def _ref_text(nullable: bool, heap: Any) -> str:
     if isinstance(heap, HeapType):
         h = str(heap)
     elif isinstance(heap, int):
@@ -204,7 +221,7 @@ def _ref_text(nullable: bool, heap) -> str:
     return f"(ref null {h})" if nullable else f"(ref {h})"
 
 
-def _rep_of(heap) -> ValType:
+def _rep_of(heap: Any) -> ValType:
     """The 2.0 reference type whose representation a reference to ``heap`` shares."""
     if isinstance(heap, HeapType):
         return FUNCREF if heap.top is HeapType.FUNC else EXTERNREF
@@ -232,7 +249,7 @@ _FROM_CODE = {t._code: t for t in ValType._by_name.values()}
 _NUM = frozenset((I32, I64, F32, F64))
 
 
-def heap_matches(h1, h2) -> bool:
+def heap_matches(h1: Any, h2: Any) -> bool:
     """Heap subtyping on closed heap types: ``h1 <: h2``."""
     if h1 is h2 or h1 is BOT:
         return True
@@ -247,7 +264,7 @@ def heap_matches(h1, h2) -> bool:
     return h2 in h1.supers_closure()
 
 
-def matches(t1, t2) -> bool:
+def matches(t1: ValType | None, t2: ValType | None) -> bool:
     """Value subtyping on closed types: ``t1 <: t2`` (None is the bottom type of
     unreachable code, a subtype of everything)."""
     if t1 is t2 or t1 is None:
@@ -288,9 +305,12 @@ class SubType:
     whose references to its own group are RecRefs. Interned."""
 
     __slots__ = ("final", "supers", "comp", "__weakref__")
-    _interned: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+    final: bool
+    supers: tuple
+    comp: FuncType
+    _interned: ClassVar[weakref.WeakValueDictionary] = weakref.WeakValueDictionary()
 
-    def __new__(cls, final: bool, supers: tuple, comp) -> "SubType":
+    def __new__(cls, final: bool, supers: tuple, comp: FuncType) -> SubType:
         key = (bool(final), tuple(supers), comp)
         t = cls._interned.get(key)
         if t is None:
@@ -299,7 +319,7 @@ class SubType:
             cls._interned[key] = t
         return t
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple:
         return (SubType, (self.final, self.supers, self.comp))
 
 
@@ -310,7 +330,8 @@ class RecGroup:
     equivalence. A module without ``rec`` has one group per type."""
 
     __slots__ = ("types", "__weakref__")
-    _interned: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+    types: tuple
+    _interned: ClassVar[weakref.WeakValueDictionary] = weakref.WeakValueDictionary()
 
     def __new__(cls, types: tuple) -> "RecGroup":
         types = tuple(types)
@@ -321,7 +342,7 @@ class RecGroup:
             cls._interned[types] = g
         return g
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple:
         return (RecGroup, (self.types,))
 
 
@@ -332,7 +353,10 @@ class DefType:
     ``expand()`` is its composite type with its group's RecRefs replaced by DefTypes."""
 
     __slots__ = ("group", "index", "_expanded", "__weakref__")
-    _interned: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+    group: RecGroup
+    index: int
+    _expanded: FuncType | None
+    _interned: ClassVar[weakref.WeakValueDictionary] = weakref.WeakValueDictionary()
 
     def __new__(cls, group: RecGroup, index: int) -> "DefType":
         key = (group, index)
@@ -343,7 +367,7 @@ class DefType:
             cls._interned[key] = d
         return d
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple:
         return (DefType, (self.group, self.index))
 
     @property
@@ -354,11 +378,12 @@ class DefType:
     def kind(self) -> str:
         return "func"
 
-    def expand(self) -> "FuncType":
-        if self._expanded is None:
+    def expand(self) -> FuncType:
+        e = self._expanded
+        if e is None:
             g = self.group
-            self._expanded = substitute(self.sub.comp, lambda r: DefType(g, r.index))
-        return self._expanded
+            e = self._expanded = substitute(self.sub.comp, lambda r: DefType(g, r.index))
+        return e
 
     def supers_closure(self) -> tuple:
         """Every declared supertype, transitively (empty without GC's ``sub``)."""
@@ -379,13 +404,13 @@ class DefType:
         return self.short()
 
 
-def substitute(ft: "FuncType", fn) -> "FuncType":
+def substitute(ft: FuncType, fn: Callable[[Any], Any]) -> FuncType:
     """``ft`` with every reference whose heap is a RecRef or an int replaced by ``fn(heap)``
     (a DefType); returns ``ft`` itself when nothing changes."""
-    def sub(t):
+    def sub(t: ValType) -> ValType:
         h = t.heap
         if h.__class__ is RecRef or h.__class__ is int:
-            return ValType.ref(t.nullable, fn(h))
+            return ValType.ref(bool(t.nullable), fn(h))
         return t
     ps = tuple(sub(t) for t in ft.params)
     rs = tuple(sub(t) for t in ft.results)
@@ -394,7 +419,8 @@ def substitute(ft: "FuncType", fn) -> "FuncType":
     return FuncType(ps, rs)
 
 
-def close_types(raw: list, groups: list | None = None, error=ValueError) -> list:
+def close_types(raw: list, groups: list | None = None,
+                error: Callable[[str], Exception] = ValueError) -> list:
     """The DefTypes of a module's type section: ``raw`` holds its FuncTypes as read
     (concrete heap types as type indices), ``groups`` the (start, count) of each rec
     group (default: one group per type). A reference to a type not yet defined outside
@@ -403,7 +429,7 @@ def close_types(raw: list, groups: list | None = None, error=ValueError) -> list
         groups = [(k, 1) for k in range(len(raw))]
     out: list = []
     for start, count in groups:
-        def local(h, start=start, count=count):
+        def local(h: Any, start: int = start, count: int = count) -> Any:
             if h.__class__ is not int:
                 return h
             if h < start:
@@ -518,7 +544,7 @@ def parse_type_text(text: str, deftypes: list | None = None) -> ValType:
     if nullable and words[1] != "null":
         raise ArgumentError(f"unknown value type {text!r}")
     name = words[-1]
-    h = _HEAP_NAMES.get(name)
+    h: Any = _HEAP_NAMES.get(name)
     if h is None:
         if not name.isdigit():
             raise ArgumentError(f"unknown value type {text!r}")

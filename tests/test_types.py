@@ -11,9 +11,22 @@ import pytest
 import fayasm
 from fayasm.binary import decode, encode
 from fayasm.errors import ValidationError
-from fayasm.runtime.types import (EXTERNREF, FUNCREF, I32, NULLEXTERNREF, NULLFUNCREF, DefType,
-                                  FuncType, HeapType, RecRef, ValType, close_types,
-                                  deftypes_from, matches, parse_type_text, type_text)
+from fayasm.runtime.types import (
+    EXTERNREF,
+    FUNCREF,
+    I32,
+    NULLEXTERNREF,
+    NULLFUNCREF,
+    FuncType,
+    HeapType,
+    RecRef,
+    ValType,
+    close_types,
+    deftypes_from,
+    matches,
+    parse_type_text,
+    type_text,
+)
 from fayasm.text.printer import print_module
 
 

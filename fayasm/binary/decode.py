@@ -4,6 +4,7 @@ from __future__ import annotations
 import gc
 
 from fayasm import isa
+from fayasm.closing import Closer, close_module, deftypes
 from fayasm.errors import LOCALS_LIMIT, NESTING_TOO_DEEP, TOO_MANY_LOCALS, DecodeError
 from fayasm.runtime.limits import MAX_LOCALS, MAX_NESTING
 from fayasm.runtime.types import (
@@ -31,8 +32,6 @@ from fayasm.syntax import (
     MemArg,
     Module,
 )
-
-from fayasm.closing import Closer, close_module, deftypes
 
 from .names import decode_names
 from .reader import Reader

@@ -6,8 +6,15 @@ import threading
 
 from fayasm.closing import deftypes, type_indices
 from fayasm.errors import ValidationError
-from fayasm.runtime.types import (ExternKind, GlobalType, HeapType, Limits, RecRef, TableType,
-                                  ValType)
+from fayasm.runtime.types import (
+    ExternKind,
+    GlobalType,
+    HeapType,
+    Limits,
+    RecRef,
+    TableType,
+    ValType,
+)
 from fayasm.syntax import ACTIVE, PASSIVE, Custom, Elem, Instr, Module
 
 from .leb128 import encode_s, encode_u

@@ -7,12 +7,17 @@ A mixin of ``body.FunctionGen``: it uses the generator's chooser, shape and emit
 """
 from __future__ import annotations
 
-from fayasm.runtime.types import ValType, close_types
+from typing import TYPE_CHECKING
+
+from fayasm.runtime.types import DefType, FuncType, ValType, close_types
+
+from .choose import Chooser
+from .shape import Callee, Shape
 
 I32 = ValType.I32
 
 
-def deftype(ft):
+def deftype(ft: FuncType) -> DefType:
     """The closed DefType of a function type without typed references of its own: the
     one a module whose type section holds ``ft`` gives it."""
     return close_types([ft])[0]
@@ -21,21 +26,33 @@ def deftype(ft):
 class FuncRefGen:
     """The typed-reference expressions of a function generator."""
 
-    def refable(self, results) -> list:
+    # What FunctionGen provides, declared for the type checker.
+    c: Chooser
+    shape: Shape
+
+    if TYPE_CHECKING:
+        def emit(self, name: str, *imm: object) -> None: ...
+        def produce(self, types: tuple, depth: int) -> None: ...
+        def cond(self, depth: int) -> None: ...
+        def temp(self, t: ValType) -> int: ...
+        def enter_label(self, kind: str, types: tuple) -> None: ...
+        def leave(self) -> None: ...
+
+    def refable(self, results: tuple) -> list[Callee]:
         """Callees ``ref.func`` may name whose results are ``results``."""
         refs = set(self.shape.refs)
         return [c for c in self.shape.callees
                 if isinstance(c.index, int) and c.index in refs
                 and c.type.results == tuple(results)]
 
-    def call_ref(self, callee, depth: int, tail: bool = False) -> None:
+    def call_ref(self, callee: Callee, depth: int, tail: bool = False) -> None:
         """Call ``callee`` through a typed reference (``tail``: return_call_ref)."""
         self.produce(callee.type.params, depth + 1)
         x = self.shape.type_index(callee.type)
         self.func_ref(callee, x, depth)
         self.emit("return_call_ref" if tail else "call_ref", x)
 
-    def func_ref(self, callee, x: int, depth: int) -> None:
+    def func_ref(self, callee: Callee, x: int, depth: int) -> None:
         """Push a reference to ``callee``, typed ``(ref $x)`` or ``(ref null $x)``."""
         d = deftype(callee.type)
         nonnull, nullable = ValType.ref(False, d), ValType.ref(True, d)
@@ -81,7 +98,7 @@ class FuncRefGen:
             self.leave()
             self.emit("end")
 
-    def nullable_ref(self, callee, nullable, depth: int) -> None:
+    def nullable_ref(self, callee: Callee, nullable: ValType, depth: int) -> None:
         """A ``(ref null $x)``: the function, null, or a typed select of the two."""
         how = self.c.weighted([(3, "func"), (2, "null"), (3, "select")])
         if how == "select":
@@ -92,7 +109,7 @@ class FuncRefGen:
         else:
             self.fixed_ref(callee, nullable, how)
 
-    def ref_source(self, depth: int):
+    def ref_source(self, depth: int) -> str | int:
         """How ``fixed_ref`` makes a reference: "func", "null", or a local holding a
         condition computed now (for a typed select of the two)."""
         how = self.c.weighted([(3, "func"), (2, "null"), (3, "select")])
@@ -103,7 +120,7 @@ class FuncRefGen:
         self.emit("local.set", k)
         return k
 
-    def fixed_ref(self, callee, nullable, source) -> None:
+    def fixed_ref(self, callee: Callee, nullable: ValType, source: str | int) -> None:
         """A ``(ref null $x)`` from fixed instructions only (see ``ref_source``)."""
         if source == "func":
             self.emit("ref.func", callee.index)
@@ -115,7 +132,7 @@ class FuncRefGen:
             self.emit("local.get", source)
             self.emit("select_t", (nullable,))
 
-    def fallback(self, callee) -> None:
+    def fallback(self, callee: Callee) -> None:
         """What a null reference is replaced by: the function itself (careful modules),
         or a trap (risky ones, sometimes)."""
         if self.shape.risky and self.c.chance(30):

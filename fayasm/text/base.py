@@ -2,6 +2,8 @@
 and the spec's error messages."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 from fayasm import isa
 from fayasm.errors import ParseError
 from fayasm.runtime.types import HeapType, ValType
@@ -21,7 +23,8 @@ KNOWN_KEYWORDS = frozenset(isa.BY_TEXT) | frozenset(VALTYPES) | frozenset((
     "assert_trap", "assert_exhaustion", "assert_malformed", "assert_invalid",
     "assert_unlinkable", "nan:canonical", "nan:arithmetic", "ref.extern", "script",
     "input", "output", "ref", "null", "nofunc", "noextern", "definition", "instance",
-    "ref.func", "ref.null", "assert_exception", "i8x16", "i16x8", "i32x4", "i64x2", "f32x4", "f64x2"))
+    "ref.func", "ref.null", "assert_exception", "i8x16", "i16x8", "i32x4", "i64x2", "f32x4",
+    "f64x2"))
 
 
 def known_keyword(word: str) -> bool:
@@ -138,7 +141,7 @@ class BaseParser:
         return self.nat()
 
     # Type names ($t) a concrete heap type may use; the module parser binds them.
-    type_ids: dict = {}
+    type_ids: ClassVar[dict] = {}
     concrete = False  # set once a concrete heap type was read (the module must be closed)
 
     def valtype(self) -> ValType:

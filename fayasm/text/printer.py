@@ -11,8 +11,15 @@ import re
 import threading
 
 from fayasm.closing import deftypes, type_indices
-from fayasm.runtime.types import (ExternKind, GlobalType, HeapType, Limits, RecRef, TableType,
-                                  ValType)
+from fayasm.runtime.types import (
+    ExternKind,
+    GlobalType,
+    HeapType,
+    Limits,
+    RecRef,
+    TableType,
+    ValType,
+)
 from fayasm.runtime.values import f32_from_bits, f64_from_bits
 from fayasm.syntax import ACTIVE, DECLARATIVE, PASSIVE, Instr, Module
 

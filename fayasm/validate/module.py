@@ -7,8 +7,8 @@ the one the spec suite expects.
 from __future__ import annotations
 
 from fayasm import isa
-from fayasm.errors import ValidationError
 from fayasm.closing import deftypes as module_deftypes
+from fayasm.errors import ValidationError
 from fayasm.runtime.types import MAX_PAGES, ExternKind, FuncType, ValType, matches
 from fayasm.syntax import ACTIVE, Module
 

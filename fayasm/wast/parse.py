@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from fayasm.errors import ValidationError
 from fayasm.runtime.types import ValType
 from fayasm.runtime.values import Val
 from fayasm.text.base import BaseParser, known_keyword
@@ -23,8 +24,6 @@ from fayasm.text.numbers import (
     v128_from_lanes,
 )
 from fayasm.text.parser import ModuleParser
-
-from fayasm.errors import ValidationError
 
 from .script import (
     AssertExhaustion,

@@ -67,7 +67,8 @@ class Failure(Exception):
 def command_kind(cmd) -> str:
     if isinstance(cmd, (Invoke, Get)):
         return "action"
-    return {ModuleDef: "module", ModuleInstance: "module", Register: "register", AssertReturn: "assert_return",
+    return {ModuleDef: "module", ModuleInstance: "module", Register: "register",
+            AssertReturn: "assert_return",
             AssertTrap: "assert_trap", AssertExhaustion: "assert_exhaustion",
             AssertMalformed: "assert_malformed", AssertInvalid: "assert_invalid",
             AssertUnlinkable: "assert_unlinkable"}[type(cmd)]

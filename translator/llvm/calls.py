@@ -29,8 +29,9 @@ from .traps import is_recursion, take_error
 from .typeids import typeid
 from .types import F32, F64, I32, I64, V128, ByRep
 
-_CT = ByRep({I32: ctypes.c_uint32, I64: ctypes.c_uint64, F32: ctypes.c_double, F64: ctypes.c_double,
-       ValType.FUNCREF: ctypes.c_void_p, ValType.EXTERNREF: ctypes.c_void_p})
+_CT = ByRep({I32: ctypes.c_uint32, I64: ctypes.c_uint64, F32: ctypes.c_double,
+             F64: ctypes.c_double, ValType.FUNCREF: ctypes.c_void_p,
+             ValType.EXTERNREF: ctypes.c_void_p})
 _RESTYPE = {"void": None, "i32": ctypes.c_uint32, "i64": ctypes.c_uint64,
             "double": ctypes.c_double, "ptr": ctypes.c_void_p}
 

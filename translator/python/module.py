@@ -8,10 +8,10 @@ tables and globals (globals no one else can see become plain closure variables).
 from __future__ import annotations
 
 from fayasm import __version__
+from fayasm.closing import deftypes, type_indices
 from fayasm.ir.build import build_function
 from fayasm.linking import plan
 from fayasm.runtime.support import INTERFACE
-from fayasm.closing import deftypes, type_indices
 from fayasm.runtime.types import ExternKind, GlobalType, MemoryType, RecRef, TableType, type_text
 
 from .exprs import helper_name, mem_helper_name
@@ -245,7 +245,8 @@ class ModuleEmitter:
                                              for t in p.mems) + "],")
         lines.append("    globals_=[")
         for gtype, init in p.globals:
-            lines.append(f"        ({_extern_type(ExternKind.GLOBAL, gtype, ix)}, {_const(init)}),")
+            gt = _extern_type(ExternKind.GLOBAL, gtype, ix)
+            lines.append(f"        ({gt}, {_const(init)}),")
         lines.append("    ],")
         lines.append("    elems=[")
         for mode, table, offset, items in p.elems:
