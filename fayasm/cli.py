@@ -182,6 +182,9 @@ def cmd_wast(args) -> int:
                              "'fayasm inspect' shows it")
         else:
             files.append(path)
+    if args.shard is not None:
+        i, n = args.shard
+        files = files[i::n]  # the I-th of N slices of the files, in the order given
     totals = {PASSED: 0, FAILED: 0, NOT_RUN: 0}
     start = time.perf_counter()
     width = max((len(os.path.basename(f)) for f in files), default=10)
@@ -318,8 +321,12 @@ def build_parser() -> argparse.ArgumentParser:
     wast.add_argument("--max-failures", type=count, default=10, metavar="N",
                       help="failures to show per file (default %(default)s)")
     wast.add_argument("-v", "--verbose", action="store_true", help="show full failure details")
+    from fayasm.cli_diff import add_commands, shard
+
+    wast.add_argument("--shard", type=shard, default=None, metavar="I/N",
+                      help="run only files number I, I+N, I+2N, ... of the files given (a "
+                      "directory counts as its .wast files, sorted), so N machines share a run")
     wast.set_defaults(func=cmd_wast)
-    from fayasm.cli_diff import add_commands
 
     add_commands(sub)
     return p

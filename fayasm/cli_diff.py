@@ -146,12 +146,33 @@ def cmd_diff(args) -> int:
     return 0
 
 
+def shard(text: str) -> tuple:
+    """``--shard I/N`` (argparse type)."""
+    from fayasm.testing.campaign import parse_shard
+
+    try:
+        return parse_shard(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def cmd_fuzz(args) -> int:
     try:
-        from fayasm.testing.campaign import CampaignConfig, replay
+        from fayasm.testing.campaign import CampaignConfig, merge, replay
         from fayasm.testing.parallel import run_parallel
     except ImportError as e:
         raise fayasm.Error(f"fayasm fuzz needs hypothesis: {e}") from None
+    if args.merge:
+        missing = [d for d in args.merge if not os.path.isdir(d)]
+        if missing:
+            raise UsageError(f"no directory {missing[0]!r}")
+        try:
+            copied, dupes = merge(args.merge, args.corpus)
+        except OSError as e:
+            raise UsageError(f"cannot merge into {args.corpus}: {e}") from None
+        print(f"merged {len(args.merge)} corpora into {args.corpus}: {copied} differences "
+              f"copied, {dupes} duplicates left out")
+        return 0
     names = engine_list(args.engines)
     if args.replay:
         if not os.path.isdir(args.replay):
@@ -168,13 +189,26 @@ def cmd_fuzz(args) -> int:
         raise UsageError(f"--focus: {e}") from None
     config = CampaignConfig(engines=names, wasmtime=not args.no_wasmtime,
                             seconds=args.time, seed=args.seed, corpus=args.corpus,
-                            shrink_seconds=args.shrink_time, gen=gen)
+                            shrink_seconds=args.shrink_time, gen=gen, shard=args.shard,
+                            modules=args.modules)
     try:
-        summary = run_parallel(config, args.jobs)
+        if args.ray is not None:
+            from fayasm.testing.raybackend import RayMissing, run_ray
+
+            try:
+                summary = run_ray(config, None if args.ray == "local" else args.ray,
+                                  args.jobs, timeout=args.timeout)
+            except RayMissing as e:
+                raise UsageError(str(e)) from None
+        else:
+            summary = run_parallel(config, args.jobs or 1, hang_seconds=args.timeout)
     except OSError as e:
         raise UsageError(f"cannot use the corpus directory: {e}") from None
     print(f"{summary.modules} modules, {summary.executions} executions, "
           f"{summary.differences} differences, {len(summary.found)} saved")
+    if summary.task_failures:
+        print("tasks failed and were resubmitted: " + ", ".join(
+            f"{n} {kind}" for kind, n in sorted(summary.task_failures.items())))
     for f in summary.found:
         first = f.report.splitlines()[0]
         print(f"  {' '.join(map(str, f.signature[:2]))}: {f.files.get('repro', first)}")
@@ -229,7 +263,9 @@ def add_commands(sub) -> None:
         "memory, tables, SIMD, traps, host calls), run each on every engine and on wasmtime, "
         "and shrink every new kind of difference to a small module, saved in --corpus as "
         ".wasm, .wat and .txt (with a one-line repro command). --replay runs a saved corpus "
-        "again. Exit status 1 if differences were saved.")
+        "again. --shard I/N and --modules M split a campaign over machines (--merge joins "
+        "their corpora); --ray runs it on a Ray cluster. Exit status 1 if differences "
+        "were saved.")
     f.add_argument("--time", type=duration, default=600.0,
                    help="how long to run (90, 30s, 10m, 1h; default 10m)")
     f.add_argument("--seed", type=integer, default=0, help="campaign seed (default 0)")
@@ -239,9 +275,27 @@ def add_commands(sub) -> None:
                    help="where to save differences (default: ./fuzz-corpus)")
     f.add_argument("--replay", metavar="DIR", help="diff every module saved in DIR again")
     f.add_argument("--no-wasmtime", action="store_true", help="leave wasmtime out")
-    f.add_argument("--jobs", type=positive, default=1, help="parallel processes (default 1)")
+    f.add_argument("--jobs", type=positive, default=None,
+                   help="parallel processes, or with --ray tasks at a time (default 1; with "
+                   "--ray, the cluster's CPUs)")
     f.add_argument("--shrink-time", type=duration, default=120.0,
                    help="time limit for shrinking one difference (default 2m)")
+    f.add_argument("--shard", type=shard, default=(0, 1), metavar="I/N",
+                   help="explore only the I-th of N disjoint slices of the seed space (module "
+                   "numbers m with m %% N == I), so that N machines cover one campaign "
+                   "without overlap; merge their corpora with --merge")
+    f.add_argument("--modules", type=count, default=None, metavar="M",
+                   help="the seed range: module numbers 0..M-1 (of this shard); the "
+                   "campaign ends when they are done (default: no end but --time)")
+    f.add_argument("--merge", nargs="+", metavar="DIR",
+                   help="merge the corpora in DIR... into --corpus, keeping per signature "
+                   "what one campaign would keep, and exit")
+    f.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                   help="run the workers as Ray tasks on the cluster at ADDRESS (alone: "
+                   "start a local cluster); needs pip install 'fayasm[ray]'")
+    f.add_argument("--timeout", type=duration, default=300.0, metavar="SECONDS",
+                   help="a worker with no module finished for this long is killed and its "
+                   "module saved as a hang (default 300)")
     f.add_argument("--focus", nargs="+", metavar="NAME",
                    help="favour these instructions, or a feature's (relaxed_simd): each "
                    "module picks a few of them")

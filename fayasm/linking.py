@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from fayasm import isa
 from fayasm.runtime.plan import Plan
 from fayasm.runtime.types import ExternKind
-from fayasm.syntax import Module
+from fayasm.syntax import Instr, Module
 
 if TYPE_CHECKING:
     from fayasm.module import Module as PublicModule
@@ -21,8 +21,15 @@ def import_decls(m: Module) -> list[tuple]:
 
 
 def const_expr(expr: list) -> tuple:
-    """A validated constant expression as runtime data (see runtime.instance.eval_const)."""
-    ins = expr[0]
+    """A validated constant expression as runtime data (see runtime.plan.eval_const): one
+    instruction as (kind, arg); several (extended constants) as ("expr", items), the
+    items in order, an operator as ("op", its name)."""
+    if len(expr) == 1:
+        return _const_item(expr[0])
+    return ("expr", tuple(_const_item(ins) for ins in expr))
+
+
+def _const_item(ins: Instr) -> tuple:
     name = ins.op.name
     if name == "global.get":
         return ("global", ins.imm[0])
@@ -30,6 +37,8 @@ def const_expr(expr: list) -> tuple:
         return ("func", ins.imm[0])
     if name == "ref.null":
         return ("null", None)
+    if ins.op.constexpr:
+        return ("op", name)
     return ("const", isa.const_value(ins.op, ins.imm[0]))
 
 

@@ -12,7 +12,9 @@ Func
               the Func: ``Func(fn, type)`` wraps a host callable; an engine passes its own
               to ``Func.from_raw`` (the python engine fills it in once its code exists,
               the jit replaces it when a function tiers up). Every engine calls it to call
-              a function it did not make.
+              a function it did not make. The raw callable of a python-engine function
+              that makes tail calls (its trampoline) has ``tail_body``, the body that
+              returns TailCalls (support.tail_entry), so trampolines chain flat.
   ``owner``   the engine object behind the function, so an engine knows its own: the
               interpreter's Code (it runs the body itself instead of calling ``raw``), the
               jit's InstanceState (kept alive as long as the Func is). None for host

@@ -23,6 +23,7 @@ from .func import Func
 from .globals import Global
 from .instance import Instance
 from .memory import Memory
+from .numerics import OPS as NUMERIC
 from .resources import Account, ResourceLimits
 from .table import Table
 from .types import ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType, matches
@@ -199,7 +200,8 @@ def resolve_imports(decls: list[tuple[str, str, ExternKind, Any]], imports: Any)
 
 
 # Constant expressions as plain data: ("const", raw) | ("global", index) | ("func", index)
-# | ("null", None). 2.0 allows no arithmetic in them.
+# | ("null", None), or ("expr", items) for several instructions (3.0's extended constants),
+# the items those kinds or ("op", name) for an integer add, sub or mul.
 def eval_const(expr: tuple[str, Any], globals_: list[Global], funcs: list[Func]) -> Any:
     kind, arg = expr
     if kind == "const":
@@ -208,6 +210,15 @@ def eval_const(expr: tuple[str, Any], globals_: list[Global], funcs: list[Func])
         return globals_[arg].raw
     if kind == "func":
         return funcs[arg]
+    if kind == "expr":
+        stack: list = []
+        for item in arg:
+            if item[0] == "op":
+                y = stack.pop()
+                stack[-1] = NUMERIC[item[1]](stack[-1], y)
+            else:
+                stack.append(eval_const(item, globals_, funcs))
+        return stack[0]
     return None
 
 

@@ -59,7 +59,8 @@ __all__ = ["Trap", "f32_from_bits", "f32_to_bits", "f32_round"]
 # this runtime stops serving files that need an older one. A translated file checks that
 # the interface it needs is in this range before it takes anything else from the runtime,
 # and otherwise raises InterfaceError naming the fayasm VERSION that wrote it.
-INTERFACE = 3  # 2: the engine hooks of runtime/hooks.py; 3: typed references (valtype_in...)
+INTERFACE = 3  # 2: the engine hooks of runtime/hooks.py; 3: TailCall, extended constants,
+# typed references (functype_in, valtype_in, deftypes_from, ref_callee, non_null)
 OLDEST_INTERFACE = 2
 
 
@@ -116,6 +117,34 @@ def non_null(r: object) -> object:
     if r is None:
         raise trap(NULL_REF)
     return r
+
+
+# -- tail calls ---------------------------------------------------------------------------
+class TailCall:
+    """What the body of a generated function that makes tail calls returns for one: the
+    callee and its arguments. The function's trampoline calls it (and the next one it
+    returns...), so a chain of tail calls does not grow the Python stack."""
+
+    __slots__ = ("fn", "args")
+
+    def __init__(self, fn: Callable[..., Any], args: tuple) -> None:
+        self.fn, self.args = fn, args
+
+
+def run_tail(r: Any) -> Any:
+    """Run TailCall ``r``, and each one it returns, until results come (what a
+    trampoline does, for a call made straight to the body of a function that makes
+    tail calls)."""
+    while r.__class__ is TailCall:
+        r = r.fn(*r.args)
+    return r
+
+
+def tail_entry(raw: Callable[..., Any]) -> Callable[..., Any]:
+    """The callable a trampoline calls to tail-call the raw callable ``raw``: the body of
+    a generated function that makes tail calls itself (its ``tail_body``), so the chain
+    goes on in the same trampoline; anything else as it is (it returns its results)."""
+    return getattr(raw, "tail_body", raw)
 
 
 # -- bulk memory and tables -------------------------------------------------------------
@@ -340,5 +369,6 @@ def _report(desc: Description, e: BaseException) -> int:
 
 
 __all__ += ["Description", "KINDS", "Exhaustion", "Error", "GlobalType", "HostError", "INTERFACE",
-            "InterfaceError", "Limits", "OLDEST_INTERFACE", "VERSION",
-            "MemoryType", "TableType", "ValType", "StructError", "deftypes_from"]
+            "TailCall", "run_tail", "tail_entry", "InterfaceError", "Limits",
+            "OLDEST_INTERFACE", "VERSION", "MemoryType", "TableType", "ValType", "StructError",
+            "deftypes_from"]

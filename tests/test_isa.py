@@ -58,6 +58,9 @@ SPECIAL = {
     "call": "(func (export \"f\") (result i32) (call $seven))",
     "call_indirect": "(func (export \"f\") (result i32) (call_indirect (type $v) "
                      "(i32.const 0)))",
+    "return_call": "(func (export \"f\") (result i32) (return_call $seven) (i32.const 1))",
+    "return_call_indirect": "(func (export \"f\") (result i32) (return_call_indirect "
+                            "(type $v) (i32.const 0)) (i32.const 1))",
     "drop": "(func (export \"f\") (result i32) (drop (i32.const 1)) (i32.const 2))",
     "select": "(func (export \"f\") (result i32) (select (i32.const 1) (i32.const 2) "
               "(i32.const 0)))",

@@ -6,7 +6,9 @@ what the spec finds by walking the label stack at run time. Each instruction bec
 as ``(pc, height, arity)``: where to continue, the operand-stack height of the target
 label, and how many values it keeps. ``block``, ``loop`` and ``end`` need no action once
 labels are resolved, and dead code is never reached, so neither is kept. ``return`` is a
-branch to the function's own label, which sits on a final RETURN.
+branch to the function's own label, which sits on a final RETURN. ``return_call`` and
+``return_call_indirect`` become TAIL_CALL and TAIL_CALL_IND: the machine replaces the
+running frame by the callee's instead of pushing one.
 """
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ from . import misc
 # Execution kinds, numbered roughly by how often they run (the dispatch tests in order).
 (LGET, CONST, BIN, LSET, LTEE, BR_IF, LOADU, STORE, BR, UN, IF, JUMP, GGET, GSET, CALL,
  RETURN, SELECT, DROP, LOADS, BR_TABLE, CALL_IND, LOAD, STOREX, MISC, UN_IMM, BIN_IMM,
- TERN, UNREACHABLE, BR_IF_BACK, BR_BACK, CALL_REF, BR_ON_NULL, BR_ON_NON_NULL) = range(33)
+ TERN, UNREACHABLE, BR_IF_BACK, BR_BACK, TAIL_CALL, TAIL_CALL_IND, CALL_REF, BR_ON_NULL,
+ BR_ON_NON_NULL) = range(35)
 
 _MASK32, _MASK64 = 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF
 _ZERO = {ValType.I32: 0, ValType.I64: 0, ValType.F32: 0.0, ValType.F64: 0.0, ValType.V128: 0,
@@ -158,6 +161,10 @@ def prepare(func, info, types, ops=None) -> list:
             code.append([BR_ON_NULL, ctl[-1 - imm[0]][0], 0, 0])
         elif name == "br_on_non_null":
             code.append([BR_ON_NON_NULL, ctl[-1 - imm[0]][0], 0, 0])
+        elif name == "return_call":
+            code.append((TAIL_CALL, imm[0], 0, 0))
+        elif name == "return_call_indirect":
+            code.append((TAIL_CALL_IND, types[imm[0]], imm[1], 0))
         elif name == "drop":
             code.append((DROP, 0, 0, 0))
         elif name in ("select", "select_t"):

@@ -2,7 +2,9 @@
 
 Calls between interpreted functions do not recurse in Python: the loop keeps its own
 frame stack, so deep wasm recursion ends in Exhaustion at MAX_CALL_DEPTH, never in a
-RecursionError. Each frame has its own operand stack (a list) and locals (a list).
+RecursionError. Each frame has its own operand stack (a list) and locals (a list). A tail
+call replaces the running frame (the frame stack does not grow); a tail call to a host
+function calls it, then returns its results from the running frame.
 """
 from __future__ import annotations
 
@@ -44,6 +46,8 @@ from .code import (
     SELECT,
     STORE,
     STOREX,
+    TAIL_CALL,
+    TAIL_CALL_IND,
     TERN,
     UN,
     UN_IMM,
@@ -283,6 +287,44 @@ def execute(entry: Code, args: list) -> list:
                 s[-1] = a(s[-1], y, z)
             elif k == UNREACHABLE:
                 raise Trap(E.UNREACHABLE)
+            elif k == TAIL_CALL or k == TAIL_CALL_IND:
+                if k == TAIL_CALL:
+                    callee = ctx.callees[a]
+                else:
+                    callee = _table_callee(ctx, b, a, s.pop())
+                tick -= 1
+                if tick < 0:
+                    tick = budget.take() - 1
+                if type(callee) is Code:
+                    n = callee.nparams
+                    if n:
+                        args = s[-n:]
+                        args += callee.zeros
+                    else:
+                        args = callee.zeros[:]
+                    cur = callee  # the running frame becomes the callee's
+                    code = cur.code
+                    if cur.ctx is not ctx:
+                        ctx = cur.ctx
+                    L = args
+                    s = []
+                    pc = 0
+                else:
+                    n = len(callee.type.params)
+                    args = s[-n:] if n else ()
+                    if metered:
+                        budget.tick = tick
+                        out = callee.raw(*args)
+                        tick = budget.tick
+                    else:
+                        out = callee.raw(*args)
+                    nr = len(callee.type.results)
+                    res = [out] if nr == 1 else list(out) if nr else []
+                    if not frames:
+                        return res
+                    code, pc, s, L, cur = frames.pop()
+                    ctx = cur.ctx
+                    s += res
             elif k == BR_ON_NULL or k == BR_ON_NON_NULL:
                 if (s[-1] is None) == (k == BR_ON_NULL):
                     if k == BR_ON_NULL:
@@ -319,6 +361,20 @@ def execute(entry: Code, args: list) -> list:
         if metered:
             budget.tick = tick
             budget.end()
+
+
+def _table_callee(ctx: Context, table: int, ftype, i: int):
+    """The callee of a return_call_indirect at table index ``i``, checked as call_indirect
+    checks it: this instance's Code, or another engine's or a host's Func."""
+    elems = ctx.tables[table].elements
+    if i >= len(elems):
+        raise Trap(f"{E.UNDEFINED_ELEMENT} {i}", "undefined_element")
+    f = elems[i]
+    if f is None:
+        raise Trap(f"{E.UNINITIALIZED_ELEMENT} {i}", "uninitialized_element")
+    if f.type is not ftype and f.type != ftype:
+        raise Trap(E.TYPE_MISMATCH)
+    return f.owner if type(f.owner) is Code else f
 
 
 def _backtrace(e: Trap, cur: Code, frames: list) -> None:

@@ -60,6 +60,11 @@ Statements (a function body and every block body is a list of them, run in order
   ``BrTable(index, labels, default, values)``  branch to ``labels[index]``, or ``default``
                                   when index is out of range; ``values`` as for BrIf.
   ``Return(values)``              return ``values`` (Exprs) from the function.
+  ``TailCall(func, type_index, table, args, index)``  return_call (``func``, ``index``
+                                  None) or return_call_indirect (``index`` an Expr, checked
+                                  as for CallIndirect): the callee's results are the
+                                  function's; the callee's frame replaces this one, so a
+                                  chain of tail calls does not grow the stack.
   ``Unreachable()``               trap "unreachable".
 
 Labels: ``Label(id, kind, height, types)``; ``kind`` is "block", "loop", "if" or "function";
@@ -90,6 +95,7 @@ from .nodes import (
                     Return,
                     Set,
                     Slot,
+                    TailCall,
                     Unreachable,
                     op_effects,
                     op_traps,
@@ -97,4 +103,4 @@ from .nodes import (
 
 __all__ = ["Block", "Br", "BrIf", "BrTable", "Call", "CallIndirect", "Const", "Drop", "Effect",
            "Expr", "Function", "GlobalSet", "If", "Label", "Local", "Loop", "Op", "Return",
-           "Set", "Slot", "Unreachable", "op_effects", "op_traps"]
+           "Set", "Slot", "TailCall", "Unreachable", "op_effects", "op_traps"]

@@ -43,6 +43,7 @@ from .nodes import (
     Return,
     Set,
     Slot,
+    TailCall,
     Unreachable,
 )
 
@@ -249,6 +250,15 @@ class _Builder:
             self._push(Op(op, (a, b, c), imm, a.type))
         elif name in ("call", "call_indirect", "call_ref"):
             self.call(name, imm)
+        elif name == "return_call":
+            args = self._pop(len(self.info.funcs[imm[0]].params))
+            self._flush_impure()
+            self.out.append(TailCall(imm[0], None, None, args, None))
+        elif name == "return_call_indirect":
+            (index,) = self._pop(1)
+            args = self._pop(len(self.info.types[imm[0]].params))
+            self._flush_impure()
+            self.out.append(TailCall(None, imm[0], imm[1], args, index))
         elif name == "return_call_ref":
             # Run as call_ref then return (no tail call yet: the stack grows).
             self.call("call_ref", imm)

@@ -181,6 +181,17 @@ class CallIndirect(Stmt):
         self.args, self.index, self.results = tuple(args), index, tuple(results)
 
 
+class TailCall(Stmt):
+    """return_call (``index`` None: ``func`` is the callee) or return_call_indirect
+    (``index`` selects the element of ``table``, checked against ``type_index``)."""
+
+    __slots__ = ("func", "type_index", "table", "args", "index")
+
+    def __init__(self, func, type_index, table, args: tuple, index):
+        self.func, self.type_index, self.table = func, type_index, table
+        self.args, self.index = tuple(args), index
+
+
 class Block(Stmt):
     __slots__ = ("label", "body")
 

@@ -11,7 +11,7 @@ has:
 - ``imms``: the kinds of immediates, in binary order (see IMMEDIATE_KINDS);
 - ``params``/``results``: the operand types, or ``special`` True when typing needs context;
 - ``cls``: the operator class (see CLASSES);
-- ``traps``, ``nan``, ``reads``, ``writes``, ``relaxed``: the flags (see FLAGS);
+- ``traps``, ``nan``, ``reads``, ``writes``, ``relaxed``, ``constexpr``: the flags (see FLAGS);
 - ``align``: natural alignment (log2) for memory accesses; ``access`` the bytes accessed
   (``1 << align``), ``lanes`` for lane immediates;
 - ``shape``/``operator``: the name's halves around the dot (``i32``/``load8_s``);
@@ -87,6 +87,7 @@ FLAGS = {
     "relaxed": "relaxed SIMD: the spec allows a set of results, chosen by a global parameter "
                "(runtime/numerics/relaxed.py); every engine computes the deterministic "
                "profile's choice",
+    "constexpr": "also allowed in constant expressions (the extended constants of 3.0)",
 }
 
 TEXT_NAMES = {"select_t": "select"}
@@ -99,7 +100,8 @@ class Opcode:
 
     __slots__ = ("name", "text", "prefix", "code", "imms", "params", "results", "special",
                  "align", "access", "lanes", "feature", "id", "cls", "traps", "nan", "reads",
-                 "writes", "relaxed", "shape", "operator", "signed", "variant", "lane_bits", "vector")
+                 "writes", "relaxed", "constexpr", "shape", "operator", "signed", "variant",
+                 "lane_bits", "vector")
 
     def __init__(self, name, prefix, code, imms, params, results, special, align, lanes, feature,
                  id, cls="control", flags=()):
@@ -124,6 +126,7 @@ class Opcode:
         self.reads = "reads" in flags
         self.writes = "writes" in flags
         self.relaxed = "relaxed" in flags
+        self.constexpr = "constexpr" in flags
         self.shape, _, self.operator = name.rpartition(".")
         self.signed = (True if self.operator.endswith("_s") else
                        False if self.operator.endswith("_u") else None)

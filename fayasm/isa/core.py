@@ -22,6 +22,9 @@ ROWS = """
 0x0F      return                        -              control                  special
 0x10      call                          func           control,trap             special
 0x11      call_indirect                 type,table     control,trap             special
+# feature tail-call: control
+0x12      return_call                   func           control,trap             special
+0x13      return_call_indirect          type,table     control,trap             special
 # feature mvp: parametric
 0x1A      drop                          -              parametric               special
 0x1B      select                        -              parametric               special
@@ -101,9 +104,9 @@ ROWS = """
 0x67      i32.clz                       -              unop                     i32 -> i32
 0x68      i32.ctz                       -              unop                     i32 -> i32
 0x69      i32.popcnt                    -              unop                     i32 -> i32
-0x6A      i32.add                       -              binop                    i32 i32 -> i32
-0x6B      i32.sub                       -              binop                    i32 i32 -> i32
-0x6C      i32.mul                       -              binop                    i32 i32 -> i32
+0x6A      i32.add                       -              binop,constexpr          i32 i32 -> i32
+0x6B      i32.sub                       -              binop,constexpr          i32 i32 -> i32
+0x6C      i32.mul                       -              binop,constexpr          i32 i32 -> i32
 0x6D      i32.div_s                     -              binop,trap               i32 i32 -> i32
 0x6E      i32.div_u                     -              binop,trap               i32 i32 -> i32
 0x6F      i32.rem_s                     -              binop,trap               i32 i32 -> i32
@@ -119,9 +122,9 @@ ROWS = """
 0x79      i64.clz                       -              unop                     i64 -> i64
 0x7A      i64.ctz                       -              unop                     i64 -> i64
 0x7B      i64.popcnt                    -              unop                     i64 -> i64
-0x7C      i64.add                       -              binop                    i64 i64 -> i64
-0x7D      i64.sub                       -              binop                    i64 i64 -> i64
-0x7E      i64.mul                       -              binop                    i64 i64 -> i64
+0x7C      i64.add                       -              binop,constexpr          i64 i64 -> i64
+0x7D      i64.sub                       -              binop,constexpr          i64 i64 -> i64
+0x7E      i64.mul                       -              binop,constexpr          i64 i64 -> i64
 0x7F      i64.div_s                     -              binop,trap               i64 i64 -> i64
 0x80      i64.div_u                     -              binop,trap               i64 i64 -> i64
 0x81      i64.rem_s                     -              binop,trap               i64 i64 -> i64

@@ -463,9 +463,10 @@ class FunctionGen(Operands, FuncRefGen):
     def _indirect_ok(self) -> bool:
         return any(tt.elem is FUNCREF for tt in self.shape.tables)
 
-    def call_indirect(self, results, depth: int) -> None:
-        """call_indirect through a funcref table: mostly a slot whose function has the
-        type called with, sometimes a mismatch, a null or an index out of range."""
+    def call_indirect(self, results, depth: int, op: str = "call_indirect") -> None:
+        """call_indirect (or ``op``, return_call_indirect) through a funcref table: mostly
+        a slot whose function has the type called with, sometimes a mismatch, a null or an
+        index out of range."""
         tables = [k for k, tt in enumerate(self.shape.tables) if tt.elem is FUNCREF]
         x = self.c.pick(tables)
         slots = [(s, ft) for s, ft in self.shape.slots.get(x, []) if ft.results == tuple(results)]
@@ -481,7 +482,7 @@ class FunctionGen(Operands, FuncRefGen):
             self.emit("i32.const", slot)
         else:
             self.table_index(x, depth)
-        self.emit("call_indirect", self.shape.type_index(ft), x)
+        self.emit(op, self.shape.type_index(ft), x)
 
     # -- blocks and loops ----------------------------------------------------------------
     def block_type(self, params, results):
@@ -597,6 +598,7 @@ class FunctionGen(Operands, FuncRefGen):
             (3 if self._indirect_ok() else 0, "call_indirect"), (10 if nested else 0, "loop"),
             (8 if nested else 0, "block"), (5, "br_if"), (3 if self.loops else 0, "continue"),
             (2, "return_if"), (5 if shape.tables else 0, "table"),
+            (3 if self._tail_callees() or self._indirect_ok() else 0, "tail_call"),
             (3 if nested and self.refable(self.ftype.results) else 0, "tail_ref"),
         ])
         if kind == "nop":
@@ -658,8 +660,29 @@ class FunctionGen(Operands, FuncRefGen):
             self.emit("return")
             self.leave()
             self.emit("end")
+        elif kind == "tail_call":
+            self.tail_call(depth)
         else:
             self.table_stmt(depth)
+
+    def _tail_callees(self) -> list:
+        return [ce for ce in self.shape.callees if ce.type.results == self.ftype.results]
+
+    def tail_call(self, depth: int) -> None:
+        """A return_call (to a function or import with this function's results) or a
+        return_call_indirect, under an if so that the code after it stays live."""
+        self.cond(depth)
+        self.emit("if", None)
+        self.enter(Label("if", ()))
+        callees = self._tail_callees()
+        if callees and (not self._indirect_ok() or self.c.chance(70)):
+            callee = self.c.pick(callees)
+            self.produce(callee.type.params, depth + 1)
+            self.emit("return_call", callee.index)
+        else:
+            self.call_indirect(self.ftype.results, depth, op="return_call_indirect")
+        self.leave()
+        self.emit("end")
 
     def block_stmt(self, depth: int) -> None:
         results = tuple(self.c.pick(VALTYPES) for _ in range(self.c.int(0, 2))) \

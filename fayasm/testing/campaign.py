@@ -9,9 +9,17 @@ the same signature count, and shrinking stops after ``shrink_seconds``) and the 
 module is saved. Differences whose signature is already saved are counted, not shrunk
 again.
 
+Module number ``m`` of a campaign with seed ``S`` is generated from the seed
+``S * 1_000_003 + m`` (``module_seed``), so the seed space is the module numbers 0, 1, 2,
+...; ``shard=(I, N)`` takes the numbers ``m % N == I``, and ``modules`` ends the range (a
+campaign over ``modules=M`` runs numbers below M). The N shards of a range are disjoint and
+together are exactly the unsharded range (``module_numbers``): that is how ``--jobs``,
+``--shard`` and the Ray backend split one campaign.
+
 Saved for each difference, in the corpus directory: NAME.wasm (with the plan and
 function names), NAME.wat, NAME.txt (the report and a one-line repro command), and a
 line in index.jsonl (the signatures, so later campaigns skip known differences).
+``merge`` joins several corpora into one, deduplicating by signature.
 """
 from __future__ import annotations
 
@@ -46,6 +54,64 @@ class CampaignConfig:
     progress: bool = True
     max_modules: int | None = None  # stop after this many (for experiments)
     stop_on_first: bool = False
+    shard: tuple = (0, 1)  # (I, N): only module numbers m with m % N == I
+    first: int = 0  # module numbers below this are skipped (a restarted worker's resume point)
+    modules: int | None = None  # the seed range's end: module numbers below this, or no end
+    setup: object = None  # called once in every process that runs modules (tests: a mutant)
+
+
+def module_seed(seed: int, m: int) -> int:
+    """The generator seed of module number ``m`` of the campaign seeded ``seed``."""
+    return seed * 1_000_003 + m
+
+
+def module_numbers(cfg: CampaignConfig):
+    """The module numbers ``cfg`` explores, in order: its shard of [first, modules)."""
+    i, n = cfg.shard
+    m = cfg.first + (i - cfg.first) % n
+    while cfg.modules is None or m < cfg.modules:
+        yield m
+        m += n
+
+
+def parse_shard(text: str) -> tuple:
+    """``I/N`` (0 <= I < N) as (I, N); ValueError otherwise."""
+    i, sep, n = text.partition("/")
+    try:
+        i, n = int(i), int(n)
+    except ValueError:
+        raise ValueError(f"expected I/N (such as 0/4), got {text!r}") from None
+    if not sep or n < 1 or not 0 <= i < n:
+        raise ValueError(f"expected I/N with 0 <= I < N, got {text!r}")
+    return i, n
+
+
+def sub_shard(cfg: CampaignConfig, k: int, jobs: int) -> tuple:
+    """Worker ``k`` of ``jobs`` sharing ``cfg``'s shard: its own slice of that shard."""
+    i, n = cfg.shard
+    return i + n * k, n * jobs
+
+
+def explore(cfg: CampaignConfig, m: int, heartbeat=None):
+    """Generate module number ``m`` and diff it: (generated, choices, DiffResult)."""
+    from .generate import recorded_module
+
+    generated, choices = recorded_module(module_seed(cfg.seed, m), cfg.gen)
+    if heartbeat is not None:
+        heartbeat(generated.binary(), m)
+    result = diff(generated.module(), generated.plan, engines=cfg.engines,
+                  wasmtime=cfg.wasmtime, metered=generated.metered)
+    return generated, choices, result
+
+
+_SETUP_DONE: set = set()
+
+
+def run_setup(cfg: CampaignConfig) -> None:
+    """Call ``cfg.setup`` unless this process already has."""
+    if cfg.setup is not None and repr(cfg.setup) not in _SETUP_DONE:
+        _SETUP_DONE.add(repr(cfg.setup))
+        cfg.setup()
 
 
 @dataclass
@@ -70,10 +136,16 @@ class Summary:
     found: list = field(default_factory=list)
     signatures: Counter = field(default_factory=Counter)
     outcomes: Counter = field(default_factory=Counter)
+    nodes: dict = field(default_factory=dict)  # node -> modules it ran (the Ray backend)
+    task_failures: Counter = field(default_factory=Counter)  # Ray: error kind -> tasks
 
     def line(self) -> str:
         rate = self.modules / self.seconds if self.seconds else 0.0
-        return (f"[{_clock(self.seconds)}] {self.modules} modules ({rate:.1f}/s), "
+        per_node = ""
+        if self.nodes and self.seconds:
+            per_node = "; " + ", ".join(f"{node[:8]} {n / self.seconds:.1f}/s"
+                                        for node, n in sorted(self.nodes.items()))
+        return (f"[{_clock(self.seconds)}] {self.modules} modules ({rate:.1f}/s{per_node}), "
                 f"{self.executions} executions, {self.differences} differences "
                 f"({len(self.found)} saved)")
 
@@ -118,12 +190,15 @@ class Campaign:
         self.cfg = config
         self.out = out or sys.stderr
         self.events = events
-        self.heartbeat = heartbeat  # called with each module's binary before it runs
+        # called with each module's binary and number before it runs (shrink trials too)
+        self.heartbeat = heartbeat
+        self.current = 0  # the module number being diffed or shrunk
         self.summary = Summary()
         self.known = known if known is not None else Counter()  # signature -> saved
         self.known_fine: set = set()
         self.t0 = 0.0
         self.last_progress = 0.0
+        self.interrupted = False  # Ctrl-C came while shrinking: stop once it is saved
         if config.corpus:
             os.makedirs(config.corpus, exist_ok=True)
             self._load_index()
@@ -156,30 +231,26 @@ class Campaign:
 
     def run(self) -> Summary:
         os.environ.setdefault("FAYASM_CACHE", "0")  # do not fill the translation cache
+        run_setup(self.cfg)
         self.t0 = time.monotonic()
-        round_ = 0
         try:
-            while not self.time_up():
-                self._round(self.cfg.seed * 1_000_003 + round_)
-                round_ += 1
+            for m in module_numbers(self.cfg):
+                if self.time_up():
+                    break
+                self._round(m)
         except KeyboardInterrupt:
             self._print("interrupted", end=True)
         self.summary.seconds = self.elapsed()
         self._progress(force=True, end=True)
         return self.summary
 
-    def _round(self, seed: int) -> None:
-        """One generated module: diff it; a difference with a new signature is shrunk
+    def _round(self, m: int) -> None:
+        """Module number ``m``: diff it; a difference with a new signature is shrunk
         (see ``shrink``) and saved."""
-        from .generate import recorded_module
-
         cfg = self.cfg
         try:
-            generated, choices = recorded_module(seed, cfg.gen)
-            if self.heartbeat is not None:
-                self.heartbeat(generated.binary())
-            result = diff(generated.module(), generated.plan, engines=cfg.engines,
-                          wasmtime=cfg.wasmtime, metered=generated.metered)
+            self.current = m
+            generated, choices, result = explore(cfg, m, self.heartbeat)
             self._count(result)
             if result.difference is None:
                 return
@@ -190,8 +261,50 @@ class Campaign:
                 return
             self._print(f"difference: {result.difference.headline()} - shrinking")
             self._save(*self._shrink(choices, generated, result))
+            if self.interrupted:
+                raise KeyboardInterrupt
         except Exception as e:  # noqa: BLE001 - a broken module must not end the campaign
-            self._print(f"module {seed} failed: {type(e).__name__}: {e}")
+            self._print(f"module {m} (seed {module_seed(cfg.seed, m)}) failed: "
+                        f"{type(e).__name__}: {e}")
+
+    def is_new(self, signature) -> bool:
+        """Whether a difference with ``signature`` is still worth shrinking and saving."""
+        return self.known.get(signature, 0) < self.cfg.per_signature
+
+    def shrink_and_save(self, m: int, signature=None, report: str = "") -> Found | None:
+        """Module number ``m``, whose difference another process saw (``signature``,
+        ``report``): diff it here, shrink and save it (the Ray backend's driver). A
+        difference that does not show here is saved unshrunk with the worker's report."""
+        cfg = self.cfg
+        generated, choices, result = explore(cfg, m)
+        d = result.difference
+        if signature is not None and (d is None or d.signature != signature):
+            self._print(f"module {m}: the difference a worker saw does not show here; "
+                        "saved unshrunk")
+            self.known[signature] = self.known.get(signature, 0) + 1
+            return self.save_module("unreproduced", generated.binary(), report, signature)
+        if d is None:
+            return None
+        self._print(f"difference: {d.headline()} - shrinking")
+        before = len(self.summary.found)
+        self._save(*self._shrink(choices, generated, result))
+        if self.interrupted:
+            raise KeyboardInterrupt
+        return self.summary.found[-1] if len(self.summary.found) > before else None
+
+    def save_module(self, kind: str, binary: bytes, report: str, signature=None) -> Found:
+        """Keep a module as it is (a hang, a crash: not shrunk) and count it found."""
+        sig = signature or (kind, tuple(self.cfg.engines), hashlib.sha256(binary).hexdigest()[:8])
+        files = {}
+        if self.cfg.corpus:
+            files = save_raw(self.cfg.corpus, kind, binary, report, sig, self.cfg.engines,
+                             self.cfg.wasmtime)
+        found = Found(sig, (), report, files, self.summary.modules, self.elapsed())
+        self.summary.found.append(found)
+        if self.events is not None:
+            self.events(("found", found))
+        self._print(f"saved {files.get('wasm', '(no corpus directory)')}: {report}")
+        return found
 
     def _shrink(self, choices, generated, result):
         """The simplest module showing the same difference within ``shrink_seconds``,
@@ -208,7 +321,7 @@ class Campaign:
             g, used = replayed_module(trial, cfg.gen)
             self.summary.shrink_runs += 1
             if self.heartbeat is not None:
-                self.heartbeat(g.binary())
+                self.heartbeat(g.binary(), self.current)
             r = diff(g.module(), g.plan, engines=engines, wasmtime=cfg.wasmtime,
                      metered=g.metered)
             if r.difference is None or r.difference.signature != target:
@@ -217,7 +330,11 @@ class Campaign:
             return used
 
         if cfg.shrink_seconds > 0:
-            shrink_choices(choices, test, time.monotonic() + cfg.shrink_seconds)
+            try:
+                shrink_choices(choices, test, time.monotonic() + cfg.shrink_seconds)
+            except KeyboardInterrupt:  # Ctrl-C: save the smallest so far, then stop
+                self.interrupted = True
+                self._print("interrupted while shrinking: saving the smallest module so far")
         return best["generated"], best["result"]
 
     def _count(self, result) -> None:
@@ -331,6 +448,83 @@ def save_difference(corpus: str, generated, result, ops, engines: str, wasmtime:
     return {"wasm": base + ".wasm", "wat": base + ".wat", "txt": base + ".txt", "repro": repro}
 
 
+def save_raw(corpus: str, kind: str, binary: bytes, report: str, signature, engines,
+             wasmtime: bool = True) -> dict:
+    """Write KIND-HASH.wasm, .txt and an index line for a module kept as it is."""
+    name = f"{_slug(kind)}-{hashlib.sha256(binary).hexdigest()[:8]}"
+    base = os.path.join(corpus, name)
+    repro = repro_command(base + ".wasm", ",".join(engines), wasmtime)
+    with open(base + ".wasm", "wb") as f:
+        f.write(binary)
+    with open(base + ".txt", "w", encoding="utf-8") as f:
+        f.write(report + "\n\nrepro: " + repro + "\n")
+    with open(os.path.join(corpus, "index.jsonl"), "a", encoding="utf-8") as f:
+        f.write(json.dumps({"file": name + ".wasm", "signature": signature, "ops": [],
+                            "headline": report.splitlines()[0] if report else kind}) + "\n")
+    return {"wasm": base + ".wasm", "txt": base + ".txt", "repro": repro}
+
+
+def read_index(corpus: str) -> list:
+    """The entries of ``corpus``/index.jsonl (lines that do not parse are left out)."""
+    path = os.path.join(corpus, "index.jsonl")
+    if not os.path.exists(path):
+        return []
+    items = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            try:
+                item = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(item, dict) and isinstance(item.get("file"), str):
+                items.append(item)
+    return items
+
+
+def merge(sources, target: str, per_signature: int = 2, out=None) -> tuple:
+    """Copy the differences saved in the ``sources`` corpora into ``target``, keeping per
+    signature at most ``per_signature`` examples (those of different instructions), as a
+    campaign saving into ``target`` would; entries ``target`` holds already count.
+    Returns (copied, duplicates)."""
+    import shutil
+
+    out = out or sys.stderr
+    os.makedirs(target, exist_ok=True)
+    known: Counter = Counter()
+    fine: set = set()
+    for item in read_index(target):
+        sig = _tuplify(item.get("signature", []))
+        known[sig] += 1
+        fine.add((sig, _tuplify(item.get("ops", []))))
+    copied = dupes = 0
+    lines = []
+    for src in sources:
+        if os.path.realpath(src) == os.path.realpath(target):
+            continue
+        for item in read_index(src):
+            sig = _tuplify(item.get("signature", []))
+            ops = _tuplify(item.get("ops", []))
+            name = os.path.basename(item["file"])
+            stem = name[:-5] if name.endswith(".wasm") else name
+            if not name.endswith(".wasm") or not os.path.isfile(os.path.join(src, name)):
+                out.write(f"{src}: {name} is in the index but not in the directory; left out\n")
+                continue
+            if known[sig] >= per_signature or (sig, ops) in fine:
+                dupes += 1
+                continue
+            known[sig] += 1
+            fine.add((sig, ops))
+            for suffix in (".wasm", ".wat", ".txt"):
+                path = os.path.join(src, stem + suffix)
+                if os.path.isfile(path):
+                    shutil.copyfile(path, os.path.join(target, stem + suffix))
+            lines.append(json.dumps({**item, "file": name}) + "\n")
+            copied += 1
+    with open(os.path.join(target, "index.jsonl"), "a", encoding="utf-8") as f:
+        f.writelines(lines)
+    return copied, dupes
+
+
 def replay(directory: str, engines, wasmtime: bool = True, out=None):
     """Diff every .wasm file in ``directory`` again; returns [(file, DiffResult)]."""
     from fayasm.module import Module
@@ -356,4 +550,6 @@ def replay(directory: str, engines, wasmtime: bool = True, out=None):
     return results
 
 
-__all__ = ["Campaign", "CampaignConfig", "Summary", "replay", "save_difference", "fine_ops"]
+__all__ = ["Campaign", "CampaignConfig", "Summary", "replay", "save_difference", "fine_ops",
+           "module_seed", "module_numbers", "parse_shard", "sub_shard", "explore", "merge",
+           "read_index", "save_raw", "run_setup"]

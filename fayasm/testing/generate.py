@@ -206,6 +206,8 @@ class ModuleGen:
             else:
                 bits = c.bits(t)
                 init = [Instr(OPS[f"{t}.const"], (_signed(t, bits) if t in (I32, I64) else bits,))]
+                if t in (I32, I64) and c.chance(30):
+                    init = self.extended_const(t, init, same)
             m.globals.append(Global(gt, init))
             shape.globals.append(gt)
         m.globals.append(Global(GlobalType(I32, True),
@@ -215,6 +217,19 @@ class ModuleGen:
         m.globals.append(Global(GlobalType(I64, True), [Instr(OPS["i64.const"], (0,))]))
         shape.globals.append(GlobalType(I64, True))
         shape.checksum = len(shape.globals) - 1
+
+    def extended_const(self, t: ValType, init: list, globals_: list) -> list:
+        """``init`` (a t.const) combined by add, sub and mul with constants or immutable
+        imported globals of type ``t``: 3.0's extended constant expressions."""
+        c = self.c
+        out = list(init)
+        for _ in range(c.int(1, 3)):
+            if globals_ and c.chance(40):
+                out.append(Instr(OPS["global.get"], (c.pick(globals_),)))
+            else:
+                out.append(_const_instr(t, c.bits(t)))
+            out.append(Instr(OPS[f"{t}.{c.pick(('add', 'sub', 'mul'))}"], ()))
+        return out
 
     def segments(self, funcs: list[tuple[int, FuncType]]) -> None:
         """Element segments (functions placed in tables, passive, declarative) and data."""
@@ -233,7 +248,11 @@ class ModuleGen:
                     slots.append((offset + k, ft))
                 else:
                     items.append([Instr(OPS["ref.null"], (FUNCREF,))])
-            m.elems.append(Elem(FUNCREF, items, ACTIVE, 0, [Instr(OPS["i32.const"], (offset,))]))
+            expr = [Instr(OPS["i32.const"], (offset,))]
+            if offset > 1 and c.chance(30):  # the same offset as an extended constant
+                expr = [Instr(OPS["i32.const"], (offset - 1,)), Instr(OPS["i32.const"], (1,)),
+                        Instr(OPS["i32.add"], ())]
+            m.elems.append(Elem(FUNCREF, items, ACTIVE, 0, expr))
             shape.slots[0] = slots
         for _ in range(c.weighted([(2, 0), (3, 1), (1, 2)])):
             if funcs and c.chance(80):
@@ -258,6 +277,9 @@ class ModuleGen:
                           and k < len(m.imported(ExternKind.GLOBAL))]
                 if consts and c.chance(30):  # an offset from an imported global (42)
                     offset = [Instr(OPS["global.get"], (c.pick(consts),))]
+                    if c.chance(40):  # plus a little: an extended constant
+                        offset += [Instr(OPS["i32.const"], (c.int(0, 16),)),
+                                   Instr(OPS["i32.add"], ())]
                 elif c.chance(3):  # out of bounds: instantiation traps
                     offset = [Instr(OPS["i32.const"], (size - len(data) + 1,))]
                 m.datas.append(Data(data, ACTIVE, 0, offset))

@@ -1,16 +1,20 @@
 """Campaigns in several processes, with a watchdog for engines that hang.
 
-``run_parallel`` starts ``jobs`` worker processes, each running a ``Campaign`` with its
-own seed; they share the corpus and the signatures already saved, and report progress
-through a queue, which the parent prints as one line. Before each module runs, a worker
-writes it to its own scratch file and sends a heartbeat. A worker silent for
+``run_parallel`` starts ``jobs`` worker processes, each running a ``Campaign`` on its
+own slice of the campaign's module numbers (worker k of J takes every J-th number of the
+shard, ``campaign.sub_shard``), so J workers explore exactly the modules one would; they
+share the corpus and the signatures already saved, and report progress through a queue,
+which the parent prints as one line. Before each module runs, a worker writes it to its
+own scratch file and sends a heartbeat with its number. A worker silent for
 ``hang_seconds`` is stuck in an engine (native code cannot be interrupted from Python):
 the parent kills it, saves the module it was running as a "hang" difference, and starts
-a new worker in its place with a fresh seed.
+a new worker in its place that resumes after that module. A worker that dies (a crash in
+native code) is replaced the same way, its module saved as a "crash".
 """
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import sys
 import tempfile
@@ -19,27 +23,35 @@ from collections import Counter
 from dataclasses import replace
 from typing import Any
 
-from .campaign import Campaign, CampaignConfig, Found, Summary
+from .campaign import Campaign, CampaignConfig, Found, Summary, save_raw, sub_shard
 
 HANG_SECONDS = 300.0
+
+
+def _counts(s: Summary) -> tuple:
+    return (s.modules, s.executions, s.differences, s.shrink_runs, dict(s.outcomes),
+            dict(s.signatures))
 
 
 def _worker(config: CampaignConfig, queue, known, index: int, scratch: str) -> None:
     def events(event):
         kind, payload = event
         if kind == "progress":
-            payload = (payload.modules, payload.executions, payload.differences,
-                       payload.shrink_runs, dict(payload.outcomes), dict(payload.signatures))
+            payload = _counts(payload)
         queue.put((kind, index, payload))
 
-    def heartbeat(binary: bytes) -> None:
+    def heartbeat(binary: bytes, m: int) -> None:
+        # The module's number and the counts so far go to the file too, written before the
+        # module runs: a queued message can die unsent with the process, the file cannot.
+        counts = _counts(campaign.summary)
         with open(scratch, "wb") as f:
-            f.write(binary)
-        queue.put(("beat", index, None))
+            pickle.dump((m, counts, binary), f)
+        queue.put(("beat", index, (m, counts)))
 
     queue.put(("started", index, None))  # imports done: the watchdog starts counting
     try:
-        summary = Campaign(config, events=events, known=known, heartbeat=heartbeat).run()
+        campaign = Campaign(config, events=events, known=known, heartbeat=heartbeat)
+        summary = campaign.run()
         events(("progress", summary))
     finally:
         queue.put(("done", index, None))
@@ -65,13 +77,14 @@ def run_parallel(config: CampaignConfig, jobs: int = 1, out=None,
     beats: dict[int, float] = {}
     parts: dict[int, Any] = {}
     offsets: dict[int, Any] = {}
+    current: dict[int, int] = {}
     restarts: Counter[int] = Counter()
     total = Summary()
 
-    def start(k: int) -> None:
+    def start(k: int, first: int | None = None) -> None:
         left = config.seconds - (time.monotonic() - t0)
-        cfg = replace(config, seed=config.seed * 1000 + k + 100 * restarts[k], progress=False,
-                      seconds=max(0.0, left))
+        cfg = replace(config, shard=sub_shard(config, k, jobs), progress=False,
+                      seconds=max(0.0, left), first=config.first if first is None else first)
         p = ctx.Process(target=_worker, args=(cfg, q, known, k, _scratch(scratch_dir, k)),
                         daemon=True)
         p.start()
@@ -96,6 +109,9 @@ def run_parallel(config: CampaignConfig, jobs: int = 1, out=None,
                 procs.pop(k, None)
             elif kind in ("beat", "started"):
                 beats[k] = now
+                if kind == "beat":
+                    current[k], counts = payload
+                    parts[k] = _add(offsets.get(k), counts)
             elif kind == "progress":
                 parts[k] = _add(offsets.get(k), payload)
             elif kind == "found":
@@ -108,19 +124,29 @@ def run_parallel(config: CampaignConfig, jobs: int = 1, out=None,
                     p.kill()
                 break
             for k, p in list(procs.items()):
-                if now - beats[k] > hang_seconds and p.is_alive():
+                hung = now - beats[k] > hang_seconds and p.is_alive()
+                gone = not hung and not p.is_alive() and kind != "done" and q.empty()
+                if gone and p.exitcode == 0:
+                    procs.pop(k)  # ended without saying so, but cleanly
+                    continue
+                if not hung and not gone:
+                    continue
+                if hung:
                     p.kill()
-                    p.join(timeout=5)
-                    found = _save_hang(config, _scratch(scratch_dir, k), hang_seconds, total)
-                    write(f"worker {k}: no module finished in {hang_seconds:.0f}s; killed"
-                          + (f", module saved as {found.files['wasm']}" if found else ""))
-                    offsets[k] = parts.get(k)
-                    restarts[k] += 1
-                    procs.pop(k)
-                    if now - t0 < config.seconds:
-                        start(k)
-                elif not p.is_alive() and kind != "done" and q.empty():
-                    procs.pop(k)  # died without saying so
+                p.join(timeout=5)
+                what = "hang" if hung else "crash"
+                m, counts, found = _save_stuck(config, what, _scratch(scratch_dir, k),
+                                               hang_seconds, total)
+                if counts is not None:
+                    parts[k] = _add(offsets.get(k), counts)
+                write(f"worker {k}: " + (f"no module finished in {hang_seconds:.0f}s; killed"
+                                         if hung else f"died (exit code {p.exitcode})")
+                      + (f", module saved as {found.files['wasm']}" if found else ""))
+                offsets[k] = parts.get(k)
+                restarts[k] += 1
+                procs.pop(k)
+                if now - t0 < config.seconds and m is not None:
+                    start(k, first=m + 1)
             if now - last >= (1.0 if tty else 30.0):
                 last = now
                 _merge(total, parts, now - t0)
@@ -165,30 +191,33 @@ def _merge(total: Summary, parts: dict, seconds: float) -> None:
     total.seconds = seconds
 
 
-def _save_hang(config: CampaignConfig, scratch: str, seconds: float, total: Summary):
-    """Keep the module a killed worker was running (not shrunk: it hangs)."""
-    if not config.corpus or not os.path.exists(scratch):
-        return None
+def _save_stuck(config: CampaignConfig, what: str, scratch: str, seconds: float,
+                total: Summary):
+    """Keep the module a killed or dead worker was running (not shrunk: it hangs or
+    crashes the process): (its number, the worker's counts when it began it, Found), or
+    Nones if it had not begun one."""
+    try:
+        with open(scratch, "rb") as f:
+            m, counts, binary = pickle.load(f)
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError):
+        return None, None, None
+    os.remove(scratch)
+    engines = ",".join(config.engines)
+    where = "" if m is None else f" (module {m} of seed {config.seed})"
+    report = (f"an engine did not finish this module within {seconds:.0f}s{where} "
+              f"(engines: {engines}); try each alone with --engines" if what == "hang" else
+              f"a worker process died running this module{where} (engines: {engines}); try "
+              "each alone with --engines")
     import hashlib
 
-    with open(scratch, "rb") as f:
-        binary = f.read()
-    name = "hang-" + hashlib.sha256(binary).hexdigest()[:8]
-    base = os.path.join(config.corpus, name)
-    engines = ",".join(config.engines)
-    from .campaign import repro_command
-
-    repro = repro_command(base + ".wasm", engines)
-    with open(base + ".wasm", "wb") as f:
-        f.write(binary)
-    report = (f"an engine did not finish this module within {seconds:.0f}s "
-              f"(engines: {engines}); try each alone with --engines")
-    with open(base + ".txt", "w", encoding="utf-8") as f:
-        f.write(report + "\n\nrepro: " + repro + "\n")
-    found = Found(("hang", tuple(config.engines), ""), (), report,
-                  {"wasm": base + ".wasm", "repro": repro}, total.modules, total.seconds)
+    sig = (what, tuple(config.engines), hashlib.sha256(binary).hexdigest()[:8])
+    files = {}
+    if config.corpus:
+        files = save_raw(config.corpus, what, binary, report, sig, config.engines,
+                         config.wasmtime)
+    found = Found(sig, (), report, files, total.modules, total.seconds)
     total.found.append(found)
-    return found
+    return m, counts, (found if files else None)
 
 
 __all__ = ["run_parallel", "HANG_SECONDS"]

@@ -39,7 +39,7 @@ OPS = isa.OPS
 BY_TEXT = isa.BY_TEXT
 _BLOCK, _LOOP, _IF, _ELSE, _END = OPS["block"], OPS["loop"], OPS["if"], OPS["else"], OPS["end"]
 _SELECT, _SELECT_T = OPS["select"], OPS["select_t"]
-_CALL_INDIRECT = OPS["call_indirect"]
+_TYPE_TABLE = ("type", "table")  # the immediates of call_indirect and return_call_indirect
 _SELECT_INSTR = Instr(_SELECT)
 _ELSE_INSTR = Instr(_ELSE)
 _END_INSTR = Instr(_END)
@@ -58,7 +58,6 @@ def _plan(op: isa.Opcode):
     a tuple of per-kind reader names."""
     special = {
         "br_table": "imm_br_table",
-        "call_indirect": "imm_call_indirect",
         "table.init": "imm_table_init",
         "table.copy": "imm_table_copy",
         "v128.const": "imm_v128",
@@ -67,6 +66,8 @@ def _plan(op: isa.Opcode):
     }
     if op.name in special:
         return special[op.name]
+    if op.imms == ("type", "table"):  # call_indirect and return_call_indirect
+        return "imm_call_indirect"
     if not op.imms:
         return None
     return tuple("kind_" + kind for kind in op.imms)
@@ -181,7 +182,7 @@ class InstrParser(BaseParser):
                 kind = top[0]
                 if kind == _FOLDED:
                     instr = top[1]
-                    if instr.op is _CALL_INDIRECT and type(instr.imm[0]) is FuncType:
+                    if instr.op.imms == _TYPE_TABLE and type(instr.imm[0]) is FuncType:
                         instr = Instr(instr.op, (self.implicit_type(instr.imm[0]), instr.imm[1]))
                     append(instr)
                     frames.pop()

@@ -141,8 +141,8 @@ def instr_text(i: Instr) -> str:
     if not op.imms:
         return name
     kinds = op.imms
-    if name == "call_indirect":
-        return f"call_indirect {imm[1]} (type {imm[0]})"
+    if kinds == ("type", "table"):  # call_indirect, return_call_indirect
+        return f"{name} {imm[1]} (type {imm[0]})"
     if name == "table.init":
         return f"table.init {imm[1]} {imm[0]}"
     if name == "memory.init":

@@ -89,7 +89,7 @@ def _end_types(stack: list, base: int, unreach: bool, results) -> None:
  _UNREACHABLE, _GLOBAL_SET, _BR_TABLE, _CALL_INDIRECT, _SELECT_T, _REF_NULL, _REF_IS_NULL,
  _REF_FUNC, _TABLE_GET, _TABLE_SET, _TABLE_GROW, _TABLE_FILL, _TABLE_INIT, _TABLE_COPY,
  _CALL_REF, _RETURN_CALL_REF, _REF_AS_NON_NULL, _BR_ON_NULL, _BR_ON_NON_NULL,
- _FUNC) = range(40)
+ _FUNC, _RETURN_CALL, _RETURN_CALL_INDIRECT) = range(42)
 
 _SPECIAL_KINDS = {
     "unreachable": _UNREACHABLE, "block": _BLOCK, "loop": _LOOP, "if": _IF, "else": _ELSE,
@@ -100,6 +100,7 @@ _SPECIAL_KINDS = {
     "table.get": _TABLE_GET, "table.set": _TABLE_SET, "table.grow": _TABLE_GROW,
     "table.fill": _TABLE_FILL, "table.init": _TABLE_INIT, "table.copy": _TABLE_COPY,
     "ref.null": _REF_NULL, "ref.is_null": _REF_IS_NULL, "ref.func": _REF_FUNC,
+    "return_call": _RETURN_CALL, "return_call_indirect": _RETURN_CALL_INDIRECT,
     "call_ref": _CALL_REF, "return_call_ref": _RETURN_CALL_REF,
     "ref.as_non_null": _REF_AS_NON_NULL, "br_on_null": _BR_ON_NULL,
     "br_on_non_null": _BR_ON_NON_NULL,
@@ -566,6 +567,33 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
                 if plist:
                     pop_types(stack, base, unreach, plist)
                 stack.extend(fres)
+            elif c == _RETURN_CALL or c == _RETURN_CALL_INDIRECT:
+                # A tail call: the callee's results are the function's own; the rest of
+                # the block is unreachable, as after return.
+                if c == _RETURN_CALL:
+                    x = imm[0]
+                    if not 0 <= x < nfuncs:
+                        raise Invalid(f"unknown function {x}")
+                    plist, fres = func_sigs[x]
+                else:
+                    y, x = imm
+                    et = _table(ctx, x)
+                    if not 0 <= y < len(ctx.types):
+                        raise Invalid(f"unknown type {y}")
+                    if et is not FUNCREF:
+                        raise Invalid(f"type mismatch: return_call_indirect requires a funcref"
+                                      f" table, table {x} holds {et}")
+                    pop_types(stack, base, unreach, _I32S)
+                    plist, fres = ctx.type_sigs[y]
+                if tuple(fres) != tuple(results):
+                    raise Invalid(f"type mismatch: tail call returns {_types_text(fres)},"
+                                  f" the function returns {_types_text(results)}")
+                if plist:
+                    pop_types(stack, base, unreach, plist)
+                del stack[base:]
+                unreach = True
+                if dead_start < 0:
+                    dead_start = i + 1
             elif c == _SELECT_T:
                 ts = imm[0]
                 if len(ts) != 1:

@@ -75,10 +75,12 @@ def declared_refs(module: Module) -> frozenset[int]:
 
 def check_const(expr, expected: ValType, globals_, nfuncs: int, func_refs=None) -> None:
     """A constant expression producing one ``expected`` value; ``globals_`` are the globals it
-    may read (in 2.0 only imported ones, which must be immutable)."""
+    may read (in 2.0 only imported ones, which must be immutable). Besides t.const,
+    global.get, ref.null and ref.func, rows flagged ``constexpr`` (the integer add, sub and
+    mul of 3.0's extended constants) may appear."""
     for ins in expr:
         op = ins.op
-        if op in _LITERALS or op is _REF_NULL or op is _REF_FUNC:
+        if op in _LITERALS or op is _REF_NULL or op is _REF_FUNC or op.constexpr:
             continue
         if op is _GLOBAL_GET:
             x = ins.imm[0]
@@ -88,7 +90,7 @@ def check_const(expr, expected: ValType, globals_, nfuncs: int, func_refs=None) 
                 _fail("constant expression required")
             continue
         _fail("constant expression required")
-    stack = []
+    stack: list = []
     for ins in expr:
         op = ins.op
         if op is _GLOBAL_GET:
@@ -101,6 +103,13 @@ def check_const(expr, expected: ValType, globals_, nfuncs: int, func_refs=None) 
             if not 0 <= x < nfuncs:
                 _fail(f"unknown function {x}")
             stack.append(func_refs(x) if func_refs else FUNCREF)
+        elif op.constexpr:
+            n = len(op.params)
+            if tuple(stack[len(stack) - n:]) != op.params or len(stack) < n:
+                _fail(f"type mismatch: {op.text} requires [{' '.join(map(str, op.params))}],"
+                      f" stack has [{' '.join(map(str, stack))}]")
+            del stack[len(stack) - n:]
+            stack.extend(op.results)
         else:
             stack.append(_LITERALS[op])
     if len(stack) != 1 or not matches(stack[0], expected):

@@ -23,6 +23,7 @@ from fayasm.ir import (
     Return,
     Set,
     Slot,
+    TailCall,
     Unreachable,
 )
 
@@ -161,22 +162,7 @@ def _call_indirect(fe, s: CallIndirect) -> None:
     mod = fe.mod
     ftype = mod.syntax.types[s.type_index]
     args = [fe.expr(a) for a in s.args]
-    index = fe.expr(s.index)
-    elems, size = memops.table_words(fe, s.table)
-    idx = fe.op(f"zext i32 {index} to i64")
-    out = fe.op(f"icmp uge i64 {idx}, {size}")
-    fe.trap_with_arg(out, T.UNDEFINED, idx)
-    ep = fe.op(f"getelementptr inbounds ptr, ptr {elems}, i64 {idx}")
-    rec = fe.op(f"load ptr, ptr {ep}, align 8, !tbaa !2")
-    # One check: an empty slot holds the null record, whose type id (0) matches nothing;
-    # the cold path tells "uninitialized" from "mismatch".
-    tp = fe.op(f"getelementptr inbounds i64, ptr {rec}, i64 {T.REC_TYPE}")
-    tid = fe.op(f"load i64, ptr {tp}, align 8, !tbaa !2")
-    want = T.encoded_typeid(ftype)
-    if want is None:
-        want = fe.ctx_word(fe.layout.types + s.type_index, "i64")
-    bad = fe.op(f"icmp ne i64 {tid}, {want}")
-    fe.trap_indirect(bad, rec, idx)
+    rec = _indirect_record(fe, ftype, s.type_index, s.table, fe.expr(s.index))
     fe.fuel()
     fe.call_check()
     code = fe.op(f"load ptr, ptr {rec}, align 8, !tbaa !2")
@@ -190,6 +176,123 @@ def _call_indirect(fe, s: CallIndirect) -> None:
     else:
         _store_results(fe, s.results, fe.op(text), ftype.results)
     fe.reload_memsize()
+
+
+def _indirect_record(fe, ftype, type_index: int, table: int, index) -> str:
+    """The record of table element ``index`` (an evaluated i32), checked for a call of
+    ``ftype`` as call_indirect checks it (traps otherwise)."""
+    elems, size = memops.table_words(fe, table)
+    idx = fe.op(f"zext i32 {index} to i64")
+    out = fe.op(f"icmp uge i64 {idx}, {size}")
+    fe.trap_with_arg(out, T.UNDEFINED, idx)
+    ep = fe.op(f"getelementptr inbounds ptr, ptr {elems}, i64 {idx}")
+    rec = fe.op(f"load ptr, ptr {ep}, align 8, !tbaa !2")
+    # One check: an empty slot holds the null record, whose type id (0) matches nothing;
+    # the cold path tells "uninitialized" from "mismatch".
+    tp = fe.op(f"getelementptr inbounds i64, ptr {rec}, i64 {T.REC_TYPE}")
+    tid = fe.op(f"load i64, ptr {tp}, align 8, !tbaa !2")
+    want = T.encoded_typeid(ftype)
+    if want is None:
+        want = fe.ctx_word(fe.layout.types + type_index, "i64")
+    bad = fe.op(f"icmp ne i64 {tid}, {want}")
+    fe.trap_indirect(bad, rec, idx)
+    return rec
+
+
+def _ret_call(fe, rt: str, text: str) -> None:
+    """Emit ``text`` (a call returning ``rt``) and return its result."""
+    if rt == "void":
+        fe.emit(text)
+        fe.terminate("ret void")
+    else:
+        r = fe.op(text)
+        fe.terminate(f"ret {rt} {r}")
+
+
+def _uniform_tail_call(fe, s: TailCall, ftype, args: list, rec, target) -> None:
+    """A tail call from a uniform entry (a function that makes tail calls): the
+    arguments go to the TAIL words and the call is a musttail call of the callee's
+    uniform entry, whose prototype is this one's whatever the parameters. A callee
+    without one (a function that makes no tail calls, a host, code not compiled yet)
+    is called the ordinary way and its results returned: it cannot continue the chain,
+    so that costs one frame, not one per hop."""
+    mod = fe.mod
+    rt = T.ret_type(ftype.results)
+    arglist = _call_args(fe, ftype.params, args)
+    if rec is None:  # a function of this module, by its symbol
+        if mod.is_uniform(s.func):
+            fe.store_tail_args(ftype.params, args)
+            _ret_call(fe, rt, f"musttail call {rt} @{mod.tail_symbol(s.func)}(ptr %ctx, "
+                      "i32 %depth)")
+        else:
+            fe.call_check()
+            _ret_call(fe, rt, f"call {rt} {target}(ptr %ctx, i32 %d1{arglist})")
+        return
+    code = fe.op(f"load ptr, ptr {rec}, align 8, !tbaa !2")
+    cp = fe.op(f"getelementptr inbounds i64, ptr {rec}, i64 {T.REC_CTX}")
+    callee_ctx = fe.op(f"load ptr, ptr {cp}, align 8, !tbaa !2")
+    tp = fe.op(f"getelementptr inbounds i64, ptr {rec}, i64 {T.REC_TAIL}")
+    uniform = fe.op(f"load ptr, ptr {tp}, align 8, !tbaa !2")
+    if s.index is not None or s.func < mod.nimp:
+        fe.note_caller(rec, callee_ctx)
+    has = fe.op(f"icmp ne ptr {uniform}, null")
+    yes, no = fe.newlabel("utail"), fe.newlabel("ptail")
+    fe.cbr(has, yes, no)
+    fe.start(yes)
+    fe.store_tail_args(ftype.params, args)
+    _ret_call(fe, rt, f"musttail call {rt} {uniform}(ptr {callee_ctx}, i32 %depth)")
+    fe.start(no)
+    fe.call_check()
+    _ret_call(fe, rt, f"call {rt} {code}(ptr {callee_ctx}, i32 %d1{arglist})")
+
+
+def _tail_call(fe, s: TailCall) -> None:
+    """return_call(_indirect). Where LLVM can guarantee it (the callee's prototype is the
+    caller's, and the results come back in registers: T.musttail_ok), a ``musttail``
+    call at the caller's own depth: the callee's frame replaces this one, so a chain of
+    such calls (self recursion, mutual recursion between functions of one type, table
+    calls of the function's own type, imports of it) does not grow the stack. Elsewhere
+    a call at the next depth and a return of its results: correct, but each hop takes a
+    frame (LLVM 22 miscompiles musttail with mismatched prototypes, see
+    T.musttail_ok)."""
+    mod = fe.mod
+    if s.index is None:
+        ftype = mod.info.funcs[s.func]
+    else:
+        ftype = mod.syntax.types[s.type_index]
+    args = [fe.expr(a) for a in s.args]
+    if s.index is None:
+        if mod.direct(s.func):
+            target, callee_ctx, rec = "@" + mod.func_symbol(s.func), "%ctx", None
+        else:
+            rec = fe.ctx_word(fe.layout.funcs + s.func)
+            target = callee_ctx = None
+    else:
+        rec = _indirect_record(fe, ftype, s.type_index, s.table, fe.expr(s.index))
+        target = callee_ctx = None
+    fe.fuel()
+    if fe.uniform and T.uniform_ok(ftype, mod.x86):
+        _uniform_tail_call(fe, s, ftype, args, rec, target)
+        return
+    tail = T.musttail_ok(fe.func.type, ftype, mod.x86)
+    if not tail:
+        fe.call_check()  # this call deepens the stack
+    if rec is not None:
+        target = fe.op(f"load ptr, ptr {rec}, align 8, !tbaa !2")
+        cp = fe.op(f"getelementptr inbounds i64, ptr {rec}, i64 {T.REC_CTX}")
+        callee_ctx = fe.op(f"load ptr, ptr {cp}, align 8, !tbaa !2")
+        if s.index is not None or s.func < mod.nimp:
+            fe.note_caller(rec, callee_ctx)
+    rt = T.ret_type(ftype.results)
+    depth = "%depth" if tail else "%d1"
+    text = (f"{'musttail ' if tail else ''}call {rt} {target}(ptr {callee_ctx}, i32 {depth}"
+            f"{_call_args(fe, ftype.params, args)})")
+    if rt == "void":
+        fe.emit(text)
+        fe.terminate("ret void")
+    else:
+        r = fe.op(text)
+        fe.terminate(f"ret {rt} {r}")
 
 
 # -- structured control -------------------------------------------------------------------------
@@ -308,6 +411,7 @@ def _br_table(fe, s: BrTable) -> None:
 
 _STMTS = {Set: _set, Drop: _drop, Effect: _effect, GlobalSet: _global_set, Call: _call,
           CallIndirect: _call_indirect, Block: _block, Loop: _loop, If: _if, Br: _br,
-          BrIf: _br_if, BrTable: _br_table, Return: _return, Unreachable: _unreachable}
+          BrIf: _br_if, BrTable: _br_table, Return: _return, TailCall: _tail_call,
+          Unreachable: _unreachable}
 
 __all__ = ["lower_stmt", "Layout"]

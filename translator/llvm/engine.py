@@ -105,14 +105,16 @@ class InstanceState:
         """The defined function whose lazy block is at ``block``."""
         return (block - ctypes.addressof(self.lazy_blocks)) // 16
 
-    def set_target(self, k: int, fn: int, fctx: int) -> None:
+    def set_target(self, k: int, fn: int, fctx: int, tail: int = 0) -> None:
         """Point defined function ``k`` (its record, and its Func) at code ``fn`` run
-        with context ``fctx``."""
+        with context ``fctx``, and uniform entry ``tail`` (0: none)."""
         off = self.compiled.layout.record(k)
-        # Both words in one C call: no thread can run native code between them.
-        pair = (ctypes.c_uint64 * 2)(fn, fctx)
-        ctypes.memmove(self.base + 8 * (off + T.REC_CODE), pair, 16)
         sig = self.compiled.func_sigs[k]
+        # The whole record in one C call: no thread can run native code in between.
+        words = (ctypes.c_uint64 * T.REC_WORDS)()
+        words[T.REC_CODE], words[T.REC_CTX] = fn, fctx
+        words[T.REC_TYPE], words[T.REC_TAIL] = sig.typeid, tail
+        ctypes.memmove(self.base + 8 * off, words, 8 * T.REC_WORDS)
         f = self.funcs[self.compiled.nimp + k]
         raw_e, signed_e = sig.entries()
         raw = calls.raw_callable(sig, raw_e, fn, fctx)
@@ -127,8 +129,7 @@ class InstanceState:
         self.code = code
         self.resources.append(code)
         for k in range(len(self.compiled.func_sigs)):
-            fn, fctx = code.target(k, self)
-            self.set_target(k, fn, fctx)
+            self.set_target(k, *code.target(k, self))
 
     def runtime_op(self, op: int, w) -> None:
         if op == T.RT_MEMORY_GROW:

@@ -60,6 +60,7 @@ class FunctionEmitter:
         fi = info.code[func.index - info.num_imported_funcs]
         self.frame = 16 * (len(func.locals) + fi.max_height + 8)  # estimated frame size
         self.exhausted = False  # whether the shared exhaustion block is needed
+        self.uniform = mod.is_uniform(func.index)  # the body is the uniform entry
 
     # -- names and text ---------------------------------------------------------------------
     def tmp(self) -> str:
@@ -146,6 +147,20 @@ class FunctionEmitter:
         self.emit(f"store i64 {self.func.index}, ptr {p}, align 8, !tbaa !2")
         self.br(cont)
         self.start(cont)
+
+    def tail_words(self) -> str:
+        """A pointer to this thread's TAIL words (the arguments of a uniform entry)."""
+        tb = self.op(f"load ptr, ptr {self.state_word_ptr(T.S.CUR)}, align 8, !tbaa !2")
+        return self.op(f"getelementptr inbounds i64, ptr {tb}, i64 {T.TB.TAIL}")
+
+    def store_tail_args(self, types, values) -> None:
+        """Put evaluated arguments in the TAIL words, for a uniform entry to take."""
+        base = self.tail_words()
+        word = 0
+        for t, v in zip(types, values):
+            p = self.op(f"getelementptr inbounds i64, ptr {base}, i64 {word}")
+            self.emit(f"store {LL[t]} {v}, ptr {p}, align 8, !tbaa !2")
+            word += T.WORDS[t]
 
     def memsize(self) -> str:
         return self.op("load i64, ptr %MS")
@@ -347,9 +362,15 @@ class FunctionEmitter:
             self.terminate("unreachable")  # the IR ends every body with a Return
         name = self.mod.func_symbol(f.index)
         ret = T.ret_type(f.type.results)
-        head = [f"define internal {ret} @{name}(ptr %ctx, i32 %depth"
-                + "".join(f", {LL[t]} %p{k}" for k, t in enumerate(params))
-                + ") #0 {", "entry:"]
+        if self.uniform:
+            # The uniform entry: the arguments come in the thread block's TAIL words.
+            head = [(f"define internal {ret} @{self.mod.tail_symbol(f.index)}(ptr %ctx, "
+                    "i32 %depth) #4 {"), "entry:"]
+            head += _tail_loads(params)
+        else:
+            head = [f"define internal {ret} @{name}(ptr %ctx, i32 %depth"
+                    + "".join(f", {LL[t]} %p{k}" for k, t in enumerate(params))
+                    + ") #0 {", "entry:"]
         head.append("  %d1 = add i32 %depth, 1")
         for k, t in enumerate(f.locals):
             head.append(f"  %L{k} = alloca {LL[t]}, align 16")
@@ -391,7 +412,10 @@ class FunctionEmitter:
             tail.append("  unreachable")
         for blk in self.extra_blocks:
             tail.extend(blk)
-        return "\n".join(head + self.lines + tail + ["}"])
+        text = "\n".join(head + self.lines + tail + ["}"])
+        if self.uniform:
+            text += "\n\n" + _uniform_wrapper(name, self.mod.tail_symbol(f.index), params, ret)
+        return text
 
     def depth_check(self, frame: int) -> list[str]:
         """Call depth and stack space, checked on entry by functions with big frames (the
@@ -436,6 +460,44 @@ class FunctionEmitter:
                     break
             else:
                 work.pop()
+
+
+def _tail_words_lines(prefix: str) -> list[str]:
+    return [f"  %{prefix}st = load ptr, ptr %ctx, align 8",
+            f"  %{prefix}cp = getelementptr inbounds i64, ptr %{prefix}st, i64 {T.S.CUR}",
+            f"  %{prefix}tb = load ptr, ptr %{prefix}cp, align 8",
+            f"  %{prefix}w = getelementptr inbounds i64, ptr %{prefix}tb, i64 {T.TB.TAIL}"]
+
+
+def _tail_loads(params) -> list[str]:
+    """A uniform entry's first lines: its parameters %p<k> from the TAIL words."""
+    out = _tail_words_lines("tw") if params else []
+    word = 0
+    for k, t in enumerate(params):
+        out.append(f"  %tw{k} = getelementptr inbounds i64, ptr %tww, i64 {word}")
+        out.append(f"  %p{k} = load {LL[t]}, ptr %tw{k}, align 8, !tbaa !2")
+        word += T.WORDS[t]
+    return out
+
+
+def _uniform_wrapper(name: str, uniform: str, params, ret: str) -> str:
+    """``name``, the ordinary entry of a function whose body is its uniform entry: it
+    puts the arguments in the TAIL words and calls that. (Backtraces skip it: the code
+    map lists it as glue.)"""
+    lines = [f"define internal {ret} @{name}(ptr %ctx, i32 %depth"
+             + "".join(f", {LL[t]} %p{k}" for k, t in enumerate(params)) + ") #0 {", "entry:"]
+    if params:
+        lines += _tail_words_lines("tw")
+    word = 0
+    for k, t in enumerate(params):
+        lines.append(f"  %tw{k} = getelementptr inbounds i64, ptr %tww, i64 {word}")
+        lines.append(f"  store {LL[t]} %p{k}, ptr %tw{k}, align 8, !tbaa !2")
+        word += T.WORDS[t]
+    if ret == "void":
+        lines += [f"  call void @{uniform}(ptr %ctx, i32 %depth)", "  ret void", "}"]
+    else:
+        lines += [f"  %r = call {ret} @{uniform}(ptr %ctx, i32 %depth)", f"  ret {ret} %r", "}"]
+    return "\n".join(lines)
 
 
 def _foldable(bits: int, width: int) -> bool:

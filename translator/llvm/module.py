@@ -3,7 +3,8 @@
 The LLVM module holds every defined function (internal, ``f<index>``), the trap helper,
 an entry wrapper and a host trampoline per distinct signature of the type section, and
 one exported constant, ``fy_meta``: the addresses of the defined functions, then of the
-entries, then of the trampolines (order: ``signatures(module)``). Loading the object
+entries, then of the trampolines (order: ``signatures(module)``), then the uniform entries
+of the defined functions (null for those without one). Loading the object
 needs that one symbol. Nothing in the code depends on an instance or on the process: the
 object can be cached on disk and shared by every instance.
 
@@ -33,6 +34,7 @@ _MEM_EFFECTS = {"memory.fill": memops.memory_fill, "memory.copy": memops.memory_
 # Functions with more blocks open at once than this are compiled without optimisation.
 OPT_NESTING = 1000
 _OPENERS = frozenset(isa.OPS[name] for name in ("block", "loop", "if"))
+_RETURN_CALL, _RETURN_CALL_INDIRECT = isa.OPS["return_call"], isa.OPS["return_call_indirect"]
 _END = isa.OPS["end"]
 
 METADATA = """!0 = !{!"fayasm tbaa"}
@@ -65,6 +67,54 @@ def deep_functions(module) -> list[int]:
     return [nimp + k for k, f in enumerate(m.funcs) if is_deep(f.body)]
 
 
+def _uniform_functions(m, nimp: int, x86: bool) -> frozenset:
+    """The defined functions whose body is a uniform entry (``f<index>_u``; ``f<index>``
+    is then a wrapper, see tail calls in control.py): those making a tail call that a
+    plain ``musttail`` cannot make flat (to another prototype, through a table, to an
+    import, or to such a function itself), if their type allows one (T.uniform_ok),
+    and the functions those tail-call by name. The rest of the tail-calling functions
+    only make musttail calls among themselves."""
+    types = [m.types[f.type_idx] for f in m.funcs]
+    imported = [m.types[i.desc] for i in m.imports if i.kind is ExternKind.FUNC]
+    ftypes = imported + types
+    need: set[int] = set()
+    calls: dict[int, set] = {}  # defined function -> the defined functions it tail-calls
+    same: dict[int, set] = {}  # ... those of its own prototype
+    for k, f in enumerate(m.funcs):
+        index = nimp + k
+        ll = [T.LL[t] for t in types[k].params]
+        for ins in f.body:
+            if ins.op is _RETURN_CALL:
+                x = ins.imm[0]
+                if x >= nimp:
+                    calls.setdefault(index, set()).add(x)
+                if x < nimp or [T.LL[t] for t in ftypes[x].params] != ll:
+                    need.add(index)
+                else:
+                    same.setdefault(index, set()).add(x)
+            elif ins.op is _RETURN_CALL_INDIRECT:
+                need.add(index)
+    ok = {nimp + k for k, ft in enumerate(types) if T.uniform_ok(ft, x86)}
+    uniform = need & ok
+    changed = True
+    while changed:
+        changed = False
+        for index in list(uniform):
+            # What a uniform entry tail-calls by name gets one too, so that the call
+            # drops the caller's frame (backtraces as the interpreter's).
+            for x in calls.get(index, ()):
+                if x in ok and x not in uniform:
+                    uniform.add(x)
+                    changed = True
+        for index, targets in same.items():
+            # A musttail call of a uniform function's wrapper would keep the wrapper's
+            # frame while the callee runs: the caller needs a uniform entry too.
+            if index in ok and index not in uniform and targets & uniform:
+                uniform.add(index)
+                changed = True
+    return frozenset(uniform)
+
+
 def signatures(module) -> list:
     """The distinct function types of the type section, in first-seen order."""
     seen, out = set(), []
@@ -95,10 +145,21 @@ class ModuleEmitter:
         self.has_memory = bool(self.info.mems)
         self.x86 = platform.machine().lower() in ("x86_64", "amd64")
         self.decls: dict[str, str] = {}
+        self.uniform = _uniform_functions(self.syntax, self.nimp, self.x86)
 
     # -- names and declarations ------------------------------------------------------------------
     def func_symbol(self, index: int) -> str:
         return f"f{index}"
+
+    def tail_symbol(self, index: int) -> str:
+        """The uniform entry of function ``index`` (in ``uniform``)."""
+        return f"f{index}_u"
+
+    def is_uniform(self, index: int) -> bool:
+        return index in self.uniform
+
+    def _tail_meta(self, index: int) -> str:
+        return f"ptr @{self.tail_symbol(index)}" if index in self.uniform else "ptr null"
 
     def declare(self, name: str, ret: str, args: list[str]) -> None:
         if name not in self.decls:
@@ -169,9 +230,11 @@ class ModuleEmitter:
         assert self.indirect_calls
         self.decls = {}
         fns = [self.function(index) for index in indices]
-        table = ", ".join(f"ptr @{self.func_symbol(index)}" for index in indices)
+        # The functions, then their uniform entries (null for none).
+        table = ", ".join([f"ptr @{self.func_symbol(index)}" for index in indices]
+                          + [self._tail_meta(index) for index in indices])
         parts = [stubs.DECLARATIONS, *sorted(self.decls.values()),
-                 f"@{meta_name} = constant [{len(indices)} x ptr] [{table}]",
+                 f"@{meta_name} = constant [{2 * len(indices)} x ptr] [{table}]",
                  stubs.trap_helper(), *fns, stubs.ATTRIBUTES, METADATA]
         return "\n\n".join(parts) + "\n"
 
@@ -187,7 +250,9 @@ class ModuleEmitter:
         meta = (["ptr null" if self.nimp + k in self.separate else
                  f"ptr @{self.func_symbol(self.nimp + k)}" for k in range(ndef)]
                 + [f"ptr @fy_entry_{key}" for key in keys]
-                + [f"ptr @fy_host_{key}" for key in keys])
+                + [f"ptr @fy_host_{key}" for key in keys]
+                + ["ptr null" if self.nimp + k in self.separate else
+                   self._tail_meta(self.nimp + k) for k in range(ndef)])
         head = [f"; fayasm module {_ir_comment(self.module.name)}"]
         if triple:
             head.append(f'target triple = "{triple}"')

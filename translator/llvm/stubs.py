@@ -395,7 +395,8 @@ def lazy_stub(ft, key: str) -> str:
 ATTRIBUTES = f"""attributes #0 = {{ nounwind {_FP_ATTRS} "disable-tail-calls"="true" }}
 attributes #1 = {{ noinline noreturn cold nounwind {_FP_ATTRS} }}
 attributes #2 = {{ noinline nounwind {_FP_ATTRS} }}
-attributes #3 = {{ returns_twice }}"""
+attributes #3 = {{ returns_twice }}
+attributes #4 = {{ noinline nounwind {_FP_ATTRS} "disable-tail-calls"="true" }}"""
 
 DECLARATIONS = """declare i32 @_setjmp(ptr) returns_twice
 declare void @_longjmp(ptr, i32) noreturn nounwind

@@ -79,6 +79,18 @@ def _register_glue(loaded, meta: list, sigs: list) -> None:
     glue.register_glue(loaded, sigs, meta[:n], meta[n:2 * n])
 
 
+def _function_entries(names, nimp: int, funcs, tails) -> list:
+    """Code map entries of defined functions: a function with a uniform entry is that
+    entry (its ordinary entry is a wrapper, which backtraces skip like glue)."""
+    out = []
+    for k, (a, t) in enumerate(zip(funcs, tails)):
+        if t:
+            out += [(a, None), (t, (names, nimp + k))]
+        else:
+            out.append((a, (names, nimp + k)))
+    return out
+
+
 class ModuleCode:
     """A whole module loaded (build_code's result): addresses of its functions."""
 
@@ -92,25 +104,29 @@ class ModuleCode:
         nd = len(module.syntax.funcs)
         nimp = num_imported_funcs(module)
         main, deep, deep_obj = split_code(obj)
-        self.loaded = jit.LoadedObject(main, nd + 2 * len(sigs))
+        ns = len(sigs)
+        self.loaded = jit.LoadedObject(main, 2 * nd + 2 * ns)
         meta = self.loaded.meta
         self.funcs = meta[:nd]
+        self.tails = meta[nd + 2 * ns:]  # uniform entries (0: none)
         if deep:
             if not all(0 <= index - nimp < nd for index in deep):
                 raise Error("jit: malformed code bundle")
-            addrs = self.loaded.add_table(deep_obj, "fy_meta_deep", len(deep))
-            for index, addr in zip(deep, addrs):
-                self.funcs[index - nimp] = addr
+            addrs = self.loaded.add_table(deep_obj, "fy_meta_deep", 2 * len(deep))
+            for j, index in enumerate(deep):
+                self.funcs[index - nimp] = addrs[j]
+                self.tails[index - nimp] = addrs[len(deep) + j]
         if not all(self.funcs):
             raise Error("jit: compiled code lacks a function")
         names = module.func_name
-        codemap.add([(a, (names, nimp + k)) for k, a in enumerate(self.funcs)])
-        _register_glue(self.loaded, meta[nd:], sigs)
-        weakref.finalize(self.loaded, codemap.remove, self.funcs + meta[nd:])
+        codemap.add(_function_entries(names, nimp, self.funcs, self.tails))
+        _register_glue(self.loaded, meta[nd:nd + 2 * ns], sigs)
+        weakref.finalize(self.loaded, codemap.remove,
+                         self.funcs + meta[nd:nd + 2 * ns] + [a for a in self.tails if a])
 
-    def target(self, k: int, ist) -> tuple[int, int]:
-        """(code, context) of defined function ``k`` for instance ``ist``."""
-        return self.funcs[k], ist.base
+    def target(self, k: int, ist) -> tuple[int, int, int]:
+        """(code, context, uniform entry or 0) of defined function ``k`` for ``ist``."""
+        return self.funcs[k], ist.base, self.tails[k]
 
     def attach(self, ist) -> None:
         """Point every function of a new instance ``ist`` at this code."""
@@ -145,18 +161,18 @@ class LazyCode:
         weakref.finalize(self.loaded, codemap.remove, list(meta), self.compiled_addrs)
         self.stubs = dict(zip(sigs, meta[2 * n:]))
         self.types = [module.syntax.types[f.type_idx] for f in module.syntax.funcs]
-        self.funcs: dict[int, int] = {}  # defined function -> compiled address
+        self.funcs: dict[int, tuple] = {}  # defined function -> (code, uniform entry or 0)
         self.instances: list = []
         self.upgrade: ModuleCode | None = None
         self.lock = threading.RLock()
 
-    def target(self, k: int, ist) -> tuple[int, int]:
+    def target(self, k: int, ist) -> tuple[int, int, int]:
         if self.upgrade is not None:
             return self.upgrade.target(k, ist)
-        addr = self.funcs.get(k)
-        if addr is not None:
-            return addr, ist.base
-        return self.stubs[self.types[k]], ist.lazy_block(k)
+        addrs = self.funcs.get(k)
+        if addrs is not None:
+            return addrs[0], ist.base, addrs[1]
+        return self.stubs[self.types[k]], ist.lazy_block(k), 0
 
     def attach(self, ist) -> None:
         """Point every function of a new instance ``ist`` at the best code there is, and
@@ -187,7 +203,7 @@ class LazyCode:
                 with jit.LOCK, compiletime.budget(compiletime.DEFAULT_COMPILE_TIMEOUT,
                                                   at=call_end):
                     obj = jit.build_object(text, LAZY_OPT, light=light)
-                    addr = self.loaded.add(obj, f"fy_meta_{k}")
+                    addr, tail = self.loaded.add_table(obj, f"fy_meta_{k}", 2)
             except compiletime.CompileTimeout:
                 if call_end is not None:
                     raise Trap(DEADLINE_EXCEEDED) from None
@@ -206,10 +222,10 @@ class LazyCode:
             except (Error, RuntimeError, OSError, MemoryError) as e:
                 raise TranslationError("jit", describe(e), index,
                                        self.module.func_name(index)) from None
-            codemap.add([(addr, (self.module.func_name, index))])
-            self.compiled_addrs.append(addr)
-            self.funcs[k] = addr
-            self._retarget(lambda ist: ist.set_target(k, addr, ist.base))
+            codemap.add(_function_entries(self.module.func_name, index, [addr], [tail]))
+            self.compiled_addrs += [addr] + ([tail] if tail else [])
+            self.funcs[k] = (addr, tail)
+            self._retarget(lambda ist: ist.set_target(k, addr, ist.base, tail))
 
     def _retarget(self, action) -> None:
         for ref in list(self.instances):

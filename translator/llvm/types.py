@@ -100,6 +100,38 @@ def ret_type(results) -> str:
     return "{" + ", ".join(multi_slot(t) for t in results) + "}"
 
 
+def musttail_ok(caller: FuncType, callee: FuncType, x86: bool) -> bool:
+    """Whether a tail call from a function of type ``caller`` to one of ``callee`` can be
+    an LLVM ``musttail`` call. The prototypes must be the same (with mismatched ones,
+    LLVM 22's tailcc/swifttailcc drop the stack arguments: measured, it crashes), and the
+    results must come back in registers: x86-64 returns a struct in up to three integer
+    and four vector registers (multi-value floats travel as integers, multi_slot);
+    beyond that LLVM demotes the return to memory and then cannot do the call ("failed
+    to perform tail call elimination", a fatal error). Other targets: at most one."""
+    if [LL[t] for t in caller.params] != [LL[t] for t in callee.params]:
+        return False
+    return results_in_registers(callee.results, x86)
+
+
+def results_in_registers(results, x86: bool) -> bool:
+    """Whether a function with these results returns them in registers (musttail_ok)."""
+    if len(results) <= 1:
+        return True
+    if not x86:
+        return False
+    vectors = sum(1 for t in results if t is V128)
+    return len(results) - vectors <= 3 and vectors <= 4
+
+
+def uniform_ok(ft: FuncType, x86: bool) -> bool:
+    """Whether a function of type ``ft`` can have a uniform entry ``R f_u(ctx, depth)``
+    (its arguments in the thread block's TAIL words): every uniform entry of one result
+    type has the same prototype, so tail calls between them are musttail calls whatever
+    the parameters."""
+    return (sum(WORDS[t] for t in ft.params) <= TB.TAIL_MAX
+            and results_in_registers(ft.results, x86))
+
+
 def multi_slot(t: ValType) -> str:
     """The type a result of type ``t`` has in a multi-value return struct: floats travel
     as their integer bits. LLVM's x86-64 return convention puts the third and fourth
@@ -178,14 +210,19 @@ class TB:
     TRACE_LEN = 8
     TRACE = 16  # return addresses of the backtrace walk
     TRACE_MAX = MAX_CALL_DEPTH + 64  # every frame of an exhausted stack, as on every engine
-    WORDS = TRACE + TRACE_MAX
+    TAIL = TRACE + TRACE_MAX  # the arguments of a tail call between uniform entries
+    TAIL_MAX = 256  # words of them (a function with more parameters has no uniform entry)
+    WORDS = TAIL + TAIL_MAX
 
 
 # -- function records ---------------------------------------------------------------------------
-# A funcref is a pointer to a record {code, ctx, type id, 0}: calling it is
+# A funcref is a pointer to a record {code, ctx, type id, tail}: calling it is
 # code(ctx, depth, args...). Host functions get a record whose ctx is a host block
-# {state, handle} so the signature's trampoline can find the Python callable.
-REC_CODE, REC_CTX, REC_TYPE = 0, 1, 2
+# {state, handle} so the signature's trampoline can find the Python callable. ``tail`` is
+# the function's uniform entry tail(ctx, depth), which takes its arguments from the
+# thread block's TAIL words (a function that makes tail calls has one, see
+# uniform_ok), or 0.
+REC_CODE, REC_CTX, REC_TYPE, REC_TAIL = 0, 1, 2, 3
 REC_WORDS = 4
 
 

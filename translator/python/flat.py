@@ -10,7 +10,7 @@ tree of if chains (FunctionEmitter.case_tree) nested log(blocks) deep.
 """
 from __future__ import annotations
 
-from fayasm.ir import Block, Br, BrIf, BrTable, If, Loop, Return, Unreachable
+from fayasm.ir import Block, Br, BrIf, BrTable, If, Loop, Return, TailCall, Unreachable
 from fayasm.runtime.errors import UNREACHABLE
 
 from .branching import CHAIN, TABLE_LOOKUP_MIN, LoopFrame, case_number, table_cases
@@ -101,7 +101,7 @@ class FlatEmitter:
                 nxt = self.new()
                 cur.term = ("stmt", s, nxt)
                 cur = nxt
-            elif t in (Br, BrTable, Return, Unreachable):
+            elif t in (Br, BrTable, Return, TailCall, Unreachable):
                 cur.term = ("stmt", s, None)
                 cur = None
             else:  # pragma: no cover
@@ -187,6 +187,8 @@ class FlatEmitter:
             t = type(s)
             if t is Return:
                 out.add(fn.return_text(s.values))
+            elif t is TailCall:
+                fn.tail_call(s)
             elif t is Unreachable:
                 out.add(f'raise _rt.trap("{UNREACHABLE}")')
             elif t is Br:

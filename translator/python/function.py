@@ -39,6 +39,7 @@ from fayasm.ir import (
     Return,
     Set,
     Slot,
+    TailCall,
     Unreachable,
 )
 from fayasm.ir.nodes import Local
@@ -145,7 +146,8 @@ class FunctionEmitter:
                         work.append((s.else_, inner, loop, depth + 1, me))
                 elif t is Loop:
                     self.ctx[s.label.id] = s.label
-                    ends = s.body and isinstance(s.body[-1], (Br, BrTable, Return, Unreachable))
+                    ends = s.body and isinstance(s.body[-1], (Br, BrTable, Return, TailCall,
+                                                              Unreachable))
                     work.append((s.body, NEVER if ends else reach, s.label, depth + 1, me))
         heights = [1] * len(constructs)
         for k in range(len(constructs) - 1, -1, -1):  # inner constructs come later
@@ -225,6 +227,8 @@ class FunctionEmitter:
             self.call_indirect(s)
         elif t is Return:
             out.add(self.return_text(s.values))
+        elif t is TailCall:
+            self.tail_call(s)
         elif t is Unreachable:
             out.add(f'raise _rt.trap("{UNREACHABLE}")')
         elif t is Block or t is Loop or t is If:
@@ -331,6 +335,14 @@ class FunctionEmitter:
             self.fuel(self.out)  # a unit per call, as the interpreter counts
         args = ", ".join(self.x.expr(a) for a in s.args)
         callee = self.module.callee(s.func)
+        if self.module.is_tailer(s.func):
+            # Its body, not its trampoline (a Python frame per wasm call, as elsewhere):
+            # a TailCall coming back is run here.
+            self.out.add(f"_t = {callee}({args})")
+            self.out.add("if _t.__class__ is _TC:")
+            self.out.add("    _t = _rt.run_tail(_t)")
+            self._call_result(s.results, "_t")
+            return
         self._call_result(s.results, f"{callee}({args})")
 
     def call_indirect(self, s: CallIndirect) -> None:
@@ -353,6 +365,34 @@ class FunctionEmitter:
             # for entries from outside: the call instruction has paid its unit.
             callee = f"_direct({callee})"
         self._call_result(s.results, f"{callee}({', '.join(args)})")
+
+    def tail_call(self, s: TailCall) -> None:
+        """return_call(_indirect): the body hands the callee and its arguments to the
+        function's trampoline (ModuleEmitter.trampoline) as a TailCall, so the stack does
+        not grow (and a trap in the callee has this frame gone from its backtrace)."""
+        x, out, mod = self.x, self.out, self.module
+        if self.metered:
+            self.fuel(out)  # a unit per call, as the interpreter counts
+        args = [x.expr(a) for a in s.args]
+        pack = f"({args[0]},)" if len(args) == 1 else f"({', '.join(args)})"
+        if s.index is None:
+            j = s.func
+            if j < mod.nimp_funcs:
+                out.add(f"return _TC({mod.tail_import(j)}, {pack})")
+            else:  # its body (a trampoline's tail_body); this frame goes either way
+                out.add(f"return _TC({mod.func_name(j)}, {pack})")
+            return
+        if not all(a.pure for a in s.args):
+            # The arguments are evaluated before the index and the table checks.
+            for k, a in enumerate(args):
+                out.add(f"_a{k} = {a}")
+            args = [f"_a{k}" for k in range(len(args))]
+            pack = f"({args[0]},)" if len(args) == 1 else f"({', '.join(args)})"
+        ftype = mod.type_name(s.type_index)
+        callee = f"_rt.indirect({self.table(s.table)}, {x.expr(s.index)}, {ftype})"
+        if self.metered:
+            callee = f"_direct({callee})"
+        out.add(f"return _TC(_rt.tail_entry({callee}), {pack})")
 
     def _call_result(self, results, call: str) -> None:
         if not results:
@@ -706,8 +746,8 @@ def _touches_memory(s) -> bool:
         exprs = list(s.args)
     elif t in (Drop, GlobalSet):
         exprs = [s.expr]
-    elif t in (Call, CallIndirect):
-        exprs = list(s.args) + ([s.index] if t is CallIndirect else [])
+    elif t in (Call, CallIndirect, TailCall):
+        exprs = list(s.args) + ([s.index] if t is not Call and s.index is not None else [])
     elif t is If:
         exprs = [s.cond]
     elif t in (BrIf,):
@@ -731,7 +771,7 @@ def _falls_through(body: list) -> bool:
     if not body:
         return True
     last = body[-1]
-    return not isinstance(last, (Br, Return, Unreachable, BrTable))
+    return not isinstance(last, (Br, Return, TailCall, Unreachable, BrTable))
 
 
 def _zero(t) -> str:

@@ -7,7 +7,7 @@ tables and globals (globals no one else can see become plain closure variables).
 """
 from __future__ import annotations
 
-from fayasm import __version__
+from fayasm import __version__, isa
 from fayasm.closing import deftypes, type_indices
 from fayasm.ir.build import build_function
 from fayasm.linking import plan
@@ -62,12 +62,6 @@ def _def_text(v, k: int, ix: dict) -> str:
     return type_text(v, ix)
 
 
-def needed_interface(module) -> int:
-    """The runtime interface a translation of ``module`` needs: a file without typed
-    references runs on the runtimes from before them (interface 2)."""
-    return INTERFACE if typed_refs(module.syntax) else 2
-
-
 def typed_refs(m) -> bool:
     """Whether a module's types need more than 2.0's one-word names (typed references)."""
     return (any(not _simple(v) for ft in m.types for v in ft.params + ft.results)
@@ -77,6 +71,8 @@ def typed_refs(m) -> bool:
 
 def _const(expr: tuple) -> str:
     kind, arg = expr
+    if kind == "expr":  # extended constants: the items in order
+        return f"('expr', ({''.join(_const(item) + ', ' for item in arg)}))"
     if kind == "const" and isinstance(arg, float):
         from fayasm.runtime.values import f64_to_bits
 
@@ -85,10 +81,9 @@ def _const(expr: tuple) -> str:
 
 
 def interface_check(need: int = INTERFACE) -> list[str]:
-    """Lines of a translated file that refuse a runtime not serving the interface the file
-    needs (``need``: runtime.support.INTERFACE when it was written, or the oldest one
-    that has what the file uses). They use only what every runtime has had, so they work
-    against older and newer ones alike."""
+    """Lines of a translated file that refuse a runtime not serving the interface ``need``
+    the file needs (at most runtime.support.INTERFACE when it was written). They use only
+    what every runtime has had, so they work against older and newer ones alike."""
     head = literal(f"this file was translated by fayasm {__version__} and needs runtime "
                    f"interface {need}; the installed fayasm ")
     tail = literal(f": install fayasm {__version__} (pip install fayasm=={__version__}), or "
@@ -120,6 +115,11 @@ class ModuleEmitter:
         self.cells = {i for i in range(nimp_g, len(self.info.globals))
                       if i not in exported_globals}
         self.used_types: set[int] = set()
+        # Defined functions that make tail calls: each gets a trampoline (see trampoline),
+        # which is what everything else calls; the function itself is its body.
+        self.tailers = {self.nimp_funcs + k for k, f in enumerate(m.funcs)
+                        if any(ins.op in _TAIL_OPS for ins in f.body)}
+        self.tail_imports: set[int] = set()  # imports some tail call names
 
     # -- names -------------------------------------------------------------------------
     def func_name(self, index: int) -> str:
@@ -129,6 +129,17 @@ class ModuleEmitter:
         if index < self.nimp_funcs:
             return f"_imp{index}"
         return self.func_name(index)
+
+    def is_tailer(self, index: int) -> bool:
+        return index in self.tailers
+
+    def trampoline_name(self, index: int) -> str:
+        return f"_tramp{index}"
+
+    def tail_import(self, index: int) -> str:
+        """What a trampoline calls for a tail call to import ``index`` (_rt.tail_entry)."""
+        self.tail_imports.add(index)
+        return f"_impt{index}"
 
     def local_name(self, func: int, index: int) -> str:
         names = self.syntax.names.locals.get(func)
@@ -185,7 +196,7 @@ class ModuleEmitter:
         # first helper it lacks.
         out.append("from fayasm.runtime import support as _rt")
         typed = typed_refs(m)
-        out.extend(interface_check(needed_interface(self.module)))
+        out.extend(interface_check(self.needs_interface()))
         out.append("from fayasm.runtime import memops as _MO")
         out.append("from fayasm.runtime.errors import Trap as _Trap")
         out.append("from fayasm.runtime.numerics import OPS as _N")
@@ -193,6 +204,8 @@ class ModuleEmitter:
         out.append("from fayasm.runtime.values import f32_round as _f32r")
         out.append("from fayasm.runtime.values import f32_to_bits as _f32bits")
         out.append("from fayasm.runtime.values import f64_from_bits as _f64b")
+        if self.tailers:
+            out.append("_TC = _rt.TailCall")
         out.append("")
         out.append("_OOB = (_rt.StructError, IndexError)")
         out.append("_INF = float('inf')")
@@ -227,6 +240,18 @@ class ModuleEmitter:
         out.extend(_INSTANTIATE)
         self.flat_funcs = flat_funcs
         return "\n".join(out) + "\n"
+
+    def needs_interface(self) -> int:
+        """The runtime interface this file needs: 3 for tail calls (TailCall, tail_entry),
+        extended constants (("expr", ...) in the plan) or typed references (_TYPES),
+        else 2."""
+        p = plan(self.module)
+        consts = [init for _, init in p.globals]
+        consts += [c for _, _, off, items in p.elems for c in ([off] if off else []) + items]
+        consts += [off for _, _, off, _ in p.datas if off]
+        if self.tailers or any(c[0] == "expr" for c in consts) or typed_refs(self.syntax):
+            return 3
+        return 2
 
     def description(self) -> list[str]:
         """The module's instantiation plan (fayasm.linking.plan) as source."""
@@ -271,6 +296,14 @@ class ModuleEmitter:
         lines.append(")")
         return lines
 
+    def trampoline(self, index: int) -> list[str]:
+        """The function a defined function making tail calls is called by: it calls the
+        body, then each TailCall the body returns, until a result comes. Its
+        ``tail_body`` (runtime.support.tail_entry) lets another trampoline call the body
+        directly, so a tail call into this module does not nest trampolines."""
+        nparams = len(self.info.funcs[index].params)
+        return _trampoline_lines(self.trampoline_name(index), self.func_name(index), nparams)
+
     def make(self, funcs) -> list[str]:
         info = self.info
         lines = ["def _make(_funcs, _tables, _mems, _globals, _elems, _datas, _budget):"]
@@ -286,12 +319,17 @@ class ModuleEmitter:
                 lines.append(f"{ind}{self.cell_name(i)} = _globals[{i}].raw")
             else:
                 lines.append(f"{ind}{self.global_object(i)} = _globals[{i}]")
+        for i in sorted(self.tail_imports):
+            lines.append(f"{ind}_impt{i} = _rt.tail_entry(_imp{i})")
         for index, body in funcs:
             lines.append("")
             lines.append(f"{ind}# func {index}: {comment(self.module.func_name(index))}")
             lines.extend(ind + line for line in body)
+            if index in self.tailers:
+                lines.extend(ind + line for line in self.trampoline(index))
         lines.append("")
-        names = [self.func_name(index) for index, _ in funcs]
+        names = [self.trampoline_name(index) if index in self.tailers else self.func_name(index)
+                 for index, _ in funcs]
         if self.metered:
             lines.append(f"{ind}_bare = [{', '.join(names)}]")
             lines.append(f"{ind}_wrapped = [_rt.metered(f, _budget) for f in _bare]")
@@ -301,6 +339,16 @@ class ModuleEmitter:
         else:
             lines.append(f"{ind}return [{', '.join(names)}]")
         return lines
+
+
+def _trampoline_lines(name: str, body: str, nparams: int) -> list[str]:
+    params = ", ".join(f"a{k}" for k in range(nparams))
+    return [f"def {name}({params}):",
+            f"    r = {body}({params})",
+            "    while r.__class__ is _TC:",
+            "        r = r.fn(*r.args)",
+            "    return r",
+            f"{name}.tail_body = {body}"]
 
 
 _INSTANTIATE = '''
@@ -317,6 +365,9 @@ if __name__ == "__main__":
 
     sys.exit(_rt.run_wasi(DESCRIPTION, _make, sys.argv))
 '''.strip("\n").split("\n")
+
+
+_TAIL_OPS = frozenset((isa.OPS["return_call"], isa.OPS["return_call_indirect"]))
 
 
 def translate(module, metered: bool = False, flat: bool = False) -> str:
