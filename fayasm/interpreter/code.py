@@ -153,8 +153,8 @@ def prepare(func, info, types, ops=None) -> list:
         elif name == "call_ref":
             code.append((CALL_REF, 0, 0, 0))
         elif name == "return_call_ref":
-            # Run as a call then a return: correct results, but the stack grows (no
-            # tail call yet; see docs/architecture.md).
+            # Run as a call then a return: correct results, but the stack grows (not yet
+            # on TAIL_CALL's machinery, which return_call uses).
             code.append((CALL_REF, 0, 0, 0))
             code.append([BR, fn_label, 0, 0])
         elif name == "br_on_null":
