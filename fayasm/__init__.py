@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Union
 
+from fayasm import features
 from fayasm.errors import CompileError, DecodeError, ParseError, TranslationError, ValidationError
 from fayasm.module import ExportType, ImportType, Module
 from fayasm.runtime import compiletime
@@ -142,6 +143,7 @@ def run(module: Module | Source | os.PathLike[str], wasi: WasiConfig | None = No
 
 
 __all__ = [
+    "features",
     "ArgumentError", "ArgumentTypeError", "CompileError", "DecodeError", "Error", "Exhaustion",
     "ExportType", "Exports", "ExternKind", "FileError",
     "Func", "FuncType", "Global", "GlobalType", "ImportType", "Instance", "InterfaceError",

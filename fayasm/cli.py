@@ -133,6 +133,11 @@ def cmd_inspect(args) -> int:
             print(f"  {label}: {n}")
     instrs = sum(len(f.body) for f in m.funcs)
     print(f"  instructions: {instrs}")
+    from fayasm import features
+
+    used = features.used(m)
+    if used:
+        print(f"  features: {', '.join(used)}")
     if m.start is not None:
         print(f"  start: {module.func_name(m.start)}")
     for c in m.customs:
@@ -164,6 +169,14 @@ def cmd_translate(args) -> int:
 
 
 def cmd_wast(args) -> int:
+    from fayasm import features
+
+    chosen = features.WASM2 if args.features == "2.0" else features.WASM3
+    with features.using(chosen):
+        return _wast(args)
+
+
+def _wast(args) -> int:
     from fayasm.wast.parse import count_commands, parse_script
     from fayasm.wast.runner import FAILED, NOT_RUN, PASSED, Runner
 
@@ -326,6 +339,9 @@ def build_parser() -> argparse.ArgumentParser:
     wast.add_argument("--shard", type=shard, default=None, metavar="I/N",
                       help="run only files number I, I+N, I+2N, ... of the files given (a "
                       "directory counts as its .wast files, sorted), so N machines share a run")
+    wast.add_argument("--features", choices=("3.0", "2.0"), default="3.0",
+                      help="the WebAssembly version whose features modules may use (2.0: "
+                      "no multi-memory or memory64, 2.0's errors for their encodings)")
     wast.set_defaults(func=cmd_wast)
 
     add_commands(sub)

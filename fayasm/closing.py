@@ -37,7 +37,7 @@ class Closer:
 
     def table(self, t: TableType) -> TableType:
         e = self.valtype(t.elem)
-        return t if e is t.elem else TableType(e, t.limits)
+        return t if e is t.elem else TableType(e, t.limits, t.address)
 
     def global_(self, t: GlobalType) -> GlobalType:
         v = self.valtype(t.valtype)

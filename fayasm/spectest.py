@@ -31,5 +31,6 @@ def spectest_imports() -> dict:
         "global_f32": Global(Val.f32(666.6)),
         "global_f64": Global(Val.f64(666.6)),
         "table": Table("funcref", 10, 20),
+        "table64": Table("funcref", 10, 20, address="i64"),  # memory64's spec tests
         "memory": Memory(1, 2),
     }

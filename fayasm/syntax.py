@@ -16,7 +16,8 @@ from fayasm.runtime.types import ExternKind, FuncType, GlobalType, MemoryType, T
 
 class MemArg(NamedTuple):
     align: int  # log2 of the alignment hint
-    offset: int
+    offset: int  # up to 2**64 - 1 (a 32-bit memory's must be below 2**32: validation)
+    mem: int = 0  # the memory index (multi-memory; binary flag bit 6 when not 0)
 
 
 class Instr(NamedTuple):

@@ -21,6 +21,7 @@ import os
 import re
 import sys
 
+from fayasm import features
 from fayasm.cachedir import cache_dir
 
 MIN_SIZE = 32 * 1024
@@ -141,7 +142,8 @@ def _front_end_digest() -> str:
 def _entry(binary_hash: str) -> tuple[str | None, bytes]:
     """(path of the entry, the content it must hold) for a binary's SHA-256."""
     d = cache_dir("valid")
-    key = hashlib.sha256(f"{_front_end_digest()}\0{binary_hash}".encode()).hexdigest()
+    wanted = features.current().key  # a verdict holds for one feature set
+    key = hashlib.sha256(f"{_front_end_digest()}\0{wanted}\0{binary_hash}".encode()).hexdigest()
     return (os.path.join(d, key[:40]) if d else None), key.encode()
 
 

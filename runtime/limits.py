@@ -24,6 +24,10 @@ MAX_NESTING = 200_000
 # hugely nested text is refused without reading the rest.
 MAX_TEXT_DEPTH = 2 * MAX_NESTING + 1_000
 
+# Pages a 64-bit memory may reach (4 GiB, as a 32-bit one): its mmap reservation is
+# bounded by this, and growing past it fails (memory.grow returns -1), as the spec permits.
+MAX_MEMORY64_PAGES = 65536
+
 # Elements of one table; growing past it fails (table.grow returns -1), as the spec permits.
 MAX_TABLE_SIZE = 10_000_000
 

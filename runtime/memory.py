@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 from .checks import whole
 from .errors import MEM_OOB, ArgumentError, ArgumentTypeError, Error, Trap
-from .types import MAX_PAGES, PAGE_SIZE, Limits, MemoryType
+from .limits import MAX_MEMORY64_PAGES
+from .types import MAX_PAGES, MAX_PAGES64, PAGE_SIZE, Limits, MemoryType, ValType, address_type
 
 if TYPE_CHECKING:
     from .resources import Account
@@ -33,29 +34,40 @@ _mprotect.restype = ctypes.c_int
 _memset, _memmove = ctypes.memset, ctypes.memmove
 
 OOB = MEM_OOB
-_max = max  # Memory.__init__ takes parameters named min and max, as the spec does
+_max, _min = max, min  # Memory.__init__ takes parameters named min and max, as the spec does
 
 
 class Memory:
-    """A linear memory of ``size`` 64 KiB pages. ``view`` is the engines' current memoryview."""
+    """A linear memory of ``size`` 64 KiB pages. ``view`` is the engines' current memoryview.
+    ``address="i64"`` makes a memory64 memory (i64 addresses, limits up to 2**48 pages;
+    it grows up to runtime.limits.MAX_MEMORY64_PAGES here)."""
 
     __slots__ = ("type", "_map", "address", "view", "pages", "max", "_reserved", "_cell",
                  "_account", "__weakref__")
 
-    def __init__(self, min: int | MemoryType = 0, max: int | None = None) -> None:
+    def __init__(self, min: int | MemoryType = 0, max: int | None = None,
+                 address: str | ValType = "i32") -> None:
         if isinstance(min, MemoryType):
             lim = min.limits
+            address = min.address
             min, max = lim.min, lim.max
+        at = address_type(address)
+        top = MAX_PAGES64 if at is ValType.I64 else MAX_PAGES
         whole(min, "a memory's minimum (pages)")
         if max is not None:
             whole(max, "a memory's maximum (pages)")
-        if min < 0 or min > MAX_PAGES or (max is not None and not min <= max <= MAX_PAGES):
+        if min < 0 or min > top or (max is not None and not min <= max <= top):
             raise ArgumentError(f"invalid memory limits: min {min} pages, max {max} "
-                                f"(at most {MAX_PAGES}, and min <= max)")
-        self.type = MemoryType(Limits(min, max))
+                                f"(at most {top}, and min <= max)")
+        self.type = MemoryType(Limits(min, max), at)
         # The instance's resources.Account that charges its growth.
         self._account: Account | None = None
-        self.max = MAX_PAGES if max is None else max
+        self.max = top if max is None else max
+        if at is ValType.I64:  # an implementation limit: the reservation stays bounded
+            self.max = _min(self.max, MAX_MEMORY64_PAGES)
+            if min > self.max:
+                raise Error(f"a memory of {min} pages exceeds the implementation limit of "
+                            f"{MAX_MEMORY64_PAGES} pages")
         # Reserve at least one page so that mmap never sees a zero length.
         self._reserved = _max(self.max, 1) * PAGE_SIZE
         try:
@@ -152,5 +164,6 @@ class Memory:
         self.view[addr:addr + len(data)] = data
 
     def __repr__(self) -> str:
-        return f"<Memory {self.pages} pages, max {self.max}>"
+        at = ", i64" if self.type.address is ValType.I64 else ""
+        return f"<Memory {self.pages} pages, max {self.max}{at}>"
 

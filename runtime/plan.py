@@ -142,6 +142,8 @@ def _match(kind: ExternKind, t: Any, value: Any,
         if not isinstance(value, Table):
             return None, f"expected {t}, got {type(value).__name__}"
         lim = value.type.limits
+        if value.type.address is not t.address:
+            return None, f"expected {t}, got {value.type}"
         if (value.type.elem is not t.elem
                 or not _limits_match(len(value.elements), lim.max, t.limits)):
             got = _count(len(value.elements), "element")
@@ -151,6 +153,8 @@ def _match(kind: ExternKind, t: Any, value: Any,
     if kind is ExternKind.MEMORY:
         if not isinstance(value, Memory):
             return None, f"expected {t}, got {type(value).__name__}"
+        if value.type.address is not t.address:
+            return None, f"expected {t}, got {value.type}"
         if not _limits_match(value.pages, value.type.limits.max, t.limits):
             top = value.type.limits.max
             return None, (f"expected {t}, got a memory of {_count(value.pages, 'page')} "

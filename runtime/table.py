@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from .checks import whole
 from .errors import TABLE_OOB, ArgumentError, Error, Trap
 from .limits import MAX_TABLE_SIZE
-from .types import Limits, TableType, ValType
+from .types import MAX_TABLE64, Limits, TableType, ValType, address_type
 
 if TYPE_CHECKING:
     from .resources import Account
@@ -19,20 +19,27 @@ _min = min  # Table.__init__ takes parameters named min and max, as the spec doe
 class Table:
     __slots__ = ("type", "elements", "max", "__weakref__", "native", "_account")
 
+    """A table; ``address="i64"`` makes a memory64 table (i64 element indices)."""
+
     def __init__(self, elem: ValType | str | TableType = "funcref", min: int = 0,
-                 max: int | None = None, init: object = None) -> None:
+                 max: int | None = None, init: object = None,
+                 address: str | ValType = "i32") -> None:
         if isinstance(elem, TableType):
             t = elem
         else:
             et = ValType.parse(elem)
             if not et.is_ref:
                 raise Error(f"a table holds references, not {et}")
+            at = address_type(address)
+            top = MAX_TABLE64 if at is ValType.I64 else 0xFFFFFFFF
             whole(min, "a table's minimum (elements)")
             if max is not None:
                 whole(max, "a table's maximum (elements)")
-            if min < 0 or (max is not None and max < min):
-                raise ArgumentError(f"invalid table limits: min {min}, max {max} (min <= max)")
-            t = TableType(et, Limits(min, max))
+            if min < 0 or (max is not None and max < min) or min > top or (
+                    max is not None and max > top):
+                raise ArgumentError(f"invalid table limits: min {min}, max {max} "
+                                    f"(min <= max <= {top})")
+            t = TableType(et, Limits(min, max), at)
         self.type = t
         self.max = MAX_TABLE_SIZE if t.limits.max is None else _min(t.limits.max, MAX_TABLE_SIZE)
         if t.limits.min > MAX_TABLE_SIZE:

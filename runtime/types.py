@@ -468,19 +468,36 @@ class Limits:
 
 @dataclass(frozen=True, slots=True)
 class TableType:
+    """A table type; ``address`` is I64 for a memory64 table (i64 element indices)."""
+
     elem: ValType
     limits: Limits
+    address: ValType = ValType.I32
 
     def __str__(self) -> str:
-        return f"table {self.limits} {self.elem}"
+        at = "i64 " if self.address is ValType.I64 else ""
+        return f"table {at}{self.limits} {self.elem}"
+
+    def matches(self, other: "TableType") -> bool:
+        """Import subtyping: self (actual) matches other (expected)."""
+        return (self.elem is other.elem and self.address is other.address
+                and self.limits.matches(other.limits))
 
 
 @dataclass(frozen=True, slots=True)
 class MemoryType:
+    """A memory type; ``address`` is I64 for a memory64 memory (i64 addresses)."""
+
     limits: Limits
+    address: ValType = ValType.I32
 
     def __str__(self) -> str:
-        return f"memory {self.limits}"
+        at = "i64 " if self.address is ValType.I64 else ""
+        return f"memory {at}{self.limits}"
+
+    def matches(self, other: "MemoryType") -> bool:
+        """Import subtyping: self (actual) matches other (expected)."""
+        return self.address is other.address and self.limits.matches(other.limits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -558,3 +575,13 @@ def deftypes_from(specs: list) -> list:
     raw = [FuncType(tuple(parse_type_text(p) for p in ps), tuple(parse_type_text(r) for r in rs))
            for ps, rs in specs]
     return close_types(raw)
+MAX_PAGES64 = 1 << 48  # the spec's bound for a 64-bit memory (2**64 bytes)
+MAX_TABLE64 = (1 << 64) - 1  # the spec's bound for a 64-bit table's limits
+
+
+def address_type(name: "str | ValType") -> ValType:
+    """``"i32"``/``"i64"`` (or the ValType) as the address type of a memory or table."""
+    t = ValType.parse(name)
+    if t is not ValType.I32 and t is not ValType.I64:
+        raise ArgumentError(f"an address type is i32 or i64, not {t}")
+    return t

@@ -106,10 +106,10 @@ def test_compile_recursion_error_is_not_exhaustion(engine, tier, monkeypatch, no
             raise RecursionError("maximum recursion depth exceeded")
         return real_build(self)
 
-    def prepare_overflows(func, info, types):
+    def prepare_overflows(func, info, types, *rest):
         if info.index == 1:
             raise RecursionError("maximum recursion depth exceeded")
-        return real_prepare(func, info, types)
+        return real_prepare(func, info, types, *rest)
 
     monkeypatch.setattr(build._Builder, "build", build_overflows)
     monkeypatch.setattr(interp_code, "prepare", prepare_overflows)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from fayasm import features
 from fayasm.binary import decode
 from fayasm.errors import CompileError, ValidationError
 from fayasm.isa import OPS
@@ -209,7 +210,8 @@ def test_spec_file(wast, wabt_out):
     cases, skipped = spec_cases(wast, wabt_out)
     failures = []
     for kind, line, binary, expected in cases:
-        problem = _check_case(kind, binary, expected)
+        with features.using(features.WASM2):  # the 2.0 suite: one memory at most
+            problem = _check_case(kind, binary, expected)
         if problem:
             failures.append(f"{wast.name}:{line}: {kind}: {problem}")
     assert not failures, "\n".join(failures)
@@ -243,9 +245,17 @@ def test_spec_counts(wabt_out):
 def test_spec_via_text_parser():
     """The same commands parsed by fayasm's own text parser, which reads every file."""
     parse = pytest.importorskip("fayasm.wast.parse")
+    failures, checked = [], {"module": 0, "assert_invalid": 0}
+    with features.using(features.WASM2):  # the 2.0 suite
+        _spec_via_text_parser(parse, failures, checked)
+    print(f"\nspec 2.0 via the text parser: {checked}")
+    assert not failures, "\n".join(failures)
+    assert checked["assert_invalid"] >= 2146
+
+
+def _spec_via_text_parser(parse, failures: list, checked: dict) -> None:
     from fayasm.wast.script import AssertInvalid, ModuleDef
 
-    failures, checked = [], {"module": 0, "assert_invalid": 0}
     for wast in WAST_FILES:
         for cmd in parse.parse_script(wast.read_text(), str(wast)):
             md = cmd.module if isinstance(cmd, AssertInvalid) else cmd
@@ -265,9 +275,6 @@ def test_spec_via_text_parser():
             checked[kind] += 1
             if problem:
                 failures.append(f"{wast.name}:{cmd.line}: {kind}: {problem}")
-    print(f"\nspec 2.0 via the text parser: {checked}")
-    assert not failures, "\n".join(failures)
-    assert checked["assert_invalid"] >= 2146
 
 
 # -- what validation records ---------------------------------------------------------------
@@ -467,7 +474,10 @@ def test_module_level_messages():
     assert msg(mems=[MemoryType(Limits(65537))]).startswith(
         "memory size must be at most 65536 pages (4GiB)")
     assert msg(mems=[MemoryType(Limits(2, 1))]) == "size minimum must not be greater than maximum"
-    assert msg(mems=[MemoryType(Limits(1)), MemoryType(Limits(1))]).startswith("multiple memories")
+    with features.using(features.WASM2):
+        assert msg(mems=[MemoryType(Limits(1)), MemoryType(Limits(1))]).startswith(
+            "multiple memories")
+    validate(Module(mems=[MemoryType(Limits(1)), MemoryType(Limits(1))]))  # 3.0: multi-memory
     assert msg(tables=[TableType(FUNCREF, Limits(3, 2))]).startswith("size minimum")
     assert msg(types=[FuncType((I32,))], funcs=[Function(0, (), [I("unreachable")])],
                start=0).startswith("start function")

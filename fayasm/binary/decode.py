@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import gc
 
-from fayasm import isa
+from fayasm import features, isa
 from fayasm.closing import Closer, close_module, deftypes
 from fayasm.errors import LOCALS_LIMIT, NESTING_TOO_DEEP, TOO_MANY_LOCALS, DecodeError
 from fayasm.runtime.limits import MAX_LOCALS, MAX_NESTING
@@ -106,15 +106,29 @@ def ref_null_type(r: Reader) -> ValType:
     return ValType.ref(True, heap_type(r))
 
 
-def limits(r: Reader) -> Limits:
-    flags = r.uN(1)  # a one-bit LEB128: 0x02 is "integer too large"
-    lo = r.u32()
-    return Limits(lo, r.u32() if flags & 1 else None)
+def limits(r: Reader) -> tuple[Limits, ValType]:
+    """Limits and the address type: flag bit 0 says a maximum follows, bit 2 (memory64)
+    an i64 address type. Bounds are u64 LEB128s (validation bounds them by type); 2.0's
+    are u32s after a one-bit flag."""
+    if not features.current().memory64:
+        flags = r.uN(1)  # a one-bit LEB128: 0x02 is "integer too large"
+        lo = r.u32()
+        return Limits(lo, r.u32() if flags & 1 else None), ValType.I32
+    flags = r.byte()
+    if flags & ~5:  # bit 1 is a shared memory (threads), not in 3.0
+        raise DecodeError("malformed limits flags", r.pos - 1)
+    lo = r.uN(64)
+    return (Limits(lo, r.uN(64) if flags & 1 else None),
+            ValType.I64 if flags & 4 else ValType.I32)
+
+
+def memory_type(r: Reader) -> MemoryType:
+    return MemoryType(*limits(r))
 
 
 def table_type(r: Reader) -> TableType:
     t = ref_type(r)
-    return TableType(t, limits(r))
+    return TableType(t, *limits(r))
 
 
 def table(r: Reader) -> tuple:
@@ -146,22 +160,40 @@ def block_type(r: Reader):
     return r.sN(33)
 
 
-def _imm_reader(kind: str):
-    """The function that decodes one immediate of ``kind``."""
+def _zero(r: Reader) -> int:
+    r.expect(0, "zero byte expected")
+    return 0
+
+
+def _memarg2(r: Reader) -> MemArg:
+    pos = r.pos
+    align = r.u32()
+    if align >= 32:
+        raise DecodeError("malformed memop flags", pos)
+    return MemArg(align, r.u32())
+
+
+def _imm_reader(kind: str, wasm2: bool = False):
+    """The function that decodes one immediate of ``kind`` (``wasm2``: as 2.0 does, a
+    reserved zero byte for a memory and a u32 offset)."""
     if kind in ("label", "func", "type", "table", "local", "global", "elem", "data"):
         return Reader.u32
+    if wasm2 and kind == "mem":
+        return _zero
+    if wasm2 and kind == "memarg":
+        return _memarg2
     if kind == "mem":
-        def zero(r: Reader) -> int:
-            r.expect(0, "zero byte expected")
-            return 0
-        return zero
+        return Reader.u32  # a memory index (multi-memory; a zero byte in 2.0)
     if kind == "memarg":
         def memarg(r: Reader) -> MemArg:
             pos = r.pos
-            align = r.u32()
-            if align >= 32:
+            flags = r.u32()
+            if flags >= 128:  # bits 0-5: log2 of the alignment; bit 6: a memory index
                 raise DecodeError("malformed memop flags", pos)
-            return MemArg(align, r.u32())
+            if flags & 0x40:
+                mem = r.u32()
+                return MemArg(flags & 0x3F, r.uN(64), mem)
+            return MemArg(flags, r.uN(64))
         return memarg
     if kind == "labels":
         def labels(r: Reader) -> tuple:
@@ -182,20 +214,26 @@ def _imm_reader(kind: str):
     }[kind]
 
 
-def _entry(op):
+def _entry(op, wasm2: bool = False):
     """(op, immediate readers, shared Instr): an instruction without immediates is
     immutable, so one Instr per opcode serves every occurrence."""
-    readers = tuple(_imm_reader(k) for k in op.imms)
+    readers = tuple(_imm_reader(k, wasm2) for k in op.imms)
     return (op, readers, None if readers else Instr(op))
 
 
-# Per opcode: its entry, for the top level and each prefix.
-_PLAIN = [None] * 256
-for _op in isa.ALL:
-    if _op.prefix is None:
-        _PLAIN[_op.code] = _entry(_op)
-_PREFIXED = {p: {code: _entry(op) for code, op in table.items()}
-             for p, table in isa.BY_PREFIXED.items()}
+def _tables(wasm2: bool):
+    """Per opcode: its entry, for the top level and each prefix."""
+    plain = [None] * 256
+    for op in isa.ALL:
+        if op.prefix is None:
+            plain[op.code] = _entry(op, wasm2)
+    prefixed = {p: {code: _entry(op, wasm2) for code, op in table.items()}
+                for p, table in isa.BY_PREFIXED.items()}
+    return plain, prefixed
+
+
+_PLAIN, _PREFIXED = _tables(False)
+_PLAIN2, _PREFIXED2 = _tables(True)  # with multi-memory and memory64 off (features.WASM2)
 _new = tuple.__new__  # NamedTuple's own __new__ is a slower Python function
 
 
@@ -206,7 +244,8 @@ def instructions(r: Reader) -> list[Instr]:
     # Openers of the enclosing blocks: an ``else`` is only allowed once, directly in an ``if``.
     openers: list = []
     data = r.data
-    plain = _PLAIN
+    plain, prefixed = ((_PLAIN, _PREFIXED) if features.current().multi_memory
+                       else (_PLAIN2, _PREFIXED2))
     while True:
         pos = r.pos
         if pos >= r.end:
@@ -215,9 +254,9 @@ def instructions(r: Reader) -> list[Instr]:
         r.pos = pos + 1
         entry = plain[b]
         if entry is None:
-            if b in _PREFIXED:
+            if b in prefixed:
                 sub = r.u32()
-                entry = _PREFIXED[b].get(sub)
+                entry = prefixed[b].get(sub)
                 if entry is None:
                     raise DecodeError(f"illegal opcode {b:02x} {sub:02x}", pos)
             else:
@@ -347,7 +386,7 @@ class _Decoder:
                 if init is not None:
                     m.table_inits[k] = init
         elif sid == MEMORY:
-            m.mems = _vec(r, lambda r: MemoryType(limits(r)))
+            m.mems = _vec(r, memory_type)
         elif sid == GLOBAL:
             m.globals = _vec(r, lambda r: Global(global_type(r), const_expr(r)))
         elif sid == EXPORT:
@@ -384,7 +423,7 @@ class _Decoder:
         if kind == 1:
             return Import(module, name, ExternKind.TABLE, table_type(r))
         if kind == 2:
-            return Import(module, name, ExternKind.MEMORY, MemoryType(limits(r)))
+            return Import(module, name, ExternKind.MEMORY, memory_type(r))
         if kind == 3:
             return Import(module, name, ExternKind.GLOBAL, global_type(r))
         raise DecodeError("malformed import kind", r.pos - 1)

@@ -60,14 +60,15 @@ def _name(s: str) -> bytes:
     return encode_u(len(raw)) + raw
 
 
-def _limits(lim: Limits) -> bytes:
+def _limits(lim: Limits, address: ValType = ValType.I32) -> bytes:
+    flag = 4 if address is ValType.I64 else 0  # memory64: bit 2 of the flags
     if lim.max is None:
-        return b"\x00" + encode_u(lim.min)
-    return b"\x01" + encode_u(lim.min) + encode_u(lim.max)
+        return bytes([flag]) + encode_u(lim.min)
+    return bytes([flag | 1]) + encode_u(lim.min) + encode_u(lim.max)
 
 
 def _table_type(t: TableType) -> bytes:
-    return _vt(t.elem) + _limits(t.limits)
+    return _vt(t.elem) + _limits(t.limits, t.address)
 
 
 def _global_type(t: GlobalType) -> bytes:
@@ -88,6 +89,8 @@ def _imm(kind: str, value) -> bytes:
     if kind == "mem":
         return encode_u(value)
     if kind == "memarg":
+        if value.mem:  # multi-memory: flag bit 6, then the memory index
+            return encode_u(value.align | 0x40) + encode_u(value.mem) + encode_u(value.offset)
         return encode_u(value.align) + encode_u(value.offset)
     if kind == "labels":
         return _vec(value, encode_u)
@@ -131,7 +134,7 @@ def _import(imp) -> bytes:
     if imp.kind is ExternKind.TABLE:
         return head + _table_type(imp.desc)
     if imp.kind is ExternKind.MEMORY:
-        return head + _limits(imp.desc.limits)
+        return head + _limits(imp.desc.limits, imp.desc.address)
     return head + _global_type(imp.desc)
 
 
@@ -224,7 +227,7 @@ def encode(m: Module, names: bool = False) -> bytes:
             _table_type(t) if k not in m.table_inits
             else b"\x40\x00" + _table_type(t) + expr(m.table_inits[k])
             for k, t in enumerate(m.tables)])),
-        (5, m.mems, lambda: _vec(m.mems, lambda t: _limits(t.limits))),
+        (5, m.mems, lambda: _vec(m.mems, lambda t: _limits(t.limits, t.address))),
         (6, m.globals, lambda: _vec(m.globals, lambda g: _global_type(g.type) + expr(g.init))),
         (7, m.exports, lambda: _vec(m.exports, lambda e: _name(e.name) + bytes([e.kind.value])
                                     + encode_u(e.index))),

@@ -40,7 +40,9 @@ def _template(module, func, fi, index: int, ops):
     """make_template, with a failure (out of memory) naming the function."""
     name = module.func_name(index)
     try:
-        return make_template(func, fi, module.syntax.types, index, name, ops)
+        syntax = module.syntax
+        return make_template(func, fi, syntax.types, index, name, ops,
+                             mems=syntax.memory_types(), tables=syntax.table_types())
     except (RecursionError, MemoryError) as e:
         raise TranslationError("interpreter", describe(e), index, name) from None
 

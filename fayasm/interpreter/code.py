@@ -79,12 +79,15 @@ class Template:
         self.type, self.index, self.name = type, index, name
 
 
-def prepare(func, info, types, ops=None) -> list:
+def prepare(func, info, types, ops=None, mems=(), tables=()) -> list:
     """Translate one function body (syntax) with its FuncInfo into execution tuples;
     ``ops`` are the numeric semantics (another relaxed SIMD profile's, for the oracle;
-    NUMERIC, looked up when called, by default)."""
+    NUMERIC, looked up when called, by default). ``mems`` are the module's memory types:
+    an access to a memory other than 0, or to a 64-bit one, runs as a MISC handler with
+    an explicit bounds check (misc.access), so the common case keeps its kinds."""
     if ops is None:
         ops = NUMERIC
+    wide = [k for k, mt in enumerate(mems) if mt.address is ValType.I64]
     blocks, dead = info.blocks, info.dead
     code: list = []
     # The function's own label: branching to it returns (it resolves to the final RETURN).
@@ -171,6 +174,13 @@ def prepare(func, info, types, ops=None) -> list:
             code.append((SELECT, 0, 0, 0))
         elif name == "unreachable":
             code.append((UNREACHABLE, 0, 0, 0))
+        elif ins.op.cls in ("load", "store") and (imm[0].mem or imm[0].mem in wide):
+            code.append((MISC, misc.access(ins.op, imm[0].mem), imm[0].offset,
+                         imm[1] if len(imm) > 1 else 0))
+        elif name in ("memory.grow", "table.grow"):  # the failure -1 as the address type
+            at = (mems[imm[0]].address if name == "memory.grow" else tables[imm[0]].address)
+            code.append((MISC, misc.HANDLERS[name], imm[0],
+                         _MASK64 if at is ValType.I64 else _MASK32))
         elif ins.op.cls == "load" and ins.op.shape in ("i32", "i64"):
             kind, uf, mask = _int_load(ins.op)
             code.append((kind, uf, imm[0].offset, mask))
@@ -207,8 +217,9 @@ def prepare(func, info, types, ops=None) -> list:
     return code
 
 
-def make_template(func, info, types, index: int, name: str, ops=None) -> Template:
-    code = prepare(func, info, types, ops)
+def make_template(func, info, types, index: int, name: str, ops=None, mems=(),
+                  tables=()) -> Template:
+    code = prepare(func, info, types, ops, mems, tables)
     zeros = [zero(t) for t in func.locals]
     ft = info.type
     return Template(code, zeros, len(ft.params), len(ft.results), ft, index, name)

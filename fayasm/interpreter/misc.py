@@ -3,11 +3,11 @@ references and SIMD lane loads/stores. Each handler is ``fn(ctx, stack, a, b)`` 
 instruction's immediates in ``a`` and ``b``."""
 from __future__ import annotations
 
+import struct
+
 from fayasm.runtime.errors import MEM_OOB, NULL_REF, TABLE_OOB, Trap
 from fayasm.runtime.limits import BULK_SHIFT
-from fayasm.runtime.memops import LANE_LOADS, LANE_STORES
-
-_M32 = 0xFFFFFFFF
+from fayasm.runtime.memops import LANE_LOADS, LANE_STORES, LOADS, STORES
 
 
 def memory_size(ctx, s, a, b):
@@ -15,7 +15,7 @@ def memory_size(ctx, s, a, b):
 
 
 def memory_grow(ctx, s, a, b):
-    s[-1] = ctx.mems[a].grow(s[-1]) & _M32
+    s[-1] = ctx.mems[a].grow(s[-1]) & b  # b: the address type's mask
 
 
 def memory_fill(ctx, s, a, b):
@@ -83,7 +83,7 @@ def table_size(ctx, s, a, b):
 
 def table_grow(ctx, s, a, b):
     n = s.pop()
-    s[-1] = ctx.tables[a].grow(n, s[-1]) & _M32
+    s[-1] = ctx.tables[a].grow(n, s[-1]) & b  # b: the address type's mask
 
 
 def table_fill(ctx, s, a, b):
@@ -147,15 +147,78 @@ def ref_as_non_null(ctx, s, a, b):
         raise Trap(NULL_REF)
 
 
-def _lane_handler(fn, is_load: bool):
+def _lane_handler(fn, is_load: bool, mem: int = 0, width: int = 0):
+    """A lane load or store of memory ``mem``; ``width``: the bytes accessed, checked
+    explicitly (a 64-bit address may be past what struct can take)."""
     def handler(ctx, s, memarg, lane):
         v = s.pop()
         ea = s.pop() + memarg.offset
+        view = ctx.mems[mem].view
+        if width and ea + width > len(view):
+            raise Trap(MEM_OOB)
         if is_load:
-            s.append(fn(ctx.mems[0].view, ea, v, lane))
+            s.append(fn(view, ea, v, lane))
         else:
-            fn(ctx.mems[0].view, ea, v, lane)
+            fn(view, ea, v, lane)
     return handler
+
+
+_INT_FORMATS = {1: ("<B", "<b"), 2: ("<H", "<h"), 4: ("<I", "<i"), 8: ("<Q", "<q")}
+
+
+def access(op, mem: int):
+    """A MISC handler for load or store row ``op`` on memory ``mem`` (multi-memory, or a
+    64-bit memory), bounds-checked here: ``fn(ctx, s, offset, lane)``."""
+    width = op.access
+    if op.name in LANE_LOADS:
+        lane = _lane_handler(LANE_LOADS[op.name], True, mem, width)
+        return lambda ctx, s, offset, k: lane(ctx, s, _Offset(offset), k)
+    if op.name in LANE_STORES:
+        lane = _lane_handler(LANE_STORES[op.name], False, mem, width)
+        return lambda ctx, s, offset, k: lane(ctx, s, _Offset(offset), k)
+    if op.shape in ("i32", "i64"):
+        unsigned, signed = _INT_FORMATS[width]
+        if op.cls == "load":
+            unpack = struct.Struct(signed if op.signed else unsigned).unpack_from
+            mask = 0xFFFFFFFF if op.results[0].value == "i32" else 0xFFFFFFFFFFFFFFFF
+
+            def load(view, ea):
+                return unpack(view, ea)[0] & mask
+        else:
+            pack = struct.Struct(unsigned).pack_into
+            cut = (1 << 8 * width) - 1
+
+            def store(view, ea, v):
+                pack(view, ea, v & cut)
+    elif op.cls == "load":
+        load = LOADS[op.name]
+    else:
+        store = STORES[op.name]
+    if op.cls == "load":
+        def handler(ctx, s, offset, _):
+            view = ctx.mems[mem].view
+            ea = s[-1] + offset
+            if ea + width > len(view):
+                raise Trap(MEM_OOB)
+            s[-1] = load(view, ea)
+    else:
+        def handler(ctx, s, offset, _):
+            v = s.pop()
+            view = ctx.mems[mem].view
+            ea = s.pop() + offset
+            if ea + width > len(view):
+                raise Trap(MEM_OOB)
+            store(view, ea, v)
+    return handler
+
+
+class _Offset:
+    """Stands in for a MemArg where a lane handler reads only ``.offset``."""
+
+    __slots__ = ("offset",)
+
+    def __init__(self, offset: int):
+        self.offset = offset
 
 
 HANDLERS = {

@@ -269,7 +269,7 @@ class _Builder:
         elif op.writes and op.operator == "grow":  # a value and an effect
             args = self._pop(len(op.params) if not op.special else 2)
             self._flush_impure()
-            t = ValType.I32
+            t = self._address(op, imm[0])
             slot = Slot(len(stack), t)
             self._clobber(slot)
             self.out.append(Set(slot, Op(op, args, imm, t, pure=False)))
@@ -291,6 +291,8 @@ class _Builder:
         else:
             arity = len(op.params)
             result = op.results[0] if op.results else None
+            if name == "memory.size" or name == "table.size":
+                result = self._address(op, imm[0])
         args = self._pop(arity)
         if result is None:
             self._emit(Effect(op, args, imm), True)
@@ -318,6 +320,11 @@ class _Builder:
             values = tuple(stack[h + 1 - n:])
             self.out.append(BrIf(lab, Op(_OPS["i32.eqz"], (test,), (), ValType.I32), values))
             self._pop(1)
+    def _address(self, op, index: int):
+        """The address type of the memory or table ``index`` a memory/table row names
+        (I64 for memory64): the type of memory.size/grow and table.size/grow."""
+        spaces = self.info.mems if op.cls == "memory" else self.info.tables
+        return spaces[index].address
 
     def call(self, name: str, imm) -> None:
         if name == "call":

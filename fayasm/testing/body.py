@@ -75,6 +75,7 @@ class FunctionGen(Operands, FuncRefGen):
         self.labels: list[Label] = []
         self.out: list[Instr] = []
         self.nest = 0
+        self.mem_choice = 0  # the memory of the access whose memarg is being chosen
         self.by_result, self.void_ops = ops_for(shape)
         # Half the i32 rows are tests (comparisons, eqz, any_true...) whose results are
         # 0 or 1: drawn uniformly they would make most i32 operands booleans.
@@ -397,8 +398,12 @@ class FunctionGen(Operands, FuncRefGen):
         """An ordinary row: operands for its parameters, immediates for its kinds."""
         name = op.name
         ps = op.params
+        mem = 0
         if "memarg" in op.imms:
+            mem = self.memory(True)
             self.address(1 << op.align, depth)
+            if mem and self.shape.mems[mem].address is not ValType.I32:
+                self.widen_address()
             for p in ps[1:]:
                 self.expr(p, depth + 1)
         elif name == "memory.grow":
@@ -422,6 +427,7 @@ class FunctionGen(Operands, FuncRefGen):
                     self.const(p)
                 else:
                     self.expr(p, depth + 1)
+        self.mem_choice = mem  # operands above may have made accesses of their own
         self.emit_op(op, [self.immediate(kind, op) for kind in op.imms])
         canon = canon_helper(op)
         if canon:
@@ -434,7 +440,9 @@ class FunctionGen(Operands, FuncRefGen):
     def immediate(self, kind: str, op):
         c = self.c
         if kind == "memarg":
-            return MemArg(c.int(0, op.align), self.offset())
+            k = self.mem_choice
+            wide = bool(k) and self.shape.mems[k].address is not ValType.I32
+            return MemArg(c.int(0, op.align), self.offset(wide), k)
         if kind == "lane":
             return c.int(0, op.lanes - 1)
         if kind == "shuffle":
@@ -445,8 +453,8 @@ class FunctionGen(Operands, FuncRefGen):
             return bits - (1 << w) if bits >> (w - 1) else bits
         if kind in ("f32", "f64", "v128"):
             return c.bits(ValType(kind))
-        if kind == "mem":
-            return 0
+        if kind == "mem":  # memory.size/grow/fill/copy/init: a 32-bit memory (i32 operands)
+            return self.memory(False)
         if kind == "data":
             return c.int(0, self.shape.ndatas - 1)
         if kind == "elem":

@@ -163,6 +163,11 @@ class ModuleGen:
                 hi = None if c.chance(50) else lo + c.int(0, 3)
                 m.mems.append(MemoryType(Limits(lo, hi)))
             shape.memory = m.memory_types()[0]
+            while len(m.mems) < 3 and c.chance(20):  # multi-memory, some 64-bit (memory64)
+                lo = c.int(0, 2)
+                hi = None if c.chance(50) else lo + c.int(0, 2)
+                m.mems.append(MemoryType(Limits(lo, hi), I64 if c.chance(50) else I32))
+            shape.mems = m.memory_types()
         if c.chance(80):
             if self.cfg.hosts and c.chance(15):
                 m.imports.append(Import(HOST_MODULE, "table", ExternKind.TABLE, HOST_TABLE))
@@ -452,8 +457,8 @@ class ModuleGen:
     def exports(self, wrappers: list) -> None:
         m = self.m
         m.exports.extend(wrappers)
-        if m.memory_types():
-            m.exports.append(Export("mem", ExternKind.MEMORY, 0))
+        for k in range(len(m.memory_types())):
+            m.exports.append(Export("mem" if k == 0 else f"mem{k}", ExternKind.MEMORY, k))
         for k in range(len(m.table_types())):
             m.exports.append(Export(f"t{k}", ExternKind.TABLE, k))
         for k in range(len(self.shape.globals)):  # wasmtime's runner skips v128 ones

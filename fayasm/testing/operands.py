@@ -21,6 +21,9 @@ I32, I64, F32, F64 = ValType.I32, ValType.I64, ValType.F32, ValType.F64
 
 HOT = 256  # stores and loads mostly hit [0, HOT)
 _BIG_OFFSETS = (0xFFFF, 0x10000, 0xFFF0, 0x7FFF_FFFF, 0xFFFF_FFF0, 0xFFFF_FFFF)
+_HUGE_OFFSETS = (1 << 32, 1 << 63, (1 << 64) - 1, (1 << 64) - 0x10000)
+_FAR64 = (1 << 32, 1 << 63, (1 << 64) - 1, (1 << 64) - 8, (1 << 64) - 0x10000)
+I32 = ValType.I32
 _FAR = (0xFFFF_FFFF, 0xFFFF_FFFC, 0x8000_0000, 0x7FFF_FFFF, 0x10000, 0x1_0000 - 1)
 
 
@@ -88,14 +91,36 @@ class Operands:
         else:
             self.expr(I32, depth + 1)
 
-    def offset(self) -> int:
+    def offset(self, wide: bool = False) -> int:
+        """A memarg offset; ``wide`` (a 64-bit memory): now and then one past 32 bits,
+        up to 2**64 - 1, where address + offset overflows 64 bits."""
         c = self.c
-        how = c.weighted([(12, "zero"), (5, "small"), (1, "big")])
+        how = c.weighted([(12, "zero"), (5, "small"), (1, "big"), (1 if wide else 0, "huge")])
         if how == "small":
             return c.int(1, 64)
         if how == "big":
             return c.pick(_BIG_OFFSETS)
+        if how == "huge":
+            return c.pick(_HUGE_OFFSETS)
         return 0
+
+    def memory(self, wide_ok: bool) -> int:
+        """A memory index: mostly 0; another memory when there are several (multi-memory);
+        a 64-bit one only if ``wide_ok`` (its accesses take i64 addresses)."""
+        mems = self.shape.mems
+        choices = [k for k, mt in enumerate(mems) if k and (wide_ok or mt.address is I32)]
+        if not choices or self.c.chance(60):
+            return 0
+        return self.c.pick(choices)
+
+    def widen_address(self) -> None:
+        """The i32 address on the stack as a 64-bit memory's i64 address: zero-extended,
+        sometimes moved far out (past 2**32, near 2**64: bounds checks must not wrap)."""
+        self.emit("i64.extend_i32_u")
+        if self.c.chance(15):
+            v = self.c.pick(_FAR64)
+            self.emit("i64.const", v - (1 << 64) if v >> 63 else v)
+            self.emit("i64.add")
 
     def length(self, depth: int, limit: int = 64) -> None:
         """A byte count for memory.fill/copy/init."""

@@ -36,6 +36,8 @@ EXTERNREF = ValType.EXTERNREF
 
 DATA_AT, DATA_LEN = 96, 96  # a segment of varied bytes that load probes read
 _FAR = (0xFFFF_FFFF, 0xFFFF_FFFC, 0x8000_0000, 0x7FFF_FFFF, 0x1_0000, 0xFFFF)
+_FAR64 = (1 << 32, 1 << 63, (1 << 64) - 1, (1 << 64) - 8, (1 << 64) - 0x10000)
+_HUGE_OFFSETS = (1 << 32, 1 << 63, (1 << 64) - 1)
 MAX_SWEEP = 64  # calls
 
 
@@ -141,6 +143,10 @@ class ProbeGen:
         hint = name.split(".")[0]
         memarg = imm[0] if "memarg" in op.imms else None
         width = (1 << op.align) if memarg is not None else 0
+        wide = memarg is not None and self.shape.mems[memarg.mem].address is I64
+        if wide:  # memory64: the address parameter is an i64
+            params = (I64,) + params[1:]
+            body[0] = const(I64, fixed[0]) if 0 in fixed else body[0]
 
         conversion = conversion_edges(name)
 
@@ -148,7 +154,7 @@ class ProbeGen:
             out = []
             for k, t in enumerate(params):
                 if k == 0 and memarg is not None:
-                    out.append(self.address(width, memarg.offset))
+                    out.append(self.address(width, memarg.offset, memarg.mem))
                 elif name in ("memory.fill", "memory.copy", "memory.init"):
                     out.append(self.bulk_arg(name, k, out))
                 elif name == "memory.grow":
@@ -165,7 +171,7 @@ class ProbeGen:
                     out[-1] = fixed[k]
             return out
 
-        if params and twin and not fixed and c.chance(40):
+        if params and twin and not fixed and not wide and c.chance(40):
             # and a twin with some operands constant (drawn like arguments)
             first = values()
             held = {k: first[k] for k in range(len(params)) if c.chance(60)}
@@ -217,7 +223,10 @@ class ProbeGen:
         if kind == "memarg":
             offset = c.weighted([(6, 0), (3, c.int(1, 40)), (1, c.pick((0xFFFF, 0x10000,
                                                                           0xFFFF_FFFF)))])
-            return MemArg(c.int(0, op.align), offset)
+            mem = self.memory(True)
+            if mem and self.shape.mems[mem].address is I64 and c.chance(20):
+                offset = c.pick(_HUGE_OFFSETS)  # address + offset may pass 2**64
+            return MemArg(c.int(0, op.align), offset, mem)
         if kind == "lane":
             return c.int(0, op.lanes - 1)
         if kind == "shuffle":
@@ -230,8 +239,8 @@ class ProbeGen:
             return self.a.scalar(ValType(kind))
         if kind == "v128":
             return self.a.v128(None)
-        if kind == "mem":
-            return 0
+        if kind == "mem":  # memory.size/grow/fill/copy/init: a 32-bit memory
+            return self.memory(False)
         if kind == "data":  # one segment for all: memory.init after data.drop must trap
             if self.data_index is None:
                 self.data_index = c.int(0, self.shape.ndatas - 1)
@@ -243,23 +252,36 @@ class ProbeGen:
         raise AssertionError(f"no immediate for {kind}")
 
     # -- operands with a role --------------------------------------------------------------
-    def mem_size(self) -> int:
+    def mem_size(self, mem: int = 0) -> int:
+        if mem:
+            return self.shape.mems[mem].limits.min * 65536
         assert self.shape.memory is not None  # asked for by memory instructions only
         return self.shape.memory.limits.min * 65536
 
-    def address(self, width: int, offset: int = 0) -> int:
+    def memory(self, wide_ok: bool) -> int:
+        """A memory index: mostly 0, another one when there are several (multi-memory), a
+        64-bit one (memory64) only if ``wide_ok``."""
+        mems = self.shape.mems
+        choices = [k for k, mt in enumerate(mems) if k and (wide_ok or mt.address is I32)]
+        if not choices or self.c.chance(60):
+            return 0
+        return self.c.pick(choices)
+
+    def address(self, width: int, offset: int = 0, mem: int = 0) -> int:
         """Where the data is, or ending at (or one byte past, or before) the end of memory,
-        or far away."""
+        or far away (for a 64-bit memory, past 2**32 and near 2**64 too)."""
         c = self.ac
-        size = self.mem_size()
+        size = self.mem_size(mem)
+        wide = mem and self.shape.mems[mem].address is I64
+        mask = 0xFFFF_FFFF_FFFF_FFFF if wide else 0xFFFF_FFFF
         how = c.weighted([(6, "data"), (3, "end"), (1, "far"), (1, "any")])
         if how == "data":
             return c.int(0, DATA_AT + DATA_LEN)
         if how == "end":
             near = c.weighted([(3, 0), (2, 1), (2, -1), (1, c.int(-9, 9))])
-            return (size - offset - width + near) & 0xFFFF_FFFF
+            return (size - offset - width + near) & mask
         if how == "far":
-            return c.pick(_FAR)
+            return c.pick(_FAR64 if wide and c.chance(50) else _FAR)
         return c.int(0, max(size - 1, 0))
 
     def length(self, size: int) -> int:

@@ -288,6 +288,9 @@ class WasmtimeRunner:
         self.cleanup: list = []  # temporary files to remove
         self.notes: list = []  # what the diff should say about this runner
         config = wasmtime.Config()
+        # the generators make modules with several memories, some 64-bit
+        config.wasm_multi_memory = True
+        config.wasm_memory64 = True
         config.consume_fuel = fuel is not None
         # typed function references (call_ref, br_on_null...) and return_call_ref
         config.wasm_function_references = True

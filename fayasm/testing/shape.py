@@ -47,7 +47,10 @@ class Shape:
     globals: list[GlobalType] = field(default_factory=list)  # the whole index space
     fuel: int = 0  # the global the termination guards count down
     checksum: int | None = None  # an i64 global function epilogues fold their locals into
-    memory: MemoryType | None = None
+    memory: MemoryType | None = None  # memory 0 (always a 32-bit one)
+    # Every memory, memory 0 first: more than one (multi-memory), some with an i64
+    # address type (memory64, never memory 0).
+    mems: list[MemoryType] = field(default_factory=list)
     tables: list[TableType] = field(default_factory=list)
     slots: dict = field(default_factory=dict)  # table -> [(slot, FuncType)] placed at start
     elem_types: list[ValType] = field(default_factory=list)

@@ -16,7 +16,7 @@ interpreter's encoder write.
 """
 from __future__ import annotations
 
-from fayasm import isa
+from fayasm import features, isa
 from fayasm.errors import NESTING_TOO_DEEP
 from fayasm.runtime.limits import MAX_NESTING
 from fayasm.runtime.types import FuncType
@@ -60,6 +60,7 @@ def _plan(op: isa.Opcode):
         "br_table": "imm_br_table",
         "table.init": "imm_table_init",
         "table.copy": "imm_table_copy",
+        "memory.init": "imm_memory_init",
         "v128.const": "imm_v128",
         "i8x16.shuffle": "imm_shuffle",
         "select": "imm_select",
@@ -320,14 +321,29 @@ class InstrParser(BaseParser):
         return self.var(self.data_ids, "data segment")
 
     def kind_mem(self, op) -> int:
-        return 0  # memory 0, the only one in 2.0: not written in text
+        # memory.size/grow/fill/copy: the memory index may be left out (memory 0).
+        if self.at_var():
+            return self.var(self.mem_ids, "memory")
+        return 0
 
     def kind_memarg(self, op) -> MemArg:
         kinds, values = self.kinds, self.values
         offset = 0
         align = op.align
+        mem = 0
+        i = self.i
+        if kinds[i] == ID or (kinds[i] == NUM and is_nat(values[i]) and (
+                op.lanes is None  # a lane access: a lone number is the lane
+                or self._is_var(i + 1)
+                or (kinds[i + 1] == KEYWORD and values[i + 1].startswith(("offset=", "align="))))):
+            mem = self.var(self.mem_ids, "memory")
         if kinds[self.i] == KEYWORD and values[self.i].startswith("offset="):
-            offset = self._memarg_value(values[self.i][7:], 32, "i32 constant out of range")
+            # 64 bits: a 32-bit memory's offset must fit 32 (validation says so); 2.0's
+            # text has 32-bit offsets.
+            if features.current().memory64:
+                offset = self._memarg_value(values[self.i][7:], 64, "i64 constant out of range")
+            else:
+                offset = self._memarg_value(values[self.i][7:], 32, "i32 constant out of range")
         if kinds[self.i] == KEYWORD and values[self.i].startswith("align="):
             text = values[self.i][6:]
             index = self.i
@@ -335,7 +351,7 @@ class InstrParser(BaseParser):
             if n <= 0 or n & (n - 1):
                 raise self.error("alignment must be a power of two", index)
             align = n.bit_length() - 1
-        return MemArg(align, offset)
+        return MemArg(align, offset, mem)
 
     def _memarg_value(self, text: str, bits: int, message: str) -> int:
         if not is_nat(text):
@@ -401,6 +417,13 @@ class InstrParser(BaseParser):
             table = self.var(self.table_ids, "table")
             return Instr(op, (self.kind_elem(op), table))
         return Instr(op, (self.kind_elem(op), 0))
+
+    def imm_memory_init(self, op, folded) -> Instr:
+        # "memory.init x y" is memory x, data segment y; "memory.init y" uses memory 0.
+        if self._is_var(self.i) and self._is_var(self.i + 1):
+            mem = self.var(self.mem_ids, "memory")
+            return Instr(op, (self.kind_data(op), mem))
+        return Instr(op, (self.kind_data(op), 0))
 
     def _is_var(self, i: int) -> bool:
         return self.kinds[i] == ID or (self.kinds[i] == NUM and is_nat(self.values[i]))

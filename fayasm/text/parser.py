@@ -6,11 +6,19 @@ which implicit type uses must find), the second builds the module in text order.
 """
 from __future__ import annotations
 
-from fayasm import isa
+from fayasm import features, isa
 from fayasm.closing import close_module
 from fayasm.errors import LOCALS_LIMIT
 from fayasm.runtime.limits import MAX_LOCALS
-from fayasm.runtime.types import ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType
+from fayasm.runtime.types import (
+    ExternKind,
+    FuncType,
+    GlobalType,
+    Limits,
+    MemoryType,
+    TableType,
+    ValType,
+)
 from fayasm.syntax import (
     ACTIVE,
     DECLARATIVE,
@@ -31,6 +39,7 @@ from .lexer import EOF, ID, KEYWORD, LPAR, NUM, RPAR, STRING, Tokens, tokenize
 
 _REF_FUNC = isa.OPS["ref.func"]
 _I32_CONST = isa.OPS["i32.const"]
+_I64_CONST = isa.OPS["i64.const"]
 _DATA_OPS = (isa.OPS["memory.init"], isa.OPS["data.drop"])
 _KINDS = {"func": ExternKind.FUNC, "table": ExternKind.TABLE, "memory": ExternKind.MEMORY,
           "global": ExternKind.GLOBAL}
@@ -216,14 +225,29 @@ class ModuleParser(InstrParser):
     def definition(self, n: int, word: str) -> None:
         self.last_def = (n, _DEF_WORDS[word])
 
-    def limits(self) -> Limits:
-        lo = self.nat()
-        hi = self.nat() if self.kinds[self.i] == NUM else None
+    def address_type(self) -> ValType:
+        """An optional ``i32``/``i64`` before limits (memory64); i32 when left out."""
+        if self.kinds[self.i] == KEYWORD and self.values[self.i] in ("i32", "i64"):
+            self.i += 1
+            return ValType.I64 if self.values[self.i - 1] == "i64" else ValType.I32
+        return ValType.I32
+
+    def limits(self, address: ValType = ValType.I32) -> Limits:
+        # 64-bit bounds (validation bounds them by kind and address type); 2.0's are u32s.
+        bits, message = ((64, "i64 constant out of range") if features.current().memory64
+                         else (32, "i32 constant out of range"))
+        lo = self.nat(bits, message)
+        hi = self.nat(bits, message) if self.kinds[self.i] == NUM else None
         return Limits(lo, hi)
 
+    def memory_type(self) -> MemoryType:
+        at = self.address_type()
+        return MemoryType(self.limits(at), at)
+
     def table_type(self) -> TableType:
-        lim = self.limits()
-        return TableType(self.reftype(), lim)
+        at = self.address_type()
+        lim = self.limits(at)
+        return TableType(self.reftype(), lim, at)
 
     def global_type(self) -> GlobalType:
         if self.at_paren("mut"):
@@ -403,6 +427,10 @@ class ModuleParser(InstrParser):
             self.add_import(n, imp_at, Import(module, field, ExternKind.TABLE, self.table_type()))
             return
         self.definition(n, "table")
+        at = ValType.I32
+        if (self.kinds[self.i] == KEYWORD and self.values[self.i] in ("i32", "i64")
+                and self.kinds[self.i + 1] == KEYWORD and self.values[self.i + 1] in REFTYPES):
+            at = self.address_type()
         if self.at_reftype():
             # (table reftype (elem ...)): a table just big enough for an active segment.
             rt = self.reftype()
@@ -413,9 +441,9 @@ class ModuleParser(InstrParser):
                 init = self.func_refs()
             self.rpar()
             size = len(init)
-            m.tables.append(TableType(rt, Limits(size, size)))
+            m.tables.append(TableType(rt, Limits(size, size), at))
             self._next_index("elem")
-            m.elems.append(Elem(rt, init, ACTIVE, index, [Instr(_I32_CONST, (0,))]))
+            m.elems.append(Elem(rt, init, ACTIVE, index, [_zero_offset(at)]))
             return
         m.tables.append(self.table_type())
         if self.kinds[self.i] != RPAR:  # (table limits reftype expr): an initializer
@@ -430,20 +458,24 @@ class ModuleParser(InstrParser):
             imp_at = self.i
             module, field = self.inline_import()
             self.add_import(n, imp_at, Import(module, field, ExternKind.MEMORY,
-                                              MemoryType(self.limits())))
+                                              self.memory_type()))
             return
         self.definition(n, "memory")
+        at = ValType.I32
+        if (self.kinds[self.i] == KEYWORD and self.values[self.i] in ("i32", "i64")
+                and self.kinds[self.i + 1] == LPAR):
+            at = self.address_type()
         if self.at_paren("data"):
             # (memory (data ...)): a memory just big enough for an active segment.
             self.i += 2
             data = self.strings()
             self.rpar()
             pages = (len(data) + PAGE - 1) // PAGE
-            m.mems.append(MemoryType(Limits(pages, pages)))
+            m.mems.append(MemoryType(Limits(pages, pages), at))
             self._next_index("data")
-            m.datas.append(Data(data, ACTIVE, index, [Instr(_I32_CONST, (0,))]))
+            m.datas.append(Data(data, ACTIVE, index, [_zero_offset(at)]))
             return
-        m.mems.append(MemoryType(self.limits()))
+        m.mems.append(self.memory_type())
 
     def p2_global(self, n: int, at: int) -> None:
         m = self.m
@@ -478,7 +510,7 @@ class ModuleParser(InstrParser):
         elif kind is ExternKind.TABLE:
             desc = self.table_type()
         elif kind is ExternKind.MEMORY:
-            desc = MemoryType(self.limits())
+            desc = self.memory_type()
         else:
             desc = self.global_type()
         self.rpar()
@@ -557,6 +589,11 @@ _FIELDS = {
     "elem": ModuleParser.p2_elem,
     "data": ModuleParser.p2_data,
 }
+
+
+def _zero_offset(address: ValType) -> Instr:
+    """The offset 0 of an inline segment, of the memory's or table's address type."""
+    return Instr(_I64_CONST if address is ValType.I64 else _I32_CONST, (0,))
 
 
 def parse_module_tokens(toks: Tokens) -> Module:

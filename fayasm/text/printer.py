@@ -113,8 +113,16 @@ def _global_type(t: GlobalType) -> str:
     return f"(mut {_vt(t.valtype)})" if t.mutable else _vt(t.valtype)
 
 
+def _address(t) -> str:
+    return "i64 " if t.address is ValType.I64 else ""
+
+
 def _table_type(t: TableType) -> str:
-    return f"{_limits(t.limits)} {_vt(t.elem)}"
+    return f"{_address(t)}{_limits(t.limits)} {_vt(t.elem)}"
+
+
+def _memory_type(t) -> str:
+    return f"{_address(t)}{_limits(t.limits)}"
 
 
 def _block_type(bt) -> str:
@@ -126,7 +134,7 @@ def _block_type(bt) -> str:
 
 
 def _memarg(op, ma) -> str:
-    parts = []
+    parts = [str(ma.mem)] if ma.mem else []
     if ma.offset:
         parts.append(f"offset={ma.offset}")
     if ma.align != op.align:
@@ -146,13 +154,14 @@ def instr_text(i: Instr) -> str:
     if name == "table.init":
         return f"table.init {imm[1]} {imm[0]}"
     if name == "memory.init":
-        return f"memory.init {imm[0]}"
+        return f"memory.init {imm[1]} {imm[0]}" if imm[1] else f"memory.init {imm[0]}"
     parts = [name]
     for kind, v in zip(kinds, imm):
         if kind == "blocktype":
             parts[-1] += _block_type(v)
         elif kind == "mem":
-            continue
+            if any(imm[k] for k, other in enumerate(kinds) if other == "mem"):
+                parts.append(str(v))  # memory.copy names both or neither
         elif kind == "memarg":
             m = _memarg(op, v)
             if m:
@@ -238,7 +247,7 @@ def print_module(m: Module) -> str:
         elif imp.kind is ExternKind.TABLE:
             desc = f"(table {head(ExternKind.TABLE, idx)} {_table_type(imp.desc)})"
         elif imp.kind is ExternKind.MEMORY:
-            desc = f"(memory {head(ExternKind.MEMORY, idx)} {_limits(imp.desc.limits)})"
+            desc = f"(memory {head(ExternKind.MEMORY, idx)} {_memory_type(imp.desc)})"
         else:
             desc = f"(global {head(ExternKind.GLOBAL, idx)} {_global_type(imp.desc)})"
         out.append(line + desc + ")")
@@ -256,7 +265,7 @@ def print_module(m: Module) -> str:
                    f"{_table_type(tt)}{init})")
     for k, mt in enumerate(m.mems):
         out.append(f"{ind}(memory {head(ExternKind.MEMORY, counters[ExternKind.MEMORY] + k)} "
-                   f"{_limits(mt.limits)})")
+                   f"{_memory_type(mt)})")
     for k, g in enumerate(m.globals):
         out.append(f"{ind}(global {head(ExternKind.GLOBAL, counters[ExternKind.GLOBAL] + k)} "
                    f"{_global_type(g.type)} "

@@ -147,9 +147,10 @@ class CodeContext:
 
     __slots__ = ("types", "type_sigs", "funcs", "func_sigs", "table_elems", "nmems",
                  "global_types", "global_mut", "elems", "ndatas", "refs", "func_name",
-                 "_deftypes", "_defs", "func_type_indices", "_func_refs")
+                 "_deftypes", "_defs", "func_type_indices", "_func_refs", "mem_at", "table_at",
+                 "any64")
 
-    def __init__(self, types, funcs, func_type_indices, tables, nmems, globals_, elems,
+    def __init__(self, types, funcs, func_type_indices, tables, mems, globals_, elems,
                  ndatas, refs, func_name=None, deftypes=None):
         self.types = types
         # The closed type of each type index (``deftypes``: the list, or a function that
@@ -162,7 +163,11 @@ class CodeContext:
         self.funcs = funcs
         self.func_sigs = [self.type_sigs[x] for x in func_type_indices]
         self.table_elems = [t.elem for t in tables]
-        self.nmems = nmems
+        self.nmems = len(mems)
+        # Address types (memory64): I64 for a 64-bit memory or table, else I32.
+        self.mem_at = [m.address for m in mems]
+        self.table_at = [t.address for t in tables]
+        self.any64 = I64 in self.mem_at or I64 in self.table_at
         self.global_types = [g.valtype for g in globals_]
         self.global_mut = [g.mutable for g in globals_]
         self.elems = elems
@@ -191,10 +196,7 @@ def _check_imms(ctx: CodeContext, op: isa.Opcode, imm: tuple, order) -> None:
     for kind, j in order:
         value = imm[j]
         if kind == "memarg":
-            if not ctx.nmems:
-                raise Invalid("unknown memory 0")
-            if value[0] > op.align:
-                raise Invalid("alignment must not be larger than natural")
+            _check_memarg(ctx, op, value)
         elif kind == "mem":
             if not 0 <= value < ctx.nmems:
                 raise Invalid(f"unknown memory {value}")
@@ -215,6 +217,45 @@ def _check_imms(ctx: CodeContext, op: isa.Opcode, imm: tuple, order) -> None:
                 raise Invalid(f"unknown table {value}")
         else:  # pragma: no cover - a new immediate kind in the table
             raise AssertionError(f"no validation rule for immediate kind {kind}")
+
+
+def _check_memarg(ctx: CodeContext, op: isa.Opcode, ma) -> None:
+    """The memory a memarg names exists; alignment at most natural; a 32-bit memory's
+    offset below 2**32 (the reference checks in this order)."""
+    x = ma[2]
+    if not 0 <= x < ctx.nmems:
+        raise Invalid(f"unknown memory {x}")
+    if ma[0] > op.align:
+        raise Invalid("alignment must not be larger than natural")
+    if ma[1] > 0xFFFFFFFF and ctx.mem_at[x] is I32:
+        raise Invalid("offset out of range")
+
+
+def _address_sig(ctx: CodeContext, op: isa.Opcode, imm: tuple):
+    """(params, result) of an ordinary memory or table row in a module with a 64-bit
+    memory or table: the address operands (and sizes) take the address type of the memory
+    or table named (memory.copy's length is i64 only if both memories are 64-bit)."""
+    params = op.params
+    res = op.results[0] if op.results else None
+    name = op.name
+    if op.cls == "load" or op.cls == "store":
+        return (ctx.mem_at[imm[0][2]],) + params[1:], res
+    if name == "memory.size":
+        return params, ctx.mem_at[imm[0]]
+    if name == "memory.grow":
+        at = ctx.mem_at[imm[0]]
+        return (at,), at
+    if name == "memory.fill":
+        at = ctx.mem_at[imm[0]]
+        return (at, I32, at), res
+    if name == "memory.copy":
+        d, src = ctx.mem_at[imm[0]], ctx.mem_at[imm[1]]
+        return (d, src, I32 if I32 in (d, src) else I64), res
+    if name == "memory.init":
+        return (ctx.mem_at[imm[1]], I32, I32), res
+    if name == "table.size":
+        return params, ctx.table_at[imm[0]]
+    return params, res
 
 
 def _table(ctx: CodeContext, x: int) -> ValType:
@@ -285,7 +326,10 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
     nglob = len(global_types)
     func_sigs = ctx.func_sigs
     nfuncs = len(func_sigs)
-    has_mem = ctx.nmems > 0
+    nmems = ctx.nmems
+    mem_at = ctx.mem_at
+    any64 = ctx.any64
+    table_at = ctx.table_at
     if len(declared_locals) > MAX_LOCALS:  # a module built by hand (runtime.limits)
         raise ValidationError(LOCALS_LIMIT, func=index, func_name=ctx.func_name(index))
     i = 0
@@ -409,11 +453,18 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
                 if dead_start < 0:
                     dead_start = i + 1
             elif c == _MEMOP:
-                if not has_mem:
-                    raise Invalid("unknown memory 0")
-                if imm[0][0] > op.align:
+                ma = imm[0]
+                x = ma[2]
+                if not 0 <= x < nmems:
+                    raise Invalid(f"unknown memory {x}")
+                if ma[0] > op.align:
                     raise Invalid("alignment must not be larger than natural")
                 a, b, res, params, _ = sigs[op.id]
+                if mem_at[x] is not I32:  # memory64: an i64 address
+                    a = I64
+                    params = (I64,) + params[1:]
+                elif ma[1] > 0xFFFFFFFF:
+                    raise Invalid("offset out of range")
                 if res is None:  # a store
                     if h - base >= 2 and stack[-1] is b and stack[-2] is a:
                         del stack[-2:]
@@ -446,6 +497,9 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
                 a, b, res, params, checks = sigs[op.id]
                 if checks:
                     _check_imms(ctx, op, imm, checks)
+                if any64 and (op.cls == "memory" or op.cls == "load" or op.cls == "store"
+                              or op.cls == "table"):
+                    params, res = _address_sig(ctx, op, imm)
                 if params:
                     pop_types(stack, base, unreach, params)
                 if res is not None:
@@ -559,10 +613,11 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
                 if not matches(et, FUNCREF):
                     raise Invalid(f"type mismatch: call_indirect requires a funcref table,"
                                   f" table {x} holds {et}")
-                if h > base and stack[-1] is I32:
+                at = table_at[x]
+                if h > base and stack[-1] is at:
                     pop()
                 else:
-                    pop_types(stack, base, unreach, _I32S)
+                    pop_types(stack, base, unreach, (at,))
                 plist, fres = ctx.type_sigs[y]
                 if plist:
                     pop_types(stack, base, unreach, plist)
@@ -617,18 +672,20 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
                 append(ctx.func_ref(x))
             elif c == _TABLE_GET:
                 et = _table(ctx, imm[0])
-                pop_types(stack, base, unreach, _I32S)
+                pop_types(stack, base, unreach, (table_at[imm[0]],))
                 append(et)
             elif c == _TABLE_SET:
                 et = _table(ctx, imm[0])
-                pop_types(stack, base, unreach, (I32, et))
+                pop_types(stack, base, unreach, (table_at[imm[0]], et))
             elif c == _TABLE_GROW:
                 et = _table(ctx, imm[0])
-                pop_types(stack, base, unreach, (et, I32))
-                append(I32)
+                at = table_at[imm[0]]
+                pop_types(stack, base, unreach, (et, at))
+                append(at)
             elif c == _TABLE_FILL:
                 et = _table(ctx, imm[0])
-                pop_types(stack, base, unreach, (I32, et, I32))
+                at = table_at[imm[0]]
+                pop_types(stack, base, unreach, (at, et, at))
             elif c == _TABLE_INIT:
                 y, x = imm  # elem segment, then table (binary order)
                 et = _table(ctx, x)
@@ -637,14 +694,15 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
                 if not matches(ctx.elems[y], et):
                     raise Invalid(f"type mismatch: elem segment {y} holds {ctx.elems[y]},"
                                   f" table {x} holds {et}")
-                pop_types(stack, base, unreach, _I32X3)
+                pop_types(stack, base, unreach, (table_at[x], I32, I32))
             elif c == _TABLE_COPY:
                 x, y = imm  # destination, then source
                 et1 = _table(ctx, x)
                 et2 = _table(ctx, y)
                 if not matches(et2, et1):
                     raise Invalid(f"type mismatch: table {y} holds {et2}, table {x} holds {et1}")
-                pop_types(stack, base, unreach, _I32X3)
+                dt, st = table_at[x], table_at[y]
+                pop_types(stack, base, unreach, (dt, st, I32 if I32 in (dt, st) else I64))
             elif c == _CALL_REF or c == _RETURN_CALL_REF:
                 y = imm[0]
                 if not 0 <= y < len(ctx.types):

@@ -6,16 +6,24 @@ the one the spec suite expects.
 """
 from __future__ import annotations
 
-from fayasm import isa
+from fayasm import features, isa
 from fayasm.closing import deftypes as module_deftypes
 from fayasm.errors import ValidationError
-from fayasm.runtime.types import MAX_PAGES, ExternKind, FuncType, ValType, matches
+from fayasm.runtime.types import (
+    MAX_PAGES,
+    MAX_PAGES64,
+    MAX_TABLE64,
+    ExternKind,
+    FuncType,
+    ValType,
+    matches,
+)
 from fayasm.syntax import ACTIVE, Module
 
 from .code import CodeContext, validate_function
 from .info import ModuleInfo
 
-FUNCREF, I32 = ValType.FUNCREF, ValType.I32
+FUNCREF, I32, I64 = ValType.FUNCREF, ValType.I32, ValType.I64
 _MAX_TABLE = 0xFFFF_FFFF
 
 _GLOBAL_GET = isa.OPS["global.get"]
@@ -40,13 +48,19 @@ def _check_limits(limits, bound: int, message: str) -> None:
 
 
 def _check_table_type(tt) -> None:
-    _check_limits(tt.limits, _MAX_TABLE, "table size must be at most 2^32-1")
+    if tt.address is I64:
+        _check_limits(tt.limits, MAX_TABLE64, "table size must be at most 2^64-1")
+    else:
+        _check_limits(tt.limits, _MAX_TABLE, "table size must be at most 2^32-1")
     if not tt.elem.is_ref:
         _fail("type mismatch: table elements must be references")
 
 
 def _check_memory_type(mt) -> None:
-    _check_limits(mt.limits, MAX_PAGES, "memory size must be at most 65536 pages (4GiB)")
+    if mt.address is I64:
+        _check_limits(mt.limits, MAX_PAGES64, "memory size must be at most 2^48 pages")
+    else:
+        _check_limits(mt.limits, MAX_PAGES, "memory size must be at most 65536 pages (4GiB)")
 
 
 def _free_funcs(expr, out: set) -> None:
@@ -155,7 +169,7 @@ def validate(module: Module) -> ModuleInfo:
     refs = declared_refs(module)
     nfuncs = len(funcs)
 
-    code_ctx = CodeContext(types, funcs, func_type_indices, tables, len(mems), globals_, elems,
+    code_ctx = CodeContext(types, funcs, func_type_indices, tables, mems, globals_, elems,
                            ndatas, refs, _namer(module), lambda: module_deftypes(module))
     func_refs = code_ctx.func_ref
     # Globals and segment offsets see only the imported globals (the spec's C').
@@ -181,12 +195,12 @@ def validate(module: Module) -> ModuleInfo:
             if not matches(e.type, tables[e.table].elem):
                 _fail(f"type mismatch: elem segment of {e.type} for a table of"
                       f" {tables[e.table].elem}")
-            check_const(e.offset or [], I32, imported_globals, nfuncs)
+            check_const(e.offset or [], tables[e.table].address, imported_globals, nfuncs)
     for d in module.datas:
         if d.mode == ACTIVE:
             if not 0 <= d.memory < len(mems):
                 _fail(f"unknown memory {d.memory}")
-            check_const(d.offset or [], I32, imported_globals, nfuncs)
+            check_const(d.offset or [], mems[d.memory].address, imported_globals, nfuncs)
 
     info = ModuleInfo(types, funcs, func_type_indices, tables, mems, globals_, elems, ndatas,
                       module.data_count, refs, counts[ExternKind.FUNC],
@@ -214,7 +228,7 @@ def validate(module: Module) -> ModuleInfo:
         if ex.name in names:
             _fail(f"duplicate export name {ex.name!r}")
         names.add(ex.name)
-    if len(mems) > 1:
+    if len(mems) > 1 and not features.current().multi_memory:
         _fail("multiple memories are not allowed in WebAssembly 2.0")
     return info
 

@@ -179,10 +179,11 @@ def _call_indirect(fe, s: CallIndirect) -> None:
 
 
 def _indirect_record(fe, ftype, type_index: int, table: int, index) -> str:
-    """The record of table element ``index`` (an evaluated i32), checked for a call of
+    """The record of table element ``index`` (an evaluated i32, or i64 for a 64-bit
+    table), checked for a call of
     ``ftype`` as call_indirect checks it (traps otherwise)."""
     elems, size = memops.table_words(fe, table)
-    idx = fe.op(f"zext i32 {index} to i64")
+    idx = index if memops.table64(fe, table) else fe.op(f"zext i32 {index} to i64")
     out = fe.op(f"icmp uge i64 {idx}, {size}")
     fe.trap_with_arg(out, T.UNDEFINED, idx)
     ep = fe.op(f"getelementptr inbounds ptr, ptr {elems}, i64 {idx}")

@@ -32,7 +32,9 @@ from . import types as T
 from .process import STATE
 from .types import Layout
 
-_M32 = 0xFFFFFFFF
+# Runtime-call words: i32 arguments arrive zero-extended and i64 ones (memory64) whole,
+# so masking to 64 bits keeps both; the native side truncates an i32 result.
+_M64 = 0xFFFFFFFFFFFFFFFF
 
 
 class CompiledModule:
@@ -133,30 +135,30 @@ class InstanceState:
 
     def runtime_op(self, op: int, w) -> None:
         if op == T.RT_MEMORY_GROW:
-            w[0] = self.mems[w[0]].grow(w[1] & _M32) & _M32
+            w[0] = self.mems[w[0]].grow(w[1] & _M64) & _M64
         elif op == T.RT_TABLE_GROW:
             t = self.tables[w[0]]
-            w[0] = t.grow(w[2] & _M32, references.from_word(t.type.elem, w[1])) & _M32
+            w[0] = t.grow(w[2] & _M64, references.from_word(t.type.elem, w[1])) & _M64
         elif op == T.RT_TABLE_SET:
             t = self.tables[w[0]]
-            t.set(w[1] & _M32, references.from_word(t.type.elem, w[2]))
+            t.set(w[1] & _M64, references.from_word(t.type.elem, w[2]))
         elif op == T.RT_TABLE_FILL:
             t = self.tables[w[0]]
-            i, n = w[1] & _M32, w[3] & _M32
+            i, n = w[1] & _M64, w[3] & _M64
             if i + n > len(t.elements):
                 raise Trap(TABLE_OOB)
             t.elements[i:i + n] = [references.from_word(t.type.elem, w[2])] * n
             t.sync(i, n)
         elif op == T.RT_TABLE_COPY:
             dt, st = self.tables[w[0]], self.tables[w[1]]
-            d, s, n = w[2] & _M32, w[3] & _M32, w[4] & _M32
+            d, s, n = w[2] & _M64, w[3] & _M64, w[4] & _M64
             if s + n > len(st.elements) or d + n > len(dt.elements):
                 raise Trap(TABLE_OOB)
             dt.elements[d:d + n] = st.elements[s:s + n]
             dt.sync(d, n)
         elif op == T.RT_TABLE_INIT:
             seg, t = self.elems[w[0]], self.tables[w[1]]
-            d, s, n = w[2] & _M32, w[3] & _M32, w[4] & _M32
+            d, s, n = w[2] & _M64, w[3] & _M64, w[4] & _M64
             if s + n > len(seg) or d + n > len(t.elements):
                 raise Trap(TABLE_OOB)
             t.elements[d:d + n] = seg[s:s + n]
@@ -214,6 +216,9 @@ class _Builder:
         if ist.mems:
             ctx[Layout.MEM_BASE] = ist.mems[0].address
             ctx[Layout.MEM_SIZE] = ist.mems[0].size_address
+        for i, mem in enumerate(ist.mems):
+            ctx[lay.mems + 2 * i] = mem.address
+            ctx[lay.mems + 2 * i + 1] = mem.size_address
         nimp_g = len(ist.globals) - len(compiled.plan.globals)
         for i, g in enumerate(ist.globals):
             if i < nimp_g:

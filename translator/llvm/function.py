@@ -286,10 +286,10 @@ class FunctionEmitter:
             f"  br i1 %{b}x, label %exhausted, label %{cont}"])
         self.start(cont)
 
-    def fuel(self, count: str | None = None) -> None:
+    def fuel(self, count: str | None = None, wide: bool = False) -> None:
         """Spend one unit of fuel (metered code): at calls and branches back to loops; or,
-        for a bulk operation on ``count`` (an i32) bytes or elements, a unit per
-        2**BULK_SHIFT of them (runtime.limits)."""
+        for a bulk operation on ``count`` (an i32, or an i64 when ``wide``: memory64)
+        bytes or elements, a unit per 2**BULK_SHIFT of them (runtime.limits)."""
         if not self.metered:
             return
         p = self.state_word_ptr(T.S.FUEL)
@@ -297,8 +297,8 @@ class FunctionEmitter:
         if count is None:
             f1 = self.op(f"sub i64 {f}, 1")
         else:
-            wide = self.op(f"zext i32 {count} to i64")
-            units = self.op(f"lshr i64 {wide}, {BULK_SHIFT}")
+            n = count if wide else self.op(f"zext i32 {count} to i64")
+            units = self.op(f"lshr i64 {n}, {BULK_SHIFT}")
             f1 = self.op(f"sub i64 {f}, {units}")
         self.emit(f"store i64 {f1}, ptr {p}, align 8, !tbaa !2")
         neg = self.op(f"icmp slt i64 {f1}, 0")

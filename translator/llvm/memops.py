@@ -8,6 +8,13 @@ arithmetic, so no address can wrap. Bulk operations check their whole range firs
 use memset/memmove/memcpy. Linear-memory accesses carry TBAA tag !1 and VM structures !2,
 telling LLVM a store to memory never changes a global, a table or the memory's size.
 
+Memories other than 0 (multi-memory) are found through the context's memory words
+(types.Layout.mems: base and size-cell address); their size is read from the cell at each
+access (a VM structure: LLVM hoists the read out of loops without calls). A 64-bit memory
+(memory64) takes its i64 address as is: the check is ``addr >= usub.sat(size + 1,
+offset + access)``, which no address or offset can overflow; a memory32 access keeps the
+check above, so memory32 code pays nothing for memory64.
+
 Tables are read natively (table.get, table.size, call_indirect) from the mirror the
 runtime keeps (natives.TableMirror); changing a table goes through the runtime callback,
 so the Python list of elements stays the one truth every engine shares.
@@ -26,18 +33,56 @@ def _access_type(op) -> str:
     return _FLOAT_TYPES.get(op.shape) or f"i{op.access * 8}"
 
 
-def address(fe, addr: str, offset: int, size: int) -> str:
-    """Bounds-check an access of ``size`` bytes at ``addr + offset``; its pointer.
-    The check is ``zext(addr) > size_in_bytes - (offset + size)`` in signed 64-bit
-    arithmetic (both sides are far from overflow): the subtraction depends only on the
-    memory size, so LLVM hoists it out of loops and each access costs a compare."""
-    a = fe.op(f"zext i32 {addr} to i64")
-    ms = fe.memsize()
-    limit = fe.op(f"sub i64 {ms}, {offset + size}")
-    oob = fe.op(f"icmp sgt i64 {a}, {limit}")
+def mem64(fe, index: int) -> bool:
+    """Whether memory ``index`` has an i64 address type (memory64)."""
+    return fe.mod.info.mems[index].address is T.I64
+
+
+def table64(fe, index: int) -> bool:
+    return fe.mod.info.tables[index].address is T.I64
+
+
+def _words(fe, index: int) -> tuple[str, str]:
+    """(base pointer, current size in bytes) of memory ``index``."""
+    if index == 0:
+        return "%membase", fe.memsize()
+    p = fe.op(f"getelementptr inbounds i64, ptr %ctx, i64 {fe.layout.mems + 2 * index}")
+    base = fe.op(f"load ptr, ptr {p}, align 8, !tbaa !2, !invariant.load !6")
+    cp = fe.op(f"getelementptr inbounds i64, ptr {p}, i64 1")
+    cell = fe.op(f"load ptr, ptr {cp}, align 8, !tbaa !2, !invariant.load !6")
+    return base, fe.op(f"load i64, ptr {cell}, align 8, !tbaa !2")
+
+
+def _wide(fe, v: str, is64: bool) -> str:
+    """An address-typed operand as i64."""
+    return v if is64 else fe.op(f"zext i32 {v} to i64")
+
+
+def address(fe, addr: str, offset: int, size: int, mem: int = 0) -> str:
+    """Bounds-check an access of ``size`` bytes at ``addr + offset`` in memory ``mem``;
+    its pointer. For a 32-bit memory the check is ``zext(addr) > size_in_bytes - (offset
+    + size)`` in signed 64-bit arithmetic (both sides are far from overflow): the
+    subtraction depends only on the memory size, so LLVM hoists it out of loops and each
+    access costs a compare. A 64-bit memory: see the module docstring."""
+    k = offset + size
+    if mem64(fe, mem):
+        base, ms = _words(fe, mem)
+        a = addr
+        if k >= 1 << 63:  # past any memory this runtime can hold: always out of bounds
+            fe.trap_if("true", T.MEM_OOB)
+            return fe.op(f"getelementptr i8, ptr {base}, i64 0")
+        fe.mod.declare("llvm.usub.sat.i64", "i64", ["i64", "i64"])
+        top = fe.op(f"add nuw i64 {ms}, 1")
+        limit = fe.op(f"call i64 @llvm.usub.sat.i64(i64 {top}, i64 {k})")
+        oob = fe.op(f"icmp uge i64 {a}, {limit}")
+    else:  # the instructions, in the order, of memory32 before memory64 support
+        a = fe.op(f"zext i32 {addr} to i64")
+        base, ms = _words(fe, mem)
+        limit = fe.op(f"sub i64 {ms}, {k}")
+        oob = fe.op(f"icmp sgt i64 {a}, {limit}")
     fe.trap_if(oob, T.MEM_OOB)
     ea = fe.op(f"add nuw i64 {a}, {offset}") if offset else a
-    return fe.op(f"getelementptr inbounds i8, ptr %membase, i64 {ea}")
+    return fe.op(f"getelementptr inbounds i8, ptr {base}, i64 {ea}")
 
 
 def _ld(fe, ty: str, p: str) -> str:
@@ -55,11 +100,12 @@ def _vec(n: int, bits: int) -> str:
 def load(fe, e, a: list[str]) -> str:
     op = e.op
     off = e.imm[0].offset
+    mem = e.imm[0].mem
     size = op.access
     variant = op.variant
     if variant is None:
         ty = _access_type(op)
-        v = _ld(fe, ty, address(fe, a[0], off, size))
+        v = _ld(fe, ty, address(fe, a[0], off, size, mem))
         wide = T.LL[op.results[0]]
         if ty == wide:
             return v
@@ -67,11 +113,11 @@ def load(fe, e, a: list[str]) -> str:
     bits = op.lane_bits
     if variant == "extend":  # v128.loadMxN_s/u: N lanes of M bits from 8 bytes, widened
         n = 64 // bits
-        v = _ld(fe, _vec(n, bits), address(fe, a[0], off, size))
+        v = _ld(fe, _vec(n, bits), address(fe, a[0], off, size, mem))
         w = fe.op(f"{'sext' if op.signed else 'zext'} {_vec(n, bits)} {v} to {_vec(n, 2 * bits)}")
         return fe.op(f"bitcast {_vec(n, 2 * bits)} {w} to <2 x i64>")
     n = 128 // bits
-    v = _ld(fe, f"i{bits}", address(fe, a[0], off, size))
+    v = _ld(fe, f"i{bits}", address(fe, a[0], off, size, mem))
     if variant == "splat":
         return splat(fe, f"i{bits}", n, v)
     if variant == "zero":
@@ -94,68 +140,92 @@ def splat(fe, lane_ty: str, n: int, v: str) -> str:
 def store(fe, s, a: list[str]) -> None:
     op = s.op
     off = s.imm[0].offset
+    mem = s.imm[0].mem
     if op.variant is None:
         ty = _access_type(op)
         wide = T.LL[op.params[1]]
         v = fe.op(f"trunc {wide} {a[1]} to {ty}") if ty != wide else a[1]
-        _st(fe, ty, v, address(fe, a[0], off, op.access))
+        _st(fe, ty, v, address(fe, a[0], off, op.access, mem))
         return
     # v128.storeN_lane
     bits = op.lane_bits
     n = 128 // bits
     vec = fe.op(f"bitcast <2 x i64> {a[1]} to {_vec(n, bits)}")
     v = fe.op(f"extractelement {_vec(n, bits)} {vec}, i32 {s.imm[1]}")
-    _st(fe, f"i{bits}", v, address(fe, a[0], off, op.access))
+    _st(fe, f"i{bits}", v, address(fe, a[0], off, op.access, mem))
 
 
 # -- memory management and bulk memory -----------------------------------------------------------
 def memory_size(fe, e) -> str:
-    ms = fe.memsize()
+    _, ms = _words(fe, e.imm[0])
     pages = fe.op(f"lshr i64 {ms}, 16")
+    if mem64(fe, e.imm[0]):
+        return pages
     return fe.op(f"trunc i64 {pages} to i32")
 
 
 def memory_grow(fe, e, a: list[str]) -> str:
-    buf = fe.runtime_call(T.RT_MEMORY_GROW, [("i64", str(e.imm[0])), ("i32", a[0])])
+    is64 = mem64(fe, e.imm[0])
+    buf = fe.runtime_call(T.RT_MEMORY_GROW, [("i64", str(e.imm[0])),
+                                             ("i64" if is64 else "i32", a[0])])
     r = fe.op(f"load i64, ptr {buf}")
     fe.reload_memsize()
-    return fe.op(f"trunc i64 {r} to i32")
+    return r if is64 else fe.op(f"trunc i64 {r} to i32")
 
 
-def _range_check(fe, start: str, n: str, limit: str, code: int) -> None:
-    s = fe.op(f"zext i32 {start} to i64")
-    k = fe.op(f"zext i32 {n} to i64")
-    end = fe.op(f"add nuw i64 {s}, {k}")
-    bad = fe.op(f"icmp ugt i64 {end}, {limit}")
-    fe.trap_if(bad, code)
+def _range_check(fe, start: str, n: str, limit: str, code: int, wide: bool = False) -> None:
+    """Trap unless ``start + n <= limit``. i32 operands: zero-extended and added (no i64
+    sum of two of them can wrap); ``wide`` (i64 operands, memory64): compared without
+    forming the sum, which could wrap."""
+    if not wide:
+        s = fe.op(f"zext i32 {start} to i64")
+        k = fe.op(f"zext i32 {n} to i64")
+        end = fe.op(f"add nuw i64 {s}, {k}")
+        bad = fe.op(f"icmp ugt i64 {end}, {limit}")
+        fe.trap_if(bad, code)
+        return
+    past = fe.op(f"icmp ugt i64 {start}, {limit}")
+    room = fe.op(f"sub i64 {limit}, {start}")
+    over = fe.op(f"icmp ugt i64 {n}, {room}")
+    fe.trap_if(fe.op(f"or i1 {past}, {over}"), code)
 
 
-def _ptr(fe, base: str, i32: str) -> str:
-    x = fe.op(f"zext i32 {i32} to i64")
+def _ptr(fe, base: str, x: str, wide: bool = False) -> str:
+    if not wide:
+        x = fe.op(f"zext i32 {x} to i64")
     return fe.op(f"getelementptr inbounds i8, ptr {base}, i64 {x}")
 
 
 def memory_fill(fe, s, a: list[str]) -> None:
     d, val, n = a
-    fe.fuel(n)
-    _range_check(fe, d, n, fe.memsize(), T.MEM_OOB)
+    mem = s.imm[0]
+    is64 = mem64(fe, mem)
+    fe.fuel(n, is64)
+    base, ms = _words(fe, mem)
+    _range_check(fe, d, n, ms, T.MEM_OOB, is64)
     byte = fe.op(f"trunc i32 {val} to i8")
-    k = fe.op(f"zext i32 {n} to i64")
+    k = n if is64 else fe.op(f"zext i32 {n} to i64")
     fe.mod.declare("llvm.memset.p0.i64", "void", ["ptr", "i8", "i64", "i1"])
-    fe.emit(f"call void @llvm.memset.p0.i64(ptr {_ptr(fe, '%membase', d)}, i8 {byte}, "
+    fe.emit(f"call void @llvm.memset.p0.i64(ptr {_ptr(fe, base, d, is64)}, i8 {byte}, "
             f"i64 {k}, i1 false)")
 
 
 def memory_copy(fe, s, a: list[str]) -> None:
     d, src, n = a
-    fe.fuel(n)
-    ms = fe.memsize()
-    _range_check(fe, src, n, ms, T.MEM_OOB)
-    _range_check(fe, d, n, ms, T.MEM_OOB)
-    k = fe.op(f"zext i32 {n} to i64")
+    dm, sm = s.imm
+    d64, s64 = mem64(fe, dm), mem64(fe, sm)
+    wide = d64 or s64  # memory64 on either side: every operand as i64
+    fe.fuel(n, d64 and s64)
+    dbase, dms = _words(fe, dm)
+    sbase, sms = (dbase, dms) if sm == dm else _words(fe, sm)
+    if wide:
+        d, src, n = _wide(fe, d, d64), _wide(fe, src, s64), _wide(fe, n, d64 and s64)
+    _range_check(fe, src, n, sms, T.MEM_OOB, wide)
+    _range_check(fe, d, n, dms, T.MEM_OOB, wide)
+    k = n if wide else fe.op(f"zext i32 {n} to i64")
     fe.mod.declare("llvm.memmove.p0.p0.i64", "void", ["ptr", "ptr", "i64", "i1"])
-    fe.emit(f"call void @llvm.memmove.p0.p0.i64(ptr {_ptr(fe, '%membase', d)}, "
-            f"ptr {_ptr(fe, '%membase', src)}, i64 {k}, i1 false)")
+    fe.emit(f"call void @llvm.memmove.p0.p0.i64(ptr {_ptr(fe, dbase, d, wide)}, "
+            f"ptr {_ptr(fe, sbase, src, wide)}, i64 {k}, i1 false)")
 
 
 def _data_slot(fe, index: int) -> str:
@@ -165,15 +235,22 @@ def _data_slot(fe, index: int) -> str:
 def memory_init(fe, s, a: list[str]) -> None:
     d, src, n = a
     fe.fuel(n)
+    mem = s.imm[1]
+    is64 = mem64(fe, mem)
     slot = _data_slot(fe, s.imm[0])
     base = fe.op(f"load ptr, ptr {slot}, align 8, !tbaa !2")
     lp = fe.op(f"getelementptr inbounds i64, ptr {slot}, i64 1")
     length = fe.op(f"load i64, ptr {lp}, align 8, !tbaa !2")
     _range_check(fe, src, n, length, T.MEM_OOB)
-    _range_check(fe, d, n, fe.memsize(), T.MEM_OOB)
-    k = fe.op(f"zext i32 {n} to i64")
+    mbase, ms = _words(fe, mem)
+    if is64:  # an i64 destination, an i32 offset and length
+        k = fe.op(f"zext i32 {n} to i64")
+        _range_check(fe, d, k, ms, T.MEM_OOB, True)
+    else:
+        _range_check(fe, d, n, ms, T.MEM_OOB)
+        k = fe.op(f"zext i32 {n} to i64")
     fe.mod.declare("llvm.memcpy.p0.p0.i64", "void", ["ptr", "ptr", "i64", "i1"])
-    fe.emit(f"call void @llvm.memcpy.p0.p0.i64(ptr {_ptr(fe, '%membase', d)}, "
+    fe.emit(f"call void @llvm.memcpy.p0.p0.i64(ptr {_ptr(fe, mbase, d, is64)}, "
             f"ptr {_ptr(fe, base, src)}, i64 {k}, i1 false)")
 
 
@@ -197,7 +274,7 @@ def table_words(fe, index: int) -> tuple[str, str]:
 def table_get(fe, e, a: list[str]) -> str:
     index = e.imm[0]
     elems, size = table_words(fe, index)
-    idx = fe.op(f"zext i32 {a[0]} to i64")
+    idx = _wide(fe, a[0], table64(fe, index))
     bad = fe.op(f"icmp uge i64 {idx}, {size}")
     fe.trap_if(bad, T.TABLE_OOB)
     p = fe.op(f"getelementptr inbounds ptr, ptr {elems}, i64 {idx}")
@@ -213,6 +290,8 @@ def table_get(fe, e, a: list[str]) -> str:
 
 def table_size(fe, e, a: list[str]) -> str:
     _, size = table_words(fe, e.imm[0])
+    if table64(fe, e.imm[0]):
+        return size
     return fe.op(f"trunc i64 {size} to i32")
 
 
@@ -222,29 +301,39 @@ def _ref(fe, v: str) -> tuple[str, str]:
 
 def table_grow(fe, e, a: list[str]) -> str:
     init, delta = a
+    is64 = table64(fe, e.imm[0])
     buf = fe.runtime_call(T.RT_TABLE_GROW, [("i64", str(e.imm[0])), _ref(fe, init),
-                                            ("i32", delta)])
+                                            ("i64" if is64 else "i32", delta)])
     r = fe.op(f"load i64, ptr {buf}")
-    return fe.op(f"trunc i64 {r} to i32")
+    return r if is64 else fe.op(f"trunc i64 {r} to i32")
+
+
+def _at(is64: bool) -> str:
+    return "i64" if is64 else "i32"
 
 
 def table_effect(fe, s, a: list[str]) -> None:
     name = s.op.name
     imm = s.imm
     if name == "table.set":
-        fe.runtime_call(T.RT_TABLE_SET, [("i64", str(imm[0])), ("i32", a[0]), _ref(fe, a[1])])
+        at = _at(table64(fe, imm[0]))
+        fe.runtime_call(T.RT_TABLE_SET, [("i64", str(imm[0])), (at, a[0]), _ref(fe, a[1])])
     elif name == "table.fill":
-        fe.fuel(a[2])
-        fe.runtime_call(T.RT_TABLE_FILL, [("i64", str(imm[0])), ("i32", a[0]), _ref(fe, a[1]),
-                                          ("i32", a[2])])
+        is64 = table64(fe, imm[0])
+        fe.fuel(a[2], is64)
+        fe.runtime_call(T.RT_TABLE_FILL, [("i64", str(imm[0])), (_at(is64), a[0]),
+                                          _ref(fe, a[1]), (_at(is64), a[2])])
     elif name == "table.copy":
-        fe.fuel(a[2])
+        d64, s64 = table64(fe, imm[0]), table64(fe, imm[1])
+        fe.fuel(a[2], d64 and s64)
         fe.runtime_call(T.RT_TABLE_COPY, [("i64", str(imm[0])), ("i64", str(imm[1])),
-                                          ("i32", a[0]), ("i32", a[1]), ("i32", a[2])])
+                                          (_at(d64), a[0]), (_at(s64), a[1]),
+                                          (_at(d64 and s64), a[2])])
     elif name == "table.init":
         fe.fuel(a[2])
         fe.runtime_call(T.RT_TABLE_INIT, [("i64", str(imm[0])), ("i64", str(imm[1])),
-                                          ("i32", a[0]), ("i32", a[1]), ("i32", a[2])])
+                                          (_at(table64(fe, imm[1])), a[0]), ("i32", a[1]),
+                                          ("i32", a[2])])
     elif name == "elem.drop":
         fe.runtime_call(T.RT_ELEM_DROP, [("i64", str(imm[0]))])
     else:  # pragma: no cover

@@ -239,7 +239,7 @@ class Layout:
     HEADER = 4
 
     def __init__(self, nfuncs: int, nimported_funcs: int, ntables: int, nglobals: int,
-                 nimported_globals: int, ntypes: int, ndatas: int):
+                 nimported_globals: int, ntypes: int, ndatas: int, nmems: int = 0):
         self.nfuncs, self.nimp = nfuncs, nimported_funcs
         self.ntables, self.nglobals, self.nimp_globals = ntables, nglobals, nimported_globals
         self.ntypes, self.ndatas = ntypes, ndatas
@@ -254,6 +254,8 @@ class Layout:
         off += ntypes
         self.datas = off
         off += 2 * ndatas
+        self.mems = off  # two words per memory {base, size-cell address} (multi-memory)
+        off += 2 * nmems
         self.records = off
         off += REC_WORDS * (nfuncs - nimported_funcs)
         self.gcells = off
@@ -267,8 +269,9 @@ class Layout:
         m = module.syntax
         nimp_f, nimp_g = len(m.imported(ExternKind.FUNC)), len(m.imported(ExternKind.GLOBAL))
         ntables = len(m.imported(ExternKind.TABLE)) + len(m.tables)
+        nmems = len(m.imported(ExternKind.MEMORY)) + len(m.mems)
         return cls(nimp_f + len(m.funcs), nimp_f, ntables, nimp_g + len(m.globals), nimp_g,
-                   len(m.types), len(m.datas))
+                   len(m.types), len(m.datas), nmems)
 
     def record(self, defined: int) -> int:
         """Word offset of the record of defined function ``defined`` (0-based)."""

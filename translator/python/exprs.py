@@ -208,9 +208,11 @@ class ExprLowering:
         elif name == "table.size":
             return f"len({self.fn.table(e.imm[0])}.elements)"
         elif name == "memory.grow":
-            return f"({self.fn.memory(e.imm[0])}.grow({x(args[0])}) & {M32})"
+            mask = M64 if self.fn.module.mem_is64(e.imm[0]) else M32
+            return f"({self.fn.memory(e.imm[0])}.grow({x(args[0])}) & {mask})"
         elif name == "table.grow":
-            return f"({self.fn.table(e.imm[0])}.grow({x(args[1])}, {x(args[0])}) & {M32})"
+            mask = M64 if self.fn.module.table_is64(e.imm[0]) else M32
+            return f"({self.fn.table(e.imm[0])}.grow({x(args[1])}, {x(args[0])}) & {mask})"
         if e.op.align is not None:  # float, v128 and lane loads
             return self.load(e)
         # Everything else through its exact helper: operands, then lane immediates.
@@ -243,7 +245,7 @@ class ExprLowering:
 
     def load(self, e: Op) -> str:
         name = e.op.name
-        mem = self.fn.mem_view()
+        mem = self.fn.mem_view(e.imm[0].mem)
         ea = self.address(e)
         if is_int_access(e.op):
             fmt, mask = int_load(e.op)

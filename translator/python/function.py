@@ -88,7 +88,7 @@ class FunctionEmitter:
         self.height: dict[int, int] = {}  # id(construct) -> constructs nested in it, plus 1
         self.nest = 0  # structured constructs being emitted, one inside the other
         self.flat_count = 0
-        self.mem_needed = False  # whether the function reads or writes memory 0 directly
+        self.mems_needed: set[int] = set()  # memories whose view (M, M1, ...) loads and stores use
 
     # -- names ------------------------------------------------------------------------
     def local(self, index: int) -> str:
@@ -98,7 +98,7 @@ class FunctionEmitter:
         return f"s{height}"
 
     def mem_view(self, index: int = 0) -> str:
-        return "M"
+        return "M" if index == 0 else f"M{index}"
 
     def memory(self, index: int) -> str:
         return self.module.memory_name(index)
@@ -127,8 +127,7 @@ class FunctionEmitter:
             stmts, owner, loop, depth, up = work.pop()
             last = len(stmts) - 1
             for k, s in enumerate(stmts):
-                if not self.mem_needed and _touches_memory(s):
-                    self.mem_needed = True
+                _touches_memory(s, self.mems_needed)
                 reach = owner if k == last else NEVER
                 self.reach[id(s)] = reach
                 t = type(s)
@@ -191,8 +190,8 @@ class FunctionEmitter:
                                               for g in sorted(self.written_cells)))
         for i in range(len(f.type.params), len(f.locals)):
             head.add(f"{self.local(i)} = {_zero(f.locals[i])}")
-        if self.mem_needed:
-            head.add(f"M = {self.memory(0)}.view")
+        for k in sorted(self.mems_needed):
+            head.add(f"{self.mem_view(k)} = {self.memory(k)}.view")
         if self.uses_br:
             head.add("_br = 0")
         head.add("try:")
@@ -262,8 +261,8 @@ class FunctionEmitter:
 
     def refresh_memory(self) -> None:
         """Memory may have grown (a call, memory.grow): take a fresh view of it."""
-        if self.mem_needed:
-            self.out.add(f"M = {self.memory(0)}.view")
+        for k in sorted(self.mems_needed):
+            self.out.add(f"{self.mem_view(k)} = {self.memory(k)}.view")
 
     def effect(self, s: Effect) -> None:
         x, out = self.x, self.out
@@ -274,15 +273,16 @@ class FunctionEmitter:
             off = s.imm[0].offset
             ea = f"{a[0]} + {off}" if off else a[0]
             val = f"{a[1]} & {mask}" if mask else a[1]
+            view = self.mem_view(s.imm[0].mem)
             if fmt == "B":
-                out.add(f"{self.mem_view()}[{ea}] = {val}")
+                out.add(f"{view}[{ea}] = {val}")
             else:
-                out.add(f"_st{fmt}({self.mem_view()}, {ea}, {val})")
+                out.add(f"_st{fmt}({view}, {ea}, {val})")
             return
         if s.op.align is not None:  # float, v128 and lane stores
             off = s.imm[0].offset
             ea = f"{a[0]} + {off}" if off else a[0]
-            mem = self.mem_view()
+            mem = self.mem_view(s.imm[0].mem)
             if name == "f32.store":
                 out.add(f"_stI({mem}, {ea}, _f32bits({a[1]}))")
             elif name == "f64.store":
@@ -734,15 +734,16 @@ def _copies(s) -> bool:
 _MEMORY_OPS = ("memory.size", "memory.grow", "memory.fill", "memory.copy", "memory.init")
 
 
-def _touches_memory(s) -> bool:
-    """Whether statement ``s`` (not counting nested bodies) uses memory 0's view."""
+def _touches_memory(s, out: set) -> None:
+    """Add to ``out`` the memories whose views statement ``s`` (not counting nested
+    bodies) uses."""
     exprs = []
     t = type(s)
     if t is Set:
         exprs = [s.expr]
     elif t is Effect:
         if s.op.align is not None:
-            return True
+            out.add(s.imm[0].mem)
         exprs = list(s.args)
     elif t in (Drop, GlobalSet):
         exprs = [s.expr]
@@ -761,9 +762,8 @@ def _touches_memory(s) -> bool:
         e = stack.pop()
         if e.__class__.__name__ == "Op":
             if e.op.align is not None:
-                return True
+                out.add(e.imm[0].mem)
             stack.extend(e.args)
-    return False
 
 
 def _falls_through(body: list) -> bool:

@@ -12,7 +12,15 @@ from fayasm.closing import deftypes, type_indices
 from fayasm.ir.build import build_function
 from fayasm.linking import plan
 from fayasm.runtime.support import INTERFACE
-from fayasm.runtime.types import ExternKind, GlobalType, MemoryType, RecRef, TableType, type_text
+from fayasm.runtime.types import (
+    ExternKind,
+    GlobalType,
+    MemoryType,
+    RecRef,
+    TableType,
+    ValType,
+    type_text,
+)
 
 from .exprs import helper_name, mem_helper_name
 from .function import FunctionEmitter
@@ -44,13 +52,18 @@ def _limits(lim) -> str:
     return f"_rt.Limits({lim.min}, {lim.max})"
 
 
+def _address(t) -> str:
+    """The address-type argument of a TableType/MemoryType literal (none for i32)."""
+    return ", _rt.ValType('i64')" if t.address is ValType.I64 else ""
+
+
 def _extern_type(kind: ExternKind, t, ix: dict | None = None) -> str:
     if kind is ExternKind.FUNC:
         return _type_literal(t, ix)
     if kind is ExternKind.TABLE:
-        return f"_rt.TableType({_valtype(t.elem, ix)}, {_limits(t.limits)})"
+        return f"_rt.TableType({_valtype(t.elem, ix)}, {_limits(t.limits)}{_address(t)})"
     if kind is ExternKind.MEMORY:
-        return f"_rt.MemoryType({_limits(t.limits)})"
+        return f"_rt.MemoryType({_limits(t.limits)}{_address(t)})"
     return f"_rt.GlobalType({_valtype(t.valtype, ix)}, {t.mutable})"
 
 
@@ -148,6 +161,13 @@ class ModuleEmitter:
     def memory_name(self, index: int) -> str:
         return f"_mem{index}"
 
+    def mem_is64(self, index: int) -> bool:
+        """Whether memory ``index`` has an i64 address type (memory64)."""
+        return self.syntax.memory_types()[index].address is ValType.I64
+
+    def table_is64(self, index: int) -> bool:
+        return self.syntax.table_types()[index].address is ValType.I64
+
     def table_name(self, index: int) -> str:
         return f"_tab{index}"
 
@@ -207,7 +227,10 @@ class ModuleEmitter:
         if self.tailers:
             out.append("_TC = _rt.TailCall")
         out.append("")
-        out.append("_OOB = (_rt.StructError, IndexError)")
+        wide = any(t.address is ValType.I64 for t in self.syntax.memory_types())
+        # struct refuses an offset past 2**63 with OverflowError (memory64 only).
+        out.append("_OOB = (_rt.StructError, IndexError, OverflowError)" if wide
+                   else "_OOB = (_rt.StructError, IndexError)")
         out.append("_INF = float('inf')")
         for fmt in "bBhHiIqQd":
             out.append(f"_ld{fmt} = _rt.LD[{literal(fmt)}]")
