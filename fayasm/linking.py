@@ -70,4 +70,5 @@ def plan(module: PublicModule) -> Plan:
         start=m.start,
         func_types=[m.types[f.type_idx] for f in m.funcs],
         names=[module.func_name(nimp + k) for k in range(len(m.funcs))],
+        table_inits={k: const_expr(e) for k, e in m.table_inits.items()},
     )

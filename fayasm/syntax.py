@@ -130,6 +130,11 @@ class Module:
     datas: list[Data] = field(default_factory=list)
     data_count: int | None = None  # present iff the binary had a data count section
     customs: list[Custom] = field(default_factory=list)
+    # defined table index -> its initializer expression (``(table 10 (ref $t) (ref.func
+    # $f))``; binary 0x40 0x00); a table without one starts with null references
+    table_inits: dict[int, list[Instr]] = field(default_factory=dict)
+    # the closed DefType of each type index, set when the module's types are closed
+    deftypes: list = field(default_factory=list, compare=False, repr=False)
     names: Names = field(default_factory=Names, compare=False)
 
     # Index spaces: imports come first in each.

@@ -75,8 +75,11 @@ UNDEFINED_ELEMENT = "undefined element"
 UNINITIALIZED_ELEMENT = "uninitialized element"
 TYPE_MISMATCH = "indirect call type mismatch"
 STACK_EXHAUSTED = "call stack exhausted"
+NULL_FUNC_REF = "null function reference"  # call_ref, return_call_ref
+NULL_REF = "null reference"  # ref.as_non_null
 SPEC_TRAP_MESSAGES = (UNREACHABLE, DIV_ZERO, INT_OVERFLOW, BAD_CONVERSION, MEM_OOB, TABLE_OOB,
-                      UNDEFINED_ELEMENT, UNINITIALIZED_ELEMENT, TYPE_MISMATCH, STACK_EXHAUSTED)
+                      UNDEFINED_ELEMENT, UNINITIALIZED_ELEMENT, TYPE_MISMATCH, STACK_EXHAUSTED,
+                      NULL_FUNC_REF, NULL_REF)
 # fayasm's own traps: the limits a host sets on a guest.
 OUT_OF_FUEL = "out of fuel"
 DEADLINE_EXCEEDED = "deadline exceeded"
@@ -148,6 +151,8 @@ TRAP_CODES = {
     UNINITIALIZED_ELEMENT: "uninitialized_element",
     TYPE_MISMATCH: "indirect_call_type_mismatch",
     STACK_EXHAUSTED: "call_stack_exhausted",
+    NULL_FUNC_REF: "null_function_reference",
+    NULL_REF: "null_reference",
     OUT_OF_FUEL: "out_of_fuel",
     DEADLINE_EXCEEDED: "deadline_exceeded",
     RESOURCE_LIMIT: "resource_limit_exceeded",

@@ -15,7 +15,7 @@ from typing import Any
 
 from .backtrace import recursion_exhaustion
 from .errors import ArgumentError, ArgumentTypeError, Error, Exhaustion, Trap
-from .types import FuncType, ValType
+from .types import FuncType, HeapType, ValType
 from .values import Raw, Val, f32_round
 
 _I32, _I64, _F32, _F64, _V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, ValType.V128
@@ -34,8 +34,11 @@ def _to_raw(t: ValType, v: object) -> Raw:
     """A Python value as a raw value of type t (host results, arguments from Python)."""
     if isinstance(v, Val):
         if v.type is not t:
-            raise ArgumentTypeError(f"expected {t}, got {v.type}")
-        return v.raw
+            if not (t.is_ref and v.type.rep is t.rep):
+                raise ArgumentTypeError(f"expected {t}, got {v.type}")
+            v = v.raw
+        else:
+            return v.raw
     if t is _I32 or t is _I64:
         if isinstance(v, bool) or not isinstance(v, int):
             raise ArgumentTypeError(f"expected an int for {t}, got {type(v).__name__}")
@@ -51,9 +54,26 @@ def _to_raw(t: ValType, v: object) -> Raw:
         if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < (1 << 128):
             raise ArgumentTypeError("expected an unsigned 128-bit int for v128")
         return v
-    if t is ValType.FUNCREF and v is not None and not isinstance(v, Func):
+    if t.rep is ValType.FUNCREF and v is not None and not isinstance(v, Func):
         raise ArgumentTypeError(f"expected a Func or None for funcref, got {type(v).__name__}")
+    if t is not ValType.FUNCREF and t is not ValType.EXTERNREF and not ref_fits(t, v):
+        raise ArgumentTypeError(f"expected {t}, got {type_name(v)}"
+                                + ("" if v is None else f" of type {getattr(v, 'type', '?')}"))
     return v
+
+
+def ref_fits(t: ValType, ref: object) -> bool:
+    """Whether the reference ``ref`` (None, a Func, a host object) is a value of type ``t``."""
+    if ref is None:
+        return bool(t.nullable)
+    h = t.heap
+    if h is HeapType.NOFUNC or h is HeapType.NOEXTERN:
+        return False
+    if t.rep is ValType.FUNCREF:
+        if not isinstance(ref, Func):
+            return False
+        return h is HeapType.FUNC or ref.type == h.expand()
+    return True
 
 
 def type_name(v: object) -> str:
@@ -125,7 +145,8 @@ class Func:
                                     f"got {len(vals)}")
         raw = []
         for p, v in zip(t.params, vals):
-            if not isinstance(v, Val) or v.type is not p:
+            if not isinstance(v, Val) or v.type is not p and not (
+                    p.is_ref and v.type.rep is p.rep and ref_fits(p, v.raw)):
                 raise ArgumentTypeError(f"{self.name} expects {t}, got {vals}")
             raw.append(v.raw)
         out = _call(self, raw)

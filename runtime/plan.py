@@ -26,7 +26,7 @@ from .memory import Memory
 from .numerics import OPS as NUMERIC
 from .resources import Account, ResourceLimits
 from .table import Table
-from .types import ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType
+from .types import ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType, matches
 from .values import Val
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ class Plan:
 
     def __init__(self, name: str, imports: list, tables: list, mems: list, globals_: list,
                  elems: list, datas: list, exports: list, start: int | None,
-                 func_types: list, names: list):
+                 func_types: list, names: list, table_inits: dict | None = None):
         self.name = name
         # (module, name, kind, type)
         self.imports: list[tuple[str, str, ExternKind, Any]] = imports
@@ -58,6 +58,8 @@ class Plan:
         self.start = start
         self.func_types: list[FuncType] = func_types  # of each defined function
         self.names: list[str] = names  # the wasm name of each defined function
+        # defined table index -> the constant expression every element starts as
+        self.table_inits: dict[int, tuple] = dict(table_inits or {})
 
 
 class Spaces:
@@ -160,7 +162,10 @@ def _match(kind: ExternKind, t: Any, value: Any,
         return value, None
     # Globals: a Global of the same type, or (for immutable imports) a Val or plain number.
     if isinstance(value, Global):
-        if value.type != t:
+        # An immutable global's type may be a subtype of the import's; a mutable one's
+        # must be the same.
+        if value.type != t and (t.mutable or value.type.mutable
+                                or not matches(value.type.valtype, t.valtype)):
             return None, f"expected global {t}, got global {value.type}"
         return value, None
     if not t.mutable and isinstance(value, (Val, int, float)) and not isinstance(value, bool):
@@ -296,6 +301,12 @@ def _link(plan: Plan, imports: Any, builder: Builder, engine: str, module: Any,
     spaces.funcs.extend(builder.functions(spaces))
     for gtype, init in plan.globals:
         spaces.globals.append(Global(gtype, raw=eval_const(init, spaces.globals, spaces.funcs)))
+    if plan.table_inits:
+        first = len(spaces.tables) - len(plan.tables)
+        for k, init in plan.table_inits.items():
+            t = spaces.tables[first + k]
+            t.elements[:] = [eval_const(init, spaces.globals, spaces.funcs)] * len(t.elements)
+            t.sync(0, len(t.elements))
     builder.wire(spaces)
     elem_insts, data_insts = initialize(spaces.tables, spaces.mems, spaces.globals,
                                         spaces.funcs, plan.elems, plan.datas)

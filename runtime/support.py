@@ -17,6 +17,8 @@ from .backtrace import backtrace
 from .budget import Budget, Interrupt
 from .errors import (
     MEM_OOB,
+    NULL_FUNC_REF,
+    NULL_REF,
     TABLE_OOB,
     TYPE_MISMATCH,
     UNDEFINED_ELEMENT,
@@ -35,7 +37,17 @@ from .plan import KINDS, Plan, Spaces, link
 from .resources import stack_limit
 from .stack import THREAD
 from .table import Table
-from .types import ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType, ValType
+from .types import (
+    ExternKind,
+    FuncType,
+    GlobalType,
+    Limits,
+    MemoryType,
+    TableType,
+    ValType,
+    deftypes_from,
+    parse_type_text,
+)
 from .values import f32_from_bits, f32_round, f32_to_bits
 from .version import VERSION
 
@@ -49,7 +61,8 @@ __all__ = ["Trap", "f32_from_bits", "f32_to_bits", "f32_round"]
 # this runtime stops serving files that need an older one. A translated file checks that
 # the interface it needs is in this range before it takes anything else from the runtime,
 # and otherwise raises InterfaceError naming the fayasm VERSION that wrote it.
-# 2: the engine hooks of runtime/hooks.py; 3: TailCall, extended constants; 4: functions
+# 2: the engine hooks of runtime/hooks.py; 3: TailCall, extended constants, typed
+# references (functype_in, valtype_in, deftypes_from, ref_callee, non_null); 4: functions
 # take the depth _d (runtime/stack.py), so no file written for 3 or before runs here.
 INTERFACE = 4
 OLDEST_INTERFACE = 4
@@ -200,6 +213,21 @@ def indirect_d(table: Table, i: int, ftype: FuncType) -> Callable[..., Any]:
     return own.call if type(own) is Generated else foreign(f)
 
 
+def ref_callee(f: Func | None) -> Callable[..., Any]:
+    """``callee`` of function reference ``f`` for call_ref (validation checked its type)."""
+    if f is None:
+        raise trap(NULL_FUNC_REF)
+    own = f.owner
+    return own.call if type(own) is Generated else foreign(f)
+
+
+def non_null(r: object) -> object:
+    """ref.as_non_null."""
+    if r is None:
+        raise trap(NULL_REF)
+    return r
+
+
 # -- tail calls ---------------------------------------------------------------------------
 class TailCall:
     """What the body of a generated function that makes tail calls returns for one: the
@@ -314,6 +342,17 @@ def v128_store(view: memoryview, ea: int, v: int) -> None:
 def functype(params: str, results: str) -> FuncType:
     return FuncType(tuple(ValType(t) for t in params.split()),
                     tuple(ValType(t) for t in results.split()))
+
+
+def functype_in(types: list, params: list, results: list) -> FuncType:
+    """A function type whose value types are written as text (``(ref null 3)``: an index
+    into ``types``, the module's DefTypes from ``deftypes_from``)."""
+    return FuncType(tuple(parse_type_text(t, types) for t in params),
+                    tuple(parse_type_text(t, types) for t in results))
+
+
+def valtype_in(types: list, text: str) -> ValType:
+    return parse_type_text(text, types)
 
 
 def limits(lo: int, hi: int | None) -> Limits:
@@ -446,4 +485,5 @@ def _report(desc: Description, e: BaseException) -> int:
 
 __all__ += ["Description", "KINDS", "Exhaustion", "Error", "GlobalType", "HostError", "INTERFACE",
             "TailCall", "run_tail", "tail_entry", "InterfaceError", "Limits",
-            "OLDEST_INTERFACE", "VERSION", "MemoryType", "TableType", "ValType", "StructError"]
+            "OLDEST_INTERFACE", "VERSION", "MemoryType", "TableType", "ValType", "StructError",
+            "deftypes_from"]

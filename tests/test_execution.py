@@ -277,3 +277,77 @@ def test_host_function_with_explicit_type(engine):
         ' (func (export "f") (result f64 i64) (call $s (i64.const -5) (f64.const 2.5))))'),
         imports={"m": {"swap": f}}, engine=engine)
     assert inst.exports.f() == (2.5, -5)
+
+
+TYPED = """
+(module
+  (type $ii (func (param i32) (result i32)))
+  (func $inc (type $ii) (i32.add (local.get 0) (i32.const 1)))
+  (elem declare func $inc)
+  (table $t 2 (ref null $ii) (ref.func $inc))
+  (func (export "call_ref") (param i32 i32) (result i32)
+    (call_ref $ii (local.get 0) (table.get $t (local.get 1))))
+  (func (export "as_non_null") (param i32) (result i32)
+    (call_ref $ii (i32.const 5) (ref.as_non_null (table.get $t (local.get 0)))))
+  (func (export "tail") (param i32) (result i32)
+    (return_call_ref $ii (local.get 0) (ref.func $inc)))
+  (func (export "on_null") (param i32) (result i32)
+    (block $null
+      (return (call_ref $ii (i32.const 10) (br_on_null $null (table.get $t (local.get 0))))))
+    (i32.const -1))
+  (func (export "on_non_null") (param i32) (result i32)
+    (call_ref $ii (i32.const 20)
+      (block $ok (result (ref $ii))
+        (br_on_non_null $ok (table.get $t (local.get 0)))
+        (ref.func $inc))))
+  (func (export "null_result") (result (ref null $ii) externref i32)
+    (ref.null $ii) (ref.null extern) (i32.const 3))
+  (func (export "clear") (table.set $t (i32.const 1) (ref.null $ii)))
+  (func (export "take") (param (ref $ii)) (result i32) (call_ref $ii (i32.const 1) (local.get 0)))
+  (func (export "inc") (type $ii) (call $inc (local.get 0)))
+)
+"""
+
+
+@pytest.fixture
+def typed(engine):
+    return fayasm.instantiate(fayasm.Module(TYPED), engine=engine).exports
+
+
+def test_typed_references_run(typed):
+    assert typed.call_ref(41, 0) == 42
+    assert typed.as_non_null(1) == 6
+    assert typed.tail(7) == 8
+    assert typed.on_null(0) == 11
+    assert typed.on_non_null(1) == 21
+    typed.clear()
+    assert typed.on_null(1) == -1
+    assert typed.on_non_null(1) == 21  # the fallback
+
+
+def test_typed_reference_traps(typed):
+    typed.clear()
+    with pytest.raises(Trap) as e:
+        typed.call_ref(1, 1)
+    assert e.value.message == "null function reference"
+    assert e.value.code == "null_function_reference"
+    with pytest.raises(Trap) as e:
+        typed.as_non_null(1)
+    assert e.value.message == "null reference"
+
+
+def test_jit_multi_value_with_a_null_typed_reference(typed):
+    # regression: the jit's multi-value unpacking named reference types by their text
+    assert typed.null_result() == (None, None, 3)
+
+
+def test_typed_reference_arguments_from_python(typed):
+    take, inc = typed["take"], typed["inc"]
+    assert take(inc) == 2
+    assert take.invoke([Val.funcref(inc)]) == [Val.i32(2)]
+    with pytest.raises(fayasm.Error):  # null for a non-nullable parameter
+        take(None)
+    with pytest.raises(fayasm.Error):
+        take.invoke([Val.funcref(None)])
+    with pytest.raises(fayasm.Error):  # a function of another type
+        take(typed["null_result"])

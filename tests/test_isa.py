@@ -88,6 +88,17 @@ SPECIAL = {
     "ref.is_null": "(func (export \"f\") (result i32) (ref.is_null (ref.func $seven)))",
     "ref.func": "(func (export \"f\") (result i32) (table.set $t (i32.const 2) (ref.func $seven)) "
                 "(call_indirect (type $v) (i32.const 2)))",
+    # Typed function references ($seven has type $v, which ref.func gives it).
+    "call_ref": "(func (export \"f\") (result i32) (call_ref $v (ref.func $seven)))",
+    "return_call_ref": "(func (export \"f\") (result i32) "
+                       "(return_call_ref $v (ref.func $seven)))",
+    "ref.as_non_null": "(func (export \"f\") (result i32) "
+                       "(call_ref $v (ref.as_non_null (ref.func $seven))))",
+    "br_on_null": "(func (export \"f\") (result i32) (block $l (result i32) (i32.const 4) "
+                  "(br_on_null $l (table.get $t (i32.const 3))) (drop) (drop) (i32.const 5)))",
+    "br_on_non_null": "(func (export \"f\") (result i32) (block $l (result (ref $v)) "
+                      "(br_on_non_null $l (ref.func $seven)) (unreachable)) "
+                      "(call_ref $v))",
 }
 
 # Operands for rows typed by their signature: telling but trap-free where the row allows.

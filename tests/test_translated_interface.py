@@ -19,6 +19,13 @@ WAT = ('(module (memory 1) (func (export "f") (param i32) (result i32)'
 NEED = ModuleEmitter(fayasm.Module(WAT)).needs_interface()
 
 
+def test_a_file_needs_the_newest_interface_only_for_what_it_uses():
+    assert NEED == 2  # a 2.0 module: runtimes from before typed references serve it
+    typed = fayasm.Module('(module (type $t (func)) (func (param (ref null $t))))')
+    assert ModuleEmitter(typed).needs_interface() == support.INTERFACE == 3
+    assert f"<= {support.INTERFACE} <=" in fayasm.translate(typed)
+
+
 @pytest.fixture
 def translated(tmp_path):
     path = tmp_path / "shipped.py"

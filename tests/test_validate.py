@@ -662,3 +662,101 @@ def test_fuzz_mutated_instructions(seeds):
         assert time.perf_counter() - start < 1.0
 
     run()
+
+
+# -- typed function references ----------------------------------------------------------
+def _wat_invalid(text: str, message: str) -> None:
+    import fayasm
+
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        fayasm.Module(text)
+
+
+def _wat_valid(text: str):
+    import fayasm
+
+    return fayasm.Module(text)
+
+
+_T = "(type $t (func (result i32))) (func $f (type $t) (i32.const 1)) (elem declare func $f)"
+
+
+def test_a_non_nullable_local_read_before_it_is_set_is_invalid():
+    _wat_invalid(f"(module {_T} (func (local (ref $t)) (drop (local.get 0))))",
+                 "uninitialized local")
+
+
+def test_a_non_nullable_local_set_in_a_block_is_unset_after_it():
+    _wat_invalid(f"(module {_T} (func (local (ref $t))"
+                 " (block (local.set 0 (ref.func $f))) (drop (local.get 0))))",
+                 "uninitialized local")
+    # ... and the then-branch's set does not reach the else-branch
+    _wat_invalid(f"(module {_T} (func (param i32) (local (ref $t))"
+                 " (if (local.get 0) (then (local.set 1 (ref.func $f)))"
+                 " (else (drop (local.get 1))))))", "uninitialized local")
+
+
+def test_a_non_nullable_local_set_before_a_block_is_set_inside_and_after():
+    _wat_valid(f"(module {_T} (func (result i32) (local (ref $t))"
+               " (local.set 0 (ref.func $f)) (block (drop (local.get 0)))"
+               " (call_ref $t (local.get 0))))")
+    # a nullable local and a non-nullable parameter need no set
+    _wat_valid(f"(module {_T} (func (param (ref $t)) (local (ref null $t))"
+               " (drop (local.get 0)) (drop (local.get 1))))")
+
+
+def test_typed_reference_subtyping_in_the_validator():
+    # (ref $t) where funcref is expected, and ref.func's type is (ref $t)
+    _wat_valid(f"(module {_T} (func (result funcref) (ref.func $f)))")
+    _wat_invalid(f"(module {_T} (func (param funcref) (result (ref $t)) (local.get 0)))",
+                 "type mismatch")
+    _wat_invalid(f"(module {_T} (func (param (ref null $t)) (result (ref $t)) (local.get 0)))",
+                 "type mismatch")
+    _wat_valid(f"(module {_T} (func (param (ref null $t)) (result (ref $t))"
+               " (ref.as_non_null (local.get 0))))")
+
+
+def test_call_ref_takes_a_reference_of_its_type():
+    _wat_invalid(f"(module {_T} (func (param funcref) (result i32) (call_ref $t (local.get 0))))",
+                 "type mismatch")
+    _wat_invalid(f"(module {_T} (func (result i32) (call_ref 9 (ref.func $f))))",
+                 "unknown type 9")
+
+
+def test_br_on_non_null_needs_a_label_ending_in_a_reference():
+    _wat_invalid(f"(module {_T} (func (param (ref null $t))"
+                 " (block $l (br_on_non_null $l (local.get 0)))))", "type mismatch")
+    _wat_valid(f"(module {_T} (func (param (ref null $t)) (result funcref)"
+               " (block $l (result funcref) (br_on_non_null $l (local.get 0)) (ref.null func))))")
+
+
+def test_a_table_of_non_nullable_references_needs_an_initializer():
+    _wat_invalid(f"(module {_T} (table 1 (ref $t)))", "type mismatch")
+    _wat_invalid(f"(module {_T} (table 1 (ref $t) (ref.null $t)))", "type mismatch")
+    _wat_valid(f"(module {_T} (table 1 (ref $t) (ref.func $f)))")
+
+
+def test_untyped_select_takes_no_typed_references():
+    _wat_invalid(f"(module {_T} (func (result funcref)"
+                 " (select (ref.func $f) (ref.func $f) (i32.const 1))))", "type mismatch")
+
+
+def test_regression_unreachable_ref_as_non_null_pushes_a_reference_not_any_type():
+    # (ref bot), not the bottom value type: it is no i32 (wasmtime agrees)
+    _wat_invalid("(module (func (result i32) unreachable ref.as_non_null))", "type mismatch")
+    _wat_invalid("(module (func (result i32) (block (result i32) unreachable br_on_null 0"
+                 " i32.add)))", "type mismatch")
+    _wat_valid("(module (type $t (func)) (func (result (ref $t)) unreachable ref.as_non_null))")
+    _wat_valid("(module (func (result externref) unreachable ref.as_non_null))")
+
+
+def test_regression_ref_null_always_pushes_a_nullable_reference():
+    """A module built by hand may give ref.null a non-null type; what it pushes is still
+    (ref null ht), as the binary format (which stores only the heap type) says."""
+    from fayasm.runtime.types import HeapType
+
+    nonnull = ValType.ref(False, HeapType.FUNC)
+    m = Module(types=[FuncType((), (nonnull,))],
+               funcs=[Function(0, (), [Instr(OPS["ref.null"], (nonnull,))])])
+    with pytest.raises(ValidationError, match="type mismatch"):
+        validate(m)

@@ -50,6 +50,52 @@ def test_a_run_with_nothing_failed_exits_zero(tmp_path, capsys):
     assert main(["wast", "--engine", "interpreter", str(good)]) == 0
 
 
+SCRIPT_3_0 = """
+(module definition $M
+  (type $t (func (result i32)))
+  (global $g (export "g") (mut i32) (i32.const 0))
+  (func $f (type $t) (global.set $g (i32.add (global.get $g) (i32.const 1))) (global.get $g))
+  (elem declare func $f)
+  (func (export "bump") (result i32) (call_ref $t (ref.func $f)))
+  (func (export "null") (result (ref null $t)) (ref.null $t))
+  (func (export "some") (result (ref $t)) (ref.func $f))
+  (func (export "ext") (param externref) (result externref) (local.get 0)))
+(module instance $I1 $M)
+(module instance $I2 $M)
+(assert_return (invoke $I1 "bump") (i32.const 1))
+(assert_return (invoke $I1 "bump") (i32.const 2))
+(assert_return (invoke $I2 "bump") (i32.const 1))
+(assert_return (invoke $I2 "null") (ref.null))
+(assert_return (invoke $I2 "null") (ref.null func))
+(assert_return (invoke $I2 "some") (ref.func))
+(assert_return (invoke $I2 "ext" (ref.extern 4)) (ref.extern))
+(assert_return (invoke $I2 "ext" (ref.extern 4)) (ref.extern 4))
+(assert_invalid (module (func (param (ref 7)))) "unknown type")
+(assert_invalid (module (type $a (func (param (ref $b)))) (type $b (func))) "unknown type")
+"""
+
+
+def test_3_0_script_forms_run():
+    from fayasm.wast.runner import PASSED, Runner
+
+    report = Runner("interpreter").run(parse_script(SCRIPT_3_0))
+    assert [o.detail for o in report.failures] == []
+    assert report.count(PASSED) == len(report.outcomes) == 13
+
+
+def test_reference_patterns_do_not_match_the_other_kind():
+    from fayasm.wast.runner import FAILED, Runner
+
+    script = SCRIPT_3_0.split("(module instance $I2 $M)")[0] + """
+(assert_return (invoke $I1 "null") (ref.null extern))
+(assert_return (invoke $I1 "null") (ref.func))
+(assert_return (invoke $I1 "some") (ref.null))
+(assert_return (invoke $I1 "ext" (ref.extern 4)) (ref.func))
+"""
+    report = Runner("interpreter").run(parse_script(script))
+    assert report.count(FAILED) == 4
+
+
 def test_either_matches_any_alternative_and_only_those(tmp_path, capsys):
     """``(either r+)`` (the relaxed SIMD files): one of the results, each a constant or a
     pattern; a result matching none fails, and an empty either does not parse."""

@@ -4,12 +4,14 @@ from __future__ import annotations
 import gc
 
 from fayasm import features, isa
+from fayasm.closing import Closer, close_module, deftypes
 from fayasm.errors import LOCALS_LIMIT, NESTING_TOO_DEEP, TOO_MANY_LOCALS, DecodeError
 from fayasm.runtime.limits import MAX_LOCALS, MAX_NESTING
 from fayasm.runtime.types import (
     ExternKind,
     FuncType,
     GlobalType,
+    HeapType,
     Limits,
     MemoryType,
     TableType,
@@ -44,7 +46,12 @@ ORDER = [TYPE, IMPORT, FUNCTION, TABLE, MEMORY, GLOBAL, EXPORT, START, ELEMENT, 
          CODE, DATA]
 
 _NUM_TYPES = {0x7F: ValType.I32, 0x7E: ValType.I64, 0x7D: ValType.F32, 0x7C: ValType.F64}
-_REF_TYPES = {0x70: ValType.FUNCREF, 0x6F: ValType.EXTERNREF}
+_REF_TYPES = {t.short_code: t for t in ValType.simple() if t.is_ref}
+_HEAP_TYPES = {h.value: h for h in HeapType}
+# Bumped whenever a concrete heap type (a type index) is read: a module read without one
+# has nothing to close (fayasm.closing). It only grows, so a decode running in another
+# thread can only make this one close needlessly, never skip closing.
+_CONCRETE = [0]
 _ELSE = isa.OPS["else"]
 _END = isa.OPS["end"]
 _IF = isa.OPS["if"]
@@ -61,7 +68,7 @@ def value_type(r: Reader) -> ValType:
     if b >= 0x7C:
         r.pos += 1
         return _NUM_TYPES[b]
-    if b >= 0x71:
+    if b >= 0x71 and b != 0x72 and b != 0x73:
         r.pos += 1
         if b == 0x7B:
             return ValType.V128
@@ -73,8 +80,30 @@ def ref_type(r: Reader) -> ValType:
     b = r.byte()
     t = _REF_TYPES.get(b)
     if t is None:
+        if b == 0x63 or b == 0x64:
+            return ValType.ref(b == 0x63, heap_type(r))
         raise DecodeError("malformed reference type", r.pos - 1)
     return t
+
+
+def heap_type(r: Reader):
+    """An abstract heap type (one byte) or a type index (a non-negative s33)."""
+    b = r.peek()
+    h = _HEAP_TYPES.get(b)
+    if h is not None:
+        r.pos += 1
+        return h
+    pos = r.pos
+    x = r.sN(33)
+    if x < 0:
+        raise DecodeError("malformed heap type", pos)
+    _CONCRETE[0] += 1
+    return x
+
+
+def ref_null_type(r: Reader) -> ValType:
+    """``ref.null``'s immediate, a heap type, kept as the type it pushes."""
+    return ValType.ref(True, heap_type(r))
 
 
 def limits(r: Reader) -> tuple[Limits, ValType]:
@@ -102,6 +131,17 @@ def table_type(r: Reader) -> TableType:
     return TableType(t, *limits(r))
 
 
+def table(r: Reader) -> tuple:
+    """A table definition: its type, and its initializer expression if it has one
+    (``0x40 0x00`` then the type and the expression)."""
+    if r.peek() == 0x40:
+        r.pos += 1
+        r.expect(0, "malformed table")
+        t = table_type(r)
+        return t, const_expr(r)
+    return table_type(r), None
+
+
 def global_type(r: Reader) -> GlobalType:
     t = value_type(r)
     m = r.byte()
@@ -115,7 +155,7 @@ def block_type(r: Reader):
     if b == 0x40:
         r.pos += 1
         return None
-    if b is not None and b & 0xC0 == 0x40:
+    if b is not None and (b & 0xC0 == 0x40 or b == 0x63 or b == 0x64):
         return value_type(r)
     return r.sN(33)
 
@@ -168,7 +208,8 @@ def _imm_reader(kind: str, wasm2: bool = False):
         "v128": lambda r: int.from_bytes(r.bytes(16), "little"),
         "lane": Reader.byte,
         "shuffle": lambda r: tuple(r.bytes(16)),
-        "reftype": ref_type,
+        "reftype": ref_null_type,
+
         "valtypes": lambda r: tuple(value_type(r) for _ in range(r.length())),
     }[kind]
 
@@ -257,6 +298,10 @@ class _Decoder:
         self.m = Module()
         self.func_types: list[int] = []
         self.code_count: int | None = None
+        self.concrete = _CONCRETE[0]
+        # [the module's Closer or None, the module]: lazily decoded bodies close their
+        # types with it (made on first need: the module may name types only in bodies)
+        self.closer: list = [None, self.m]
 
     def run(self) -> Module:
         r = self.r
@@ -304,6 +349,8 @@ class _Decoder:
         if m.data_count is None and not self.trusted and any(
                 i.op in _DATA_OPS for f in m.funcs for i in f.body):
             raise DecodeError("data count section required", r.pos)
+        if _CONCRETE[0] != self.concrete:
+            self.closer[0] = close_module(m, funcs=not self.trusted)
         for c in m.customs:
             if c.name == "name":
                 names = decode_names(c.data, len(m.imported(ExternKind.FUNC)) + len(m.funcs))
@@ -334,7 +381,10 @@ class _Decoder:
         elif sid == FUNCTION:
             self.func_types = _vec(r, Reader.u32)
         elif sid == TABLE:
-            m.tables = _vec(r, table_type)
+            for k, (t, init) in enumerate(_vec(r, table)):
+                m.tables.append(t)
+                if init is not None:
+                    m.table_inits[k] = init
         elif sid == MEMORY:
             m.mems = _vec(r, memory_type)
         elif sid == GLOBAL:
@@ -426,7 +476,7 @@ class _Decoder:
         start = r.pos
         if self.trusted:
             r.pos = start + size
-            return LazyFunction(type_idx, r.data, start)
+            return LazyFunction(type_idx, r.data, start, self.closer)
         locals_, body = code_entry(r)
         if r.pos != start + size:
             raise DecodeError("section size mismatch", start)
@@ -455,18 +505,25 @@ class LazyFunction(Function):
     """A function of a binary already known valid (fayasm.validcache), whose locals and
     body are decoded on first use; otherwise a Function like any other."""
 
-    def __init__(self, type_idx: int, data: bytes, start: int):
+    def __init__(self, type_idx: int, data: bytes, start: int, closer: list):
         self.type_idx = type_idx
-        self._at = (data, start)
+        self._at = (data, start, closer)
         self._decoded: tuple | None = None
 
     def _load(self) -> tuple:
         if self._decoded is None:
-            data, start = self._at
+            data, start, closer = self._at
             enabled = gc.isenabled()
             gc.disable()
             try:
-                self._decoded = code_entry(Reader(data, start))
+                seen = _CONCRETE[0]
+                locals_, body = code_entry(Reader(data, start))
+                if closer[0] is None and _CONCRETE[0] != seen:
+                    closer[0] = Closer(deftypes(closer[1]))
+                if closer[0] is not None:
+                    locals_ = closer[0].valtypes(locals_)
+                    closer[0].body(body)
+                self._decoded = (locals_, body)
             finally:
                 if enabled:
                     gc.enable()

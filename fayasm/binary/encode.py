@@ -2,14 +2,53 @@
 from __future__ import annotations
 
 import struct
+import threading
 
-from fayasm.runtime.types import ExternKind, GlobalType, Limits, TableType, ValType
+from fayasm.closing import deftypes, type_indices
+from fayasm.errors import ValidationError
+from fayasm.runtime.types import (
+    ExternKind,
+    GlobalType,
+    HeapType,
+    Limits,
+    RecRef,
+    TableType,
+    ValType,
+)
 from fayasm.syntax import ACTIVE, PASSIVE, Custom, Elem, Instr, Module
 
 from .leb128 import encode_s, encode_u
 from .names import encode_names
 
 _REF_FUNC = "ref.func"
+# The module being encoded: a concrete heap type is written as its type index.
+_CTX = threading.local()
+
+
+def _heap(h) -> bytes:
+    if isinstance(h, HeapType):
+        return bytes([h.value])
+    if isinstance(h, RecRef):
+        return encode_s(_CTX.group_start + h.index)
+    if isinstance(h, int):
+        return encode_s(h)
+    index = getattr(_CTX, "indices", {}).get(h)
+    if index is None:
+        raise ValidationError(f"unknown type {h}")
+    return encode_s(index)
+
+
+def _vt(t: ValType) -> bytes:
+    code = t.short_code
+    if code is not None:
+        return bytes([code])
+    return (b"\x63" if t.nullable else b"\x64") + _heap(t.heap)
+
+
+def _functype(k: int, d) -> bytes:
+    _CTX.group_start = k  # one type per rec group
+    ft = d.sub.comp
+    return b"\x60" + _vec(ft.params, _vt) + _vec(ft.results, _vt)
 
 
 def _vec(items, enc) -> bytes:
@@ -29,18 +68,18 @@ def _limits(lim: Limits, address: ValType = ValType.I32) -> bytes:
 
 
 def _table_type(t: TableType) -> bytes:
-    return bytes([t.elem.code]) + _limits(t.limits, t.address)
+    return _vt(t.elem) + _limits(t.limits, t.address)
 
 
 def _global_type(t: GlobalType) -> bytes:
-    return bytes([t.valtype.code, int(t.mutable)])
+    return _vt(t.valtype) + bytes([int(t.mutable)])
 
 
 def _block_type(bt) -> bytes:
     if bt is None:
         return b"\x40"
     if isinstance(bt, ValType):
-        return bytes([bt.code])
+        return _vt(bt)
     return encode_s(bt)
 
 
@@ -69,10 +108,10 @@ def _imm(kind: str, value) -> bytes:
         return bytes([value])
     if kind == "shuffle":
         return bytes(value)
-    if kind == "reftype":
-        return bytes([value.code])
+    if kind == "reftype":  # ref.null's heap type, kept as the type it pushes
+        return _heap(value.heap)
     if kind == "valtypes":
-        return _vec(value, lambda t: bytes([t.code]))
+        return _vec(value, _vt)
     raise AssertionError(kind)
 
 
@@ -125,7 +164,7 @@ def _elem(e: Elem) -> bytes:
             out += encode_u(e.table)
         out += expr(e.offset)
     if flags & 3:
-        out += bytes([e.type.code]) if funcs is None else b"\x00"
+        out += _vt(e.type) if funcs is None else b"\x00"
     if funcs is None:
         return out + _vec(e.init, expr)
     return out + _vec(funcs, encode_u)
@@ -145,7 +184,7 @@ def _locals(types) -> bytes:
             runs[-1][0] += 1
         else:
             runs.append([1, t])
-    return _vec(runs, lambda run: encode_u(run[0]) + bytes([run[1].code]))
+    return _vec(runs, lambda run: encode_u(run[0]) + _vt(run[1]))
 
 
 def _code(f) -> bytes:
@@ -177,13 +216,17 @@ def encode(m: Module, names: bool = False) -> bytes:
                 out.extend(_custom(c))
 
     emit_customs(0)
+    defs = deftypes(m)
+    _CTX.indices = type_indices(m)
     sections = [
-        (1, m.types, lambda: _vec(m.types, lambda t: b"\x60"
-                                  + _vec(t.params, lambda v: bytes([v.code]))
-                                  + _vec(t.results, lambda v: bytes([v.code])))),
+        (1, m.types, lambda: b"".join([encode_u(len(defs))]
+                                      + [_functype(k, d) for k, d in enumerate(defs)])),
         (2, m.imports, lambda: _vec(m.imports, _import)),
         (3, m.funcs, lambda: _vec(m.funcs, lambda f: encode_u(f.type_idx))),
-        (4, m.tables, lambda: _vec(m.tables, _table_type)),
+        (4, m.tables, lambda: b"".join([encode_u(len(m.tables))] + [
+            _table_type(t) if k not in m.table_inits
+            else b"\x40\x00" + _table_type(t) + expr(m.table_inits[k])
+            for k, t in enumerate(m.tables)])),
         (5, m.mems, lambda: _vec(m.mems, lambda t: _limits(t.limits, t.address))),
         (6, m.globals, lambda: _vec(m.globals, lambda g: _global_type(g.type) + expr(g.init))),
         (7, m.exports, lambda: _vec(m.exports, lambda e: _name(e.name) + bytes([e.kind.value])

@@ -26,9 +26,12 @@ from .code import (
     BR_BACK,
     BR_IF,
     BR_IF_BACK,
+    BR_ON_NON_NULL,
+    BR_ON_NULL,
     BR_TABLE,
     CALL,
     CALL_IND,
+    CALL_REF,
     CONST,
     DROP,
     GGET,
@@ -201,9 +204,14 @@ def _run(entry: Code, args: list, d: int, st: list) -> list:
                 s.append(ctx.globals[a].raw)
             elif k == GSET:
                 ctx.globals[a].raw = s.pop()
-            elif k == CALL or k == CALL_IND:
+            elif k == CALL or k == CALL_IND or k == CALL_REF:
                 if k == CALL:
                     callee = ctx.callees[a]
+                elif k == CALL_REF:
+                    f = s.pop()
+                    if f is None:
+                        raise Trap(E.NULL_FUNC_REF)
+                    callee = f.owner if type(f.owner) is Code else f
                 else:
                     i = s.pop()
                     elems = ctx.tables[b].elements
@@ -356,6 +364,23 @@ def _run(entry: Code, args: list, d: int, st: list) -> list:
                     code, pc, s, L, cur = frames.pop()
                     ctx = cur.ctx
                     s += res
+            elif k == BR_ON_NULL or k == BR_ON_NON_NULL:
+                if (s[-1] is None) == (k == BR_ON_NULL):
+                    if k == BR_ON_NULL:
+                        s.pop()
+                    here = pc
+                    pc, h, n = a
+                    if n:
+                        if len(s) != h + n:
+                            s[h:] = s[-n:]
+                    else:
+                        del s[h:]
+                    if pc < here:  # back to a loop
+                        tick -= 1
+                        if tick < 0:
+                            tick = budget.take() - 1
+                elif k == BR_ON_NON_NULL:
+                    s.pop()
             else:  # pragma: no cover - prepare() emits no other kind
                 raise AssertionError(f"unknown instruction kind {k}")
     except Trap as e:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import struct
 
-from fayasm.runtime.errors import MEM_OOB, TABLE_OOB, Trap
+from fayasm.runtime.errors import MEM_OOB, NULL_REF, TABLE_OOB, Trap
 from fayasm.runtime.limits import BULK_SHIFT
 from fayasm.runtime.memops import LANE_LOADS, LANE_STORES, LOADS, STORES
 
@@ -142,6 +142,11 @@ def ref_func(ctx, s, a, b):
     s.append(ctx.funcs[a])
 
 
+def ref_as_non_null(ctx, s, a, b):
+    if s[-1] is None:
+        raise Trap(NULL_REF)
+
+
 def _lane_handler(fn, is_load: bool, mem: int = 0, width: int = 0):
     """A lane load or store of memory ``mem``; ``width``: the bytes accessed, checked
     explicitly (a 64-bit address may be past what struct can take)."""
@@ -223,6 +228,7 @@ HANDLERS = {
     "table.grow": table_grow, "table.fill": table_fill, "table.copy": table_copy,
     "table.init": table_init, "elem.drop": elem_drop,
     "ref.null": ref_null, "ref.is_null": ref_is_null, "ref.func": ref_func,
+    "ref.as_non_null": ref_as_non_null,
 }
 for _name, _fn in LANE_LOADS.items():
     HANDLERS[_name] = _lane_handler(_fn, True)

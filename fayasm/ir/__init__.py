@@ -22,7 +22,8 @@ Expressions (``Expr``: ``.type`` is a ValType; none has side effects other than 
                            operations, loads (``memarg`` immediate, args = (address,) or
                            (address, vector) for lane loads), ``select`` (args = (a, b, cond)),
                            ``global.get``, ``memory.size``, ``table.get``, ``table.size``,
-                           ``ref.null``, ``ref.func`` and ``ref.is_null``.
+                           ``ref.null``, ``ref.func``, ``ref.is_null`` and ``ref.as_non_null``
+                           (which traps "null reference").
   ``op_traps(op)`` tells whether an Op may trap; ``Expr.pure`` is False when evaluating the
   expression may trap or reads mutable state (memory, tables, mutable globals).
   Arguments are evaluated left to right, then the operation; a lowering must preserve
@@ -44,6 +45,9 @@ Statements (a function body and every block body is a list of them, run in order
                                   after the args) selects the table element; traps
                                   "undefined element" / "uninitialized element" /
                                   "indirect call type mismatch" as the spec says.
+                                  With ``table`` None it is ``call_ref``: ``index`` is the
+                                  function reference itself (null traps "null function
+                                  reference"; validation guarantees its type).
   ``Block(label, body)``          ``body`` runs; a branch to ``label`` continues after the block.
   ``Loop(label, body)``           ``body`` runs; a branch to ``label`` runs the body again;
                                   falling off the end of the body leaves the loop.

@@ -179,6 +179,7 @@ class _Builder:
         return fn_label if depth == len(self.ctl) else self.ctl[-1 - depth].label
 
     def instr(self, i: int, ins, fn_label: Label) -> None:
+        self._at = i
         op = ins.op
         name = op.name
         imm = ins.imm
@@ -247,7 +248,7 @@ class _Builder:
                         self._materialize(k)
             a, b, c = self._pop(3)
             self._push(Op(op, (a, b, c), imm, a.type))
-        elif name in ("call", "call_indirect"):
+        elif name in ("call", "call_indirect", "call_ref"):
             self.call(name, imm)
         elif name == "return_call":
             args = self._pop(len(self.info.funcs[imm[0]].params))
@@ -258,6 +259,13 @@ class _Builder:
             args = self._pop(len(self.info.types[imm[0]].params))
             self._flush_impure()
             self.out.append(TailCall(None, imm[0], imm[1], args, index))
+        elif name == "return_call_ref":
+            # Run as call_ref then return (no tail call yet: the stack grows).
+            self.call("call_ref", imm)
+            values = self._pop(len(fn_label.types))
+            self.out.append(Return(values))
+        elif name == "br_on_null" or name == "br_on_non_null":
+            self.br_on_null(i, name, imm, fn_label)
         elif op.writes and op.operator == "grow":  # a value and an effect
             args = self._pop(len(op.params) if not op.special else 2)
             self._flush_impure()
@@ -276,6 +284,8 @@ class _Builder:
             arity, result = _SPECIAL_SHAPES[name]
             if name == "ref.null":
                 result = imm[0]
+            elif name == "ref.as_non_null":
+                result = ValType.ref(False, self.fi.types[self._at].heap)
             elif name in ("table.get",):
                 result = self.info.tables[imm[0]].elem
         else:
@@ -289,6 +299,27 @@ class _Builder:
         else:
             self._push(Op(op, args, imm, result))
 
+    def br_on_null(self, i: int, name: str, imm, fn_label: Label) -> None:
+        """br_on_null / br_on_non_null as a BrIf on the reference, kept in its slot."""
+        lab = self.target(imm[0], fn_label)
+        t = self.fi.types[i]  # the operand's type, (ref null ht)
+        nonnull = ValType.ref(False, t.heap)
+        self._flush()
+        stack = self.stack
+        h = len(stack) - 1
+        ref = stack[h]  # a Slot now
+        test = Op(_OPS["ref.is_null"], (ref,), (), ValType.I32)
+        if name == "br_on_null":
+            n = len(lab.types)
+            values = tuple(stack[h - n:h]) if n else ()
+            self.out.append(BrIf(lab, test, values))
+            stack[h] = Slot(h, nonnull)
+        else:
+            n = len(lab.types)
+            stack[h] = Slot(h, nonnull)
+            values = tuple(stack[h + 1 - n:])
+            self.out.append(BrIf(lab, Op(_OPS["i32.eqz"], (test,), (), ValType.I32), values))
+            self._pop(1)
     def _address(self, op, index: int):
         """The address type of the memory or table ``index`` a memory/table row names
         (I64 for memory64): the type of memory.size/grow and table.size/grow."""
@@ -300,6 +331,10 @@ class _Builder:
             ftype = self.info.funcs[imm[0]]
             args = self._pop(len(ftype.params))
             index = None
+        elif name == "call_ref":
+            ftype = self.info.types[imm[0]]
+            (index,) = self._pop(1)
+            args = self._pop(len(ftype.params))
         else:
             ftype = self.info.types[imm[0]]
             (index,) = self._pop(1)
@@ -311,6 +346,8 @@ class _Builder:
             self._clobber(slot, h)
         if name == "call":
             self.out.append(Call(imm[0], args, results))
+        elif name == "call_ref":
+            self.out.append(CallIndirect(imm[0], None, args, index, results))
         else:
             self.out.append(CallIndirect(imm[0], imm[1], args, index, results))
         self.stack.extend(results)
@@ -357,6 +394,7 @@ _SPECIAL_SHAPES = {
     "table.get": (1, None), "table.set": (2, None), "table.fill": (3, None),
     "table.copy": (3, None), "table.init": (3, None),
     "ref.null": (0, None), "ref.is_null": (1, ValType.I32), "ref.func": (0, ValType.FUNCREF),
+    "ref.as_non_null": (1, None),
 }
 
 

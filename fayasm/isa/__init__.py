@@ -28,7 +28,7 @@ from __future__ import annotations
 from fayasm.runtime.types import ValType
 from fayasm.runtime.values import f32_from_bits, f64_from_bits
 
-from . import core, simd
+from . import core, simd, typedrefs
 
 # Immediate kinds, in the order they appear in the binary format.
 IMMEDIATE_KINDS = {
@@ -51,7 +51,7 @@ IMMEDIATE_KINDS = {
     "v128": "v128 constant as a 128-bit unsigned int",
     "lane": "lane index",
     "shuffle": "tuple of 16 lane indices",
-    "reftype": "reference type",
+    "reftype": "heap type (ref.null), kept as the reference type it pushes",
     "valtypes": "vector of value types (typed select)",
 }
 
@@ -62,7 +62,7 @@ CLASSES = {
     "variable": "local.* and global.*",
     "memory": "memory instructions other than loads and stores (size, grow, bulk)",
     "table": "table instructions and elem.drop",
-    "ref": "ref.null, ref.is_null, ref.func",
+    "ref": "ref.null, ref.is_null, ref.func, ref.as_non_null",
     "const": "a constant from the immediate",
     "load": "a load at an address operand plus the memarg offset (lane loads also take a vector)",
     "store": "a store of the last operand at an address operand plus the memarg offset",
@@ -219,6 +219,7 @@ def _load(rows: str, ops: list[Opcode]) -> None:
 ALL: list[Opcode] = []
 _load(core.ROWS, ALL)
 _load(simd.ROWS, ALL)
+_load(typedrefs.ROWS, ALL)
 
 OPS: dict[str, Opcode] = {op.name: op for op in ALL}
 BY_TEXT: dict[str, Opcode] = {}

@@ -25,6 +25,7 @@ from fayasm.runtime.types import FuncType, ValType
 from fayasm.syntax import Instr, MemArg
 
 from .choose import Chooser
+from .funcrefs import FuncRefGen
 from .operands import Operands
 from .shape import FUNCREF, NUMERIC, VALTYPES, Shape, Sym, ops_for
 
@@ -56,7 +57,7 @@ class Label:
         self.kind, self.types, self.counter = kind, tuple(types), counter
 
 
-class FunctionGen(Operands):
+class FunctionGen(Operands, FuncRefGen):
     """Generates one function body for ``shape``. ``budget`` bounds its size (instructions
     generated outside the guards, roughly)."""
 
@@ -288,11 +289,13 @@ class FunctionGen(Operands):
         labels = [k for k, lab in enumerate(self.labels)
                   if lab.types == (t,) and lab.kind != "loop"]
         nested = self.nest < self.max_nest
+        refable = self.refable((t,)) if nested else []
         kind = self.c.weighted([
             (20, "leaf"), (55 if ops else 0, "op"), (5 if self.writable(t) else 0, "tee"),
             (4, "select"), (6 if nested else 0, "block"), (6 if callees else 0, "call"),
             (3 if self._indirect_ok() else 0, "call_indirect"),
             (2 if labels else 0, "br_if"), (6 if t.is_ref or t is I32 else 0, "special"),
+            (3 if refable else 0, "call_ref"),
         ])
         if kind == "leaf":
             self.leaf(t)
@@ -320,6 +323,8 @@ class FunctionGen(Operands):
             self.call(self.c.pick(callees), depth)
         elif kind == "call_indirect":
             self.call_indirect((t,), depth)
+        elif kind == "call_ref":
+            self.call_ref(self.c.pick(refable), depth)
         elif kind == "br_if":
             k = self.c.pick(labels)
             self.expr(t, depth + 1)
@@ -518,6 +523,9 @@ class FunctionGen(Operands):
         self.leave()
         self.emit("end")
 
+    def enter_label(self, kind: str, types: tuple) -> None:
+        self.enter(Label(kind, types))
+
     def enter(self, label: Label) -> None:
         self.labels.append(label)
         self.nest += 1
@@ -599,6 +607,7 @@ class FunctionGen(Operands):
             (8 if nested else 0, "block"), (5, "br_if"), (3 if self.loops else 0, "continue"),
             (2, "return_if"), (5 if shape.tables else 0, "table"),
             (3 if self._tail_callees() or self._indirect_ok() else 0, "tail_call"),
+            (3 if nested and self.refable(self.ftype.results) else 0, "tail_ref"),
         ])
         if kind == "nop":
             self.emit("nop")
@@ -644,6 +653,13 @@ class FunctionGen(Operands):
             self.br_if_stmt(depth)
         elif kind == "continue":
             self.continue_edge(depth)
+        elif kind == "tail_ref":  # return_call_ref, under a condition
+            self.cond(depth)
+            self.emit("if", None)
+            self.enter(Label("if", ()))
+            self.call_ref(c.pick(self.refable(self.ftype.results)), depth + 1, tail=True)
+            self.leave()
+            self.emit("end")
         elif kind == "return_if":
             self.cond(depth)
             self.emit("if", None)

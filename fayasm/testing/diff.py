@@ -117,7 +117,7 @@ def same_val(a, b, nan: str, lossy: bool) -> bool:
 def ref_agrees(t, x, y) -> bool:
     if x is None or y is None:
         return x is None and y is None
-    if t is ValType.FUNCREF:
+    if t.rep is ValType.FUNCREF:
         nx, ny = getattr(x, "name", None), getattr(y, "name", None)
         if nx is not None and ny is not None and nx != ny:
             return False

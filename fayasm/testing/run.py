@@ -112,7 +112,7 @@ def ref_key(t: ValType, ref):
     """A comparable stand-in for a reference: functions by name and type, externs by value."""
     if ref is None:
         return None
-    if t is ValType.FUNCREF:
+    if t.rep is ValType.FUNCREF:
         return ("func", getattr(ref, "name", None), str(getattr(ref, "type", "")))
     return ("extern", ref if isinstance(ref, (int, str, tuple)) else repr(ref))
 
@@ -252,6 +252,8 @@ _WT_CODES = {
     "UNREACHABLE": {"unreachable"},
     "UNREACHABLE_CODE_REACHED": {"unreachable"},
     "OUT_OF_FUEL": {"out_of_fuel"},
+    # call_ref/return_call_ref of null, and ref.as_non_null: wasmtime has one code for both
+    "NULL_REFERENCE": {"null_function_reference", "null_reference"},
 }
 _WT_MESSAGES = [("out of bounds memory access", "memory_out_of_bounds"),
                 ("out of bounds table access", "table_out_of_bounds"),
@@ -290,7 +292,9 @@ class WasmtimeRunner:
         config.wasm_multi_memory = True
         config.wasm_memory64 = True
         config.consume_fuel = fuel is not None
-        config.wasm_tail_call = True  # generated modules make tail calls
+        # typed function references (call_ref, br_on_null...) and return_call_ref
+        config.wasm_function_references = True
+        config.wasm_tail_call = True
         self.engine = wasmtime.Engine(config)
         self.store = wasmtime.Store(self.engine)
         if fuel is not None:
@@ -304,7 +308,7 @@ class WasmtimeRunner:
         wt = self.wt.ValType
         return {ValType.I32: wt.i32(), ValType.I64: wt.i64(), ValType.F32: wt.f32(),
                 ValType.F64: wt.f64(), ValType.FUNCREF: wt.funcref(),
-                ValType.EXTERNREF: wt.externref()}[t]
+                ValType.EXTERNREF: wt.externref()}[t.rep]
 
     def _to_wt(self, v: Val):
         t = v.type
@@ -317,9 +321,9 @@ class WasmtimeRunner:
             return wt.f32(struct.unpack("<f", struct.pack("<I", v.bits))[0])
         if t is ValType.F64:
             return wt.f64(struct.unpack("<d", struct.pack("<Q", v.bits))[0])
-        if t is ValType.EXTERNREF:
+        if t.rep is ValType.EXTERNREF:
             return wt.externref(v.ref)
-        if t is ValType.FUNCREF:
+        if t.rep is ValType.FUNCREF:
             return wt.funcref(None)
         raise Error(f"wasmtime's Python API cannot pass {t}")
 
@@ -332,9 +336,9 @@ class WasmtimeRunner:
             return Val.from_bits(t, _f32_bits_of(x))
         if t is ValType.F64:
             return Val.from_bits(t, struct.unpack("<Q", struct.pack("<d", x))[0])
-        if t is ValType.FUNCREF:
-            return Val.funcref(None if x is None else _WasmtimeFuncRef(x, self.store))
-        return Val.externref(x)
+        if t.rep is ValType.FUNCREF:  # typed references keep their declared type
+            return Val(t, ref=None if x is None else _WasmtimeFuncRef(x, self.store))
+        return Val(t, ref=x)
 
     # -- steps -------------------------------------------------------------------------
     def _guard(self, fn) -> Outcome:
@@ -531,7 +535,7 @@ class WasmtimeRunner:
             x = x.value
         if x is None:
             return None
-        if t is ValType.FUNCREF:
+        if t.rep is ValType.FUNCREF:
             return ("func", None, self._wt_type_text(x))
         return ref_key(t, x)
 

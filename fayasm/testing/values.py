@@ -352,9 +352,10 @@ def format_val(v: Val) -> str:
         return f"{t}:{x!r}" if x == x and abs(x) != float("inf") else f"{t}:{x}"
     if t is V128:
         return f"v128:0x{v.bits:032x}"
-    if t is FUNCREF:
-        return "funcref:null" if v.ref is None else f"funcref:{getattr(v.ref, 'name', v.ref)}"
-    return "externref:null" if v.ref is None else f"externref:{v.ref!r}"
+    name = str(t)  # a typed reference by its own type
+    if t.rep is FUNCREF:
+        return f"{name}:null" if v.ref is None else f"{name}:{getattr(v.ref, 'name', v.ref)}"
+    return f"{name}:null" if v.ref is None else f"{name}:{v.ref!r}"
 
 
 def format_call(name: str, args) -> str:

@@ -2,16 +2,18 @@
 and the spec's error messages."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 from fayasm import isa
 from fayasm.errors import ParseError
-from fayasm.runtime.types import ValType
+from fayasm.runtime.types import HeapType, ValType
 
 from .lexer import EOF, ERR, ID, KEYWORD, LPAR, NUM, RPAR, STRING, Tokens
 from .numbers import NumberError, is_nat, parse_uint
 
-VALTYPES = {t.value: t for t in ValType}
-REFTYPES = {"funcref": ValType.FUNCREF, "externref": ValType.EXTERNREF}
-HEAPTYPES = {"func": ValType.FUNCREF, "extern": ValType.EXTERNREF}
+VALTYPES = {t.value: t for t in ValType.simple()}
+REFTYPES = {t.value: t for t in ValType.simple() if t.is_ref}
+HEAPTYPES = {str(h): h for h in HeapType}
 
 # Every keyword the text format knows; any other keyword is an "unknown operator".
 KNOWN_KEYWORDS = frozenset(isa.BY_TEXT) | frozenset(VALTYPES) | frozenset((
@@ -20,7 +22,9 @@ KNOWN_KEYWORDS = frozenset(isa.BY_TEXT) | frozenset(VALTYPES) | frozenset((
     "extern", "then", "binary", "quote", "register", "invoke", "get", "assert_return",
     "assert_trap", "assert_exhaustion", "assert_malformed", "assert_invalid",
     "assert_unlinkable", "nan:canonical", "nan:arithmetic", "ref.extern", "script",
-    "input", "output", "i8x16", "i16x8", "i32x4", "i64x2", "f32x4", "f64x2"))
+    "input", "output", "ref", "null", "nofunc", "noextern", "definition", "instance",
+    "ref.func", "ref.null", "assert_exception", "i8x16", "i16x8", "i32x4", "i64x2", "f32x4",
+    "f64x2"))
 
 
 def known_keyword(word: str) -> bool:
@@ -136,25 +140,46 @@ class BaseParser:
             return index
         return self.nat()
 
+    # Type names ($t) a concrete heap type may use; the module parser binds them.
+    type_ids: ClassVar[dict] = {}
+    concrete = False  # set once a concrete heap type was read (the module must be closed)
+
     def valtype(self) -> ValType:
         if self.kinds[self.i] == KEYWORD:
             t = VALTYPES.get(self.values[self.i])
             if t is not None:
                 self.i += 1
                 return t
+        elif self.at_paren("ref"):
+            return self.ref_type()
         raise self.unexpected()
 
     def valtypes(self) -> list[ValType]:
         """Value types up to the next token that is not one."""
         out = []
         kinds, values = self.kinds, self.values
-        while kinds[self.i] == KEYWORD:
-            t = VALTYPES.get(values[self.i])
-            if t is None:
+        while True:
+            if kinds[self.i] == KEYWORD:
+                t = VALTYPES.get(values[self.i])
+                if t is None:
+                    break
+                out.append(t)
+                self.i += 1
+            elif self.at_paren("ref"):
+                out.append(self.ref_type())
+            else:
                 break
-            out.append(t)
-            self.i += 1
         return out
+
+    def ref_type(self) -> ValType:
+        """``(ref null? heaptype)``."""
+        self.i += 2
+        nullable = self.at_keyword("null")
+        if nullable:
+            self.i += 1
+        t = ValType.ref(nullable, self.heap())
+        self.rpar()
+        return t
 
     def reftype(self) -> ValType:
         if self.kinds[self.i] == KEYWORD:
@@ -162,15 +187,30 @@ class BaseParser:
             if t is not None:
                 self.i += 1
                 return t
+        elif self.at_paren("ref"):
+            return self.ref_type()
+        raise self.unexpected()
+
+    def at_reftype(self) -> bool:
+        return ((self.kinds[self.i] == KEYWORD and self.values[self.i] in REFTYPES)
+                or self.at_paren("ref"))
+
+    def heap(self):
+        """A heap type: an abstract one (a HeapType) or a type index (an int, closed
+        with the rest of the module: fayasm.closing)."""
+        if self.kinds[self.i] == KEYWORD:
+            h = HEAPTYPES.get(self.values[self.i])
+            if h is not None:
+                self.i += 1
+                return h
+        elif self.at_var():
+            self.concrete = True
+            return self.var(self.type_ids, "type")
         raise self.unexpected()
 
     def heaptype(self) -> ValType:
-        if self.kinds[self.i] == KEYWORD:
-            t = HEAPTYPES.get(self.values[self.i])
-            if t is not None:
-                self.i += 1
-                return t
-        raise self.unexpected()
+        """``ref.null``'s immediate: a heap type, kept as the type ``ref.null`` pushes."""
+        return ValType.ref(True, self.heap())
 
     def skip_balanced(self, i: int) -> int:
         """The index of the ``)`` matching the ``(`` at ``i`` (or of EOF if unbalanced)."""

@@ -393,6 +393,9 @@ class InstrParser(BaseParser):
     def kind_reftype(self, op):
         return self.heaptype()
 
+    def kind_type(self, op) -> int:
+        return self.var(self.type_ids, "type")
+
     def imm_br_table(self, op, folded) -> Instr:
         targets = [self.kind_label(op)]
         while self.at_var():

@@ -7,6 +7,7 @@ which implicit type uses must find), the second builds the module in text order.
 from __future__ import annotations
 
 from fayasm import features, isa
+from fayasm.closing import close_module
 from fayasm.errors import LOCALS_LIMIT
 from fayasm.runtime.limits import MAX_LOCALS
 from fayasm.runtime.types import (
@@ -54,6 +55,8 @@ class ModuleParser(InstrParser):
         self.types: list[FuncType] = []
         self.type_index: dict[FuncType, int] = {}
         self.type_ids: dict = {}
+        self.prebound: dict = {}
+        self.skip_definition = False  # a script's (module definition ...)
         self.func_ids: dict = {}
         self.table_ids: dict = {}
         self.mem_ids: dict = {}
@@ -74,6 +77,8 @@ class ModuleParser(InstrParser):
     def module(self) -> Module:
         """``(module $id? field*)`` at the cursor; the cursor ends after its ``)``."""
         self.open("module")
+        if self.skip_definition and self.at_keyword("definition"):
+            self.i += 1
         name = self.opt_id()
         m = self.fields(RPAR)
         self.rpar()
@@ -85,6 +90,7 @@ class ModuleParser(InstrParser):
         kinds, values = self.kinds, self.values
         fields = []
         i = self.i
+        self.bind_type_names(i)
         while kinds[i] == LPAR:
             end = self.skip_balanced(i)
             word = values[i + 1] if kinds[i + 1] == KEYWORD else None
@@ -110,6 +116,8 @@ class ModuleParser(InstrParser):
             raise self.error(message, index)
         m = self.m
         m.types = self.types
+        if self.concrete:
+            close_module(m)
         for space, ids in (("types", self.type_ids), ("tables", self.table_ids),
                            ("mems", self.mem_ids), ("globals", self.global_ids),
                            ("elems", self.elem_ids), ("datas", self.data_ids)):
@@ -122,6 +130,22 @@ class ModuleParser(InstrParser):
         return m
 
     # -- pass 1: identifiers -----------------------------------------------------------
+    def bind_type_names(self, i: int) -> None:
+        """Bind every ``(type $id ...)`` name first: a type may name a later one (which
+        validation then rejects as an unknown type, not the parser)."""
+        kinds, values = self.kinds, self.values
+        n = 0
+        while kinds[i] == LPAR:
+            end = self.skip_balanced(i)
+            if kinds[i + 1] == KEYWORD and values[i + 1] == "type":
+                if kinds[i + 2] == ID and values[i + 2] not in self.type_ids:
+                    self.type_ids[values[i + 2]] = n
+                n += 1
+            if kinds[end] == EOF:
+                break
+            i = end + 1
+        self.prebound = dict(self.type_ids)
+
     def bind(self, word: str | None, i: int, end: int) -> None:
         kinds, values = self.kinds, self.values
         if word == "type":
@@ -289,6 +313,8 @@ class ModuleParser(InstrParser):
             if word in REFTYPES:
                 self.i += 1
                 return REFTYPES[word], self.elem_exprs()
+        elif self.at_paren("ref"):
+            return self.ref_type(), self.elem_exprs()
         if legacy:
             return REFTYPES["funcref"], self.func_refs()
         raise self.unexpected()
@@ -305,7 +331,7 @@ class ModuleParser(InstrParser):
         """``(type $id? (func (param ...)* (result ...)*))``, read in the first pass."""
         name = self.opt_id()
         if name is not None:
-            if name in self.type_ids:
+            if self.prebound.pop(name, None) != len(self.types):
                 raise self.error(f"duplicate type ${name}", self.i - 1)
             self.type_ids[name] = len(self.types)
         self.open("func")
@@ -405,7 +431,7 @@ class ModuleParser(InstrParser):
         if (self.kinds[self.i] == KEYWORD and self.values[self.i] in ("i32", "i64")
                 and self.kinds[self.i + 1] == KEYWORD and self.values[self.i + 1] in REFTYPES):
             at = self.address_type()
-        if self.kinds[self.i] == KEYWORD and self.values[self.i] in REFTYPES:
+        if self.at_reftype():
             # (table reftype (elem ...)): a table just big enough for an active segment.
             rt = self.reftype()
             self.open("elem")
@@ -420,6 +446,8 @@ class ModuleParser(InstrParser):
             m.elems.append(Elem(rt, init, ACTIVE, index, [_zero_offset(at)]))
             return
         m.tables.append(self.table_type())
+        if self.kinds[self.i] != RPAR:  # (table limits reftype expr): an initializer
+            m.table_inits[len(m.tables) - 1] = self.const_expr()
 
     def p2_memory(self, n: int, at: int) -> None:
         m = self.m
@@ -524,7 +552,7 @@ class ModuleParser(InstrParser):
             etype, init = self.elem_list(False)
             self.m.elems.append(Elem(etype, init, ACTIVE, table, offset))
             return
-        if kinds[self.i] == LPAR:
+        if kinds[self.i] == LPAR and not self.at_paren("ref"):
             offset = self.offset()
             etype, init = self.elem_list(True)
             self.m.elems.append(Elem(etype, init, ACTIVE, 0, offset))

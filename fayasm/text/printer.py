@@ -8,8 +8,18 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 
-from fayasm.runtime.types import ExternKind, GlobalType, Limits, TableType, ValType
+from fayasm.closing import deftypes, type_indices
+from fayasm.runtime.types import (
+    ExternKind,
+    GlobalType,
+    HeapType,
+    Limits,
+    RecRef,
+    TableType,
+    ValType,
+)
 from fayasm.runtime.values import f32_from_bits, f64_from_bits
 from fayasm.syntax import ACTIVE, DECLARATIVE, PASSIVE, Instr, Module
 
@@ -73,12 +83,34 @@ def _float(bits: int, width: int) -> str:
     return s + math.fabs(value).hex()
 
 
+# The module being printed: a concrete heap type is printed as its type index.
+_CTX = threading.local()
+
+
+def _heap(h) -> str:
+    if isinstance(h, HeapType):
+        return str(h)
+    if isinstance(h, RecRef):
+        return str(getattr(_CTX, "group_start", 0) + h.index)
+    if isinstance(h, int):
+        return str(h)
+    index = getattr(_CTX, "indices", {}).get(h)
+    return str(index) if index is not None else h.short()
+
+
+def _vt(t: ValType) -> str:
+    """A value type's text (a concrete reference as ``(ref null? N)``)."""
+    if t.heap is None or t.short_code is not None:
+        return t.value
+    return f"(ref null {_heap(t.heap)})" if t.nullable else f"(ref {_heap(t.heap)})"
+
+
 def _limits(lim: Limits) -> str:
     return str(lim.min) if lim.max is None else f"{lim.min} {lim.max}"
 
 
 def _global_type(t: GlobalType) -> str:
-    return f"(mut {t.valtype})" if t.mutable else str(t.valtype)
+    return f"(mut {_vt(t.valtype)})" if t.mutable else _vt(t.valtype)
 
 
 def _address(t) -> str:
@@ -86,7 +118,7 @@ def _address(t) -> str:
 
 
 def _table_type(t: TableType) -> str:
-    return f"{_address(t)}{_limits(t.limits)} {t.elem}"
+    return f"{_address(t)}{_limits(t.limits)} {_vt(t.elem)}"
 
 
 def _memory_type(t) -> str:
@@ -97,7 +129,7 @@ def _block_type(bt) -> str:
     if bt is None:
         return ""
     if isinstance(bt, ValType):
-        return f" (result {bt})"
+        return f" (result {_vt(bt)})"
     return f" (type {bt})"
 
 
@@ -144,10 +176,10 @@ def instr_text(i: Instr) -> str:
         elif kind == "shuffle":
             parts.extend(map(str, v))
         elif kind == "reftype":
-            parts.append("func" if v is ValType.FUNCREF else "extern")
+            parts.append(_heap(v.heap))
         elif kind == "valtypes":
             # Typed select keeps its (possibly empty) result list: plain select differs.
-            parts.append(f"(result {' '.join(map(str, v))})".replace("(result )", "(result)"))
+            parts.append(f"(result {' '.join(map(_vt, v))})".replace("(result )", "(result)"))
         else:
             parts.append(str(v))
     return " ".join(p for p in parts if p)
@@ -196,9 +228,13 @@ def print_module(m: Module) -> str:
     def func_head(idx: int) -> str:
         return head(ExternKind.FUNC, idx)
 
-    for k, t in enumerate(m.types):
-        params = f" (param {' '.join(map(str, t.params))})" if t.params else ""
-        results = f" (result {' '.join(map(str, t.results))})" if t.results else ""
+    defs = deftypes(m)
+    _CTX.indices = type_indices(m)
+    for k, d in enumerate(defs):
+        _CTX.group_start = k  # one type per rec group
+        t = d.sub.comp
+        params = f" (param {' '.join(map(_vt, t.params))})" if t.params else ""
+        results = f" (result {' '.join(map(_vt, t.results))})" if t.results else ""
         out.append(f"{ind}(type {head('type', k)} (func{params}{results}))")
 
     counters = {k: 0 for k in ExternKind}
@@ -220,12 +256,13 @@ def print_module(m: Module) -> str:
         idx = fbase + k
         out.append(f"{ind}(func {func_head(idx)} (type {f.type_idx})")
         if f.locals:
-            out.append(f"{ind}  (local {' '.join(map(str, f.locals))})")
+            out.append(f"{ind}  (local {' '.join(map(_vt, f.locals))})")
         out.extend(_body(f.body, ind))
         out[-1] += ")"
     for k, tt in enumerate(m.tables):
+        init = f" {_expr(m.table_inits[k])}" if k in m.table_inits else ""
         out.append(f"{ind}(table {head(ExternKind.TABLE, counters[ExternKind.TABLE] + k)} "
-                   f"{_table_type(tt)})")
+                   f"{_table_type(tt)}{init})")
     for k, mt in enumerate(m.mems):
         out.append(f"{ind}(memory {head(ExternKind.MEMORY, counters[ExternKind.MEMORY] + k)} "
                    f"{_memory_type(mt)})")
@@ -245,7 +282,7 @@ def print_module(m: Module) -> str:
         elif e.mode == DECLARATIVE:
             line += " declare"
         items = " ".join(f"(item {_expr(x)})" for x in e.init)
-        out.append(f"{line} {e.type}{' ' + items if items else ''})")
+        out.append(f"{line} {_vt(e.type)}{' ' + items if items else ''})")
     for k, d in enumerate(m.datas):
         line = f"{ind}(data {head('data', k)}"
         if d.mode == ACTIVE:

@@ -12,7 +12,7 @@ from array import array
 from fayasm import isa
 from fayasm.errors import LOCALS_LIMIT, NESTING_TOO_DEEP, ValidationError
 from fayasm.runtime.limits import MAX_LOCALS, MAX_NESTING
-from fayasm.runtime.types import FuncType, ValType
+from fayasm.runtime.types import BOT, FuncType, ValType, matches
 
 from .info import BLOCK, IF, LOOP, BlockInfo, FuncInfo
 
@@ -20,6 +20,8 @@ I32, I64, F32, F64, V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, V
 FUNCREF, EXTERNREF = ValType.FUNCREF, ValType.EXTERNREF
 
 _I32S = (I32,)
+_BOT_REF = ValType.ref(False, BOT)  # (ref bot): a non-null reference from unreachable code
+_I32X3 = (I32, I32, I32)
 _EMPTY = ()
 
 
@@ -53,7 +55,8 @@ def pop_types(stack: list, base: int, unreach: bool, expected) -> None:
     start = top - k
     for j in range(k):
         actual = stack[start + j]
-        if actual is not expected[n - k + j] and actual is not None:
+        want = expected[n - k + j]
+        if actual is not want and actual is not None and not matches(actual, want):
             raise _mismatch(expected, stack[start:])
     del stack[start:]
 
@@ -85,7 +88,8 @@ def _end_types(stack: list, base: int, unreach: bool, results) -> None:
  _BR_IF, _BR, _MEMOP, _CALL, _GLOBAL_GET, _PLAIN, _DROP, _SELECT, _ELSE, _RETURN,
  _UNREACHABLE, _GLOBAL_SET, _BR_TABLE, _CALL_INDIRECT, _SELECT_T, _REF_NULL, _REF_IS_NULL,
  _REF_FUNC, _TABLE_GET, _TABLE_SET, _TABLE_GROW, _TABLE_FILL, _TABLE_INIT, _TABLE_COPY,
- _FUNC, _RETURN_CALL, _RETURN_CALL_INDIRECT) = range(37)
+ _CALL_REF, _RETURN_CALL_REF, _REF_AS_NON_NULL, _BR_ON_NULL, _BR_ON_NON_NULL,
+ _FUNC, _RETURN_CALL, _RETURN_CALL_INDIRECT) = range(42)
 
 _SPECIAL_KINDS = {
     "unreachable": _UNREACHABLE, "block": _BLOCK, "loop": _LOOP, "if": _IF, "else": _ELSE,
@@ -97,6 +101,9 @@ _SPECIAL_KINDS = {
     "table.fill": _TABLE_FILL, "table.init": _TABLE_INIT, "table.copy": _TABLE_COPY,
     "ref.null": _REF_NULL, "ref.is_null": _REF_IS_NULL, "ref.func": _REF_FUNC,
     "return_call": _RETURN_CALL, "return_call_indirect": _RETURN_CALL_INDIRECT,
+    "call_ref": _CALL_REF, "return_call_ref": _RETURN_CALL_REF,
+    "ref.as_non_null": _REF_AS_NON_NULL, "br_on_null": _BR_ON_NULL,
+    "br_on_non_null": _BR_ON_NON_NULL,
 }
 _KIND_NAMES = {_BLOCK: BLOCK, _LOOP: LOOP, _IF: IF, _ELSE: IF}
 _new_tuple = tuple.__new__  # builds a BlockInfo without its Python-level __new__
@@ -140,11 +147,18 @@ class CodeContext:
 
     __slots__ = ("types", "type_sigs", "funcs", "func_sigs", "table_elems", "nmems",
                  "global_types", "global_mut", "elems", "ndatas", "refs", "func_name",
-                 "mem_at", "table_at", "any64")
+                 "_deftypes", "_defs", "func_type_indices", "_func_refs", "mem_at", "table_at",
+                 "any64")
 
     def __init__(self, types, funcs, func_type_indices, tables, mems, globals_, elems,
-                 ndatas, refs, func_name=None):
+                 ndatas, refs, func_name=None, deftypes=None):
         self.types = types
+        # The closed type of each type index (``deftypes``: the list, or a function that
+        # makes it, called only when an instruction needs one: ref.func, call_ref).
+        self._deftypes = deftypes
+        self._defs = None
+        self.func_type_indices = func_type_indices
+        self._func_refs: dict = {}
         self.type_sigs = [(list(ft.params), ft.results) for ft in types]
         self.funcs = funcs
         self.func_sigs = [self.type_sigs[x] for x in func_type_indices]
@@ -160,6 +174,21 @@ class CodeContext:
         self.ndatas = ndatas
         self.refs = refs
         self.func_name = func_name or (lambda index: None)
+
+    @property
+    def deftypes(self) -> list:
+        if self._defs is None:
+            d = self._deftypes
+            self._defs = (d() if callable(d) else d) if d is not None else []
+        return self._defs
+
+    def func_ref(self, x: int) -> ValType:
+        """The type ``ref.func x`` pushes: (ref $t), $t the function's type."""
+        t = self._func_refs.get(x)
+        if t is None:
+            t = self._func_refs[x] = ValType.ref(
+                False, self.deftypes[self.func_type_indices[x]])
+        return t
 
 
 def _check_imms(ctx: CodeContext, op: isa.Opcode, imm: tuple, order) -> None:
@@ -248,7 +277,24 @@ def _block_type(ctx: CodeContext, bt):
 
 
 # Frame layout: a small list per open block (the function itself is the outermost).
-_K, _START, _PARAMS, _RESULTS, _LABELS, _BASE, _UNREACH, _DEAD, _ELSEI = range(9)
+# _INITS: how many locals had been set for the first time when the block opened.
+_K, _START, _PARAMS, _RESULTS, _LABELS, _BASE, _UNREACH, _DEAD, _ELSEI, _INITS = range(10)
+
+
+def _pop_ref(stack: list, base: int, unreach: bool):
+    """Pop a reference operand (None: the bottom type, in unreachable code)."""
+    if len(stack) > base:
+        t = stack.pop()
+        if t is not None and not t.is_ref:
+            raise Invalid(f"type mismatch: instruction requires a reference, stack has {t}")
+        return t
+    if unreach:
+        return None
+    raise Invalid("type mismatch: instruction requires [ref] but stack has []")
+
+
+def _subtypes(ts1, ts2) -> bool:
+    return len(ts1) == len(ts2) and all(matches(a, b) for a, b in zip(ts1, ts2))
 
 
 def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
@@ -265,7 +311,13 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
     dead = bytearray(n + 1)
     blocks: dict = {}
     types: dict = {}
-    frames = [[_FUNC, -1, _EMPTY, results, results, 0, False, False, None]]
+    frames = [[_FUNC, -1, _EMPTY, results, results, 0, False, False, None, 0]]
+    # Locals of a type without a default value (non-null references) must be set before
+    # they are read; a first set inside a block counts only until that block ends.
+    np_ = len(ftype.params)
+    track = any(not t.defaultable for t in declared_locals)
+    unset = bytearray(0 if k < np_ or t.defaultable else 1 for k, t in enumerate(locals_))
+    inited: list = []  # locals set for the first time, innermost block last
     base = 0
     unreach = False  # the spec's "unreachable" flag of the innermost frame
     dead_start = -1  # first index of the current dead stretch, or -1 while live
@@ -290,6 +342,8 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
                 x = imm[0]
                 if not 0 <= x < nloc:
                     raise Invalid(f"unknown local {x}")
+                if track and unset[x]:
+                    raise Invalid("uninitialized local")
                 append(locals_[x])
             elif c == _PUSH:
                 append(sigs[op.id][2])
@@ -313,6 +367,9 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
                     pop_types(stack, base, unreach, (t,))
                     if c == _LOCAL_TEE:
                         append(t)
+                if track and unset[x]:
+                    unset[x] = 0
+                    inited.append(x)
             elif c == _END:
                 fr = frames[-1]
                 k = fr[_K]
@@ -324,11 +381,15 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
                                             or tuple(stack[base:]) == res)):
                     _end_types(stack, base, unreach, res)
                     stack.extend(res)
-                if k == _IF and fr[_PARAMS] != res:
+                if k == _IF and fr[_PARAMS] != res and not _subtypes(fr[_PARAMS], res):
                     # An if without else has an empty else branch: params must be results.
                     raise Invalid(f"type mismatch: if without else requires"
                                   f" {_types_text(res)} but has {_types_text(fr[_PARAMS])}")
                 frames.pop()
+                if track:
+                    for x in inited[fr[_INITS]:]:
+                        unset[x] = 1
+                    del inited[fr[_INITS]:]
                 blocks[fr[_START]] = _new_tuple(BlockInfo, (_KIND_NAMES[k], fr[_PARAMS], res,
                                                              base, fr[_ELSEI], i))
                 outer = frames[-1]
@@ -361,7 +422,7 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
                 base = len(stack) - np
                 unreach = False
                 frames.append([c, i, bparams, bres, bparams if c == _LOOP else bres, base,
-                               False, dead_start >= 0, None])
+                               False, dead_start >= 0, None, len(inited)])
                 if len(frames) > MAX_NESTING + 1:  # a module built by hand (runtime.limits)
                     raise Invalid(NESTING_TOO_DEEP)
             elif c == _BR_IF:
@@ -476,7 +537,7 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
                         raise Invalid("type mismatch: select requires two operands")
                 t1, t2 = operands
                 # Untyped select takes numbers or vectors only (bottom counts as both).
-                if t1 is FUNCREF or t1 is EXTERNREF or t2 is FUNCREF or t2 is EXTERNREF:
+                if (t1 is not None and t1.is_ref) or (t2 is not None and t2.is_ref):
                     raise Invalid("type mismatch: select requires numeric or vector operands")
                 if t1 is not t2 and t1 is not None and t2 is not None:
                     raise Invalid(f"type mismatch: select operands {t2} and {t1} differ")
@@ -492,6 +553,10 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
                     _end_types(stack, base, unreach, res)
                 del stack[base:]
                 stack.extend(fr[_PARAMS])
+                if track:
+                    for x in inited[fr[_INITS]:]:
+                        unset[x] = 1
+                    del inited[fr[_INITS]:]
                 fr[_K] = _ELSE
                 fr[_ELSEI] = i
                 unreach = False
@@ -545,7 +610,7 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
                 et = _table(ctx, x)
                 if not 0 <= y < len(ctx.types):
                     raise Invalid(f"unknown type {y}")
-                if et is not FUNCREF:
+                if not matches(et, FUNCREF):
                     raise Invalid(f"type mismatch: call_indirect requires a funcref table,"
                                   f" table {x} holds {et}")
                 at = table_at[x]
@@ -592,17 +657,10 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
                 pop_types(stack, base, unreach, (t, t, I32))
                 append(t)
             elif c == _REF_NULL:
-                append(imm[0])
+                t = imm[0]  # the type ref.null pushes; a module built by hand may
+                append(t if t.nullable else ValType.ref(True, t.heap))  # say (ref $t)
             elif c == _REF_IS_NULL:
-                if h > base:
-                    t = pop()
-                elif unreach:
-                    t = None
-                else:
-                    raise Invalid("type mismatch: instruction requires [ref] but stack has []")
-                if not (t is FUNCREF or t is EXTERNREF or t is None):
-                    raise Invalid(f"type mismatch: instruction requires a reference,"
-                                  f" stack has {t}")
+                t = _pop_ref(stack, base, unreach)
                 append(I32)
                 types[i] = t
             elif c == _REF_FUNC:
@@ -611,7 +669,7 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
                     raise Invalid(f"unknown function {x}")
                 if x not in ctx.refs:
                     raise Invalid(f"undeclared function reference {x}")
-                append(FUNCREF)
+                append(ctx.func_ref(x))
             elif c == _TABLE_GET:
                 et = _table(ctx, imm[0])
                 pop_types(stack, base, unreach, (table_at[imm[0]],))
@@ -633,7 +691,7 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
                 et = _table(ctx, x)
                 if not 0 <= y < len(ctx.elems):
                     raise Invalid(f"unknown elem segment {y}")
-                if ctx.elems[y] is not et:
+                if not matches(ctx.elems[y], et):
                     raise Invalid(f"type mismatch: elem segment {y} holds {ctx.elems[y]},"
                                   f" table {x} holds {et}")
                 pop_types(stack, base, unreach, (table_at[x], I32, I32))
@@ -641,10 +699,51 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
                 x, y = imm  # destination, then source
                 et1 = _table(ctx, x)
                 et2 = _table(ctx, y)
-                if et1 is not et2:
+                if not matches(et2, et1):
                     raise Invalid(f"type mismatch: table {y} holds {et2}, table {x} holds {et1}")
                 dt, st = table_at[x], table_at[y]
                 pop_types(stack, base, unreach, (dt, st, I32 if I32 in (dt, st) else I64))
+            elif c == _CALL_REF or c == _RETURN_CALL_REF:
+                y = imm[0]
+                if not 0 <= y < len(ctx.types):
+                    raise Invalid(f"unknown type {y}")
+                plist, fres = ctx.type_sigs[y]
+                pop_types(stack, base, unreach, plist + [ValType.ref(True, ctx.deftypes[y])])
+                if c == _CALL_REF:
+                    stack.extend(fres)
+                else:  # a tail call: the callee's results are the function's
+                    if not _subtypes(fres, results):
+                        raise Invalid(f"type mismatch: return_call_ref returns"
+                                      f" {_types_text(fres)}, the function {_types_text(results)}")
+                    del stack[base:]
+                    unreach = True
+                    if dead_start < 0:
+                        dead_start = i + 1
+            elif c == _REF_AS_NON_NULL:
+                t = _pop_ref(stack, base, unreach)
+                append(_BOT_REF if t is None else ValType.ref(False, t.heap))
+                types[i] = t
+            elif c == _BR_ON_NULL or c == _BR_ON_NON_NULL:
+                x = imm[0]
+                if not 0 <= x < len(frames):
+                    raise Invalid(f"unknown label {x}")
+                t = _pop_ref(stack, base, unreach)
+                nonnull = _BOT_REF if t is None else ValType.ref(False, t.heap)
+                lt = frames[-1 - x][_LABELS]
+                if c == _BR_ON_NULL:
+                    if lt:
+                        pop_types(stack, base, unreach, lt)
+                        stack.extend(lt)
+                    append(nonnull)
+                else:
+                    if not lt or not (lt[-1].is_ref and matches(nonnull, lt[-1])):
+                        raise Invalid(f"type mismatch: br_on_non_null requires a label"
+                                      f" ending in a reference to {nonnull},"
+                                      f" label carries {_types_text(lt)}")
+                    if len(lt) > 1:
+                        pop_types(stack, base, unreach, lt[:-1])
+                        stack.extend(lt[:-1])
+                types[i] = t
             else:  # pragma: no cover - every special row has a branch above
                 raise AssertionError(f"no validation rule for {op.name}")
 

@@ -7,8 +7,17 @@ the one the spec suite expects.
 from __future__ import annotations
 
 from fayasm import features, isa
+from fayasm.closing import deftypes as module_deftypes
 from fayasm.errors import ValidationError
-from fayasm.runtime.types import MAX_PAGES, MAX_PAGES64, MAX_TABLE64, ExternKind, FuncType, ValType
+from fayasm.runtime.types import (
+    MAX_PAGES,
+    MAX_PAGES64,
+    MAX_TABLE64,
+    ExternKind,
+    FuncType,
+    ValType,
+    matches,
+)
 from fayasm.syntax import ACTIVE, Module
 
 from .code import CodeContext, validate_function
@@ -72,11 +81,13 @@ def declared_refs(module: Module) -> frozenset[int]:
             _free_funcs(item, refs)
     for d in module.datas:
         _free_funcs(d.offset, refs)
+    for expr in module.table_inits.values():
+        _free_funcs(expr, refs)
     refs.update(e.index for e in module.exports if e.kind is ExternKind.FUNC)
     return frozenset(refs)
 
 
-def check_const(expr, expected: ValType, globals_, nfuncs: int) -> None:
+def check_const(expr, expected: ValType, globals_, nfuncs: int, func_refs=None) -> None:
     """A constant expression producing one ``expected`` value; ``globals_`` are the globals it
     may read (in 2.0 only imported ones, which must be immutable). Besides t.const,
     global.get, ref.null and ref.func, rows flagged ``constexpr`` (the integer add, sub and
@@ -99,12 +110,13 @@ def check_const(expr, expected: ValType, globals_, nfuncs: int) -> None:
         if op is _GLOBAL_GET:
             stack.append(globals_[ins.imm[0]].valtype)
         elif op is _REF_NULL:
-            stack.append(ins.imm[0])
+            t = ins.imm[0]
+            stack.append(t if t.nullable else ValType.ref(True, t.heap))
         elif op is _REF_FUNC:
             x = ins.imm[0]
             if not 0 <= x < nfuncs:
                 _fail(f"unknown function {x}")
-            stack.append(FUNCREF)
+            stack.append(func_refs(x) if func_refs else FUNCREF)
         elif op.constexpr:
             n = len(op.params)
             if tuple(stack[len(stack) - n:]) != op.params or len(stack) < n:
@@ -114,7 +126,7 @@ def check_const(expr, expected: ValType, globals_, nfuncs: int) -> None:
             stack.extend(op.results)
         else:
             stack.append(_LITERALS[op])
-    if len(stack) != 1 or stack[0] is not expected:
+    if len(stack) != 1 or not matches(stack[0], expected):
         _fail(f"type mismatch: constant expression must produce [{expected}], produces"
               f" [{' '.join(map(str, stack))}]")
 
@@ -157,22 +169,30 @@ def validate(module: Module) -> ModuleInfo:
     refs = declared_refs(module)
     nfuncs = len(funcs)
 
+    code_ctx = CodeContext(types, funcs, func_type_indices, tables, mems, globals_, elems,
+                           ndatas, refs, _namer(module), lambda: module_deftypes(module))
+    func_refs = code_ctx.func_ref
     # Globals and segment offsets see only the imported globals (the spec's C').
     for g in module.globals:
-        check_const(g.init, g.type.valtype, imported_globals, nfuncs)
-    for tt in module.tables:
+        check_const(g.init, g.type.valtype, imported_globals, nfuncs, func_refs)
+    for k, tt in enumerate(module.tables):
         _check_table_type(tt)
+        init = module.table_inits.get(k)
+        if init is not None:
+            check_const(init, tt.elem, imported_globals, nfuncs, func_refs)
+        elif not tt.elem.defaultable:
+            _fail(f"type mismatch: a table of {tt.elem} needs an initializer")
     for mt in module.mems:
         _check_memory_type(mt)
     for e in module.elems:
         if not e.type.is_ref:
             _fail("type mismatch: element segments hold references")
         for item in e.init:
-            check_const(item, e.type, imported_globals, nfuncs)
+            check_const(item, e.type, imported_globals, nfuncs, func_refs)
         if e.mode == ACTIVE:
             if not 0 <= e.table < len(tables):
                 _fail(f"unknown table {e.table}")
-            if tables[e.table].elem is not e.type:
+            if not matches(e.type, tables[e.table].elem):
                 _fail(f"type mismatch: elem segment of {e.type} for a table of"
                       f" {tables[e.table].elem}")
             check_const(e.offset or [], tables[e.table].address, imported_globals, nfuncs)
@@ -186,8 +206,7 @@ def validate(module: Module) -> ModuleInfo:
                       module.data_count, refs, counts[ExternKind.FUNC],
                       counts[ExternKind.TABLE], counts[ExternKind.MEMORY],
                       counts[ExternKind.GLOBAL])
-    ctx = CodeContext(types, funcs, func_type_indices, tables, mems, globals_, elems, ndatas,
-                      refs, _namer(module))
+    ctx = code_ctx
     first = counts[ExternKind.FUNC]
     info.code = [validate_function(ctx, first + j, funcs[first + j], f.locals, f.body)
                  for j, f in enumerate(module.funcs)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from fayasm.errors import ValidationError
 from fayasm.runtime.types import ValType
 from fayasm.runtime.values import Val
 from fayasm.text.base import BaseParser, known_keyword
@@ -36,6 +37,7 @@ from .script import (
     Get,
     Invoke,
     ModuleDef,
+    ModuleInstance,
     NanPattern,
     RefPattern,
     Register,
@@ -78,6 +80,13 @@ class ScriptParser(BaseParser):
         word = values[start + 1]
         line = self.line(start)
         if word == "module":
+            if kinds[start + 2] == KEYWORD and values[start + 2] == "instance":
+                self.i = start + 3
+                first = self.opt_module()
+                second = self.opt_module()
+                self.rpar()
+                return (ModuleInstance(None, first, line) if second is None
+                        else ModuleInstance(first, second, line))
             return self.module_def()
         if word in ("invoke", "get"):
             return self.action()
@@ -124,21 +133,30 @@ class ScriptParser(BaseParser):
         start = self.i
         line = self.line(start)
         self.open("module")
+        definition = self.at_keyword("definition")
+        if definition:
+            self.i += 1
         name = self.opt_module()
         if self.at_keyword("binary"):
             self.i += 1
             data = self.strings()
             self.rpar()
-            return ModuleDef("binary", name, None, data, line)
+            return ModuleDef("binary", name, None, data, line, definition)
         if self.at_keyword("quote"):
             self.i += 1
             text = self.strings().decode("utf-8", "surrogateescape")
             self.rpar()
-            return ModuleDef("quote", name, None, text, line)
+            return ModuleDef("quote", name, None, text, line, definition)
         p = ModuleParser(self.toks, start)
-        m = p.module()
+        if definition:
+            p.skip_definition = True
+        try:
+            m = p.module()
+        except ValidationError as e:  # read, but invalid (its types are closed as it is read)
+            self.i = self.skip_balanced(start) + 1
+            return ModuleDef("text", name, None, None, line, definition, e)
         self.i = p.i
-        return ModuleDef("text", name, m, None, line)
+        return ModuleDef("text", name, m, None, line, definition)
 
     def strings(self) -> bytes:
         parts = []
@@ -206,6 +224,9 @@ class ScriptParser(BaseParser):
             self.rpar()
             return value
         if word == "ref.null":
+            if patterns and self.kinds[self.i] == RPAR:
+                self.rpar()
+                return RefPattern(None, True)
             t = self.heaptype()
             self.rpar()
             return Val(t)
@@ -217,6 +238,8 @@ class ScriptParser(BaseParser):
             self.rpar()
             return Val.externref(n)
         if word == "ref.func" and patterns:
+            if self.kinds[self.i] != RPAR:  # (ref.func $f): the runner cannot name one
+                raise self.unexpected()
             self.rpar()
             return RefPattern(ValType.FUNCREF)
         raise self.unexpected(self.i - 1)

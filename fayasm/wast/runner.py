@@ -28,6 +28,7 @@ from .script import (
     Get,
     Invoke,
     ModuleDef,
+    ModuleInstance,
     NanPattern,
     RefPattern,
     Register,
@@ -66,7 +67,8 @@ class Failure(Exception):
 def command_kind(cmd) -> str:
     if isinstance(cmd, (Invoke, Get)):
         return "action"
-    return {ModuleDef: "module", Register: "register", AssertReturn: "assert_return",
+    return {ModuleDef: "module", ModuleInstance: "module", Register: "register",
+            AssertReturn: "assert_return",
             AssertTrap: "assert_trap", AssertExhaustion: "assert_exhaustion",
             AssertMalformed: "assert_malformed", AssertInvalid: "assert_invalid",
             AssertUnlinkable: "assert_unlinkable"}[type(cmd)]
@@ -93,18 +95,26 @@ def nan_matches(t: ValType, bits: int, kind: str) -> bool:
 
 def result_matches(actual: Val, expected) -> bool:
     if isinstance(expected, Val):
-        if actual.type is not expected.type:
-            return False
         if expected.type.is_ref:
+            # A reference result is matched by its hierarchy: an exported function's
+            # static result type ((ref null $t), nullfuncref...) is not the pattern's.
+            if not actual.type.is_ref or actual.type.rep is not expected.type.rep:
+                return False
             if expected.ref is None:
                 return actual.ref is None
             return actual.ref is not None and actual.ref == expected.ref
+        if actual.type is not expected.type:
+            return False
         return actual.bits == expected.bits
     if isinstance(expected, NanPattern):
         return actual.type is expected.type and nan_matches(actual.type, actual.bits,
                                                             expected.kind)
     if isinstance(expected, RefPattern):
-        return actual.type is expected.type and actual.ref is not None
+        if not actual.type.is_ref:
+            return False
+        if expected.null:
+            return actual.ref is None
+        return actual.type.rep is expected.type and actual.ref is not None
     if isinstance(expected, EitherPattern):
         return any(result_matches(actual, option) for option in expected.options)
     if isinstance(expected, V128Pattern):
@@ -132,9 +142,12 @@ class Runner:
         self.instances: dict[str, object] = {}
         self.current = None
         self.registry: dict[str, object] = {"spectest": spectest_imports()}
+        self.definitions: dict[str, Module] = {}  # (module definition $M ...)
 
     # -- modules ---------------------------------------------------------------
     def build(self, d: ModuleDef) -> Module:
+        if d.error is not None:
+            raise d.error
         if d.kind == "text":
             return Module.from_syntax(d.module, name=d.name)
         return Module(d.data, name=d.name)
@@ -179,12 +192,31 @@ class Runner:
         return report
 
     def step(self, cmd) -> str:
+        if isinstance(cmd, ModuleInstance):
+            module = self.definitions.get(cmd.module) if cmd.module else None
+            if module is None:
+                raise Failure(f"no module definition {cmd.module}")
+            if self.engine is None:
+                return NOT_RUN
+            try:
+                inst = self.instantiate(module)
+            except Error as e:
+                self.current = None
+                raise Failure(f"module does not instantiate: {e}") from None
+            self.current = inst
+            if cmd.name:
+                self.instances[cmd.name] = inst
+            return PASSED
         if isinstance(cmd, ModuleDef):
             try:
                 module = self.build(cmd)
             except CompileError as e:
                 self.current = None
                 raise Failure(f"module does not compile: {e}") from None
+            if cmd.definition:
+                if cmd.name:
+                    self.definitions[cmd.name] = module
+                return PASSED
             if self.engine is None:
                 self.current = None
                 return PASSED

@@ -30,7 +30,12 @@ class V128Pattern:
 
 @dataclass
 class RefPattern:
-    type: ValType  # any non-null reference of this type
+    """A reference result: ``(ref.func)`` / ``(ref.extern)`` (any non-null reference of
+    that hierarchy: ``type`` is FUNCREF or EXTERNREF), or ``(ref.null)`` with no heap
+    type (any null reference: ``null`` True, ``type`` None)."""
+
+    type: ValType | None
+    null: bool = False
 
 
 @dataclass
@@ -50,6 +55,17 @@ class ModuleDef:
     name: str | None = None
     module: Module | None = None
     data: Union[bytes, str, None] = None
+    line: int = 0
+    definition: bool = False  # ``(module definition ...)``: compiled, not instantiated
+    error: Exception | None = None  # a text module the parser found invalid (unknown type)
+
+
+@dataclass
+class ModuleInstance:
+    """``(module instance $I? $M)``: instantiate the module definition ``$M``."""
+
+    name: str | None
+    module: str | None
     line: int = 0
 
 

@@ -27,10 +27,11 @@ from .process import Signal
 from .references import from_word, to_word
 from .traps import is_recursion, take_error
 from .typeids import typeid
-from .types import F32, F64, I32, I64, V128
+from .types import F32, F64, I32, I64, V128, ByRep
 
-_CT = {I32: ctypes.c_uint32, I64: ctypes.c_uint64, F32: ctypes.c_double, F64: ctypes.c_double,
-       ValType.FUNCREF: ctypes.c_void_p, ValType.EXTERNREF: ctypes.c_void_p}
+_CT = ByRep({I32: ctypes.c_uint32, I64: ctypes.c_uint64, F32: ctypes.c_double,
+             F64: ctypes.c_double, ValType.FUNCREF: ctypes.c_void_p,
+             ValType.EXTERNREF: ctypes.c_void_p})
 _RESTYPE = {"void": None, "i32": ctypes.c_uint32, "i64": ctypes.c_uint64,
             "double": ctypes.c_double, "ptr": ctypes.c_void_p}
 
@@ -54,9 +55,9 @@ def _raw_factory(ft: FuncType):
     for k, t in enumerate(ft.params):
         if t is V128:
             args += [f"a{k} & M64", f"a{k} >> 64"]
-        elif t is ValType.FUNCREF:
+        elif t.rep is ValType.FUNCREF:
             args.append(f"to_word(FUNCREF, a{k})")
-        elif t is ValType.EXTERNREF:
+        elif t.rep is ValType.EXTERNREF:
             args.append(f"to_word(EXTERNREF, a{k})")
         else:
             args.append(f"a{k}")
@@ -72,9 +73,9 @@ def _raw_factory(ft: FuncType):
     rs = ft.results
     if stubs.entry_returns_directly(ft):
         t = rs[0]
-        if t is ValType.FUNCREF:
+        if t.rep is ValType.FUNCREF:
             lines.append("        return from_word(FUNCREF, r or 0)")
-        elif t is ValType.EXTERNREF:
+        elif t.rep is ValType.EXTERNREF:
             lines.append("        return from_word(EXTERNREF, r or 0)")
         else:
             lines.append("        return r")
@@ -86,7 +87,7 @@ def _raw_factory(ft: FuncType):
                 vals.append(f"(w[{k}] | (w[{k + 1}] << 64))")
                 k += 2
             elif t.is_ref:
-                vals.append(f"from_word({t.name}, w[{k}])")
+                vals.append(f"from_word({t.rep.name}, w[{k}])")
                 k += 1
             else:
                 vals.append(f"w[{k}]")

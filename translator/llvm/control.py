@@ -133,7 +133,32 @@ def _call(fe, s: Call) -> None:
     fe.reload_memsize()
 
 
+def _call_ref(fe, s: CallIndirect) -> None:
+    """call_ref: the reference is a function record (null traps); validation has checked
+    its type, so there is no type check."""
+    ftype = fe.mod.syntax.types[s.type_index]
+    args = [fe.expr(a) for a in s.args]
+    rec = fe.expr(s.index)
+    fe.trap_if(fe.op(f"icmp eq ptr {rec}, null"), T.NULL_FUNC)
+    fe.fuel()
+    fe.call_check()
+    code = fe.op(f"load ptr, ptr {rec}, align 8, !tbaa !2")
+    cp = fe.op(f"getelementptr inbounds i64, ptr {rec}, i64 {T.REC_CTX}")
+    callee_ctx = fe.op(f"load ptr, ptr {cp}, align 8, !tbaa !2")
+    rt = T.ret_type(ftype.results)
+    fe.note_caller(rec, callee_ctx)
+    text = f"call {rt} {code}(ptr {callee_ctx}, i32 %d1{_call_args(fe, ftype.params, args)})"
+    if rt == "void":
+        fe.emit(text)
+    else:
+        _store_results(fe, s.results, fe.op(text), ftype.results)
+    fe.reload_memsize()
+
+
 def _call_indirect(fe, s: CallIndirect) -> None:
+    if s.table is None:
+        _call_ref(fe, s)
+        return
     mod = fe.mod
     ftype = mod.syntax.types[s.type_index]
     args = [fe.expr(a) for a in s.args]
@@ -299,7 +324,7 @@ def _needs_edge(fe, label, values) -> bool:
         return True
     if label.kind == "loop" and fe.metered:
         return True
-    return any(not (type(v) is Slot and v.height == slot.height and v.type is slot.type)
+    return any(not (type(v) is Slot and v.height == slot.height and v.type.rep is slot.type.rep)
                for slot, v in zip(label.slots, values))
 
 

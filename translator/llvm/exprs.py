@@ -240,6 +240,11 @@ def ref_is_null(fe, e, a: list[str]) -> str:
     return _bool(fe, c)
 
 
+def ref_as_non_null(fe, e, a: list[str]) -> str:
+    fe.trap_if(fe.op(f"icmp eq ptr {a[0]}, null"), T.NULL_REF)
+    return a[0]
+
+
 def scalar(fe, e, a: list[str]) -> str:
     """Numeric scalar instruction ``e`` on evaluated args ``a``."""
     name = e.op.name

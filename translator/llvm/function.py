@@ -106,10 +106,12 @@ class FunctionEmitter:
     def var_ptr(self, var) -> str:
         if type(var) is Local:
             return f"%L{var.index}"
-        key = (var.height, var.type)
+        # By representation: the reference types at one height (a (ref null $t) and the
+        # (ref $t) br_on_null leaves there) are one variable.
+        key = (var.height, var.type.rep)
         name = self.slots.get(key)
         if name is None:
-            name = self.slots[key] = f"%S{var.height}_{var.type}"
+            name = self.slots[key] = f"%S{var.height}_{var.type.rep}"
             self.allocas.append(f"  {name} = alloca {LL[var.type]}, align 16")
         return name
 

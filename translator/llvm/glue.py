@@ -40,12 +40,13 @@ def register_glue(owner, sigs, entries, trampolines) -> None:
 
 def entry_address(ft: FuncType) -> int:
     """The entry wrapper of ``ft`` (registered by the code that uses it)."""
-    return _ENTRIES[ft]
+    return _ENTRIES[T.native(ft)]
 
 
 def trampoline(ft: FuncType) -> int:
     """The host trampoline of ``ft``, compiled when no loaded module has one (a host
     function of a type its importers do not declare, reached through a shared table)."""
+    ft = T.native(ft)
     code = _TRAMPOLINES.get(ft)
     if code is None:
         with _LOCK:

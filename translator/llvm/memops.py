@@ -279,7 +279,7 @@ def table_get(fe, e, a: list[str]) -> str:
     fe.trap_if(bad, T.TABLE_OOB)
     p = fe.op(f"getelementptr inbounds ptr, ptr {elems}, i64 {idx}")
     v = fe.op(f"load ptr, ptr {p}, align 8, !tbaa !2")
-    if fe.mod.info.tables[index].elem is T.FUNCREF:
+    if fe.mod.info.tables[index].elem.rep is T.FUNCREF:
         # An empty slot holds the null record (references.NULL_REC): as a value it is null.
         nr = fe.op(f"load ptr, ptr {fe.state_word_ptr(T.S.NULL_REC)}, align 8, !tbaa !2, "
                    "!invariant.load !6")

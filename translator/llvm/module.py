@@ -119,6 +119,7 @@ def signatures(module) -> list:
     """The distinct function types of the type section, in first-seen order."""
     seen, out = set(), []
     for ft in module.syntax.types:
+        ft = T.native(ft)
         if ft not in seen:
             seen.add(ft)
             out.append(ft)
@@ -286,6 +287,7 @@ _SPECIAL = {
 _WITH_ARGS = {
     "select": exprs.select, "select_t": exprs.select,
     "ref.is_null": exprs.ref_is_null,
+    "ref.as_non_null": exprs.ref_as_non_null,
     "table.get": memops.table_get,
 }
 

@@ -108,21 +108,21 @@ state[S.NULL_REC] = NULL_REC
 
 def to_word(t: ValType, raw) -> int:
     """A raw reference as its native word."""
-    if t is ValType.FUNCREF:
+    if t.rep is ValType.FUNCREF:
         return func_record(raw)
     return extern_handle(raw)
 
 
 def table_word(t: ValType, raw) -> int:
     """A table element as its word in the native mirror."""
-    if t is ValType.FUNCREF:
+    if t.rep is ValType.FUNCREF:
         return func_record(raw) if raw is not None else NULL_REC
     return extern_handle(raw)
 
 
 def from_word(t: ValType, w: int):
     w &= 0xFFFFFFFFFFFFFFFF
-    if t is ValType.FUNCREF:
+    if t.rep is ValType.FUNCREF:
         return record_func(w)
     return extern_object(w)
 

@@ -13,20 +13,34 @@ from fayasm.runtime.values import f32_to_bits, f64_to_bits
 I32, I64, F32, F64, V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, ValType.V128
 FUNCREF, EXTERNREF = ValType.FUNCREF, ValType.EXTERNREF
 
-# v128 lives as <2 x i64> between instructions; SIMD ops bitcast to their lane shape.
-LL = {I32: "i32", I64: "i64", F32: "float", F64: "double", V128: "<2 x i64>",
-      FUNCREF: "ptr", EXTERNREF: "ptr"}
 
-ZERO = {I32: "0", I64: "0", F32: "0.0", F64: "0.0", V128: "zeroinitializer",
-        FUNCREF: "null", EXTERNREF: "null"}
+
+class ByRep(dict):
+    """A table keyed by the 2.0 value types that answers for any value type by its
+    representation (``ValType.rep``: every function reference is a record pointer,
+    whatever its static type)."""
+
+    def __missing__(self, t):
+        rep = t.rep
+        if rep is t:
+            raise KeyError(t)
+        return self[rep]
+
+
+# v128 lives as <2 x i64> between instructions; SIMD ops bitcast to their lane shape.
+LL = ByRep({I32: "i32", I64: "i64", F32: "float", F64: "double", V128: "<2 x i64>",
+      FUNCREF: "ptr", EXTERNREF: "ptr"})
+
+ZERO = ByRep({I32: "0", I64: "0", F32: "0.0", F64: "0.0", V128: "zeroinitializer",
+        FUNCREF: "null", EXTERNREF: "null"})
 
 # Size in 8-byte words of a value in argument/result buffers (host calls, entries).
 _BITS = {F32: "i32", F64: "i64"}  # see multi_slot
-WORDS = {I32: 1, I64: 1, F32: 1, F64: 1, V128: 2, FUNCREF: 1, EXTERNREF: 1}
+WORDS = ByRep({I32: 1, I64: 1, F32: 1, F64: 1, V128: 2, FUNCREF: 1, EXTERNREF: 1})
 
 # Trap codes passed from native code to the Python side (traps.TRAP_MESSAGES).
 PENDING, UNREACHABLE, DIV_ZERO, OVERFLOW, CONVERSION, MEM_OOB, TABLE_OOB, UNDEFINED, \
-    UNINITIALIZED, MISMATCH, EXHAUSTED = range(11)
+    UNINITIALIZED, MISMATCH, EXHAUSTED, NULL_FUNC, NULL_REF = range(13)
 
 # What a callback returns when it succeeded. Anything else (ctypes returns 0 when the
 # callback could not even run, e.g. at Python's recursion limit) means it failed.
@@ -51,7 +65,10 @@ def encoded_typeid(ft: FuncType) -> int | None:
         return None
     code = 16 | n
     for t in ft.params + ft.results:
-        code = (code << 3) | _TYPE_CODES[t]
+        c = _TYPE_CODES.get(t)
+        if c is None:  # a typed reference: interned (its identity is its closed type)
+            return None
+        code = (code << 3) | c
     return code
 
 
@@ -59,9 +76,18 @@ def ll(t: ValType) -> str:
     return LL[t]
 
 
+def native(ft: FuncType) -> FuncType:
+    """The signature as native code sees it: every reference type by its representation
+    (funcref or externref), so typed references share the glue of 2.0 signatures."""
+    if all(t.rep is t for t in ft.params) and all(t.rep is t for t in ft.results):
+        return ft
+    return FuncType(tuple(t.rep for t in ft.params), tuple(t.rep for t in ft.results))
+
+
 def sig_key(ft: FuncType) -> str:
     """A short stable name of a signature, usable in LLVM symbol names."""
-    code = {I32: "i", I64: "l", F32: "f", F64: "d", V128: "v", FUNCREF: "r", EXTERNREF: "x"}
+    code = ByRep({I32: "i", I64: "l", F32: "f", F64: "d", V128: "v", FUNCREF: "r",
+                  EXTERNREF: "x"})
     return "".join(code[t] for t in ft.params) + "_" + "".join(code[t] for t in ft.results)
 
 

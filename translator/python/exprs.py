@@ -201,6 +201,8 @@ class ExprLowering:
             return f"(1 if {x(args[0])} is None else 0)"
         elif name == "ref.func":
             return f"_funcs[{e.imm[0]}]"
+        elif name == "ref.as_non_null":
+            return f"_rt.non_null({x(args[0])})"
         elif name == "table.get":
             return f"_rt.table_get({self.fn.table(e.imm[0])}, {x(args[0])})"
         elif name == "table.size":

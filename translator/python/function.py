@@ -367,8 +367,11 @@ class FunctionEmitter:
             for k, a in enumerate(args):
                 out.add(f"_a{k} = {a}")
             args = [f"_a{k}" for k in range(len(args))]
-        ftype = self.module.type_name(s.type_index)
-        callee = f"_rt.indirect_d({self.table(s.table)}, {x.expr(s.index)}, {ftype})"
+        if s.table is None:  # call_ref: validation checked the reference's type
+            callee = f"_rt.ref_callee({x.expr(s.index)})"
+        else:
+            ftype = self.module.type_name(s.type_index)
+            callee = f"_rt.indirect_d({self.table(s.table)}, {x.expr(s.index)}, {ftype})"
         if self.metered:
             # A function of this instance is called directly, not through the wrapper
             # for entries from outside: the call instruction has paid its unit.
@@ -787,6 +790,6 @@ def _zero(t) -> str:
     name = str(t)
     if name in ("f32", "f64"):
         return "0.0"
-    if name in ("funcref", "externref"):
+    if t.is_ref:
         return "None"
     return "0"

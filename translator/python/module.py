@@ -8,19 +8,44 @@ tables and globals (globals no one else can see become plain closure variables).
 from __future__ import annotations
 
 from fayasm import __version__, isa
+from fayasm.closing import deftypes, type_indices
 from fayasm.ir.build import build_function
 from fayasm.linking import plan
 from fayasm.runtime.support import INTERFACE
-from fayasm.runtime.types import ExternKind, GlobalType, MemoryType, TableType, ValType
+from fayasm.runtime.types import (
+    ExternKind,
+    GlobalType,
+    MemoryType,
+    RecRef,
+    TableType,
+    ValType,
+    type_text,
+)
 
 from .exprs import helper_name, mem_helper_name
 from .function import FunctionEmitter
 from .names import comment, ident, literal
 
 
-def _type_literal(t) -> str:
-    params, results = " ".join(map(str, t.params)), " ".join(map(str, t.results))
-    return f"_rt.functype({literal(params)}, {literal(results)})"
+def _simple(t) -> bool:
+    """Whether a value type has a one-word name (all of 2.0's do)."""
+    return t.heap is None or t.short_code is not None
+
+
+def _type_literal(t, ix: dict | None = None) -> str:
+    if all(_simple(v) for v in t.params + t.results):
+        params, results = " ".join(map(str, t.params)), " ".join(map(str, t.results))
+        return f"_rt.functype({literal(params)}, {literal(results)})"
+    # Typed references: by text, concrete ones by index into the module's _TYPES.
+    ps = [type_text(v, ix or {}) for v in t.params]
+    rs = [type_text(v, ix or {}) for v in t.results]
+    return f"_rt.functype_in(_TYPES, {literal(ps)}, {literal(rs)})"
+
+
+def _valtype(t, ix: dict | None) -> str:
+    if _simple(t):
+        return f"_rt.ValType({literal(str(t))})"
+    return f"_rt.valtype_in(_TYPES, {literal(type_text(t, ix or {}))})"
 
 
 def _limits(lim) -> str:
@@ -32,15 +57,29 @@ def _address(t) -> str:
     return ", _rt.ValType('i64')" if t.address is ValType.I64 else ""
 
 
-def _extern_type(kind: ExternKind, t) -> str:
+def _extern_type(kind: ExternKind, t, ix: dict | None = None) -> str:
     if kind is ExternKind.FUNC:
-        return _type_literal(t)
+        return _type_literal(t, ix)
     if kind is ExternKind.TABLE:
-        return (f"_rt.TableType(_rt.ValType({literal(str(t.elem))}), {_limits(t.limits)}"
-                f"{_address(t)})")
+        return f"_rt.TableType({_valtype(t.elem, ix)}, {_limits(t.limits)}{_address(t)})"
     if kind is ExternKind.MEMORY:
         return f"_rt.MemoryType({_limits(t.limits)}{_address(t)})"
-    return f"_rt.GlobalType(_rt.ValType({literal(str(t.valtype))}), {t.mutable})"
+    return f"_rt.GlobalType({_valtype(t.valtype, ix)}, {t.mutable})"
+
+
+def _def_text(v, k: int, ix: dict) -> str:
+    """A value type inside type ``k``'s definition (one type per rec group: a RecRef is
+    type ``k`` itself)."""
+    if isinstance(v.heap, RecRef):
+        return f"(ref null {k + v.heap.index})" if v.nullable else f"(ref {k + v.heap.index})"
+    return type_text(v, ix)
+
+
+def typed_refs(m) -> bool:
+    """Whether a module's types need more than 2.0's one-word names (typed references)."""
+    return (any(not _simple(v) for ft in m.types for v in ft.params + ft.results)
+            or any(not _simple(t.elem) for t in m.table_types())
+            or any(not _simple(g.valtype) for g in m.global_types()) or bool(m.table_inits))
 
 
 def _const(expr: tuple) -> str:
@@ -176,6 +215,7 @@ class ModuleEmitter:
         # runtime of another version fails here, naming the fayasm to use, and not on the
         # first helper it lacks.
         out.append("from fayasm.runtime import support as _rt")
+        typed = typed_refs(m)
         out.extend(interface_check(self.needs_interface()))
         out.append("from fayasm.runtime import memops as _MO")
         out.append("from fayasm.runtime.errors import Trap as _Trap")
@@ -202,8 +242,16 @@ class ModuleEmitter:
             table = "LANE_LOADS" if op.startswith("v128.load") and op.endswith("_lane") else \
                 "LANE_STORES" if op.endswith("_lane") else "LOADS"
             out.append(f"{mem_helper_name(op)} = _MO.{table}[{literal(op)}]")
+        ix = None
+        if typed:
+            ix = type_indices(m)
+            specs = [(tuple(_def_text(v, k, ix) for v in d.sub.comp.params),
+                      tuple(_def_text(v, k, ix) for v in d.sub.comp.results))
+                     for k, d in enumerate(deftypes(m))]
+            out.append(f"_TYPES = _rt.deftypes_from({literal(specs)})")
+        self.ix = ix
         for k in sorted(self.used_types):
-            out.append(f"_T{k} = {_type_literal(m.types[k])}")
+            out.append(f"_T{k} = {_type_literal(m.types[k], ix)}")
         wasm_names = {self.func_name(self.nimp_funcs + k):
                       self.module.func_name(self.nimp_funcs + k) for k in range(len(m.funcs))}
         out.append(f"_WASM_NAMES = {literal(wasm_names)}")
@@ -228,17 +276,19 @@ class ModuleEmitter:
         lines = ["DESCRIPTION = _rt.Description("]
         lines.append("    name=MODULE_NAME,")
         lines.append("    imports=[")
+        ix = self.ix
         for mod, name, kind, t in p.imports:
             lines.append(f"        ({literal(mod)}, {literal(name)}, "
-                         f"_rt.KINDS[{literal(str(kind))}], {_extern_type(kind, t)}),")
+                         f"_rt.KINDS[{literal(str(kind))}], {_extern_type(kind, t, ix)}),")
         lines.append("    ],")
-        lines.append("    tables=[" + ", ".join(_extern_type(ExternKind.TABLE, t)
+        lines.append("    tables=[" + ", ".join(_extern_type(ExternKind.TABLE, t, ix)
                                                for t in p.tables) + "],")
         lines.append("    mems=[" + ", ".join(_extern_type(ExternKind.MEMORY, t)
                                              for t in p.mems) + "],")
         lines.append("    globals_=[")
         for gtype, init in p.globals:
-            lines.append(f"        ({_extern_type(ExternKind.GLOBAL, gtype)}, {_const(init)}),")
+            gt = _extern_type(ExternKind.GLOBAL, gtype, ix)
+            lines.append(f"        ({gt}, {_const(init)}),")
         lines.append("    ],")
         lines.append("    elems=[")
         for mode, table, offset, items in p.elems:
@@ -254,8 +304,12 @@ class ModuleEmitter:
         exports = [(name, str(kind), index) for name, kind, index in p.exports]
         lines.append(f"    exports={literal(exports)},")
         lines.append(f"    start={literal(p.start)},")
-        lines.append("    func_types=[" + ", ".join(_type_literal(t) for t in p.func_types) + "],")
+        lines.append("    func_types=[" + ", ".join(_type_literal(t, ix) for t in p.func_types)
+                     + "],")
         lines.append(f"    names={literal(p.names)},")
+        if p.table_inits:
+            lines.append("    table_inits={" + ", ".join(f"{k}: {_const(e)}" for k, e
+                                                        in sorted(p.table_inits.items())) + "},")
         lines.append(")")
         return lines
 
