@@ -23,6 +23,13 @@ class Features:
 
     multi_memory: bool = True  # memory indices on memory instructions, several memories
     memory64: bool = True  # i64 address types for memories and tables, u64 limits
+    # 3.0's constant expressions may read defined globals: a global's initializer those
+    # defined before it, segment offsets and items any (immutable) global; 2.0's, only
+    # imported ones.
+    defined_globals_in_constants: bool = True
+    # The spec's error wording changed: 3.0 says "immutable global" for a global.set of
+    # an immutable global, where 2.0 said "global is immutable".
+    wording_3_0: bool = True
 
     @property
     def key(self) -> str:
@@ -34,7 +41,8 @@ class Features:
 
 
 WASM3 = Features()
-WASM2 = Features(multi_memory=False, memory64=False)
+WASM2 = Features(multi_memory=False, memory64=False, defined_globals_in_constants=False,
+                 wording_3_0=False)
 
 _current: contextvars.ContextVar[Features] = contextvars.ContextVar("fayasm_features",
                                                                     default=WASM3)

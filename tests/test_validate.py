@@ -760,3 +760,41 @@ def test_regression_ref_null_always_pushes_a_nullable_reference():
                funcs=[Function(0, (), [Instr(OPS["ref.null"], (nonnull,))])])
     with pytest.raises(ValidationError, match="type mismatch"):
         validate(m)
+
+
+# -- 3.0 constant expressions read defined globals -----------------------------------------
+DEFINED_GLOBAL_IN_CONSTANTS = [
+    "(module (global i32 (i32.const 0)) (global i32 (global.get 0)))",
+    "(module (memory 1) (global i32 (i32.const 0)) (data (global.get 0) \"a\"))",
+    "(module (table 1 funcref) (global i32 (i32.const 0)) (elem (global.get 0) func))",
+]
+
+
+@pytest.mark.parametrize("wat", DEFINED_GLOBAL_IN_CONSTANTS)
+def test_regression_constants_read_defined_globals_in_3_0_not_in_2_0(wat):
+    import fayasm
+
+    fayasm.Module(wat)  # 3.0: valid
+    with features.using(features.WASM2), pytest.raises(fayasm.ValidationError,
+                                                       match="unknown global"):
+        fayasm.Module(wat)
+
+
+def test_a_global_initializer_reads_only_the_globals_before_it():
+    import fayasm
+
+    with pytest.raises(fayasm.ValidationError, match="unknown global 1"):
+        fayasm.Module("(module (global i32 (global.get 1)) (global i32 (i32.const 0)))")
+    with pytest.raises(fayasm.ValidationError, match="constant expression required"):
+        fayasm.Module("(module (global (mut i32) (i32.const 0)) (global i32 (global.get 0)))")
+
+
+def test_immutable_global_set_has_each_versions_wording():
+    import fayasm
+
+    wat = "(module (global i32 (i32.const 0)) (func (global.set 0 (i32.const 1))))"
+    with pytest.raises(fayasm.ValidationError, match=r"^immutable global"):
+        fayasm.Module(wat)
+    with features.using(features.WASM2), pytest.raises(fayasm.ValidationError,
+                                                       match=r"^global is immutable"):
+        fayasm.Module(wat)

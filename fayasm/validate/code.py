@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from array import array
 
-from fayasm import isa
+from fayasm import features, isa
 from fayasm.errors import LOCALS_LIMIT, NESTING_TOO_DEEP, ValidationError
 from fayasm.runtime.limits import MAX_LOCALS, MAX_NESTING
 from fayasm.runtime.types import BOT, FuncType, ValType, matches
@@ -509,7 +509,8 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
                 if not 0 <= x < nglob:
                     raise Invalid(f"unknown global {x}")
                 if not global_mut[x]:
-                    raise Invalid("global is immutable")
+                    raise Invalid("immutable global" if features.current().wording_3_0
+                                  else "global is immutable")
                 t = global_types[x]
                 if h > base and stack[-1] is t:
                     pop()

@@ -172,9 +172,13 @@ def validate(module: Module) -> ModuleInfo:
     code_ctx = CodeContext(types, funcs, func_type_indices, tables, mems, globals_, elems,
                            ndatas, refs, _namer(module), lambda: module_deftypes(module))
     func_refs = code_ctx.func_ref
-    # Globals and segment offsets see only the imported globals (the spec's C').
-    for g in module.globals:
-        check_const(g.init, g.type.valtype, imported_globals, nfuncs, func_refs)
+    # 2.0: globals and segment offsets see only the imported globals (the spec's C').
+    # 3.0: a global's initializer sees the globals before it, segments see all of them.
+    later = features.current().defined_globals_in_constants
+    segment_globals = globals_ if later else imported_globals
+    for k, g in enumerate(module.globals):
+        seen = globals_[:len(imported_globals) + k] if later else imported_globals
+        check_const(g.init, g.type.valtype, seen, nfuncs, func_refs)
     for k, tt in enumerate(module.tables):
         _check_table_type(tt)
         init = module.table_inits.get(k)
@@ -188,19 +192,19 @@ def validate(module: Module) -> ModuleInfo:
         if not e.type.is_ref:
             _fail("type mismatch: element segments hold references")
         for item in e.init:
-            check_const(item, e.type, imported_globals, nfuncs, func_refs)
+            check_const(item, e.type, segment_globals, nfuncs, func_refs)
         if e.mode == ACTIVE:
             if not 0 <= e.table < len(tables):
                 _fail(f"unknown table {e.table}")
             if not matches(e.type, tables[e.table].elem):
                 _fail(f"type mismatch: elem segment of {e.type} for a table of"
                       f" {tables[e.table].elem}")
-            check_const(e.offset or [], tables[e.table].address, imported_globals, nfuncs)
+            check_const(e.offset or [], tables[e.table].address, segment_globals, nfuncs)
     for d in module.datas:
         if d.mode == ACTIVE:
             if not 0 <= d.memory < len(mems):
                 _fail(f"unknown memory {d.memory}")
-            check_const(d.offset or [], mems[d.memory].address, imported_globals, nfuncs)
+            check_const(d.offset or [], mems[d.memory].address, segment_globals, nfuncs)
 
     info = ModuleInfo(types, funcs, func_type_indices, tables, mems, globals_, elems, ndatas,
                       module.data_count, refs, counts[ExternKind.FUNC],
