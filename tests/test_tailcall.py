@@ -391,3 +391,36 @@ def test_regression_tail_call_to_a_host_hands_on_the_depth_below_the_frame(engin
     assert inst.exports.f(20) == 20
     with pytest.raises(fayasm.Exhaustion):
         inst.exports.f(21)
+
+
+# -- return_call_ref (typed function references) --------------------------------------------
+TAIL_REF = """(module
+  (type $ii (func (param i64) (result i64)))
+  (type $iii (func (param i64 i64) (result i64)))
+  (elem declare func $even $odd $acc)
+  (func $even (export "even") (type $ii) (param $n i64) (result i64)
+    (if (result i64) (i64.eqz (local.get $n)) (then (i64.const 1))
+      (else (return_call_ref $ii (i64.sub (local.get $n) (i64.const 1)) (ref.func $odd)))))
+  (func $odd (type $ii) (param $n i64) (result i64)
+    (if (result i64) (i64.eqz (local.get $n)) (then (i64.const 0))
+      (else (return_call_ref $ii (i64.sub (local.get $n) (i64.const 1)) (ref.func $even)))))
+  ;; a different type from even/odd: the chain changes prototype on each entry
+  (func (export "sum") (param $n i64) (result i64)
+    (return_call_ref $iii (local.get $n) (i64.const 0) (ref.func $acc)))
+  (func $acc (type $iii) (param $n i64) (param $s i64) (result i64)
+    (if (result i64) (i64.eqz (local.get $n)) (then (local.get $s))
+      (else (return_call_ref $iii (i64.sub (local.get $n) (i64.const 1))
+                                  (i64.add (local.get $s) (local.get $n)) (ref.func $acc)))))
+  (func (export "null") (result i64)
+    (return_call_ref $ii (i64.const 1) (ref.null $ii))))"""
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_regression_return_call_ref_does_not_grow_the_stack(engine):
+    """return_call_ref ran as a call then a return, so a million of them exhausted."""
+    e = fayasm.instantiate(TAIL_REF, engine=engine).exports
+    assert e.even(MILLION) == 1
+    assert e.even(MILLION + 1) == 0
+    assert e.sum(MILLION) == MILLION * (MILLION + 1) // 2
+    with pytest.raises(fayasm.Trap, match="null function reference"):
+        e.null()

@@ -157,11 +157,8 @@ def prepare(func, info, types, ops=None, mems=(), tables=()) -> list:
             code.append((CALL_IND, types[imm[0]], imm[1], 0))
         elif name == "call_ref":
             code.append((CALL_REF, 0, 0, 0))
-        elif name == "return_call_ref":
-            # Run as a call then a return: correct results, but the stack grows (not yet
-            # on TAIL_CALL's machinery, which return_call uses).
-            code.append((CALL_REF, 0, 0, 0))
-            code.append([BR, fn_label, 0, 0])
+        elif name == "return_call_ref":  # TAIL_CALL_IND without a table: a reference
+            code.append((TAIL_CALL_IND, None, None, 0))
         elif name == "br_on_null":
             code.append([BR_ON_NULL, ctl[-1 - imm[0]][0], 0, 0])
         elif name == "br_on_non_null":

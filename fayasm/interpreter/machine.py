@@ -323,6 +323,11 @@ def _run(entry: Code, args: list, d: int, st: list) -> list:
             elif k == TAIL_CALL or k == TAIL_CALL_IND:
                 if k == TAIL_CALL:
                     callee = ctx.callees[a]
+                elif b is None:  # return_call_ref
+                    f = s.pop()
+                    if f is None:
+                        raise Trap(E.NULL_FUNC_REF)
+                    callee = f.owner if type(f.owner) is Code else f
                 else:
                     callee = _table_callee(ctx, b, a, s.pop())
                 tick -= 1

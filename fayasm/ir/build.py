@@ -260,10 +260,10 @@ class _Builder:
             self._flush_impure()
             self.out.append(TailCall(None, imm[0], imm[1], args, index))
         elif name == "return_call_ref":
-            # Run as call_ref then return (no tail call yet: the stack grows).
-            self.call("call_ref", imm)
-            values = self._pop(len(fn_label.types))
-            self.out.append(Return(values))
+            (ref,) = self._pop(1)
+            args = self._pop(len(self.info.types[imm[0]].params))
+            self._flush_impure()
+            self.out.append(TailCall(None, imm[0], None, args, ref))
         elif name == "br_on_null" or name == "br_on_non_null":
             self.br_on_null(i, name, imm, fn_label)
         elif op.writes and op.operator == "grow":  # a value and an effect

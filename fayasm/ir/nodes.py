@@ -182,8 +182,9 @@ class CallIndirect(Stmt):
 
 
 class TailCall(Stmt):
-    """return_call (``index`` None: ``func`` is the callee) or return_call_indirect
-    (``index`` selects the element of ``table``, checked against ``type_index``)."""
+    """return_call (``index`` None: ``func`` is the callee), return_call_indirect
+    (``index`` selects the element of ``table``, checked against ``type_index``) or
+    return_call_ref (``table`` None: ``index`` is the function reference, null traps)."""
 
     __slots__ = ("func", "type_index", "table", "args", "index")
 

@@ -269,6 +269,10 @@ def _tail_call(fe, s: TailCall) -> None:
         else:
             rec = fe.ctx_word(fe.layout.funcs + s.func)
             target = callee_ctx = None
+    elif s.table is None:  # return_call_ref: a function record, its type validated
+        rec = fe.expr(s.index)
+        fe.trap_if(fe.op(f"icmp eq ptr {rec}, null"), T.NULL_FUNC)
+        target = callee_ctx = None
     else:
         rec = _indirect_record(fe, ftype, s.type_index, s.table, fe.expr(s.index))
         target = callee_ctx = None

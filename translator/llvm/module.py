@@ -34,7 +34,9 @@ _MEM_EFFECTS = {"memory.fill": memops.memory_fill, "memory.copy": memops.memory_
 # Functions with more blocks open at once than this are compiled without optimisation.
 OPT_NESTING = 1000
 _OPENERS = frozenset(isa.OPS[name] for name in ("block", "loop", "if"))
-_RETURN_CALL, _RETURN_CALL_INDIRECT = isa.OPS["return_call"], isa.OPS["return_call_indirect"]
+_RETURN_CALL = isa.OPS["return_call"]
+# Tail calls through a table or a reference: the callee is not known, so a uniform entry.
+_RETURN_CALL_UNKNOWN = (isa.OPS["return_call_indirect"], isa.OPS["return_call_ref"])
 _END = isa.OPS["end"]
 
 METADATA = """!0 = !{!"fayasm tbaa"}
@@ -92,7 +94,7 @@ def _uniform_functions(m, nimp: int, x86: bool) -> frozenset:
                     need.add(index)
                 else:
                     same.setdefault(index, set()).add(x)
-            elif ins.op is _RETURN_CALL_INDIRECT:
+            elif ins.op in _RETURN_CALL_UNKNOWN:
                 need.add(index)
     ok = {nimp + k for k, ft in enumerate(types) if T.uniform_ok(ft, x86)}
     uniform = need & ok

@@ -379,7 +379,7 @@ class FunctionEmitter:
         self._call_result(s.results, f"{callee}({''.join(a + ', ' for a in args)}_d)")
 
     def tail_call(self, s: TailCall) -> None:
-        """return_call(_indirect): the body hands the callee and its arguments to the
+        """return_call(_indirect, _ref): the body hands the callee and its arguments to the
         function's trampoline (ModuleEmitter.trampoline) as a TailCall, so the stack does
         not grow (and a trap in the callee has this frame gone from its backtrace)."""
         x, out, mod = self.x, self.out, self.module
@@ -400,8 +400,11 @@ class FunctionEmitter:
                 out.add(f"_a{k} = {a}")
             args = [f"_a{k}" for k in range(len(args))]
             pack = f"({args[0]},)" if len(args) == 1 else f"({', '.join(args)})"
-        ftype = mod.type_name(s.type_index)
-        callee = f"_rt.indirect_d({self.table(s.table)}, {x.expr(s.index)}, {ftype})"
+        if s.table is None:  # return_call_ref: validation checked the reference's type
+            callee = f"_rt.ref_callee({x.expr(s.index)})"
+        else:
+            ftype = mod.type_name(s.type_index)
+            callee = f"_rt.indirect_d({self.table(s.table)}, {x.expr(s.index)}, {ftype})"
         if self.metered:
             callee = f"_direct({callee})"
         out.add(f"return _TC(_rt.tail_entry({callee}), {pack})")

@@ -388,7 +388,8 @@ if __name__ == "__main__":
 '''.strip("\n").split("\n")
 
 
-_TAIL_OPS = frozenset((isa.OPS["return_call"], isa.OPS["return_call_indirect"]))
+_TAIL_OPS = frozenset(isa.OPS[n] for n in ("return_call", "return_call_indirect",
+                                          "return_call_ref"))
 
 
 def translate(module, metered: bool = False, flat: bool = False) -> str:
