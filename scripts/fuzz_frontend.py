@@ -103,8 +103,7 @@ KNOWN = [
     ("F-W+", r"constant expression required",
      "feature: wasmtime always allows extended constant expressions"),
     ("F+W-", r"global\.get of locally defined global",
-     "feature: wasmtime lets constants read defined globals only with GC on (3.0 allows "
-     "it)"),
+     "feature: wasmtime lets constants read defined globals only with GC (3.0: always)"),
     ("F-W+", r"^too many locals$", "limit: fayasm allows 50,000 declared locals"),
 ]
 
