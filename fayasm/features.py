@@ -28,7 +28,8 @@ class Features:
     # imported ones.
     defined_globals_in_constants: bool = True
     # The spec's error wording changed: 3.0 says "immutable global" for a global.set of
-    # an immutable global, where 2.0 said "global is immutable".
+    # an immutable global, where 2.0 said "global is immutable", and "i8 constant out of
+    # range" for a text lane index that is no u8, where 2.0 said "malformed lane index".
     wording_3_0: bool = True
 
     @property

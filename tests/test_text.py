@@ -682,3 +682,16 @@ def test_line_comment_ends_at_carriage_return():
 
     m = parse_module('(func (result i32) (i32.const 1) ;; comment\r (return (i32.const 2)))')
     assert [i.op.name for i in m.funcs[0].body] == ["i32.const", "i32.const", "return"]
+
+
+def test_lane_index_that_is_no_u8_has_each_versions_wording():
+    """3.0 says "i8 constant out of range" where 2.0 said "malformed lane index"."""
+    import fayasm
+    from fayasm import features
+
+    wat = "(module (func (result i32) (i32x4.extract_lane 256 (v128.const i32x4 0 0 0 0))))"
+    with pytest.raises(fayasm.ParseError, match="i8 constant out of range"):
+        fayasm.Module(wat)
+    with features.using(features.WASM2), pytest.raises(fayasm.ParseError,
+                                                       match="malformed lane index"):
+        fayasm.Module(wat)

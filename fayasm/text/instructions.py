@@ -388,7 +388,7 @@ class InstrParser(BaseParser):
     def kind_lane(self, op) -> int:
         if self.kinds[self.i] != NUM or not is_nat(self.values[self.i]):
             raise self.unexpected()
-        return self.nat(8, "malformed lane index")
+        return self.nat(8, _lane_error())
 
     def kind_reftype(self, op):
         return self.heaptype()
@@ -483,7 +483,13 @@ class InstrParser(BaseParser):
         lanes = []
         for j in range(start, start + 16):
             try:
-                lanes.append(parse_uint(values[j], 8, "malformed lane index"))
+                lanes.append(parse_uint(values[j], 8, _lane_error()))
             except NumberError as e:
                 raise self.error(str(e), j) from None
         return Instr(op, (tuple(lanes),))
+
+
+def _lane_error() -> str:
+    """The error for a lane index that is no u8: the spec's wording changed in 3.0."""
+    return "i8 constant out of range" if features.current().wording_3_0 \
+        else "malformed lane index"
