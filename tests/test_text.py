@@ -695,3 +695,17 @@ def test_lane_index_that_is_no_u8_has_each_versions_wording():
     with features.using(features.WASM2), pytest.raises(fayasm.ParseError,
                                                        match="malformed lane index"):
         fayasm.Module(wat)
+
+
+def test_quoted_identifiers_name_what_plain_ones_do():
+    """3.0's $"..." identifiers: $"fh" is $fh; escapes count; empty or non-UTF-8 ones are
+    malformed with the spec's words (they were an unknown operator)."""
+    import fayasm
+
+    m = fayasm.Module('(module (func $fh (result i32) (i32.const 7)) '
+                      '(func (export "f") (result i32) (call $"f\\68")) (func $"a b"))')
+    assert fayasm.instantiate(m, engine="interpreter").exports.f() == 7
+    for bad, message in [('$""', "empty identifier"), ("$", "empty identifier"),
+                         ('$"\\ef"', "malformed UTF-8")]:
+        with pytest.raises(fayasm.ParseError, match=message):
+            fayasm.Module(f"(module (func {bad}))")

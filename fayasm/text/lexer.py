@@ -24,8 +24,9 @@ _STRING_CHARS = r'(?:[^"\\\x00-\x1f\x7f]++|\\[^\x00-\x1f\x7f])*+'
 _END = r"(?=[ \t\n\r()]|;;|\Z)"  # where a token must end
 
 # Skip white space and line comments, then take one token, its kind told by the group:
-# 1 "(", 2 ")", 3 keyword, 4 number, 5 identifier, 6 string body, 7 reserved word,
-# 8 block comment start, 9 a character that starts no token (a broken string).
+# 1 "(", 2 ")", 3 keyword, 4 number, 5 identifier, 6 quoted identifier (3.0's $"..."),
+# 7 string body, 8 reserved word, 9 block comment start, 10 a character that starts no
+# token (a broken string).
 # Keywords, numbers, identifiers and strings must end at white space, a parenthesis or a
 # comment: otherwise the whole run of characters is a reserved word, so ``$l"a"`` is one
 # reserved token (an error), not two tokens, as the spec requires.
@@ -39,6 +40,7 @@ _TOKEN = re.compile(
     rf"|([a-z][{_IDCHARS}]*){_END}"
     rf"|({NUMBER_RE.pattern}){_END}"
     rf"|\$([{_IDCHARS}]+){_END}"
+    rf'|\$"({_STRING_CHARS})"{_END}'
     rf'|"({_STRING_CHARS})"{_END}'
     rf'|((?:[^ \t\n\r()";]++|;(?!;)|"{_STRING_CHARS}")++)'
     r"|(\(;)|(.))?", re.S)
@@ -55,6 +57,7 @@ _SIMPLE_ESCAPES = {"t": b"\t", "n": b"\n", "r": b"\r", '"': b'"', "'": b"'", "\\
 
 UNKNOWN_OPERATOR = "unknown operator"
 MALFORMED_UTF8 = "malformed UTF-8 encoding"
+EMPTY_ID = "empty identifier"
 
 
 class Tokens:
@@ -127,10 +130,27 @@ def decode_string(body: str) -> bytes:
     return bytes(out)
 
 
+def _quoted_id(body: str) -> tuple[int, str]:
+    """(ID, name) for a quoted identifier ``$"body"``: the name is the string's text, so
+    ``$"fh"`` is ``$fh``; or (ERR, message) for an empty or non-UTF-8 one."""
+    try:
+        raw = decode_string(body)
+    except ValueError as e:
+        return ERR, str(e)
+    if not raw:
+        return ERR, EMPTY_ID
+    try:
+        return ID, raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return ERR, MALFORMED_UTF8
+
+
 def _reserved(word: str) -> str:
     """The message for a reserved word (a run of characters that is no token)."""
     if _SURROGATE.search(word):
         return MALFORMED_UTF8
+    if word == "$" or word.startswith('$"'):
+        return EMPTY_ID  # a $ with no idchar or string after it
     return UNKNOWN_OPERATOR
 
 
@@ -187,26 +207,31 @@ def tokenize(text: str, source: str | None = None) -> Tokens:
                 kappend(NUM)
                 vappend(m.group(4))
                 oappend(m.start(4))
-            elif g == 6:
-                body = m.group(6)
+            elif g == 7:
+                body = m.group(7)
                 try:
                     vappend(decode_string(body))
                     kappend(STRING)
                 except ValueError as e:
                     vappend(str(e))
                     kappend(ERR)
-                oappend(m.start(6) - 1)
+                oappend(m.start(7) - 1)
             elif g == 5:
                 kappend(ID)
                 vappend(m.group(5))
                 oappend(m.start(5) - 1)
-            elif g == 7:
-                kappend(ERR)
-                vappend(_reserved(m.group(7)))
-                oappend(m.start(7))
+            elif g == 6:
+                kind, value = _quoted_id(m.group(6))
+                kappend(kind)
+                vappend(value)
+                oappend(m.start(6) - 2)
             elif g == 8:
+                kappend(ERR)
+                vappend(_reserved(m.group(8)))
+                oappend(m.start(8))
+            elif g == 9:
                 # A block comment: they nest, so find the end by hand and start again.
-                start = m.start(8)
+                start = m.start(9)
                 depth = 1
                 for d in _COMMENT_DELIM.finditer(text, start + 2):
                     if d.group() == "(;":
@@ -221,8 +246,8 @@ def tokenize(text: str, source: str | None = None) -> Tokens:
                     vappend("unclosed comment")
                     oappend(start)
                 break
-            elif g == 9:
-                start = m.start(9)
+            elif g == 10:
+                start = m.start(10)
                 kappend(ERR)
                 vappend(_bad_string(text, start) if text[start] == '"' else UNKNOWN_OPERATOR)
                 oappend(start)
