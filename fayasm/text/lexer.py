@@ -149,8 +149,8 @@ def _reserved(word: str) -> str:
     """The message for a reserved word (a run of characters that is no token)."""
     if _SURROGATE.search(word):
         return MALFORMED_UTF8
-    if word == "$" or word.startswith('$"'):
-        return EMPTY_ID  # a $ with no idchar or string after it
+    if word == "$":
+        return EMPTY_ID  # a $ with no idchar or string after it ($"l"0 is no token)
     return UNKNOWN_OPERATOR
 
 
