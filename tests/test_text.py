@@ -706,6 +706,6 @@ def test_quoted_identifiers_name_what_plain_ones_do():
                       '(func (export "f") (result i32) (call $"f\\68")) (func $"a b"))')
     assert fayasm.instantiate(m, engine="interpreter").exports.f() == 7
     for bad, message in [('$""', "empty identifier"), ("$", "empty identifier"),
-                         ('$"\\ef"', "malformed UTF-8")]:
+                         ('$"\\ef"', "malformed UTF-8"), ('$"l"0', "unknown operator")]:
         with pytest.raises(fayasm.ParseError, match=message):
             fayasm.Module(f"(module (func {bad}))")
