@@ -334,6 +334,7 @@ def test_ray_local_cluster_survives_faults_and_finds_an_injected_bug(tmp_path):
     cluster part way: the other 10 modules run, the hang is saved after the timeout, the
     crash after its retries, and the node's task is resubmitted."""
     pytest.importorskip("ray", reason="Ray is not installed (pip install 'fayasm[ray]')")
+    from fayasm.testing.raybackend import RETRIES
     env = dict(os.environ, FAYASM_CACHE="0", RAY_USAGE_STATS_ENABLED="0")
     proc = subprocess.run([sys.executable, "-c", RAY_SCRIPT, str(tmp_path)], cwd=str(tmp_path),
                           env=env, capture_output=True, text=True, timeout=600)
@@ -352,8 +353,13 @@ def test_ray_local_cluster_survives_faults_and_finds_an_injected_bug(tmp_path):
     assert kinds == ["crash", "hang"], (faults, log)
     assert all(os.path.isfile(path) for _, path in faults["found"])
     assert report["left"] is not None
-    assert faults["task_failures"].get("WorkerCrashedError", 0) >= 3, (faults, log)
-    assert faults["task_failures"].get("NodeDiedError", 0) >= 1, (faults, log)
+    # The crashing module fails RETRIES times; the node that left fails at least one more
+    # task. Ray reports that loss as NodeDiedError or, when it sees the worker go first, as
+    # WorkerCrashedError (CI saw both), so count them together.
+    failures = faults["task_failures"]
+    assert failures.get("WorkerCrashedError", 0) >= RETRIES, (faults, log)
+    assert failures.get("WorkerCrashedError", 0) + failures.get("NodeDiedError", 0) \
+        >= RETRIES + 1, (faults, log)
 
 
 def test_fuzz_scaling_script_runs_and_reports_every_configuration():
