@@ -11,17 +11,22 @@ through a small per-function buffer.
 
 Entry wrappers take the function's code address and context as arguments, so one entry
 per signature serves every function of that signature, in any loaded object.
+
+Calls from Python with Python values on plain numeric signatures skip all of this: the
+signature's Func class has a native ``__call__`` (pyentry.py) that converts the values
+and calls the entry wrapper itself.
 """
 from __future__ import annotations
 
 import ctypes
 import struct
+import threading
 
 from fayasm.runtime.errors import Error, Exhaustion
 from fayasm.runtime.func import Func, HostError
 from fayasm.runtime.types import FuncType, ValType
 
-from . import glue, stubs
+from . import glue, pyentry, stubs
 from .argbuffers import FORMATS
 from .process import Signal
 from .references import from_word, to_word
@@ -106,42 +111,15 @@ def _raw_factory(ft: FuncType):
 
 # -- calls from Python with Python values ---------------------------------------------------------
 class JitFunc(Func):
-    """A Func of a JIT instance. Subclasses generated per plain numeric signature (at most
-    one result, no v128 or references; not metered) add a ``__call__`` that checks the
-    arguments' types and ranges inline and calls the entry directly, with a prototype
-    whose i32/i64 result types are signed; anything else takes Func.__call__, which also
+    """A Func of a JIT instance. Classes made per plain numeric signature (at most one
+    result, no v128 or references; instances neither metered nor stack-limited) get a
+    native ``__call__`` (pyentry.py) that checks the arguments' types and ranges and
+    calls the entry wrapper itself; anything else takes Func.__call__, which also
     reports every argument error."""
 
-    # (entry, code, context): one attribute, so a thread retargeting the function (a
-    # tier-up) never lets another call new code with an old context.
+    # The function's record address, as a bytes object the native __call__ reads (the
+    # record always names the current code and context: a tier-up rewrites it whole).
     __slots__ = ("_target",)
-
-
-_CALL_CHECKS = {
-    I32: "type({a}) is int and -2147483648 <= {a} <= 4294967295",
-    I64: "type({a}) is int and -9223372036854775808 <= {a} <= 18446744073709551615",
-    F32: "type({a}) is float and {a} == {a}",  # a NaN takes the exact path (f32_round)
-    F64: "type({a}) is float",
-}
-_SIGNED = {I32: ctypes.c_int32, I64: ctypes.c_int64, F32: ctypes.c_double, F64: ctypes.c_double}
-
-
-def _fast_callable(ft: FuncType) -> bool:
-    return len(ft.results) <= 1 and all(t in _CALL_CHECKS for t in ft.params + ft.results)
-
-
-def _signed_prototype(ft: FuncType):
-    """The entry's prototype for calls with Python values: signed integer results."""
-    args = [ctypes.c_void_p, ctypes.c_void_p] + [_CT[t] for t in ft.params] + [ctypes.c_void_p]
-    return ctypes.PYFUNCTYPE(_SIGNED[ft.results[0]] if ft.results else None, *args)
-
-
-def _argument_error(e: ctypes.ArgumentError) -> Exception:
-    """ctypes refused an argument: Python's recursion limit while converting it (then
-    the call stack is exhausted), or a value of the wrong kind."""
-    if is_recursion(e):
-        return Exhaustion()
-    return Error(f"bad argument: {e}")
 
 
 def _user_error():
@@ -153,58 +131,81 @@ def _user_error():
     return e
 
 
+def _raise_user_error():
+    """What the native __call__ calls after a trap or a host exception (Signal cleared)."""
+    raise _user_error() from None
+
+
+def _argument_error(e: ctypes.ArgumentError) -> Exception:
+    """ctypes refused an argument: Python's recursion limit while converting it (then
+    the call stack is exhausted), or a value of the wrong kind."""
+    if is_recursion(e):
+        return Exhaustion()
+    return Error(f"bad argument: {e}")
+
+
 def _call_class(ft: FuncType, index: int) -> type:
-    n = len(ft.params)
-    names = [f"a{k}" for k in range(n)]
-    checks = " and ".join(_CALL_CHECKS[t].format(a=a) for t, a in zip(ft.params, names))
-    unpack = f"        {', '.join(names)}, = args" if n else ""
-    src = "\n".join(filter(None, [
-        "def __call__(self, *args):",
-        f"    if len(args) == {n}:",
-        unpack,
-        f"        if {checks or 'True'}:",
-        "            cf, fn, ctx = self._target",
-        "            try:",
-        f"                return cf(fn, ctx, {''.join(a + ', ' for a in names)}None)",
-        "            except Signal:",
-        "                raise user_error() from None",
-        "            except ArgumentError as e:",
-        "                raise argument_error(e) from None",
-        "    return generic(self, *args)"]))
-    ns = {"Signal": Signal, "user_error": _user_error, "generic": Func.__call__,
-          "ArgumentError": ctypes.ArgumentError, "argument_error": _argument_error}
-    exec(compile(src, f"<fayasm jit call {ft}>", "exec"), ns)
-    return type(f"JitFunc_{index}", (JitFunc,), {"__slots__": (), "__call__": ns["__call__"]})
+    """The JitFunc class of ``ft`` with its native ``__call__`` (pyentry.py)."""
+    cls = type(f"JitFunc_{index}", (JitFunc,), {"__slots__": ()})
+    cls.__call__ = pyentry.call_descriptor(ft, cls, Func.__call__, _raise_user_error)
+    return cls
+
+
+def target_word(record: int) -> bytes:
+    """What a fast Func's ``_target`` holds: its record's address."""
+    return _WORD.pack(record)
+
+
+_WORD = struct.Struct("<Q")
 
 
 class Signature:
     """Everything per function type the functions of that type share: the canonical type
-    id, the entry prototypes, the raw-callable factory, the fast Func class."""
+    id, the entry prototype, the raw-callable factory, the fast Func class."""
 
-    __slots__ = ("ft", "typeid", "factory", "cls", "out_words", "proto", "signed", "_entries")
+    __slots__ = ("ft", "typeid", "factory", "index", "fast", "_cls", "out_words", "proto",
+                 "_entry")
 
     def __init__(self, ft: FuncType, index: int):
         self.ft = ft
         self.typeid = typeid(ft)
         self.factory = _raw_factory(ft)
-        fast = _fast_callable(ft)
-        self.cls = _call_class(ft, index) if fast else JitFunc
+        self.index = index
+        self.fast = pyentry.supported(ft)
+        self._cls = None
         self.out_words = 0 if stubs.entry_returns_directly(ft) else \
             max(1, sum(2 if t is V128 else 1 for t in ft.results))
         self.proto = prototype(ft)
-        self.signed = _signed_prototype(ft) if fast else None
-        self._entries = None
+        self._entry = None
 
-    def entries(self) -> tuple:
-        """(raw entry, signed entry or None): ctypes functions of this signature's entry
-        wrapper (glue.entry_address; the signed one only for fast signatures)."""
-        e = self._entries
+    def entry(self):
+        """The ctypes function of this signature's entry wrapper (glue.entry_address)."""
+        e = self._entry
         if e is None:
-            addr = glue.entry_address(self.ft)
-            e = self._entries = (self.proto(addr), self.signed(addr) if self.signed else None)
+            e = self._entry = self.proto(glue.entry_address(self.ft))
         return e
 
+    def cls(self) -> type:
+        """The Func class of an unmetered instance's functions of this signature: with a
+        native __call__ when the signature is plain numeric (made on first use, once the
+        entry wrapper is loaded)."""
+        c = self._cls
+        if c is None:
+            c = JitFunc
+            if self.fast:
+                with _LOCK:
+                    c = self._cls
+                    if c is None:
+                        try:
+                            c = _call_class(self.ft, self.index)
+                        except RuntimeError:  # an object layout pyentry cannot find
+                            c = JitFunc
+                    self._cls = c
+            self._cls = c
+        return c
 
+
+_LOCK = threading.Lock()
 _SIGNATURES: dict[FuncType, Signature] = {}
 
 
@@ -224,4 +225,4 @@ def raw_callable(sig: Signature, entry, fn: int, ctx: int):
     return sig.factory(entry, fn, ctx, None, None)
 
 
-__all__ = ["prototype", "raw_callable", "JitFunc", "Signature", "signature"]
+__all__ = ["prototype", "raw_callable", "target_word", "JitFunc", "Signature", "signature"]

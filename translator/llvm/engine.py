@@ -9,7 +9,8 @@ mirrors, global cells, canonical type ids, data segments.
 
 Each function of an instance is a Func whose raw callable calls its signature's entry
 wrapper through a ctypes prototype; Python values are converted by Func.__call__ as on
-every engine, and calls.py adds a faster path for plain numeric signatures.
+every engine, except on plain numeric signatures of unmetered instances, whose Func
+class has a native __call__ (pyentry.py).
 """
 from __future__ import annotations
 
@@ -120,15 +121,12 @@ class InstanceState:
         words[T.REC_TYPE], words[T.REC_TAIL] = sig.typeid, tail
         ctypes.memmove(self.base + 8 * off, words, 8 * T.REC_WORDS)
         f = self.funcs[self.compiled.nimp + k]
-        raw_e, signed_e = sig.entries()
-        raw = calls.raw_callable(sig, raw_e, fn, fctx)
+        raw = calls.raw_callable(sig, sig.entry(), fn, fctx)
         if self.stack_base:
             raw = metering.stack_limited(raw, self.stack_base)
         if self.budget is not None:
             raw = metering.metered(raw, self.budget)
         f.raw = raw
-        if signed_e is not None and self.budget is None and not self.stack_base:
-            f._target = (signed_e, fn, fctx)
 
     def retarget(self, code) -> None:
         """Move every function to ``code`` (a finished tier-up)."""
@@ -195,9 +193,12 @@ class _Builder:
             off = lay.record(k)
             ctx[off + T.REC_TYPE] = sig.typeid
             addr = base + 8 * off
-            # Metered functions take Func.__call__ -> the metered raw callable.
-            cls = sig.cls if ist.budget is None and not ist.stack_base else calls.JitFunc
+            # Metered functions take Func.__call__ -> the metered raw callable; the others
+            # of a plain signature a native __call__ reading the record (pyentry.py).
+            cls = sig.cls() if ist.budget is None and not ist.stack_base else calls.JitFunc
             f = cls.from_raw(None, sig.ft, names[k], owner=ist)
+            if cls is not calls.JitFunc:
+                f._target = calls.target_word(addr)
             f.native = references.NativeRef(addr, ctx)
             records[addr] = f
             out.append(f)

@@ -25,6 +25,10 @@ from .types import S
 # Stack kept free below the limit native code checks: for host callbacks (Python frames)
 # and the frames a function uses before its check.
 STACK_MARGIN = 512 * 1024
+# Stack above that limit an entry from a host function that wasm called (a re-entry)
+# needs, or the entry is Exhaustion at the host call (stubs.entry): recursion through the
+# host ends at an entry, as on the other engines, not in whichever frame checks next.
+ENTRY_RESERVE = 64 * 1024
 
 
 class Signal(Exception):
@@ -49,4 +53,4 @@ def _init_state() -> None:
 
 _init_state()
 
-__all__ = ["Signal", "state", "STATE", "STACK_MARGIN", "libc"]
+__all__ = ["Signal", "state", "STATE", "STACK_MARGIN", "ENTRY_RESERVE", "libc"]

@@ -31,6 +31,7 @@ when Python returns; the Python side only ever touches the calling thread's bloc
 from __future__ import annotations
 
 from . import types as T
+from .process import ENTRY_RESERVE
 from .types import F32, LL, TB, V128, S
 
 _FP_ATTRS = '"frame-pointer"="all"'
@@ -214,6 +215,33 @@ def entry(ft, key: str) -> str:
            f"  %dp = getelementptr inbounds i64, ptr %tb, i64 {TB.DEPTH}",
            "  %d64 = load i64, ptr %dp",
            "  %d = trunc i64 %d64 to i32",
+           # A re-entry (wasm called the host, which calls wasm) needs ENTRY_RESERVE
+           # bytes of stack above the limit, or it is Exhaustion at the host call, as the
+           # other engines bound their entries (runtime/stack.py).
+           "  %nested = icmp ne i64 %d64, 0",
+           "  br i1 %nested, label %room, label %enter, !prof !5",
+           "room:",
+           f"  %rlp = getelementptr inbounds i64, ptr %tb, i64 {TB.STACK_LIMIT}",
+           "  %rlim = load i64, ptr %rlp",
+           "  %rfa = call ptr @llvm.frameaddress.p0(i32 0)",
+           "  %rfai = ptrtoint ptr %rfa to i64",
+           f"  %rneed = add i64 %rlim, {ENTRY_RESERVE}",
+           "  %rlow = icmp ult i64 %rfai, %rneed",
+           "  br i1 %rlow, label %full, label %enter, !prof !5",
+           "full:",
+           f"  %fcp = getelementptr inbounds i64, ptr %tb, i64 {TB.TRAP_CODE}",
+           f"  store i64 {T.EXHAUSTED}, ptr %fcp",
+           f"  %fap = getelementptr inbounds i64, ptr %tb, i64 {TB.TRAP_ARG}",
+           "  store i64 0, ptr %fap",
+           f"  %ffp = getelementptr inbounds i64, ptr %tb, i64 {TB.TRAP_FUNC}",
+           "  store i64 -1, ptr %ffp",
+           f"  %flp = getelementptr inbounds i64, ptr %tb, i64 {TB.TRACE_LEN}",
+           "  store i64 0, ptr %flp",
+           "  %fcact = load i64, ptr %actp",
+           "  %fcact1 = sub i64 %fcact, 1",
+           "  store i64 %fcact1, ptr %actp",
+           "  br label %raise",
+           "enter:",
            "  %r = call i32 @_setjmp(ptr %jb) #3",
            "  %z = icmp eq i32 %r, 0",
            "  br i1 %z, label %run, label %caught",

@@ -1,0 +1,277 @@
+"""Python entries: native functions CPython calls directly (METH_FASTCALL), one per plain
+numeric signature, so ``inst.exports.f(2, 3)`` reaches wasm without ctypes converting
+arguments or a Python frame around the call.
+
+``fy_py_<sig>(self, args, nargs)`` is the ``__call__`` of the signature's JitFunc class
+(a method descriptor made with PyDescr_NewMethod, so ``self`` is the Func). It reads the
+function's record address from the Func's ``_target`` slot (a bytes object holding it),
+takes the record's code and context (both current: a tier-up rewrites the record under
+the GIL, which this code holds), checks and converts every argument exactly as
+calls._CALL_CHECKS reads (an exact int in the type's range, an exact float, not a NaN
+for f32) and calls the signature's entry wrapper (stubs.entry: setjmp frame, thread
+block, depth). Anything else (a wrong count, another type, an int past i64, a NaN f32)
+goes to ``Func.__call__`` on a bound method, which converts or rejects it as on every
+engine. A trap or host exception leaves process.Signal set: the entry clears it and
+calls the raiser, which raises the real exception (calls._user_error).
+
+The code holds no addresses of this process: the C API functions, type objects and
+layout offsets it needs are words of its own table (``fy_pyapi_<sig>``, ``P``), filled
+after the object loads, so the object is cached like any other.
+"""
+from __future__ import annotations
+
+import ctypes
+import sys
+import threading
+
+from fayasm.runtime.types import FuncType
+
+from . import cache, glue, jit
+from . import types as T
+from .types import F32, F64, I32, I64
+
+
+class P:
+    """Word offsets in a Python entry's table."""
+
+    ENTRY = 0  # the signature's entry wrapper (stubs.entry)
+    AS_LLO = 1  # PyLong_AsLongLongAndOverflow
+    FROM_LL = 2  # PyLong_FromLongLong
+    AS_DOUBLE = 3  # PyFloat_AsDouble
+    FROM_DOUBLE = 4  # PyFloat_FromDouble
+    ERR_OCCURRED = 5  # PyErr_Occurred
+    ERR_CLEAR = 6  # PyErr_Clear
+    VCALL = 7  # PyObject_VectorcallDict
+    METHOD_NEW = 8  # PyMethod_New
+    INCREF = 9  # Py_IncRef
+    DECREF = 10  # Py_DecRef
+    INT = 11  # the int type object
+    FLOAT = 12  # the float type object
+    NONE = 13  # None
+    SLOW = 14  # Func.__call__ (for anything the fast checks refuse)
+    RAISE = 15  # a callable raising the exception a Signal stands for
+    TYPE_OFF = 16  # offset of ob_type in an object
+    SLOT_OFF = 17  # offset of the Func's _target slot
+    DATA_OFF = 18  # offset of a bytes object's data
+    WORDS = 19
+
+
+METH_FASTCALL = 0x80
+_KEYS = {I32: "i", I64: "l", F32: "f", F64: "d"}
+
+
+def supported(ft: FuncType) -> bool:
+    """Whether ``ft`` gets a Python entry: numeric parameters, at most one numeric result."""
+    return len(ft.results) <= 1 and all(t in _KEYS for t in ft.params + ft.results)
+
+
+def _api(name: str, k: int, lines: list, tag: str) -> str:
+    lines.append(f"  %{tag}p = getelementptr inbounds i64, ptr @fy_pyapi, i64 {k}")
+    lines.append(f"  %{tag} = load ptr, ptr %{tag}p")
+    return f"%{tag}"
+
+
+def text(ft: FuncType) -> str:
+    """The LLVM module of ``ft``'s Python entry and its table, listed in ``fy_meta``."""
+    n = len(ft.params)
+    out = [f"@fy_pyapi = internal global [{P.WORDS} x i64] zeroinitializer, align 8",
+           "define ptr @fy_py(ptr %self, ptr %args, i64 %nargs) #0 {",
+           "entry:",
+           "  %ovf = alloca i32, align 4",
+           "  %argn = icmp eq i64 %nargs, " + str(n),
+           "  br i1 %argn, label %setup, label %slow, !prof !0",
+           "setup:"]
+    words = {}
+    for name in ("TYPE_OFF", "SLOT_OFF", "DATA_OFF", "INT", "FLOAT"):
+        out.append(f"  %{name}p = getelementptr inbounds i64, ptr @fy_pyapi, i64 {getattr(P, name)}")
+        out.append(f"  %{name} = load i64, ptr %{name}p")
+        words[name] = f"%{name}"
+    asllo = _api("AS_LLO", P.AS_LLO, out, "asllo")
+    asdbl = _api("AS_DOUBLE", P.AS_DOUBLE, out, "asdbl")
+    out.append("  br label %a0")
+    vals = []
+    for k, t in enumerate(ft.params):
+        out += [f"a{k}:",
+                f"  %o{k}p = getelementptr inbounds ptr, ptr %args, i64 {k}",
+                f"  %o{k} = load ptr, ptr %o{k}p",
+                f"  %t{k}p = getelementptr inbounds i8, ptr %o{k}, i64 %TYPE_OFF",
+                f"  %t{k}a = load ptr, ptr %t{k}p",
+                f"  %t{k} = ptrtoint ptr %t{k}a to i64"]
+        if t is I32 or t is I64:
+            out += [f"  %is{k} = icmp eq i64 %t{k}, %INT",
+                    f"  br i1 %is{k}, label %a{k}v, label %slow, !prof !0",
+                    f"a{k}v:",
+                    f"  %v{k} = call i64 {asllo}(ptr %o{k}, ptr %ovf)",
+                    "  %ovf" + str(k) + " = load i32, ptr %ovf",
+                    f"  %in{k} = icmp eq i32 %ovf{k}, 0"]
+            if t is I32:
+                out += [f"  %lo{k} = icmp sge i64 %v{k}, -2147483648",
+                        f"  %hi{k} = icmp sle i64 %v{k}, 4294967295",
+                        f"  %r{k}a = and i1 %lo{k}, %hi{k}",
+                        f"  %r{k} = and i1 %r{k}a, %in{k}",
+                        f"  %x{k} = trunc i64 %v{k} to i32"]
+                vals.append(f"i32 %x{k}")
+            else:
+                out.append(f"  %r{k} = or i1 %in{k}, false")
+                vals.append(f"i64 %v{k}")
+        else:
+            out += [f"  %is{k} = icmp eq i64 %t{k}, %FLOAT",
+                    f"  br i1 %is{k}, label %a{k}v, label %slow, !prof !0",
+                    f"a{k}v:",
+                    f"  %v{k} = call double {asdbl}(ptr %o{k})"]
+            if t is F32:
+                out.append(f"  %r{k} = fcmp ord double %v{k}, %v{k}")  # a NaN: the exact path
+            else:
+                out.append(f"  %r{k} = or i1 true, true")
+            vals.append(f"double %v{k}")
+        out.append(f"  br i1 %r{k}, label %a{k + 1}, label %slow, !prof !0")
+    out += [f"a{n}:",
+            "  %slotp = getelementptr inbounds i8, ptr %self, i64 %SLOT_OFF",
+            "  %slot = load ptr, ptr %slotp",
+            "  %recp = getelementptr inbounds i8, ptr %slot, i64 %DATA_OFF",
+            "  %rec = load ptr, ptr %recp",
+            "  %code = load ptr, ptr %rec",
+            f"  %cctxp = getelementptr inbounds i64, ptr %rec, i64 {T.REC_CTX}",
+            "  %cctx = load ptr, ptr %cctxp"]
+    entry = _api("ENTRY", P.ENTRY, out, "wrapper")
+    rs = ft.results
+    rt = {I32: "i32", I64: "i64", F32: "double", F64: "double"}[rs[0]] if rs else "void"
+    call = f"call {rt} {entry}(ptr %code, ptr %cctx{''.join(', ' + v for v in vals)}, ptr null)"
+    out.append(f"  %res = {call}" if rs else f"  {call}")
+    erro = _api("ERR_OCCURRED", P.ERR_OCCURRED, out, "erro")
+    out += [f"  %err = call ptr {erro}()",
+            "  %bad = icmp ne ptr %err, null",
+            "  br i1 %bad, label %trap, label %box, !prof !1",
+            "trap:"]
+    errc = _api("ERR_CLEAR", P.ERR_CLEAR, out, "errc")
+    vcall = _api("VCALL", P.VCALL, out, "vcall")
+    raiser = _api("RAISE", P.RAISE, out, "raiser")
+    out += [f"  call void {errc}()",
+            f"  %raised = call ptr {vcall}(ptr {raiser}, ptr null, i64 0, ptr null)",
+            "  ret ptr %raised",
+            "box:"]
+    if not rs:
+        incref = _api("INCREF", P.INCREF, out, "incref")
+        none = _api("NONE", P.NONE, out, "none")
+        out += [f"  call void {incref}(ptr {none})", f"  ret ptr {none}"]
+    elif rs[0] is I32 or rs[0] is I64:
+        fromll = _api("FROM_LL", P.FROM_LL, out, "fromll")
+        if rs[0] is I32:
+            out.append("  %wide = sext i32 %res to i64")
+        else:
+            out.append("  %wide = or i64 %res, 0")
+        out += [f"  %boxed = call ptr {fromll}(i64 %wide)", "  ret ptr %boxed"]
+    else:
+        fromd = _api("FROM_DOUBLE", P.FROM_DOUBLE, out, "fromd")
+        out += [f"  %boxed = call ptr {fromd}(double %res)", "  ret ptr %boxed"]
+    # Anything the checks refused: Func.__call__(self, *args), on a bound method.
+    out.append("slow:")
+    mnew = _api("METHOD_NEW", P.METHOD_NEW, out, "mnew")
+    slowf = _api("SLOW", P.SLOW, out, "slowf")
+    vcall2 = _api("VCALL", P.VCALL, out, "vcall2")
+    decref = _api("DECREF", P.DECREF, out, "decref")
+    out += [f"  %bound = call ptr {mnew}(ptr {slowf}, ptr %self)",
+            "  %nob = icmp eq ptr %bound, null",
+            "  br i1 %nob, label %nomem, label %callslow",
+            "nomem:",
+            "  ret ptr null",
+            "callslow:",
+            f"  %sr = call ptr {vcall2}(ptr %bound, ptr %args, i64 %nargs, ptr null)",
+            f"  call void {decref}(ptr %bound)",
+            "  ret ptr %sr",
+            "}",
+            "@fy_meta = constant [2 x ptr] [ptr @fy_py, ptr @fy_pyapi]",
+            'attributes #0 = { nounwind "frame-pointer"="all" }',
+            '!0 = !{!"branch_weights", i32 1000, i32 1}',
+            '!1 = !{!"branch_weights", i32 1, i32 1000}']
+    return "\n".join(out) + "\n"
+
+
+# -- this process's words -----------------------------------------------------------------------
+def _addr(fn) -> int:
+    return ctypes.cast(fn, ctypes.c_void_p).value or 0
+
+
+def _offset_of(obj: object, target: int, limit: int) -> int:
+    """The offset in ``obj``'s memory of the word ``target`` (searched in [0, limit))."""
+    base = id(obj)
+    found = [off for off in range(0, limit, 8)
+             if ctypes.c_uint64.from_address(base + off).value == target]
+    if len(found) != 1:
+        raise RuntimeError("jit: cannot find an object layout offset")
+    return found[0]
+
+
+def _layout(cls: type) -> tuple[int, int, int]:
+    """(ob_type offset, offset of ``cls``'s ``_target`` slot, bytes data offset)."""
+    big = 1 << 200
+    type_off = _offset_of(big, id(int), 32)
+    if _offset_of(1.5, id(float), 32) != type_off:
+        raise RuntimeError("jit: int and float disagree on ob_type")
+    probe = cls.__new__(cls)
+    marker = object()
+    probe._target = marker
+    slot_off = _offset_of(probe, id(marker), cls.__basicsize__)
+    pattern = bytes(range(1, 17))
+    data_off = sys.getsizeof(b"") - 1
+    if ctypes.string_at(id(pattern) + data_off, 16) != pattern:
+        raise RuntimeError("jit: cannot find the data of a bytes object")
+    return type_off, slot_off, data_off
+
+
+class _MethodDef(ctypes.Structure):
+    _fields_ = [("ml_name", ctypes.c_char_p), ("ml_meth", ctypes.c_void_p),
+                ("ml_flags", ctypes.c_int), ("ml_doc", ctypes.c_char_p)]
+
+
+_new_descr = ctypes.pythonapi.PyDescr_NewMethod
+_new_descr.restype = ctypes.py_object
+_new_descr.argtypes = [ctypes.py_object, ctypes.c_void_p]
+_KEEP: list = []  # loaded objects, tables and method defs: they live as long as the process
+_LOCK = threading.Lock()
+
+
+def _code(ft: FuncType):
+    k = cache.key(["pyentry", T.sig_key(ft), jit.version(), *jit.host()])
+    obj = cache.load(k)
+    if obj is None:
+        with jit.LOCK:
+            obj = jit.build_object(text(ft), 2)
+        cache.store(k, obj)
+    return jit.LoadedObject(obj, 2)
+
+
+def call_descriptor(ft: FuncType, cls: type, slow, raiser):
+    """A ``__call__`` for ``cls`` (a JitFunc class of signature ``ft``): the method
+    descriptor of ``ft``'s Python entry, with ``slow`` and ``raiser`` as its fallbacks."""
+    with _LOCK:
+        loaded = _code(ft)
+        code, table_addr = loaded.meta
+        table = (ctypes.c_uint64 * P.WORDS).from_address(table_addr)
+        api = ctypes.pythonapi
+        type_off, slot_off, data_off = _layout(cls)
+        words = {
+            P.ENTRY: glue.entry_address(ft),
+            P.AS_LLO: _addr(api.PyLong_AsLongLongAndOverflow),
+            P.FROM_LL: _addr(api.PyLong_FromLongLong),
+            P.AS_DOUBLE: _addr(api.PyFloat_AsDouble),
+            P.FROM_DOUBLE: _addr(api.PyFloat_FromDouble),
+            P.ERR_OCCURRED: _addr(api.PyErr_Occurred),
+            P.ERR_CLEAR: _addr(api.PyErr_Clear),
+            P.VCALL: _addr(api.PyObject_VectorcallDict),
+            P.METHOD_NEW: _addr(api.PyMethod_New),
+            P.INCREF: _addr(api.Py_IncRef),
+            P.DECREF: _addr(api.Py_DecRef),
+            P.INT: id(int), P.FLOAT: id(float), P.NONE: id(None),
+            P.SLOW: id(slow), P.RAISE: id(raiser),
+            P.TYPE_OFF: type_off, P.SLOT_OFF: slot_off, P.DATA_OFF: data_off,
+        }
+        for k, v in words.items():
+            table[k] = v
+        name = f"fayasm jit call {T.sig_key(ft)}".encode()
+        mdef = _MethodDef(name, code, METH_FASTCALL, None)
+        _KEEP.append((loaded, table, mdef, name, slow, raiser))
+        return _new_descr(cls, ctypes.addressof(mdef))
+
+
+__all__ = ["P", "supported", "text", "call_descriptor"]
