@@ -1,5 +1,7 @@
 """What one call from Python costs: ``add(2, 3)`` on a trivial export, per fayasm engine,
-through ``invoke([Val])``, and on wasmtime-py when it is installed, in one run.
+through ``invoke([Val])``, on a metered jit instance (``fuel=``: Func.__call__ and ctypes),
+and on wasmtime-py when it is installed, in one run, with a bare ctypes call of libc's
+``labs`` for reference.
 
     python scripts/call_cost.py                # about 20 s
     python scripts/call_cost.py --calls 20000 --repeats 5
@@ -7,12 +9,14 @@ through ``invoke([Val])``, and on wasmtime-py when it is installed, in one run.
 Each row calls the export in a plain Python loop (whose own cost is included, as it is in
 any caller's loop) ``--calls`` times, ``--repeats`` times, interleaving the rows so that
 load on a shared machine falls on all of them alike; a row's µs per call is its fastest
-repeat. A plain Python function is measured too, as the floor. The last line is what the
-README quotes: how many times as many calls per second the jit makes as wasmtime-py.
+repeat. A plain Python function is measured too, as the floor. The last lines are what the
+README quotes: how many times as many calls per second the jit makes as wasmtime-py, and
+as a bare ctypes call.
 """
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import os
 import sys
@@ -42,7 +46,20 @@ def fayasm_rows(module) -> list:
         assert add.invoke(args)[0].value == 5
         rows.append(("fayasm jit: add.invoke([Val, Val])",
                      lambda n, f=add.invoke: _loop1(f, args, n)))
+        add = fayasm.instantiate(module, engine="jit", fuel=1 << 60).exports.add
+        assert add(2, 3) == 5
+        rows.append(("fayasm jit, metered: add(2, 3)", lambda n, f=add: _loop(f, n)))
     return rows
+
+
+def ctypes_row():
+    """A bare ctypes call of a C function of two arguments (libc's ``labs`` takes one; the
+    second is ignored by the C convention), the cost ctypes adds to any call."""
+    labs = ctypes.CDLL(None).labs
+    labs.argtypes = [ctypes.c_long, ctypes.c_long]
+    labs.restype = ctypes.c_long
+    assert labs(-2, 3) == 2
+    return ("ctypes: labs(2, 3)", lambda n: _loop(labs, n))
 
 
 def wasmtime_row(module):
@@ -99,6 +116,7 @@ def main(argv=None) -> int:
         p.error("--calls and --repeats must be 1 or more")
     module = fayasm.Module(WAT)
     rows = [("python function: add(2, 3)", lambda n: _loop(_python_add, n))]
+    rows.append(ctypes_row())
     rows += fayasm_rows(module)
     wt = wasmtime_row(module)
     if wt is not None:
@@ -114,6 +132,9 @@ def main(argv=None) -> int:
     if wt is not None and jit is not None:
         ratio = best[wt[0]] / jit
         print(f"fayasm jit makes {ratio:.0f}x as many calls per second as wasmtime-py")
+    if jit is not None:
+        ratio = best["ctypes: labs(2, 3)"] / jit
+        print(f"fayasm jit makes {ratio:.1f}x as many calls per second as a bare ctypes call")
     return 0
 
 

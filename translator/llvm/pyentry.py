@@ -23,6 +23,7 @@ from __future__ import annotations
 import ctypes
 import sys
 import threading
+from typing import Any
 
 from fayasm.runtime.types import FuncType
 
@@ -65,7 +66,8 @@ def supported(ft: FuncType) -> bool:
     return len(ft.results) <= 1 and all(t in _KEYS for t in ft.params + ft.results)
 
 
-def _api(name: str, k: int, lines: list, tag: str) -> str:
+def _api(k: int, lines: list, tag: str) -> str:
+    """Load word ``k`` of the table as a pointer named ``tag``; return the name."""
     lines.append(f"  %{tag}p = getelementptr inbounds i64, ptr @fy_pyapi, i64 {k}")
     lines.append(f"  %{tag} = load ptr, ptr %{tag}p")
     return f"%{tag}"
@@ -81,13 +83,12 @@ def text(ft: FuncType) -> str:
            "  %argn = icmp eq i64 %nargs, " + str(n),
            "  br i1 %argn, label %setup, label %slow, !prof !0",
            "setup:"]
-    words = {}
     for name in ("TYPE_OFF", "SLOT_OFF", "DATA_OFF", "INT", "FLOAT"):
-        out.append(f"  %{name}p = getelementptr inbounds i64, ptr @fy_pyapi, i64 {getattr(P, name)}")
+        k = getattr(P, name)
+        out.append(f"  %{name}p = getelementptr inbounds i64, ptr @fy_pyapi, i64 {k}")
         out.append(f"  %{name} = load i64, ptr %{name}p")
-        words[name] = f"%{name}"
-    asllo = _api("AS_LLO", P.AS_LLO, out, "asllo")
-    asdbl = _api("AS_DOUBLE", P.AS_DOUBLE, out, "asdbl")
+    asllo = _api(P.AS_LLO, out, "asllo")
+    asdbl = _api(P.AS_DOUBLE, out, "asdbl")
     out.append("  br label %a0")
     vals = []
     for k, t in enumerate(ft.params):
@@ -133,43 +134,43 @@ def text(ft: FuncType) -> str:
             "  %code = load ptr, ptr %rec",
             f"  %cctxp = getelementptr inbounds i64, ptr %rec, i64 {T.REC_CTX}",
             "  %cctx = load ptr, ptr %cctxp"]
-    entry = _api("ENTRY", P.ENTRY, out, "wrapper")
+    entry = _api(P.ENTRY, out, "wrapper")
     rs = ft.results
     rt = {I32: "i32", I64: "i64", F32: "double", F64: "double"}[rs[0]] if rs else "void"
     call = f"call {rt} {entry}(ptr %code, ptr %cctx{''.join(', ' + v for v in vals)}, ptr null)"
     out.append(f"  %res = {call}" if rs else f"  {call}")
-    erro = _api("ERR_OCCURRED", P.ERR_OCCURRED, out, "erro")
+    erro = _api(P.ERR_OCCURRED, out, "erro")
     out += [f"  %err = call ptr {erro}()",
             "  %bad = icmp ne ptr %err, null",
             "  br i1 %bad, label %trap, label %box, !prof !1",
             "trap:"]
-    errc = _api("ERR_CLEAR", P.ERR_CLEAR, out, "errc")
-    vcall = _api("VCALL", P.VCALL, out, "vcall")
-    raiser = _api("RAISE", P.RAISE, out, "raiser")
+    errc = _api(P.ERR_CLEAR, out, "errc")
+    vcall = _api(P.VCALL, out, "vcall")
+    raiser = _api(P.RAISE, out, "raiser")
     out += [f"  call void {errc}()",
             f"  %raised = call ptr {vcall}(ptr {raiser}, ptr null, i64 0, ptr null)",
             "  ret ptr %raised",
             "box:"]
     if not rs:
-        incref = _api("INCREF", P.INCREF, out, "incref")
-        none = _api("NONE", P.NONE, out, "none")
+        incref = _api(P.INCREF, out, "incref")
+        none = _api(P.NONE, out, "none")
         out += [f"  call void {incref}(ptr {none})", f"  ret ptr {none}"]
     elif rs[0] is I32 or rs[0] is I64:
-        fromll = _api("FROM_LL", P.FROM_LL, out, "fromll")
+        fromll = _api(P.FROM_LL, out, "fromll")
         if rs[0] is I32:
             out.append("  %wide = sext i32 %res to i64")
         else:
             out.append("  %wide = or i64 %res, 0")
         out += [f"  %boxed = call ptr {fromll}(i64 %wide)", "  ret ptr %boxed"]
     else:
-        fromd = _api("FROM_DOUBLE", P.FROM_DOUBLE, out, "fromd")
+        fromd = _api(P.FROM_DOUBLE, out, "fromd")
         out += [f"  %boxed = call ptr {fromd}(double %res)", "  ret ptr %boxed"]
     # Anything the checks refused: Func.__call__(self, *args), on a bound method.
     out.append("slow:")
-    mnew = _api("METHOD_NEW", P.METHOD_NEW, out, "mnew")
-    slowf = _api("SLOW", P.SLOW, out, "slowf")
-    vcall2 = _api("VCALL", P.VCALL, out, "vcall2")
-    decref = _api("DECREF", P.DECREF, out, "decref")
+    mnew = _api(P.METHOD_NEW, out, "mnew")
+    slowf = _api(P.SLOW, out, "slowf")
+    vcall2 = _api(P.VCALL, out, "vcall2")
+    decref = _api(P.DECREF, out, "decref")
     out += [f"  %bound = call ptr {mnew}(ptr {slowf}, ptr %self)",
             "  %nob = icmp eq ptr %bound, null",
             "  br i1 %nob, label %nomem, label %callslow",
@@ -208,7 +209,7 @@ def _layout(cls: type) -> tuple[int, int, int]:
     type_off = _offset_of(big, id(int), 32)
     if _offset_of(1.5, id(float), 32) != type_off:
         raise RuntimeError("jit: int and float disagree on ob_type")
-    probe = cls.__new__(cls)
+    probe: Any = object.__new__(cls)
     marker = object()
     probe._target = marker
     slot_off = _offset_of(probe, id(marker), cls.__basicsize__)

@@ -1,0 +1,303 @@
+"""Calls from Python into the jit (translator/llvm/calls.py, pyentry.py): the native
+``__call__`` of plain numeric signatures must give exactly what Func.__call__ gives (the
+same jit function called the generic way) and what the interpreter gives, for every
+argument, result, error, trap, host exception, thread and re-entry."""
+from __future__ import annotations
+
+import enum
+import math
+import struct
+import sys
+import threading
+
+import pytest
+
+import fayasm
+from fayasm import Func, FuncType, ValType
+from fayasm.runtime.errors import Error, Exhaustion, Trap
+from fayasm.translator.llvm import calls
+
+I32, I64, F32, F64 = ValType.I32, ValType.I64, ValType.F32, ValType.F64
+
+IDENT = """(module
+  (func (export "i32") (param i32) (result i32) (local.get 0))
+  (func (export "i64") (param i64) (result i64) (local.get 0))
+  (func (export "f32") (param f32) (result f32) (local.get 0))
+  (func (export "f64") (param f64) (result f64) (local.get 0))
+  (func (export "f32bits") (param f32) (result i32) (i32.reinterpret_f32 (local.get 0)))
+  (func (export "f64bits") (param f64) (result i64) (i64.reinterpret_f64 (local.get 0)))
+  (func (export "nan32") (result f32) (f32.reinterpret_i32 (i32.const 0xffa00001)))
+  (func (export "nan64") (result f64) (f64.reinterpret_i64 (i64.const 0x7ff4000000000abc)))
+  (func (export "mix") (param i32 i64 f32 f64) (result f64)
+    (f64.add (f64.add (f64.convert_i32_s (local.get 0)) (f64.convert_i64_s (local.get 1)))
+             (f64.add (f64.promote_f32 (local.get 2)) (local.get 3))))
+  (func (export "none") (param i32))
+  (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+  (func (export "v128") (param v128) (result v128) (local.get 0))
+  (func (export "ref") (param externref) (result externref) (local.get 0))
+  (func (export "two") (param i32) (result i32 i32) (local.get 0) (local.get 0)))"""
+
+EXPORTS = ["i32", "i64", "f32", "f64", "f32bits", "f64bits", "mix", "none", "div"]
+
+
+class Small(enum.IntEnum):
+    ONE = 1
+
+
+class MyFloat(float):
+    pass
+
+
+def _nan(bits: int) -> float:
+    return struct.unpack("<d", struct.pack("<Q", bits))[0]
+
+
+VALUES = [0, 1, -1, 2**31 - 1, -2**31, 2**31, 2**32 - 1, 2**32, -2**31 - 1, 2**63 - 1,
+          -2**63, 2**63, 2**64 - 1, 2**64, -2**63 - 1, 2**200, True, False, Small.ONE,
+          0.0, -0.0, 1.5, -2.5, 1 + 2**-24, 1 + 3 * 2**-24, 3.4028235677973366e38, 1e300,
+          -1e300, 5e-324, 1e-45, 7e-46, math.inf, -math.inf, math.nan, _nan(0x7FF4000000000001),
+          _nan(0xFFF8000000000ABC), _nan(0x7FFFFFFFE0000000), MyFloat(2.5), None, "1",
+          1j, [1], object()]
+
+
+@pytest.fixture(scope="module")
+def jit():
+    return fayasm.instantiate(fayasm.Module(IDENT), engine="jit")
+
+
+@pytest.fixture(scope="module")
+def ref():
+    return fayasm.instantiate(fayasm.Module(IDENT), engine="interpreter")
+
+
+def outcome(f, *args, **kw):
+    """What a call gives: ("ok", result with float bits) or (exception type, message)."""
+    try:
+        r = f(*args, **kw)
+    except Exception as e:  # noqa: BLE001 - the outcome is what is compared
+        return (type(e).__name__, str(e))
+    if isinstance(r, float):
+        return ("ok", "float", struct.pack("<d", r))
+    return ("ok", type(r).__name__, r)
+
+
+def test_plain_signatures_get_the_native_call(jit):
+    for name in EXPORTS:
+        f = getattr(jit.exports, name)
+        assert isinstance(f, calls.JitFunc) and isinstance(f, Func)
+        assert type(type(f).__dict__["__call__"]).__name__ == "method_descriptor", name
+    for name in ("v128", "ref", "two"):
+        assert type(getattr(jit.exports, name)) is calls.JitFunc  # Func.__call__
+
+
+@pytest.mark.parametrize("name", ["i32", "i64", "f32", "f64", "f32bits", "f64bits", "none"])
+def test_every_argument_gives_what_the_generic_path_and_the_interpreter_give(jit, ref, name):
+    fast, slow, interp = getattr(jit.exports, name), getattr(jit.exports, name), \
+        getattr(ref.exports, name)
+    for v in VALUES:
+        want = outcome(Func.__call__, slow, v)
+        assert outcome(fast, v) == want, (name, v)
+        assert outcome(interp, v) == want, (name, v)
+
+
+def test_four_kinds_of_argument_at_once(jit, ref):
+    for args in [(1, 2, 3.5, 4.25), (-1, -2**63, 1e-45, -0.0), (2**32 - 1, 2**64 - 1, 1e39, 1.0),
+                 (1, 2, math.nan, 4.0), (1.0, 2, 3.0, 4.0), (1, 2, 3, 4)]:
+        want = outcome(ref.exports.mix, *args)
+        assert outcome(jit.exports.mix, *args) == want == outcome(Func.__call__, jit.exports.mix,
+                                                                    *args), args
+
+
+def test_f32_arguments_round_to_nearest_even_and_keep_nan_payloads(jit):
+    f32 = jit.exports.f32bits
+    assert f32(1 + 2**-24) == 0x3F800000  # a tie: to even
+    assert f32(1 + 3 * 2**-24) == 0x3F800002
+    assert f32(3.4028235677973366e38) == 0x7F800000  # past the largest f32: infinity
+    assert f32(-0.0) == -0x80000000
+    assert f32(_nan(0xFFF8000000000000 | (0x123 << 29))) == 0xFFC00123 - 2**32  # a NaN's payload
+    assert f32(_nan(0x7FF8000000000000 | (0x123 << 29))) == 0x7FC00123
+
+
+def test_nan_payloads_come_back_exact(jit, ref):
+    for name in ("nan32", "nan64"):
+        got = getattr(jit.exports, name)()
+        want = getattr(ref.exports, name)()
+        assert struct.pack("<d", got) == struct.pack("<d", want)
+    assert struct.pack("<d", jit.exports.nan64()) == struct.pack("<Q", 0x7FF4000000000ABC)
+    x = _nan(0xFFF0000000000001)  # a signalling f64 NaN goes through unquieted
+    assert struct.pack("<d", jit.exports.f64(x)) == struct.pack("<d", x)
+    assert jit.exports.f64bits(x) == -0x000FFFFFFFFFFFFF
+
+
+def test_wrong_argument_counts_and_keywords(jit):
+    f = jit.exports.div
+    for args in [(), (1,), (1, 2, 3), tuple(range(300))]:
+        want = outcome(Func.__call__, f, *args)
+        assert want[0] == "ArgumentTypeError"
+        assert outcome(f, *args) == want
+    with pytest.raises(TypeError):
+        f(1, b=2)
+    with pytest.raises(TypeError):
+        f(a=1, b=2)
+    assert f(7, 2) == 3
+
+
+def test_a_trap_in_the_native_call_then_the_instance_works_on(jit):
+    f = jit.exports.div
+    for _ in range(1000):
+        with pytest.raises(Trap) as info:
+            f(1, 0)
+        assert str(info.value).startswith("integer divide by zero")
+        assert info.value.frames == ["div"]
+    with pytest.raises(Trap, match="integer overflow"):
+        f(-2**31, -1)
+    assert f(-7, 2) == -3
+
+
+def test_no_reference_leaks_on_any_path(jit):
+    none, div, i64 = jit.exports.none, jit.exports.div, jit.exports.i64
+    big = 2**62 + 12345
+    before = (sys.getrefcount(None), sys.getrefcount(div), sys.getrefcount(big))
+    for _ in range(5000):
+        none(1)
+        i64(big)
+        div(Small.ONE, 1)  # the generic path, on a bound method of the Func
+        try:
+            div(1, 0)
+        except Trap:
+            pass
+    after = (sys.getrefcount(None), sys.getrefcount(div), sys.getrefcount(big))
+    assert abs(after[0] - before[0]) < 50 and after[1:] == before[1:]
+
+
+HOSTED = """(module
+  (import "env" "host" (func $host (param i32) (result i32)))
+  (func (export "call") (param i32) (result i32)
+    (i32.add (call $host (local.get 0)) (i32.const 1)))
+  (func (export "square") (param i32) (result i32) (i32.mul (local.get 0) (local.get 0))))"""
+
+
+def test_host_exceptions_come_back_as_themselves(engine):
+    err = ValueError("from the host")
+
+    def host(n):
+        if n == 1:
+            raise err
+        if n == 2:
+            raise KeyboardInterrupt
+        if n == 3:
+            raise Trap("host trap")
+        return n
+
+    inst = fayasm.instantiate(fayasm.Module(HOSTED), imports={"env": {"host": host}},
+                              engine=engine)
+    with pytest.raises(ValueError, match="from the host") as info:
+        inst.exports.call(1)
+    assert info.value is err
+    with pytest.raises(KeyboardInterrupt):
+        inst.exports.call(2)
+    with pytest.raises(Trap, match="host trap"):
+        inst.exports.call(3)
+    assert inst.exports.call(41) == 42
+
+
+def test_reentry_through_the_native_call(engine):
+    inst = None
+
+    def host(n):
+        return inst.exports.square(n) if n < 100 else inst.exports.call(n - 100)
+
+    inst = fayasm.instantiate(fayasm.Module(HOSTED), imports={"env": {"host": host}},
+                              engine=engine)
+    assert inst.exports.call(7) == 50
+    assert inst.exports.call(107) == 51
+
+
+CROSSING = """(module
+  (import "env" "host" (func $host (param i32) (result i32)))
+  (func $inner (param i32) (result i32) (i32.add (call $host (local.get 0)) (i32.const 1)))
+  (func $mid (param i32) (result i32) (i32.add (call $inner (local.get 0)) (i32.const 1)))
+  (func $outer (export "outer") (param i32) (result i32)
+    (i32.add (call $mid (local.get 0)) (i32.const 1))))"""
+
+
+def test_regression_reentry_exhaustion_is_at_the_host_call_wherever_the_stack_starts():
+    """Recursion through the host ran out of C stack in whichever jit frame checked next
+    (so the innermost frame depended on where the stack started); a re-entry now needs
+    process.ENTRY_RESERVE bytes, so it ends at the host call, as on the other engines."""
+    inst = None
+
+    def host(n):
+        return inst.exports.outer(n)
+
+    inst = fayasm.instantiate(fayasm.Module(CROSSING), imports={"env": {"host": host}},
+                              engine="jit")
+
+    seen = []
+
+    def at(depth):
+        if depth:  # through C (sorted calls its key): each level takes some C stack
+            sorted([0], key=lambda _: at(depth - 1))
+            return 0
+        with pytest.raises(Exhaustion) as info:
+            inst.exports.outer(1)
+        seen.append(info.value.frames)
+        return 0
+
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(60_000)  # the C stack, not Python's limit, is what runs out
+    try:
+        for depth in range(0, 40, 3):
+            at(depth)
+            frames = seen[-1]
+            assert frames[:3] == ["inner", "mid", "outer"], depth
+            assert frames == ["inner", "mid", "outer"] * (len(frames) // 3)
+    finally:
+        sys.setrecursionlimit(old)
+    assert inst.exports.outer.type == FuncType([I32], [I32])
+
+
+def test_calls_from_many_threads(jit):
+    errors = []
+    mix, div = jit.exports.mix, jit.exports.div
+    start = threading.Barrier(8)
+
+    def work(k):
+        try:
+            start.wait()
+            for i in range(3000):
+                assert mix(k, i, 0.5, 0.25) == k + i + 0.75
+                if i % 100 == 0:
+                    with pytest.raises(Trap) as info:
+                        div(k, 0)
+                    assert info.value.frames == ["div"]
+                assert div(i * 8 + k, 8) == i
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert not errors, errors[0]
+
+
+def test_other_signatures_and_metered_instances_take_func_call():
+    inst = fayasm.instantiate(fayasm.Module(IDENT), engine="jit")
+    assert inst.exports.v128(2**128 - 3) == 2**128 - 3
+    marker = object()
+    assert inst.exports.ref(marker) is marker
+    assert inst.exports.two(-5) == (-5, -5)
+    with pytest.raises(Error):
+        inst.exports.v128(-1)
+    metered = fayasm.instantiate(fayasm.Module(IDENT), engine="jit", fuel=10_000)
+    assert type(metered.exports.div) is calls.JitFunc
+    assert metered.exports.div(9, 3) == 3
+    with pytest.raises(Trap):
+        metered.exports.div(1, 0)
