@@ -5,6 +5,7 @@ argument, result, error, trap, host exception, thread and re-entry."""
 from __future__ import annotations
 
 import enum
+import gc
 import math
 import struct
 import sys
@@ -35,9 +36,12 @@ IDENT = """(module
   (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
   (func (export "v128") (param v128) (result v128) (local.get 0))
   (func (export "ref") (param externref) (result externref) (local.get 0))
-  (func (export "two") (param i32) (result i32 i32) (local.get 0) (local.get 0)))"""
+  (func (export "two") (param i32) (result i32 i32) (local.get 0) (local.get 0))
+  (func (export "multi") (param i32 i64 f32 f64) (result f64 f32 i64 i32)
+    (local.get 3) (local.get 2) (local.get 1) (local.get 0)))"""
 
-EXPORTS = ["i32", "i64", "f32", "f64", "f32bits", "f64bits", "mix", "none", "div"]
+EXPORTS = ["i32", "i64", "f32", "f64", "f32bits", "f64bits", "mix", "none", "div", "two",
+           "multi"]
 
 
 class Small(enum.IntEnum):
@@ -76,9 +80,14 @@ def outcome(f, *args, **kw):
         r = f(*args, **kw)
     except Exception as e:  # noqa: BLE001 - the outcome is what is compared
         return (type(e).__name__, str(e))
-    if isinstance(r, float):
-        return ("ok", "float", struct.pack("<d", r))
-    return ("ok", type(r).__name__, r)
+    if isinstance(r, tuple):
+        return ("ok", "tuple", tuple(_bits(x) for x in r))
+    return ("ok", type(r).__name__, _bits(r))
+
+
+def _bits(x):
+    """A result as comparable data: a float as its bits (NaNs and signed zeros exact)."""
+    return struct.pack("<d", x) if isinstance(x, float) else x
 
 
 def test_plain_signatures_get_the_native_call(jit):
@@ -86,7 +95,7 @@ def test_plain_signatures_get_the_native_call(jit):
         f = getattr(jit.exports, name)
         assert isinstance(f, calls.JitFunc) and isinstance(f, Func)
         assert type(type(f).__dict__["__call__"]).__name__ == "method_descriptor", name
-    for name in ("v128", "ref", "two"):
+    for name in ("v128", "ref"):
         assert type(getattr(jit.exports, name)) is calls.JitFunc  # Func.__call__
 
 
@@ -106,6 +115,16 @@ def test_four_kinds_of_argument_at_once(jit, ref):
         want = outcome(ref.exports.mix, *args)
         assert outcome(jit.exports.mix, *args) == want == outcome(Func.__call__, jit.exports.mix,
                                                                     *args), args
+
+
+def test_several_results_come_back_as_a_tuple_of_exact_values(jit, ref):
+    for args in [(-1, -2**63, -0.0, math.inf), (2**32 - 1, 2**64 - 1, 1e39, 5e-324),
+                 (7, 8, _nan(0x7FF8000000000123), _nan(0xFFF0000000000001)), (1, 2, 3, 4.0)]:
+        want = outcome(ref.exports.multi, *args)
+        got = outcome(jit.exports.multi, *args)
+        assert want[0] == "ok" and want[1] == "tuple"
+        assert got == want == outcome(Func.__call__, jit.exports.multi, *args)
+    assert jit.exports.two(-5) == (-5, -5)
 
 
 def test_f32_arguments_round_to_nearest_even_and_keep_nan_payloads(jit):
@@ -157,15 +176,22 @@ def test_a_trap_in_the_native_call_then_the_instance_works_on(jit):
 def test_no_reference_leaks_on_any_path(jit):
     none, div, i64 = jit.exports.none, jit.exports.div, jit.exports.i64
     big = 2**62 + 12345
+
+    def rounds(n):
+        for _ in range(n):
+            none(1)
+            i64(big)
+            div(Small.ONE, 1)  # the generic path, on a bound method of the Func
+            try:
+                div(1, 0)
+            except Trap:
+                pass
+
+    rounds(10)
+    gc.collect()  # what earlier tests' tracebacks still hold
     before = (sys.getrefcount(None), sys.getrefcount(div), sys.getrefcount(big))
-    for _ in range(5000):
-        none(1)
-        i64(big)
-        div(Small.ONE, 1)  # the generic path, on a bound method of the Func
-        try:
-            div(1, 0)
-        except Trap:
-            pass
+    rounds(5000)
+    gc.collect()
     after = (sys.getrefcount(None), sys.getrefcount(div), sys.getrefcount(big))
     assert abs(after[0] - before[0]) < 50 and after[1:] == before[1:]
 

@@ -111,8 +111,8 @@ def _raw_factory(ft: FuncType):
 
 # -- calls from Python with Python values ---------------------------------------------------------
 class JitFunc(Func):
-    """A Func of a JIT instance. Classes made per plain numeric signature (at most one
-    result, no v128 or references; instances neither metered nor stack-limited) get a
+    """A Func of a JIT instance. Classes made per plain numeric signature (i32, i64, f32,
+    f64 only; instances neither metered nor stack-limited) get a
     native ``__call__`` (pyentry.py) that checks the arguments' types and ranges and
     calls the entry wrapper itself; anything else takes Func.__call__, which also
     reports every argument error."""
@@ -200,6 +200,8 @@ class Signature:
                             c = _call_class(self.ft, self.index)
                         except RuntimeError:  # an object layout pyentry cannot find
                             c = JitFunc
+                        except Error:  # its compile failed (a compile budget): next time
+                            return JitFunc
                     self._cls = c
             self._cls = c
         return c

@@ -54,7 +54,10 @@ class P:
     TYPE_OFF = 16  # offset of ob_type in an object
     SLOT_OFF = 17  # offset of the Func's _target slot
     DATA_OFF = 18  # offset of a bytes object's data
-    WORDS = 19
+    BYTES = 19  # the bytes type object
+    TUPLE_NEW = 20  # PyTuple_New
+    TUPLE_SET = 21  # PyTuple_SetItem
+    WORDS = 22
 
 
 METH_FASTCALL = 0x80
@@ -62,14 +65,29 @@ _KEYS = {I32: "i", I64: "l", F32: "f", F64: "d"}
 
 
 def supported(ft: FuncType) -> bool:
-    """Whether ``ft`` gets a Python entry: numeric parameters, at most one numeric result."""
-    return len(ft.results) <= 1 and all(t in _KEYS for t in ft.params + ft.results)
+    """Whether ``ft`` gets a Python entry: numeric parameters and results (not v128)."""
+    return all(t in _KEYS for t in ft.params + ft.results)
 
 
 def _api(k: int, lines: list, tag: str) -> str:
     """Load word ``k`` of the table as a pointer named ``tag``; return the name."""
     lines.append(f"  %{tag}p = getelementptr inbounds i64, ptr @fy_pyapi, i64 {k}")
     lines.append(f"  %{tag} = load ptr, ptr %{tag}p")
+    return f"%{tag}"
+
+
+_RET = {I32: "i32", I64: "i64", F32: "double", F64: "double"}
+
+
+def _box(lines: list, t, v: str, tag: str) -> str:
+    """Emit the Python object for raw value ``v`` of type ``t`` (signed ints, an f32 as
+    its double); return its name (NULL: an exception is set)."""
+    fn = _api(P.FROM_DOUBLE if t is F32 or t is F64 else P.FROM_LL, lines, f"{tag}fn")
+    if t is I32:
+        lines.append(f"  %{tag}w = sext i32 {v} to i64")
+        v = f"%{tag}w"
+    ty = "double" if t is F32 or t is F64 else "i64"
+    lines.append(f"  %{tag} = call ptr {fn}({ty} {v})")
     return f"%{tag}"
 
 
@@ -83,7 +101,7 @@ def text(ft: FuncType) -> str:
            "  %argn = icmp eq i64 %nargs, " + str(n),
            "  br i1 %argn, label %setup, label %slow, !prof !0",
            "setup:"]
-    for name in ("TYPE_OFF", "SLOT_OFF", "DATA_OFF", "INT", "FLOAT"):
+    for name in ("TYPE_OFF", "SLOT_OFF", "DATA_OFF", "INT", "FLOAT", "BYTES"):
         k = getattr(P, name)
         out.append(f"  %{name}p = getelementptr inbounds i64, ptr @fy_pyapi, i64 {k}")
         out.append(f"  %{name} = load i64, ptr %{name}p")
@@ -129,6 +147,16 @@ def text(ft: FuncType) -> str:
     out += [f"a{n}:",
             "  %slotp = getelementptr inbounds i8, ptr %self, i64 %SLOT_OFF",
             "  %slot = load ptr, ptr %slotp",
+            # _target unset or not bytes (only calls.target_word sets it): Func.__call__.
+            "  %noslot = icmp eq ptr %slot, null",
+            "  br i1 %noslot, label %slow, label %slotty, !prof !1",
+            "slotty:",
+            "  %stp = getelementptr inbounds i8, ptr %slot, i64 %TYPE_OFF",
+            "  %sta = load ptr, ptr %stp",
+            "  %st = ptrtoint ptr %sta to i64",
+            "  %isb = icmp eq i64 %st, %BYTES",
+            "  br i1 %isb, label %call, label %slow, !prof !0",
+            "call:",
             "  %recp = getelementptr inbounds i8, ptr %slot, i64 %DATA_OFF",
             "  %rec = load ptr, ptr %recp",
             "  %code = load ptr, ptr %rec",
@@ -136,9 +164,15 @@ def text(ft: FuncType) -> str:
             "  %cctx = load ptr, ptr %cctxp"]
     entry = _api(P.ENTRY, out, "wrapper")
     rs = ft.results
-    rt = {I32: "i32", I64: "i64", F32: "double", F64: "double"}[rs[0]] if rs else "void"
-    call = f"call {rt} {entry}(ptr %code, ptr %cctx{''.join(', ' + v for v in vals)}, ptr null)"
-    out.append(f"  %res = {call}" if rs else f"  {call}")
+    direct = len(rs) == 1
+    rt = _RET[rs[0]] if direct else "void"
+    buf = "null"
+    if len(rs) > 1:  # the entry writes them to words (stubs.entry), an f32 as its double
+        out.insert(3, f"  %outbuf = alloca [{len(rs)} x i64], align 8")
+        buf = "%outbuf"
+    args = "".join(", " + v for v in vals)
+    call = f"call {rt} {entry}(ptr %code, ptr %cctx{args}, ptr {buf})"
+    out.append(f"  %res = {call}" if direct else f"  {call}")
     erro = _api(P.ERR_OCCURRED, out, "erro")
     out += [f"  %err = call ptr {erro}()",
             "  %bad = icmp ne ptr %err, null",
@@ -155,16 +189,29 @@ def text(ft: FuncType) -> str:
         incref = _api(P.INCREF, out, "incref")
         none = _api(P.NONE, out, "none")
         out += [f"  call void {incref}(ptr {none})", f"  ret ptr {none}"]
-    elif rs[0] is I32 or rs[0] is I64:
-        fromll = _api(P.FROM_LL, out, "fromll")
-        if rs[0] is I32:
-            out.append("  %wide = sext i32 %res to i64")
-        else:
-            out.append("  %wide = or i64 %res, 0")
-        out += [f"  %boxed = call ptr {fromll}(i64 %wide)", "  ret ptr %boxed"]
+    elif direct:
+        out.append(f"  ret ptr {_box(out, rs[0], '%res', 'b')}")
     else:
-        fromd = _api(P.FROM_DOUBLE, out, "fromd")
-        out += [f"  %boxed = call ptr {fromd}(double %res)", "  ret ptr %boxed"]
+        tnew = _api(P.TUPLE_NEW, out, "tnew")
+        tset = _api(P.TUPLE_SET, out, "tset")
+        decref = _api(P.DECREF, out, "tdecref")
+        out += [f"  %tup = call ptr {tnew}(i64 {len(rs)})",
+                "  %notup = icmp eq ptr %tup, null",
+                "  br i1 %notup, label %nomem, label %res0"]
+        for k, t in enumerate(rs):
+            out += [f"res{k}:",
+                    f"  %w{k}p = getelementptr inbounds i64, ptr %outbuf, i64 {k}",
+                    f"  %w{k} = load {_RET[t]}, ptr %w{k}p"]
+            o = _box(out, t, f"%w{k}", f"b{k}")
+            # PyTuple_SetItem takes the reference (and drops a NULL one's tuple slot)
+            out += [f"  %s{k} = call i32 {tset}(ptr %tup, i64 {k}, ptr {o})",
+                    f"  %ok{k} = icmp ne ptr {o}, null",
+                    f"  br i1 %ok{k}, label %res{k + 1}, label %tfail"]
+        out += [f"res{len(rs)}:",
+                "  ret ptr %tup",
+                "tfail:",
+                f"  call void {decref}(ptr %tup)",
+                "  ret ptr null"]
     # Anything the checks refused: Func.__call__(self, *args), on a bound method.
     out.append("slow:")
     mnew = _api(P.METHOD_NEW, out, "mnew")
@@ -174,12 +221,12 @@ def text(ft: FuncType) -> str:
     out += [f"  %bound = call ptr {mnew}(ptr {slowf}, ptr %self)",
             "  %nob = icmp eq ptr %bound, null",
             "  br i1 %nob, label %nomem, label %callslow",
-            "nomem:",
-            "  ret ptr null",
             "callslow:",
             f"  %sr = call ptr {vcall2}(ptr %bound, ptr %args, i64 %nargs, ptr null)",
             f"  call void {decref}(ptr %bound)",
             "  ret ptr %sr",
+            "nomem:",
+            "  ret ptr null",
             "}",
             "@fy_meta = constant [2 x ptr] [ptr @fy_py, ptr @fy_pyapi]",
             'attributes #0 = { nounwind "frame-pointer"="all" }',
@@ -263,7 +310,8 @@ def call_descriptor(ft: FuncType, cls: type, slow, raiser):
             P.METHOD_NEW: _addr(api.PyMethod_New),
             P.INCREF: _addr(api.Py_IncRef),
             P.DECREF: _addr(api.Py_DecRef),
-            P.INT: id(int), P.FLOAT: id(float), P.NONE: id(None),
+            P.INT: id(int), P.FLOAT: id(float), P.NONE: id(None), P.BYTES: id(bytes),
+            P.TUPLE_NEW: _addr(api.PyTuple_New), P.TUPLE_SET: _addr(api.PyTuple_SetItem),
             P.SLOW: id(slow), P.RAISE: id(raiser),
             P.TYPE_OFF: type_off, P.SLOT_OFF: slot_off, P.DATA_OFF: data_off,
         }
