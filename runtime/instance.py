@@ -31,18 +31,25 @@ class Exports(Mapping[str, Any]):
     Every other attribute name is an export name: nothing internal is reachable.
     """
 
-    __slots__ = ("_Exports__items",)
+    # __items: every export, in order; __attrs: those reached as attributes (not a
+    # mapping name), which __getattribute__ looks up first, with no other work.
+    __slots__ = ("_Exports__items", "_Exports__attrs")
     _PUBLIC = frozenset(("keys", "items", "values", "get"))
 
     def __init__(self, items: dict[str, Any]) -> None:
-        object.__setattr__(self, "_Exports__items", dict(items))
+        items = dict(items)
+        object.__setattr__(self, "_Exports__items", items)
+        object.__setattr__(self, "_Exports__attrs",
+                           {n: v for n, v in items.items() if not _mapping_name(n)})
 
     def __getattribute__(self, name: str) -> Any:
-        if name in Exports._PUBLIC or (name.startswith("__") and name.endswith("__")):
+        try:
+            return _attrs(self)[name]
+        except KeyError:
+            pass
+        if _mapping_name(name):
             return object.__getattribute__(self, name)
         items = object.__getattribute__(self, "_Exports__items")
-        if name in items:
-            return items[name]
         raise AttributeError(f"no export named {name!r} (exports: {', '.join(items) or 'none'})")
 
     def __getitem__(self, name: str) -> Any:
@@ -75,6 +82,14 @@ class Exports(Mapping[str, Any]):
     def __repr__(self) -> str:
         items = object.__getattribute__(self, "_Exports__items")
         return "<Exports " + ", ".join(f"{n}: {v!r}" for n, v in items.items()) + ">"
+
+
+_attrs = Exports._Exports__attrs.__get__  # type: ignore[attr-defined]
+
+
+def _mapping_name(name: str) -> bool:
+    """Whether attribute ``name`` is the mapping's own (a public method or a dunder)."""
+    return name in Exports._PUBLIC or (name.startswith("__") and name.endswith("__"))
 
 
 class Instance:

@@ -1,7 +1,7 @@
 """What one call from Python costs: ``add(2, 3)`` on a trivial export, per fayasm engine,
-through ``invoke([Val])``, on a metered jit instance (``fuel=``: Func.__call__ and ctypes),
-and on wasmtime-py when it is installed, in one run, with a bare ctypes call of libc's
-``labs`` for reference.
+on the jit also through ``inst.exports.add`` each time, through ``invoke([Val])`` and on a
+metered instance (``fuel=``: Func.__call__ and ctypes), and on wasmtime-py when it is
+installed, in one run, with a bare ctypes call of libc's ``labs`` for reference.
 
     python scripts/call_cost.py                # about 20 s
     python scripts/call_cost.py --calls 20000 --repeats 5
@@ -41,7 +41,9 @@ def fayasm_rows(module) -> list:
         assert add(2, 3) == 5
         rows.append((f"fayasm {engine}: add(2, 3)", lambda n, f=add: _loop(f, n)))
     if "jit" in engines.available():
-        add = fayasm.instantiate(module, engine="jit").exports.add
+        inst = fayasm.instantiate(module, engine="jit")
+        rows.append(("fayasm jit: inst.exports.add(2, 3)", lambda n, i=inst: _loop_exports(i, n)))
+        add = inst.exports.add
         args = [Val.i32(2), Val.i32(3)]
         assert add.invoke(args)[0].value == 5
         rows.append(("fayasm jit: add.invoke([Val, Val])",
@@ -77,6 +79,11 @@ def wasmtime_row(module):
 def _loop(f, n):
     for _ in range(n):
         f(2, 3)
+
+
+def _loop_exports(inst, n):
+    for _ in range(n):
+        inst.exports.add(2, 3)
 
 
 def _loop1(f, args, n):

@@ -427,3 +427,16 @@ def test_export_names_cannot_reach_the_mappings_internals():
     for internal in ("_items", "_Exports__items", "_PUBLIC"):
         with pytest.raises(AttributeError):
             getattr(empty, internal)
+
+
+def test_the_attribute_table_of_exports_is_not_reachable_either():
+    """Exports keep the names reached as attributes in a second table (the fast path of
+    ``exports.name``): it is as unreachable as the first, and an export of its name is
+    reached like any other."""
+    empty = fayasm.instantiate(fayasm.Module("(module)"), engine=ENGINES[0]).exports
+    with pytest.raises(AttributeError):
+        empty._Exports__attrs  # noqa: B018
+    wat = '(module (func (export "_Exports__attrs") (result i32) (i32.const 7)))'
+    for engine in ENGINES:
+        ex = fayasm.instantiate(fayasm.Module(wat), engine=engine).exports
+        assert ex._Exports__attrs() == 7 and ex["_Exports__attrs"]() == 7
