@@ -1,6 +1,6 @@
 """What one call from Python costs: ``add(2, 3)`` on a trivial export, per fayasm engine,
 on the jit also through ``inst.exports.add`` each time, through ``invoke([Val])`` and on a
-metered instance (``fuel=``: Func.__call__ and ctypes), and on wasmtime-py when it is
+metered instance (``fuel=``: metering.enter/leave around it), and on wasmtime-py when it is
 installed, in one run, with a bare ctypes call of libc's ``labs`` for reference.
 
     python scripts/call_cost.py                # about 20 s

@@ -314,16 +314,74 @@ def test_calls_from_many_threads(jit):
     assert not errors, errors[0]
 
 
-def test_other_signatures_and_metered_instances_take_func_call():
+def test_other_signatures_take_func_call():
     inst = fayasm.instantiate(fayasm.Module(IDENT), engine="jit")
     assert inst.exports.v128(2**128 - 3) == 2**128 - 3
     marker = object()
     assert inst.exports.ref(marker) is marker
-    assert inst.exports.two(-5) == (-5, -5)
     with pytest.raises(Error):
         inst.exports.v128(-1)
-    metered = fayasm.instantiate(fayasm.Module(IDENT), engine="jit", fuel=10_000)
-    assert type(metered.exports.div) is calls.JitFunc
-    assert metered.exports.div(9, 3) == 3
+
+
+COUNTING = """(module
+  (import "env" "host" (func $host (param i32) (result i32)))
+  (func (export "count") (param i32) (result i32) (local i32)
+    (loop $l
+      (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get 1) (local.get 0))))
+    (local.get 1))
+  (func $rec (export "rec") (param i32) (result i32)
+    (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+      (else (i32.add (call $rec (i32.sub (local.get 0) (i32.const 1))) (i32.const 1)))))
+  (func (export "via") (param i32) (result i32) (call $host (local.get 0))))"""
+
+
+@pytest.mark.parametrize("kind", ["fuel", "max_stack", "both"])
+def test_metered_and_stack_limited_native_calls_count_as_func_call(kind):
+    """Two twin instances, one called through the native __call__, one through
+    Func.__call__ (the ctypes path, metering.metered and stack_limited): the same results,
+    traps and fuel left after every call, host re-entries included."""
+    from fayasm import ResourceLimits
+
+    opts = {}
+    if kind in ("fuel", "both"):
+        opts["fuel"] = 5_000
+    if kind in ("max_stack", "both"):
+        opts["limits"] = ResourceLimits(max_stack=200)
+    twins = []
+    for _ in range(2):
+        box = []
+        inst = fayasm.instantiate(fayasm.Module(COUNTING), engine="jit", imports={
+            "env": {"host": lambda n, box=box: box[0].exports.count(n) + box[0].exports.rec(3)}},
+            **opts)
+        box.append(inst)
+        twins.append(inst)
+    fast, slow = twins
+    assert type(fast.exports.count).__name__.endswith("m")
+    steps = [("count", 10), ("rec", 50), ("via", 7), ("rec", 500), ("count", 300),
+             ("via", 100)] * 8
+    for name, n in steps:
+        a = outcome(getattr(fast.exports, name), n)
+        b = outcome(Func.__call__, getattr(slow.exports, name), n)
+        assert a == b, (name, n)
+        if "fuel" in opts:
+            assert fast.get_fuel() == slow.get_fuel()
+    if "fuel" in opts:
+        assert fast.get_fuel() == 0  # the steps ran it out
+        fast.add_fuel(100)
+        slow.add_fuel(100)
+        assert outcome(fast.exports.count, 50) == outcome(Func.__call__, slow.exports.count, 50)
+        assert fast.get_fuel() == slow.get_fuel()
+
+
+def test_an_interrupt_stops_a_native_call():
+    from fayasm import Interrupt
+
+    handle = Interrupt()
+    inst = fayasm.instantiate(fayasm.Module(COUNTING), engine="jit", interrupt=handle,
+                              imports={"env": {"host": lambda n: n}})
+    assert inst.exports.count(1000) == 1000
+    handle.interrupt()
     with pytest.raises(Trap):
-        metered.exports.div(1, 0)
+        inst.exports.count(10)
+    assert inst.exports.count(10) == 10

@@ -26,7 +26,7 @@ from fayasm.runtime.errors import Error, Exhaustion
 from fayasm.runtime.func import Func, HostError
 from fayasm.runtime.types import FuncType, ValType
 
-from . import glue, pyentry, stubs
+from . import glue, metering, pyentry, stubs
 from .argbuffers import FORMATS
 from .process import Signal
 from .references import from_word, to_word
@@ -112,9 +112,9 @@ def _raw_factory(ft: FuncType):
 # -- calls from Python with Python values ---------------------------------------------------------
 class JitFunc(Func):
     """A Func of a JIT instance. Classes made per plain numeric signature (i32, i64, f32,
-    f64 only; instances neither metered nor stack-limited) get a
-    native ``__call__`` (pyentry.py) that checks the arguments' types and ranges and
-    calls the entry wrapper itself; anything else takes Func.__call__, which also
+    f64 only) get a native ``__call__`` (pyentry.py) that checks the arguments' types and
+    ranges and calls the entry wrapper itself (between metering.enter and leave for a
+    metered or stack-limited instance); anything else takes Func.__call__, which also
     reports every argument error."""
 
     # The function's record address, as a bytes object the native __call__ reads (the
@@ -144,10 +144,12 @@ def _argument_error(e: ctypes.ArgumentError) -> Exception:
     return Error(f"bad argument: {e}")
 
 
-def _call_class(ft: FuncType, index: int) -> type:
-    """The JitFunc class of ``ft`` with its native ``__call__`` (pyentry.py)."""
-    cls = type(f"JitFunc_{index}", (JitFunc,), {"__slots__": ()})
-    cls.__call__ = pyentry.call_descriptor(ft, cls, Func.__call__, _raise_user_error)
+def _call_class(ft: FuncType, index: int, metered: bool) -> type:
+    """The JitFunc class of ``ft`` with its native ``__call__`` (pyentry.py); ``metered``:
+    for metered or stack-limited instances (metering.enter and leave around the entry)."""
+    cls = type(f"JitFunc_{index}{'m' if metered else ''}", (JitFunc,), {"__slots__": ()})
+    hooks = (metering.enter, metering.leave) if metered else None
+    cls.__call__ = pyentry.call_descriptor(ft, cls, Func.__call__, _raise_user_error, hooks)
     return cls
 
 
@@ -172,7 +174,7 @@ class Signature:
         self.factory = _raw_factory(ft)
         self.index = index
         self.fast = pyentry.supported(ft)
-        self._cls = None
+        self._cls: list = [None, None]  # [unmetered, metered]
         self.out_words = 0 if stubs.entry_returns_directly(ft) else \
             max(1, sum(2 if t is V128 else 1 for t in ft.results))
         self.proto = prototype(ft)
@@ -185,25 +187,25 @@ class Signature:
             e = self._entry = self.proto(glue.entry_address(self.ft))
         return e
 
-    def cls(self) -> type:
-        """The Func class of an unmetered instance's functions of this signature: with a
-        native __call__ when the signature is plain numeric (made on first use, once the
-        entry wrapper is loaded)."""
-        c = self._cls
+    def cls(self, metered: bool = False) -> type:
+        """The Func class of an instance's functions of this signature (``metered``: of
+        a metered or stack-limited instance): with a native __call__ when the signature
+        is plain numeric (made on first use, once the entry wrapper is loaded)."""
+        c = self._cls[metered]
         if c is None:
             c = JitFunc
             if self.fast:
                 with _LOCK:
-                    c = self._cls
+                    c = self._cls[metered]
                     if c is None:
                         try:
-                            c = _call_class(self.ft, self.index)
+                            c = _call_class(self.ft, self.index, metered)
                         except RuntimeError:  # an object layout pyentry cannot find
                             c = JitFunc
                         except Error:  # its compile failed (a compile budget): next time
                             return JitFunc
-                    self._cls = c
-            self._cls = c
+                    self._cls[metered] = c
+            self._cls[metered] = c
         return c
 
 

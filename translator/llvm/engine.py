@@ -9,8 +9,8 @@ mirrors, global cells, canonical type ids, data segments.
 
 Each function of an instance is a Func whose raw callable calls its signature's entry
 wrapper through a ctypes prototype; Python values are converted by Func.__call__ as on
-every engine, except on plain numeric signatures of unmetered instances, whose Func
-class has a native __call__ (pyentry.py).
+every engine, except on plain numeric signatures, whose Func class has a native
+__call__ (pyentry.py).
 """
 from __future__ import annotations
 
@@ -193,9 +193,10 @@ class _Builder:
             off = lay.record(k)
             ctx[off + T.REC_TYPE] = sig.typeid
             addr = base + 8 * off
-            # Metered functions take Func.__call__ -> the metered raw callable; the others
-            # of a plain signature a native __call__ reading the record (pyentry.py).
-            cls = sig.cls() if ist.budget is None and not ist.stack_base else calls.JitFunc
+            # A plain signature's functions get a native __call__ reading the record
+            # (pyentry.py; metering.enter/leave around it for metered ones); the others
+            # take Func.__call__ -> the raw callable (metered.py wraps it as needed).
+            cls = sig.cls(ist.budget is not None or ist.stack_base != 0)
             f = cls.from_raw(None, sig.ft, names[k], owner=ist)
             if cls is not calls.JitFunc:
                 f._target = calls.target_word(addr)

@@ -47,4 +47,41 @@ def stack_limited(call, base: int):
     return raw
 
 
-__all__ = ["metered", "stack_limited"]
+def enter(f) -> None:
+    """What ``metered`` and ``stack_limited`` do before the call, for the native
+    ``__call__`` of a Func ``f`` of a metered or stack-limited instance (pyentry.py);
+    ``leave(f)`` undoes it after the call, trap or not. What they put back is kept on the
+    thread's block (``saved``), innermost last, as calls nest."""
+    ist = f.owner
+    budget, base = ist.budget, ist.stack_base
+    tb = thread_block()
+    words = tb.words
+    if budget is not None:
+        budget.begin()  # may trap (no fuel, an interrupt): nothing to put back then
+        tb.saved.append((words[TB.FUEL], tb.budget))
+        words[TB.FUEL] = budget.tick
+        tb.budget = budget
+    if base:
+        prev = words[TB.DEPTH]
+        tb.saved.append(prev)
+        if prev < base:
+            words[TB.DEPTH] = base
+
+
+def leave(f) -> None:
+    """The matching exit of ``enter(f)``."""
+    ist = f.owner
+    budget = ist.budget
+    tb = thread_block()
+    words = tb.words
+    if ist.stack_base:
+        words[TB.DEPTH] = tb.saved.pop()
+    if budget is not None:
+        saved, prev = tb.saved.pop()
+        budget.tick = words[TB.FUEL]
+        words[TB.FUEL] = saved
+        tb.budget = prev
+        budget.end()
+
+
+__all__ = ["metered", "stack_limited", "enter", "leave"]

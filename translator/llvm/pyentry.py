@@ -12,7 +12,8 @@ for f32) and calls the signature's entry wrapper (stubs.entry: setjmp frame, thr
 block, depth). Anything else (a wrong count, another type, an int past i64, a NaN f32)
 goes to ``Func.__call__`` on a bound method, which converts or rejects it as on every
 engine. A trap or host exception leaves process.Signal set: the entry clears it and
-calls the raiser, which raises the real exception (calls._user_error).
+calls the raiser, which raises the real exception (calls._user_error). The entry of a
+metered or stack-limited instance's Funcs calls metering.enter and leave around the call.
 
 The code holds no addresses of this process: the C API functions, type objects and
 layout offsets it needs are words of its own table (``fy_pyapi_<sig>``, ``P``), filled
@@ -57,7 +58,9 @@ class P:
     BYTES = 19  # the bytes type object
     TUPLE_NEW = 20  # PyTuple_New
     TUPLE_SET = 21  # PyTuple_SetItem
-    WORDS = 22
+    ENTER = 22  # metered: metering.enter(func), before the entry (None: not metered)
+    LEAVE = 23  # metered: metering.leave(func), after it, trap or not
+    WORDS = 24
 
 
 METH_FASTCALL = 0x80
@@ -91,8 +94,24 @@ def _box(lines: list, t, v: str, tag: str) -> str:
     return f"%{tag}"
 
 
-def text(ft: FuncType) -> str:
-    """The LLVM module of ``ft``'s Python entry and its table, listed in ``fy_meta``."""
+def _hook(lines: list, k: int, tag: str, fail: str) -> None:
+    """Emit a call of hook ``k`` of the table on ``self`` (its result dropped); a NULL
+    result (an exception) goes to label ``fail``."""
+    vcall = _api(P.VCALL, lines, f"{tag}vc")
+    hook = _api(k, lines, f"{tag}fn")
+    decref = _api(P.DECREF, lines, f"{tag}dr")
+    lines += [f"  %{tag}a = alloca ptr, align 8",
+              f"  store ptr %self, ptr %{tag}a",
+              f"  %{tag}r = call ptr {vcall}(ptr {hook}, ptr %{tag}a, i64 1, ptr null)",
+              f"  %{tag}n = icmp eq ptr %{tag}r, null",
+              f"  br i1 %{tag}n, label %{fail}, label %{tag}ok, !prof !1",
+              f"{tag}ok:",
+              f"  call void {decref}(ptr %{tag}r)"]
+
+
+def text(ft: FuncType, metered: bool = False) -> str:
+    """The LLVM module of ``ft``'s Python entry and its table, listed in ``fy_meta``;
+    ``metered``: one that calls the ENTER and LEAVE hooks around the entry."""
     n = len(ft.params)
     out = [f"@fy_pyapi = internal global [{P.WORDS} x i64] zeroinitializer, align 8",
            "define ptr @fy_py(ptr %self, ptr %args, i64 %nargs) #0 {",
@@ -172,19 +191,25 @@ def text(ft: FuncType) -> str:
         buf = "%outbuf"
     args = "".join(", " + v for v in vals)
     call = f"call {rt} {entry}(ptr %code, ptr %cctx{args}, ptr {buf})"
+    if metered:  # the record is read before the hook: it runs no wasm (metering.enter)
+        _hook(out, P.ENTER, "en", "nomem")
     out.append(f"  %res = {call}" if direct else f"  {call}")
     erro = _api(P.ERR_OCCURRED, out, "erro")
     out += [f"  %err = call ptr {erro}()",
             "  %bad = icmp ne ptr %err, null",
-            "  br i1 %bad, label %trap, label %box, !prof !1",
+            "  br i1 %bad, label %trap, label %done, !prof !1",
             "trap:"]
     errc = _api(P.ERR_CLEAR, out, "errc")
     vcall = _api(P.VCALL, out, "vcall")
     raiser = _api(P.RAISE, out, "raiser")
-    out += [f"  call void {errc}()",
-            f"  %raised = call ptr {vcall}(ptr {raiser}, ptr null, i64 0, ptr null)",
+    out.append(f"  call void {errc}()")
+    if metered:
+        _hook(out, P.LEAVE, "lt", "nomem")
+    out += [f"  %raised = call ptr {vcall}(ptr {raiser}, ptr null, i64 0, ptr null)",
             "  ret ptr %raised",
-            "box:"]
+            "done:"]
+    if metered:
+        _hook(out, P.LEAVE, "ld", "nomem")
     if not rs:
         incref = _api(P.INCREF, out, "incref")
         none = _api(P.NONE, out, "none")
@@ -279,21 +304,22 @@ _KEEP: list = []  # loaded objects, tables and method defs: they live as long as
 _LOCK = threading.Lock()
 
 
-def _code(ft: FuncType):
-    k = cache.key(["pyentry", T.sig_key(ft), jit.version(), *jit.host()])
+def _code(ft: FuncType, metered: bool):
+    k = cache.key(["pyentry", T.sig_key(ft), str(metered), jit.version(), *jit.host()])
     obj = cache.load(k)
     if obj is None:
         with jit.LOCK:
-            obj = jit.build_object(text(ft), 2)
+            obj = jit.build_object(text(ft, metered), 2)
         cache.store(k, obj)
     return jit.LoadedObject(obj, 2)
 
 
-def call_descriptor(ft: FuncType, cls: type, slow, raiser):
+def call_descriptor(ft: FuncType, cls: type, slow, raiser, hooks=None):
     """A ``__call__`` for ``cls`` (a JitFunc class of signature ``ft``): the method
-    descriptor of ``ft``'s Python entry, with ``slow`` and ``raiser`` as its fallbacks."""
+    descriptor of ``ft``'s Python entry, with ``slow`` and ``raiser`` as its fallbacks;
+    ``hooks``: (enter, leave) to call around the entry (a metered entry)."""
     with _LOCK:
-        loaded = _code(ft)
+        loaded = _code(ft, hooks is not None)
         code, table_addr = loaded.meta
         table = (ctypes.c_uint64 * P.WORDS).from_address(table_addr)
         api = ctypes.pythonapi
@@ -313,13 +339,14 @@ def call_descriptor(ft: FuncType, cls: type, slow, raiser):
             P.INT: id(int), P.FLOAT: id(float), P.NONE: id(None), P.BYTES: id(bytes),
             P.TUPLE_NEW: _addr(api.PyTuple_New), P.TUPLE_SET: _addr(api.PyTuple_SetItem),
             P.SLOW: id(slow), P.RAISE: id(raiser),
+            P.ENTER: id(hooks[0]) if hooks else 0, P.LEAVE: id(hooks[1]) if hooks else 0,
             P.TYPE_OFF: type_off, P.SLOT_OFF: slot_off, P.DATA_OFF: data_off,
         }
         for k, v in words.items():
             table[k] = v
         name = f"fayasm jit call {T.sig_key(ft)}".encode()
         mdef = _MethodDef(name, code, METH_FASTCALL, None)
-        _KEEP.append((loaded, table, mdef, name, slow, raiser))
+        _KEEP.append((loaded, table, mdef, name, slow, raiser, hooks))
         return _new_descr(cls, ctypes.addressof(mdef))
 
 

@@ -66,7 +66,7 @@ class ThreadBlock:
     state: exceptions waiting for the entry that unwinds (``pending``), the Budget of
     the innermost metered entry, host calls in progress (``nest``)."""
 
-    __slots__ = ("words", "addr", "pending", "budget", "nest")
+    __slots__ = ("words", "addr", "pending", "budget", "nest", "saved")
 
     def __init__(self):
         self.words = (ctypes.c_int64 * TB.WORDS)()
@@ -74,6 +74,7 @@ class ThreadBlock:
         self.pending: list[BaseException] = []
         self.budget = None
         self.nest = 0
+        self.saved: list = []  # what metering.enter put back on leave, innermost last
         low = _stack_low()
         self.words[TB.STACK_LIMIT] = low + STACK_MARGIN if low else 0
         self.install()
