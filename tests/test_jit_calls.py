@@ -385,3 +385,24 @@ def test_an_interrupt_stops_a_native_call():
     with pytest.raises(Trap):
         inst.exports.count(10)
     assert inst.exports.count(10) == 10
+
+
+def test_a_stack_limited_instance_on_a_small_thread_stack_still_runs_leaf_calls():
+    """The re-entry stack check (process.ENTRY_RESERVE) is for entries nested in another
+    entry of the thread: a stack-limited instance's outermost entry starts at a nonzero
+    depth but is not one, so on a thread whose whole stack is below the jit's limit a
+    function that needs no check still runs, as it did."""
+    from fayasm import ResourceLimits
+
+    inst = fayasm.instantiate(fayasm.Module(COUNTING), engine="jit",
+                              imports={"env": {"host": lambda n: n}},
+                              limits=ResourceLimits(max_stack=100))
+    got = []
+    old = threading.stack_size(256 << 10)
+    try:
+        t = threading.Thread(target=lambda: got.append(outcome(inst.exports.count, 5)))
+        t.start()
+        t.join()
+    finally:
+        threading.stack_size(old)
+    assert got == [("ok", "int", 5)]

@@ -218,7 +218,7 @@ def entry(ft, key: str) -> str:
            # A re-entry (wasm called the host, which calls wasm) needs ENTRY_RESERVE
            # bytes of stack above the limit, or it is Exhaustion at the host call, as the
            # other engines bound their entries (runtime/stack.py).
-           "  %nested = icmp ne i64 %d64, 0",
+           "  %nested = icmp ne i64 %prevjb, 0",  # an entry of this thread is running
            "  br i1 %nested, label %room, label %enter, !prof !5",
            "room:",
            f"  %rlp = getelementptr inbounds i64, ptr %tb, i64 {TB.STACK_LIMIT}",
