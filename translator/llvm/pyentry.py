@@ -344,7 +344,7 @@ def call_descriptor(ft: FuncType, cls: type, slow, raiser, hooks=None):
         }
         for k, v in words.items():
             table[k] = v
-        name = f"fayasm jit call {T.sig_key(ft)}".encode()
+        name = b"__call__"  # what TypeErrors name it by (keyword arguments)
         mdef = _MethodDef(name, code, METH_FASTCALL, None)
         _KEEP.append((loaded, table, mdef, name, slow, raiser, hooks))
         return _new_descr(cls, ctypes.addressof(mdef))
