@@ -73,7 +73,7 @@ def _runs(data: bytes) -> list[tuple[int, bytes]]:
                 regions[-1][1] = min(k + _CHUNK, n)
             else:
                 regions.append([k, min(k + _CHUNK, n)])
-    out = []
+    out: list[tuple[int, bytes]] = []
     for a, b in regions:
         out.extend((m.start(), m.group()) for m in _RUN.finditer(data, a, b))
     return out
@@ -94,8 +94,8 @@ def initialized_module(module: Module, snap: Snapshot, drop_export: str | None =
     if nmem or ntab:
         raise SnapshotError("the module imports a memory or a table, whose state is the "
                             "host's: it cannot be pre-initialized into the module")
-    for i, imp in enumerate(i for i in m.imports if i.kind is ExternKind.GLOBAL):
-        if imp.desc.mutable:
+    for imp in m.imports:
+        if imp.kind is ExternKind.GLOBAL and imp.desc.mutable:
             raise SnapshotError(f"the module imports the mutable global {imp.module}.{imp.name}, "
                                 "whose state is the host's: it cannot be pre-initialized")
     if snap.objects:

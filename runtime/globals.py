@@ -49,9 +49,6 @@ class Global:
         return f"<Global {self.type} = {self.val!r}>"
 
 
-_RAW_SLOT = Global.raw  # the slot's descriptor, which CellGlobal's property hides
-
-
 class CellGlobal(Global):
     """A global the python engine keeps in a closure variable of its generated code (a
     global no other module can see): ``raw`` reads and writes that variable, so a
@@ -60,7 +57,7 @@ class CellGlobal(Global):
 
     __slots__ = ()
 
-    @property  # type: ignore[override]
+    @property
     def raw(self) -> Raw:
         fn, pos = self.cell
         return fn()[pos]

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextvars import ContextVar
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from . import snapshot_format
@@ -35,8 +36,11 @@ from .types import PAGE_SIZE, ValType
 from .values import bits_from_raw, raw_from_bits
 
 if TYPE_CHECKING:
+    from .globals import Global
     from .instance import Instance
+    from .memory import Memory
     from .plan import Plan, Spaces
+    from .table import Table
 
 _PLAIN = (bool, int, float, str, bytes)
 _MASKS = {ValType.I32: 32, ValType.I64: 64, ValType.F32: 32, ValType.F64: 64,
@@ -122,6 +126,11 @@ def _unpickle(data: bytes, objects: list) -> Snapshot:
     return Snapshot.from_bytes(data, objects)
 
 
+def _where(where: tuple) -> str:
+    """("table", 0, "element", 5) -> "table 0 element 5": built only for an error."""
+    return " ".join(map(str, where))
+
+
 # -- capturing ------------------------------------------------------------------------------
 def check_between_calls() -> None:
     """SnapshotError when wasm code is running on this thread (a host function called
@@ -133,14 +142,14 @@ def check_between_calls() -> None:
 
 
 def _encode_ref(t: ValType, raw: Any, funcs: dict[int, int], objects: list,
-                where: Callable[[], str]) -> Any:
+                where: tuple) -> Any:
     if raw is None:
         return None
     if t.rep is ValType.FUNCREF:
         index = funcs.get(id(raw))
         if index is None:
             name = getattr(raw, "name", None) or "a host function"
-            raise SnapshotError(f"{where()} holds {name!r}, a function that is neither the "
+            raise SnapshotError(f"{_where(where)} holds {name!r}, a function that is neither the "
                                 "module's own nor one of its imports: a snapshot can only "
                                 "re-bind those (by index, and imports by their name)")
         return ["f", index]
@@ -152,7 +161,7 @@ def _encode_ref(t: ValType, raw: Any, funcs: dict[int, int], objects: list,
                 return ["o", k]
         objects.append(raw)
         return ["o", len(objects) - 1]
-    raise SnapshotError(f"{where()} holds a {t} reference: snapshots of GC objects (and "
+    raise SnapshotError(f"{_where(where)} holds a {t} reference: snapshots of GC objects (and "
                         "exceptions) are not supported yet")
 
 
@@ -174,13 +183,13 @@ def capture(inst: Instance) -> Snapshot:
     for ti, t in enumerate(inst.tables):
         et = t.type.elem
         tables.append([_encode_ref(et, e, funcs, objects,
-                                   lambda ti=ti, k=k: f"table {ti} element {k}")
+                                   ("table", ti, "element", k))
                        for k, e in enumerate(t.elements)])
     globals_ = []
     for gi, g in enumerate(inst.globals):
         vt = g.type.valtype
         if vt.is_ref:
-            globals_.append(_encode_ref(vt, g.raw, funcs, objects, lambda gi=gi: f"global {gi}"))
+            globals_.append(_encode_ref(vt, g.raw, funcs, objects, ("global", gi)))
         else:
             globals_.append(bits_from_raw(vt, g.raw))
     wasi = None
@@ -200,7 +209,8 @@ def capture(inst: Instance) -> Snapshot:
 
 # -- restoring ------------------------------------------------------------------------------
 def _decode_ref(t: ValType, enc: Any, spaces: Spaces, objects: list,
-                where: Callable[[], str]) -> Any:
+                where: tuple) -> Any:
+    value: Any
     if enc is None:
         value = None
     elif (isinstance(enc, list) and len(enc) == 2 and enc[0] == "f" and type(enc[1]) is int
@@ -213,18 +223,18 @@ def _decode_ref(t: ValType, enc: Any, spaces: Spaces, objects: list,
           and 0 <= enc[1] < len(objects) and t.rep is ValType.EXTERNREF):
         value = objects[enc[1]]
     else:
-        raise SnapshotError(f"the snapshot's {where()} is not a {t} this module can hold")
+        raise SnapshotError(f"the snapshot's {_where(where)} is not a {t} this module can hold")
     if not ref_fits(t, value):
-        raise SnapshotError(f"the snapshot's {where()} is not a {t}")
+        raise SnapshotError(f"the snapshot's {_where(where)} is not a {t}")
     return value
 
 
 def _decode_value(t: ValType, enc: Any, spaces: Spaces, objects: list,
-                  where: Callable[[], str]) -> Any:
+                  where: tuple) -> Any:
     if t.is_ref:
         return _decode_ref(t, enc, spaces, objects, where)
     if type(enc) is not int or not 0 <= enc < (1 << _MASKS[t]):
-        raise SnapshotError(f"the snapshot's {where()} is not a {t}")
+        raise SnapshotError(f"the snapshot's {_where(where)} is not a {t}")
     return raw_from_bits(t, enc)
 
 
@@ -258,13 +268,8 @@ def restore_state(snap: Snapshot, plan: Plan, spaces: Spaces,
         if not m.pages <= pages <= m.max:
             raise SnapshotError(f"memory {i} has {m.pages} pages (at most {m.max}); the "
                                 f"snapshot's has {pages}, which it cannot take")
-
-        def write_memory(m=m, pages=pages, data=data, i=i) -> None:
-            if pages > m.pages and m.grow(pages - m.pages) < 0:
-                raise SnapshotError(f"memory {i} cannot grow to the snapshot's {pages} "
-                                    "pages (a resource limit)")
-            m.view[:len(data)] = data
-        (imports if imported("memory", i) else own).append(write_memory)
+        (imports if imported("memory", i) else own).append(
+            partial(_write_memory, m, pages, data, i))
     for i, (t, enc) in enumerate(zip(spaces.tables, snap.tables)):
         if not isinstance(enc, list):
             raise SnapshotError(f"the snapshot's table {i} is corrupted")
@@ -272,27 +277,15 @@ def restore_state(snap: Snapshot, plan: Plan, spaces: Spaces,
             raise SnapshotError(f"table {i} has {len(t.elements)} elements (at most {t.max}); "
                                 f"the snapshot's has {len(enc)}, which it cannot take")
         et = t.type.elem
-        elements = [_decode_ref(et, e, spaces, snap.objects,
-                                lambda i=i, k=k: f"table {i} element {k}")
+        elements = [_decode_ref(et, e, spaces, snap.objects, ("table", i, "element", k))
                     for k, e in enumerate(enc)]
-
-        def write_table(t=t, elements=elements, i=i) -> None:
-            n = len(elements) - len(t.elements)
-            if n and t.grow(n, None) < 0:
-                raise SnapshotError(f"table {i} cannot grow to the snapshot's "
-                                    f"{len(elements)} elements (a resource limit)")
-            t.elements[:] = elements
-            t.sync(0, len(elements))
-        (imports if imported("table", i) else own).append(write_table)
+        (imports if imported("table", i) else own).append(
+            partial(_write_table, t, elements, i))
     for i, (g, enc) in enumerate(zip(spaces.globals, snap.globals)):
-        value = _decode_value(g.type.valtype, enc, spaces, snap.objects,
-                              lambda i=i: f"global {i}")
+        value = _decode_value(g.type.valtype, enc, spaces, snap.objects, ("global", i))
         if imported("global", i) and not g.type.mutable:
             continue  # the host's value: the module cannot have changed it
-
-        def write_global(g=g, value=value) -> None:
-            g.raw = value
-        (imports if imported("global", i) else own).append(write_global)
+        (imports if imported("global", i) else own).append(partial(_write_global, g, value))
     extra = []
     for item in snap.extra:
         if not (isinstance(item, list) and len(item) == 2 and item[0] in EXTRA):
@@ -306,6 +299,26 @@ def restore_state(snap: Snapshot, plan: Plan, spaces: Spaces,
         if dropped:
             spaces.datas[k] = b""
     return own, imports, extra
+
+
+def _write_memory(m: Memory, pages: int, data: bytes | memoryview, i: int) -> None:
+    if pages > m.pages and m.grow(pages - m.pages) < 0:
+        raise SnapshotError(f"memory {i} cannot grow to the snapshot's {pages} pages "
+                            "(a resource limit)")
+    m.view[:len(data)] = data
+
+
+def _write_table(t: Table, elements: list, i: int) -> None:
+    n = len(elements) - len(t.elements)
+    if n and t.grow(n, None) < 0:
+        raise SnapshotError(f"table {i} cannot grow to the snapshot's {len(elements)} "
+                            "elements (a resource limit)")
+    t.elements[:] = elements
+    t.sync(0, len(elements))
+
+
+def _write_global(g: Global, value: Any) -> None:
+    g.raw = value
 
 
 def finish_restore(inst: Instance, extra: list) -> None:

@@ -11,12 +11,11 @@ import struct
 import zlib
 
 import pytest
+from conftest import test_engines
 
 import fayasm
 from fayasm.runtime import snapshot_format
 from fayasm.runtime.snapshot import Snapshot
-
-from conftest import test_engines
 
 ENGINES = test_engines()
 PAIRS = [(a, b) for a in ENGINES for b in ENGINES]
@@ -168,7 +167,7 @@ def test_imported_functions_rebind_by_name(engine):
     snap = inst.snapshot().to_bytes()
     r = fayasm.restore(m, snap, {"env": {"a": lambda: 2}}, engine=engine)
     assert r.exports.call() == 2
-    with pytest.raises(fayasm.LinkError, match='unknown import "env"."a"'):
+    with pytest.raises(fayasm.LinkError, match=r'unknown import "env"\."a"'):
         fayasm.restore(m, snap, {}, engine=engine)
 
 
@@ -177,7 +176,7 @@ def test_a_foreign_function_in_a_table_is_refused_by_name(engine):
     inst = fayasm.instantiate(m, engine=engine)
     stranger = fayasm.Func(lambda: None, fayasm.FuncType((), ()), name="stranger")
     inst.exports.t.set(0, stranger)
-    with pytest.raises(fayasm.SnapshotError, match="'stranger'.*neither the module's own "
+    with pytest.raises(fayasm.SnapshotError, match=r"'stranger'.*neither the module's own "
                                                    "nor one of its imports"):
         inst.snapshot()
 
@@ -195,7 +194,7 @@ def test_externref_objects_pickle_but_have_no_byte_form(module, engine):
     inst = fayasm.instantiate(module, _host(logs), engine=engine)
     inst.exports.setx(Token(3))
     snap = inst.snapshot()
-    with pytest.raises(fayasm.SnapshotError, match="Token objects.*pickle"):
+    with pytest.raises(fayasm.SnapshotError, match=r"Token objects.*pickle"):
         snap.to_bytes()
     r = fayasm.restore(module, pickle.loads(pickle.dumps(snap)), _host(logs), engine=engine)
     assert r.exports.getx() == Token(3)
@@ -206,7 +205,8 @@ def test_externref_objects_pickle_but_have_no_byte_form(module, engine):
 def test_imported_memory_table_and_global_are_written(engine):
     m = fayasm.Module('''(module (import "h" "m" (memory 1 4)) (import "h" "g" (global (mut i32)))
         (import "h" "t" (table 1 externref))
-        (func (export "f") (i32.store (i32.const 8) (i32.const 99)) (drop (memory.grow (i32.const 1)))
+        (func (export "f") (i32.store (i32.const 8) (i32.const 99))
+          (drop (memory.grow (i32.const 1)))
           (global.set 0 (i32.const 11)) (table.set (i32.const 0) (ref.extern 0)))
         )'''.replace("(ref.extern 0)", "(table.get (i32.const 0))"))
     mem, g, t = fayasm.Memory(1, 4), fayasm.Global(fayasm.Val.i32(0), mutable=True), \
@@ -250,7 +250,7 @@ def test_corrupted_future_and_foreign_bytes_are_refused(module):
         Snapshot.from_bytes(b"\0asm\1\0\0\0")
     future = bytearray(good)
     struct.pack_into("<I", future, len(snapshot_format.MAGIC), snapshot_format.FORMAT_VERSION + 1)
-    with pytest.raises(fayasm.SnapshotError, match="version 2 .*newer fayasm"):
+    with pytest.raises(fayasm.SnapshotError, match=r"version 2 .*newer fayasm"):
         fayasm.restore(module, bytes(future), _host([]))
     with pytest.raises(fayasm.SnapshotError, match="a snapshot is bytes"):
         Snapshot.from_bytes("text")  # type: ignore[arg-type]
@@ -287,7 +287,8 @@ def test_nothing_is_partly_restored(engine):
     """A snapshot whose last part the new instance cannot take leaves the imported memory
     it would have written untouched."""
     m = fayasm.Module('''(module (import "h" "m" (memory 1)) (global $g (mut i32) (i32.const 0))
-        (func (export "f") (i32.store (i32.const 0) (i32.const 7)) (global.set $g (i32.const 1))))''')
+        (func (export "f") (i32.store (i32.const 0) (i32.const 7))
+          (global.set $g (i32.const 1))))''')
     mem = fayasm.Memory(1)
     inst = fayasm.instantiate(m, {"h": {"m": mem}}, engine=engine)
     inst.exports.f()
@@ -352,7 +353,8 @@ def test_regression_python_engine_closure_globals_are_live():
     """The python engine keeps a global no other module sees in a closure variable, so
     its Global object kept the initial value while the code changed the variable."""
     m = fayasm.Module('''(module (global $g (mut i32) (i32.const 1))
-        (func (export "set") (global.set $g (i32.const 9))) (func (export "get") (result i32) (global.get $g)))''')
+        (func (export "set") (global.set $g (i32.const 9)))
+        (func (export "get") (result i32) (global.get $g)))''')
     inst = fayasm.instantiate(m, engine="python")
     inst.exports.set()
     assert inst.globals[0].raw == 9
@@ -375,7 +377,8 @@ def test_a_file_translated_for_interface_4_is_refused():
 
 WASI_WAT = r'''
 (module
-  (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_open"
+    (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
   (data (i32.const 0) "data.txt")
@@ -410,3 +413,80 @@ def test_wasi_descriptors_reopen_at_their_offset(tmp_path, engine):
     with pytest.raises(fayasm.SnapshotError, match="cannot reopen WASI descriptor 4"):
         fayasm.restore(m, snap, engine=engine,
                        wasi=fayasm.WasiConfig(preopens={"/d": str(tmp_path)}))
+
+
+COUNTER = r'''
+(module
+  (memory (export "memory") 1)
+  (global $n (mut i32) (i32.const 0))
+  (table 2 funcref) (elem (i32.const 0) $work)
+  (data $msg "abc")
+  (func $init (export "init")
+    (local $i i32)
+    (loop $l
+      (i32.store8 (i32.add (i32.const 1000) (local.get $i)) (i32.add (local.get $i) (i32.const 1)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 100))))
+    (global.set $n (i32.const 41)) (drop (memory.grow (i32.const 1)))
+    (i32.store (i32.const 70000) (i32.const 9)) (data.drop $msg))
+  (func $work (export "work") (result i32)
+    (global.set $n (i32.add (global.get $n) (i32.const 1)))
+    (i32.add (global.get $n)
+      (i32.add (i32.load8_u (i32.const 1050)) (i32.load (i32.const 70000)))))
+  (func (export "viatable") (result i32) (call_indirect (result i32) (i32.const 0))))
+'''
+
+
+@pytest.fixture
+def counter(tmp_path):
+    path = tmp_path / "c.wat"
+    path.write_text(COUNTER)
+    return path
+
+
+@pytest.mark.parametrize("src,dst", [p for p in PAIRS if p[0] != p[1] or p[0] == "jit"])
+def test_cli_run_snapshot_out_then_from(counter, tmp_path, capsys, src, dst):
+    from fayasm.cli import main
+
+    snap = tmp_path / "s.snap"
+    assert main(["run", str(counter), "--engine", src, "--invoke", "init",
+                 "--snapshot-out", str(snap)]) == 0
+    assert main(["run", str(counter), "--engine", dst, "--from", str(snap),
+                 "--invoke", "work"]) == 0
+    assert capsys.readouterr().out.split() == ["102"]
+
+
+def test_cli_from_a_bad_or_missing_snapshot(counter, tmp_path, capsys):
+    from fayasm.cli import main
+
+    bad = tmp_path / "bad.snap"
+    bad.write_bytes(b"garbage")
+    assert main(["run", str(counter), "--from", str(bad), "--invoke", "work"]) == 1
+    assert "SnapshotError: not a fayasm snapshot" in capsys.readouterr().err
+    assert main(["run", str(counter), "--from", str(tmp_path / "none"), "--invoke", "work"]) == 1
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_diff_from_a_jit_snapshot(counter, tmp_path, capsys):
+    from fayasm.cli import main
+
+    snap = tmp_path / "s.snap"
+    assert main(["run", str(counter), "--engine", ENGINES[-1], "--invoke", "init",
+                 "--snapshot-out", str(snap)]) == 0
+    capsys.readouterr()
+    assert main(["diff", str(counter), "--from", str(snap), "--invoke", "work"]) == 0
+    out = capsys.readouterr().out
+    assert "work(): returned i32:102" in out and "no difference" in out
+
+
+def test_diff_from_a_snapshot_finds_a_difference_in_the_state():
+    """A snapshot restored on every engine is compared like a fresh instance: engines that
+    agree give no difference, and the compared state is the restored one."""
+    from fayasm.testing.diff import diff
+
+    m = fayasm.Module(COUNTER)
+    inst = fayasm.instantiate(m, engine=ENGINES[-1])
+    inst.exports.init()
+    result = diff(m, [("work", [])], engines=ENGINES, snapshot=inst.snapshot())
+    assert result.difference is None and result.compared == 2
+    assert result.outcomes[1].values[0].bits == 102

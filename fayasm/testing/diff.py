@@ -260,7 +260,8 @@ def make_runners(module, engines, wasmtime: bool, metered: bool = True, fuel: in
 
 def diff(module, plan=None, engines=None, wasmtime: bool = False, nan: str | None = None,
          random_args: int = 3, seed: int = 0, metered: bool | None = None, imports=None,
-         wasi=None, fuel: int | None = FUEL, program: str | None = None) -> DiffResult:
+         wasi=None, fuel: int | None = FUEL, program: str | None = None,
+         snapshot=None) -> DiffResult:
     """Run ``module`` (a fayasm.Module) on ``engines`` (default: every available one; the
     first is the reference) and, if asked and installed, on wasmtime; compare after every
     step. ``plan`` defaults to the module's own, else every export with seeded arguments.
@@ -269,14 +270,18 @@ def diff(module, plan=None, engines=None, wasmtime: bool = False, nan: str | Non
     ``metered`` runs the engines with ``fuel`` units per call (their metered
     compilation); by default generated modules say whether (they terminate by
     themselves), and other modules run metered, so that one that runs away stops;
-    ``fuel=None`` runs unmetered."""
+    ``fuel=None`` runs unmetered. ``snapshot`` (from ``Instance.snapshot()`` on any
+    engine, or its bytes) starts every engine from that state rather than afresh (the
+    hand-over of a failing case from the jit to the interpreter); wasmtime sits out."""
     from fayasm import engines as registry
     from fayasm.runtime.budget import check_fuel
 
     t0 = time.perf_counter()
     check_fuel(fuel)
     engines = list(engines or registry.available())
-    extras = Extras(imports, wasi)
+    extras = Extras(imports, wasi, snapshot)
+    if snapshot is not None:
+        wasmtime = False  # it cannot start from a fayasm snapshot
     stored, options = read_plan(module.syntax)
     generated = stored is not None
     if plan is None:
