@@ -112,7 +112,10 @@ def decode(data: bytes | bytearray | memoryview) -> tuple[str, Any]:
     """(module hash, body) of a snapshot file; SnapshotError for anything else."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise SnapshotError(f"a snapshot is bytes, not {type(data).__name__}")
-    view = memoryview(data).cast("B")
+    try:
+        view = memoryview(data).cast("B")
+    except TypeError:  # a view that is not one contiguous run of bytes
+        raise SnapshotError("a snapshot is one contiguous run of bytes") from None
     head = len(MAGIC) + 4 + 32
     if len(view) < head + 1 + 4 or bytes(view[:len(MAGIC)]) != MAGIC:
         raise SnapshotError("not a fayasm snapshot (no snapshot header)")
