@@ -359,6 +359,7 @@ class ModuleEmitter:
         lines.append("")
         lines.append("")
         lines.append("_make.binds_cells = True  # its globals read the closure variables")
+        lines.append("")
         return lines
 
     def cell_accessor(self) -> list[str]:
@@ -373,8 +374,7 @@ class ModuleEmitter:
                 "    if _v:",
                 f"        {names} = _v",
                 f"    return ({names})",
-                f"_rt.bind_cells(_globals, ({', '.join(map(str, cells))},), _cells)",
-                ""]
+                f"_rt.bind_cells(_globals, ({', '.join(map(str, cells))},), _cells)"]
 
 
 def _trampoline_lines(name: str, body: str, nparams: int) -> list[str]:
