@@ -490,3 +490,61 @@ def test_diff_from_a_snapshot_finds_a_difference_in_the_state():
     result = diff(m, [("work", [])], engines=ENGINES, snapshot=inst.snapshot())
     assert result.difference is None and result.compared == 2
     assert result.outcomes[1].values[0].bits == 102
+
+
+NESTED_WAT = r'''
+(module
+  (import "wasi_snapshot_preview1" "path_open"
+    (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_renumber" (func $renumber (param i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "sub")
+  (data (i32.const 8) "f.txt")
+  (func (export "open") (result i32)
+    ;; the directory sub (O_DIRECTORY), then f.txt below it
+    (drop (call $open (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 3) (i32.const 2)
+                      (i64.const 8192) (i64.const 6) (i32.const 0) (i32.const 16)))
+    (drop (call $open (i32.load (i32.const 16)) (i32.const 0) (i32.const 8) (i32.const 5)
+                      (i32.const 0) (i64.const 6) (i64.const 0) (i32.const 0) (i32.const 20)))
+    (i32.load (i32.const 20)))
+  (func (export "read2") (param i32) (result i32)
+    (i32.store (i32.const 32) (i32.const 64)) (i32.store (i32.const 36) (i32.const 2))
+    (drop (call $read (local.get 0) (i32.const 32) (i32.const 1) (i32.const 40)))
+    (i32.load16_u (i32.const 64)))
+  (func (export "renumber") (param i32 i32) (result i32)
+    (call $renumber (local.get 0) (local.get 1)))
+  (func (export "_initialize")))
+'''
+
+
+def test_wasi_files_below_an_opened_directory_reopen(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "f.txt").write_bytes(b"0123456789")
+    m = fayasm.Module(NESTED_WAT)
+    cfg = lambda: fayasm.WasiConfig(preopens={"/d": str(tmp_path)})  # noqa: E731
+    inst = fayasm.instantiate(m, engine=ENGINES[-1], wasi=cfg())
+    fd = inst.exports.open()
+    assert fd == 5 and inst.exports.read2(fd) == 0x3130  # "01"
+    snap = inst.snapshot()
+    kinds = [rec[1][0] for rec in snap.wasi]
+    assert kinds == ["stdio", "stdio", "stdio", "preopen", "path", "path"]
+    assert snap.wasi[-1][1][2] == "sub/f.txt"
+    for dst in ENGINES:
+        r = fayasm.restore(m, snap.to_bytes(), engine=dst, wasi=cfg())
+        assert r.exports.read2(fd) == 0x3332  # "23": the offset came along
+    assert inst.exports.renumber(fd, 4) == 0  # f.txt moves to 4, closing the directory
+    moved = inst.snapshot()
+    assert [rec[0] for rec in moved.wasi] == [0, 1, 2, 3, 4]
+    r = fayasm.restore(m, moved, engine=ENGINES[0], wasi=cfg())
+    assert moved.wasi[4][1][:3] == ["path", "/d", "sub/f.txt"]
+    assert r.exports.read2(4) == 0x3332
+
+
+def test_metered_instances_snapshot_and_restore_with_fuel(module, engine):
+    logs: list = []
+    inst = fayasm.instantiate(module, _host(logs), engine=engine, fuel=10_000)
+    _worked(inst)
+    r = fayasm.restore(module, inst.snapshot(), _host(logs), engine=engine, fuel=10_000)
+    _check(r, logs)
+    assert r.get_fuel() is not None and r.get_fuel() < 10_000
