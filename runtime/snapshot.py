@@ -288,7 +288,8 @@ def restore_state(snap: Snapshot, plan: Plan, spaces: Spaces,
         (imports if imported("global", i) else own).append(partial(_write_global, g, value))
     extra = []
     for item in snap.extra:
-        if not (isinstance(item, list) and len(item) == 2 and item[0] in EXTRA):
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)
+                and item[0] in EXTRA):
             raise SnapshotError("the snapshot holds state this fayasm does not know "
                                 f"({item[0] if isinstance(item, list) and item else item!r})")
         extra.append(item)

@@ -548,3 +548,33 @@ def test_metered_instances_snapshot_and_restore_with_fuel(module, engine):
     r = fayasm.restore(module, inst.snapshot(), _host(logs), engine=engine, fuel=10_000)
     _check(r, logs)
     assert r.get_fuel() is not None and r.get_fuel() < 10_000
+
+
+def test_hostile_wasi_and_extra_state_is_refused(tmp_path):
+    """The parts of a snapshot the structure mutations above do not reach: descriptor
+    records and extra state of every wrong shape give SnapshotError."""
+    (tmp_path / "data.txt").write_bytes(b"abcdefgh")
+    m = fayasm.Module(WASI_WAT)
+    cfg = lambda: fayasm.WasiConfig(preopens={"/d": str(tmp_path)})  # noqa: E731
+    inst = fayasm.instantiate(m, engine="interpreter", wasi=cfg())
+    inst.exports.open()
+    good = inst.snapshot().to_bytes()
+    fd4 = Snapshot.from_bytes(good).wasi[4]
+    bad_records = [
+        [[0, ["stdio", [1]], 0, 0, 0, False, True, False, 0]],
+        [[0, ["stdio", 7], 0, 0, 0, False, True, False, 0]],
+        [[0, ["preopen", ["x"]], 0, 0, 0, False, False, True, 0]],
+        [[0, ["pipe"], 0, 0, 0, False, False, False, 0]],
+        [fd4[:8] + [1 << 70]],
+        [fd4[:4] + [1 << 20] + fd4[5:]],
+        [fd4[:1] + [["path", "/d", "../../etc/passwd", False]] + fd4[2:]],
+        [fd4, fd4],
+        "descriptors",
+        [[5000] + fd4[1:]],
+    ]
+    for recs in bad_records:
+        with pytest.raises(fayasm.SnapshotError):
+            fayasm.restore(m, _rewrite(good, wasi=recs), engine="interpreter", wasi=cfg())
+    for extra in ([[["x"], 1]], [["unknown", 1]], ["x"]):
+        with pytest.raises(fayasm.SnapshotError, match="does not know"):
+            fayasm.restore(m, _rewrite(good, extra=extra), engine="interpreter", wasi=cfg())

@@ -107,13 +107,15 @@ def restore_descriptors(w: Wasi, recs: Any) -> None:
         for rec in recs:
             if not (isinstance(rec, list) and len(rec) == 9 and type(rec[0]) is int
                     and 0 <= rec[0] < 1024 and rec[0] not in table and isinstance(rec[1], list)
-                    and rec[1] and all(type(v) is int and v >= 0 for v in (rec[2], rec[3],
-                                                                           rec[4], rec[8]))
+                    and rec[1] and all(type(v) is int and 0 <= v < top for v, top in (
+                        (rec[2], 1 << 64), (rec[3], 1 << 64), (rec[4], 1 << 16),
+                        (rec[8], 1 << 63)))
                     and all(type(v) is bool for v in rec[5:8])):
                 raise _bad()
             fd, origin = rec[0], rec[1]
             kind = origin[0]
-            if kind == "stdio" and len(origin) == 2 and origin[1] in stdio:
+            if kind == "stdio" and len(origin) == 2 and type(origin[1]) is int \
+                    and origin[1] in stdio:
                 h = stdio[origin[1]]
             elif kind == "preopen" and len(origin) == 2 and isinstance(origin[1], str):
                 got = preopens.get(origin[1])
