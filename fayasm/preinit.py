@@ -11,7 +11,8 @@ data.drop behave as they would have), plus one declarative segment so that every
 stays declared; no start function (it ran); and without the init export. What a module
 cannot say in its own sections is refused with SnapshotError: an imported memory, table or
 mutable global (its state is the host's), an externref other than null, a function
-reference to a function that is not in the module's index space.
+reference to a function that is not in the module's index space. WASI descriptors the
+init leaves open are not kept: a module's sections cannot hold them.
 """
 from __future__ import annotations
 
