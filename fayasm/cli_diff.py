@@ -129,8 +129,7 @@ def cmd_diff(args) -> int:
                   fuel=fuel, metered=True if args.fuel is not None else None,
                   program=args.file, snapshot=snapshot)
     if snapshot is not None:
-        print(f"from the snapshot {args.snapshot_from} (taken on {snapshot.engine}; "
-              "wasmtime sits out)")
+        print(f"from the snapshot {args.snapshot_from} (taken on {snapshot.engine})")
     calls = [None] + result.plan
     for call, outcome in zip(calls, result.outcomes):
         print(f"{'instantiate' if call is None else format_call(*call)}: {outcome.describe()}")
@@ -264,7 +263,8 @@ def add_commands(sub) -> None:
                    "runs once per engine, so each gets its own)")
     d.add_argument("--from", dest="snapshot_from", metavar="FILE",
                    help="start every engine from the snapshot in FILE ('fayasm run "
-                   "--snapshot-out'), not afresh; wasmtime sits out")
+                   "--snapshot-out'), not afresh; wasmtime runs the module pre-initialized "
+                   "with it (or sits out, with a note, where it cannot be)")
     command.add_options(d)  # for a module that imports WASI, as 'fayasm run' takes them
     d.set_defaults(func=cmd_diff)
 

@@ -490,6 +490,28 @@ def test_diff_from_a_snapshot_finds_a_difference_in_the_state():
     result = diff(m, [("work", [])], engines=ENGINES, snapshot=inst.snapshot())
     assert result.difference is None and result.compared == 2
     assert result.outcomes[1].values[0].bits == 102
+    assert result.engines == ENGINES
+
+
+def test_diff_from_a_snapshot_runs_wasmtime_on_the_preinitialized_module():
+    pytest.importorskip("wasmtime")
+    from fayasm.testing.diff import diff
+
+    m = fayasm.Module(COUNTER)
+    inst = fayasm.instantiate(m, engine=ENGINES[-1])
+    inst.exports.init()
+    result = diff(m, [("work", []), ("work", [])], engines=ENGINES, wasmtime=True,
+                  snapshot=inst.snapshot().to_bytes())
+    assert result.engines == ENGINES + ["wasmtime"]
+    assert result.difference is None and result.compared == 3
+    assert [o.values[0].bits for o in result.outcomes[1:]] == [102, 103]
+    # A state a module cannot hold: wasmtime sits out and a note says why.
+    x = fayasm.Module('(module (table (export "t") 1 externref) (func (export "f")))')
+    xi = fayasm.instantiate(x, engine=ENGINES[0])
+    xi.exports.t.set(0, 7)
+    result = diff(x, [("f", [])], engines=ENGINES, wasmtime=True, snapshot=xi.snapshot())
+    assert result.engines == ENGINES and result.difference is None
+    assert any("wasmtime sat out" in n and "externref" in n for n in result.notes)
 
 
 NESTED_WAT = r'''

@@ -8,7 +8,8 @@ test hosts, so the calls the engines make to them are compared; a function that 
 ends the step with kind "host_error" on every runner alike.
 
 ``snapshot`` (a fayasm Snapshot, or its bytes) makes every fayasm runner start from that
-state (fayasm.restore) instead of instantiating afresh; wasmtime cannot, so it sits out.
+state (fayasm.restore) instead of instantiating afresh; wasmtime runs the module
+pre-initialized with it (diff.preinitialized_for_wasmtime) where that can be made.
 
 ``wasi`` is a WasiConfig. Each runner gets its own WASI state from it, with stdout and
 stderr captured and compared after every step, and stdin empty unless the config gives it
