@@ -24,6 +24,7 @@ from fayasm.runtime.errors import (
     InterfaceError,
     Interrupted,
     LinkError,
+    SnapshotError,
     Trap,
     WasiExit,
 )
@@ -33,6 +34,7 @@ from fayasm.runtime.globals import Global
 from fayasm.runtime.instance import Exports, Instance
 from fayasm.runtime.memory import Memory
 from fayasm.runtime.resources import ResourceLimitError, ResourceLimits, Usage
+from fayasm.runtime.snapshot import Snapshot
 from fayasm.runtime.table import Table
 from fayasm.runtime.types import (
     ExternKind,
@@ -106,6 +108,36 @@ def instantiate(module: Module | Source, imports: Mapping[str, Any] | None = Non
         raise exhaustion(e) from None
 
 
+def restore(module: Module | Source, snapshot: Snapshot | bytes,
+            imports: Mapping[str, Any] | None = None, engine: str | None = None,
+            fuel: int | None = None, deadline: float | None = None,
+            limits: ResourceLimits | None = None, wasi: WasiConfig | Wasi | None = None,
+            compile_timeout: float | None = None,
+            interrupt: Interrupt | None = None) -> Instance:
+    """A new instance of ``module`` on ``engine`` in the state of ``snapshot`` (from
+    ``Instance.snapshot()``, or its ``to_bytes()``), taken on any engine. ``imports`` are
+    linked as ``instantiate`` links them: references to imported functions re-bind to the
+    new ones by import name, and the state of imported memories, tables and mutable
+    globals is written into the objects given. The start function does not run again.
+    ``wasi`` (a WasiConfig) reopens the snapshot's WASI descriptors through its preopens.
+    A snapshot of another module, a corrupted one or one of a future format raises
+    SnapshotError, as does state the new instance cannot take, and then nothing was
+    restored. The other arguments are ``instantiate``'s; runtime/snapshot.py has the
+    details."""
+    from fayasm.runtime.snapshot import RESTORING, check_module
+
+    if not isinstance(module, Module):
+        module = Module(module)
+    snap = check_module(snapshot, module.hash)
+    token = RESTORING.set(snap)  # the linking step restores it (runtime.plan.link)
+    try:
+        return instantiate(module, imports, engine=engine, fuel=fuel, deadline=deadline,
+                           limits=limits, wasi=wasi, compile_timeout=compile_timeout,
+                           interrupt=interrupt)
+    finally:
+        RESTORING.reset(token)
+
+
 def translate(module: Module | Source, metered: bool = False) -> str:
     """The Python source of ``module`` (a Module, or bytes/WAT text): a standalone file that
     imports only fayasm.runtime and has ``instantiate(imports=None, wasi=None)``; run as a
@@ -155,7 +187,7 @@ __all__ = [
     "Func", "FuncType", "Global", "GlobalType", "ImportType", "Instance", "InterfaceError",
     "Interrupt", "Interrupted", "LinkError", "Limits",
     "Memory", "MemoryType", "Module", "ParseError", "ResourceLimitError", "CompileTimeout",
-    "ResourceLimits",
+    "ResourceLimits", "Snapshot", "SnapshotError",
     "Table", "TableType", "TranslationError", "Trap", "Usage", "Val",
-    "ValType", "ValidationError", "WasiConfig", "WasiExit", "instantiate", "run",
+    "ValType", "ValidationError", "WasiConfig", "WasiExit", "instantiate", "restore", "run",
 ]

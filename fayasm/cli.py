@@ -65,8 +65,10 @@ def cmd_run(args) -> int:
             raise UsageError(f"the export _start is a {start.kind}, not a function; choose a "
                              f"function with --invoke (exported functions: {_funcs(module)})")
         start = None
+    # --from and --snapshot-out work on the instance itself, as --invoke does.
     command = name is None and isinstance(start_type, fayasm.FuncType) and (
-        uses_wasi(module) or (not start_type.params and not start_type.results))
+        uses_wasi(module) or (not start_type.params and not start_type.results)) and not (
+        args.snapshot_from or args.snapshot_out)
     wasi: Wasi | None
     if command:  # a WASI command: ARGS are its argv[1:]
         with Wasi(config, program=args.file) as wasi:
@@ -78,8 +80,15 @@ def cmd_run(args) -> int:
     config.argv = (config.argv or [])[:1]  # with --invoke, ARGS are the function's arguments
     wasi = Wasi(config, program=args.file) if uses_wasi(module) else None
     try:
-        # With WASI, a reactor's _initialize runs here, before any export is called.
-        inst = fayasm.instantiate(module, wasi=wasi, **limits)
+        # With WASI, a reactor's _initialize runs here, before any export is called
+        # (not when restoring: it ran before the snapshot).
+        if args.snapshot_from:
+            from fayasm.cli_snapshot import read_snapshot
+
+            inst = fayasm.restore(module, read_snapshot(args.snapshot_from), wasi=wasi,
+                                  **limits)
+        else:
+            inst = fayasm.instantiate(module, wasi=wasi, **limits)
         if name is None:
             if start is not None:
                 name = "_start"
@@ -100,6 +109,10 @@ def cmd_run(args) -> int:
         vals = [parse_arg(a, t) for a, t in zip(program, params)]
         for v in func.invoke(vals):
             print(format_result(v))
+        if args.snapshot_out:
+            from fayasm.cli_snapshot import write_file
+
+            write_file(args.snapshot_out, inst.snapshot().to_bytes())
         return 0
     except fayasm.WasiExit as e:
         return status(e.code)
@@ -294,6 +307,11 @@ def build_parser() -> argparse.ArgumentParser:
                      "deeper recursion ends in 'call stack exhausted'")
     run.add_argument("--trap-on-grow-failure", action="store_true",
                      help="a grow past a cap traps instead of returning -1")
+    run.add_argument("--snapshot-out", metavar="FILE",
+                     help="after the call, write the instance's snapshot to FILE")
+    run.add_argument("--from", dest="snapshot_from", metavar="FILE",
+                     help="start from the snapshot in FILE (from --snapshot-out) instead "
+                     "of instantiating afresh")
     # --dir, --ro-dir, --env, --symlinks: as a translated file takes them
     wasi_cli.add_options(run)
     # FILE and everything after it, unparsed: cmd_run splits fayasm's options from the
@@ -304,7 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
                      run_value_options=("--engine", "--invoke", "--fuel", "--deadline",
                                         "--compile-timeout", *wasi_cli.OPTIONS, "--max-memory",
                                         "--max-table-elements", "--max-instances",
-                                        "--max-output", "--max-stack"))
+                                        "--max-output", "--max-stack", "--snapshot-out",
+                                        "--from"))
 
     ins = sub.add_parser("inspect", help="show a module's sections, imports and exports",
                          description="Print what FILE contains; with --wat, the whole module "
@@ -339,6 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
     wast.add_argument("--max-failures", type=count, default=10, metavar="N",
                       help="failures to show per file (default %(default)s)")
     wast.add_argument("-v", "--verbose", action="store_true", help="show full failure details")
+    from fayasm.cli_snapshot import add_command as add_snapshot
+
+    add_snapshot(sub)
     from fayasm.cli_diff import add_commands, shard
 
     wast.add_argument("--shard", type=shard, default=None, metavar="I/N",

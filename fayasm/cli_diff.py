@@ -119,10 +119,17 @@ def cmd_diff(args) -> int:
     plan = _plan(args, module)
     imports = _imports_factory(args.imports) if args.imports else None
     fuel = None if args.no_fuel else (args.fuel if args.fuel is not None else FUEL)
+    snapshot = None
+    if args.snapshot_from:
+        from fayasm.cli_snapshot import read_snapshot
+
+        snapshot = read_snapshot(args.snapshot_from)
     result = diff(module, plan, engines=names, wasmtime=not args.no_wasmtime, nan=args.nan,
                   seed=args.seed, imports=imports, wasi=_wasi_config(args, module),
                   fuel=fuel, metered=True if args.fuel is not None else None,
-                  program=args.file)
+                  program=args.file, snapshot=snapshot)
+    if snapshot is not None:
+        print(f"from the snapshot {args.snapshot_from} (taken on {snapshot.engine})")
     calls = [None] + result.plan
     for call, outcome in zip(calls, result.outcomes):
         print(f"{'instantiate' if call is None else format_call(*call)}: {outcome.describe()}")
@@ -254,6 +261,10 @@ def add_commands(sub) -> None:
                    help="a Python file defining imports: a dict {module: {name: function, "
                    "Memory, Table, Global or number}}, or a function returning one (the file "
                    "runs once per engine, so each gets its own)")
+    d.add_argument("--from", dest="snapshot_from", metavar="FILE",
+                   help="start every engine from the snapshot in FILE ('fayasm run "
+                   "--snapshot-out'), not afresh; wasmtime runs the module pre-initialized "
+                   "with it (or sits out, with a note, where it cannot be)")
     command.add_options(d)  # for a module that imports WASI, as 'fayasm run' takes them
     d.set_defaults(func=cmd_diff)
 

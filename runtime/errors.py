@@ -102,6 +102,12 @@ class Interrupted(Trap):
         super().__init__(message, "interrupted")
 
 
+class SnapshotError(Error):
+    """A snapshot that cannot be taken (inside a call, a reference it cannot name) or
+    restored (another module, corrupted, a future format, state the new instance cannot
+    take); nothing is restored when it is raised."""
+
+
 class WasiExit(Error):
     """A WASI program called proc_exit; ``.code`` is its exit code."""
 

@@ -9,7 +9,7 @@ from .values import Raw, Val
 
 
 class Global:
-    __slots__ = ("type", "raw", "__weakref__", "native")
+    __slots__ = ("type", "raw", "__weakref__", "native", "cell")
 
     def __init__(self, val: Val | GlobalType, mutable: bool = False, raw: Raw = None) -> None:
         if isinstance(val, GlobalType):
@@ -21,6 +21,7 @@ class Global:
             self.type = GlobalType(val.type, bool(mutable))
             self.raw = val.raw
         self.native: Any = None  # the jit's cell (hooks.py)
+        self.cell: Any = None  # the python engine's closure variable (hooks.py)
 
     @property
     def val(self) -> Val:
@@ -48,4 +49,35 @@ class Global:
         return f"<Global {self.type} = {self.val!r}>"
 
 
-__all__ = ["Global", "ValType"]
+class CellGlobal(Global):
+    """A global the python engine keeps in a closure variable of its generated code (a
+    global no other module can see): ``raw`` reads and writes that variable, so a
+    snapshot or a tool sees the value the code sees. ``cell`` is (accessor, position):
+    the accessor returns every cell's value, or sets them all when given values."""
+
+    __slots__ = ()
+
+    @property
+    def raw(self) -> Raw:
+        fn, pos = self.cell
+        return fn()[pos]
+
+    @raw.setter
+    def raw(self, value: Raw) -> None:
+        fn, pos = self.cell
+        values = list(fn())
+        values[pos] = value
+        fn(*values)
+
+
+def bind_cells(globals_: list[Global], indices: tuple[int, ...], accessor: Any) -> None:
+    """Make the globals at ``indices`` read and write the generated code's closure
+    variables through ``accessor`` (see CellGlobal); called by a translated file's
+    ``_make`` (runtime interface 5)."""
+    for pos, index in enumerate(indices):
+        g = globals_[index]
+        g.cell = (accessor, pos)
+        g.__class__ = CellGlobal
+
+
+__all__ = ["Global", "CellGlobal", "bind_cells", "ValType"]

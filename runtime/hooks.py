@@ -36,6 +36,10 @@ Table
 Global
   ``native``  the jit's native cell (it switches the object's class so that ``raw`` reads
               and writes the cell), or None.
+  ``cell``    the python engine's closure variable of a global only its code sees
+              (globals.bind_cells switches the class to CellGlobal, whose ``raw`` reads
+              and writes the variable), or None. With both, ``raw`` is the live value on
+              every engine, which is what snapshots read and write.
 
 Instance
   ``engine_state``  the engine's own per-instance state, kept alive with the instance (the
@@ -45,6 +49,12 @@ Instance
                     ``usage()``); every engine sets it.
   ``budget``        the Budget of an instance made with fuel=, deadline= or interrupt=
                     (for ``get_fuel()``, ``interrupt()`` and the rest), else None.
+  ``snapshot_refusal``  why ``snapshot()`` must refuse the instance (the python engine's
+                    instance of a file translated for interface 4), else None. Every
+                    other part of a snapshot is read through the runtime objects alone:
+                    the index spaces, ``elems``/``datas`` (which every engine keeps as
+                    the linking step made them, data.drop and elem.drop included) and
+                    ``wasi``.
 """
 from __future__ import annotations
 
@@ -52,8 +62,8 @@ from __future__ import annotations
 HOOKS = {
     "Func": ("raw", "owner", "native", "from_raw"),
     "Table": ("native", "sync"),
-    "Global": ("native",),
-    "Instance": ("engine_state", "account", "budget"),
+    "Global": ("native", "cell"),
+    "Instance": ("engine_state", "account", "budget", "snapshot_refusal"),
 }
 
 __all__ = ["HOOKS"]

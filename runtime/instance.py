@@ -15,6 +15,7 @@ from .types import ExternKind, FuncType, GlobalType, MemoryType, TableType
 if TYPE_CHECKING:
     from .budget import Budget
     from .resources import Account, Usage
+    from .snapshot import Snapshot
     from .wasi.core import Wasi
 
 EXTERN_CLASSES = {ExternKind.FUNC: Func, ExternKind.TABLE: Table, ExternKind.MEMORY: Memory,
@@ -111,12 +112,18 @@ class Instance:
         self.engine_state: object = None  # the engine's own per-instance state (hooks.py)
         self.account: Account | None = None  # what the instance holds
         self.budget: Budget | None = None  # when the instance was made metered
+        # Why snapshot() must refuse this instance, if an engine knows (hooks.py).
+        self.snapshot_refusal: str | None = None
         self.wasi: Wasi | None = None  # the WASI state instantiate(wasi=...) linked
-        # The index spaces, imports first (runtime.plan.link fills them on every engine).
+        # The index spaces, imports first (runtime.plan.link fills them on every engine),
+        # and the element and data segment instances (a dropped one is empty), which
+        # every engine keeps in these very lists.
         self.funcs: list = []
         self.tables: list = []
         self.mems: list = []
         self.globals: list = []
+        self.elems: list = []
+        self.datas: list = []
 
     def _metered(self) -> Budget:
         if self.budget is None:
@@ -166,6 +173,15 @@ class Instance:
         from .resources import Usage
 
         return self.account.usage() if self.account is not None else Usage(instances=1)
+
+    def snapshot(self) -> Snapshot:
+        """The state this instance's module can observe (memories, tables, globals,
+        dropped segments, WASI descriptors), as a ``Snapshot``: ``to_bytes()``, pickle,
+        and ``fayasm.restore`` on any engine. Only between calls: inside one (from a host
+        function) it raises SnapshotError."""
+        from .snapshot import capture
+
+        return capture(self)
 
     def __repr__(self) -> str:
         return f"<Instance ({self.engine}) exports: {', '.join(self.exports)}>"

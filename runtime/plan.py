@@ -226,6 +226,16 @@ def eval_const(expr: tuple[str, Any], globals_: list[Global], funcs: list[Func])
     return None
 
 
+def segment_instances(elems: list[tuple[Any, ...]], datas: list[tuple[Any, ...]],
+                      globals_: list[Global], funcs: list[Func]) -> tuple[list[list[Any]],
+                                                                          list[bytes]]:
+    """The element and data instances as instantiating leaves them (active and
+    declarative ones dropped), without placing anything: what a restore starts from."""
+    elem_insts = [[eval_const(e, globals_, funcs) for e in items] if mode == "passive" else []
+                  for mode, _, _, items in elems]
+    return elem_insts, [bytes(d[3]) if d[0] == "passive" else b"" for d in datas]
+
+
 def initialize(tables: list[Table], memories: list[Memory], globals_: list[Global],
                funcs: list[Func], elems: list[tuple[Any, ...]],
                datas: list[tuple[Any, ...]]) -> tuple[list[list[Any]], list[bytes]]:
@@ -290,6 +300,13 @@ def link(plan: Plan, imports: Any, builder: Builder, *, engine: str, module: Any
 
 def _link(plan: Plan, imports: Any, builder: Builder, engine: str, module: Any,
           budget: Budget | None, limits: ResourceLimits | None, wasi: Wasi | None) -> Instance:
+    from .snapshot import RESTORING
+
+    # A restore (fayasm.restore): the snapshot's state instead of the segments and the
+    # start function; taken here, so that nothing else this context links restores it.
+    snap = RESTORING.get()
+    if snap is not None:
+        RESTORING.set(None)
     externs = resolve_imports(plan.imports, imports)
     spaces = Spaces()
     for (_, _, kind, _), ext in zip(plan.imports, externs):
@@ -308,14 +325,28 @@ def _link(plan: Plan, imports: Any, builder: Builder, engine: str, module: Any,
             t.elements[:] = [eval_const(init, spaces.globals, spaces.funcs)] * len(t.elements)
             t.sync(0, len(t.elements))
     builder.wire(spaces)
-    elem_insts, data_insts = initialize(spaces.tables, spaces.mems, spaces.globals,
-                                        spaces.funcs, plan.elems, plan.datas)
+    if snap is None:
+        elem_insts, data_insts = initialize(spaces.tables, spaces.mems, spaces.globals,
+                                            spaces.funcs, plan.elems, plan.datas)
+    else:
+        elem_insts, data_insts = segment_instances(plan.elems, plan.datas, spaces.globals,
+                                                   spaces.funcs)
     spaces.elems[:] = elem_insts
     spaces.datas[:] = data_insts
+    if snap is not None:
+        from .snapshot import restore_state
+
+        nimp = {k: sum(1 for d in plan.imports if d[2] is KINDS[k])
+                for k in ("memory", "table", "global")}
+        own, host_writes, extra = restore_state(snap, plan, spaces,
+                                                lambda kind, i: i < nimp[kind])
+        for write in own:
+            write()
     inst = Instance({name: spaces.of(kind)[index] for name, kind, index in plan.exports},
                     engine, module)
     inst.funcs, inst.tables, inst.mems, inst.globals = (spaces.funcs, spaces.tables,
                                                         spaces.mems, spaces.globals)
+    inst.elems, inst.datas = spaces.elems, spaces.datas
     inst.account = account
     if budget is not None and budget.metered:
         inst.budget = budget
@@ -328,6 +359,18 @@ def _link(plan: Plan, imports: Any, builder: Builder, engine: str, module: Any,
         memory = imported_memory(plan.imports, imports)
         bind_memory(wasi, inst, memory)
         inst.wasi = wasi
+    if snap is not None:
+        # The start function (and a reactor's _initialize) ran before the snapshot.
+        from .snapshot import finish_restore
+
+        if wasi is not None:
+            from .wasi.snapshot import restore_descriptors
+
+            restore_descriptors(wasi, snap.wasi)
+        for write in host_writes:
+            write()
+        finish_restore(inst, extra)
+        return inst
     if plan.start is not None:
         try:
             spaces.funcs[plan.start].raw()
@@ -342,4 +385,5 @@ def _link(plan: Plan, imports: Any, builder: Builder, engine: str, module: Any,
 
 
 __all__ = ["Plan", "Spaces", "Builder", "link", "resolve_imports", "eval_const", "initialize",
+           "segment_instances",
            "describe", "KINDS"]

@@ -30,6 +30,7 @@ from .errors import (
     Trap,
 )
 from .func import Func, HostError
+from .globals import bind_cells
 from .instance import Instance
 from .limits import BULK_SHIFT, MAX_CALL_DEPTH
 from .memory import Memory
@@ -63,8 +64,10 @@ __all__ = ["Trap", "f32_from_bits", "f32_to_bits", "f32_round"]
 # and otherwise raises InterfaceError naming the fayasm VERSION that wrote it.
 # 2: the engine hooks of runtime/hooks.py; 3: TailCall, extended constants, typed
 # references (functype_in, valtype_in, deftypes_from, ref_callee, non_null); 4: functions
-# take the depth _d (runtime/stack.py), so no file written for 3 or before runs here.
-INTERFACE = 4
+# take the depth _d (runtime/stack.py), so no file written for 3 or before runs here;
+# 5: bind_cells (a file's closure-variable globals are readable, for snapshots); a file
+# written for 4 still runs, but its instances cannot be snapshotted.
+INTERFACE = 5
 OLDEST_INTERFACE = 4
 
 
@@ -405,7 +408,10 @@ class _Builder:
             f.owner = Generated(raw)
 
     def finish(self, spaces: Spaces, instance: Instance) -> None:
-        pass
+        if not getattr(self.make, "binds_cells", False):
+            instance.snapshot_refusal = (
+                f"{self.desc.name} was translated for runtime interface 4, whose globals "
+                "live where a snapshot cannot read them: translate it again")
 
 
 def instantiate(desc: Description, make: Callable[..., list[Any]], imports: Any = None,
@@ -486,4 +492,4 @@ def _report(desc: Description, e: BaseException) -> int:
 __all__ += ["Description", "KINDS", "Exhaustion", "Error", "GlobalType", "HostError", "INTERFACE",
             "TailCall", "run_tail", "tail_entry", "InterfaceError", "Limits",
             "OLDEST_INTERFACE", "VERSION", "MemoryType", "TableType", "ValType", "StructError",
-            "deftypes_from"]
+            "deftypes_from", "bind_cells"]

@@ -15,15 +15,16 @@ from fayasm.translator.python.module import ModuleEmitter
 WAT = ('(module (memory 1) (func (export "f") (param i32) (result i32)'
        ' (i32.load8_u (local.get 0))))')
 # What this file, translated now, needs: the oldest interface serving what it uses (at most
-# support.INTERFACE; every file needs 4, the depth _d, see test_tailcall).
+# support.INTERFACE; every file needs 5: the depth _d of 4, and bind_cells for snapshots).
 NEED = ModuleEmitter(fayasm.Module(WAT)).needs_interface()
 
 
 def test_a_typed_reference_file_needs_the_interface_every_file_needs():
-    # Every generated function takes the depth _d (interface 4), so a 2.0 module and one
-    # using typed references both need it; none can run on an older runtime.
+    # Every generated function takes the depth _d (interface 4) and every _make binds its
+    # closure-variable globals (5), so a 2.0 module and one using typed references both
+    # need 5; none can run on an older runtime.
     typed = fayasm.Module('(module (type $t (func)) (func (param (ref null $t))))')
-    assert NEED == ModuleEmitter(typed).needs_interface() == support.INTERFACE == 4
+    assert NEED == ModuleEmitter(typed).needs_interface() == support.INTERFACE == 5
     assert f"<= {support.INTERFACE} <=" in fayasm.translate(typed)
 
 

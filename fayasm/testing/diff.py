@@ -249,18 +249,38 @@ def _key_text(key) -> str:
 # -- the lockstep run --------------------------------------------------------------------
 
 def make_runners(module, engines, wasmtime: bool, metered: bool = True, fuel: int = FUEL,
-                 extras: Extras | None = None, program: str = "main.wasm"):
+                 extras: Extras | None = None, program: str = "main.wasm", wt_module=None):
+    """The runners of a diff; wasmtime runs ``wt_module`` when given (the module
+    pre-initialized with a snapshot's state, as fayasm's engines restore it)."""
     runners: list[FayasmRunner | WasmtimeRunner] = [
         FayasmRunner(e, module, metered, fuel, extras) for e in engines]
     if wasmtime and wasmtime_available():
         wt_fuel = max(WASMTIME_FUEL, 200 * fuel) if metered else None
-        runners.append(WasmtimeRunner(module, wt_fuel, extras, program))
+        runners.append(WasmtimeRunner(wt_module or module, wt_fuel, extras, program))
     return runners
+
+
+def preinitialized_for_wasmtime(module, snapshot):
+    """(module with ``snapshot``'s state in its sections, None), or (None, why wasmtime
+    cannot start from the snapshot)."""
+    from fayasm.module import Module
+    from fayasm.preinit import initialized_module
+    from fayasm.runtime.errors import SnapshotError
+    from fayasm.runtime.snapshot import check_module
+
+    snap = check_module(snapshot, module.hash)
+    if snap.wasi is not None:
+        return None, "wasmtime sat out: it cannot take a snapshot's WASI descriptors"
+    try:
+        return Module(initialized_module(module, snap)), None
+    except SnapshotError as e:
+        return None, f"wasmtime sat out: the snapshot's state has no module form ({e})"
 
 
 def diff(module, plan=None, engines=None, wasmtime: bool = False, nan: str | None = None,
          random_args: int = 3, seed: int = 0, metered: bool | None = None, imports=None,
-         wasi=None, fuel: int | None = FUEL, program: str | None = None) -> DiffResult:
+         wasi=None, fuel: int | None = FUEL, program: str | None = None,
+         snapshot=None) -> DiffResult:
     """Run ``module`` (a fayasm.Module) on ``engines`` (default: every available one; the
     first is the reference) and, if asked and installed, on wasmtime; compare after every
     step. ``plan`` defaults to the module's own, else every export with seeded arguments.
@@ -269,14 +289,24 @@ def diff(module, plan=None, engines=None, wasmtime: bool = False, nan: str | Non
     ``metered`` runs the engines with ``fuel`` units per call (their metered
     compilation); by default generated modules say whether (they terminate by
     themselves), and other modules run metered, so that one that runs away stops;
-    ``fuel=None`` runs unmetered."""
+    ``fuel=None`` runs unmetered. ``snapshot`` (from ``Instance.snapshot()`` on any
+    engine, or its bytes) starts every engine from that state rather than afresh (the
+    hand-over of a failing case from the jit to the interpreter); wasmtime runs the
+    module pre-initialized with it, or sits out (a note says why) where the state has
+    no module form."""
     from fayasm import engines as registry
     from fayasm.runtime.budget import check_fuel
 
     t0 = time.perf_counter()
     check_fuel(fuel)
     engines = list(engines or registry.available())
-    extras = Extras(imports, wasi)
+    extras = Extras(imports, wasi, snapshot)
+    wt_module, why_not_wasmtime = None, None
+    if snapshot is not None and wasmtime:
+        # fayasm's engines restore the snapshot; wasmtime runs the module pre-initialized
+        # with it (preinit.py), which starts in the same state.
+        wt_module, why_not_wasmtime = preinitialized_for_wasmtime(module, snapshot)
+        wasmtime = wt_module is not None
     stored, options = read_plan(module.syntax)
     generated = stored is not None
     if plan is None:
@@ -291,8 +321,10 @@ def diff(module, plan=None, engines=None, wasmtime: bool = False, nan: str | Non
     if fuel is None:
         metered = False
     runners = make_runners(module, engines, wasmtime, metered, fuel or FUEL, extras,
-                           program or f"{module.name}.wasm")
+                           program or f"{module.name}.wasm", wt_module)
     result = DiffResult([r.name for r in runners], plan=list(plan))
+    if why_not_wasmtime:
+        result.notes.append(why_not_wasmtime)
     oracle = None
     if any(r.name == "wasmtime" for r in runners):
         oracle = Oracle(module, lambda e: FayasmRunner(e, module, metered, fuel or FUEL, extras),

@@ -7,6 +7,10 @@ engine must have its own copy of). Functions are logged in the host-call log lik
 test hosts, so the calls the engines make to them are compared; a function that raises
 ends the step with kind "host_error" on every runner alike.
 
+``snapshot`` (a fayasm Snapshot, or its bytes) makes every fayasm runner start from that
+state (fayasm.restore) instead of instantiating afresh; wasmtime runs the module
+pre-initialized with it (diff.preinitialized_for_wasmtime) where that can be made.
+
 ``wasi`` is a WasiConfig. Each runner gets its own WASI state from it, with stdout and
 stderr captured and compared after every step, and stdin empty unless the config gives it
 as bytes. wasmtime runs WASI through its own implementation (wasmtime's WasiConfig).
@@ -48,7 +52,7 @@ class UserTrap(Exception):
 class Extras:
     """The caller's imports and WASI config for one diff; see the module docstring."""
 
-    def __init__(self, imports=None, wasi: WasiConfig | None = None):
+    def __init__(self, imports=None, wasi: WasiConfig | None = None, snapshot=None):
         if imports is not None and not (callable(imports) or isinstance(imports, Mapping)):
             raise Error("imports must be a mapping {module: {name: value}} or a function "
                         f"returning one, got {type(imports).__name__}")
@@ -56,6 +60,8 @@ class Extras:
             raise Error(f"wasi must be a fayasm.WasiConfig, got {type(wasi).__name__}")
         self._imports = imports
         self.wasi = wasi
+        # A fayasm Snapshot every fayasm runner starts from (fayasm.restore), or None.
+        self.snapshot = snapshot
 
     def imports(self) -> dict:
         """A fresh copy of the caller's imports (one call of the factory)."""

@@ -170,7 +170,11 @@ class FayasmRunner:
                 config, out, err = self.extras.fayasm_wasi()
                 self._output = (out, err)
                 limits["wasi"] = config
-            self.inst = fayasm.instantiate(self.module, imports, engine=self.name, **limits)
+            if self.extras.snapshot is not None:
+                self.inst = fayasm.restore(self.module, self.extras.snapshot, imports,
+                                           engine=self.name, **limits)
+            else:
+                self.inst = fayasm.instantiate(self.module, imports, engine=self.name, **limits)
             target = self.inst.exports.get(REENTER_EXPORT)
             if isinstance(target, Func):
                 self.log.call_back = lambda a: target(a)

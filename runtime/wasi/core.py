@@ -67,14 +67,16 @@ class Wasi:
                 if which and config.max_output is not None:
                     stream = CappedStream(stream, config.max_output)
                 self.fds.handles[which] = StreamHandle(stream, readable=which == 0)
+                self.fds.handles[which].origin = ("stdio", which)
             for p in config.preopens:
                 try:
                     fd = open_dir(p.host)
                 except OSError as e:
                     raise Error(f"cannot preopen {p.host!r} as {p.guest!r}: "
                                 f"{e.strerror}") from None
-                self.fds.add(DirHandle(fd, p.readonly, DIR_RIGHTS, ALL_RIGHTS,
-                                       preopen=p.guest))
+                handle = DirHandle(fd, p.readonly, DIR_RIGHTS, ALL_RIGHTS, preopen=p.guest)
+                handle.origin = ("preopen", p.guest)
+                self.fds.add(handle)
         except BaseException:
             self.fds.close_all()
             raise

@@ -41,6 +41,9 @@ class Handle:
         self.rights_base = rights_base
         self.rights_inheriting = rights_inheriting
         self.fdflags = fdflags
+        # Where the descriptor came from, for snapshots (wasi/snapshot.py): ("stdio", n),
+        # ("preopen", guest name) or ("path", guest name, path below it, follow).
+        self.origin: tuple | None = None
 
     def host_fd(self) -> int | None:
         return None

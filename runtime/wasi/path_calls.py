@@ -45,7 +45,15 @@ from .constants import (
 )
 from .fd_calls import new_times, pack_filestat
 from .guest import WasiErrno, check, check_structs, check_u32, read_string, write_bytes, write_u32
-from .handles import O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, FileHandle, check_writable_dir, handle_for
+from .handles import (
+    O_CLOEXEC,
+    O_DIRECTORY,
+    O_NOFOLLOW,
+    DirHandle,
+    FileHandle,
+    check_writable_dir,
+    handle_for,
+)
 from .sandbox import Resolved, resolve
 from .symlinks import check_new_symlink
 
@@ -123,9 +131,19 @@ def path_open(w: Wasi, fd: int, dirflags: int, path: int, path_len: int, oflags:
         # with ELOOP rather than leaving the sandbox.
         host_fd = os.open(r.name, flags, 0o666, dir_fd=r.dir_fd)
     handle = handle_for(host_fd, read, write, d.readonly, base, inheriting, fdflags)
+    handle.origin = path_origin(d, name, bool(dirflags & LOOKUP_SYMLINK_FOLLOW))
     new_fd = w.fds.add(handle)
     write_u32(view, fd_ptr, new_fd)
     return SUCCESS
+
+
+def path_origin(d: DirHandle, name: str, follow: bool) -> tuple | None:
+    """The origin (handles.Handle.origin) of ``name`` opened below ``d``."""
+    if d.preopen is not None:
+        return ("path", d.preopen, name, follow)
+    if d.origin is not None and d.origin[0] == "path":
+        return ("path", d.origin[1], d.origin[2].rstrip("/") + "/" + name, follow)
+    return None
 
 
 def path_create_directory(w: Wasi, fd: int, path: int, path_len: int) -> int:

@@ -167,6 +167,12 @@ class InstanceState:
             t.sync(d, n)
         elif op == T.RT_ELEM_DROP:
             self.elems[w[0]] = []
+        elif op == T.RT_DATA_DROP:
+            k = w[0]
+            slot = self.compiled.layout.datas + 2 * k
+            self.ctx[slot + 1] = 0  # the length first: native code reads it before the base
+            self.ctx[slot] = 0
+            self.datas[k] = b""
         elif op == T.RT_GLOBAL_SET_REF:
             g = self.globals[w[0]]
             g.raw = references.from_word(g.type.valtype, w[1])

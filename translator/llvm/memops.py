@@ -255,9 +255,9 @@ def memory_init(fe, s, a: list[str]) -> None:
 
 
 def data_drop(fe, s, a: list[str]) -> None:
-    slot = _data_slot(fe, s.imm[0])
-    lp = fe.op(f"getelementptr inbounds i64, ptr {slot}, i64 1")
-    fe.emit(f"store i64 0, ptr {lp}, align 8, !tbaa !2")
+    # Through the runtime, which empties the instance's data instance (Instance.datas,
+    # what snapshots read, as on the other engines) and the context's length word.
+    fe.runtime_call(T.RT_DATA_DROP, [("i64", str(s.imm[0]))])
 
 
 # -- tables ---------------------------------------------------------------------------------------

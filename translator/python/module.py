@@ -265,10 +265,10 @@ class ModuleEmitter:
         return "\n".join(out) + "\n"
 
     def needs_interface(self) -> int:
-        """The runtime interface this file needs: 4 for every file, as every generated
-        function takes the depth _d (the tail calls and extended constants of 3 are
-        served by 4 too)."""
-        return 4
+        """The runtime interface this file needs: 5 for every file, as every ``_make``
+        binds its closure-variable globals (globals.bind_cells, for snapshots); 4 brought
+        the depth _d every generated function takes."""
+        return 5
 
     def description(self) -> list[str]:
         """The module's instantiation plan (fayasm.linking.plan) as source."""
@@ -345,6 +345,7 @@ class ModuleEmitter:
             if index in self.tailers:
                 lines.extend(ind + line for line in self.trampoline(index))
         lines.append("")
+        lines.extend(ind + line for line in self.cell_accessor())
         names = [self.trampoline_name(index) if index in self.tailers else self.func_name(index)
                  for index, _ in funcs]
         if self.metered:
@@ -355,7 +356,25 @@ class ModuleEmitter:
             lines.append(f"{ind}return _wrapped")
         else:
             lines.append(f"{ind}return [{', '.join(names)}]")
+        lines.append("")
+        lines.append("")
+        lines.append("_make.binds_cells = True  # its globals read the closure variables")
+        lines.append("")
         return lines
+
+    def cell_accessor(self) -> list[str]:
+        """Lines of ``_make`` that let the runtime read and write the globals kept in
+        closure variables (globals.bind_cells), so a snapshot sees what the code sees."""
+        cells = sorted(self.cells)
+        if not cells:
+            return []
+        names = ", ".join(self.cell_name(i) for i in cells) + ","
+        return ["def _cells(*_v):",
+                f"    nonlocal {names[:-1]}",
+                "    if _v:",
+                f"        {names} = _v",
+                f"    return ({names})",
+                f"_rt.bind_cells(_globals, ({', '.join(map(str, cells))},), _cells)"]
 
 
 def _trampoline_lines(name: str, body: str, nparams: int) -> list[str]:
