@@ -11,7 +11,15 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Union
 
 from fayasm.isa import Opcode
-from fayasm.runtime.types import ExternKind, FuncType, GlobalType, MemoryType, TableType, ValType
+from fayasm.runtime.types import (
+    ExternKind,
+    FuncType,
+    GlobalType,
+    HeapType,
+    MemoryType,
+    TableType,
+    ValType,
+)
 
 
 class MemArg(NamedTuple):
@@ -67,6 +75,11 @@ class Global:
 
 
 ACTIVE, PASSIVE, DECLARATIVE = "active", "passive", "declarative"
+
+
+# The type of an element segment written as function indices (binary flags 0-3, text
+# `func x*` and the bare index list): 3.0 gives it `(ref func)`, as no item can be null.
+FUNC_INDICES = ValType.ref(False, HeapType.FUNC)
 
 
 @dataclass

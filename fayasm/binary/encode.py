@@ -15,7 +15,7 @@ from fayasm.runtime.types import (
     TableType,
     ValType,
 )
-from fayasm.syntax import ACTIVE, PASSIVE, Custom, Elem, Instr, Module
+from fayasm.syntax import ACTIVE, FUNC_INDICES, PASSIVE, Custom, Elem, Instr, Module
 
 from .leb128 import encode_s, encode_u
 from .names import encode_names
@@ -140,7 +140,7 @@ def _import(imp) -> bytes:
 
 def _func_indices(e: Elem) -> list[int] | None:
     """The function indices of an element list that is all ``ref.func``, else None."""
-    if e.type is not ValType.FUNCREF:
+    if e.type is not FUNC_INDICES:
         return None
     out = []
     for item in e.init:
@@ -153,7 +153,9 @@ def _func_indices(e: Elem) -> list[int] | None:
 def _elem(e: Elem) -> bytes:
     funcs = _func_indices(e)
     if e.mode == ACTIVE:
-        flags = 0 if e.table == 0 and e.type is ValType.FUNCREF else 2
+        # Flags 0 and 4 name no type: function indices are (ref func), expressions funcref.
+        implicit = FUNC_INDICES if funcs is not None else ValType.FUNCREF
+        flags = 0 if e.table == 0 and e.type is implicit else 2
     else:
         flags = 1 if e.mode == PASSIVE else 3
     if funcs is None:

@@ -22,6 +22,7 @@ from fayasm.runtime.types import (
 from fayasm.syntax import (
     ACTIVE,
     DECLARATIVE,
+    FUNC_INDICES,
     PASSIVE,
     Data,
     Elem,
@@ -309,14 +310,14 @@ class ModuleParser(InstrParser):
             word = values[self.i]
             if word == "func":
                 self.i += 1
-                return REFTYPES["funcref"], self.func_refs()
+                return FUNC_INDICES, self.func_refs()
             if word in REFTYPES:
                 self.i += 1
                 return REFTYPES[word], self.elem_exprs()
         elif self.at_paren("ref"):
             return self.ref_type(), self.elem_exprs()
         if legacy:
-            return REFTYPES["funcref"], self.func_refs()
+            return FUNC_INDICES, self.func_refs()
         raise self.unexpected()
 
     def strings(self) -> bytes:
@@ -443,6 +444,7 @@ class ModuleParser(InstrParser):
             size = len(init)
             m.tables.append(TableType(rt, Limits(size, size), at))
             self._next_index("elem")
+            # The segment has the table's type, items given as indices or not (3.0 text).
             m.elems.append(Elem(rt, init, ACTIVE, index, [_zero_offset(at)]))
             return
         m.tables.append(self.table_type())

@@ -21,7 +21,7 @@ from fayasm.runtime.types import (
     ValType,
 )
 from fayasm.runtime.values import f32_from_bits, f64_from_bits
-from fayasm.syntax import ACTIVE, DECLARATIVE, PASSIVE, Instr, Module
+from fayasm.syntax import ACTIVE, DECLARATIVE, FUNC_INDICES, PASSIVE, Instr, Module
 
 _OPENERS = ("block", "loop", "if")
 MAX_INDENT = 40  # levels of indentation in a function body
@@ -281,6 +281,10 @@ def print_module(m: Module) -> str:
             line += f" (table {e.table}) (offset {_expr(e.offset)})"
         elif e.mode == DECLARATIVE:
             line += " declare"
+        if e.type is FUNC_INDICES and all(len(x) == 1 and x[0].op.name == "ref.func"
+                                          for x in e.init):
+            out.append(f"{line} func{''.join(f' {x[0].imm[0]}' for x in e.init)})")
+            continue
         items = " ".join(f"(item {_expr(x)})" for x in e.init)
         out.append(f"{line} {_vt(e.type)}{' ' + items if items else ''})")
     for k, d in enumerate(m.datas):
