@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from fayasm.syntax import Module
 
-from .lexer import tokenize
+from .annotations import read
 from .parser import parse_module_tokens
 
 
@@ -15,7 +15,7 @@ def parse_module(text: str, source: str | None = None) -> Module:
     decoder's message); ``(module quote ...)`` is parsed from its quoted text."""
     if not isinstance(text, str):
         raise TypeError("parse_module() takes a str")
-    return parse_module_tokens(tokenize(text, source))
+    return parse_module_tokens(read(text, source))
 
 
 __all__ = ["parse_module"]

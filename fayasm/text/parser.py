@@ -34,9 +34,10 @@ from fayasm.syntax import (
     Module,
 )
 
+from . import annotations
 from .base import REFTYPES
 from .instructions import InstrParser
-from .lexer import EOF, ID, KEYWORD, LPAR, NUM, RPAR, STRING, Tokens, tokenize
+from .lexer import EOF, ID, KEYWORD, LPAR, NUM, RPAR, STRING, Tokens
 
 _REF_FUNC = isa.OPS["ref.func"]
 _I32_CONST = isa.OPS["i32.const"]
@@ -73,17 +74,24 @@ class ModuleParser(InstrParser):
         self.import_after: tuple | None = None
         self.start_seen: int | None = None
         self.multiple_start: tuple | None = None
+        self.func_spans: list = []  # (first, last) token of each function body
+        self.first_token: int | None = None  # where the module's own annotations begin
 
     # -- entry points ------------------------------------------------------------------
     def module(self) -> Module:
         """``(module $id? field*)`` at the cursor; the cursor ends after its ``)``."""
+        self.first_token = self.i
         self.open("module")
         if self.skip_definition and self.at_keyword("definition"):
             self.i += 1
         name = self.opt_id()
+        named = annotations.take(self.toks, self.i, annotations.NAME)
+        if len(named) > 1:
+            raise annotations.error(self.toks, named[1],
+                                    "@name annotation: multiple module names")
         m = self.fields(RPAR)
         self.rpar()
-        m.names.module = name
+        m.names.module = named[0].value if named and named[0].value is not None else name
         return m
 
     def fields(self, terminator: int) -> Module:
@@ -91,6 +99,8 @@ class ModuleParser(InstrParser):
         kinds, values = self.kinds, self.values
         fields = []
         i = self.i
+        if self.first_token is None:
+            self.first_token = i
         self.bind_type_names(i)
         while kinds[i] == LPAR:
             end = self.skip_balanced(i)
@@ -116,6 +126,9 @@ class ModuleParser(InstrParser):
             _, message, index = max(found, key=lambda e: e[0])
             raise self.error(message, index)
         m = self.m
+        if self.toks.annotations:
+            m.customs += annotations.check(self.toks, self.first_token, self.i,
+                                           {i for _, i, _ in fields}, self.func_spans)
         m.types = self.types
         if self.concrete:
             close_module(m)
@@ -364,6 +377,13 @@ class ModuleParser(InstrParser):
         m = self.m
         index = self._next_index("func")
         name = self.opt_id()
+        named = annotations.take(self.toks, self.i, annotations.NAME) if self.toks.annotations \
+            else ()
+        if len(named) > 1:
+            raise annotations.error(self.toks, named[1],
+                                    "@name annotation: multiple function names")
+        if named and named[0].value is not None:
+            name = named[0].value
         if name is not None:
             m.names.funcs[index] = name
         self.inline_exports(ExternKind.FUNC, index)
@@ -408,7 +428,9 @@ class ModuleParser(InstrParser):
         self.local_ids = local_ids
         self.labels = []
         body: list = []
+        first = self.i
         self.instrs(body)
+        self.func_spans.append((first, self.i))
         m.funcs.append(Function(type_idx, tuple(locals_), body))
 
     def _next_index(self, word: str) -> int:
@@ -629,4 +651,5 @@ def _encoded_module(p: ModuleParser, j: int) -> Module:
             return decode(data)
         except DecodeError as e:  # reported as a ParseError at the module, same message
             raise p.error(e.message, 0) from None
-    return parse_module_tokens(tokenize(data.decode("utf-8", "surrogateescape"), p.toks.source))
+    return parse_module_tokens(annotations.read(data.decode("utf-8", "surrogateescape"),
+                                                p.toks.source))

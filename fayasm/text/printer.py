@@ -23,6 +23,8 @@ from fayasm.runtime.types import (
 from fayasm.runtime.values import f32_from_bits, f64_from_bits
 from fayasm.syntax import ACTIVE, DECLARATIVE, FUNC_INDICES, PASSIVE, Instr, Module
 
+from .annotations import print_custom
+
 _OPENERS = ("block", "loop", "if")
 MAX_INDENT = 40  # levels of indentation in a function body
 
@@ -293,6 +295,9 @@ def print_module(m: Module) -> str:
             assert d.offset is not None  # an active segment has one
             line += f" (memory {d.memory}) (offset {_expr(d.offset)})"
         out.append(f"{line} {string(d.init)})")
+    # Custom sections as annotations (3.0 text), each with its placement, so the text keeps
+    # them and parsing puts them back where they were.
+    out.extend(f"{ind}{print_custom(c, string)}" for c in m.customs)
     out[-1] += ")"
     return "\n".join(out) + "\n"
 

@@ -1,0 +1,94 @@
+"""Text annotations (fayasm/text/annotations.py): skipped where they have no meaning,
+custom sections, names and branch hints where they have one, errors with the spec's words."""
+from __future__ import annotations
+
+import pytest
+
+import fayasm
+from fayasm.binary import decode, encode
+from fayasm.errors import AnnotationError, AnnotationInvalid, ParseError
+from fayasm.runtime.limits import MAX_TEXT_DEPTH
+from fayasm.syntax import Custom
+from fayasm.text import parse_module
+from fayasm.text.printer import print_module
+
+
+def test_annotations_without_meaning_are_white_space():
+    m = parse_module('((@a) module (@b x (y) "z" 1.5 @# (@c)) (func (@d) (export "f")'
+                     ' (result i32) (@e) (i32.const 7)) (@f))')
+    inst = fayasm.instantiate(fayasm.Module(encode(m)), engine="interpreter")
+    assert inst.exports.f() == 7 and m.customs == []
+
+
+def test_custom_sections_are_placed_as_written():
+    m = parse_module("""(module (@custom "a" "1" "2") (@custom "b" (before first) "")
+      (@custom "c" (after func) "x") (@custom "d" (before global) "") (func)
+      (global i32 (i32.const 0)) (@custom "e" (after last)))""")
+    assert m.customs == [Custom("a", b"12", 11), Custom("b", b"", 0), Custom("c", b"x", 3),
+                         Custom("d", b"", 5), Custom("e", b"", 11)]
+    again = decode(encode(m))
+    # In the binary: b before the type section, c after func, d right before global.
+    assert [c.name for c in again.customs] == ["b", "c", "d", "a", "e"]
+    assert encode(again) == encode(m)
+    # The printer writes them back as annotations: printing and parsing keeps them.
+    assert parse_module(print_module(again)).customs == again.customs
+
+
+def test_name_annotations_name_the_module_and_functions():
+    m = parse_module('(module $m (@name "Modül") (func $f (@name "λ")) (func $g))')
+    assert m.names.module == "Modül" and m.names.funcs == {0: "λ", 1: "g"}
+    named = decode(encode(m, names=True)).names
+    assert named.module == "Modül" and named.funcs[0] == "λ"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("(@custom)", "@custom annotation: missing section name"),
+    ('(@custom "x" (after))', "@custom annotation: malformed section kind"),
+    ('(@custom "x" (aft type))', "@custom annotation: malformed placement"),
+    ('(@custom "x" (after first))', "@custom annotation: malformed placement"),
+    ('(@custom "x" 5)', "@custom annotation: unexpected token"),
+    ('(func (@custom "x"))', "misplaced @custom annotation"),
+    ('(module (@name "a") (@name "b"))', "@name annotation: multiple module names"),
+    ('(module (func) (@name "M"))', "misplaced @name annotation"),
+    ('(func $f (@name "a") (@name "b"))', "@name annotation: multiple function names"),
+    ('(@metadata.code.branch_hint "\\01") (func)',
+     "@metadata.code.branch_hint annotation: not in a function"),
+    ('(func (@metadata.code.branch_hint "\\02") (if (i32.const 0) (then)))',
+     "@metadata.code.branch_hint annotation: malformed value"),
+])
+def test_malformed_meaningful_annotations(text, message):
+    with pytest.raises(AnnotationError, match=message.replace("(", r"\(")):
+        parse_module(text)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("(@)", "empty annotation id"),
+    ('(@"")', "empty annotation id"),
+    ("(@x (y)", "unclosed annotation"),
+    ("(@x \x01)", "illegal character"),
+    ("(@x caf\u00e9)", "illegal character"),
+    ("(@x))", "unexpected token"),
+    ("( @x)", "unknown operator"),
+])
+def test_malformed_annotations_are_parse_errors(text, message):
+    with pytest.raises(ParseError, match=message) as e:
+        parse_module(text)
+    assert not isinstance(e.value, AnnotationError)
+
+
+def test_branch_hints_stand_before_a_branch():
+    ok = ('(func (param i32) (@metadata.code.branch_hint "\\01") (if (local.get 0) (then))'
+          ' (local.get 0) (@metadata.code.branch_hint "\\00") br_if 0)')
+    parse_module(ok)
+    with pytest.raises(AnnotationInvalid, match="invalid target"):
+        parse_module('(func (@metadata.code.branch_hint "\\01") nop)')
+    with pytest.raises(AnnotationError, match="duplicate annotation"):
+        parse_module('(func (@metadata.code.branch_hint "\\01") (@metadata.code.branch_hint'
+                     ' "\\01") (if (i32.const 0) (then)))')
+
+
+def test_deeply_nested_annotation_is_an_error_not_a_crash():
+    deep = MAX_TEXT_DEPTH + 10
+    with pytest.raises(ParseError, match="nesting too deep"):
+        parse_module("(@a " + "(" * deep + ")" * deep + ")")
+    parse_module("(@a " + "(x " * 500 + ")" * 500 + ") (func)")
