@@ -149,6 +149,10 @@ class Module:
     # the closed DefType of each type index, set when the module's types are closed
     deftypes: list = field(default_factory=list, compare=False, repr=False)
     names: Names = field(default_factory=Names, compare=False)
+    # Branch hints from the text's annotations: defined function k -> {instruction index:
+    # 0 unlikely, 1 likely}; the encoder writes them as the metadata.code.branch_hint
+    # section (a decoded binary keeps that section as a Custom instead).
+    branch_hints: dict[int, dict[int, int]] = field(default_factory=dict, compare=False)
 
     # Index spaces: imports come first in each.
     def imported(self, kind: ExternKind) -> list[Import]:

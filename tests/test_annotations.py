@@ -92,3 +92,26 @@ def test_deeply_nested_annotation_is_an_error_not_a_crash():
     with pytest.raises(ParseError, match="nesting too deep"):
         parse_module("(@a " + "(" * deep + ")" * deep + ")")
     parse_module("(@a " + "(x " * 500 + ")" * 500 + ") (func)")
+
+
+def test_branch_hints_are_written_as_their_section():
+    """The hints go in the binary as metadata.code.branch_hint, before the code section,
+    at each branch's byte offset in its body; the printer writes them back inline."""
+    text = r"""(module (func $d) (func (param i32 i32) (result i32)
+      (@metadata.code.branch_hint "\00")
+      (if (result i32) (local.get 0)
+        (then (if (local.get 1) (then (call $d)))
+              (@metadata.code.branch_hint "\01") (br_if 0 (i32.const 9) (local.get 1)))
+        (else (i32.const 11)))))"""
+    m = parse_module(text)
+    assert m.branch_hints == {1: {1: 0, 8: 1}}
+    assert parse_module(print_module(m)).branch_hints == m.branch_hints
+    wasm = encode(m)
+    # function 1: the if at byte 3 of its body (after the locals byte and local.get 0),
+    # the br_if at byte 16; each hint of size 1.
+    section = b"\x19metadata.code.branch_hint" + b"\x01\x01\x02" + b"\x03\x01\x00" \
+        + b"\x10\x01\x01"
+    assert b"\x00" + bytes([len(section)]) + section + b"\x0a" in wasm
+    hints = decode(wasm).customs[0]
+    assert hints.name == "metadata.code.branch_hint" and hints.data == section[26:]
+    assert encode(decode(wasm)) == wasm

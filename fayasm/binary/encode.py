@@ -194,6 +194,27 @@ def _code(f) -> bytes:
     return encode_u(len(body)) + body
 
 
+BRANCH_HINTS = "metadata.code.branch_hint"
+
+
+def _branch_hints(m: Module) -> bytes:
+    """The metadata.code.branch_hint payload: per function, each hinted instruction's byte
+    offset in its body (from the locals on), a size of 1 and the hint."""
+    nimp = len(m.imported(ExternKind.FUNC))
+    out = []
+    for k in sorted(m.branch_hints):
+        hints = m.branch_hints[k]
+        f = m.funcs[k]
+        pos = len(_locals(f.locals))
+        items = []
+        for j, ins in enumerate(f.body):
+            if j in hints:
+                items.append(encode_u(pos) + b"\x01" + bytes([hints[j]]))
+            pos += len(instr(ins))
+        out.append(encode_u(nimp + k) + encode_u(len(items)) + b"".join(items))
+    return encode_u(len(out)) + b"".join(out)
+
+
 def _section(sid: int, payload: bytes) -> bytes:
     return bytes([sid]) + encode_u(len(payload)) + payload
 
@@ -240,6 +261,9 @@ def encode(m: Module, names: bool = False) -> bytes:
         (11, m.datas, lambda: _vec(m.datas, _data)),
     ]
     for sid, present, payload in sections:
+        if sid == 10 and m.branch_hints and not any(c.name == BRANCH_HINTS for c in customs):
+            # Right before the code section, as the format asks.
+            out.extend(_custom(Custom(BRANCH_HINTS, _branch_hints(m))))
         if present:
             out.extend(_section(sid, payload()))
         emit_customs(sid)

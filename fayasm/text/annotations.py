@@ -228,13 +228,16 @@ def error(toks: Tokens, a: Annotation, message: str) -> AnnotationError:
     return AnnotationError(message, line, column, toks.source)
 
 
-def check(toks: Tokens, lo: int, hi: int, fields: set, funcs: list) -> list[Custom]:
+def check(toks: Tokens, lo: int, hi: int, fields: set, funcs: list) -> tuple[list, dict]:
     """Place the annotations of one module, tokens ``lo`` to ``hi`` (its terminator):
     custom sections stand before a field (in ``fields``) or the terminator, branch hints
-    in a function body (``funcs``: (first, last) token indices) before a branch; a name
-    was taken where it may stand. Returns the custom sections in text order; raises for
-    the first annotation in the text that is malformed or misplaced."""
-    customs = []
+    in a function body before a branch (``funcs``: (first token, last token, defined
+    function index, body) of each); a name was taken where it may stand. Returns the
+    custom sections in text order and the branch hints (syntax.Module.branch_hints);
+    raises for the first annotation in the text that is malformed or misplaced."""
+    customs: list = []
+    hinted: dict = {}
+    places: dict = {}  # a body's first token -> _branch_instrs of it
     for index in sorted(k for k in toks.annotations if lo <= k <= hi):
         hints = 0
         for a in toks.annotations[index]:
@@ -249,14 +252,54 @@ def check(toks: Tokens, lo: int, hi: int, fields: set, funcs: list) -> list[Cust
             elif a.kind == NAME:
                 raise error(toks, a, "misplaced @name annotation")
             else:
-                if not any(first <= index <= last for first, last in funcs):
+                span = next((f for f in funcs if f[0] <= index <= f[1]), None)
+                if span is None:
                     raise error(toks, a, f"@{BRANCH_HINT} annotation: not in a function")
                 hints += 1
                 if hints > 1:
                     raise error(toks, a, f"@{BRANCH_HINT} annotation: duplicate annotation")
                 if not _before_branch(toks, index):
                     raise AnnotationInvalid(f"@{BRANCH_HINT} annotation: invalid target")
-    return customs
+                first, last, k, body = span
+                if first not in places:
+                    places[first] = _branch_instrs(toks, first, last, body)
+                where = places[first].get(index)
+                if where is not None:
+                    hinted.setdefault(k, {})[where] = a.value
+    return customs, hinted
+
+
+def _branch_instrs(toks: Tokens, first: int, last: int, body: list) -> dict[int, int]:
+    """For a function body (tokens ``first`` to ``last``, parsed into ``body``): the
+    instruction index of each ``if``/``br_if``, by the token a hint stands before (its
+    keyword, or the "(" of its folded form). The parser emits a folded ``if`` at its
+    ``(then`` and a folded ``br_if`` at its ")", after the operands: this walk keeps
+    that order."""
+    kinds, values = toks.kinds, toks.values
+    order: list[int] = []
+    folded: list[list] = []  # [depth, token, word] of the open folded branches
+    depth = 0
+    for j in range(first, last):
+        k = kinds[j]
+        if k == LPAR:
+            depth += 1
+            word = values[j + 1] if kinds[j + 1] == KEYWORD else None
+            if word in BRANCHES:
+                folded.append([depth, j, word])
+            elif word == "then" and folded and folded[-1][0] == depth - 1:
+                order.append(folded[-1][1])
+        elif k == RPAR:
+            if folded and folded[-1][0] == depth:
+                _, tok, word = folded.pop()
+                if word == "br_if":
+                    order.append(tok)
+            depth -= 1
+        elif k == KEYWORD and values[j] in BRANCHES and kinds[j - 1] != LPAR:
+            order.append(j)
+    branches = [n for n, ins in enumerate(body) if ins.op.text in BRANCHES]
+    if len(branches) != len(order):  # cannot be; then keep no hints rather than wrong ones
+        return {}
+    return dict(zip(order, branches))
 
 
 def _before_branch(toks: Tokens, index: int) -> bool:

@@ -74,7 +74,8 @@ class ModuleParser(InstrParser):
         self.import_after: tuple | None = None
         self.start_seen: int | None = None
         self.multiple_start: tuple | None = None
-        self.func_spans: list = []  # (first, last) token of each function body
+        # (first token, last token, defined function index, body) of each function body
+        self.func_spans: list = []
         self.first_token: int | None = None  # where the module's own annotations begin
 
     # -- entry points ------------------------------------------------------------------
@@ -127,8 +128,9 @@ class ModuleParser(InstrParser):
             raise self.error(message, index)
         m = self.m
         if self.toks.annotations:
-            m.customs += annotations.check(self.toks, self.first_token, self.i,
-                                           {i for _, i, _ in fields}, self.func_spans)
+            customs, m.branch_hints = annotations.check(
+                self.toks, self.first_token, self.i, {i for _, i, _ in fields}, self.func_spans)
+            m.customs += customs
         m.types = self.types
         if self.concrete:
             close_module(m)
@@ -430,7 +432,7 @@ class ModuleParser(InstrParser):
         body: list = []
         first = self.i
         self.instrs(body)
-        self.func_spans.append((first, self.i))
+        self.func_spans.append((first, self.i, len(m.funcs), body))
         m.funcs.append(Function(type_idx, tuple(locals_), body))
 
     def _next_index(self, word: str) -> int:

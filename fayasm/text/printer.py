@@ -191,17 +191,19 @@ def _expr(body: list[Instr]) -> str:
     return " ".join(instr_text(i) for i in body)
 
 
-def _body(body: list[Instr], indent: str) -> list[str]:
+def _body(body: list[Instr], indent: str, hints: dict | None = None) -> list[str]:
     """One line per instruction, indented by nesting depth up to MAX_INDENT levels (deeper
-    lines stay at that indentation, so the text is linear in the body's size)."""
+    lines stay at that indentation, so the text is linear in the body's size); a branch
+    hint (``hints``: instruction index -> 0 or 1) as its annotation before the branch."""
     lines = []
     pads = [indent + "  " * d for d in range(MAX_INDENT + 1)]
     depth = 1
-    for i in body:
+    for k, i in enumerate(body):
         name = i.op.name
         if name in ("end", "else"):
             depth -= 1
-        lines.append(pads[min(max(depth, 0), MAX_INDENT)] + instr_text(i))
+        hint = f'(@metadata.code.branch_hint "\\0{hints[k]}") ' if hints and k in hints else ""
+        lines.append(pads[min(max(depth, 0), MAX_INDENT)] + hint + instr_text(i))
         if name in _OPENERS or name == "else":
             depth += 1
     return lines
@@ -259,7 +261,7 @@ def print_module(m: Module) -> str:
         out.append(f"{ind}(func {func_head(idx)} (type {f.type_idx})")
         if f.locals:
             out.append(f"{ind}  (local {' '.join(map(_vt, f.locals))})")
-        out.extend(_body(f.body, ind))
+        out.extend(_body(f.body, ind, m.branch_hints.get(k)))
         out[-1] += ")"
     for k, tt in enumerate(m.tables):
         init = f" {_expr(m.table_inits[k])}" if k in m.table_inits else ""
