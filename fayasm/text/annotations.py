@@ -12,6 +12,7 @@ a branch hint on another instruction.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any
 
@@ -238,6 +239,7 @@ def check(toks: Tokens, lo: int, hi: int, fields: set, funcs: list) -> tuple[lis
     customs: list = []
     hinted: dict = {}
     places: dict = {}  # a body's first token -> _branch_instrs of it
+    starts = [f[0] for f in funcs]
     for index in sorted(k for k in toks.annotations if lo <= k <= hi):
         hints = 0
         for a in toks.annotations[index]:
@@ -252,7 +254,8 @@ def check(toks: Tokens, lo: int, hi: int, fields: set, funcs: list) -> tuple[lis
             elif a.kind == NAME:
                 raise error(toks, a, "misplaced @name annotation")
             else:
-                span = next((f for f in funcs if f[0] <= index <= f[1]), None)
+                at = bisect_right(starts, index) - 1  # bodies are in text order
+                span = funcs[at] if at >= 0 and index <= funcs[at][1] else None
                 if span is None:
                     raise error(toks, a, f"@{BRANCH_HINT} annotation: not in a function")
                 hints += 1
