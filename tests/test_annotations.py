@@ -35,10 +35,11 @@ def test_custom_sections_are_placed_as_written():
 
 
 def test_name_annotations_name_the_module_and_functions():
-    m = parse_module('(module $m (@name "Modül") (func $f (@name "λ")) (func $g))')
-    assert m.names.module == "Modül" and m.names.funcs == {0: "λ", 1: "g"}
+    m = parse_module('(module $m (@name "Modül") (import "a" "b" (func $i (@name "ι")))'
+                     ' (func $f (@name "λ")) (func $g))')
+    assert m.names.module == "Modül" and m.names.funcs == {0: "ι", 1: "λ", 2: "g"}
     named = decode(encode(m, names=True)).names
-    assert named.module == "Modül" and named.funcs[0] == "λ"
+    assert named.module == "Modül" and named.funcs[1] == "λ"
 
 
 @pytest.mark.parametrize("text, message", [

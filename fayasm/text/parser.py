@@ -378,14 +378,7 @@ class ModuleParser(InstrParser):
     def p2_func(self, n: int, at: int) -> None:
         m = self.m
         index = self._next_index("func")
-        name = self.opt_id()
-        named = annotations.take(self.toks, self.i, annotations.NAME) if self.toks.annotations \
-            else ()
-        if len(named) > 1:
-            raise annotations.error(self.toks, named[1],
-                                    "@name annotation: multiple function names")
-        if named and named[0].value is not None:
-            name = named[0].value
+        name = self.func_name(self.opt_id())
         if name is not None:
             m.names.funcs[index] = name
         self.inline_exports(ExternKind.FUNC, index)
@@ -434,6 +427,17 @@ class ModuleParser(InstrParser):
         self.instrs(body)
         self.func_spans.append((first, self.i, len(m.funcs), body))
         m.funcs.append(Function(type_idx, tuple(locals_), body))
+
+    def func_name(self, name: str | None) -> str | None:
+        """A function's name: a ``(@name "...")`` at the cursor (after its ``$id``), else
+        the id."""
+        if not self.toks.annotations:
+            return name
+        named = annotations.take(self.toks, self.i, annotations.NAME)
+        if len(named) > 1:
+            raise annotations.error(self.toks, named[1],
+                                    "@name annotation: multiple function names")
+        return named[0].value if named and named[0].value is not None else name
 
     def _next_index(self, word: str) -> int:
         key = word + "2"
@@ -530,6 +534,7 @@ class ModuleParser(InstrParser):
         name = self.opt_id()
         kind = _KINDS[word]
         if kind is ExternKind.FUNC:
+            name = self.func_name(name)
             if name is not None:
                 self.m.names.funcs[index] = name
             desc = self.func_typeuse()[0]
