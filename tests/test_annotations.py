@@ -40,6 +40,9 @@ def test_name_annotations_name_the_module_and_functions():
     assert m.names.module == "Modül" and m.names.funcs == {0: "ι", 1: "λ", 2: "g"}
     named = decode(encode(m, names=True)).names
     assert named.module == "Modül" and named.funcs[1] == "λ"
+    # The printer writes names that are no identifier as (@name ...), so they come back.
+    again = parse_module(print_module(m)).names
+    assert again.module == "Modül" and again.funcs == m.names.funcs
 
 
 @pytest.mark.parametrize("text, message", [

@@ -211,9 +211,15 @@ def _body(body: list[Instr], indent: str, hints: dict | None = None) -> list[str
 
 def print_module(m: Module) -> str:
     """The module as WAT text."""
-    out = ["(module"]
-    ind = "  "
     n = m.names
+    # Names that are no identifier go in (@name ...) annotations (module and functions).
+    if n.module is None:
+        out = ["(module"]
+    elif _ID.match(n.module):
+        out = [f"(module ${n.module}"]
+    else:
+        out = [f"(module (@name {string(n.module.encode('utf-8'))})"]
+    ind = "  "
     spaces = {kind: _ids(names) for kind, names in (
         ("type", n.types), (ExternKind.FUNC, n.funcs), (ExternKind.TABLE, n.tables),
         (ExternKind.MEMORY, n.mems), (ExternKind.GLOBAL, n.globals), ("elem", n.elems),
@@ -230,7 +236,10 @@ def print_module(m: Module) -> str:
         return f"(;{idx};){_comment(raw[kind].get(idx))}"
 
     def func_head(idx: int) -> str:
-        return head(ExternKind.FUNC, idx)
+        name = n.funcs.get(idx)
+        if name is None or idx in spaces[ExternKind.FUNC]:
+            return head(ExternKind.FUNC, idx)
+        return f"(;{idx};) (@name {string(name.encode('utf-8'))})"
 
     defs = deftypes(m)
     _CTX.indices = type_indices(m)
