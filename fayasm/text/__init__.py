@@ -1,4 +1,5 @@
-"""The WebAssembly 2.0 text format: ``parse_module`` turns WAT text into a syntax.Module."""
+"""The WebAssembly text format (3.0: with annotations, text/annotations.py): ``parse_module`` turns
+WAT text into a syntax.Module."""
 from __future__ import annotations
 
 from fayasm.syntax import Module
