@@ -1,5 +1,5 @@
-"""The WebAssembly text format (3.0: with annotations, text/annotations.py): ``parse_module`` turns
-WAT text into a syntax.Module."""
+"""The WebAssembly text format, 3.0's annotations included (text/annotations.py):
+``parse_module`` turns WAT text into a syntax.Module."""
 from __future__ import annotations
 
 from fayasm.syntax import Module
