@@ -22,6 +22,7 @@ import ctypes
 import struct
 import threading
 
+from fayasm.runtime import compiletime
 from fayasm.runtime.errors import Error, Exhaustion
 from fayasm.runtime.func import Func, HostError
 from fayasm.runtime.types import FuncType, ValType
@@ -153,7 +154,12 @@ def _call_class(ft: FuncType, index: int, metered: bool) -> type:
     hooks = (metering.enter, metering.leave) if metered else None
 
     def first_call(self, *args, **kwargs):
-        with _FIRST_CALL_LOCK:
+        # The compile is part of the call: a call's deadline bounds it as well.
+        budget = getattr(self.owner, "budget", None)
+        limit = compiletime.DEFAULT_COMPILE_TIMEOUT
+        if budget is not None and budget.timeout is not None:
+            limit = min(limit, budget.timeout)
+        with _FIRST_CALL_LOCK, compiletime.budget(limit):
             if cls.__dict__["__call__"] is first_call:
                 try:
                     cls.__call__ = pyentry.call_descriptor(ft, cls, Func.__call__,
