@@ -6,9 +6,13 @@ lazy tier (LazyCode): instantiating it compiles only the glue (entries, trampoli
 stubs); each function is compiled on its first call, alone and quickly (instruction
 selection at O0 after a light mem2reg/SROA pipeline), and reaches other functions
 through their records, so compiling one never needs another. Meanwhile a worker process
-(worker.py) builds the whole module at O2; this process caches the object and retargets
-every instance to it: records and Funcs point at the optimised code (both tiers share the
-instance layout and calling convention, so that is a few word stores). A process,
+(worker.py) builds at O2 first the functions called so far that have a loop (HOT_LIMIT of
+them, each alone, calls through records as on the lazy tier), then the whole module; this
+process retargets every instance to each function as it comes, then to the whole module,
+which it caches: records and Funcs point at the optimised code (both tiers share the
+instance layout and calling convention, so that is a few word stores). Each function
+compiled alone (lazily, or by the worker) is cached too, so a run too short for the whole
+build leaves the next one its code. A process,
 not a thread, so that an LLVM crash there cannot take this process down and LLVM's time
 does not hold this process's GIL.
 
