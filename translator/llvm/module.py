@@ -147,6 +147,7 @@ class ModuleEmitter:
         self.x86 = platform.machine().lower() in ("x86_64", "amd64")
         self.decls: dict[str, str] = {}
         self.uniform = _uniform_functions(self.syntax, self.nimp, self.x86)
+        self.emitted = None  # called with the number of functions lowered (progress)
 
     # -- names and declarations ------------------------------------------------------------------
     def func_symbol(self, index: int) -> str:
@@ -216,8 +217,13 @@ class ModuleEmitter:
                                    self.module.func_name(index)) from None
 
     def functions(self) -> list[str]:
-        return [self.function(self.nimp + k) for k in range(len(self.syntax.funcs))
-                if self.nimp + k not in self.separate]
+        out = []
+        for k in range(len(self.syntax.funcs)):
+            if self.nimp + k not in self.separate:
+                out.append(self.function(self.nimp + k))
+            if self.emitted is not None:
+                self.emitted(k + 1)
+        return out
 
     def function_text(self, index: int, meta_name: str) -> str:
         """An LLVM module with only function ``index`` (and the trap helper), whose
