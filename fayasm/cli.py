@@ -163,6 +163,13 @@ def cmd_inspect(args) -> int:
         print("exports:")
         for e in module.exports:
             print(f"  {e}")
+    from fayasm import engines
+
+    # What an engine has to say about running the module (the jit: its bounds checks).
+    for name in engines.available():
+        notes = getattr(engines.get(name), "notes", None)
+        for line in notes(module) if notes is not None else ():
+            print(f"{name}: {line}")
     return 0
 
 

@@ -46,7 +46,11 @@ def _set(fe, s: Set) -> None:
 
 
 def _drop(fe, s: Drop) -> None:
-    fe.expr(s.expr)  # evaluated for its trap or effect
+    fe.dropping += 1  # its loads are kept for their traps (memops._ld)
+    try:
+        fe.expr(s.expr)  # evaluated for its trap or effect
+    finally:
+        fe.dropping -= 1
 
 
 def _effect(fe, s: Effect) -> None:

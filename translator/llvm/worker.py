@@ -1,6 +1,6 @@
 """The O2 worker of the lazy tier, run as a separate process by tiering.py:
 
-    python -m fayasm.translator.llvm.worker PARENT_PID METERED OPT < MODULE.wasm > OUT.o
+    python -m fayasm.translator.llvm.worker PARENT_PID METERED OPT GUARD < MODULE.wasm > OUT.o
 
 Reads the module from stdin, compiles it whole at OPT and writes the object to stdout;
 it touches no file (the process that started it caches the object). It does not outlive
@@ -52,7 +52,7 @@ def die_with(parent: int) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    parent, metered, opt = argv
+    parent, metered, opt, guard = argv
     if not die_with(int(parent)):
         return 3
     data = sys.stdin.buffer.read()
@@ -64,7 +64,7 @@ def main(argv: list[str]) -> int:
 
     from .bundle import build_code
 
-    obj = build_code(Module(data), metered == "1", int(opt))
+    obj = build_code(Module(data), metered == "1", int(opt), guard == "1")
     sys.stdout.buffer.write(obj)
     sys.stdout.buffer.flush()
     return 0
