@@ -342,3 +342,85 @@ def test_a_host_function_of_guard_mode_gets_a_fault_handler_chained_ahead_of_it(
     assert user.exports.g(4) == 0
     with pytest.raises(Trap, match="out of bounds memory access"):
         user.exports.g(PAGE)
+
+
+# -- what LLVM may not do to an access that traps by faulting -------------------------------------
+ORDER = """(module (memory (export "mem") 1) (global $g (export "g") (mut i32) (i32.const 0))
+  (func (export "two_stores") (param i32)
+    (i32.store (local.get 0) (i32.const 0x11111111))
+    (i32.store offset=4 (local.get 0) (i32.const 0x22222222)))
+  (func (export "four_bytes") (param i32)
+    (i32.store8 (local.get 0) (i32.const 1)) (i32.store8 offset=1 (local.get 0) (i32.const 2))
+    (i32.store8 offset=2 (local.get 0) (i32.const 3))
+    (i32.store8 offset=3 (local.get 0) (i32.const 4)))
+  (func (export "global_then_load") (param i32) (result i32)
+    (global.set $g (i32.add (global.get $g) (i32.const 1)))
+    (i32.load (local.get 0)))
+  (func (export "store_between_globals") (param i32)
+    (global.set $g (i32.add (global.get $g) (i32.const 1)))
+    (i32.store (local.get 0) (i32.const 5))
+    (global.set $g (i32.add (global.get $g) (i32.const 1))))
+  (func (export "times_zero") (param i32) (result i32)
+    (i32.mul (i32.load (local.get 0)) (i32.const 0)))
+  (func (export "overwritten") (param i32) (result i32) (local i32)
+    (local.set 1 (i32.load (local.get 0))) (i32.const 7))
+  (func (export "minus_itself") (param i32) (result i32)
+    (i32.sub (i32.load (local.get 0)) (i32.load (local.get 0))))
+  (func (export "low_byte") (param i32) (result i32)
+    (i32.and (i32.load (local.get 0)) (i32.const 255)))
+  (func (export "store_then_load") (param i32 i32) (result i32)
+    (i32.store (local.get 0) (i32.const 9)) (i32.load (local.get 1)))
+  (func (export "fill_loop") (param i32 i32)
+    (loop $l
+      (global.set $g (i32.add (global.get $g) (i32.const 1)))
+      (i32.store (local.get 0) (global.get $g))
+      (local.set 0 (i32.add (local.get 0) (i32.const 4)))
+      (br_if $l (local.tee 1 (i32.sub (local.get 1) (i32.const 1)))))))"""
+
+ORDER_CALLS = [("two_stores", [PAGE - 4]), ("four_bytes", [PAGE - 2]),
+               ("global_then_load", [PAGE]), ("store_between_globals", [PAGE - 1]),
+               ("times_zero", [PAGE]), ("overwritten", [PAGE]), ("minus_itself", [PAGE - 2]),
+               ("low_byte", [PAGE - 1]), ("store_then_load", [PAGE - 4, PAGE]),
+               ("fill_loop", [PAGE - 40, 20])]
+
+
+def test_guard_mode_keeps_merged_dead_and_reordered_accesses_exact():
+    """Regression: with plain loads and stores, LLVM merged two stores straddling the end
+    (the one in bounds was lost), and deleted loads whose value was dropped, overwritten
+    or multiplied by 0 (no trap at all)."""
+    m = fayasm.Module(ORDER)
+    jit, ref = (fayasm.instantiate(m, engine=e) for e in ("jit", "interpreter"))
+    assert jit.engine_state.guarded
+    for name, args in ORDER_CALLS:
+        got = _outcome(jit.exports[name], *[Val.from_bits("i32", a) for a in args])
+        want = _outcome(ref.exports[name], *[Val.from_bits("i32", a) for a in args])
+        assert got == want, name
+        assert jit.exports.g.value == ref.exports.g.value, name
+        assert jit.exports.mem.read(PAGE - 64, 64) == ref.exports.mem.read(PAGE - 64, 64), name
+
+
+def test_a_memory_dying_while_the_registry_is_locked_is_removed_without_a_deadlock():
+    """Regression: a memory collected while the registry's lock was held (a collection
+    while it made its array) ran a finalizer that waited for that lock for ever."""
+    import gc
+
+    cycle: list = [Memory(1)]
+    cycle.append(cycle)  # only the collector frees it
+    guard.register(cycle[0])
+    base = cycle[0].address
+    assert (base, base + cycle[0].reservation) in guard.registered()
+    del cycle
+    done = threading.Event()
+
+    def collect_while_locked():
+        with guard._LOCK:  # the state a collection inside the module sees
+            gc.collect()
+        done.set()
+
+    threading.Thread(target=collect_while_locked, daemon=True).start()
+    assert done.wait(30), "the finalizer deadlocked"
+    new = Memory(1)
+    guard.register(new)  # publishes the removal left pending
+    lows = [lo for lo, _ in guard.registered()]
+    assert lows.count(new.address) == 1
+    assert new.address == base or base not in lows

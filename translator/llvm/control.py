@@ -46,11 +46,7 @@ def _set(fe, s: Set) -> None:
 
 
 def _drop(fe, s: Drop) -> None:
-    fe.dropping += 1  # its loads are kept for their traps (memops._ld)
-    try:
-        fe.expr(s.expr)  # evaluated for its trap or effect
-    finally:
-        fe.dropping -= 1
+    fe.expr(s.expr)  # evaluated for its trap or effect
 
 
 def _effect(fe, s: Effect) -> None:

@@ -55,7 +55,6 @@ class FunctionEmitter:
         self.extra_blocks: list[list[str]] = []
         self.terminated = False
         self.uses_memory = mod.has_memory
-        self.dropping = 0  # inside a Drop's expression (memops._ld)
         self.labels: dict[int, str] = {}  # IR label id -> LLVM block branches go to
         info = mod.info
         fi = info.code[func.index - info.num_imported_funcs]

@@ -64,6 +64,7 @@ _default = ctypes.create_string_buffer(_SIGACTION_SIZE)  # SIG_DFL, no flags
 _header = (ctypes.c_uint64 * 2)()
 _arrays: list = []  # every ranges array made: the handler may still read an older one
 _ranges: dict[int, int] = {}  # base address -> end of each registered reservation
+_pending: list[int] = []  # bases of memories that died, to remove from _ranges
 _keep: list = []  # the handler's loaded object, for the life of the process
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -250,17 +251,31 @@ def install() -> bool:
 
 
 def _publish() -> None:
-    arr = (ctypes.c_uint64 * max(2, 2 * len(_ranges)))()
-    for i, (lo, hi) in enumerate(_ranges.items()):
+    """Give the handler the ranges as they are now (under _LOCK)."""
+    while _pending:
+        _ranges.pop(_pending.pop(), None)
+    items = list(_ranges.items())
+    arr = (ctypes.c_uint64 * max(2, 2 * len(items)))()
+    for i, (lo, hi) in enumerate(items):
         arr[2 * i], arr[2 * i + 1] = lo, hi
     _arrays.append(arr)
-    # The count last when growing, first when shrinking: the handler never reads past
-    # the array it finds.
-    _header[1] = min(_header[1], len(_ranges))
+    # The count goes down first and up last: the handler never reads past the array
+    # it finds.
+    _header[1] = min(_header[1], len(items))
     _header[0] = ctypes.addressof(arr)
-    _header[1] = len(_ranges)
+    _header[1] = len(items)
     if len(_arrays) > 64:  # an old array is no longer read once a newer one is published
         del _arrays[:-2]
+
+
+def _update() -> None:
+    """Apply pending removals and publish, until none is left (a finalizer that ran
+    while the lock was held left its removal here)."""
+    while True:
+        with _LOCK:
+            _publish()
+        if not _pending:
+            return
 
 
 def register(mem) -> None:
@@ -268,17 +283,30 @@ def register(mem) -> None:
     long as the memory lives."""
     base = mem.address
     with _LOCK:
-        if base in _ranges:
+        if base in _ranges and base not in _pending:
             return
         _ranges[base] = base + mem.reservation
-        _publish()
+        if base in _pending:
+            _pending.remove(base)
     weakref.finalize(mem, _unregister, base)
+    _update()
 
 
 def _unregister(base: int) -> None:
-    with _LOCK:
-        if _ranges.pop(base, None) is not None:
+    # A finalizer: it may run inside a critical section of this module (a collection
+    # while an array is made), so it only queues the removal if the lock is taken.
+    _pending.append(base)
+    if _LOCK.acquire(blocking=False):
+        try:
             _publish()
+        finally:
+            _LOCK.release()
+
+
+def registered() -> list[tuple[int, int]]:
+    """The (low, high) reservations the handler recognizes now, as it reads them."""
+    arr = (ctypes.c_uint64 * (2 * _header[1])).from_address(_header[0]) if _header[1] else []
+    return [(arr[2 * i], arr[2 * i + 1]) for i in range(_header[1])]
 
 
 def enabled() -> str | None:
@@ -333,5 +361,5 @@ def predicted(module) -> bool:
     return has_memory32(module) and enabled() is None
 
 
-__all__ = ["supported", "install", "register", "enabled", "reason", "choose", "predicted",
-           "has_memory32", "handler_text"]
+__all__ = ["supported", "install", "register", "registered", "enabled", "reason", "choose",
+           "predicted", "has_memory32", "handler_text"]

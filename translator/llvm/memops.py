@@ -97,16 +97,23 @@ def address(fe, addr: str, offset: int, size: int, mem: int = 0) -> str:
     return fe.op(f"getelementptr inbounds i8, ptr {base}, i64 {ea}")
 
 
+def _volatile(fe) -> str:
+    """Guard mode's accesses are volatile: each may fault, and the fault is the trap, so
+    LLVM must keep every one, in program order, at its width. It deletes a plain load
+    whose value goes unused (dropped, overwritten, multiplied by 0) and moves loads past
+    stores; it merges neighbouring stores (a merged store faulting at the end loses the
+    bytes in bounds), vectorizes them or makes a memset of a loop of them. A volatile
+    access is none of that, and LLVM treats it as one that may not return, so no store
+    to a global or a table moves across it either."""
+    return "volatile " if fe.mod.guard else ""
+
+
 def _ld(fe, ty: str, p: str) -> str:
-    if fe.dropping and fe.mod.guard:
-        # Its value is dropped: LLVM would delete the load, and its trap with it (guard
-        # mode has no check to keep). Volatile keeps it; used loads stay plain.
-        return fe.op(f"load volatile {ty}, ptr {p}, align 1, !tbaa !1")
-    return fe.op(f"load {ty}, ptr {p}, align 1, !tbaa !1")
+    return fe.op(f"load {_volatile(fe)}{ty}, ptr {p}, align 1, !tbaa !1")
 
 
 def _st(fe, ty: str, v: str, p: str) -> None:
-    fe.emit(f"store {ty} {v}, ptr {p}, align 1, !tbaa !1")
+    fe.emit(f"store {_volatile(fe)}{ty} {v}, ptr {p}, align 1, !tbaa !1")
 
 
 def _vec(n: int, bits: int) -> str:
