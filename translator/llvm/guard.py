@@ -305,8 +305,11 @@ def _unregister(base: int) -> None:
 
 def registered() -> list[tuple[int, int]]:
     """The (low, high) reservations the handler recognizes now, as it reads them."""
-    arr = (ctypes.c_uint64 * (2 * _header[1])).from_address(_header[0]) if _header[1] else []
-    return [(arr[2 * i], arr[2 * i + 1]) for i in range(_header[1])]
+    n = _header[1]
+    if not n:
+        return []
+    arr = (ctypes.c_uint64 * (2 * n)).from_address(_header[0])
+    return [(arr[2 * i], arr[2 * i + 1]) for i in range(n)]
 
 
 def enabled() -> str | None:
