@@ -130,6 +130,10 @@ def load(fe, e, a: list[str]) -> str:
         ty = _access_type(op)
         v = _ld(fe, ty, address(fe, a[0], off, size, mem))
         wide = T.LL[op.results[0]]
+        if ty in ("float", "double") and not (fe.mod.guard and not mem64(fe, mem)):
+            # A plain load may be forwarded a value LLVM knows (an integer constant
+            # stored there): a source of known floats, laundered (function.py).
+            return fe.launder(ty, v)
         if ty == wide:
             return v
         return fe.op(f"{'sext' if op.signed else 'zext'} {ty} {v} to {wide}")
