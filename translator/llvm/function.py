@@ -12,7 +12,9 @@ and RET is void, the single result type, or a literal struct of the results.
 Traps are explicit checks branching to one cold block per trap code, which calls the
 module's ``fy_trap`` (stubs.py): it records the code, walks the frame-pointer chain for
 a backtrace and longjmps to the innermost entry wrapper. Every function keeps frame
-pointers so that walk is possible.
+pointers so that walk is possible. The exception is guard-mode code (guard.py), whose
+32-bit memory accesses trap by faulting: the fault handler sends the faulting code to
+the same path.
 """
 from __future__ import annotations
 
