@@ -424,3 +424,33 @@ def test_a_memory_dying_while_the_registry_is_locked_is_removed_without_a_deadlo
     lows = [lo for lo, _ in guard.registered()]
     assert lows.count(new.address) == 1
     assert new.address == base or base not in lows
+
+
+# -- the spec suite in explicit-check mode --------------------------------------------------------
+# tests/test_spec.py runs all of spec/2.0 on the jit in the default mode (guard pages).
+# These files cover every memory access width, offset and alignment at the edges, growth,
+# bulk memory and SIMD loads and stores: the explicit-check code the fallback runs. The
+# whole suite in this mode: FAYASM_GUARD_PAGES=0 FAYASM_ENGINES=jit pytest tests/test_spec.py
+EXPLICIT_SPEC = ["address", "align", "endianness", "float_memory", "load", "memory",
+                 "memory_grow", "memory_trap", "bulk", "memory_copy", "memory_fill",
+                 "simd_address", "simd_load", "simd_store", "simd_load_splat"]
+
+
+@pytest.mark.parametrize("name", EXPLICIT_SPEC)
+def test_spec_memory_files_pass_on_the_jit_with_explicit_checks(name, monkeypatch):
+    from conftest import SPEC_DIR
+
+    from fayasm import features
+    from fayasm.wast.parse import parse_script
+    from fayasm.wast.runner import NOT_RUN, PASSED, Runner
+
+    path = SPEC_DIR / "2.0" / f"{name}.wast"
+    if not path.exists():
+        pytest.skip(f"spec suite not found in {SPEC_DIR}")
+    monkeypatch.setenv("FAYASM_GUARD_PAGES", "0")
+    with features.using(features.WASM2):
+        report = Runner("jit", source=str(path)).run(
+            parse_script(path.read_text(encoding="utf-8"), source=str(path)))
+    failures = [f"line {o.line}: {o.kind}: {o.detail}" for o in report.failures]
+    assert not failures, "\n".join(failures[:20])
+    assert report.count(NOT_RUN) == 0 and report.count(PASSED) == len(report.outcomes)
