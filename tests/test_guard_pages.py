@@ -309,13 +309,14 @@ def test_a_failed_reservation_falls_back_to_explicit_checks():
     assert r.stdout == "False\nout of bounds memory access\n", r.stderr
 
 
-def test_inspect_reports_the_bounds_check_mode(tmp_path, monkeypatch):
+def test_inspect_reports_the_bounds_check_mode(tmp_path):
     path = tmp_path / "m.wat"
     path.write_text(WAT)
-    out = _run(f"import sys; from fayasm.cli import main; sys.exit(main(['inspect', '{path}']))")
+    code = ("import sys; from fayasm.cli import main; "
+            f"sys.exit(main(['inspect', '{path}', '--engine', 'jit']))")
+    out = _run(code)
     assert "jit: memory accesses: guard pages" in out.stdout, out.stderr
-    off = _run(f"import sys; from fayasm.cli import main; sys.exit(main(['inspect', '{path}']))",
-               {"FAYASM_GUARD_PAGES": "0"})
+    off = _run(code, {"FAYASM_GUARD_PAGES": "0"})
     assert "jit: memory accesses: explicit bounds checks (FAYASM_GUARD_PAGES=0)" in off.stdout
 
 

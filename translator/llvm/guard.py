@@ -25,8 +25,8 @@ reservations changes only under the GIL, so the handler reads it without a lock.
 The mode is chosen per instance at instantiation (``choose``): guard mode needs x86-64
 Linux, FAYASM_GUARD_PAGES not 0, the handler installed, and every 32-bit memory of the
 instance guarded; otherwise the code checks every access. memory64 accesses are always
-checked. FAYASM_DEBUG_GUARD=1 prints each choice to stderr; ``fayasm inspect`` reports
-the mode an instance of the module would get.
+checked. FAYASM_DEBUG_GUARD=1 prints each choice to stderr; ``fayasm inspect FILE
+--engine jit`` reports the mode an instance of the module would get.
 """
 from __future__ import annotations
 
