@@ -48,9 +48,14 @@ OOB = MEM_OOB
 GUARD_SPAN = (1 << 33) + PAGE_SIZE
 
 
+# FAYASM_GUARD_PAGES=0: no guarded reservations. Read once: generated Python making a
+# memory calls nothing outside the runtime (tests/test_hostile_names.py watches).
+GUARD_PAGES = os.environ.get("FAYASM_GUARD_PAGES", "1") != "0"
+
+
 def guard_pages_wanted() -> bool:
-    """Whether new 32-bit memories try the guarded reservation (FAYASM_GUARD_PAGES)."""
-    return os.environ.get("FAYASM_GUARD_PAGES", "1") != "0"
+    """Whether new 32-bit memories try the guarded reservation (``GUARD_PAGES``)."""
+    return GUARD_PAGES
 
 
 def _reserve(length: int) -> mmap.mmap:

@@ -13,6 +13,7 @@ import pytest
 
 import fayasm
 from fayasm import Func, FuncType, Memory, Trap, Val
+from fayasm.runtime import memory
 
 pytest.importorskip("llvmlite")
 
@@ -26,7 +27,7 @@ PAGE = 65536
 @pytest.fixture(autouse=True)
 def private_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("FAYASM_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("FAYASM_GUARD_PAGES", raising=False)
+    monkeypatch.setattr(memory, "GUARD_PAGES", True)
 
 
 def instance(wat: str, engine: str = "jit", imports=None):
@@ -251,7 +252,7 @@ WAT = """(module (memory (export "mem") 1)
 
 
 def test_guard_pages_off_gives_explicit_checks_with_the_same_traps(monkeypatch, capfd):
-    monkeypatch.setenv("FAYASM_GUARD_PAGES", "0")
+    monkeypatch.setattr(memory, "GUARD_PAGES", False)
     monkeypatch.setenv("FAYASM_DEBUG_GUARD", "1")
     inst = instance(WAT)
     assert not inst.engine_state.guarded
@@ -261,9 +262,9 @@ def test_guard_pages_off_gives_explicit_checks_with_the_same_traps(monkeypatch, 
 
 
 def test_an_imported_memory_without_a_guard_reservation_gives_explicit_checks(monkeypatch):
-    monkeypatch.setenv("FAYASM_GUARD_PAGES", "0")
+    monkeypatch.setattr(memory, "GUARD_PAGES", False)
     plain = Memory(1)
-    monkeypatch.delenv("FAYASM_GUARD_PAGES")
+    monkeypatch.setattr(memory, "GUARD_PAGES", True)
     assert not plain.guarded and Memory(1).guarded
     inst = instance("""(module (import "m" "mem" (memory 1))
       (func (export "ld") (param i32) (result i32) (i32.load (local.get 0))))""",
@@ -448,7 +449,7 @@ def test_spec_memory_files_pass_on_the_jit_with_explicit_checks(name, monkeypatc
     path = SPEC_DIR / "2.0" / f"{name}.wast"
     if not path.exists():
         pytest.skip(f"spec suite not found in {SPEC_DIR}")
-    monkeypatch.setenv("FAYASM_GUARD_PAGES", "0")
+    monkeypatch.setattr(memory, "GUARD_PAGES", False)
     with features.using(features.WASM2):
         report = Runner("jit", source=str(path)).run(
             parse_script(path.read_text(encoding="utf-8"), source=str(path)))

@@ -13,6 +13,7 @@ from fayasm import Exhaustion, Func, FuncType, Global, Memory, Table, Trap, Val
 
 pytest.importorskip("llvmlite")
 
+from fayasm.runtime import memory
 from fayasm.translator.llvm import cache, jit, tiering
 
 
@@ -47,7 +48,7 @@ TRAPS = """
 
 @pytest.mark.parametrize("guard_pages", ["0", "1"])
 def test_trap_unwinds_nested_native_frames_with_backtrace(guard_pages, monkeypatch):
-    monkeypatch.setenv("FAYASM_GUARD_PAGES", guard_pages)
+    monkeypatch.setattr(memory, "GUARD_PAGES", guard_pages == "1")
     inst = jit_instance(TRAPS)
     e = inst.exports
     with pytest.raises(Trap) as info:

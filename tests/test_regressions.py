@@ -188,7 +188,9 @@ def test_jit_quiets_signalling_nans_through_forwarded_stores_without_laundering_
     only what LLVM can evaluate: a float load LLVM forwards a stored integer constant to
     is such a source where loads are plain (explicit bounds checks), and so is a value
     computed from constants in a loop LLVM unrolls."""
-    monkeypatch.setenv("FAYASM_GUARD_PAGES", guard_pages)
+    from fayasm.runtime import memory
+
+    monkeypatch.setattr(memory, "GUARD_PAGES", guard_pages == "1")
     inst = fayasm.instantiate(fayasm.Module(STORED_FOLDS), engine="jit")
     snan32 = fayasm.Val.from_bits("f32", 0x7FA0_0000)
     snan64 = fayasm.Val.from_bits("f64", 0x7FF4_0000_0000_0000)
