@@ -230,6 +230,26 @@ def test_a_segfault_outside_jit_code_without_faulthandler_kills_the_process():
     assert r.returncode == -11 and "survived" not in r.stdout
 
 
+def test_a_segfault_after_faulthandler_was_enabled_over_the_handler_ends_with_one_report():
+    """Two handlers chaining to each other (the jit's put back over a faulthandler that
+    chains to the jit's) end a real crash once, not in a loop of reports."""
+    r = _run("""
+        import ctypes, faulthandler, fayasm
+        wat = '(module (memory 1) (func (export "f") (drop (i32.load (i32.const 65536)))))'
+        a = fayasm.instantiate(fayasm.Module(wat), engine="jit")
+        faulthandler.enable()
+        b = fayasm.instantiate(fayasm.Module(wat), engine="jit")
+        try:
+            b.exports.f()
+        except fayasm.Trap:
+            print("trapped", flush=True)
+        ctypes.string_at(8, 8)
+        print("survived")
+        """)
+    assert r.stdout == "trapped\n" and r.returncode == -11, (r.returncode, r.stderr[-2000:])
+    assert r.stderr.count("Fatal Python error: Segmentation fault") == 1, r.stderr[-2000:]
+
+
 def test_the_handler_is_put_back_over_a_faulthandler_enabled_after_it():
     r = _run("""
         import faulthandler, fayasm

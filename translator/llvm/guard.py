@@ -17,7 +17,10 @@ this module's native SIGSEGV/SIGBUS handler turns the fault into the trap:
   the signal mask, so nothing stays blocked after the jump;
 - any other fault goes to the handler installed before this one (Python's faulthandler
   included), or, if that was the default action, puts the default back and returns, so
-  the fault happens again and ends the process as it would have without fayasm.
+  the fault happens again and ends the process as it would have without fayasm. When
+  this handler is put back over one installed after it (``install``), the two chain to
+  each other: a signal that comes back while the previous handler is being called
+  (faulthandler re-raises the fault after its report) gets the default action.
 
 Only the thread holding the GIL runs native code (process.py), and the registry of
 reservations changes only under the GIL, so the handler reads it without a lock.
@@ -60,6 +63,11 @@ _state: dict = {"installed": False, "failed": None}
 _prev = {sig: ctypes.create_string_buffer(_SIGACTION_SIZE) for sig in
          (signal.SIGSEGV, signal.SIGBUS)}
 _default = ctypes.create_string_buffer(_SIGACTION_SIZE)  # SIG_DFL, no flags
+# Nonzero while a fault is being passed to the previous handler (see the handler's
+# ``after``): a fault or signal reaching this handler again then gets the default action,
+# so two handlers that chain to each other cannot pass a crash back and forth for ever.
+_chained = ctypes.c_int64(0)
+_pending_set = ctypes.create_string_buffer(128)  # sigpending's sigset_t
 # The registry the handler scans: {ranges pointer, count}; ranges are (low, high) pairs.
 _header = (ctypes.c_uint64 * 2)()
 _arrays: list = []  # every ranges array made: the handler may still read an older one
@@ -92,6 +100,7 @@ def handler_text() -> str:
                                          "define void @fy_guard_trap_helper")
     return f"""{stubs.DECLARATIONS}
 declare i32 @sigaction(i32, ptr, ptr) nounwind
+declare i32 @sigpending(ptr) nounwind
 
 {helper}
 
@@ -166,6 +175,10 @@ redirect:
   store volatile i64 %target, ptr %ripp
   ret void
 chain:
+  %chained = load volatile i64, ptr {_ptr(ctypes.addressof(_chained))}
+  %again = icmp ne i64 %chained, 0
+  br i1 %again, label %default, label %first
+first:
   %issegv = icmp eq i32 %sig, {int(signal.SIGSEGV)}
   %prev = select i1 %issegv, ptr {_ptr(segv)}, ptr {_ptr(bus)}
   %fn = load volatile ptr, ptr %prev
@@ -178,14 +191,33 @@ default:
   %r = call i32 @sigaction(i32 %sig, ptr {_ptr(ctypes.addressof(_default))}, ptr null)
   ret void
 call:
+  store volatile i64 1, ptr {_ptr(ctypes.addressof(_chained))}
   %si = and i32 %flags, {_SA_SIGINFO}
   %hassi = icmp ne i32 %si, 0
   br i1 %hassi, label %three, label %one
 three:
   call void %fn(i32 %sig, ptr %info, ptr %uc)
-  ret void
+  br label %after
 one:
   call void %fn(i32 %sig)
+  br label %after
+after:
+  ; The handler before this one returned. If it raised the signal to end the process
+  ; (faulthandler does, after putting back the one it replaced, which may be this one),
+  ; the signal is pending (blocked while this handler runs) and comes back here: then
+  ; the default action. If it dealt with the fault, the next one chains to it again.
+  %pr = call i32 @sigpending(ptr {_ptr(ctypes.addressof(_pending_set))})
+  %set = load volatile i64, ptr {_ptr(ctypes.addressof(_pending_set))}
+  %bitn = sub i32 %sig, 1
+  %bitn64 = zext i32 %bitn to i64
+  %sh = lshr i64 %set, %bitn64
+  %bit = and i64 %sh, 1
+  %raised = icmp ne i64 %bit, 0
+  br i1 %raised, label %done, label %clear
+clear:
+  store volatile i64 0, ptr {_ptr(ctypes.addressof(_chained))}
+  br label %done
+done:
   ret void
 }}
 
