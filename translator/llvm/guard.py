@@ -364,8 +364,8 @@ def reason(mems) -> str | None:
     why = enabled()
     if why is not None:
         return why
-    for i, m in enumerate(small):
-        if not m.guarded:
+    for i, m in enumerate(mems):
+        if m.type.address is T.I32 and not m.guarded:
             return (f"memory {i} has no guard reservation (reserving it failed, or it "
                     "was made with guard pages off)")
     return None
