@@ -15,7 +15,8 @@ from typing import Any
 
 from .backtrace import recursion_exhaustion
 from .errors import ArgumentError, ArgumentTypeError, Error, Exhaustion, Trap
-from .types import FuncType, HeapType, ValType
+from .gcobj import heap_test
+from .types import DefType, FuncType, HeapType, ValType, close_types
 from .values import Raw, Val, f32_round
 
 _I32, _I64, _F32, _F64, _V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, ValType.V128
@@ -72,8 +73,27 @@ def ref_fits(t: ValType, ref: object) -> bool:
     if t.rep is ValType.FUNCREF:
         if not isinstance(ref, Func):
             return False
-        return h is HeapType.FUNC or ref.type == h.expand()
+        return h is HeapType.FUNC or func_matches(ref, h)
+    if t.rep is ValType.ANYREF:
+        return heap_test(ref, h)
     return True
+
+
+def func_deftype(f: Func) -> DefType:
+    """The DefType of a function: its declared one (a module's type, maybe with
+    supertypes or in a rec group), else that of its FuncType alone (final, no supertypes)."""
+    d = f.deftype
+    if d is None:
+        d = f.deftype = close_types([f.type])[0]
+    return d
+
+
+def func_matches(f: Func, d: DefType) -> bool:
+    """Whether function ``f`` is of defined type ``d`` (call_indirect's check, casts)."""
+    fd = f.deftype
+    if fd is None:
+        fd = func_deftype(f)
+    return fd is d or d in fd.supers_closure()
 
 
 def type_name(v: object) -> str:
@@ -94,7 +114,7 @@ class Func:
     from a Python callable; ``f(*args)`` calls with Python values; ``f.invoke(vals)`` with
     exact Vals. ``f.type`` is its FuncType."""
 
-    __slots__ = ("type", "raw", "name", "host", "owner", "__weakref__", "native")
+    __slots__ = ("type", "raw", "name", "host", "owner", "__weakref__", "native", "deftype")
 
     def __init__(self, fn: Callable[..., Any], type: FuncType, name: str | None = None,
                  _where: str | None = None) -> None:
@@ -107,6 +127,7 @@ class Func:
         self.host: Callable[..., Any] | None = fn
         self.owner: object = None
         self.native: Any = None
+        self.deftype: Any = None  # its DefType when not the plain one of ``type`` (GC)
         # _where: how errors name it (the import it was made for, when linking made it)
         self.raw = _host_wrapper(fn, type, _where or repr(self.name))
 
@@ -121,6 +142,7 @@ class Func:
         f.host = None
         f.owner = owner
         f.native = None
+        f.deftype = None
         return f
 
     def __call__(self, *args: Any) -> Any:
