@@ -15,7 +15,7 @@ from typing import Any
 
 from .backtrace import recursion_exhaustion
 from .errors import ArgumentError, ArgumentTypeError, Error, Exhaustion, Trap
-from .gcobj import heap_test
+from .gcobj import I31, Array, HostAny, Struct, heap_test
 from .types import DefType, FuncType, HeapType, ValType, close_types
 from .values import Raw, Val, f32_round
 
@@ -55,6 +55,8 @@ def _to_raw(t: ValType, v: object) -> Raw:
         if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < (1 << 128):
             raise ArgumentTypeError("expected an unsigned 128-bit int for v128")
         return v
+    if t.rep is ValType.ANYREF:
+        v = any_from_python(v)
     if t.rep is ValType.FUNCREF and v is not None and not isinstance(v, Func):
         raise ArgumentTypeError(f"expected a Func or None for funcref, got {type(v).__name__}")
     if t is not ValType.FUNCREF and t is not ValType.EXTERNREF and not ref_fits(t, v):
@@ -101,12 +103,30 @@ def type_name(v: object) -> str:
 
 
 def _from_raw(t: ValType, raw: Raw) -> Any:
-    """A raw value as the Python value users see (signed ints, floats, references)."""
+    """A raw value as the Python value users see (signed ints, floats, references; in
+    the any hierarchy an i31 as its int and an internalized host value as itself)."""
     if t is _I32:
         return raw - 0x100000000 if raw & 0x80000000 else raw
     if t is _I64:
         return raw - 0x10000000000000000 if raw & 0x8000000000000000 else raw
+    if t.rep is ValType.ANYREF and raw is not None:
+        c = raw.__class__
+        if c is I31:
+            return raw.value
+        if c is HostAny:
+            return raw.obj
     return raw
+
+
+def any_from_python(v: object) -> object:
+    """A Python value as a raw reference of the any hierarchy: None, a GC object as
+    itself, an int in the i31 range as that i31 value, any other object internalized
+    (what ``any.convert_extern`` makes of it)."""
+    if v is None or v.__class__ in (Struct, Array, I31, HostAny):
+        return v
+    if v.__class__ is int and -(1 << 30) <= v < (1 << 30):  # type: ignore[operator]
+        return I31(v)  # type: ignore[arg-type]
+    return HostAny(v)
 
 
 class Func:

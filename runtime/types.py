@@ -568,7 +568,7 @@ class DefType:
         if c.__class__ is FuncType:
             return (f"(func {' '.join(map(repr, c.params))} -> "
                     f"{' '.join(map(repr, c.results))})")
-        return f"({self.kind} #{id(self.group) & 0xFFFF:x}.{self.index})"
+        return str(c)  # a RecRef inside prints as rec.N: finite for recursive types
 
     def __repr__(self) -> str:
         return self.short()
