@@ -124,8 +124,8 @@ def any_from_python(v: object) -> object:
     (what ``any.convert_extern`` makes of it)."""
     if v is None or v.__class__ in (Struct, Array, I31, HostAny):
         return v
-    if v.__class__ is int and -(1 << 30) <= v < (1 << 30):  # type: ignore[operator]
-        return I31(v)  # type: ignore[arg-type]
+    if v.__class__ is int and -(1 << 30) <= v < (1 << 30):
+        return I31(v)
     return HostAny(v)
 
 
