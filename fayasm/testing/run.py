@@ -299,6 +299,7 @@ class WasmtimeRunner:
         # typed function references (call_ref, br_on_null...) and return_call_ref
         config.wasm_function_references = True
         config.wasm_tail_call = True
+        config.wasm_gc = True  # GC modules (fayasm fuzz --gc)
         self.engine = wasmtime.Engine(config)
         self.store = wasmtime.Store(self.engine)
         if fuel is not None:
