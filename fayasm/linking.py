@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fayasm import isa
+from fayasm.closing import deftypes
 from fayasm.runtime.plan import Plan
 from fayasm.runtime.types import ExternKind
 from fayasm.syntax import Instr, Module
@@ -15,8 +16,11 @@ if TYPE_CHECKING:
 
 
 def import_decls(m: Module) -> list[tuple]:
-    """(module, name, kind, type) for each import, function types resolved."""
-    return [(i.module, i.name, i.kind, m.types[i.desc] if i.kind is ExternKind.FUNC else i.desc)
+    """(module, name, kind, type) for each import, function types resolved, a tag's type
+    closed (DefType: tag types match by equivalence)."""
+    return [(i.module, i.name, i.kind,
+             m.types[i.desc] if i.kind is ExternKind.FUNC
+             else deftypes(m)[i.desc] if i.kind is ExternKind.TAG else i.desc)
             for i in m.imports]
 
 
@@ -71,4 +75,5 @@ def plan(module: PublicModule) -> Plan:
         func_types=[m.types[f.type_idx] for f in m.funcs],
         names=[module.func_name(nimp + k) for k in range(len(m.funcs))],
         table_inits={k: const_expr(e) for k, e in m.table_inits.items()},
+        tags=[deftypes(m)[x] for x in m.tags],
     )

@@ -77,6 +77,7 @@ TYPE_MISMATCH = "indirect call type mismatch"
 STACK_EXHAUSTED = "call stack exhausted"
 NULL_FUNC_REF = "null function reference"  # call_ref, return_call_ref
 NULL_REF = "null reference"  # ref.as_non_null
+NULL_EXN_REF = "null exception reference"  # throw_ref
 SPEC_TRAP_MESSAGES = (UNREACHABLE, DIV_ZERO, INT_OVERFLOW, BAD_CONVERSION, MEM_OOB, TABLE_OOB,
                       UNDEFINED_ELEMENT, UNINITIALIZED_ELEMENT, TYPE_MISMATCH, STACK_EXHAUSTED,
                       NULL_FUNC_REF, NULL_REF)
@@ -158,6 +159,7 @@ TRAP_CODES = {
     TYPE_MISMATCH: "indirect_call_type_mismatch",
     STACK_EXHAUSTED: "call_stack_exhausted",
     NULL_FUNC_REF: "null_function_reference",
+    NULL_EXN_REF: "null_exception_reference",
     NULL_REF: "null_reference",
     OUT_OF_FUEL: "out_of_fuel",
     DEADLINE_EXCEEDED: "deadline_exceeded",

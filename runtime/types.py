@@ -19,6 +19,8 @@ class HeapType(Enum):
     EXTERN = 0x6F
     NOFUNC = 0x73
     NOEXTERN = 0x72
+    EXN = 0x69  # exception handling: caught exceptions (exnref)
+    NOEXN = 0x74
 
     def __str__(self) -> str:
         return self.name.lower()
@@ -36,7 +38,9 @@ class HeapType(Enum):
 _HIERARCHY = {HeapType.FUNC: (HeapType.FUNC, HeapType.NOFUNC),
               HeapType.NOFUNC: (HeapType.FUNC, HeapType.NOFUNC),
               HeapType.EXTERN: (HeapType.EXTERN, HeapType.NOEXTERN),
-              HeapType.NOEXTERN: (HeapType.EXTERN, HeapType.NOEXTERN)}
+              HeapType.NOEXTERN: (HeapType.EXTERN, HeapType.NOEXTERN),
+              HeapType.EXN: (HeapType.EXN, HeapType.NOEXN),
+              HeapType.NOEXN: (HeapType.EXN, HeapType.NOEXN)}
 
 
 class _Bot:
@@ -102,6 +106,8 @@ class ValType:
     EXTERNREF: ClassVar[ValType]
     NULLFUNCREF: ClassVar[ValType]
     NULLEXTERNREF: ClassVar[ValType]
+    EXNREF: ClassVar[ValType]
+    NULLEXNREF: ClassVar[ValType]
     _by_name: ClassVar[dict] = {}
     # Interned weakly: a module's types go when nothing uses them (hostile input may
     # name any number of them); while one lives, an equal one is that very object.
@@ -222,7 +228,8 @@ def _ref_text(nullable: bool, heap: Any) -> str:
 
 
 def _rep_of(heap: Any) -> ValType:
-    """The 2.0 reference type whose representation a reference to ``heap`` shares."""
+    """The 2.0 reference type whose representation a reference to ``heap`` shares (an
+    exnref is an opaque Python object to every engine, as an externref is)."""
     if isinstance(heap, HeapType):
         return FUNCREF if heap.top is HeapType.FUNC else EXTERNREF
     return FUNCREF  # a defined type: a function type (GC: struct/array types get theirs)
@@ -238,11 +245,14 @@ EXTERNREF = ValType.EXTERNREF = ValType._make("externref", 0x6F, True, HeapType.
 NULLFUNCREF = ValType.NULLFUNCREF = ValType._make("nullfuncref", 0x73, True, HeapType.NOFUNC)
 NULLEXTERNREF = ValType.NULLEXTERNREF = ValType._make("nullexternref", 0x72, True,
                                                       HeapType.NOEXTERN)
-for _t in (FUNCREF, EXTERNREF, NULLFUNCREF, NULLEXTERNREF):
+EXNREF = ValType.EXNREF = ValType._make("exnref", 0x69, True, HeapType.EXN)
+NULLEXNREF = ValType.NULLEXNREF = ValType._make("nullexnref", 0x74, True, HeapType.NOEXN)
+for _t in (FUNCREF, EXTERNREF, NULLFUNCREF, NULLEXTERNREF, EXNREF, NULLEXNREF):
     ValType._refs[(True, _t.heap)] = _t  # held by the module: never collected
 FUNCREF.rep = NULLFUNCREF.rep = FUNCREF
-EXTERNREF.rep = NULLEXTERNREF.rep = EXTERNREF
-for _t in (I32, I64, F32, F64, V128, FUNCREF, EXTERNREF, NULLFUNCREF, NULLEXTERNREF):
+EXTERNREF.rep = NULLEXTERNREF.rep = EXNREF.rep = NULLEXNREF.rep = EXTERNREF
+for _t in (I32, I64, F32, F64, V128, FUNCREF, EXTERNREF, NULLFUNCREF, NULLEXTERNREF, EXNREF,
+           NULLEXNREF):
     ValType._by_name[_t.value] = _t
 
 _FROM_CODE = {t._code: t for t in ValType._by_name.values()}
@@ -516,6 +526,7 @@ class ExternKind(Enum):
     TABLE = 1
     MEMORY = 2
     GLOBAL = 3
+    TAG = 4  # exception handling
 
     def __str__(self) -> str:
         return self.name.lower()

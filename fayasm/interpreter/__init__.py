@@ -42,7 +42,8 @@ def _template(module, func, fi, index: int, ops):
     try:
         syntax = module.syntax
         return make_template(func, fi, syntax.types, index, name, ops,
-                             mems=syntax.memory_types(), tables=syntax.table_types())
+                             mems=syntax.memory_types(), tables=syntax.table_types(),
+                             tags=module.info.tags)
     except (RecursionError, MemoryError) as e:
         raise TranslationError("interpreter", describe(e), index, name) from None
 
@@ -72,7 +73,7 @@ class _Builder:
         ctx = self.ctx
         ctx.funcs, ctx.tables, ctx.mems, ctx.globals = (spaces.funcs, spaces.tables,
                                                         spaces.mems, spaces.globals)
-        ctx.elems, ctx.datas = spaces.elems, spaces.datas
+        ctx.elems, ctx.datas, ctx.tags = spaces.elems, spaces.datas, spaces.tags
         out = []
         for tpl in self.compiled.templates:
             code = Code(tpl, ctx)

@@ -28,7 +28,7 @@ from __future__ import annotations
 from fayasm.runtime.types import ValType
 from fayasm.runtime.values import f32_from_bits, f64_from_bits
 
-from . import core, simd, typedrefs
+from . import core, exceptions, simd, typedrefs
 
 # Immediate kinds, in the order they appear in the binary format.
 IMMEDIATE_KINDS = {
@@ -53,6 +53,8 @@ IMMEDIATE_KINDS = {
     "shuffle": "tuple of 16 lane indices",
     "reftype": "heap type (ref.null), kept as the reference type it pushes",
     "valtypes": "vector of value types (typed select)",
+    "tag": "tag index",
+    "catches": "vector of try_table catch clauses: Catch(kind, tag or None, label)",
 }
 
 # Operator classes (the spec's own, where it has one).
@@ -220,6 +222,7 @@ ALL: list[Opcode] = []
 _load(core.ROWS, ALL)
 _load(simd.ROWS, ALL)
 _load(typedrefs.ROWS, ALL)
+_load(exceptions.ROWS, ALL)
 
 OPS: dict[str, Opcode] = {op.name: op for op in ALL}
 BY_TEXT: dict[str, Opcode] = {}

@@ -116,6 +116,14 @@ class AssertExhaustion:
 
 
 @dataclass
+class AssertException:
+    """``(assert_exception action)``: the action throws a wasm exception out of wasm."""
+
+    action: Action
+    line: int = 0
+
+
+@dataclass
 class AssertMalformed:
     module: ModuleDef
     message: str
@@ -137,4 +145,4 @@ class AssertUnlinkable:
 
 
 Command = Union[ModuleDef, Register, Invoke, Get, AssertReturn, AssertTrap, AssertExhaustion,
-                AssertMalformed, AssertInvalid, AssertUnlinkable]
+                AssertException, AssertMalformed, AssertInvalid, AssertUnlinkable]
