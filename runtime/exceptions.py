@@ -74,6 +74,7 @@ class WasmException(Error):
         Error.__init__(self, "uncaught wasm exception")
         self.exn = exn
         self.frames: list[str] = []
+        self.skip = 0  # handlers to pass untouched (a legacy delegate's rethrow)
 
     @classmethod
     def of(cls, exn: Exn) -> WasmException:

@@ -15,6 +15,7 @@ from fayasm.runtime.support import INTERFACE
 from fayasm.runtime.types import (
     ExternKind,
     GlobalType,
+    HeapType,
     MemoryType,
     RecRef,
     TableType,
@@ -57,9 +58,20 @@ def _address(t) -> str:
     return ", _rt.ValType('i64')" if t.address is ValType.I64 else ""
 
 
+def _tag_type(d, ix: dict | None) -> str:
+    """A tag's closed type (a DefType) as source: by index into _TYPES in a file with
+    typed references, else rebuilt from its parameter names."""
+    if ix is not None:
+        return f"_TYPES[{ix[d]}]"
+    params = tuple(str(t) for t in d.expand().params)
+    return f"_rt.deftypes_from([({literal(params)}, ())])[0]"
+
+
 def _extern_type(kind: ExternKind, t, ix: dict | None = None) -> str:
     if kind is ExternKind.FUNC:
         return _type_literal(t, ix)
+    if kind is ExternKind.TAG:
+        return _tag_type(t, ix)
     if kind is ExternKind.TABLE:
         return f"_rt.TableType({_valtype(t.elem, ix)}, {_limits(t.limits)}{_address(t)})"
     if kind is ExternKind.MEMORY:
@@ -111,6 +123,9 @@ def interface_check(need: int = INTERFACE) -> list[str]:
     ]
 
 
+_EXCEPTION_FEATURES = ("exception-handling", "legacy-exceptions")
+
+
 class ModuleEmitter:
     """Names and module-level data shared by the functions of one module."""
 
@@ -133,6 +148,11 @@ class ModuleEmitter:
         self.tailers = {self.nimp_funcs + k for k, f in enumerate(m.funcs)
                         if any(ins.op in _TAIL_OPS for ins in f.body)}
         self.tail_imports: set[int] = set()  # imports some tail call names
+        # Exception handling in the module: tags, their instructions, or exnref values.
+        self.exceptions = bool(m.tags or self.info.tags) or any(
+            ins.op.feature in _EXCEPTION_FEATURES for f in m.funcs for ins in f.body) or any(
+            t.is_ref and t.heap.__class__ is HeapType and t.heap.top is HeapType.EXN
+            for ft in m.types for t in ft.params + ft.results)
 
     # -- names -------------------------------------------------------------------------
     def func_name(self, index: int) -> str:
@@ -226,6 +246,8 @@ class ModuleEmitter:
         out.append("from fayasm.runtime.values import f64_from_bits as _f64b")
         if self.tailers:
             out.append("_TC = _rt.TailCall")
+        if self.exceptions:
+            out.append("_WE = _rt.WasmException")
         out.append("")
         wide = any(t.address is ValType.I64 for t in self.syntax.memory_types())
         # struct refuses an offset past 2**63 with OverflowError (memory64 only).
@@ -267,8 +289,12 @@ class ModuleEmitter:
     def needs_interface(self) -> int:
         """The runtime interface this file needs: 5 for every file, as every ``_make``
         binds its closure-variable globals (globals.bind_cells, for snapshots); 4 brought
-        the depth _d every generated function takes."""
-        return 5
+        the depth _d every generated function takes; 6 exception handling (a file with
+        tags, exception instructions or exnref)."""
+        return 6 if self.exceptions else 5
+
+    def tag_ref(self, index: int) -> str:
+        return f"_tags[{index}]"
 
     def description(self) -> list[str]:
         """The module's instantiation plan (fayasm.linking.plan) as source."""
@@ -307,6 +333,8 @@ class ModuleEmitter:
         lines.append("    func_types=[" + ", ".join(_type_literal(t, ix) for t in p.func_types)
                      + "],")
         lines.append(f"    names={literal(p.names)},")
+        if p.tags:
+            lines.append("    tags=[" + ", ".join(_tag_type(d, ix) for d in p.tags) + "],")
         if p.table_inits:
             lines.append("    table_inits={" + ", ".join(f"{k}: {_const(e)}" for k, e
                                                         in sorted(p.table_inits.items())) + "},")
@@ -323,7 +351,9 @@ class ModuleEmitter:
 
     def make(self, funcs) -> list[str]:
         info = self.info
-        lines = ["def _make(_funcs, _tables, _mems, _globals, _elems, _datas, _budget, _top):"]
+        tags = ", _tags=()" if self.exceptions else ""
+        head = "def _make(_funcs, _tables, _mems, _globals, _elems, _datas, _budget, _top"
+        lines = [f"{head}{tags}):"]
         ind = "    "
         for i in range(self.nimp_funcs):
             lines.append(f"{ind}_imp{i} = _rt.callee(_funcs[{i}])")
@@ -359,6 +389,8 @@ class ModuleEmitter:
         lines.append("")
         lines.append("")
         lines.append("_make.binds_cells = True  # its globals read the closure variables")
+        if self.exceptions:
+            lines.append("_make.takes_tags = True  # and the instance's tags (interface 6)")
         lines.append("")
         return lines
 
