@@ -28,6 +28,7 @@ from fayasm.runtime.errors import (
     Trap,
     WasiExit,
 )
+from fayasm.runtime.exceptions import Tag, WasmException
 from fayasm.runtime.func import Func
 from fayasm.runtime.func import HostError as _HostError
 from fayasm.runtime.globals import Global
@@ -188,6 +189,7 @@ __all__ = [
     "Interrupt", "Interrupted", "LinkError", "Limits",
     "Memory", "MemoryType", "Module", "ParseError", "ResourceLimitError", "CompileTimeout",
     "ResourceLimits", "Snapshot", "SnapshotError",
-    "Table", "TableType", "TranslationError", "Trap", "Usage", "Val",
-    "ValType", "ValidationError", "WasiConfig", "WasiExit", "instantiate", "restore", "run",
+    "Table", "TableType", "Tag", "TranslationError", "Trap", "Usage", "Val",
+    "ValType", "ValidationError", "WasiConfig", "WasiExit", "WasmException", "instantiate",
+    "restore", "run",
 ]

@@ -160,7 +160,7 @@ class LazyCode:
         self.compiled_addrs: list[int] = []
         weakref.finalize(self.loaded, codemap.remove, list(meta), self.compiled_addrs)
         self.stubs = dict(zip(sigs, meta[2 * n:]))
-        self.types = [module.syntax.types[f.type_idx] for f in module.syntax.funcs]
+        self.types = [T.native(module.syntax.types[f.type_idx]) for f in module.syntax.funcs]
         self.funcs: dict[int, tuple] = {}  # defined function -> (code, uniform entry or 0)
         self.instances: list = []
         self.upgrade: ModuleCode | None = None
