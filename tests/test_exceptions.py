@@ -191,3 +191,29 @@ def test_regression_lazy_tier_finds_the_stub_of_a_typed_reference_signature():
                        timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["None", "None"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_snapshot_refuses_a_caught_exception(engine):
+    m = fayasm.Module('''(module (tag $e) (global (export "g") (mut exnref) (ref.null exn))
+      (func (export "f") (block $h (result exnref)
+        (try_table (catch_all_ref $h) (throw $e)) (unreachable)) (global.set 0)))''')
+    inst = fayasm.instantiate(m, engine=engine)
+    inst.snapshot()  # a null exnref is fine
+    inst.exports.f()
+    with pytest.raises(fayasm.SnapshotError, match="exception"):
+        inst.snapshot()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_regression_legacy_catch_all_may_follow_catch(engine):
+    """The validator once refused a legacy catch_all after a catch (the generator found
+    it): catch clauses may be followed by one catch_all."""
+    m = fayasm.Module('''(module (tag $e (param i32)) (tag $f)
+      (func (export "f") (param i32) (result i32)
+        (try (result i32)
+          (do (if (local.get 0) (then (throw $f))) (throw $e (i32.const 5)))
+          (catch $e)
+          (catch_all (i32.const 9)))))''')
+    inst = fayasm.instantiate(m, engine=engine)
+    assert (inst.exports.f(0), inst.exports.f(1)) == (5, 9)

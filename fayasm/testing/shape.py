@@ -63,6 +63,7 @@ class Shape:
     # Whether operands court traps freely. Every call stops at its first trap, and code
     # after it never runs: most modules are careful, so most of their code executes.
     risky: bool = True
+    tags: list = field(default_factory=list)  # (tag index, FuncType): exception handling
 
     def type_index(self, ft: FuncType) -> int:
         try:

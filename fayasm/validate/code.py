@@ -791,7 +791,7 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
                     dead_start = i + 1
             elif c == _CATCH or c == _CATCH_ALL:
                 fr = frames[-1]
-                if fr[_K] != _TRY and not (c == _CATCH and fr[_K] == _CATCH):
+                if fr[_K] != _TRY and fr[_K] != _CATCH:  # nothing after catch_all
                     raise Invalid(f"{op.text} without a matching try")
                 res = fr[_RESULTS]
                 if not (h - base == len(res) and tuple(stack[base:]) == res):
