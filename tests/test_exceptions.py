@@ -4,6 +4,9 @@ through), and exceptions crossing instances on different engines."""
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from conftest import SPEC_DIR, test_engines
@@ -177,8 +180,6 @@ def test_regression_lazy_tier_finds_the_stub_of_a_typed_reference_signature():
     if "jit" not in ENGINES:
         pytest.skip("jit not available")
     import os
-    import subprocess
-    import sys
 
     code = ("import fayasm\n"
             "m = fayasm.Module('(module (type $t (func)) (func (export \"f\") "
@@ -217,3 +218,16 @@ def test_regression_legacy_catch_all_may_follow_catch(engine):
           (catch_all (i32.const 9)))))''')
     inst = fayasm.instantiate(m, engine=engine)
     assert (inst.exports.f(0), inst.exports.f(1)) == (5, 9)
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "sjlj"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_sjlj_calculator_runs_alike_on_every_engine(engine):
+    """examples/sjlj/calc.c (C setjmp/longjmp through the legacy exception instructions,
+    built by scripts/build_sjlj.sh with Debian's clang 14): its output and exit code."""
+    r = subprocess.run([sys.executable, "-m", "fayasm", "run", str(EXAMPLES / "calc.wasm"),
+                        "--engine", engine], capture_output=True, text=True, timeout=300)
+    assert r.stdout == (EXAMPLES / "calc.expected").read_text()
+    assert r.returncode == 4, r.stderr
