@@ -29,6 +29,7 @@ from fayasm.runtime.errors import (
     Trap,
     WasiExit,
 )
+from fayasm.runtime.exceptions import Tag, WasmException
 from fayasm.runtime.func import Func
 from fayasm.runtime.func import HostError as _HostError
 from fayasm.runtime.globals import Global
@@ -189,6 +190,7 @@ __all__ = [
     "Interrupt", "Interrupted", "LinkError", "Limits",
     "Memory", "MemoryType", "Module", "ParseError", "ResourceLimitError", "CompileTimeout",
     "ResourceLimits", "Snapshot", "SnapshotError",
-    "Table", "TableType", "TranslationError", "Trap", "Usage", "Val",
-    "ValType", "ValidationError", "WasiConfig", "WasiExit", "instantiate", "restore", "run",
+    "Table", "TableType", "Tag", "TranslationError", "Trap", "Usage", "Val",
+    "ValType", "ValidationError", "WasiConfig", "WasiExit", "WasmException", "instantiate",
+    "restore", "run",
 ]

@@ -31,6 +31,9 @@ class Features:
     # an immutable global, where 2.0 said "global is immutable", and "i8 constant out of
     # range" for a text lane index that is no u8, where 2.0 said "malformed lane index".
     wording_3_0: bool = True
+    # Exception handling: the tag section, tag imports and exports, exnref, throw and
+    # try_table (and the legacy try/catch/delegate/rethrow).
+    exceptions: bool = True
 
     @property
     def key(self) -> str:
@@ -43,7 +46,7 @@ class Features:
 
 WASM3 = Features()
 WASM2 = Features(multi_memory=False, memory64=False, defined_globals_in_constants=False,
-                 wording_3_0=False)
+                 wording_3_0=False, exceptions=False)
 
 _current: contextvars.ContextVar[Features] = contextvars.ContextVar("fayasm_features",
                                                                     default=WASM3)

@@ -16,8 +16,11 @@ if TYPE_CHECKING:
 
 
 def import_decls(m: Module) -> list[tuple]:
-    """(module, name, kind, type) for each import, function types resolved."""
-    return [(i.module, i.name, i.kind, m.types[i.desc] if i.kind is ExternKind.FUNC else i.desc)
+    """(module, name, kind, type) for each import, function types resolved, a tag's type
+    closed (DefType: tag types match by equivalence)."""
+    return [(i.module, i.name, i.kind,
+             m.types[i.desc] if i.kind is ExternKind.FUNC
+             else deftypes(m)[i.desc] if i.kind is ExternKind.TAG else i.desc)
             for i in m.imports]
 
 
@@ -80,6 +83,7 @@ def plan(module: PublicModule) -> Plan:
         import_deftypes=_import_deftypes(m),
         func_deftypes=[deftypes(m)[f.type_idx] for f in m.funcs] if _has_gc_types(m)
         else None,
+        tags=[deftypes(m)[x] for x in m.tags],
     )
 
 

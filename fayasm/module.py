@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 def _describe(kind: ExternKind, t: object) -> str:
     # Table and memory types print with their kind already ("memory 1 2").
-    return f"{kind} {t}" if kind in (ExternKind.FUNC, ExternKind.GLOBAL) else str(t)
+    return (f"{kind} {t}" if kind in (ExternKind.FUNC, ExternKind.GLOBAL, ExternKind.TAG)
+            else str(t))
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,8 @@ class Module:
     def imports(self) -> list[ImportType]:
         m = self.syntax
         return [ImportType(i.module, i.name, i.kind,
-                           m.types[i.desc] if i.kind is ExternKind.FUNC else i.desc)
+                           m.types[i.desc] if i.kind in (ExternKind.FUNC, ExternKind.TAG)
+                           else i.desc)
                 for i in m.imports]
 
     @property
@@ -180,7 +182,8 @@ class Module:
         m = self.syntax
         spaces: dict[ExternKind, list[Any]] = {
             ExternKind.FUNC: m.func_types(), ExternKind.TABLE: m.table_types(),
-            ExternKind.MEMORY: m.memory_types(), ExternKind.GLOBAL: m.global_types()}
+            ExternKind.MEMORY: m.memory_types(), ExternKind.GLOBAL: m.global_types(),
+            ExternKind.TAG: [m.types[x] for x in m.tag_type_indices()]}
         return [ExportType(e.name, e.kind, spaces[e.kind][e.index]) for e in m.exports]
 
     def func_name(self, index: int) -> str:

@@ -40,6 +40,19 @@ class Instr(NamedTuple):
         return f"{self.op.name} {' '.join(map(repr, self.imm))}"
 
 
+class Catch(NamedTuple):
+    """A try_table catch clause: ``kind`` is its binary code (CATCH, CATCH_REF, CATCH_ALL,
+    CATCH_ALL_REF), ``tag`` the tag index (None for the catch_all kinds), ``label`` the
+    label index it branches to (relative to the labels outside the try_table)."""
+
+    kind: int
+    tag: int | None
+    label: int
+
+
+CATCH, CATCH_REF, CATCH_ALL, CATCH_ALL_REF = range(4)
+CATCH_NAMES = ("catch", "catch_ref", "catch_all", "catch_all_ref")
+
 Expr = list  # list[Instr]
 BlockType = Union[None, ValType, int]  # empty, one result, or a type index
 
@@ -49,7 +62,7 @@ class Import:
     module: str
     name: str
     kind: ExternKind
-    # By kind: a type index (functions), a TableType, MemoryType or GlobalType. Any, since
+    # By kind: a type index (functions and tags), a TableType, MemoryType or GlobalType. Any, since
     # a type checker cannot narrow it by ``kind``.
     desc: Any
 
@@ -138,6 +151,7 @@ class Module:
     tables: list[TableType] = field(default_factory=list)
     mems: list[MemoryType] = field(default_factory=list)
     globals: list[Global] = field(default_factory=list)
+    tags: list[int] = field(default_factory=list)  # the type index of each defined tag
     exports: list[Export] = field(default_factory=list)
     start: int | None = None
     elems: list[Elem] = field(default_factory=list)
@@ -178,6 +192,10 @@ class Module:
     def global_types(self) -> list[GlobalType]:
         return ([i.desc for i in self.imports if i.kind is ExternKind.GLOBAL]
                 + [g.type for g in self.globals])
+
+    def tag_type_indices(self) -> list[int]:
+        """The type index of every tag in the tag index space (imports first)."""
+        return [i.desc for i in self.imports if i.kind is ExternKind.TAG] + list(self.tags)
 
     def func_name(self, index: int) -> str:
         """A readable name for function ``index``: the name section's, else the export's,

@@ -87,10 +87,11 @@ NULL_STRUCT = "null structure reference"
 NULL_ARRAY = "null array reference"
 NULL_I31 = "null i31 reference"
 ARRAY_OOB = "out of bounds array access"
+NULL_EXN_REF = "null exception reference"  # throw_ref
 SPEC_TRAP_MESSAGES = (UNREACHABLE, DIV_ZERO, INT_OVERFLOW, BAD_CONVERSION, MEM_OOB, TABLE_OOB,
                       UNDEFINED_ELEMENT, UNINITIALIZED_ELEMENT, TYPE_MISMATCH, STACK_EXHAUSTED,
                       NULL_FUNC_REF, NULL_REF, CAST_FAILURE, NULL_STRUCT, NULL_ARRAY, NULL_I31,
-                      ARRAY_OOB)
+                      ARRAY_OOB, NULL_EXN_REF)
 # fayasm's own traps: the limits a host sets on a guest.
 OUT_OF_FUEL = "out of fuel"
 DEADLINE_EXCEEDED = "deadline exceeded"
@@ -169,6 +170,7 @@ TRAP_CODES = {
     TYPE_MISMATCH: "indirect_call_type_mismatch",
     STACK_EXHAUSTED: "call_stack_exhausted",
     NULL_FUNC_REF: "null_function_reference",
+    NULL_EXN_REF: "null_exception_reference",
     NULL_REF: "null_reference",
     CAST_FAILURE: "cast_failure",
     NULL_STRUCT: "null_structure_reference",

@@ -124,6 +124,7 @@ class Instance:
         self.globals: list = []
         self.elems: list = []
         self.datas: list = []
+        self.tags: list = []  # exception tags, imports first
 
     def _metered(self) -> Budget:
         if self.budget is None:

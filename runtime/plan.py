@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from . import gcops
 from .budget import Budget
 from .errors import MEM_OOB, TABLE_OOB, Error, LinkError, Trap
+from .exceptions import Tag, tag_matches
 from .func import Func, func_matches
 from .globals import Global
 from .instance import Instance
@@ -27,14 +28,23 @@ from .memory import Memory
 from .numerics import OPS as NUMERIC
 from .resources import Account, ResourceLimits
 from .table import Table
-from .types import ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType, matches
+from .types import (
+    DefType,
+    ExternKind,
+    FuncType,
+    GlobalType,
+    Limits,
+    MemoryType,
+    TableType,
+    matches,
+)
 from .values import Val
 
 if TYPE_CHECKING:
     from .wasi.core import Wasi
 
 KINDS = {"func": ExternKind.FUNC, "table": ExternKind.TABLE, "memory": ExternKind.MEMORY,
-         "global": ExternKind.GLOBAL}
+         "global": ExternKind.GLOBAL, "tag": ExternKind.TAG}
 
 
 class Plan:
@@ -46,7 +56,8 @@ class Plan:
     def __init__(self, name: str, imports: list, tables: list, mems: list, globals_: list,
                  elems: list, datas: list, exports: list, start: int | None,
                  func_types: list, names: list, table_inits: dict | None = None,
-                 import_deftypes: list | None = None, func_deftypes: list | None = None):
+                 import_deftypes: list | None = None, func_deftypes: list | None = None,
+                 tags: list | None = None):
         self.name = name
         # (module, name, kind, type)
         self.imports: list[tuple[str, str, ExternKind, Any]] = imports
@@ -67,6 +78,8 @@ class Plan:
         # (None: the plain DefType of each FuncType)
         self.import_deftypes = import_deftypes
         self.func_deftypes = func_deftypes
+        # the closed type (DefType) of each defined tag; a tag import's type is one too
+        self.tags: list = list(tags or [])
 
 
 class Spaces:
@@ -74,7 +87,7 @@ class Spaces:
     step fills them. Engines keep these very lists: ``elems`` and ``datas`` are filled in
     place once the segments are placed."""
 
-    __slots__ = ("funcs", "tables", "mems", "globals", "elems", "datas")
+    __slots__ = ("funcs", "tables", "mems", "globals", "elems", "datas", "tags")
 
     def __init__(self) -> None:
         self.funcs: list[Func] = []
@@ -83,6 +96,7 @@ class Spaces:
         self.globals: list[Global] = []
         self.elems: list[list] = []
         self.datas: list[bytes] = []
+        self.tags: list[Tag] = []
 
     def of(self, kind: ExternKind) -> list:
         if kind is ExternKind.FUNC:
@@ -91,6 +105,8 @@ class Spaces:
             return self.tables
         if kind is ExternKind.MEMORY:
             return self.mems
+        if kind is ExternKind.TAG:
+            return self.tags
         return self.globals
 
 
@@ -117,6 +133,8 @@ def describe(kind: ExternKind, t: Any) -> str:
         return f"func {t}"
     if kind is ExternKind.GLOBAL:
         return f"global {t}"
+    if kind is ExternKind.TAG:
+        return f"tag {t.expand() if isinstance(t, DefType) else t}"
     return str(t)
 
 
@@ -171,6 +189,12 @@ def _match(kind: ExternKind, t: Any, value: Any,
             top = value.type.limits.max
             return None, (f"expected {t}, got a memory of {_count(value.pages, 'page')} "
                           f"(maximum {'none' if top is None else top})")
+        return value, None
+    if kind is ExternKind.TAG:
+        if not isinstance(value, Tag):
+            return None, f"expected {describe(kind, t)}, got {type(value).__name__}"
+        if not tag_matches(value, t):
+            return None, f"expected {describe(kind, t)}, got tag {value.type}"
         return value, None
     # Globals: a Global of the same type, or (for immutable imports) a Val or plain number.
     if isinstance(value, Global):
@@ -333,6 +357,7 @@ def _link(plan: Plan, imports: Any, builder: Builder, engine: str, module: Any,
     account = Account(limits)
     spaces.tables.extend(account.new_table(t) for t in plan.tables)
     spaces.mems.extend(account.new_memory(t) for t in plan.mems)
+    spaces.tags.extend(Tag(d.expand(), d) for d in plan.tags)
     # Defined functions exist before the globals (ref.func may name them).
     spaces.funcs.extend(builder.functions(spaces))
     for gtype, init in plan.globals:
@@ -366,6 +391,7 @@ def _link(plan: Plan, imports: Any, builder: Builder, engine: str, module: Any,
     inst.funcs, inst.tables, inst.mems, inst.globals = (spaces.funcs, spaces.tables,
                                                         spaces.mems, spaces.globals)
     inst.elems, inst.datas = spaces.elems, spaces.datas
+    inst.tags = spaces.tags
     inst.account = account
     if budget is not None and budget.metered:
         inst.budget = budget

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import snapshot_format
 from .errors import SnapshotError
+from .exceptions import Exn
 from .func import ref_fits
 from .stack import DEPTH, ENTRIES, THREAD
 from .types import PAGE_SIZE, ValType
@@ -145,6 +146,9 @@ def _encode_ref(t: ValType, raw: Any, funcs: dict[int, int], objects: list,
                 where: tuple) -> Any:
     if raw is None:
         return None
+    if isinstance(raw, Exn):  # an exnref: its tag's identity has no snapshot form yet
+        raise SnapshotError(f"{_where(where)} holds a caught exception (exnref): snapshots "
+                            "of exceptions are not supported yet")
     if t.rep is ValType.FUNCREF:
         index = funcs.get(id(raw))
         if index is None:

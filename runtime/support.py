@@ -17,6 +17,7 @@ from .backtrace import backtrace
 from .budget import Budget, Interrupt
 from .errors import (
     MEM_OOB,
+    NULL_EXN_REF,
     NULL_FUNC_REF,
     NULL_REF,
     TABLE_OOB,
@@ -29,6 +30,7 @@ from .errors import (
     InterfaceError,
     Trap,
 )
+from .exceptions import Exn, Tag, WasmException
 from .func import Func, HostError, func_matches
 from .globals import bind_cells
 from .instance import Instance
@@ -74,7 +76,9 @@ __all__ = ["Trap", "f32_from_bits", "f32_to_bits", "f32_round"]
 # take the depth _d (runtime/stack.py), so no file written for 3 or before runs here;
 # 5: bind_cells (a file's closure-variable globals are readable, for snapshots); a file
 # written for 4 still runs, but its instances cannot be snapshotted; 6: GC (gc_types, the
-# modules gcobj and gcops, indirect_d with a DefType); only a GC module's file needs it.
+# modules gcobj and gcops, indirect_d with a DefType) and exception handling (tags in the
+# Description, _make's _tags, throw, throw_ref, catch_index, WasmException); only a file
+# of a module using GC or exceptions needs it.
 INTERFACE = 6
 OLDEST_INTERFACE = 4
 
@@ -105,6 +109,38 @@ def trap(message: str) -> Trap:
     t = Trap(message)
     t.frames = backtrace(sys._getframe(1))
     return t
+
+
+# -- exceptions ------------------------------------------------------------------------
+def throw(tag: Tag, args: tuple) -> WasmException:
+    """The exception ``throw`` raises, with the backtrace of the generated code."""
+    e = WasmException.of(Exn(tag, args))
+    e.frames = backtrace(sys._getframe(1))
+    return e
+
+
+def throw_ref(exn: Exn | None, skip: int = 0) -> Exception:
+    """What ``throw_ref`` raises: ``exn`` thrown again, or the trap for a null one.
+    ``skip``: handlers it passes untouched (a legacy delegate)."""
+    if exn is None:
+        return trap(NULL_EXN_REF)
+    e = WasmException.of(exn)
+    e.skip = skip
+    e.frames = backtrace(sys._getframe(1))
+    return e
+
+
+def catch_index(e: WasmException, tags: tuple) -> int:
+    """Which of a try_table's clauses (their tags in order, None for catch_all) takes
+    ``e``: its index, or -1 (a delegated exception passes this handler first)."""
+    if e.skip:
+        e.skip -= 1
+        return -1
+    t = e.exn.tag
+    for k, x in enumerate(tags):
+        if x is None or x is t:
+            return k
+    return -1
 
 
 def indirect(table: Table, i: int, ftype: FuncType) -> Callable[..., Any]:
@@ -435,8 +471,9 @@ class _Builder:
         return self.placeholders
 
     def wire(self, spaces: Spaces) -> None:
+        extra = {"_tags": spaces.tags} if getattr(self.make, "takes_tags", False) else {}
         raws = self.make(spaces.funcs, spaces.tables, spaces.mems, spaces.globals,
-                         spaces.elems, spaces.datas, self.budget, self.top)
+                         spaces.elems, spaces.datas, self.budget, self.top, **extra)
         if self.budget.metered and raws and not getattr(raws[0], "metered", False):
             raise ArgumentError(f"{self.desc.name} was translated without fuel counting: "
                                 "fuel=, deadline= and interrupt= need a translation made "
@@ -530,4 +567,5 @@ def _report(desc: Description, e: BaseException) -> int:
 __all__ += ["Description", "KINDS", "Exhaustion", "Error", "GlobalType", "HostError", "INTERFACE",
             "TailCall", "run_tail", "tail_entry", "InterfaceError", "Limits",
             "OLDEST_INTERFACE", "VERSION", "MemoryType", "TableType", "ValType", "StructError",
-            "deftypes_from", "bind_cells"]
+            "deftypes_from", "bind_cells", "WasmException", "throw", "throw_ref",
+            "catch_index"]

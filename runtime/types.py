@@ -25,6 +25,8 @@ class HeapType(Enum):
     STRUCT = 0x6B
     ARRAY = 0x6A
     NONE = 0x71
+    EXN = 0x69  # exception handling: caught exceptions (exnref)
+    NOEXN = 0x74
 
     def __str__(self) -> str:
         return self.name.lower()
@@ -42,7 +44,9 @@ class HeapType(Enum):
 _HIERARCHY = {HeapType.FUNC: (HeapType.FUNC, HeapType.NOFUNC),
               HeapType.NOFUNC: (HeapType.FUNC, HeapType.NOFUNC),
               HeapType.EXTERN: (HeapType.EXTERN, HeapType.NOEXTERN),
-              HeapType.NOEXTERN: (HeapType.EXTERN, HeapType.NOEXTERN)}
+              HeapType.NOEXTERN: (HeapType.EXTERN, HeapType.NOEXTERN),
+              HeapType.EXN: (HeapType.EXN, HeapType.NOEXN),
+              HeapType.NOEXN: (HeapType.EXN, HeapType.NOEXN)}
 for _h in (HeapType.ANY, HeapType.EQ, HeapType.I31, HeapType.STRUCT, HeapType.ARRAY,
            HeapType.NONE):
     _HIERARCHY[_h] = (HeapType.ANY, HeapType.NONE)
@@ -121,6 +125,8 @@ class ValType:
     STRUCTREF: ClassVar[ValType]
     ARRAYREF: ClassVar[ValType]
     NULLREF: ClassVar[ValType]
+    EXNREF: ClassVar[ValType]
+    NULLEXNREF: ClassVar[ValType]
     _by_name: ClassVar[dict] = {}
     # Interned weakly: a module's types go when nothing uses them (hostile input may
     # name any number of them); while one lives, an equal one is that very object.
@@ -242,11 +248,12 @@ def _ref_text(nullable: bool, heap: Any) -> str:
 
 def _rep_of(heap: Any) -> ValType:
     """The top reference type whose representation a reference to ``heap`` shares:
-    ``funcref``, ``externref`` or ``anyref`` (GC objects, i31 values)."""
+    ``funcref``, ``externref`` (an exnref is an opaque Python object to every engine, as
+    an externref is) or ``anyref`` (GC objects, i31 values)."""
     if isinstance(heap, HeapType):
         top = heap.top
-        return FUNCREF if top is HeapType.FUNC else EXTERNREF if top is HeapType.EXTERN \
-            else ANYREF
+        return FUNCREF if top is HeapType.FUNC else ANYREF if top is HeapType.ANY \
+            else EXTERNREF
     if heap.__class__ is DefType:
         return FUNCREF if heap.kind == "func" else ANYREF
     return FUNCREF  # an index or a RecRef while a module is read: not yet known
@@ -268,15 +275,17 @@ I31REF = ValType.I31REF = ValType._make("i31ref", 0x6C, True, HeapType.I31)
 STRUCTREF = ValType.STRUCTREF = ValType._make("structref", 0x6B, True, HeapType.STRUCT)
 ARRAYREF = ValType.ARRAYREF = ValType._make("arrayref", 0x6A, True, HeapType.ARRAY)
 NULLREF = ValType.NULLREF = ValType._make("nullref", 0x71, True, HeapType.NONE)
+EXNREF = ValType.EXNREF = ValType._make("exnref", 0x69, True, HeapType.EXN)
+NULLEXNREF = ValType.NULLEXNREF = ValType._make("nullexnref", 0x74, True, HeapType.NOEXN)
 _GC_ABBREVS = (ANYREF, EQREF, I31REF, STRUCTREF, ARRAYREF, NULLREF)
-for _t in (FUNCREF, EXTERNREF, NULLFUNCREF, NULLEXTERNREF) + _GC_ABBREVS:
+for _t in (FUNCREF, EXTERNREF, NULLFUNCREF, NULLEXTERNREF, EXNREF, NULLEXNREF) + _GC_ABBREVS:
     ValType._refs[(True, _t.heap)] = _t  # held by the module: never collected
 FUNCREF.rep = NULLFUNCREF.rep = FUNCREF
-EXTERNREF.rep = NULLEXTERNREF.rep = EXTERNREF
+EXTERNREF.rep = NULLEXTERNREF.rep = EXNREF.rep = NULLEXNREF.rep = EXTERNREF
 for _t in _GC_ABBREVS:
     _t.rep = ANYREF
-for _t in (I32, I64, F32, F64, V128, FUNCREF, EXTERNREF, NULLFUNCREF, NULLEXTERNREF) \
-        + _GC_ABBREVS:
+for _t in (I32, I64, F32, F64, V128, FUNCREF, EXTERNREF, NULLFUNCREF, NULLEXTERNREF, EXNREF,
+           NULLEXNREF) + _GC_ABBREVS:
     ValType._by_name[_t.value] = _t
 
 _FROM_CODE = {t._code: t for t in ValType._by_name.values()}
@@ -705,6 +714,7 @@ class ExternKind(Enum):
     TABLE = 1
     MEMORY = 2
     GLOBAL = 3
+    TAG = 4  # exception handling
 
     def __str__(self) -> str:
         return self.name.lower()

@@ -183,6 +183,26 @@ SPECIAL = {
     "ref.eq": "(func (export \"f\") (result i32) (local (ref null $s)) (local.set 0 "
               "(struct.new_default $s)) (i32.add (ref.eq (local.get 0) (local.get 0)) "
               "(ref.eq (ref.i31 (i32.const 4)) (ref.i31 (i32.const 4)))))",
+    # exception handling: each module declares its own tags
+    "throw": "(tag $x (param i32)) (func (export \"f\") (result i32) (block $h (result i32) "
+             "(try_table (catch $x $h) (throw $x (i32.const 5))) (i32.const 1)))",
+    "throw_ref": "(tag $x) (func (export \"f\") (result i32) (block $o (block $h "
+                 "(result exnref) (try_table (catch_all_ref $h) (throw $x)) (unreachable)) "
+                 "(try_table (param exnref) (catch $x $o) (throw_ref))) (i32.const 3))",
+    "try_table": "(tag $x (param i64)) (func (export \"f\") (result i64 i32) (block $h "
+                 "(result i64 exnref) (try_table (result i64 i32) (catch_ref $x $h) "
+                 "(throw $x (i64.const -9))) (return)) (drop) (i32.const 4))",
+    "try": "(tag $x (param f32)) (func (export \"f\") (result f32) (try (result f32) "
+           "(do (throw $x (f32.const 1.5))) (catch $x)))",
+    "catch": "(tag $x (param i32)) (tag $y) (func (export \"f\") (result i32) (try (result i32) "
+             "(do (throw $y)) (catch $x) (catch $y (i32.const 6))))",
+    "catch_all": "(tag $x) (func (export \"f\") (result i32) (try (result i32) "
+                 "(do (throw $x)) (catch_all (i32.const 8))))",
+    "delegate": "(tag $x) (func (export \"f\") (result i32) (try $t (result i32) (do (try "
+                "(do (throw $x)) (delegate $t)) (i32.const 0)) (catch $x (i32.const 2))))",
+    "rethrow": "(tag $x (param i32)) (func (export \"f\") (result i32) (try (result i32) (do "
+               "(try (do (throw $x (i32.const 11))) (catch $x (drop) (rethrow 0))) "
+               "(i32.const 0)) (catch $x)))",
 }
 
 # Operands for rows typed by their signature: telling but trap-free where the row allows.

@@ -35,6 +35,12 @@ def test_a_gc_file_needs_interface_6():
                        '(struct.new $s (i32.const 1))))')
     assert ModuleEmitter(gc).needs_interface() == support.INTERFACE == 6
     assert "<= 6 <=" in fayasm.translate(gc)
+def test_a_file_with_exceptions_needs_interface_6():
+    # Tags in the Description, _make's _tags and the throw/catch helpers came with 6; a
+    # file without them still runs on a runtime of interface 5.
+    m = fayasm.Module('(module (tag $e) (func (export "f") (throw $e)))')
+    assert ModuleEmitter(m).needs_interface() == support.INTERFACE == 6
+    assert "<= 6 <=" in fayasm.translate(m)
 
 
 @pytest.fixture

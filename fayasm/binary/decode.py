@@ -27,6 +27,7 @@ from fayasm.syntax import (
     DECLARATIVE,
     FUNC_INDICES,
     PASSIVE,
+    Catch,
     Custom,
     Data,
     Elem,
@@ -46,10 +47,11 @@ MAGIC = b"\0asm"
 VERSION = b"\x01\0\0\0"
 
 CUSTOM, TYPE, IMPORT, FUNCTION, TABLE, MEMORY, GLOBAL, EXPORT, START, ELEMENT, CODE, DATA, \
-    DATACOUNT = range(13)
-# Section order: ids may appear at most once, in this order (data count sits before code).
-ORDER = [TYPE, IMPORT, FUNCTION, TABLE, MEMORY, GLOBAL, EXPORT, START, ELEMENT, DATACOUNT,
-         CODE, DATA]
+    DATACOUNT, TAG = range(14)
+# Section order: ids may appear at most once, in this order (data count sits before code,
+# tags between memories and globals).
+ORDER = [TYPE, IMPORT, FUNCTION, TABLE, MEMORY, TAG, GLOBAL, EXPORT, START, ELEMENT,
+         DATACOUNT, CODE, DATA]
 
 _NUM_TYPES = {0x7F: ValType.I32, 0x7E: ValType.I64, 0x7D: ValType.F32, 0x7C: ValType.F64}
 _REF_TYPES = {t.short_code: t for t in ValType.simple() if t.is_ref}
@@ -61,6 +63,9 @@ _CONCRETE = [0]
 _ELSE = isa.OPS["else"]
 _END = isa.OPS["end"]
 _IF = isa.OPS["if"]
+_TRY_TABLE = isa.OPS["try_table"]
+_TRY, _CATCH, _CATCH_ALL, _DELEGATE = (isa.OPS["try"], isa.OPS["catch"], isa.OPS["catch_all"],
+                                       isa.OPS["delegate"])
 _DATA_OPS = (isa.OPS["memory.init"], isa.OPS["data.drop"], isa.OPS["array.new_data"],
              isa.OPS["array.init_data"])
 _CAST_IMMS = ("label", "casttype", "casttype")
@@ -76,7 +81,7 @@ def value_type(r: Reader) -> ValType:
     if b >= 0x7C:
         r.pos += 1
         return _NUM_TYPES[b]
-    if b >= 0x74:
+    if b >= 0x75:  # 0x74 (noexn) and below are reference types
         r.pos += 1
         if b == 0x7B:
             return ValType.V128
@@ -149,6 +154,12 @@ def memory_type(r: Reader) -> MemoryType:
     return MemoryType(*limits(r))
 
 
+def tag_type(r: Reader) -> int:
+    """A tag: its attribute byte (0, an exception) and its type index."""
+    r.expect(0, "malformed tag attribute")
+    return r.u32()
+
+
 def table_type(r: Reader) -> TableType:
     t = ref_type(r)
     return TableType(t, *limits(r))
@@ -183,6 +194,18 @@ def block_type(r: Reader):
     return r.sN(33)
 
 
+def _catches(r: Reader) -> tuple:
+    """try_table's catch clauses: a kind byte, a tag index for catch/catch_ref, a label."""
+    out = []
+    for _ in range(r.length()):
+        kind = r.byte()
+        if kind > 3:
+            raise DecodeError("malformed catch clause", r.pos - 1)
+        tag = r.u32() if kind < 2 else None
+        out.append(Catch(kind, tag, r.u32()))
+    return tuple(out)
+
+
 def _zero(r: Reader) -> int:
     r.expect(0, "zero byte expected")
     return 0
@@ -200,7 +223,7 @@ def _imm_reader(kind: str, wasm2: bool = False):
     """The function that decodes one immediate of ``kind`` (``wasm2``: as 2.0 does, a
     reserved zero byte for a memory and a u32 offset)."""
     if kind in ("label", "func", "type", "table", "local", "global", "elem", "data", "field",
-                "count"):
+                "count", "tag"):
         return Reader.u32
     if wasm2 and kind == "mem":
         return _zero
@@ -233,6 +256,7 @@ def _imm_reader(kind: str, wasm2: bool = False):
         "lane": Reader.byte,
         "shuffle": lambda r: tuple(r.bytes(16)),
         "reftype": ref_null_type,
+        "catches": _catches,
 
         "valtypes": lambda r: tuple(value_type(r) for _ in range(r.length())),
     }[kind]
@@ -268,11 +292,15 @@ def _entry(op, wasm2: bool = False):
     return (op, readers, None if readers else Instr(op))
 
 
+# Rows 2.0 does not have (their opcodes are illegal there).
+_NOT_2_0 = ("exception-handling", "legacy-exceptions")
+
+
 def _tables(wasm2: bool):
     """Per opcode: its entry, for the top level and each prefix."""
     plain = [None] * 256
     for op in isa.ALL:
-        if op.prefix is None:
+        if op.prefix is None and not (wasm2 and op.feature in _NOT_2_0):
             plain[op.code] = _entry(op, wasm2)
     prefixed = {p: {code: _entry(op, wasm2) for code, op in table.items()}
                 for p, table in isa.BY_PREFIXED.items()}
@@ -321,6 +349,10 @@ def instructions(r: Reader) -> list[Instr]:
                 if not openers or openers[-1] is not _IF:
                     raise DecodeError("END opcode expected", pos)
                 openers[-1] = _ELSE
+            elif op is _CATCH_ALL:
+                if not openers or (openers[-1] is not _TRY and openers[-1] is not _CATCH):
+                    raise DecodeError("END opcode expected", pos)
+                openers[-1] = _CATCH_ALL
             append(shared)
             continue
         if len(readers) == 1:
@@ -332,8 +364,20 @@ def instructions(r: Reader) -> list[Instr]:
                 openers.append(op)
                 if len(openers) > MAX_NESTING:
                     raise DecodeError(NESTING_TOO_DEEP, pos)
+            elif op is _CATCH:
+                if not openers or (openers[-1] is not _TRY and openers[-1] is not _CATCH):
+                    raise DecodeError("END opcode expected", pos)
+                openers[-1] = _CATCH
+            elif op is _DELEGATE:
+                if not openers or openers[-1] is not _TRY:
+                    raise DecodeError("END opcode expected", pos)
+                openers.pop()
         else:
             append(_new(Instr, (op, tuple([read(r) for read in readers]))))
+            if op is _TRY_TABLE:
+                openers.append(op)
+                if len(openers) > MAX_NESTING:
+                    raise DecodeError(NESTING_TOO_DEEP, pos)
 
 
 def const_expr(r: Reader) -> list[Instr]:
@@ -372,7 +416,7 @@ class _Decoder:
         while not r.eof():
             start = r.pos
             sid = r.byte()
-            if sid > DATACOUNT:
+            if sid > (TAG if features.current().exceptions else DATACOUNT):
                 raise DecodeError("malformed section id", start)
             size = r.length()
             body = r.pos
@@ -414,7 +458,8 @@ class _Decoder:
     def nonempty(self, sid: int) -> bool:
         m = self.m
         return bool({TYPE: m.types, IMPORT: m.imports, FUNCTION: self.func_types,
-                     TABLE: m.tables, MEMORY: m.mems, GLOBAL: m.globals, EXPORT: m.exports,
+                     TABLE: m.tables, MEMORY: m.mems, TAG: m.tags, GLOBAL: m.globals,
+                     EXPORT: m.exports,
                      ELEMENT: m.elems, CODE: m.funcs, DATA: m.datas}.get(sid, True))
 
     def custom(self, size: int, after: int) -> None:
@@ -440,6 +485,8 @@ class _Decoder:
                     m.table_inits[k] = init
         elif sid == MEMORY:
             m.mems = _vec(r, memory_type)
+        elif sid == TAG:
+            m.tags = _vec(r, tag_type)
         elif sid == GLOBAL:
             m.globals = _vec(r, lambda r: Global(global_type(r), const_expr(r)))
         elif sid == EXPORT:
@@ -522,12 +569,14 @@ class _Decoder:
             return Import(module, name, ExternKind.MEMORY, memory_type(r))
         if kind == 3:
             return Import(module, name, ExternKind.GLOBAL, global_type(r))
+        if kind == 4 and features.current().exceptions:
+            return Import(module, name, ExternKind.TAG, tag_type(r))
         raise DecodeError("malformed import kind", r.pos - 1)
 
     def export(self, r: Reader) -> Export:
         name = r.name()
         kind = r.byte()
-        if kind > 3:
+        if kind > (4 if features.current().exceptions else 3):
             raise DecodeError("malformed export kind", r.pos - 1)
         return Export(name, ExternKind(kind), r.u32())
 

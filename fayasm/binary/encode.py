@@ -135,10 +135,13 @@ def _block_type(bt) -> bytes:
 
 def _imm(kind: str, value) -> bytes:
     if kind in ("label", "func", "type", "table", "local", "global", "elem", "data", "field",
-                "count"):
+                "count", "tag"):
         return encode_u(value)
     if kind == "casttype":  # its nullability is in the opcode (br_on_cast: see instr)
         return _heap(value.heap)
+    if kind == "catches":
+        return _vec(value, lambda c: bytes([c.kind]) + (b"" if c.tag is None else encode_u(c.tag))
+                    + encode_u(c.label))
     if kind == "mem":
         return encode_u(value)
     if kind == "memarg":
@@ -192,6 +195,8 @@ def _import(imp) -> bytes:
         return head + _table_type(imp.desc)
     if imp.kind is ExternKind.MEMORY:
         return head + _limits(imp.desc.limits, imp.desc.address)
+    if imp.kind is ExternKind.TAG:
+        return head + b"\x00" + encode_u(imp.desc)
     return head + _global_type(imp.desc)
 
 
@@ -307,6 +312,7 @@ def encode(m: Module, names: bool = False) -> bytes:
             else b"\x40\x00" + _table_type(t) + expr(m.table_inits[k])
             for k, t in enumerate(m.tables)])),
         (5, m.mems, lambda: _vec(m.mems, lambda t: _limits(t.limits, t.address))),
+        (13, m.tags, lambda: _vec(m.tags, lambda x: b"\x00" + encode_u(x))),
         (6, m.globals, lambda: _vec(m.globals, lambda g: _global_type(g.type) + expr(g.init))),
         (7, m.exports, lambda: _vec(m.exports, lambda e: _name(e.name) + bytes([e.kind.value])
                                     + encode_u(e.index))),

@@ -44,7 +44,7 @@ def _template(module, func, fi, index: int, ops):
         syntax = module.syntax
         return make_template(func, fi, syntax.types, index, name, ops,
                              mems=syntax.memory_types(), tables=syntax.table_types(),
-                             defs=deftypes(syntax))
+                             defs=deftypes(syntax), tags=module.info.tags)
     except (RecursionError, MemoryError) as e:
         raise TranslationError("interpreter", describe(e), index, name) from None
 
@@ -74,7 +74,7 @@ class _Builder:
         ctx = self.ctx
         ctx.funcs, ctx.tables, ctx.mems, ctx.globals = (spaces.funcs, spaces.tables,
                                                         spaces.mems, spaces.globals)
-        ctx.elems, ctx.datas = spaces.elems, spaces.datas
+        ctx.elems, ctx.datas, ctx.tags = spaces.elems, spaces.datas, spaces.tags
         out = []
         for tpl in self.compiled.templates:
             code = Code(tpl, ctx)

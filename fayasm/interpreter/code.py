@@ -26,7 +26,10 @@ from . import gc, misc
 (LGET, CONST, BIN, LSET, LTEE, BR_IF, LOADU, STORE, BR, UN, IF, JUMP, GGET, GSET, CALL,
  RETURN, SELECT, DROP, LOADS, BR_TABLE, CALL_IND, LOAD, STOREX, MISC, UN_IMM, BIN_IMM,
  TERN, UNREACHABLE, BR_IF_BACK, BR_BACK, TAIL_CALL, TAIL_CALL_IND, CALL_REF, BR_ON_NULL,
- BR_ON_NON_NULL, BR_ON_CAST, BR_ON_CAST_FAIL) = range(37)
+ BR_ON_NON_NULL, BR_ON_CAST, BR_ON_CAST_FAIL, THROW, THROW_REF, RETHROW) = range(40)
+
+# Handler clauses (exception handling): what a handler does with an exception it sees.
+CATCH, DELEGATE = 0, 1
 
 _MASK32, _MASK64 = 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF
 _ZERO = {ValType.I32: 0, ValType.I64: 0, ValType.F32: 0.0, ValType.F64: 0.0, ValType.V128: 0,
@@ -70,27 +73,44 @@ class _Label:
 
 
 class Template:
-    """One defined function prepared for execution (shared by all instances of a module)."""
+    """One defined function prepared for execution (shared by all instances of a module).
+    ``handlers`` is its exception table (see ``prepare``), empty without try blocks."""
 
     __slots__ = ("code", "zeros", "nparams", "nresults", "type", "index", "name", "units",
-                 "deftype")
+                 "deftype", "handlers")
 
     def __init__(self, code, zeros, nparams, nresults, type, index, name, units=1,
-                 deftype=None):
+                 deftype=None, handlers=()):
         self.deftype = deftype  # the function's DefType (GC casts, call_indirect)
+        self.handlers = handlers
         self.units = units  # stack units of a frame (limits.frame_units)
         self.code, self.zeros = code, zeros
         self.nparams, self.nresults = nparams, nresults
         self.type, self.index, self.name = type, index, name
 
 
-def prepare(func, info, types, ops=None, mems=(), tables=(), defs=()) -> list:
+def prepare(func, info, types, ops=None, mems=(), tables=(), defs=(), handlers=None, tags=(),
+            info_slots=None) -> list:
     """Translate one function body (syntax) with its FuncInfo into execution tuples;
     ``ops`` are the numeric semantics (another relaxed SIMD profile's, for the oracle;
     NUMERIC, looked up when called, by default). ``mems`` are the module's memory types:
     an access to a memory other than 0, or to a 64-bit one, runs as a MISC handler with
     an explicit bounds check (misc.access), so the common case keeps its kinds.
-    ``defs`` are the module's DefTypes (GC instructions and call_indirect's check)."""
+    ``defs`` are the module's DefTypes (GC instructions and call_indirect's check).
+
+    Exception handling costs the execution tuples nothing: each try block becomes an
+    entry of ``handlers`` (innermost first), ``(start, end, depth, clauses)``: an
+    exception raised at a pc in [start, end) is offered to the clauses in order, ``(CATCH,
+    tag index or None, ref, target, slot)`` (go to the target with the payload, and the
+    exnref when ``ref``; a legacy catch also keeps it in local ``slot`` for rethrow) or
+    ``(DELEGATE, depth)`` (only handlers of blocks at most that deep may take it); depth
+    is the block's nesting level (the function's is 0)."""
+    if handlers is None:
+        handlers = []
+    if info_slots is None:
+        info_slots = []
+    nlocals = len(info.locals)
+    slots = 0  # hidden locals holding what legacy catches caught
     if ops is None:
         ops = NUMERIC
     wide = [k for k, mt in enumerate(mems) if mt.address is ValType.I64]
@@ -98,11 +118,43 @@ def prepare(func, info, types, ops=None, mems=(), tables=(), defs=()) -> list:
     code: list = []
     # The function's own label: branching to it returns (it resolves to the final RETURN).
     fn_label = _Label(None, 0, len(info.type.results), False)
-    ctl: list = [[fn_label, None]]  # [label, index of an if's conditional jump or None]
+    # [label, index of an if's conditional jump or None, try state or None]; the try
+    # state is [start pc, clauses, kind, slot] ("try_table" or the legacy "try")
+    ctl: list = [[fn_label, None, None]]
 
     for i, ins in enumerate(func.body):
         name = ins.op.name
         imm = ins.imm
+        if name == "try_table" or name == "try":
+            b = blocks[i]
+            lab = _Label(None, b.height, len(b.results), False)
+            clauses: list = []
+            slot = None
+            if name == "try_table":
+                for kind, tag, label in imm[1]:
+                    clauses.append([CATCH, tag, bool(kind & 1), ctl[-1 - label][0], None])
+            else:
+                slot = nlocals + slots
+                slots += 1
+            ctl.append([lab, None, [len(code), clauses, name, slot]])
+            continue
+        if name == "catch" or name == "catch_all":
+            lab, _, tr = ctl[-1]
+            if not dead[i]:
+                code.append([JUMP, lab, 0, 0])  # the body before falls through to the end
+            if tr[2] == "try":  # the first catch ends the range the handler covers
+                handlers.append([tr[0], len(code), len(ctl) - 1, tr[1]])
+                tr[2] = "catching"
+            n = len(tags[imm[0]].params) if name == "catch" else 0
+            tr[1].append([CATCH, imm[0] if name == "catch" else None, False,
+                          _Label(len(code), lab.height, n, False), tr[3]])
+            continue
+        if name == "delegate":
+            lab, _, tr = ctl.pop()
+            if lab.pc is None:
+                lab.pc = len(code)
+            handlers.append([tr[0], len(code), len(ctl), [[DELEGATE, len(ctl) - 1 - imm[0]]]])
+            continue
         if name in ("block", "loop", "if"):
             b = blocks[i]
             if name == "loop":
@@ -113,10 +165,10 @@ def prepare(func, info, types, ops=None, mems=(), tables=(), defs=()) -> list:
             if name == "if" and not dead[i]:
                 pending = len(code)
                 code.append([IF, None, 0, 0])  # jumps to the else branch (or the end) on 0
-            ctl.append([lab, pending])
+            ctl.append([lab, pending, None])
             continue
         if name == "else":
-            lab, pending = ctl[-1]
+            lab, pending, _ = ctl[-1]
             if not dead[i]:
                 code.append([JUMP, lab, 0, 0])  # the then-branch falls through to the end
             if pending is not None:
@@ -124,12 +176,15 @@ def prepare(func, info, types, ops=None, mems=(), tables=(), defs=()) -> list:
             ctl[-1][1] = None
             continue
         if name == "end":
-            lab, pending = ctl.pop()
+            lab, pending, tr = ctl.pop()
             if lab.pc is None:
                 lab.pc = len(code)
             if pending is not None:
                 code[pending][1] = len(code)
+            if tr is not None and tr[2] != "catching":  # a try_table, or a try without catch
+                handlers.append([tr[0], len(code), len(ctl), tr[1]])
             continue
+
         if dead[i] or name == "nop":
             continue
         if name == "local.get":
@@ -183,6 +238,12 @@ def prepare(func, info, types, ops=None, mems=(), tables=(), defs=()) -> list:
             code.append((SELECT, 0, 0, 0))
         elif name == "unreachable":
             code.append((UNREACHABLE, 0, 0, 0))
+        elif name == "throw":
+            code.append((THROW, imm[0], len(tags[imm[0]].params), 0))
+        elif name == "throw_ref":
+            code.append((THROW_REF, 0, 0, 0))
+        elif name == "rethrow":
+            code.append((RETHROW, ctl[-1 - imm[0]][2][3], 0, 0))
         elif ins.op.cls in ("load", "store") and (imm[0].mem or imm[0].mem in wide):
             code.append((MISC, misc.access(ins.op, imm[0].mem), imm[0].offset,
                          imm[1] if len(imm) > 1 else 0))
@@ -214,6 +275,11 @@ def prepare(func, info, types, ops=None, mems=(), tables=(), defs=()) -> list:
 
     fn_label.pc = len(code)
     code.append((RETURN, 0, 0, 0))
+    for h in handlers:
+        h[3] = tuple(tuple(c[:3]) + (c[3].resolve(), c[4]) if c[0] == CATCH else tuple(c)
+                     for c in h[3])
+    handlers[:] = [tuple(h) for h in handlers]
+    info_slots.append(slots)
     # Labels are all placed now: replace them by (pc, height, arity).
     for k, entry in enumerate(code):
         if isinstance(entry, list):
@@ -227,11 +293,13 @@ def prepare(func, info, types, ops=None, mems=(), tables=(), defs=()) -> list:
 
 
 def make_template(func, info, types, index: int, name: str, ops=None, mems=(),
-                  tables=(), defs=()) -> Template:
-    code = prepare(func, info, types, ops, mems, tables, defs)
-    zeros = [zero(t) for t in func.locals]
+                  tables=(), defs=(), tags=()) -> Template:
+    handlers: list = []
+    slots: list = []
+    code = prepare(func, info, types, ops, mems, tables, defs, handlers, tags, slots)
+    zeros = [zero(t) for t in func.locals] + [None] * slots[0]
     ft = info.type
     units = frame_units(len(info.locals) + info.max_height)
     deftype = defs[func.type_idx] if defs else None
     return Template(code, zeros, len(ft.params), len(ft.results), ft, index, name, units,
-                    deftype)
+                    deftype, tuple(handlers))

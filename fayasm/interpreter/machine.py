@@ -15,6 +15,7 @@ import struct
 from fayasm.runtime import errors as E
 from fayasm.runtime.budget import UNLIMITED, Budget
 from fayasm.runtime.errors import Exhaustion, Trap
+from fayasm.runtime.exceptions import Exn, WasmException
 from fayasm.runtime.func import Func, func_matches
 from fayasm.runtime.limits import MAX_CALL_DEPTH
 from fayasm.runtime.stack import THREAD
@@ -34,6 +35,7 @@ from .code import (
     CALL,
     CALL_IND,
     CALL_REF,
+    CATCH,
     CONST,
     DROP,
     GGET,
@@ -47,6 +49,7 @@ from .code import (
     LSET,
     LTEE,
     MISC,
+    RETHROW,
     RETURN,
     SELECT,
     STORE,
@@ -54,6 +57,8 @@ from .code import (
     TAIL_CALL,
     TAIL_CALL_IND,
     TERN,
+    THROW,
+    THROW_REF,
     UN,
     UN_IMM,
     UNREACHABLE,
@@ -64,7 +69,7 @@ class Context:
     """The run-time state of one instance: its index spaces and segment instances."""
 
     __slots__ = ("funcs", "callees", "tables", "mems", "globals", "elems", "datas", "budget",
-                 "name", "top")
+                 "name", "top", "tags")
 
     def __init__(self, name: str):
         self.name = name
@@ -75,6 +80,7 @@ class Context:
         self.globals: list = []
         self.elems: list = []
         self.datas: list = []
+        self.tags: list = []
         self.budget = Budget()
         # The depth limit plus one: a frame whose end (its depth plus its units) passes
         # it exhausts the stack.
@@ -84,9 +90,11 @@ class Context:
 class Code:
     """A function of an instance: its prepared template bound to the instance's context."""
 
-    __slots__ = ("code", "zeros", "nparams", "nresults", "type", "name", "ctx", "units", "top")
+    __slots__ = ("code", "zeros", "nparams", "nresults", "type", "name", "ctx", "units", "top",
+                 "handlers")
 
     def __init__(self, template, ctx: Context):
+        self.handlers = template.handlers
         self.units = template.units
         self.top = ctx.top
         self.code = template.code
@@ -141,265 +149,302 @@ def _run(entry: Code, args: list, d: int, st: list) -> list:
         raise Exhaustion()
     try:
         while True:
-            k, a, b, c = code[pc]
-            pc += 1
-            if k == LGET:
-                s.append(L[a])
-            elif k == CONST:
-                s.append(a)
-            elif k == BIN:
-                y = s.pop()
-                s[-1] = a(s[-1], y)
-            elif k == LSET:
-                L[a] = s.pop()
-            elif k == LTEE:
-                L[a] = s[-1]
-            elif k == BR_IF:
-                if s.pop():
-                    pc, h, n = a
-                    if n:
-                        if len(s) != h + n:
-                            s[h:] = s[-n:]
-                    else:
-                        del s[h:]
-            elif k == LOADU:
-                s[-1] = a(ctx.mems[0].view, s[-1] + b)[0]
-            elif k == STORE:
-                v = s.pop()
-                a(ctx.mems[0].view, s.pop() + b, v & c)
-            elif k == BR:
-                pc, h, n = a
-                if n:
-                    if len(s) != h + n:
-                        s[h:] = s[-n:]
-                else:
-                    del s[h:]
-            elif k == UN:
-                s[-1] = a(s[-1])
-            elif k == IF:
-                if not s.pop():
-                    pc = a
-            elif k == JUMP:
-                pc = a[0]
-            elif k == BR_IF_BACK:
-                if s.pop():
-                    pc, h, n = a
-                    if n:
-                        if len(s) != h + n:
-                            s[h:] = s[-n:]
-                    else:
-                        del s[h:]
-                    tick -= 1
-                    if tick < 0:
-                        tick = budget.take() - 1
-            elif k == BR_BACK:
-                pc, h, n = a
-                if n:
-                    if len(s) != h + n:
-                        s[h:] = s[-n:]
-                else:
-                    del s[h:]
-                tick -= 1
-                if tick < 0:
-                    tick = budget.take() - 1
-            elif k == GGET:
-                s.append(ctx.globals[a].raw)
-            elif k == GSET:
-                ctx.globals[a].raw = s.pop()
-            elif k == CALL or k == CALL_IND or k == CALL_REF:
-                if k == CALL:
-                    callee = ctx.callees[a]
-                elif k == CALL_REF:
-                    f = s.pop()
-                    if f is None:
-                        raise Trap(E.NULL_FUNC_REF)
-                    callee = f.owner if type(f.owner) is Code else f
-                else:
-                    i = s.pop()
-                    elems = ctx.tables[b].elements
-                    if i >= len(elems):
-                        raise Trap(f"{E.UNDEFINED_ELEMENT} {i}", "undefined_element")
-                    f = elems[i]
-                    if f is None:
-                        raise Trap(f"{E.UNINITIALIZED_ELEMENT} {i}", "uninitialized_element")
-                    if f.deftype is not a and not func_matches(f, a):
-                        raise Trap(E.TYPE_MISMATCH)
-                    callee = f.owner if type(f.owner) is Code else f
-                tick -= 1
-                if tick < 0:
-                    tick = budget.take() - 1
-                if type(callee) is Code:
-                    nd = d + callee.units
-                    if nd > callee.top:
-                        raise Exhaustion()
-                    d = nd
-                    n = callee.nparams
-                    if n:
-                        args = s[-n:]
-                        del s[-n:]
-                        args += callee.zeros
-                    else:
-                        args = callee.zeros[:]
-                    frames.append((code, pc, s, L, cur))
-                    cur = callee
-                    code = cur.code
-                    if cur.ctx is not ctx:
+            try:
+                while True:
+                    k, a, b, c = code[pc]
+                    pc += 1
+                    if k == LGET:
+                        s.append(L[a])
+                    elif k == CONST:
+                        s.append(a)
+                    elif k == BIN:
+                        y = s.pop()
+                        s[-1] = a(s[-1], y)
+                    elif k == LSET:
+                        L[a] = s.pop()
+                    elif k == LTEE:
+                        L[a] = s[-1]
+                    elif k == BR_IF:
+                        if s.pop():
+                            pc, h, n = a
+                            if n:
+                                if len(s) != h + n:
+                                    s[h:] = s[-n:]
+                            else:
+                                del s[h:]
+                    elif k == LOADU:
+                        s[-1] = a(ctx.mems[0].view, s[-1] + b)[0]
+                    elif k == STORE:
+                        v = s.pop()
+                        a(ctx.mems[0].view, s.pop() + b, v & c)
+                    elif k == BR:
+                        pc, h, n = a
+                        if n:
+                            if len(s) != h + n:
+                                s[h:] = s[-n:]
+                        else:
+                            del s[h:]
+                    elif k == UN:
+                        s[-1] = a(s[-1])
+                    elif k == IF:
+                        if not s.pop():
+                            pc = a
+                    elif k == JUMP:
+                        pc = a[0]
+                    elif k == BR_IF_BACK:
+                        if s.pop():
+                            pc, h, n = a
+                            if n:
+                                if len(s) != h + n:
+                                    s[h:] = s[-n:]
+                            else:
+                                del s[h:]
+                            tick -= 1
+                            if tick < 0:
+                                tick = budget.take() - 1
+                    elif k == BR_BACK:
+                        pc, h, n = a
+                        if n:
+                            if len(s) != h + n:
+                                s[h:] = s[-n:]
+                        else:
+                            del s[h:]
+                        tick -= 1
+                        if tick < 0:
+                            tick = budget.take() - 1
+                    elif k == GGET:
+                        s.append(ctx.globals[a].raw)
+                    elif k == GSET:
+                        ctx.globals[a].raw = s.pop()
+                    elif k == CALL or k == CALL_IND or k == CALL_REF:
+                        if k == CALL:
+                            callee = ctx.callees[a]
+                        elif k == CALL_REF:
+                            f = s.pop()
+                            if f is None:
+                                raise Trap(E.NULL_FUNC_REF)
+                            callee = f.owner if type(f.owner) is Code else f
+                        else:
+                            i = s.pop()
+                            elems = ctx.tables[b].elements
+                            if i >= len(elems):
+                                raise Trap(f"{E.UNDEFINED_ELEMENT} {i}", "undefined_element")
+                            f = elems[i]
+                            if f is None:
+                                raise Trap(f"{E.UNINITIALIZED_ELEMENT} {i}",
+                                           "uninitialized_element")
+                            if f.deftype is not a and not func_matches(f, a):
+                                raise Trap(E.TYPE_MISMATCH)
+                            callee = f.owner if type(f.owner) is Code else f
+                        tick -= 1
+                        if tick < 0:
+                            tick = budget.take() - 1
+                        if type(callee) is Code:
+                            nd = d + callee.units
+                            if nd > callee.top:
+                                raise Exhaustion()
+                            d = nd
+                            n = callee.nparams
+                            if n:
+                                args = s[-n:]
+                                del s[-n:]
+                                args += callee.zeros
+                            else:
+                                args = callee.zeros[:]
+                            frames.append((code, pc, s, L, cur))
+                            cur = callee
+                            code = cur.code
+                            if cur.ctx is not ctx:
+                                ctx = cur.ctx
+                            L = args
+                            s = []
+                            pc = 0
+                        else:
+                            n = len(callee.type.params)
+                            if n:
+                                args = s[-n:]
+                                del s[-n:]
+                            else:
+                                args = ()
+                            st[0] = d  # where an entry the callee makes starts
+                            if metered:
+                                budget.tick = tick  # the callee may re-enter this instance
+                                out = callee.raw(*args)
+                                tick = budget.tick
+                            else:
+                                out = callee.raw(*args)
+                            nr = len(callee.type.results)
+                            if nr == 1:
+                                s.append(out)
+                            elif nr:
+                                s.extend(out)
+                    elif k == RETURN:
+                        n = cur.nresults
+                        if not frames:
+                            return s[len(s) - n:] if n else []
+                        res = s[len(s) - n:] if n else None
+                        d -= cur.units
+                        code, pc, s, L, cur = frames.pop()
                         ctx = cur.ctx
-                    L = args
-                    s = []
-                    pc = 0
-                else:
-                    n = len(callee.type.params)
-                    if n:
-                        args = s[-n:]
-                        del s[-n:]
-                    else:
-                        args = ()
-                    st[0] = d  # where an entry the callee makes starts
-                    if metered:
-                        budget.tick = tick  # the callee may re-enter this instance
-                        out = callee.raw(*args)
-                        tick = budget.tick
-                    else:
-                        out = callee.raw(*args)
-                    nr = len(callee.type.results)
-                    if nr == 1:
-                        s.append(out)
-                    elif nr:
-                        s.extend(out)
-            elif k == RETURN:
-                n = cur.nresults
-                if not frames:
-                    return s[len(s) - n:] if n else []
-                res = s[len(s) - n:] if n else None
-                d -= cur.units
-                code, pc, s, L, cur = frames.pop()
-                ctx = cur.ctx
-                if res:
-                    s += res
-            elif k == SELECT:
-                cond = s.pop()
-                y = s.pop()
-                if not cond:
-                    s[-1] = y
-            elif k == DROP:
-                s.pop()
-            elif k == LOADS:
-                s[-1] = a(ctx.mems[0].view, s[-1] + b)[0] & c
-            elif k == BR_TABLE:
-                i = s.pop()
-                here = pc
-                pc, h, n = a[i] if i < len(a) - 1 else a[-1]
-                if n:
-                    if len(s) != h + n:
-                        s[h:] = s[-n:]
-                else:
-                    del s[h:]
-                if pc < here:  # back to a loop
-                    tick -= 1
-                    if tick < 0:
-                        tick = budget.take() - 1
-            elif k == LOAD:
-                s[-1] = a(ctx.mems[0].view, s[-1] + b)
-            elif k == STOREX:
-                v = s.pop()
-                a(ctx.mems[0].view, s.pop() + b, v)
-            elif k == MISC:
-                if metered:  # bulk operations charge fuel through the Budget
-                    budget.tick = tick
-                    a(ctx, s, b, c)
-                    tick = budget.tick
-                else:
-                    a(ctx, s, b, c)
-            elif k == UN_IMM:
-                s[-1] = a(s[-1], b)
-            elif k == BIN_IMM:
-                y = s.pop()
-                s[-1] = a(s[-1], y, b)
-            elif k == TERN:
-                z = s.pop()
-                y = s.pop()
-                s[-1] = a(s[-1], y, z)
-            elif k == UNREACHABLE:
-                raise Trap(E.UNREACHABLE)
-            elif k == TAIL_CALL or k == TAIL_CALL_IND:
-                if k == TAIL_CALL:
-                    callee = ctx.callees[a]
-                elif b is None:  # return_call_ref
-                    f = s.pop()
-                    if f is None:
-                        raise Trap(E.NULL_FUNC_REF)
-                    callee = f.owner if type(f.owner) is Code else f
-                else:
-                    callee = _table_callee(ctx, b, a, s.pop())
-                tick -= 1
-                if tick < 0:
-                    tick = budget.take() - 1
-                if type(callee) is Code:
-                    nd = d - cur.units + callee.units  # the callee's frame replaces this
-                    if nd > callee.top:
-                        raise Exhaustion()
-                    d = nd
-                    n = callee.nparams
-                    if n:
-                        args = s[-n:]
-                        args += callee.zeros
-                    else:
-                        args = callee.zeros[:]
-                    cur = callee  # the running frame becomes the callee's
-                    code = cur.code
-                    if cur.ctx is not ctx:
-                        ctx = cur.ctx
-                    L = args
-                    s = []
-                    pc = 0
-                else:
-                    n = len(callee.type.params)
-                    args = s[-n:] if n else ()
-                    d -= cur.units  # this frame is gone: the host is called from below
-                    st[0] = d  # where an entry the callee makes starts
-                    if metered:
-                        budget.tick = tick
-                        out = callee.raw(*args)
-                        tick = budget.tick
-                    else:
-                        out = callee.raw(*args)
-                    nr = len(callee.type.results)
-                    res = [out] if nr == 1 else list(out) if nr else []
+                        if res:
+                            s += res
+                    elif k == SELECT:
+                        cond = s.pop()
+                        y = s.pop()
+                        if not cond:
+                            s[-1] = y
+                    elif k == DROP:
+                        s.pop()
+                    elif k == LOADS:
+                        s[-1] = a(ctx.mems[0].view, s[-1] + b)[0] & c
+                    elif k == BR_TABLE:
+                        i = s.pop()
+                        here = pc
+                        pc, h, n = a[i] if i < len(a) - 1 else a[-1]
+                        if n:
+                            if len(s) != h + n:
+                                s[h:] = s[-n:]
+                        else:
+                            del s[h:]
+                        if pc < here:  # back to a loop
+                            tick -= 1
+                            if tick < 0:
+                                tick = budget.take() - 1
+                    elif k == LOAD:
+                        s[-1] = a(ctx.mems[0].view, s[-1] + b)
+                    elif k == STOREX:
+                        v = s.pop()
+                        a(ctx.mems[0].view, s.pop() + b, v)
+                    elif k == MISC:
+                        if metered:  # bulk operations charge fuel through the Budget
+                            budget.tick = tick
+                            a(ctx, s, b, c)
+                            tick = budget.tick
+                        else:
+                            a(ctx, s, b, c)
+                    elif k == UN_IMM:
+                        s[-1] = a(s[-1], b)
+                    elif k == BIN_IMM:
+                        y = s.pop()
+                        s[-1] = a(s[-1], y, b)
+                    elif k == TERN:
+                        z = s.pop()
+                        y = s.pop()
+                        s[-1] = a(s[-1], y, z)
+                    elif k == UNREACHABLE:
+                        raise Trap(E.UNREACHABLE)
+                    elif k == TAIL_CALL or k == TAIL_CALL_IND:
+                        if k == TAIL_CALL:
+                            callee = ctx.callees[a]
+                        elif b is None:  # return_call_ref
+                            f = s.pop()
+                            if f is None:
+                                raise Trap(E.NULL_FUNC_REF)
+                            callee = f.owner if type(f.owner) is Code else f
+                        else:
+                            callee = _table_callee(ctx, b, a, s.pop())
+                        tick -= 1
+                        if tick < 0:
+                            tick = budget.take() - 1
+                        if type(callee) is Code:
+                            nd = d - cur.units + callee.units  # the callee's frame replaces this
+                            if nd > callee.top:
+                                raise Exhaustion()
+                            d = nd
+                            n = callee.nparams
+                            if n:
+                                args = s[-n:]
+                                args += callee.zeros
+                            else:
+                                args = callee.zeros[:]
+                            cur = callee  # the running frame becomes the callee's
+                            code = cur.code
+                            if cur.ctx is not ctx:
+                                ctx = cur.ctx
+                            L = args
+                            s = []
+                            pc = 0
+                        else:
+                            n = len(callee.type.params)
+                            args = s[-n:] if n else ()
+                            d -= cur.units  # this frame is gone: the host is called from below
+                            st[0] = d  # where an entry the callee makes starts
+                            if metered:
+                                budget.tick = tick
+                                out = callee.raw(*args)
+                                tick = budget.tick
+                            else:
+                                out = callee.raw(*args)
+                            nr = len(callee.type.results)
+                            res = [out] if nr == 1 else list(out) if nr else []
+                            if not frames:
+                                return res
+                            code, pc, s, L, cur = frames.pop()
+                            ctx = cur.ctx
+                            s += res
+                    elif k == BR_ON_NULL or k == BR_ON_NON_NULL:
+                        if (s[-1] is None) == (k == BR_ON_NULL):
+                            if k == BR_ON_NULL:
+                                s.pop()
+                            here = pc
+                            pc, h, n = a
+                            if n:
+                                if len(s) != h + n:
+                                    s[h:] = s[-n:]
+                            else:
+                                del s[h:]
+                            if pc < here:  # back to a loop
+                                tick -= 1
+                                if tick < 0:
+                                    tick = budget.take() - 1
+                        elif k == BR_ON_NON_NULL:
+                            s.pop()
+                    elif k == BR_ON_CAST or k == BR_ON_CAST_FAIL:
+                        if b(s[-1]) == (k == BR_ON_CAST):
+                            here = pc
+                            pc, h, n = a
+                            if len(s) != h + n:
+                                s[h:] = s[-n:]
+                            if pc < here:  # back to a loop
+                                tick -= 1
+                                if tick < 0:
+                                    tick = budget.take() - 1
+                    elif k == THROW:
+                        if b:
+                            payload = s[-b:]
+                            del s[-b:]
+                        else:
+                            payload = ()
+                        raise WasmException.of(Exn(ctx.tags[a], payload))
+                    elif k == THROW_REF:
+                        x = s.pop()
+                        if x is None:
+                            raise Trap(E.NULL_EXN_REF)
+                        raise WasmException.of(x)
+                    elif k == RETHROW:
+                        raise WasmException.of(L[a])
+                    else:  # pragma: no cover - prepare() emits no other kind
+                        raise AssertionError(f"unknown instruction kind {k}")
+            except WasmException as e:  # find the handler, innermost frame first
+                exn = e.exn
+                while True:
+                    found = _handler(cur.handlers, pc - 1, exn, ctx) if cur.handlers else None
+                    if found is not None:
+                        break
+                    e.add_frame(cur.name)
                     if not frames:
-                        return res
+                        raise
+                    d -= cur.units
                     code, pc, s, L, cur = frames.pop()
                     ctx = cur.ctx
-                    s += res
-            elif k == BR_ON_NULL or k == BR_ON_NON_NULL:
-                if (s[-1] is None) == (k == BR_ON_NULL):
-                    if k == BR_ON_NULL:
-                        s.pop()
-                    here = pc
-                    pc, h, n = a
-                    if n:
-                        if len(s) != h + n:
-                            s[h:] = s[-n:]
-                    else:
-                        del s[h:]
-                    if pc < here:  # back to a loop
-                        tick -= 1
-                        if tick < 0:
-                            tick = budget.take() - 1
-                elif k == BR_ON_NON_NULL:
-                    s.pop()
-            elif k == BR_ON_CAST or k == BR_ON_CAST_FAIL:
-                if b(s[-1]) == (k == BR_ON_CAST):
-                    here = pc
-                    pc, h, n = a
-                    if len(s) != h + n:
-                        s[h:] = s[-n:]
-                    if pc < here:  # back to a loop
-                        tick -= 1
-                        if tick < 0:
-                            tick = budget.take() - 1
-            else:  # pragma: no cover - prepare() emits no other kind
-                raise AssertionError(f"unknown instruction kind {k}")
+                _, tag, ref, (pc, h, n), slot = found
+                del s[h:]
+                if tag is not None:
+                    s.extend(exn.raw)
+                if ref:
+                    s.append(exn)
+                if slot is not None:
+                    L[slot] = exn
     except Trap as e:
         _backtrace(e, cur, frames)
         raise
@@ -417,6 +462,22 @@ def _run(entry: Code, args: list, d: int, st: list) -> list:
         if metered:
             budget.tick = tick
             budget.end()
+
+
+def _handler(handlers: tuple, pc: int, exn: Exn, ctx: Context):
+    """The catch clause of this frame that takes ``exn`` raised at ``pc``, or None."""
+    limit = 1 << 30
+    for start, end, depth, clauses in handlers:
+        if not start <= pc < end or depth > limit:
+            continue
+        for clause in clauses:
+            if clause[0] != CATCH:  # a legacy delegate: only outer blocks from here on
+                limit = clause[1]
+                break
+            tag = clause[1]
+            if tag is None or ctx.tags[tag] is exn.tag:
+                return clause
+    return None
 
 
 def _table_callee(ctx: Context, table: int, ftype, i: int):

@@ -66,6 +66,16 @@ Statements (a function body and every block body is a list of them, run in order
                                   function's; the callee's frame replaces this one, so a
                                   chain of tail calls does not grow the stack.
   ``Unreachable()``               trap "unreachable".
+  ``Throw(tag, args)``            throw a new exception of ``tag`` with ``args`` (Exprs).
+  ``ThrowRef(ref)``               throw the exception the exnref ``ref`` holds (null traps
+                                  "null exception reference").
+  ``TryTable(label, catches, body)``  a block whose exceptions go to ``catches``, each
+                                  ``(kind, tag or None, target label)``: the first whose tag
+                                  is the exception's (or catch_all) branches to its target
+                                  with the payload (and the exnref for catch_ref and
+                                  catch_all_ref) in the target's slots. The legacy
+                                  ``try``/``catch``/``delegate``/``rethrow`` are built as
+                                  TryTables, Blocks and ThrowRefs (build.py).
 
 Labels: ``Label(id, kind, height, types)``; ``kind`` is "block", "loop", "if" or "function";
 ``label.slots`` are the Slots a branch to it fills: ``Slot(height + k, types[k])``. The
@@ -96,6 +106,9 @@ from .nodes import (
                     Set,
                     Slot,
                     TailCall,
+                    Throw,
+                    ThrowRef,
+                    TryTable,
                     Unreachable,
                     op_effects,
                     op_traps,
@@ -103,4 +116,5 @@ from .nodes import (
 
 __all__ = ["Block", "Br", "BrIf", "BrTable", "Call", "CallIndirect", "Const", "Drop", "Effect",
            "Expr", "Function", "GlobalSet", "If", "Label", "Local", "Loop", "Op", "Return",
-           "Set", "Slot", "TailCall", "Unreachable", "op_effects", "op_traps"]
+           "Set", "Slot", "TailCall", "Throw", "ThrowRef", "TryTable", "Unreachable",
+           "op_effects", "op_traps"]

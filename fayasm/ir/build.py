@@ -23,6 +23,7 @@ from fayasm import isa
 from fayasm.closing import deftypes
 from fayasm.errors import TranslationError, describe
 from fayasm.runtime.types import HeapType, ValType
+from fayasm.syntax import CATCH_ALL_REF, CATCH_REF
 
 from .nodes import (
     Block,
@@ -45,6 +46,9 @@ from .nodes import (
     Set,
     Slot,
     TailCall,
+    Throw,
+    ThrowRef,
+    TryTable,
     Unreachable,
 )
 
@@ -70,12 +74,32 @@ def _reads_key(e, key) -> bool:
     return False
 
 
+_EXNREF = ValType.EXNREF
+_CAUGHT = ValType.ref(False, HeapType.EXN)  # what catch_ref and catch_all_ref deliver
+
+
 class _Frame:
-    __slots__ = ("label", "node", "outer", "kind", "height", "params", "results", "end")
+    __slots__ = ("label", "node", "outer", "kind", "height", "params", "results", "end",
+                 "legacy")
 
     def __init__(self, label, node, outer, kind, height, params, results, end):
         self.label, self.node, self.outer, self.kind = label, node, outer, kind
         self.height, self.params, self.results, self.end = height, params, results, end
+        self.legacy: _Legacy | None = None
+
+
+class _Legacy:
+    """A legacy try being built (see ``_Builder.try_``): ``blocks`` are the Blocks its
+    catches land in (innermost first), ``exn`` the hidden local holding what the running
+    catch caught (for rethrow), ``catch`` how many catches have begun, ``wrap`` the
+    outermost Block (the last catch's code ends it; for a try closed by delegate, its body
+    ends by throwing again)."""
+
+    __slots__ = ("end_label", "blocks", "exn", "catch", "wrap", "tags")
+
+    def __init__(self, end_label, blocks, exn, tags, wrap):
+        self.end_label, self.blocks, self.exn, self.tags = end_label, blocks, exn, tags
+        self.catch, self.wrap = 0, wrap
 
 
 class _Builder:
@@ -86,7 +110,7 @@ class _Builder:
         self.fi = info.code[index - nimp]
         self.func = module.funcs[index - nimp]
         self.index = index
-        self.locals = self.fi.locals
+        self.locals = list(self.fi.locals)  # a legacy catch adds a hidden exnref local
         self.stack: list = []
         self.settled = 0  # stack[:settled] are all Slots at their own heights
         self.out: list = []
@@ -165,7 +189,7 @@ class _Builder:
         while i < n:
             ins = body[i]
             name = ins.op.name
-            if dead[i] and name not in ("else", "end"):
+            if dead[i] and name not in ("else", "end", "catch", "catch_all", "delegate"):
                 # Unreachable code: skip it, whole constructs at a time.
                 i = blocks[i].end_index + 1 if i in blocks else i + 1
                 continue
@@ -204,6 +228,24 @@ class _Builder:
             self._emit(GlobalSet(imm[0], e), True)
         elif name in ("block", "loop", "if"):
             self.open(i, name, imm)
+        elif name == "try_table":
+            self.try_table(i, imm, fn_label)
+        elif name == "throw":
+            args = self._pop(len(self.info.tags[imm[0]].params))
+            self._emit(Throw(imm[0], args), True)
+        elif name == "throw_ref":
+            (ref,) = self._pop(1)
+            self._emit(ThrowRef(ref), True)
+        elif name == "try":
+            self.try_(i, imm)
+        elif name == "catch" or name == "catch_all":
+            self.catch(i, imm[0] if name == "catch" else None)
+        elif name == "delegate":
+            self.delegate(i, imm[0])
+        elif name == "rethrow":
+            frame = self.ctl[-1 - imm[0]]
+            assert frame.legacy is not None  # validation: a catch's label
+            self._emit(ThrowRef(Local(frame.legacy.exn, _EXNREF)), True)
         elif name == "else":
             self.else_(i)
         elif name == "end":
@@ -410,6 +452,125 @@ class _Builder:
         self.ctl.append(_Frame(label, node, self.out, name, b.height, b.params, b.results,
                                b.end_index))
         self.out = body
+
+    def try_table(self, i: int, imm, fn_label: Label) -> None:
+        b = self.fi.blocks[i]
+        self._flush()
+        catches = tuple((kind, tag, self.target(label, fn_label)) for kind, tag, label in imm[1])
+        label = self._label("block", b.height, b.results)
+        node = TryTable(label, catches, [])
+        self.out.append(node)
+        self.ctl.append(_Frame(label, node, self.out, "try_table", b.height, b.params,
+                               b.results, b.end_index))
+        self.out = node.body
+
+    # -- legacy exceptions, built from TryTables ---------------------------------------
+    # try bt body (catch x_k body_k)* (catch_all body)? end becomes
+    #   block $end (B_n: block $c_n (B_1: block $c_1 (try_table (catch_ref x_1 $c_1) ...
+    #   (catch_all_ref $c_n) body br $end) <catch 1 code> br $end) ... <catch n code>)
+    # where each $c_k carries the payload and the exnref, which the catch code keeps in a
+    # hidden local (rethrow throws it again). try bt body delegate l becomes
+    #   block $x (block $d (try_table (catch_all_ref $d) body br $x)) throw_ref
+    # whose throw_ref skips the handlers between it and label l (ThrowRef.skip).
+    def _clauses(self, i: int) -> list:
+        """The catch clauses of the legacy try at ``i`` (tag index, None for catch_all),
+        or None when it ends with delegate."""
+        body, blocks = self.func.body, self.fi.blocks
+        end = blocks[i].end_index
+        out: list = []
+        j = i + 1
+        while j < end:
+            if j in blocks:
+                j = blocks[j].end_index + 1
+                continue
+            name = body[j].op.name
+            if name == "catch":
+                out.append(body[j].imm[0])
+            elif name == "catch_all":
+                out.append(None)
+            j += 1
+        return None if body[end].op.name == "delegate" else out
+
+    def try_(self, i: int, imm) -> None:
+        b = self.fi.blocks[i]
+        self._flush()
+        h, results = b.height, b.results
+        clauses = self._clauses(i)
+        node = TryTable(self._label("block", h, results), (), [])
+        # a branch to the try (from its body or a catch) continues after the whole try
+        end_label = self._label("block", h, results)
+        frame = _Frame(end_label, node, self.out, "try", h, b.params, results, b.end_index)
+        if clauses is None:  # delegate
+            dl = self._label("block", h, (_CAUGHT,))
+            node.catches = ((CATCH_ALL_REF, None, dl),)
+            wrap = Block(end_label, [Block(dl, [node])])
+            self.out.append(wrap)
+            frame.legacy = _Legacy(end_label, [], -1, (), wrap)
+        else:
+            tags = tuple(clauses)
+            lands = [self._label("block", h, (() if x is None else self.info.tags[x].params)
+                                 + (_CAUGHT,)) for x in tags]
+            node.catches = tuple((CATCH_REF, x, lab) if x is not None
+                                 else (CATCH_ALL_REF, None, lab) for x, lab in zip(tags, lands))
+            inner: list = [node]
+            blocks = []
+            for lab in lands:
+                blk = Block(lab, inner)
+                blocks.append(blk)
+                inner = [blk]
+            end_block = Block(end_label, inner)
+            self.out.append(end_block)
+            exn = len(self.locals)
+            self.locals.append(_EXNREF)
+            frame.legacy = _Legacy(end_label, blocks, exn, tags, end_block)
+        self.ctl.append(frame)
+        self.out = node.body
+
+    def _leave(self, i: int, label: Label, n: int) -> None:
+        """End the running body of a legacy try by branching to ``label`` (unless it
+        cannot fall through); the stack goes back to the try's height."""
+        frame = self.ctl[-1]
+        if not self.fi.dead[i]:
+            values = self._pop(n)
+            self._flush_impure()
+            self.out.append(Br(label, values))
+        del self.stack[frame.height:]
+        if self.settled > frame.height:
+            self.settled = frame.height
+
+    def catch(self, i: int, tag) -> None:
+        frame = self.ctl[-1]
+        lg = frame.legacy
+        assert lg is not None
+        self._leave(i, lg.end_label, len(frame.results))
+        k = lg.catch
+        lg.catch += 1
+        blocks = lg.blocks
+        # the code of catch k follows block k, in the block around it (or the try's own)
+        self.out = blocks[k + 1].body if k + 1 < len(blocks) else lg.wrap.body
+        lab = blocks[k].label
+        h = frame.height
+        self._results_to_slots(h, lab.types)
+        exn = self.stack.pop()
+        self.settled = len(self.stack)
+        self.out.append(Set(Local(lg.exn, _EXNREF), exn))
+        frame.kind = "catch"
+
+    def delegate(self, i: int, depth: int) -> None:
+        frame = self.ctl.pop()
+        lg = frame.legacy
+        assert lg is not None
+        self.ctl.append(frame)
+        self._leave(i, lg.end_label, len(frame.results))
+        self.ctl.pop()
+        # the handlers this throw_ref passes before it reaches label ``depth``'s block:
+        # the try blocks (TryTables) between, whose bodies hold it
+        outer = self.ctl[len(self.ctl) - depth:] if depth < len(self.ctl) else self.ctl
+        skip = sum(1 for f in outer if f.kind in ("try_table", "try"))
+        h = frame.height
+        lg.wrap.body.append(ThrowRef(Slot(h, _CAUGHT), skip))
+        self.out = frame.outer
+        self._results_to_slots(h, frame.results)
 
     def else_(self, i: int) -> None:
         frame = self.ctl[-1]

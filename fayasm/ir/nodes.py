@@ -247,6 +247,39 @@ class Unreachable(Stmt):
     __slots__ = ()
 
 
+class Throw(Stmt):
+    """throw: a new exception of tag ``tag`` (index space, imports first) with ``args``."""
+
+    __slots__ = ("tag", "args")
+
+    def __init__(self, tag: int, args: tuple):
+        self.tag, self.args = tag, tuple(args)
+
+
+class ThrowRef(Stmt):
+    """throw_ref: throw the exception ``ref`` (an exnref Expr) again; null traps.
+    ``skip``: the enclosing TryTables of this function the exception passes untouched
+    (a legacy ``delegate``, which hands it to an outer label's handler)."""
+
+    __slots__ = ("ref", "skip")
+
+    def __init__(self, ref: Expr, skip: int = 0):
+        self.ref, self.skip = ref, skip
+
+
+class TryTable(Stmt):
+    """try_table: ``body`` runs as a block's; an exception escaping it is offered to
+    ``catches`` in order, each ``(kind, tag, target)`` (kind as syntax.Catch's, ``tag``
+    None for the catch_all kinds, ``target`` a Label outside the try_table): the first that
+    takes it branches to its target with the payload, then the exnref for the _ref kinds,
+    in ``target.slots``. A trap is never caught."""
+
+    __slots__ = ("label", "catches", "body")
+
+    def __init__(self, label: Label, catches: tuple, body: list):
+        self.label, self.catches, self.body = label, tuple(catches), body
+
+
 class Function:
     """A function in IR form. ``locals`` lists the types of params then declared locals;
     ``body`` is the body of ``label`` (kind "function")."""
@@ -274,7 +307,7 @@ def _dump(body: list, lines: list, ind: str) -> None:
         s = next(it, None)
         if s is None:
             work.pop()
-        elif isinstance(s, (Block, Loop)):
+        elif isinstance(s, (Block, Loop, TryTable)):
             lines.append(f"{ind}{type(s).__name__.lower()} {s.label!r}")
             work.append((iter([_Text(f"{ind}end")]), ind))
             work.append((iter(s.body), ind + "  "))

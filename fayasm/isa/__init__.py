@@ -29,7 +29,7 @@ from __future__ import annotations
 from fayasm.runtime.types import ValType
 from fayasm.runtime.values import f32_from_bits, f64_from_bits
 
-from . import core, gc, simd, typedrefs
+from . import core, exceptions, gc, simd, typedrefs
 
 # Immediate kinds, in the order they appear in the binary format.
 IMMEDIATE_KINDS = {
@@ -58,6 +58,8 @@ IMMEDIATE_KINDS = {
     "count": "a count of operands (array.new_fixed)",
     "casttype": "a reference type (ref.test, ref.cast, br_on_cast): the binary format "
                 "gives its nullability by the opcode or br_on_cast's flags",
+    "tag": "tag index",
+    "catches": "vector of try_table catch clauses: Catch(kind, tag or None, label)",
 }
 
 # Operator classes (the spec's own, where it has one).
@@ -231,6 +233,7 @@ _load(core.ROWS, ALL)
 _load(simd.ROWS, ALL)
 _load(typedrefs.ROWS, ALL)
 _load(gc.ROWS, ALL)
+_load(exceptions.ROWS, ALL)
 
 OPS: dict[str, Opcode] = {op.name: op for op in ALL}
 BY_TEXT: dict[str, Opcode] = {}

@@ -25,6 +25,7 @@ from fayasm.runtime.types import FuncType, ValType
 from fayasm.syntax import Instr, MemArg
 
 from .choose import Chooser
+from .exceptions import ExceptionGen
 from .funcrefs import FuncRefGen
 from .gcgen import GcGen
 from .operands import Operands
@@ -34,6 +35,9 @@ I32, I64, F32, F64, V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, V
 EXTERNREF = ValType.EXTERNREF
 
 MAX_DEPTH = 5  # expression nesting
+# Labels no forward branch picks: loops (continue edges do), and the blocks catches land
+# in (exceptions.py), whose exnref no expression makes.
+_NO_BR = ("loop", "catch")
 MAX_NEST = 4  # block nesting
 DEEP_DEPTH, DEEP_NEST = 32, 28  # in modules that nest deeply (Shape.deep_nesting)
 
@@ -58,7 +62,7 @@ class Label:
         self.kind, self.types, self.counter = kind, tuple(types), counter
 
 
-class FunctionGen(Operands, FuncRefGen, GcGen):
+class FunctionGen(Operands, FuncRefGen, GcGen, ExceptionGen):
     """Generates one function body for ``shape``. ``budget`` bounds its size (instructions
     generated outside the guards, roughly)."""
 
@@ -261,7 +265,7 @@ class FunctionGen(Operands, FuncRefGen, GcGen):
             self.produce(self.ftype.results, depth + 1)
             self.emit("return")
             return True
-        forward = [k for k, lab in enumerate(self.labels) if lab.kind != "loop"]
+        forward = [k for k, lab in enumerate(self.labels) if lab.kind not in _NO_BR]
         target = self.c.pick(forward)
         rel = len(self.labels) - 1 - target
         types = self.labels[target].types
@@ -270,7 +274,8 @@ class FunctionGen(Operands, FuncRefGen, GcGen):
             self.emit("br", rel)
             return True
         same = [len(self.labels) - 1 - k for k, lab in enumerate(self.labels)
-                if lab.types == types and (lab.kind != "loop" or self.c.chance(10))]
+                if lab.types == types and lab.kind != "catch"
+                and (lab.kind != "loop" or self.c.chance(10))]
         targets = tuple(self.c.pick(same) for _ in range(self.c.int(0, 8)))
         if targets and rel == targets[0] and len(set(same)) > 1 and self.c.chance(80):
             # A default unlike the first target, so that taking one for the other shows.
@@ -288,7 +293,7 @@ class FunctionGen(Operands, FuncRefGen, GcGen):
         ops = self.by_result[t]
         callees = [c for c in self.shape.callees if c.type.results == (t,)]
         labels = [k for k, lab in enumerate(self.labels)
-                  if lab.types == (t,) and lab.kind != "loop"]
+                  if lab.types == (t,) and lab.kind not in _NO_BR]
         nested = self.nest < self.max_nest
         refable = self.refable((t,)) if nested else []
         kind = self.c.weighted([
@@ -612,6 +617,7 @@ class FunctionGen(Operands, FuncRefGen, GcGen):
             (2, "return_if"), (5 if shape.tables else 0, "table"),
             (3 if self._tail_callees() or self._indirect_ok() else 0, "tail_call"),
             (3 if nested and self.refable(self.ftype.results) else 0, "tail_ref"),
+            (3 if shape.tags else 0, "throw_if"), (6 if nested and shape.tags else 0, "try"),
         ])
         if kind == "nop":
             self.emit("nop")
@@ -674,6 +680,10 @@ class FunctionGen(Operands, FuncRefGen, GcGen):
             self.emit("end")
         elif kind == "tail_call":
             self.tail_call(depth)
+        elif kind == "throw_if":
+            self.throw_if(depth)
+        elif kind == "try":
+            self.try_stmt(depth)
         else:
             self.table_stmt(depth)
 
@@ -704,7 +714,7 @@ class FunctionGen(Operands, FuncRefGen, GcGen):
             self.consume(t)
 
     def br_if_stmt(self, depth: int) -> None:
-        k = self.c.pick([k for k, lab in enumerate(self.labels) if lab.kind != "loop"])
+        k = self.c.pick([k for k, lab in enumerate(self.labels) if lab.kind not in _NO_BR])
         types = self.labels[k].types
         self.produce(types, depth + 1)
         self.cond(depth + 1)

@@ -145,6 +145,11 @@ def _outcome_agrees(a: Outcome, b: Outcome, nan: str, lossy: bool) -> bool:
             same_val(x, y, nan, lossy) for x, y in zip(a.values, b.values))
     if a.kind == "exit":
         return a.code == b.code
+    if a.kind == "exception":  # the tag and payload, where both runners can tell
+        if a.code is None or b.code is None:
+            return True
+        return a.code == b.code and len(a.values) == len(b.values) and all(
+            same_val(x, y, nan, lossy) for x, y in zip(a.values, b.values))
     if a.kind == "host_error":
         return a.message == b.message
     return True  # "error": both failed to compile or link

@@ -83,6 +83,7 @@ class GenConfig:
     # (a campaign over one feature: ``fayasm fuzz --focus relaxed_simd``)
     probes: bool = True  # exported one-instruction functions the plan calls often (probes.py)
     gc: bool = False  # GC types and instructions (gcgen.py; ``fayasm fuzz --gc``)
+    exceptions: bool = True  # tags, throws and try_tables (exception handling)
 
 
 @dataclass
@@ -338,6 +339,11 @@ class ModuleGen:
         inner = [(nimp + k, ft) for k, ft in enumerate(sigs)]
         for k, ft in enumerate(sigs):
             shape.callees.append(Callee(nimp + k, ft))
+        if cfg.exceptions and c.chance(35):
+            for _ in range(c.int(1, 3)):
+                ft = FuncType(tuple(c.pick(VALTYPES) for _ in range(c.int(0, 3))), ())
+                shape.tags.append((len(m.tags), ft))
+                m.tags.append(shape.type_index(ft))
         self.globals(nimp + len(sigs))
         self.segments([(c_.index, c_.type) for c_ in shape.callees])
         self.theme()

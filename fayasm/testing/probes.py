@@ -23,7 +23,7 @@ import random
 from fayasm.isa import OPS
 from fayasm.runtime.types import ExternKind, FuncType, HeapType, ValType
 from fayasm.runtime.values import Val
-from fayasm.syntax import ACTIVE, Data, Export, Function, Instr, MemArg
+from fayasm.syntax import ACTIVE, CATCH, Catch, Data, Export, Function, Instr, MemArg
 
 from .body import canon_helper
 from .choose import Chooser, RandomChooser, ReplayChooser
@@ -467,7 +467,9 @@ class ProbeGen:
         out = []
         hosts = [ce for ce in self.shape.callees
                  if ce.host and all(t in NUMERIC for t in ce.type.params)]
-        kinds = ("if", "br_if", "loop", "block", "call", "call") + (("host",) if hosts else ())
+        tags = [(x, ft) for x, ft in self.shape.tags if all(t in types for t in ft.params)]
+        kinds = ("if", "br_if", "loop", "block", "call", "call") + (("host",) if hosts else ()) \
+            + (("throw", "throw") if tags else ())
         for kind in dict.fromkeys(c.pick(kinds) for _ in range(c.int(1, 3))):
             t, u = c.pick(types), c.pick(types)
             if kind == "if":
@@ -500,6 +502,20 @@ class ProbeGen:
                         I("local.get", 2), I("end")]
                 out.append(Probe("block", (t, u), (u, t), body, lambda t=t, u=u: [
                     self.value(t), self.value(u)], c.int(2, 4), extra=(t, u)))
+            elif kind == "throw":  # the payload through throw and catch, or escaping
+                x, ft = c.pick(tags)
+                ps = ft.params
+                throw = [I("local.get", k) for k in range(len(ps))] + [I("throw", x)]
+                if c.chance(25):
+                    body, results = throw, ()
+                else:
+                    tbt = (None if not ps else ps[0] if len(ps) == 1
+                           else self.shape.type_index(FuncType((), ps)))
+                    body = ([I("block", tbt), I("try_table", None, (Catch(CATCH, x, 0),))]
+                            + throw + [I("end"), I("unreachable"), I("end")])
+                    results = ps
+                out.append(Probe("throw", ps, results, body, lambda ps=ps: [
+                    self.value(p) for p in ps], c.int(2, 4)))
             elif kind == "host":  # arguments into, results out of the host (and its log)
                 ce = c.pick(hosts)
                 ps = ce.type.params

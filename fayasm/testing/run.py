@@ -21,6 +21,7 @@ import traceback
 from dataclasses import dataclass, field
 
 from fayasm.runtime.errors import Error, Trap, WasiExit
+from fayasm.runtime.exceptions import WasmException
 from fayasm.runtime.func import Func
 from fayasm.runtime.globals import Global
 from fayasm.runtime.memory import Memory
@@ -57,10 +58,12 @@ WASMTIME_FUEL = 200_000_000  # wasmtime counts instructions: far more per call
 @dataclass
 class Outcome:
     """What one step did. ``kind``: "ok", "trap", "exit" (WASI proc_exit; ``code`` is the
-    exit code), "host_error" (a host function the caller gave raised), "error" (a fayasm
-    error that is not a trap: the module did not compile or link), "crash" (a non-fayasm
-    exception escaped: always a bug), "inexact" (this runner cannot take the step
-    exactly; see above)."""
+    exit code), "exception" (a wasm exception escaped: ``code`` the index of its tag in
+    the instance, ``values`` its payload; None and no values where the runner cannot
+    tell, as wasmtime's Python API), "host_error" (a host function the caller gave
+    raised), "error" (a fayasm error that is not a trap: the module did not compile or
+    link), "crash" (a non-fayasm exception escaped: always a bug), "inexact" (this runner
+    cannot take the step exactly; see above)."""
 
     kind: str
     values: list = field(default_factory=list)
@@ -77,6 +80,9 @@ class Outcome:
             return f"trapped: {self.code} ({self.message.splitlines()[0] if self.message else ''})"
         if self.kind == "exit":
             return f"exited with code {self.code}"
+        if self.kind == "exception":
+            payload = ", ".join(format_val(v) for v in self.values)
+            return f"threw tag {self.code} ({payload})"
         return f"{self.kind}: {self.message}"
 
 
@@ -147,6 +153,8 @@ class FayasmRunner:
             return Outcome("exit", code=str(e.code), message=str(e))
         except HostFailure as e:
             return Outcome("host_error", message=str(e))
+        except WasmException as e:
+            return self._exception(e)
         except Error as e:
             return Outcome("error", message=f"{type(e).__name__}: {e}")
         except HostTrap as e:  # a host trap that escaped as itself: a bug in the engine
@@ -157,6 +165,12 @@ class FayasmRunner:
             tb = traceback.extract_tb(e.__traceback__)
             where = f" at {tb[-1].filename}:{tb[-1].lineno}" if tb else ""
             return Outcome("crash", message=f"{type(e).__name__}: {e}{where}")
+
+    def _exception(self, e: WasmException) -> Outcome:
+        tags: list = self.inst.tags if self.inst is not None else []
+        index = next((k for k, t in enumerate(tags) if t is e.tag), -1)
+        values = [Val.from_raw(t, r) for t, r in zip(e.tag.type.params, e.exn.raw)]
+        return Outcome("exception", values=values, code=str(index), message=str(e))
 
     def instantiate(self) -> Outcome:
         import fayasm
@@ -305,6 +319,7 @@ class WasmtimeRunner:
         config.wasm_function_references = True
         config.wasm_tail_call = True
         config.wasm_gc = True  # GC modules (fayasm fuzz --gc)
+        config.wasm_exceptions = True
         self.engine = wasmtime.Engine(config)
         self.store = wasmtime.Store(self.engine)
         if fuel is not None:
@@ -376,6 +391,9 @@ class WasmtimeRunner:
 
     def _trap(self, e) -> Outcome:
         code = e.trap_code
+        if code is None and "thrown Wasm exception" in (e.message or ""):
+            # an uncaught exception: wasmtime's Python API gives neither tag nor payload
+            return Outcome("exception", message=e.message.splitlines()[0])
         codes = _WT_CODES.get(code.name) if code is not None else None
         if codes is None:
             return self._error(e.message)
@@ -390,6 +408,10 @@ class WasmtimeRunner:
 
     def instantiate(self) -> Outcome:
         wt = self.wt
+        if any(ins.op.feature == "legacy-exceptions"
+               for f in self.module.syntax.funcs for ins in f.body):
+            return Outcome("inexact", message="wasmtime does not run the legacy exception "
+                                              "instructions (try, catch, delegate, rethrow)")
 
         def go():
             wmod = wt.Module(self.engine, self.module.binary)

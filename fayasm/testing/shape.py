@@ -65,6 +65,7 @@ class Shape:
     # after it never runs: most modules are careful, so most of their code executes.
     risky: bool = True
     gc: Any = None  # the module's GC types (gcgen.GcTypes) when it uses GC
+    tags: list = field(default_factory=list)  # (tag index, FuncType): exception handling
 
     def type_index(self, ft: FuncType) -> int:
         try:

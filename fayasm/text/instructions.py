@@ -22,7 +22,7 @@ from fayasm import features, isa
 from fayasm.errors import NESTING_TOO_DEEP
 from fayasm.runtime.limits import MAX_NESTING
 from fayasm.runtime.types import FuncType
-from fayasm.syntax import Instr, MemArg
+from fayasm.syntax import CATCH_NAMES, Catch, Instr, MemArg
 
 from .base import BaseParser, known_keyword
 from .lexer import ERR, ID, KEYWORD, LPAR, NUM, RPAR
@@ -41,6 +41,11 @@ OPS = isa.OPS
 BY_TEXT = isa.BY_TEXT
 _BLOCK, _LOOP, _IF, _ELSE, _END = OPS["block"], OPS["loop"], OPS["if"], OPS["else"], OPS["end"]
 _SELECT, _SELECT_T = OPS["select"], OPS["select_t"]
+_TRY_TABLE = OPS["try_table"]
+# The legacy exception instructions, which only the forms of ``try`` may hold.
+_TRY, _CATCH, _CATCH_ALL, _DELEGATE = OPS["try"], OPS["catch"], OPS["catch_all"], OPS["delegate"]
+_LEGACY = (_TRY, _CATCH, _CATCH_ALL, _DELEGATE)
+_CATCH_WORDS = {name: kind for kind, name in enumerate(CATCH_NAMES)}
 _TYPE_TABLE = ("type", "table")  # the immediates of call_indirect and return_call_indirect
 _SELECT_INSTR = Instr(_SELECT)
 _ELSE_INSTR = Instr(_ELSE)
@@ -53,6 +58,12 @@ _BLOCK_FRAME = 2  # (block ...) or (loop ...): [_BLOCK_FRAME]
 _IF_FRAME = 3  # (if ...): [_IF_FRAME, state, blocktype, label]
 # States of a folded if: reading conditions, in (then), after (then), in (else), after (else).
 _COND, _THEN, _AFTER_THEN, _ELSE_ST, _AFTER_ELSE = range(5)
+_TRY_FRAME = 4  # (try bt (do ...) (catch x ...)* (catch_all ...)?) or (... (delegate l))
+# States of a folded try: before (do), in it, after it, in a (catch), after one, in
+# (catch_all), after it, after (delegate l).
+_T_START, _T_DO, _T_AFTER_DO, _T_CATCH, _T_AFTER_CATCH, _T_CATCH_ALL, _T_DONE, \
+    _T_DELEGATED = range(8)
+_T_INSIDE = (_T_DO, _T_CATCH, _T_CATCH_ALL)
 
 
 def _plan(op: isa.Opcode):
@@ -88,6 +99,7 @@ class InstrParser(BaseParser):
 
     labels: list
     local_ids: dict
+    tag_ids: dict
 
     # -- the sequence machine ----------------------------------------------------------
     def instrs(self, out: list, single: bool = False) -> None:
@@ -105,17 +117,19 @@ class InstrParser(BaseParser):
             top = frames[-1] if frames else None
             if k == KEYWORD:
                 if top is not None and (top[0] == _FOLDED or (
-                        top[0] == _IF_FRAME and top[1] != _THEN and top[1] != _ELSE_ST)):
+                        top[0] == _IF_FRAME and top[1] != _THEN and top[1] != _ELSE_ST) or (
+                        top[0] == _TRY_FRAME and top[1] not in _T_INSIDE)):
                     # Operands of a folded instruction must themselves be folded.
                     raise self.unexpected()
                 op = BY_TEXT.get(values[i])
                 if op is None:
                     raise self.unexpected()
                 self.i = i + 1
-                if op is _BLOCK or op is _LOOP or op is _IF:
+                if op is _BLOCK or op is _LOOP or op is _IF or op is _TRY_TABLE:
                     label = self.opt_id()
                     bt = self.resolve_bt(self.blocktype())
-                    append(Instr(op, (bt,)))
+                    append(Instr(op, (bt, self.catches())) if op is _TRY_TABLE
+                           else Instr(op, (bt,)))
                     labels.append(label)
                     if len(labels) > MAX_NESTING:
                         raise self.error(NESTING_TOO_DEEP, i)
@@ -135,10 +149,55 @@ class InstrParser(BaseParser):
                     if top[1] is _ELSE and out[-1] is _ELSE_INSTR:
                         out.pop()  # an empty else branch (see the module docstring)
                     append(_END_INSTR)
+                elif op is _TRY:
+                    label = self.opt_id()
+                    append(Instr(op, (self.resolve_bt(self.blocktype()),)))
+                    labels.append(label)
+                    if len(labels) > MAX_NESTING:
+                        raise self.error(NESTING_TOO_DEEP, i)
+                    frames.append([_PLAIN, op, label])
+                elif op is _CATCH or op is _CATCH_ALL:
+                    if top is None or top[0] != _PLAIN or (top[1] is not _TRY
+                                                           and top[1] is not _CATCH):
+                        raise self.unexpected(i)
+                    append(Instr(op, (self.kind_tag(op),)) if op is _CATCH else _NO_IMM[op])
+                    top[1] = op
+                elif op is _DELEGATE:
+                    if top is None or top[0] != _PLAIN or top[1] is not _TRY:
+                        raise self.unexpected(i)
+                    labels.pop()
+                    frames.pop()
+                    append(Instr(op, (self.kind_label(op),)))
                 else:
                     instr = _NO_IMM.get(op)
                     append(instr if instr is not None else self.immediates(op, False))
             elif k == LPAR:
+                if top is not None and top[0] == _TRY_FRAME:
+                    state = top[1]
+                    word = values[i + 1] if kinds[i + 1] == KEYWORD else None
+                    if state == _T_START and word == "do":
+                        self.i = i + 2
+                        top[1] = _T_DO
+                        continue
+                    if state in (_T_AFTER_DO, _T_AFTER_CATCH) and word == "catch":
+                        self.i = i + 2
+                        append(Instr(_CATCH, (self.kind_tag(_CATCH),)))
+                        top[1] = _T_CATCH
+                        continue
+                    if state in (_T_AFTER_DO, _T_AFTER_CATCH) and word == "catch_all":
+                        self.i = i + 2
+                        append(_NO_IMM[_CATCH_ALL])
+                        top[1] = _T_CATCH_ALL
+                        continue
+                    if state == _T_AFTER_DO and word == "delegate":
+                        self.i = i + 2
+                        labels.pop()  # the label counts from outside the try
+                        append(Instr(_DELEGATE, (self.kind_label(_DELEGATE),)))
+                        self.rpar()
+                        top[1] = _T_DELEGATED
+                        continue
+                    if state not in _T_INSIDE:
+                        raise self.unexpected(i + 1)
                 if top is not None and top[0] == _IF_FRAME:
                     state = top[1]
                     word = values[i + 1] if kinds[i + 1] == KEYWORD else None
@@ -163,9 +222,11 @@ class InstrParser(BaseParser):
                 if op is None:
                     raise self.unexpected(i + 1)
                 self.i = i + 2
-                if op is _BLOCK or op is _LOOP:
+                if op is _BLOCK or op is _LOOP or op is _TRY_TABLE:
                     label = self.opt_id()
-                    append(Instr(op, (self.resolve_bt(self.blocktype()),)))
+                    bt = self.resolve_bt(self.blocktype())
+                    append(Instr(op, (bt, self.catches())) if op is _TRY_TABLE
+                           else Instr(op, (bt,)))
                     labels.append(label)
                     if len(labels) > MAX_NESTING:
                         raise self.error(NESTING_TOO_DEEP, i)
@@ -174,7 +235,14 @@ class InstrParser(BaseParser):
                     label = self.opt_id()
                     # The condition comes first in the flat order: resolve the type later.
                     frames.append([_IF_FRAME, _COND, self.blocktype(), label])
-                elif op is _ELSE or op is _END:
+                elif op is _TRY:
+                    label = self.opt_id()
+                    append(Instr(op, (self.resolve_bt(self.blocktype()),)))
+                    labels.append(label)
+                    if len(labels) > MAX_NESTING:
+                        raise self.error(NESTING_TOO_DEEP, i)
+                    frames.append([_TRY_FRAME, _T_START])
+                elif op is _ELSE or op is _END or op in _LEGACY:
                     raise self.unexpected(i + 1)
                 else:
                     instr = _NO_IMM.get(op)
@@ -195,6 +263,18 @@ class InstrParser(BaseParser):
                     append(_END_INSTR)
                     labels.pop()
                     frames.pop()
+                elif kind == _TRY_FRAME:
+                    state = top[1]
+                    if state in _T_INSIDE:
+                        top[1] = state + 1  # the clause is over
+                    elif state == _T_DELEGATED:
+                        frames.pop()
+                    elif state == _T_START:
+                        raise self.unexpected(i)  # a folded try needs its (do ...)
+                    else:
+                        append(_END_INSTR)
+                        labels.pop()
+                        frames.pop()
                 elif kind == _IF_FRAME:
                     state = top[1]
                     if state == _THEN:
@@ -240,6 +320,20 @@ class InstrParser(BaseParser):
         if not params and len(results) <= 1:
             return results[0] if results else None
         return FuncType(tuple(params), tuple(results))
+
+    def catches(self) -> tuple:
+        """try_table's clauses: ``(catch x l)``, ``(catch_ref x l)``, ``(catch_all l)``,
+        ``(catch_all_ref l)``; labels count from outside the try_table (its own label is
+        not bound yet)."""
+        out = []
+        while (self.kinds[self.i] == LPAR and self.kinds[self.i + 1] == KEYWORD
+               and self.values[self.i + 1] in _CATCH_WORDS):
+            kind = _CATCH_WORDS[self.values[self.i + 1]]
+            self.i += 2
+            tag = self.kind_tag(None) if kind < 2 else None
+            out.append(Catch(kind, tag, self.kind_label(None)))
+            self.rpar()
+        return tuple(out)
 
     def resolve_bt(self, bt):
         if type(bt) is FuncType:
@@ -318,6 +412,9 @@ class InstrParser(BaseParser):
         if self.at_var():
             return self.var(self.table_ids, "table")
         return 0
+
+    def kind_tag(self, op) -> int:
+        return self.var(self.tag_ids, "tag")
 
     def kind_elem(self, op) -> int:
         return self.var(self.elem_ids, "elem segment")

@@ -49,8 +49,9 @@ _I32_CONST = isa.OPS["i32.const"]
 _I64_CONST = isa.OPS["i64.const"]
 _DATA_OPS = (isa.OPS["memory.init"], isa.OPS["data.drop"])
 _KINDS = {"func": ExternKind.FUNC, "table": ExternKind.TABLE, "memory": ExternKind.MEMORY,
-          "global": ExternKind.GLOBAL}
-_DEF_WORDS = {"func": "function", "table": "table", "memory": "memory", "global": "global"}
+          "global": ExternKind.GLOBAL, "tag": ExternKind.TAG}
+_DEF_WORDS = {"func": "function", "table": "table", "memory": "memory", "global": "global",
+              "tag": "tag"}
 PAGE = 65536
 
 
@@ -74,11 +75,13 @@ class ModuleParser(InstrParser):
         self.global_ids: dict = {}
         self.elem_ids: dict = {}
         self.data_ids: dict = {}
+        self.tag_ids: dict = {}
         self.local_ids: dict = {}
         self.labels: list = []
         self.param_names: list = []
         self.m = Module()
-        self.counts = {"func": 0, "table": 0, "memory": 0, "global": 0, "elem": 0, "data": 0}
+        self.counts = {"func": 0, "table": 0, "memory": 0, "global": 0, "elem": 0, "data": 0,
+                       "tag": 0}
         self.last_def: tuple | None = None  # (field number, kind word) of the last definition
         self.import_after: tuple | None = None
         self.start_seen: int | None = None
@@ -149,7 +152,8 @@ class ModuleParser(InstrParser):
             close_module(m)
         for space, ids in (("types", self.type_ids), ("tables", self.table_ids),
                            ("mems", self.mem_ids), ("globals", self.global_ids),
-                           ("elems", self.elem_ids), ("datas", self.data_ids)):
+                           ("elems", self.elem_ids), ("datas", self.data_ids),
+                           ("tags", self.tag_ids)):
             getattr(m.names, space).update((index, name) for name, index in ids.items())
         if any(instr.op in _DATA_OPS for f in m.funcs for instr in f.body):
             # Like wat2wasm, a data count section only when code needs one; but also when
@@ -207,7 +211,7 @@ class ModuleParser(InstrParser):
             if len(self.types) - start == 1:
                 self._implicit_candidate(start)
             return
-        if word in ("func", "table", "memory", "global", "elem", "data"):
+        if word in ("func", "table", "memory", "global", "elem", "data", "tag"):
             self._bind(word, i + 2)
             if word == "table" and self._has_child(i, end, "elem"):
                 self.counts["elem"] += 1
@@ -231,7 +235,8 @@ class ModuleParser(InstrParser):
 
     def _space(self, word: str) -> dict:
         return {"func": self.func_ids, "table": self.table_ids, "memory": self.mem_ids,
-                "global": self.global_ids, "elem": self.elem_ids, "data": self.data_ids}[word]
+                "global": self.global_ids, "elem": self.elem_ids, "data": self.data_ids,
+                "tag": self.tag_ids}[word]
 
     def _has_child(self, i: int, end: int, word: str) -> bool:
         """Whether the field at ``i`` directly contains ``(word ...)``."""
@@ -625,6 +630,21 @@ class ModuleParser(InstrParser):
         gt = self.global_type()
         m.globals.append(Global(gt, self.const_expr()))
 
+    def p2_tag(self, n: int, at: int) -> None:
+        """``(tag $id? (export ...)* (import ...)? typeuse)``: a tag's type is a function
+        type whose results validation requires empty."""
+        index = self._next_index("tag")
+        self.opt_id()
+        self.inline_exports(ExternKind.TAG, index)
+        if self.at_paren("import"):
+            imp_at = self.i
+            module, field = self.inline_import()
+            self.add_import(n, imp_at, Import(module, field, ExternKind.TAG,
+                                              self.func_typeuse()[0]))
+            return
+        self.definition(n, "tag")
+        self.m.tags.append(self.func_typeuse()[0])
+
     def p2_import(self, n: int, at: int) -> None:
         module = self.name()
         field = self.name()
@@ -645,6 +665,8 @@ class ModuleParser(InstrParser):
             desc = self.table_type()
         elif kind is ExternKind.MEMORY:
             desc = self.memory_type()
+        elif kind is ExternKind.TAG:
+            desc = self.func_typeuse()[0]
         else:
             desc = self.global_type()
         self.rpar()
@@ -718,6 +740,7 @@ _FIELDS = {
     "table": ModuleParser.p2_table,
     "memory": ModuleParser.p2_memory,
     "global": ModuleParser.p2_global,
+    "tag": ModuleParser.p2_tag,
     "import": ModuleParser.p2_import,
     "export": ModuleParser.p2_export,
     "start": ModuleParser.p2_start,

@@ -24,11 +24,12 @@ from fayasm.runtime.types import (
     ValType,
 )
 from fayasm.runtime.values import f32_from_bits, f64_from_bits
-from fayasm.syntax import ACTIVE, DECLARATIVE, FUNC_INDICES, PASSIVE, Instr, Module
+from fayasm.syntax import ACTIVE, CATCH_NAMES, DECLARATIVE, FUNC_INDICES, PASSIVE, Instr, Module
 
 from .annotations import print_custom
 
-_OPENERS = ("block", "loop", "if")
+_OPENERS = ("block", "loop", "if", "try_table", "try")
+_MIDDLES = ("else", "catch", "catch_all")  # close one branch of a block, open the next
 MAX_INDENT = 40  # levels of indentation in a function body
 
 
@@ -211,6 +212,9 @@ def instr_text(i: Instr) -> str:
             parts.append(_heap(v.heap))
         elif kind == "casttype":
             parts.append(_vt(v))
+        elif kind == "catches":
+            parts.extend(f"({CATCH_NAMES[c.kind]}{'' if c.tag is None else f' {c.tag}'}"
+                         f" {c.label})" for c in v)
         elif kind == "valtypes":
             # Typed select keeps its (possibly empty) result list: plain select differs.
             parts.append(f"(result {' '.join(map(_vt, v))})".replace("(result )", "(result)"))
@@ -232,11 +236,11 @@ def _body(body: list[Instr], indent: str, hints: dict | None = None) -> list[str
     depth = 1
     for k, i in enumerate(body):
         name = i.op.name
-        if name in ("end", "else"):
+        if name == "end" or name == "delegate" or name in _MIDDLES:
             depth -= 1
         hint = f'(@metadata.code.branch_hint "\\0{hints[k]}") ' if hints and k in hints else ""
         lines.append(pads[min(max(depth, 0), MAX_INDENT)] + hint + instr_text(i))
-        if name in _OPENERS or name == "else":
+        if name in _OPENERS or name in _MIDDLES:
             depth += 1
     return lines
 
@@ -296,6 +300,8 @@ def print_module(m: Module) -> str:
             desc = f"(table {head(ExternKind.TABLE, idx)} {_table_type(imp.desc)})"
         elif imp.kind is ExternKind.MEMORY:
             desc = f"(memory {head(ExternKind.MEMORY, idx)} {_memory_type(imp.desc)})"
+        elif imp.kind is ExternKind.TAG:
+            desc = f"(tag (;{idx};) (type {imp.desc}))"
         else:
             desc = f"(global {head(ExternKind.GLOBAL, idx)} {_global_type(imp.desc)})"
         out.append(line + desc + ")")
@@ -314,6 +320,8 @@ def print_module(m: Module) -> str:
     for k, mt in enumerate(m.mems):
         out.append(f"{ind}(memory {head(ExternKind.MEMORY, counters[ExternKind.MEMORY] + k)} "
                    f"{_memory_type(mt)})")
+    for k, tx in enumerate(m.tags):
+        out.append(f"{ind}(tag (;{counters[ExternKind.TAG] + k};) (type {tx}))")
     for k, g in enumerate(m.globals):
         out.append(f"{ind}(global {head(ExternKind.GLOBAL, counters[ExternKind.GLOBAL] + k)} "
                    f"{_global_type(g.type)} "

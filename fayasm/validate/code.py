@@ -12,10 +12,10 @@ from array import array
 from fayasm import features, isa
 from fayasm.errors import LOCALS_LIMIT, NESTING_TOO_DEEP, ValidationError
 from fayasm.runtime.limits import MAX_LOCALS, MAX_NESTING
-from fayasm.runtime.types import BOT, FuncType, ValType, matches
+from fayasm.runtime.types import BOT, FuncType, HeapType, ValType, matches
 
 from . import gc
-from .info import BLOCK, IF, LOOP, BlockInfo, FuncInfo
+from .info import BLOCK, IF, LOOP, TRY, TRY_TABLE, BlockInfo, FuncInfo
 from .stack import Invalid, _pop_ref, _types_text, pop_types
 
 I32, I64, F32, F64, V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, ValType.V128
@@ -55,7 +55,8 @@ def _end_types(stack: list, base: int, unreach: bool, results) -> None:
  _UNREACHABLE, _GLOBAL_SET, _BR_TABLE, _CALL_INDIRECT, _SELECT_T, _REF_NULL, _REF_IS_NULL,
  _REF_FUNC, _TABLE_GET, _TABLE_SET, _TABLE_GROW, _TABLE_FILL, _TABLE_INIT, _TABLE_COPY,
  _CALL_REF, _RETURN_CALL_REF, _REF_AS_NON_NULL, _BR_ON_NULL, _BR_ON_NON_NULL,
- _FUNC, _RETURN_CALL, _RETURN_CALL_INDIRECT, _GC) = range(43)
+ _FUNC, _RETURN_CALL, _RETURN_CALL_INDIRECT, _GC, _THROW, _THROW_REF, _TRY_TABLE, _TRY, _CATCH,
+ _CATCH_ALL, _DELEGATE, _RETHROW) = range(51)
 
 _SPECIAL_KINDS = {
     "unreachable": _UNREACHABLE, "block": _BLOCK, "loop": _LOOP, "if": _IF, "else": _ELSE,
@@ -70,8 +71,12 @@ _SPECIAL_KINDS = {
     "call_ref": _CALL_REF, "return_call_ref": _RETURN_CALL_REF,
     "ref.as_non_null": _REF_AS_NON_NULL, "br_on_null": _BR_ON_NULL,
     "br_on_non_null": _BR_ON_NON_NULL,
+    "throw": _THROW, "throw_ref": _THROW_REF, "try_table": _TRY_TABLE, "try": _TRY,
+    "catch": _CATCH, "catch_all": _CATCH_ALL, "delegate": _DELEGATE, "rethrow": _RETHROW,
 }
-_KIND_NAMES = {_BLOCK: BLOCK, _LOOP: LOOP, _IF: IF, _ELSE: IF}
+_KIND_NAMES = {_BLOCK: BLOCK, _LOOP: LOOP, _IF: IF, _ELSE: IF, _TRY_TABLE: TRY_TABLE,
+               _TRY: TRY, _CATCH: TRY, _CATCH_ALL: TRY}
+_EXNREF = ValType.ref(False, HeapType.EXN)  # what catch_ref and catch_all_ref deliver
 _new_tuple = tuple.__new__  # builds a BlockInfo without its Python-level __new__
 
 # Immediates that need no check; the order in which the others are checked puts the
@@ -116,11 +121,12 @@ class CodeContext:
     __slots__ = ("types", "type_sigs", "funcs", "func_sigs", "table_elems", "nmems",
                  "global_types", "global_mut", "elems", "ndatas", "refs", "func_name",
                  "_deftypes", "_defs", "func_type_indices", "_func_refs", "mem_at", "table_at",
-                 "any64")
+                 "any64", "tags")
 
     def __init__(self, types, funcs, func_type_indices, tables, mems, globals_, elems,
-                 ndatas, refs, func_name=None, deftypes=None):
+                 ndatas, refs, func_name=None, deftypes=None, tags=()):
         self.types = types
+        self.tags = list(tags)  # the FuncType of each tag (exception handling)
         # The closed type of each type index (``deftypes``: the list, or a function that
         # makes it, called only when an instruction needs one: ref.func, call_ref).
         self._deftypes = deftypes
@@ -269,6 +275,28 @@ def _func_sig(ctx: CodeContext, y: int):
     return sig
 
 
+def _tag(ctx: CodeContext, x: int) -> FuncType:
+    if not 0 <= x < len(ctx.tags):
+        raise Invalid(f"unknown tag {x}")
+    return ctx.tags[x]
+
+
+def _check_catches(ctx: CodeContext, catches, frames: list) -> None:
+    """Each catch clause's tag exists and what it delivers matches its label's types."""
+    for kind, x, label in catches:
+        delivered: tuple = ()
+        if kind < 2:
+            delivered = _tag(ctx, x).params
+        if kind & 1:
+            delivered = delivered + (_EXNREF,)
+        if not 0 <= label < len(frames):
+            raise Invalid(f"unknown label {label}")
+        lt = frames[-1 - label][_LABELS]
+        if not _subtypes(delivered, lt):
+            raise Invalid(f"type mismatch: catch delivers {_types_text(delivered)},"
+                          f" label carries {_types_text(lt)}")
+
+
 def _subtypes(ts1, ts2) -> bool:
     return len(ts1) == len(ts2) and all(matches(a, b) for a, b in zip(ts1, ts2))
 
@@ -381,7 +409,9 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
                 else:
                     pop_types(stack, base, unreach, params)
                     append(res)
-            elif c <= _IF:  # block, loop or if
+            elif c <= _IF or c == _TRY_TABLE or c == _TRY:  # block, loop, if, try_table, try
+                if c == _TRY_TABLE:
+                    _check_catches(ctx, imm[1], frames)
                 bparams, bres = _block_type(ctx, imm[0])
                 if c == _IF:
                     if h > base and stack[-1] is I32:
@@ -724,6 +754,72 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
             elif c == _GC:
                 gc.validate_instr(ctx, op, imm, stack, base, unreach,
                                   lambda x: _label_types(frames, x))
+            elif c == _THROW:
+                plist = _tag(ctx, imm[0]).params
+                if plist:
+                    pop_types(stack, base, unreach, plist)
+                del stack[base:]
+                unreach = True
+                if dead_start < 0:
+                    dead_start = i + 1
+            elif c == _THROW_REF:
+                pop_types(stack, base, unreach, (ValType.EXNREF,))
+                del stack[base:]
+                unreach = True
+                if dead_start < 0:
+                    dead_start = i + 1
+            elif c == _CATCH or c == _CATCH_ALL:
+                fr = frames[-1]
+                if fr[_K] != _TRY and fr[_K] != _CATCH:  # nothing after catch_all
+                    raise Invalid(f"{op.text} without a matching try")
+                res = fr[_RESULTS]
+                if not (h - base == len(res) and tuple(stack[base:]) == res):
+                    _end_types(stack, base, unreach, res)
+                del stack[base:]
+                if c == _CATCH:
+                    stack.extend(_tag(ctx, imm[0]).params)
+                if track:
+                    for x in inited[fr[_INITS]:]:
+                        unset[x] = 1
+                    del inited[fr[_INITS]:]
+                fr[_K] = c
+                unreach = False
+                if dead_start >= 0 and not fr[_DEAD]:
+                    dead[dead_start:i + 1] = b"\x01" * (i + 1 - dead_start)
+                    dead_start = -1
+            elif c == _DELEGATE:
+                fr = frames[-1]
+                if fr[_K] != _TRY:
+                    raise Invalid("delegate without a matching try")
+                x = imm[0]
+                if not 0 <= x < len(frames) - 1:
+                    raise Invalid(f"unknown label {x}")
+                res = fr[_RESULTS]
+                if not (h - base == len(res) and tuple(stack[base:]) == res):
+                    _end_types(stack, base, unreach, res)
+                    stack.extend(res)
+                frames.pop()
+                if track:
+                    for x in inited[fr[_INITS]:]:
+                        unset[x] = 1
+                    del inited[fr[_INITS]:]
+                blocks[fr[_START]] = _new_tuple(BlockInfo, (TRY, fr[_PARAMS], res, base, None, i))
+                outer = frames[-1]
+                base = outer[_BASE]
+                unreach = outer[_UNREACH]
+                if dead_start >= 0 and not (unreach or outer[_DEAD]):
+                    dead[dead_start:i + 1] = b"\x01" * (i + 1 - dead_start)
+                    dead_start = -1
+            elif c == _RETHROW:
+                x = imm[0]
+                if not 0 <= x < len(frames):
+                    raise Invalid(f"unknown label {x}")
+                if frames[-1 - x][_K] not in (_CATCH, _CATCH_ALL):
+                    raise Invalid("invalid rethrow label")
+                del stack[base:]
+                unreach = True
+                if dead_start < 0:
+                    dead_start = i + 1
             else:  # pragma: no cover - every special row has a branch above
                 raise AssertionError(f"no validation rule for {op.name}")
 

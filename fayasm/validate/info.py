@@ -12,13 +12,14 @@ from typing import NamedTuple
 from fayasm.runtime.types import FuncType, GlobalType, MemoryType, TableType, ValType
 
 BLOCK, LOOP, IF = "block", "loop", "if"
+TRY_TABLE, TRY = "try_table", "try"  # exception handling; "try" is the legacy block
 
 
 class BlockInfo(NamedTuple):
     """A structured instruction: ``height`` is the operand-stack height at entry below its
     params; ``end_index`` is the body index of its ``end``, ``else_index`` that of ``else``."""
 
-    kind: str  # "block", "loop" or "if"
+    kind: str  # "block", "loop", "if", "try_table" or "try"
     params: tuple[ValType, ...]
     results: tuple[ValType, ...]
     height: int
@@ -75,6 +76,8 @@ class ModuleInfo:
     num_imported_tables: int = 0
     num_imported_mems: int = 0
     num_imported_globals: int = 0
+    tags: list[FuncType] = field(default_factory=list)  # each tag's type, imports first
+    num_imported_tags: int = 0
     code: list[FuncInfo] = field(default_factory=list)  # defined functions, in order
 
     def func_info(self, index: int) -> FuncInfo:

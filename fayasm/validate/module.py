@@ -148,7 +148,7 @@ def validate(module: Module) -> ModuleInfo:
     ntypes = len(types)
     funcs: list[FuncType] = []
     func_type_indices: list[int] = []
-    tables, mems, globals_ = [], [], []
+    tables, mems, globals_, tags = [], [], [], []
     counts = {kind: 0 for kind in ExternKind}
     if module.subtypes:
         gc.check_subtypes(module_deftypes(module), _fail)
@@ -168,6 +168,8 @@ def validate(module: Module) -> ModuleInfo:
         elif kind is ExternKind.MEMORY:
             _check_memory_type(imp.desc)
             mems.append(imp.desc)
+        elif kind is ExternKind.TAG:
+            tags.append(_tag_type(types, imp.desc))
         else:
             globals_.append(imp.desc)
     imported_globals = list(globals_)
@@ -180,6 +182,7 @@ def validate(module: Module) -> ModuleInfo:
         func_type_indices.append(f.type_idx)
     tables.extend(module.tables)
     mems.extend(module.mems)
+    tags.extend(_tag_type(types, x) for x in module.tags)
     globals_.extend(g.type for g in module.globals)
     elems = [e.type for e in module.elems]
     ndatas = len(module.datas)
@@ -187,7 +190,7 @@ def validate(module: Module) -> ModuleInfo:
     nfuncs = len(funcs)
 
     code_ctx = CodeContext(types, funcs, func_type_indices, tables, mems, globals_, elems,
-                           ndatas, refs, _namer(module), lambda: module_deftypes(module))
+                           ndatas, refs, _namer(module), lambda: module_deftypes(module), tags)
     func_refs = code_ctx.func_ref
     # 2.0: globals and segment offsets see only the imported globals (the spec's C').
     # 3.0: a global's initializer sees the globals before it, segments see all of them.
@@ -226,7 +229,7 @@ def validate(module: Module) -> ModuleInfo:
     info = ModuleInfo(types, funcs, func_type_indices, tables, mems, globals_, elems, ndatas,
                       module.data_count, refs, counts[ExternKind.FUNC],
                       counts[ExternKind.TABLE], counts[ExternKind.MEMORY],
-                      counts[ExternKind.GLOBAL])
+                      counts[ExternKind.GLOBAL], tags, counts[ExternKind.TAG])
     ctx = code_ctx
     first = counts[ExternKind.FUNC]
     info.code = [validate_function(ctx, first + j, funcs[first + j], f.locals, f.body)
@@ -240,7 +243,7 @@ def validate(module: Module) -> ModuleInfo:
             _fail(f"start function must have type [] -> [], function {x} has {funcs[x]}")
     spaces = {ExternKind.FUNC: (nfuncs, "function"), ExternKind.TABLE: (len(tables), "table"),
               ExternKind.MEMORY: (len(mems), "memory"),
-              ExternKind.GLOBAL: (len(globals_), "global")}
+              ExternKind.GLOBAL: (len(globals_), "global"), ExternKind.TAG: (len(tags), "tag")}
     names = set()
     for ex in module.exports:
         size, what = spaces[ex.kind]
@@ -252,6 +255,15 @@ def validate(module: Module) -> ModuleInfo:
     if len(mems) > 1 and not features.current().multi_memory:
         _fail("multiple memories are not allowed in WebAssembly 2.0")
     return info
+
+
+def _tag_type(types: list, x: int) -> FuncType:
+    """The function type of a tag declared with type index ``x`` (no results allowed)."""
+    if not 0 <= x < len(types):
+        _fail(f"unknown type {x}")
+    if types[x].results:
+        _fail("non-empty tag result type")
+    return types[x]
 
 
 def _namer(module: Module):

@@ -28,6 +28,7 @@ from fayasm.text.numbers import (
 from fayasm.text.parser import ModuleParser
 
 from .script import (
+    AssertException,
     AssertExhaustion,
     AssertInvalid,
     AssertInvalidCustom,
@@ -122,6 +123,10 @@ class ScriptParser(BaseParser):
             message = self.message()
             self.rpar()
             return AssertExhaustion(action, message, line)
+        if word == "assert_exception":
+            action = self.action()
+            self.rpar()
+            return AssertException(action, line)
         cls = {"assert_malformed": AssertMalformed, "assert_invalid": AssertInvalid,
                "assert_malformed_custom": AssertMalformedCustom,
                "assert_invalid_custom": AssertInvalidCustom,

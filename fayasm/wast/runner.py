@@ -18,6 +18,7 @@ from fayasm.errors import (
 )
 from fayasm.module import Module
 from fayasm.runtime.errors import Error, Exhaustion, LinkError, Trap
+from fayasm.runtime.exceptions import WasmException
 from fayasm.runtime.func import HostError
 from fayasm.runtime.gcobj import heap_test
 from fayasm.runtime.types import HeapType, ValType
@@ -25,6 +26,7 @@ from fayasm.runtime.values import Val
 from fayasm.spectest import spectest_imports
 
 from .script import (
+    AssertException,
     AssertExhaustion,
     AssertInvalid,
     AssertInvalidCustom,
@@ -83,6 +85,7 @@ def command_kind(cmd) -> str:
     return {ModuleDef: "module", ModuleInstance: "module", Register: "register",
             AssertReturn: "assert_return",
             AssertTrap: "assert_trap", AssertExhaustion: "assert_exhaustion",
+            AssertException: "assert_exception",
             AssertMalformed: "assert_malformed", AssertInvalid: "assert_invalid",
             AssertMalformedCustom: "assert_malformed_custom",
             AssertInvalidCustom: "assert_invalid_custom",
@@ -283,6 +286,14 @@ class Runner:
             return self.expect_trap(cmd.action, cmd.message, Trap)
         if isinstance(cmd, AssertExhaustion):
             return self.expect_trap(cmd.action, cmd.message, Exhaustion)
+        if isinstance(cmd, AssertException):
+            try:
+                got = self.act(cmd.action)
+            except WasmException:
+                return PASSED
+            except Trap as e:
+                raise Failure(f"trap {e.message!r}, expected an exception") from None
+            raise Failure(f"returned {got}, expected an exception")
         if isinstance(cmd, AssertUnlinkable):
             module = self.compile_or_fail(cmd.module)
             try:

@@ -119,6 +119,14 @@ class AssertExhaustion:
 
 
 @dataclass
+class AssertException:
+    """``(assert_exception action)``: the action throws a wasm exception out of wasm."""
+
+    action: Action
+    line: int = 0
+
+
+@dataclass
 class AssertMalformed:
     module: ModuleDef
     message: str
@@ -160,5 +168,5 @@ class AssertUnlinkable:
 
 
 Command = Union[ModuleDef, Register, Invoke, Get, AssertReturn, AssertTrap, AssertExhaustion,
-                AssertMalformed, AssertInvalid, AssertMalformedCustom, AssertInvalidCustom,
-                AssertUnlinkable]
+                AssertException, AssertMalformed, AssertInvalid, AssertMalformedCustom,
+                AssertInvalidCustom, AssertUnlinkable]

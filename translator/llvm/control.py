@@ -29,14 +29,30 @@ from fayasm.ir import (
 
 from . import memops
 from . import types as T
-from .types import LL, Layout
+from .types import LL, TB, Layout, S
 
 
 def lower_stmt(fe, s):
     """Lower statement ``s``: None for a simple statement; for a block, loop or if, a
     generator that yields the bodies to lower in turn (FunctionEmitter.body_list lowers
-    each, then resumes it), so nesting costs no Python recursion."""
+    each, then resumes it), so nesting costs no Python recursion. (Throw, ThrowRef and
+    TryTable are exceptions.py's.)"""
     return _STMTS[type(s)](fe, s)
+
+
+# -- leaving try_tables (exceptions.py) ---------------------------------------------------------
+def handler_word(fe) -> str:
+    tb = fe.op(f"load ptr, ptr {fe.state_word_ptr(S.CUR)}, align 8, !tbaa !2")
+    return fe.op(f"getelementptr inbounds i64, ptr {tb}, i64 {TB.HANDLER}")
+
+
+def leave_trys(fe, depth: int) -> None:
+    """Before control leaves the try_tables open beyond ``depth`` (a branch out, a
+    return): the handler that was current outside them is current again."""
+    if len(fe.trys) > depth:
+        prev = fe.op(f"load volatile i64, ptr {fe.trys[depth]}")
+        fe.emit(f"store i64 {prev}, ptr {handler_word(fe)}, align 8, !tbaa !2")
+
 
 
 # -- simple statements --------------------------------------------------------------------------
@@ -77,6 +93,7 @@ def _return(fe, s: Return) -> None:
 
 
 def _ret(fe, values: list) -> None:
+    leave_trys(fe, 0)
     results = fe.func.type.results
     if not results:
         fe.terminate("ret void")
@@ -263,6 +280,7 @@ def _tail_call(fe, s: TailCall) -> None:
     else:
         ftype = mod.syntax.types[s.type_index]
     args = [fe.expr(a) for a in s.args]
+    leave_trys(fe, 0)  # the callee's frame replaces this one, handlers too
     if s.index is None:
         if mod.direct(s.func):
             target, callee_ctx, rec = "@" + mod.func_symbol(s.func), "%ctx", None
@@ -312,11 +330,12 @@ def _copy(fe, label, values: list) -> None:
         fe.store_var(slot, v)
 
 
-def _jump(fe, label, values: list) -> None:
+def jump(fe, label, values: list) -> None:
     """Branch to ``label`` carrying evaluated ``values`` (emits a terminator)."""
     if label.kind == "function":
         _ret(fe, values)
         return
+    leave_trys(fe, fe.label_depth.get(label.id, 0))
     _copy(fe, label, values)
     if label.kind == "loop":
         fe.fuel()
@@ -328,6 +347,8 @@ def _needs_edge(fe, label, values) -> bool:
         return True
     if label.kind == "loop" and fe.metered:
         return True
+    if fe.label_depth.get(label.id, 0) < len(fe.trys):
+        return True  # it leaves a try_table: the handler before it comes back
     return any(not (type(v) is Slot and v.height == slot.height and v.type.rep is slot.type.rep)
                for slot, v in zip(label.slots, values))
 
@@ -342,7 +363,7 @@ def _edge(fe, label, values) -> str:
     fe.lines = []
     fe.start(name)
     evaluated = [fe.expr(v) for v in values]
-    _jump(fe, label, evaluated)
+    jump(fe, label, evaluated)
     fe.extra_blocks.append(fe.lines)
     fe.lines, fe.terminated = saved_lines, saved_term
     return name
@@ -351,6 +372,7 @@ def _edge(fe, label, values) -> str:
 def _block(fe, s: Block):
     end = fe.newlabel(f"end{s.label.id}_")
     fe.labels[s.label.id] = end
+    fe.label_depth[s.label.id] = len(fe.trys)
     yield s.body
     if not fe.terminated:
         fe.br(end)
@@ -360,6 +382,7 @@ def _block(fe, s: Block):
 def _loop(fe, s: Loop):
     head = fe.newlabel(f"loop{s.label.id}_")
     fe.labels[s.label.id] = head
+    fe.label_depth[s.label.id] = len(fe.trys)
     if not fe.terminated:
         fe.br(head)
     fe.start(head)
@@ -370,6 +393,7 @@ def _loop(fe, s: Loop):
 def _if(fe, s: If):
     end = fe.newlabel(f"end{s.label.id}_")
     fe.labels[s.label.id] = end
+    fe.label_depth[s.label.id] = len(fe.trys)
     c = fe.cond(s.cond)
     then = fe.newlabel("then")
     other = fe.newlabel("else") if s.else_ else end
@@ -388,7 +412,7 @@ def _if(fe, s: If):
 
 def _br(fe, s: Br) -> None:
     values = [fe.expr(v) for v in s.values]
-    _jump(fe, s.label, values)
+    jump(fe, s.label, values)
 
 
 def _br_if(fe, s: BrIf) -> None:

@@ -32,7 +32,7 @@ from fayasm.runtime.limits import MAX_CALL_DEPTH
 from fayasm.runtime.plan import Spaces, link
 from fayasm.runtime.resources import ResourceLimits, stack_limit
 
-from . import callbacks, calls, guard, jit, metering, natives, references, tiering
+from . import callbacks, calls, catching, guard, jit, metering, natives, references, tiering
 from . import types as T
 from .process import STATE
 from .types import Layout
@@ -58,6 +58,7 @@ class CompiledModule:
         self.has32 = guard.has_memory32(module)
         self._code: dict[tuple[bool, bool], object] = {}
         self._lock = threading.Lock()
+        self.catch_cache: dict = {}  # function -> its try_tables' clauses (exceptions.py)
 
     def code(self, metered: bool, guarded: bool = False):
         opts = (metered, guarded)
@@ -99,6 +100,7 @@ class InstanceState:
         self.globals: list = []
         self.elems: list = []
         self.datas: list = []
+        self.tags: list = []
 
     # -- function targets (tiering) ---------------------------------------------------------------
     def lazy_block(self, k: int) -> int:
@@ -180,6 +182,12 @@ class InstanceState:
             self.ctx[slot + 1] = 0  # the length first: native code reads it before the base
             self.ctx[slot] = 0
             self.datas[k] = b""
+        elif op == T.RT_THROW:
+            catching.rt_throw(self, w)
+        elif op == T.RT_THROW_REF:
+            catching.rt_throw_ref(self, w)
+        elif op == T.RT_CATCH:
+            catching.rt_catch(self, w[0], w[1], w)
         elif op == T.RT_GLOBAL_SET_REF:
             g = self.globals[w[0]]
             g.raw = references.from_word(g.type.valtype, w[1])
@@ -198,7 +206,7 @@ class _Builder:
         ist = self.ist
         ist.funcs, ist.tables, ist.mems, ist.globals = (spaces.funcs, spaces.tables,
                                                         spaces.mems, spaces.globals)
-        ist.elems, ist.datas = spaces.elems, spaces.datas
+        ist.elems, ist.datas, ist.tags = spaces.elems, spaces.datas, spaces.tags
         compiled, ctx, base, lay = ist.compiled, ist.ctx, ist.base, ist.compiled.layout
         records, names = references.RECORDS, compiled.plan.names
         out = []

@@ -22,6 +22,7 @@ from fayasm.ir import Const, Local, Op, Slot
 from fayasm.runtime.limits import BULK_SHIFT, MAX_CALL_DEPTH, frame_units
 
 from . import types as T
+from .exceptions import uses_handlers
 from .types import F32, F64, I32, I64, LL, V128, Layout
 
 # Frames bigger than this (by estimate) check the stack limit on every call; smaller
@@ -73,6 +74,13 @@ class FunctionEmitter:
         self.entry_checked = self.frame > BIG_FRAME or self.units > 1
         self.exhausted = False  # whether the shared exhaustion block is needed
         self.uniform = mod.is_uniform(func.index)  # the body is the uniform entry
+        # Exception handling (exceptions.py): the try_tables open around the code being
+        # emitted (the frame word holding the handler before each), the number of them
+        # open around each label's construct, and locals kept in memory across _setjmp.
+        self.trys: list[str] = []
+        self.label_depth: dict[int, int] = {}
+        self.try_count = 0
+        self.volatile = uses_handlers(func.body)
 
     # -- names and text ---------------------------------------------------------------------
     def tmp(self) -> str:
@@ -123,10 +131,12 @@ class FunctionEmitter:
         return name
 
     def load_var(self, var) -> str:
-        return self.op(f"load {LL[var.type]}, ptr {self.var_ptr(var)}")
+        v = "volatile " if self.volatile else ""
+        return self.op(f"load {v}{LL[var.type]}, ptr {self.var_ptr(var)}")
 
     def store_var(self, var, value: str) -> None:
-        self.emit(f"store {LL[var.type]} {value}, ptr {self.var_ptr(var)}")
+        v = "volatile " if self.volatile else ""
+        self.emit(f"store {v}{LL[var.type]} {value}, ptr {self.var_ptr(var)}")
 
     # -- the context ------------------------------------------------------------------------
     def ctx_word(self, index: int, type_: str = "ptr") -> str:
@@ -236,9 +246,10 @@ class FunctionEmitter:
         c = self.op(f"icmp ne i32 {status}, {T.OK}")
         self.trap_if(c, T.PENDING)
 
-    def runtime_call(self, op: int, args: list[tuple[str, str]]) -> str:
+    def runtime_call(self, op: int, args: list[tuple[str, str]], check: bool = True) -> str:
         """Call the runtime callback (callbacks._runtime_call) with ``args`` (type, value) in an
-        i64 buffer; return a pointer to the buffer (results come back in it)."""
+        i64 buffer; return a pointer to the buffer (results come back in it). ``check``:
+        unwind when it fails (throw does not: it always leaves an exception pending)."""
         buf = self.tmp()
         self.allocas.append(f"  {buf} = alloca [6 x i64], align 16")
         for k, (ty, v) in enumerate(args):
@@ -263,7 +274,8 @@ class FunctionEmitter:
         if self.metered:
             v = self.op(f"load i64, ptr {parked}, align 8, !tbaa !2")
             self.emit(f"store i64 {v}, ptr {fuelp}, align 8, !tbaa !2")
-        self.unwind_if_failed(status)
+        if check:
+            self.unwind_if_failed(status)
         return buf
 
     def call_check(self, d1: str = "%d1") -> None:

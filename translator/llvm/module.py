@@ -23,7 +23,7 @@ from fayasm.ir import Op
 from fayasm.ir.build import build_function
 from fayasm.runtime.types import ExternKind
 
-from . import control, exprs, memops, simd, stubs
+from . import control, exceptions, exprs, memops, simd, stubs
 from . import types as T
 from .function import FunctionEmitter
 from .types import Layout
@@ -33,7 +33,7 @@ _MEM_EFFECTS = {"memory.fill": memops.memory_fill, "memory.copy": memops.memory_
 
 # Functions with more blocks open at once than this are compiled without optimisation.
 OPT_NESTING = 1000
-_OPENERS = frozenset(isa.OPS[name] for name in ("block", "loop", "if"))
+_OPENERS = frozenset(isa.OPS[name] for name in ("block", "loop", "if", "try_table", "try"))
 _END = isa.OPS["end"]
 
 METADATA = """!0 = !{!"fayasm tbaa"}
@@ -171,6 +171,9 @@ class ModuleEmitter:
 
     # -- dispatch (called by FunctionEmitter and control) ---------------------------------------
     def lower_stmt(self, fe, s):
+        lower = exceptions.STMTS.get(type(s))
+        if lower is not None:
+            return lower(fe, s)
         return control.lower_stmt(fe, s)
 
     def lower_cond(self, fe, e):

@@ -84,6 +84,29 @@ done:
 }}"""
 
 
+def deliver(prefix: str, st: str, func: str) -> list[str]:
+    """Lines that hand the pending exception to the thread's innermost try_table handler
+    (exceptions.py), or unwind to the entry as a trap with it (PENDING) when there is
+    none. Inline, not a helper: a frame of its own would start the backtrace walk."""
+    p = prefix
+    return [f"  %{p}cp = getelementptr inbounds i64, ptr {st}, i64 {S.CUR}",
+            f"  %{p}tb = load ptr, ptr %{p}cp",
+            f"  %{p}hp = getelementptr inbounds i64, ptr %{p}tb, i64 {TB.HANDLER}",
+            f"  %{p}h = load ptr, ptr %{p}hp",
+            f"  %{p}none = icmp eq ptr %{p}h, null",
+            f"  br i1 %{p}none, label %{p}out, label %{p}jump",
+            f"{p}jump:",
+            # Every handler is wasm code: the host call it may unwind leaves HOST set,
+            # and guard.py's handler must take the faults of the code that catches.
+            f"  %{p}hostp = getelementptr inbounds i64, ptr %{p}tb, i64 {TB.HOST}",
+            f"  store i64 0, ptr %{p}hostp",
+            f"  call void @_longjmp(ptr %{p}h, i32 1)",
+            "  unreachable",
+            f"{p}out:",
+            f"  call void @fy_trap(ptr {st}, i64 {T.PENDING}, i64 0, i64 {func})",
+            "  unreachable"]
+
+
 # -- raw f32 conversions (payload-preserving) --------------------------------------------------
 def _raw_to_f32(lines: list, v: str, tag: str) -> str:
     """Emit the conversion of a raw f32 (a double) to float; return the float."""
@@ -219,6 +242,9 @@ def entry(ft, key: str) -> str:
            "  %d = trunc i64 %d64 to i32",
            f"  %hostp = getelementptr inbounds i64, ptr %tb, i64 {TB.HOST}",
            "  %prevhost = load i64, ptr %hostp",
+           # The handlers of the code running (exceptions.py) are not this entry's.
+           f"  %hdp = getelementptr inbounds i64, ptr %tb, i64 {TB.HANDLER}",
+           "  %prevh = load i64, ptr %hdp",
            # A re-entry (wasm called the host, which calls wasm) needs ENTRY_RESERVE
            # bytes of stack above the limit, or it is Exhaustion at the host call, as the
            # other engines bound their entries (runtime/stack.py).
@@ -255,6 +281,7 @@ def entry(ft, key: str) -> str:
            "  store i64 %prevfp, ptr %fpp",
            "  store i64 %d64, ptr %dp",
            "  store i64 %prevhost, ptr %hostp",
+           "  store i64 %prevh, ptr %hdp",
            "  %cfuel = load i64, ptr %sfp",
            "  store i64 %cfuel, ptr %tfp",
            "  %cact = load i64, ptr %actp",
@@ -274,7 +301,8 @@ def entry(ft, key: str) -> str:
            "  store i64 %jbi, ptr %jbp",
            "  %fa = call ptr @llvm.frameaddress.p0(i32 0)",
            "  %fai = ptrtoint ptr %fa to i64",
-           "  store i64 %fai, ptr %fpp"]
+           "  store i64 %fai, ptr %fpp",
+           "  store i64 0, ptr %hdp"]
     out += lines
     call = f"call {inner} %fn(ptr %ctx, i32 %d{''.join(', ' + a for a in args)})"
     if inner == "void":
@@ -283,6 +311,7 @@ def entry(ft, key: str) -> str:
         out.append(f"  %res = {call}")
     out += ["  store i64 %prevjb, ptr %jbp", "  store i64 %prevfp, ptr %fpp",
             "  store i64 %prevhost, ptr %hostp",
+            "  store i64 %prevh, ptr %hdp",
             "  %rfuel = load i64, ptr %sfp", "  store i64 %rfuel, ptr %tfp",
             "  %ract = load i64, ptr %actp", "  %ract1 = sub i64 %ract, 1",
             "  store i64 %ract1, ptr %actp"]
@@ -358,9 +387,8 @@ def host_trampoline(ft, key: str) -> str:
             "  store i64 %prev, ptr %dp",
             f"  %bad = icmp ne i32 %rc, {T.OK}",
             "  br i1 %bad, label %fail, label %ok",
-            "fail:",
-            f"  call void @fy_trap(ptr %st, i64 {T.PENDING}, i64 0, i64 %caller)",
-            "  unreachable",
+            "fail:",  # a wasm exception goes to a handler (exceptions.py), the rest unwinds
+            *deliver("x", "%st", "%caller"),
             "ok:"]
     word = 0
     vals = []
@@ -442,5 +470,9 @@ declare void @_longjmp(ptr, i32) noreturn nounwind
 declare ptr @pthread_getspecific(i32) nounwind
 declare ptr @llvm.frameaddress.p0(i32)"""
 
-__all__ = ["trap_helper", "entry", "host_trampoline", "lazy_stub", "entry_ret_type",
+raw_to_f32 = _raw_to_f32
+f32_to_raw = _f32_to_raw
+
+__all__ = ["raw_to_f32", "f32_to_raw", "trap_helper", "deliver", "entry",
+           "host_trampoline", "lazy_stub", "entry_ret_type",
            "entry_returns_directly", "ATTRIBUTES", "DECLARATIONS"]

@@ -66,7 +66,7 @@ class ThreadBlock:
     state: exceptions waiting for the entry that unwinds (``pending``), the Budget of
     the innermost metered entry, host calls in progress (``nest``)."""
 
-    __slots__ = ("words", "addr", "pending", "budget", "nest", "saved")
+    __slots__ = ("words", "addr", "pending", "budget", "nest", "saved", "exn_payload")
 
     def __init__(self):
         self.words = (ctypes.c_int64 * TB.WORDS)()
@@ -75,6 +75,7 @@ class ThreadBlock:
         self.budget = None
         self.nest = 0
         self.saved: list = []  # what metering.enter put back on leave, innermost last
+        self.exn_payload = None  # the payload a catch is reading (exceptions.rt_catch)
         low = _stack_low()
         self.words[TB.STACK_LIMIT] = low + STACK_MARGIN if low else 0
         self.install()

@@ -182,7 +182,7 @@ class LazyCode:
         self.compiled_addrs: list[int] = []
         weakref.finalize(self.loaded, codemap.remove, list(meta), self.compiled_addrs)
         self.stubs = dict(zip(sigs, meta[2 * n:]))
-        self.types = [module.syntax.types[f.type_idx] for f in module.syntax.funcs]
+        self.types = [T.native(module.syntax.types[f.type_idx]) for f in module.syntax.funcs]
         self.funcs: dict[int, tuple] = {}  # defined function -> (code, uniform entry or 0)
         self.optimised: set[int] = set()  # functions whose code is the O2 one
         self.called: list[int] = []  # functions compiled lazily, in the order of first calls

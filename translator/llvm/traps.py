@@ -7,6 +7,7 @@ import ctypes
 
 from fayasm.runtime import errors as E
 from fayasm.runtime.errors import Error, Exhaustion, Trap
+from fayasm.runtime.exceptions import WasmException
 from fayasm.runtime.func import HostError
 
 from . import types as T
@@ -20,6 +21,7 @@ TRAP_MESSAGES = {
     T.CONVERSION: E.BAD_CONVERSION, T.MEM_OOB: E.MEM_OOB, T.TABLE_OOB: E.TABLE_OOB,
     T.UNDEFINED: E.UNDEFINED_ELEMENT, T.UNINITIALIZED: E.UNINITIALIZED_ELEMENT,
     T.MISMATCH: E.TYPE_MISMATCH, T.NULL_FUNC: E.NULL_FUNC_REF, T.NULL_REF: E.NULL_REF,
+    T.NULL_EXN: E.NULL_EXN_REF,
 }
 
 
@@ -77,6 +79,9 @@ def take_error() -> BaseException:
             msg = f"{msg} {w[TB.TRAP_ARG]}"
         exc = Trap(msg)
     pending.clear()
+    if isinstance(exc, WasmException) and not exc.frames:
+        n = min(w[TB.TRACE_LEN], TB.TRACE_MAX)
+        exc.frames.extend(codemap.backtrace(w[TB.TRAP_FUNC], w[TB.TRACE:TB.TRACE + n]))
     if isinstance(exc, Trap):
         n = min(w[TB.TRACE_LEN], TB.TRACE_MAX)
         trace = w[TB.TRACE:TB.TRACE + n]

@@ -40,7 +40,7 @@ WORDS = ByRep({I32: 1, I64: 1, F32: 1, F64: 1, V128: 2, FUNCREF: 1, EXTERNREF: 1
 
 # Trap codes passed from native code to the Python side (traps.TRAP_MESSAGES).
 PENDING, UNREACHABLE, DIV_ZERO, OVERFLOW, CONVERSION, MEM_OOB, TABLE_OOB, UNDEFINED, \
-    UNINITIALIZED, MISMATCH, EXHAUSTED, NULL_FUNC, NULL_REF = range(13)
+    UNINITIALIZED, MISMATCH, EXHAUSTED, NULL_FUNC, NULL_REF, NULL_EXN = range(14)
 
 # What a callback returns when it succeeded. Anything else (ctypes returns 0 when the
 # callback could not even run, e.g. at Python's recursion limit) means it failed.
@@ -49,7 +49,7 @@ OK = 1
 # Operations of the runtime callback (callbacks._runtime_call): op, instance ctx, args buffer.
 RT_THREAD, RT_REFUEL, RT_MEMORY_GROW, RT_TABLE_GROW, RT_TABLE_SET, RT_TABLE_FILL, \
     RT_TABLE_COPY, RT_TABLE_INIT, RT_ELEM_DROP, RT_GLOBAL_SET_REF, RT_COMPILE, \
-    RT_DATA_DROP = range(12)
+    RT_DATA_DROP, RT_THROW, RT_THROW_REF, RT_CATCH = range(15)
 
 
 _TYPE_CODES = {I32: 1, I64: 2, F32: 3, F64: 4, V128: 5, FUNCREF: 6, EXTERNREF: 7}
@@ -210,6 +210,7 @@ class TB:
     TRAP_FUNC = 7  # function index whose code raised the trap (-1: none)
     TRACE_LEN = 8
     HOST = 9  # nonzero while a host trampoline's callback runs (guard.py: not jit code)
+    HANDLER = 10  # jmp_buf of the innermost try_table handler of the running entry, or 0
     TRACE = 16  # return addresses of the backtrace walk
     TRACE_MAX = MAX_CALL_DEPTH + 64  # every frame of an exhausted stack, as on every engine
     TAIL = TRACE + TRACE_MAX  # the arguments of a tail call between uniform entries

@@ -10,7 +10,20 @@ tree of if chains (FunctionEmitter.case_tree) nested log(blocks) deep.
 """
 from __future__ import annotations
 
-from fayasm.ir import Block, Br, BrIf, BrTable, If, Loop, Return, TailCall, Unreachable
+from fayasm.ir import (
+    Block,
+    Br,
+    BrIf,
+    BrTable,
+    If,
+    Loop,
+    Return,
+    TailCall,
+    Throw,
+    ThrowRef,
+    TryTable,
+    Unreachable,
+)
 from fayasm.runtime.errors import UNREACHABLE
 
 from .branching import CHAIN, TABLE_LOOKUP_MIN, LoopFrame, case_number, table_cases
@@ -20,10 +33,11 @@ DISPATCH_CHAIN = 4  # basic blocks one if chain of the dispatch tells apart
 
 
 class _BB:
-    __slots__ = ("id", "stmts", "term")
+    __slots__ = ("id", "stmts", "term", "handlers")
 
-    def __init__(self, id):
+    def __init__(self, id, handlers: tuple = ()):
         self.id = id
+        self.handlers = handlers  # the TryTables around its code, innermost first
         self.stmts: list = []
         self.term = None  # ("goto", bb) | ("if", cond, bb, bb) | ("stmt", s, next_bb|None)
 
@@ -42,9 +56,10 @@ class FlatEmitter:
         self.bbs: list[_BB] = []
         self.targets: dict[int, _BB] = {}  # label id -> the basic block a branch goes to
         self.loop_heads: set[int] = set()
+        self.open_trys: list = []  # TryTables whose bodies are being walked, innermost last
 
     def new(self) -> _BB:
-        bb = _BB(len(self.bbs))
+        bb = _BB(len(self.bbs), tuple(reversed(self.open_trys)))
         self.bbs.append(bb)
         return bb
 
@@ -82,6 +97,17 @@ class FlatEmitter:
                 if end is not None:
                     end.term = ("goto", after)
                 cur = after
+            elif t is TryTable:
+                after = self.new()
+                self.targets[s.label.id] = after
+                self.open_trys.append(s)
+                start = self.new()
+                cur.term = ("goto", start)
+                end = yield s.body, start
+                self.open_trys.pop()
+                if end is not None:
+                    end.term = ("goto", after)
+                cur = after
             elif t is Loop:
                 head = self.new()
                 cur.term = ("goto", head)
@@ -101,7 +127,7 @@ class FlatEmitter:
                 nxt = self.new()
                 cur.term = ("stmt", s, nxt)
                 cur = nxt
-            elif t in (Br, BrTable, Return, TailCall, Unreachable):
+            elif t in (Br, BrTable, Return, TailCall, Unreachable, Throw, ThrowRef):
                 cur.term = ("stmt", s, None)
                 cur = None
             else:  # pragma: no cover
@@ -122,11 +148,41 @@ class FlatEmitter:
         out.add("while True:")
         out.depth += 1
         fn.frames.append(frame)
+        chains: dict = {}
+        for bb in self.bbs:
+            if bb.handlers:
+                chains.setdefault(bb.handlers, []).append(bb.id)
+        if chains:
+            out.add("try:")
+            out.depth += 1
+            fn.trys += 1
         fn.case_tree("_st", len(self.bbs), lambda k: self.block(self.bbs[k]),
                      chain=DISPATCH_CHAIN)
+        if chains:
+            fn.trys -= 1
+            out.depth -= 1
+            self.handlers(chains)
         fn.frames.pop()
         out.depth -= 1
         return fn.after_loop(frame, outer)
+
+    def handlers(self, chains: dict) -> None:
+        """The except clause of the dispatch: by the block that was running, the
+        TryTables around it take the exception in turn (innermost first)."""
+        fn, out = self.fn, self.fn.out
+        out.add("except _WE as _e:")
+        out.depth += 1
+        for k, (chain, ids) in enumerate(chains.items()):
+            test = f"_st == {ids[0]}" if len(ids) == 1 else f"_st in {tuple(ids)!r}"
+            out.add(f"{'if' if k == 0 else 'elif'} {test}:")
+            out.depth += 1
+            for s in chain:
+                fn.catches(s, s.catches, "_e", final=False,
+                           transfer=lambda label, s=s: self.transfer(s, label, (), tail=False))
+            out.add("raise")
+            out.depth -= 1
+        out.add("raise")
+        out.depth -= 1
 
     def thread(self) -> None:
         """Bypass the blocks that only jump on (the ends of nested constructs mostly are
@@ -191,6 +247,8 @@ class FlatEmitter:
                 fn.tail_call(s)
             elif t is Unreachable:
                 out.add(f'raise _rt.trap("{UNREACHABLE}")')
+            elif t is Throw or t is ThrowRef:
+                fn.stmt(s)
             elif t is Br:
                 self.transfer(s, s.label, s.values)
             elif t is BrIf:

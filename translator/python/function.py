@@ -40,6 +40,9 @@ from fayasm.ir import (
     Set,
     Slot,
     TailCall,
+    Throw,
+    ThrowRef,
+    TryTable,
     Unreachable,
 )
 from fayasm.ir.nodes import Local
@@ -89,6 +92,7 @@ class FunctionEmitter:
         self.height: dict[int, int] = {}  # id(construct) -> constructs nested in it, plus 1
         self.nest = 0  # structured constructs being emitted, one inside the other
         self.flat_count = 0
+        self.trys = 0  # Python try statements open around the code being emitted
         self.mems_needed: set[int] = set()  # memories whose view (M, M1, ...) loads and stores use
 
     # -- names ------------------------------------------------------------------------
@@ -132,14 +136,14 @@ class FunctionEmitter:
                 reach = owner if k == last else NEVER
                 self.reach[id(s)] = reach
                 t = type(s)
-                if t is Block or t is If or t is Loop:
+                if t is Block or t is If or t is Loop or t is TryTable:
                     self.depth[s.label.id] = depth
                     me = len(constructs)
                     constructs.append((s, up))
-                if t is Block or t is If:
+                if t is Block or t is If or t is TryTable:
                     self.ctx[s.label.id] = loop
                     inner = depth if reach == NEVER else reach
-                    if t is Block:
+                    if t is Block or t is TryTable:
                         work.append((s.body, inner, loop, depth + 1, me))
                     else:
                         work.append((s.then, inner, loop, depth + 1, me))
@@ -147,7 +151,7 @@ class FunctionEmitter:
                 elif t is Loop:
                     self.ctx[s.label.id] = s.label
                     ends = s.body and isinstance(s.body[-1], (Br, BrTable, Return, TailCall,
-                                                              Unreachable))
+                                                              Unreachable, Throw, ThrowRef))
                     work.append((s.body, NEVER if ends else reach, s.label, depth + 1, me))
         heights = [1] * len(constructs)
         for k in range(len(constructs) - 1, -1, -1):  # inner constructs come later
@@ -241,7 +245,11 @@ class FunctionEmitter:
             self.tail_call(s)
         elif t is Unreachable:
             out.add(f'raise _rt.trap("{UNREACHABLE}")')
-        elif t is Block or t is Loop or t is If:
+        elif t is Throw:
+            self.throw(s)
+        elif t is ThrowRef:
+            out.add(f"raise _rt.throw_ref({x.expr(s.ref)}, {s.skip})")
+        elif t is Block or t is Loop or t is If or t is TryTable:
             if self.too_deep() or self.nest + self.height[id(s)] > MAX_NEST:
                 # Flattened where it starts, not MAX_NEST levels in (shorter lines).
                 return self.flat(s)
@@ -249,6 +257,8 @@ class FunctionEmitter:
             try:
                 if t is Block:
                     return self.block_stmt(s)
+                if t is TryTable:
+                    return self.try_table(s)
                 return self.loop_stmt(s) if t is Loop else self.if_stmt(s)
             finally:
                 self.nest -= 1
@@ -648,8 +658,60 @@ class FunctionEmitter:
         return pending - {s.label.id}
 
     def too_deep(self) -> bool:
-        return (len(self.frames) >= MAX_LOOPS or self.out.depth >= MAX_INDENT
+        return (len(self.frames) + self.trys >= MAX_LOOPS or self.out.depth >= MAX_INDENT
                 or self.nest >= MAX_NEST)
+
+    # -- exceptions ----------------------------------------------------------------------
+    def throw(self, s: Throw) -> None:
+        args = [self.x.expr(a) for a in s.args]
+        pack = f"({args[0]},)" if len(args) == 1 else f"({', '.join(args)})"
+        self.out.add(f"raise _rt.throw({self.module.tag_ref(s.tag)}, {pack})")
+
+    def try_table(self, s: TryTable) -> builtins.set:
+        """A Python try around the body (a CPython block, counted like a loop); its
+        except clause offers the exception to the catches in order (runtime
+        support.catch_index) and branches like a br from there."""
+        out = self.out
+        out.add("try:")
+        self.trys += 1
+        try:
+            pending = self.indented_body(s.body)
+        finally:
+            self.trys -= 1
+        out.add("except _WE as _e:")
+        out.depth += 1
+        pending |= self.catches(s, s.catches, "_e")
+        out.depth -= 1
+        self.end_check(s.label)
+        return pending - {s.label.id}
+
+    def catches(self, s, catches, exc: str, transfer=None, final: bool = True) -> builtins.set:
+        """The dispatch of an except clause over ``catches``; ``transfer(label)`` goes to
+        a target (a branch by default). ``final``: re-raise when no clause takes it."""
+        out = self.out
+        tags = [("None" if tag is None else self.module.tag_ref(tag)) for _, tag, _ in catches]
+        out.add(f"_c = _rt.catch_index({exc}, ({''.join(t + ', ' for t in tags)}))")
+        pending: set = set()
+        for k, (kind, _, label) in enumerate(catches):
+            out.add(f"{'if' if k == 0 else 'elif'} _c == {k}:")
+            out.depth += 1
+            slots = [self.slot(x.height) for x in label.slots]
+            n = len(slots) - (kind & 1)
+            if n:
+                out.add(f"{', '.join(slots[:n])}, = {exc}.exn.raw")
+            if kind & 1:
+                out.add(f"{slots[-1]} = {exc}.exn")
+            if label.kind == "function":
+                out.add("return " + ", ".join(slots) if slots else "return")
+            elif transfer is not None:
+                transfer(label)
+            else:
+                pending |= self.branch(s, label, (), allow_fall=False)
+            out.depth -= 1
+        if final:
+            out.add("else:" if catches else "if True:")
+            out.add("    raise")
+        return pending
 
     def if_stmt(self, s: If) -> builtins.set:
         out = self.out
@@ -769,6 +831,10 @@ def _touches_memory(s, out: set) -> None:
         exprs = list(s.args) + ([s.index] if t is not Call and s.index is not None else [])
     elif t is If:
         exprs = [s.cond]
+    elif t is Throw:
+        exprs = list(s.args)
+    elif t is ThrowRef:
+        exprs = [s.ref]
     elif t in (BrIf,):
         exprs = [s.cond, *s.values]
     elif t is BrTable:
@@ -789,7 +855,7 @@ def _falls_through(body: list) -> bool:
     if not body:
         return True
     last = body[-1]
-    return not isinstance(last, (Br, Return, TailCall, Unreachable, BrTable))
+    return not isinstance(last, (Br, Return, TailCall, Unreachable, BrTable, Throw, ThrowRef))
 
 
 def _zero(t) -> str:

@@ -17,6 +17,7 @@ from fayasm.runtime.types import (
     ExternKind,
     FuncType,
     GlobalType,
+    HeapType,
     MemoryType,
     Packed,
     RecRef,
@@ -62,9 +63,20 @@ def _address(t) -> str:
     return ", _rt.ValType('i64')" if t.address is ValType.I64 else ""
 
 
+def _tag_type(d, ix: dict | None) -> str:
+    """A tag's closed type (a DefType) as source: by index into _TYPES in a file with
+    typed references, else rebuilt from its parameter names."""
+    if ix is not None:
+        return f"_TYPES[{ix[d]}]"
+    params = tuple(str(t) for t in d.expand().params)
+    return f"_rt.deftypes_from([({literal(params)}, ())])[0]"
+
+
 def _extern_type(kind: ExternKind, t, ix: dict | None = None) -> str:
     if kind is ExternKind.FUNC:
         return _type_literal(t, ix)
+    if kind is ExternKind.TAG:
+        return _tag_type(t, ix)
     if kind is ExternKind.TABLE:
         return f"_rt.TableType({_valtype(t.elem, ix)}, {_limits(t.limits)}{_address(t)})"
     if kind is ExternKind.MEMORY:
@@ -166,6 +178,9 @@ def interface_check(need: int = INTERFACE) -> list[str]:
     ]
 
 
+_EXCEPTION_FEATURES = ("exception-handling", "legacy-exceptions")
+
+
 class ModuleEmitter:
     """Names and module-level data shared by the functions of one module."""
 
@@ -193,6 +208,11 @@ class ModuleEmitter:
         self.is_gc = gc_module(m)
         self.used_deftypes: set[int] = set()
         self.casts: dict = {}  # reference type -> its test's number
+        # Exception handling in the module: tags, their instructions, or exnref values.
+        self.exceptions = bool(m.tags or self.info.tags) or any(
+            ins.op.feature in _EXCEPTION_FEATURES for f in m.funcs for ins in f.body) or any(
+            t.is_ref and t.heap.__class__ is HeapType and t.heap.top is HeapType.EXN
+            for ft in m.types if ft.__class__ is FuncType for t in ft.params + ft.results)
 
     # -- names -------------------------------------------------------------------------
     def func_name(self, index: int) -> str:
@@ -295,6 +315,8 @@ class ModuleEmitter:
         out.append("from fayasm.runtime.values import f64_from_bits as _f64b")
         if self.tailers:
             out.append("_TC = _rt.TailCall")
+        if self.exceptions:
+            out.append("_WE = _rt.WasmException")
         out.append("")
         wide = any(t.address is ValType.I64 for t in self.syntax.memory_types())
         # struct refuses an offset past 2**63 with OverflowError (memory64 only).
@@ -347,10 +369,13 @@ class ModuleEmitter:
 
     def needs_interface(self) -> int:
         """The runtime interface this file needs: 6 for a module using GC (gcobj, gcops,
-        gc_types), else 5, as every ``_make`` binds its closure-variable globals
-        (globals.bind_cells, for snapshots); 4 brought the depth _d every generated
-        function takes."""
-        return 6 if self.is_gc else 5
+        gc_types) or exception handling (tags, exception instructions or exnref), else 5,
+        as every ``_make`` binds its closure-variable globals (globals.bind_cells, for
+        snapshots); 4 brought the depth _d every generated function takes."""
+        return 6 if self.is_gc or self.exceptions else 5
+
+    def tag_ref(self, index: int) -> str:
+        return f"_tags[{index}]"
 
     def description(self) -> list[str]:
         """The module's instantiation plan (fayasm.linking.plan) as source."""
@@ -389,6 +414,8 @@ class ModuleEmitter:
         lines.append("    func_types=[" + ", ".join(_type_literal(t, ix) for t in p.func_types)
                      + "],")
         lines.append(f"    names={literal(p.names)},")
+        if p.tags:
+            lines.append("    tags=[" + ", ".join(_tag_type(d, ix) for d in p.tags) + "],")
         if p.table_inits:
             lines.append("    table_inits={" + ", ".join(f"{k}: {_const(e, ix)}" for k, e
                                                         in sorted(p.table_inits.items())) + "},")
@@ -412,7 +439,9 @@ class ModuleEmitter:
 
     def make(self, funcs) -> list[str]:
         info = self.info
-        lines = ["def _make(_funcs, _tables, _mems, _globals, _elems, _datas, _budget, _top):"]
+        tags = ", _tags=()" if self.exceptions else ""
+        head = "def _make(_funcs, _tables, _mems, _globals, _elems, _datas, _budget, _top"
+        lines = [f"{head}{tags}):"]
         ind = "    "
         for i in range(self.nimp_funcs):
             lines.append(f"{ind}_imp{i} = _rt.callee(_funcs[{i}])")
@@ -448,6 +477,8 @@ class ModuleEmitter:
         lines.append("")
         lines.append("")
         lines.append("_make.binds_cells = True  # its globals read the closure variables")
+        if self.exceptions:
+            lines.append("_make.takes_tags = True  # and the instance's tags (interface 6)")
         lines.append("")
         return lines
 
