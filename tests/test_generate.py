@@ -50,8 +50,9 @@ def test_every_instruction_is_reachable():
     which starts from the simplest examples), the inner functions use every row."""
     counts = collections.Counter()
     for seed in range(400):
-        # a quarter with GC on (fayasm fuzz --gc), whose rows only GC modules have
-        g = random_module(seed, GenConfig(gc=seed % 4 == 0))
+        # a third with GC on (fayasm fuzz --gc), whose rows only GC modules have (a
+        # quarter left array.init_elem out once exception handling joined the stream)
+        g = random_module(seed, GenConfig(gc=seed % 3 == 0))
         g.module()  # valid
         counts.update(g.op_counts())
     missing = [op.name for op in isa.ALL if not counts[op.name]]
