@@ -65,7 +65,7 @@ class Closer:
 def close_module(m: Module, funcs: bool = True) -> Closer:
     """Close every type in ``m`` in place (function bodies too unless ``funcs`` is False:
     lazily decoded bodies close themselves). Returns the Closer, for later bodies."""
-    deftypes = close_types(m.types, None, ValidationError)
+    deftypes = close_types(m.types, m.groups, ValidationError)
     c = Closer(deftypes)
     m.types = [d.expand() for d in deftypes]
     m.deftypes = deftypes
@@ -97,7 +97,7 @@ def deftypes(m: Module) -> list:
     """The DefType of each type index of ``m`` (a module built by hand, its types
     already closed, gets one rec group per type)."""
     if len(m.deftypes) != len(m.types):
-        m.deftypes = close_types(m.types, None, ValidationError)
+        m.deftypes = close_types(m.types, m.groups, ValidationError)
     return m.deftypes
 
 

@@ -147,6 +147,9 @@ class Module:
     # defined table index -> its initializer expression (``(table 10 (ref $t) (ref.func
     # $f))``; binary 0x40 0x00); a table without one starts with null references
     table_inits: dict[int, list[Instr]] = field(default_factory=dict)
+    # the rec groups of the type section as (first type index, count), covering every
+    # type, when the module declares any (``rec``); None: one group per type
+    groups: list | None = None
     # the closed DefType of each type index, set when the module's types are closed
     deftypes: list = field(default_factory=list, compare=False, repr=False)
     names: Names = field(default_factory=Names, compare=False)

@@ -420,7 +420,7 @@ class _Decoder:
     def section(self, sid: int, size: int) -> None:
         r, m = self.r, self.m
         if sid == TYPE:
-            m.types = _vec(r, self.func_type)
+            self.type_section(r)
         elif sid == IMPORT:
             m.imports = _vec(r, self.import_)
         elif sid == FUNCTION:
@@ -451,6 +451,24 @@ class _Decoder:
                 m.funcs.append(self.code(self.func_types[i] if i < len(self.func_types) else 0))
         elif sid == DATA:
             m.datas = _vec(r, self.data)
+
+    def type_section(self, r: Reader) -> None:
+        """Function types, each alone or in a rec group (0x4E, then its members)."""
+        m = self.m
+        groups, rec = [], False
+        for _ in range(r.length()):
+            start = len(m.types)
+            if r.peek() == 0x4E and features.current().exceptions:
+                r.pos += 1
+                rec = True
+                for _ in range(r.length()):
+                    m.types.append(self.func_type(r))
+            else:
+                m.types.append(self.func_type(r))
+            groups.append((start, len(m.types) - start))
+        if rec:
+            m.groups = groups
+            _CONCRETE[0] += 1  # the module's types need closing in their groups
 
     def func_type(self, r: Reader) -> FuncType:
         b = r.byte()

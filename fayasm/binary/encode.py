@@ -46,9 +46,21 @@ def _vt(t: ValType) -> bytes:
 
 
 def _functype(k: int, d) -> bytes:
-    _CTX.group_start = k  # one type per rec group
+    _CTX.group_start = k  # the first type index of its rec group
     ft = d.sub.comp
     return b"\x60" + _vec(ft.params, _vt) + _vec(ft.results, _vt)
+
+
+def _type_section(m: Module, defs: list) -> bytes:
+    """The type section: a rec group of other than one type as 0x4E and its members."""
+    groups = m.groups or [(k, 1) for k in range(len(defs))]
+    out = [encode_u(len(groups))]
+    for start, count in groups:
+        if count != 1:
+            out.append(b"\x4e" + encode_u(count))
+        for k in range(start, start + count):
+            out.append(_functype(start, defs[k]))
+    return b"".join(out)
 
 
 def _vec(items, enc) -> bytes:
@@ -224,8 +236,7 @@ def encode(m: Module, names: bool = False) -> bytes:
     defs = deftypes(m)
     _CTX.indices = type_indices(m)
     sections = [
-        (1, m.types, lambda: b"".join([encode_u(len(defs))]
-                                      + [_functype(k, d) for k, d in enumerate(defs)])),
+        (1, m.types, lambda: _type_section(m, defs)),
         (2, m.imports, lambda: _vec(m.imports, _import)),
         (3, m.funcs, lambda: _vec(m.funcs, lambda f: encode_u(f.type_idx))),
         (4, m.tables, lambda: b"".join([encode_u(len(m.tables))] + [

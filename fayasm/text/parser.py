@@ -65,6 +65,8 @@ class ModuleParser(InstrParser):
         self.elem_ids: dict = {}
         self.data_ids: dict = {}
         self.tag_ids: dict = {}
+        self.groups: list = []  # (start, count) of each rec group, plain types too
+        self.explicit_rec = False
         self.local_ids: dict = {}
         self.labels: list = []
         self.param_names: list = []
@@ -119,7 +121,9 @@ class ModuleParser(InstrParser):
             raise self.error(message, index)
         m = self.m
         m.types = self.types
-        if self.concrete:
+        if self.explicit_rec:
+            m.groups = list(self.groups)
+        if self.concrete or self.explicit_rec:
             close_module(m)
         for space, ids in (("types", self.type_ids), ("tables", self.table_ids),
                            ("mems", self.mem_ids), ("globals", self.global_ids),
@@ -145,16 +149,47 @@ class ModuleParser(InstrParser):
                 if kinds[i + 2] == ID and values[i + 2] not in self.type_ids:
                     self.type_ids[values[i + 2]] = n
                 n += 1
+            elif kinds[i + 1] == KEYWORD and values[i + 1] == "rec":
+                for j in self._rec_members(i, end):
+                    if kinds[j + 2] == ID and values[j + 2] not in self.type_ids:
+                        self.type_ids[values[j + 2]] = n
+                    n += 1
             if kinds[end] == EOF:
                 break
             i = end + 1
         self.prebound = dict(self.type_ids)
+
+    def _rec_members(self, i: int, end: int) -> list[int]:
+        """The token index of each ``(type ...)`` directly in the ``(rec ...)`` at ``i``."""
+        out = []
+        j = i + 2
+        while j < end and self.kinds[j] == LPAR:
+            if self.kinds[j + 1] != KEYWORD or self.values[j + 1] != "type":
+                raise self.unexpected(j + 1)
+            out.append(j)
+            j = self.skip_balanced(j) + 1
+        return out
 
     def bind(self, word: str | None, i: int, end: int) -> None:
         kinds, values = self.kinds, self.values
         if word == "type":
             self.i = i + 2
             self.field_type()
+            self.groups.append((len(self.types) - 1, 1))
+            return
+        if word == "rec":  # a recursion group (its members may name each other)
+            start = len(self.types)
+            for j in self._rec_members(i, end):
+                self.i = j + 2
+                self.field_type()
+                self.rpar()
+            count = len(self.types) - start
+            self.groups.append((start, count))
+            self.explicit_rec = True
+            if count > 1:  # an inline type use names a type of its own group, not these
+                for ft, k in list(self.type_index.items()):
+                    if start <= k < start + count:
+                        del self.type_index[ft]
             return
         if word in ("func", "table", "memory", "global", "elem", "data", "tag"):
             self._bind(word, i + 2)
@@ -601,6 +636,7 @@ class ModuleParser(InstrParser):
 
 _FIELDS = {
     "type": ModuleParser.p2_type,
+    "rec": ModuleParser.p2_type,
     "func": ModuleParser.p2_func,
     "table": ModuleParser.p2_table,
     "memory": ModuleParser.p2_memory,

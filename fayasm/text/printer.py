@@ -234,12 +234,17 @@ def print_module(m: Module) -> str:
 
     defs = deftypes(m)
     _CTX.indices = type_indices(m)
-    for k, d in enumerate(defs):
-        _CTX.group_start = k  # one type per rec group
-        t = d.sub.comp
-        params = f" (param {' '.join(map(_vt, t.params))})" if t.params else ""
-        results = f" (result {' '.join(map(_vt, t.results))})" if t.results else ""
-        out.append(f"{ind}(type {head('type', k)} (func{params}{results}))")
+    for start, count in (m.groups or [(k, 1) for k in range(len(defs))]):
+        _CTX.group_start = start  # RecRefs count from its rec group's first type
+        if count != 1:
+            out.append(f"{ind}(rec")
+        for k in range(start, start + count):
+            t = defs[k].sub.comp
+            params = f" (param {' '.join(map(_vt, t.params))})" if t.params else ""
+            results = f" (result {' '.join(map(_vt, t.results))})" if t.results else ""
+            out.append(f"{ind}(type {head('type', k)} (func{params}{results}))")
+        if count != 1:
+            out[-1] += ")"
 
     counters = {k: 0 for k in ExternKind}
     for imp in m.imports:

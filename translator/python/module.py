@@ -80,8 +80,8 @@ def _extern_type(kind: ExternKind, t, ix: dict | None = None) -> str:
 
 
 def _def_text(v, k: int, ix: dict) -> str:
-    """A value type inside type ``k``'s definition (one type per rec group: a RecRef is
-    type ``k`` itself)."""
+    """A value type inside a definition of the rec group starting at type ``k`` (a
+    RecRef counts from there)."""
     if isinstance(v.heap, RecRef):
         return f"(ref null {k + v.heap.index})" if v.nullable else f"(ref {k + v.heap.index})"
     return type_text(v, ix)
@@ -91,7 +91,8 @@ def typed_refs(m) -> bool:
     """Whether a module's types need more than 2.0's one-word names (typed references)."""
     return (any(not _simple(v) for ft in m.types for v in ft.params + ft.results)
             or any(not _simple(t.elem) for t in m.table_types())
-            or any(not _simple(g.valtype) for g in m.global_types()) or bool(m.table_inits))
+            or any(not _simple(g.valtype) for g in m.global_types()) or bool(m.table_inits)
+            or bool(m.groups))  # rec groups: the DefTypes of the file keep them
 
 
 def _const(expr: tuple) -> str:
@@ -267,10 +268,16 @@ class ModuleEmitter:
         ix = None
         if typed:
             ix = type_indices(m)
-            specs = [(tuple(_def_text(v, k, ix) for v in d.sub.comp.params),
-                      tuple(_def_text(v, k, ix) for v in d.sub.comp.results))
+            first = {k: start for start, count in (m.groups or []) for k in range(start,
+                                                                                 start + count)}
+            specs = [(tuple(_def_text(v, first.get(k, k), ix) for v in d.sub.comp.params),
+                      tuple(_def_text(v, first.get(k, k), ix) for v in d.sub.comp.results))
                      for k, d in enumerate(deftypes(m))]
-            out.append(f"_TYPES = _rt.deftypes_from({literal(specs)})")
+            if m.groups:
+                out.append(f"_TYPES = _rt.deftypes_from({literal(specs)}, "
+                           f"{literal([list(g) for g in m.groups])})")
+            else:
+                out.append(f"_TYPES = _rt.deftypes_from({literal(specs)})")
         self.ix = ix
         for k in sorted(self.used_types):
             out.append(f"_T{k} = {_type_literal(m.types[k], ix)}")
@@ -291,7 +298,7 @@ class ModuleEmitter:
         binds its closure-variable globals (globals.bind_cells, for snapshots); 4 brought
         the depth _d every generated function takes; 6 exception handling (a file with
         tags, exception instructions or exnref)."""
-        return 6 if self.exceptions else 5
+        return 6 if self.exceptions or self.syntax.groups else 5
 
     def tag_ref(self, index: int) -> str:
         return f"_tags[{index}]"
