@@ -768,12 +768,13 @@ def parse_type_text(text: str, deftypes: list | None = None) -> ValType:
     return ValType.ref(nullable, h)
 
 
-def deftypes_from(specs: list) -> list:
-    """A module's DefTypes from each type's (param texts, result texts), one rec group
-    per type, concrete heap types by index (how a translated file carries them)."""
+def deftypes_from(specs: list, groups: list | None = None) -> list:
+    """A module's DefTypes from each type's (param texts, result texts), concrete heap
+    types by index (how a translated file carries them); ``groups`` the (start, count) of
+    its rec groups (default: one per type)."""
     raw = [FuncType(tuple(parse_type_text(p) for p in ps), tuple(parse_type_text(r) for r in rs))
            for ps, rs in specs]
-    return close_types(raw)
+    return close_types(raw, [tuple(g) for g in groups] if groups else None)
 MAX_PAGES64 = 1 << 48  # the spec's bound for a 64-bit memory (2**64 bytes)
 MAX_TABLE64 = (1 << 64) - 1  # the spec's bound for a 64-bit table's limits
 

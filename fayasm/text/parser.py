@@ -76,6 +76,7 @@ class ModuleParser(InstrParser):
         self.elem_ids: dict = {}
         self.data_ids: dict = {}
         self.tag_ids: dict = {}
+        self.explicit_rec = False
         self.local_ids: dict = {}
         self.labels: list = []
         self.param_names: list = []

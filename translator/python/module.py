@@ -85,8 +85,8 @@ def _extern_type(kind: ExternKind, t, ix: dict | None = None) -> str:
 
 
 def _def_text(v, k: int, ix: dict) -> str:
-    """A value type inside type ``k``'s definition (one type per rec group: a RecRef is
-    type ``k`` itself)."""
+    """A value type inside a definition of the rec group starting at type ``k`` (a
+    RecRef counts from there)."""
     if isinstance(v.heap, RecRef):
         return f"(ref null {k + v.heap.index})" if v.nullable else f"(ref {k + v.heap.index})"
     return type_text(v, ix)
@@ -142,7 +142,8 @@ def typed_refs(m) -> bool:
     return (any(not _simple(v) for ft in m.types if ft.__class__ is FuncType
                 for v in ft.params + ft.results)
             or any(not _simple(t.elem) for t in m.table_types())
-            or any(not _simple(g.valtype) for g in m.global_types()) or bool(m.table_inits))
+            or any(not _simple(g.valtype) for g in m.global_types()) or bool(m.table_inits)
+            or bool(m.rec_groups))  # rec groups: the DefTypes of the file keep them
 
 
 def _const(expr: tuple, ix: dict | None = None) -> str:
@@ -341,10 +342,16 @@ class ModuleEmitter:
             out.append(f"_TYPES = _rt.gc_types({literal(type_spec(m))})")
         elif typed:
             ix = type_indices(m)
-            specs = [(tuple(_def_text(v, k, ix) for v in d.sub.comp.params),
-                      tuple(_def_text(v, k, ix) for v in d.sub.comp.results))
+            first = {k: start for start, count in (m.rec_groups or []) for k in range(start,
+                                                                                 start + count)}
+            specs = [(tuple(_def_text(v, first.get(k, k), ix) for v in d.sub.comp.params),
+                      tuple(_def_text(v, first.get(k, k), ix) for v in d.sub.comp.results))
                      for k, d in enumerate(deftypes(m))]
-            out.append(f"_TYPES = _rt.deftypes_from({literal(specs)})")
+            if m.rec_groups:
+                out.append(f"_TYPES = _rt.deftypes_from({literal(specs)}, "
+                           f"{literal([list(g) for g in m.rec_groups])})")
+            else:
+                out.append(f"_TYPES = _rt.deftypes_from({literal(specs)})")
         self.ix = ix
         for k in sorted(self.used_types):
             if self.is_gc:  # call_indirect checks the declared (sub)type
