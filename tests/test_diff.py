@@ -184,6 +184,24 @@ def test_host_reentry_is_compared():
     assert r.outcomes[1].code == "trap" and r.outcomes[2].values[0].value == 95
 
 
+def test_host_reentry_from_the_start_function_does_not_call_back_on_wasmtime():
+    """Fuzz campaign seed 1515 (issue 15): a start function calling h_reenter trapped in
+    the "reenter" export on wasmtime (its Caller reaches the export during start), while
+    the fayasm runners have no instance to call back into before instantiation returns;
+    now no runner calls back while instantiating."""
+    wat = """(module (import "env" "h_reenter" (func $h (param i32) (result i32)))
+      (table 1 funcref)
+      (func (export "reenter") (param i32) (result i32)
+        (table.copy (i32.const 0) (i32.const 1) (i32.const 1)) (i32.const 7))
+      (func $start (drop (call $h (i32.const 3))))
+      (start $start)
+      (func (export "go") (result i32) (call $h (i32.const 1))))"""
+    r = diff(fayasm.Module(wat), [_call("go")], engines=test_engines(),
+             wasmtime=wasmtime_available(), metered=False)
+    assert r.ok, r.difference.report()
+    assert r.outcomes[0].kind == "ok" and r.outcomes[1].code == "table_out_of_bounds"
+
+
 def test_nan_rule_lenient_for_foreign_modules():
     """Without a plan of its own, a module's quiet NaNs agree whatever their payload; an
     exact comparison tells them apart."""

@@ -473,12 +473,14 @@ class WasmtimeRunner:
 
     def _reenter(self, wft, ft):
         """h_reenter on wasmtime: logged like every host call; the call back goes through
-        the Caller (the store is busy while wasm runs)."""
+        the Caller (the store is busy while wasm runs). Not while instantiating: as the
+        fayasm runners (HostLog.call_back), there is no instance to call back into before
+        instantiation returns, though a Caller in the start function could reach it."""
         wt, log = self.wt, self.log
 
         def host(caller, a):
             log.append(("h_reenter", (a & 0xFFFF_FFFF,)))
-            f = caller.get(REENTER_EXPORT)
+            f = caller.get(REENTER_EXPORT) if self.inst is not None else None
             saved = log.call_back
             log.call_back = (lambda x: f(caller, x)) if isinstance(f, wt.Func) else None
             try:
