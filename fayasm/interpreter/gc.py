@@ -5,9 +5,9 @@ branches the machine runs itself, with the test made here (``cast_test``)."""
 from __future__ import annotations
 
 from fayasm.runtime import gcops
-from fayasm.runtime.errors import CAST_FAILURE, Trap
+from fayasm.runtime.errors import CAST_FAILURE, NULL_STRUCT, Trap
 from fayasm.runtime.func import func_deftype
-from fayasm.runtime.gcobj import externalize, internalize, make_test, ref_eq
+from fayasm.runtime.gcobj import Struct, externalize, internalize, make_test, ref_eq
 from fayasm.runtime.types import Packed
 
 
@@ -37,11 +37,12 @@ def handler(ins, defs: list):
                      if f.storage.__class__ is Packed]
 
             def struct_new(ctx, s, a, b):
-                vals = s[len(s) - n:] if n else []
+                o = Struct(s[len(s) - n:] if n else ())
                 del s[len(s) - n:]
+                o.type = t
                 for k, m in masks:
-                    vals[k] &= m
-                s.append(gcops.struct_new(t, vals))
+                    o[k] &= m
+                s.append(o)
             return struct_new
         if name == "struct.new_default":
             defaults = gcops.struct_defaults(t)
@@ -56,7 +57,9 @@ def handler(ins, defs: list):
 
             def struct_set(ctx, s, a, b):
                 v = s.pop()
-                o = gcops.check_struct(s.pop())
+                o = s.pop()
+                if o is None:
+                    raise Trap(NULL_STRUCT)
                 o[y] = pk(v) if pk else v
             return struct_set
         if name == "struct.get_s":
@@ -65,7 +68,10 @@ def handler(ins, defs: list):
             return struct_get_s
 
         def struct_get(ctx, s, a, b):
-            s[-1] = gcops.check_struct(s[-1])[y]
+            o = s[-1]
+            if o is None:
+                raise Trap(NULL_STRUCT)
+            s[-1] = o[y]
         return struct_get
     if name.startswith("array."):
         return _array_handler(name, imm, defs)
