@@ -77,6 +77,15 @@ def test_anyref_round_trips_python_objects_and_ints_as_i31(inst):
     assert inst.exports.is_q(obj) == 0
 
 
+def test_val_anyref_carries_exact_gc_values(inst):
+    from fayasm import Val
+
+    out = inst.exports.id.invoke([Val.anyref(7)])
+    assert out[0].ref == I31(7) and out[0].type is fayasm.ValType.ANYREF
+    p = inst.exports.point(1, 2)
+    assert inst.exports.id.invoke([Val.anyref(p)])[0].ref is p
+
+
 def test_extern_conversions_keep_identity(inst):
     p = inst.exports.point(1, 2)
     e = inst.exports.ext(p)
