@@ -162,6 +162,17 @@ def test_regression_an_internalized_host_int_is_no_i31():
         assert fayasm.instantiate(m, engine=engine).exports.f(0) == 0
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_array_operations_cost_fuel_by_size(engine):
+    """A metered instance pays for an array's elements as for bulk memory: a budget too
+    small for 10,000,000 of them runs out before they are made."""
+    m = fayasm.Module("""(module (type $a (array (mut i8)))
+      (func (export "f") (result i32) (array.len (array.new_default $a (i32.const 10000000)))))""")
+    with pytest.raises(fayasm.Trap, match="out of fuel"):
+        fayasm.instantiate(m, engine=engine, fuel=50).exports.f()
+    assert fayasm.instantiate(m, engine=engine, fuel=10_000).exports.f() == 10_000_000
+
+
 def test_the_object_model():
     assert I31(3) == I31(3) and I31(3) != I31(4)
     assert HostAny("a") == HostAny("a")

@@ -8,6 +8,7 @@ from fayasm.runtime import gcops
 from fayasm.runtime.errors import CAST_FAILURE, NULL_STRUCT, Trap
 from fayasm.runtime.func import func_deftype
 from fayasm.runtime.gcobj import Struct, externalize, internalize, make_test, ref_eq
+from fayasm.runtime.limits import BULK_SHIFT
 from fayasm.runtime.types import Packed
 
 
@@ -116,6 +117,13 @@ def handler(ins, defs: list):
     raise AssertionError(f"no interpreter rule for {name}")  # pragma: no cover
 
 
+def _fuel(ctx, n: int) -> int:
+    """``n``, charged to a metered instance's budget by size (as bulk memory is)."""
+    if n >> BULK_SHIFT and ctx.budget.metered:
+        ctx.budget.tick = ctx.budget.charge(ctx.budget.tick, n)
+    return n
+
+
 def _array_handler(name: str, imm: tuple, defs: list):
     if name == "array.len":
         def array_len(ctx, s, a, b):
@@ -126,7 +134,7 @@ def _array_handler(name: str, imm: tuple, defs: list):
     pk = _packer(st)
     if name == "array.new":
         def array_new(ctx, s, a, b):
-            n = s.pop()
+            n = _fuel(ctx, s.pop())
             v = s[-1]
             s[-1] = gcops.array_new(t, pk(v) if pk else v, n)
         return array_new
@@ -134,7 +142,7 @@ def _array_handler(name: str, imm: tuple, defs: list):
         zero = gcops.default(st)
 
         def array_new_default(ctx, s, a, b):
-            s[-1] = gcops.array_new(t, zero, s[-1])
+            s[-1] = gcops.array_new(t, zero, _fuel(ctx, s[-1]))
         return array_new_default
     if name == "array.new_fixed":
         n = imm[1]
@@ -150,14 +158,14 @@ def _array_handler(name: str, imm: tuple, defs: list):
         x = imm[1]
 
         def array_new_data(ctx, s, a, b):
-            n = s.pop()
+            n = _fuel(ctx, s.pop())
             s[-1] = gcops.array_new_data(t, ctx.datas[x], s[-1], n)
         return array_new_data
     if name == "array.new_elem":
         x = imm[1]
 
         def array_new_elem(ctx, s, a, b):
-            n = s.pop()
+            n = _fuel(ctx, s.pop())
             s[-1] = gcops.array_new_elem(t, ctx.elems[x], s[-1], n)
         return array_new_elem
     if name == "array.get" or name == "array.get_u":
@@ -178,14 +186,14 @@ def _array_handler(name: str, imm: tuple, defs: list):
         return array_set
     if name == "array.fill":
         def array_fill(ctx, s, a, b):
-            n = s.pop()
+            n = _fuel(ctx, s.pop())
             v = s.pop()
             d = s.pop()
             gcops.array_fill(s.pop(), d, pk(v) if pk else v, n)
         return array_fill
     if name == "array.copy":
         def array_copy(ctx, s, a, b):
-            n = s.pop()
+            n = _fuel(ctx, s.pop())
             src = s.pop()
             other = s.pop()
             d = s.pop()
@@ -194,14 +202,14 @@ def _array_handler(name: str, imm: tuple, defs: list):
     x = imm[1]
     if name == "array.init_data":
         def array_init_data(ctx, s, a, b):
-            n = s.pop()
+            n = _fuel(ctx, s.pop())
             src = s.pop()
             d = s.pop()
             gcops.array_init_data(s.pop(), d, ctx.datas[x], src, n)
         return array_init_data
 
     def array_init_elem(ctx, s, a, b):
-        n = s.pop()
+        n = _fuel(ctx, s.pop())
         src = s.pop()
         d = s.pop()
         gcops.array_init_elem(s.pop(), d, ctx.elems[x], src, n)
