@@ -233,3 +233,23 @@ def test_generated_gc_modules_validate_use_gc_and_agree():
     assert {"struct.new", "struct.get_s", "struct.get_u", "struct.set", "ref.test",
             "ref.test_null", "ref.cast", "array.new", "array.new_fixed", "array.get_s",
             "br_on_cast", "br_on_cast_fail", "ref.eq", "ref.i31", "i31.get_s"} <= used
+
+
+def test_regression_wasmtime_gc_traps_are_traps_in_the_diff():
+    """wasmtime's GC trap codes (array out of bounds, cast failure, a null struct) once
+    fell through the runner's table to "error", a difference from fayasm's trap (the
+    first 20-minute --gc campaign found it)."""
+    from fayasm.testing.diff import diff
+    from fayasm.testing.run import wasmtime_available
+
+    if not wasmtime_available():
+        pytest.skip("wasmtime is not installed")
+    m = fayasm.Module("""(module (type $a (array i8)) (type $s (struct (field i32)))
+      (func (export "oob") (result i32) (array.get_u $a (array.new_default $a (i32.const 2))
+                                                    (i32.const 5)))
+      (func (export "cast") (result i32) (struct.get $s 0 (ref.cast (ref $s)
+                                                          (ref.i31 (i32.const 1)))))
+      (func (export "null") (result i32) (struct.get $s 0 (ref.null $s))))""")
+    result = diff(m, engines=list(ENGINES), wasmtime=True)
+    assert result.difference is None, result.difference.report()
+    assert {o.code for o in result.outcomes} >= {"array_out_of_bounds", "cast_failure"}
