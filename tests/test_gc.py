@@ -77,6 +77,15 @@ def test_anyref_round_trips_python_objects_and_ints_as_i31(inst):
     assert inst.exports.is_q(obj) == 0
 
 
+def test_val_anyref_carries_exact_gc_values(inst):
+    from fayasm import Val
+
+    out = inst.exports.id.invoke([Val.anyref(7)])
+    assert out[0].ref == I31(7) and out[0].type is fayasm.ValType.ANYREF
+    p = inst.exports.point(1, 2)
+    assert inst.exports.id.invoke([Val.anyref(p)])[0].ref is p
+
+
 def test_extern_conversions_keep_identity(inst):
     p = inst.exports.point(1, 2)
     e = inst.exports.ext(p)
@@ -153,6 +162,17 @@ def test_regression_an_internalized_host_int_is_no_i31():
         assert fayasm.instantiate(m, engine=engine).exports.f(0) == 0
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_array_operations_cost_fuel_by_size(engine):
+    """A metered instance pays for an array's elements as for bulk memory: a budget too
+    small for 10,000,000 of them runs out before they are made."""
+    m = fayasm.Module("""(module (type $a (array (mut i8)))
+      (func (export "f") (result i32) (array.len (array.new_default $a (i32.const 10000000)))))""")
+    with pytest.raises(fayasm.Trap, match="out of fuel"):
+        fayasm.instantiate(m, engine=engine, fuel=50).exports.f()
+    assert fayasm.instantiate(m, engine=engine, fuel=10_000).exports.f() == 10_000_000
+
+
 def test_the_object_model():
     assert I31(3) == I31(3) and I31(3) != I31(4)
     assert HostAny("a") == HostAny("a")
@@ -213,3 +233,23 @@ def test_generated_gc_modules_validate_use_gc_and_agree():
     assert {"struct.new", "struct.get_s", "struct.get_u", "struct.set", "ref.test",
             "ref.test_null", "ref.cast", "array.new", "array.new_fixed", "array.get_s",
             "br_on_cast", "br_on_cast_fail", "ref.eq", "ref.i31", "i31.get_s"} <= used
+
+
+def test_regression_wasmtime_gc_traps_are_traps_in_the_diff():
+    """wasmtime's GC trap codes (array out of bounds, cast failure, a null struct) once
+    fell through the runner's table to "error", a difference from fayasm's trap (the
+    first 20-minute --gc campaign found it)."""
+    from fayasm.testing.diff import diff
+    from fayasm.testing.run import wasmtime_available
+
+    if not wasmtime_available():
+        pytest.skip("wasmtime is not installed")
+    m = fayasm.Module("""(module (type $a (array i8)) (type $s (struct (field i32)))
+      (func (export "oob") (result i32) (array.get_u $a (array.new_default $a (i32.const 2))
+                                                    (i32.const 5)))
+      (func (export "cast") (result i32) (struct.get $s 0 (ref.cast (ref $s)
+                                                          (ref.i31 (i32.const 1)))))
+      (func (export "null") (result i32) (struct.get $s 0 (ref.null $s))))""")
+    result = diff(m, engines=list(ENGINES), wasmtime=True)
+    assert result.difference is None, result.difference.report()
+    assert {o.code for o in result.outcomes} >= {"array_out_of_bounds", "cast_failure"}

@@ -253,8 +253,8 @@ def test_invalid_extended_constants(wat, message):
 def test_translated_file_asks_for_interface_5_with_or_without_tail_calls():
     """Interface 3 brought tail calls and extended constants; 4 the depth ``_d`` every
     generated function takes, so files for 3 are refused; 5 bind_cells (snapshots), which
-    every file now asks for, while files for 4 still run; 6 exception handling, which only
-    files that use it ask for."""
+    every file now asks for, while files for 4 still run; 6 (GC, exception handling) only
+    files that use them ask for."""
     from fayasm.runtime import support
     plain = fayasm.translate(fayasm.Module("(module (func (export \"f\")))"))
     assert "<= 5 <= _RT_HAS" in plain
