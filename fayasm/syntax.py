@@ -11,7 +11,15 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Union
 
 from fayasm.isa import Opcode
-from fayasm.runtime.types import ExternKind, FuncType, GlobalType, MemoryType, TableType, ValType
+from fayasm.runtime.types import (
+    ExternKind,
+    FuncType,
+    GlobalType,
+    HeapType,
+    MemoryType,
+    TableType,
+    ValType,
+)
 
 
 class MemArg(NamedTuple):
@@ -69,6 +77,11 @@ class Global:
 ACTIVE, PASSIVE, DECLARATIVE = "active", "passive", "declarative"
 
 
+# The type of an element segment written as function indices (binary flags 0-3, text
+# `func x*` and the bare index list): 3.0 gives it `(ref func)`, as no item can be null.
+FUNC_INDICES = ValType.ref(False, HeapType.FUNC)
+
+
 @dataclass
 class Elem:
     type: ValType
@@ -118,7 +131,8 @@ class Names:
 
 @dataclass
 class Module:
-    types: list[FuncType] = field(default_factory=list)
+    # composite types (FuncType, StructType, ArrayType), one per type index
+    types: list = field(default_factory=list)
     imports: list[Import] = field(default_factory=list)
     funcs: list[Function] = field(default_factory=list)
     tables: list[TableType] = field(default_factory=list)
@@ -133,9 +147,17 @@ class Module:
     # defined table index -> its initializer expression (``(table 10 (ref $t) (ref.func
     # $f))``; binary 0x40 0x00); a table without one starts with null references
     table_inits: dict[int, list[Instr]] = field(default_factory=dict)
+    # GC: the (start, count) of each rec group (None: one group per type), and the
+    # (final, supertype indices) of each type declared with ``sub``
+    rec_groups: list | None = None
+    subtypes: dict = field(default_factory=dict)
     # the closed DefType of each type index, set when the module's types are closed
     deftypes: list = field(default_factory=list, compare=False, repr=False)
     names: Names = field(default_factory=Names, compare=False)
+    # Branch hints from the text's annotations: defined function k -> {instruction index:
+    # 0 unlikely, 1 likely}; the encoder writes them as the metadata.code.branch_hint
+    # section (a decoded binary keeps that section as a Custom instead).
+    branch_hints: dict[int, dict[int, int]] = field(default_factory=dict, compare=False)
 
     # Index spaces: imports come first in each.
     def imported(self, kind: ExternKind) -> list[Import]:

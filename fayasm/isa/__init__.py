@@ -11,7 +11,8 @@ has:
 - ``imms``: the kinds of immediates, in binary order (see IMMEDIATE_KINDS);
 - ``params``/``results``: the operand types, or ``special`` True when typing needs context;
 - ``cls``: the operator class (see CLASSES);
-- ``traps``, ``nan``, ``reads``, ``writes``, ``relaxed``, ``constexpr``: the flags (see FLAGS);
+- ``traps``, ``nan``, ``reads``, ``writes``, ``relaxed``, ``constexpr``, ``tail``: the flags
+  (see FLAGS);
 - ``align``: natural alignment (log2) for memory accesses; ``access`` the bytes accessed
   (``1 << align``), ``lanes`` for lane immediates;
 - ``shape``/``operator``: the name's halves around the dot (``i32``/``load8_s``);
@@ -28,7 +29,7 @@ from __future__ import annotations
 from fayasm.runtime.types import ValType
 from fayasm.runtime.values import f32_from_bits, f64_from_bits
 
-from . import core, simd, typedrefs
+from . import core, gc, simd, typedrefs
 
 # Immediate kinds, in the order they appear in the binary format.
 IMMEDIATE_KINDS = {
@@ -53,6 +54,10 @@ IMMEDIATE_KINDS = {
     "shuffle": "tuple of 16 lane indices",
     "reftype": "heap type (ref.null), kept as the reference type it pushes",
     "valtypes": "vector of value types (typed select)",
+    "field": "field index of a struct type",
+    "count": "a count of operands (array.new_fixed)",
+    "casttype": "a reference type (ref.test, ref.cast, br_on_cast): the binary format "
+                "gives its nullability by the opcode or br_on_cast's flags",
 }
 
 # Operator classes (the spec's own, where it has one).
@@ -76,6 +81,7 @@ CLASSES = {
     "extract_lane": "one lane of a vector as a scalar",
     "replace_lane": "a vector with one lane replaced",
     "shuffle": "lanes of two vectors chosen by sixteen immediates",
+    "aggregate": "struct, array and i31 instructions (GC)",
 }
 
 FLAGS = {
@@ -88,9 +94,12 @@ FLAGS = {
                "(runtime/numerics/relaxed.py); every engine computes the deterministic "
                "profile's choice",
     "constexpr": "also allowed in constant expressions (the extended constants of 3.0)",
+    "tail": "a tail call: the callee's frame replaces the caller's, and its results are the "
+            "caller's (return_call*); the callee is named by the immediates: a function, a "
+            "type and table, or a type with the reference on the stack",
 }
 
-TEXT_NAMES = {"select_t": "select"}
+TEXT_NAMES = {"select_t": "select", "ref.test_null": "ref.test", "ref.cast_null": "ref.cast"}
 # The shapes of a v128 value, as instruction names spell them.
 VECTOR_SHAPES = ("v128", "i8x16", "i16x8", "i32x4", "i64x2", "f32x4", "f64x2")
 
@@ -100,7 +109,7 @@ class Opcode:
 
     __slots__ = ("name", "text", "prefix", "code", "imms", "params", "results", "special",
                  "align", "access", "lanes", "feature", "id", "cls", "traps", "nan", "reads",
-                 "writes", "relaxed", "constexpr", "shape", "operator", "signed", "variant",
+                 "writes", "relaxed", "constexpr", "tail", "shape", "operator", "signed", "variant",
                  "lane_bits", "vector")
 
     def __init__(self, name, prefix, code, imms, params, results, special, align, lanes, feature,
@@ -127,6 +136,7 @@ class Opcode:
         self.writes = "writes" in flags
         self.relaxed = "relaxed" in flags
         self.constexpr = "constexpr" in flags
+        self.tail = "tail" in flags
         self.shape, _, self.operator = name.rpartition(".")
         self.signed = (True if self.operator.endswith("_s") else
                        False if self.operator.endswith("_u") else None)
@@ -220,6 +230,7 @@ ALL: list[Opcode] = []
 _load(core.ROWS, ALL)
 _load(simd.ROWS, ALL)
 _load(typedrefs.ROWS, ALL)
+_load(gc.ROWS, ALL)
 
 OPS: dict[str, Opcode] = {op.name: op for op in ALL}
 BY_TEXT: dict[str, Opcode] = {}

@@ -12,16 +12,21 @@ import threading
 
 from fayasm.closing import deftypes, type_indices
 from fayasm.runtime.types import (
+    ArrayType,
     ExternKind,
     GlobalType,
     HeapType,
     Limits,
+    Packed,
     RecRef,
+    StructType,
     TableType,
     ValType,
 )
 from fayasm.runtime.values import f32_from_bits, f64_from_bits
-from fayasm.syntax import ACTIVE, DECLARATIVE, PASSIVE, Instr, Module
+from fayasm.syntax import ACTIVE, DECLARATIVE, FUNC_INDICES, PASSIVE, Instr, Module
+
+from .annotations import print_custom
 
 _OPENERS = ("block", "loop", "if")
 MAX_INDENT = 40  # levels of indentation in a function body
@@ -105,6 +110,33 @@ def _vt(t: ValType) -> str:
     return f"(ref null {_heap(t.heap)})" if t.nullable else f"(ref {_heap(t.heap)})"
 
 
+def _storage(st) -> str:
+    return st.value if st.__class__ is Packed else _vt(st)
+
+
+def _field(f) -> str:
+    return f"(mut {_storage(f.storage)})" if f.mutable else _storage(f.storage)
+
+
+def _subtype(d) -> str:
+    """A type definition's text: its composite type, in ``(sub ...)`` if it has
+    supertypes or is not final."""
+    sub = d.sub
+    t = sub.comp
+    if t.__class__ is StructType:
+        body = "(struct" + "".join(f" (field {_field(f)})" for f in t.fields) + ")"
+    elif t.__class__ is ArrayType:
+        body = f"(array {_field(t.field)})"
+    else:
+        params = f" (param {' '.join(map(_vt, t.params))})" if t.params else ""
+        results = f" (result {' '.join(map(_vt, t.results))})" if t.results else ""
+        body = f"(func{params}{results})"
+    if sub.final and not sub.supers:
+        return body
+    supers = "".join(" " + _heap(h) for h in sub.supers)
+    return f"(sub{' final' if sub.final else ''}{supers} {body})"
+
+
 def _limits(lim: Limits) -> str:
     return str(lim.min) if lim.max is None else f"{lim.min} {lim.max}"
 
@@ -177,6 +209,8 @@ def instr_text(i: Instr) -> str:
             parts.extend(map(str, v))
         elif kind == "reftype":
             parts.append(_heap(v.heap))
+        elif kind == "casttype":
+            parts.append(_vt(v))
         elif kind == "valtypes":
             # Typed select keeps its (possibly empty) result list: plain select differs.
             parts.append(f"(result {' '.join(map(_vt, v))})".replace("(result )", "(result)"))
@@ -189,17 +223,19 @@ def _expr(body: list[Instr]) -> str:
     return " ".join(instr_text(i) for i in body)
 
 
-def _body(body: list[Instr], indent: str) -> list[str]:
+def _body(body: list[Instr], indent: str, hints: dict | None = None) -> list[str]:
     """One line per instruction, indented by nesting depth up to MAX_INDENT levels (deeper
-    lines stay at that indentation, so the text is linear in the body's size)."""
+    lines stay at that indentation, so the text is linear in the body's size); a branch
+    hint (``hints``: instruction index -> 0 or 1) as its annotation before the branch."""
     lines = []
     pads = [indent + "  " * d for d in range(MAX_INDENT + 1)]
     depth = 1
-    for i in body:
+    for k, i in enumerate(body):
         name = i.op.name
         if name in ("end", "else"):
             depth -= 1
-        lines.append(pads[min(max(depth, 0), MAX_INDENT)] + instr_text(i))
+        hint = f'(@metadata.code.branch_hint "\\0{hints[k]}") ' if hints and k in hints else ""
+        lines.append(pads[min(max(depth, 0), MAX_INDENT)] + hint + instr_text(i))
         if name in _OPENERS or name == "else":
             depth += 1
     return lines
@@ -207,9 +243,15 @@ def _body(body: list[Instr], indent: str) -> list[str]:
 
 def print_module(m: Module) -> str:
     """The module as WAT text."""
-    out = ["(module"]
-    ind = "  "
     n = m.names
+    # Names that are no identifier go in (@name ...) annotations (module and functions).
+    if n.module is None:
+        out = ["(module"]
+    elif _ID.match(n.module):
+        out = [f"(module ${n.module}"]
+    else:
+        out = [f"(module (@name {string(n.module.encode('utf-8'))})"]
+    ind = "  "
     spaces = {kind: _ids(names) for kind, names in (
         ("type", n.types), (ExternKind.FUNC, n.funcs), (ExternKind.TABLE, n.tables),
         (ExternKind.MEMORY, n.mems), (ExternKind.GLOBAL, n.globals), ("elem", n.elems),
@@ -226,16 +268,22 @@ def print_module(m: Module) -> str:
         return f"(;{idx};){_comment(raw[kind].get(idx))}"
 
     def func_head(idx: int) -> str:
-        return head(ExternKind.FUNC, idx)
+        name = n.funcs.get(idx)
+        if name is None or idx in spaces[ExternKind.FUNC]:
+            return head(ExternKind.FUNC, idx)
+        return f"(;{idx};) (@name {string(name.encode('utf-8'))})"
 
     defs = deftypes(m)
     _CTX.indices = type_indices(m)
-    for k, d in enumerate(defs):
-        _CTX.group_start = k  # one type per rec group
-        t = d.sub.comp
-        params = f" (param {' '.join(map(_vt, t.params))})" if t.params else ""
-        results = f" (result {' '.join(map(_vt, t.results))})" if t.results else ""
-        out.append(f"{ind}(type {head('type', k)} (func{params}{results}))")
+    groups = m.rec_groups if m.rec_groups is not None else [(k, 1) for k in range(len(defs))]
+    for start, count in groups:
+        _CTX.group_start = start
+        lines = [f"(type {head('type', k)} {_subtype(defs[k])})"
+                 for k in range(start, start + count)]
+        if count == 1:  # a group of one is the plain definition
+            out.append(ind + lines[0])
+        else:
+            out.append(f"{ind}(rec {' '.join(lines)})")
 
     counters = {k: 0 for k in ExternKind}
     for imp in m.imports:
@@ -257,7 +305,7 @@ def print_module(m: Module) -> str:
         out.append(f"{ind}(func {func_head(idx)} (type {f.type_idx})")
         if f.locals:
             out.append(f"{ind}  (local {' '.join(map(_vt, f.locals))})")
-        out.extend(_body(f.body, ind))
+        out.extend(_body(f.body, ind, m.branch_hints.get(k)))
         out[-1] += ")"
     for k, tt in enumerate(m.tables):
         init = f" {_expr(m.table_inits[k])}" if k in m.table_inits else ""
@@ -281,6 +329,10 @@ def print_module(m: Module) -> str:
             line += f" (table {e.table}) (offset {_expr(e.offset)})"
         elif e.mode == DECLARATIVE:
             line += " declare"
+        if e.type is FUNC_INDICES and all(len(x) == 1 and x[0].op.name == "ref.func"
+                                          for x in e.init):
+            out.append(f"{line} func{''.join(f' {x[0].imm[0]}' for x in e.init)})")
+            continue
         items = " ".join(f"(item {_expr(x)})" for x in e.init)
         out.append(f"{line} {_vt(e.type)}{' ' + items if items else ''})")
     for k, d in enumerate(m.datas):
@@ -289,6 +341,9 @@ def print_module(m: Module) -> str:
             assert d.offset is not None  # an active segment has one
             line += f" (memory {d.memory}) (offset {_expr(d.offset)})"
         out.append(f"{line} {string(d.init)})")
+    # Custom sections as annotations (3.0 text), each with its placement, so the text keeps
+    # them and parsing puts them back where they were.
+    out.extend(f"{ind}{print_custom(c, string)}" for c in m.customs)
     out[-1] += ")"
     return "\n".join(out) + "\n"
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 
 from fayasm.errors import ValidationError
+from fayasm.runtime.gcobj import HostAny
 from fayasm.runtime.types import ValType
 from fayasm.runtime.values import Val
+from fayasm.text.annotations import read
 from fayasm.text.base import BaseParser, known_keyword
-from fayasm.text.lexer import EOF, KEYWORD, LPAR, NUM, RPAR, STRING, tokenize
+from fayasm.text.lexer import EOF, KEYWORD, LPAR, NUM, RPAR, STRING
 from fayasm.text.numbers import (
     SHAPES,
     NumberError,
@@ -28,7 +30,9 @@ from fayasm.text.parser import ModuleParser
 from .script import (
     AssertExhaustion,
     AssertInvalid,
+    AssertInvalidCustom,
     AssertMalformed,
+    AssertMalformedCustom,
     AssertReturn,
     AssertTrap,
     AssertUnlinkable,
@@ -43,6 +47,8 @@ from .script import (
     Register,
     V128Pattern,
 )
+
+_GC_PATTERNS = ("ref.struct", "ref.array", "ref.i31", "ref.eq", "ref.any")
 
 _FIELD_WORDS = frozenset(("type", "import", "func", "table", "memory", "global", "export",
                           "start", "elem", "data"))
@@ -117,6 +123,8 @@ class ScriptParser(BaseParser):
             self.rpar()
             return AssertExhaustion(action, message, line)
         cls = {"assert_malformed": AssertMalformed, "assert_invalid": AssertInvalid,
+               "assert_malformed_custom": AssertMalformedCustom,
+               "assert_invalid_custom": AssertInvalidCustom,
                "assert_unlinkable": AssertUnlinkable}.get(word)
         if cls is None:
             raise self.unexpected(start + 1)
@@ -237,6 +245,15 @@ class ScriptParser(BaseParser):
             n = self.nat()
             self.rpar()
             return Val.externref(n)
+        if word == "ref.host":
+            n = self.nat()
+            self.rpar()
+            return Val(ValType.ANYREF, ref=HostAny(n))
+        if word in _GC_PATTERNS and patterns:
+            if self.kinds[self.i] != RPAR:
+                raise self.unexpected()
+            self.rpar()
+            return RefPattern(ValType.ANYREF, False, word[4:])
         if word == "ref.func" and patterns:
             if self.kinds[self.i] != RPAR:  # (ref.func $f): the runner cannot name one
                 raise self.unexpected()
@@ -296,7 +313,7 @@ def parse_script(text: str, source: str | None = None) -> list[Command]:
     """Parse a WAST script; malformed text raises fayasm.errors.ParseError."""
     if not isinstance(text, str):
         raise TypeError("parse_script() takes a str")
-    return ScriptParser(tokenize(text, source)).script()
+    return ScriptParser(read(text, source)).script()
 
 
 

@@ -9,18 +9,27 @@ import traceback
 from dataclasses import dataclass, field
 
 from fayasm import engines
-from fayasm.errors import CompileError, DecodeError, ValidationError
+from fayasm.errors import (
+    AnnotationError,
+    AnnotationInvalid,
+    CompileError,
+    DecodeError,
+    ValidationError,
+)
 from fayasm.module import Module
 from fayasm.runtime.errors import Error, Exhaustion, LinkError, Trap
 from fayasm.runtime.func import HostError
-from fayasm.runtime.types import ValType
+from fayasm.runtime.gcobj import heap_test
+from fayasm.runtime.types import HeapType, ValType
 from fayasm.runtime.values import Val
 from fayasm.spectest import spectest_imports
 
 from .script import (
     AssertExhaustion,
     AssertInvalid,
+    AssertInvalidCustom,
     AssertMalformed,
+    AssertMalformedCustom,
     AssertReturn,
     AssertTrap,
     AssertUnlinkable,
@@ -60,6 +69,10 @@ class Report:
         return [o for o in self.outcomes if o.status == FAILED]
 
 
+HEAPS = {"struct": HeapType.STRUCT, "array": HeapType.ARRAY, "i31": HeapType.I31,
+         "eq": HeapType.EQ, "any": HeapType.ANY}
+
+
 class Failure(Exception):
     """A command did not do what the script says."""
 
@@ -71,6 +84,8 @@ def command_kind(cmd) -> str:
             AssertReturn: "assert_return",
             AssertTrap: "assert_trap", AssertExhaustion: "assert_exhaustion",
             AssertMalformed: "assert_malformed", AssertInvalid: "assert_invalid",
+            AssertMalformedCustom: "assert_malformed_custom",
+            AssertInvalidCustom: "assert_invalid_custom",
             AssertUnlinkable: "assert_unlinkable"}[type(cmd)]
 
 
@@ -114,6 +129,9 @@ def result_matches(actual: Val, expected) -> bool:
             return False
         if expected.null:
             return actual.ref is None
+        if expected.heap is not None:
+            return (actual.type.rep is expected.type and actual.ref is not None
+                    and heap_test(actual.ref, HEAPS[expected.heap]))
         return actual.type.rep is expected.type and actual.ref is not None
     if isinstance(expected, EitherPattern):
         return any(result_matches(actual, option) for option in expected.options)
@@ -238,6 +256,10 @@ class Runner:
             return self.expect_compile_error(cmd.module, cmd.message, DecodeError)
         if isinstance(cmd, AssertInvalid):
             return self.expect_compile_error(cmd.module, cmd.message, ValidationError)
+        if isinstance(cmd, AssertMalformedCustom):
+            return self.expect_compile_error(cmd.module, cmd.message, AnnotationError)
+        if isinstance(cmd, AssertInvalidCustom):
+            return self.expect_compile_error(cmd.module, cmd.message, AnnotationInvalid)
         if self.engine is None:
             return NOT_RUN
         if isinstance(cmd, (Invoke, Get)):

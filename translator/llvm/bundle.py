@@ -23,13 +23,15 @@ from .module import ModuleEmitter, deep_functions
 _BUNDLE = b"FYDEEP1\0"
 
 
-def build_code(module, metered: bool, opt: int, guard: bool = False) -> bytes:
+def build_code(module, metered: bool, opt: int, emitted=None, guard: bool = False) -> bytes:
     """The whole module compiled at ``opt``: one object, or a bundle of the optimised
-    object and one of the deep functions, compiled without optimisation. ``guard``:
-    guard-mode code (guard.py)."""
+    object and one of the deep functions, compiled without optimisation. ``emitted``:
+    called with the number of functions lowered so far (progress). ``guard``: guard-mode
+    code (guard.py)."""
     deep = deep_functions(module)
-    obj = _build(module, ModuleEmitter(module, metered, separate=deep, guard=guard).text(),
-                 opt)
+    emitter = ModuleEmitter(module, metered, separate=deep, guard=guard)
+    emitter.emitted = emitted
+    obj = _build(module, emitter.text(), opt)
     if not deep:
         return obj
     apart = ModuleEmitter(module, metered, indirect_calls=True,
