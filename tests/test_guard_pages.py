@@ -476,3 +476,18 @@ def test_spec_memory_files_pass_on_the_jit_with_explicit_checks(name, monkeypatc
     failures = [f"line {o.line}: {o.kind}: {o.detail}" for o in report.failures]
     assert not failures, "\n".join(failures[:20])
     assert report.count(NOT_RUN) == 0 and report.count(PASSED) == len(report.outcomes)
+
+
+def test_a_second_memory_traps_at_its_own_end_in_guard_mode():
+    e = instance("""(module (memory $a 1) (memory $b (export "b") 2)
+      (func (export "ld") (param i32) (result i64) (i64.load $b offset=4 (local.get 0)))
+      (func (export "st") (param i32) (i64.store $b (local.get 0) (i64.const -1)))
+      (func (export "ld0") (param i32) (result i32) (i32.load $a (local.get 0))))""")
+    assert e.engine_state.guarded
+    x = e.exports
+    x.st(2 * PAGE - 8)
+    assert x.ld(2 * PAGE - 12) == -1
+    for f, a in ((x.ld, 2 * PAGE - 11), (x.st, 2 * PAGE - 7), (x.ld0, PAGE - 3)):
+        with pytest.raises(Trap, match="out of bounds memory access"):
+            f(a)
+    assert x.ld0(PAGE - 4) == 0
