@@ -191,7 +191,7 @@ def cmd_fuzz(args) -> int:
     from fayasm.testing.generate import GenConfig, focus_names
 
     try:
-        gen = GenConfig(focus=focus_names(args.focus or ()))
+        gen = GenConfig(focus=focus_names(args.focus or ()), gc=args.gc)
     except ValueError as e:
         raise UsageError(f"--focus: {e}") from None
     config = CampaignConfig(engines=names, wasmtime=not args.no_wasmtime,
@@ -310,6 +310,11 @@ def add_commands(sub) -> None:
     f.add_argument("--focus", nargs="+", metavar="NAME",
                    help="favour these instructions, or a feature's (relaxed_simd): each "
                    "module picks a few of them")
+    f.add_argument("--gc", action="store_true",
+                   help="modules use GC: struct and array types with packed fields and "
+                   "subtyping, allocation, field and element access, casts that fail, "
+                   "br_on_cast, i31 and ref.eq (engines without GC: leave them out with "
+                   "--engines)")
     f.set_defaults(func=cmd_fuzz)
 
 

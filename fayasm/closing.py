@@ -13,7 +13,7 @@ from fayasm.runtime.types import GlobalType, TableType, ValType, close_types
 from fayasm.syntax import Instr, Module
 
 # Instructions read as often as they are: only those with a type immediate need a look.
-_TYPE_IMMS = frozenset(("blocktype", "valtypes", "reftype", "heaptype"))
+_TYPE_IMMS = frozenset(("blocktype", "valtypes", "reftype", "heaptype", "casttype"))
 
 
 class Closer:
@@ -55,7 +55,7 @@ class Closer:
                     v = self.valtype(v) if v.__class__ is ValType else v
                 elif kind == "valtypes":
                     v = self.valtypes(v)
-                elif kind in ("reftype", "heaptype"):
+                elif kind in ("reftype", "heaptype", "casttype"):
                     v = self.valtype(v)
                 imm.append(v)
             body[k] = Instr(op, tuple(imm))
@@ -65,7 +65,7 @@ class Closer:
 def close_module(m: Module, funcs: bool = True) -> Closer:
     """Close every type in ``m`` in place (function bodies too unless ``funcs`` is False:
     lazily decoded bodies close themselves). Returns the Closer, for later bodies."""
-    deftypes = close_types(m.types, None, ValidationError)
+    deftypes = close_types(m.types, m.rec_groups, ValidationError, m.subtypes)
     c = Closer(deftypes)
     m.types = [d.expand() for d in deftypes]
     m.deftypes = deftypes
@@ -97,7 +97,7 @@ def deftypes(m: Module) -> list:
     """The DefType of each type index of ``m`` (a module built by hand, its types
     already closed, gets one rec group per type)."""
     if len(m.deftypes) != len(m.types):
-        m.deftypes = close_types(m.types, None, ValidationError)
+        m.deftypes = close_types(m.types, m.rec_groups, ValidationError, m.subtypes)
     return m.deftypes
 
 

@@ -131,7 +131,8 @@ class Names:
 
 @dataclass
 class Module:
-    types: list[FuncType] = field(default_factory=list)
+    # composite types (FuncType, StructType, ArrayType), one per type index
+    types: list = field(default_factory=list)
     imports: list[Import] = field(default_factory=list)
     funcs: list[Function] = field(default_factory=list)
     tables: list[TableType] = field(default_factory=list)
@@ -146,6 +147,10 @@ class Module:
     # defined table index -> its initializer expression (``(table 10 (ref $t) (ref.func
     # $f))``; binary 0x40 0x00); a table without one starts with null references
     table_inits: dict[int, list[Instr]] = field(default_factory=dict)
+    # GC: the (start, count) of each rec group (None: one group per type), and the
+    # (final, supertype indices) of each type declared with ``sub``
+    rec_groups: list | None = None
+    subtypes: dict = field(default_factory=dict)
     # the closed DefType of each type index, set when the module's types are closed
     deftypes: list = field(default_factory=list, compare=False, repr=False)
     names: Names = field(default_factory=Names, compare=False)

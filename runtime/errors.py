@@ -82,9 +82,15 @@ TYPE_MISMATCH = "indirect call type mismatch"
 STACK_EXHAUSTED = "call stack exhausted"
 NULL_FUNC_REF = "null function reference"  # call_ref, return_call_ref
 NULL_REF = "null reference"  # ref.as_non_null
+CAST_FAILURE = "cast failure"  # ref.cast (GC)
+NULL_STRUCT = "null structure reference"
+NULL_ARRAY = "null array reference"
+NULL_I31 = "null i31 reference"
+ARRAY_OOB = "out of bounds array access"
 SPEC_TRAP_MESSAGES = (UNREACHABLE, DIV_ZERO, INT_OVERFLOW, BAD_CONVERSION, MEM_OOB, TABLE_OOB,
                       UNDEFINED_ELEMENT, UNINITIALIZED_ELEMENT, TYPE_MISMATCH, STACK_EXHAUSTED,
-                      NULL_FUNC_REF, NULL_REF)
+                      NULL_FUNC_REF, NULL_REF, CAST_FAILURE, NULL_STRUCT, NULL_ARRAY, NULL_I31,
+                      ARRAY_OOB)
 # fayasm's own traps: the limits a host sets on a guest.
 OUT_OF_FUEL = "out of fuel"
 DEADLINE_EXCEEDED = "deadline exceeded"
@@ -164,6 +170,11 @@ TRAP_CODES = {
     STACK_EXHAUSTED: "call_stack_exhausted",
     NULL_FUNC_REF: "null_function_reference",
     NULL_REF: "null_reference",
+    CAST_FAILURE: "cast_failure",
+    NULL_STRUCT: "null_structure_reference",
+    NULL_ARRAY: "null_array_reference",
+    NULL_I31: "null_i31_reference",
+    ARRAY_OOB: "array_out_of_bounds",
     OUT_OF_FUEL: "out_of_fuel",
     DEADLINE_EXCEEDED: "deadline_exceeded",
     RESOURCE_LIMIT: "resource_limit_exceeded",

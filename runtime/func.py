@@ -15,7 +15,8 @@ from typing import Any
 
 from .backtrace import recursion_exhaustion
 from .errors import ArgumentError, ArgumentTypeError, Error, Exhaustion, Trap
-from .types import FuncType, HeapType, ValType
+from .gcobj import I31, Array, HostAny, Struct, heap_test
+from .types import DefType, FuncType, HeapType, ValType, close_types
 from .values import Raw, Val, f32_round
 
 _I32, _I64, _F32, _F64, _V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, ValType.V128
@@ -54,6 +55,8 @@ def _to_raw(t: ValType, v: object) -> Raw:
         if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < (1 << 128):
             raise ArgumentTypeError("expected an unsigned 128-bit int for v128")
         return v
+    if t.rep is ValType.ANYREF:
+        v = any_from_python(v)
     if t.rep is ValType.FUNCREF and v is not None and not isinstance(v, Func):
         raise ArgumentTypeError(f"expected a Func or None for funcref, got {type(v).__name__}")
     if t is not ValType.FUNCREF and t is not ValType.EXTERNREF and not ref_fits(t, v):
@@ -72,8 +75,27 @@ def ref_fits(t: ValType, ref: object) -> bool:
     if t.rep is ValType.FUNCREF:
         if not isinstance(ref, Func):
             return False
-        return h is HeapType.FUNC or ref.type == h.expand()
+        return h is HeapType.FUNC or func_matches(ref, h)
+    if t.rep is ValType.ANYREF:
+        return heap_test(ref, h)
     return True
+
+
+def func_deftype(f: Func) -> DefType:
+    """The DefType of a function: its declared one (a module's type, maybe with
+    supertypes or in a rec group), else that of its FuncType alone (final, no supertypes)."""
+    d = f.deftype
+    if d is None:
+        d = f.deftype = close_types([f.type])[0]
+    return d
+
+
+def func_matches(f: Func, d: DefType) -> bool:
+    """Whether function ``f`` is of defined type ``d`` (call_indirect's check, casts)."""
+    fd = f.deftype
+    if fd is None:
+        fd = func_deftype(f)
+    return fd is d or d in fd.supers_closure()
 
 
 def type_name(v: object) -> str:
@@ -81,12 +103,30 @@ def type_name(v: object) -> str:
 
 
 def _from_raw(t: ValType, raw: Raw) -> Any:
-    """A raw value as the Python value users see (signed ints, floats, references)."""
+    """A raw value as the Python value users see (signed ints, floats, references; in
+    the any hierarchy an i31 as its int and an internalized host value as itself)."""
     if t is _I32:
         return raw - 0x100000000 if raw & 0x80000000 else raw
     if t is _I64:
         return raw - 0x10000000000000000 if raw & 0x8000000000000000 else raw
+    if t.rep is ValType.ANYREF and raw is not None:
+        c = raw.__class__
+        if c is I31:
+            return raw.value
+        if c is HostAny:
+            return raw.obj
     return raw
+
+
+def any_from_python(v: object) -> object:
+    """A Python value as a raw reference of the any hierarchy: None, a GC object as
+    itself, an int in the i31 range as that i31 value, any other object internalized
+    (what ``any.convert_extern`` makes of it)."""
+    if v is None or v.__class__ in (Struct, Array, I31, HostAny):
+        return v
+    if v.__class__ is int and -(1 << 30) <= v < (1 << 30):
+        return I31(v)
+    return HostAny(v)
 
 
 class Func:
@@ -94,7 +134,7 @@ class Func:
     from a Python callable; ``f(*args)`` calls with Python values; ``f.invoke(vals)`` with
     exact Vals. ``f.type`` is its FuncType."""
 
-    __slots__ = ("type", "raw", "name", "host", "owner", "__weakref__", "native")
+    __slots__ = ("type", "raw", "name", "host", "owner", "__weakref__", "native", "deftype")
 
     def __init__(self, fn: Callable[..., Any], type: FuncType, name: str | None = None,
                  _where: str | None = None) -> None:
@@ -107,6 +147,7 @@ class Func:
         self.host: Callable[..., Any] | None = fn
         self.owner: object = None
         self.native: Any = None
+        self.deftype: Any = None  # its DefType when not the plain one of ``type`` (GC)
         # _where: how errors name it (the import it was made for, when linking made it)
         self.raw = _host_wrapper(fn, type, _where or repr(self.name))
 
@@ -121,6 +162,7 @@ class Func:
         f.host = None
         f.owner = owner
         f.native = None
+        f.deftype = None
         return f
 
     def __call__(self, *args: Any) -> Any:

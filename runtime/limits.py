@@ -52,6 +52,9 @@ MAX_MEMORY64_PAGES = 65536
 
 # Elements of one table; growing past it fails (table.grow returns -1), as the spec permits.
 MAX_TABLE_SIZE = 10_000_000
+# The most elements a GC array may have: allocating more traps (a list of that many
+# references is 512 MiB), as an allocation failure does in other engines.
+MAX_ARRAY_LENGTH = 1 << 26
 
 # Fuel: one unit per function call and per branch back to a loop. A deadline is checked
 # every DEADLINE_INTERVAL units.

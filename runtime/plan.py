@@ -17,9 +17,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
+from . import gcops
 from .budget import Budget
 from .errors import MEM_OOB, TABLE_OOB, Error, LinkError, Trap
-from .func import Func
+from .func import Func, func_matches
 from .globals import Global
 from .instance import Instance
 from .memory import Memory
@@ -44,7 +45,8 @@ class Plan:
 
     def __init__(self, name: str, imports: list, tables: list, mems: list, globals_: list,
                  elems: list, datas: list, exports: list, start: int | None,
-                 func_types: list, names: list, table_inits: dict | None = None):
+                 func_types: list, names: list, table_inits: dict | None = None,
+                 import_deftypes: list | None = None, func_deftypes: list | None = None):
         self.name = name
         # (module, name, kind, type)
         self.imports: list[tuple[str, str, ExternKind, Any]] = imports
@@ -60,6 +62,11 @@ class Plan:
         self.names: list[str] = names  # the wasm name of each defined function
         # defined table index -> the constant expression every element starts as
         self.table_inits: dict[int, tuple] = dict(table_inits or {})
+        # GC: the DefType of each import (None for all but functions) and of each defined
+        # function, which import matching and casts compare by declared subtyping
+        # (None: the plain DefType of each FuncType)
+        self.import_deftypes = import_deftypes
+        self.func_deftypes = func_deftypes
 
 
 class Spaces:
@@ -126,17 +133,22 @@ def _count(n: int, what: str) -> str:
 
 
 def _match(kind: ExternKind, t: Any, value: Any,
-           where: str = "an import") -> tuple[Any, str | None]:
+           where: str = "an import", deftype: Any = None) -> tuple[Any, str | None]:
     """Return (extern, None) if ``value`` can satisfy an import of ``kind``/``t``, else
-    (None, reason)."""
+    (None, reason). A function import with a ``deftype`` matches by declared subtyping."""
     if kind is ExternKind.FUNC:
         if isinstance(value, Func):
-            if value.type != t:
+            if deftype is not None:
+                if not func_matches(value, deftype):
+                    return None, f"expected func {t}, got func {value.type}"
+            elif value.type != t:
                 return None, f"expected func {t}, got func {value.type}"
             return value, None
         if callable(value) and not isinstance(value, (Table, Memory, Global)):
             label = f"{where} ({getattr(value, '__name__', 'callable')})"
-            return Func(value, t, _where=label), None
+            f = Func(value, t, _where=label)
+            f.deftype = deftype
+            return f, None
         return None, f"expected func {t}, got {type(value).__name__}"
     if kind is ExternKind.TABLE:
         if not isinstance(value, Table):
@@ -176,14 +188,15 @@ def _match(kind: ExternKind, t: Any, value: Any,
     return None, f"expected global {t}, got {type(value).__name__}"
 
 
-def resolve_imports(decls: list[tuple[str, str, ExternKind, Any]], imports: Any) -> list[Any]:
+def resolve_imports(decls: list[tuple[str, str, ExternKind, Any]], imports: Any,
+                    deftypes: list | None = None) -> list[Any]:
     """Resolve a module's imports. ``decls`` lists (module, name, ExternKind, type);
     ``imports`` maps module names to mappings of field names to values. Raises LinkError
     naming every problem at once."""
     imports = imports or {}
     out: list[Any] = []
     problems: list[str] = []
-    for module, name, kind, t in decls:
+    for k, (module, name, kind, t) in enumerate(decls):
         where = f'"{module}"."{name}"'
         fields = imports.get(module) if isinstance(imports, Mapping) else None
         if fields is None or name not in fields:
@@ -194,7 +207,7 @@ def resolve_imports(decls: list[tuple[str, str, ExternKind, Any]], imports: Any)
             value = fields[name]
         except Exception:  # noqa: BLE001 - a broken user mapping is a link problem
             value = None
-        extern, why = _match(kind, t, value, where)
+        extern, why = _match(kind, t, value, where, deftypes[k] if deftypes else None)
         if why:
             problems.append(f"incompatible import type for {where}: {why}")
         out.append(extern)
@@ -220,8 +233,14 @@ def eval_const(expr: tuple[str, Any], globals_: list[Global], funcs: list[Func])
             if item[0] == "op":
                 y = stack.pop()
                 stack[-1] = NUMERIC[item[1]](stack[-1], y)
+            elif item[0] == "gc":
+                gcops.const_op(item[1], stack)
             else:
                 stack.append(eval_const(item, globals_, funcs))
+        return stack[0]
+    if kind == "gc":  # a GC instruction without operands (struct.new_default, ...)
+        stack = []
+        gcops.const_op(arg, stack)
         return stack[0]
     return None
 
@@ -307,7 +326,7 @@ def _link(plan: Plan, imports: Any, builder: Builder, engine: str, module: Any,
     snap = RESTORING.get()
     if snap is not None:
         RESTORING.set(None)
-    externs = resolve_imports(plan.imports, imports)
+    externs = resolve_imports(plan.imports, imports, plan.import_deftypes)
     spaces = Spaces()
     for (_, _, kind, _), ext in zip(plan.imports, externs):
         spaces.of(kind).append(ext)

@@ -29,7 +29,7 @@ from .errors import (
     InterfaceError,
     Trap,
 )
-from .func import Func, HostError
+from .func import Func, HostError, func_matches
 from .globals import bind_cells
 from .instance import Instance
 from .limits import BULK_SHIFT, MAX_CALL_DEPTH
@@ -39,13 +39,20 @@ from .resources import stack_limit
 from .stack import THREAD
 from .table import Table
 from .types import (
+    I8,
+    I16,
+    ArrayType,
+    DefType,
     ExternKind,
+    FieldType,
     FuncType,
     GlobalType,
     Limits,
     MemoryType,
+    StructType,
     TableType,
     ValType,
+    close_types,
     deftypes_from,
     parse_type_text,
 )
@@ -66,8 +73,9 @@ __all__ = ["Trap", "f32_from_bits", "f32_to_bits", "f32_round"]
 # references (functype_in, valtype_in, deftypes_from, ref_callee, non_null); 4: functions
 # take the depth _d (runtime/stack.py), so no file written for 3 or before runs here;
 # 5: bind_cells (a file's closure-variable globals are readable, for snapshots); a file
-# written for 4 still runs, but its instances cannot be snapshotted.
-INTERFACE = 5
+# written for 4 still runs, but its instances cannot be snapshotted; 6: GC (gc_types, the
+# modules gcobj and gcops, indirect_d with a DefType); only a GC module's file needs it.
+INTERFACE = 6
 OLDEST_INTERFACE = 4
 
 
@@ -210,7 +218,10 @@ def indirect_d(table: Table, i: int, ftype: FuncType) -> Callable[..., Any]:
     f = elems[i]
     if f is None:
         raise trap(f"{UNINITIALIZED_ELEMENT} {i}")
-    if f.type is not ftype and f.type != ftype:
+    if ftype.__class__ is DefType:  # a GC module's: declared subtyping
+        if f.deftype is not ftype and not func_matches(f, ftype):
+            raise trap(TYPE_MISMATCH)
+    elif f.type is not ftype and f.type != ftype:
         raise trap(TYPE_MISMATCH)
     own = f.owner
     return own.call if type(own) is Generated else foreign(f)
@@ -358,6 +369,30 @@ def valtype_in(types: list, text: str) -> ValType:
     return parse_type_text(text, types)
 
 
+def gc_types(spec: tuple) -> list:
+    """A GC module's DefTypes from its type section as data (translator/python's
+    ``type_spec``: rec groups, then each type's finality, supertypes and composite type,
+    concrete references by type index). Interface 6."""
+    groups, types = spec
+
+    def storage(text: str) -> Any:
+        return {"i8": I8, "i16": I16}.get(text) or parse_type_text(text)
+
+    raw: list = []
+    subs: dict = {}
+    for k, (final, supers, comp) in enumerate(types):
+        if comp[0] == "func":
+            raw.append(FuncType(tuple(parse_type_text(t) for t in comp[1]),
+                                tuple(parse_type_text(t) for t in comp[2])))
+        elif comp[0] == "struct":
+            raw.append(StructType(tuple(FieldType(storage(t), m) for t, m in comp[1])))
+        else:
+            raw.append(ArrayType(FieldType(storage(comp[1][0]), comp[1][1])))
+        if not final or supers:
+            subs[k] = (final, tuple(supers))
+    return close_types(raw, [tuple(g) for g in groups], ArgumentError, subs)
+
+
 def limits(lo: int, hi: int | None) -> Limits:
     return Limits(lo, hi)
 
@@ -394,6 +429,9 @@ class _Builder:
         self.placeholders = [Func.from_raw(None, ftype,  # type: ignore[arg-type]  # see wire
                                            self.desc.names[k])
                              for k, ftype in enumerate(self.desc.func_types)]
+        if self.desc.func_deftypes:
+            for f, d in zip(self.placeholders, self.desc.func_deftypes):
+                f.deftype = d
         return self.placeholders
 
     def wire(self, spaces: Spaces) -> None:

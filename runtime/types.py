@@ -19,6 +19,12 @@ class HeapType(Enum):
     EXTERN = 0x6F
     NOFUNC = 0x73
     NOEXTERN = 0x72
+    ANY = 0x6E
+    EQ = 0x6D
+    I31 = 0x6C
+    STRUCT = 0x6B
+    ARRAY = 0x6A
+    NONE = 0x71
 
     def __str__(self) -> str:
         return self.name.lower()
@@ -37,6 +43,13 @@ _HIERARCHY = {HeapType.FUNC: (HeapType.FUNC, HeapType.NOFUNC),
               HeapType.NOFUNC: (HeapType.FUNC, HeapType.NOFUNC),
               HeapType.EXTERN: (HeapType.EXTERN, HeapType.NOEXTERN),
               HeapType.NOEXTERN: (HeapType.EXTERN, HeapType.NOEXTERN)}
+for _h in (HeapType.ANY, HeapType.EQ, HeapType.I31, HeapType.STRUCT, HeapType.ARRAY,
+           HeapType.NONE):
+    _HIERARCHY[_h] = (HeapType.ANY, HeapType.NONE)
+# the abstract heap types above each one of the any hierarchy (itself excluded)
+_ABSTRACT_SUPERS = {HeapType.EQ: (HeapType.ANY,), HeapType.I31: (HeapType.EQ, HeapType.ANY),
+                    HeapType.STRUCT: (HeapType.EQ, HeapType.ANY),
+                    HeapType.ARRAY: (HeapType.EQ, HeapType.ANY)}
 
 
 class _Bot:
@@ -102,6 +115,12 @@ class ValType:
     EXTERNREF: ClassVar[ValType]
     NULLFUNCREF: ClassVar[ValType]
     NULLEXTERNREF: ClassVar[ValType]
+    ANYREF: ClassVar[ValType]
+    EQREF: ClassVar[ValType]
+    I31REF: ClassVar[ValType]
+    STRUCTREF: ClassVar[ValType]
+    ARRAYREF: ClassVar[ValType]
+    NULLREF: ClassVar[ValType]
     _by_name: ClassVar[dict] = {}
     # Interned weakly: a module's types go when nothing uses them (hostile input may
     # name any number of them); while one lives, an equal one is that very object.
@@ -222,10 +241,15 @@ def _ref_text(nullable: bool, heap: Any) -> str:
 
 
 def _rep_of(heap: Any) -> ValType:
-    """The 2.0 reference type whose representation a reference to ``heap`` shares."""
+    """The top reference type whose representation a reference to ``heap`` shares:
+    ``funcref``, ``externref`` or ``anyref`` (GC objects, i31 values)."""
     if isinstance(heap, HeapType):
-        return FUNCREF if heap.top is HeapType.FUNC else EXTERNREF
-    return FUNCREF  # a defined type: a function type (GC: struct/array types get theirs)
+        top = heap.top
+        return FUNCREF if top is HeapType.FUNC else EXTERNREF if top is HeapType.EXTERN \
+            else ANYREF
+    if heap.__class__ is DefType:
+        return FUNCREF if heap.kind == "func" else ANYREF
+    return FUNCREF  # an index or a RecRef while a module is read: not yet known
 
 
 I32 = ValType.I32 = ValType._make("i32", 0x7F)
@@ -238,15 +262,28 @@ EXTERNREF = ValType.EXTERNREF = ValType._make("externref", 0x6F, True, HeapType.
 NULLFUNCREF = ValType.NULLFUNCREF = ValType._make("nullfuncref", 0x73, True, HeapType.NOFUNC)
 NULLEXTERNREF = ValType.NULLEXTERNREF = ValType._make("nullexternref", 0x72, True,
                                                       HeapType.NOEXTERN)
-for _t in (FUNCREF, EXTERNREF, NULLFUNCREF, NULLEXTERNREF):
+ANYREF = ValType.ANYREF = ValType._make("anyref", 0x6E, True, HeapType.ANY)
+EQREF = ValType.EQREF = ValType._make("eqref", 0x6D, True, HeapType.EQ)
+I31REF = ValType.I31REF = ValType._make("i31ref", 0x6C, True, HeapType.I31)
+STRUCTREF = ValType.STRUCTREF = ValType._make("structref", 0x6B, True, HeapType.STRUCT)
+ARRAYREF = ValType.ARRAYREF = ValType._make("arrayref", 0x6A, True, HeapType.ARRAY)
+NULLREF = ValType.NULLREF = ValType._make("nullref", 0x71, True, HeapType.NONE)
+_GC_ABBREVS = (ANYREF, EQREF, I31REF, STRUCTREF, ARRAYREF, NULLREF)
+for _t in (FUNCREF, EXTERNREF, NULLFUNCREF, NULLEXTERNREF) + _GC_ABBREVS:
     ValType._refs[(True, _t.heap)] = _t  # held by the module: never collected
 FUNCREF.rep = NULLFUNCREF.rep = FUNCREF
 EXTERNREF.rep = NULLEXTERNREF.rep = EXTERNREF
-for _t in (I32, I64, F32, F64, V128, FUNCREF, EXTERNREF, NULLFUNCREF, NULLEXTERNREF):
+for _t in _GC_ABBREVS:
+    _t.rep = ANYREF
+for _t in (I32, I64, F32, F64, V128, FUNCREF, EXTERNREF, NULLFUNCREF, NULLEXTERNREF) \
+        + _GC_ABBREVS:
     ValType._by_name[_t.value] = _t
 
 _FROM_CODE = {t._code: t for t in ValType._by_name.values()}
 _NUM = frozenset((I32, I64, F32, F64))
+
+
+_KIND_HEAP: dict = {}  # a defined type's kind -> the abstract heap type just above it
 
 
 def heap_matches(h1: Any, h2: Any) -> bool:
@@ -257,11 +294,33 @@ def heap_matches(h1: Any, h2: Any) -> bool:
         return False
     if h1.__class__ is HeapType:
         if h2.__class__ is HeapType:
-            return h1 is h1.bottom and h2.top is h1.top
-        return h1 is HeapType.NOFUNC  # the bottom of a defined type's hierarchy
+            if h1 is h1.bottom:
+                return h2.top is h1.top
+            return h2 in _ABSTRACT_SUPERS.get(h1, ())
+        # the bottom of a defined type's hierarchy
+        return h1 is (HeapType.NOFUNC if h2.kind == "func" else HeapType.NONE)
     if h2.__class__ is HeapType:
-        return h2 is HeapType.FUNC  # a defined (function) type is a subtype of func
+        above = _KIND_HEAP[h1.kind]
+        return h2 is above or h2 in _ABSTRACT_SUPERS.get(above, ())
     return h2 in h1.supers_closure()
+
+
+def top_of(h: Any) -> Any:
+    """The top of the hierarchy of a closed heap type (``func``, ``extern``, ``any``)."""
+    if h.__class__ is HeapType:
+        return h.top
+    if h is BOT:
+        return BOT
+    return HeapType.FUNC if h.kind == "func" else HeapType.ANY
+
+
+def bottom_of(h: Any) -> Any:
+    """The bottom of the hierarchy of a closed heap type."""
+    if h.__class__ is HeapType:
+        return h.bottom
+    if h is BOT:
+        return BOT
+    return HeapType.NOFUNC if h.kind == "func" else HeapType.NONE
 
 
 def matches(t1: ValType | None, t2: ValType | None) -> bool:
@@ -299,18 +358,111 @@ class FuncType:
         return f"({ps}) -> ({rs})"
 
 
+class Packed:
+    """A packed storage type of a struct field or array element: ``i8`` or ``i16``
+    (stored as an unsigned int of that width, read back signed or unsigned)."""
+
+    __slots__ = ("value", "bits", "mask")
+    I8: ClassVar["Packed"]
+    I16: ClassVar["Packed"]
+
+    def __init__(self, value: str, bits: int) -> None:
+        self.value, self.bits, self.mask = value, bits, (1 << bits) - 1
+
+    def __reduce__(self) -> str:
+        return "I8" if self.bits == 8 else "I16"
+
+    def __str__(self) -> str:
+        return self.value
+
+    __repr__ = __str__
+
+    @property
+    def heap(self) -> None:
+        return None  # not a reference (lets code read ``.heap`` of any storage type)
+
+    @property
+    def is_ref(self) -> bool:
+        return False
+
+    @property
+    def defaultable(self) -> bool:
+        return True
+
+    @property
+    def closed(self) -> bool:
+        return True
+
+
+I8 = Packed.I8 = Packed("i8", 8)
+I16 = Packed.I16 = Packed("i16", 16)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldType:
+    """A struct field or array element: its storage type (a ValType or a Packed) and
+    whether it is mutable."""
+
+    storage: Any
+    mutable: bool = False
+
+    def __str__(self) -> str:
+        return f"(mut {self.storage})" if self.mutable else str(self.storage)
+
+    @property
+    def unpacked(self) -> ValType:
+        """The operand type of the field: i32 for a packed one."""
+        st = self.storage
+        return I32 if st.__class__ is Packed else st
+
+
+@dataclass(frozen=True, slots=True)
+class StructType:
+    """A struct type: its fields."""
+
+    fields: tuple = ()
+
+    @property
+    def closed(self) -> bool:
+        return all(f.storage.closed for f in self.fields)
+
+    def __str__(self) -> str:
+        return "(struct " + " ".join(f"(field {f})" for f in self.fields) + ")"
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayType:
+    """An array type: its element's field type."""
+
+    field: FieldType
+
+    @property
+    def closed(self) -> bool:
+        return self.field.storage.closed
+
+    def __str__(self) -> str:
+        return f"(array {self.field})"
+
+
+def comp_kind(comp: Any) -> str:
+    """``func``, ``struct`` or ``array``: the kind of a composite type."""
+    return ("func" if comp.__class__ is FuncType else "struct" if comp.__class__ is StructType
+            else "array")
+
+
 class SubType:
     """A type definition as a rec group holds it: ``final``, its declared supertypes
-    (DefTypes) and its composite type (a FuncType; GC adds struct and array types),
-    whose references to its own group are RecRefs. Interned."""
+    (DefTypes, or RecRefs to earlier members of its own group) and its composite type
+    (a FuncType, StructType or ArrayType), whose references to its own group are
+    RecRefs. Interned."""
 
     __slots__ = ("final", "supers", "comp", "__weakref__")
     final: bool
     supers: tuple
-    comp: FuncType
+    comp: Any
     _interned: ClassVar[weakref.WeakValueDictionary] = weakref.WeakValueDictionary()
 
-    def __new__(cls, final: bool, supers: tuple, comp: FuncType) -> SubType:
+    def __new__(cls, final: bool, supers: tuple, comp: Any) -> SubType:
         key = (bool(final), tuple(supers), comp)
         t = cls._interned.get(key)
         if t is None:
@@ -350,12 +502,15 @@ class DefType:
     """A closed defined type: member ``index`` of rec group ``group``. This is what a
     concrete heap type is after the front end (``(ref $t)`` holds one), equal across
     modules exactly when the spec's types are equivalent. Interned (``is`` compares);
-    ``expand()`` is its composite type with its group's RecRefs replaced by DefTypes."""
+    ``expand()`` is its composite type with its group's RecRefs replaced by DefTypes.
+    ``supers_closure()`` is every declared supertype (what casts and subtyping walk)."""
 
-    __slots__ = ("group", "index", "_expanded", "__weakref__")
+    __slots__ = ("group", "index", "_expanded", "_supers", "kind", "__weakref__")
     group: RecGroup
     index: int
-    _expanded: FuncType | None
+    kind: str
+    _expanded: Any
+    _supers: Any
     _interned: ClassVar[weakref.WeakValueDictionary] = weakref.WeakValueDictionary()
 
     def __new__(cls, group: RecGroup, index: int) -> "DefType":
@@ -363,7 +518,8 @@ class DefType:
         d = cls._interned.get(key)
         if d is None:
             d = object.__new__(cls)
-            d.group, d.index, d._expanded = group, index, None
+            d.group, d.index, d._expanded, d._supers = group, index, None, None
+            d.kind = comp_kind(group.types[index].comp)
             cls._interned[key] = d
         return d
 
@@ -375,75 +531,108 @@ class DefType:
         return self.group.types[self.index]
 
     @property
-    def kind(self) -> str:
-        return "func"
+    def final(self) -> bool:
+        return self.sub.final
 
-    def expand(self) -> FuncType:
+    def unroll(self, h: Any) -> Any:
+        """A heap of this type's group closed: a RecRef becomes its DefType."""
+        return DefType(self.group, h.index) if h.__class__ is RecRef else h
+
+    def expand(self) -> Any:
         e = self._expanded
         if e is None:
             g = self.group
             e = self._expanded = substitute(self.sub.comp, lambda r: DefType(g, r.index))
         return e
 
+    def declared_supers(self) -> tuple:
+        """The declared supertypes, as DefTypes."""
+        return tuple(self.unroll(s) for s in self.sub.supers)
+
     def supers_closure(self) -> tuple:
         """Every declared supertype, transitively (empty without GC's ``sub``)."""
-        out: list = []
-        work = list(self.sub.supers)
-        while work:
-            d = work.pop()
-            if d not in out:
-                out.append(d)
-                work.extend(d.sub.supers)
-        return tuple(out)
+        out = self._supers
+        if out is None:
+            acc: list = []
+            work = list(self.declared_supers())
+            while work:
+                d = work.pop()
+                if d not in acc:
+                    acc.append(d)
+                    work.extend(d.declared_supers())
+            out = self._supers = frozenset(acc)
+        return out
 
     def short(self) -> str:
-        ft = self.sub.comp
-        return f"(func {' '.join(map(str, ft.params))} -> {' '.join(map(str, ft.results))})"
+        c = self.sub.comp
+        if c.__class__ is FuncType:
+            return (f"(func {' '.join(map(repr, c.params))} -> "
+                    f"{' '.join(map(repr, c.results))})")
+        return str(c)  # a RecRef inside prints as rec.N: finite for recursive types
 
     def __repr__(self) -> str:
         return self.short()
 
 
-def substitute(ft: FuncType, fn: Callable[[Any], Any]) -> FuncType:
-    """``ft`` with every reference whose heap is a RecRef or an int replaced by ``fn(heap)``
-    (a DefType); returns ``ft`` itself when nothing changes."""
-    def sub(t: ValType) -> ValType:
-        h = t.heap
-        if h.__class__ is RecRef or h.__class__ is int:
-            return ValType.ref(bool(t.nullable), fn(h))
-        return t
-    ps = tuple(sub(t) for t in ft.params)
-    rs = tuple(sub(t) for t in ft.results)
-    if ps == ft.params and rs == ft.results:
-        return ft
-    return FuncType(ps, rs)
+_KIND_HEAP.update(func=HeapType.FUNC, struct=HeapType.STRUCT, array=HeapType.ARRAY)
+
+
+def _sub_valtype(t: Any, fn: Callable[[Any], Any]) -> Any:
+    h = t.heap
+    if h.__class__ is RecRef or h.__class__ is int:
+        return ValType.ref(bool(t.nullable), fn(h))
+    return t
+
+
+def substitute(ct: Any, fn: Callable[[Any], Any]) -> Any:
+    """``ct`` (a composite type) with every reference whose heap is a RecRef or an int
+    replaced by ``fn(heap)`` (a DefType); returns ``ct`` itself when nothing changes."""
+    if ct.__class__ is FuncType:
+        ps = tuple(_sub_valtype(t, fn) for t in ct.params)
+        rs = tuple(_sub_valtype(t, fn) for t in ct.results)
+        if ps == ct.params and rs == ct.results:
+            return ct
+        return FuncType(ps, rs)
+    if ct.__class__ is StructType:
+        fs = tuple(FieldType(_sub_valtype(f.storage, fn), f.mutable) for f in ct.fields)
+        return ct if fs == ct.fields else StructType(fs)
+    f = ct.field
+    st = _sub_valtype(f.storage, fn)
+    return ct if st is f.storage else ArrayType(FieldType(st, f.mutable))
 
 
 def close_types(raw: list, groups: list | None = None,
-                error: Callable[[str], Exception] = ValueError) -> list:
-    """The DefTypes of a module's type section: ``raw`` holds its FuncTypes as read
+                error: Callable[[str], Exception] = ValueError,
+                subs: dict | None = None) -> list:
+    """The DefTypes of a module's type section: ``raw`` holds its composite types as read
     (concrete heap types as type indices), ``groups`` the (start, count) of each rec
-    group (default: one group per type). A reference to a type not yet defined outside
-    its own group raises ``error("unknown type N")``."""
+    group (default: one group per type), ``subs`` the (final, supertype indices) of each
+    type index declared with ``sub`` (default: final, none). A reference to a type not
+    yet defined outside its own group raises ``error("unknown type N")``."""
     if groups is None:
         groups = [(k, 1) for k in range(len(raw))]
+    subs = subs or {}
     out: list = []
     for start, count in groups:
         def local(h: Any, start: int = start, count: int = count) -> Any:
             if h.__class__ is not int:
                 return h
-            if h < start:
+            if 0 <= h < start:
                 return out[h]
-            if h < start + count:
+            if start <= h < start + count:
                 return RecRef(h - start)
             raise error(f"unknown type {h}")
         members = []
         for k in range(start, start + count):
-            ft = raw[k]
-            if ft.closed:
-                members.append(SubType(True, (), ft))
-                continue
-            members.append(SubType(True, (), substitute(ft, local)))
+            ct = raw[k]
+            final, supers = subs.get(k, (True, ()))
+            sups = []
+            for x in supers:
+                if x.__class__ is int and start <= x < k + 1 and x >= k:
+                    raise error(f"unknown type {x}")  # a supertype must come before
+                sups.append(local(x))
+            members.append(SubType(final, tuple(sups),
+                                   ct if ct.closed else substitute(ct, local)))
         g = RecGroup(tuple(members))
         out.extend(DefType(g, j) for j in range(count))
     return out

@@ -31,6 +31,15 @@ PRELUDE = """
   (global $g (mut i32) (i32.const 5))
   (func $seven (type $v) (i32.const 7))
 """
+# What a module around a GC row can rely on besides (only there: a module without GC
+# pays nothing for it).
+GC_PRELUDE = """
+  (type $s (sub (struct (field (mut i32)) (field (mut i8)))))
+  (type $s2 (sub $s (struct (field (mut i32)) (field (mut i8)))))
+  (type $a (array (mut i8)))
+  (type $af (array (mut funcref)))
+  (type $ai (array i32))
+"""
 
 # Rows whose typing needs context: a function that uses each (exported as "f", no params).
 SPECIAL = {
@@ -99,6 +108,81 @@ SPECIAL = {
     "br_on_non_null": "(func (export \"f\") (result i32) (block $l (result (ref $v)) "
                       "(br_on_non_null $l (ref.func $seven)) (unreachable)) "
                       "(call_ref $v))",
+    # GC (the structs and arrays of PRELUDE); results are i32s every engine can compare.
+    "struct.new": "(func (export \"f\") (result i32) (struct.get $s 0 (struct.new $s "
+                  "(i32.const 5) (i32.const 300))))",
+    "struct.new_default": "(func (export \"f\") (result i32) (struct.get $s 0 "
+                          "(struct.new_default $s)))",
+    "struct.get": "(func (export \"f\") (result i32) (struct.get $s 0 (struct.new $s "
+                  "(i32.const -5) (i32.const 1))))",
+    "struct.get_s": "(func (export \"f\") (result i32) (struct.get_s $s 1 (struct.new $s "
+                    "(i32.const 0) (i32.const 200))))",
+    "struct.get_u": "(func (export \"f\") (result i32) (struct.get_u $s 1 (struct.new $s "
+                    "(i32.const 0) (i32.const -1))))",
+    "struct.set": "(func (export \"f\") (result i32) (local (ref null $s)) (local.set 0 "
+                  "(struct.new_default $s)) (struct.set $s 1 (local.get 0) (i32.const 257)) "
+                  "(struct.get_u $s 1 (local.get 0)))",
+    "array.new": "(func (export \"f\") (result i32) (array.get_u $a (array.new $a "
+                 "(i32.const 300) (i32.const 3)) (i32.const 2)))",
+    "array.new_default": "(func (export \"f\") (result i32) (array.len (array.new_default $a "
+                         "(i32.const 4))))",
+    "array.new_fixed": "(func (export \"f\") (result i32) (array.get_s $a (array.new_fixed $a "
+                       "2 (i32.const 1) (i32.const 255)) (i32.const 1)))",
+    "array.new_data": "(func (export \"f\") (result i32) (array.get_u $a (array.new_data $a $d "
+                      "(i32.const 1) (i32.const 3)) (i32.const 2)))",
+    "array.new_elem": "(func (export \"f\") (result i32) (call_ref $v (ref.cast (ref $v) "
+                      "(array.get $af (array.new_elem $af $e (i32.const 0) (i32.const 2)) "
+                      "(i32.const 1)))))",
+    "array.get": "(func (export \"f\") (result i32) (array.get $ai (array.new $ai "
+                 "(i32.const 7) (i32.const 3)) (i32.const 5)))",
+    "array.get_s": "(func (export \"f\") (result i32) (array.get_s $a (array.new $a "
+                   "(i32.const 130) (i32.const 3)) (i32.const 0)))",
+    "array.get_u": "(func (export \"f\") (result i32) (array.get_u $a (array.new $a "
+                   "(i32.const 130) (i32.const 3)) (i32.const 0)))",
+    "array.set": "(func (export \"f\") (result i32) (local (ref null $a)) (local.set 0 "
+                 "(array.new_default $a (i32.const 2))) (array.set $a (local.get 0) "
+                 "(i32.const 1) (i32.const 9)) (array.get_u $a (local.get 0) (i32.const 1)))",
+    "array.len": "(func (export \"f\") (result i32) (array.len (ref.null $a)))",
+    "array.fill": "(func (export \"f\") (result i32) (local (ref null $a)) (local.set 0 "
+                  "(array.new_default $a (i32.const 4))) (array.fill $a (local.get 0) "
+                  "(i32.const 1) (i32.const 6) (i32.const 2)) (array.get_u $a (local.get 0) "
+                  "(i32.const 2)))",
+    "array.copy": "(func (export \"f\") (result i32) (local (ref null $a)) (local.set 0 "
+                  "(array.new_data $a $d (i32.const 0) (i32.const 6))) (array.copy $a $a "
+                  "(local.get 0) (i32.const 1) (local.get 0) (i32.const 0) (i32.const 4)) "
+                  "(array.get_u $a (local.get 0) (i32.const 4)))",
+    "array.init_data": "(func (export \"f\") (result i32) (local (ref null $a)) (local.set 0 "
+                       "(array.new_default $a (i32.const 4))) (array.init_data $a $d "
+                       "(local.get 0) (i32.const 1) (i32.const 2) (i32.const 3)) "
+                       "(array.get_u $a (local.get 0) (i32.const 3)))",
+    "array.init_elem": "(func (export \"f\") (result i32) (local (ref null $af)) (local.set 0 "
+                       "(array.new_default $af (i32.const 4))) (array.init_elem $af $e "
+                       "(local.get 0) (i32.const 1) (i32.const 0) (i32.const 2)) "
+                       "(ref.is_null (array.get $af (local.get 0) (i32.const 0))))",
+    "ref.test": "(func (export \"f\") (result i32) (ref.test (ref $s2) "
+                "(struct.new_default $s)))",
+    "ref.test_null": "(func (export \"f\") (result i32) (ref.test (ref null $s) "
+                     "(ref.null none)))",
+    "ref.cast": "(func (export \"f\") (result i32) (drop (ref.cast (ref $s2) "
+                "(struct.new_default $s))) (i32.const 1))",
+    "ref.cast_null": "(func (export \"f\") (result i32) (ref.is_null (ref.cast (ref null $s) "
+                     "(ref.null any))))",
+    "br_on_cast": "(func (export \"f\") (result i32) (block $l (result (ref i31)) "
+                  "(br_on_cast $l anyref (ref i31) (ref.i31 (i32.const 3))) (drop) "
+                  "(return (i32.const -1))) (i31.get_u))",
+    "br_on_cast_fail": "(func (export \"f\") (result i32) (block $l (result anyref) "
+                       "(br_on_cast_fail $l anyref (ref $s) (ref.i31 (i32.const 3))) (drop) "
+                       "(return (i32.const -1))) (ref.test (ref i31)))",
+    "any.convert_extern": "(func (export \"f\") (result i32) (ref.is_null "
+                          "(any.convert_extern (ref.null extern))))",
+    "extern.convert_any": "(func (export \"f\") (result i32) (ref.is_null "
+                          "(extern.convert_any (ref.i31 (i32.const 1)))))",
+    "ref.i31": "(func (export \"f\") (result i32) (i31.get_s (ref.i31 (i32.const -2))))",
+    "i31.get_s": "(func (export \"f\") (result i32) (i31.get_s (ref.i31 (i32.const 0x40000000))))",
+    "i31.get_u": "(func (export \"f\") (result i32) (i31.get_u (ref.i31 (i32.const -1))))",
+    "ref.eq": "(func (export \"f\") (result i32) (local (ref null $s)) (local.set 0 "
+              "(struct.new_default $s)) (i32.add (ref.eq (local.get 0) (local.get 0)) "
+              "(ref.eq (ref.i31 (i32.const 4)) (ref.i31 (i32.const 4)))))",
 }
 
 # Operands for rows typed by their signature: telling but trap-free where the row allows.
@@ -136,7 +220,8 @@ def plain_module(op: isa.Opcode) -> str:
 def module_text(op: isa.Opcode) -> str:
     if op.special:
         assert op.name in SPECIAL, f"no module in test_isa.SPECIAL exercises {op.name}"
-        return f"(module {PRELUDE} {SPECIAL[op.name]})"
+        gc = GC_PRELUDE if op.feature == "gc" else ""
+        return f"(module {PRELUDE} {gc} {SPECIAL[op.name]})"
     return plain_module(op)
 
 
@@ -163,11 +248,16 @@ def _bits(v):
 
 
 _ORACLE: dict = {}
+# Issue 17 builds GC engine by engine: whose lowering is still to come (remove the
+# engine's entry with its lowering).
+GC_PENDING = {"jit": "the jit helper's, started from branch gc"}
 
 
 @pytest.mark.parametrize("engine", [e for e in test_engines() if e != "interpreter"])
 @pytest.mark.parametrize("op", isa.ALL, ids=lambda op: op.name)
 def test_every_engine_lowers_every_row(op, engine):
+    if op.feature == "gc" and engine in GC_PENDING:
+        pytest.xfail(f"issue 17: the {engine} engine's GC lowering is {GC_PENDING[engine]}")
     if op not in _ORACLE:
         _ORACLE[op] = outcome(op, "interpreter")
     assert outcome(op, engine) == _ORACLE[op]

@@ -8,12 +8,17 @@ from fayasm.closing import Closer, close_module, deftypes
 from fayasm.errors import LOCALS_LIMIT, NESTING_TOO_DEEP, TOO_MANY_LOCALS, DecodeError
 from fayasm.runtime.limits import MAX_LOCALS, MAX_NESTING
 from fayasm.runtime.types import (
+    I8,
+    I16,
+    ArrayType,
     ExternKind,
+    FieldType,
     FuncType,
     GlobalType,
     HeapType,
     Limits,
     MemoryType,
+    StructType,
     TableType,
     ValType,
 )
@@ -56,7 +61,9 @@ _CONCRETE = [0]
 _ELSE = isa.OPS["else"]
 _END = isa.OPS["end"]
 _IF = isa.OPS["if"]
-_DATA_OPS = (isa.OPS["memory.init"], isa.OPS["data.drop"])
+_DATA_OPS = (isa.OPS["memory.init"], isa.OPS["data.drop"], isa.OPS["array.new_data"],
+             isa.OPS["array.init_data"])
+_CAST_IMMS = ("label", "casttype", "casttype")
 
 
 def value_type(r: Reader) -> ValType:
@@ -69,7 +76,7 @@ def value_type(r: Reader) -> ValType:
     if b >= 0x7C:
         r.pos += 1
         return _NUM_TYPES[b]
-    if b >= 0x71 and b != 0x72 and b != 0x73:
+    if b >= 0x74:
         r.pos += 1
         if b == 0x7B:
             return ValType.V128
@@ -100,6 +107,21 @@ def heap_type(r: Reader):
         raise DecodeError("malformed heap type", pos)
     _CONCRETE[0] += 1
     return x
+
+
+def field_type(r: Reader) -> FieldType:
+    """A struct field or array element: storage type (i8 0x78, i16 0x77 or a value
+    type) and mutability."""
+    b = r.peek()
+    if b == 0x78 or b == 0x77:
+        r.pos += 1
+        st = I8 if b == 0x78 else I16
+    else:
+        st = value_type(r)
+    m = r.byte()
+    if m > 1:
+        raise DecodeError("malformed mutability", r.pos - 1)
+    return FieldType(st, bool(m))
 
 
 def ref_null_type(r: Reader) -> ValType:
@@ -156,7 +178,7 @@ def block_type(r: Reader):
     if b == 0x40:
         r.pos += 1
         return None
-    if b is not None and (b & 0xC0 == 0x40 or b == 0x63 or b == 0x64):
+    if b is not None and (b & 0xC0 == 0x40 or b == 0x63 or b == 0x64 or 0x6A <= b <= 0x6E):
         return value_type(r)
     return r.sN(33)
 
@@ -177,7 +199,8 @@ def _memarg2(r: Reader) -> MemArg:
 def _imm_reader(kind: str, wasm2: bool = False):
     """The function that decodes one immediate of ``kind`` (``wasm2``: as 2.0 does, a
     reserved zero byte for a memory and a u32 offset)."""
-    if kind in ("label", "func", "type", "table", "local", "global", "elem", "data"):
+    if kind in ("label", "func", "type", "table", "local", "global", "elem", "data", "field",
+                "count"):
         return Reader.u32
     if wasm2 and kind == "mem":
         return _zero
@@ -215,9 +238,32 @@ def _imm_reader(kind: str, wasm2: bool = False):
     }[kind]
 
 
+def _cast_reader(nullable: bool):
+    def cast(r: Reader) -> ValType:
+        return ValType.ref(nullable, heap_type(r))
+    return cast
+
+
+def _br_on_cast(r: Reader) -> tuple:
+    """br_on_cast's immediates (flags, label, two heap types) as (label, rt1, rt2): flag
+    bit 0 makes rt1 nullable, bit 1 rt2."""
+    flags = r.byte()
+    if flags > 3:
+        raise DecodeError("malformed br_on_cast flags", r.pos - 1)
+    label = r.u32()
+    h1 = heap_type(r)
+    h2 = heap_type(r)
+    return (label, ValType.ref(bool(flags & 1), h1), ValType.ref(bool(flags & 2), h2))
+
+
 def _entry(op, wasm2: bool = False):
     """(op, immediate readers, shared Instr): an instruction without immediates is
-    immutable, so one Instr per opcode serves every occurrence."""
+    immutable, so one Instr per opcode serves every occurrence. br_on_cast's one reader
+    gives all its immediates (its flags byte says which types are nullable)."""
+    if op.imms == _CAST_IMMS:
+        return (op, (_br_on_cast,), None)
+    if op.imms == ("casttype",):
+        return (op, (_cast_reader(op.name.endswith("_null")),), None)
     readers = tuple(_imm_reader(k, wasm2) for k in op.imms)
     return (op, readers, None if readers else Instr(op))
 
@@ -233,6 +279,9 @@ def _tables(wasm2: bool):
     return plain, prefixed
 
 
+_CAST_ROW_IMMS = isa.OPS["br_on_cast"].imms
+assert isa.OPS["br_on_cast_fail"].imms is _CAST_ROW_IMMS or \
+    isa.OPS["br_on_cast_fail"].imms == _CAST_ROW_IMMS
 _PLAIN, _PREFIXED = _tables(False)
 _PLAIN2, _PREFIXED2 = _tables(True)  # with multi-memory and memory64 off (features.WASM2)
 _new = tuple.__new__  # NamedTuple's own __new__ is a slower Python function
@@ -275,6 +324,9 @@ def instructions(r: Reader) -> list[Instr]:
             append(shared)
             continue
         if len(readers) == 1:
+            if op.imms is _CAST_ROW_IMMS:
+                append(_new(Instr, (op, readers[0](r))))
+                continue
             append(_new(Instr, (op, (readers[0](r),))))
             if op.imms[0] == "blocktype":
                 openers.append(op)
@@ -376,7 +428,7 @@ class _Decoder:
     def section(self, sid: int, size: int) -> None:
         r, m = self.r, self.m
         if sid == TYPE:
-            m.types = _vec(r, self.func_type)
+            self.type_section(r)
         elif sid == IMPORT:
             m.imports = _vec(r, self.import_)
         elif sid == FUNCTION:
@@ -405,6 +457,49 @@ class _Decoder:
                 m.funcs.append(self.code(self.func_types[i] if i < len(self.func_types) else 0))
         elif sid == DATA:
             m.datas = _vec(r, self.data)
+
+    def type_section(self, r: Reader) -> None:
+        """Rec groups of subtypes; a type outside ``rec`` is a group of its own. The
+        groups and ``sub`` declarations go in ``rec_groups`` and ``subtypes``."""
+        m = self.m
+        groups = []
+        explicit = False
+        for _ in range(r.length()):
+            start = len(m.types)
+            if r.peek() == 0x4E:
+                r.pos += 1
+                explicit = True
+                for _ in range(r.length()):
+                    self.sub_type(r)
+            else:
+                self.sub_type(r)
+            groups.append((start, len(m.types) - start))
+        if explicit:
+            m.rec_groups = groups
+            _CONCRETE[0] += 1
+
+    def sub_type(self, r: Reader) -> None:
+        m = self.m
+        b = r.peek()
+        if b == 0x50 or b == 0x4F:
+            r.pos += 1
+            supers = tuple(_vec(r, Reader.u32))
+            m.subtypes[len(m.types)] = (b == 0x4F, supers)
+            _CONCRETE[0] += 1
+        m.types.append(self.comp_type(r))
+
+    def comp_type(self, r: Reader):
+        b = r.byte()
+        if b == 0x60:
+            params = tuple(_vec(r, value_type))
+            results = tuple(_vec(r, value_type))
+            return FuncType(params, results)
+        if b == 0x5F:
+            return StructType(tuple(_vec(r, field_type)))
+        if b == 0x5E:
+            return ArrayType(field_type(r))
+        raise DecodeError("integer representation too long" if b & 0x80 else
+                          "malformed function type", r.pos - 1)
 
     def func_type(self, r: Reader) -> FuncType:
         b = r.byte()

@@ -7,11 +7,15 @@ import threading
 from fayasm.closing import deftypes, type_indices
 from fayasm.errors import ValidationError
 from fayasm.runtime.types import (
+    I8,
+    I16,
+    ArrayType,
     ExternKind,
     GlobalType,
     HeapType,
     Limits,
     RecRef,
+    StructType,
     TableType,
     ValType,
 )
@@ -21,6 +25,7 @@ from .leb128 import encode_s, encode_u
 from .names import encode_names
 
 _REF_FUNC = "ref.func"
+_CAST_IMMS = ("label", "casttype", "casttype")
 # The module being encoded: a concrete heap type is written as its type index.
 _CTX = threading.local()
 
@@ -45,10 +50,55 @@ def _vt(t: ValType) -> bytes:
     return (b"\x63" if t.nullable else b"\x64") + _heap(t.heap)
 
 
-def _functype(k: int, d) -> bytes:
-    _CTX.group_start = k  # one type per rec group
-    ft = d.sub.comp
-    return b"\x60" + _vec(ft.params, _vt) + _vec(ft.results, _vt)
+def _storage(st) -> bytes:
+    if st is I8:
+        return b"\x78"
+    if st is I16:
+        return b"\x77"
+    return _vt(st)
+
+
+def _field(f) -> bytes:
+    return _storage(f.storage) + bytes([int(f.mutable)])
+
+
+def _comptype(ct) -> bytes:
+    if ct.__class__ is StructType:
+        return b"\x5F" + _vec(ct.fields, _field)
+    if ct.__class__ is ArrayType:
+        return b"\x5E" + _field(ct.field)
+    return b"\x60" + _vec(ct.params, _vt) + _vec(ct.results, _vt)
+
+
+def _subtype(d) -> bytes:
+    sub = d.sub
+    body = _comptype(sub.comp)
+    if sub.final and not sub.supers:
+        return body
+    return (b"\x4F" if sub.final else b"\x50") + _vec(sub.supers, _type_index) + body
+
+
+def _type_index(h) -> bytes:
+    """A supertype as a u32 type index (a heap type is an s33)."""
+    if isinstance(h, RecRef):
+        return encode_u(_CTX.group_start + h.index)
+    index = getattr(_CTX, "indices", {}).get(h)
+    if index is None:
+        raise ValidationError(f"unknown type {h}")
+    return encode_u(index)
+
+
+def _type_section(m: Module, defs: list) -> bytes:
+    groups = m.rec_groups if m.rec_groups is not None else [(k, 1) for k in range(len(defs))]
+    out = [encode_u(len(groups))]
+    for start, count in groups:
+        _CTX.group_start = start
+        if m.rec_groups is None:
+            out.append(_subtype(defs[start]))
+        else:
+            out.append(b"\x4E" + encode_u(count)
+                       + b"".join(_subtype(defs[k]) for k in range(start, start + count)))
+    return b"".join(out)
 
 
 def _vec(items, enc) -> bytes:
@@ -84,8 +134,11 @@ def _block_type(bt) -> bytes:
 
 
 def _imm(kind: str, value) -> bytes:
-    if kind in ("label", "func", "type", "table", "local", "global", "elem", "data"):
+    if kind in ("label", "func", "type", "table", "local", "global", "elem", "data", "field",
+                "count"):
         return encode_u(value)
+    if kind == "casttype":  # its nullability is in the opcode (br_on_cast: see instr)
+        return _heap(value.heap)
     if kind == "mem":
         return encode_u(value)
     if kind == "memarg":
@@ -118,6 +171,10 @@ def _imm(kind: str, value) -> bytes:
 def instr(i: Instr) -> bytes:
     op = i.op
     out = op.opcode_bytes
+    if op.imms == _CAST_IMMS:  # br_on_cast: flags, label, heap types
+        label, t1, t2 = i.imm
+        return (out + bytes([int(bool(t1.nullable)) | int(bool(t2.nullable)) << 1])
+                + encode_u(label) + _heap(t1.heap) + _heap(t2.heap))
     if op.imms:
         out += b"".join(_imm(k, v) for k, v in zip(op.imms, i.imm))
     return out
@@ -242,8 +299,7 @@ def encode(m: Module, names: bool = False) -> bytes:
     defs = deftypes(m)
     _CTX.indices = type_indices(m)
     sections = [
-        (1, m.types, lambda: b"".join([encode_u(len(defs))]
-                                      + [_functype(k, d) for k, d in enumerate(defs)])),
+        (1, m.types, lambda: _type_section(m, defs)),
         (2, m.imports, lambda: _vec(m.imports, _import)),
         (3, m.funcs, lambda: _vec(m.funcs, lambda f: encode_u(f.type_idx))),
         (4, m.tables, lambda: b"".join([encode_u(len(m.tables))] + [

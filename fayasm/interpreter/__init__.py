@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from fayasm.closing import deftypes
 from fayasm.engines import Imports, WasiArg
 from fayasm.errors import TranslationError, describe
 from fayasm.linking import plan
@@ -42,7 +43,8 @@ def _template(module, func, fi, index: int, ops):
     try:
         syntax = module.syntax
         return make_template(func, fi, syntax.types, index, name, ops,
-                             mems=syntax.memory_types(), tables=syntax.table_types())
+                             mems=syntax.memory_types(), tables=syntax.table_types(),
+                             defs=deftypes(syntax))
     except (RecursionError, MemoryError) as e:
         raise TranslationError("interpreter", describe(e), index, name) from None
 
@@ -76,7 +78,9 @@ class _Builder:
         out = []
         for tpl in self.compiled.templates:
             code = Code(tpl, ctx)
-            out.append(Func.from_raw(_entry(code), tpl.type, tpl.name, owner=code))
+            f = Func.from_raw(_entry(code), tpl.type, tpl.name, owner=code)
+            f.deftype = tpl.deftype
+            out.append(f)
         return out
 
     def wire(self, spaces: Spaces) -> None:

@@ -20,17 +20,17 @@ from fayasm.runtime.limits import frame_units
 from fayasm.runtime.numerics import OPS as NUMERIC
 from fayasm.runtime.types import ValType
 
-from . import misc
+from . import gc, misc
 
 # Execution kinds, numbered roughly by how often they run (the dispatch tests in order).
 (LGET, CONST, BIN, LSET, LTEE, BR_IF, LOADU, STORE, BR, UN, IF, JUMP, GGET, GSET, CALL,
  RETURN, SELECT, DROP, LOADS, BR_TABLE, CALL_IND, LOAD, STOREX, MISC, UN_IMM, BIN_IMM,
  TERN, UNREACHABLE, BR_IF_BACK, BR_BACK, TAIL_CALL, TAIL_CALL_IND, CALL_REF, BR_ON_NULL,
- BR_ON_NON_NULL) = range(35)
+ BR_ON_NON_NULL, BR_ON_CAST, BR_ON_CAST_FAIL) = range(37)
 
 _MASK32, _MASK64 = 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF
 _ZERO = {ValType.I32: 0, ValType.I64: 0, ValType.F32: 0.0, ValType.F64: 0.0, ValType.V128: 0,
-         ValType.FUNCREF: None, ValType.EXTERNREF: None}
+         ValType.FUNCREF: None, ValType.EXTERNREF: None, ValType.ANYREF: None}
 
 
 def zero(t: ValType):
@@ -72,21 +72,25 @@ class _Label:
 class Template:
     """One defined function prepared for execution (shared by all instances of a module)."""
 
-    __slots__ = ("code", "zeros", "nparams", "nresults", "type", "index", "name", "units")
+    __slots__ = ("code", "zeros", "nparams", "nresults", "type", "index", "name", "units",
+                 "deftype")
 
-    def __init__(self, code, zeros, nparams, nresults, type, index, name, units=1):
+    def __init__(self, code, zeros, nparams, nresults, type, index, name, units=1,
+                 deftype=None):
+        self.deftype = deftype  # the function's DefType (GC casts, call_indirect)
         self.units = units  # stack units of a frame (limits.frame_units)
         self.code, self.zeros = code, zeros
         self.nparams, self.nresults = nparams, nresults
         self.type, self.index, self.name = type, index, name
 
 
-def prepare(func, info, types, ops=None, mems=(), tables=()) -> list:
+def prepare(func, info, types, ops=None, mems=(), tables=(), defs=()) -> list:
     """Translate one function body (syntax) with its FuncInfo into execution tuples;
     ``ops`` are the numeric semantics (another relaxed SIMD profile's, for the oracle;
     NUMERIC, looked up when called, by default). ``mems`` are the module's memory types:
     an access to a memory other than 0, or to a 64-bit one, runs as a MISC handler with
-    an explicit bounds check (misc.access), so the common case keeps its kinds."""
+    an explicit bounds check (misc.access), so the common case keeps its kinds.
+    ``defs`` are the module's DefTypes (GC instructions and call_indirect's check)."""
     if ops is None:
         ops = NUMERIC
     wide = [k for k, mt in enumerate(mems) if mt.address is ValType.I64]
@@ -154,7 +158,7 @@ def prepare(func, info, types, ops=None, mems=(), tables=()) -> list:
         elif name == "call":
             code.append((CALL, imm[0], 0, 0))
         elif name == "call_indirect":
-            code.append((CALL_IND, types[imm[0]], imm[1], 0))
+            code.append((CALL_IND, defs[imm[0]], imm[1], 0))
         elif name == "call_ref":
             code.append((CALL_REF, 0, 0, 0))
         elif name == "br_on_null":
@@ -165,9 +169,14 @@ def prepare(func, info, types, ops=None, mems=(), tables=()) -> list:
             if ins.op.imms[0] == "func":
                 code.append((TAIL_CALL, imm[0], 0, 0))
             elif len(ins.op.imms) > 1:  # through a table
-                code.append((TAIL_CALL_IND, types[imm[0]], imm[1], 0))
+                code.append((TAIL_CALL_IND, defs[imm[0]], imm[1], 0))
             else:  # TAIL_CALL_IND without a table: a reference
                 code.append((TAIL_CALL_IND, None, None, 0))
+        elif name == "br_on_cast" or name == "br_on_cast_fail":
+            code.append([BR_ON_CAST if name == "br_on_cast" else BR_ON_CAST_FAIL,
+                         ctl[-1 - imm[0]][0], gc.cast_test(imm[2]), 0])
+        elif ins.op.feature == "gc":
+            code.append((MISC, gc.handler(ins, defs), 0, 0))
         elif name == "drop":
             code.append((DROP, 0, 0, 0))
         elif name in ("select", "select_t"):
@@ -218,9 +227,11 @@ def prepare(func, info, types, ops=None, mems=(), tables=()) -> list:
 
 
 def make_template(func, info, types, index: int, name: str, ops=None, mems=(),
-                  tables=()) -> Template:
-    code = prepare(func, info, types, ops, mems, tables)
+                  tables=(), defs=()) -> Template:
+    code = prepare(func, info, types, ops, mems, tables, defs)
     zeros = [zero(t) for t in func.locals]
     ft = info.type
     units = frame_units(len(info.locals) + info.max_height)
-    return Template(code, zeros, len(ft.params), len(ft.results), ft, index, name, units)
+    deftype = defs[func.type_idx] if defs else None
+    return Template(code, zeros, len(ft.params), len(ft.results), ft, index, name, units,
+                    deftype)

@@ -15,7 +15,7 @@ import struct
 from fayasm.runtime import errors as E
 from fayasm.runtime.budget import UNLIMITED, Budget
 from fayasm.runtime.errors import Exhaustion, Trap
-from fayasm.runtime.func import Func
+from fayasm.runtime.func import Func, func_matches
 from fayasm.runtime.limits import MAX_CALL_DEPTH
 from fayasm.runtime.stack import THREAD
 
@@ -26,6 +26,8 @@ from .code import (
     BR_BACK,
     BR_IF,
     BR_IF_BACK,
+    BR_ON_CAST,
+    BR_ON_CAST_FAIL,
     BR_ON_NON_NULL,
     BR_ON_NULL,
     BR_TABLE,
@@ -220,7 +222,7 @@ def _run(entry: Code, args: list, d: int, st: list) -> list:
                     f = elems[i]
                     if f is None:
                         raise Trap(f"{E.UNINITIALIZED_ELEMENT} {i}", "uninitialized_element")
-                    if f.type is not a and f.type != a:
+                    if f.deftype is not a and not func_matches(f, a):
                         raise Trap(E.TYPE_MISMATCH)
                     callee = f.owner if type(f.owner) is Code else f
                 tick -= 1
@@ -386,6 +388,16 @@ def _run(entry: Code, args: list, d: int, st: list) -> list:
                             tick = budget.take() - 1
                 elif k == BR_ON_NON_NULL:
                     s.pop()
+            elif k == BR_ON_CAST or k == BR_ON_CAST_FAIL:
+                if b(s[-1]) == (k == BR_ON_CAST):
+                    here = pc
+                    pc, h, n = a
+                    if len(s) != h + n:
+                        s[h:] = s[-n:]
+                    if pc < here:  # back to a loop
+                        tick -= 1
+                        if tick < 0:
+                            tick = budget.take() - 1
             else:  # pragma: no cover - prepare() emits no other kind
                 raise AssertionError(f"unknown instruction kind {k}")
     except Trap as e:
@@ -416,7 +428,7 @@ def _table_callee(ctx: Context, table: int, ftype, i: int):
     f = elems[i]
     if f is None:
         raise Trap(f"{E.UNINITIALIZED_ELEMENT} {i}", "uninitialized_element")
-    if f.type is not ftype and f.type != ftype:
+    if f.deftype is not ftype and not func_matches(f, ftype):
         raise Trap(E.TYPE_MISMATCH)
     return f.owner if type(f.owner) is Code else f
 

@@ -20,8 +20,9 @@ every block) still costs time linear in the body.
 from __future__ import annotations
 
 from fayasm import isa
+from fayasm.closing import deftypes
 from fayasm.errors import TranslationError, describe
-from fayasm.runtime.types import ValType
+from fayasm.runtime.types import HeapType, ValType
 
 from .nodes import (
     Block,
@@ -254,6 +255,18 @@ class _Builder:
             self.tail_call(op, imm)
         elif name == "br_on_null" or name == "br_on_non_null":
             self.br_on_null(i, name, imm, fn_label)
+        elif name == "br_on_cast" or name == "br_on_cast_fail":
+            self.br_on_cast(name, imm, fn_label)
+        elif op.feature == "gc":
+            arity, result = gc_shape(self.module, op, imm)
+            args = self._pop(arity)
+            if name == "any.convert_extern" or name == "extern.convert_any":
+                result = ValType.ref(bool(args[0].type.nullable) if args[0].type else True,
+                                     result)
+            if result is None:
+                self._emit(Effect(op, args, imm), True)
+            else:
+                self._push(Op(op, args, imm, result))
         elif op.writes and op.operator == "grow":  # a value and an effect
             args = self._pop(len(op.params) if not op.special else 2)
             self._flush_impure()
@@ -308,6 +321,29 @@ class _Builder:
             values = tuple(stack[h + 1 - n:])
             self.out.append(BrIf(lab, Op(_OPS["i32.eqz"], (test,), (), ValType.I32), values))
             self._pop(1)
+    def br_on_cast(self, name: str, imm, fn_label: Label) -> None:
+        """br_on_cast / br_on_cast_fail as a BrIf on a ref.test of the reference, kept in
+        its slot; what falls through has the type left (rt1 minus rt2, or rt2)."""
+        x, rt1, rt2 = imm
+        lab = self.target(x, fn_label)
+        self._flush()
+        stack = self.stack
+        h = len(stack) - 1
+        ref = stack[h]
+        test = Op(_OPS["ref.test_null" if rt2.nullable else "ref.test"], (ref,), (rt2,),
+                  ValType.I32)
+        rest = ValType.ref(bool(rt1.nullable) and not rt2.nullable, rt1.heap)
+        if name == "br_on_cast":
+            stack[h] = Slot(h, rt2)
+            values = tuple(stack[h + 1 - len(lab.types):])
+            self.out.append(BrIf(lab, test, values))
+            stack[h] = Slot(h, rest)
+        else:
+            stack[h] = Slot(h, rest)
+            values = tuple(stack[h + 1 - len(lab.types):])
+            self.out.append(BrIf(lab, Op(_OPS["i32.eqz"], (test,), (), ValType.I32), values))
+            stack[h] = Slot(h, rt2)
+
     def _address(self, op, index: int):
         """The address type of the memory or table ``index`` a memory/table row names
         (I64 for memory64): the type of memory.size/grow and table.size/grow."""
@@ -398,6 +434,44 @@ _SPECIAL_SHAPES = {
     "table.copy": (3, None), "table.init": (3, None),
     "ref.null": (0, None), "ref.is_null": (1, ValType.I32), "ref.func": (0, ValType.FUNCREF),
     "ref.as_non_null": (1, None),
+}
+
+
+def gc_shape(module, op, imm) -> tuple:
+    """(operands, result type or None for an effect) of a GC instruction; the result of
+    the two conversions is the abstract heap type (its nullability is the operand's)."""
+    name = op.name
+    if name in _GC_SHAPES:
+        return _GC_SHAPES[name]
+    if name.startswith("ref.test"):
+        return 1, ValType.I32
+    if name.startswith("ref.cast"):
+        return 1, imm[0]
+    d = deftypes(module)[imm[0]]
+    made = ValType.ref(False, d)
+    if name.startswith("struct."):
+        fields = d.expand().fields
+        if name == "struct.new":
+            return len(fields), made
+        if name == "struct.new_default":
+            return 0, made
+        if name == "struct.set":
+            return 2, None
+        return 1, fields[imm[1]].unpacked
+    f = d.expand().field
+    return {"array.new": (2, made), "array.new_default": (1, made),
+            "array.new_fixed": (imm[1] if len(imm) > 1 else 0, made),
+            "array.new_data": (2, made), "array.new_elem": (2, made),
+            "array.get": (2, f.unpacked), "array.get_s": (2, f.unpacked),
+            "array.get_u": (2, f.unpacked), "array.set": (3, None), "array.fill": (4, None),
+            "array.copy": (5, None), "array.init_data": (4, None),
+            "array.init_elem": (4, None)}[name]
+
+
+_GC_SHAPES = {
+    "array.len": (1, ValType.I32), "ref.i31": (1, ValType.ref(False, HeapType.I31)),
+    "i31.get_s": (1, ValType.I32), "i31.get_u": (1, ValType.I32), "ref.eq": (2, ValType.I32),
+    "any.convert_extern": (1, HeapType.ANY), "extern.convert_any": (1, HeapType.EXTERN),
 }
 
 

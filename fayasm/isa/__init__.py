@@ -29,7 +29,7 @@ from __future__ import annotations
 from fayasm.runtime.types import ValType
 from fayasm.runtime.values import f32_from_bits, f64_from_bits
 
-from . import core, simd, typedrefs
+from . import core, gc, simd, typedrefs
 
 # Immediate kinds, in the order they appear in the binary format.
 IMMEDIATE_KINDS = {
@@ -54,6 +54,10 @@ IMMEDIATE_KINDS = {
     "shuffle": "tuple of 16 lane indices",
     "reftype": "heap type (ref.null), kept as the reference type it pushes",
     "valtypes": "vector of value types (typed select)",
+    "field": "field index of a struct type",
+    "count": "a count of operands (array.new_fixed)",
+    "casttype": "a reference type (ref.test, ref.cast, br_on_cast): the binary format "
+                "gives its nullability by the opcode or br_on_cast's flags",
 }
 
 # Operator classes (the spec's own, where it has one).
@@ -77,6 +81,7 @@ CLASSES = {
     "extract_lane": "one lane of a vector as a scalar",
     "replace_lane": "a vector with one lane replaced",
     "shuffle": "lanes of two vectors chosen by sixteen immediates",
+    "aggregate": "struct, array and i31 instructions (GC)",
 }
 
 FLAGS = {
@@ -94,7 +99,7 @@ FLAGS = {
             "type and table, or a type with the reference on the stack",
 }
 
-TEXT_NAMES = {"select_t": "select"}
+TEXT_NAMES = {"select_t": "select", "ref.test_null": "ref.test", "ref.cast_null": "ref.cast"}
 # The shapes of a v128 value, as instruction names spell them.
 VECTOR_SHAPES = ("v128", "i8x16", "i16x8", "i32x4", "i64x2", "f32x4", "f64x2")
 
@@ -225,6 +230,7 @@ ALL: list[Opcode] = []
 _load(core.ROWS, ALL)
 _load(simd.ROWS, ALL)
 _load(typedrefs.ROWS, ALL)
+_load(gc.ROWS, ALL)
 
 OPS: dict[str, Opcode] = {op.name: op for op in ALL}
 BY_TEXT: dict[str, Opcode] = {}

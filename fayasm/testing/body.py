@@ -26,6 +26,7 @@ from fayasm.syntax import Instr, MemArg
 
 from .choose import Chooser
 from .funcrefs import FuncRefGen
+from .gcgen import GcGen
 from .operands import Operands
 from .shape import FUNCREF, NUMERIC, VALTYPES, Shape, Sym, ops_for
 
@@ -57,7 +58,7 @@ class Label:
         self.kind, self.types, self.counter = kind, tuple(types), counter
 
 
-class FunctionGen(Operands, FuncRefGen):
+class FunctionGen(Operands, FuncRefGen, GcGen):
     """Generates one function body for ``shape``. ``budget`` bounds its size (instructions
     generated outside the guards, roughly)."""
 
@@ -296,6 +297,7 @@ class FunctionGen(Operands, FuncRefGen):
             (3 if self._indirect_ok() else 0, "call_indirect"),
             (2 if labels else 0, "br_if"), (6 if t.is_ref or t is I32 else 0, "special"),
             (3 if refable else 0, "call_ref"),
+            (16 if t is I32 and self.shape.gc is not None else 0, "gc"),
         ])
         if kind == "leaf":
             self.leaf(t)
@@ -325,6 +327,8 @@ class FunctionGen(Operands, FuncRefGen):
             self.call_indirect((t,), depth)
         elif kind == "call_ref":
             self.call_ref(self.c.pick(refable), depth)
+        elif kind == "gc":
+            self.gc_i32(depth)
         elif kind == "br_if":
             k = self.c.pick(labels)
             self.expr(t, depth + 1)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
 
+from fayasm.closing import close_module
 from fayasm.isa import OPS
 from fayasm.runtime.types import (
     ExternKind,
@@ -53,6 +54,7 @@ from fayasm.syntax import (
 
 from .body import FunctionGen
 from .choose import Chooser, RandomChooser
+from .gcgen import add_types as add_gc_types
 from .hosts import HOST_FUNCS, HOST_GLOBALS, HOST_MEMORY, HOST_MODULE, HOST_TABLE, REENTER_EXPORT
 from .probes import ProbeGen
 from .shape import FUNCREF, ORDINARY, VALTYPES, Callee, Shape, Sym
@@ -80,6 +82,7 @@ class GenConfig:
     focus: tuple = ()  # a pool of instruction names: each module favours a few of them
     # (a campaign over one feature: ``fayasm fuzz --focus relaxed_simd``)
     probes: bool = True  # exported one-instruction functions the plan calls often (probes.py)
+    gc: bool = False  # GC types and instructions (gcgen.py; ``fayasm fuzz --gc``)
 
 
 @dataclass
@@ -322,6 +325,8 @@ class ModuleGen:
     def build(self) -> Generated:
         c, m, shape, cfg = self.c, self.m, self.shape, self.cfg
         shape.risky = c.chance(30)
+        if cfg.gc:
+            shape.gc = add_gc_types(m)
         self.imports()
         self.memory_and_tables()
         nimp = len(shape.callees)
@@ -365,6 +370,8 @@ class ModuleGen:
         m.names = Names("fuzz", {k: v for k, v in names.items()})
         metered = c.chance(25)
         m.customs.append(Custom(PLAN_SECTION, plan_to_bytes(plan, metered), 11))
+        if shape.gc is not None:  # references to its types by index: close them
+            close_module(m)
         return Generated(m, plan, range(0, len(inner)), metered)
 
     def helpers(self, names: dict) -> dict:

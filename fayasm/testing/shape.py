@@ -8,6 +8,7 @@ validator too) are handled by code in ``body``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from fayasm import isa
 from fayasm.runtime.types import FuncType, GlobalType, MemoryType, TableType, ValType
@@ -63,6 +64,7 @@ class Shape:
     # Whether operands court traps freely. Every call stops at its first trap, and code
     # after it never runs: most modules are careful, so most of their code executes.
     risky: bool = True
+    gc: Any = None  # the module's GC types (gcgen.GcTypes) when it uses GC
 
     def type_index(self, ft: FuncType) -> int:
         try:

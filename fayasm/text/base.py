@@ -24,7 +24,9 @@ KNOWN_KEYWORDS = frozenset(isa.BY_TEXT) | frozenset(VALTYPES) | frozenset((
     "assert_unlinkable", "assert_malformed_custom", "assert_invalid_custom", "nan:canonical",
     "nan:arithmetic", "ref.extern", "script",
     "input", "output", "ref", "null", "nofunc", "noextern", "definition", "instance",
-    "ref.func", "ref.null", "assert_exception", "i8x16", "i16x8", "i32x4", "i64x2", "f32x4",
+    "ref.func", "ref.null", "assert_exception", "rec", "sub", "final", "struct", "array",
+    "field", "i8", "i16", "any", "eq", "i31", "none", "ref.i31", "ref.struct", "ref.array",
+    "ref.eq", "ref.host", "ref.any", "i8x16", "i16x8", "i32x4", "i64x2", "f32x4",
     "f64x2"))
 
 

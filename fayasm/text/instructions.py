@@ -16,6 +16,8 @@ interpreter's encoder write.
 """
 from __future__ import annotations
 
+from typing import ClassVar
+
 from fayasm import features, isa
 from fayasm.errors import NESTING_TOO_DEEP
 from fayasm.runtime.limits import MAX_NESTING
@@ -64,6 +66,8 @@ def _plan(op: isa.Opcode):
         "v128.const": "imm_v128",
         "i8x16.shuffle": "imm_shuffle",
         "select": "imm_select",
+        "ref.test": "imm_cast",
+        "ref.cast": "imm_cast",
     }
     if op.name in special:
         return special[op.name]
@@ -276,7 +280,8 @@ class InstrParser(BaseParser):
             if explicit >= len(self.types):
                 raise self.error(f"unknown type {explicit}", start)
             ft = self.types[explicit]
-            if ft.params != tuple(params) or ft.results != tuple(results):
+            if (ft.__class__ is not FuncType or ft.params != tuple(params)
+                    or ft.results != tuple(results)):
                 raise self.error("inline function type does not match explicit type", start)
         return explicit, params, results
 
@@ -394,7 +399,30 @@ class InstrParser(BaseParser):
         return self.heaptype()
 
     def kind_type(self, op) -> int:
-        return self.var(self.type_ids, "type")
+        self.last_type = self.var(self.type_ids, "type")
+        return self.last_type
+
+    last_type = -1
+    field_ids: ClassVar[dict] = {}  # the module parser's own: type index -> field names
+
+    def kind_field(self, op) -> int:
+        """A field of the type just read: a number, or a name of that struct type's."""
+        if self.kinds[self.i] == ID:
+            return self.var(self.field_ids.get(self.last_type, {}), "field")
+        return self.nat()
+
+    def kind_count(self, op) -> int:
+        return self.nat()
+
+    def kind_casttype(self, op):
+        return self.reftype()
+
+    def imm_cast(self, op, folded) -> Instr:
+        """``ref.test rt``/``ref.cast rt``: the row by the type's nullability."""
+        t = self.reftype()
+        if t.nullable:
+            op = OPS[op.name + "_null"]
+        return Instr(op, (t,))
 
     def imm_br_table(self, op, folded) -> Instr:
         targets = [self.kind_label(op)]

@@ -11,11 +11,16 @@ from fayasm.closing import close_module
 from fayasm.errors import LOCALS_LIMIT
 from fayasm.runtime.limits import MAX_LOCALS
 from fayasm.runtime.types import (
+    I8,
+    I16,
+    ArrayType,
     ExternKind,
+    FieldType,
     FuncType,
     GlobalType,
     Limits,
     MemoryType,
+    StructType,
     TableType,
     ValType,
 )
@@ -54,7 +59,11 @@ class ModuleParser(InstrParser):
 
     def __init__(self, toks: Tokens, pos: int = 0):
         super().__init__(toks, pos)
-        self.types: list[FuncType] = []
+        self.types: list = []
+        self.rec_groups: list = []  # (start, count) of each type field or rec group
+        self.explicit_rec = False
+        self.subtypes: dict = {}
+        self.field_ids: dict = {}  # type index -> {field name: field index}
         self.type_index: dict[FuncType, int] = {}
         self.type_ids: dict = {}
         self.prebound: dict = {}
@@ -132,7 +141,11 @@ class ModuleParser(InstrParser):
                 self.toks, self.first_token, self.i, {i for _, i, _ in fields}, self.func_spans)
             m.customs += customs
         m.types = self.types
-        if self.concrete:
+        if self.explicit_rec:
+            m.rec_groups = self.rec_groups + [(k, 1) for k in range(
+                sum(c for _, c in self.rec_groups), len(self.types))]
+        m.subtypes = self.subtypes
+        if self.concrete or self.explicit_rec or self.subtypes:
             close_module(m)
         for space, ids in (("types", self.type_ids), ("tables", self.table_ids),
                            ("mems", self.mem_ids), ("globals", self.global_ids),
@@ -157,6 +170,15 @@ class ModuleParser(InstrParser):
                 if kinds[i + 2] == ID and values[i + 2] not in self.type_ids:
                     self.type_ids[values[i + 2]] = n
                 n += 1
+            elif kinds[i + 1] == KEYWORD and values[i + 1] == "rec":
+                j = i + 2
+                while kinds[j] == LPAR and kinds[j + 1] == KEYWORD and values[j + 1] == "type":
+                    if kinds[j + 2] == ID and values[j + 2] not in self.type_ids:
+                        self.type_ids[values[j + 2]] = n
+                    n += 1
+                    j = self.skip_balanced(j) + 1
+                    if kinds[j - 1] == EOF:
+                        break
             if kinds[end] == EOF:
                 break
             i = end + 1
@@ -166,7 +188,24 @@ class ModuleParser(InstrParser):
         kinds, values = self.kinds, self.values
         if word == "type":
             self.i = i + 2
+            start = len(self.types)
             self.field_type()
+            self.rec_groups.append((start, 1))
+            self._implicit_candidate(start)
+            return
+        if word == "rec":
+            self.i = i + 2
+            start = len(self.types)
+            while self.at_paren("type"):
+                self.i += 2
+                self.field_type()
+                self.rpar()
+            if self.kinds[self.i] != RPAR:
+                raise self.unexpected()
+            self.rec_groups.append((start, len(self.types) - start))
+            self.explicit_rec = True
+            if len(self.types) - start == 1:
+                self._implicit_candidate(start)
             return
         if word in ("func", "table", "memory", "global", "elem", "data"):
             self._bind(word, i + 2)
@@ -209,6 +248,13 @@ class ModuleParser(InstrParser):
         return False
 
     # -- shared pieces -----------------------------------------------------------------
+    def _implicit_candidate(self, index: int) -> None:
+        """An implicit type use may name type ``index`` if it is a function type alone in
+        its rec group, final and without supertypes (what ``(type (func ...))`` is)."""
+        ct = self.types[index]
+        if ct.__class__ is FuncType and self.subtypes.get(index, (True, ())) == (True, ()):
+            self.type_index.setdefault(ct, index)
+
     def implicit_type(self, ft: FuncType) -> int:
         """The first type index equal to ``ft``, appending a new type if there is none."""
         index = self.type_index.get(ft)
@@ -280,7 +326,7 @@ class ModuleParser(InstrParser):
             return self.implicit_type(FuncType(tuple(params), tuple(results))), len(params)
         if params or results:
             return explicit, len(params)
-        if explicit < len(self.types):
+        if explicit < len(self.types) and self.types[explicit].__class__ is FuncType:
             return explicit, len(self.types[explicit].params)
         return explicit, None
 
@@ -344,12 +390,58 @@ class ModuleParser(InstrParser):
 
     # -- pass 2: fields ----------------------------------------------------------------
     def field_type(self) -> None:
-        """``(type $id? (func (param ...)* (result ...)*))``, read in the first pass."""
+        """``(type $id? comptype)`` or ``(type $id? (sub final? x* comptype))``, read in
+        the first pass (inside a ``rec`` too)."""
         name = self.opt_id()
+        index = len(self.types)
         if name is not None:
-            if self.prebound.pop(name, None) != len(self.types):
+            if self.prebound.pop(name, None) != index:
                 raise self.error(f"duplicate type ${name}", self.i - 1)
-            self.type_ids[name] = len(self.types)
+            self.type_ids[name] = index
+        if self.at_paren("sub"):
+            self.i += 2
+            final = self.at_keyword("final")
+            if final:
+                self.i += 1
+            supers = []
+            while self.at_var():
+                supers.append(self.var(self.type_ids, "type"))
+            self.subtypes[index] = (final, tuple(supers))
+            ct = self.comp_type(index)
+            self.rpar()
+        else:
+            ct = self.comp_type(index)
+        if self.kinds[self.i] != RPAR:
+            raise self.unexpected()
+        self.types.append(ct)
+
+    def comp_type(self, index: int):
+        """``(func ...)``, ``(struct (field ...)*)`` or ``(array fieldtype)``."""
+        if self.at_paren("struct"):
+            self.i += 2
+            fields: list = []
+            names: dict = {}
+            while self.at_paren("field"):
+                self.i += 2
+                if self.kinds[self.i] == ID:
+                    fname = self.values[self.i]
+                    if fname in names:
+                        raise self.error(f"duplicate field ${fname}")
+                    names[fname] = len(fields)
+                    self.i += 1
+                    fields.append(self.field_type_())
+                else:
+                    while self.kinds[self.i] != RPAR:
+                        fields.append(self.field_type_())
+                self.rpar()
+            self.rpar()
+            self.field_ids[index] = names
+            return StructType(tuple(fields))
+        if self.at_paren("array"):
+            self.i += 2
+            ft = self.field_type_()
+            self.rpar()
+            return ArrayType(ft)
         self.open("func")
         params: list = []
         results: list = []
@@ -365,11 +457,22 @@ class ModuleParser(InstrParser):
             results.extend(self.valtypes())
             self.rpar()
         self.rpar()
-        if self.kinds[self.i] != RPAR:
-            raise self.unexpected()
-        ft = FuncType(tuple(params), tuple(results))
-        self.type_index.setdefault(ft, len(self.types))
-        self.types.append(ft)
+        return FuncType(tuple(params), tuple(results))
+
+    def field_type_(self) -> FieldType:
+        """A field type: a storage type, or ``(mut storagetype)``."""
+        if self.at_paren("mut"):
+            self.i += 2
+            st = self.storage_type()
+            self.rpar()
+            return FieldType(st, True)
+        return FieldType(self.storage_type(), False)
+
+    def storage_type(self):
+        if self.kinds[self.i] == KEYWORD and self.values[self.i] in ("i8", "i16"):
+            self.i += 1
+            return I8 if self.values[self.i - 1] == "i8" else I16
+        return self.valtype()
 
     def p2_type(self, n: int, at: int) -> None:
         # Already read in the first pass: skip to the closing parenthesis.
@@ -610,6 +713,7 @@ class ModuleParser(InstrParser):
 
 _FIELDS = {
     "type": ModuleParser.p2_type,
+    "rec": ModuleParser.p2_type,
     "func": ModuleParser.p2_func,
     "table": ModuleParser.p2_table,
     "memory": ModuleParser.p2_memory,

@@ -12,11 +12,14 @@ import threading
 
 from fayasm.closing import deftypes, type_indices
 from fayasm.runtime.types import (
+    ArrayType,
     ExternKind,
     GlobalType,
     HeapType,
     Limits,
+    Packed,
     RecRef,
+    StructType,
     TableType,
     ValType,
 )
@@ -107,6 +110,33 @@ def _vt(t: ValType) -> str:
     return f"(ref null {_heap(t.heap)})" if t.nullable else f"(ref {_heap(t.heap)})"
 
 
+def _storage(st) -> str:
+    return st.value if st.__class__ is Packed else _vt(st)
+
+
+def _field(f) -> str:
+    return f"(mut {_storage(f.storage)})" if f.mutable else _storage(f.storage)
+
+
+def _subtype(d) -> str:
+    """A type definition's text: its composite type, in ``(sub ...)`` if it has
+    supertypes or is not final."""
+    sub = d.sub
+    t = sub.comp
+    if t.__class__ is StructType:
+        body = "(struct" + "".join(f" (field {_field(f)})" for f in t.fields) + ")"
+    elif t.__class__ is ArrayType:
+        body = f"(array {_field(t.field)})"
+    else:
+        params = f" (param {' '.join(map(_vt, t.params))})" if t.params else ""
+        results = f" (result {' '.join(map(_vt, t.results))})" if t.results else ""
+        body = f"(func{params}{results})"
+    if sub.final and not sub.supers:
+        return body
+    supers = "".join(" " + _heap(h) for h in sub.supers)
+    return f"(sub{' final' if sub.final else ''}{supers} {body})"
+
+
 def _limits(lim: Limits) -> str:
     return str(lim.min) if lim.max is None else f"{lim.min} {lim.max}"
 
@@ -179,6 +209,8 @@ def instr_text(i: Instr) -> str:
             parts.extend(map(str, v))
         elif kind == "reftype":
             parts.append(_heap(v.heap))
+        elif kind == "casttype":
+            parts.append(_vt(v))
         elif kind == "valtypes":
             # Typed select keeps its (possibly empty) result list: plain select differs.
             parts.append(f"(result {' '.join(map(_vt, v))})".replace("(result )", "(result)"))
@@ -243,12 +275,15 @@ def print_module(m: Module) -> str:
 
     defs = deftypes(m)
     _CTX.indices = type_indices(m)
-    for k, d in enumerate(defs):
-        _CTX.group_start = k  # one type per rec group
-        t = d.sub.comp
-        params = f" (param {' '.join(map(_vt, t.params))})" if t.params else ""
-        results = f" (result {' '.join(map(_vt, t.results))})" if t.results else ""
-        out.append(f"{ind}(type {head('type', k)} (func{params}{results}))")
+    groups = m.rec_groups if m.rec_groups is not None else [(k, 1) for k in range(len(defs))]
+    for start, count in groups:
+        _CTX.group_start = start
+        lines = [f"(type {head('type', k)} {_subtype(defs[k])})"
+                 for k in range(start, start + count)]
+        if count == 1:  # a group of one is the plain definition
+            out.append(ind + lines[0])
+        else:
+            out.append(f"{ind}(rec {' '.join(lines)})")
 
     counters = {k: 0 for k in ExternKind}
     for imp in m.imports:

@@ -14,7 +14,9 @@ from fayasm.errors import LOCALS_LIMIT, NESTING_TOO_DEEP, ValidationError
 from fayasm.runtime.limits import MAX_LOCALS, MAX_NESTING
 from fayasm.runtime.types import BOT, FuncType, ValType, matches
 
+from . import gc
 from .info import BLOCK, IF, LOOP, BlockInfo, FuncInfo
+from .stack import Invalid, _pop_ref, _types_text, pop_types
 
 I32, I64, F32, F64, V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, ValType.V128
 FUNCREF, EXTERNREF = ValType.FUNCREF, ValType.EXTERNREF
@@ -23,42 +25,6 @@ _I32S = (I32,)
 _BOT_REF = ValType.ref(False, BOT)  # (ref bot): a non-null reference from unreachable code
 _I32X3 = (I32, I32, I32)
 _EMPTY = ()
-
-
-class Invalid(Exception):
-    """A validation failure; whoever knows the function and instruction adds them."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-def _types_text(ts) -> str:
-    return "[" + " ".join("_" if t is None else str(t) for t in ts) + "]"
-
-
-def _mismatch(expected, got) -> Invalid:
-    return Invalid(f"type mismatch: instruction requires {_types_text(expected)}"
-                   f" but stack has {_types_text(got)}")
-
-
-def pop_types(stack: list, base: int, unreach: bool, expected) -> None:
-    """Pop ``expected`` (listed bottom first) off ``stack``, like the appendix's pop_vals:
-    below the frame's ``base`` an unreachable frame supplies the bottom type."""
-    n = len(expected)
-    top = len(stack)
-    k = top - base
-    if k >= n:
-        k = n
-    elif not unreach:
-        raise _mismatch(expected, stack[base:])
-    start = top - k
-    for j in range(k):
-        actual = stack[start + j]
-        want = expected[n - k + j]
-        if actual is not want and actual is not None and not matches(actual, want):
-            raise _mismatch(expected, stack[start:])
-    del stack[start:]
 
 
 def check_types(stack: list, base: int, unreach: bool, expected) -> None:
@@ -89,7 +55,7 @@ def _end_types(stack: list, base: int, unreach: bool, results) -> None:
  _UNREACHABLE, _GLOBAL_SET, _BR_TABLE, _CALL_INDIRECT, _SELECT_T, _REF_NULL, _REF_IS_NULL,
  _REF_FUNC, _TABLE_GET, _TABLE_SET, _TABLE_GROW, _TABLE_FILL, _TABLE_INIT, _TABLE_COPY,
  _CALL_REF, _RETURN_CALL_REF, _REF_AS_NON_NULL, _BR_ON_NULL, _BR_ON_NON_NULL,
- _FUNC, _RETURN_CALL, _RETURN_CALL_INDIRECT) = range(42)
+ _FUNC, _RETURN_CALL, _RETURN_CALL_INDIRECT, _GC) = range(43)
 
 _SPECIAL_KINDS = {
     "unreachable": _UNREACHABLE, "block": _BLOCK, "loop": _LOOP, "if": _IF, "else": _ELSE,
@@ -117,6 +83,8 @@ _IMM_ORDER = {"mem": 0, "memarg": 0}
 def _kind_of(op: isa.Opcode):
     """(kind, signature) of a row; signature is (param0, param1, result, params, checks)."""
     if op.special:
+        if op.feature == "gc":
+            return _GC, None  # fayasm/validate/gc.py
         return _SPECIAL_KINDS[op.name], None  # a new special row needs a rule here
     params, results = op.params, op.results
     assert len(results) <= 1, op
@@ -159,9 +127,11 @@ class CodeContext:
         self._defs = None
         self.func_type_indices = func_type_indices
         self._func_refs: dict = {}
-        self.type_sigs = [(list(ft.params), ft.results) for ft in types]
+        # (params, results) of each function type; a struct or array type's is None
+        self.type_sigs = [(list(ft.params), ft.results) if ft.__class__ is FuncType else None
+                          for ft in types]
         self.funcs = funcs
-        self.func_sigs = [self.type_sigs[x] for x in func_type_indices]
+        self.func_sigs = [self.type_sigs[x] or ([], ()) for x in func_type_indices]
         self.table_elems = [t.elem for t in tables]
         self.nmems = len(mems)
         # Address types (memory64): I64 for a 64-bit memory or table, else I32.
@@ -273,6 +243,8 @@ def _block_type(ctx: CodeContext, bt):
     if not 0 <= bt < len(ctx.types):
         raise Invalid(f"unknown type {bt}")
     ft = ctx.types[bt]
+    if ft.__class__ is not FuncType:
+        raise Invalid(f"type mismatch: block type {bt} is not a function type")
     return ft.params, ft.results
 
 
@@ -281,16 +253,20 @@ def _block_type(ctx: CodeContext, bt):
 _K, _START, _PARAMS, _RESULTS, _LABELS, _BASE, _UNREACH, _DEAD, _ELSEI, _INITS = range(10)
 
 
-def _pop_ref(stack: list, base: int, unreach: bool):
-    """Pop a reference operand (None: the bottom type, in unreachable code)."""
-    if len(stack) > base:
-        t = stack.pop()
-        if t is not None and not t.is_ref:
-            raise Invalid(f"type mismatch: instruction requires a reference, stack has {t}")
-        return t
-    if unreach:
-        return None
-    raise Invalid("type mismatch: instruction requires [ref] but stack has []")
+def _label_types(frames: list, x: int):
+    if not 0 <= x < len(frames):
+        raise Invalid(f"unknown label {x}")
+    return frames[-1 - x][_LABELS]
+
+
+def _func_sig(ctx: CodeContext, y: int):
+    """(params, results) of type index ``y``, which must be a function type."""
+    if not 0 <= y < len(ctx.types):
+        raise Invalid(f"unknown type {y}")
+    sig = ctx.type_sigs[y]
+    if sig is None:
+        raise Invalid(f"type mismatch: type {y} is not a function type")
+    return sig
 
 
 def _subtypes(ts1, ts2) -> bool:
@@ -619,7 +595,7 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
                     pop()
                 else:
                     pop_types(stack, base, unreach, (at,))
-                plist, fres = ctx.type_sigs[y]
+                plist, fres = _func_sig(ctx, y)
                 if plist:
                     pop_types(stack, base, unreach, plist)
                 stack.extend(fres)
@@ -640,7 +616,7 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
                         raise Invalid(f"type mismatch: return_call_indirect requires a funcref"
                                       f" table, table {x} holds {et}")
                     pop_types(stack, base, unreach, _I32S)
-                    plist, fres = ctx.type_sigs[y]
+                    plist, fres = _func_sig(ctx, y)
                 if tuple(fres) != tuple(results):
                     raise Invalid(f"type mismatch: tail call returns {_types_text(fres)},"
                                   f" the function returns {_types_text(results)}")
@@ -708,7 +684,7 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
                 y = imm[0]
                 if not 0 <= y < len(ctx.types):
                     raise Invalid(f"unknown type {y}")
-                plist, fres = ctx.type_sigs[y]
+                plist, fres = _func_sig(ctx, y)
                 pop_types(stack, base, unreach, plist + [ValType.ref(True, ctx.deftypes[y])])
                 if c == _CALL_REF:
                     stack.extend(fres)
@@ -745,6 +721,9 @@ def validate_function(ctx: CodeContext, index: int, ftype: FuncType,
                         pop_types(stack, base, unreach, lt[:-1])
                         stack.extend(lt[:-1])
                 types[i] = t
+            elif c == _GC:
+                gc.validate_instr(ctx, op, imm, stack, base, unreach,
+                                  lambda x: _label_types(frames, x))
             else:  # pragma: no cover - every special row has a branch above
                 raise AssertionError(f"no validation rule for {op.name}")
 

@@ -20,8 +20,10 @@ from fayasm.runtime.types import (
 )
 from fayasm.syntax import ACTIVE, Module
 
+from . import gc
 from .code import CodeContext, validate_function
 from .info import ModuleInfo
+from .stack import Invalid
 
 FUNCREF, I32, I64 = ValType.FUNCREF, ValType.I32, ValType.I64
 _MAX_TABLE = 0xFFFF_FFFF
@@ -34,6 +36,7 @@ _REF_FUNC = isa.OPS["ref.func"]
 _LITERALS = {op: op.results[0] for op in isa.ALL
              if not op.special and not op.params and len(op.results) == 1
              and op.imms and op.imms[0] in ("i32", "i64", "f32", "f64", "v128")}
+_GC_CONST = frozenset(isa.OPS[name] for name in gc.const_rows())
 
 
 def _fail(message: str):
@@ -87,7 +90,8 @@ def declared_refs(module: Module) -> frozenset[int]:
     return frozenset(refs)
 
 
-def check_const(expr, expected: ValType, globals_, nfuncs: int, func_refs=None) -> None:
+def check_const(expr, expected: ValType, globals_, nfuncs: int, func_refs=None,
+                ctx=None) -> None:
     """A constant expression producing one ``expected`` value; ``globals_`` are the globals it
     may read (in 2.0 only imported ones, which must be immutable). Besides t.const,
     global.get, ref.null and ref.func, rows flagged ``constexpr`` (the integer add, sub and
@@ -95,6 +99,8 @@ def check_const(expr, expected: ValType, globals_, nfuncs: int, func_refs=None) 
     for ins in expr:
         op = ins.op
         if op in _LITERALS or op is _REF_NULL or op is _REF_FUNC or op.constexpr:
+            continue
+        if op in _GC_CONST and ctx is not None:
             continue
         if op is _GLOBAL_GET:
             x = ins.imm[0]
@@ -117,6 +123,11 @@ def check_const(expr, expected: ValType, globals_, nfuncs: int, func_refs=None) 
             if not 0 <= x < nfuncs:
                 _fail(f"unknown function {x}")
             stack.append(func_refs(x) if func_refs else FUNCREF)
+        elif op in _GC_CONST:
+            try:
+                gc.validate_instr(ctx, op, ins.imm, stack, 0, False, None)
+            except Invalid as e:
+                _fail(e.message)
         elif op.constexpr:
             n = len(op.params)
             if tuple(stack[len(stack) - n:]) != op.params or len(stack) < n:
@@ -139,12 +150,16 @@ def validate(module: Module) -> ModuleInfo:
     func_type_indices: list[int] = []
     tables, mems, globals_ = [], [], []
     counts = {kind: 0 for kind in ExternKind}
+    if module.subtypes:
+        gc.check_subtypes(module_deftypes(module), _fail)
     for imp in module.imports:
         kind = imp.kind
         counts[kind] += 1
         if kind is ExternKind.FUNC:
             if not 0 <= imp.desc < ntypes:
                 _fail(f"unknown type {imp.desc}")
+            if types[imp.desc].__class__ is not FuncType:
+                _fail(f"type mismatch: type {imp.desc} is not a function type")
             funcs.append(types[imp.desc])
             func_type_indices.append(imp.desc)
         elif kind is ExternKind.TABLE:
@@ -159,6 +174,8 @@ def validate(module: Module) -> ModuleInfo:
     for f in module.funcs:
         if not 0 <= f.type_idx < ntypes:
             _fail(f"unknown type {f.type_idx}")
+        if types[f.type_idx].__class__ is not FuncType:
+            _fail(f"type mismatch: type {f.type_idx} is not a function type")
         funcs.append(types[f.type_idx])
         func_type_indices.append(f.type_idx)
     tables.extend(module.tables)
@@ -178,12 +195,12 @@ def validate(module: Module) -> ModuleInfo:
     segment_globals = globals_ if later else imported_globals
     for k, g in enumerate(module.globals):
         seen = globals_[:len(imported_globals) + k] if later else imported_globals
-        check_const(g.init, g.type.valtype, seen, nfuncs, func_refs)
+        check_const(g.init, g.type.valtype, seen, nfuncs, func_refs, code_ctx)
     for k, tt in enumerate(module.tables):
         _check_table_type(tt)
         init = module.table_inits.get(k)
         if init is not None:
-            check_const(init, tt.elem, imported_globals, nfuncs, func_refs)
+            check_const(init, tt.elem, imported_globals, nfuncs, func_refs, code_ctx)
         elif not tt.elem.defaultable:
             _fail(f"type mismatch: a table of {tt.elem} needs an initializer")
     for mt in module.mems:
@@ -192,7 +209,7 @@ def validate(module: Module) -> ModuleInfo:
         if not e.type.is_ref:
             _fail("type mismatch: element segments hold references")
         for item in e.init:
-            check_const(item, e.type, segment_globals, nfuncs, func_refs)
+            check_const(item, e.type, segment_globals, nfuncs, func_refs, code_ctx)
         if e.mode == ACTIVE:
             if not 0 <= e.table < len(tables):
                 _fail(f"unknown table {e.table}")

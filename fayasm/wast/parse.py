@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from fayasm.errors import ValidationError
+from fayasm.runtime.gcobj import HostAny
 from fayasm.runtime.types import ValType
 from fayasm.runtime.values import Val
 from fayasm.text.annotations import read
@@ -46,6 +47,8 @@ from .script import (
     Register,
     V128Pattern,
 )
+
+_GC_PATTERNS = ("ref.struct", "ref.array", "ref.i31", "ref.eq", "ref.any")
 
 _FIELD_WORDS = frozenset(("type", "import", "func", "table", "memory", "global", "export",
                           "start", "elem", "data"))
@@ -242,6 +245,15 @@ class ScriptParser(BaseParser):
             n = self.nat()
             self.rpar()
             return Val.externref(n)
+        if word == "ref.host":
+            n = self.nat()
+            self.rpar()
+            return Val(ValType.ANYREF, ref=HostAny(n))
+        if word in _GC_PATTERNS and patterns:
+            if self.kinds[self.i] != RPAR:
+                raise self.unexpected()
+            self.rpar()
+            return RefPattern(ValType.ANYREF, False, word[4:])
         if word == "ref.func" and patterns:
             if self.kinds[self.i] != RPAR:  # (ref.func $f): the runner cannot name one
                 raise self.unexpected()

@@ -19,7 +19,8 @@ from fayasm.errors import (
 from fayasm.module import Module
 from fayasm.runtime.errors import Error, Exhaustion, LinkError, Trap
 from fayasm.runtime.func import HostError
-from fayasm.runtime.types import ValType
+from fayasm.runtime.gcobj import heap_test
+from fayasm.runtime.types import HeapType, ValType
 from fayasm.runtime.values import Val
 from fayasm.spectest import spectest_imports
 
@@ -66,6 +67,10 @@ class Report:
     @property
     def failures(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.status == FAILED]
+
+
+HEAPS = {"struct": HeapType.STRUCT, "array": HeapType.ARRAY, "i31": HeapType.I31,
+         "eq": HeapType.EQ, "any": HeapType.ANY}
 
 
 class Failure(Exception):
@@ -124,6 +129,9 @@ def result_matches(actual: Val, expected) -> bool:
             return False
         if expected.null:
             return actual.ref is None
+        if expected.heap is not None:
+            return (actual.type.rep is expected.type and actual.ref is not None
+                    and heap_test(actual.ref, HEAPS[expected.heap]))
         return actual.type.rep is expected.type and actual.ref is not None
     if isinstance(expected, EitherPattern):
         return any(result_matches(actual, option) for option in expected.options)

@@ -36,6 +36,9 @@ class RefPattern:
 
     type: ValType | None
     null: bool = False
+    # GC (3.0): ``(ref.struct)``, ``(ref.array)``, ``(ref.i31)``, ``(ref.eq)``,
+    # ``(ref.any)``: any non-null reference of that abstract heap type
+    heap: str | None = None
 
 
 @dataclass

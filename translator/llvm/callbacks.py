@@ -101,7 +101,11 @@ def retire(resources) -> None:
 
 
 def _runtime_call(op, ctx, args):
+    block = None
     try:
+        # Not jit code while it runs (guard.py), as for a host call's trampoline.
+        block = thread_block().words
+        block[TB.HOST] += 1
         if op == T.RT_THREAD:
             thread_block().install()  # the key is unset on this thread: name its block
         elif op == T.RT_COMPILE:
@@ -123,6 +127,9 @@ def _runtime_call(op, ctx, args):
     except BaseException as e:  # noqa: BLE001
         set_pending(e)
         return 0
+    finally:
+        if block is not None:
+            block[TB.HOST] -= 1
 
 
 _host_call_cb = HOST_CALL(_host_call)

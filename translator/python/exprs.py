@@ -213,6 +213,8 @@ class ExprLowering:
         elif name == "table.grow":
             mask = M64 if self.fn.module.table_is64(e.imm[0]) else M32
             return f"({self.fn.table(e.imm[0])}.grow({x(args[1])}, {x(args[0])}) & {mask})"
+        if e.op.feature == "gc":
+            return self.fn.module.gc.expr(e, x)
         if e.op.align is not None:  # float, v128 and lane loads
             return self.load(e)
         # Everything else through its exact helper: operands, then lane immediates.

@@ -278,6 +278,9 @@ class FunctionEmitter:
     def effect(self, s: Effect) -> None:
         x, out = self.x, self.out
         name = s.op.name
+        if s.op.feature == "gc":
+            out.add(self.module.gc.effect(s, x.expr))
+            return
         a = [x.expr(e) for e in s.args]
         if is_int_access(s.op):
             fmt, mask = int_store(s.op)

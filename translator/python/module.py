@@ -13,10 +13,14 @@ from fayasm.ir.build import build_function
 from fayasm.linking import plan
 from fayasm.runtime.support import INTERFACE
 from fayasm.runtime.types import (
+    ArrayType,
     ExternKind,
+    FuncType,
     GlobalType,
     MemoryType,
+    Packed,
     RecRef,
+    StructType,
     TableType,
     ValType,
     type_text,
@@ -24,6 +28,7 @@ from fayasm.runtime.types import (
 
 from .exprs import helper_name, mem_helper_name
 from .function import FunctionEmitter
+from .gc import GcLowering
 from .names import comment, ident, literal
 
 
@@ -75,17 +80,67 @@ def _def_text(v, k: int, ix: dict) -> str:
     return type_text(v, ix)
 
 
+def gc_module(m) -> bool:
+    """Whether a module has GC types (structs, arrays, rec groups, declared subtyping)
+    or instructions: its types then go in the file as a type section (``gc_types``)."""
+    return (bool(m.subtypes) or m.rec_groups is not None
+            or any(t.__class__ is not FuncType for t in m.types)
+            or any(v.heap is not None and v.rep is ValType.ANYREF
+                   for ft in m.types for v in ft.params + ft.results)
+            or any(ins.op.feature == "gc" for f in m.funcs for ins in f.body)
+            or any(ins.op.feature == "gc" for g in m.globals for ins in g.init)
+            or any(ins.op.feature == "gc" for e in m.elems for x in e.init for ins in x))
+
+
+def _storage_spec(st, start: int, ix: dict):
+    if st.__class__ is Packed:
+        return st.value
+    return _def_text(st, start, ix)
+
+
+def type_spec(m) -> tuple:
+    """The module's type section as plain data for ``gc_types``: (groups, types), each
+    type (final, supertype indices, composite), a composite ("func", params, results),
+    ("struct", fields) or ("array", field), a field (storage text, mutable); concrete
+    references by type index."""
+    defs = deftypes(m)
+    ix = type_indices(m)
+    groups = m.rec_groups if m.rec_groups is not None else [(k, 1) for k in range(len(defs))]
+    types = []
+    for start, count in groups:
+        for k in range(start, start + count):
+            sub = defs[k].sub
+            supers = tuple(start + h.index if isinstance(h, RecRef) else ix[h]
+                           for h in sub.supers)
+            c = sub.comp
+            if c.__class__ is StructType:
+                comp: tuple = ("struct", tuple((_storage_spec(f.storage, start, ix), f.mutable)
+                                               for f in c.fields))
+            elif c.__class__ is ArrayType:
+                comp = ("array", (_storage_spec(c.field.storage, start, ix), c.field.mutable))
+            else:
+                comp = ("func", tuple(_def_text(v, start, ix) for v in c.params),
+                        tuple(_def_text(v, start, ix) for v in c.results))
+            types.append((sub.final, supers, comp))
+    return (tuple(groups), tuple(types))
+
+
 def typed_refs(m) -> bool:
     """Whether a module's types need more than 2.0's one-word names (typed references)."""
-    return (any(not _simple(v) for ft in m.types for v in ft.params + ft.results)
+    return (any(not _simple(v) for ft in m.types if ft.__class__ is FuncType
+                for v in ft.params + ft.results)
             or any(not _simple(t.elem) for t in m.table_types())
             or any(not _simple(g.valtype) for g in m.global_types()) or bool(m.table_inits))
 
 
-def _const(expr: tuple) -> str:
+def _const(expr: tuple, ix: dict | None = None) -> str:
     kind, arg = expr
     if kind == "expr":  # extended constants: the items in order
-        return f"('expr', ({''.join(_const(item) + ', ' for item in arg)}))"
+        return f"('expr', ({''.join(_const(item, ix) + ', ' for item in arg)}))"
+    if kind == "gc":  # (name, DefType or None, count): the type by index
+        name, d, n = arg
+        t = "None" if d is None else f"_TYPES[{(ix or {})[d]}]"
+        return f"('gc', ({literal(name)}, {t}, {n}))"
     if kind == "const" and isinstance(arg, float):
         from fayasm.runtime.values import f64_to_bits
 
@@ -133,6 +188,11 @@ class ModuleEmitter:
         self.tailers = {self.nimp_funcs + k for k, f in enumerate(m.funcs)
                         if any(ins.op.tail for ins in f.body)}
         self.tail_imports: set[int] = set()  # imports some tail call names
+        # GC: DefTypes (_D<k>) and cast tests (_C<k>) the functions name
+        self.gc = GcLowering(self)
+        self.is_gc = gc_module(m)
+        self.used_deftypes: set[int] = set()
+        self.casts: dict = {}  # reference type -> its test's number
 
     # -- names -------------------------------------------------------------------------
     def func_name(self, index: int) -> str:
@@ -174,6 +234,15 @@ class ModuleEmitter:
     def type_name(self, index: int) -> str:
         self.used_types.add(index)
         return f"_T{index}"
+
+    def deftype_name(self, index: int) -> str:
+        self.used_deftypes.add(index)
+        return f"_D{index}"
+
+    def cast_name(self, rt) -> str:
+        """The module-level test of reference type ``rt`` (ref.test, ref.cast, br_on_cast)."""
+        k = self.casts.setdefault(rt, len(self.casts))
+        return f"_C{k}"
 
     def is_cell_global(self, index: int) -> bool:
         return index in self.cells
@@ -243,7 +312,12 @@ class ModuleEmitter:
                 "LANE_STORES" if op.endswith("_lane") else "LOADS"
             out.append(f"{mem_helper_name(op)} = _MO.{table}[{literal(op)}]")
         ix = None
-        if typed:
+        if self.is_gc:
+            ix = type_indices(m)
+            out.append("from fayasm.runtime import gcobj as _GO")
+            out.append("from fayasm.runtime import gcops as _GX")
+            out.append(f"_TYPES = _rt.gc_types({literal(type_spec(m))})")
+        elif typed:
             ix = type_indices(m)
             specs = [(tuple(_def_text(v, k, ix) for v in d.sub.comp.params),
                       tuple(_def_text(v, k, ix) for v in d.sub.comp.results))
@@ -251,7 +325,14 @@ class ModuleEmitter:
             out.append(f"_TYPES = _rt.deftypes_from({literal(specs)})")
         self.ix = ix
         for k in sorted(self.used_types):
-            out.append(f"_T{k} = {_type_literal(m.types[k], ix)}")
+            if self.is_gc:  # call_indirect checks the declared (sub)type
+                out.append(f"_T{k} = _TYPES[{k}]")
+            else:
+                out.append(f"_T{k} = {_type_literal(m.types[k], ix)}")
+        for k in sorted(self.used_deftypes):
+            out.append(f"_D{k} = _TYPES[{k}]")
+        for rt, k in self.casts.items():
+            out.append(f"_C{k} = _GX.cast_test({_valtype(rt, ix)})")
         wasm_names = {self.func_name(self.nimp_funcs + k):
                       self.module.func_name(self.nimp_funcs + k) for k in range(len(m.funcs))}
         out.append(f"_WASM_NAMES = {literal(wasm_names)}")
@@ -265,10 +346,11 @@ class ModuleEmitter:
         return "\n".join(out) + "\n"
 
     def needs_interface(self) -> int:
-        """The runtime interface this file needs: 5 for every file, as every ``_make``
-        binds its closure-variable globals (globals.bind_cells, for snapshots); 4 brought
-        the depth _d every generated function takes."""
-        return 5
+        """The runtime interface this file needs: 6 for a module using GC (gcobj, gcops,
+        gc_types), else 5, as every ``_make`` binds its closure-variable globals
+        (globals.bind_cells, for snapshots); 4 brought the depth _d every generated
+        function takes."""
+        return 6 if self.is_gc else 5
 
     def description(self) -> list[str]:
         """The module's instantiation plan (fayasm.linking.plan) as source."""
@@ -288,13 +370,13 @@ class ModuleEmitter:
         lines.append("    globals_=[")
         for gtype, init in p.globals:
             gt = _extern_type(ExternKind.GLOBAL, gtype, ix)
-            lines.append(f"        ({gt}, {_const(init)}),")
+            lines.append(f"        ({gt}, {_const(init, ix)}),")
         lines.append("    ],")
         lines.append("    elems=[")
         for mode, table, offset, items in p.elems:
             off = _const(offset) if offset else "None"
             lines.append(f"        ({literal(mode)}, {table}, {off}, "
-                         f"[{', '.join(_const(i) for i in items)}]),")
+                         f"[{', '.join(_const(i, ix) for i in items)}]),")
         lines.append("    ],")
         lines.append("    datas=[")
         for mode, memory, offset, data in p.datas:
@@ -308,8 +390,15 @@ class ModuleEmitter:
                      + "],")
         lines.append(f"    names={literal(p.names)},")
         if p.table_inits:
-            lines.append("    table_inits={" + ", ".join(f"{k}: {_const(e)}" for k, e
+            lines.append("    table_inits={" + ", ".join(f"{k}: {_const(e, ix)}" for k, e
                                                         in sorted(p.table_inits.items())) + "},")
+        ix = ix or type_indices(self.syntax)
+        if p.import_deftypes is not None:
+            lines.append("    import_deftypes=[" + ", ".join(
+                "None" if d is None else f"_TYPES[{ix[d]}]" for d in p.import_deftypes) + "],")
+        if p.func_deftypes is not None:
+            lines.append("    func_deftypes=[" + ", ".join(
+                f"_TYPES[{ix[d]}]" for d in p.func_deftypes) + "],")
         lines.append(")")
         return lines
 
