@@ -205,7 +205,8 @@ def main(argv: list[str]) -> int:
         # An LLVM context of its own: the whole build holds the global one.
         obj = build_object(text, int(opt), llvm.create_context())
         out.frame(b"F", struct.pack("<I", k) + obj)
-        out.progress(PHASE_HOT, len(done), len(funcs))
+        # Of the functions asked for so far (the queue holds the rest, roughly).
+        out.progress(PHASE_HOT, len(done), len(done) + requests.qsize())
     if not whole:
         return 1
     out.frame(b"M", whole[0])
