@@ -16,6 +16,7 @@ from fayasm.runtime.errors import Exhaustion
 from fayasm.runtime.stack import THREAD as STACK
 
 from . import types as T
+from .gcrun import gc_call
 from .process import state
 from .references import HOSTS
 from .threads import python_depth, thread_block
@@ -76,6 +77,11 @@ _INSTANCES = weakref.WeakValueDictionary()  # ctx address -> engine.InstanceStat
 _LAZY = weakref.WeakValueDictionary()  # lazy block address -> engine.InstanceState
 
 
+def live_instances() -> list:
+    """The jit instances alive now (their engine states)."""
+    return list(_INSTANCES.values())
+
+
 def register_lazy(block: int, ist) -> None:
     _LAZY[block] = ist
 
@@ -116,6 +122,8 @@ def _runtime_call(op, ctx, args):
             while fuel < 0:
                 fuel += budget.take() if budget is not None else 1 << 62
             tb.words[TB.FUEL] = fuel
+        elif op == T.RT_GC:
+            gc_call(_INSTANCES[ctx], args)
         else:
             words = (ctypes.c_int64 * 6).from_address(args)
             _INSTANCES[ctx].runtime_op(op, words)
@@ -130,4 +138,4 @@ _runtime_call_cb = RT_CALL(_runtime_call)
 state[S.HOST_CALL] = ctypes.cast(_host_call_cb, ctypes.c_void_p).value
 state[S.RT_CALL] = ctypes.cast(_runtime_call_cb, ctypes.c_void_p).value
 
-__all__ = ["register_lazy", "register_instance", "retire"]
+__all__ = ["live_instances", "register_lazy", "register_instance", "retire"]

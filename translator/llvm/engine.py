@@ -28,6 +28,7 @@ from fayasm.runtime.instance import Instance
 from fayasm.runtime.limits import MAX_CALL_DEPTH
 from fayasm.runtime.plan import Spaces, link
 from fayasm.runtime.resources import ResourceLimits, stack_limit
+from fayasm.runtime.types import FuncType
 
 from . import callbacks, calls, jit, metering, natives, references, tiering
 from . import types as T
@@ -49,8 +50,10 @@ class CompiledModule:
         self.plan = plan(module)
         self.nimp = tiering.num_imported_funcs(module)
         # Per type index, then per defined function: what its functions share.
-        self.sigs = [calls.signature(ft) for ft in m.types]
-        self.type_ids = [s.typeid for s in self.sigs]
+        # (A struct or array type has no signature: None, type id 0.)
+        self.sigs = [calls.signature(ft) if isinstance(ft, FuncType) else None
+                     for ft in m.types]
+        self.type_ids = [s.typeid if s is not None else 0 for s in self.sigs]
         self.func_sigs = [self.sigs[f.type_idx] for f in m.funcs]
         self._code: dict[bool, object] = {}
         self._lock = threading.Lock()

@@ -11,7 +11,7 @@ from fayasm.runtime.types import ExternKind, FuncType, ValType
 from fayasm.runtime.values import f32_to_bits, f64_to_bits
 
 I32, I64, F32, F64, V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, ValType.V128
-FUNCREF, EXTERNREF = ValType.FUNCREF, ValType.EXTERNREF
+FUNCREF, EXTERNREF, ANYREF = ValType.FUNCREF, ValType.EXTERNREF, ValType.ANYREF
 
 
 
@@ -29,18 +29,19 @@ class ByRep(dict):
 
 # v128 lives as <2 x i64> between instructions; SIMD ops bitcast to their lane shape.
 LL = ByRep({I32: "i32", I64: "i64", F32: "float", F64: "double", V128: "<2 x i64>",
-      FUNCREF: "ptr", EXTERNREF: "ptr"})
+      FUNCREF: "ptr", EXTERNREF: "ptr", ANYREF: "ptr"})
 
 ZERO = ByRep({I32: "0", I64: "0", F32: "0.0", F64: "0.0", V128: "zeroinitializer",
-        FUNCREF: "null", EXTERNREF: "null"})
+        FUNCREF: "null", EXTERNREF: "null", ANYREF: "null"})
 
 # Size in 8-byte words of a value in argument/result buffers (host calls, entries).
 _BITS = {F32: "i32", F64: "i64"}  # see multi_slot
-WORDS = ByRep({I32: 1, I64: 1, F32: 1, F64: 1, V128: 2, FUNCREF: 1, EXTERNREF: 1})
+WORDS = ByRep({I32: 1, I64: 1, F32: 1, F64: 1, V128: 2, FUNCREF: 1, EXTERNREF: 1,
+               ANYREF: 1})
 
 # Trap codes passed from native code to the Python side (traps.TRAP_MESSAGES).
 PENDING, UNREACHABLE, DIV_ZERO, OVERFLOW, CONVERSION, MEM_OOB, TABLE_OOB, UNDEFINED, \
-    UNINITIALIZED, MISMATCH, EXHAUSTED, NULL_FUNC, NULL_REF = range(13)
+    UNINITIALIZED, MISMATCH, EXHAUSTED, NULL_FUNC, NULL_REF, NULL_I31 = range(14)
 
 # What a callback returns when it succeeded. Anything else (ctypes returns 0 when the
 # callback could not even run, e.g. at Python's recursion limit) means it failed.
@@ -49,7 +50,7 @@ OK = 1
 # Operations of the runtime callback (callbacks._runtime_call): op, instance ctx, args buffer.
 RT_THREAD, RT_REFUEL, RT_MEMORY_GROW, RT_TABLE_GROW, RT_TABLE_SET, RT_TABLE_FILL, \
     RT_TABLE_COPY, RT_TABLE_INIT, RT_ELEM_DROP, RT_GLOBAL_SET_REF, RT_COMPILE, \
-    RT_DATA_DROP = range(12)
+    RT_DATA_DROP, RT_GC = range(13)
 
 
 _TYPE_CODES = {I32: 1, I64: 2, F32: 3, F64: 4, V128: 5, FUNCREF: 6, EXTERNREF: 7}
@@ -88,7 +89,7 @@ def native(ft: FuncType) -> FuncType:
 def sig_key(ft: FuncType) -> str:
     """A short stable name of a signature, usable in LLVM symbol names."""
     code = ByRep({I32: "i", I64: "l", F32: "f", F64: "d", V128: "v", FUNCREF: "r",
-                  EXTERNREF: "x"})
+                  EXTERNREF: "x", ANYREF: "a"})
     return "".join(code[t] for t in ft.params) + "_" + "".join(code[t] for t in ft.results)
 
 

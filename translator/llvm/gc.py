@@ -1,0 +1,194 @@
+"""Lowering the GC instructions to LLVM IR. i31 references, ref.eq and null checks are
+native (gcheap.py's word encoding); everything touching an object (allocation, fields,
+elements, casts, the extern/any conversions) is a call of the module's GC stub
+``@fy_gc``, which records its frame for the collector's stack scan (a ``_setjmp`` there
+spills the callee-saved registers into it) and calls the runtime callback (gcrun.py).
+Only a module that uses GC instructions gets the stub."""
+from __future__ import annotations
+
+from fayasm.runtime.types import DefType, HeapType, ValType
+
+from . import types as T
+from .types import LL
+
+# The operations of the GC stub, numbered in this order in a buffer's header (gcrun.py).
+OP_NAMES = ("struct.new", "struct.new_default", "struct.get", "struct.set", "array.new",
+            "array.new_default", "array.new_fixed", "array.new_data", "array.new_elem",
+            "array.get", "array.set", "array.len", "array.fill", "array.copy",
+            "array.init_data", "array.init_elem", "ref.test", "ref.cast",
+            "any.convert_extern", "extern.convert_any")
+OPS = {name: k for k, name in enumerate(OP_NAMES)}
+HEAPS = list(HeapType)  # an abstract heap type's index in a cast immediate
+
+STUB = f"""define internal i32 @fy_gc(ptr %ctx, ptr %buf) #2 {{
+entry:
+  %jb = alloca [40 x i64], align 16
+  %r = call i32 @_setjmp(ptr %jb) #3
+  %spp = getelementptr inbounds i64, ptr %buf, i64 1
+  %sp = ptrtoint ptr %jb to i64
+  store i64 %sp, ptr %spp
+  %st = load ptr, ptr %ctx
+  %rtp = getelementptr inbounds i64, ptr %st, i64 {T.S.RT_CALL}
+  %rt = load ptr, ptr %rtp
+  %s = call i32 %rt(i32 {T.RT_GC}, ptr %ctx, ptr %buf)
+  ret i32 %s
+}}"""
+
+_HEAP_INDEX = {h: k for k, h in enumerate(HEAPS)}
+
+
+def _cast_imm(rt: ValType) -> tuple[int, int]:
+    """A cast type as the stub's two immediates (gcrun.GcModule.test)."""
+    nullable = 1 if rt.nullable else 0
+    if rt.heap.__class__ is DefType:
+        raise KeyError  # resolved by _cast_imms with the module's DefTypes
+    return nullable, _HEAP_INDEX[rt.heap]
+
+
+def _cast_imms(fe, rt: ValType) -> tuple[int, int]:
+    if rt.heap.__class__ is DefType:
+        return (1 if rt.nullable else 0) | 2, fe.mod.syntax.deftypes.index(rt.heap)
+    return _cast_imm(rt)
+
+
+def _words(fe, ty: str, v: str) -> list[str]:
+    """An operand as i64 words."""
+    if ty == "i64":
+        return [v]
+    if ty == "i32":
+        return [fe.op(f"zext i32 {v} to i64")]
+    if ty == "float":
+        b = fe.op(f"bitcast float {v} to i32")
+        return [fe.op(f"zext i32 {b} to i64")]
+    if ty == "double":
+        return [fe.op(f"bitcast double {v} to i64")]
+    if ty == "ptr":
+        return [fe.op(f"ptrtoint ptr {v} to i64")]
+    return [fe.op(f"extractelement <2 x i64> {v}, i32 0"),
+            fe.op(f"extractelement <2 x i64> {v}, i32 1")]
+
+
+def _result(fe, buf: str, ty: str) -> str:
+    p = fe.op(f"getelementptr inbounds i64, ptr {buf}, i64 4")
+    if ty == "v128":
+        return fe.op(f"load <2 x i64>, ptr {p}, align 8")
+    if ty == "i64":
+        return fe.op(f"load i64, ptr {p}, align 8")
+    w = fe.op(f"load i64, ptr {p}, align 8")
+    if ty == "i32":
+        return fe.op(f"trunc i64 {w} to i32")
+    if ty == "float":
+        b = fe.op(f"trunc i64 {w} to i32")
+        return fe.op(f"bitcast i32 {b} to float")
+    if ty == "double":
+        return fe.op(f"bitcast i64 {w} to double")
+    return fe.op(f"inttoptr i64 {w} to ptr")
+
+
+def call(fe, name: str, imm: tuple[int, int], operands: list[tuple[str, str]]) -> str:
+    """Call the GC stub for operation ``name``; return the buffer (results from word 4)."""
+    fe.mod.decls["fy_gc"] = STUB
+    words = [w for ty, v in operands for w in _words(fe, ty, v)]
+    n = 4 + max(len(words), 2)
+    buf = fe.tmp()
+    fe.allocas.append(f"  {buf} = alloca [{n} x i64], align 16")
+    head = [str(OPS[name] | (n << 8)), "0", str(imm[0]), str(imm[1])]
+    for k, v in enumerate(head + words):
+        if k == 1:
+            continue
+        p = fe.op(f"getelementptr inbounds i64, ptr {buf}, i64 {k}")
+        fe.emit(f"store i64 {v}, ptr {p}, align 8")
+    # As runtime_call: CUR back after Python ran, metered code's fuel parked meanwhile.
+    curp = fe.state_word_ptr(T.S.CUR)
+    tb = fe.op(f"load ptr, ptr {curp}, align 8, !tbaa !2")
+    if fe.metered:
+        fuelp = fe.state_word_ptr(T.S.FUEL)
+        parked = fe.op(f"getelementptr inbounds i64, ptr {tb}, i64 {T.TB.FUEL}")
+        v = fe.op(f"load i64, ptr {fuelp}, align 8, !tbaa !2")
+        fe.emit(f"store i64 {v}, ptr {parked}, align 8, !tbaa !2")
+    status = fe.op(f"call i32 @fy_gc(ptr %ctx, ptr {buf})")
+    fe.emit(f"store ptr {tb}, ptr {curp}, align 8, !tbaa !2")
+    if fe.metered:
+        v = fe.op(f"load i64, ptr {parked}, align 8, !tbaa !2")
+        fe.emit(f"store i64 {v}, ptr {fuelp}, align 8, !tbaa !2")
+    fe.unwind_if_failed(status)
+    return buf
+
+
+def _ll(t) -> str:
+    if t is ValType.V128:
+        return "v128"
+    return LL[t]
+
+
+def _operands(e, a: list[str]) -> list[tuple[str, str]]:
+    return [(_ll(x.type), v) for x, v in zip(e.args, a)]
+
+
+def _sign(fe, name: str, storage, v: str) -> str:
+    """A packed value read with ``_s``: sign-extended from its width."""
+    if not name.endswith("_s"):
+        return v
+    shift = 32 - storage.bits
+    x = fe.op(f"shl i32 {v}, {shift}")
+    return fe.op(f"ashr i32 {x}, {shift}")
+
+
+def _storage(fe, k: int, field: int | None):
+    comp = fe.mod.syntax.deftypes[k].expand()
+    return comp.fields[field].storage if field is not None else comp.field.storage
+
+
+def expr(fe, e, a: list[str]) -> str:
+    """A GC instruction with a result."""
+    name = e.op.name
+    imm = e.imm
+    if name == "ref.i31":
+        x = fe.op(f"and i32 {a[0]}, 2147483647")
+        x = fe.op(f"zext i32 {x} to i64")
+        x = fe.op(f"shl i64 {x}, 1")
+        x = fe.op(f"or i64 {x}, 1")
+        return fe.op(f"inttoptr i64 {x} to ptr")
+    if name == "i31.get_s" or name == "i31.get_u":
+        fe.trap_if(fe.op(f"icmp eq ptr {a[0]}, null"), T.NULL_I31)
+        w = fe.op(f"ptrtoint ptr {a[0]} to i64")
+        w = fe.op(f"lshr i64 {w}, 1")
+        v = fe.op(f"trunc i64 {w} to i32")
+        if name == "i31.get_u":
+            return fe.op(f"and i32 {v}, 2147483647")
+        v = fe.op(f"shl i32 {v}, 1")
+        return fe.op(f"ashr i32 {v}, 1")
+    if name == "ref.eq":
+        c = fe.op(f"icmp eq ptr {a[0]}, {a[1]}")
+        return fe.op(f"zext i1 {c} to i32")
+    if name.startswith("ref.test"):
+        buf = call(fe, "ref.test", _cast_imms(fe, imm[0]), _operands(e, a))
+        return _result(fe, buf, "i32")
+    if name.startswith("ref.cast"):
+        call(fe, "ref.cast", _cast_imms(fe, imm[0]), _operands(e, a))
+        return a[0]
+    if name in ("any.convert_extern", "extern.convert_any"):
+        return _result(fe, call(fe, name, (0, 0), _operands(e, a)), "ptr")
+    if name.startswith("struct.get"):
+        buf = call(fe, "struct.get", (imm[0], imm[1]), _operands(e, a))
+        st = _storage(fe, imm[0], imm[1])
+        return _sign(fe, name, st, _result(fe, buf, _ll(e.type)))
+    if name.startswith("array.get"):
+        buf = call(fe, "array.get", (imm[0], 0), _operands(e, a))
+        return _sign(fe, name, _storage(fe, imm[0], None), _result(fe, buf, _ll(e.type)))
+    if name == "array.len":
+        return _result(fe, call(fe, name, (0, 0), _operands(e, a)), "i32")
+    # allocations
+    second = imm[1] if len(imm) > 1 else 0
+    return _result(fe, call(fe, name, (imm[0], second), _operands(e, a)), "ptr")
+
+
+def effect(fe, s, a: list[str]) -> None:
+    """A GC instruction without a result (struct.set, array.set/fill/copy/init_*)."""
+    name = s.op.name
+    imm = s.imm
+    second = imm[1] if len(imm) > 1 else 0
+    call(fe, name, (imm[0], second), _operands(s, a))
+
+
+__all__ = ["expr", "effect", "STUB", "OP_NAMES", "OPS", "HEAPS"]
