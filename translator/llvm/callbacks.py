@@ -15,6 +15,7 @@ import weakref
 from fayasm.runtime.errors import Exhaustion
 from fayasm.runtime.stack import THREAD as STACK
 
+from . import gcheap
 from . import types as T
 from .gcrun import gc_call
 from .process import state
@@ -80,6 +81,9 @@ _LAZY = weakref.WeakValueDictionary()  # lazy block address -> engine.InstanceSt
 def live_instances() -> list:
     """The jit instances alive now (their engine states)."""
     return list(_INSTANCES.values())
+
+
+gcheap.set_instances(live_instances)  # the collector's roots include their globals, tables
 
 
 def register_lazy(block: int, ist) -> None:

@@ -16,7 +16,7 @@ OP_NAMES = ("struct.new", "struct.new_default", "struct.get", "struct.set", "arr
             "array.new_default", "array.new_fixed", "array.new_data", "array.new_elem",
             "array.get", "array.set", "array.len", "array.fill", "array.copy",
             "array.init_data", "array.init_elem", "ref.test", "ref.cast",
-            "any.convert_extern", "extern.convert_any")
+            "any.convert_extern", "extern.convert_any", "call_indirect")
 OPS = {name: k for k, name in enumerate(OP_NAMES)}
 HEAPS = list(HeapType)  # an abstract heap type's index in a cast immediate
 
@@ -113,6 +113,20 @@ def call(fe, name: str, imm: tuple[int, int], operands: list[tuple[str, str]]) -
         fe.emit(f"store i64 {v}, ptr {fuelp}, align 8, !tbaa !2")
     fe.unwind_if_failed(status)
     return buf
+
+
+def indirect_check(fe, bad: str, rec: str, idx: str, type_index: int) -> None:
+    """call_indirect in a module with declared subtyping: a type id other than the
+    wanted one (``bad``) may still be a subtype's; the runtime decides, else the trap."""
+    slow = fe.newlabel("subty")
+    cont = fe.newlabel("tyok")
+    fe.terminate(f"br i1 {bad}, label %{slow}, label %{cont}, !prof !5")
+    fe.start(slow)
+    buf = call(fe, "call_indirect", (type_index, 0), [("ptr", rec)])
+    ok = _result(fe, buf, "i32")
+    fe.trap_indirect(fe.op(f"icmp eq i32 {ok}, 0"), rec, idx)
+    fe.br(cont)
+    fe.start(cont)
 
 
 def _ll(t) -> str:

@@ -28,6 +28,9 @@ from fayasm.runtime.errors import Error
 from fayasm.runtime.gcobj import I31
 from fayasm.runtime.types import ValType
 
+from .threads import BLOCKS, thread_block
+from .types import TB
+
 HEAP: dict[int, object] = {}  # word -> object
 COLLECT_EVERY = 50_000  # new words between collections (at least)
 _M64 = 0xFFFFFFFFFFFFFFFF
@@ -51,7 +54,7 @@ def any_word(v: object) -> int:
     if v is None:
         return 0
     if v.__class__ is I31:
-        return ((v.value & 0x7FFFFFFF) << 1) | 1  # type: ignore[attr-defined]
+        return ((v.value & 0x7FFFFFFF) << 1) | 1
     h = id(v)
     HEAP[h] = v
     return h
@@ -101,7 +104,6 @@ def _stack_top() -> int:
 
 
 def _others_inside(blocks, mine) -> bool:
-    from .types import TB
     return any(b is not mine and b.words[TB.JMPBUF] for b in list(blocks))
 
 
@@ -112,10 +114,20 @@ def maybe_collect(sp: int) -> None:
         collect(sp)
 
 
-def collect(sp: int) -> None:
-    from .callbacks import live_instances
-    from .threads import BLOCKS, thread_block
+def _no_instances() -> list:
+    return []
 
+
+# The live jit instances (callbacks.py sets it: it owns their registry).
+live_instances = _no_instances
+
+
+def set_instances(f) -> None:
+    global live_instances
+    live_instances = f
+
+
+def collect(sp: int) -> None:
     top = _stack_top()
     if not top or not sp or sp >= top or _others_inside(BLOCKS, thread_block()):
         STATS.skipped += 1
@@ -143,4 +155,4 @@ def collect(sp: int) -> None:
     STATS.threshold = 2 * len(HEAP) + COLLECT_EVERY
 
 
-__all__ = ["HEAP", "STATS", "any_word", "any_object", "maybe_collect", "collect"]
+__all__ = ["HEAP", "STATS", "set_instances", "any_word", "any_object", "maybe_collect", "collect"]

@@ -13,6 +13,7 @@ import ctypes
 import weakref
 
 from fayasm.runtime import gcops
+from fayasm.runtime.func import func_matches
 from fayasm.runtime.gcobj import externalize, internalize
 from fayasm.runtime.types import Packed, ValType
 from fayasm.runtime.values import f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
@@ -245,6 +246,12 @@ def _extern_convert_any(ist, w):
     w[4] = references.extern_handle(externalize(any_object(w[4])))
 
 
+def _call_indirect(ist, w):
+    f = references.RECORDS.get(w[4])
+    d = gc_module(ist).deftypes[w[2]]
+    w[4] = 1 if f is not None and func_matches(f, d) else 0
+
+
 _HANDLERS = {
     "struct.new": _struct_new, "struct.new_default": _struct_new_default,
     "struct.get": _struct_get, "struct.set": _struct_set,
@@ -255,6 +262,7 @@ _HANDLERS = {
     "array.init_data": _array_init_data, "array.init_elem": _array_init_elem,
     "ref.test": _ref_test, "ref.cast": _ref_cast,
     "any.convert_extern": _any_convert_extern, "extern.convert_any": _extern_convert_any,
+    "call_indirect": _call_indirect,
 }
 _TABLE = [_HANDLERS[name] for name in OP_NAMES]
 

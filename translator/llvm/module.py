@@ -150,6 +150,8 @@ class ModuleEmitter:
         self.x86 = platform.machine().lower() in ("x86_64", "amd64")
         self.decls: dict[str, str] = {}
         self.uniform = _uniform_functions(self.syntax, self.nimp, self.x86)
+        # Rec groups or declared subtyping: call_indirect compares DefTypes (gc.py).
+        self.gc_types = bool(self.syntax.subtypes) or self.syntax.rec_groups is not None
 
     # -- names and declarations ------------------------------------------------------------------
     def func_symbol(self, index: int) -> str:

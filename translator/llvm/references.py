@@ -22,9 +22,9 @@ from fayasm.runtime.func import Func
 from fayasm.runtime.types import FuncType, ValType
 
 from . import glue
-from .gcheap import any_object, any_word
 from . import types as T
 from .argbuffers import host_codec
+from .gcheap import any_object, any_word
 from .process import STATE, state
 from .typeids import typeid
 from .types import S
