@@ -297,7 +297,7 @@ class FunctionGen(Operands, FuncRefGen, GcGen):
             (3 if self._indirect_ok() else 0, "call_indirect"),
             (2 if labels else 0, "br_if"), (6 if t.is_ref or t is I32 else 0, "special"),
             (3 if refable else 0, "call_ref"),
-            (6 if t is I32 and self.shape.gc is not None else 0, "gc"),
+            (16 if t is I32 and self.shape.gc is not None else 0, "gc"),
         ])
         if kind == "leaf":
             self.leaf(t)

@@ -23,7 +23,8 @@ I32, I64, F64 = ValType.I32, ValType.I64, ValType.F64
 class GcTypes:
     """Type indices of a module's GC types: ``base`` (sub: mut i32, mut i8, i64),
     ``sub`` (sub base: those and mut i16, f64), ``other`` (final: i32), ``bytes`` (array
-    mut i8), ``words`` (array mut i32), ``refs`` (array mut (ref null base))."""
+    mut i8), ``words`` (array mut i32), ``refs`` (array mut (ref null base)), ``funcs``
+    (array mut funcref)."""
 
     base: int
     sub: int
@@ -31,6 +32,7 @@ class GcTypes:
     bytes: int
     words: int
     refs: int
+    funcs: int
 
 
 def add_types(m: Any) -> GcTypes:
@@ -43,9 +45,10 @@ def add_types(m: Any) -> GcTypes:
     m.types.append(ArrayType(FieldType(I8, True)))
     m.types.append(ArrayType(FieldType(I32, True)))
     m.types.append(ArrayType(FieldType(ValType.ref(True, k), True)))
+    m.types.append(ArrayType(FieldType(ValType.FUNCREF, True)))
     m.subtypes[k] = (False, ())
     m.subtypes[k + 1] = (False, (k,))
-    return GcTypes(k, k + 1, k + 2, k + 3, k + 4, k + 5)
+    return GcTypes(k, k + 1, k + 2, k + 3, k + 4, k + 5, k + 6)
 
 
 class GcGen:
@@ -63,7 +66,8 @@ class GcGen:
     def gc_i32(self, depth: int) -> None:
         g = self.shape.gc
         how = self.c.weighted([(4, "field"), (3, "test"), (3, "cast"), (3, "array"),
-                               (2, "i31"), (2, "eq"), (2, "br_on_cast"), (1, "data")])
+                               (2, "i31"), (2, "eq"), (2, "br_on_cast"), (1, "data"),
+                               (1, "elem"), (1, "refs")])
         getattr(self, "_gc_" + how)(g, depth)
 
     # -- pieces ----------------------------------------------------------------------------
@@ -88,8 +92,15 @@ class GcGen:
     def _some_object(self, g: GcTypes, depth: int) -> None:
         """Push an anyref: a base or sub struct, an other struct, an i31 or null."""
         how = self.c.weighted([(3, g.base), (3, g.sub), (1, g.other), (1, "i31"),
-                               (1, "null")])
-        if how == "i31":
+                               (1, "null"), (2, "extern")])
+        if how == "extern":  # a round trip through extern, or a null extern internalized
+            if self.c.chance(50):
+                self._new_struct(g, g.base, depth)
+                self.emit("extern.convert_any")
+            else:
+                self.emit("ref.null", ValType.ref(True, HeapType.EXTERN))
+            self.emit("any.convert_extern")
+        elif how == "i31":
             x = self._operand(I32, depth)
             self.emit("local.get", x)
             self.emit("ref.i31")
@@ -154,8 +165,14 @@ class GcGen:
         self.emit("local.set", x)
         # out of bounds now and then (the array's own length, or past it): a trap
         index = self.c.weighted([(6, self.c.int(0, max(0, n - 1))), (1, n), (1, n + 3)])
-        op = self.c.weighted([(3, "get"), (1, "fill"), (1, "copy"), (1, "len")])
-        if op == "fill":
+        op = self.c.weighted([(3, "get"), (1, "set"), (1, "fill"), (1, "copy"), (1, "len")])
+        if op == "set":
+            self.emit("local.get", x)
+            self.emit("i32.const", self.c.int(0, n))
+            v = self._operand(I32, depth)
+            self.emit("local.get", v)
+            self.emit("array.set", which)
+        elif op == "fill":
             self.emit("local.get", x)
             self.emit("i32.const", self.c.int(0, n))
             v = self._operand(I32, depth)
@@ -185,10 +202,69 @@ class GcGen:
         if not self.shape.ndatas:
             return self._gc_i31(g, depth)
         d = self.c.int(0, self.shape.ndatas - 1)
+        if self.c.chance(50):
+            self.emit("i32.const", self.c.int(0, 8))
+            self.emit("i32.const", self.c.int(0, 8))
+            self.emit("array.new_data", g.bytes, d)
+            self.emit("array.len")
+            return None
+        x = self.new_local(ValType.ref(True, g.words))
+        self.emit("i32.const", self.c.int(1, 4))
+        self.emit("array.new_default", g.words)
+        self.emit("local.tee", x)
+        self.emit("i32.const", self.c.int(0, 2))
         self.emit("i32.const", self.c.int(0, 8))
-        self.emit("i32.const", self.c.int(0, 8))
-        self.emit("array.new_data", g.bytes, d)
-        self.emit("array.len")
+        self.emit("i32.const", self.c.int(0, 2))
+        self.emit("array.init_data", g.words, d)
+        self.emit("local.get", x)
+        self.emit("i32.const", 0)
+        self.emit("array.get", g.words)
+        return None
+
+    def _gc_elem(self, g: GcTypes, depth: int) -> None:
+        """array.new_elem or array.init_elem with a funcref segment, then a null test."""
+        segs = [k for k, t in enumerate(self.shape.elem_types) if t is ValType.FUNCREF]
+        if not segs:
+            return self._gc_i31(g, depth)
+        e = self.c.pick(segs)
+        if self.c.chance(50):
+            self.emit("i32.const", self.c.int(0, 3))
+            self.emit("i32.const", self.c.int(0, 3))
+            self.emit("array.new_elem", g.funcs, e)
+            self.emit("i32.const", 0)
+        else:
+            x = self.new_local(ValType.ref(True, g.funcs))
+            self.emit("i32.const", self.c.int(0, 4))
+            self.emit("array.new_default", g.funcs)
+            self.emit("local.tee", x)
+            self.emit("i32.const", self.c.int(0, 3))
+            self.emit("i32.const", self.c.int(0, 2))
+            self.emit("i32.const", self.c.int(0, 2))
+            self.emit("array.init_elem", g.funcs, e)
+            self.emit("local.get", x)
+            self.emit("i32.const", self.c.int(0, 3))
+        self.emit("array.get", g.funcs)
+        self.emit("ref.is_null")
+        return None
+
+    def _gc_refs(self, g: GcTypes, depth: int) -> None:
+        """An array of struct references: filled, one of them read and tested."""
+        x = self.new_local(ValType.ref(True, g.refs))
+        n = self.c.int(1, 4)
+        self._new_struct(g, self.c.pick((g.base, g.sub)), depth)
+        self.emit("i32.const", n)
+        self.emit("array.new", g.refs)
+        self.emit("local.set", x)
+        if self.c.chance(50):
+            self.emit("local.get", x)
+            self.emit("i32.const", self.c.int(0, n))
+            self.emit("ref.null", ValType.ref(True, HeapType.NONE))
+            self.emit("i32.const", 1)
+            self.emit("array.fill", g.refs)
+        self.emit("local.get", x)
+        self.emit("i32.const", self.c.int(0, n - 1))
+        self.emit("array.get", g.refs)
+        self.emit("ref.test", ValType.ref(False, g.sub))
         return None
 
     def _gc_i31(self, g: GcTypes, depth: int) -> None:
