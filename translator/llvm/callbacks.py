@@ -15,7 +15,7 @@ import weakref
 from fayasm.runtime.errors import Exhaustion
 from fayasm.runtime.stack import THREAD as STACK
 
-from . import gcheap
+from . import gcheap, gcrun
 from . import types as T
 from .gcrun import gc_call
 from .process import state
@@ -84,6 +84,7 @@ def live_instances() -> list:
 
 
 gcheap.set_instances(live_instances)  # the collector's roots include their globals, tables
+gcrun.set_registry(_INSTANCES)
 
 
 def register_lazy(block: int, ist) -> None:
@@ -112,7 +113,9 @@ def retire(resources) -> None:
 
 def _runtime_call(op, ctx, args):
     try:
-        if op == T.RT_THREAD:
+        if op > 0xFF:  # a GC operation (gc.py): the commonest, so the first test
+            gc_call(op, ctx, args)
+        elif op == T.RT_THREAD:
             thread_block().install()  # the key is unset on this thread: name its block
         elif op == T.RT_COMPILE:
             ist = _LAZY[ctx]
@@ -126,8 +129,6 @@ def _runtime_call(op, ctx, args):
             while fuel < 0:
                 fuel += budget.take() if budget is not None else 1 << 62
             tb.words[TB.FUEL] = fuel
-        elif op == T.RT_GC:
-            gc_call(_INSTANCES[ctx], args)
         else:
             words = (ctypes.c_int64 * 6).from_address(args)
             _INSTANCES[ctx].runtime_op(op, words)

@@ -103,6 +103,7 @@ class InstanceState:
         self.globals: list = []
         self.elems: list = []
         self.datas: list = []
+        self.gc = None  # gcrun.GcModule, made by the first GC operation
 
     # -- function targets (tiering) ---------------------------------------------------------------
     def lazy_block(self, k: int) -> int:

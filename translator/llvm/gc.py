@@ -11,7 +11,7 @@ from fayasm.runtime.types import DefType, HeapType, ValType
 from . import types as T
 from .types import LL
 
-# The operations of the GC stub, numbered in this order in a buffer's header (gcrun.py).
+# The operations of the GC stub, numbered in this order (gcrun.py).
 OP_NAMES = ("struct.new", "struct.new_default", "struct.get", "struct.set", "array.new",
             "array.new_default", "array.new_fixed", "array.new_data", "array.new_elem",
             "array.get", "array.set", "array.len", "array.fill", "array.copy",
@@ -20,7 +20,7 @@ OP_NAMES = ("struct.new", "struct.new_default", "struct.get", "struct.set", "arr
 OPS = {name: k for k, name in enumerate(OP_NAMES)}
 HEAPS = list(HeapType)  # an abstract heap type's index in a cast immediate
 
-STUB = f"""define internal i32 @fy_gc(ptr %ctx, ptr %buf) #2 {{
+STUB = f"""define internal i32 @fy_gc(i32 %op, ptr %ctx, ptr %buf) #2 {{
 entry:
   %jb = alloca [40 x i64], align 16
   %r = call i32 @_setjmp(ptr %jb) #3
@@ -30,7 +30,7 @@ entry:
   %st = load ptr, ptr %ctx
   %rtp = getelementptr inbounds i64, ptr %st, i64 {T.S.RT_CALL}
   %rt = load ptr, ptr %rtp
-  %s = call i32 %rt(i32 {T.RT_GC}, ptr %ctx, ptr %buf)
+  %s = call i32 %rt(i32 %op, ptr %ctx, ptr %buf)
   ret i32 %s
 }}"""
 
@@ -92,9 +92,9 @@ def call(fe, name: str, imm: tuple[int, int], operands: list[tuple[str, str]]) -
     n = 4 + max(len(words), 2)
     buf = fe.tmp()
     fe.allocas.append(f"  {buf} = alloca [{n} x i64], align 16")
-    head = [str(OPS[name] | (n << 8)), "0", str(imm[0]), str(imm[1])]
+    head = ["0", "0", str(imm[0]), str(imm[1])]
     for k, v in enumerate(head + words):
-        if k == 1:
+        if k < 2:
             continue
         p = fe.op(f"getelementptr inbounds i64, ptr {buf}, i64 {k}")
         fe.emit(f"store i64 {v}, ptr {p}, align 8")
@@ -106,7 +106,9 @@ def call(fe, name: str, imm: tuple[int, int], operands: list[tuple[str, str]]) -
         parked = fe.op(f"getelementptr inbounds i64, ptr {tb}, i64 {T.TB.FUEL}")
         v = fe.op(f"load i64, ptr {fuelp}, align 8, !tbaa !2")
         fe.emit(f"store i64 {v}, ptr {parked}, align 8, !tbaa !2")
-    status = fe.op(f"call i32 @fy_gc(ptr %ctx, ptr {buf})")
+    # The operation: above the runtime callback's own numbers (callbacks._runtime_call).
+    op = (OPS[name] << 8) | (n << 16)
+    status = fe.op(f"call i32 @fy_gc(i32 {op}, ptr %ctx, ptr {buf})")
     fe.emit(f"store ptr {tb}, ptr {curp}, align 8, !tbaa !2")
     if fe.metered:
         v = fe.op(f"load i64, ptr {parked}, align 8, !tbaa !2")

@@ -80,6 +80,9 @@ class _Attr(ctypes.Structure):
 
 
 _libc = ctypes.CDLL(None)
+_self = _libc.pthread_self
+_self.restype = ctypes.c_ulong
+_self.argtypes = []
 _local = threading.local()
 
 
@@ -91,7 +94,7 @@ def _stack_top() -> int:
         try:
             attr = _Attr()
             addr, size = ctypes.c_void_p(), ctypes.c_size_t()
-            self_ = ctypes.c_ulong(_libc.pthread_self())
+            self_ = ctypes.c_ulong(_self())
             if _libc.pthread_getattr_np(self_, ctypes.byref(attr)) == 0:
                 if _libc.pthread_attr_getstack(ctypes.byref(attr), ctypes.byref(addr),
                                                ctypes.byref(size)) == 0:

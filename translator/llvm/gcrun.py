@@ -1,9 +1,10 @@
 """The Python side of the jit's GC instructions: what native code's GC stub calls
-(runtime operation RT_GC) to allocate, read and write fields and elements, cast and
+(a runtime operation above 0xFF) to allocate, read and write fields and elements, cast and
 convert, on the runtime's shared objects (runtime/gcops.py) so every engine agrees.
 
-The stub passes a buffer of words: ``[op | words << 8, stack address, imm a, imm b,
-operands...]``; results are written from word 4. Operands and results are words as
+The stub passes the operation (its number and the buffer's length in words) and a
+buffer of words: ``[unused, stack address, imm a, imm b, operands...]``; results are
+written from word 4. Operands and results are words as
 gc.py stores them: i32 and f32 as their bits, f64 as its bits, v128 as two words, a
 reference as its native word (references.py).
 """
@@ -108,14 +109,10 @@ class GcModule:
         return t
 
 
-_MODULES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def gc_module(ist) -> GcModule:
-    compiled = ist.compiled
-    g = _MODULES.get(compiled)
+    g = ist.gc
     if g is None:
-        g = _MODULES[compiled] = GcModule(compiled.module)
+        g = ist.gc = GcModule(ist.compiled.module)
     return g
 
 
@@ -267,11 +264,29 @@ _HANDLERS = {
 _TABLE = [_HANDLERS[name] for name in OP_NAMES]
 
 
-def gc_call(ist, addr: int) -> None:
-    """Run the GC operation whose buffer is at ``addr`` (callbacks._runtime_call)."""
-    hdr = _W.from_address(addr).value
-    w = (_W * (hdr >> 8)).from_address(addr)
-    _TABLE[hdr & 0xFF](ist, w)
+_ARRAYS = [_W * n for n in range(64)]
+_registry: dict = {}  # ctx address -> InstanceState (callbacks.py's registry)
+_last = [0, lambda: None]  # the context last seen, and a weak reference to its instance
+
+
+def set_registry(instances) -> None:
+    global _registry
+    _registry = instances
+
+
+def gc_call(op: int, ctx: int, addr: int) -> None:
+    """Run GC operation ``op`` (``code | words << 16`` above the low byte, see gc.call)
+    on the buffer at ``addr``, for the instance of context ``ctx``."""
+    if ctx == _last[0]:
+        ist = _last[1]()
+        if ist is None:
+            ist = _registry[ctx]
+    else:
+        ist = _registry[ctx]
+        _last[0], _last[1] = ctx, weakref.ref(ist)
+    n = op >> 16
+    w = (_ARRAYS[n] if n < 64 else _W * n).from_address(addr)
+    _TABLE[(op >> 8) & 0xFF](ist, w)
 
 
 __all__ = ["gc_call", "GcModule", "decoder", "encoder"]

@@ -50,7 +50,8 @@ OK = 1
 # Operations of the runtime callback (callbacks._runtime_call): op, instance ctx, args buffer.
 RT_THREAD, RT_REFUEL, RT_MEMORY_GROW, RT_TABLE_GROW, RT_TABLE_SET, RT_TABLE_FILL, \
     RT_TABLE_COPY, RT_TABLE_INIT, RT_ELEM_DROP, RT_GLOBAL_SET_REF, RT_COMPILE, \
-    RT_DATA_DROP, RT_GC = range(13)
+    RT_DATA_DROP = range(12)
+# A GC operation (gc.py) is any op above 0xFF: its number << 8 | its buffer's words << 16.
 
 
 _TYPE_CODES = {I32: 1, I64: 2, F32: 3, F64: 4, V128: 5, FUNCREF: 6, EXTERNREF: 7}
