@@ -24,6 +24,7 @@ from fayasm.runtime.errors import (
     InterfaceError,
     Interrupted,
     LinkError,
+    ResourceLimitError,
     SnapshotError,
     Trap,
     WasiExit,
@@ -33,7 +34,7 @@ from fayasm.runtime.func import HostError as _HostError
 from fayasm.runtime.globals import Global
 from fayasm.runtime.instance import Exports, Instance
 from fayasm.runtime.memory import Memory
-from fayasm.runtime.resources import ResourceLimitError, ResourceLimits, Usage
+from fayasm.runtime.resources import ResourceLimits, Usage
 from fayasm.runtime.snapshot import Snapshot
 from fayasm.runtime.table import Table
 from fayasm.runtime.types import (

@@ -7,7 +7,7 @@ import sys
 import time
 
 import fayasm
-from fayasm import engines
+from fayasm import cli_progress, engines
 from fayasm.cli_args import (
     FileProblem,
     Parser,
@@ -396,7 +396,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return args.func(args)
+        with cli_progress.shown():  # the jit's long compiles, on stderr
+            return args.func(args)
     except UsageError as e:
         print(f"fayasm {args.command}: {e}", file=sys.stderr)
         return 2

@@ -38,6 +38,12 @@ class ParseError(DecodeError):
         Exception.__init__(self, f"{where}{line}:{column}: {message}")
 
 
+class AnnotationError(ParseError):
+    """Malformed text in a text annotation that has a meaning (``@custom``, ``@name``,
+    ``@metadata.code.branch_hint``), or one placed where it has none: the spec scripts'
+    ``assert_malformed_custom``."""
+
+
 class ValidationError(CompileError):
     """Invalid module: ``.func`` is the function index (or None), ``.instr`` the instruction
     index within its body where validation failed."""
@@ -79,3 +85,8 @@ def describe(e: BaseException) -> str:
     """``e`` as ``Type: message`` for TranslationError.cause."""
     text = str(e)
     return f"{type(e).__name__}: {text}" if text else type(e).__name__
+
+
+class AnnotationInvalid(ValidationError):
+    """A well-formed annotation on the wrong target (a branch hint on an instruction that
+    is no branch): the spec scripts' ``assert_invalid_custom``."""

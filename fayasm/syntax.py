@@ -11,7 +11,15 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Union
 
 from fayasm.isa import Opcode
-from fayasm.runtime.types import ExternKind, FuncType, GlobalType, MemoryType, TableType, ValType
+from fayasm.runtime.types import (
+    ExternKind,
+    FuncType,
+    GlobalType,
+    HeapType,
+    MemoryType,
+    TableType,
+    ValType,
+)
 
 
 class MemArg(NamedTuple):
@@ -67,6 +75,11 @@ class Global:
 
 
 ACTIVE, PASSIVE, DECLARATIVE = "active", "passive", "declarative"
+
+
+# The type of an element segment written as function indices (binary flags 0-3, text
+# `func x*` and the bare index list): 3.0 gives it `(ref func)`, as no item can be null.
+FUNC_INDICES = ValType.ref(False, HeapType.FUNC)
 
 
 @dataclass
@@ -141,6 +154,10 @@ class Module:
     # the closed DefType of each type index, set when the module's types are closed
     deftypes: list = field(default_factory=list, compare=False, repr=False)
     names: Names = field(default_factory=Names, compare=False)
+    # Branch hints from the text's annotations: defined function k -> {instruction index:
+    # 0 unlikely, 1 likely}; the encoder writes them as the metadata.code.branch_hint
+    # section (a decoded binary keeps that section as a Custom instead).
+    branch_hints: dict[int, dict[int, int]] = field(default_factory=dict, compare=False)
 
     # Index spaces: imports come first in each.
     def imported(self, kind: ExternKind) -> list[Import]:

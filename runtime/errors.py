@@ -40,6 +40,11 @@ class LinkError(Error):
         self.problems = list(problems or [message])
 
 
+class ResourceLimitError(Error):
+    """Instantiation would exceed a ResourceLimits cap (an initial size, or a count):
+    runtime/resources.py raises it."""
+
+
 class Trap(Error):
     """A WebAssembly trap: ``.code`` is a short identifier, ``.message`` the spec's wording,
     ``.frames`` the wasm backtrace (innermost first) as ``(instance name, function name)``."""

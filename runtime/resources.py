@@ -19,7 +19,7 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .errors import RESOURCE_LIMIT, ArgumentError, Error, Trap
+from .errors import RESOURCE_LIMIT, ArgumentError, ResourceLimitError, Trap
 from .limits import MAX_CALL_DEPTH
 from .types import PAGE_SIZE
 
@@ -34,10 +34,6 @@ if TYPE_CHECKING:
 MAX_INSTANCE_TABLE_ELEMENTS = 10_000_000
 
 LIMIT_TRAP = RESOURCE_LIMIT
-
-
-class ResourceLimitError(Error):
-    """Instantiation would exceed a ResourceLimits cap (an initial size, or a count)."""
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,10 @@ FAYASM_CACHE_DIR (for wasmtime: no precompiled module); "warm" runs again on the
 cold run filled (the jit's O2 object, the python engine's translation, the validation
 record; wasmtime's serialized module), once the jit's background O2 build has finished.
 Time to result is wall time from starting the subprocess to the workload's last output,
-Python start-up and imports included; peak RSS is that process's maximum resident set
-(the jit's O2 build runs in a process of its own, not counted). "Correct" means every
+Python start-up and imports included; "run" is the part spent instantiating and running
+(the module already read: for the jit's warm run, its O2 code's run time); peak RSS is
+that process's maximum resident set (the jit's O2 build runs in a process of its own, not
+counted). "Correct" means every
 run's stdout, exit code and the files it leaves match wasmtime's at the same size (and the
 workload's own known answers), judged for the cold and the warm run apart. The interpreter
 and the python engine get smaller sizes where the others' would take them minutes
@@ -224,6 +226,7 @@ class Outcome:
     steps: list[tuple[bytes, int, bytes]] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
     error: str | None = None
+    run_seconds: float = 0.0  # in the runs themselves: instantiating and running
 
     def same_as(self, other: "Outcome") -> str | None:
         """None when stdout, exit codes and kept files match; else the first difference."""
@@ -291,7 +294,11 @@ def run_fayasm(wasm: Path, workload: Workload, engine: str, root: Path) -> Outco
             out, err = io.BytesIO(), io.BytesIO()
             config = fayasm.WasiConfig(argv=step.argv, preopens={GUEST_DIR: str(root)},
                                        stdin=step.stdin, stdout=out, stderr=err)
-            code = fayasm.run(module, wasi=config, engine=engine)
+            t0 = time.perf_counter()
+            try:
+                code = fayasm.run(module, wasi=config, engine=engine)
+            finally:
+                outcome.run_seconds += time.perf_counter() - t0
             outcome.steps.append((out.getvalue(), code, err.getvalue()))
     except fayasm.Error as e:
         outcome.error = f"{type(e).__name__}: {e}"
@@ -327,6 +334,7 @@ def run_wasmtime(wasm: Path, workload: Workload, root: Path,
             linker = wasmtime.Linker(engine)
             linker.define_wasi()
             code = 0
+            t0 = time.perf_counter()
             try:
                 inst = linker.instantiate(store, module)
                 inst.exports(store)["_start"](store)
@@ -337,6 +345,7 @@ def run_wasmtime(wasm: Path, workload: Workload, root: Path,
                 break
             finally:
                 inst = linker = store = None  # closes wasmtime's files
+                outcome.run_seconds += time.perf_counter() - t0
             outcome.steps.append((files["out"].read_bytes(), code, files["err"].read_bytes()))
     return _collect(workload, root, outcome)
 
@@ -374,7 +383,8 @@ def worker(program: str, runner: str, size: int, wasm: str, root: str, cache: st
 
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     complaint = outcome.error or (workload.check(outcome) if workload.check else None)
-    result = {"seconds": elapsed, "rss_kib": rss, "digest": outcome.digest(),
+    result = {"seconds": elapsed, "run_s": outcome.run_seconds, "rss_kib": rss,
+              "digest": outcome.digest(),
               "error": outcome.error, "check": complaint,
               "codes": [s[1] for s in outcome.steps]}
     print(json.dumps(result), flush=True)
@@ -480,6 +490,7 @@ def main(argv=None) -> int:
             for label, r in (("cold", cold), ("warm", warm)):
                 row[f"{label}_why"] = _judge(r, reference.get(size))
                 row[f"{label}_s"] = r.get("seconds")
+                row[f"{label}_run_s"] = r.get("run_s")
                 row[f"{label}_rss_mib"] = _mib(r.get("rss_kib"))
             rows.append(row)
             print(_line(row), flush=True)
@@ -553,7 +564,8 @@ def _line(row: dict) -> str:
     for label in ("cold", "warm"):
         why = row[f"{label}_why"]
         parts.append(f"{label} {'ok' if why is None else 'WRONG'} {_fmt(row[f'{label}_s'], '.2f')}"
-                     f" s {_fmt(row[f'{label}_rss_mib'], '.0f')} MiB"
+                     f" s (run {_fmt(row.get(f'{label}_run_s'), '.2f')} s)"
+                     f" {_fmt(row[f'{label}_rss_mib'], '.0f')} MiB"
                      + (f" ({why})" if why else ""))
     return "  ".join(parts)
 
@@ -561,8 +573,8 @@ def _line(row: dict) -> str:
 def table(rows: list[dict]) -> str:
     """The results as a Markdown table."""
     out = [("| program | runner | size | correct cold | correct warm | cold s | warm s "
-            "| peak RSS cold MiB | peak RSS warm MiB |"),
-           "| --- | --- | ---: | --- | --- | ---: | ---: | ---: | ---: |"]
+            "| warm run s | peak RSS cold MiB | peak RSS warm MiB |"),
+           "| --- | --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
 
     def correct(why):
         return "yes" if why is None else "no: " + why.replace("|", "/")[:120]
@@ -571,6 +583,7 @@ def table(rows: list[dict]) -> str:
         out.append(f"| {r['program']} | {r['runner']} | {r['size']} | "
                    f"{correct(r['cold_why'])} | {correct(r['warm_why'])} | "
                    f"{_fmt(r['cold_s'], '.2f')} | {_fmt(r['warm_s'], '.2f')} | "
+                   f"{_fmt(r.get('warm_run_s'), '.2f')} | "
                    f"{_fmt(r['cold_rss_mib'], '.0f')} | {_fmt(r['warm_rss_mib'], '.0f')} |")
     return "\n".join(out)
 

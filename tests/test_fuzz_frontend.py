@@ -21,6 +21,8 @@ SEEDS_WAT = [
     "(module (func (block (loop (br_if 1 (i32.const 0)) (br 0)))))",
     ("(module (global (mut f32) (f32.const nan:0x1)) (func (param v128) (result v128) "
      "(i8x16.shuffle 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 (local.get 0) (local.get 0))))"),
+    ('(module $m (@name "n") (@custom "c" (after func) "x") (func (@name "f") (param i32)'
+     ' (@a (b "c") d) (@metadata.code.branch_hint "\\01") (if (local.get 0) (then))))'),
 ]
 SEEDS = [fayasm.Module(w).binary for w in SEEDS_WAT]
 _SETTINGS = dict(deadline=None, derandomize=True, database=None,

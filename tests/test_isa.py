@@ -275,6 +275,11 @@ def test_the_row_facts_agree_with_the_signatures():
             assert op.results and op.results[0] in (F32, F64, V128), op.name
         if op.signed is not None:
             assert op.operator.endswith(("_s", "_u")), op.name
+        if op.tail:  # the engines tell the callee's naming from the immediates alone
+            assert op.cls == "control" and op.traps and op.special, op.name
+            assert op.imms in (("func",), ("type", "table"), ("type",)), op.name
+    assert {op.name for op in isa.ALL if op.tail} == {
+        "return_call", "return_call_indirect", "return_call_ref"}
     widths = {op.name: (op.access, op.signed) for op in isa.ALL if op.cls == "load"}
     assert widths["i64.load32_s"] == (4, True) and widths["i32.load8_u"] == (1, False)
     assert widths["v128.load16x4_s"] == (8, True) and widths["f64.load"] == (8, None)

@@ -121,3 +121,29 @@ def fayasm_error():
     import fayasm
 
     return fayasm.Error
+
+
+def test_custom_assertions_need_the_annotation_error_they_name():
+    """assert_malformed_custom passes on an annotation's own error only: not on another
+    parse error, not on an accepted module; assert_invalid_custom likewise."""
+    from fayasm.wast.runner import FAILED, PASSED, Runner
+
+    passing = r"""
+(assert_malformed_custom (module quote "(@custom)") "@custom annotation: missing section name")
+(assert_malformed_custom (module quote "(func (@custom \"x\"))") "misplaced @custom annotation")
+(assert_invalid_custom (module (func (@metadata.code.branch_hint "\01") nop))
+  "@metadata.code.branch_hint annotation: invalid target")
+"""
+    failing = r"""
+(assert_malformed_custom (module quote "(@custom)") "@custom annotation: malformed placement")
+(assert_malformed_custom (module quote "(func (nop nop))") "unexpected token")
+(assert_malformed_custom (module quote "(@custom \"x\")") "@custom annotation: missing")
+(assert_invalid_custom (module (func (i32.const 0) drop drop)) "type mismatch")
+(assert_invalid_custom (module (func)) "@metadata.code.branch_hint annotation: invalid target")
+"""
+    report = Runner("interpreter").run(parse_script(passing))
+    assert [o.detail for o in report.failures] == [] and report.count(PASSED) == 3
+    report = Runner("interpreter").run(parse_script(failing))
+    assert report.count(FAILED) == 5
+    assert {o.kind for o in report.outcomes} == {"assert_malformed_custom",
+                                                 "assert_invalid_custom"}

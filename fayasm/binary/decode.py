@@ -25,6 +25,7 @@ from fayasm.runtime.types import (
 from fayasm.syntax import (
     ACTIVE,
     DECLARATIVE,
+    FUNC_INDICES,
     PASSIVE,
     Custom,
     Data,
@@ -546,7 +547,7 @@ class _Decoder:
             etype = ref_type(r) if flags & 3 else ValType.FUNCREF
             init = _vec(r, const_expr)
         else:
-            etype = ValType.FUNCREF
+            etype = FUNC_INDICES
             if flags & 3:
                 if r.byte() != 0:
                     raise DecodeError("malformed element kind", r.pos - 1)

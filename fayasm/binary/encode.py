@@ -19,7 +19,7 @@ from fayasm.runtime.types import (
     TableType,
     ValType,
 )
-from fayasm.syntax import ACTIVE, PASSIVE, Custom, Elem, Instr, Module
+from fayasm.syntax import ACTIVE, FUNC_INDICES, PASSIVE, Custom, Elem, Instr, Module
 
 from .leb128 import encode_s, encode_u
 from .names import encode_names
@@ -197,7 +197,7 @@ def _import(imp) -> bytes:
 
 def _func_indices(e: Elem) -> list[int] | None:
     """The function indices of an element list that is all ``ref.func``, else None."""
-    if e.type is not ValType.FUNCREF:
+    if e.type is not FUNC_INDICES:
         return None
     out = []
     for item in e.init:
@@ -210,7 +210,9 @@ def _func_indices(e: Elem) -> list[int] | None:
 def _elem(e: Elem) -> bytes:
     funcs = _func_indices(e)
     if e.mode == ACTIVE:
-        flags = 0 if e.table == 0 and e.type is ValType.FUNCREF else 2
+        # Flags 0 and 4 name no type: function indices are (ref func), expressions funcref.
+        implicit = FUNC_INDICES if funcs is not None else ValType.FUNCREF
+        flags = 0 if e.table == 0 and e.type is implicit else 2
     else:
         flags = 1 if e.mode == PASSIVE else 3
     if funcs is None:
@@ -247,6 +249,27 @@ def _locals(types) -> bytes:
 def _code(f) -> bytes:
     body = _locals(f.locals) + expr(f.body)
     return encode_u(len(body)) + body
+
+
+BRANCH_HINTS = "metadata.code.branch_hint"
+
+
+def _branch_hints(m: Module) -> bytes:
+    """The metadata.code.branch_hint payload: per function, each hinted instruction's byte
+    offset in its body (from the locals on), a size of 1 and the hint."""
+    nimp = len(m.imported(ExternKind.FUNC))
+    out = []
+    for k in sorted(m.branch_hints):
+        hints = m.branch_hints[k]
+        f = m.funcs[k]
+        pos = len(_locals(f.locals))
+        items = []
+        for j, ins in enumerate(f.body):
+            if j in hints:
+                items.append(encode_u(pos) + b"\x01" + bytes([hints[j]]))
+            pos += len(instr(ins))
+        out.append(encode_u(nimp + k) + encode_u(len(items)) + b"".join(items))
+    return encode_u(len(out)) + b"".join(out)
 
 
 def _section(sid: int, payload: bytes) -> bytes:
@@ -294,6 +317,9 @@ def encode(m: Module, names: bool = False) -> bytes:
         (11, m.datas, lambda: _vec(m.datas, _data)),
     ]
     for sid, present, payload in sections:
+        if sid == 10 and m.branch_hints and not any(c.name == BRANCH_HINTS for c in customs):
+            # Right before the code section, as the format asks.
+            out.extend(_custom(Custom(BRANCH_HINTS, _branch_hints(m))))
         if present:
             out.extend(_section(sid, payload()))
         emit_customs(sid)

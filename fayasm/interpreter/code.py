@@ -6,8 +6,8 @@ what the spec finds by walking the label stack at run time. Each instruction bec
 as ``(pc, height, arity)``: where to continue, the operand-stack height of the target
 label, and how many values it keeps. ``block``, ``loop`` and ``end`` need no action once
 labels are resolved, and dead code is never reached, so neither is kept. ``return`` is a
-branch to the function's own label, which sits on a final RETURN. ``return_call`` and
-``return_call_indirect`` become TAIL_CALL and TAIL_CALL_IND: the machine replaces the
+branch to the function's own label, which sits on a final RETURN. Rows with the ``tail`` fact
+(``return_call*``) become TAIL_CALL and TAIL_CALL_IND: the machine replaces the
 running frame by the callee's instead of pushing one.
 """
 from __future__ import annotations
@@ -161,21 +161,22 @@ def prepare(func, info, types, ops=None, mems=(), tables=(), defs=()) -> list:
             code.append((CALL_IND, defs[imm[0]], imm[1], 0))
         elif name == "call_ref":
             code.append((CALL_REF, 0, 0, 0))
-        elif name == "return_call_ref":  # TAIL_CALL_IND without a table: a reference
-            code.append((TAIL_CALL_IND, None, None, 0))
         elif name == "br_on_null":
             code.append([BR_ON_NULL, ctl[-1 - imm[0]][0], 0, 0])
         elif name == "br_on_non_null":
             code.append([BR_ON_NON_NULL, ctl[-1 - imm[0]][0], 0, 0])
-        elif name == "return_call":
-            code.append((TAIL_CALL, imm[0], 0, 0))
-        elif name == "return_call_indirect":
-            code.append((TAIL_CALL_IND, defs[imm[0]], imm[1], 0))
         elif name == "br_on_cast" or name == "br_on_cast_fail":
             code.append([BR_ON_CAST if name == "br_on_cast" else BR_ON_CAST_FAIL,
                          ctl[-1 - imm[0]][0], gc.cast_test(imm[2]), 0])
         elif ins.op.feature == "gc":
             code.append((MISC, gc.handler(ins, defs), 0, 0))
+        elif ins.op.tail:  # the immediates name the callee (see isa FLAGS)
+            if ins.op.imms[0] == "func":
+                code.append((TAIL_CALL, imm[0], 0, 0))
+            elif len(ins.op.imms) > 1:  # through a table
+                code.append((TAIL_CALL_IND, defs[imm[0]], imm[1], 0))
+            else:  # TAIL_CALL_IND without a table: a reference
+                code.append((TAIL_CALL_IND, None, None, 0))
         elif name == "drop":
             code.append((DROP, 0, 0, 0))
         elif name in ("select", "select_t"):

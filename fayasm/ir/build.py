@@ -251,20 +251,8 @@ class _Builder:
             self._push(Op(op, (a, b, c), imm, a.type))
         elif name in ("call", "call_indirect", "call_ref"):
             self.call(name, imm)
-        elif name == "return_call":
-            args = self._pop(len(self.info.funcs[imm[0]].params))
-            self._flush_impure()
-            self.out.append(TailCall(imm[0], None, None, args, None))
-        elif name == "return_call_indirect":
-            (index,) = self._pop(1)
-            args = self._pop(len(self.info.types[imm[0]].params))
-            self._flush_impure()
-            self.out.append(TailCall(None, imm[0], imm[1], args, index))
-        elif name == "return_call_ref":
-            (ref,) = self._pop(1)
-            args = self._pop(len(self.info.types[imm[0]].params))
-            self._flush_impure()
-            self.out.append(TailCall(None, imm[0], None, args, ref))
+        elif op.tail:
+            self.tail_call(op, imm)
         elif name == "br_on_null" or name == "br_on_non_null":
             self.br_on_null(i, name, imm, fn_label)
         elif name == "br_on_cast" or name == "br_on_cast_fail":
@@ -387,6 +375,21 @@ class _Builder:
         else:
             self.out.append(CallIndirect(imm[0], imm[1], args, index, results))
         self.stack.extend(results)
+
+    def tail_call(self, op, imm) -> None:
+        """A row with the ``tail`` fact; its immediates say how the callee is named: a
+        function index, a type and a table (the index on the stack), or a type alone
+        (the reference on the stack)."""
+        if op.imms[0] == "func":
+            args = self._pop(len(self.info.funcs[imm[0]].params))
+            self._flush_impure()
+            self.out.append(TailCall(imm[0], None, None, args, None))
+            return
+        (callee,) = self._pop(1)
+        args = self._pop(len(self.info.types[imm[0]].params))
+        self._flush_impure()
+        table = imm[1] if len(op.imms) > 1 else None
+        self.out.append(TailCall(None, imm[0], table, args, callee))
 
     # -- structured control --------------------------------------------------------
     def open(self, i: int, name: str, imm) -> None:

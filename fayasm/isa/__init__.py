@@ -11,7 +11,8 @@ has:
 - ``imms``: the kinds of immediates, in binary order (see IMMEDIATE_KINDS);
 - ``params``/``results``: the operand types, or ``special`` True when typing needs context;
 - ``cls``: the operator class (see CLASSES);
-- ``traps``, ``nan``, ``reads``, ``writes``, ``relaxed``, ``constexpr``: the flags (see FLAGS);
+- ``traps``, ``nan``, ``reads``, ``writes``, ``relaxed``, ``constexpr``, ``tail``: the flags
+  (see FLAGS);
 - ``align``: natural alignment (log2) for memory accesses; ``access`` the bytes accessed
   (``1 << align``), ``lanes`` for lane immediates;
 - ``shape``/``operator``: the name's halves around the dot (``i32``/``load8_s``);
@@ -93,6 +94,9 @@ FLAGS = {
                "(runtime/numerics/relaxed.py); every engine computes the deterministic "
                "profile's choice",
     "constexpr": "also allowed in constant expressions (the extended constants of 3.0)",
+    "tail": "a tail call: the callee's frame replaces the caller's, and its results are the "
+            "caller's (return_call*); the callee is named by the immediates: a function, a "
+            "type and table, or a type with the reference on the stack",
 }
 
 TEXT_NAMES = {"select_t": "select", "ref.test_null": "ref.test", "ref.cast_null": "ref.cast"}
@@ -105,7 +109,7 @@ class Opcode:
 
     __slots__ = ("name", "text", "prefix", "code", "imms", "params", "results", "special",
                  "align", "access", "lanes", "feature", "id", "cls", "traps", "nan", "reads",
-                 "writes", "relaxed", "constexpr", "shape", "operator", "signed", "variant",
+                 "writes", "relaxed", "constexpr", "tail", "shape", "operator", "signed", "variant",
                  "lane_bits", "vector")
 
     def __init__(self, name, prefix, code, imms, params, results, special, align, lanes, feature,
@@ -132,6 +136,7 @@ class Opcode:
         self.writes = "writes" in flags
         self.relaxed = "relaxed" in flags
         self.constexpr = "constexpr" in flags
+        self.tail = "tail" in flags
         self.shape, _, self.operator = name.rpartition(".")
         self.signed = (True if self.operator.endswith("_s") else
                        False if self.operator.endswith("_u") else None)

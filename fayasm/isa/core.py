@@ -23,8 +23,8 @@ ROWS = """
 0x10      call                          func           control,trap             special
 0x11      call_indirect                 type,table     control,trap             special
 # feature tail-call: control
-0x12      return_call                   func           control,trap             special
-0x13      return_call_indirect          type,table     control,trap             special
+0x12      return_call                   func           control,trap,tail        special
+0x13      return_call_indirect          type,table     control,trap,tail        special
 # feature mvp: parametric
 0x1A      drop                          -              parametric               special
 0x1B      select                        -              parametric               special

@@ -1,9 +1,10 @@
-"""The WebAssembly 2.0 text format: ``parse_module`` turns WAT text into a syntax.Module."""
+"""The WebAssembly text format, 3.0's annotations included (text/annotations.py):
+``parse_module`` turns WAT text into a syntax.Module."""
 from __future__ import annotations
 
 from fayasm.syntax import Module
 
-from .lexer import tokenize
+from .annotations import read
 from .parser import parse_module_tokens
 
 
@@ -15,7 +16,7 @@ def parse_module(text: str, source: str | None = None) -> Module:
     decoder's message); ``(module quote ...)`` is parsed from its quoted text."""
     if not isinstance(text, str):
         raise TypeError("parse_module() takes a str")
-    return parse_module_tokens(tokenize(text, source))
+    return parse_module_tokens(read(text, source))
 
 
 __all__ = ["parse_module"]

@@ -66,7 +66,7 @@ class Tokens:
     Values: keyword and number text, string bytes, identifier name (without ``$``), error
     message; EOF closes the lists."""
 
-    __slots__ = ("text", "source", "kinds", "values", "offsets", "_lines")
+    __slots__ = ("text", "source", "kinds", "values", "offsets", "annotations", "_lines")
 
     def __init__(self, text: str, source: str | None, kinds: list, values: list, offsets: list):
         self.text = text
@@ -74,6 +74,9 @@ class Tokens:
         self.kinds = kinds
         self.values = values
         self.offsets = offsets
+        # The annotations with a meaning, by the index of the token each precedes
+        # (text.annotations; the others are gone from the stream).
+        self.annotations: dict = {}
         self._lines: list[int] | None = None
 
     def position(self, offset: int) -> tuple[int, int]:

@@ -27,6 +27,7 @@ from fayasm.runtime.types import (
 from fayasm.syntax import (
     ACTIVE,
     DECLARATIVE,
+    FUNC_INDICES,
     PASSIVE,
     Data,
     Elem,
@@ -38,9 +39,10 @@ from fayasm.syntax import (
     Module,
 )
 
+from . import annotations
 from .base import REFTYPES
 from .instructions import InstrParser
-from .lexer import EOF, ID, KEYWORD, LPAR, NUM, RPAR, STRING, Tokens, tokenize
+from .lexer import EOF, ID, KEYWORD, LPAR, NUM, RPAR, STRING, Tokens
 
 _REF_FUNC = isa.OPS["ref.func"]
 _I32_CONST = isa.OPS["i32.const"]
@@ -81,17 +83,25 @@ class ModuleParser(InstrParser):
         self.import_after: tuple | None = None
         self.start_seen: int | None = None
         self.multiple_start: tuple | None = None
+        # (first token, last token, defined function index, body) of each function body
+        self.func_spans: list = []
+        self.first_token: int | None = None  # where the module's own annotations begin
 
     # -- entry points ------------------------------------------------------------------
     def module(self) -> Module:
         """``(module $id? field*)`` at the cursor; the cursor ends after its ``)``."""
+        self.first_token = self.i
         self.open("module")
         if self.skip_definition and self.at_keyword("definition"):
             self.i += 1
         name = self.opt_id()
+        named = annotations.take(self.toks, self.i, annotations.NAME)
+        if len(named) > 1:
+            raise annotations.error(self.toks, named[1],
+                                    "@name annotation: multiple module names")
         m = self.fields(RPAR)
         self.rpar()
-        m.names.module = name
+        m.names.module = named[0].value if named and named[0].value is not None else name
         return m
 
     def fields(self, terminator: int) -> Module:
@@ -99,6 +109,8 @@ class ModuleParser(InstrParser):
         kinds, values = self.kinds, self.values
         fields = []
         i = self.i
+        if self.first_token is None:
+            self.first_token = i
         self.bind_type_names(i)
         while kinds[i] == LPAR:
             end = self.skip_balanced(i)
@@ -124,6 +136,10 @@ class ModuleParser(InstrParser):
             _, message, index = max(found, key=lambda e: e[0])
             raise self.error(message, index)
         m = self.m
+        if self.toks.annotations:
+            customs, m.branch_hints = annotations.check(
+                self.toks, self.first_token, self.i, {i for _, i, _ in fields}, self.func_spans)
+            m.customs += customs
         m.types = self.types
         if self.explicit_rec:
             m.rec_groups = self.rec_groups + [(k, 1) for k in range(
@@ -355,14 +371,14 @@ class ModuleParser(InstrParser):
             word = values[self.i]
             if word == "func":
                 self.i += 1
-                return REFTYPES["funcref"], self.func_refs()
+                return FUNC_INDICES, self.func_refs()
             if word in REFTYPES:
                 self.i += 1
                 return REFTYPES[word], self.elem_exprs()
         elif self.at_paren("ref"):
             return self.ref_type(), self.elem_exprs()
         if legacy:
-            return REFTYPES["funcref"], self.func_refs()
+            return FUNC_INDICES, self.func_refs()
         raise self.unexpected()
 
     def strings(self) -> bytes:
@@ -465,7 +481,7 @@ class ModuleParser(InstrParser):
     def p2_func(self, n: int, at: int) -> None:
         m = self.m
         index = self._next_index("func")
-        name = self.opt_id()
+        name = self.func_name(self.opt_id())
         if name is not None:
             m.names.funcs[index] = name
         self.inline_exports(ExternKind.FUNC, index)
@@ -510,8 +526,21 @@ class ModuleParser(InstrParser):
         self.local_ids = local_ids
         self.labels = []
         body: list = []
+        first = self.i
         self.instrs(body)
+        self.func_spans.append((first, self.i, len(m.funcs), body))
         m.funcs.append(Function(type_idx, tuple(locals_), body))
+
+    def func_name(self, name: str | None) -> str | None:
+        """A function's name: a ``(@name "...")`` at the cursor (after its ``$id``), else
+        the id."""
+        if not self.toks.annotations:
+            return name
+        named = annotations.take(self.toks, self.i, annotations.NAME)
+        if len(named) > 1:
+            raise annotations.error(self.toks, named[1],
+                                    "@name annotation: multiple function names")
+        return named[0].value if named and named[0].value is not None else name
 
     def _next_index(self, word: str) -> int:
         key = word + "2"
@@ -546,6 +575,7 @@ class ModuleParser(InstrParser):
             size = len(init)
             m.tables.append(TableType(rt, Limits(size, size), at))
             self._next_index("elem")
+            # The segment has the table's type, items given as indices or not (3.0 text).
             m.elems.append(Elem(rt, init, ACTIVE, index, [_zero_offset(at)]))
             return
         m.tables.append(self.table_type())
@@ -607,6 +637,7 @@ class ModuleParser(InstrParser):
         name = self.opt_id()
         kind = _KINDS[word]
         if kind is ExternKind.FUNC:
+            name = self.func_name(name)
             if name is not None:
                 self.m.names.funcs[index] = name
             desc = self.func_typeuse()[0]
@@ -731,4 +762,5 @@ def _encoded_module(p: ModuleParser, j: int) -> Module:
             return decode(data)
         except DecodeError as e:  # reported as a ParseError at the module, same message
             raise p.error(e.message, 0) from None
-    return parse_module_tokens(tokenize(data.decode("utf-8", "surrogateescape"), p.toks.source))
+    return parse_module_tokens(annotations.read(data.decode("utf-8", "surrogateescape"),
+                                                p.toks.source))

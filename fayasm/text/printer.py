@@ -24,7 +24,9 @@ from fayasm.runtime.types import (
     ValType,
 )
 from fayasm.runtime.values import f32_from_bits, f64_from_bits
-from fayasm.syntax import ACTIVE, DECLARATIVE, PASSIVE, Instr, Module
+from fayasm.syntax import ACTIVE, DECLARATIVE, FUNC_INDICES, PASSIVE, Instr, Module
+
+from .annotations import print_custom
 
 _OPENERS = ("block", "loop", "if")
 MAX_INDENT = 40  # levels of indentation in a function body
@@ -221,17 +223,19 @@ def _expr(body: list[Instr]) -> str:
     return " ".join(instr_text(i) for i in body)
 
 
-def _body(body: list[Instr], indent: str) -> list[str]:
+def _body(body: list[Instr], indent: str, hints: dict | None = None) -> list[str]:
     """One line per instruction, indented by nesting depth up to MAX_INDENT levels (deeper
-    lines stay at that indentation, so the text is linear in the body's size)."""
+    lines stay at that indentation, so the text is linear in the body's size); a branch
+    hint (``hints``: instruction index -> 0 or 1) as its annotation before the branch."""
     lines = []
     pads = [indent + "  " * d for d in range(MAX_INDENT + 1)]
     depth = 1
-    for i in body:
+    for k, i in enumerate(body):
         name = i.op.name
         if name in ("end", "else"):
             depth -= 1
-        lines.append(pads[min(max(depth, 0), MAX_INDENT)] + instr_text(i))
+        hint = f'(@metadata.code.branch_hint "\\0{hints[k]}") ' if hints and k in hints else ""
+        lines.append(pads[min(max(depth, 0), MAX_INDENT)] + hint + instr_text(i))
         if name in _OPENERS or name == "else":
             depth += 1
     return lines
@@ -239,9 +243,15 @@ def _body(body: list[Instr], indent: str) -> list[str]:
 
 def print_module(m: Module) -> str:
     """The module as WAT text."""
-    out = ["(module"]
-    ind = "  "
     n = m.names
+    # Names that are no identifier go in (@name ...) annotations (module and functions).
+    if n.module is None:
+        out = ["(module"]
+    elif _ID.match(n.module):
+        out = [f"(module ${n.module}"]
+    else:
+        out = [f"(module (@name {string(n.module.encode('utf-8'))})"]
+    ind = "  "
     spaces = {kind: _ids(names) for kind, names in (
         ("type", n.types), (ExternKind.FUNC, n.funcs), (ExternKind.TABLE, n.tables),
         (ExternKind.MEMORY, n.mems), (ExternKind.GLOBAL, n.globals), ("elem", n.elems),
@@ -258,7 +268,10 @@ def print_module(m: Module) -> str:
         return f"(;{idx};){_comment(raw[kind].get(idx))}"
 
     def func_head(idx: int) -> str:
-        return head(ExternKind.FUNC, idx)
+        name = n.funcs.get(idx)
+        if name is None or idx in spaces[ExternKind.FUNC]:
+            return head(ExternKind.FUNC, idx)
+        return f"(;{idx};) (@name {string(name.encode('utf-8'))})"
 
     defs = deftypes(m)
     _CTX.indices = type_indices(m)
@@ -292,7 +305,7 @@ def print_module(m: Module) -> str:
         out.append(f"{ind}(func {func_head(idx)} (type {f.type_idx})")
         if f.locals:
             out.append(f"{ind}  (local {' '.join(map(_vt, f.locals))})")
-        out.extend(_body(f.body, ind))
+        out.extend(_body(f.body, ind, m.branch_hints.get(k)))
         out[-1] += ")"
     for k, tt in enumerate(m.tables):
         init = f" {_expr(m.table_inits[k])}" if k in m.table_inits else ""
@@ -316,6 +329,10 @@ def print_module(m: Module) -> str:
             line += f" (table {e.table}) (offset {_expr(e.offset)})"
         elif e.mode == DECLARATIVE:
             line += " declare"
+        if e.type is FUNC_INDICES and all(len(x) == 1 and x[0].op.name == "ref.func"
+                                          for x in e.init):
+            out.append(f"{line} func{''.join(f' {x[0].imm[0]}' for x in e.init)})")
+            continue
         items = " ".join(f"(item {_expr(x)})" for x in e.init)
         out.append(f"{line} {_vt(e.type)}{' ' + items if items else ''})")
     for k, d in enumerate(m.datas):
@@ -324,6 +341,9 @@ def print_module(m: Module) -> str:
             assert d.offset is not None  # an active segment has one
             line += f" (memory {d.memory}) (offset {_expr(d.offset)})"
         out.append(f"{line} {string(d.init)})")
+    # Custom sections as annotations (3.0 text), each with its placement, so the text keeps
+    # them and parsing puts them back where they were.
+    out.extend(f"{ind}{print_custom(c, string)}" for c in m.customs)
     out[-1] += ")"
     return "\n".join(out) + "\n"
 

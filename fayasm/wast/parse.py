@@ -14,8 +14,9 @@ from fayasm.errors import ValidationError
 from fayasm.runtime.gcobj import HostAny
 from fayasm.runtime.types import ValType
 from fayasm.runtime.values import Val
+from fayasm.text.annotations import read
 from fayasm.text.base import BaseParser, known_keyword
-from fayasm.text.lexer import EOF, KEYWORD, LPAR, NUM, RPAR, STRING, tokenize
+from fayasm.text.lexer import EOF, KEYWORD, LPAR, NUM, RPAR, STRING
 from fayasm.text.numbers import (
     SHAPES,
     NumberError,
@@ -29,7 +30,9 @@ from fayasm.text.parser import ModuleParser
 from .script import (
     AssertExhaustion,
     AssertInvalid,
+    AssertInvalidCustom,
     AssertMalformed,
+    AssertMalformedCustom,
     AssertReturn,
     AssertTrap,
     AssertUnlinkable,
@@ -120,6 +123,8 @@ class ScriptParser(BaseParser):
             self.rpar()
             return AssertExhaustion(action, message, line)
         cls = {"assert_malformed": AssertMalformed, "assert_invalid": AssertInvalid,
+               "assert_malformed_custom": AssertMalformedCustom,
+               "assert_invalid_custom": AssertInvalidCustom,
                "assert_unlinkable": AssertUnlinkable}.get(word)
         if cls is None:
             raise self.unexpected(start + 1)
@@ -308,7 +313,7 @@ def parse_script(text: str, source: str | None = None) -> list[Command]:
     """Parse a WAST script; malformed text raises fayasm.errors.ParseError."""
     if not isinstance(text, str):
         raise TypeError("parse_script() takes a str")
-    return ScriptParser(tokenize(text, source)).script()
+    return ScriptParser(read(text, source)).script()
 
 
 

@@ -9,7 +9,13 @@ import traceback
 from dataclasses import dataclass, field
 
 from fayasm import engines
-from fayasm.errors import CompileError, DecodeError, ValidationError
+from fayasm.errors import (
+    AnnotationError,
+    AnnotationInvalid,
+    CompileError,
+    DecodeError,
+    ValidationError,
+)
 from fayasm.module import Module
 from fayasm.runtime.errors import Error, Exhaustion, LinkError, Trap
 from fayasm.runtime.func import HostError
@@ -21,7 +27,9 @@ from fayasm.spectest import spectest_imports
 from .script import (
     AssertExhaustion,
     AssertInvalid,
+    AssertInvalidCustom,
     AssertMalformed,
+    AssertMalformedCustom,
     AssertReturn,
     AssertTrap,
     AssertUnlinkable,
@@ -76,6 +84,8 @@ def command_kind(cmd) -> str:
             AssertReturn: "assert_return",
             AssertTrap: "assert_trap", AssertExhaustion: "assert_exhaustion",
             AssertMalformed: "assert_malformed", AssertInvalid: "assert_invalid",
+            AssertMalformedCustom: "assert_malformed_custom",
+            AssertInvalidCustom: "assert_invalid_custom",
             AssertUnlinkable: "assert_unlinkable"}[type(cmd)]
 
 
@@ -246,6 +256,10 @@ class Runner:
             return self.expect_compile_error(cmd.module, cmd.message, DecodeError)
         if isinstance(cmd, AssertInvalid):
             return self.expect_compile_error(cmd.module, cmd.message, ValidationError)
+        if isinstance(cmd, AssertMalformedCustom):
+            return self.expect_compile_error(cmd.module, cmd.message, AnnotationError)
+        if isinstance(cmd, AssertInvalidCustom):
+            return self.expect_compile_error(cmd.module, cmd.message, AnnotationInvalid)
         if self.engine is None:
             return NOT_RUN
         if isinstance(cmd, (Invoke, Get)):

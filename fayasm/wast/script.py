@@ -133,6 +133,26 @@ class AssertInvalid:
 
 
 @dataclass
+class AssertMalformedCustom:
+    """3.0's ``assert_malformed_custom``: the text of an annotation with a meaning is
+    malformed or misplaced (fayasm.errors.AnnotationError)."""
+
+    module: ModuleDef
+    message: str
+    line: int = 0
+
+
+@dataclass
+class AssertInvalidCustom:
+    """3.0's ``assert_invalid_custom``: an annotation with a meaning stands on the wrong
+    target (fayasm.errors.AnnotationInvalid)."""
+
+    module: ModuleDef
+    message: str
+    line: int = 0
+
+
+@dataclass
 class AssertUnlinkable:
     module: ModuleDef
     message: str
@@ -140,4 +160,5 @@ class AssertUnlinkable:
 
 
 Command = Union[ModuleDef, Register, Invoke, Get, AssertReturn, AssertTrap, AssertExhaustion,
-                AssertMalformed, AssertInvalid, AssertUnlinkable]
+                AssertMalformed, AssertInvalid, AssertMalformedCustom, AssertInvalidCustom,
+                AssertUnlinkable]

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from .. import progress
 from ..errors import Error
 from .constants import (
     FILETYPE_BLOCK_DEVICE,
@@ -233,8 +234,17 @@ def _inherit(which: int) -> Stream:
     buf = getattr(obj, "buffer", None)
     if buf is not None:
         # Flush the text layer first so the guest's bytes stay in order with print().
-        return FileStream(buf, before_write=getattr(obj, "flush", None))
-    return FileStream(obj)
+        return _ProcessStream(buf, before_write=getattr(obj, "flush", None))
+    return _ProcessStream(obj)
+
+
+class _ProcessStream(FileStream):
+    """The process's own stdout or stderr: a progress line drawn there (runtime.progress)
+    gets out of the way before the guest writes."""
+
+    def write(self, data: bytes) -> int:
+        progress.guest_output(data)
+        return super().write(data)
 
 
 def open_stream(spec: Any, which: int) -> Stream:

@@ -23,11 +23,14 @@ from .module import ModuleEmitter, deep_functions
 _BUNDLE = b"FYDEEP1\0"
 
 
-def build_code(module, metered: bool, opt: int) -> bytes:
+def build_code(module, metered: bool, opt: int, emitted=None) -> bytes:
     """The whole module compiled at ``opt``: one object, or a bundle of the optimised
-    object and one of the deep functions, compiled without optimisation."""
+    object and one of the deep functions, compiled without optimisation. ``emitted``:
+    called with the number of functions lowered so far (progress)."""
     deep = deep_functions(module)
-    obj = _build(module, ModuleEmitter(module, metered, separate=deep).text(), opt)
+    emitter = ModuleEmitter(module, metered, separate=deep)
+    emitter.emitted = emitted
+    obj = _build(module, emitter.text(), opt)
     if not deep:
         return obj
     apart = ModuleEmitter(module, metered, indirect_calls=True).functions_text(deep,

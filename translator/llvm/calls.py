@@ -22,6 +22,7 @@ import ctypes
 import struct
 import threading
 
+from fayasm.runtime import compiletime
 from fayasm.runtime.errors import Error, Exhaustion
 from fayasm.runtime.func import Func, HostError
 from fayasm.runtime.types import FuncType, ValType
@@ -147,10 +148,30 @@ def _argument_error(e: ctypes.ArgumentError) -> Exception:
 
 def _call_class(ft: FuncType, index: int, metered: bool) -> type:
     """The JitFunc class of ``ft`` with its native ``__call__`` (pyentry.py); ``metered``:
-    for metered or stack-limited instances (metering.enter and leave around the entry)."""
+    for metered or stack-limited instances (metering.enter and leave around the entry).
+    The native code is compiled on the class's first call from Python: most functions
+    of a big module are never called from Python (SQLite's 79 signatures cost 1 s)."""
     cls = type(f"JitFunc_{index}{'m' if metered else ''}", (JitFunc,), {"__slots__": ()})
     hooks = (metering.enter, metering.leave) if metered else None
-    cls.__call__ = pyentry.call_descriptor(ft, cls, Func.__call__, _raise_user_error, hooks)
+
+    def first_call(self, *args, **kwargs):
+        # The compile is part of the call: a call's deadline bounds it as well.
+        budget = getattr(self.owner, "budget", None)
+        limit = compiletime.DEFAULT_COMPILE_TIMEOUT
+        if budget is not None and budget.timeout is not None:
+            limit = min(limit, budget.timeout)
+        with _FIRST_CALL_LOCK, compiletime.budget(limit):
+            if cls.__dict__["__call__"] is first_call:
+                try:
+                    cls.__call__ = pyentry.call_descriptor(ft, cls, Func.__call__,
+                                                           _raise_user_error, hooks)
+                except RuntimeError:  # an object layout pyentry cannot find
+                    cls.__call__ = Func.__call__
+                except Error:  # its compile failed (a compile budget): next time
+                    return Func.__call__(self, *args, **kwargs)
+        return cls.__call__(self, *args, **kwargs)
+
+    cls.__call__ = first_call  # type: ignore[method-assign]
     return cls
 
 
@@ -182,11 +203,13 @@ class Signature:
         self._entry = None
 
     def entry(self):
-        """The ctypes function of this signature's entry wrapper (glue.entry_address)."""
+        """The ctypes function of this signature's entry wrapper (glue.entry_address:
+        the best one loaded so far)."""
+        addr = glue.entry_address(self.ft)
         e = self._entry
-        if e is None:
-            e = self._entry = self.proto(glue.entry_address(self.ft))
-        return e
+        if e is None or e[0] != addr:
+            e = self._entry = (addr, self.proto(addr))
+        return e[1]
 
     def cls(self, metered: bool = False) -> type:
         """The Func class of an instance's functions of this signature (``metered``: of
@@ -199,18 +222,14 @@ class Signature:
                 with _LOCK:
                     c = self._cls[metered]
                     if c is None:
-                        try:
-                            c = _call_class(self.ft, self.index, metered)
-                        except RuntimeError:  # an object layout pyentry cannot find
-                            c = JitFunc
-                        except Error:  # its compile failed (a compile budget): next time
-                            return JitFunc
+                        c = _call_class(self.ft, self.index, metered)
                     self._cls[metered] = c
             self._cls[metered] = c
         return c
 
 
 _LOCK = threading.Lock()
+_FIRST_CALL_LOCK = threading.Lock()
 _SIGNATURES: dict[FuncType, Signature] = {}
 
 

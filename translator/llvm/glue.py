@@ -2,8 +2,10 @@
 module (entry wrappers, which Python calls into; host trampolines, which a host
 function's record points at), and the registry of the first loaded copy of each.
 
-The first object loaded for a signature serves every function of it, so that object is
-kept for the life of the process.
+The first object loaded for a signature serves every function of it, until an object
+compiled at a higher optimisation level comes (the lazy tier's glue is compiled at O0,
+which is quick; a whole module's at O2). Objects whose glue was ever used are kept for the
+life of the process: code made earlier may still hold their addresses.
 """
 from __future__ import annotations
 
@@ -18,21 +20,19 @@ from .module import METADATA
 
 _TRAMPOLINES: dict[FuncType, int] = {}  # signature -> address of its host trampoline
 _ENTRIES: dict[FuncType, int] = {}  # signature -> address of its entry wrapper
+_LEVEL: dict[FuncType, int] = {}  # signature -> optimisation level of the glue registered
 _KEEP: list = []  # loaded objects whose glue is in use: they live as long as the process
 _LOCK = threading.RLock()
 
 
-def register_glue(owner, sigs, entries, trampolines) -> None:
+def register_glue(owner, sigs, entries, trampolines, opt: int = 2) -> None:
     """Record the entry wrappers and host trampolines (addresses, one per signature of
-    ``sigs``) of a loaded object ``owner``."""
+    ``sigs``) of a loaded object ``owner`` compiled at ``opt``."""
     used = False
     with _LOCK:
         for ft, e, t in zip(sigs, entries, trampolines):
-            if ft not in _TRAMPOLINES:
-                _TRAMPOLINES[ft] = t
-                used = True
-            if ft not in _ENTRIES:
-                _ENTRIES[ft] = e
+            if ft not in _ENTRIES or _LEVEL[ft] < opt:
+                _TRAMPOLINES[ft], _ENTRIES[ft], _LEVEL[ft] = t, e, opt
                 used = True
         if used:
             _KEEP.append(owner)
@@ -89,7 +89,7 @@ def compile_glue(ft) -> None:
     loaded = jit.LoadedObject(obj, 2)
     _GLUE.append(loaded)
     codemap.add([(loaded.meta[0], None), (loaded.meta[1], None)])
-    register_glue(loaded, [ft], [loaded.meta[0]], [loaded.meta[1]])
+    register_glue(loaded, [ft], [loaded.meta[0]], [loaded.meta[1]], 1)
 
 
 __all__ = ["register_glue", "entry_address", "trampoline", "glue_text", "compile_glue"]

@@ -17,6 +17,7 @@ Threads: work on the global LLVM context happens under ``LOCK``; a background co
 from __future__ import annotations
 
 import ctypes
+import queue
 import threading
 import time
 
@@ -70,36 +71,99 @@ def build_object(text: str, opt: int, context=None, light: bool = False) -> byte
     """Parse, verify, optimise (``opt`` 0-3: LLVM's pipeline at that level; ``light``:
     only SROA, which turns locals into registers, for quick code) and compile LLVM IR
     text to an object, with instruction selection at ``opt``. Under a compile budget
-    (runtime.compiletime) the build runs in a thread of its own, on an LLVM context of
+    (runtime.compiletime) the build runs on the builder thread, on an LLVM context of
     its own, and CompileTimeout is raised when the budget runs out first."""
     end = compiletime.deadline()
     if end is None:
         return _build_object(text, opt, context, light)
     init()
-    done: list = []
-
-    def work():
-        try:
-            done.append((True, _build_object(text, opt, llvm.create_context(), light)))
-        except BaseException as e:  # noqa: BLE001 - handed to the waiting thread
-            done.append((False, e))
-
-    t = threading.Thread(target=work, name="fayasm-jit-build", daemon=True)
-    t.start()
-    t.join(max(0.0, end - time.monotonic()))
-    if not done:
+    job = _BUILDER.submit(text, opt, light)
+    if not job.done.wait(max(0.0, end - time.monotonic())):
+        _BUILDER.abandon(job)
         raise compiletime.CompileTimeout(
             "jit: compiling took longer than the compile budget allowed "
             "(instantiate's compile_timeout or deadline)")
-    ok, value = done[0]
+    ok, value = job.result
     if ok:
         return value
     raise value
 
 
+class _Job:
+    __slots__ = ("text", "opt", "light", "done", "result")
+
+    def __init__(self, text: str, opt: int, light: bool):
+        self.text, self.opt, self.light = text, opt, light
+        self.done = threading.Event()
+        self.result: tuple = (False, None)
+
+
+class _Builder:
+    """The thread that runs budgeted builds (LLVM releases the GIL, so the waiting
+    thread can give up on time). One long-lived thread, not one per build: the lazy
+    tier makes a build per function. A build given up on finishes on its thread, which
+    then ends; the next build gets a new thread."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+        self.jobs: queue.SimpleQueue | None = None
+
+    def submit(self, text: str, opt: int, light: bool) -> _Job:
+        job = _Job(text, opt, light)
+        with self.lock:
+            if self.thread is None or not self.thread.is_alive():
+                self.jobs = queue.SimpleQueue()
+                self.thread = threading.Thread(target=self._run, args=(self.jobs,),
+                                               name="fayasm-jit-build", daemon=True)
+                self.thread.start()
+            assert self.jobs is not None
+            self.jobs.put(job)
+        return job
+
+    def abandon(self, job: _Job) -> None:
+        """``job`` is given up on: its thread takes no other job (queued ones move to a
+        new thread when one comes)."""
+        with self.lock:
+            if self.jobs is not None:
+                self.jobs.put(None)  # ends the thread once its build is done
+            self.thread = self.jobs = None
+
+    @staticmethod
+    def _run(jobs: queue.SimpleQueue) -> None:
+        while True:
+            job = jobs.get()
+            if job is None:
+                return
+            try:
+                job.result = (True, _build_object(job.text, job.opt, llvm.create_context(),
+                                                  job.light))
+            except BaseException as e:  # noqa: BLE001 - handed to the waiting thread
+                job.result = (False, e)
+            job.done.set()
+
+
+_BUILDER = _Builder()
+
+
+_machines = threading.local()
+
+
+def _machine(opt: int):
+    """This thread's target machine for ``opt`` (making one costs about 0.3 ms, a lazy
+    compile of a small function a few ms; a machine is not shared between threads)."""
+    cache = getattr(_machines, "by_opt", None)
+    if cache is None:
+        cache = _machines.by_opt = {}
+    tm = cache.get(opt)
+    if tm is None:
+        tm = cache[opt] = target_machine(opt)
+    return tm
+
+
 def _build_object(text: str, opt: int, context=None, light: bool = False) -> bytes:
     init()
-    tm = target_machine(opt)
+    tm = _machine(opt)
     try:
         mod = llvm.parse_assembly(text, context=context)
         mod.verify()

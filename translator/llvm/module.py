@@ -34,9 +34,6 @@ _MEM_EFFECTS = {"memory.fill": memops.memory_fill, "memory.copy": memops.memory_
 # Functions with more blocks open at once than this are compiled without optimisation.
 OPT_NESTING = 1000
 _OPENERS = frozenset(isa.OPS[name] for name in ("block", "loop", "if"))
-_RETURN_CALL = isa.OPS["return_call"]
-# Tail calls through a table or a reference: the callee is not known, so a uniform entry.
-_RETURN_CALL_UNKNOWN = (isa.OPS["return_call_indirect"], isa.OPS["return_call_ref"])
 _END = isa.OPS["end"]
 
 METADATA = """!0 = !{!"fayasm tbaa"}
@@ -86,7 +83,9 @@ def _uniform_functions(m, nimp: int, x86: bool) -> frozenset:
         index = nimp + k
         ll = [T.LL[t] for t in types[k].params]
         for ins in f.body:
-            if ins.op is _RETURN_CALL:
+            if not ins.op.tail:
+                continue
+            if ins.op.imms[0] == "func":
                 x = ins.imm[0]
                 if x >= nimp:
                     calls.setdefault(index, set()).add(x)
@@ -94,7 +93,7 @@ def _uniform_functions(m, nimp: int, x86: bool) -> frozenset:
                     need.add(index)
                 else:
                     same.setdefault(index, set()).add(x)
-            elif ins.op in _RETURN_CALL_UNKNOWN:
+            else:  # through a table or a reference: the callee is not known
                 need.add(index)
     ok = {nimp + k for k, ft in enumerate(types) if T.uniform_ok(ft, x86)}
     uniform = need & ok
@@ -152,6 +151,7 @@ class ModuleEmitter:
         self.uniform = _uniform_functions(self.syntax, self.nimp, self.x86)
         # Rec groups or declared subtyping: call_indirect compares DefTypes (gc.py).
         self.gc_types = bool(self.syntax.subtypes) or self.syntax.rec_groups is not None
+        self.emitted = None  # called with the number of functions lowered (progress)
 
     # -- names and declarations ------------------------------------------------------------------
     def func_symbol(self, index: int) -> str:
@@ -225,8 +225,13 @@ class ModuleEmitter:
                                    self.module.func_name(index)) from None
 
     def functions(self) -> list[str]:
-        return [self.function(self.nimp + k) for k in range(len(self.syntax.funcs))
-                if self.nimp + k not in self.separate]
+        out = []
+        for k in range(len(self.syntax.funcs)):
+            if self.nimp + k not in self.separate:
+                out.append(self.function(self.nimp + k))
+            if self.emitted is not None:
+                self.emitted(k + 1)
+        return out
 
     def function_text(self, index: int, meta_name: str) -> str:
         """An LLVM module with only function ``index`` (and the trap helper), whose

@@ -7,7 +7,7 @@ tables and globals (globals no one else can see become plain closure variables).
 """
 from __future__ import annotations
 
-from fayasm import __version__, isa
+from fayasm import __version__
 from fayasm.closing import deftypes, type_indices
 from fayasm.ir.build import build_function
 from fayasm.linking import plan
@@ -186,7 +186,7 @@ class ModuleEmitter:
         # Defined functions that make tail calls: each gets a trampoline (see trampoline),
         # which is what everything else calls; the function itself is its body.
         self.tailers = {self.nimp_funcs + k for k, f in enumerate(m.funcs)
-                        if any(ins.op in _TAIL_OPS for ins in f.body)}
+                        if any(ins.op.tail for ins in f.body)}
         self.tail_imports: set[int] = set()  # imports some tail call names
         # GC: DefTypes (_D<k>) and cast tests (_C<k>) the functions name
         self.gc = GcLowering(self)
@@ -495,9 +495,6 @@ if __name__ == "__main__":
     sys.exit(_rt.run_wasi(DESCRIPTION, _make, sys.argv))
 '''.strip("\n").split("\n")
 
-
-_TAIL_OPS = frozenset(isa.OPS[n] for n in ("return_call", "return_call_indirect",
-                                          "return_call_ref"))
 
 
 def translate(module, metered: bool = False, flat: bool = False) -> str:
