@@ -266,7 +266,7 @@ _TABLE = [_HANDLERS[name] for name in OP_NAMES]
 
 _ARRAYS = [_W * n for n in range(64)]
 _registry: dict = {}  # ctx address -> InstanceState (callbacks.py's registry)
-_last = [0, lambda: None]  # the context last seen, and a weak reference to its instance
+_last: list = [0, lambda: None]  # the context last seen, a weak reference to its instance
 
 
 def set_registry(instances) -> None:
