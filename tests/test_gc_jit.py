@@ -5,6 +5,7 @@ globals and tables still name survives collections."""
 from __future__ import annotations
 
 import gc as cyclic
+import struct
 import subprocess
 import sys
 import threading
@@ -218,3 +219,59 @@ def test_regression_collection_on_the_main_thread_read_pthread_self_truncated():
     t.start()
     t.join()
     assert tops[0] > 0 and tops[0] != gcheap._stack_top()  # each thread its own stack
+
+
+# -- native field access (numeric fields read and written in place, gc.py) -----------------
+FIELDS = """(module
+  (type $s (struct (field (mut i8)) (field (mut i16)) (field (mut i32)) (field (mut i64))
+                   (field (mut f64))))
+  (type $a (array (mut i64)))
+  (func (export "mk") (result (ref $s)) (struct.new_default $s))
+  (func (export "arr") (param i32) (result (ref $a)) (array.new_default $a (local.get 0)))
+  (func (export "store") (param (ref null $s) i32 i64 f64)
+    (struct.set $s 0 (local.get 0) (local.get 1))
+    (struct.set $s 1 (local.get 0) (local.get 1))
+    (struct.set $s 2 (local.get 0) (local.get 1))
+    (struct.set $s 3 (local.get 0) (local.get 2))
+    (struct.set $s 4 (local.get 0) (local.get 3)))
+  (func (export "load") (param (ref null $s)) (result i32 i32 i32 i32 i32 i64 i64)
+    (struct.get_s $s 0 (local.get 0)) (struct.get_u $s 0 (local.get 0))
+    (struct.get_s $s 1 (local.get 0)) (struct.get_u $s 1 (local.get 0))
+    (struct.get $s 2 (local.get 0)) (struct.get $s 3 (local.get 0))
+    (i64.reinterpret_f64 (struct.get $s 4 (local.get 0))))
+  (func (export "aset") (param (ref null $a) i32 i64) (array.set $a (local.get 0)
+    (local.get 1) (local.get 2)))
+  (func (export "aget") (param (ref null $a) i32) (result i64)
+    (array.get $a (local.get 0) (local.get 1)))
+  (func (export "alen") (param (ref null $a)) (result i32) (array.len (local.get 0))))"""
+
+
+def test_native_field_access_agrees_with_the_interpreter_on_shared_objects():
+    m = fayasm.Module(FIELDS)
+    j, o = fayasm.instantiate(m, engine="jit"), fayasm.instantiate(m, engine="interpreter")
+    nan = struct.unpack("<d", struct.pack("<Q", 0x7FF4000000000123))[0]  # a signalling NaN
+    for maker, setter, getter in ((j, j, o), (o, j, j), (j, o, j), (o, o, j)):
+        s = maker.exports.mk()
+        setter.exports.store(s, -129, -(1 << 63), nan)
+        want = o.exports.load(s)
+        assert getter.exports.load(s) == want
+        assert want[:5] == (127, 127, -129, 0xFF7F, -129) and want[5] == -(1 << 63)
+        assert want[6] == 0x7FF4000000000123  # the payload, not quieted
+        a = maker.exports.arr(3)
+        setter.exports.aset(a, 2, -5)
+        assert getter.exports.aget(a, 2) == -5 and getter.exports.alen(a) == 3
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda e, s, a: e.load(None), "null structure reference"),
+    (lambda e, s, a: e.store(None, 1, 2, 3.0), "null structure reference"),
+    (lambda e, s, a: e.aget(None, 0), "null array reference"),
+    (lambda e, s, a: e.aset(None, 0, 1), "null array reference"),
+    (lambda e, s, a: e.alen(None), "null array reference"),
+    (lambda e, s, a: e.aget(a, 3), "out of bounds array access"),
+    (lambda e, s, a: e.aset(a, -1, 1), "out of bounds array access"),
+])
+def test_native_field_access_traps(call, message):
+    inst = fayasm.instantiate(fayasm.Module(FIELDS), engine="jit")
+    with pytest.raises(fayasm.Trap, match=message):
+        call(inst.exports, inst.exports.mk(), inst.exports.arr(3))

@@ -6,9 +6,10 @@ spills the callee-saved registers into it) and calls the runtime callback (gcrun
 Only a module that uses GC instructions gets the stub."""
 from __future__ import annotations
 
-from fayasm.runtime.types import DefType, HeapType, ValType
+from fayasm.runtime.types import DefType, HeapType, Packed, ValType
 
 from . import types as T
+from .gcheap import LIST_ITEMS, LIST_SIZE, NATIVE_FIELDS
 from .types import LL
 
 # The operations of the GC stub, numbered in this order (gcrun.py).
@@ -131,6 +132,67 @@ def indirect_check(fe, bad: str, rec: str, idx: str, type_index: int) -> None:
     fe.start(cont)
 
 
+# -- native field access (numeric fields of the runtime's objects, see gcheap.LIST_*) ----------
+def _native(storage) -> bool:
+    return NATIVE_FIELDS and (storage.__class__ is Packed or storage is ValType.I32
+                              or storage is ValType.I64 or storage is ValType.F64)
+
+
+def _api(fe, word: int) -> str:
+    return fe.op(f"load ptr, ptr {fe.state_word_ptr(word)}, align 8, !tbaa !2")
+
+
+def _slot(fe, obj: str, null_code: int, index: str | None = None,
+          oob: bool = False) -> str:
+    """The address of item ``index`` (an i64; a constant for a field) of the object
+    ``obj``, after the null check (and the bounds check for an array element)."""
+    fe.trap_if(fe.op(f"icmp eq ptr {obj}, null"), null_code)
+    if oob:
+        sp = fe.op(f"getelementptr inbounds i8, ptr {obj}, i64 {LIST_SIZE}")
+        size = fe.op(f"load i64, ptr {sp}, align 8")
+        fe.trap_if(fe.op(f"icmp uge i64 {index}, {size}"), T.ARRAY_OOB)
+    ip = fe.op(f"getelementptr inbounds i8, ptr {obj}, i64 {LIST_ITEMS}")
+    items = fe.op(f"load ptr, ptr {ip}, align 8")
+    return fe.op(f"getelementptr inbounds ptr, ptr {items}, i64 {index}")
+
+
+def _read(fe, slot: str, storage) -> str:
+    v = fe.op(f"load ptr, ptr {slot}, align 8")
+    if storage is ValType.F64:
+        return fe.op(f"call double {_api(fe, T.S.PY_AS_DOUBLE)}(ptr {v})")
+    r = fe.op(f"call i64 {_api(fe, T.S.PY_AS_U64)}(ptr {v})")
+    return r if storage is ValType.I64 else fe.op(f"trunc i64 {r} to i32")
+
+
+def _write(fe, slot: str, storage, v: str, slow) -> None:
+    """Store ``v`` as a new Python value in ``slot``; ``slow()`` (the callback) where the
+    C API could not make one (out of memory: the callback raises it properly)."""
+    if storage is ValType.F64:
+        new = fe.op(f"call ptr {_api(fe, T.S.PY_FROM_DOUBLE)}(double {v})")
+    else:
+        if storage.__class__ is Packed:
+            v = fe.op(f"and i32 {v}, {storage.mask}")
+        if storage is not ValType.I64:
+            v = fe.op(f"zext i32 {v} to i64")
+        new = fe.op(f"call ptr {_api(fe, T.S.PY_FROM_U64)}(i64 {v})")
+    fast, other, done = fe.newlabel("put"), fe.newlabel("putslow"), fe.newlabel("putok")
+    fe.terminate(f"br i1 {fe.op(f'icmp eq ptr {new}, null')}, label %{other}, "
+                 f"label %{fast}, !prof !5")
+    fe.start(other)
+    slow()
+    fe.br(done)
+    fe.start(fast)
+    old = fe.op(f"load ptr, ptr {slot}, align 8")
+    fe.emit(f"store ptr {new}, ptr {slot}, align 8")
+    fe.emit(f"call void {_api(fe, T.S.PY_DECREF)}(ptr {old})")
+    fe.br(done)
+    fe.start(done)
+
+
+def _index(fe, i: str) -> str:
+    return fe.op(f"zext i32 {i} to i64")
+
+
 def _ll(t) -> str:
     if t is ValType.V128:
         return "v128"
@@ -186,13 +248,24 @@ def expr(fe, e, a: list[str]) -> str:
     if name in ("any.convert_extern", "extern.convert_any"):
         return _result(fe, call(fe, name, (0, 0), _operands(e, a)), "ptr")
     if name.startswith("struct.get"):
-        buf = call(fe, "struct.get", (imm[0], imm[1]), _operands(e, a))
         st = _storage(fe, imm[0], imm[1])
+        if _native(st):
+            return _sign(fe, name, st, _read(fe, _slot(fe, a[0], T.NULL_STRUCT, str(imm[1])),
+                                             st))
+        buf = call(fe, "struct.get", (imm[0], imm[1]), _operands(e, a))
         return _sign(fe, name, st, _result(fe, buf, _ll(e.type)))
     if name.startswith("array.get"):
+        st = _storage(fe, imm[0], None)
+        if _native(st):
+            slot = _slot(fe, a[0], T.NULL_ARRAY, _index(fe, a[1]), oob=True)
+            return _sign(fe, name, st, _read(fe, slot, st))
         buf = call(fe, "array.get", (imm[0], 0), _operands(e, a))
-        return _sign(fe, name, _storage(fe, imm[0], None), _result(fe, buf, _ll(e.type)))
+        return _sign(fe, name, st, _result(fe, buf, _ll(e.type)))
     if name == "array.len":
+        if NATIVE_FIELDS:
+            fe.trap_if(fe.op(f"icmp eq ptr {a[0]}, null"), T.NULL_ARRAY)
+            sp = fe.op(f"getelementptr inbounds i8, ptr {a[0]}, i64 {LIST_SIZE}")
+            return fe.op(f"trunc i64 {fe.op(f'load i64, ptr {sp}, align 8')} to i32")
         return _result(fe, call(fe, name, (0, 0), _operands(e, a)), "i32")
     # allocations
     second = imm[1] if len(imm) > 1 else 0
@@ -204,7 +277,22 @@ def effect(fe, s, a: list[str]) -> None:
     name = s.op.name
     imm = s.imm
     second = imm[1] if len(imm) > 1 else 0
-    call(fe, name, (imm[0], second), _operands(s, a))
+
+    def slow():
+        call(fe, name, (imm[0], second), _operands(s, a))
+
+    if name == "struct.set":
+        st = _storage(fe, imm[0], imm[1])
+        if _native(st):
+            _write(fe, _slot(fe, a[0], T.NULL_STRUCT, str(imm[1])), st, a[1], slow)
+            return
+    elif name == "array.set":
+        st = _storage(fe, imm[0], None)
+        if _native(st):
+            slot = _slot(fe, a[0], T.NULL_ARRAY, _index(fe, a[1]), oob=True)
+            _write(fe, slot, st, a[2], slow)
+            return
+    slow()
 
 
 __all__ = ["expr", "effect", "STUB", "OP_NAMES", "OPS", "HEAPS"]

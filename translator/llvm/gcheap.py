@@ -25,13 +25,18 @@ import threading
 from array import array
 
 from fayasm.runtime.errors import Error
-from fayasm.runtime.gcobj import I31
+from fayasm.runtime.gcobj import I31, Struct
 from fayasm.runtime.types import ValType
 
+from .process import state
 from .threads import BLOCKS, thread_block
-from .types import TB
+from .types import TB, S
 
 HEAP: dict[int, object] = {}  # word -> object
+
+# Where a Struct's or an Array's items are (a list's ob_item and ob_size), for native
+# reads and writes of numeric fields (gc.py); checked below, else every access calls back.
+LIST_SIZE, LIST_ITEMS = 16, 24
 COLLECT_EVERY = 50_000  # new words between collections (at least)
 _M64 = 0xFFFFFFFFFFFFFFFF
 _ANY = ValType.ANYREF
@@ -158,4 +163,25 @@ def collect(sp: int) -> None:
     STATS.threshold = 2 * len(HEAP) + COLLECT_EVERY
 
 
-__all__ = ["HEAP", "STATS", "set_instances", "any_word", "any_object", "maybe_collect", "collect"]
+def _native_layout() -> bool:
+    """Whether lists have the layout native code assumes (CPython 3.11-3.13, 64-bit)."""
+    if ctypes.sizeof(ctypes.c_void_p) != 8:
+        return False
+    mark = object()
+    probe = Struct([mark, mark])
+    items = ctypes.c_void_p.from_address(id(probe) + LIST_ITEMS).value or 0
+    size = ctypes.c_ssize_t.from_address(id(probe) + LIST_SIZE).value
+    return items != 0 and size == 2 and ctypes.c_void_p.from_address(items).value == id(mark)
+
+
+NATIVE_FIELDS = _native_layout()
+_api = ctypes.pythonapi
+for _word, _fn in ((S.PY_AS_U64, _api.PyLong_AsUnsignedLongLongMask),
+                   (S.PY_FROM_U64, _api.PyLong_FromUnsignedLongLong),
+                   (S.PY_DECREF, _api.Py_DecRef), (S.PY_AS_DOUBLE, _api.PyFloat_AsDouble),
+                   (S.PY_FROM_DOUBLE, _api.PyFloat_FromDouble)):
+    state[_word] = ctypes.cast(_fn, ctypes.c_void_p).value or 0
+
+
+__all__ = ["NATIVE_FIELDS", "LIST_SIZE", "LIST_ITEMS", "HEAP", "STATS", "set_instances",
+           "any_word", "any_object", "maybe_collect", "collect"]

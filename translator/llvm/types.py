@@ -41,7 +41,8 @@ WORDS = ByRep({I32: 1, I64: 1, F32: 1, F64: 1, V128: 2, FUNCREF: 1, EXTERNREF: 1
 
 # Trap codes passed from native code to the Python side (traps.TRAP_MESSAGES).
 PENDING, UNREACHABLE, DIV_ZERO, OVERFLOW, CONVERSION, MEM_OOB, TABLE_OOB, UNDEFINED, \
-    UNINITIALIZED, MISMATCH, EXHAUSTED, NULL_FUNC, NULL_REF, NULL_I31 = range(14)
+    UNINITIALIZED, MISMATCH, EXHAUSTED, NULL_FUNC, NULL_REF, NULL_I31, NULL_STRUCT, \
+    NULL_ARRAY, ARRAY_OOB = range(17)
 
 # What a callback returns when it succeeded. Anything else (ctypes returns 0 when the
 # callback could not even run, e.g. at Python's recursion limit) means it failed.
@@ -195,6 +196,10 @@ class S:
     HOST_CALL = 7  # int host_call(i64 handle, u64 *buf)
     RT_CALL = 8  # int runtime_call(i32 op, ctx *, u64 *args)
     NULL_REC = 9  # the record empty funcref table slots point to (type id 0)
+    # C API functions GC code calls to read and write numeric fields natively (gc.py;
+    # native code holds the GIL): PyLong_AsUnsignedLongLongMask, PyLong_FromUnsignedLongLong,
+    # Py_DecRef, PyFloat_AsDouble, PyFloat_FromDouble.
+    PY_AS_U64, PY_FROM_U64, PY_DECREF, PY_AS_DOUBLE, PY_FROM_DOUBLE = 10, 11, 12, 13, 14
     WORDS = 16
 
 
