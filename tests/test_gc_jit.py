@@ -275,3 +275,28 @@ def test_native_field_access_traps(call, message):
     inst = fayasm.instantiate(fayasm.Module(FIELDS), engine="jit")
     with pytest.raises(fayasm.Trap, match=message):
         call(inst.exports, inst.exports.mk(), inst.exports.arr(3))
+
+
+def test_any_fields_hold_objects_i31_values_host_values_and_null():
+    m = fayasm.Module("""(module
+      (type $b (struct (field (mut anyref))))
+      (type $arr (array (mut anyref)))
+      (func (export "box") (param anyref) (result (ref $b)) (struct.new $b (local.get 0)))
+      (func (export "put") (param (ref $b) anyref) (struct.set $b 0 (local.get 0)
+        (local.get 1)))
+      (func (export "take") (param (ref $b)) (result anyref) (struct.get $b 0 (local.get 0)))
+      (func (export "both") (param anyref) (result anyref) (local $a (ref $arr))
+        (local.set $a (array.new $arr (ref.null any) (i32.const 2)))
+        (array.set $arr (local.get $a) (i32.const 1) (local.get 0))
+        (array.get $arr (local.get $a) (i32.const 1))))""")
+    j, o = fayasm.instantiate(m, engine="jit"), fayasm.instantiate(m, engine="interpreter")
+    host = object()
+    b = j.exports.box(None)
+    for v in (5, -(1 << 30), host, b, None, j.exports.box(7)):
+        j.exports.put(b, v)
+        got = j.exports.take(b)
+        assert got is v or got == v
+        assert o.exports.take(b) is got or o.exports.take(b) == got
+        assert j.exports.both(v) is got or j.exports.both(v) == got
+    o.exports.put(b, 9)
+    assert j.exports.take(b) == 9

@@ -135,7 +135,80 @@ def indirect_check(fe, bad: str, rec: str, idx: str, type_index: int) -> None:
 # -- native field access (numeric fields of the runtime's objects, see gcheap.LIST_*) ----------
 def _native(storage) -> bool:
     return NATIVE_FIELDS and (storage.__class__ is Packed or storage is ValType.I32
-                              or storage is ValType.I64 or storage is ValType.F64)
+                              or storage is ValType.I64 or storage is ValType.F64
+                              or _is_any(storage))
+
+
+def _is_any(storage) -> bool:
+    return storage.__class__ is not Packed and storage.is_ref and storage.rep is ValType.ANYREF
+
+
+def _read_any(fe, slot: str, slow) -> str:
+    """An ``any`` field's word: null for None, the object's address (registered in
+    gcheap.HEAP, which must hold what native code names) else; an i31 value, or a
+    failure to register, takes ``slow()`` (the callback), which returns its word."""
+    out = fe.tmp()
+    fe.allocas.append(f"  {out} = alloca ptr, align 8")
+    v = fe.op(f"load ptr, ptr {slot}, align 8")
+    none = fe.op(f"load ptr, ptr {fe.state_word_ptr(T.S.PY_NONE)}, align 8, !tbaa !2")
+    obj, isnone, other, done = (fe.newlabel("anyobj"), fe.newlabel("anynull"),
+                                fe.newlabel("anyslow"), fe.newlabel("anyok"))
+    fe.terminate(f"br i1 {fe.op(f'icmp eq ptr {v}, {none}')}, label %{isnone}, "
+                 f"label %{obj}")
+    fe.start(isnone)
+    fe.emit(f"store ptr null, ptr {out}, align 8")
+    fe.br(done)
+    fe.start(obj)
+    tp = fe.op(f"getelementptr inbounds i8, ptr {v}, i64 8")
+    cls = fe.op(f"load ptr, ptr {tp}, align 8")
+    i31 = fe.op(f"load ptr, ptr {fe.state_word_ptr(T.S.I31_TYPE)}, align 8, !tbaa !2")
+    reg = fe.newlabel("anyreg")
+    fe.terminate(f"br i1 {fe.op(f'icmp eq ptr {cls}, {i31}')}, label %{other}, "
+                 f"label %{reg}")
+    fe.start(reg)
+    key = fe.op(f"call ptr {_api(fe, T.S.PY_FROM_PTR)}(ptr {v})")
+    kept, failed = fe.newlabel("anykey"), fe.newlabel("anyfail")
+    fe.terminate(f"br i1 {fe.op(f'icmp eq ptr {key}, null')}, label %{failed}, "
+                 f"label %{kept}, !prof !5")
+    fe.start(kept)
+    heap = fe.op(f"load ptr, ptr {fe.state_word_ptr(T.S.HEAP)}, align 8, !tbaa !2")
+    r = fe.op(f"call i32 {_api(fe, T.S.PY_DICT_SET)}(ptr {heap}, ptr {key}, ptr {v})")
+    fe.emit(f"call void {_api(fe, T.S.PY_DECREF)}(ptr {key})")
+    ok = fe.newlabel("anyset")
+    fe.terminate(f"br i1 {fe.op(f'icmp ne i32 {r}, 0')}, label %{failed}, label %{ok}, "
+                 "!prof !5")
+    fe.start(ok)
+    fe.emit(f"store ptr {v}, ptr {out}, align 8")
+    fe.br(done)
+    fe.start(failed)
+    fe.emit(f"call void {_api(fe, T.S.PY_ERR_CLEAR)}()")  # out of memory: the callback
+    fe.br(other)                                          # raises it properly
+    fe.start(other)
+    fe.emit(f"store ptr {slow()}, ptr {out}, align 8")
+    fe.br(done)
+    fe.start(done)
+    return fe.op(f"load ptr, ptr {out}, align 8")
+
+
+def _write_any(fe, slot: str, v: str, slow) -> None:
+    """Store the object of word ``v`` (None for null) in ``slot``; an i31 value takes
+    ``slow()`` (the callback makes its object)."""
+    w = fe.op(f"ptrtoint ptr {v} to i64")
+    odd = fe.op(f"trunc i64 {w} to i1")
+    fast, other, done = fe.newlabel("anyput"), fe.newlabel("anyputslow"), fe.newlabel("anyputok")
+    fe.terminate(f"br i1 {odd}, label %{other}, label %{fast}")
+    fe.start(other)
+    slow()
+    fe.br(done)
+    fe.start(fast)
+    none = fe.op(f"load ptr, ptr {fe.state_word_ptr(T.S.PY_NONE)}, align 8, !tbaa !2")
+    obj = fe.op(f"select i1 {fe.op(f'icmp eq ptr {v}, null')}, ptr {none}, ptr {v}")
+    fe.emit(f"call void {_api(fe, T.S.PY_INCREF)}(ptr {obj})")
+    old = fe.op(f"load ptr, ptr {slot}, align 8")
+    fe.emit(f"store ptr {obj}, ptr {slot}, align 8")
+    fe.emit(f"call void {_api(fe, T.S.PY_DECREF)}(ptr {old})")
+    fe.br(done)
+    fe.start(done)
 
 
 def _api(fe, word: int) -> str:
@@ -156,7 +229,9 @@ def _slot(fe, obj: str, null_code: int, index: str | None = None,
     return fe.op(f"getelementptr inbounds ptr, ptr {items}, i64 {index}")
 
 
-def _read(fe, slot: str, storage) -> str:
+def _read(fe, slot: str, storage, slow=None) -> str:
+    if _is_any(storage):
+        return _read_any(fe, slot, slow)
     v = fe.op(f"load ptr, ptr {slot}, align 8")
     if storage is ValType.F64:
         return fe.op(f"call double {_api(fe, T.S.PY_AS_DOUBLE)}(ptr {v})")
@@ -167,6 +242,9 @@ def _read(fe, slot: str, storage) -> str:
 def _write(fe, slot: str, storage, v: str, slow) -> None:
     """Store ``v`` as a new Python value in ``slot``; ``slow()`` (the callback) where the
     C API could not make one (out of memory: the callback raises it properly)."""
+    if _is_any(storage):
+        _write_any(fe, slot, v, slow)
+        return
     if storage is ValType.F64:
         new = fe.op(f"call ptr {_api(fe, T.S.PY_FROM_DOUBLE)}(double {v})")
     else:
@@ -249,18 +327,24 @@ def expr(fe, e, a: list[str]) -> str:
         return _result(fe, call(fe, name, (0, 0), _operands(e, a)), "ptr")
     if name.startswith("struct.get"):
         st = _storage(fe, imm[0], imm[1])
+        def slow_get():
+            buf = call(fe, "struct.get", (imm[0], imm[1]), _operands(e, a))
+            return _result(fe, buf, _ll(e.type))
+
         if _native(st):
-            return _sign(fe, name, st, _read(fe, _slot(fe, a[0], T.NULL_STRUCT, str(imm[1])),
-                                             st))
-        buf = call(fe, "struct.get", (imm[0], imm[1]), _operands(e, a))
-        return _sign(fe, name, st, _result(fe, buf, _ll(e.type)))
+            slot = _slot(fe, a[0], T.NULL_STRUCT, str(imm[1]))
+            return _sign(fe, name, st, _read(fe, slot, st, slow_get))
+        return _sign(fe, name, st, slow_get())
     if name.startswith("array.get"):
         st = _storage(fe, imm[0], None)
+        def slow_aget():
+            buf = call(fe, "array.get", (imm[0], 0), _operands(e, a))
+            return _result(fe, buf, _ll(e.type))
+
         if _native(st):
             slot = _slot(fe, a[0], T.NULL_ARRAY, _index(fe, a[1]), oob=True)
-            return _sign(fe, name, st, _read(fe, slot, st))
-        buf = call(fe, "array.get", (imm[0], 0), _operands(e, a))
-        return _sign(fe, name, st, _result(fe, buf, _ll(e.type)))
+            return _sign(fe, name, st, _read(fe, slot, st, slow_aget))
+        return _sign(fe, name, st, slow_aget())
     if name == "array.len":
         if NATIVE_FIELDS:
             fe.trap_if(fe.op(f"icmp eq ptr {a[0]}, null"), T.NULL_ARRAY)

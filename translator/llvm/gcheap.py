@@ -179,8 +179,13 @@ _api = ctypes.pythonapi
 for _word, _fn in ((S.PY_AS_U64, _api.PyLong_AsUnsignedLongLongMask),
                    (S.PY_FROM_U64, _api.PyLong_FromUnsignedLongLong),
                    (S.PY_DECREF, _api.Py_DecRef), (S.PY_AS_DOUBLE, _api.PyFloat_AsDouble),
-                   (S.PY_FROM_DOUBLE, _api.PyFloat_FromDouble)):
+                   (S.PY_FROM_DOUBLE, _api.PyFloat_FromDouble), (S.PY_INCREF, _api.Py_IncRef),
+                   (S.PY_DICT_SET, _api.PyDict_SetItem), (S.PY_FROM_PTR, _api.PyLong_FromVoidPtr),
+                   (S.PY_ERR_CLEAR, _api.PyErr_Clear)):
     state[_word] = ctypes.cast(_fn, ctypes.c_void_p).value or 0
+state[S.PY_NONE] = id(None)
+state[S.I31_TYPE] = id(I31)
+state[S.HEAP] = id(HEAP)  # never rebound: collect() clears and refills it
 
 
 __all__ = ["NATIVE_FIELDS", "LIST_SIZE", "LIST_ITEMS", "HEAP", "STATS", "set_instances",

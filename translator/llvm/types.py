@@ -200,7 +200,10 @@ class S:
     # native code holds the GIL): PyLong_AsUnsignedLongLongMask, PyLong_FromUnsignedLongLong,
     # Py_DecRef, PyFloat_AsDouble, PyFloat_FromDouble.
     PY_AS_U64, PY_FROM_U64, PY_DECREF, PY_AS_DOUBLE, PY_FROM_DOUBLE = 10, 11, 12, 13, 14
-    WORDS = 16
+    # ... and ``any`` fields: Py_IncRef, None, the I31 class, PyDict_SetItem,
+    # gcheap.HEAP, PyLong_FromVoidPtr, PyErr_Clear.
+    PY_INCREF, PY_NONE, I31_TYPE, PY_DICT_SET, HEAP, PY_FROM_PTR, PY_ERR_CLEAR = range(15, 22)
+    WORDS = 24
 
 
 class TB:
