@@ -15,7 +15,7 @@ from typing import Any
 
 from .backtrace import recursion_exhaustion
 from .errors import ArgumentError, ArgumentTypeError, Error, Exhaustion, Trap
-from .gcobj import I31, Array, HostAny, Struct, heap_test
+from .gcobj import I31, HostAny, any_from_python, heap_test
 from .types import DefType, FuncType, HeapType, ValType, close_types
 from .values import Raw, Val, f32_round
 
@@ -117,16 +117,6 @@ def _from_raw(t: ValType, raw: Raw) -> Any:
             return raw.obj
     return raw
 
-
-def any_from_python(v: object) -> object:
-    """A Python value as a raw reference of the any hierarchy: None, a GC object as
-    itself, an int in the i31 range as that i31 value, any other object internalized
-    (what ``any.convert_extern`` makes of it)."""
-    if v is None or v.__class__ in (Struct, Array, I31, HostAny):
-        return v
-    if v.__class__ is int and -(1 << 30) <= v < (1 << 30):
-        return I31(v)
-    return HostAny(v)
 
 
 class Func:

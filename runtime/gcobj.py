@@ -169,6 +169,17 @@ def make_test(rt: Any, func_deftype: Any = None) -> Callable[[Any], bool]:
     return lambda v: v is not None and heap_test(v, h, func_deftype)
 
 
+def any_from_python(v: Any) -> Any:
+    """A Python value as a raw reference of the any hierarchy: None, a GC object as
+    itself, an int in the i31 range as that i31 value, any other object internalized
+    (what ``any.convert_extern`` makes of it)."""
+    if v is None or v.__class__ in (Struct, Array, I31, HostAny):
+        return v
+    if v.__class__ is int and -(1 << 30) <= v < (1 << 30):
+        return I31(v)
+    return HostAny(v)
+
+
 def _python(storage: Any, v: Any) -> Any:
     value = getattr(storage, "value", None)
     if value == "i32":
@@ -178,5 +189,6 @@ def _python(storage: Any, v: Any) -> Any:
     return v.value if v.__class__ is I31 else v
 
 
-__all__ = ["Array", "HostAny", "I31", "Struct", "externalize", "heap_test", "i31",
+__all__ = ["Array", "HostAny", "I31", "Struct", "any_from_python", "externalize", "heap_test",
+           "i31",
            "internalize", "make_test", "new_array", "new_struct", "ref_eq"]

@@ -18,7 +18,7 @@ from .errors import (
 )
 from .func import func_deftype
 from .gcobj import Array, Struct, externalize, i31, internalize, make_test
-from .limits import MAX_ARRAY_LENGTH
+from .limits import BULK_SHIFT, MAX_ARRAY_LENGTH
 from .types import Packed, ValType
 from .values import f32_from_bits, f64_from_bits
 
@@ -63,6 +63,14 @@ def check_struct(s: Any) -> Any:
     if s is None:
         raise Trap(NULL_STRUCT)
     return s
+
+
+def fuel(budget: Any, n: int) -> int:
+    """``n``, after charging a metered ``budget`` for an array operation of ``n``
+    elements (by size, as bulk memory operations are charged; None: unmetered)."""
+    if budget is not None and n >> BULK_SHIFT:
+        budget.tick = budget.charge(budget.tick, n)
+    return n
 
 
 def null_struct() -> Any:

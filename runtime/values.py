@@ -18,6 +18,7 @@ from typing import Any
 
 from .checks import whole
 from .errors import ArgumentError, ArgumentTypeError
+from .gcobj import any_from_python
 from .types import ValType
 
 # A raw value as described above: an int, a float, or a reference (a Func, any object or
@@ -133,6 +134,12 @@ class Val:
     @classmethod
     def externref(cls, obj: object = None) -> "Val":
         return cls(ValType.EXTERNREF, ref=obj)
+
+    @classmethod
+    def anyref(cls, obj: object = None) -> "Val":
+        """An anyref: a GC object, None, an int in the i31 range (an i31 value) or any
+        other object (a host value internalized)."""
+        return cls(ValType.ANYREF, ref=any_from_python(obj))
 
     @classmethod
     def from_raw(cls, type: ValType, raw: Raw) -> "Val":

@@ -7,6 +7,8 @@ one run, each measurement in a fresh process:
   and the difference (the issue's bound: within 100 MB);
 - time per iteration of both, and the difference: the cost of one struct (plus an
   eighth of an array) with its field writes and read;
+- time per iteration of a loop reading a field (and writing it every eighth time)
+  against the baseline: the cost of one struct.get (plus an eighth of a struct.set);
 - the same module on wasmtime-py (wasm_gc on), when it is installed.
 
     python scripts/gc_alloc.py                       # all engines, 10,000,000 structs
@@ -43,6 +45,18 @@ WAT = """(module
                 (array.new $arr (local.get $s) (i32.const 1)))))
       (local.set $sum (i32.add (local.get $sum)
         (struct.get $node $v (struct.get $node $next (local.get $s)))))
+      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+                          (local.get $n))))
+    (local.get $sum))
+  ;; the same loop reading and writing a field of one struct (no allocation in the loop):
+  ;; what a field access costs
+  (func (export "field") (param $n i32) (result i32)
+    (local $i i32) (local $s (ref null $node)) (local $sum i32)
+    (local.set $s (struct.new $node (i32.const 1) (ref.null $node) (ref.null $arr)))
+    (loop $l
+      (local.set $sum (i32.add (local.get $sum) (struct.get $node $v (local.get $s))))
+      (if (i32.eqz (i32.and (local.get $i) (i32.const 7)))
+        (then (struct.set $node $v (local.get $s) (local.get $i))))
       (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))
                           (local.get $n))))
     (local.get $sum))
@@ -119,7 +133,7 @@ def main() -> int:
     print(f"{n:,} structs (every eighth also an array), each in a cycle; fresh process per "
           f"run; RSS is the process's peak")
     print(f"{'runtime':<12} {'peak RSS alloc':>15} {'peak RSS none':>14} {'difference':>11}"
-          f" {'µs/iter alloc':>14} {'µs/iter none':>13} {'µs/struct':>10}")
+          f" {'µs/iter alloc':>14} {'µs/iter none':>13} {'µs/struct':>10} {'µs/get':>8}")
     for rt in runtimes:
         a = measure(rt, "alloc", n)
         if "error" in a:
@@ -129,10 +143,12 @@ def main() -> int:
         if "error" in b:
             print(f"{rt:<12} baseline failed: {b['error']}")
             continue
+        f = measure(rt, "field", n)
         mb = (a["rss_kib"] - b["rss_kib"]) / 1024
         per_a, per_b = a["seconds"] / n * 1e6, b["seconds"] / n * 1e6
+        get = f"{f['seconds'] / n * 1e6 - per_b:>8.3f}" if "error" not in f else "       -"
         print(f"{rt:<12} {a['rss_kib'] / 1024:>12.1f} MB {b['rss_kib'] / 1024:>11.1f} MB "
-              f"{mb:>+8.1f} MB {per_a:>14.3f} {per_b:>13.3f} {per_a - per_b:>10.3f}")
+              f"{mb:>+8.1f} MB {per_a:>14.3f} {per_b:>13.3f} {per_a - per_b:>10.3f} {get}")
     return 0
 
 

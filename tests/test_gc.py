@@ -77,6 +77,15 @@ def test_anyref_round_trips_python_objects_and_ints_as_i31(inst):
     assert inst.exports.is_q(obj) == 0
 
 
+def test_val_anyref_carries_exact_gc_values(inst):
+    from fayasm import Val
+
+    out = inst.exports.id.invoke([Val.anyref(7)])
+    assert out[0].ref == I31(7) and out[0].type is fayasm.ValType.ANYREF
+    p = inst.exports.point(1, 2)
+    assert inst.exports.id.invoke([Val.anyref(p)])[0].ref is p
+
+
 def test_extern_conversions_keep_identity(inst):
     p = inst.exports.point(1, 2)
     e = inst.exports.ext(p)
@@ -151,6 +160,17 @@ def test_regression_an_internalized_host_int_is_no_i31():
       (ref.test (ref i31) (any.convert_extern (local.get 0)))))""")
     for engine in ENGINES:
         assert fayasm.instantiate(m, engine=engine).exports.f(0) == 0
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_array_operations_cost_fuel_by_size(engine):
+    """A metered instance pays for an array's elements as for bulk memory: a budget too
+    small for 10,000,000 of them runs out before they are made."""
+    m = fayasm.Module("""(module (type $a (array (mut i8)))
+      (func (export "f") (result i32) (array.len (array.new_default $a (i32.const 10000000)))))""")
+    with pytest.raises(fayasm.Trap, match="out of fuel"):
+        fayasm.instantiate(m, engine=engine, fuel=50).exports.f()
+    assert fayasm.instantiate(m, engine=engine, fuel=10_000).exports.f() == 10_000_000
 
 
 def test_the_object_model():

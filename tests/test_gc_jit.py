@@ -69,6 +69,11 @@ def test_a_jit_instance_imports_gc_functions_of_another_engine(other):
     assert j.exports.roundtrip(41) == 42
 
 
+def test_array_operations_cost_fuel_by_size_on_the_jit():
+    from test_gc import test_array_operations_cost_fuel_by_size as check
+    check("jit")
+
+
 # -- the collector --------------------------------------------------------------------------
 CHURN = """(module
   (type $n (struct (field $v (mut i32)) (field $next (mut (ref null $n)))))

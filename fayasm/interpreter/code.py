@@ -165,11 +165,6 @@ def prepare(func, info, types, ops=None, mems=(), tables=(), defs=()) -> list:
             code.append([BR_ON_NULL, ctl[-1 - imm[0]][0], 0, 0])
         elif name == "br_on_non_null":
             code.append([BR_ON_NON_NULL, ctl[-1 - imm[0]][0], 0, 0])
-        elif name == "br_on_cast" or name == "br_on_cast_fail":
-            code.append([BR_ON_CAST if name == "br_on_cast" else BR_ON_CAST_FAIL,
-                         ctl[-1 - imm[0]][0], gc.cast_test(imm[2]), 0])
-        elif ins.op.feature == "gc":
-            code.append((MISC, gc.handler(ins, defs), 0, 0))
         elif ins.op.tail:  # the immediates name the callee (see isa FLAGS)
             if ins.op.imms[0] == "func":
                 code.append((TAIL_CALL, imm[0], 0, 0))
@@ -177,6 +172,11 @@ def prepare(func, info, types, ops=None, mems=(), tables=(), defs=()) -> list:
                 code.append((TAIL_CALL_IND, defs[imm[0]], imm[1], 0))
             else:  # TAIL_CALL_IND without a table: a reference
                 code.append((TAIL_CALL_IND, None, None, 0))
+        elif name == "br_on_cast" or name == "br_on_cast_fail":
+            code.append([BR_ON_CAST if name == "br_on_cast" else BR_ON_CAST_FAIL,
+                         ctl[-1 - imm[0]][0], gc.cast_test(imm[2]), 0])
+        elif ins.op.feature == "gc":
+            code.append((MISC, gc.handler(ins, defs), 0, 0))
         elif name == "drop":
             code.append((DROP, 0, 0, 0))
         elif name in ("select", "select_t"):

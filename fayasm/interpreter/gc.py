@@ -5,9 +5,10 @@ branches the machine runs itself, with the test made here (``cast_test``)."""
 from __future__ import annotations
 
 from fayasm.runtime import gcops
-from fayasm.runtime.errors import CAST_FAILURE, Trap
+from fayasm.runtime.errors import CAST_FAILURE, NULL_STRUCT, Trap
 from fayasm.runtime.func import func_deftype
-from fayasm.runtime.gcobj import externalize, internalize, make_test, ref_eq
+from fayasm.runtime.gcobj import Struct, externalize, internalize, make_test, ref_eq
+from fayasm.runtime.limits import BULK_SHIFT
 from fayasm.runtime.types import Packed
 
 
@@ -37,11 +38,12 @@ def handler(ins, defs: list):
                      if f.storage.__class__ is Packed]
 
             def struct_new(ctx, s, a, b):
-                vals = s[len(s) - n:] if n else []
+                o = Struct(s[len(s) - n:] if n else ())
                 del s[len(s) - n:]
+                o.type = t
                 for k, m in masks:
-                    vals[k] &= m
-                s.append(gcops.struct_new(t, vals))
+                    o[k] &= m
+                s.append(o)
             return struct_new
         if name == "struct.new_default":
             defaults = gcops.struct_defaults(t)
@@ -56,7 +58,9 @@ def handler(ins, defs: list):
 
             def struct_set(ctx, s, a, b):
                 v = s.pop()
-                o = gcops.check_struct(s.pop())
+                o = s.pop()
+                if o is None:
+                    raise Trap(NULL_STRUCT)
                 o[y] = pk(v) if pk else v
             return struct_set
         if name == "struct.get_s":
@@ -65,7 +69,10 @@ def handler(ins, defs: list):
             return struct_get_s
 
         def struct_get(ctx, s, a, b):
-            s[-1] = gcops.check_struct(s[-1])[y]
+            o = s[-1]
+            if o is None:
+                raise Trap(NULL_STRUCT)
+            s[-1] = o[y]
         return struct_get
     if name.startswith("array."):
         return _array_handler(name, imm, defs)
@@ -110,6 +117,13 @@ def handler(ins, defs: list):
     raise AssertionError(f"no interpreter rule for {name}")  # pragma: no cover
 
 
+def _fuel(ctx, n: int) -> int:
+    """``n``, charged to a metered instance's budget by size (as bulk memory is)."""
+    if n >> BULK_SHIFT and ctx.budget.metered:
+        ctx.budget.tick = ctx.budget.charge(ctx.budget.tick, n)
+    return n
+
+
 def _array_handler(name: str, imm: tuple, defs: list):
     if name == "array.len":
         def array_len(ctx, s, a, b):
@@ -120,7 +134,7 @@ def _array_handler(name: str, imm: tuple, defs: list):
     pk = _packer(st)
     if name == "array.new":
         def array_new(ctx, s, a, b):
-            n = s.pop()
+            n = _fuel(ctx, s.pop())
             v = s[-1]
             s[-1] = gcops.array_new(t, pk(v) if pk else v, n)
         return array_new
@@ -128,7 +142,7 @@ def _array_handler(name: str, imm: tuple, defs: list):
         zero = gcops.default(st)
 
         def array_new_default(ctx, s, a, b):
-            s[-1] = gcops.array_new(t, zero, s[-1])
+            s[-1] = gcops.array_new(t, zero, _fuel(ctx, s[-1]))
         return array_new_default
     if name == "array.new_fixed":
         n = imm[1]
@@ -144,14 +158,14 @@ def _array_handler(name: str, imm: tuple, defs: list):
         x = imm[1]
 
         def array_new_data(ctx, s, a, b):
-            n = s.pop()
+            n = _fuel(ctx, s.pop())
             s[-1] = gcops.array_new_data(t, ctx.datas[x], s[-1], n)
         return array_new_data
     if name == "array.new_elem":
         x = imm[1]
 
         def array_new_elem(ctx, s, a, b):
-            n = s.pop()
+            n = _fuel(ctx, s.pop())
             s[-1] = gcops.array_new_elem(t, ctx.elems[x], s[-1], n)
         return array_new_elem
     if name == "array.get" or name == "array.get_u":
@@ -172,14 +186,14 @@ def _array_handler(name: str, imm: tuple, defs: list):
         return array_set
     if name == "array.fill":
         def array_fill(ctx, s, a, b):
-            n = s.pop()
+            n = _fuel(ctx, s.pop())
             v = s.pop()
             d = s.pop()
             gcops.array_fill(s.pop(), d, pk(v) if pk else v, n)
         return array_fill
     if name == "array.copy":
         def array_copy(ctx, s, a, b):
-            n = s.pop()
+            n = _fuel(ctx, s.pop())
             src = s.pop()
             other = s.pop()
             d = s.pop()
@@ -188,14 +202,14 @@ def _array_handler(name: str, imm: tuple, defs: list):
     x = imm[1]
     if name == "array.init_data":
         def array_init_data(ctx, s, a, b):
-            n = s.pop()
+            n = _fuel(ctx, s.pop())
             src = s.pop()
             d = s.pop()
             gcops.array_init_data(s.pop(), d, ctx.datas[x], src, n)
         return array_init_data
 
     def array_init_elem(ctx, s, a, b):
-        n = s.pop()
+        n = _fuel(ctx, s.pop())
         src = s.pop()
         d = s.pop()
         gcops.array_init_elem(s.pop(), d, ctx.elems[x], src, n)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import random
 
 from fayasm.isa import OPS
-from fayasm.runtime.types import ExternKind, FuncType, ValType
+from fayasm.runtime.types import ExternKind, FuncType, HeapType, ValType
 from fayasm.runtime.values import Val
 from fayasm.syntax import ACTIVE, Data, Export, Function, Instr, MemArg
 
@@ -122,6 +122,56 @@ class ProbeGen:
             probes.extend(self.table_probes())
         if c.chance(60):
             probes.extend(self.control_probes())
+        if shape.gc is not None:
+            probes.extend(self.gc_probes())
+        return probes
+
+    def gc_probes(self) -> list[Probe]:
+        """GC (``GenConfig.gc``): packed fields read signed and unsigned, i31 values,
+        array bounds, an overlapping array.copy, and a cast that fails for some
+        arguments, all on boundary arguments."""
+        c, g = self.c, self.shape.gc
+        i31 = ValType.ref(False, HeapType.I31)
+        anyref = ValType.ref(True, HeapType.ANY)
+        probes = []
+        for get in ("struct.get_s", "struct.get_u"):
+            field = c.pick((1, 3))  # i8 or i16
+            body = [I("local.get", 0), I("local.get", 0), I("i64.const", 0), I("local.get", 0),
+                    I("f64.const", 0), I("struct.new", g.sub), I(get, g.sub, field)]
+            probes.append(Probe(get, (I32,), (I32,), body, lambda: [self.value(I32)],
+                                c.int(6, 14)))
+        get = c.pick(("i31.get_s", "i31.get_u"))
+        probes.append(Probe("ref.i31", (I32,), (I32,),
+                            [I("local.get", 0), I("ref.i31"), I(get)],
+                            lambda: [self.value(I32)], c.int(6, 14)))
+        body = [I("local.get", 0), I("i32.const", 9), I("array.new", g.bytes),
+                I("local.get", 1), I(c.pick(("array.get_s", "array.get_u")), g.bytes)]
+
+        def bounds():
+            ac = self.ac
+            return [ac.pick((129, 255, 0x7F, 0x80, 0xFFFF_FFFF)),
+                    ac.weighted([(4, ac.int(0, 10)), (1, ac.pick(_FAR))])]
+        probes.append(Probe("array.get", (I32, I32), (I32,), body, bounds, c.int(6, 14)))
+        body = [I("i32.const", k * 3 + 1) for k in range(8)]
+        body += [I("array.new_fixed", g.words, 8), I("local.tee", 3), I("local.get", 0),
+                 I("local.get", 3), I("local.get", 1), I("local.get", 2),
+                 I("array.copy", g.words, g.words), I("local.get", 3), I("local.get", 0),
+                 I("array.get", g.words)]
+
+        def copies():
+            ac = self.ac
+            return [ac.int(0, 9), ac.int(0, 9), ac.weighted([(5, ac.int(0, 8)),
+                                                             (1, ac.pick(_FAR))])]
+        probes.append(Probe("array.copy", (I32, I32, I32), (I32,), body, copies,
+                            c.int(6, 14), extra=(ValType.ref(True, g.words),)))
+        body = [I("local.get", 0), I("if", anyref), I("struct.new_default", g.sub),
+                I("else"), I("local.get", 0), I("ref.i31"), I("end"),
+                I("ref.cast", ValType.ref(False, g.base)), I("struct.get", g.base, 0)]
+        probes.append(Probe("ref.cast", (I32,), (I32,), body,
+                            lambda: [self.ac.pick((0, 1, 2, 0xFFFF_FFFF))], c.int(4, 8)))
+        probes.append(Probe("ref.test", (I32,), (I32,),
+                            [I("local.get", 0), I("ref.i31"), I("ref.test", i31)],
+                            lambda: [self.value(I32)], c.int(2, 4)))
         return probes
 
     def op_probe(self, op, fixed: dict | None = None, twin: bool = True) -> Probe:

@@ -256,8 +256,13 @@ _WT_CODES = {
     "UNREACHABLE": {"unreachable"},
     "UNREACHABLE_CODE_REACHED": {"unreachable"},
     "OUT_OF_FUEL": {"out_of_fuel"},
-    # call_ref/return_call_ref of null, and ref.as_non_null: wasmtime has one code for both
-    "NULL_REFERENCE": {"null_function_reference", "null_reference"},
+    # call_ref/return_call_ref of null, ref.as_non_null and GC accesses through null:
+    # wasmtime has one code for all
+    "NULL_REFERENCE": {"null_function_reference", "null_reference", "null_structure_reference",
+                       "null_array_reference", "null_i31_reference"},
+    "ARRAY_OUT_OF_BOUNDS": {"array_out_of_bounds"},
+    "CAST_FAILURE": {"cast_failure"},
+    "ALLOCATION_TOO_LARGE": {"array_out_of_bounds"},  # fayasm's array length limit
 }
 _WT_MESSAGES = [("out of bounds memory access", "memory_out_of_bounds"),
                 ("out of bounds table access", "table_out_of_bounds"),

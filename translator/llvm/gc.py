@@ -352,8 +352,16 @@ def expr(fe, e, a: list[str]) -> str:
             return fe.op(f"trunc i64 {fe.op(f'load i64, ptr {sp}, align 8')} to i32")
         return _result(fe, call(fe, name, (0, 0), _operands(e, a)), "i32")
     # allocations
+    if name in _BULK:
+        fe.fuel(a[-1])
     second = imm[1] if len(imm) > 1 else 0
     return _result(fe, call(fe, name, (imm[0], second), _operands(e, a)), "ptr")
+
+
+# Array operations a metered instance charges by size (the count is the last operand),
+# before they run, as bulk memory operations are charged (gcops.fuel).
+_BULK = frozenset(("array.new", "array.new_default", "array.new_data", "array.new_elem",
+                   "array.fill", "array.copy", "array.init_data", "array.init_elem"))
 
 
 def effect(fe, s, a: list[str]) -> None:
@@ -364,6 +372,9 @@ def effect(fe, s, a: list[str]) -> None:
 
     def slow():
         call(fe, name, (imm[0], second), _operands(s, a))
+
+    if name in _BULK:
+        fe.fuel(a[-1])
 
     if name == "struct.set":
         st = _storage(fe, imm[0], imm[1])

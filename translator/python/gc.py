@@ -73,6 +73,10 @@ class GcLowering:
             return f"_GO.externalize({a[0]})"
         raise AssertionError(f"no python lowering for {name}")  # pragma: no cover
 
+    def _n(self, n: str) -> str:
+        """An array operation's length, charged to the budget by size when metered."""
+        return f"_GX.fuel(_budget, {n})" if self.module.metered else n
+
     def _array(self, name: str, imm: tuple, a: list) -> str:
         m = self.module
         if name == "array.len":
@@ -81,15 +85,15 @@ class GcLowering:
         st = d.expand().field.storage
         t = m.deftype_name(imm[0])
         if name == "array.new":
-            return f"_GX.array_new({t}, {_packed(st, a[0])}, {a[1]})"
+            return f"_GX.array_new({t}, {_packed(st, a[0])}, {self._n(a[1])})"
         if name == "array.new_default":
-            return f"_GX.array_new({t}, {_default(st)}, {a[0]})"
+            return f"_GX.array_new({t}, {_default(st)}, {self._n(a[0])})"
         if name == "array.new_fixed":
             return f"_GX.array_new_fixed({t}, [{', '.join(_packed(st, v) for v in a)}])"
         if name == "array.new_data":
-            return f"_GX.array_new_data({t}, _datas[{imm[1]}], {a[0]}, {a[1]})"
+            return f"_GX.array_new_data({t}, _datas[{imm[1]}], {a[0]}, {self._n(a[1])})"
         if name == "array.new_elem":
-            return f"_GX.array_new_elem({t}, _elems[{imm[1]}], {a[0]}, {a[1]})"
+            return f"_GX.array_new_elem({t}, _elems[{imm[1]}], {a[0]}, {self._n(a[1])})"
         get = f"_GX.array_get({a[0]}, {a[1]})"
         if name == "array.get_s":
             return _signed(st, get)
@@ -109,11 +113,13 @@ class GcLowering:
         if name == "array.set":
             return f"_GX.array_set({a[0]}, {a[1]}, {_packed(st, a[2])})"
         if name == "array.fill":
-            return f"_GX.array_fill({a[0]}, {a[1]}, {_packed(st, a[2])}, {a[3]})"
+            return f"_GX.array_fill({a[0]}, {a[1]}, {_packed(st, a[2])}, {self._n(a[3])})"
         if name == "array.copy":
-            return f"_GX.array_copy({', '.join(a)})"
+            return f"_GX.array_copy({', '.join(a[:4])}, {self._n(a[4])})"
         if name == "array.init_data":
-            return f"_GX.array_init_data({a[0]}, {a[1]}, _datas[{imm[1]}], {a[2]}, {a[3]})"
+            return (f"_GX.array_init_data({a[0]}, {a[1]}, _datas[{imm[1]}], {a[2]}, "
+                    f"{self._n(a[3])})")
         if name == "array.init_elem":
-            return f"_GX.array_init_elem({a[0]}, {a[1]}, _elems[{imm[1]}], {a[2]}, {a[3]})"
+            return (f"_GX.array_init_elem({a[0]}, {a[1]}, _elems[{imm[1]}], {a[2]}, "
+                    f"{self._n(a[3])})")
         raise AssertionError(f"no python lowering for {name}")  # pragma: no cover
