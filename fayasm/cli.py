@@ -163,6 +163,14 @@ def cmd_inspect(args) -> int:
         print("exports:")
         for e in module.exports:
             print(f"  {e}")
+    if args.engine:
+        from fayasm import engines
+
+        # What the engine has to say about running the module (the jit: its bounds
+        # checks). Only when asked: inspect imports no engine otherwise.
+        notes = getattr(engines.get(args.engine), "notes", None)
+        for line in notes(module) if notes is not None else ():
+            print(f"{args.engine}: {line}")
     return 0
 
 
@@ -330,6 +338,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "as WebAssembly text.")
     ins.add_argument("file", metavar="FILE")
     ins.add_argument("--wat", action="store_true", help="print the module as WAT")
+    ins.add_argument("--engine", metavar="E", help="also say how engine E would run it "
+                     "(jit: guard pages or explicit bounds checks)")
     ins.set_defaults(func=cmd_inspect)
 
     tr = sub.add_parser("translate", help="translate a module to a standalone Python file",

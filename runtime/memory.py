@@ -8,11 +8,20 @@ the mapping, so a view a user keeps also keeps the mapping alive.
 ``size_address`` is the address of a native 64-bit cell holding the current size in
 bytes, kept in sync by ``grow``: native code (the JIT) reads it, so growth by any engine
 or by Python is seen by all of them.
+
+A 32-bit memory reserves more than its maximum when it can: ``GUARD_SPAN``, the whole
+reach of ``zext(address) + offset + access`` (33 bits) plus a guard page, all PROT_NONE
+past the current size. Such a memory is ``guarded``: native code may access it without a
+bounds check, since any access past the end faults inside the reservation, and the jit's
+fault handler turns that fault into the trap. ``FAYASM_GUARD_PAGES=0``, a failed
+reservation (a low ``ulimit -v``, address space used up) and memory64 give the plain
+reservation of the maximum (``guarded`` False): engines then check every access.
 """
 from __future__ import annotations
 
 import ctypes
 import mmap
+import os
 from typing import TYPE_CHECKING
 
 from .checks import whole
@@ -34,6 +43,24 @@ _mprotect.restype = ctypes.c_int
 _memset, _memmove = ctypes.memset, ctypes.memmove
 
 OOB = MEM_OOB
+# The reservation of a guarded 32-bit memory: a u32 address plus a u32 offset plus a
+# 16-byte access ends below 2**33 + 16; one more page of guard rounds it.
+GUARD_SPAN = (1 << 33) + PAGE_SIZE
+
+
+# FAYASM_GUARD_PAGES=0: no guarded reservations. Read once: generated Python making a
+# memory calls nothing outside the runtime (tests/test_hostile_names.py watches).
+GUARD_PAGES = os.environ.get("FAYASM_GUARD_PAGES", "1") != "0"
+
+
+def guard_pages_wanted() -> bool:
+    """Whether new 32-bit memories try the guarded reservation (``GUARD_PAGES``)."""
+    return GUARD_PAGES
+
+
+def _reserve(length: int) -> mmap.mmap:
+    return mmap.mmap(-1, length, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | _MAP_NORESERVE,
+                     prot=_PROT_RW)
 _max, _min = max, min  # Memory.__init__ takes parameters named min and max, as the spec does
 
 
@@ -43,7 +70,7 @@ class Memory:
     it grows up to runtime.limits.MAX_MEMORY64_PAGES here)."""
 
     __slots__ = ("type", "_map", "address", "view", "pages", "max", "_reserved", "_cell",
-                 "_account", "__weakref__")
+                 "_account", "guarded", "__weakref__")
 
     def __init__(self, min: int | MemoryType = 0, max: int | None = None,
                  address: str | ValType = "i32") -> None:
@@ -70,12 +97,20 @@ class Memory:
                             f"{MAX_MEMORY64_PAGES} pages")
         # Reserve at least one page so that mmap never sees a zero length.
         self._reserved = _max(self.max, 1) * PAGE_SIZE
-        try:
-            self._map = mmap.mmap(-1, self._reserved,
-                                  flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | _MAP_NORESERVE,
-                                  prot=_PROT_RW)
-        except OSError as e:
-            raise Error(f"cannot reserve {self._reserved} bytes for a memory: {e}") from None
+        self.guarded = False
+        m = None
+        if at is ValType.I32 and guard_pages_wanted():
+            try:
+                m = _reserve(GUARD_SPAN)
+                self._reserved, self.guarded = GUARD_SPAN, True
+            except OSError:
+                m = None  # the plain reservation below; engines check each access
+        if m is None:
+            try:
+                m = _reserve(self._reserved)
+            except OSError as e:
+                raise Error(f"cannot reserve {self._reserved} bytes for a memory: {e}") from None
+        self._map = m
         probe = ctypes.c_char.from_buffer(self._map)
         self.address = ctypes.addressof(probe)
         del probe
@@ -99,6 +134,11 @@ class Memory:
     def size_address(self) -> int:
         """Address of the native cell holding the current size in bytes (see above)."""
         return ctypes.addressof(self._cell)
+
+    @property
+    def reservation(self) -> int:
+        """Bytes of address space reserved from ``address`` (GUARD_SPAN when guarded)."""
+        return self._reserved
 
     @property
     def data_size(self) -> int:

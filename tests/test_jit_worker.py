@@ -129,7 +129,7 @@ def test_regression_worker_ends_with_its_parent_and_leaves_nothing(big_module, d
 
 def _worker_cmd(parent_pid: int) -> list[str]:
     return [sys.executable, "-m", "fayasm.translator.llvm.worker", str(parent_pid), "0", "2",
-            "600"]
+            "600", "0"]
 
 
 def test_worker_whose_parent_is_already_gone_exits_at_once(big_module):

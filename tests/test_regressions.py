@@ -164,3 +164,36 @@ def test_jit_quiets_signalling_nans_llvm_could_fold_through():
             bits = inst.exports[name].invoke(args)[0].bits
             quiet = 1 << 22 if name != "folded_one" else 1 << 51
             assert bits & quiet, (engine, name, hex(bits))
+
+
+STORED_FOLDS = """(module (memory 1)
+  (func (export "stored_zero") (param f32) (result i32)
+    (i32.store (i32.const 8) (i32.const 0))
+    (f32.sub (local.get 0) (f32.load (i32.const 8))) i32.reinterpret_f32)
+  (func (export "stored_one") (param f64) (result i64)
+    (i64.store (i32.const 16) (i64.const 0x3FF0000000000000))
+    (f64.mul (local.get 0) (f64.load (i32.const 16))) i64.reinterpret_f64)
+  (func (export "loop_one") (param f64 i32) (result i64) (local f64)
+    (local.set 2 (f64.const 0.25))
+    (loop $l
+      (local.set 2 (f64.add (local.get 2) (local.get 2)))
+      (br_if $l (local.tee 1 (i32.sub (local.get 1) (i32.const 1)))))
+    (f64.mul (local.get 0) (local.get 2)) i64.reinterpret_f64))"""
+
+
+@pytest.mark.parametrize("guard_pages", ["1", "0"])
+def test_jit_quiets_signalling_nans_through_forwarded_stores_without_laundering_arithmetic(
+        guard_pages, monkeypatch):
+    """The float operands of arithmetic are no longer laundered (that cost n-body 10%),
+    only what LLVM can evaluate: a float load LLVM forwards a stored integer constant to
+    is such a source where loads are plain (explicit bounds checks), and so is a value
+    computed from constants in a loop LLVM unrolls."""
+    from fayasm.runtime import memory
+
+    monkeypatch.setattr(memory, "GUARD_PAGES", guard_pages == "1")
+    inst = fayasm.instantiate(fayasm.Module(STORED_FOLDS), engine="jit")
+    snan32 = fayasm.Val.from_bits("f32", 0x7FA0_0000)
+    snan64 = fayasm.Val.from_bits("f64", 0x7FF4_0000_0000_0000)
+    assert inst.exports.stored_zero.invoke([snan32])[0].bits & (1 << 22)
+    assert inst.exports.stored_one.invoke([snan64])[0].bits & (1 << 51)
+    assert inst.exports.loop_one.invoke([snan64, fayasm.Val.i32(2)])[0].bits & (1 << 51)

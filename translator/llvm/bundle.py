@@ -23,18 +23,19 @@ from .module import ModuleEmitter, deep_functions
 _BUNDLE = b"FYDEEP1\0"
 
 
-def build_code(module, metered: bool, opt: int, emitted=None) -> bytes:
+def build_code(module, metered: bool, opt: int, emitted=None, guard: bool = False) -> bytes:
     """The whole module compiled at ``opt``: one object, or a bundle of the optimised
     object and one of the deep functions, compiled without optimisation. ``emitted``:
-    called with the number of functions lowered so far (progress)."""
+    called with the number of functions lowered so far (progress). ``guard``: guard-mode
+    code (guard.py)."""
     deep = deep_functions(module)
-    emitter = ModuleEmitter(module, metered, separate=deep)
+    emitter = ModuleEmitter(module, metered, separate=deep, guard=guard)
     emitter.emitted = emitted
     obj = _build(module, emitter.text(), opt)
     if not deep:
         return obj
-    apart = ModuleEmitter(module, metered, indirect_calls=True).functions_text(deep,
-                                                                               "fy_meta_deep")
+    apart = ModuleEmitter(module, metered, indirect_calls=True,
+                          guard=guard).functions_text(deep, "fy_meta_deep")
     deep_obj = _build(module, apart, 0)
     head = struct.pack(f"<QI{len(deep)}I", len(obj), len(deep), *deep)
     return _BUNDLE + head + obj + deep_obj

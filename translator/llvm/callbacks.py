@@ -112,7 +112,11 @@ def retire(resources) -> None:
 
 
 def _runtime_call(op, ctx, args):
+    block = None
     try:
+        # Not jit code while it runs (guard.py), as for a host call's trampoline.
+        block = thread_block().words
+        block[TB.HOST] += 1
         if op > 0xFF:  # a GC operation (gc.py): the commonest, so the first test
             gc_call(op, ctx, args)
         elif op == T.RT_THREAD:
@@ -136,6 +140,9 @@ def _runtime_call(op, ctx, args):
     except BaseException as e:  # noqa: BLE001
         set_pending(e)
         return 0
+    finally:
+        if block is not None:
+            block[TB.HOST] -= 1
 
 
 _host_call_cb = HOST_CALL(_host_call)

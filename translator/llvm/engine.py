@@ -1,7 +1,10 @@
 """engine="jit": compile a module to native code with LLVM and instantiate it.
 
 Compiling gives a CompiledModule, which loads (or builds and caches) the native code of
-the module once per option set (plain or metered) and shares it between instances.
+the module once per option set (plain or metered; guard mode or explicit bounds checks,
+guard.py) and shares it between instances. The bounds-check mode is chosen when an
+instance's memories are known (``_Builder.wire``); compiling eagerly builds the mode
+instances will most likely get (``guard.predicted``).
 Instantiating is the engines' one linking step (runtime.plan.link: imports, segments,
 the start function); the jit's part (``_Builder``) fills the instance context the code
 reads (types.Layout): memory base and size cell, records of every function, table
@@ -30,7 +33,7 @@ from fayasm.runtime.plan import Spaces, link
 from fayasm.runtime.resources import ResourceLimits, stack_limit
 from fayasm.runtime.types import FuncType
 
-from . import callbacks, calls, jit, metering, natives, references, tiering
+from . import callbacks, calls, guard, jit, metering, natives, references, tiering
 from . import types as T
 from .process import STATE
 from .typeids import deftype_id
@@ -63,25 +66,27 @@ class CompiledModule:
                              for d, s in zip(m.deftypes, self.sigs)]
         self.func_ids = [self.type_ids[f.type_idx] for f in m.funcs]
         self.func_sigs = [self.sigs[f.type_idx] for f in m.funcs]
-        self._code: dict[bool, object] = {}
+        self.has32 = guard.has_memory32(module)
+        self._code: dict[tuple[bool, bool], object] = {}
         self._lock = threading.Lock()
 
-    def code(self, metered: bool):
-        c = self._code.get(metered)
+    def code(self, metered: bool, guarded: bool = False):
+        opts = (metered, guarded)
+        c = self._code.get(opts)
         if c is None:
             with self._lock:  # threads instantiating at once compile once
-                c = self._code.get(metered)
+                c = self._code.get(opts)
                 if c is None:
                     try:
-                        c = tiering.load_code(self.module, metered)
+                        c = tiering.load_code(self.module, metered, guarded)
                     except (RuntimeError, OSError, ValueError, MemoryError) as e:
                         # llvmlite reports LLVM's refusals as RuntimeError (RecursionError
                         # is one too): keep them fayasm's, and never the guest's Exhaustion.
                         raise TranslationError(
                             "jit", f"{self.module.name}: {describe(e)}") from None
-                    self._code[metered] = c
+                    self._code[opts] = c
         elif c.lazy and c.upgrade is not None:
-            c = self._code[metered] = c.upgrade  # the O2 build has arrived
+            c = self._code[opts] = c.upgrade  # the O2 build has arrived
         return c
 
 
@@ -90,13 +95,15 @@ class InstanceState:
     runtime callbacks need (see callbacks._runtime_call)."""
 
     def __init__(self, compiled: CompiledModule, code, ctx, budget):
+        # ``code`` is None until wire() has chosen the bounds-check mode.
         self.compiled, self.code, self.ctx = compiled, code, ctx
+        self.guarded = False
         self.base = ctypes.addressof(ctx)
         self.budget = budget
         self.stack_base = 0  # MAX_CALL_DEPTH minus the instance's depth limit
         self.lazy_blocks = None
         # Native memory and code this instance's native code uses (callbacks.retire).
-        self.resources = [ctx, code]
+        self.resources = [ctx]
         self.funcs: list = []
         self.tables: list = []
         self.mems: list = []
@@ -229,6 +236,9 @@ class _Builder:
         ist = self.ist
         compiled, ctx, base, lay = ist.compiled, ist.ctx, ist.base, ist.compiled.layout
         ctx[Layout.STATE] = STATE
+        ist.guarded = guard.choose(ist.mems, compiled.module.name) if compiled.has32 else False
+        ist.code = compiled.code(ist.budget is not None, ist.guarded)
+        ist.resources.append(ist.code)
         ist.code.attach(ist)
         nimp = compiled.nimp
         for i in range(nimp):
@@ -271,7 +281,8 @@ class Engine:
 
     def compile(self, module: Module) -> CompiledModule:
         c = CompiledModule(module)
-        c.code(False)  # compile eagerly: errors show at compile time
+        # Compile eagerly (errors show at compile time), in the mode instances will get.
+        c.code(False, guard.predicted(module))
         return c
 
     def instantiate(self, module: Module, compiled: CompiledModule,
@@ -279,16 +290,24 @@ class Engine:
                     deadline: float | None = None, limits: ResourceLimits | None = None,
                     wasi: WasiArg | None = None, interrupt: Interrupt | None = None) -> Instance:
         metered = fuel is not None or deadline is not None or interrupt is not None
-        code = compiled.code(metered)
         budget = Budget(fuel, deadline, interrupt) if metered else None
         ctx = (ctypes.c_uint64 * compiled.layout.words)()
-        ist = InstanceState(compiled, code, ctx, budget)
+        ist = InstanceState(compiled, None, ctx, budget)
         ist.stack_base = MAX_CALL_DEPTH - stack_limit(limits)
         return link(compiled.plan, imports, _Builder(ist), engine=self.name, module=module,
                     budget=budget, limits=limits, wasi=wasi)
 
     def wait_idle(self, timeout: float = 600.0) -> bool:
         return tiering.wait_for_workers(timeout)
+
+    def notes(self, module: Module) -> list[str]:
+        """What ``fayasm inspect`` says about running ``module`` here: the bounds-check
+        mode its instances get (with memories made by the runtime)."""
+        if not guard.has_memory32(module):
+            return []
+        why = guard.enabled()
+        mode = "guard pages" if why is None else f"explicit bounds checks ({why})"
+        return [f"memory accesses: {mode}"]
 
 
 __all__ = ["Engine", "CompiledModule", "InstanceState", "Func"]

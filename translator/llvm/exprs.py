@@ -129,19 +129,18 @@ def float_op(fe, e, ty: str, op: str, a: list[str]) -> str:
     lt = "float" if ty == "f32" else "double"
     sfx = _SUFFIX[ty]
     if op in _FBIN:
-        # Operands laundered: LLVM folds what it can evaluate (2.5 - 2.5, a local set to
-        # 1.0) and then x - 0.0 or x * 1.0 to x, letting a signalling NaN through
-        # unquieted. The empty asm costs no instruction.
-        x, y = fe.launder(lt, a[0]), fe.launder(lt, a[1])
-        return fe.op(f"{_FBIN[op]} {lt} {x}, {y}")
+        # Plain operands: LLVM folds x - 0.0 or x * 1.0 to x (letting a signalling NaN
+        # through unquieted) only when it can evaluate an operand, and every float it
+        # could evaluate comes from a laundered source (FunctionEmitter.launder).
+        return fe.op(f"{_FBIN[op]} {lt} {a[0]}, {a[1]}")
     if op in _FUN:
         return intrinsic(fe, f"llvm.{_FUN[op]}.{sfx}", lt, [(lt, a[0])])
     if op == "neg":
         return fe.op(f"fneg {lt} {a[0]}")
     if op == "copysign":
         return intrinsic(fe, f"llvm.copysign.{sfx}", lt, [(lt, a[0]), (lt, a[1])])
-    if op in ("min", "max"):  # laundered as above, for the x + y that quiets a NaN
-        return min_max(fe, lt, sfx, op, fe.launder(lt, a[0]), fe.launder(lt, a[1]))
+    if op in ("min", "max"):  # the x + y that quiets a NaN stays, as above
+        return min_max(fe, lt, sfx, op, a[0], a[1])
     return _bool(fe, compare(fe, e.op, a))
 
 

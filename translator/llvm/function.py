@@ -12,7 +12,9 @@ and RET is void, the single result type, or a literal struct of the results.
 Traps are explicit checks branching to one cold block per trap code, which calls the
 module's ``fy_trap`` (stubs.py): it records the code, walks the frame-pointer chain for
 a backtrace and longjmps to the innermost entry wrapper. Every function keeps frame
-pointers so that walk is possible.
+pointers so that walk is possible. The exception is guard-mode code (guard.py), whose
+32-bit memory accesses trap by faulting: the fault handler sends the faulting code to
+the same path.
 """
 from __future__ import annotations
 
@@ -27,9 +29,14 @@ from .types import F32, F64, I32, I64, LL, V128, Layout
 BIG_FRAME = 2048
 
 # Floats with which LLVM folds an operation to its operand or to fneg (x*1, x+(-0), ...),
-# which would let a signalling NaN through unquieted: such constants (and signalling NaN
-# constants, see _foldable) are laundered through an empty inline asm that LLVM cannot
-# see through.
+# which would let a signalling NaN through unquieted. LLVM can only do that with a float
+# it can evaluate, so every source of one is laundered through an empty inline asm that
+# LLVM cannot see through (``launder``), and float arithmetic itself is not: scalar
+# constants (all of them: LLVM evaluates 2.5 - 2.5 to 0.0), float locals before their
+# first set (a known 0.0), int-to-float conversions and reinterprets (LLVM evaluates the
+# integers), promote/demote, float loads LLVM may forward a stored value to (plain ones;
+# guard mode's are volatile), and v128 constants with a foldable lane (float lane
+# arithmetic also launders its operands: integer lane operations LLVM evaluates feed it).
 _F32_IDENTITIES = {0x00000000, 0x80000000, 0x3F800000, 0xBF800000}
 _F64_IDENTITIES = {0x0, 0x8000000000000000, 0x3FF0000000000000, 0xBFF0000000000000}
 
@@ -329,9 +336,8 @@ class FunctionEmitter:
             bits = T.float_bits(t, raw)
             ity, fty = ("i32", "float") if t is F32 else ("i64", "double")
             v = self.op(f"bitcast {ity} {T.const(T.I32 if t is F32 else T.I64, bits)} to {fty}")
-            if _foldable(bits, 32 if t is F32 else 64):
-                v = self.launder(fty, v)
-            return v
+            # Every one (see _F32_IDENTITIES): arithmetic on constants folds to identities.
+            return self.launder(fty, v)
         if t is V128:
             if _v128_identity_lanes(raw):
                 return self.launder("<2 x i64>", T.const(V128, raw))

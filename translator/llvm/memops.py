@@ -15,6 +15,10 @@ access (a VM structure: LLVM hoists the read out of loops without calls). A 64-b
 offset + access)``, which no address or offset can overflow; a memory32 access keeps the
 check above, so memory32 code pays nothing for memory64.
 
+In guard mode (guard.py; ``fe.mod.guard``) a 32-bit memory's loads and stores have no
+check at all: the memory's reservation and the fault handler make an access past the end
+the trap. Bulk operations and memory64 keep their checks.
+
 Tables are read natively (table.get, table.size, call_indirect) from the mirror the
 runtime keeps (natives.TableMirror); changing a table goes through the runtime callback,
 so the Python list of elements stays the one truth every engine shares.
@@ -75,6 +79,14 @@ def address(fe, addr: str, offset: int, size: int, mem: int = 0) -> str:
         top = fe.op(f"add nuw i64 {ms}, 1")
         limit = fe.op(f"call i64 @llvm.usub.sat.i64(i64 {top}, i64 {k})")
         oob = fe.op(f"icmp uge i64 {a}, {limit}")
+    elif fe.mod.guard:
+        # Guard mode (guard.py): the memory reserves the whole reach of addr + offset +
+        # size, PROT_NONE past its size, so an access out of bounds faults and the fault
+        # handler makes it the trap. No check, and no size to read.
+        a = fe.op(f"zext i32 {addr} to i64")
+        base = "%membase" if mem == 0 else _words(fe, mem)[0]
+        ea = fe.op(f"add nuw i64 {a}, {offset}") if offset else a
+        return fe.op(f"getelementptr inbounds i8, ptr {base}, i64 {ea}")
     else:  # the instructions, in the order, of memory32 before memory64 support
         a = fe.op(f"zext i32 {addr} to i64")
         base, ms = _words(fe, mem)
@@ -85,12 +97,23 @@ def address(fe, addr: str, offset: int, size: int, mem: int = 0) -> str:
     return fe.op(f"getelementptr inbounds i8, ptr {base}, i64 {ea}")
 
 
+def _volatile(fe) -> str:
+    """Guard mode's accesses are volatile: each may fault, and the fault is the trap, so
+    LLVM must keep every one, in program order, at its width. It deletes a plain load
+    whose value goes unused (dropped, overwritten, multiplied by 0) and moves loads past
+    stores; it merges neighbouring stores (a merged store faulting at the end loses the
+    bytes in bounds), vectorizes them or makes a memset of a loop of them. A volatile
+    access is none of that, and LLVM treats it as one that may not return, so no store
+    to a global or a table moves across it either."""
+    return "volatile " if fe.mod.guard else ""
+
+
 def _ld(fe, ty: str, p: str) -> str:
-    return fe.op(f"load {ty}, ptr {p}, align 1, !tbaa !1")
+    return fe.op(f"load {_volatile(fe)}{ty}, ptr {p}, align 1, !tbaa !1")
 
 
 def _st(fe, ty: str, v: str, p: str) -> None:
-    fe.emit(f"store {ty} {v}, ptr {p}, align 1, !tbaa !1")
+    fe.emit(f"store {_volatile(fe)}{ty} {v}, ptr {p}, align 1, !tbaa !1")
 
 
 def _vec(n: int, bits: int) -> str:
@@ -107,6 +130,10 @@ def load(fe, e, a: list[str]) -> str:
         ty = _access_type(op)
         v = _ld(fe, ty, address(fe, a[0], off, size, mem))
         wide = T.LL[op.results[0]]
+        if ty in ("float", "double") and not (fe.mod.guard and not mem64(fe, mem)):
+            # A plain load may be forwarded a value LLVM knows (an integer constant
+            # stored there): a source of known floats, laundered (function.py).
+            return fe.launder(ty, v)
         if ty == wide:
             return v
         return fe.op(f"{'sext' if op.signed else 'zext'} {ty} {v} to {wide}")

@@ -136,13 +136,15 @@ def _ir_comment(text: str, limit: int = 60) -> str:
 
 class ModuleEmitter:
     def __init__(self, module, metered: bool = False, indirect_calls: bool = False,
-                 separate=()):
+                 separate=(), guard: bool = False):
         self.module = module
         self.indirect_calls = indirect_calls  # lazy tier: every call through its record
         self.separate = frozenset(separate)  # functions compiled apart (called by record)
         self.syntax = module.syntax
         self.info = module.info
         self.metered = metered
+        # Guard mode (guard.py): 32-bit memories are accessed without bounds checks.
+        self.guard = guard
         self.layout = Layout.of(module)
         self.nimp = self.info.num_imported_funcs
         self.has_memory = bool(self.info.mems)
@@ -307,9 +309,10 @@ _WITH_ARGS = {
 }
 
 
-def module_text(module, metered: bool = False, triple: str = "", data_layout: str = "") -> str:
+def module_text(module, metered: bool = False, triple: str = "", data_layout: str = "",
+                guard: bool = False) -> str:
     """The LLVM IR text of ``module`` (a validated fayasm.Module)."""
-    return ModuleEmitter(module, metered).text(triple, data_layout)
+    return ModuleEmitter(module, metered, guard=guard).text(triple, data_layout)
 
 
 __all__ = ["module_text", "ModuleEmitter", "signatures", "Layout"]

@@ -11,6 +11,8 @@ function: it finds the calling thread's block (the value of the state's pthread 
 runtime makes it on a thread's first entry) and makes it the state's CUR, installs a
 jmp_buf with ``_setjmp`` (no signal-mask syscall), calls ``fn(ctx, depth, params)`` and
 returns the result (one scalar) or writes the results to ``out`` (words; v128 takes two).
+While it runs wasm code the block's HOST word is 0 (saved and put back around the
+call): a guard-page fault counts as a trap only then (guard.py).
 A trap lands back in it; it then restores the block and raises process.Signal with
 ``PyErr_SetNone`` (the ctypes prototype keeps the GIL and turns a set error
 into a Python exception), so the normal path checks nothing.
@@ -21,7 +23,7 @@ conversions here keep NaN payloads, which a hardware float/double conversion wou
 stores the arguments in a buffer and calls the host-call callback (callbacks.py) with
 (handle, buffer); a status other than OK means the Python side holds an exception and
 the trampoline unwinds, naming the function that called it (state.CALLER) as the trap's
-function.
+function. The block's HOST word is 1 while the callback runs.
 
 Threads: while Python runs (a host call, a lazy compile), other threads may run native
 code and set state.CUR and state.FUEL to their own, so every call out to Python parks
@@ -215,6 +217,8 @@ def entry(ft, key: str) -> str:
            f"  %dp = getelementptr inbounds i64, ptr %tb, i64 {TB.DEPTH}",
            "  %d64 = load i64, ptr %dp",
            "  %d = trunc i64 %d64 to i32",
+           f"  %hostp = getelementptr inbounds i64, ptr %tb, i64 {TB.HOST}",
+           "  %prevhost = load i64, ptr %hostp",
            # A re-entry (wasm called the host, which calls wasm) needs ENTRY_RESERVE
            # bytes of stack above the limit, or it is Exhaustion at the host call, as the
            # other engines bound their entries (runtime/stack.py).
@@ -250,6 +254,7 @@ def entry(ft, key: str) -> str:
            "  store i64 %prevjb, ptr %jbp",
            "  store i64 %prevfp, ptr %fpp",
            "  store i64 %d64, ptr %dp",
+           "  store i64 %prevhost, ptr %hostp",
            "  %cfuel = load i64, ptr %sfp",
            "  store i64 %cfuel, ptr %tfp",
            "  %cact = load i64, ptr %actp",
@@ -264,6 +269,7 @@ def entry(ft, key: str) -> str:
            "  call void %se(ptr %sig)",
            f"  ret {rt} {_zero_of(rt)}".rstrip(),
            "run:",
+           "  store i64 0, ptr %hostp",  # wasm code runs (guard.py)
            "  %jbi = ptrtoint ptr %jb to i64",
            "  store i64 %jbi, ptr %jbp",
            "  %fa = call ptr @llvm.frameaddress.p0(i32 0)",
@@ -276,6 +282,7 @@ def entry(ft, key: str) -> str:
     else:
         out.append(f"  %res = {call}")
     out += ["  store i64 %prevjb, ptr %jbp", "  store i64 %prevfp, ptr %fpp",
+            "  store i64 %prevhost, ptr %hostp",
             "  %rfuel = load i64, ptr %sfp", "  store i64 %rfuel, ptr %tfp",
             "  %ract = load i64, ptr %actp", "  %ract1 = sub i64 %ract, 1",
             "  store i64 %ract1, ptr %actp"]
@@ -340,7 +347,11 @@ def host_trampoline(ft, key: str) -> str:
             "  store i64 %fuel, ptr %tfp",
             f"  %cbp = getelementptr inbounds i64, ptr %st, i64 {S.HOST_CALL}",
             "  %cb = load ptr, ptr %cbp",
+            f"  %hostp = getelementptr inbounds i64, ptr %tb, i64 {TB.HOST}",
+            "  %prevhost = load i64, ptr %hostp",
+            "  store i64 1, ptr %hostp",
             "  %rc = call i32 %cb(i64 %h, ptr %buf)",
+            "  store i64 %prevhost, ptr %hostp",
             "  store ptr %tb, ptr %curp",
             "  %fuel1 = load i64, ptr %tfp",
             "  store i64 %fuel1, ptr %sfp",

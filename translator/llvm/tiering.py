@@ -114,9 +114,10 @@ class ModuleCode:
 
     lazy = False
 
-    def __init__(self, module, metered: bool, obj: bytes, opt: int):
+    def __init__(self, module, metered: bool, obj: bytes, opt: int, guard: bool = False):
         self.module = module
         self.metered = metered
+        self.guard = guard
         self.opt = opt
         sigs = signatures(module)
         nd = len(module.syntax.funcs)
@@ -158,12 +159,13 @@ class LazyCode:
     lazy = True
     opt = LAZY_OPT
 
-    def __init__(self, module, metered: bool, hash_: str):
+    def __init__(self, module, metered: bool, hash_: str, guard: bool = False):
         self.module = module
         self.metered = metered
+        self.guard = guard
         self.hash = hash_
         sigs = signatures(module)
-        self.emitter = ModuleEmitter(module, metered, indirect_calls=True)
+        self.emitter = ModuleEmitter(module, metered, indirect_calls=True, guard=guard)
         k = cache.key(["lazy-glue", jit.version(), *jit.host(), f"metered={metered}",
                        *(T.sig_key(ft) for ft in sigs)])
         obj = cache.load(k)
@@ -277,8 +279,10 @@ class LazyCode:
     def _fkey(self, k: int, opt: int) -> str:
         """The cache key of defined function ``k`` compiled alone at ``opt``."""
         cpu, features = jit.host()
+        # guard: guard-mode code has no bounds checks, so it must never be loaded for an
+        # instance with explicit checks (nor the reverse).
         return cache.key([self.hash, jit.version(), cpu, features, f"metered={self.metered}",
-                          f"function={k}", f"opt={opt}"])
+                          f"guard={self.guard}", f"function={k}", f"opt={opt}"])
 
     def _install(self, k: int, addr: int, tail: int) -> None:
         index = num_imported_funcs(self.module) + k
@@ -336,28 +340,31 @@ class LazyCode:
 
 
 # -- choosing -------------------------------------------------------------------------------------
-def _key(hash_: str, metered: bool, opt: int) -> str:
+def _key(hash_: str, metered: bool, opt: int, guard: bool = False) -> str:
     cpu, features = jit.host()
-    return cache.key([hash_, jit.version(), cpu, features, f"metered={metered}", f"opt={opt}"])
+    return cache.key([hash_, jit.version(), cpu, features, f"metered={metered}", f"opt={opt}",
+                      f"guard={guard}"])
 
 
-def _from_cache(module, metered: bool, opt: int, hash_: str) -> ModuleCode | None:
-    k = _key(hash_, metered, opt)
+def _from_cache(module, metered: bool, opt: int, hash_: str,
+                guard: bool = False) -> ModuleCode | None:
+    k = _key(hash_, metered, opt, guard)
     obj = cache.load(k)
     if obj is None:
         return None
     try:
-        return ModuleCode(module, metered, obj, opt)
+        return ModuleCode(module, metered, obj, opt, guard)
     except (RuntimeError, Error):
         cache.remove(k)  # unusable: rebuilt below
         return None
 
 
-def load_code(module, metered: bool):
-    """The best native code of ``module`` available now (see the module docstring)."""
+def load_code(module, metered: bool, guard: bool = False):
+    """The best native code of ``module`` available now (see the module docstring);
+    ``guard``: guard-mode code (guard.py)."""
     jit.init()
     hash_ = module.hash
-    code = _from_cache(module, metered, OPT_LEVEL, hash_)
+    code = _from_cache(module, metered, OPT_LEVEL, hash_, guard)
     if code is not None:
         return code
     if module_size(module) <= TIER_UP_SIZE:
@@ -365,10 +372,10 @@ def load_code(module, metered: bool):
         with progress.task(f"jit: compiling {module.name} at O2", n) as task:
             obj = build_code(module, metered, OPT_LEVEL,
                              lambda done: task.update(done, None, "lowering" if done < n
-                                                      else "optimising"))
-        cache.store(_key(hash_, metered, OPT_LEVEL), obj)
-        return ModuleCode(module, metered, obj, OPT_LEVEL)
-    lazy = LazyCode(module, metered, hash_)
+                                                      else "optimising"), guard)
+        cache.store(_key(hash_, metered, OPT_LEVEL, guard), obj)
+        return ModuleCode(module, metered, obj, OPT_LEVEL, guard)
+    lazy = LazyCode(module, metered, hash_, guard)
     _start_worker(module, metered, hash_, lazy)
     return lazy
 
@@ -414,8 +421,9 @@ def _run_worker(module, metered: bool, hash_: str, lazy: LazyCode) -> None:
     first the functions the guest runs, one by one, then the whole module (worker.py)."""
     if lazy.upgrade is not None or _exiting[0]:
         return
+    guard = lazy.guard
     cmd = [sys.executable, "-m", "fayasm.translator.llvm.worker", str(os.getpid()),
-           "1" if metered else "0", str(OPT_LEVEL), str(WORKER_CPU)]
+           "1" if metered else "0", str(OPT_LEVEL), str(WORKER_CPU), "1" if guard else "0"]
     try:
         # A session of its own: a Ctrl-C meant for this process does not reach it.
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -432,9 +440,9 @@ def _run_worker(module, metered: bool, hash_: str, lazy: LazyCode) -> None:
         task.finish()
     if obj is None or _exiting[0]:
         return
-    cache.store(_key(hash_, metered, OPT_LEVEL), obj)
+    cache.store(_key(hash_, metered, OPT_LEVEL, guard), obj)
     try:
-        code = ModuleCode(module, metered, obj, OPT_LEVEL)
+        code = ModuleCode(module, metered, obj, OPT_LEVEL, guard)
     except (RuntimeError, Error):
         return
     lazy.upgraded(code)

@@ -219,6 +219,7 @@ class TB:
     TRAP_ARG = 6
     TRAP_FUNC = 7  # function index whose code raised the trap (-1: none)
     TRACE_LEN = 8
+    HOST = 9  # nonzero while a host trampoline's callback runs (guard.py: not jit code)
     TRACE = 16  # return addresses of the backtrace walk
     TRACE_MAX = MAX_CALL_DEPTH + 64  # every frame of an exhausted stack, as on every engine
     TAIL = TRACE + TRACE_MAX  # the arguments of a tail call between uniform entries

@@ -1,6 +1,6 @@
 """The O2 worker of the lazy tier, run as a separate process by tiering.py:
 
-    python -m fayasm.translator.llvm.worker PARENT_PID METERED OPT CPU_SECONDS
+    python -m fayasm.translator.llvm.worker PARENT_PID METERED OPT CPU_SECONDS GUARD
 
 It touches no file (the process that started it caches what it sends). Protocol, little
 endian, on its stdin and stdout (``read_frame`` reads the frames):
@@ -20,7 +20,8 @@ in a thread of lower priority, and requests still come first while it runs.
 
 It does not outlive its parent, PARENT_PID: on Linux the kernel kills it when the parent
 dies (PR_SET_PDEATHSIG), and on every system a thread checks the parent's pid twice a
-second and ends the worker once it has changed. It may use CPU_SECONDS of CPU time
+second and ends the worker once it has changed. GUARD (1 or 0): guard-mode code
+(guard.py). It may use CPU_SECONDS of CPU time
 (RLIMIT_CPU, where there is one), not wall time: a loaded machine slows a build down
 without making it endless.
 """
@@ -134,8 +135,7 @@ def read_frame(f) -> tuple[bytes, bytes] | None:
 
 
 def main(argv: list[str]) -> int:
-    parent, metered, opt, *rest = argv
-    cpu = rest[0] if rest else "600"
+    parent, metered, opt, cpu, guard = argv
     if not die_with(int(parent)):
         return 3
     _cpu_budget(float(cpu))
@@ -176,11 +176,11 @@ def main(argv: list[str]) -> int:
                 out.progress(PHASE_LLVM, 0, 1)
 
         try:
-            whole.append(build_code(module, metered == "1", int(opt), emitted))
+            whole.append(build_code(module, metered == "1", int(opt), emitted, guard == "1"))
         finally:
             requests.put(_DONE)
 
-    emitter = ModuleEmitter(module, metered == "1", indirect_calls=True)
+    emitter = ModuleEmitter(module, metered == "1", indirect_calls=True, guard=guard == "1")
     done: set[int] = set()
     builder: threading.Thread | None = None
     while True:
