@@ -268,16 +268,10 @@ def _bits(v):
 
 
 _ORACLE: dict = {}
-# Issue 17 builds GC engine by engine: whose lowering is still to come (remove the
-# engine's entry with its lowering).
-GC_PENDING = {"jit": "the jit helper's, started from branch gc"}
-
 
 @pytest.mark.parametrize("engine", [e for e in test_engines() if e != "interpreter"])
 @pytest.mark.parametrize("op", isa.ALL, ids=lambda op: op.name)
 def test_every_engine_lowers_every_row(op, engine):
-    if op.feature == "gc" and engine in GC_PENDING:
-        pytest.xfail(f"issue 17: the {engine} engine's GC lowering is {GC_PENDING[engine]}")
     if op not in _ORACLE:
         _ORACLE[op] = outcome(op, "interpreter")
     assert outcome(op, engine) == _ORACLE[op]

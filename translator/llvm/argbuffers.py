@@ -15,7 +15,7 @@ from fayasm.runtime.types import FuncType, ValType
 from .types import F32, F64, I32, I64, V128, ByRep
 
 FORMATS = ByRep({I32: "I4x", I64: "Q", F32: "d", F64: "d", V128: "QQ", ValType.FUNCREF: "Q",
-           ValType.EXTERNREF: "Q"})
+           ValType.EXTERNREF: "Q", ValType.ANYREF: "Q"})
 _M64 = 0xFFFFFFFFFFFFFFFF
 
 

@@ -15,7 +15,9 @@ import weakref
 from fayasm.runtime.errors import Exhaustion
 from fayasm.runtime.stack import THREAD as STACK
 
+from . import gcheap, gcrun
 from . import types as T
+from .gcrun import gc_call
 from .process import state
 from .references import HOSTS
 from .threads import python_depth, thread_block
@@ -76,6 +78,15 @@ _INSTANCES = weakref.WeakValueDictionary()  # ctx address -> engine.InstanceStat
 _LAZY = weakref.WeakValueDictionary()  # lazy block address -> engine.InstanceState
 
 
+def live_instances() -> list:
+    """The jit instances alive now (their engine states)."""
+    return list(_INSTANCES.values())
+
+
+gcheap.set_instances(live_instances)  # the collector's roots include their globals, tables
+gcrun.set_registry(_INSTANCES)
+
+
 def register_lazy(block: int, ist) -> None:
     _LAZY[block] = ist
 
@@ -106,7 +117,9 @@ def _runtime_call(op, ctx, args):
         # Not jit code while it runs (guard.py), as for a host call's trampoline.
         block = thread_block().words
         block[TB.HOST] += 1
-        if op == T.RT_THREAD:
+        if op > 0xFF:  # a GC operation (gc.py): the commonest, so the first test
+            gc_call(op, ctx, args)
+        elif op == T.RT_THREAD:
             thread_block().install()  # the key is unset on this thread: name its block
         elif op == T.RT_COMPILE:
             ist = _LAZY[ctx]
@@ -137,4 +150,4 @@ _runtime_call_cb = RT_CALL(_runtime_call)
 state[S.HOST_CALL] = ctypes.cast(_host_call_cb, ctypes.c_void_p).value
 state[S.RT_CALL] = ctypes.cast(_runtime_call_cb, ctypes.c_void_p).value
 
-__all__ = ["register_lazy", "register_instance", "retire"]
+__all__ = ["live_instances", "register_lazy", "register_instance", "retire"]

@@ -37,7 +37,7 @@ from .types import F32, F64, I32, I64, V128, ByRep
 
 _CT = ByRep({I32: ctypes.c_uint32, I64: ctypes.c_uint64, F32: ctypes.c_double,
              F64: ctypes.c_double, ValType.FUNCREF: ctypes.c_void_p,
-             ValType.EXTERNREF: ctypes.c_void_p})
+             ValType.EXTERNREF: ctypes.c_void_p, ValType.ANYREF: ctypes.c_void_p})
 _RESTYPE = {"void": None, "i32": ctypes.c_uint32, "i64": ctypes.c_uint64,
             "double": ctypes.c_double, "ptr": ctypes.c_void_p}
 
@@ -63,8 +63,8 @@ def _raw_factory(ft: FuncType):
             args += [f"a{k} & M64", f"a{k} >> 64"]
         elif t.rep is ValType.FUNCREF:
             args.append(f"to_word(FUNCREF, a{k})")
-        elif t.rep is ValType.EXTERNREF:
-            args.append(f"to_word(EXTERNREF, a{k})")
+        elif t.is_ref:
+            args.append(f"to_word({t.rep.name}, a{k})")
         else:
             args.append(f"a{k}")
     args.append("outaddr")
@@ -81,8 +81,8 @@ def _raw_factory(ft: FuncType):
         t = rs[0]
         if t.rep is ValType.FUNCREF:
             lines.append("        return from_word(FUNCREF, r or 0)")
-        elif t.rep is ValType.EXTERNREF:
-            lines.append("        return from_word(EXTERNREF, r or 0)")
+        elif t.is_ref:
+            lines.append(f"        return from_word({t.rep.name}, r or 0)")
         else:
             lines.append("        return r")
     elif rs:
@@ -105,6 +105,7 @@ def _raw_factory(ft: FuncType):
           "ArgumentError": ctypes.ArgumentError, "argument_error": _argument_error,
           "to_word": to_word, "from_word": from_word,
           "FUNCREF": ValType.FUNCREF, "EXTERNREF": ValType.EXTERNREF,
+          "ANYREF": ValType.ANYREF,
           "unpack": struct.Struct("<" + "".join(FORMATS[t] for t in rs)).unpack_from}
     exec(compile("\n".join(lines), f"<fayasm jit entry {ft}>", "exec"), ns)
     return ns["make"]

@@ -27,7 +27,7 @@ from fayasm.ir import (
     Unreachable,
 )
 
-from . import memops
+from . import gc, memops
 from . import types as T
 from .types import LL, TB, Layout, S
 
@@ -209,11 +209,14 @@ def _indirect_record(fe, ftype, type_index: int, table: int, index) -> str:
     # the cold path tells "uninitialized" from "mismatch".
     tp = fe.op(f"getelementptr inbounds i64, ptr {rec}, i64 {T.REC_TYPE}")
     tid = fe.op(f"load i64, ptr {tp}, align 8, !tbaa !2")
-    want = T.encoded_typeid(ftype)
+    want = None if fe.mod.gc_types else T.encoded_typeid(ftype)
     if want is None:
         want = fe.ctx_word(fe.layout.types + type_index, "i64")
     bad = fe.op(f"icmp ne i64 {tid}, {want}")
-    fe.trap_indirect(bad, rec, idx)
+    if fe.mod.gc_types:
+        gc.indirect_check(fe, bad, rec, idx, type_index)
+    else:
+        fe.trap_indirect(bad, rec, idx)
     return rec
 
 

@@ -31,10 +31,12 @@ from fayasm.runtime.instance import Instance
 from fayasm.runtime.limits import MAX_CALL_DEPTH
 from fayasm.runtime.plan import Spaces, link
 from fayasm.runtime.resources import ResourceLimits, stack_limit
+from fayasm.runtime.types import FuncType
 
 from . import callbacks, calls, catching, guard, jit, metering, natives, references, tiering
 from . import types as T
 from .process import STATE
+from .typeids import deftype_id
 from .types import Layout
 
 # Runtime-call words: i32 arguments arrive zero-extended and i64 ones (memory64) whole,
@@ -52,8 +54,17 @@ class CompiledModule:
         self.plan = plan(module)
         self.nimp = tiering.num_imported_funcs(module)
         # Per type index, then per defined function: what its functions share.
-        self.sigs = [calls.signature(ft) for ft in m.types]
-        self.type_ids = [s.typeid for s in self.sigs]
+        # (A struct or array type has no signature: None, type id 0.)
+        self.sigs = [calls.signature(ft) if isinstance(ft, FuncType) else None
+                     for ft in m.types]
+        self.type_ids = [s.typeid if s is not None else 0 for s in self.sigs]
+        # A module with rec groups or declared subtyping: functions' ids are their
+        # DefTypes' (typeids.deftype_id), so call_indirect tells such types apart.
+        self.func_deftypes = self.plan.func_deftypes
+        if self.func_deftypes is not None:
+            self.type_ids = [deftype_id(d) if s is not None else 0
+                             for d, s in zip(m.deftypes, self.sigs)]
+        self.func_ids = [self.type_ids[f.type_idx] for f in m.funcs]
         self.func_sigs = [self.sigs[f.type_idx] for f in m.funcs]
         self.has32 = guard.has_memory32(module)
         self._code: dict[tuple[bool, bool], object] = {}
@@ -101,6 +112,7 @@ class InstanceState:
         self.elems: list = []
         self.datas: list = []
         self.tags: list = []
+        self.gc = None  # gcrun.GcModule, made by the first GC operation
 
     # -- function targets (tiering) ---------------------------------------------------------------
     def lazy_block(self, k: int) -> int:
@@ -127,7 +139,7 @@ class InstanceState:
         # The whole record in one C call: no thread can run native code in between.
         words = (ctypes.c_uint64 * T.REC_WORDS)()
         words[T.REC_CODE], words[T.REC_CTX] = fn, fctx
-        words[T.REC_TYPE], words[T.REC_TAIL] = sig.typeid, tail
+        words[T.REC_TYPE], words[T.REC_TAIL] = self.compiled.func_ids[k], tail
         ctypes.memmove(self.base + 8 * off, words, 8 * T.REC_WORDS)
         f = self.funcs[self.compiled.nimp + k]
         raw = calls.raw_callable(sig, sig.entry(), fn, fctx)
@@ -212,7 +224,7 @@ class _Builder:
         out = []
         for k, sig in enumerate(compiled.func_sigs):
             off = lay.record(k)
-            ctx[off + T.REC_TYPE] = sig.typeid
+            ctx[off + T.REC_TYPE] = compiled.func_ids[k]
             addr = base + 8 * off
             # A plain signature's functions get a native __call__ reading the record
             # (pyentry.py; metering.enter/leave around it for metered ones); the others
@@ -222,6 +234,8 @@ class _Builder:
             if cls is not calls.JitFunc:
                 f._target = calls.target_word(addr)
             f.native = references.NativeRef(addr, ctx)
+            if compiled.func_deftypes is not None:
+                f.deftype = compiled.func_deftypes[k]
             records[addr] = f
             out.append(f)
         return out

@@ -21,9 +21,9 @@ from fayasm import isa
 from fayasm.errors import TranslationError, describe
 from fayasm.ir import Op
 from fayasm.ir.build import build_function
-from fayasm.runtime.types import ExternKind
+from fayasm.runtime.types import ExternKind, FuncType
 
-from . import control, exceptions, exprs, memops, simd, stubs
+from . import control, exceptions, exprs, gc, memops, simd, stubs
 from . import types as T
 from .function import FunctionEmitter
 from .types import Layout
@@ -120,6 +120,8 @@ def signatures(module) -> list:
     """The distinct function types of the type section, in first-seen order."""
     seen, out = set(), []
     for ft in module.syntax.types:
+        if not isinstance(ft, FuncType):
+            continue  # a struct or array type
         ft = T.native(ft)
         if ft not in seen:
             seen.add(ft)
@@ -149,6 +151,8 @@ class ModuleEmitter:
         self.x86 = platform.machine().lower() in ("x86_64", "amd64")
         self.decls: dict[str, str] = {}
         self.uniform = _uniform_functions(self.syntax, self.nimp, self.x86)
+        # Rec groups or declared subtyping: call_indirect compares DefTypes (gc.py).
+        self.gc_types = bool(self.syntax.subtypes) or self.syntax.rec_groups is not None
         self.emitted = None  # called with the number of functions lowered (progress)
 
     # -- names and declarations ------------------------------------------------------------------
@@ -192,6 +196,8 @@ class ModuleEmitter:
             return _WITH_ARGS[name](fe, e, a)
         if op.vector:
             return simd.lower(fe, e, a)
+        if op.feature == "gc":
+            return gc.expr(fe, e, a)
         return exprs.scalar(fe, e, a)
 
     def lower_effect(self, fe, s, args: list[str]) -> None:
@@ -202,6 +208,8 @@ class ModuleEmitter:
             _MEM_EFFECTS[name](fe, s, args)
         elif s.op.cls == "table":  # set, fill, copy, init, elem.drop
             memops.table_effect(fe, s, args)
+        elif s.op.feature == "gc":
+            gc.effect(fe, s, args)
         else:  # pragma: no cover
             raise AssertionError(f"unknown effect {name}")
 

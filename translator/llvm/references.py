@@ -8,7 +8,8 @@ host-call callback. An externref is the object's id().
 Funcs and instances are held weakly: whatever native code can reach is held by a Python
 object too (tables by their element lists, globals by their cells' shadows, imports by
 the importing instance, the function being called by its caller). Externref objects are
-held for the life of the process (an id says nothing about lifetime).
+held for the life of the process (an id says nothing about lifetime). An ``any``
+reference is a word of gcheap.py, whose collector drops what native code cannot name.
 """
 from __future__ import annotations
 
@@ -23,10 +24,12 @@ from fayasm.runtime.types import FuncType, ValType
 from . import glue
 from . import types as T
 from .argbuffers import host_codec
+from .gcheap import any_object, any_word
 from .process import STATE, state
 from .typeids import typeid
 from .types import S
 
+_ANYREF = ValType.ANYREF
 RECORDS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # record -> Func
 _EXTERNS: dict[int, object] = {}  # id -> object
 # handle -> (weakref to the Func, unpack, pack): what the host-call callback calls
@@ -108,8 +111,11 @@ state[S.NULL_REC] = NULL_REC
 
 def to_word(t: ValType, raw) -> int:
     """A raw reference as its native word."""
-    if t.rep is ValType.FUNCREF:
+    rep = t.rep
+    if rep is ValType.FUNCREF:
         return func_record(raw)
+    if rep is _ANYREF:
+        return any_word(raw)
     return extern_handle(raw)
 
 
@@ -117,6 +123,8 @@ def table_word(t: ValType, raw) -> int:
     """A table element as its word in the native mirror."""
     if t.rep is ValType.FUNCREF:
         return func_record(raw) if raw is not None else NULL_REC
+    if t.rep is _ANYREF:
+        return any_word(raw)
     return extern_handle(raw)
 
 
@@ -124,6 +132,8 @@ def from_word(t: ValType, w: int):
     w &= 0xFFFFFFFFFFFFFFFF
     if t.rep is ValType.FUNCREF:
         return record_func(w)
+    if t.rep is _ANYREF:
+        return any_object(w)
     return extern_object(w)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import sys
 import threading
+import weakref
 from types import FrameType
 
 from fayasm.runtime.errors import Error
@@ -66,7 +67,8 @@ class ThreadBlock:
     state: exceptions waiting for the entry that unwinds (``pending``), the Budget of
     the innermost metered entry, host calls in progress (``nest``)."""
 
-    __slots__ = ("words", "addr", "pending", "budget", "nest", "saved", "exn_payload")
+    __slots__ = ("words", "addr", "pending", "budget", "nest", "saved", "exn_payload",
+                 "__weakref__")
 
     def __init__(self):
         self.words = (ctypes.c_int64 * TB.WORDS)()
@@ -79,6 +81,7 @@ class ThreadBlock:
         low = _stack_low()
         self.words[TB.STACK_LIMIT] = low + STACK_MARGIN if low else 0
         self.install()
+        BLOCKS.add(self)
 
     def install(self) -> None:
         """Make the pthread key name this block on the calling thread."""
@@ -98,6 +101,9 @@ class ThreadBlock:
         except Exception:  # noqa: BLE001 - interpreter shutdown
             pass
 
+
+# Every thread's block (gcheap: a collection waits while another thread is in an entry).
+BLOCKS: weakref.WeakSet = weakref.WeakSet()
 
 # Each thread's ThreadBlock, as ``local.tb``. traps.py reads it with a plain getattr:
 # reporting an error must not make a block (a thread with none had no entry to unwind).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from fayasm.runtime.types import FuncType
+from fayasm.runtime.types import DefType, FuncType, close_types
 
 from . import types as T
 
@@ -27,4 +27,27 @@ def typeid(ft: FuncType) -> int:
     return tid
 
 
-__all__ = ["typeid"]
+_DEF_IDS: dict[DefType, int] = {}
+DECLARED = 1 << 61  # set in the id of a DefType that is more than its FuncType
+
+
+def deftype_id(d: DefType) -> int:
+    """The type id of a function's declared DefType (a module with rec groups or declared
+    subtyping): its FuncType's when it is just that (final, no supertypes, alone in its
+    group), so other modules' call_indirect still match it; else an interned number that
+    matches only itself (the slow path then checks declared subtyping)."""
+    tid = _DEF_IDS.get(d)
+    if tid is None:
+        ft = d.expand()
+        if close_types([ft])[0] is d:
+            tid = typeid(ft)
+        else:
+            with _LOCK:
+                tid = _DEF_IDS.get(d)
+                if tid is None:
+                    tid = T.INTERNED | DECLARED | len(_DEF_IDS)
+        _DEF_IDS[d] = tid
+    return tid
+
+
+__all__ = ["typeid", "deftype_id", "DECLARED"]

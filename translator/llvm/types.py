@@ -11,7 +11,7 @@ from fayasm.runtime.types import ExternKind, FuncType, ValType
 from fayasm.runtime.values import f32_to_bits, f64_to_bits
 
 I32, I64, F32, F64, V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, ValType.V128
-FUNCREF, EXTERNREF = ValType.FUNCREF, ValType.EXTERNREF
+FUNCREF, EXTERNREF, ANYREF = ValType.FUNCREF, ValType.EXTERNREF, ValType.ANYREF
 
 
 
@@ -29,18 +29,20 @@ class ByRep(dict):
 
 # v128 lives as <2 x i64> between instructions; SIMD ops bitcast to their lane shape.
 LL = ByRep({I32: "i32", I64: "i64", F32: "float", F64: "double", V128: "<2 x i64>",
-      FUNCREF: "ptr", EXTERNREF: "ptr"})
+      FUNCREF: "ptr", EXTERNREF: "ptr", ANYREF: "ptr"})
 
 ZERO = ByRep({I32: "0", I64: "0", F32: "0.0", F64: "0.0", V128: "zeroinitializer",
-        FUNCREF: "null", EXTERNREF: "null"})
+        FUNCREF: "null", EXTERNREF: "null", ANYREF: "null"})
 
 # Size in 8-byte words of a value in argument/result buffers (host calls, entries).
 _BITS = {F32: "i32", F64: "i64"}  # see multi_slot
-WORDS = ByRep({I32: 1, I64: 1, F32: 1, F64: 1, V128: 2, FUNCREF: 1, EXTERNREF: 1})
+WORDS = ByRep({I32: 1, I64: 1, F32: 1, F64: 1, V128: 2, FUNCREF: 1, EXTERNREF: 1,
+               ANYREF: 1})
 
 # Trap codes passed from native code to the Python side (traps.TRAP_MESSAGES).
 PENDING, UNREACHABLE, DIV_ZERO, OVERFLOW, CONVERSION, MEM_OOB, TABLE_OOB, UNDEFINED, \
-    UNINITIALIZED, MISMATCH, EXHAUSTED, NULL_FUNC, NULL_REF, NULL_EXN = range(14)
+    UNINITIALIZED, MISMATCH, EXHAUSTED, NULL_FUNC, NULL_REF, NULL_EXN, NULL_I31, NULL_STRUCT, \
+    NULL_ARRAY, ARRAY_OOB = range(18)
 
 # What a callback returns when it succeeded. Anything else (ctypes returns 0 when the
 # callback could not even run, e.g. at Python's recursion limit) means it failed.
@@ -50,6 +52,7 @@ OK = 1
 RT_THREAD, RT_REFUEL, RT_MEMORY_GROW, RT_TABLE_GROW, RT_TABLE_SET, RT_TABLE_FILL, \
     RT_TABLE_COPY, RT_TABLE_INIT, RT_ELEM_DROP, RT_GLOBAL_SET_REF, RT_COMPILE, \
     RT_DATA_DROP, RT_THROW, RT_THROW_REF, RT_CATCH = range(15)
+# A GC operation (gc.py) is any op above 0xFF: its number << 8 | its buffer's words << 16.
 
 
 _TYPE_CODES = {I32: 1, I64: 2, F32: 3, F64: 4, V128: 5, FUNCREF: 6, EXTERNREF: 7}
@@ -88,7 +91,7 @@ def native(ft: FuncType) -> FuncType:
 def sig_key(ft: FuncType) -> str:
     """A short stable name of a signature, usable in LLVM symbol names."""
     code = ByRep({I32: "i", I64: "l", F32: "f", F64: "d", V128: "v", FUNCREF: "r",
-                  EXTERNREF: "x"})
+                  EXTERNREF: "x", ANYREF: "a"})
     return "".join(code[t] for t in ft.params) + "_" + "".join(code[t] for t in ft.results)
 
 
@@ -193,7 +196,14 @@ class S:
     HOST_CALL = 7  # int host_call(i64 handle, u64 *buf)
     RT_CALL = 8  # int runtime_call(i32 op, ctx *, u64 *args)
     NULL_REC = 9  # the record empty funcref table slots point to (type id 0)
-    WORDS = 16
+    # C API functions GC code calls to read and write numeric fields natively (gc.py;
+    # native code holds the GIL): PyLong_AsUnsignedLongLongMask, PyLong_FromUnsignedLongLong,
+    # Py_DecRef, PyFloat_AsDouble, PyFloat_FromDouble.
+    PY_AS_U64, PY_FROM_U64, PY_DECREF, PY_AS_DOUBLE, PY_FROM_DOUBLE = 10, 11, 12, 13, 14
+    # ... and ``any`` fields: Py_IncRef, None, the I31 class, PyDict_SetItem,
+    # gcheap.HEAP, PyLong_FromVoidPtr, PyErr_Clear.
+    PY_INCREF, PY_NONE, I31_TYPE, PY_DICT_SET, HEAP, PY_FROM_PTR, PY_ERR_CLEAR = range(15, 22)
+    WORDS = 24
 
 
 class TB:
