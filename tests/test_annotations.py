@@ -45,6 +45,13 @@ def test_name_annotations_name_the_module_and_functions():
     assert again.module == "Modül" and again.funcs == m.names.funcs
 
 
+def test_name_annotations_name_tags():
+    # custom/name_annot.wast's last module (left unread until tags had their @name).
+    m = parse_module('(module (type $t (func)) (tag (@name "θ") (type $t))'
+                     ' (tag $theta (@name "Θ") (type $t)) (tag $plain (type $t)))')
+    assert m.names.tags == {0: "θ", 1: "Θ", 2: "plain"}
+
+
 @pytest.mark.parametrize("text, message", [
     ("(@custom)", "@custom annotation: missing section name"),
     ('(@custom "x" (after))', "@custom annotation: malformed section kind"),
@@ -55,6 +62,7 @@ def test_name_annotations_name_the_module_and_functions():
     ('(module (@name "a") (@name "b"))', "@name annotation: multiple module names"),
     ('(module (func) (@name "M"))', "misplaced @name annotation"),
     ('(func $f (@name "a") (@name "b"))', "@name annotation: multiple function names"),
+    ('(tag $t (@name "a") (@name "b"))', "@name annotation: multiple tag names"),
     ('(@metadata.code.branch_hint "\\01") (func)',
      "@metadata.code.branch_hint annotation: not in a function"),
     ('(func (@metadata.code.branch_hint "\\02") (if (i32.const 0) (then)))',

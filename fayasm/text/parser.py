@@ -155,7 +155,9 @@ class ModuleParser(InstrParser):
                            ("mems", self.mem_ids), ("globals", self.global_ids),
                            ("elems", self.elem_ids), ("datas", self.data_ids),
                            ("tags", self.tag_ids)):
-            getattr(m.names, space).update((index, name) for name, index in ids.items())
+            names = getattr(m.names, space)
+            # an @name annotation (funcs, tags) wins over the $id
+            names.update((index, name) for name, index in ids.items() if index not in names)
         if any(instr.op in _DATA_OPS for f in m.funcs for instr in f.body):
             # Like wat2wasm, a data count section only when code needs one; but also when
             # there are no data segments (wat2wasm then writes none, which makes the
@@ -537,15 +539,15 @@ class ModuleParser(InstrParser):
         self.func_spans.append((first, self.i, len(m.funcs), body))
         m.funcs.append(Function(type_idx, tuple(locals_), body))
 
-    def func_name(self, name: str | None) -> str | None:
-        """A function's name: a ``(@name "...")`` at the cursor (after its ``$id``), else
-        the id."""
+    def func_name(self, name: str | None, what: str = "function") -> str | None:
+        """A function's (or tag's) name: a ``(@name "...")`` at the cursor (after its
+        ``$id``), else the id."""
         if not self.toks.annotations:
             return name
         named = annotations.take(self.toks, self.i, annotations.NAME)
         if len(named) > 1:
             raise annotations.error(self.toks, named[1],
-                                    "@name annotation: multiple function names")
+                                    f"@name annotation: multiple {what} names")
         return named[0].value if named and named[0].value is not None else name
 
     def _next_index(self, word: str) -> int:
@@ -636,6 +638,9 @@ class ModuleParser(InstrParser):
         type whose results validation requires empty."""
         index = self._next_index("tag")
         self.opt_id()
+        name = self.func_name(None, "tag")  # an @name; a bare $id is named with the rest
+        if name is not None:
+            self.m.names.tags[index] = name
         self.inline_exports(ExternKind.TAG, index)
         if self.at_paren("import"):
             imp_at = self.i
