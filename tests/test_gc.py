@@ -1,20 +1,15 @@
 """Garbage collection (WebAssembly 3.0, issue 17): GC references across the host boundary
 and across engines, the object model, and regressions. The GC root files of the spec
-suite that pass on the interpreter and the python engine are listed in
-tests/spec3/gc-interpreter-python.list and run here on those two engines."""
+suite pass on every engine: tests/spec3/gc.txt, run by tests/test_spec3.py."""
 from __future__ import annotations
 
 import gc as cyclic
-from pathlib import Path
 
 import pytest
-from conftest import SPEC_DIR
 
 import fayasm
 from fayasm import isa
 from fayasm.runtime.gcobj import I31, Array, HostAny, Struct
-from fayasm.wast.parse import parse_script
-from fayasm.wast.runner import NOT_RUN, PASSED, Runner
 
 ENGINES = ("interpreter", "python")  # the jit's GC lowering comes from its own helper
 
@@ -179,35 +174,6 @@ def test_the_object_model():
     s = Struct([1])
     assert s != Struct([1])  # identity, as ref.eq
     assert len({s, Struct([1])}) == 2
-
-
-# -- the spec suite's GC files, on the engines that have GC --------------------------------
-LIST = Path(__file__).resolve().parent / "spec3" / "gc-interpreter-python.list"
-
-
-def _listed() -> list[str]:
-    out = []
-    for line in LIST.read_text(encoding="utf-8").splitlines():
-        name = line.split("#", 1)[0].strip()
-        if name:
-            out.append(name)
-    return out
-
-
-@pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("name", _listed())
-def test_gc_spec_file(name, engine):
-    root = SPEC_DIR / "3.0"
-    if not root.is_dir():
-        pytest.skip(f"spec suite not found in {SPEC_DIR}")
-    path = root / name
-    assert path.is_file(), f"{name} is listed in {LIST.name} but not in {root}"
-    report = Runner(engine, source=str(path)).run(parse_script(path.read_text("utf-8"),
-                                                               source=str(path)))
-    failures = [f"line {o.line}: {o.kind}: {o.detail}" for o in report.failures]
-    assert not failures, "\n".join(failures[:20])
-    assert report.count(NOT_RUN) == 0
-    assert report.count(PASSED) == len(report.outcomes)
 
 
 # -- generated GC modules (fayasm fuzz --gc) ---------------------------------------------
