@@ -491,3 +491,32 @@ def test_a_second_memory_traps_at_its_own_end_in_guard_mode():
         with pytest.raises(Trap, match="out of bounds memory access"):
             f(a)
     assert x.ld0(PAGE - 4) == 0
+
+
+def test_a_fault_after_catching_a_host_exception_is_a_trap():
+    # A try_table's handler takes a WasmException out of a host call: the trampoline
+    # puts the thread block's HOST word back first, or the next out-of-bounds access
+    # would be taken for a crash outside wasm (guard.py chains those to the default).
+    r = _run("""
+        import fayasm
+        from fayasm.runtime import memory
+        assert memory.GUARD_PAGES
+        t = fayasm.Tag([])
+
+        def host():
+            raise fayasm.WasmException(t, ())
+
+        m = fayasm.Module('''(module
+          (import "h" "e" (tag $e)) (import "h" "f" (func $f)) (memory 1)
+          (func (export "run") (result i32)
+            (block $h (try_table (catch $e $h) (call $f)) (return (i32.const 0)))
+            (i32.load (i32.const 70000))))''')
+        inst = fayasm.instantiate(m, imports={"h": {"e": t, "f": host}}, engine="jit")
+        for _ in range(3):
+            try:
+                inst.exports.run()
+            except fayasm.Trap as e:
+                print(e.code)
+    """)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split() == ["memory_out_of_bounds"] * 3

@@ -96,10 +96,6 @@ def deliver(prefix: str, st: str, func: str) -> list[str]:
             f"  %{p}none = icmp eq ptr %{p}h, null",
             f"  br i1 %{p}none, label %{p}out, label %{p}jump",
             f"{p}jump:",
-            # Every handler is wasm code: the host call it may unwind leaves HOST set,
-            # and guard.py's handler must take the faults of the code that catches.
-            f"  %{p}hostp = getelementptr inbounds i64, ptr %{p}tb, i64 {TB.HOST}",
-            f"  store i64 0, ptr %{p}hostp",
             f"  call void @_longjmp(ptr %{p}h, i32 1)",
             "  unreachable",
             f"{p}out:",
