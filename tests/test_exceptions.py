@@ -4,8 +4,10 @@ through), and exceptions crossing instances on different engines."""
 from __future__ import annotations
 
 import itertools
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -231,3 +233,49 @@ def test_the_sjlj_calculator_runs_alike_on_every_engine(engine):
                         "--engine", engine], capture_output=True, text=True, timeout=300)
     assert r.stdout == (EXAMPLES / "calc.expected").read_text()
     assert r.returncode == 4, r.stderr
+
+
+def _run_on_wasmtime(path: Path) -> tuple[str, int]:
+    wasmtime = pytest.importorskip("wasmtime")
+    config = wasmtime.Config()
+    config.wasm_exceptions = True
+    engine = wasmtime.Engine(config)
+    store = wasmtime.Store(engine)
+    wasi = wasmtime.WasiConfig()
+    out = tempfile.NamedTemporaryFile(delete=False)
+    out.close()
+    wasi.stdout_file = out.name
+    store.set_wasi(wasi)
+    linker = wasmtime.Linker(engine)
+    linker.define_wasi()
+    instance = linker.instantiate(store, wasmtime.Module.from_file(engine, str(path)))
+    code = 0
+    try:
+        instance.exports(store)["_start"](store)
+    except wasmtime.ExitTrap as e:
+        code = e.code
+    text = Path(out.name).read_text()
+    os.unlink(out.name)
+    return text, code
+
+
+def test_the_try_table_calculator_uses_only_the_new_encoding():
+    """calc.exnref.wasm is calc.wasm with its legacy try blocks translated to try_table
+    and exnref by binaryen (scripts/build_sjlj.sh)."""
+    ops = {ins.op.name for f in fayasm.Module((EXAMPLES / "calc.exnref.wasm").read_bytes())
+           .syntax.funcs for ins in f.body}
+    assert "try_table" in ops and "throw_ref" in ops
+    assert not ops & {"try", "catch", "catch_all", "delegate", "rethrow"}
+
+
+@pytest.mark.parametrize("runner", [*ENGINES, "wasmtime"])
+def test_the_try_table_calculator_runs_alike_on_every_engine_and_wasmtime(runner):
+    path = EXAMPLES / "calc.exnref.wasm"
+    if runner == "wasmtime":
+        out, code = _run_on_wasmtime(path)
+    else:
+        r = subprocess.run([sys.executable, "-m", "fayasm", "run", str(path), "--engine",
+                            runner], capture_output=True, text=True, timeout=300)
+        out, code = r.stdout, r.returncode
+    assert out == (EXAMPLES / "calc.expected").read_text()
+    assert code == 4
