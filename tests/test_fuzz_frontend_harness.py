@@ -237,7 +237,7 @@ _DETECTION = textwrap.dedent("""
         if data == b"touch":
             b = bytearray(400 << 20)
             b[::4096] = b"x" * len(b[::4096])  # resident: over the RSS cap
-            time.sleep(0.3)
+            time.sleep(1.0)
             return b
         if data == b"crash":
             os.kill(os.getpid(), signal.SIGSEGV)
@@ -245,7 +245,9 @@ _DETECTION = textwrap.dedent("""
     fayasm.Module = fake
     given = [b"\\0asm\\1\\0\\0\\0", b"index", b"x", b"loop", b"x", b"huge", b"touch", b"crash",
              "(module)", b"x"]
-    opts = ff.Options(timeout=0.5, max_rss=300 << 20, roundtrip=False, progress=0)
+    # timeout 3 s, not 0.5: touching 400 MB of fresh pages once took longer than 0.5 s
+    # here, and "touch" was reported as a hang before the RSS cap was seen (CI, stop 27)
+    opts = ff.Options(timeout=3.0, max_rss=300 << 20, roundtrip=False, progress=0)
     camp = ff.Campaign(opts, None, given=given, verbose=True)
     stats = camp.run()
     print(json.dumps(dict(
